@@ -1,0 +1,4 @@
+"""python -m forum -> cli.main()."""
+from forum.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""create_app(config) -> web.Application: wires the database, templates, middlewares, routes."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from forum import keys, routes, templating
+from forum.auth import auth_middleware
+from forum.cache import PageCache, locale_middleware, page_cache_middleware
+from forum.config import Config
+from forum.csrf import csrf_middleware
+from forum.db import Database
+from forum.errors import error_middleware
+from forum.headers import security_headers_middleware
+from forum.migrate import migrate
+from forum.models import threads, users
+from forum.ratelimit import RateLimiter
+
+log = logging.getLogger("forum")
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(
+        middlewares=[
+            page_cache_middleware,  # first: a cached page costs no more than this
+            security_headers_middleware,
+            error_middleware,
+            auth_middleware,
+            locale_middleware,
+            csrf_middleware,
+        ],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
+    app[keys.CONFIG] = config
+    app[keys.PAGE_CACHE] = PageCache(config.page_cache_entries)
+    app[keys.LIMITER] = RateLimiter()
+    app[keys.VIEWS] = Counter()
+    templating.setup(app)
+    routes.setup(app)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_maintenance)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    applied = await asyncio.to_thread(migrate, config.db_path)
+    if applied:
+        log.info("applied migrations: %s", ", ".join(applied))
+    db = Database(config.db_path, readers=config.readers)
+    await db.open()
+    db.after_commit.append(app[keys.PAGE_CACHE].invalidate)
+    app[keys.DB] = db
+    yield
+    await flush_views(app)
+    await db.close()
+
+
+async def flush_views(app: web.Application) -> None:
+    """Write the page views counted in memory (no write on the read path)."""
+    views = app[keys.VIEWS]
+    if not views:
+        return
+    batch = dict(views)
+    views.clear()
+    async with app[keys.DB].transaction() as tx:
+        await threads.count_views(tx, batch)
+
+
+async def _maintenance(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(app[keys.CONFIG].view_flush_seconds)
+            try:
+                await flush_views(app)
+                async with app[keys.DB].transaction() as tx:
+                    await users.purge_expired_sessions(tx)
+            except Exception:
+                log.exception("maintenance failed; will try again")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,68 @@
+"""Who is asking: the session cookie or an API bearer token; logging in and out."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys
+from forum.models import users
+
+SESSION_COOKIE = "vigie_session"
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    request[keys.USER] = None
+    request[keys.SESSION] = None
+    request[keys.VIA_TOKEN] = False
+    db = request.app[keys.DB]
+    token = request.cookies.get(SESSION_COOKIE)
+    bearer = _bearer(request) if request.path.startswith("/api/") else None
+    stale_cookie = False
+    if bearer:
+        async with db.read() as conn:
+            user = await users.user_for_token(conn, bearer)
+        if user is None:
+            from forum.errors import Unauthorized
+
+            raise Unauthorized("This API token is not valid.")
+        request[keys.USER] = user
+        request[keys.VIA_TOKEN] = True
+    elif token:
+        async with db.read() as conn:
+            session = await users.load_session(conn, token)
+        if session is None:
+            stale_cookie = True
+        else:
+            request[keys.SESSION] = session
+            request[keys.USER] = session.user
+    response = await handler(request)
+    if stale_cookie and not response.prepared:
+        response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def log_in(request: web.Request, response: web.StreamResponse, user: users.User) -> None:
+    """Start a new session (a new id every time) and end the one the browser had, if any."""
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].transaction() as tx:
+        old = request.get(keys.SESSION)
+        if old is not None:
+            await users.close_session(tx, old.token_hash)
+        token = await users.open_session(tx, user.id, config.session_days)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=config.session_days * 86400, path="/", httponly=True,
+        samesite="Lax", secure=config.secure_cookies)
+
+
+async def log_out(request: web.Request, response: web.StreamResponse) -> None:
+    session = request.get(keys.SESSION)
+    if session is not None:
+        async with request.app[keys.DB].transaction() as tx:
+            await users.close_session(tx, session.token_hash)
+    response.del_cookie(SESSION_COOKIE, path="/")

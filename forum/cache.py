@@ -1,0 +1,155 @@
+"""Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit."""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+Tag = tuple[str, object]
+ALL: Tag = ("all", None)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+    viewed_thread: int | None = None
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+class PageCache:
+    """Pages tagged with what they show; a committed write drops every page with its tags.
+
+    A render that started before a write may finish after it: `epoch` grows at every
+    invalidation, and a page rendered under an older epoch is never stored.
+    """
+
+    def __init__(self, max_entries: int = 2000) -> None:
+        self.max_entries = max_entries
+        self.epoch = 0
+        self._pages: OrderedDict[object, tuple[CachedPage, frozenset[Tag]]] = OrderedDict()
+        self._by_tag: dict[Tag, set[object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def get(self, key: object) -> CachedPage | None:
+        entry = self._pages.get(key)
+        if entry is None:
+            return None
+        self._pages.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: object, page: CachedPage, tags: set[Tag], epoch: int) -> bool:
+        if epoch != self.epoch or self.max_entries <= 0:
+            return False
+        self._drop(key)
+        frozen = frozenset(tags)
+        self._pages[key] = (page, frozen)
+        for tag in frozen:
+            self._by_tag.setdefault(tag, set()).add(key)
+        while len(self._pages) > self.max_entries:
+            self._drop(next(iter(self._pages)))
+        return True
+
+    def invalidate(self, tags: set[Tag]) -> None:
+        if not tags:
+            return
+        self.epoch += 1
+        if ALL in tags:
+            self._pages.clear()
+            self._by_tag.clear()
+            return
+        for tag in tags:
+            for key in list(self._by_tag.get(tag, ())):
+                self._drop(key)
+
+    def _drop(self, key: object) -> None:
+        entry = self._pages.pop(key, None)
+        if entry is None:
+            return
+        for tag in entry[1]:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
+
+
+# Middlewares: the cached fast path (outermost) and the locale. -------------------------------
+
+from aiohttp import web  # noqa: E402
+
+from forum import i18n, keys  # noqa: E402
+
+# Headers a cached page is served with (set by the inner middlewares, kept from the first render).
+_KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options",
+                 "X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
+                 "Cross-Origin-Opener-Policy", "Content-Language", "Vary")
+
+
+def _cache_key(request: web.Request) -> tuple[str, str] | None:
+    """The key of a page any visitor may share; None when this request must not share one."""
+    if request.method != "GET" or "vigie_session" in request.cookies:
+        return None
+    if request.path.startswith("/api/") or "Authorization" in request.headers:
+        return None
+    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+                            request.headers.get("Accept-Language", ""))
+    return (request.path_qs, locale)
+
+
+def _respond(request: web.Request, page: CachedPage) -> web.Response:
+    if request.headers.get("If-None-Match") == page.etag:
+        response = web.Response(status=304)
+    else:
+        response = web.Response(body=page.body)
+    response.headers.extend(page.headers)
+    response.headers["ETag"] = page.etag
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@web.middleware
+async def page_cache_middleware(request: web.Request,
+                                handler: web.Handler) -> web.StreamResponse:
+    key = _cache_key(request)
+    if key is None:
+        return await handler(request)
+    cache = request.app[keys.PAGE_CACHE]
+    page = cache.get(key)
+    if page is not None:
+        if page.viewed_thread is not None:
+            request.app[keys.VIEWS][page.viewed_thread] += 1
+        return _respond(request, page)
+    epoch = request[keys.CACHE_EPOCH] = cache.epoch
+    response = await handler(request)
+    tags = request.get(keys.CACHE_TAGS)
+    if (tags is None or response.status != 200 or not isinstance(response, web.Response)
+            or response.body is None or "Set-Cookie" in response.headers):
+        return response
+    body = response.body if isinstance(response.body, bytes) else bytes(response.body)
+    kept = tuple((name, response.headers[name]) for name in _KEPT_HEADERS
+                 if name in response.headers)
+    page = CachedPage(body, etag_for(body), kept, request.get(keys.VIEWED_THREAD))
+    cache.put(key, page, tags, epoch)
+    return _respond(request, page)
+
+
+@web.middleware
+async def locale_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    user = request.get(keys.USER)
+    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+                            request.headers.get("Accept-Language", ""),
+                            user.locale if user is not None else None)
+    request[keys.LOCALE] = locale
+    i18n.current_locale.set(locale)
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("Content-Language", locale)
+        response.headers.setdefault("Vary", "Accept-Language, Cookie")
+    return response

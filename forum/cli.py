@@ -1,0 +1,157 @@
+"""Command line: init, serve, demo, user, token, board, rerender."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from forum.app import create_app
+from forum.config import Config
+from forum.db import Database, Transaction
+from forum.errors import ForumError
+from forum.migrate import migrate
+from forum.models import boards, posts, users
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigie", description="Vigie: forum et relevé citoyen.")
+    parser.add_argument("--data-dir", help="data folder (default: FORUM_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create or migrate the database")
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    demo = sub.add_parser("demo", help="build a fresh demo site and serve it")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--no-serve", action="store_true", help="build the demo site only")
+
+    user = sub.add_parser("user", help="manage members").add_subparsers(dest="action",
+                                                                       required=True)
+    add = user.add_parser("add", help="create a member")
+    add.add_argument("name")
+    add.add_argument("--role", choices=users.ROLES, default="member")
+    add.add_argument("--email")
+    add.add_argument("--password-stdin", action="store_true", required=True,
+                     help="read the password from standard input")
+    role = user.add_parser("role", help="change a member's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=users.ROLES)
+    revoke = user.add_parser("logout", help="end every session of a member")
+    revoke.add_argument("name")
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action",
+                                                                     required=True)
+    create = token.add_parser("create", help="print a new API token for a member")
+    create.add_argument("name")
+    create.add_argument("--label", default="")
+
+    board = sub.add_parser("board", help="city boards").add_subparsers(dest="action",
+                                                                      required=True)
+    board_add = board.add_parser("add", help="create a board")
+    board_add.add_argument("name")
+    board_add.add_argument("--slug", default="")
+    board_add.add_argument("--region", default="")
+    board_add.add_argument("--description", default="")
+    board_rename = board.add_parser("rename", help="rename a board (old address redirects)")
+    board_rename.add_argument("slug")
+    board_rename.add_argument("name")
+    board_rename.add_argument("--new-slug", default="")
+    board_rename.add_argument("--region")
+    board_rename.add_argument("--description")
+    board.add_parser("list", help="list the boards")
+
+    sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
+    return parser
+
+
+async def _in_transaction(config: Config, work: Callable[[Transaction], Awaitable[None]]) -> None:
+    migrate(config.db_path)
+    db = Database(config.db_path, readers=1)
+    await db.open()
+    try:
+        async with db.transaction() as tx:
+            await work(tx)
+    finally:
+        await db.close()
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    """Commands that change the database: each runs in one transaction."""
+
+    async def work(tx: Transaction) -> None:
+        if args.command == "user" and args.action == "add":
+            password = sys.stdin.readline().rstrip("\n")
+            user = await users.create(tx, args.name, password, args.role, args.email)
+            print(f"{user.name} ({user.role}) created.")
+        elif args.command == "user" and args.action == "role":
+            user = await users.get_by_name(tx, args.name)
+            await users.set_role(tx, user.id, args.role)
+            print(f"{user.name} is now {args.role}.")
+        elif args.command == "user" and args.action == "logout":
+            user = await users.get_by_name(tx, args.name)
+            count = await users.close_all_sessions(tx, user.id)
+            print(f"{count} session(s) of {user.name} ended.")
+        elif args.command == "token":
+            user = await users.get_by_name(tx, args.name)
+            print(await users.create_token(tx, user.id, args.label))
+        elif args.command == "board" and args.action == "add":
+            board = await boards.create(tx, args.name, args.slug, args.region,
+                                        args.description)
+            print(f"Board {board.name} created at /b/{board.slug}.")
+        elif args.command == "board" and args.action == "rename":
+            board = await boards.get_by_slug(tx, args.slug)
+            board = await boards.update(
+                tx, board, args.name, args.new_slug or board.slug,
+                board.region if args.region is None else args.region,
+                board.description if args.description is None else args.description)
+            print(f"Board renamed {board.name}, at /b/{board.slug}.")
+        elif args.command == "board" and args.action == "list":
+            for board in await boards.list_all(tx):
+                print(f"{board.slug}\t{board.name}\t{board.region}")
+        elif args.command == "rerender":
+            print(f"{await posts.rerender_all(tx)} post(s) rendered again.")
+
+    try:
+        asyncio.run(_in_transaction(config, work))
+    except ForumError as error:
+        print(f"error: {error.message % error.params if error.params else error.message}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def serve(config: Config, host: str, port: int) -> None:
+    print(f"Vigie: http://{host}:{port} (data in {config.data_dir})", flush=True)
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    args = _parser().parse_args(argv)
+    overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    config = Config.from_env(**overrides)
+    if args.command == "init":
+        applied = migrate(config.db_path)
+        print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
+        return 0
+    if args.command == "serve":
+        serve(config, args.host, args.port)
+        return 0
+    if args.command == "demo":
+        from forum import demo
+
+        if not args.data_dir:
+            config = Config.from_env(data_dir=Path("demo-data"),
+                                     base_url=f"http://{args.host}:{args.port}")
+        demo.build(config)
+        if not args.no_serve:
+            serve(config, args.host, args.port)
+        return 0
+    return _run(config, args)
+

@@ -1,0 +1,60 @@
+"""One frozen Config, read from FORUM_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of a Vigie site; each field is documented in the README."""
+
+    data_dir: Path = Path("data")
+    base_url: str = "http://127.0.0.1:8080"
+    default_locale: str = "fr"
+    session_days: int = 30
+    posts_per_page: int = 20
+    threads_per_page: int = 25
+    title_max: int = 150
+    body_max: int = 20_000
+    readers: int = 3
+    login_attempts: int = 5  # per pseudonym and address, per login_window
+    login_window: int = 300  # seconds
+    posts_per_minute: int = 6
+    registrations_per_hour: int = 10  # per address
+    page_cache_entries: int = 2_000
+    view_flush_seconds: float = 30.0
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "forum.sqlite3"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
+        """Build a Config from FORUM_<FIELD> variables; explicit overrides win."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get("FORUM_" + f.name.upper())
+            if raw is None or f.name == "extra":
+                continue
+            if f.name == "data_dir":
+                values[f.name] = Path(raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])  # type: ignore[arg-type]
+        values.setdefault("base_url", cls.base_url)
+        values["base_url"] = str(values["base_url"]).rstrip("/")
+        return cls(**values)  # type: ignore[arg-type]

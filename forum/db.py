@@ -1,0 +1,128 @@
+"""aiosqlite connections: one writer, a few readers; read() and transaction()."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+PRAGMAS = (
+    "pragma journal_mode = wal",
+    "pragma foreign_keys = on",
+    "pragma synchronous = normal",  # WAL + normal: durable at checkpoint, never corrupt
+    "pragma busy_timeout = 5000",
+    "pragma temp_store = memory",
+    "pragma cache_size = -16000",
+)
+
+Row = sqlite3.Row
+Params = Iterable[Any] | dict[str, Any]
+
+
+class Conn:
+    """A connection with a few helpers that return rows, one row or one value."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.one(sql, params)
+        return None if row is None else row[0]
+
+
+class Transaction(Conn):
+    """The writer connection inside BEGIN IMMEDIATE; records which pages a write changes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        self.changed_tags: set[tuple[str, object]] = set()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; returns lastrowid (for inserts)."""
+        async with self.conn.execute(sql, params) as cur:
+            return cur.lastrowid or 0
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an insert ... returning id and give the id."""
+        row = await self.one(sql, params)
+        assert row is not None
+        return int(row[0])
+
+    def changed(self, kind: str, key: object) -> None:
+        """Mark a cached page family (e.g. ("thread", 12)) as changed by this transaction."""
+        self.changed_tags.add((kind, key))
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+class Database:
+    """All writes go through one connection (serialised by a lock); reads use a small pool."""
+
+    def __init__(self, path: Path, readers: int = 3) -> None:
+        self.path = path
+        self.reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+        self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
+
+    async def open(self) -> None:
+        self._writer = await connect(self.path)
+        for _ in range(self.reader_count):
+            conn = await connect(self.path)
+            await conn.execute("pragma query_only = on")
+            self._all_readers.append(conn)
+            self._readers.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        if self._writer is not None:
+            await self._writer.execute("pragma optimize")
+            await self._writer.close()
+            self._writer = None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        """A reader connection; each statement sees the last committed state."""
+        conn = await self._readers.get()
+        try:
+            yield Conn(conn)
+        finally:
+            self._readers.put_nowait(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE ... COMMIT on the writer; rolled back on any exception."""
+        assert self._writer is not None, "database not open"
+        async with self._write_lock:
+            tx = Transaction(self._writer)
+            await self._writer.execute("begin immediate")
+            try:
+                yield tx
+            except BaseException:
+                await self._writer.execute("rollback")
+                raise
+            await self._writer.execute("commit")
+        for hook in self.after_commit:
+            hook(tx.changed_tags)

@@ -1,0 +1,121 @@
+"""Domain exceptions, turned into a French page or a JSON error by one middleware."""
+from __future__ import annotations
+
+
+class ForumError(Exception):
+    """Base class: an HTTP status, a machine code and a message for the user (msgid)."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str = "", field: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+
+class BadRequest(ForumError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ForumError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ForumError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ForumError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ForumError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(ForumError):
+    status, code = 413, "too_large"
+
+
+class Invalid(ForumError):
+    """A field's value is wrong: `field` names it so forms can show the message beside it."""
+
+    status, code = 422, "invalid"
+
+
+class TooManyRequests(ForumError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str = "", retry_after: int = 60, **params: object) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
+
+
+# The middleware that turns every error into a French (or English) page or a JSON error. -------
+
+import logging  # noqa: E402
+
+from aiohttp import web  # noqa: E402
+
+log = logging.getLogger("forum")
+
+HTTP_MESSAGES = {
+    400: "The request is not valid.",
+    401: "You need to log in.",
+    403: "You may not do this.",
+    404: "This page does not exist, or is not visible to you.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with what already exists.",
+    413: "This is too large.",
+    422: "Some fields are not valid.",
+    429: "Too many attempts. Please wait a little and try again.",
+    500: "Something went wrong on our side. Nothing was saved; please try again.",
+}
+
+
+def _is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(request: web.Request, status: int, code: str, message: str,
+                   field: str | None = None) -> web.Response:
+    from forum import templating
+    from forum.i18n import gettext
+
+    text = message
+    if _is_api(request):
+        error: dict[str, object] = {"code": code, "message": text}
+        if field:
+            error["field"] = field
+        return web.json_response({"error": error}, status=status)
+    return templating.render(request, "error.html", {
+        "status": status, "message": text, "title": gettext(HTTP_MESSAGES.get(status, ""))
+        or str(status)}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    from forum.i18n import gettext
+
+    try:
+        return await handler(request)
+    except ForumError as error:
+        message = gettext(error.message or HTTP_MESSAGES.get(error.status, ""), **error.params)
+        response = error_response(request, error.status, error.code, message, error.field)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except web.HTTPException as error:
+        if error.status < 400 or error.empty_body:
+            raise
+        code = error.reason.lower().replace(" ", "_")
+        response = error_response(request, error.status, code,
+                                  gettext(HTTP_MESSAGES.get(error.status, error.reason)))
+        if error.status == 405:
+            response.headers["Allow"] = error.headers.get("Allow", "")
+        return response
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, 500, "internal_error", gettext(HTTP_MESSAGES[500]))

@@ -1,0 +1,88 @@
+"""French by default, English on request: gettext catalogs, negotiation, dates."""
+from __future__ import annotations
+
+import contextvars
+import gettext as gettext_module
+import io
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_datetime, get_timezone
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from forum import clock
+
+LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+LOCALE_COOKIE = "vigie_lang"
+LOCALE_DIR = Path(__file__).parent / "locales"
+TIMEZONE = get_timezone("Europe/Paris")
+
+current_locale: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "current_locale", default=DEFAULT_LOCALE)
+
+
+def _load(locale: str) -> gettext_module.NullTranslations:
+    """The compiled catalog; compiled in memory from the .po when the .mo is missing or old."""
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    po, mo = folder / "messages.po", folder / "messages.mo"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as fp:
+            return gettext_module.GNUTranslations(fp)
+    if po.exists():
+        with po.open("rb") as fp:
+            catalog = read_po(fp, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=True)
+        buffer.seek(0)
+        return gettext_module.GNUTranslations(buffer)
+    return gettext_module.NullTranslations()
+
+
+CATALOGS = {locale: _load(locale) for locale in LOCALES}
+
+
+def gettext(message: str, **params: object) -> str:
+    text = CATALOGS[current_locale.get()].gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = CATALOGS[current_locale.get()].ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+_ = gettext
+
+
+@lru_cache(maxsize=512)
+def negotiate(cookie: str | None, accept_language: str, user_locale: str | None = None) -> str:
+    """The user's choice, then their cookie, then the browser's first supported language."""
+    for choice in (user_locale, cookie):
+        if choice in LOCALES:
+            return choice
+    ranked = []
+    for index, part in enumerate(accept_language.split(",")[:20]):
+        tag, _sep, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, index, tag.split("-")[0].strip().lower()))
+    for _weight, _index, language in sorted(ranked):
+        if language in LOCALES:
+            return language
+    return DEFAULT_LOCALE
+
+
+def format_when(iso_text: str | None, locale: str | None = None) -> str:
+    """'23 novembre 2026 à 15:42' / 'November 23, 2026, 3:42 PM' (Paris time)."""
+    if not iso_text:
+        return ""
+    locale = locale or current_locale.get()
+    moment: datetime = clock.parse(iso_text)
+    pattern = "d MMMM y 'à' HH:mm" if locale == "fr" else "medium"
+    return format_datetime(moment, pattern, tzinfo=TIMEZONE, locale=locale)

@@ -1,0 +1,67 @@
+"""Applies migrations/NNNN_name.sql in order, forward only, each in its own transaction."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def available() -> list[tuple[int, Path]]:
+    found = [(int(m.group(1)), p) for p in MIGRATIONS.iterdir() if (m := NAME.match(p.name))]
+    return sorted(found)
+
+
+def migrate(db_path: Path) -> list[str]:
+    """Bring the database at db_path up to date; returns the names of applied migrations."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    applied: list[str] = []
+    try:
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma foreign_keys = off")
+        conn.execute(
+            "create table if not exists schema_migrations ("
+            " version integer primary key, name text not null,"
+            " applied_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')))"
+        )
+        done = {row[0] for row in conn.execute("select version from schema_migrations")}
+        for version, path in available():
+            if version in done:
+                continue
+            conn.execute("begin immediate")
+            try:
+                for statement in split_statements(path.read_text(encoding="utf-8")):
+                    conn.execute(statement)
+                conn.execute(
+                    "insert into schema_migrations (version, name) values (?, ?)",
+                    (version, path.name),
+                )
+                conn.execute("commit")
+            except BaseException:
+                conn.execute("rollback")
+                raise
+            applied.append(path.name)
+        conn.execute("pragma foreign_keys = on")
+        problems = conn.execute("pragma foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
+    finally:
+        conn.close()
+    return applied
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script into complete statements (handles triggers' inner semicolons)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,1 @@
+"""Plain SQL per domain: small dataclasses and async functions taking a connection."""

@@ -1,0 +1,109 @@
+"""City boards: the home of each town's threads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum import clock
+from forum.db import Conn, Row, Transaction
+from forum.errors import Conflict, Invalid, NotFound
+from forum.text import clean_line, slugify
+
+NAME_MAX, REGION_MAX, DESCRIPTION_MAX = 80, 120, 1000
+
+
+@dataclass(frozen=True)
+class Board:
+    id: int
+    slug: str
+    name: str
+    region: str
+    description: str
+    thread_count: int
+    post_count: int
+    last_post_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Board:
+        return cls(row["id"], row["slug"], row["name"], row["region"], row["description"],
+                   row["thread_count"], row["post_count"], row["last_post_at"])
+
+
+COLUMNS = "id, slug, name, region, description, thread_count, post_count, last_post_at"
+
+
+async def list_all(conn: Conn) -> list[Board]:
+    rows = await conn.all(f"select {COLUMNS} from boards order by position, name")
+    return [Board.from_row(row) for row in rows]
+
+
+async def get(conn: Conn, board_id: int) -> Board:
+    row = await conn.one(f"select {COLUMNS} from boards where id = ?", (board_id,))
+    if row is None:
+        raise NotFound("This board does not exist.")
+    return Board.from_row(row)
+
+
+async def get_by_slug(conn: Conn, slug: str) -> Board:
+    """The board with this slug, or with this former slug (the caller may redirect)."""
+    row = await conn.one(f"select {COLUMNS} from boards where slug = ?", (slug,))
+    if row is None:
+        row = await conn.one(
+            f"select {COLUMNS} from boards where id ="
+            " (select board_id from board_aliases where slug = ?)", (slug,))
+    if row is None:
+        raise NotFound("This board does not exist.")
+    return Board.from_row(row)
+
+
+def _clean(name: str, slug: str, region: str, description: str) -> tuple[str, str, str, str]:
+    name = clean_line(name)
+    if not name or len(name) > NAME_MAX:
+        raise Invalid("A board name has 1 to 80 characters.", field="name")
+    slug = slugify(slug or name)
+    if not slug or len(slug) > NAME_MAX:
+        raise Invalid("The address of a board uses letters a-z, digits and dashes.", field="slug")
+    region = clean_line(region)[:REGION_MAX]
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid("The description is too long.", field="description")
+    return name, slug, region, description
+
+
+async def create(tx: Transaction, name: str, slug: str = "", region: str = "",
+                 description: str = "") -> Board:
+    name, slug, region, description = _clean(name, slug, region, description)
+    taken = await tx.value(
+        "select 1 from boards where slug = ? union select 1 from board_aliases where slug = ?",
+        (slug, slug))
+    if taken:
+        raise Conflict("A board already uses this address.", field="slug")
+    position = await tx.value("select coalesce(max(position), 0) + 1 from boards")
+    board_id = await tx.insert(
+        "insert into boards (slug, name, region, description, position, created_at)"
+        " values (?, ?, ?, ?, ?, ?) returning id",
+        (slug, name, region, description, position, clock.now()))
+    tx.changed("boards", None)
+    return await get(tx, board_id)
+
+
+async def update(tx: Transaction, board: Board, name: str, slug: str = "", region: str = "",
+                 description: str = "") -> Board:
+    """Rename or describe a board; a former slug keeps redirecting to it."""
+    name, slug, region, description = _clean(name, slug or board.slug, region, description)
+    if slug != board.slug:
+        taken = await tx.value(
+            "select 1 from boards where slug = ? union"
+            " select 1 from board_aliases where slug = ? and board_id <> ?",
+            (slug, slug, board.id))
+        if taken:
+            raise Conflict("A board already uses this address.", field="slug")
+        await tx.execute("delete from board_aliases where slug = ?", (slug,))
+        await tx.execute("insert into board_aliases (slug, board_id) values (?, ?)",
+                         (board.slug, board.id))
+    await tx.execute(
+        "update boards set name = ?, slug = ?, region = ?, description = ? where id = ?",
+        (name, slug, region, description, board.id))
+    tx.changed("boards", None)
+    tx.changed("board", board.id)
+    tx.changed("board_meta", board.id)
+    return await get(tx, board.id)

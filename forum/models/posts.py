@@ -1,0 +1,190 @@
+"""Posts: cooked once at write time, every revision kept, deletions are tombstones."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum import clock, markdown, permissions
+from forum.db import Conn, Row, Transaction
+from forum.errors import Invalid, NotFound, TooLarge
+from forum.models.users import User
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    thread_id: int
+    board_id: int
+    author_id: int
+    author_name: str
+    body_source: str
+    body_html: str
+    status: str
+    created_at: str
+    edited_at: str | None
+    deleted_at: str | None
+    thread_locked: bool = False
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Post:
+        return cls(row["id"], row["thread_id"], row["board_id"], row["author_id"],
+                   row["author_name"], row["body_source"], row["body_html"], row["status"],
+                   row["created_at"], row["edited_at"], row["deleted_at"],
+                   bool(row["thread_locked"]))
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    editor_name: str
+    body_source: str
+    body_html: str
+    created_at: str
+
+
+SELECT = (
+    "select posts.id, posts.thread_id, threads.board_id, posts.author_id,"
+    " users.name as author_name, posts.body_source, posts.body_html, posts.status,"
+    " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked"
+    " from posts join threads on threads.id = posts.thread_id"
+    " join users on users.id = posts.author_id"
+)
+
+
+def check_body(body: str, limit: int) -> None:
+    if not body.strip():
+        raise Invalid("A message cannot be empty.", field="body")
+    if len(body) > limit:
+        raise TooLarge("This message is too long (at most %(max)s characters).", field="body",
+                       max=limit)
+
+
+async def get(conn: Conn, post_id: int) -> Post:
+    row = await conn.one(f"{SELECT} where posts.id = ?", (post_id,))
+    if row is None:
+        raise NotFound("This message does not exist.")
+    return Post.from_row(row)
+
+
+async def list_for_thread(conn: Conn, thread_id: int, viewer: User | None, page: int,
+                          per_page: int) -> list[Post]:
+    """One page of the posts this viewer may see, oldest first (index posts_by_thread)."""
+    visible, params = permissions.post_filter(viewer)
+    rows = await conn.all(
+        f"{SELECT} where posts.thread_id = ? and {visible} order by posts.id limit ? offset ?",
+        (thread_id, *params, per_page, (page - 1) * per_page))
+    return [Post.from_row(row) for row in rows]
+
+
+async def count_for_thread(conn: Conn, thread_id: int, viewer: User | None) -> int:
+    visible, params = permissions.post_filter(viewer)
+    return int(await conn.value(
+        f"select count(*) from posts where thread_id = ? and {visible}", (thread_id, *params)))
+
+
+async def page_of(conn: Conn, post: Post, viewer: User | None, per_page: int) -> int:
+    """The page of its thread on which this post stands for this viewer."""
+    visible, params = permissions.post_filter(viewer)
+    before = await conn.value(
+        f"select count(*) from posts where thread_id = ? and id < ? and {visible}",
+        (post.thread_id, post.id, *params))
+    return int(before) // per_page + 1
+
+
+async def create(tx: Transaction, thread_id: int, board_id: int, author: User, body: str,
+                 body_max: int, at: str | None = None) -> int:
+    """Add a post to a thread, its first revision and the counters, in the caller's transaction."""
+    check_body(body, body_max)
+    at = at or clock.now()
+    html = markdown.render(body)
+    post_id = await tx.insert(
+        "insert into posts (thread_id, author_id, body_source, body_html, created_at)"
+        " values (?, ?, ?, ?, ?) returning id",
+        (thread_id, author.id, body, html, at))
+    await tx.execute(
+        "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
+        " values (?, ?, ?, ?, ?)", (post_id, author.id, body, html, at))
+    await tx.execute(
+        "update threads set post_count = post_count + 1, last_post_at = ?, last_post_id = ?"
+        " where id = ?", (at, post_id, thread_id))
+    await tx.execute(
+        "update boards set post_count = post_count + 1, last_post_at = ? where id = ?",
+        (at, board_id))
+    await tx.execute("update users set post_count = post_count + 1 where id = ?", (author.id,))
+    _changed(tx, thread_id, board_id)
+    return post_id
+
+
+async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int) -> None:
+    """Replace a post's text; the new version is kept beside every earlier one."""
+    check_body(body, body_max)
+    if body == post.body_source:
+        return
+    at = clock.now()
+    html = markdown.render(body)
+    await tx.execute(
+        "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
+        " values (?, ?, ?, ?, ?)", (post.id, editor.id, body, html, at))
+    await tx.execute(
+        "update posts set body_source = ?, body_html = ?, edited_at = ? where id = ?",
+        (body, html, at, post.id))
+    _changed(tx, post.thread_id, post.board_id)
+
+
+async def delete(tx: Transaction, post: Post, by: User, reason: str = "") -> None:
+    """Leave a tombstone in place; the text stays in the database for moderators."""
+    await tx.execute(
+        "update posts set deleted_at = ?, deleted_by = ?, delete_reason = ?"
+        " where id = ? and deleted_at is null",
+        (clock.now(), by.id, reason[:500] or None, post.id))
+    _changed(tx, post.thread_id, post.board_id)
+
+
+async def revisions(conn: Conn, post_id: int) -> list[Revision]:
+    rows = await conn.all(
+        "select post_revisions.id, users.name, body_source, body_html, post_revisions.created_at"
+        " from post_revisions join users on users.id = editor_id"
+        " where post_id = ? order by post_revisions.id", (post_id,))
+    return [Revision(*row) for row in rows]
+
+
+async def rerender_all(tx: Transaction) -> int:
+    """Cook every post again (after a change of the Markdown rules); returns the count."""
+    rows = await tx.all("select id, body_source from posts")
+    for row in rows:
+        await tx.execute("update posts set body_html = ? where id = ?",
+                         (markdown.render(row["body_source"]), row["id"]))
+    tx.changed("all", None)
+    return len(rows)
+
+
+def _changed(tx: Transaction, thread_id: int, board_id: int) -> None:
+    tx.changed("thread", thread_id)
+    tx.changed("board", board_id)
+    tx.changed("boards", None)
+
+
+@dataclass(frozen=True)
+class AuthoredPost:
+    id: int
+    thread_id: int
+    thread_title: str
+    body_html: str
+    status: str
+    created_at: str
+
+
+async def list_for_author(conn: Conn, author_id: int, viewer: User | None,
+                          limit: int = 20) -> list[AuthoredPost]:
+    """A member's latest posts that this viewer may see, tombstones left out."""
+    visible, params = permissions.post_filter(viewer)
+    rows = await conn.all(
+        "select posts.id, posts.thread_id, threads.title, posts.body_html, posts.status,"
+        " posts.created_at from posts join threads on threads.id = posts.thread_id"
+        f" where posts.author_id = ? and posts.deleted_at is null and {visible}"
+        " and threads.status = 'published' order by posts.id desc limit ?",
+        (author_id, *params, limit))
+    return [AuthoredPost(*row) for row in rows]

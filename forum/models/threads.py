@@ -1,0 +1,98 @@
+"""Threads of a board: listing by latest activity, creation with their first post."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum import clock
+from forum.db import Conn, Row, Transaction
+from forum.errors import Invalid, NotFound
+from forum.models import posts
+from forum.models.boards import Board
+from forum.models.users import User
+from forum.text import clean_line
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: int
+    board_id: int
+    board_slug: str
+    board_name: str
+    author_id: int
+    author_name: str
+    title: str
+    status: str
+    pinned: bool
+    locked: bool
+    post_count: int
+    views: int
+    created_at: str
+    last_post_at: str
+    last_post_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Thread:
+        return cls(row["id"], row["board_id"], row["board_slug"], row["board_name"],
+                   row["author_id"], row["author_name"], row["title"], row["status"],
+                   bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
+                   row["created_at"], row["last_post_at"], row["last_post_id"])
+
+
+SELECT = (
+    "select threads.*, boards.slug as board_slug, boards.name as board_name,"
+    " users.name as author_name from threads"
+    " join boards on boards.id = threads.board_id join users on users.id = threads.author_id"
+)
+
+
+def clean_title(title: str, limit: int) -> str:
+    title = clean_line(title)
+    if not title:
+        raise Invalid("A title is required.", field="title")
+    if len(title) > limit:
+        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
+                      max=limit)
+    return title
+
+
+async def get(conn: Conn, thread_id: int) -> Thread:
+    row = await conn.one(f"{SELECT} where threads.id = ?", (thread_id,))
+    if row is None:
+        raise NotFound("This thread does not exist.")
+    return Thread.from_row(row)
+
+
+async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) -> list[Thread]:
+    """Public threads, pinned first, then by latest activity (index threads_by_board_activity)."""
+    rows = await conn.all(
+        f"{SELECT} where threads.board_id = ? and threads.status = 'published'"
+        " and threads.deleted_at is null"
+        " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
+        (board_id, per_page, (page - 1) * per_page))
+    return [Thread.from_row(row) for row in rows]
+
+
+async def create(tx: Transaction, board: Board, author: User, title: str, body: str,
+                 title_max: int, body_max: int, at: str | None = None) -> tuple[int, int]:
+    """Open a thread with its first post; returns (thread id, post id)."""
+    title = clean_title(title, title_max)
+    posts.check_body(body, body_max)
+    at = at or clock.now()
+    thread_id = await tx.insert(
+        "insert into threads (board_id, author_id, title, created_at, last_post_at)"
+        " values (?, ?, ?, ?, ?) returning id",
+        (board.id, author.id, title, at, at))
+    await tx.execute("update boards set thread_count = thread_count + 1 where id = ?",
+                     (board.id,))
+    post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at)
+    return thread_id, post_id
+
+
+async def count_views(tx: Transaction, views: dict[int, int]) -> None:
+    """Add batched page views (counted in memory on the read path)."""
+    for thread_id, count in views.items():
+        board_id = await tx.value("select board_id from threads where id = ?", (thread_id,))
+        if board_id is None:
+            continue
+        await tx.execute("update threads set views = views + ? where id = ?", (count, thread_id))
+        tx.changed("board", board_id)

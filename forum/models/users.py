@@ -1,0 +1,199 @@
+"""Members: accounts, password checks, server-side sessions and API tokens."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from forum import clock
+from forum.db import Conn, Row, Transaction
+from forum.errors import Conflict, Invalid, NotFound
+from forum.text import clean_line, pseudonym_key, pseudonym_problem
+
+ROLES = ("member", "moderator", "admin")
+PASSWORD_MIN, PASSWORD_MAX = 10, 1024
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the pseudonym is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    email: str | None = None
+    locale: str | None = None
+    post_count: int = 0
+    created_at: str = ""
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def from_row(cls, row: Row) -> User:
+        return cls(row["id"], row["name"], row["role"], row["email"], row["locale"],
+                   row["post_count"], row["created_at"])
+
+
+COLUMNS = "users.id, users.name, users.role, users.email, users.locale, users.post_count, " \
+          "users.created_at"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise Invalid("A password has at least 10 characters.", field="password")
+    if len(password) > PASSWORD_MAX:
+        raise Invalid("This password is too long.", field="password")
+
+
+async def create(tx: Transaction, name: str, password: str, role: str = "member",
+                 email: str | None = None) -> User:
+    """Register a member; raises Invalid or Conflict (pseudonym taken, case ignored)."""
+    name = name.strip()
+    problem = pseudonym_problem(name)
+    if problem:
+        raise Invalid(problem, field="name")
+    check_password(password)
+    if role not in ROLES:
+        raise Invalid("Unknown role.", field="role")
+    email = clean_line(email or "") or None
+    if email and ("@" not in email or len(email) > 254):
+        raise Invalid("This e-mail address does not look right.", field="email")
+    key = pseudonym_key(name)
+    if await tx.value("select 1 from users where name_key = ?", (key,)):
+        raise Conflict("This pseudonym is already taken.", field="name")
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    user_id = await tx.insert(
+        "insert into users (name, name_key, email, password_hash, role, created_at)"
+        " values (?, ?, ?, ?, ?, ?) returning id",
+        (name, key, email, password_hash, role, clock.now()),
+    )
+    return User(user_id, name, role, email)
+
+
+async def get(conn: Conn, user_id: int) -> User:
+    row = await conn.one(f"select {COLUMNS} from users where id = ?", (user_id,))
+    if row is None:
+        raise NotFound("This member does not exist.")
+    return User.from_row(row)
+
+
+async def get_by_name(conn: Conn, name: str) -> User:
+    row = await conn.one(f"select {COLUMNS} from users where name_key = ?", (pseudonym_key(name),))
+    if row is None:
+        raise NotFound("This member does not exist.")
+    return User.from_row(row)
+
+
+async def authenticate(conn: Conn, name: str, password: str) -> User | None:
+    """The member if the password matches; None otherwise, in the same time either way."""
+    row = await conn.one(f"select {COLUMNS}, password_hash from users where name_key = ?",
+                         (pseudonym_key(name.strip()),))
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password[:PASSWORD_MAX])
+    except (VerificationError, InvalidHashError):
+        return None
+    return User.from_row(row) if row else None
+
+
+async def set_password(tx: Transaction, user_id: int, password: str) -> None:
+    """Change a password and end every session of that member."""
+    check_password(password)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    await tx.execute("update users set password_hash = ? where id = ?", (password_hash, user_id))
+    await tx.execute("delete from sessions where user_id = ?", (user_id,))
+
+
+async def set_role(tx: Transaction, user_id: int, role: str) -> None:
+    """Change a role; the member's sessions end so the new rights start from a fresh login."""
+    if role not in ROLES:
+        raise Invalid("Unknown role.", field="role")
+    await tx.execute("update users set role = ? where id = ?", (role, user_id))
+    await tx.execute("delete from sessions where user_id = ?", (user_id,))
+
+
+async def set_locale(tx: Transaction, user_id: int, locale: str | None) -> None:
+    await tx.execute("update users set locale = ? where id = ?", (locale, user_id))
+
+
+# Sessions ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf_token: str
+    token_hash: str
+
+
+async def open_session(tx: Transaction, user_id: int, days: int) -> str:
+    """Start a session; returns the token for the cookie (the table keeps only its hash)."""
+    token = secrets.token_urlsafe(32)
+    await tx.execute(
+        "insert into sessions (id, user_id, csrf_token, created_at, expires_at)"
+        " values (?, ?, ?, ?, ?)",
+        (token_hash(token), user_id, secrets.token_urlsafe(32), clock.now(),
+         clock.later(days=days)),
+    )
+    return token
+
+
+async def load_session(conn: Conn, token: str) -> Session | None:
+    digest = token_hash(token)
+    row = await conn.one(
+        f"select {COLUMNS}, sessions.csrf_token from sessions join users on users.id = user_id"
+        " where sessions.id = ? and expires_at > ?",
+        (digest, clock.now()),
+    )
+    if row is None:
+        return None
+    return Session(User.from_row(row), row["csrf_token"], digest)
+
+
+async def close_session(tx: Transaction, digest: str) -> None:
+    await tx.execute("delete from sessions where id = ?", (digest,))
+
+
+async def close_all_sessions(tx: Transaction, user_id: int) -> int:
+    """Revoke every session of a member; returns how many were open."""
+    count = await tx.value("select count(*) from sessions where user_id = ?", (user_id,))
+    await tx.execute("delete from sessions where user_id = ?", (user_id,))
+    return int(count)
+
+
+async def purge_expired_sessions(tx: Transaction) -> None:
+    await tx.execute("delete from sessions where expires_at <= ?", (clock.now(),))
+
+
+# API tokens ----------------------------------------------------------------------------------
+
+async def create_token(tx: Transaction, user_id: int, label: str = "") -> str:
+    token = "vigie_" + secrets.token_urlsafe(32)
+    await tx.execute(
+        "insert into api_tokens (user_id, token_hash, label, created_at) values (?, ?, ?, ?)",
+        (user_id, token_hash(token), clean_line(label)[:100], clock.now()),
+    )
+    return token
+
+
+async def user_for_token(conn: Conn, token: str) -> User | None:
+    row = await conn.one(
+        f"select {COLUMNS} from api_tokens join users on users.id = user_id"
+        " where token_hash = ? and revoked_at is null",
+        (token_hash(token),),
+    )
+    return User.from_row(row) if row else None

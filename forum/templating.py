@@ -1,0 +1,74 @@
+"""Jinja2 set-up (autoescape, gettext, helpers) and render(): a page for a request."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from forum import csrf, i18n, keys
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+def _static_versions() -> dict[str, str]:
+    """A short content hash per static file, so they can be cached for a long time."""
+    versions = {}
+    for path in STATIC.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(STATIC).as_posix()
+            versions[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    return versions
+
+
+def setup(app: web.Application) -> jinja2.Environment:
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(("html", "xml")),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    versions = _static_versions()
+
+    def static_url(path: str) -> str:
+        return f"/static/{path}?v={versions.get(path, '0')}"
+
+    def url(route_: str, query_: dict[str, Any] | None = None, **parts: Any) -> str:
+        built = app.router[route_].url_for(**{k: str(v) for k, v in parts.items()})
+        if query_:
+            built = built.with_query({k: v for k, v in query_.items() if v is not None})
+        return str(built)
+
+    env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES)
+    env.filters["when"] = i18n.format_when
+    return env
+
+
+def render(request: web.Request, template: str, context: dict[str, Any] | None = None,
+           status: int = 200, form: bool = False) -> web.Response:
+    """Render a page; `form=True` when it holds a form (it then carries a CSRF token)."""
+    user = request.get(keys.USER)
+    base = {
+        "request": request,
+        "user": user,
+        "locale": request.get(keys.LOCALE, i18n.DEFAULT_LOCALE),
+        "config": request.app[keys.CONFIG],
+        # Visitors' pages without forms carry no token, so that they can be cached for all.
+        "csrf_token": csrf.token_for(request) if (user is not None or form) else "",
+    }
+    base.update(context or {})
+    body = aiohttp_jinja2.render_string(template, request, base)
+    response = web.Response(text=body, status=status, content_type="text/html",
+                            charset="utf-8")
+    if user is not None or form:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

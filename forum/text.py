@@ -1,0 +1,54 @@
+"""Cleaning of short user texts shown as names and titles (pseudonyms, titles, board names)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Direction overrides/isolates and zero-width characters: they let a name or a title pretend to
+# be something else ("moderatrice" + U+202E ...), so they never reach a page.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+SPACES = re.compile(r"\s+")
+PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 30
+_PSEUDONYM_EXTRA = set("_-.")
+
+
+def clean_line(text: str) -> str:
+    """One line of text: NFC, no controls or invisible characters, spaces folded."""
+    text = unicodedata.normalize("NFC", text)
+    text = INVISIBLE.sub("", text)
+    text = CONTROL.sub(" ", text)
+    return SPACES.sub(" ", text).strip()
+
+
+def clean_body(text: str) -> str:
+    """A post body as typed, less NUL and direction overrides; newlines normalised."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\x00", "")
+    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+
+
+def pseudonym_problem(name: str) -> str | None:
+    """Why a pseudonym is not acceptable (a msgid), or None when it is."""
+    if not PSEUDONYM_MIN <= len(name) <= PSEUDONYM_MAX:
+        return "A pseudonym has 2 to 30 characters."
+    for char in name:
+        if char in _PSEUDONYM_EXTRA:
+            continue
+        category = unicodedata.category(char)
+        if not (category.startswith("L") or category == "Nd"):
+            return "A pseudonym uses only letters, digits, _ - and ."
+    if not any(unicodedata.category(c).startswith("L") for c in name):
+        return "A pseudonym needs at least one letter."
+    return None
+
+
+def pseudonym_key(name: str) -> str:
+    """The form under which two pseudonyms are the same (case and width ignored)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def slugify(text: str) -> str:
+    """'Saint-Étienne' -> 'saint-etienne'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

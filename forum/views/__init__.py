@@ -1,0 +1,86 @@
+"""HTML handlers per domain, and the small helpers they share."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from forum import keys
+from forum.errors import ForumError, NotFound, TooManyRequests, Unauthorized
+from forum.i18n import gettext
+from forum.models.users import User
+
+
+def int_param(request: web.Request, name: str) -> int:
+    """A numeric path part; anything else is a page that does not exist."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+def page_number(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise NotFound()
+    return int(raw)
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def url_for(request: web.Request, route_: str, query: dict[str, Any] | None = None,
+            fragment: str = "", **parts: Any) -> str:
+    url = request.app.router[route_].url_for(**{k: str(v) for k, v in parts.items()})
+    if query:
+        url = url.with_query(query)
+    return str(url) + (f"#{fragment}" if fragment else "")
+
+
+def see_other(location: str) -> web.HTTPSeeOther:
+    """The answer to a successful POST: go and GET the result."""
+    return web.HTTPSeeOther(location)
+
+
+def require_user(request: web.Request) -> User:
+    user = request.get(keys.USER)
+    if user is None:
+        raise Unauthorized("You need to log in.")
+    return user
+
+
+def text_field(form: MultiDictProxy, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """A redirect target from a form or a query, kept on this site."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def check_rate(request: web.Request, key: str, limit: int, window: float,
+               message: str = "Too many attempts. Please wait a little and try again.") -> None:
+    """Raise 429 when `key` went over `limit` actions in `window` seconds; else count one."""
+    limiter = request.app[keys.LIMITER]
+    wait = limiter.retry_after(key, limit, window)
+    if wait:
+        raise TooManyRequests(message, retry_after=wait)
+    limiter.hit(key, window)
+
+
+def form_error(request: web.Request, template: str, context: dict[str, Any],
+               error: ForumError) -> web.Response:
+    """Show a form again, filled in, with the message beside the field at fault."""
+    from forum.templating import render
+
+    context["errors"] = {error.field or "form": gettext(error.message, **error.params)}
+    return render(request, template, context, status=error.status, form=True)

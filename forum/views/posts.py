@@ -1,0 +1,83 @@
+"""A post's permalink, editing (every revision kept), deleting (a tombstone) and history."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys, markdown
+from forum.errors import Forbidden, ForumError, NotFound
+from forum.models import posts, threads
+from forum.permissions import can
+from forum.templating import render
+from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
+
+
+async def _visible_post(request: web.Request) -> posts.Post:
+    async with request.app[keys.DB].read() as conn:
+        post = await posts.get(conn, int_param(request, "id"))
+    if not can(request.get(keys.USER), "see_post", post):
+        raise NotFound()
+    return post
+
+
+async def permalink(request: web.Request) -> web.Response:
+    """/p/123 -> the thread page where post 123 stands, at #p123."""
+    viewer = request.get(keys.USER)
+    config = request.app[keys.CONFIG]
+    post = await _visible_post(request)
+    async with request.app[keys.DB].read() as conn:
+        page = await posts.page_of(conn, post, viewer, config.posts_per_page)
+    query = {"page": page} if page > 1 else None
+    raise web.HTTPFound(url_for(request, "thread", query, fragment=f"p{post.id}",
+                                id=post.thread_id))
+
+
+async def edit(request: web.Request) -> web.Response:
+    user = require_user(request)
+    config = request.app[keys.CONFIG]
+    post = await _visible_post(request)
+    if not can(user, "edit_post", post):
+        raise Forbidden("You may not edit this message.")
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, post.thread_id)
+    context = {"post": post, "thread": thread, "body": post.body_source, "preview": None,
+               "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context["body"] = text_field(form, "body")
+        if form.get("action") == "preview":
+            context["preview"] = markdown.render(context["body"])
+        else:
+            try:
+                async with request.app[keys.DB].transaction() as tx:
+                    await posts.edit(tx, post, user, context["body"], config.body_max)
+            except ForumError as error:
+                return form_error(request, "posts/edit.html", context, error)
+            raise see_other(url_for(request, "post", id=post.id))
+    return render(request, "posts/edit.html", context, form=True)
+
+
+async def delete(request: web.Request) -> web.Response:
+    """GET: ask for confirmation; POST: leave the tombstone."""
+    user = require_user(request)
+    post = await _visible_post(request)
+    if not can(user, "delete_post", post):
+        raise Forbidden("You may not delete this message.")
+    if request.method == "POST":
+        form = await request.post()
+        async with request.app[keys.DB].transaction() as tx:
+            await posts.delete(tx, post, user, text_field(form, "reason").strip())
+        raise see_other(url_for(request, "post", id=post.id))
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, post.thread_id)
+    return render(request, "posts/delete.html", {"post": post, "thread": thread}, form=True)
+
+
+async def revisions(request: web.Request) -> web.Response:
+    post = await _visible_post(request)
+    if not can(request.get(keys.USER), "see_revisions", post):
+        raise NotFound()
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, post.thread_id)
+        history = await posts.revisions(conn, post.id)
+    return render(request, "posts/revisions.html",
+                  {"post": post, "thread": thread, "revisions": history})

@@ -1,0 +1,106 @@
+"""A thread page, starting a thread and replying, with a preview that needs no JavaScript."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys, markdown
+from forum.errors import Forbidden, ForumError, NotFound
+from forum.models import boards, posts, threads
+from forum.permissions import can
+from forum.templating import render
+from forum.views import (
+    check_rate,
+    form_error,
+    int_param,
+    page_count,
+    page_number,
+    require_user,
+    see_other,
+    text_field,
+    url_for,
+)
+
+
+async def show(request: web.Request) -> web.Response:
+    config = request.app[keys.CONFIG]
+    viewer = request.get(keys.USER)
+    page = page_number(request)
+    thread_id = int_param(request, "id")
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, thread_id)
+        if not can(viewer, "see_thread", thread):
+            raise NotFound()
+        total = thread.post_count if viewer is None else await posts.count_for_thread(
+            conn, thread.id, viewer)
+        pages = page_count(total, config.posts_per_page)
+        if page > pages:
+            raise NotFound()
+        items = await posts.list_for_thread(conn, thread.id, viewer, page,
+                                            config.posts_per_page)
+    request[keys.VIEWED_THREAD] = thread.id
+    request.app[keys.VIEWS][thread.id] += 1
+    if viewer is None:
+        request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
+    return render(request, "threads/show.html", {
+        "thread": thread, "posts": items, "page": page, "pages": pages,
+        "can": can, "body": "", "preview": None, "errors": {},
+    })
+
+
+async def new_thread(request: web.Request) -> web.Response:
+    """GET: the form; POST: preview it or publish it."""
+    user = require_user(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get_by_slug(conn, request.match_info["slug"])
+    if not can(user, "start_thread", board):
+        raise Forbidden()
+    context = {"board": board, "title": "", "body": "", "preview": None, "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context.update(title=text_field(form, "title"), body=text_field(form, "body"))
+        if form.get("action") == "preview":
+            context["preview"] = markdown.render(context["body"])
+        else:
+            check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+                       "You are posting too fast. Please wait a minute.")
+            try:
+                async with request.app[keys.DB].transaction() as tx:
+                    _thread_id, post_id = await threads.create(
+                        tx, board, user, context["title"], context["body"],
+                        config.title_max, config.body_max)
+            except ForumError as error:
+                return form_error(request, "threads/new.html", context, error)
+            raise see_other(url_for(request, "post", id=post_id))
+    return render(request, "threads/new.html", context, form=True)
+
+
+async def reply(request: web.Request) -> web.Response:
+    """GET: a reply form on its own page; POST: preview it or publish it."""
+    user = require_user(request)
+    config = request.app[keys.CONFIG]
+    thread_id = int_param(request, "id")
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, thread_id)
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    if not can(user, "reply", thread):
+        raise Forbidden("This thread is locked: no new replies.")
+    context = {"thread": thread, "body": "", "preview": None, "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context["body"] = text_field(form, "body")
+        if form.get("action") == "preview":
+            context["preview"] = markdown.render(context["body"])
+        else:
+            check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+                       "You are posting too fast. Please wait a minute.")
+            try:
+                async with request.app[keys.DB].transaction() as tx:
+                    post_id = await posts.create(tx, thread.id, thread.board_id, user,
+                                                 context["body"], config.body_max)
+            except ForumError as error:
+                return form_error(request, "threads/reply.html", context, error)
+            raise see_other(url_for(request, "post", id=post_id))
+    return render(request, "threads/reply.html", context, form=True)
+
