@@ -21,7 +21,7 @@ def token_for(request: web.Request) -> str:
     if token is None:
         token = secrets.token_urlsafe(32)
         request[keys.CSRF_TOKEN] = token
-        request["csrf_new_cookie"] = token
+        request[keys.NEW_CSRF_COOKIE] = token
     return token
 
 
@@ -44,7 +44,7 @@ async def csrf_middleware(request: web.Request, handler: web.Handler) -> web.Str
             raise Forbidden("This form has expired or did not come from this site. "
                             "Please reload the page and try again.")
     response = await handler(request)
-    new_cookie = request.get("csrf_new_cookie")
+    new_cookie = request.get(keys.NEW_CSRF_COOKIE)
     if new_cookie and not response.prepared:
         config = request.app[keys.CONFIG]
         response.set_cookie(ANON_COOKIE, new_cookie, path="/", httponly=True, samesite="Lax",

@@ -15,12 +15,13 @@ PAGE_CACHE = web.AppKey("page_cache", "PageCache")
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
 
-# Request keys (plain strings, set by middlewares).
-USER = "user"  # models.users.User | None
-SESSION = "session"  # models.users.Session | None
-VIA_TOKEN = "via_token"  # True when authenticated by an API bearer token
-LOCALE = "locale"  # "fr" | "en"
-CSRF_TOKEN = "csrf_token"  # str, the token forms must send back
-CACHE_TAGS = "cache_tags"  # set by a handler whose anonymous page may be cached
-CACHE_EPOCH = "cache_epoch"
-VIEWED_THREAD = "viewed_thread"
+# Request keys, set by middlewares and handlers.
+USER = web.RequestKey("user", object)  # models.users.User | None
+SESSION = web.RequestKey("session", object)  # models.users.Session | None
+VIA_TOKEN = web.RequestKey("via_token", bool)  # authenticated by an API bearer token
+LOCALE = web.RequestKey("locale", str)  # "fr" | "en"
+CSRF_TOKEN = web.RequestKey("csrf_token", str)  # the token forms must send back
+NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)  # a visitor's token to set
+CACHE_TAGS = web.RequestKey("cache_tags", set)  # set by a handler whose page visitors share
+CACHE_EPOCH = web.RequestKey("cache_epoch", int)
+VIEWED_THREAD = web.RequestKey("viewed_thread", int)

@@ -1,0 +1,125 @@
+"""The real app on a temporary data folder, served on loopback, and factories."""
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from forum import keys
+from forum.app import create_app
+from forum.config import Config
+from forum.models import boards, posts, threads, users
+
+PASSWORD = "correct horse battery"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Forum:
+    """Factories writing through the app's own models, and visitors (clients with cookies)."""
+
+    def __init__(self, app: web.Application, client: TestClient) -> None:
+        self.app = app
+        self.client = client
+        self._visitors: list[TestClient] = []
+        self._count = 0
+
+    @property
+    def config(self) -> Config:
+        return self.app[keys.CONFIG]
+
+    @property
+    def db(self):
+        return self.app[keys.DB]
+
+    def _next(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    async def user(self, name: str | None = None, role: str = "member",
+                   password: str = PASSWORD, email: str | None = None) -> users.User:
+        async with self.db.transaction() as tx:
+            return await users.create(tx, name or self._next("membre"), password, role, email)
+
+    async def board(self, name: str | None = None, slug: str = "", region: str = "",
+                    description: str = "") -> boards.Board:
+        async with self.db.transaction() as tx:
+            return await boards.create(tx, name or self._next("Ville"), slug, region,
+                                       description)
+
+    async def thread(self, board: boards.Board, author: users.User, title: str = "",
+                     body: str = "Premier message.") -> tuple[int, int]:
+        """A thread with its first post; returns (thread id, post id)."""
+        async with self.db.transaction() as tx:
+            return await threads.create(tx, board, author, title or self._next("Sujet "),
+                                        body, self.config.title_max, self.config.body_max)
+
+    async def reply(self, thread_id: int, author: users.User, body: str = "Une réponse.") -> int:
+        async with self.db.transaction() as tx:
+            thread = await threads.get(tx, thread_id)
+            return await posts.create(tx, thread.id, thread.board_id, author, body,
+                                      self.config.body_max)
+
+    async def token(self, user: users.User) -> str:
+        async with self.db.transaction() as tx:
+            return await users.create_token(tx, user.id)
+
+    async def visitor(self) -> TestClient:
+        """Another browser: its own cookie jar, the same server."""
+        visitor = TestClient(self.client.server)
+        await visitor.start_server()
+        self._visitors.append(visitor)
+        return visitor
+
+    async def close(self) -> None:
+        for visitor in self._visitors:
+            await visitor.session.close()
+
+
+async def csrf_token(client: TestClient, path: str = "/login") -> str:
+    response = await client.get(path)
+    return csrf_from(await response.text())
+
+
+async def submit(client: TestClient, path: str, data: dict[str, Any],
+                 form_page: str | None = None, **kwargs: Any):
+    """POST a form the way a browser would: with the token of the page that shows it."""
+    token = await csrf_token(client, form_page or path)
+    return await client.post(path, data={"csrf_token": token, **data},
+                             allow_redirects=kwargs.pop("allow_redirects", False), **kwargs)
+
+
+async def log_in(client: TestClient, name: str, password: str = PASSWORD) -> None:
+    response = await submit(client, "/login", {"name": name, "password": password})
+    assert response.status == 303, await response.text()
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config.from_env(env={}, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def app(config: Config) -> web.Application:
+    return create_app(config)
+
+
+@pytest.fixture
+async def client(aiohttp_client, app: web.Application) -> TestClient:
+    return await aiohttp_client(app)
+
+
+@pytest.fixture
+async def forum(app: web.Application, client: TestClient) -> AsyncIterator[Forum]:
+    helper = Forum(app, client)
+    yield helper
+    await helper.close()
