@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests drive: a real browser, exiftool for metadata checks, wrk for benches.
 TEST_DEBS := chromium libimage-exiftool-perl wrk
 
-.PHONY: demo serve test install install-test debs locales lint bench clean
+.PHONY: demo serve test install install-test debs locales messages lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,22 @@ install-test: $(VENV)/.installed-test locales debs
 
 locales: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --use-fuzzy -d forum/locales -D messages --statistics
+
+# Interface texts are English msgids. Besides _(), ngettext() and N_(), the messages passed to the
+# error classes and to check_rate() (5th argument) are msgids: gettext is applied where shown.
+MESSAGE_KEYWORDS := -k ForumError -k BadRequest -k Unauthorized -k Forbidden -k NotFound \
+	-k Conflict -k TooLarge -k Invalid -k TooManyRequests -k check_rate:5
+
+# Refresh forum/locales/messages.pot from the code and templates, then both catalogs; translate
+# in fr/ what `pybabel update` left empty or marked fuzzy (tests/test_i18n.py checks), then
+# `make locales`. English msgstrs stay empty: the msgids are the English texts.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) -c TRANSLATORS: \
+		--add-location=file --project=Vigie -o forum/locales/messages.pot .
+	$(VENV)/bin/pybabel update -i forum/locales/messages.pot -d forum/locales -D messages \
+		--ignore-obsolete -l fr
+	$(VENV)/bin/pybabel update -i forum/locales/messages.pot -d forum/locales -D messages \
+		--ignore-obsolete --no-fuzzy-matching -l en
 
 debs:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -15,7 +15,7 @@ from forum.config import Config
 from forum.db import Database, Transaction
 from forum.errors import ForumError
 from forum.migrate import migrate
-from forum.models import boards, posts, users
+from forum.models import boards, moderation, posts, users
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     board_add.add_argument("--slug", default="")
     board_add.add_argument("--region", default="")
     board_add.add_argument("--description", default="")
+    board_add.add_argument("--moderation", choices=boards.MODERATION_MODES,
+                           help="default: FORUM_MODERATION_DEFAULT")
     board_rename = board.add_parser("rename", help="rename a board (old address redirects)")
     board_rename.add_argument("slug")
     board_rename.add_argument("name")
@@ -65,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     board_rename.add_argument("--region")
     board_rename.add_argument("--description")
     board.add_parser("list", help="list the boards")
+    board_mod = board.add_parser("moderator", help="add or remove a moderator of a board")
+    board_mod.add_argument("slug")
+    board_mod.add_argument("name")
+    board_mod.add_argument("--remove", action="store_true")
 
     sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
     return parser
@@ -102,7 +108,8 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             print(await users.create_token(tx, user.id, args.label))
         elif args.command == "board" and args.action == "add":
             board = await boards.create(tx, args.name, args.slug, args.region,
-                                        args.description)
+                                        args.description,
+                                        args.moderation or config.moderation_default)
             print(f"Board {board.name} created at /b/{board.slug}.")
         elif args.command == "board" and args.action == "rename":
             board = await boards.get_by_slug(tx, args.slug)
@@ -111,9 +118,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
                 board.region if args.region is None else args.region,
                 board.description if args.description is None else args.description)
             print(f"Board renamed {board.name}, at /b/{board.slug}.")
+        elif args.command == "board" and args.action == "moderator":
+            board = await boards.get_by_slug(tx, args.slug)
+            member = await users.get_by_name(tx, args.name)
+            if args.remove:
+                await moderation.remove_board_moderator(tx, board, member)
+            else:
+                await moderation.add_board_moderator(tx, board, member)
+            print(f"{member.name} {'no longer moderates' if args.remove else 'moderates'}"
+                  f" {board.name}.")
         elif args.command == "board" and args.action == "list":
             for board in await boards.list_all(tx):
-                print(f"{board.slug}\t{board.name}\t{board.region}")
+                print(f"{board.slug}\t{board.name}\t{board.region}\t{board.moderation_mode}")
         elif args.command == "rerender":
             print(f"{await posts.rerender_all(tx)} post(s) rendered again.")
 

@@ -23,6 +23,10 @@ class Config:
     login_window: int = 300  # seconds
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
+    moderation_default: str = "a-posteriori"  # mode of new boards: a-priori | a-posteriori
+    trust_threshold: int = 3  # approved posts after which a member publishes at once
+    flags_to_hide: int = 3  # flags from trusted members that hide a post until reviewed
+    journal_per_page: int = 50
     page_cache_entries: int = 2_000
     view_flush_seconds: float = 30.0
     extra: dict[str, str] = field(default_factory=dict, compare=False)

@@ -54,6 +54,11 @@ class Transaction(Conn):
         async with self.conn.execute(sql, params) as cur:
             return cur.lastrowid or 0
 
+    async def update(self, sql: str, params: Params = ()) -> int:
+        """Run an update or delete; returns how many rows it changed."""
+        async with self.conn.execute(sql, params) as cur:
+            return cur.rowcount
+
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an insert ... returning id and give the id."""
         row = await self.one(sql, params)

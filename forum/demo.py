@@ -13,6 +13,8 @@ from forum.migrate import migrate
 from forum.models import boards, posts, threads, users
 
 MARKER = ".vigie-demo"
+# Metz moderates before publication, as the local forum in the reference material does.
+A_PRIORI_BOARDS = {"metz": "a-priori"}
 
 
 def _reset(config: Config) -> None:
@@ -51,7 +53,8 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
             by_slug = {}
             for spec in BOARDS:
                 by_slug[spec["slug"]] = await boards.create(
-                    tx, spec["name"], spec["slug"], spec["region"], spec["description"])
+                    tx, spec["name"], spec["slug"], spec["region"], spec["description"],
+                    A_PRIORI_BOARDS.get(spec["slug"], config.moderation_default))
             # Threads in the order of their first post, so ids follow time as in real life.
             for spec in sorted(THREADS, key=lambda t: -t["posts"][0][2]):
                 (author, body, days_ago), *replies = spec["posts"]
@@ -63,5 +66,23 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
                     await posts.create(tx, thread_id, by_slug[spec["board"]].id,
                                        members[author], body, config.body_max,
                                        at=clock.iso(now - timedelta(days=days_ago)))
+            # Their demo history counts as approved: they publish at once where the board allows.
+            await tx.execute("update users set approved_count = post_count")
+            await tx.execute(
+                "insert into board_moderators (board_id, user_id) select boards.id, users.id"
+                " from boards, users where boards.slug = 'metz' and users.name = 'Bastien_57'")
+            await _pending_example(tx, config, by_slug["metz"])
     finally:
         await db.close()
+
+
+async def _pending_example(tx, config: Config, board) -> None:
+    """A newcomer's message waiting in the moderation queue, so the queue is not empty."""
+    newcomer = await users.create(tx, "nouveau.venu", secrets.token_urlsafe(12))
+    thread_id = await tx.value(
+        "select id from threads where board_id = ? order by post_count desc limit 1", (board.id,))
+    await posts.create(
+        tx, thread_id, board.id, newcomer,
+        "Bonjour, j'habite près de la gare : j'ai compté **quatre caméras** nouvelles sur le"
+        " parvis cette semaine. Quelqu'un sait-il si elles figurent dans la délibération ?",
+        config.body_max, status="pending")

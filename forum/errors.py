@@ -59,19 +59,21 @@ import logging  # noqa: E402
 
 from aiohttp import web  # noqa: E402
 
+from forum.i18n import N_  # noqa: E402
+
 log = logging.getLogger("forum")
 
 HTTP_MESSAGES = {
-    400: "The request is not valid.",
-    401: "You need to log in.",
-    403: "You may not do this.",
-    404: "This page does not exist, or is not visible to you.",
-    405: "This method is not allowed here.",
-    409: "This conflicts with what already exists.",
-    413: "This is too large.",
-    422: "Some fields are not valid.",
-    429: "Too many attempts. Please wait a little and try again.",
-    500: "Something went wrong on our side. Nothing was saved; please try again.",
+    400: N_("The request is not valid."),
+    401: N_("You need to log in."),
+    403: N_("You may not do this."),
+    404: N_("This page does not exist, or is not visible to you."),
+    405: N_("This method is not allowed here."),
+    409: N_("This conflicts with what already exists."),
+    413: N_("This is too large."),
+    422: N_("Some fields are not valid."),
+    429: N_("Too many attempts. Please wait a little and try again."),
+    500: N_("Something went wrong on our side. Nothing was saved; please try again."),
 }
 
 

@@ -57,3 +57,4 @@ def render(source: str) -> str:
     """Cook a post: CommonMark + tables, strikethrough and autolinks, then the allow-list."""
     html = _parser.render(clean_body(source))
     return _cleaner.clean(html).strip()
+

@@ -1,54 +1,102 @@
-"""can(user, action, target): the one place for who may see or do what. Pure, no I/O."""
+"""can(user, action, target): the one place for who may see or do what. Pure, no I/O.
+
+`user` is a models.users.User or None (an anonymous reader); targets are model dataclasses
+(a post, a thread, a board) — each carries the `board_id` (or `id` for a board) that decides
+which moderators may act on it.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-# `user` is a models.users.User or None (anonymous reader); targets are model dataclasses.
+PUBLIC_POST = "(posts.status = 'published' and posts.hidden = 0)"
 
 
 def post_filter(user: Any) -> tuple[str, tuple]:
-    """SQL condition on `posts` selecting the posts this user may see in a list."""
-    if user is not None and user.is_moderator:
+    """SQL condition on `posts` joined with `threads`: the posts this user may see in a list.
+
+    Pending, rejected and hidden posts exist only for their author and the board's moderators.
+    """
+    if user is None:
+        return PUBLIC_POST, ()
+    if user.is_moderator:
         return "1", ()
-    if user is not None:
-        return "(posts.status = 'published' or posts.author_id = ?)", (user.id,)
-    return "posts.status = 'published'", ()
+    boards = tuple(user.moderated_boards)
+    in_boards = f" or threads.board_id in ({', '.join('?' * len(boards))})" if boards else ""
+    return f"({PUBLIC_POST} or posts.author_id = ?{in_boards})", (user.id, *boards)
+
+
+def publication_status(user: Any, board_id: int, board_mode: str,
+                       trust_threshold: int) -> str:
+    """'published' or 'pending' for a new post or thread by `user` in a board.
+
+    Untrusted members always wait, whatever their post holds (links, later attachments).
+    """
+    if user.moderates(board_id):
+        return "published"
+    if board_mode == "a-priori" or not user.is_trusted(trust_threshold):
+        return "pending"
+    return "published"
+
+
+def _board_of(target: Any) -> int:
+    return target.board_id if hasattr(target, "board_id") else target.id
+
+
+def _moderates(user: Any, target: Any) -> bool:
+    return user is not None and user.moderates(_board_of(target))
+
+
+def _active(user: Any) -> bool:
+    """A member who may write: logged in and not suspended or banned."""
+    return user is not None and not user.is_suspended
 
 
 def _see_thread(user: Any, thread: Any) -> bool:
     if thread.status == "published":
         return True
-    return user is not None and (user.is_moderator or user.id == thread.author_id)
+    return user is not None and (user.id == thread.author_id or _moderates(user, thread))
 
 
 def _see_post(user: Any, post: Any) -> bool:
-    if post.status == "published":
+    if post.status == "published" and not post.hidden:
         return True
-    return user is not None and (user.is_moderator or user.id == post.author_id)
+    return user is not None and (user.id == post.author_id or _moderates(user, post))
 
 
-def _own_live_post(user: Any, post: Any) -> bool:
-    return user is not None and not post.is_deleted and _see_post(user, post) and (
-        user.id == post.author_id or user.is_moderator)
+def _change_own_post(user: Any, post: Any) -> bool:
+    if not _active(user) or post.is_deleted or not _see_post(user, post):
+        return False
+    if _moderates(user, post):
+        return True
+    return user.id == post.author_id and not post.thread_locked
 
 
 def _reply(user: Any, thread: Any) -> bool:
-    if user is None or not _see_thread(user, thread):
+    if not _active(user) or not _see_thread(user, thread) or thread.status != "published":
         return False
-    return not thread.locked or user.is_moderator
+    return not thread.locked or _moderates(user, thread)
+
+
+def _flag(user: Any, post: Any) -> bool:
+    return (_active(user) and user.id != post.author_id and post.status == "published"
+            and not post.is_deleted and _see_post(user, post))
 
 
 RULES = {
     "see_thread": _see_thread,
     "see_post": _see_post,
-    "see_deleted_text": lambda user, post: user is not None and user.is_moderator,
+    "see_deleted_text": _moderates,
     "see_revisions": lambda user, post: _see_post(user, post) and (
-        not post.is_deleted or (user is not None and user.is_moderator)),
+        not post.is_deleted or _moderates(user, post)),
     "reply": _reply,
-    "start_thread": lambda user, board: user is not None,
-    "edit_post": lambda user, post: _own_live_post(user, post) and (
-        not post.thread_locked or user.is_moderator),
-    "delete_post": _own_live_post,
+    "start_thread": lambda user, board: _active(user),
+    "edit_post": _change_own_post,
+    "delete_post": _change_own_post,
+    "flag_post": _flag,
+    "moderate": lambda user, target: _active(user) and _moderates(user, target),
+    "moderate_any": lambda user, target: _active(user) and user.moderates_any,
+    "sanction": lambda user, member: _active(user) and user.is_moderator and (
+        user.is_admin or not member.is_moderator) and user.id != member.id,
     "manage_boards": lambda user, target: user is not None and user.is_admin,
 }
 

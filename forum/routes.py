@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from forum.api import boards as api_boards
+from forum.api import openapi
+from forum.api import posts as api_posts
+from forum.api import threads as api_threads
 from forum.templating import STATIC
-from forum.views import accounts, admin, boards, posts, threads
+from forum.views import accounts, admin, boards, moderation, notifications, posts, threads
 
 
 def setup(app: web.Application) -> None:
@@ -30,4 +34,38 @@ def setup(app: web.Application) -> None:
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")
+    # Moderation (the queue and tools for moderators; the journal is public)
+    mod = "/moderation"
+    get(mod, moderation.queue, name="moderation_queue")
+    add("POST", f"{mod}/posts/{{id}}/approve", moderation.approve, name="moderation_approve")
+    add("POST", f"{mod}/posts/{{id}}/reject", moderation.reject, name="moderation_reject")
+    add("*", f"{mod}/posts/{{id}}/edit", moderation.edit_and_approve, name="moderation_edit")
+    add("POST", f"{mod}/posts/{{id}}/dismiss", moderation.dismiss_flags,
+        name="moderation_dismiss")
+    add("POST", f"{mod}/posts/{{id}}/restore", moderation.restore, name="moderation_restore")
+    add("POST", f"{mod}/threads/{{id}}/state", moderation.thread_state,
+        name="moderation_thread_state")
+    add("POST", f"{mod}/threads/{{id}}/move", moderation.move, name="moderation_move")
+    add("POST", "/u/{name}/sanction", moderation.sanction, name="sanction")
+    add("*", "/p/{id}/flag", moderation.flag, name="flag_post")
+    get(f"{mod}/journal", moderation.journal, name="moderation_journal")
+    get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
+    get("/notifications", notifications.index, name="notifications")
+    add("POST", "/notifications/read", notifications.mark_read, name="notifications_read")
     app.router.add_static("/static", STATIC, name="static")
+    # JSON API, described in forum/api/openapi.py (keep both in step). No HEAD: not in the spec.
+    v1 = "/api/v1"
+    add("GET", "/api/openapi.json", openapi.spec, name="api_openapi")
+    add("GET", f"{v1}/boards", api_boards.list_boards, name="api_boards")
+    add("POST", f"{v1}/boards", api_boards.create_board, name="api_create_board")
+    add("GET", f"{v1}/boards/{{slug}}/threads", api_boards.list_threads,
+        name="api_board_threads")
+    add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
+        name="api_create_thread")
+    add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")
+    add("POST", f"{v1}/threads/{{id}}/posts", api_threads.create_post, name="api_create_post")
+    add("GET", f"{v1}/posts/{{id}}", api_posts.show_post, name="api_post")
+    add("PATCH", f"{v1}/posts/{{id}}", api_posts.edit_post, name="api_edit_post")
+    add("DELETE", f"{v1}/posts/{{id}}", api_posts.delete_post, name="api_delete_post")
+    add("GET", f"{v1}/posts/{{id}}/revisions", api_posts.list_revisions,
+        name="api_post_revisions")

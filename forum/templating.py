@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from forum import csrf, i18n, keys
+from forum import csrf, i18n, keys, permissions
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -48,7 +48,8 @@ def setup(app: web.Application) -> jinja2.Environment:
             built = built.with_query({k: v for k, v in query_.items() if v is not None})
         return str(built)
 
-    env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES)
+    env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES,
+                       can=permissions.can)
     env.filters["when"] = i18n.format_when
     return env
 
@@ -60,6 +61,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
     base = {
         "request": request,
         "user": user,
+        "session": request.get(keys.SESSION),
         "locale": request.get(keys.LOCALE, i18n.DEFAULT_LOCALE),
         "config": request.app[keys.CONFIG],
         # Visitors' pages without forms carry no token, so that they can be cached for all.

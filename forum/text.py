@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from forum.i18n import N_
+
 # Direction overrides/isolates and zero-width characters: they let a name or a title pretend to
 # be something else ("moderatrice" + U+202E ...), so they never reach a page.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -31,15 +33,15 @@ def clean_body(text: str) -> str:
 def pseudonym_problem(name: str) -> str | None:
     """Why a pseudonym is not acceptable (a msgid), or None when it is."""
     if not PSEUDONYM_MIN <= len(name) <= PSEUDONYM_MAX:
-        return "A pseudonym has 2 to 30 characters."
+        return N_("A pseudonym has 2 to 30 characters.")
     for char in name:
         if char in _PSEUDONYM_EXTRA:
             continue
         category = unicodedata.category(char)
         if not (category.startswith("L") or category == "Nd"):
-            return "A pseudonym uses only letters, digits, _ - and ."
+            return N_("A pseudonym uses only letters, digits, _ - and .")
     if not any(unicodedata.category(c).startswith("L") for c in name):
-        return "A pseudonym needs at least one letter."
+        return N_("A pseudonym needs at least one letter.")
     return None
 
 

@@ -46,9 +46,14 @@ class Forum:
         return f"{prefix}{self._count}"
 
     async def user(self, name: str | None = None, role: str = "member",
-                   password: str = PASSWORD, email: str | None = None) -> users.User:
+                   password: str = PASSWORD, email: str | None = None,
+                   trusted: bool = True) -> users.User:
+        """A member; trusted by default (publishes at once), `trusted=False` for a newcomer."""
         async with self.db.transaction() as tx:
-            return await users.create(tx, name or self._next("membre"), password, role, email)
+            user = await users.create(tx, name or self._next("membre"), password, role, email)
+            if trusted:
+                await tx.execute("update users set trust_override = 1 where id = ?", (user.id,))
+            return await users.get(tx, user.id)
 
     async def board(self, name: str | None = None, slug: str = "", region: str = "",
                     description: str = "") -> boards.Board:

@@ -9,6 +9,7 @@ from forum.errors import Conflict, Invalid, NotFound
 from forum.text import clean_line, slugify
 
 NAME_MAX, REGION_MAX, DESCRIPTION_MAX = 80, 120, 1000
+MODERATION_MODES = ("a-priori", "a-posteriori")
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,23 @@ class Board:
     thread_count: int
     post_count: int
     last_post_at: str | None
+    moderation_mode: str = "a-posteriori"
 
     @classmethod
     def from_row(cls, row: Row) -> Board:
         return cls(row["id"], row["slug"], row["name"], row["region"], row["description"],
-                   row["thread_count"], row["post_count"], row["last_post_at"])
+                   row["thread_count"], row["post_count"], row["last_post_at"],
+                   row["moderation_mode"])
 
 
-COLUMNS = "id, slug, name, region, description, thread_count, post_count, last_post_at"
+COLUMNS = ("id, slug, name, region, description, thread_count, post_count, last_post_at,"
+           " moderation_mode")
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODERATION_MODES:
+        raise Invalid("Unknown moderation mode.", field="moderation_mode")
+    return mode
 
 
 async def list_all(conn: Conn) -> list[Board]:
@@ -70,8 +80,9 @@ def _clean(name: str, slug: str, region: str, description: str) -> tuple[str, st
 
 
 async def create(tx: Transaction, name: str, slug: str = "", region: str = "",
-                 description: str = "") -> Board:
+                 description: str = "", moderation_mode: str = "a-posteriori") -> Board:
     name, slug, region, description = _clean(name, slug, region, description)
+    check_mode(moderation_mode)
     taken = await tx.value(
         "select 1 from boards where slug = ? union select 1 from board_aliases where slug = ?",
         (slug, slug))
@@ -79,17 +90,18 @@ async def create(tx: Transaction, name: str, slug: str = "", region: str = "",
         raise Conflict("A board already uses this address.", field="slug")
     position = await tx.value("select coalesce(max(position), 0) + 1 from boards")
     board_id = await tx.insert(
-        "insert into boards (slug, name, region, description, position, created_at)"
-        " values (?, ?, ?, ?, ?, ?) returning id",
-        (slug, name, region, description, position, clock.now()))
+        "insert into boards (slug, name, region, description, moderation_mode, position,"
+        " created_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
+        (slug, name, region, description, moderation_mode, position, clock.now()))
     tx.changed("boards", None)
     return await get(tx, board_id)
 
 
 async def update(tx: Transaction, board: Board, name: str, slug: str = "", region: str = "",
-                 description: str = "") -> Board:
+                 description: str = "", moderation_mode: str = "") -> Board:
     """Rename or describe a board; a former slug keeps redirecting to it."""
     name, slug, region, description = _clean(name, slug or board.slug, region, description)
+    moderation_mode = check_mode(moderation_mode or board.moderation_mode)
     if slug != board.slug:
         taken = await tx.value(
             "select 1 from boards where slug = ? union"
@@ -101,8 +113,8 @@ async def update(tx: Transaction, board: Board, name: str, slug: str = "", regio
         await tx.execute("insert into board_aliases (slug, board_id) values (?, ?)",
                          (board.slug, board.id))
     await tx.execute(
-        "update boards set name = ?, slug = ?, region = ?, description = ? where id = ?",
-        (name, slug, region, description, board.id))
+        "update boards set name = ?, slug = ?, region = ?, description = ?, moderation_mode = ?"
+        " where id = ?", (name, slug, region, description, moderation_mode, board.id))
     tx.changed("boards", None)
     tx.changed("board", board.id)
     tx.changed("board_meta", board.id)

@@ -23,6 +23,8 @@ class Post:
     edited_at: str | None
     deleted_at: str | None
     thread_locked: bool = False
+    hidden: bool = False
+    reject_reason: str | None = None
 
     @property
     def is_deleted(self) -> bool:
@@ -33,7 +35,7 @@ class Post:
         return cls(row["id"], row["thread_id"], row["board_id"], row["author_id"],
                    row["author_name"], row["body_source"], row["body_html"], row["status"],
                    row["created_at"], row["edited_at"], row["deleted_at"],
-                   bool(row["thread_locked"]))
+                   bool(row["thread_locked"]), bool(row["hidden"]), row["reject_reason"])
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Revision:
 SELECT = (
     "select posts.id, posts.thread_id, threads.board_id, posts.author_id,"
     " users.name as author_name, posts.body_source, posts.body_html, posts.status,"
-    " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked"
+    " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked,"
+    " posts.hidden, posts.reject_reason"
     " from posts join threads on threads.id = posts.thread_id"
     " join users on users.id = posts.author_id"
 )
@@ -82,40 +85,78 @@ async def list_for_thread(conn: Conn, thread_id: int, viewer: User | None, page:
 async def count_for_thread(conn: Conn, thread_id: int, viewer: User | None) -> int:
     visible, params = permissions.post_filter(viewer)
     return int(await conn.value(
-        f"select count(*) from posts where thread_id = ? and {visible}", (thread_id, *params)))
+        "select count(*) from posts join threads on threads.id = posts.thread_id"
+        f" where posts.thread_id = ? and {visible}", (thread_id, *params)))
 
 
 async def page_of(conn: Conn, post: Post, viewer: User | None, per_page: int) -> int:
     """The page of its thread on which this post stands for this viewer."""
     visible, params = permissions.post_filter(viewer)
     before = await conn.value(
-        f"select count(*) from posts where thread_id = ? and id < ? and {visible}",
+        "select count(*) from posts join threads on threads.id = posts.thread_id"
+        f" where posts.thread_id = ? and posts.id < ? and {visible}",
         (post.thread_id, post.id, *params))
     return int(before) // per_page + 1
 
 
 async def create(tx: Transaction, thread_id: int, board_id: int, author: User, body: str,
-                 body_max: int, at: str | None = None) -> int:
-    """Add a post to a thread, its first revision and the counters, in the caller's transaction."""
+                 body_max: int, at: str | None = None, status: str = "published") -> int:
+    """Add a post and its first revision; counted publicly only once it is published."""
     check_body(body, body_max)
     at = at or clock.now()
     html = markdown.render(body)
     post_id = await tx.insert(
-        "insert into posts (thread_id, author_id, body_source, body_html, created_at)"
-        " values (?, ?, ?, ?, ?) returning id",
-        (thread_id, author.id, body, html, at))
+        "insert into posts (thread_id, author_id, body_source, body_html, status, created_at)"
+        " values (?, ?, ?, ?, ?, ?) returning id",
+        (thread_id, author.id, body, html, status, at))
     await tx.execute(
         "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
         " values (?, ?, ?, ?, ?)", (post_id, author.id, body, html, at))
-    await tx.execute(
-        "update threads set post_count = post_count + 1, last_post_at = ?, last_post_id = ?"
-        " where id = ?", (at, post_id, thread_id))
-    await tx.execute(
-        "update boards set post_count = post_count + 1, last_post_at = ? where id = ?",
-        (at, board_id))
-    await tx.execute("update users set post_count = post_count + 1 where id = ?", (author.id,))
-    _changed(tx, thread_id, board_id)
+    if status == "published":
+        await _count(tx, thread_id, board_id, author.id, +1, at, post_id)
+    changed(tx, thread_id, board_id)
     return post_id
+
+
+async def publish(tx: Transaction, post: Post) -> None:
+    """Count a post that just became public (and its thread, when it opens one)."""
+    if await is_first_of_thread(tx, post):
+        await tx.execute("update threads set status = 'published' where id = ?",
+                         (post.thread_id,))
+        await tx.execute("update boards set thread_count = thread_count + 1 where id = ?",
+                         (post.board_id,))
+    await _count(tx, post.thread_id, post.board_id, post.author_id, +1, post.created_at,
+                 post.id)
+    changed(tx, post.thread_id, post.board_id)
+
+
+async def count_public(tx: Transaction, post: Post, delta: int) -> None:
+    """A published post hidden (-1) or shown again (+1)."""
+    await _count(tx, post.thread_id, post.board_id, post.author_id, delta, None, None)
+    changed(tx, post.thread_id, post.board_id)
+
+
+async def _count(tx: Transaction, thread_id: int, board_id: int, author_id: int, delta: int,
+                 at: str | None, post_id: int | None) -> None:
+    await tx.execute("update threads set post_count = post_count + ? where id = ?",
+                     (delta, thread_id))
+    await tx.execute("update boards set post_count = post_count + ? where id = ?",
+                     (delta, board_id))
+    await tx.execute("update users set post_count = post_count + ? where id = ?",
+                     (delta, author_id))
+    if at is not None:
+        # An approved post keeps its original time; activity never goes backwards.
+        await tx.execute(
+            "update threads set last_post_at = ?, last_post_id = ?"
+            " where id = ? and last_post_at <= ?", (at, post_id, thread_id, at))
+        await tx.execute(
+            "update boards set last_post_at = ? where id = ?"
+            " and (last_post_at is null or last_post_at <= ?)", (at, board_id, at))
+
+
+async def is_first_of_thread(conn: Conn, post: Post) -> bool:
+    first = await conn.value("select min(id) from posts where thread_id = ?", (post.thread_id,))
+    return first == post.id
 
 
 async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int) -> None:
@@ -131,7 +172,13 @@ async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: i
     await tx.execute(
         "update posts set body_source = ?, body_html = ?, edited_at = ? where id = ?",
         (body, html, at, post.id))
-    _changed(tx, post.thread_id, post.board_id)
+    if post.status == "rejected" and editor.id == post.author_id:
+        # A rejected post, corrected by its author, goes back to the moderators.
+        await tx.execute("update posts set status = 'pending' where id = ?", (post.id,))
+        if await is_first_of_thread(tx, post):
+            await tx.execute("update threads set status = 'pending' where id = ?",
+                             (post.thread_id,))
+    changed(tx, post.thread_id, post.board_id)
 
 
 async def delete(tx: Transaction, post: Post, by: User, reason: str = "") -> None:
@@ -140,7 +187,15 @@ async def delete(tx: Transaction, post: Post, by: User, reason: str = "") -> Non
         "update posts set deleted_at = ?, deleted_by = ?, delete_reason = ?"
         " where id = ? and deleted_at is null",
         (clock.now(), by.id, reason[:500] or None, post.id))
-    _changed(tx, post.thread_id, post.board_id)
+    changed(tx, post.thread_id, post.board_id)
+
+
+async def restore(tx: Transaction, post: Post) -> None:
+    """Take a tombstone away: the post shows again as it was."""
+    await tx.execute(
+        "update posts set deleted_at = null, deleted_by = null, delete_reason = null"
+        " where id = ?", (post.id,))
+    changed(tx, post.thread_id, post.board_id)
 
 
 async def revisions(conn: Conn, post_id: int) -> list[Revision]:
@@ -161,7 +216,8 @@ async def rerender_all(tx: Transaction) -> int:
     return len(rows)
 
 
-def _changed(tx: Transaction, thread_id: int, board_id: int) -> None:
+def changed(tx: Transaction, thread_id: int, board_id: int) -> None:
+    """Drop the cached pages that show this thread."""
     tx.changed("thread", thread_id)
     tx.changed("board", board_id)
     tx.changed("boards", None)

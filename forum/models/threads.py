@@ -29,17 +29,20 @@ class Thread:
     created_at: str
     last_post_at: str
     last_post_id: int | None
+    board_mode: str = "a-posteriori"
 
     @classmethod
     def from_row(cls, row: Row) -> Thread:
         return cls(row["id"], row["board_id"], row["board_slug"], row["board_name"],
                    row["author_id"], row["author_name"], row["title"], row["status"],
                    bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
-                   row["created_at"], row["last_post_at"], row["last_post_id"])
+                   row["created_at"], row["last_post_at"], row["last_post_id"],
+                   row["board_mode"])
 
 
 SELECT = (
     "select threads.*, boards.slug as board_slug, boards.name as board_name,"
+    " boards.moderation_mode as board_mode,"
     " users.name as author_name from threads"
     " join boards on boards.id = threads.board_id join users on users.id = threads.author_id"
 )
@@ -73,18 +76,21 @@ async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) ->
 
 
 async def create(tx: Transaction, board: Board, author: User, title: str, body: str,
-                 title_max: int, body_max: int, at: str | None = None) -> tuple[int, int]:
-    """Open a thread with its first post; returns (thread id, post id)."""
+                 title_max: int, body_max: int, at: str | None = None,
+                 status: str = "published") -> tuple[int, int]:
+    """Open a thread with its first post (both pending or both published); returns their ids."""
     title = clean_title(title, title_max)
     posts.check_body(body, body_max)
     at = at or clock.now()
     thread_id = await tx.insert(
-        "insert into threads (board_id, author_id, title, created_at, last_post_at)"
-        " values (?, ?, ?, ?, ?) returning id",
-        (board.id, author.id, title, at, at))
-    await tx.execute("update boards set thread_count = thread_count + 1 where id = ?",
-                     (board.id,))
-    post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at)
+        "insert into threads (board_id, author_id, title, status, created_at, last_post_at)"
+        " values (?, ?, ?, ?, ?, ?) returning id",
+        (board.id, author.id, title, status, at, at))
+    if status == "published":
+        await tx.execute("update boards set thread_count = thread_count + 1 where id = ?",
+                         (board.id,))
+    post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at,
+                                 status=status)
     return thread_id, post_id
 
 

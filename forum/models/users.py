@@ -30,23 +30,57 @@ class User:
     locale: str | None = None
     post_count: int = 0
     created_at: str = ""
+    approved_count: int = 0
+    trust_override: int | None = None
+    suspended_until: str | None = None
+    suspension_reason: str | None = None
+    moderated_boards: frozenset[int] = frozenset()
 
     @property
     def is_moderator(self) -> bool:
+        """A global moderator (or an admin): moderates every board."""
         return self.role in ("moderator", "admin")
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    def moderates(self, board_id: int) -> bool:
+        return self.is_moderator or board_id in self.moderated_boards
+
+    @property
+    def moderates_any(self) -> bool:
+        return self.is_moderator or bool(self.moderated_boards)
+
+    def is_trusted(self, threshold: int) -> bool:
+        """Trusted members publish at once in a-posteriori boards."""
+        if self.trust_override is not None:
+            return bool(self.trust_override)
+        return self.is_moderator or self.approved_count >= threshold
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > clock.now()
+
+    @property
+    def is_banned(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until.startswith("9999")
+
     @classmethod
     def from_row(cls, row: Row) -> User:
+        moderated = row["moderated"]
         return cls(row["id"], row["name"], row["role"], row["email"], row["locale"],
-                   row["post_count"], row["created_at"])
+                   row["post_count"], row["created_at"], row["approved_count"],
+                   row["trust_override"], row["suspended_until"], row["suspension_reason"],
+                   frozenset(int(b) for b in moderated.split(",")) if moderated else frozenset())
 
 
-COLUMNS = "users.id, users.name, users.role, users.email, users.locale, users.post_count, " \
-          "users.created_at"
+COLUMNS = (
+    "users.id, users.name, users.role, users.email, users.locale, users.post_count,"
+    " users.created_at, users.approved_count, users.trust_override, users.suspended_until,"
+    " users.suspension_reason, (select group_concat(board_id) from board_moderators"
+    " where board_moderators.user_id = users.id) as moderated"
+)
 
 
 def token_hash(token: str) -> str:
@@ -138,6 +172,8 @@ class Session:
     user: User
     csrf_token: str
     token_hash: str
+    unread: int = 0  # notifications not yet read
+    waiting: int = 0  # for moderators: posts waiting in their queue
 
 
 async def open_session(tx: Transaction, user_id: int, days: int) -> str:
@@ -155,13 +191,29 @@ async def open_session(tx: Transaction, user_id: int, days: int) -> str:
 async def load_session(conn: Conn, token: str) -> Session | None:
     digest = token_hash(token)
     row = await conn.one(
-        f"select {COLUMNS}, sessions.csrf_token from sessions join users on users.id = user_id"
-        " where sessions.id = ? and expires_at > ?",
+        f"select {COLUMNS}, sessions.csrf_token, {_UNREAD}, {_WAITING} from sessions"
+        " join users on users.id = user_id where sessions.id = ? and expires_at > ?",
         (digest, clock.now()),
     )
     if row is None:
         return None
-    return Session(User.from_row(row), row["csrf_token"], digest)
+    return Session(User.from_row(row), row["csrf_token"], digest, row["unread"],
+                   row["waiting"])
+
+
+# The header's counters, read with the session in the same query.
+_UNREAD = ("(select count(*) from notifications where notifications.user_id = users.id"
+           " and read_at is null) as unread")
+_WAITING = (
+    "(case when users.role in ('moderator', 'admin') then"
+    " (select count(*) from posts where status = 'pending')"
+    " + (select count(distinct post_id) from flags where resolved_at is null)"
+    " when exists (select 1 from board_moderators where board_moderators.user_id = users.id)"
+    " then (select count(*) from posts join threads on threads.id = posts.thread_id"
+    " where posts.status = 'pending' and threads.board_id in"
+    " (select board_id from board_moderators where board_moderators.user_id = users.id))"
+    " else 0 end) as waiting"
+)
 
 
 async def close_session(tx: Transaction, digest: str) -> None:

@@ -88,3 +88,28 @@ def form_error(request: web.Request, template: str, context: dict[str, Any],
 
     context["errors"] = {error.field or "form": gettext(error.message, **error.params)}
     return render(request, template, context, status=error.status, form=True)
+
+
+def require_writer(request: web.Request) -> User:
+    """A member who may write now; a suspended or banned one is told until when and why."""
+    user = require_user(request)
+    if user.is_suspended:
+        from forum.errors import Forbidden
+        from forum.i18n import format_when
+
+        if user.is_banned:
+            raise Forbidden("Your account is banned: %(reason)s",
+                            reason=user.suspension_reason or "")
+        raise Forbidden("Your account is suspended until %(until)s: %(reason)s",
+                        until=format_when(user.suspended_until),
+                        reason=user.suspension_reason or "")
+    return user
+
+
+def publication_status(request: web.Request, user: User, board_id: int,
+                       board_mode: str) -> str:
+    """'published' or 'pending' for what this member is about to post in this board."""
+    from forum import permissions
+
+    return permissions.publication_status(user, board_id, board_mode,
+                                          request.app[keys.CONFIG].trust_threshold)

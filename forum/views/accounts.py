@@ -5,6 +5,7 @@ from aiohttp import web
 
 from forum import auth, i18n, keys
 from forum.errors import ForumError, Invalid, NotFound
+from forum.i18n import N_
 from forum.models import posts, users
 from forum.templating import render
 from forum.text import pseudonym_key
@@ -18,7 +19,7 @@ from forum.views import (
     url_for,
 )
 
-LOGIN_FAILED = "Wrong pseudonym or password."
+LOGIN_FAILED = N_("Wrong pseudonym or password.")
 
 
 async def register(request: web.Request) -> web.Response:
@@ -102,4 +103,5 @@ async def profile(request: web.Request) -> web.Response:
         if member.name != request.match_info["name"]:
             raise NotFound()
         recent = await posts.list_for_author(conn, member.id, viewer, limit=20)
-    return render(request, "accounts/profile.html", {"member": member, "posts": recent})
+    return render(request, "accounts/profile.html",
+                  {"member": member, "posts": recent})

@@ -5,12 +5,12 @@ from aiohttp import web
 
 from forum import keys
 from forum.errors import ForumError, NotFound
-from forum.models import boards
+from forum.models import boards, moderation, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
 
-FIELDS = ("name", "slug", "region", "description")
+FIELDS = ("name", "slug", "region", "description", "moderation_mode")
 
 
 def _require_admin(request: web.Request) -> None:
@@ -22,10 +22,14 @@ def _require_admin(request: web.Request) -> None:
 async def board_list(request: web.Request) -> web.Response:
     """GET: the boards and a creation form; POST: create a board."""
     _require_admin(request)
-    context: dict = {"values": dict.fromkeys(FIELDS, ""), "errors": {}}
+    config = request.app[keys.CONFIG]
+    context: dict = {"values": {**dict.fromkeys(FIELDS, ""),
+                                "moderation_mode": config.moderation_default}, "errors": {}}
     if request.method == "POST":
         form = await request.post()
         context["values"] = {name: text_field(form, name) for name in FIELDS}
+        context["values"]["moderation_mode"] = (context["values"]["moderation_mode"]
+                                                or config.moderation_default)
         try:
             async with request.app[keys.DB].transaction() as tx:
                 board = await boards.create(tx, **context["values"])
@@ -40,15 +44,19 @@ async def board_list(request: web.Request) -> web.Response:
 
 
 async def board_edit(request: web.Request) -> web.Response:
+    """Rename or describe a board, choose its moderation mode, name its moderators."""
     _require_admin(request)
     async with request.app[keys.DB].read() as conn:
         board = await boards.get_by_slug(conn, request.match_info["slug"])
+        moderators = await moderation.get_board_moderators(conn, board.id)
     if board.slug != request.match_info["slug"]:
         raise NotFound()
     context: dict = {"board": board, "values": {f: getattr(board, f) for f in FIELDS},
-                     "errors": {}}
+                     "moderators": moderators, "errors": {}}
     if request.method == "POST":
         form = await request.post()
+        if form.get("moderator"):
+            return await _change_moderator(request, board, form, context)
         context["values"] = {name: text_field(form, name) for name in FIELDS}
         try:
             async with request.app[keys.DB].transaction() as tx:
@@ -57,3 +65,17 @@ async def board_edit(request: web.Request) -> web.Response:
             return form_error(request, "admin/board_edit.html", context, error)
         raise see_other(url_for(request, "board", slug=board.slug))
     return render(request, "admin/board_edit.html", context, form=True)
+
+
+async def _change_moderator(request: web.Request, board: boards.Board, form,
+                            context: dict) -> web.Response:
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            member = await users.get_by_name(tx, text_field(form, "moderator").strip())
+            if form.get("action") == "remove":
+                await moderation.remove_board_moderator(tx, board, member)
+            else:
+                await moderation.add_board_moderator(tx, board, member)
+    except ForumError as error:
+        return form_error(request, "admin/board_edit.html", context, error)
+    raise see_other(url_for(request, "admin_board", slug=board.slug))

@@ -5,10 +5,10 @@ from aiohttp import web
 
 from forum import keys, markdown
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import posts, threads
+from forum.models import moderation, posts, threads
 from forum.permissions import can
 from forum.templating import render
-from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
+from forum.views import form_error, int_param, require_writer, see_other, text_field, url_for
 
 
 async def _visible_post(request: web.Request) -> posts.Post:
@@ -32,7 +32,7 @@ async def permalink(request: web.Request) -> web.Response:
 
 
 async def edit(request: web.Request) -> web.Response:
-    user = require_user(request)
+    user = require_writer(request)
     config = request.app[keys.CONFIG]
     post = await _visible_post(request)
     if not can(user, "edit_post", post):
@@ -50,6 +50,8 @@ async def edit(request: web.Request) -> web.Response:
             try:
                 async with request.app[keys.DB].transaction() as tx:
                     await posts.edit(tx, post, user, context["body"], config.body_max)
+                    if user.id != post.author_id:
+                        await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
             except ForumError as error:
                 return form_error(request, "posts/edit.html", context, error)
             raise see_other(url_for(request, "post", id=post.id))
@@ -58,14 +60,19 @@ async def edit(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """GET: ask for confirmation; POST: leave the tombstone."""
-    user = require_user(request)
+    user = require_writer(request)
     post = await _visible_post(request)
     if not can(user, "delete_post", post):
         raise Forbidden("You may not delete this message.")
     if request.method == "POST":
         form = await request.post()
+        reason = text_field(form, "reason")
         async with request.app[keys.DB].transaction() as tx:
-            await posts.delete(tx, post, user, text_field(form, "reason").strip())
+            if user.id == post.author_id:
+                await posts.delete(tx, post, user, reason.strip())
+            else:  # a moderator: the journal says who and why, the author is told
+                await moderation.delete_post(tx, post, user, reason,
+                                             private=bool(form.get("private")))
         raise see_other(url_for(request, "post", id=post.id))
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)

@@ -14,7 +14,8 @@ from forum.views import (
     int_param,
     page_count,
     page_number,
-    require_user,
+    publication_status,
+    require_writer,
     see_other,
     text_field,
     url_for,
@@ -43,13 +44,13 @@ async def show(request: web.Request) -> web.Response:
         request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
     return render(request, "threads/show.html", {
         "thread": thread, "posts": items, "page": page, "pages": pages,
-        "can": can, "body": "", "preview": None, "errors": {},
+        "body": "", "preview": None, "errors": {},
     })
 
 
 async def new_thread(request: web.Request) -> web.Response:
     """GET: the form; POST: preview it or publish it."""
-    user = require_user(request)
+    user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
         board = await boards.get_by_slug(conn, request.match_info["slug"])
@@ -65,10 +66,11 @@ async def new_thread(request: web.Request) -> web.Response:
             check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                        "You are posting too fast. Please wait a minute.")
             try:
+                status = publication_status(request, user, board.id, board.moderation_mode)
                 async with request.app[keys.DB].transaction() as tx:
                     _thread_id, post_id = await threads.create(
                         tx, board, user, context["title"], context["body"],
-                        config.title_max, config.body_max)
+                        config.title_max, config.body_max, status=status)
             except ForumError as error:
                 return form_error(request, "threads/new.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))
@@ -77,7 +79,7 @@ async def new_thread(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     """GET: a reply form on its own page; POST: preview it or publish it."""
-    user = require_user(request)
+    user = require_writer(request)
     config = request.app[keys.CONFIG]
     thread_id = int_param(request, "id")
     async with request.app[keys.DB].read() as conn:
@@ -85,7 +87,7 @@ async def reply(request: web.Request) -> web.Response:
     if not can(user, "see_thread", thread):
         raise NotFound()
     if not can(user, "reply", thread):
-        raise Forbidden("This thread is locked: no new replies.")
+        raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
     context = {"thread": thread, "body": "", "preview": None, "errors": {}}
     if request.method == "POST":
         form = await request.post()
@@ -96,9 +98,11 @@ async def reply(request: web.Request) -> web.Response:
             check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                        "You are posting too fast. Please wait a minute.")
             try:
+                status = publication_status(request, user, thread.board_id, thread.board_mode)
                 async with request.app[keys.DB].transaction() as tx:
                     post_id = await posts.create(tx, thread.id, thread.board_id, user,
-                                                 context["body"], config.body_max)
+                                                 context["body"], config.body_max,
+                                                 status=status)
             except ForumError as error:
                 return form_error(request, "threads/reply.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))

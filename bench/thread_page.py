@@ -1,0 +1,702 @@
+"""Thread page speed: Vigie against a bare aiohttp handler serving the same bytes, in one run.
+
+What it measures
+  A forum is generated in a temporary data folder (10 boards, ~120 members, `--posts` posts with
+  cooked French HTML, counters consistent), with one target thread of exactly 50 posts. The real
+  server runs as `python -m forum serve` (one process, FORUM_POSTS_PER_PAGE=50, so all 50 posts
+  are on one page) and wrk loads that page on 127.0.0.1:
+
+    bare              a bare aiohttp app returning the page's bytes from memory, measured before
+                      and after the others: the ceiling of Python + aiohttp on this machine
+    cached            an anonymous reader: served from the rendered-page cache
+    304               the same with If-None-Match: the cache answers "not modified"
+    render (no cache) `Cookie: vigie_session=bogus`: skips the cache, looks the session up, finds
+                      none and renders the page as for a visitor (SQL + Jinja every time)
+    member            a logged-in member: SQL + Jinja with the reply form and the CSRF token
+
+How to read it
+  Absolute figures move from run to run; ratios to `bare` in the same run move much less.
+  Targets: cached / bare >= 0.50, and p99 < 50 ms at 16 connections. wrk is a closed loop: with
+  c connections, p50 ~ c / (req/s), so latency grows with connections once the server is busy.
+  `CPU ms` is the server process's CPU time (all threads, from /proc) per request: it hardly
+  moves when other programs load the machine, while req/s and p99 do (the load average is
+  printed: above the number of CPUs, trust `CPU ms` and the CPU ratio, not the latencies).
+  `--compare-sizes` runs the same page on a 1 000-post forum and on a `--posts` forum: the
+  figures should match, page time must not depend on forum size. "SQL per page" counts the
+  statements SQLite runs for one uncached page (in-process trace, server code untouched).
+
+  python bench/thread_page.py [--posts 100000] [--duration 10] [--connections 16] [--keep]
+  python bench/thread_page.py --compare-sizes --posts 1000000
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import calendar
+import contextlib
+import hashlib
+import http.client
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from forum import markdown
+from forum.migrate import migrate
+from forum.text import pseudonym_key
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_POSTS = 50  # the thread under test, all on one page (FORUM_POSTS_PER_PAGE)
+MEAN_THREAD_POSTS = 20
+MEMBERS = 120
+BATCH = 50_000  # rows per transaction while generating
+SEED = 2026
+START = calendar.timegm((2023, 11, 1, 0, 0, 0))
+SPAN = 3 * 365 * 86400  # three years of activity
+SMALL_FORUM = 1_000
+READY_TIMEOUT = 180.0  # the server checks foreign keys at start: long on big forums
+CACHED_RATIO_TARGET, P99_TARGET_MS = 0.50, 50.0
+
+BOARDS = [("paris", "Paris", "Île-de-France"), ("lyon", "Lyon", "Auvergne-Rhône-Alpes"),
+          ("marseille", "Marseille", "Provence-Alpes-Côte d'Azur"),
+          ("toulouse", "Toulouse", "Occitanie"), ("nantes", "Nantes", "Pays de la Loire"),
+          ("lille", "Lille", "Hauts-de-France"), ("bordeaux", "Bordeaux", "Nouvelle-Aquitaine"),
+          ("strasbourg", "Strasbourg", "Grand Est"), ("rennes", "Rennes", "Bretagne"),
+          ("saint-etienne", "Saint-Étienne", "Auvergne-Rhône-Alpes")]
+FIRST_NAMES = ["Camille", "Léa", "Hugo", "Inès", "Karim", "Sophie", "Yanis", "Manon", "Lucas",
+               "Chloé", "Nadia", "Théo", "Élodie", "Mathis", "Zoé"]
+TOPICS = ["Nouvelles caméras {place}", "Conseil municipal : budget vidéoprotection {place}",
+          "Demande CADA sur les contrats {place}", "Carte des caméras {place}, mise à jour",
+          "Vidéoverbalisation {place} : des chiffres ?", "Réunion publique {place}",
+          "Caméras « intelligentes » testées {place}", "Qui consulte les images {place} ?"]
+PLACES = ["place de la Mairie", "rue de la Gare", "au marché", "près du lycée", "quai Est",
+          "boulevard Victor-Hugo", "dans le tram", "au parc des sports"]
+# About twenty French posts, cooked once with forum.markdown.render and reused.
+BODIES_TEXT = """Bonjour à tous,
+
+J'ai compté **quatre nouvelles caméras** ce matin en allant au travail. Quelqu'un sait si
+le conseil municipal a voté ça ?
+%%
+Merci pour le relevé ! Je les ajoute à la carte ce soir.
+%%
+> J'ai compté quatre nouvelles caméras ce matin
+
+Il y en a une cinquième, au coin de la boulangerie, orientée vers les fenêtres de
+l'immeuble d'en face. C'est légal, ça ?
+%%
+Non : une caméra sur la voie publique ne doit **pas** filmer l'intérieur des habitations.
+La délibération doit prévoir un *masquage dynamique*. Voir
+https://www.cnil.fr/fr/la-videoprotection-sur-la-voie-publique pour le détail.
+%%
+Compte rendu de la réunion publique d'hier soir :
+
+1. Le maire annonce 40 caméras supplémentaires d'ici 2027 ;
+2. coût estimé : 1,2 M€, dont 30 % subventionnés par l'État ;
+3. aucune étude d'efficacité n'a été présentée ;
+4. le centre de supervision sera ouvert *24 h/24*.
+
+Questions de la salle : surtout sur la durée de conservation des images (30 jours).
+%%
+J'ai fait une demande CADA pour obtenir le marché public. Voici le modèle utilisé :
+
+```
+Madame, Monsieur,
+En application des articles L311-1 et suivants du CRPA, je sollicite la communication
+du marché relatif à l'extension du système de vidéoprotection...
+```
+
+Délai de réponse : un mois. Je vous tiens au courant.
+%%
+Quelqu'un a les chiffres de la vidéoverbalisation ? La mairie parle de ~~500~~ 5 000
+contraventions par an, ça paraît énorme.
+%%
+| Quartier | Caméras 2023 | Caméras 2025 |
+|---|---|---|
+| Centre | 42 | 61 |
+| Gare | 18 | 27 |
+| Nord | 7 | 19 |
+
+Source : délibérations du conseil municipal, pages 14 et 22.
+%%
++1, même constat dans mon quartier.
+%%
+Attention aux caméras dites « augmentées » : la loi JO 2024 n'autorisait l'analyse
+algorithmique qu'à titre **expérimental** et pour des événements précis. Si la ville s'en
+sert au quotidien, il faut le signaler.
+%%
+Photo prise ce matin, rue des Lilas : le boîtier porte l'inscription *Zone sous
+vidéoprotection* mais aucun panneau n'indique le responsable du traitement ni comment exercer
+son droit d'accès. C'est pourtant obligatoire.
+%%
+Je relance : la réponse de la mairie à la demande CADA est arrivée.
+
+- marché attribué à une entreprise locale ;
+- maintenance sur 5 ans ;
+- **pas** de clause sur la sécurité des données.
+
+Le document complet est déposé sur le forum.
+%%
+Pour ceux qui débutent : notre [guide du relevé](/p/1) explique comment noter une caméra
+(type, orientation, panneau, date). Une photo suffit, pas besoin de s'approcher.
+%%
+D'accord avec vous sur le fond, mais restons factuels dans les messages : date, lieu, photo.
+Les accusations sans source desservent le relevé.
+%%
+Le conseil municipal se réunit jeudi à 18 h 30. Le point 12 de l'ordre du jour porte sur
+le renouvellement du contrat de maintenance. Qui peut y aller ?
+%%
+J'y serai. Je prendrai des notes et je les publierai ici.
+%%
+Petite précision juridique : la durée de conservation maximale fixée par l'arrêté
+préfectoral est de **trente jours**. Au-delà, les images doivent être détruites, sauf
+procédure judiciaire en cours.
+%%
+La caméra du parc a été déplacée : elle filme maintenant l'aire de jeux. J'ai écrit au
+délégué à la protection des données de la ville, adresse `dpo@ville.example`.
+%%
+Récapitulatif du mois :
+
+* 14 caméras ajoutées à la carte ;
+* 3 retirées (travaux) ;
+* 2 demandes CADA en cours.
+
+Merci à toutes et à tous pour les relevés !
+%%
+Question bête : est-ce qu'on a le droit de photographier une caméra depuis la rue ?
+%%
+Oui, photographier un équipement sur la voie publique est libre, tant qu'on ne vise pas
+des personnes identifiables."""
+BODIES = BODIES_TEXT.split("\n%%\n")
+
+BARE_SERVER = """
+import sys
+from aiohttp import web
+body = open(sys.argv[1], "rb").read()
+headers = {"Content-Type": sys.argv[3]}
+async def page(request):
+    return web.Response(body=body, headers=headers)
+app = web.Application()
+app.router.add_get("/{tail:.*}", page)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None, access_log=None)
+"""
+
+
+@dataclass
+class GeneratedForum:
+    data_dir: Path
+    posts: int
+    thread_id: int
+    member_token: str
+    seconds: float
+
+
+@dataclass
+class LoadResult:
+    label: str
+    rps: float
+    percentiles: dict[str, float]  # "50%", "75%", "90%", "99%" -> milliseconds
+    requests: int
+    bad_status: int = 0
+    errors: int = 0
+    note: str = ""
+    cpu_ms: float | None = None  # server CPU time per request (all its threads)
+
+
+@dataclass
+class Servers:
+    forum_port: int
+    bare_port: int
+    forum: subprocess.Popen[bytes]
+    bare: subprocess.Popen[bytes]
+    page: bytes
+    etag: str
+    startup_seconds: float
+
+
+# Generation ----------------------------------------------------------------------------------
+
+def _iso(seconds: float) -> str:
+    whole = int(seconds)
+    millis = int((seconds - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+def _plan_threads(rng: random.Random, total: int) -> tuple[list[int], int]:
+    """Posts per thread (skewed, at least one each) and the index of the 50-post target."""
+    others = total - TARGET_POSTS
+    count = max(1, others // MEAN_THREAD_POSTS)
+    weights = [rng.lognormvariate(0, 1) for _ in range(count)]
+    sizes = [1] * count
+    for index in rng.choices(range(count), weights=weights, k=others - count):
+        sizes[index] += 1
+    target = count // 2
+    sizes.insert(target, TARGET_POSTS)
+    return sizes, target
+
+
+def _timeline(rng: random.Random, sizes: list[int],
+              ) -> tuple[list[float], list[int], list[float]]:
+    """Thread start times, then each post's thread index and time, in time order as in life."""
+    starts, events = [], []
+    for index, size in enumerate(sizes):
+        start = START + rng.uniform(0, SPAN * 0.98)
+        life = min(START + SPAN - start, rng.expovariate(1 / (30 * 86400)))
+        starts.append(start)
+        events.append((start, index))
+        events.extend((start + rng.uniform(0, life), index) for _ in range(size - 1))
+    events.sort()  # posts of all threads interleave on disk, as in a real forum
+    return starts, [index for _moment, index in events], [moment for moment, _ in events]
+
+
+def generate(data_dir: Path, total: int) -> GeneratedForum:
+    """Migrate, then bulk-insert boards, members, threads, posts and first revisions."""
+    began = time.perf_counter()
+    rng = random.Random(SEED)
+    db_path = data_dir / "forum.sqlite3"
+    migrate(db_path)
+    cooked = [markdown.render(body) for body in BODIES]
+    sizes, target = _plan_threads(rng, total)
+    starts, post_threads, post_times = _timeline(rng, sizes)
+    thread_ids = [0] * len(sizes)
+    for rank, index in enumerate(sorted(range(len(sizes)), key=starts.__getitem__), 1):
+        thread_ids[index] = rank  # thread ids follow creation time
+    thread_author = [rng.randint(1, MEMBERS) for _ in sizes]
+    thread_board = [rng.randint(1, len(BOARDS)) for _ in sizes]
+    last_at, last_id = [""] * len(sizes), [0] * len(sizes)
+    started, user_posts = bytearray(len(sizes)), [0] * (MEMBERS + 1)
+    rows = []
+    for post_id, (index, moment) in enumerate(zip(post_threads, post_times, strict=True), 1):
+        author = rng.randint(1, MEMBERS) if started[index] else thread_author[index]
+        started[index] = 1
+        body = rng.randrange(len(BODIES))
+        at = _iso(moment)
+        rows.append((post_id, thread_ids[index], author, BODIES[body], cooked[body], at))
+        last_at[index], last_id[index] = at, post_id
+        user_posts[author] += 1
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode = off", "synchronous = off", "cache_size = -262144"):
+            conn.execute(f"pragma {pragma}")
+        token = _insert_people(conn, user_posts)
+        _insert_boards_threads(conn, rng, sizes, thread_ids, thread_author, thread_board,
+                               starts, last_at, last_id)
+        _insert_posts(conn, rows)
+        conn.execute("pragma journal_mode = wal")
+    finally:
+        conn.close()
+    return GeneratedForum(data_dir, total, thread_ids[target], token,
+                          time.perf_counter() - began)
+
+
+def _insert_people(conn: sqlite3.Connection, user_posts: list[int]) -> str:
+    """Members (no usable password) and one open session for member 1; returns its token."""
+    joined = _iso(START - 86400)
+    names = [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(MEMBERS + 1)]
+    members = [(i, names[i], pseudonym_key(names[i]), user_posts[i], joined)
+               for i in range(1, MEMBERS + 1)]
+    token = secrets.token_urlsafe(32)
+    conn.execute("begin")
+    conn.executemany("insert into users (id, name, name_key, password_hash, post_count,"
+                     " created_at) values (?, ?, ?, '!', ?, ?)", members)
+    conn.execute("insert into sessions (id, user_id, csrf_token, created_at, expires_at)"
+                 " values (?, 1, ?, ?, '2999-01-01T00:00:00.000Z')",
+                 (hashlib.sha256(token.encode()).hexdigest(), secrets.token_urlsafe(32),
+                  joined))
+    conn.execute("commit")
+    return token
+
+
+def _insert_boards_threads(conn: sqlite3.Connection, rng: random.Random, sizes: list[int],
+                           thread_ids: list[int], authors: list[int], boards: list[int],
+                           starts: list[float], last_at: list[str], last_id: list[int]) -> None:
+    threads, board_threads, board_posts = [], [0] * (len(BOARDS) + 1), [0] * (len(BOARDS) + 1)
+    board_last = [""] * (len(BOARDS) + 1)
+    for index, size in enumerate(sizes):
+        board = boards[index]
+        title = rng.choice(TOPICS).format(place=rng.choice(PLACES))
+        threads.append((thread_ids[index], board, authors[index], title, size,
+                        rng.randint(size, size * 40), _iso(starts[index]), last_at[index],
+                        last_id[index]))
+        board_threads[board] += 1
+        board_posts[board] += size
+        board_last[board] = max(board_last[board], last_at[index])
+    conn.execute("begin")
+    conn.executemany(
+        "insert into boards (id, slug, name, region, description, position, thread_count,"
+        " post_count, last_post_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i, slug, name, region, f"Le relevé citoyen de {name}.", i, board_threads[i],
+          board_posts[i], board_last[i] or None, _iso(START - 86400))
+         for i, (slug, name, region) in enumerate(BOARDS, 1)])
+    for chunk in range(0, len(threads), BATCH):
+        conn.executemany(
+            "insert into threads (id, board_id, author_id, title, post_count, views,"
+            " created_at, last_post_at, last_post_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            threads[chunk:chunk + BATCH])
+    conn.execute("commit")
+
+
+def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Posts and their first revision, one transaction per BATCH posts."""
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        conn.execute("begin")
+        conn.executemany("insert into posts (id, thread_id, author_id, body_source, body_html,"
+                         " created_at) values (?, ?, ?, ?, ?, ?)", chunk)
+        conn.executemany(
+            "insert into post_revisions (id, post_id, editor_id, body_source, body_html,"
+            " created_at) values (?, ?, ?, ?, ?, ?)",
+            [(row[0], row[0], row[2], row[3], row[4], row[5]) for row in chunk])
+        conn.execute("commit")
+
+
+# Servers -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None,
+          ) -> tuple[int, Message, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def _start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            if fetch(port, "/")[0] < 500:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"server not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(forum: GeneratedForum) -> Iterator[Servers]:
+    """The real server on the forum, its thread page checked, and a bare server of its bytes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update(FORUM_POSTS_PER_PAGE=str(TARGET_POSTS), PYTHONUNBUFFERED="1")
+    forum_port, bare_port = free_port(), free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        began = time.perf_counter()
+        log = forum.data_dir / "server.log"
+        procs.append(_start([sys.executable, "-m", "forum", "--data-dir", str(forum.data_dir),
+                             "serve", "--host", "127.0.0.1", "--port", str(forum_port)],
+                            log, env))
+        _wait_ready(procs[0], forum_port, log, READY_TIMEOUT)
+        startup = time.perf_counter() - began
+        status, headers, page = fetch(forum_port, f"/t/{forum.thread_id}")
+        articles = page.count(b"<article")
+        if status != 200 or articles != TARGET_POSTS:
+            raise SystemExit(f"/t/{forum.thread_id}: status {status}, {articles} <article>")
+        page_file = forum.data_dir / "page.html"
+        page_file.write_bytes(page)
+        bare_log = forum.data_dir / "bare.log"
+        procs.append(_start([sys.executable, "-c", BARE_SERVER, str(page_file), str(bare_port),
+                             headers["Content-Type"]], bare_log, env))
+        _wait_ready(procs[1], bare_port, bare_log, 30)
+        yield Servers(forum_port, bare_port, procs[0], procs[1], page, headers["ETag"], startup)
+    finally:
+        for proc in procs:
+            _stop(proc)
+
+
+# Load ----------------------------------------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = _must(r"([\d.]+)(us|ms|s|m)$", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def _must(pattern: str, text: str) -> re.Match[str]:
+    match = re.search(pattern, text, re.M)
+    if match is None:
+        raise SystemExit(f"unexpected wrk output (no {pattern!r}):\n{text}")
+    return match
+
+
+def run_wrk(label: str, url: str, headers: dict[str, str], seconds: float,
+            args: argparse.Namespace) -> LoadResult:
+    command = ["wrk", f"-t{min(args.wrk_threads, args.connections)}", f"-c{args.connections}",
+               f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True,
+                            timeout=seconds + 60).stdout
+    rps = float(_must(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+%)\s+(\S+)\s*$", output, re.M)}
+    if set(percentiles) != {"50%", "75%", "90%", "99%"}:
+        raise SystemExit(f"unexpected wrk output (latency distribution):\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    requests = int(_must(r"(\d+) requests in", output).group(1))
+    return LoadResult(label, rps, percentiles, requests, int(bad.group(1)) if bad else 0,
+                      sum(map(int, errors.groups())) if errors else 0)
+
+
+async def _python_load(label: str, url: str, headers: dict[str, str], seconds: float,
+                       connections: int) -> LoadResult:
+    """The fallback when wrk is missing: bounded in time; the client itself costs CPU."""
+    latencies: list[float] = []
+    counts = {"bad": 0, "errors": 0}
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=10)) as session:
+
+        async def worker() -> None:
+            while (began := time.perf_counter()) < deadline:
+                try:
+                    async with session.get(url, headers=headers) as response:
+                        await response.read()
+                        counts["bad"] += response.status >= 400
+                except (aiohttp.ClientError, TimeoutError):
+                    counts["errors"] += 1
+                    continue
+                latencies.append((time.perf_counter() - began) * 1000)
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    latencies = sorted(latencies) or [0.0]
+    percentiles = {f"{p}%": latencies[min(len(latencies) - 1, len(latencies) * p // 100)]
+                   for p in (50, 75, 90, 99)}
+    return LoadResult(label, len(latencies) / seconds, percentiles, len(latencies),
+                      counts["bad"], counts["errors"], "python client")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(label: str, proc: subprocess.Popen[bytes], port: int, path: str,
+            headers: dict[str, str], args: argparse.Namespace) -> LoadResult:
+    """A short warm-up, then one measured run on http://127.0.0.1:<port><path>."""
+    url = f"http://127.0.0.1:{port}{path}"
+    status, _headers, body = fetch(port, path, headers)
+    expected = 304 if "If-None-Match" in headers else 200
+    articles = body.count(b"<article") if expected == 200 else TARGET_POSTS
+    problem = "" if status == expected and articles == TARGET_POSTS else (
+        f"CHECK FAILED: status {status}, {articles} <article>")
+    use_wrk = shutil.which("wrk") is not None
+    if use_wrk and args.warmup > 0:
+        run_wrk(label, url, headers, args.warmup, args)
+    cpu_before = _cpu_seconds(proc.pid)
+    if use_wrk:
+        result = run_wrk(label, url, headers, args.duration, args)
+    else:
+        result = asyncio.run(_python_load(label, url, headers, args.duration, args.connections))
+    cpu_after = _cpu_seconds(proc.pid)
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        # Robust to noisy neighbours: what one page costs the server, whatever the wall clock.
+        result.cpu_ms = (cpu_after - cpu_before) * 1000 / result.requests
+    result.note = " ".join(filter(None, (result.note, problem)))
+    print(f"  {label:<20} {result.rps:>9,.0f} req/s  p99 {result.percentiles['99%']:.1f} ms",
+          flush=True)
+    return result
+
+
+# SQL per page --------------------------------------------------------------------------------
+
+async def count_queries(forum: GeneratedForum) -> dict[str, list[str]]:
+    """Statements SQLite runs for one uncached thread page, traced in-process."""
+    from forum import db as forum_db
+    from forum.app import create_app
+    from forum.config import Config
+
+    statements: list[str] = []
+    original = forum_db.connect
+
+    async def traced(path: Path) -> object:
+        conn = await original(path)
+        await conn.set_trace_callback(statements.append)
+        return conn
+
+    forum_db.connect = traced  # type: ignore[assignment]
+    runner = web.AppRunner(create_app(Config.from_env(
+        env={}, data_dir=forum.data_dir, posts_per_page=TARGET_POSTS)), access_log=None)
+    found: dict[str, list[str]] = {}
+    try:
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+            for label, cookie in (("render (no cache)", "bogus"), ("member", forum.member_token)):
+                statements.clear()
+                async with session.get(f"http://127.0.0.1:{port}/t/{forum.thread_id}",
+                                       headers={"Cookie": f"vigie_session={cookie}"}) as page:
+                    await page.read()
+                found[label] = list(statements)
+    finally:
+        forum_db.connect = original
+        await runner.cleanup()
+    return found
+
+
+# Runs ----------------------------------------------------------------------------------------
+
+def _table(results: list[LoadResult], bare_rps: float) -> None:
+    """req/s and latencies; `/ bare` is req/s over bare's; `CPU ms` is server CPU per request."""
+    print(f"\n{'':<22}{'req/s':>9} {'p50 ms':>8} {'p75 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
+          f" {'/ bare':>7} {'CPU ms':>7} {'bad':>5} {'err':>5}")
+    for r in results:
+        p = r.percentiles
+        cpu = "-" if r.cpu_ms is None else f"{r.cpu_ms:.3f}"
+        print(f"{r.label:<22}{r.rps:>9,.0f} {p['50%']:>8.2f} {p['75%']:>8.2f} {p['90%']:>8.2f}"
+              f" {p['99%']:>8.2f} {r.rps / bare_rps:>7.2f} {cpu:>7} {r.bad_status:>5}"
+              f" {r.errors:>5} {r.note}")
+
+
+def _make_forum(root: Path, posts: int) -> GeneratedForum:
+    print(f"Generating a forum of {posts:,} posts...", flush=True)
+    forum = generate(root / f"forum-{posts}", posts)
+    size = (forum.data_dir / "forum.sqlite3").stat().st_size / 1e6
+    print(f"  {forum.seconds:.1f} s, {size:,.0f} MB, target thread /t/{forum.thread_id}",
+          flush=True)
+    return forum
+
+
+def full_run(args: argparse.Namespace, root: Path) -> None:
+    forum = _make_forum(root, args.posts)
+    with serving(forum) as servers:
+        print(f"Server ready in {servers.startup_seconds:.1f} s; page {len(servers.page):,}"
+              f" bytes. Load: {args.connections} connections, {args.duration:.0f} s each.")
+        path, f, fp = f"/t/{forum.thread_id}", servers.forum_port, servers.forum
+        bare_port, bp = servers.bare_port, servers.bare
+        session = {"Cookie": f"vigie_session={forum.member_token}"}
+        results = [
+            measure("bare (before)", bp, bare_port, path, {}, args),
+            measure("cached", fp, f, path, {}, args),
+            measure("304 (If-None-Match)", fp, f, path, {"If-None-Match": servers.etag}, args),
+            measure("render (no cache)", fp, f, path, {"Cookie": "vigie_session=bogus"}, args),
+            measure("member", fp, f, path, session, args),
+            measure("bare (after)", bp, bare_port, path, {}, args),
+        ]
+    print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
+          f" (generated in {forum.seconds:.1f} s), {len(servers.page):,} bytes;"
+          f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    _summary(args, results, asyncio.run(count_queries(forum)))
+
+
+def _summary(args: argparse.Namespace, results: list[LoadResult],
+             queries: dict[str, list[str]]) -> None:
+    """The table (ratios to the mean of both bare runs), the targets and the SQL per page."""
+    bare, cached = (results[0].rps + results[-1].rps) / 2, results[1]
+    _table(results, bare)
+    ratio = cached.rps / bare
+    print(f"\ncached / bare = {ratio:.2f} (target >= {CACHED_RATIO_TARGET:.2f}):"
+          f" {'OK' if ratio >= CACHED_RATIO_TARGET else 'BELOW TARGET'}")
+    bare_cpu = [r.cpu_ms for r in (results[0], results[-1]) if r.cpu_ms]
+    if len(bare_cpu) == 2 and cached.cpu_ms:
+        print(f"same ratio from server CPU per request (bare / cached; less sensitive to other"
+              f" load on the machine): {sum(bare_cpu) / 2 / cached.cpu_ms:.2f}")
+    for r in results[1:-1]:
+        p99 = r.percentiles["99%"]
+        verdict = "OK" if p99 < P99_TARGET_MS else "OVER"
+        print(f"p99 at {args.connections} connections, {r.label}: {p99:.1f} ms"
+              f" (target < {P99_TARGET_MS:.0f} ms): {verdict}")
+    for label, statements in queries.items():
+        print(f"SQL per page, {label}: {len(statements)}")
+        for sql in statements:
+            print(f"    {' '.join(sql.split())[:110]}")
+
+
+def compare_sizes(args: argparse.Namespace, root: Path) -> None:
+    rows: list[tuple[GeneratedForum, float, list[LoadResult], float]] = []
+    for posts in (SMALL_FORUM, args.posts):
+        forum = _make_forum(root, posts)
+        with serving(forum) as servers:
+            print(f"Server ready in {servers.startup_seconds:.1f} s", flush=True)
+            path = f"/t/{forum.thread_id}"
+            f, fp = servers.forum_port, servers.forum
+            results = [
+                measure("bare", servers.bare, servers.bare_port, path, {}, args),
+                measure("cached", fp, f, path, {}, args),
+                measure("render (no cache)", fp, f, path, {"Cookie": "vigie_session=bogus"},
+                        args),
+            ]
+        rows.append((forum, servers.startup_seconds, results, os.getloadavg()[0]))
+        if not args.keep:
+            shutil.rmtree(forum.data_dir, ignore_errors=True)
+    for forum, startup, results, load in rows:
+        print(f"\nForum of {forum.posts:,} posts (generated in {forum.seconds:.1f} s,"
+              f" server ready in {startup:.1f} s), /t/{forum.thread_id};"
+              f" load average {load:.1f} on {os.cpu_count()} CPUs")
+        _table(results, results[0].rps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=100_000, help="posts in the forum")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measure")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=1, help="2 cores: leave one")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--compare-sizes", action="store_true",
+                        help=f"cached and uncached page on {SMALL_FORUM:,} and --posts posts")
+    args = parser.parse_args(argv)
+    if args.posts < TARGET_POSTS * 2:
+        parser.error(f"--posts must be at least {TARGET_POSTS * 2}")
+    if not shutil.which("wrk"):
+        print("wrk not found: using a Python load generator (it competes for the CPU).")
+    root = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
+    try:
+        (compare_sizes if args.compare_sizes else full_run)(args, root)
+    finally:
+        if args.keep:
+            print(f"\nData kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""JSON handlers per domain, and what they share: request bodies, parameters, serialisers."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from forum import keys
+from forum.errors import BadRequest, Invalid, NotFound
+from forum.models.boards import NAME_MAX, Board
+from forum.models.posts import Post, Revision
+from forum.models.threads import Thread
+from forum.models.users import User
+from forum.permissions import can
+from forum.views import check_rate
+
+# What a board address can look like (slugify's output): anything else is not looked up.
+SLUG = re.compile(r"[a-z0-9-]+")
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; 400 when the body is not one (413 past client_max_size)."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past Python's stack
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -> str:
+    """A string member of a JSON body ("" when absent: the model says if it is required)."""
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise Invalid("This field must be a string.", field=name)
+    check_unicode(value, name)
+    # The models measure cleaned text (spaces folded, invisible characters removed); the
+    # schema promises a limit on what was sent, so it is enforced here as published.
+    if max_length is not None and len(value) > max_length:
+        raise Invalid("This field is too long (at most %(max)s characters).", field=name,
+                      max=max_length)
+    return value
+
+
+def check_unicode(value: str, name: str) -> None:
+    """422 for text SQLite cannot store: JSON escapes can carry lone surrogates ("\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("This text is not valid Unicode.", field=name) from None
+
+
+def id_param(request: web.Request, name: str = "id") -> int:
+    """A numeric path part (ASCII digits only); anything else is a thing that does not exist."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+def slug_param(request: web.Request) -> str:
+    """A board address from the path; 404 for one no board could have."""
+    slug = request.match_info["slug"]
+    if not SLUG.fullmatch(slug) or len(slug) > NAME_MAX:
+        raise NotFound("This board does not exist.")
+    return slug
+
+
+def page_param(request: web.Request) -> int:
+    """The `page` query parameter: 400 unless a whole number from 1; far pages are 404."""
+    raw = request.query.get("page", "1")
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit()) or not digits:
+        raise BadRequest("A page number is a whole number from 1.", field="page")
+    if len(digits) > 18:  # past any last page, and int() of huge strings is slow or refused
+        raise NotFound()
+    return int(digits)
+
+
+def bool_param(request: web.Request, name: str) -> bool:
+    """A boolean query parameter as OpenAPI writes it: true or false (absent: false)."""
+    raw = request.query.get(name, "false")
+    if raw not in ("true", "false"):
+        raise BadRequest("This parameter is true or false.", field=name)
+    return raw == "true"
+
+
+def check_posting_rate(request: web.Request, user: User) -> None:
+    """The views' limit on new posts, on the same counter: the API is no way around it."""
+    config = request.app[keys.CONFIG]
+    check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+               "You are posting too fast. Please wait a minute.")
+
+
+def url_for(request: web.Request, route: str, **parts: object) -> str:
+    """The path of a named route, for Location headers."""
+    return str(request.app.router[route].url_for(**{k: str(v) for k, v in parts.items()}))
+
+
+# Serialisers: what a client sees of each model, decided by permissions like the pages. ---------
+
+def board_json(board: Board) -> dict[str, Any]:
+    """A board as the API shows it."""
+    return {
+        "id": board.id, "slug": board.slug, "name": board.name, "region": board.region,
+        "description": board.description, "moderation_mode": board.moderation_mode,
+        "thread_count": board.thread_count, "post_count": board.post_count,
+        "last_post_at": board.last_post_at,
+    }
+
+
+def thread_json(thread: Thread) -> dict[str, Any]:
+    """A thread as the API shows it (its posts come separately, page by page)."""
+    return {
+        "id": thread.id, "board": thread.board_slug, "title": thread.title,
+        "author": thread.author_name, "status": thread.status, "pinned": thread.pinned,
+        "locked": thread.locked, "post_count": thread.post_count,
+        "created_at": thread.created_at, "last_post_at": thread.last_post_at,
+    }
+
+
+def post_json(post: Post, viewer: User | None) -> dict[str, Any]:
+    """A post as this viewer may see it: a deleted one keeps only its tombstone."""
+    hidden = post.is_deleted and not can(viewer, "see_deleted_text", post)
+    return {
+        "id": post.id, "thread_id": post.thread_id, "author": post.author_name,
+        "body_html": "" if hidden else post.body_html,
+        "body_source": "" if hidden else post.body_source,
+        "status": post.status, "reject_reason": post.reject_reason, "hidden": post.hidden,
+        "created_at": post.created_at, "edited_at": post.edited_at, "deleted": post.is_deleted,
+    }
+
+
+def revision_json(revision: Revision) -> dict[str, Any]:
+    """One version of a post."""
+    return {
+        "id": revision.id, "editor": revision.editor_name, "body_html": revision.body_html,
+        "body_source": revision.body_source, "created_at": revision.created_at,
+    }

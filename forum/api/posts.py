@@ -1,0 +1,93 @@
+"""Posts in JSON: reading one, editing (every revision kept), deleting (a tombstone), history."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys
+from forum.api import (
+    bool_param,
+    id_param,
+    json_body,
+    post_json,
+    revision_json,
+    text_field,
+)
+from forum.db import Conn
+from forum.errors import Conflict, Forbidden, NotFound
+from forum.models import moderation, posts
+from forum.models.users import User
+from forum.permissions import can
+from forum.views import require_writer
+
+
+async def _visible_post(conn: Conn, post_id: int, viewer: User | None) -> posts.Post:
+    post = await posts.get(conn, post_id)
+    if not can(viewer, "see_post", post):
+        raise NotFound()
+    return post
+
+
+async def _live_post(conn: Conn, post_id: int, user: User) -> posts.Post:
+    """A post this member sees and that is not deleted (409: a tombstone cannot change)."""
+    post = await _visible_post(conn, post_id, user)
+    if post.is_deleted:
+        raise Conflict("This message was deleted.")
+    return post
+
+
+async def show_post(request: web.Request) -> web.Response:
+    """GET /api/v1/posts/{id}: one post (a tombstone if deleted)."""
+    viewer = request.get(keys.USER)
+    post_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        post = await _visible_post(conn, post_id, viewer)
+    return web.json_response(post_json(post, viewer))
+
+
+async def edit_post(request: web.Request) -> web.Response:
+    """PATCH /api/v1/posts/{id} {body}: a new version of the text; the post as it now is."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    post_id = id_param(request)
+    data = await json_body(request)
+    body = text_field(data, "body")
+    # Checked inside the write transaction: a moderator deleting the post meanwhile wins.
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _live_post(tx, post_id, user)
+        if not can(user, "edit_post", post):
+            raise Forbidden("You may not edit this message.")
+        await posts.edit(tx, post, user, body, config.body_max)
+        if user.id != post.author_id:  # a moderator's edit goes to the public journal
+            await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
+        post = await posts.get(tx, post.id)
+    return web.json_response(post_json(post, user))
+
+
+async def delete_post(request: web.Request) -> web.Response:
+    """DELETE /api/v1/posts/{id}?reason=…&private=…: leave a tombstone; 204."""
+    user = require_writer(request)
+    post_id = id_param(request)
+    reason = request.query.get("reason", "")
+    private = bool_param(request, "private")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _live_post(tx, post_id, user)
+        if not can(user, "delete_post", post):
+            raise Forbidden("You may not delete this message.")
+        if user.id == post.author_id:
+            await posts.delete(tx, post, user, reason.strip())
+        else:  # a moderator: the journal says who and why (422 without a reason), author told
+            await moderation.delete_post(tx, post, user, reason, private=private)
+    return web.Response(status=204)
+
+
+async def list_revisions(request: web.Request) -> web.Response:
+    """GET /api/v1/posts/{id}/revisions: every version of a post, oldest first."""
+    viewer = request.get(keys.USER)
+    post_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        post = await _visible_post(conn, post_id, viewer)
+        if not can(viewer, "see_revisions", post):
+            raise NotFound()
+        history = await posts.revisions(conn, post.id)
+    return web.json_response({"post_id": post.id,
+                              "revisions": [revision_json(rev) for rev in history]})

@@ -1,0 +1,92 @@
+"""Threads in JSON: reading one page by page, starting one in a board, replying."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys
+from forum.api import (
+    check_posting_rate,
+    id_param,
+    json_body,
+    page_param,
+    post_json,
+    slug_param,
+    text_field,
+    thread_json,
+    url_for,
+)
+from forum.errors import Forbidden, NotFound
+from forum.models import boards, posts, threads
+from forum.permissions import can
+from forum.views import page_count, publication_status, require_writer
+
+
+async def show_thread(request: web.Request) -> web.Response:
+    """GET /api/v1/threads/{id}?page=n: the thread and one page of the posts this viewer sees."""
+    config = request.app[keys.CONFIG]
+    viewer = request.get(keys.USER)
+    page = page_param(request)
+    thread_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, thread_id)
+        if not can(viewer, "see_thread", thread):
+            raise NotFound()
+        total = await posts.count_for_thread(conn, thread.id, viewer)
+        pages = page_count(total, config.posts_per_page)
+        if page > pages:
+            raise NotFound()
+        items = await posts.list_for_thread(conn, thread.id, viewer, page,
+                                            config.posts_per_page)
+    return web.json_response({"thread": thread_json(thread),
+                              "posts": [post_json(post, viewer) for post in items],
+                              "page": page, "pages": pages})
+
+
+async def create_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/boards/{slug}/threads {title, body}: the new thread and its first post."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    slug = slug_param(request)
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get_by_slug(conn, slug)
+    if not can(user, "start_thread", board):
+        raise Forbidden()
+    data = await json_body(request)
+    title = text_field(data, "title", config.title_max)
+    body = text_field(data, "body")  # its length is the model's to check (413)
+    check_posting_rate(request, user)
+    status = publication_status(request, user, board.id, board.moderation_mode)
+    async with request.app[keys.DB].transaction() as tx:
+        thread_id, post_id = await threads.create(tx, board, user, title, body,
+                                                  config.title_max, config.body_max,
+                                                  status=status)
+        thread = await threads.get(tx, thread_id)
+        post = await posts.get(tx, post_id)
+    return web.json_response(
+        {"thread": thread_json(thread), "post": post_json(post, user)}, status=201,
+        headers={"Location": url_for(request, "api_thread", id=thread.id)})
+
+
+async def create_post(request: web.Request) -> web.Response:
+    """POST /api/v1/threads/{id}/posts {body}: a reply (pending when moderation says so)."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    thread_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, thread_id)
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    if not can(user, "reply", thread):
+        if thread.locked:
+            raise Forbidden("This thread is locked: no new replies.")
+        raise Forbidden()  # e.g. a thread still waiting for the moderators
+    data = await json_body(request)
+    body = text_field(data, "body")
+    check_posting_rate(request, user)
+    status = publication_status(request, user, thread.board_id, thread.board_mode)
+    async with request.app[keys.DB].transaction() as tx:
+        post_id = await posts.create(tx, thread.id, thread.board_id, user, body,
+                                     config.body_max, status=status)
+        post = await posts.get(tx, post_id)
+    return web.json_response(post_json(post, user), status=201,
+                             headers={"Location": url_for(request, "api_post", id=post.id)})

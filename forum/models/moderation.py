@@ -1,0 +1,322 @@
+"""Moderation: decisions on pending posts, flags, sanctions, and the public journal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum import clock
+from forum.db import Conn, Transaction
+from forum.errors import Conflict, Invalid, NotFound
+from forum.i18n import N_
+from forum.models import notifications, posts
+from forum.models.boards import Board
+from forum.models.threads import Thread
+from forum.models.users import User
+
+REASON_MAX = 500
+# Reasons a moderator picks from; a written reason is always possible too.
+REJECT_REASONS = (
+    N_("Reveals someone's identity or private life"),
+    N_("Accusation against a person without a source"),
+    N_("Insulting or aggressive"),
+    N_("Off topic for this board"),
+    N_("Advertising or spam"),
+    N_("Duplicate of another message"),
+)
+BAN_UNTIL = "9999-12-31T00:00:00.000Z"
+
+
+@dataclass(frozen=True)
+class Flag:
+    user_name: str
+    reason: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    post: posts.Post
+    thread_title: str
+    board_name: str
+    previous: posts.Post | None  # the message it answers
+    author_approved: int
+    author_rejected: int
+    author_since: str
+    flags: list[Flag]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    moderator_name: str
+    action: str
+    target_kind: str
+    target_id: int
+    board_name: str | None
+    reason: str  # empty when the reason is private
+    created_at: str
+
+
+def clean_reason(reason: str, required: bool = True) -> str:
+    reason = " ".join(reason.split())[:REASON_MAX]
+    if required and not reason:
+        raise Invalid("Please give a reason.", field="reason")
+    return reason
+
+
+def _scope(moderator: User) -> tuple[str, tuple]:
+    """SQL condition on `threads` for the boards this moderator acts in."""
+    if moderator.is_moderator:
+        return "1", ()
+    ids = tuple(moderator.moderated_boards) or (0,)
+    return f"threads.board_id in ({', '.join('?' * len(ids))})", ids
+
+
+async def queue(conn: Conn, moderator: User, board_id: int | None = None,
+                limit: int = 50) -> list[QueueItem]:
+    """Pending and flagged posts in this moderator's boards, oldest first."""
+    scope, params = _scope(moderator)
+    extra, extra_params = ("and threads.board_id = ?", (board_id,)) if board_id else ("", ())
+    rows = await conn.all(
+        f"{posts.SELECT} where (posts.status = 'pending' or posts.id in"
+        " (select post_id from flags where resolved_at is null))"
+        f" and {scope} {extra} order by posts.id limit ?", (*params, *extra_params, limit))
+    return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
+
+
+async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
+    context = await conn.one(
+        "select threads.title, boards.name, users.approved_count, users.rejected_count,"
+        " users.created_at from threads join boards on boards.id = threads.board_id,"
+        " users where threads.id = ? and users.id = ?", (post.thread_id, post.author_id))
+    previous_row = await conn.one(
+        f"{posts.SELECT} where posts.thread_id = ? and posts.id < ?"
+        " and posts.status = 'published' and posts.deleted_at is null"
+        " order by posts.id desc limit 1", (post.thread_id, post.id))
+    flag_rows = await conn.all(
+        "select users.name, reason, flags.created_at from flags join users on users.id = user_id"
+        " where post_id = ? and resolved_at is null order by flags.id", (post.id,))
+    assert context is not None
+    return QueueItem(post, context[0], context[1],
+                     posts.Post.from_row(previous_row) if previous_row else None,
+                     context[2], context[3], context[4], [Flag(*row) for row in flag_rows])
+
+
+async def count_waiting(conn: Conn, moderator: User) -> int:
+    scope, params = _scope(moderator)
+    return int(await conn.value(
+        "select count(*) from posts join threads on threads.id = posts.thread_id"
+        " where (posts.status = 'pending' or posts.id in"
+        f" (select post_id from flags where resolved_at is null)) and {scope}", params))
+
+
+async def log(tx: Transaction, moderator: User, action: str, target_kind: str, target_id: int,
+              board_id: int | None, reason: str = "", private: bool = False) -> None:
+    """Write the journal row, in the same transaction as the action itself."""
+    await tx.execute(
+        "insert into moderation_log (moderator_id, action, target_kind, target_id, board_id,"
+        " reason, reason_private, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        (moderator.id, action, target_kind, target_id, board_id, reason, int(private),
+         clock.now()))
+    tx.changed("journal", None)
+
+
+async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
+    """Publish a pending post in place, with its original time; tells its author."""
+    decided = await tx.update(
+        "update posts set status = 'published', decided_by = ?, decided_at = ?"
+        " where id = ? and status = 'pending'", (moderator.id, clock.now(), post.id))
+    if not decided:
+        raise Conflict("Another moderator has already decided on this message.")
+    await posts.publish(tx, post)
+    await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
+                     (post.author_id,))
+    await log(tx, moderator, "approve", "post", post.id, post.board_id)
+    await notifications.add(tx, post.author_id, "approved", post_id=post.id,
+                            thread_id=post.thread_id, actor_id=moderator.id)
+
+
+async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str,
+                 private: bool = False) -> None:
+    """Refuse a pending post; it stays visible to its author, who may edit and resubmit it."""
+    reason = clean_reason(reason)
+    decided = await tx.update(
+        "update posts set status = 'rejected', decided_by = ?, decided_at = ?, reject_reason = ?"
+        " where id = ? and status = 'pending'", (moderator.id, clock.now(), reason, post.id))
+    if not decided:
+        raise Conflict("Another moderator has already decided on this message.")
+    await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
+                     (post.author_id,))
+    if await posts.is_first_of_thread(tx, post):
+        await tx.execute("update threads set status = 'rejected' where id = ?",
+                         (post.thread_id,))
+    posts.changed(tx, post.thread_id, post.board_id)
+    await log(tx, moderator, "reject", "post", post.id, post.board_id, reason, private)
+    await notifications.add(tx, post.author_id, "rejected", post_id=post.id,
+                            thread_id=post.thread_id, actor_id=moderator.id, text=reason)
+
+
+async def flag(tx: Transaction, post: posts.Post, member: User, reason: str,
+               trusted_flags_to_hide: int, trust_threshold: int) -> bool:
+    """Record a member's flag; hide the post once enough trusted members flagged it.
+
+    Returns True when this flag hid the post.
+    """
+    reason = clean_reason(reason)
+    if await tx.value("select 1 from flags where post_id = ? and user_id = ?",
+                      (post.id, member.id)):
+        raise Conflict("You have already flagged this message.")
+    await tx.execute(
+        "insert into flags (post_id, user_id, reason, created_at) values (?, ?, ?, ?)",
+        (post.id, member.id, reason, clock.now()))
+    trusted = await tx.value(
+        "select count(*) from flags join users on users.id = flags.user_id"
+        " where post_id = ? and resolved_at is null and (users.trust_override = 1 or"
+        " (users.trust_override is null and users.approved_count >= ?)"
+        " or users.role in ('moderator', 'admin'))", (post.id, trust_threshold))
+    if trusted < trusted_flags_to_hide or post.hidden or post.status != "published":
+        return False
+    await tx.execute("update posts set hidden = 1 where id = ?", (post.id,))
+    await posts.count_public(tx, post, -1)
+    return True
+
+
+async def dismiss_flags(tx: Transaction, post: posts.Post, moderator: User,
+                        reason: str = "") -> None:
+    """The flags were unfounded: close them and show the post again."""
+    closed = await tx.update(
+        "update flags set resolved_at = ?, resolved_by = ? where post_id = ?"
+        " and resolved_at is null", (clock.now(), moderator.id, post.id))
+    if not closed and not post.hidden:
+        raise Conflict("Another moderator has already decided on this message.")
+    if post.hidden:
+        await tx.execute("update posts set hidden = 0 where id = ?", (post.id,))
+        await posts.count_public(tx, post, +1)
+    await log(tx, moderator, "dismiss_flags", "post", post.id, post.board_id,
+              clean_reason(reason, required=False))
+
+
+async def resolve_flags(tx: Transaction, post: posts.Post, moderator: User) -> None:
+    await tx.execute(
+        "update flags set resolved_at = ?, resolved_by = ? where post_id = ?"
+        " and resolved_at is null", (clock.now(), moderator.id, post.id))
+
+
+async def delete_post(tx: Transaction, post: posts.Post, moderator: User, reason: str,
+                      private: bool = False) -> None:
+    reason = clean_reason(reason)
+    if post.is_deleted:
+        raise Conflict("This message is already deleted.")
+    await posts.delete(tx, post, moderator, reason)
+    await resolve_flags(tx, post, moderator)
+    await log(tx, moderator, "delete", "post", post.id, post.board_id, reason, private)
+    if moderator.id != post.author_id:
+        await notifications.add(tx, post.author_id, "deleted", post_id=post.id,
+                                thread_id=post.thread_id, actor_id=moderator.id, text=reason)
+
+
+async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reason: str) -> None:
+    if not post.is_deleted:
+        raise Conflict("This message is not deleted.")
+    await posts.restore(tx, post)
+    await log(tx, moderator, "restore", "post", post.id, post.board_id,
+              clean_reason(reason, required=False))
+
+
+async def set_thread_state(tx: Transaction, thread: Thread, moderator: User, action: str,
+                           reason: str = "") -> None:
+    """lock, unlock, pin or unpin a thread."""
+    column, value = {"lock": ("locked", 1), "unlock": ("locked", 0), "pin": ("pinned", 1),
+                     "unpin": ("pinned", 0)}[action]
+    await tx.execute(f"update threads set {column} = ? where id = ?", (value, thread.id))
+    posts.changed(tx, thread.id, thread.board_id)
+    await log(tx, moderator, action, "thread", thread.id, thread.board_id,
+              clean_reason(reason, required=False))
+
+
+async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: User,
+                      reason: str = "") -> None:
+    """Move a thread and its counters to another board."""
+    if board.id == thread.board_id:
+        raise Invalid("The thread is already in this board.", field="board")
+    await tx.execute("update threads set board_id = ? where id = ?", (board.id, thread.id))
+    if thread.status == "published":
+        for board_id, sign in ((thread.board_id, -1), (board.id, 1)):
+            await tx.execute(
+                "update boards set thread_count = thread_count + ?, post_count = post_count + ?,"
+                " last_post_at = (select max(last_post_at) from threads where board_id = ?"
+                " and status = 'published') where id = ?",
+                (sign, sign * thread.post_count, board_id, board_id))
+            tx.changed("board", board_id)
+    posts.changed(tx, thread.id, board.id)
+    await log(tx, moderator, "move", "thread", thread.id, board.id,
+              clean_reason(reason, required=False))
+
+
+async def sanction(tx: Transaction, member: User, moderator: User, kind: str, reason: str,
+                   until: str | None = None) -> None:
+    """warn, suspend (until a date), ban, or lift what is in force; the member is told."""
+    reason = clean_reason(reason)
+    if member.is_moderator and not moderator.is_admin:
+        raise Invalid("Only an administrator can sanction a moderator.", field="kind")
+    if kind == "suspend":
+        if not until or until <= clock.now():
+            raise Invalid("A suspension needs an end date in the future.", field="until")
+    elif kind == "ban":
+        until = BAN_UNTIL
+    elif kind in ("warn", "lift"):
+        until = None
+    else:
+        raise Invalid("Unknown sanction.", field="kind")
+    await tx.execute(
+        "insert into sanctions (user_id, moderator_id, kind, until, reason, created_at)"
+        " values (?, ?, ?, ?, ?, ?)", (member.id, moderator.id, kind, until, reason, clock.now()))
+    if kind in ("suspend", "ban", "lift"):
+        await tx.execute(
+            "update users set suspended_until = ?, suspension_reason = ? where id = ?",
+            (until, reason if until else None, member.id))
+    await log(tx, moderator, kind, "user", member.id, None, reason)
+    await notifications.add(tx, member.id, kind, actor_id=moderator.id, text=reason)
+
+
+async def set_trust(tx: Transaction, member: User, moderator: User, trusted: bool,
+                    reason: str = "") -> None:
+    await tx.execute("update users set trust_override = ? where id = ?",
+                     (int(trusted), member.id))
+    await log(tx, moderator, "trust" if trusted else "distrust", "user", member.id, None,
+              clean_reason(reason, required=False))
+
+
+async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:
+    """The public journal, newest first; private reasons are left out."""
+    rows = await conn.all(
+        "select moderation_log.id, users.name, action, target_kind, target_id, boards.name,"
+        " case when reason_private then '' else reason end, moderation_log.created_at"
+        " from moderation_log join users on users.id = moderator_id"
+        " left join boards on boards.id = moderation_log.board_id"
+        " order by moderation_log.id desc limit ? offset ?", (per_page, (page - 1) * per_page))
+    return [JournalEntry(*row) for row in rows]
+
+
+async def journal_size(conn: Conn) -> int:
+    return int(await conn.value("select count(*) from moderation_log"))
+
+
+async def get_board_moderators(conn: Conn, board_id: int) -> list[str]:
+    rows = await conn.all(
+        "select users.name from board_moderators join users on users.id = user_id"
+        " where board_id = ? order by users.name", (board_id,))
+    return [row[0] for row in rows]
+
+
+async def add_board_moderator(tx: Transaction, board: Board, member: User) -> None:
+    await tx.execute("insert or ignore into board_moderators (board_id, user_id) values (?, ?)",
+                     (board.id, member.id))
+    await tx.execute("delete from sessions where user_id = ?", (member.id,))
+
+
+async def remove_board_moderator(tx: Transaction, board: Board, member: User) -> None:
+    removed = await tx.update("delete from board_moderators where board_id = ? and user_id = ?",
+                              (board.id, member.id))
+    if not removed:
+        raise NotFound("This member does not moderate this board.")
+    await tx.execute("delete from sessions where user_id = ?", (member.id,))

@@ -1,0 +1,227 @@
+"""Moderators' pages: the queue, decisions, thread tools, sanctions, and the public journal."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import clock, keys, markdown
+from forum.errors import Forbidden, ForumError, Invalid, NotFound
+from forum.models import boards, moderation, posts, threads, users
+from forum.permissions import can
+from forum.templating import render
+from forum.views import (
+    form_error,
+    int_param,
+    local_path,
+    page_count,
+    page_number,
+    require_writer,
+    see_other,
+    text_field,
+    url_for,
+)
+
+
+async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
+    """The post named in the URL, if this moderator may act on it (404 if they may not see it)."""
+    user = require_writer(request)
+    async with request.app[keys.DB].read() as conn:
+        post = await posts.get(conn, int_param(request, "id"))
+    if not can(user, "see_post", post):
+        raise NotFound()
+    if not can(user, "moderate", post):
+        raise Forbidden("You do not moderate this board.")
+    return user, post
+
+
+def _back(request: web.Request, form, default: str) -> web.HTTPSeeOther:
+    return see_other(local_path(text_field(form, "next"), default))
+
+
+def _reason(form) -> str:
+    """A reason picked from the list, a written one, or both."""
+    parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
+    return " — ".join(part for part in parts if part)
+
+
+async def queue(request: web.Request) -> web.Response:
+    user = require_writer(request)
+    if not can(user, "moderate_any"):
+        raise NotFound()
+    board = None
+    async with request.app[keys.DB].read() as conn:
+        all_boards = [b for b in await boards.list_all(conn) if user.moderates(b.id)]
+        if request.query.get("board"):
+            board = await boards.get_by_slug(conn, request.query["board"])
+        items = await moderation.queue(conn, user, board.id if board else None)
+    return render(request, "moderation/queue.html", {
+        "items": items, "boards": all_boards, "board": board,
+        "reasons": moderation.REJECT_REASONS}, form=True)
+
+
+async def approve(request: web.Request) -> web.Response:
+    user, post = await _post_to_moderate(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.approve(tx, post, user)
+    raise _back(request, form, url_for(request, "moderation_queue"))
+
+
+async def reject(request: web.Request) -> web.Response:
+    user, post = await _post_to_moderate(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.reject(tx, post, user, _reason(form), private=bool(form.get("private")))
+    raise _back(request, form, url_for(request, "moderation_queue"))
+
+
+async def edit_and_approve(request: web.Request) -> web.Response:
+    """Correct a pending post (the original is kept as a revision), then publish it."""
+    user, post = await _post_to_moderate(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, post.thread_id)
+    context = {"post": post, "thread": thread, "body": post.body_source, "preview": None,
+               "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context["body"] = text_field(form, "body")
+        if form.get("action") == "preview":
+            context["preview"] = markdown.render(context["body"])
+        else:
+            try:
+                async with request.app[keys.DB].transaction() as tx:
+                    await posts.edit(tx, post, user, context["body"], config.body_max)
+                    await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
+                    await moderation.approve(tx, post, user)
+            except ForumError as error:
+                return form_error(request, "moderation/edit.html", context, error)
+            raise see_other(url_for(request, "moderation_queue"))
+    return render(request, "moderation/edit.html", context, form=True)
+
+
+async def dismiss_flags(request: web.Request) -> web.Response:
+    user, post = await _post_to_moderate(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.dismiss_flags(tx, post, user, text_field(form, "reason"))
+    raise _back(request, form, url_for(request, "moderation_queue"))
+
+
+async def restore(request: web.Request) -> web.Response:
+    user, post = await _post_to_moderate(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.restore_post(tx, post, user, text_field(form, "reason"))
+    raise _back(request, form, url_for(request, "post", id=post.id))
+
+
+async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:
+    user = require_writer(request)
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, int_param(request, "id"))
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    if not can(user, "moderate", thread):
+        raise Forbidden("You do not moderate this board.")
+    return user, thread
+
+
+async def thread_state(request: web.Request) -> web.Response:
+    """Lock, unlock, pin or unpin a thread."""
+    user, thread = await _thread_to_moderate(request)
+    form = await request.post()
+    action = text_field(form, "action")
+    if action not in ("lock", "unlock", "pin", "unpin"):
+        raise Invalid("Unknown action.", field="action")
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.set_thread_state(tx, thread, user, action, text_field(form, "reason"))
+    raise see_other(url_for(request, "thread", id=thread.id))
+
+
+async def move(request: web.Request) -> web.Response:
+    user, thread = await _thread_to_moderate(request)
+    form = await request.post()
+    async with request.app[keys.DB].read() as conn:
+        target = await boards.get_by_slug(conn, text_field(form, "board"))
+    if not can(user, "moderate", target):
+        raise Forbidden("You do not moderate this board.")
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.move_thread(tx, thread, target, user, text_field(form, "reason"))
+    raise see_other(url_for(request, "thread", id=thread.id))
+
+
+async def flag(request: web.Request) -> web.Response:
+    """GET: why flag this post; POST: flag it for the moderators."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        post = await posts.get(conn, int_param(request, "id"))
+    if not can(user, "see_post", post):
+        raise NotFound()
+    if not can(user, "flag_post", post):
+        raise Forbidden("You cannot flag this message.")
+    context = {"post": post, "reason": "", "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context["reason"] = text_field(form, "reason")
+        try:
+            async with request.app[keys.DB].transaction() as tx:
+                await moderation.flag(tx, post, user, context["reason"],
+                                      config.flags_to_hide, config.trust_threshold)
+        except ForumError as error:
+            return form_error(request, "moderation/flag.html", context, error)
+        raise see_other(url_for(request, "post", id=post.id))
+    return render(request, "moderation/flag.html", context, form=True)
+
+
+async def sanction(request: web.Request) -> web.Response:
+    """Warn, suspend until a date, ban, lift; or grant or withdraw trust."""
+    user = require_writer(request)
+    async with request.app[keys.DB].read() as conn:
+        member = await users.get_by_name(conn, request.match_info["name"])
+    if not can(user, "sanction", member):
+        raise Forbidden()
+    form = await request.post()
+    kind = text_field(form, "kind")
+    async with request.app[keys.DB].transaction() as tx:
+        if kind in ("trust", "distrust"):
+            await moderation.set_trust(tx, member, user, kind == "trust",
+                                       text_field(form, "reason"))
+        else:
+            until = text_field(form, "until")
+            await moderation.sanction(tx, member, user, kind, text_field(form, "reason"),
+                                      _end_of_day(until) if until else None)
+    raise see_other(url_for(request, "profile", name=member.name))
+
+
+def _end_of_day(date_text: str) -> str:
+    """'2026-12-01' (a date field) -> the end of that day, as stored."""
+    try:
+        return clock.iso(clock.parse(date_text + "T23:59:59+00:00"))
+    except ValueError as error:
+        raise Invalid("This date is not valid.", field="until") from error
+
+
+async def journal(request: web.Request) -> web.Response:
+    config = request.app[keys.CONFIG]
+    page = page_number(request)
+    async with request.app[keys.DB].read() as conn:
+        pages = page_count(await moderation.journal_size(conn), config.journal_per_page)
+        if page > pages:
+            raise NotFound()
+        entries = await moderation.journal(conn, page, config.journal_per_page)
+    if request.get(keys.USER) is None:
+        request[keys.CACHE_TAGS] = {("journal", None)}
+    return render(request, "moderation/journal.html",
+                  {"entries": entries, "page": page, "pages": pages})
+
+
+async def journal_feed(request: web.Request) -> web.Response:
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        entries = await moderation.journal(conn, 1, config.journal_per_page)
+    if request.get(keys.USER) is None:
+        request[keys.CACHE_TAGS] = {("journal", None)}
+    response = render(request, "moderation/journal.atom.xml", {"entries": entries})
+    response.content_type = "application/atom+xml"
+    return response

@@ -1,0 +1,23 @@
+"""A member's notifications: what moderators decided about their posts, sanctions."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys
+from forum.models import notifications
+from forum.templating import render
+from forum.views import require_user, see_other, url_for
+
+
+async def index(request: web.Request) -> web.Response:
+    user = require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        items = await notifications.list_for_user(conn, user.id)
+    return render(request, "notifications/index.html", {"items": items}, form=True)
+
+
+async def mark_read(request: web.Request) -> web.Response:
+    user = require_user(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await notifications.mark_all_read(tx, user.id)
+    raise see_other(url_for(request, "notifications"))

@@ -1,0 +1,121 @@
+"""The OpenAPI document describes every API route, and schemathesis finds the server keeps to it."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import schemathesis
+
+from forum.api import openapi
+from forum.config import Config
+from forum.models.boards import NAME_MAX
+
+# Per operation and phase; about 30 s for the whole run on a laptop.
+MAX_EXAMPLES = 25
+RUN_TIMEOUT = 300  # seconds: a hung run fails instead of blocking the suite
+# Statuses that refuse data, beyond schemathesis' defaults: 413 is how a post body past
+# body_max is refused (negative data); 422 answers text the schema cannot describe exactly —
+# the models measure it after cleaning (NFC, invisible characters, slugs) (positive data).
+SCHEMATHESIS_TOML = """
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "409", "413", "422", "429"]
+
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[dictionaries.known_ids]
+values = {ids}
+
+[dictionaries.known_slugs]
+values = ["{slug}"]
+
+# Half of the generated ids and slugs name things that exist, so requests get past the 404.
+[parameters]
+"path.id" = {{ dictionary = "known_ids", probability = 0.5 }}
+"path.slug" = {{ dictionary = "known_slugs", probability = 0.5 }}
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    # The fuzzer posts hundreds of times a minute; the limit itself is tested in test_api.py.
+    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=1_000_000)
+
+
+async def test_document_is_valid_openapi_3_1(client):
+    response = await client.get("/api/openapi.json")
+    assert response.status == 200 and response.content_type == "application/json"
+    document = await response.json()
+    assert document["openapi"] == "3.1.0"
+    schemathesis.openapi.from_dict(document).validate()  # raises on an invalid document
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer",
+                                 "description": schemes["bearer"]["description"]}
+    assert schemes["session"]["in"] == "cookie"
+
+
+async def test_every_api_route_is_documented_under_its_name(app, config):
+    document = openapi.build(config)
+    documented = {(path, method.upper()): operation["operationId"]
+                  for path, item in document["paths"].items()
+                  for method, operation in item.items()}
+    routes = {(route.resource.canonical, route.method): route.name
+              for route in app.router.routes() if (route.name or "").startswith("api_")}
+    assert routes == documented
+
+
+def test_limits_come_from_the_configuration():
+    document = openapi.build(Config.from_env(env={}, title_max=42, body_max=500))
+    schemas = document["components"]["schemas"]
+    assert schemas["ThreadInput"]["properties"]["title"]["maxLength"] == 42
+    assert schemas["PostInput"]["properties"]["body"]["maxLength"] == 500
+    assert schemas["BoardInput"]["properties"]["name"]["maxLength"] == NAME_MAX
+
+
+async def run_schemathesis(base_url: str, token: str, folder: Path) -> tuple[int, str]:
+    """The schemathesis CLI in a subprocess, awaited so that this loop keeps serving."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "schemathesis.cli", "--config-file",
+        str(folder / "schemathesis.toml"), "run", f"{base_url}/api/openapi.json",
+        "--url", base_url, "-H", f"Authorization: Bearer {token}",
+        # use_after_free wants a deleted post to be 404; ours leave a readable tombstone.
+        "--checks", "all", "--exclude-checks", "use_after_free",
+        "--max-examples", str(MAX_EXAMPLES), "--generation-database", "none", "--no-color",
+        "--report", "json", "--report-json-path", str(folder / "report.json"),
+        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return process.returncode or 0, output.decode(errors="replace")
+
+
+@pytest.mark.slow
+async def test_server_keeps_to_its_openapi_document(forum, client, tmp_path):
+    admin = await forum.user("chef", role="admin")
+    token = await forum.token(admin)
+    board = await forum.board("Metz")
+    thread_id, post_id = await forum.thread(board, admin)
+    reply_id = await forum.reply(thread_id, admin)
+    folder = tmp_path / "schemathesis"
+    folder.mkdir()
+    (folder / "schemathesis.toml").write_text(SCHEMATHESIS_TOML.format(
+        ids=sorted({thread_id, post_id, reply_id}), slug=board.slug))
+    base_url = str(client.make_url("/")).rstrip("/")
+    code, output = await run_schemathesis(base_url, token, folder)
+    assert code == 0, output  # a 5xx or any difference from the document fails here
+    report = json.loads((folder / "report.json").read_text())
+    document = openapi.build(forum.config)
+    operations = sum(len(item) for path, item in document["paths"].items()
+                     if path.startswith("/api/v1/"))  # it leaves out the document's own URL
+    assert report["operations"]["tested"] == report["operations"]["total"] >= operations, output
+    assert report["test_cases"]["generated"] >= operations * 10, output
+    print(f"schemathesis: {report['test_cases']['generated']} cases on {operations} operations"
+          f" in {report['running_time']:.0f} s, seed {report['seed']}")
