@@ -23,7 +23,7 @@ install: $(VENV)/.installed locales
 install-test: $(VENV)/.installed-test locales debs
 
 locales: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile --use-fuzzy -d forum/locales -D messages --statistics
+	$(VENV)/bin/pybabel compile -d forum/locales -D messages --statistics
 
 # Interface texts are English msgids. Besides _(), ngettext() and N_(), the messages passed to the
 # error classes and to check_rate() (5th argument) are msgids: gettext is applied where shown.

@@ -92,14 +92,12 @@ _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Opti
                  "Cross-Origin-Opener-Policy", "Content-Language", "Vary")
 
 
-def _cache_key(request: web.Request) -> tuple[str, str] | None:
+def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:
     """The key of a page any visitor may share; None when this request must not share one."""
     if request.method != "GET" or "vigie_session" in request.cookies:
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
-    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
-                            request.headers.get("Accept-Language", ""))
     return (request.path_qs, locale)
 
 
@@ -117,7 +115,12 @@ def _respond(request: web.Request, page: CachedPage) -> web.Response:
 @web.middleware
 async def page_cache_middleware(request: web.Request,
                                 handler: web.Handler) -> web.StreamResponse:
-    key = _cache_key(request)
+    # Requests on one kept-alive connection share a task, hence this context variable: set
+    # it for each request before anything may need it (the locale middleware refines it).
+    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+                            request.headers.get("Accept-Language", ""))
+    i18n.current_locale.set(locale)
+    key = _cache_key(request, locale)
     if key is None:
         return await handler(request)
     cache = request.app[keys.PAGE_CACHE]
@@ -148,8 +151,4 @@ async def locale_middleware(request: web.Request, handler: web.Handler) -> web.S
                             user.locale if user is not None else None)
     request[keys.LOCALE] = locale
     i18n.current_locale.set(locale)
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.setdefault("Content-Language", locale)
-        response.headers.setdefault("Vary", "Accept-Language, Cookie")
-    return response
+    return await handler(request)

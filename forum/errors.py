@@ -77,6 +77,27 @@ HTTP_MESSAGES = {
 }
 
 
+# Short page titles; the message above or the error's own says what happened.
+HTTP_TITLES = {
+    400: N_("Invalid request"),
+    401: N_("Login needed"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    422: N_("Please check the form"),
+    429: N_("Too many attempts"),
+    500: N_("Server error"),
+}
+
+
+# aiohttp's own errors speak with the same codes as ours.
+HTTP_CODES = {400: BadRequest.code, 401: Unauthorized.code, 403: Forbidden.code,
+              404: NotFound.code, 409: Conflict.code, 413: TooLarge.code, 422: Invalid.code,
+              429: TooManyRequests.code}
+
+
 def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
@@ -92,9 +113,9 @@ def error_response(request: web.Request, status: int, code: str, message: str,
         if field:
             error["field"] = field
         return web.json_response({"error": error}, status=status)
-    return templating.render(request, "error.html", {
-        "status": status, "message": text, "title": gettext(HTTP_MESSAGES.get(status, ""))
-        or str(status)}, status=status)
+    title = gettext(HTTP_TITLES[status]) if status in HTTP_TITLES else str(status)
+    return templating.render(request, "error.html",
+                             {"status": status, "message": text, "title": title}, status=status)
 
 
 @web.middleware
@@ -112,7 +133,7 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
     except web.HTTPException as error:
         if error.status < 400 or error.empty_body:
             raise
-        code = error.reason.lower().replace(" ", "_")
+        code = HTTP_CODES.get(error.status) or error.reason.lower().replace(" ", "_")
         response = error_response(request, error.status, code,
                                   gettext(HTTP_MESSAGES.get(error.status, error.reason)))
         if error.status == 405:

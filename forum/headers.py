@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from forum import i18n, keys
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -24,4 +26,9 @@ async def security_headers_middleware(request: web.Request,
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    # Here rather than in the locale middleware, so that error pages carry them too.
+    if response.content_type == "text/html" and not response.prepared:
+        response.headers.setdefault("Content-Language",
+                                    request.get(keys.LOCALE, i18n.DEFAULT_LOCALE))
+        response.headers.setdefault("Vary", "Accept-Language, Cookie")
     return response

@@ -35,7 +35,7 @@ def _load(locale: str) -> gettext_module.NullTranslations:
         with po.open("rb") as fp:
             catalog = read_po(fp, locale=locale)
         buffer = io.BytesIO()
-        write_mo(buffer, catalog, use_fuzzy=True)
+        write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
         return gettext_module.GNUTranslations(buffer)
     return gettext_module.NullTranslations()
@@ -45,6 +45,8 @@ CATALOGS = {locale: _load(locale) for locale in LOCALES}
 
 
 def gettext(message: str, **params: object) -> str:
+    if not message:  # gettext("") is the catalog's header, never something to show
+        return ""
     text = CATALOGS[current_locale.get()].gettext(message)
     return text % params if params else text
 

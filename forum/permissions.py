@@ -58,7 +58,7 @@ def _see_thread(user: Any, thread: Any) -> bool:
 
 
 def _see_post(user: Any, post: Any) -> bool:
-    if post.status == "published" and not post.hidden:
+    if post.status == "published" and not post.hidden and post.thread_status == "published":
         return True
     return user is not None and (user.id == post.author_id or _moderates(user, post))
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
 
 from forum import keys
 from forum.app import create_app
@@ -106,6 +107,13 @@ async def submit(client: TestClient, path: str, data: dict[str, Any],
 async def log_in(client: TestClient, name: str, password: str = PASSWORD) -> None:
     response = await submit(client, "/login", {"name": name, "password": password})
     assert response.status == 303, await response.text()
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch) -> None:
+    """Still argon2id, at the lowest cost: a test suite hashes hundreds of passwords."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
+                                                         parallelism=1))
 
 
 @pytest.fixture

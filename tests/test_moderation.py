@@ -79,7 +79,7 @@ async def test_scenario_a_priori_post_waits_then_appears_in_place(forum, client)
 
 
 async def test_new_members_wait_until_trusted(forum, client):
-    board, thread_id = await board_with_moderators(forum)
+    _board, thread_id = await board_with_moderators(forum)
     await forum.user("nouvelle", trusted=False)
     moderator = await forum.user("moderatrice", role="moderator")
     await log_in(client, "nouvelle")
@@ -125,7 +125,7 @@ async def test_pending_thread_is_invisible_to_others(forum, client):
 
 
 async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     await log_in(client, "nouvelle")
@@ -137,7 +137,8 @@ async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client)
         "next": "/moderation"}, form_page="/moderation")
     assert rejected.status == 303
     mine = await (await client.get(f"/t/{thread_id}")).text()
-    assert f'id="p{post_id}"' in mine and "identity" in mine or "identité" in mine
+    assert f'id="p{post_id}"' in mine
+    assert "identity" in mine or "identité" in mine
     reader = await forum.visitor()
     assert (await reader.get(f"/p/{post_id}")).status == 404
     journal = await (await reader.get("/moderation/journal")).text()
@@ -147,7 +148,7 @@ async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client)
 
 
 async def test_reject_needs_a_reason_and_private_reasons_stay_private(forum, client):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     await log_in(client, "nouvelle")
@@ -201,7 +202,7 @@ async def test_already_decided_gives_409_over_http(forum, client):
 
 
 async def test_flags_from_trusted_members_hide_a_post_until_review(forum, client):
-    board, thread_id = await board_with_moderators(forum)
+    _board, thread_id = await board_with_moderators(forum)
     author = await forum.user("auteur")
     post_id = await forum.reply(thread_id, author, "Nom et adresse d'un agent")
     for n in range(forum.config.flags_to_hide):
@@ -225,7 +226,7 @@ async def test_flags_from_trusted_members_hide_a_post_until_review(forum, client
 
 
 async def test_untrusted_flags_do_not_hide(forum, client):
-    board, thread_id = await board_with_moderators(forum)
+    _board, thread_id = await board_with_moderators(forum)
     author = await forum.user("auteur")
     post_id = await forum.reply(thread_id, author, "Un message contesté")
     for n in range(forum.config.flags_to_hide):
@@ -238,7 +239,7 @@ async def test_untrusted_flags_do_not_hide(forum, client):
 
 
 async def test_moderator_deletes_with_reason_and_restores(forum, client):
-    board, thread_id = await board_with_moderators(forum)
+    _board, thread_id = await board_with_moderators(forum)
     author = await forum.user("auteur")
     post_id = await forum.reply(thread_id, author, "Propos injurieux")
     await forum.user("moderatrice", role="moderator")
@@ -317,7 +318,7 @@ async def test_board_moderator_cannot_act_elsewhere(forum, client):
 
 
 async def test_suspended_member_reads_but_cannot_write(forum, client):
-    board, thread_id = await board_with_moderators(forum)
+    _board, thread_id = await board_with_moderators(forum)
     await forum.user("lea")
     await forum.user("moderatrice", role="moderator")
     moderator = await forum.visitor()

@@ -12,6 +12,7 @@ from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 
 JSON = "application/json"
+V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
 # Reads are open to anonymous readers ({}), who see what the pages show them.
 READ = [{}, {"bearer": []}, {"session": []}]
@@ -32,8 +33,8 @@ def build(config: Config) -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Read and write the forum as a member. Authenticate with "
-                "`Authorization: Bearer <token>` (`vigie token` makes one), or with the "
-                f"session cookie plus the `{CSRF_HEADER}` header on writes. Errors are "
+                "`Authorization: Bearer <token>` (`vigie token create <name>` prints one), "
+                f"or with the session cookie plus the `{CSRF_HEADER}` header on writes. Errors are "
                 '`{"error": {"code", "message", "field"?}}`. Fields a client may not set '
                 "(author, status, role, pinned…) and unknown fields are ignored."),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
@@ -87,20 +88,24 @@ def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
 
 
 def _paths() -> dict[str, Any]:
-    v1 = "/api/v1"
+    document = {"get": {
+        "operationId": "api_openapi", "summary": "This document.", "security": READ,
+        "responses": {"200": {"description": "The OpenAPI document.",
+                              "content": {JSON: {"schema": {"type": "object"}}}}}}}
+    return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
+            **_post_paths()}
+
+
+def _board_paths() -> dict[str, Any]:
     return {
-        "/api/openapi.json": {"get": {
-            "operationId": "api_openapi", "summary": "This document.", "security": READ,
-            "responses": {"200": {"description": "The OpenAPI document.",
-                                  "content": {JSON: {"schema": {"type": "object"}}}}}}},
-        f"{v1}/boards": {
+        f"{V1}/boards": {
             "get": _op("api_boards", "boards", "Every city board.",
                        _ok("The boards.", "BoardList"), "401"),
             "post": _op("api_create_board", "boards", "Create a board (administrators).",
                         _ok("The new board.", "Board", 201, location=True),
                         "400 401 403 409 413 422", body="BoardInput"),
         },
-        f"{v1}/boards/{{slug}}/threads": {
+        f"{V1}/boards/{{slug}}/threads": {
             "get": _op("api_board_threads", "threads", "A page of a board's threads.",
                        _ok("The board and a page of its threads.", "BoardThreads"),
                        "400 401 404", params=("slug", "page")),
@@ -109,18 +114,28 @@ def _paths() -> dict[str, Any]:
                             location=True),
                         "400 401 403 404 413 422 429", params=("slug",), body="ThreadInput"),
         },
-        f"{v1}/threads/{{id}}": {
+    }
+
+
+def _thread_paths() -> dict[str, Any]:
+    return {
+        f"{V1}/threads/{{id}}": {
             "get": _op("api_thread", "threads", "A thread and a page of its posts.",
                        _ok("The thread and the page.", "ThreadPage"), "400 401 404",
                        params=("thread_id", "page")),
         },
-        f"{v1}/threads/{{id}}/posts": {
+        f"{V1}/threads/{{id}}/posts": {
             "post": _op("api_create_post", "posts", "Reply to a thread.",
                         _ok("The new post.", "Post", 201, location=True),
                         "400 401 403 404 413 422 429", params=("thread_id",),
                         body="PostInput"),
         },
-        f"{v1}/posts/{{id}}": {
+    }
+
+
+def _post_paths() -> dict[str, Any]:
+    return {
+        f"{V1}/posts/{{id}}": {
             "get": _op("api_post", "posts", "One post.", _ok("The post.", "Post"), "401 404",
                        params=("post_id",)),
             "patch": _op("api_edit_post", "posts", "Edit a post (a new revision).",
@@ -130,7 +145,7 @@ def _paths() -> dict[str, Any]:
                           {"204": {"description": "Deleted."}}, "400 401 403 404 409 422",
                           params=("post_id", "reason", "private"), write=True),
         },
-        f"{v1}/posts/{{id}}/revisions": {
+        f"{V1}/posts/{{id}}/revisions": {
             "get": _op("api_post_revisions", "posts", "Every version of a post.",
                        _ok("The versions, oldest first.", "RevisionList"), "401 404",
                        params=("post_id",)),

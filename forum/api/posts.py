@@ -13,7 +13,7 @@ from forum.api import (
     text_field,
 )
 from forum.db import Conn
-from forum.errors import Conflict, Forbidden, NotFound
+from forum.errors import NotFound
 from forum.models import moderation, posts
 from forum.models.users import User
 from forum.permissions import can
@@ -24,14 +24,6 @@ async def _visible_post(conn: Conn, post_id: int, viewer: User | None) -> posts.
     post = await posts.get(conn, post_id)
     if not can(viewer, "see_post", post):
         raise NotFound()
-    return post
-
-
-async def _live_post(conn: Conn, post_id: int, user: User) -> posts.Post:
-    """A post this member sees and that is not deleted (409: a tombstone cannot change)."""
-    post = await _visible_post(conn, post_id, user)
-    if post.is_deleted:
-        raise Conflict("This message was deleted.")
     return post
 
 
@@ -51,15 +43,8 @@ async def edit_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     data = await json_body(request)
     body = text_field(data, "body")
-    # Checked inside the write transaction: a moderator deleting the post meanwhile wins.
     async with request.app[keys.DB].transaction() as tx:
-        post = await _live_post(tx, post_id, user)
-        if not can(user, "edit_post", post):
-            raise Forbidden("You may not edit this message.")
-        await posts.edit(tx, post, user, body, config.body_max)
-        if user.id != post.author_id:  # a moderator's edit goes to the public journal
-            await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
-        post = await posts.get(tx, post.id)
+        post = await moderation.edit_as(tx, post_id, user, body, config.body_max)
     return web.json_response(post_json(post, user))
 
 
@@ -70,13 +55,8 @@ async def delete_post(request: web.Request) -> web.Response:
     reason = request.query.get("reason", "")
     private = bool_param(request, "private")
     async with request.app[keys.DB].transaction() as tx:
-        post = await _live_post(tx, post_id, user)
-        if not can(user, "delete_post", post):
-            raise Forbidden("You may not delete this message.")
-        if user.id == post.author_id:
-            await posts.delete(tx, post, user, reason.strip())
-        else:  # a moderator: the journal says who and why (422 without a reason), author told
-            await moderation.delete_post(tx, post, user, reason, private=private)
+        # A moderator must give a reason (422 without): it goes to the journal, the author told.
+        await moderation.delete_as(tx, post_id, user, reason, private=private)
     return web.Response(status=204)
 
 

@@ -69,8 +69,7 @@ create table threads (
     views integer not null default 0,
     created_at text not null,
     last_post_at text not null,
-    last_post_id integer,
-    deleted_at text
+    last_post_id integer
 );
 create index threads_by_board_activity on threads (board_id, pinned desc, last_post_at desc);
 create index threads_by_author on threads (author_id);

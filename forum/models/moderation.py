@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from forum import clock
 from forum.db import Conn, Transaction
-from forum.errors import Conflict, Invalid, NotFound
+from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import notifications, posts
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
+from forum.permissions import can
 
 REASON_MAX = 500
 # Reasons a moderator picks from; a written reason is always possible too.
@@ -212,6 +213,40 @@ async def delete_post(tx: Transaction, post: posts.Post, moderator: User, reason
     if moderator.id != post.author_id:
         await notifications.add(tx, post.author_id, "deleted", post_id=post.id,
                                 thread_id=post.thread_id, actor_id=moderator.id, text=reason)
+
+
+async def edit_as(tx: Transaction, post_id: int, user: User, body: str,
+                  body_max: int) -> posts.Post:
+    """Edit as the author, or as a moderator (then in the journal); checked in the transaction."""
+    post = await _live_post(tx, post_id, user)
+    if not can(user, "edit_post", post):
+        raise Forbidden("You may not edit this message.")
+    await posts.edit(tx, post, user, body, body_max)
+    if user.id != post.author_id:
+        await log(tx, user, "edit", "post", post.id, post.board_id)
+    return await posts.get(tx, post.id)
+
+
+async def delete_as(tx: Transaction, post_id: int, user: User, reason: str,
+                    private: bool = False) -> None:
+    """The author deletes their post; a moderator must give a reason, journaled and told."""
+    post = await _live_post(tx, post_id, user)
+    if not can(user, "delete_post", post):
+        raise Forbidden("You may not delete this message.")
+    if user.id == post.author_id:
+        await posts.delete(tx, post, user, reason.strip())
+    else:
+        await delete_post(tx, post, user, reason, private)
+
+
+async def _live_post(tx: Transaction, post_id: int, user: User) -> posts.Post:
+    """Read inside the write transaction, so a deletion that just happened wins."""
+    post = await posts.get(tx, post_id)
+    if not can(user, "see_post", post):
+        raise NotFound()
+    if post.is_deleted:
+        raise Conflict("This message was deleted.")
+    return post
 
 
 async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reason: str) -> None:

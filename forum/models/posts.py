@@ -25,6 +25,7 @@ class Post:
     thread_locked: bool = False
     hidden: bool = False
     reject_reason: str | None = None
+    thread_status: str = "published"
 
     @property
     def is_deleted(self) -> bool:
@@ -35,7 +36,8 @@ class Post:
         return cls(row["id"], row["thread_id"], row["board_id"], row["author_id"],
                    row["author_name"], row["body_source"], row["body_html"], row["status"],
                    row["created_at"], row["edited_at"], row["deleted_at"],
-                   bool(row["thread_locked"]), bool(row["hidden"]), row["reject_reason"])
+                   bool(row["thread_locked"]), bool(row["hidden"]), row["reject_reason"],
+                   row["thread_status"])
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ SELECT = (
     "select posts.id, posts.thread_id, threads.board_id, posts.author_id,"
     " users.name as author_name, posts.body_source, posts.body_html, posts.status,"
     " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked,"
-    " posts.hidden, posts.reject_reason"
+    " posts.hidden, posts.reject_reason, threads.status as thread_status"
     " from posts join threads on threads.id = posts.thread_id"
     " join users on users.id = posts.author_id"
 )

@@ -69,7 +69,6 @@ async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) ->
     """Public threads, pinned first, then by latest activity (index threads_by_board_activity)."""
     rows = await conn.all(
         f"{SELECT} where threads.board_id = ? and threads.status = 'published'"
-        " and threads.deleted_at is null"
         " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
         (board_id, per_page, (page - 1) * per_page))
     return [Thread.from_row(row) for row in rows]

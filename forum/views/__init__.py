@@ -15,14 +15,14 @@ from forum.models.users import User
 def int_param(request: web.Request, name: str) -> int:
     """A numeric path part; anything else is a page that does not exist."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise NotFound()
     return int(raw)
 
 
 def page_number(request: web.Request) -> int:
     raw = request.query.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7 or not int(raw) >= 1:
         raise NotFound()
     return int(raw)
 

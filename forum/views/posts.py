@@ -49,9 +49,8 @@ async def edit(request: web.Request) -> web.Response:
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:
-                    await posts.edit(tx, post, user, context["body"], config.body_max)
-                    if user.id != post.author_id:
-                        await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
+                    await moderation.edit_as(tx, post.id, user, context["body"],
+                                             config.body_max)
             except ForumError as error:
                 return form_error(request, "posts/edit.html", context, error)
             raise see_other(url_for(request, "post", id=post.id))
@@ -68,11 +67,8 @@ async def delete(request: web.Request) -> web.Response:
         form = await request.post()
         reason = text_field(form, "reason")
         async with request.app[keys.DB].transaction() as tx:
-            if user.id == post.author_id:
-                await posts.delete(tx, post, user, reason.strip())
-            else:  # a moderator: the journal says who and why, the author is told
-                await moderation.delete_post(tx, post, user, reason,
-                                             private=bool(form.get("private")))
+            await moderation.delete_as(tx, post.id, user, reason,
+                                       private=bool(form.get("private")))
         raise see_other(url_for(request, "post", id=post.id))
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
