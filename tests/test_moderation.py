@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from forum import clock
-from forum.models import moderation, posts
+from forum.models import moderation, posts, threads
 from tests.conftest import log_in, submit
 
 
@@ -396,3 +397,124 @@ async def test_each_role_against_each_moderation_action(forum, client, role):
     queue = await client.get("/moderation", allow_redirects=False)
     sees_queue = role in ("metz_moderator", "grenoble_moderator", "moderator", "admin")
     assert queue.status == (200 if sees_queue else 303 if role == "visitor" else 404), role
+
+
+async def test_edit_then_approve_keeps_the_original_as_a_revision(forum, client):
+    board, thread_id = await board_with_moderators(forum, "a-priori")
+    author = await forum.user("nouvelle", trusted=False)
+    await forum.user("moderatrice", role="moderator")
+    async with forum.db.transaction() as tx:
+        post_id = await posts.create(tx, thread_id, board.id, author,
+                                     "Le maire M. Dupont, 12 rue des Lilas, a signé.",
+                                     forum.config.body_max, status="pending")
+    await log_in(client, "moderatrice")
+    response = await submit(client, f"/moderation/posts/{post_id}/edit",
+                            {"body": "Le maire a signé.", "action": "publish"})
+    assert response.status == 303
+    reader = await forum.visitor()
+    page = await (await reader.get(f"/t/{thread_id}")).text()
+    assert "Le maire a signé." in page and "rue des Lilas" not in page
+    async with forum.db.read() as conn:
+        history = await posts.revisions(conn, post_id)
+        actions = [r[0] for r in await conn.all("select action from moderation_log order by id")]
+    assert [r.body_source for r in history][0].startswith("Le maire M. Dupont")
+    assert len(history) == 2 and actions == ["edit", "approve"]
+
+
+async def test_moderator_grants_and_withdraws_trust(forum, client):
+    board, thread_id = await board_with_moderators(forum)
+    await forum.user("nouvelle", trusted=False)
+    await forum.user("moderatrice", role="moderator")
+    moderator = await forum.visitor()
+    await log_in(moderator, "moderatrice")
+    await submit(moderator, "/u/nouvelle/sanction", {"kind": "trust", "reason": ""},
+                 form_page="/u/nouvelle")
+    await log_in(client, "nouvelle")
+    first = post_id_from(await reply_via_web(client, thread_id, "Publié directement"))
+    assert await status_of(forum, first) == "published"
+    await submit(moderator, "/u/nouvelle/sanction", {"kind": "distrust", "reason": "spam"},
+                 form_page="/u/nouvelle")
+    second = post_id_from(await reply_via_web(client, thread_id, "De nouveau en attente"))
+    assert await status_of(forum, second) == "pending"
+    assert board
+
+
+async def test_members_cannot_sanction_and_moderators_cannot_sanction_moderators(forum, client):
+    await forum.user("lea")
+    await forum.user("yann")
+    await forum.user("moderatrice", role="moderator")
+    await forum.user("autre_mod", role="moderator")
+    await log_in(client, "lea")
+    member = await submit(client, "/u/yann/sanction", {"kind": "ban", "reason": "x"},
+                          form_page="/u/yann")
+    assert member.status == 403
+    moderator = await forum.visitor()
+    await log_in(moderator, "moderatrice")
+    peer = await submit(moderator, "/u/autre_mod/sanction", {"kind": "ban", "reason": "x"},
+                        form_page="/u/autre_mod")
+    assert peer.status == 403
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from sanctions") == 0
+
+
+async def test_admin_names_a_board_moderator_from_the_web(forum, client):
+    board, thread_id = await board_with_moderators(forum, "a-priori")
+    author = await forum.user("nouvelle", trusted=False)
+    await forum.user("local")
+    await forum.user("admin", role="admin")
+    async with forum.db.transaction() as tx:
+        await posts.create(tx, thread_id, board.id, author, "À valider",
+                           forum.config.body_max, status="pending")
+    await log_in(client, "admin")
+    added = await submit(client, f"/admin/boards/{board.slug}",
+                         {"moderator": "local", "action": "add"})
+    assert added.status == 303
+    assert "local" in await (await client.get(f"/admin/boards/{board.slug}")).text()
+    local = await forum.visitor()
+    await log_in(local, "local")
+    assert "À valider" in await (await local.get("/moderation")).text()
+    unknown = await submit(client, f"/admin/boards/{board.slug}",
+                           {"moderator": "personne", "action": "add"})
+    assert unknown.status == 404
+
+
+async def test_journal_feed_is_valid_atom_without_private_reasons(forum, client):
+    board, thread_id = await board_with_moderators(forum)
+    moderator = await forum.user("moderatrice", role="moderator")
+    author = await forum.user("auteur")
+    post_id = await forum.reply(thread_id, author, "<b>x</b> & co")
+    async with forum.db.transaction() as tx:
+        post = await posts.get(tx, post_id)
+        await moderation.delete_post(tx, post, moderator, "raison <privée> & cachée",
+                                     private=True)
+        thread = await threads.get(tx, thread_id)
+        await moderation.set_thread_state(tx, thread, moderator, "lock", "fin & clôture")
+    response = await client.get("/moderation/journal.atom")
+    root = ET.fromstring(await response.read())
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(f"{atom}entry")
+    assert len(entries) == 2
+    summaries = [entry.find(f"{atom}summary").text or "" for entry in entries]
+    assert "fin & clôture" in summaries and not any("cachée" in s for s in summaries)
+    assert all(entry.find(f"{atom}id").text for entry in entries)
+    assert board
+    page = await (await client.get("/moderation/journal")).text()
+    assert 'type="application/atom+xml"' in page
+
+
+async def test_notifications_tell_the_author_and_can_be_marked_read(forum, client):
+    board, thread_id = await board_with_moderators(forum, "a-priori")
+    author = await forum.user("nouvelle", trusted=False)
+    moderator = await forum.user("moderatrice", role="moderator")
+    async with forum.db.transaction() as tx:
+        post_id = await posts.create(tx, thread_id, board.id, author, "Texte",
+                                     forum.config.body_max, status="pending")
+        await moderation.reject(tx, await posts.get(tx, post_id), moderator, "hors sujet")
+    await log_in(client, "nouvelle")
+    home = await (await client.get("/")).text()
+    assert 'class="count"' in home
+    notes = await (await client.get("/notifications")).text()
+    assert "hors sujet" in notes and 'class="unread"' in notes
+    await submit(client, "/notifications/read", {}, form_page="/notifications")
+    assert 'class="count"' not in await (await client.get("/")).text()
+    assert board

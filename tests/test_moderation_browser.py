@@ -52,3 +52,29 @@ async def test_moderator_decides_from_the_queue_without_javascript(browser, site
     await reader.goto("/moderation/journal")
     await expect(reader.get_by_role("table")).to_contain_text("Expose une personne")
     await context.close()
+
+
+async def test_keyboard_approves_without_leaving_the_queue(browser, site, forum):  # noqa: F811
+    board = await forum.board("Metz")
+    veteran = await forum.user("veteran")
+    newcomer = await forum.user("nouvelle", trusted=False)
+    await forum.user("moderatrice", role="moderator")
+    thread_id, _ = await forum.thread(board, veteran, "Drones")
+    async with forum.db.transaction() as tx:
+        first = await posts.create(tx, thread_id, board.id, newcomer, "Premier signalement",
+                                   forum.config.body_max, status="pending")
+        second = await posts.create(tx, thread_id, board.id, newcomer, "Second signalement",
+                                    forum.config.body_max, status="pending")
+    context = await new_context(browser, site, javascript=True)
+    page = await context.new_page()
+    await log_in_with_form(page, "moderatrice")
+    await page.goto("/moderation")
+    url = page.url
+    await page.keyboard.press("a")  # approves the first item, in place
+    await expect(page.locator(f"#q{first}")).to_have_count(0)
+    await expect(page.locator(f"#q{second}")).to_be_focused()
+    assert page.url == url
+    async with forum.db.read() as conn:
+        assert await conn.value("select status from posts where id = ?", (first,)) == "published"
+        assert await conn.value("select status from posts where id = ?", (second,)) == "pending"
+    await context.close()
