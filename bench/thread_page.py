@@ -26,6 +26,7 @@ How to read it
   statements SQLite runs for one uncached page (in-process trace, server code untouched).
 
   python bench/thread_page.py [--posts 100000] [--duration 10] [--connections 16] [--keep]
+                              [--rounds 3]
   python bench/thread_page.py --compare-sizes --posts 1000000
 """
 from __future__ import annotations
@@ -543,6 +544,21 @@ def measure(label: str, proc: subprocess.Popen[bytes], port: int, path: str,
     return result
 
 
+Target = tuple[str, subprocess.Popen[bytes], int, dict[str, str]]  # label, server, port, headers
+
+
+def measure_all(targets: list[Target], path: str, args: argparse.Namespace) -> list[LoadResult]:
+    """Every target in turn, `--rounds` times; keeps each target's median round (by req/s)."""
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f" round {number}/{args.rounds}", flush=True)
+        rounds.append([measure(label, proc, port, path, headers, args)
+                       for label, proc, port, headers in targets])
+    by_target = zip(*rounds, strict=True)
+    return [sorted(runs, key=lambda r: r.rps)[len(runs) // 2] for runs in by_target]
+
+
 # SQL per page --------------------------------------------------------------------------------
 
 async def count_queries(forum: GeneratedForum) -> dict[str, list[str]]:
@@ -608,17 +624,15 @@ def full_run(args: argparse.Namespace, root: Path) -> None:
     with serving(forum) as servers:
         print(f"Server ready in {servers.startup_seconds:.1f} s; page {len(servers.page):,}"
               f" bytes. Load: {args.connections} connections, {args.duration:.0f} s each.")
-        path, f, fp = f"/t/{forum.thread_id}", servers.forum_port, servers.forum
-        bare_port, bp = servers.bare_port, servers.bare
-        session = {"Cookie": f"vigie_session={forum.member_token}"}
-        results = [
-            measure("bare (before)", bp, bare_port, path, {}, args),
-            measure("cached", fp, f, path, {}, args),
-            measure("304 (If-None-Match)", fp, f, path, {"If-None-Match": servers.etag}, args),
-            measure("render (no cache)", fp, f, path, {"Cookie": "vigie_session=bogus"}, args),
-            measure("member", fp, f, path, session, args),
-            measure("bare (after)", bp, bare_port, path, {}, args),
-        ]
+        f, fp, b, bp = servers.forum_port, servers.forum, servers.bare_port, servers.bare
+        results = measure_all([
+            ("bare (before)", bp, b, {}),
+            ("cached", fp, f, {}),
+            ("304 (If-None-Match)", fp, f, {"If-None-Match": servers.etag}),
+            ("render (no cache)", fp, f, {"Cookie": "vigie_session=bogus"}),
+            ("member", fp, f, {"Cookie": f"vigie_session={forum.member_token}"}),
+            ("bare (after)", bp, b, {}),
+        ], f"/t/{forum.thread_id}", args)
     print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
           f" (generated in {forum.seconds:.1f} s), {len(servers.page):,} bytes;"
           f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -654,14 +668,12 @@ def compare_sizes(args: argparse.Namespace, root: Path) -> None:
         forum = _make_forum(root, posts)
         with serving(forum) as servers:
             print(f"Server ready in {servers.startup_seconds:.1f} s", flush=True)
-            path = f"/t/{forum.thread_id}"
             f, fp = servers.forum_port, servers.forum
-            results = [
-                measure("bare", servers.bare, servers.bare_port, path, {}, args),
-                measure("cached", fp, f, path, {}, args),
-                measure("render (no cache)", fp, f, path, {"Cookie": "vigie_session=bogus"},
-                        args),
-            ]
+            results = measure_all([
+                ("bare", servers.bare, servers.bare_port, {}),
+                ("cached", fp, f, {}),
+                ("render (no cache)", fp, f, {"Cookie": "vigie_session=bogus"}),
+            ], f"/t/{forum.thread_id}", args)
         rows.append((forum, servers.startup_seconds, results, os.getloadavg()[0]))
         if not args.keep:
             shutil.rmtree(forum.data_dir, ignore_errors=True)
@@ -678,11 +690,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measure")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat all measures, keep the median (on a busy machine)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="2 cores: leave one")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--compare-sizes", action="store_true",
                         help=f"cached and uncached page on {SMALL_FORUM:,} and --posts posts")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.posts < TARGET_POSTS * 2:
         parser.error(f"--posts must be at least {TARGET_POSTS * 2}")
     if not shutil.which("wrk"):

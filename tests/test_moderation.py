@@ -417,7 +417,7 @@ async def test_edit_then_approve_keeps_the_original_as_a_revision(forum, client)
     async with forum.db.read() as conn:
         history = await posts.revisions(conn, post_id)
         actions = [r[0] for r in await conn.all("select action from moderation_log order by id")]
-    assert [r.body_source for r in history][0].startswith("Le maire M. Dupont")
+    assert history[0].body_source.startswith("Le maire M. Dupont")
     assert len(history) == 2 and actions == ["edit", "approve"]
 
 
