@@ -161,6 +161,21 @@ async def set_role(tx: Transaction, user_id: int, role: str) -> None:
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
 
 
+async def set_email(tx: Transaction, user_id: int, email: str) -> None:
+    email = clean_line(email)
+    if email and ("@" not in email or len(email) > 254):
+        raise Invalid("This e-mail address does not look right.", field="email")
+    await tx.execute("update users set email = ? where id = ?", (email or None, user_id))
+
+
+async def check_current_password(conn: Conn, user_id: int, password: str) -> None:
+    stored = await conn.value("select password_hash from users where id = ?", (user_id,))
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password[:PASSWORD_MAX])
+    except (VerificationError, InvalidHashError):
+        raise Invalid("Your current password is not this one.", field="current") from None
+
+
 async def set_locale(tx: Transaction, user_id: int, locale: str | None) -> None:
     await tx.execute("update users set locale = ? where id = ?", (locale, user_id))
 

@@ -1,0 +1,65 @@
+"""A member's own settings: password, e-mail address, sessions on other devices."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import auth, keys
+from forum.errors import ForumError, Invalid
+from forum.models import users
+from forum.templating import render
+from forum.views import form_error, require_user, see_other, text_field, url_for
+
+TEMPLATE = "accounts/settings.html"
+
+
+async def show(request: web.Request) -> web.Response:
+    user = require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        sessions = await conn.value("select count(*) from sessions where user_id = ?", (user.id,))
+    return render(request, TEMPLATE, _context(user, sessions), form=True)
+
+
+def _context(user: users.User, sessions: int) -> dict:
+    return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False}
+
+
+async def change_password(request: web.Request) -> web.Response:
+    """A new password ends every session, this one included, then opens a fresh one here."""
+    user = require_user(request)
+    form = await request.post()
+    new = text_field(form, "password")
+    try:
+        if new != text_field(form, "password_again"):
+            raise Invalid("The two passwords differ.", field="password_again")
+        async with request.app[keys.DB].read() as conn:
+            await users.check_current_password(conn, user.id, text_field(form, "current"))
+        async with request.app[keys.DB].transaction() as tx:
+            await users.set_password(tx, user.id, new)
+    except ForumError as error:
+        return form_error(request, TEMPLATE, _context(user, 1), error)
+    request[keys.SESSION] = None  # already ended by set_password
+    response = see_other(url_for(request, "settings", query={"saved": "password"}))
+    await auth.log_in(request, response, user)
+    raise response
+
+
+async def change_email(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await users.set_email(tx, user.id, text_field(form, "email"))
+    except ForumError as error:
+        context = _context(user, 1) | {"email": text_field(form, "email")}
+        return form_error(request, TEMPLATE, context, error)
+    raise see_other(url_for(request, "settings", query={"saved": "email"}))
+
+
+async def end_other_sessions(request: web.Request) -> web.Response:
+    """Log out every other device (a lost phone, a shared computer)."""
+    user = require_user(request)
+    session = request[keys.SESSION]
+    async with request.app[keys.DB].transaction() as tx:
+        await tx.execute("delete from sessions where user_id = ? and id <> ?",
+                         (user.id, session.token_hash if session else ""))
+    raise see_other(url_for(request, "settings", query={"saved": "sessions"}))
