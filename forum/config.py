@@ -27,8 +27,20 @@ class Config:
     trust_threshold: int = 3  # approved posts after which a member publishes at once
     flags_to_hide: int = 3  # flags from trusted members that hide a post until reviewed
     journal_per_page: int = 50
+    mentions_max: int = 10  # members one post may call in with @pseudonym
     page_cache_entries: int = 2_000
     view_flush_seconds: float = 30.0
+    # Mail (forum/mail.py): an empty smtp_host disables sending; mails then wait in the outbox.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True  # required when on: credentials never cross the network in clear
+    mail_from: str = ""  # empty: "Vigie <noreply@HOST>" with the host of base_url
+    mail_interval_seconds: float = 30.0  # the sender also wakes at once when mail is queued
+    mail_retry_seconds: float = 60.0  # first back-off after a failure; doubles, capped
+    reset_minutes: int = 60  # how long a password-reset link works
+    resets_per_hour: int = 5  # reset requests per account (and 4x that per address)
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -54,6 +66,8 @@ class Config:
                 values[f.name] = int(raw)
             elif f.type in ("float", float):
                 values[f.name] = float(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[f.name] = raw
         values.update(overrides)

@@ -29,13 +29,14 @@ class Conn:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
+    # execute_fetchall: one trip to the connection's thread instead of three (execute, fetch,
+    # close); measured as the larger part of a page's database time.
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def value(self, sql: str, params: Params = ()) -> Any:
         row = await self.one(sql, params)

@@ -52,7 +52,13 @@ def gettext(message: str, **params: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    """The plural form for n, formatted with `params` (and num=n) when any are given.
+
+    Jinja's newstyle gettext calls it with no params and formats the result itself.
+    """
     text = CATALOGS[current_locale.get()].ngettext(singular, plural, n)
+    if not params:
+        return text
     params.setdefault("num", n)
     return text % params
 
@@ -90,7 +96,12 @@ def format_when(iso_text: str | None, locale: str | None = None) -> str:
     """'23 novembre 2026 à 15:42' / 'November 23, 2026, 3:42 PM' (Paris time)."""
     if not iso_text:
         return ""
-    locale = locale or current_locale.get()
+    return _format_when(iso_text, locale or current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def _format_when(iso_text: str, locale: str) -> str:
+    # Babel's formatting is the costliest part of a page render; a post's time never changes.
     moment: datetime = clock.parse(iso_text)
     pattern = "d MMMM y 'à' HH:mm" if locale == "fr" else "medium"
     return format_datetime(moment, pattern, tzinfo=TIMEZONE, locale=locale)

@@ -14,6 +14,7 @@ DB = web.AppKey("db", "Database")
 PAGE_CACHE = web.AppKey("page_cache", "PageCache")
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
+MAIL = web.AppKey("mail", "Mailer")  # forum.mail: the sender's wake-up call, signing key
 
 # Request keys, set by middlewares and handlers.
 USER = web.RequestKey("user", object)  # models.users.User | None

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from urllib.parse import quote
 
 import bleach
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
-from forum.text import clean_body
+from forum.text import clean_body, pseudonym_key
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code",
@@ -26,7 +29,7 @@ _ALIGN_CLASSES = frozenset({"align-left", "align-right", "align-center"})
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "a":
-        return name in ("href", "title")
+        return name in ("href", "title") or (name == "class" and value == "mention")
     if tag == "img":
         # Only our own files: a remote image would tell a third party who reads the thread.
         if name == "src":
@@ -46,8 +49,74 @@ def _set_link_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
+# @pseudonym: letters (accents too), digits, _ - . ; not after a letter (e-mail addresses).
+MENTION = re.compile(r"(?<![\w@.])@([^\W_][\w.-]{0,29})")
+QUOTE_LINK = re.compile(r"^/p/(\d{1,18})$")
+
+
+def _outside_quotes_code_and_links(tokens: list[Token]):
+    """Yield (inline token, child index, child) for text children a mention may live in."""
+    quote_depth = 0
+    for token in tokens:
+        if token.type == "blockquote_open":
+            quote_depth += 1
+        elif token.type == "blockquote_close":
+            quote_depth -= 1
+        elif token.type == "inline" and quote_depth == 0 and token.children:
+            link_depth = 0
+            for index, child in enumerate(token.children):
+                if child.type == "link_open":
+                    link_depth += 1
+                elif child.type == "link_close":
+                    link_depth -= 1
+                elif child.type == "text" and link_depth == 0:
+                    yield token, index, child
+
+
+def _mention_names(text: str) -> list[str]:
+    return [match.group(1).rstrip(".-") for match in MENTION.finditer(text)]
+
+
+def _link_mentions(state: StateCore) -> None:
+    """Turn @pseudonym of known members into links, from tokens (never from HTML)."""
+    known: dict[str, str] = state.env.get("mentions") or {}
+    if not known:
+        return
+    for token, index, child in reversed(list(_outside_quotes_code_and_links(state.tokens))):
+        pieces = _split_mentions(child.content, known)
+        if pieces is not None:
+            token.children[index:index + 1] = pieces
+
+
+def _split_mentions(text: str, known: dict[str, str]) -> list[Token] | None:
+    out: list[Token] = []
+    last = 0
+    for match in MENTION.finditer(text):
+        raw = match.group(1).rstrip(".-")
+        name = known.get(pseudonym_key(raw))
+        if name is None:
+            continue
+        start, end = match.start(), match.start() + 1 + len(raw)
+        out.append(_text(text[last:start]))
+        link = Token("link_open", "a", 1)
+        link.attrs = {"href": "/u/" + quote(name), "class": "mention"}
+        out.extend([link, _text("@" + name), Token("link_close", "a", -1)])
+        last = end
+    if not out:
+        return None
+    out.append(_text(text[last:]))
+    return [piece for piece in out if piece.type != "text" or piece.content]
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
 _parser.enable(["table", "strikethrough", "linkify"])
+_parser.core.ruler.push("mentions", _link_mentions)
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=_allowed_attribute,
@@ -59,9 +128,34 @@ _cleaner = bleach.Cleaner(
 )
 
 
-def render(source: str) -> str:
-    """Cook a post: CommonMark + tables, strikethrough and autolinks, then the allow-list."""
-    html = _parser.render(clean_body(source))
+def references(source: str) -> tuple[set[str], set[int]]:
+    """The @names (as typed) and the quoted post ids (/p/N links) a text holds.
+
+    Mentions and quote links inside quotes, code or links do not count: quoting a quote
+    tells nobody twice.
+    """
+    tokens = _parser.parse(clean_body(source))
+    names: set[str] = set()
+    for _token, _index, child in _outside_quotes_code_and_links(tokens):
+        names.update(_mention_names(child.content))
+    quoted: set[int] = set()
+    depth = 0
+    for token in tokens:
+        depth += {"blockquote_open": 1, "blockquote_close": -1}.get(token.type, 0)
+        for child in (token.children or []) if depth == 0 else []:
+            match = QUOTE_LINK.match(str(child.attrs.get("href", ""))) \
+                if child.type == "link_open" else None
+            if match:
+                quoted.add(int(match.group(1)))
+    return names, quoted
+
+
+def render(source: str, mentions: dict[str, str] | None = None) -> str:
+    """Cook a post: CommonMark + tables, strikethrough and autolinks, then the allow-list.
+
+    `mentions` maps pseudonym keys to members' names: those @names become profile links.
+    """
+    html = _parser.render(clean_body(source), {"mentions": mentions or {}})
     # Column alignment comes as a style attribute, which the CSP and the sanitizer refuse:
     # markdown-it writes it (raw HTML is off, so no user text can), we make it a class.
     html = _ALIGN_STYLE.sub(r'<\1 class="align-\2">', html)

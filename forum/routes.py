@@ -4,11 +4,22 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum.api import boards as api_boards
+from forum.api import moderation as api_moderation
 from forum.api import openapi
 from forum.api import posts as api_posts
 from forum.api import threads as api_threads
 from forum.templating import STATIC
-from forum.views import accounts, admin, boards, moderation, notifications, posts, threads
+from forum.views import (
+    accounts,
+    admin,
+    boards,
+    feeds,
+    moderation,
+    notifications,
+    posts,
+    settings,
+    threads,
+)
 
 
 def setup(app: web.Application) -> None:
@@ -21,9 +32,13 @@ def setup(app: web.Application) -> None:
     get("/p/{id}", posts.permalink, name="post")
     get("/p/{id}/revisions", posts.revisions, name="post_revisions")
     get("/u/{name}", accounts.profile, name="profile")
+    get("/feed.atom", feeds.site, name="feed_site")
+    get("/b/{slug}/feed.atom", feeds.board, name="feed_board")
+    get("/t/{id}/feed.atom", feeds.thread, name="feed_thread")
     # Writing (GET shows the form, POST previews or publishes)
     add("*", "/b/{slug}/new", threads.new_thread, name="new_thread")
     add("*", "/t/{id}/reply", threads.reply, name="reply")
+    add("POST", "/follow/{kind:thread|board}/{id}", threads.follow, name="follow")
     add("*", "/p/{id}/edit", posts.edit, name="edit_post")
     add("*", "/p/{id}/delete", posts.delete, name="delete_post")
     # Accounts
@@ -31,6 +46,11 @@ def setup(app: web.Application) -> None:
     add("*", "/login", accounts.login, name="login")
     add("POST", "/logout", accounts.logout, name="logout")
     add("*", "/language", accounts.language, name="language")
+    get("/settings", settings.show, name="settings")
+    add("POST", "/settings/password", settings.change_password, name="settings_password")
+    add("POST", "/settings/email", settings.change_email, name="settings_email")
+    add("POST", "/settings/sessions", settings.end_other_sessions, name="settings_sessions")
+    add("POST", "/settings/following", settings.change_following, name="settings_following")
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")
@@ -52,6 +72,8 @@ def setup(app: web.Application) -> None:
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")
     add("POST", "/notifications/read", notifications.mark_read, name="notifications_read")
+    add("POST", "/notifications/{id}/read", notifications.mark_one_read,
+        name="notification_read")
     app.router.add_static("/static", STATIC, name="static")
     # JSON API, described in forum/api/openapi.py (keep both in step). No HEAD: not in the spec.
     v1 = "/api/v1"
@@ -69,3 +91,21 @@ def setup(app: web.Application) -> None:
     add("DELETE", f"{v1}/posts/{{id}}", api_posts.delete_post, name="api_delete_post")
     add("GET", f"{v1}/posts/{{id}}/revisions", api_posts.list_revisions,
         name="api_post_revisions")
+    add("POST", f"{v1}/posts/{{id}}/flags", api_moderation.flag_post, name="api_flag_post")
+    api_mod = f"{v1}/moderation"
+    add("GET", f"{api_mod}/queue", api_moderation.queue, name="api_moderation_queue")
+    add("GET", f"{api_mod}/reasons", api_moderation.reasons, name="api_moderation_reasons")
+    add("POST", f"{api_mod}/posts/{{id}}/approve", api_moderation.approve,
+        name="api_moderation_approve")
+    add("POST", f"{api_mod}/posts/{{id}}/reject", api_moderation.reject,
+        name="api_moderation_reject")
+    add("POST", f"{api_mod}/posts/{{id}}/edit-and-approve", api_moderation.edit_and_approve,
+        name="api_moderation_edit_and_approve")
+    add("POST", f"{api_mod}/threads/{{id}}/lock", api_moderation.lock_thread,
+        name="api_moderation_lock")
+    add("POST", f"{api_mod}/threads/{{id}}/unlock", api_moderation.unlock_thread,
+        name="api_moderation_unlock")
+    add("POST", f"{api_mod}/threads/{{id}}/pin", api_moderation.pin_thread,
+        name="api_moderation_pin")
+    add("POST", f"{api_mod}/threads/{{id}}/unpin", api_moderation.unpin_thread,
+        name="api_moderation_unpin")

@@ -35,6 +35,7 @@ def setup(app: web.Application) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates are read once: no file checks on every render
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     versions = _static_versions()

@@ -12,6 +12,7 @@ import schemathesis
 
 from forum.api import openapi
 from forum.config import Config
+from forum.models import posts
 from forum.models.boards import NAME_MAX
 
 # Per operation and phase; about 30 s for the whole run on a laptop.
@@ -37,7 +38,19 @@ values = ["{slug}"]
 [parameters]
 "path.id" = {{ dictionary = "known_ids", probability = 0.5 }}
 "path.slug" = {{ dictionary = "known_slugs", probability = 0.5 }}
+"query.board" = {{ dictionary = "known_slugs", probability = 0.5 }}
 """
+# Each decision gets pending posts of its own: approve, run first, would otherwise decide them
+# all, and the others would only ever answer 409.
+DECISION_TOML = """
+[dictionaries.{name}_ids]
+values = {ids}
+
+[[operations]]
+include-operation-id = "api_moderation_{name}"
+parameters = {{ "path.id" = {{ dictionary = "{name}_ids", probability = 0.5 }} }}
+"""
+DECISIONS = ("approve", "reject", "edit_and_approve")
 
 
 @pytest.fixture
@@ -104,10 +117,19 @@ async def test_server_keeps_to_its_openapi_document(forum, client, tmp_path):
     board = await forum.board("Metz")
     thread_id, post_id = await forum.thread(board, admin)
     reply_id = await forum.reply(thread_id, admin)
+    flaggable = await forum.reply(thread_id, await forum.user("lea"))  # not the admin's own
+    newcomer = await forum.user("nouvelle", trusted=False)
+    pending: dict[str, list[int]] = {}
+    async with forum.db.transaction() as tx:
+        for name in DECISIONS:
+            pending[name] = [await posts.create(tx, thread_id, board.id, newcomer, f"{name} {n}",
+                                                forum.config.body_max, status="pending")
+                             for n in range(2)]
     folder = tmp_path / "schemathesis"
     folder.mkdir()
     (folder / "schemathesis.toml").write_text(SCHEMATHESIS_TOML.format(
-        ids=sorted({thread_id, post_id, reply_id}), slug=board.slug))
+        ids=sorted({thread_id, post_id, reply_id, flaggable}), slug=board.slug) + "".join(
+        DECISION_TOML.format(name=name, ids=ids) for name, ids in pending.items()))
     base_url = str(client.make_url("/")).rstrip("/")
     code, output = await run_schemathesis(base_url, token, folder)
     assert code == 0, output  # a 5xx or any difference from the document fails here

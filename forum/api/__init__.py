@@ -20,9 +20,14 @@ from forum.views import check_rate
 SLUG = re.compile(r"[a-z0-9-]+")
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; 400 when the body is not one (413 past client_max_size)."""
+async def json_body(request: web.Request, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object; 400 when the body is not one (413 past client_max_size).
+
+    With `optional`, an empty body stands for an empty object.
+    """
     raw = await request.read()
+    if optional and not raw:
+        return {}
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past Python's stack

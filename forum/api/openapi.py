@@ -6,16 +6,19 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
+from forum.api.moderation import QUEUE_LIMIT
 from forum.auth import SESSION_COOKIE
 from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
+from forum.models.moderation import REASON_MAX
 
 JSON = "application/json"
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
 # Reads are open to anonymous readers ({}), who see what the pages show them.
 READ = [{}, {"bearer": []}, {"session": []}]
+MEMBER = [{"bearer": []}, {"session": []}]  # reads for logged-in members only (401 without)
 WRITE = [{"bearer": []}, {"session": [], "csrf": []}]
 
 
@@ -39,7 +42,8 @@ def build(config: Config) -> dict[str, Any]:
                 "(author, status, role, pinned…) and unknown fields are ignored."),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
-        "tags": [{"name": "boards"}, {"name": "threads"}, {"name": "posts"}],
+        "tags": [{"name": "boards"}, {"name": "threads"}, {"name": "posts"},
+                 {"name": "moderation", "description": "Flags, and the moderators' tools."}],
         "paths": _paths(),
         "components": {
             "schemas": {**_output_schemas(), **_input_schemas(config)},
@@ -72,17 +76,20 @@ def _ok(description: str, schema: str, status: int = 200,
 
 
 def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
-        params: tuple[str, ...] = (), body: str | None = None,
-        write: bool = False) -> dict[str, Any]:
-    """One operation; `errors` names its error responses ("400 401 404")."""
+        params: tuple[str, ...] = (), body: str | None = None, write: bool = False,
+        member: bool = False, body_required: bool = True) -> dict[str, Any]:
+    """One operation; `errors` names its error responses ("400 401 404").
+
+    `member`: a read that needs a logged-in member; `body_required=False`: may be sent empty.
+    """
     operation: dict[str, Any] = {
         "operationId": op_id, "tags": [tag], "summary": summary,
-        "security": WRITE if write or body else READ,
+        "security": WRITE if write or body else MEMBER if member else READ,
         "parameters": [_ref("parameters", name) for name in params],
         "responses": {**ok, **{code: _ref("responses", code) for code in errors.split()}},
     }
     if body:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": body_required,
                                     "content": {JSON: {"schema": _ref("schemas", body)}}}
     return operation
 
@@ -93,7 +100,7 @@ def _paths() -> dict[str, Any]:
         "responses": {"200": {"description": "The OpenAPI document.",
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
-            **_post_paths()}
+            **_post_paths(), **_moderation_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -153,6 +160,59 @@ def _post_paths() -> dict[str, Any]:
     }
 
 
+def _moderation_paths() -> dict[str, Any]:
+    mod = f"{V1}/moderation"
+    decision = "400 401 403 404 409 413 422"  # 404: not visible to you; 403: not your board
+    paths = {
+        f"{V1}/posts/{{id}}/flags": {
+            "post": _op("api_flag_post", "moderation",
+                        "Flag a post for the moderators (not your own; once per post).",
+                        _ok("The flag is recorded; `hidden` when the post is now hidden.",
+                            "FlagResult", 201), decision, params=("post_id",),
+                        body="FlagInput"),
+        },
+        f"{mod}/queue": {
+            "get": _op("api_moderation_queue", "moderation",
+                       f"Pending and flagged posts of the boards you moderate, the oldest "
+                       f"{QUEUE_LIMIT} first (404 when you moderate none).",
+                       _ok("The items with their context.", "ModerationQueue"),
+                       "401 403 404", params=("board",), member=True),
+        },
+        f"{mod}/reasons": {
+            "get": _op("api_moderation_reasons", "moderation",
+                       "The reasons a moderator may pick for refusing, in your language.",
+                       _ok("The reasons.", "ReasonList"), "401 403 404", member=True),
+        },
+        f"{mod}/posts/{{id}}/approve": {
+            "post": _op("api_moderation_approve", "moderation",
+                        "Publish a pending post in place, with its original time.",
+                        _ok("The post as it now is.", "Post"), "401 403 404 409",
+                        params=("post_id",), write=True),
+        },
+        f"{mod}/posts/{{id}}/reject": {
+            "post": _op("api_moderation_reject", "moderation",
+                        "Refuse a pending post; its author is told why.",
+                        _ok("The post as it now is.", "Post"), decision,
+                        params=("post_id",), body="RejectInput"),
+        },
+        f"{mod}/posts/{{id}}/edit-and-approve": {
+            "post": _op("api_moderation_edit_and_approve", "moderation",
+                        "Correct a pending post (the original is kept as a revision), "
+                        "then publish it.", _ok("The post as it now is.", "Post"), decision,
+                        params=("post_id",), body="PostInput"),
+        },
+    }
+    for action, summary in (("lock", "Lock a thread: only moderators may still reply."),
+                            ("unlock", "Unlock a thread."),
+                            ("pin", "Pin a thread at the top of its board."),
+                            ("unpin", "Unpin a thread.")):
+        paths[f"{mod}/threads/{{id}}/{action}"] = {"post": _op(
+            f"api_moderation_{action}", "moderation", summary,
+            _ok("The thread as it now is.", "Thread"), "400 401 403 404 413 422",
+            params=("thread_id",), body="ThreadActionInput", body_required=False)}
+    return paths
+
+
 def _parameters() -> dict[str, Any]:
     def path_id(what: str) -> dict[str, Any]:
         return {"name": "id", "in": "path", "required": True, "description": f"A {what} id.",
@@ -172,6 +232,9 @@ def _parameters() -> dict[str, Any]:
                                   "post (422), shown in the public journal; 500 characters "
                                   "are kept.",
                    "schema": {"type": "string"}},
+        "board": {"name": "board", "in": "query", "required": False,
+                  "description": "Only this board's items (its address); unknown is 404.",
+                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
         "private": {"name": "private", "in": "query", "required": False,
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
@@ -184,7 +247,8 @@ def _error_responses() -> dict[str, Any]:
         "401": "Not logged in, or the bearer token is not valid.",
         "403": "Not allowed (or, with the session cookie, a missing CSRF header).",
         "404": "No such thing, or not visible to you.",
-        "409": "Conflicts with what exists (a board address taken, a deleted post).",
+        "409": "Conflicts with what exists (a board address taken, a deleted post, a "
+               "decision another moderator already took, a second flag).",
         "413": "Too large (a post body past its limit, or the whole request).",
         "422": "A field (or parameter) is not valid: `field` names it.",
         "429": "Posting too fast.",
@@ -245,6 +309,20 @@ def _output_schemas() -> dict[str, Any]:
         "NewThread": _object({"thread": _ref("schemas", "Thread"),
                               "post": _ref("schemas", "Post")}),
         "RevisionList": _object({"post_id": ident, "revisions": array("Revision")}),
+        "QueueItem": _object({
+            "post": _ref("schemas", "Post"),
+            "thread": _object({"id": ident, "title": text}),
+            "board": _object({"slug": text, "name": text}),
+            "previous": {"description": "The published post it answers (null: the first).",
+                         "anyOf": [_ref("schemas", "Post"), {"type": "null"}]},
+            "author": _object({"name": text, "approved": count, "rejected": count,
+                               "since": when}),
+            "flags": {"type": "array", "description": "Open flags, oldest first.",
+                      "items": _object({"by": text, "reason": text, "created_at": when})}}),
+        "ModerationQueue": _object({"items": array("QueueItem")}),
+        "ReasonList": _object({"reasons": {"type": "array", "items": text}}),
+        "FlagResult": _object({"post_id": ident, "hidden": {
+            "type": "boolean", "description": "Hidden from readers until reviewed."}}),
     }
 
 
@@ -275,4 +353,16 @@ def _input_schemas(config: Config) -> dict[str, Any]:
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body}},
         "PostInput": {"type": "object", "required": ["body"], "properties": {"body": body}},
+        "RejectInput": {"type": "object", "required": ["reason"], "properties": {
+            "reason": field("One of /moderation/reasons, or your own words (or both). Told "
+                            "to the author; in the public journal unless `private`. Not "
+                            f"only spaces; {REASON_MAX} characters are kept.", min_length=1),
+            "private": {"type": "boolean", "default": False,
+                        "description": "Keep the reason out of the public journal."}}},
+        "FlagInput": {"type": "object", "required": ["reason"], "properties": {
+            "reason": field("What is wrong with it, for the moderators. Not only spaces; "
+                            f"{REASON_MAX} characters are kept.", min_length=1)}},
+        "ThreadActionInput": {"type": "object", "properties": {
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept.")}},
     }

@@ -20,6 +20,44 @@ class Notification:
     text: str
     created_at: str
     read_at: str | None
+    count: int = 1  # grouped: this many of the same kind about the same thread
+
+
+# Kinds about the member's own posts or account: shown even if the post is no longer public.
+PERSONAL = ("approved", "rejected", "deleted", "warn", "suspend", "ban", "lift")
+GROUPED = ("reply", "new_thread")
+
+
+async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
+    """Newest first; replies about one thread grouped; nothing about a post no longer public."""
+    rows = await conn.all(
+        "select notifications.id, kind, post_id, notifications.thread_id, threads.title,"
+        " users.name, text, notifications.created_at, read_at,"
+        f" case when posts.id is null or ({_PUBLIC_POST}) then 1 else 0 end as visible"
+        " from notifications left join posts on posts.id = post_id"
+        " left join threads on threads.id = notifications.thread_id"
+        " left join users on users.id = actor_id"
+        " where user_id = ? order by notifications.id desc limit ?", (user_id, limit * 4))
+    items: list[Notification] = []
+    groups: dict[tuple, int] = {}
+    for row in rows:
+        if not row["visible"] and row["kind"] not in PERSONAL:
+            continue
+        key = (row["kind"], row["thread_id"], row["read_at"] is None)
+        if row["kind"] in GROUPED and key in groups:
+            index = groups[key]
+            first = items[index]
+            # The group links to the oldest of its posts: where the member should start reading.
+            items[index] = Notification(row["id"], first.kind, row["post_id"], first.thread_id,
+                                        first.thread_title, first.actor_name, first.text,
+                                        first.created_at, first.read_at, first.count + 1)
+            continue
+        if row["kind"] in GROUPED:
+            groups[key] = len(items)
+        items.append(Notification(*tuple(row)[:9]))
+        if len(items) >= limit:
+            break
+    return items
 
 
 async def add(tx: Transaction, user_id: int, kind: str, post_id: int | None = None,
@@ -31,15 +69,6 @@ async def add(tx: Transaction, user_id: int, kind: str, post_id: int | None = No
         (user_id, kind, post_id, thread_id, actor_id, text, clock.now()))
 
 
-async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
-    rows = await conn.all(
-        "select notifications.id, kind, post_id, thread_id, threads.title, users.name, text,"
-        " notifications.created_at, read_at from notifications"
-        " left join threads on threads.id = thread_id left join users on users.id = actor_id"
-        " where user_id = ? order by notifications.id desc limit ?", (user_id, limit))
-    return [Notification(*row) for row in rows]
-
-
 async def count_unread(conn: Conn, user_id: int) -> int:
     return int(await conn.value(
         "select count(*) from notifications where user_id = ? and read_at is null", (user_id,)))
@@ -48,3 +77,82 @@ async def count_unread(conn: Conn, user_id: int) -> int:
 async def mark_all_read(tx: Transaction, user_id: int) -> None:
     await tx.execute("update notifications set read_at = ? where user_id = ? and read_at is null",
                      (clock.now(), user_id))
+
+
+# Fan-out when a post becomes public. -----------------------------------------------------------
+
+_PUBLIC_POST = ("posts.status = 'published' and posts.hidden = 0 and posts.deleted_at is null"
+                " and threads.status = 'published'")
+
+
+async def post_published(tx: Transaction, post_id: int) -> int:
+    """Tell quoted authors, mentioned members and followers, each once; returns how many.
+
+    Called when a post becomes public (at once, or on approval) and after an edit of a public
+    post (only mentions and quotes it newly holds are then told). Never for a pending or
+    rejected post: nothing about it may reach anyone before it is public.
+    """
+    post = await tx.one(
+        "select posts.id, posts.author_id, posts.thread_id, threads.board_id,"
+        " posts.followers_notified, (select min(id) from posts as p"
+        " where p.thread_id = posts.thread_id) = posts.id as opens_thread"
+        f" from posts join threads on threads.id = posts.thread_id"
+        f" where posts.id = ? and {_PUBLIC_POST}", (post_id,))
+    if post is None:
+        return 0
+    at = clock.now()
+    common = (post["id"], post["thread_id"], post["author_id"], at)
+    told = await tx.update(
+        "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
+        " select distinct quoted.author_id, 'quote', ?, ?, ?, ? from post_quotes"
+        " join posts as quoted on quoted.id = post_quotes.quoted_post_id"
+        " join threads on threads.id = quoted.thread_id"
+        " where post_quotes.post_id = ? and post_quotes.notified = 0"
+        " and quoted.author_id <> ? and quoted.status = 'published' and quoted.hidden = 0"
+        " and quoted.deleted_at is null and threads.status = 'published'",
+        (*common, post_id, post["author_id"]))
+    await tx.execute("update post_quotes set notified = 1 where post_id = ?", (post_id,))
+    told += await tx.update(
+        "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
+        " select user_id, 'mention', ?, ?, ?, ? from post_mentions"
+        " where post_id = ? and notified = 0 and user_id <> ?"
+        f" and {_NOT_YET_TOLD}", (*common, post_id, post["author_id"], post_id))
+    await tx.execute("update post_mentions set notified = 1 where post_id = ?", (post_id,))
+    if not post["followers_notified"]:
+        told += await _tell_followers(tx, post, common)
+    return told
+
+
+# A member told once about a post, whatever the reason (a quote beats a mention beats a follow).
+_NOT_YET_TOLD = ("user_id not in (select user_id from notifications as n"
+                 " where n.post_id = ? and n.kind in ('quote', 'mention'))")
+
+
+async def _tell_followers(tx: Transaction, post, common: tuple) -> int:
+    if post["opens_thread"]:
+        kind, target_kind, target_id = "new_thread", "board", post["board_id"]
+    else:
+        kind, target_kind, target_id = "reply", "thread", post["thread_id"]
+    told = await tx.update(
+        "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
+        f" select user_id, '{kind}', ?, ?, ?, ? from follows"
+        " where target_kind = ? and target_id = ? and mode = 'follow' and user_id <> ?"
+        f" and {_NOT_YET_TOLD}"
+        " and user_id not in (select user_id from follows as m where m.target_kind = 'thread'"
+        " and m.target_id = ? and m.mode = 'mute')",
+        (*common, target_kind, target_id, post["author_id"], post["id"], post["thread_id"]))
+    await tx.execute("update posts set followers_notified = 1 where id = ?", (post["id"],))
+    return told
+
+
+async def mark_read(tx: Transaction, user_id: int, notification_id: int) -> bool:
+    """Mark one of this member's notifications (and its group, same thread and kind) read."""
+    row = await tx.one("select kind, thread_id from notifications where id = ? and user_id = ?",
+                       (notification_id, user_id))
+    if row is None:
+        return False
+    await tx.execute(
+        "update notifications set read_at = ? where user_id = ? and read_at is null and"
+        " (id = ? or (kind = ? and thread_id is ? and kind in ('reply', 'new_thread')))",
+        (clock.now(), user_id, notification_id, row["kind"], row["thread_id"]))
+    return True

@@ -4,9 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forum import clock, markdown, permissions
+from forum.config import Config
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound, TooLarge
+from forum.models import follows, notifications, users
 from forum.models.users import User
+
+MENTIONS_MAX = Config.mentions_max
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,37 @@ SELECT = (
 )
 
 
+@dataclass(frozen=True)
+class Cooked:
+    html: str
+    mentioned: frozenset[int]  # members' ids
+    quoted: frozenset[int]  # post ids
+
+
+async def cook(conn: Conn, body: str, mentions_max: int = MENTIONS_MAX) -> Cooked:
+    """Markdown -> safe HTML with @mentions of real members linked; what it refers to."""
+    names, quoted = markdown.references(body)
+    found = await users.resolve_names(conn, names) if names else {}
+    if len(found) > mentions_max:
+        raise Invalid("Too many mentions in one message (at most %(max)s).", field="body",
+                      max=mentions_max)
+    html = markdown.render(body, {key: name for key, (_id, name) in found.items()})
+    return Cooked(html, frozenset(user_id for user_id, _name in found.values()),
+                  frozenset(quoted))
+
+
+async def _store_references(tx: Transaction, post_id: int, author_id: int,
+                            cooked: Cooked) -> None:
+    """Remember who is mentioned and what is quoted; told once the post is public."""
+    for user_id in cooked.mentioned - {author_id}:
+        await tx.execute("insert or ignore into post_mentions (post_id, user_id) values (?, ?)",
+                         (post_id, user_id))
+    for quoted_id in cooked.quoted - {post_id}:
+        await tx.execute(
+            "insert or ignore into post_quotes (post_id, quoted_post_id)"
+            " select ?, id from posts where id = ?", (post_id, quoted_id))
+
+
 def check_body(body: str, limit: int) -> None:
     if not body.strip():
         raise Invalid("A message cannot be empty.", field="body")
@@ -102,11 +137,13 @@ async def page_of(conn: Conn, post: Post, viewer: User | None, per_page: int) ->
 
 
 async def create(tx: Transaction, thread_id: int, board_id: int, author: User, body: str,
-                 body_max: int, at: str | None = None, status: str = "published") -> int:
-    """Add a post and its first revision; counted publicly only once it is published."""
+                 body_max: int, at: str | None = None, status: str = "published",
+                 mentions_max: int = MENTIONS_MAX) -> int:
+    """Add a post and its first revision; counted and announced only once it is published."""
     check_body(body, body_max)
     at = at or clock.now()
-    html = markdown.render(body)
+    cooked = await cook(tx, body, mentions_max)
+    html = cooked.html
     post_id = await tx.insert(
         "insert into posts (thread_id, author_id, body_source, body_html, status, created_at)"
         " values (?, ?, ?, ?, ?, ?) returning id",
@@ -114,8 +151,11 @@ async def create(tx: Transaction, thread_id: int, board_id: int, author: User, b
     await tx.execute(
         "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
         " values (?, ?, ?, ?, ?)", (post_id, author.id, body, html, at))
+    await _store_references(tx, post_id, author.id, cooked)
+    await follows.follow_by_default(tx, author.id, thread_id)
     if status == "published":
         await _count(tx, thread_id, board_id, author.id, +1, at, post_id)
+        await notifications.post_published(tx, post_id)
     changed(tx, thread_id, board_id)
     return post_id
 
@@ -129,6 +169,7 @@ async def publish(tx: Transaction, post: Post) -> None:
                          (post.board_id,))
     await _count(tx, post.thread_id, post.board_id, post.author_id, +1, post.created_at,
                  post.id)
+    await notifications.post_published(tx, post.id)
     changed(tx, post.thread_id, post.board_id)
 
 
@@ -161,25 +202,32 @@ async def is_first_of_thread(conn: Conn, post: Post) -> bool:
     return first == post.id
 
 
-async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int) -> None:
-    """Replace a post's text; the new version is kept beside every earlier one."""
+async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int,
+               mentions_max: int = MENTIONS_MAX) -> None:
+    """Replace a post's text; the new version is kept beside every earlier one.
+
+    Members it newly mentions or quotes are told if the post is public; nobody twice.
+    """
     check_body(body, body_max)
     if body == post.body_source:
         return
     at = clock.now()
-    html = markdown.render(body)
+    cooked = await cook(tx, body, mentions_max)
+    html = cooked.html
     await tx.execute(
         "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
         " values (?, ?, ?, ?, ?)", (post.id, editor.id, body, html, at))
     await tx.execute(
         "update posts set body_source = ?, body_html = ?, edited_at = ? where id = ?",
         (body, html, at, post.id))
+    await _store_references(tx, post.id, post.author_id, cooked)
     if post.status == "rejected" and editor.id == post.author_id:
         # A rejected post, corrected by its author, goes back to the moderators.
         await tx.execute("update posts set status = 'pending' where id = ?", (post.id,))
         if await is_first_of_thread(tx, post):
             await tx.execute("update threads set status = 'pending' where id = ?",
                              (post.thread_id,))
+    await notifications.post_published(tx, post.id)  # does nothing unless it is public
     changed(tx, post.thread_id, post.board_id)
 
 
@@ -212,8 +260,8 @@ async def rerender_all(tx: Transaction) -> int:
     """Cook every post again (after a change of the Markdown rules); returns the count."""
     rows = await tx.all("select id, body_source from posts")
     for row in rows:
-        await tx.execute("update posts set body_html = ? where id = ?",
-                         (markdown.render(row["body_source"]), row["id"]))
+        cooked = await cook(tx, row["body_source"], mentions_max=10_000)
+        await tx.execute("update posts set body_html = ? where id = ?", (cooked.html, row["id"]))
     tx.changed("all", None)
     return len(rows)
 

@@ -264,3 +264,29 @@ async def user_for_token(conn: Conn, token: str) -> User | None:
         (token_hash(token),),
     )
     return User.from_row(row) if row else None
+
+
+async def resolve_names(conn: Conn, names: set[str]) -> dict[str, tuple[int, str]]:
+    """Which of these typed @names are members: pseudonym key -> (id, name as registered)."""
+    keys = sorted({pseudonym_key(name) for name in names})[:100]
+    if not keys:
+        return {}
+    rows = await conn.all(
+        f"select id, name, name_key from users where name_key in ({', '.join('?' * len(keys))})",
+        keys)
+    return {row["name_key"]: (row["id"], row["name"]) for row in rows}
+
+
+async def names_starting_with(conn: Conn, prefix: str, limit: int = 8) -> list[str]:
+    """Pseudonyms for the editor's @ suggestions (index on name_key)."""
+    key = pseudonym_key(prefix)
+    if not key:
+        return []
+    rows = await conn.all(
+        "select name from users where name_key >= ? and name_key < ? order by name_key limit ?",
+        (key, key + "\U0010ffff", limit))
+    return [row[0] for row in rows]
+
+
+async def set_follow_on_post(tx: Transaction, user_id: int, follow: bool) -> None:
+    await tx.execute("update users set follow_on_post = ? where id = ?", (int(follow), user_id))

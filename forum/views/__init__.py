@@ -1,6 +1,7 @@
 """HTML handlers per domain, and the small helpers they share."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -113,3 +114,20 @@ def publication_status(request: web.Request, user: User, board_id: int,
 
     return permissions.publication_status(user, board_id, board_mode,
                                           request.app[keys.CONFIG].trust_threshold)
+
+
+async def preview(request: web.Request, body: str) -> str:
+    """The post as it would be published, @mentions of real members linked."""
+    from forum.models import posts
+
+    async with request.app[keys.DB].read() as conn:
+        return (await posts.cook(conn, body, mentions_max=10_000)).html
+
+
+def quote_markdown(post: Any, thread_title: str, selection: str = "") -> str:
+    """'@lea said in [title](/p/12):' and the quoted text, to start a reply with."""
+    title = re.sub(r"([\\\[\]])", r"\\\1", thread_title)
+    header = gettext("@%(name)s said in [%(title)s](/p/%(id)s):", name=post.author_name,
+                     title=title, id=post.id)
+    text = (selection or post.body_source).strip()
+    return header + "\n" + "\n".join("> " + line for line in text.splitlines()) + "\n\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
-from forum.models import boards, threads
+from forum.models import boards, follows, threads
 from forum.templating import render
 from forum.views import page_count, page_number, url_for
 
@@ -27,6 +27,10 @@ async def show(request: web.Request) -> web.Response:
         if page > pages:
             raise web.HTTPNotFound()
         items = await threads.list_for_board(conn, board.id, page, config.threads_per_page)
-    request[keys.CACHE_TAGS] = {("board", board.id), ("board_meta", board.id)}
-    return render(request, "boards/show.html",
-                  {"board": board, "threads": items, "page": page, "pages": pages})
+        viewer = request.get(keys.USER)
+        following = None if viewer is None else await follows.state(conn, viewer.id, "board",
+                                                                    board.id)
+    if viewer is None:
+        request[keys.CACHE_TAGS] = {("board", board.id), ("board_meta", board.id)}
+    return render(request, "boards/show.html", {
+        "board": board, "threads": items, "page": page, "pages": pages, "following": following})

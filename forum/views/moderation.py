@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import clock, keys, markdown
+from forum import clock, keys
 from forum.errors import Forbidden, ForumError, Invalid, NotFound
 from forum.models import boards, moderation, posts, threads, users
 from forum.permissions import can
@@ -14,6 +14,7 @@ from forum.views import (
     local_path,
     page_count,
     page_number,
+    preview,
     require_writer,
     see_other,
     text_field,
@@ -86,7 +87,7 @@ async def edit_and_approve(request: web.Request) -> web.Response:
         form = await request.post()
         context["body"] = text_field(form, "body")
         if form.get("action") == "preview":
-            context["preview"] = markdown.render(context["body"])
+            context["preview"] = await preview(request, context["body"])
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
+from forum.errors import NotFound
 from forum.models import notifications
 from forum.templating import render
-from forum.views import require_user, see_other, url_for
+from forum.views import int_param, require_user, see_other, url_for
 
 
 async def index(request: web.Request) -> web.Response:
@@ -20,4 +21,12 @@ async def mark_read(request: web.Request) -> web.Response:
     user = require_user(request)
     async with request.app[keys.DB].transaction() as tx:
         await notifications.mark_all_read(tx, user.id)
+    raise see_other(url_for(request, "notifications"))
+
+
+async def mark_one_read(request: web.Request) -> web.Response:
+    user = require_user(request)
+    async with request.app[keys.DB].transaction() as tx:
+        if not await notifications.mark_read(tx, user.id, int_param(request, "id")):
+            raise NotFound()
     raise see_other(url_for(request, "notifications"))

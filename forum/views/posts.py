@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import keys, markdown
+from forum import keys
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.models import moderation, posts, threads
 from forum.permissions import can
 from forum.templating import render
-from forum.views import form_error, int_param, require_writer, see_other, text_field, url_for
+from forum.views import (
+    form_error,
+    int_param,
+    preview,
+    require_writer,
+    see_other,
+    text_field,
+    url_for,
+)
 
 
 async def _visible_post(request: web.Request) -> posts.Post:
@@ -45,7 +53,7 @@ async def edit(request: web.Request) -> web.Response:
         form = await request.post()
         context["body"] = text_field(form, "body")
         if form.get("action") == "preview":
-            context["preview"] = markdown.render(context["body"])
+            context["preview"] = await preview(request, context["body"])
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:

@@ -16,11 +16,15 @@ async def show(request: web.Request) -> web.Response:
     user = require_user(request)
     async with request.app[keys.DB].read() as conn:
         sessions = await conn.value("select count(*) from sessions where user_id = ?", (user.id,))
-    return render(request, TEMPLATE, _context(user, sessions), form=True)
+        follow_on_post = await conn.value("select follow_on_post from users where id = ?",
+                                          (user.id,))
+    context = _context(user, sessions) | {"follow_on_post": follow_on_post}
+    return render(request, TEMPLATE, context, form=True)
 
 
 def _context(user: users.User, sessions: int) -> dict:
-    return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False}
+    return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
+            "follow_on_post": 1}
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -53,6 +57,15 @@ async def change_email(request: web.Request) -> web.Response:
         context = _context(user, 1) | {"email": text_field(form, "email")}
         return form_error(request, TEMPLATE, context, error)
     raise see_other(url_for(request, "settings", query={"saved": "email"}))
+
+
+async def change_following(request: web.Request) -> web.Response:
+    """Whether starting or replying to a thread follows it."""
+    user = require_user(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await users.set_follow_on_post(tx, user.id, form.get("follow_on_post") == "1")
+    raise see_other(url_for(request, "settings", query={"saved": "following"}))
 
 
 async def end_other_sessions(request: web.Request) -> web.Response:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import keys, markdown
+from forum import keys
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import boards, posts, threads
+from forum.models import boards, follows, posts, threads
+from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -14,7 +15,10 @@ from forum.views import (
     int_param,
     page_count,
     page_number,
+    preview,
     publication_status,
+    quote_markdown,
+    require_user,
     require_writer,
     see_other,
     text_field,
@@ -38,12 +42,14 @@ async def show(request: web.Request) -> web.Response:
             raise NotFound()
         items = await posts.list_for_thread(conn, thread.id, viewer, page,
                                             config.posts_per_page)
+        following = None if viewer is None else await follows.state(conn, viewer.id, "thread",
+                                                                    thread.id)
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
     if viewer is None:
         request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
     return render(request, "threads/show.html", {
-        "thread": thread, "posts": items, "page": page, "pages": pages,
+        "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
         "body": "", "preview": None, "errors": {},
     })
 
@@ -61,7 +67,7 @@ async def new_thread(request: web.Request) -> web.Response:
         form = await request.post()
         context.update(title=text_field(form, "title"), body=text_field(form, "body"))
         if form.get("action") == "preview":
-            context["preview"] = markdown.render(context["body"])
+            context["preview"] = await preview(request, context["body"])
         else:
             check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                        "You are posting too fast. Please wait a minute.")
@@ -70,7 +76,8 @@ async def new_thread(request: web.Request) -> web.Response:
                 async with request.app[keys.DB].transaction() as tx:
                     _thread_id, post_id = await threads.create(
                         tx, board, user, context["title"], context["body"],
-                        config.title_max, config.body_max, status=status)
+                        config.title_max, config.body_max, status=status,
+                        mentions_max=config.mentions_max)
             except ForumError as error:
                 return form_error(request, "threads/new.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))
@@ -88,12 +95,13 @@ async def reply(request: web.Request) -> web.Response:
         raise NotFound()
     if not can(user, "reply", thread):
         raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
-    context = {"thread": thread, "body": "", "preview": None, "errors": {}}
+    context = {"thread": thread, "body": await _quoted(request, user), "preview": None,
+               "errors": {}}
     if request.method == "POST":
         form = await request.post()
         context["body"] = text_field(form, "body")
         if form.get("action") == "preview":
-            context["preview"] = markdown.render(context["body"])
+            context["preview"] = await preview(request, context["body"])
         else:
             check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                        "You are posting too fast. Please wait a minute.")
@@ -102,9 +110,46 @@ async def reply(request: web.Request) -> web.Response:
                 async with request.app[keys.DB].transaction() as tx:
                     post_id = await posts.create(tx, thread.id, thread.board_id, user,
                                                  context["body"], config.body_max,
-                                                 status=status)
+                                                 status=status,
+                                                 mentions_max=config.mentions_max)
             except ForumError as error:
                 return form_error(request, "threads/reply.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))
     return render(request, "threads/reply.html", context, form=True)
 
+
+
+async def _quoted(request: web.Request, user: User) -> str:
+    """?quote=123: the reply starts with that post quoted (any post the member may see)."""
+    raw = request.query.get("quote", "")
+    if request.method != "GET" or not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        return ""
+    async with request.app[keys.DB].read() as conn:
+        try:
+            post = await posts.get(conn, int(raw))
+            if not can(user, "see_post", post) or post.is_deleted:
+                raise NotFound()
+            title = (await threads.get(conn, post.thread_id)).title
+        except NotFound:
+            return ""
+    return quote_markdown(post, title)
+
+
+async def follow(request: web.Request) -> web.Response:
+    """Follow, mute or stop following a thread (kind 'thread') or a board (kind 'board')."""
+    user = require_user(request)
+    kind = request.match_info["kind"]
+    form = await request.post()
+    mode = text_field(form, "mode") or None
+    async with request.app[keys.DB].read() as conn:
+        if kind == "thread":
+            target = await threads.get(conn, int_param(request, "id"))
+            if not can(user, "see_thread", target):
+                raise NotFound()
+            back = url_for(request, "thread", id=target.id)
+        else:
+            target = await boards.get_by_slug(conn, request.match_info["id"])
+            back = url_for(request, "board", slug=target.slug)
+    async with request.app[keys.DB].transaction() as tx:
+        await follows.set_state(tx, user.id, kind, target.id, mode)
+    raise see_other(back)

@@ -1,0 +1,187 @@
+"""Moderation in JSON: the queue, decisions on pending posts, flags, and thread tools.
+
+The same models and permission checks as the pages (forum/views/moderation.py): 404 for a post
+or thread the moderator may not see, 403 for one they see but whose board they do not moderate.
+Each decision reads its post inside the write transaction, so that of two moderators acting at
+once the second finds it decided (409) and nothing is applied twice.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from forum import keys
+from forum.api import (
+    SLUG,
+    id_param,
+    json_body,
+    post_json,
+    text_field,
+    thread_json,
+)
+from forum.db import Transaction
+from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
+from forum.i18n import gettext
+from forum.models import boards, moderation, posts, threads
+from forum.models.boards import NAME_MAX
+from forum.models.users import User
+from forum.permissions import can
+from forum.views import require_writer
+
+QUEUE_LIMIT = 50  # the oldest items; the rest show once these are decided
+
+
+def _require_moderator(request: web.Request) -> User:
+    """A member who moderates some board; the queue's existence is not told to others (404)."""
+    if request.get(keys.USER) is None:  # require_user would redirect a GET to the login page
+        raise Unauthorized("You need to log in.")
+    user = require_writer(request)
+    if not can(user, "moderate_any"):
+        raise NotFound()
+    return user
+
+
+def _queue_item(item: moderation.QueueItem, board: boards.Board,
+                viewer: User) -> dict[str, Any]:
+    return {
+        "post": post_json(item.post, viewer),
+        "thread": {"id": item.post.thread_id, "title": item.thread_title},
+        "board": {"slug": board.slug, "name": board.name},
+        "previous": post_json(item.previous, viewer) if item.previous else None,
+        "author": {"name": item.post.author_name, "approved": item.author_approved,
+                   "rejected": item.author_rejected, "since": item.author_since},
+        "flags": [{"by": flag.user_name, "reason": flag.reason, "created_at": flag.created_at}
+                  for flag in item.flags],
+    }
+
+
+async def queue(request: web.Request) -> web.Response:
+    """GET /api/v1/moderation/queue?board=slug: pending and flagged posts, oldest first."""
+    user = _require_moderator(request)
+    slug = request.query.get("board")
+    if slug is not None and not (SLUG.fullmatch(slug) and len(slug) <= NAME_MAX):
+        raise NotFound("This board does not exist.")
+    async with request.app[keys.DB].read() as conn:
+        board_id = (await boards.get_by_slug(conn, slug)).id if slug is not None else None
+        items = await moderation.queue(conn, user, board_id, limit=QUEUE_LIMIT)
+        by_id = {board.id: board for board in await boards.list_all(conn)}
+    return web.json_response({"items": [_queue_item(item, by_id[item.post.board_id], user)
+                                        for item in items]})
+
+
+async def reasons(request: web.Request) -> web.Response:
+    """GET /api/v1/moderation/reasons: the reasons to pick from, in the reader's language."""
+    _require_moderator(request)
+    return web.json_response({"reasons": [gettext(reason)
+                                          for reason in moderation.REJECT_REASONS]})
+
+
+async def _post_to_moderate(tx: Transaction, post_id: int, user: User) -> posts.Post:
+    """The post as it is now, inside the transaction, if this moderator may decide on it."""
+    post = await posts.get(tx, post_id)
+    if not can(user, "see_post", post):
+        raise NotFound()
+    if not can(user, "moderate", post):
+        raise Forbidden("You do not moderate this board.")
+    return post
+
+
+async def approve(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/approve: publish in place; the post as it now is."""
+    user = require_writer(request)
+    post_id = id_param(request)
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _post_to_moderate(tx, post_id, user)
+        await moderation.approve(tx, post, user)
+        post = await posts.get(tx, post.id)
+    return web.json_response(post_json(post, user))
+
+
+async def reject(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/reject {reason, private?}: refuse, the author told."""
+    user = require_writer(request)
+    post_id = id_param(request)
+    data = await json_body(request)
+    reason = text_field(data, "reason")  # required and cut to length by the model (422)
+    private = data.get("private", False)
+    if not isinstance(private, bool):
+        raise Invalid("This field is true or false.", field="private")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _post_to_moderate(tx, post_id, user)
+        await moderation.reject(tx, post, user, reason, private=private)
+        post = await posts.get(tx, post.id)
+    return web.json_response(post_json(post, user))
+
+
+async def edit_and_approve(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/edit-and-approve {body}: correct, then publish.
+
+    The original stays as a revision; the edit and the approval are both in the journal.
+    """
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    post_id = id_param(request)
+    body = text_field(await json_body(request), "body")
+    async with request.app[keys.DB].transaction() as tx:
+        await _post_to_moderate(tx, post_id, user)
+        # Rolled back with the edit when the approval finds the post already decided (409).
+        post = await moderation.edit_as(tx, post_id, user, body, config.body_max)
+        await moderation.approve(tx, post, user)
+        post = await posts.get(tx, post.id)
+    return web.json_response(post_json(post, user))
+
+
+async def flag_post(request: web.Request) -> web.Response:
+    """POST /api/v1/posts/{id}/flags {reason}: report a post to the moderators; 201."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    post_id = id_param(request)
+    reason = text_field(await json_body(request), "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await posts.get(tx, post_id)
+        if not can(user, "see_post", post):
+            raise NotFound()
+        if not can(user, "flag_post", post):
+            raise Forbidden("You cannot flag this message.")
+        await moderation.flag(tx, post, user, reason, config.flags_to_hide,
+                              config.trust_threshold)
+        post = await posts.get(tx, post.id)
+    return web.json_response({"post_id": post.id, "hidden": post.hidden}, status=201)
+
+
+async def _set_thread_state(request: web.Request, action: str) -> web.Response:
+    """Lock, unlock, pin or unpin a thread {reason?}; the thread as it now is."""
+    user = require_writer(request)
+    thread_id = id_param(request)
+    data = await json_body(request, optional=True)
+    reason = text_field(data, "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        thread = await threads.get(tx, thread_id)
+        if not can(user, "see_thread", thread):
+            raise NotFound()
+        if not can(user, "moderate", thread):
+            raise Forbidden("You do not moderate this board.")
+        await moderation.set_thread_state(tx, thread, user, action, reason)
+        thread = await threads.get(tx, thread.id)
+    return web.json_response(thread_json(thread))
+
+
+async def lock_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/lock: no more replies (but from moderators)."""
+    return await _set_thread_state(request, "lock")
+
+
+async def unlock_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/unlock."""
+    return await _set_thread_state(request, "unlock")
+
+
+async def pin_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/pin: first in its board's list."""
+    return await _set_thread_state(request, "pin")
+
+
+async def unpin_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/unpin."""
+    return await _set_thread_state(request, "unpin")

@@ -1,0 +1,87 @@
+"""The mail outbox: mails queued in the caller's transaction, drained by forum.mail's sender."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from forum import clock
+from forum.db import Conn, Row, Transaction
+from forum.text import clean_line
+
+SUBJECT_MAX = 200
+ERROR_MAX = 500
+MAX_ATTEMPTS = 10  # then the row is kept, marked given up, and never retried
+RETRY_CAP_SECONDS = 6 * 3600  # the back-off doubles up to this
+KEEP_SENT_DAYS = 7  # sent mails hold addresses and links: kept only long enough to debug
+# One plain address: no display name, list, comment or route that could add a recipient.
+_PART = r"[^@\s,;:<>()\[\]\\\"]+"
+ADDRESS = re.compile(f"{_PART}@{_PART}")
+
+
+def valid_address(address: str | None) -> bool:
+    return bool(address) and len(address) <= 254 and ADDRESS.fullmatch(address) is not None
+
+
+async def enqueue(tx: Transaction, to_address: str, subject: str, text_body: str,
+                  html_body: str, headers: dict[str, str] | None = None) -> int:
+    """Queue a mail in the caller's transaction; the sender wakes when it commits."""
+    to_address = to_address.strip()
+    if not valid_address(to_address):
+        raise ValueError("not a single e-mail address")
+    # Header values never carry a line break (no header injection), whatever the caller passed.
+    extra = {clean_line(name): clean_line(value) for name, value in (headers or {}).items()}
+    now = clock.now()
+    mail_id = await tx.insert(
+        "insert into outbox (to_address, subject, text_body, html_body, headers, created_at,"
+        " next_attempt_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
+        (to_address, clean_line(subject)[:SUBJECT_MAX], text_body, html_body,
+         json.dumps(extra, ensure_ascii=False), now, now))
+    tx.changed("outbox", mail_id)  # forum.mail wakes the sender after the commit
+    return mail_id
+
+
+async def due(conn: Conn, now: str, limit: int = 50) -> list[Row]:
+    """Mails to try now, oldest first."""
+    return await conn.all(
+        "select * from outbox where sent_at is null and given_up_at is null"
+        " and next_attempt_at <= ? order by next_attempt_at, id limit ?", (now, limit))
+
+
+def headers_of(row: Row) -> dict[str, str]:
+    return dict(json.loads(row["headers"] or "{}"))
+
+
+async def mark_sent(tx: Transaction, mail_id: int) -> None:
+    await tx.execute("update outbox set sent_at = ?, last_error = null where id = ?",
+                     (clock.now(), mail_id))
+
+
+def backoff_seconds(attempts: int, base_seconds: float) -> float:
+    """Wait after the `attempts`-th failure: base, 2×base, 4×base… up to the cap."""
+    return min(base_seconds * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+
+
+async def mark_failed(tx: Transaction, mail_id: int, error: str, base_seconds: float,
+                      permanent: bool = False) -> None:
+    """Count a failed attempt: try again later, or give up (the row stays) after too many."""
+    attempts = int(await tx.value("select attempts from outbox where id = ?", (mail_id,)) or 0)
+    attempts += 1
+    now = clock.parse(clock.now())
+    later = clock.iso(now + timedelta(seconds=backoff_seconds(attempts, base_seconds)))
+    given_up = clock.iso(now) if permanent or attempts >= MAX_ATTEMPTS else None
+    await tx.execute(
+        "update outbox set attempts = ?, next_attempt_at = ?, last_error = ?, given_up_at = ?"
+        " where id = ?", (attempts, later, clean_line(error)[:ERROR_MAX], given_up, mail_id))
+
+
+async def purge_sent(tx: Transaction) -> None:
+    """Forget mails sent more than KEEP_SENT_DAYS ago (addresses, links: personal data)."""
+    await tx.execute("delete from outbox where sent_at is not null and sent_at < ?",
+                     (clock.later(days=-KEEP_SENT_DAYS),))
+
+
+async def waiting(conn: Conn) -> int:
+    """Mails not sent yet and still to be tried."""
+    return int(await conn.value(
+        "select count(*) from outbox where sent_at is null and given_up_at is null"))
