@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import shutil
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +48,7 @@ from thread_page import (  # the same forum shape, servers and load tools as the
     SPAN,
     START,
     TOPICS,
+    LoadResult,
     _iso,
     _python_load,
     _start,
@@ -68,11 +70,17 @@ MEAN_THREAD_POSTS = 20
 P99_TARGET_MS = 20.0
 READY_TIMEOUT = 300.0
 
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(text.split()))
+
+
 # Function words first: the Zipf law makes them the most frequent, as in real French.
-COMMON = """de la le les et à des en un une du est que pour qui dans sur pas au par plus ce il
-on ne se avec nous sont mais ou vous elle ont sa son aux été cette ces tout bien fait très
-aussi comme même leur sans deux encore avant après donc alors ici déjà""".split()
-TOPICAL = """caméras caméra mairie vidéoprotection vidéosurveillance conseil municipal images
+COMMON = _words("""de la le les et à des en un une du est que pour qui dans sur pas au par plus
+ce il on ne se avec nous sont mais ou vous elle ont sa son aux été cette ces tout bien fait très
+aussi comme même leur sans deux encore avant après donc alors ici déjà""")
+TOPICAL = _words("""caméras caméra mairie vidéoprotection vidéosurveillance conseil municipal images
 données ville quartier rue place gare centre police préfecture délibération contrat marché
 public budget coût euros installation installé installées nouvelles nouvelle relevé carte
 photo panneau responsable traitement droit accès cnil loi décret arrêté préfectoral durée
@@ -88,12 +96,15 @@ appel offres subvention état région département fonds interministériel fipd 
 équipements matériel boîtier mât poteau façade angle carrefour rond-point entrée sortie nord
 sud est ouest recours tribunal administratif juge référé liberté vie privée libertés
 transparence information affichage signalement observatoire citoyen citoyens militants
-journalistes élus opposition majorité vote votée unanimité abstention budget primitif""".split()
+journalistes élus opposition majorité vote votée unanimité abstention budget primitif""")
 # Rare words and the share of posts holding each (briefcam: ~400 posts in a million).
 RARE = {"briefcam": 0.0004, "hikvision": 0.004, "anyvision": 0.001, "quadrature": 0.002,
         "technopolice": 0.002, "deveryware": 0.0005, "idemia": 0.001, "genetec": 0.001,
         "dahua": 0.001, "safecity": 0.0005}
 RARE_TOTAL = sum(RARE.values())
+SYLLABLES = ["ba", "cor", "di", "fen", "ga", "lu", "mar", "ni", "po", "que", "ra", "sel", "tin",
+             "vo", "zeu", "bri", "cha", "dou", "gne", "lem"]
+TAIL_WORDS = 20_000
 NOT_PUBLIC_SHARE = 0.02
 
 # label -> (query, extra parameters for models.search.search and /search)
@@ -130,8 +141,11 @@ def _body(rng: random.Random, words: list[str], weights: list[float]) -> str:
 
 
 def _vocabulary() -> tuple[list[str], list[float]]:
-    """Words and cumulative Zipf weights (rank r weighs 1/r)."""
-    words = COMMON + TOPICAL
+    """Words and cumulative Zipf weights (rank r weighs 1/r), with a long tail of made-up
+    words as real text has (names, numbers, typos): "de" is then about 9 % of the words."""
+    rng = random.Random(SEED + 1)
+    tail = {"".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))) for _ in range(TAIL_WORDS)}
+    words = COMMON + TOPICAL + sorted(tail - set(COMMON) - set(TOPICAL) - set(RARE))
     total, cumulative = 0.0, []
     for rank in range(1, len(words) + 1):
         total += 1 / rank
@@ -241,3 +255,219 @@ def _count(conn: sqlite3.Connection) -> None:
                  " board_id = boards.id), post_count = (select sum(post_count) from threads"
                  " where board_id = boards.id)")
     conn.execute("commit")
+
+
+# Measures ------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    label: str
+    p50: float
+    p99: float
+    count: int  # measured requests
+    total: int = 0  # results (model level)
+    note: str = ""
+    cpu_p50: float = 0.0  # process CPU time per call (model level): steadier on a busy machine
+
+
+def _filters(params: dict[str, object]) -> tuple[search.Filters, int]:
+    since, until = params.get("since"), params.get("until")
+    return search.Filters(
+        board_id=params.get("board"), author_id=params.get("author"),  # type: ignore[arg-type]
+        since=date.fromisoformat(str(since)) if since else None,
+        until=date.fromisoformat(str(until)) if until else None), int(params.get("page", 1))
+
+
+def _percentiles(label: str, times: list[float], total: int = 0) -> Figures:
+    times = sorted(times)
+    return Figures(label, times[len(times) // 2] * 1000, times[len(times) * 99 // 100] * 1000,
+                   len(times), total)
+
+
+async def measure_model(data_dir: Path, iterations: int) -> list[Figures]:
+    """search.search() on a reader connection, as the handlers call it."""
+    db = Database(data_dir / "forum.sqlite3", readers=1)
+    await db.open()
+    results = []
+    try:
+        async with db.read() as conn:
+            for label, (query, params) in QUERIES.items():
+                filters, page = _filters(params)
+                found = await search.search(conn, query, filters, page)  # warm the cache
+                times, cpu = [], []
+                for _ in range(iterations):
+                    began, began_cpu = time.perf_counter(), time.process_time()
+                    await search.search(conn, query, filters, page)
+                    times.append(time.perf_counter() - began)
+                    cpu.append(time.process_time() - began_cpu)
+                figures = _percentiles(label, times, found.total)
+                figures.note = "more" if found.more else ""
+                figures.cpu_p50 = sorted(cpu)[len(cpu) // 2] * 1000
+                results.append(figures)
+                print(f"  model {label:<24} p50 {figures.p50:6.2f} ms  p99 {figures.p99:6.2f} ms"
+                      f"  {found.total:>5} results{' (more)' if found.more else ''}", flush=True)
+    finally:
+        await db.close()
+    return results
+
+
+def search_path(query: str, params: dict[str, object]) -> str:
+    """/search?… for a query of QUERIES: board and author by name, as a reader gives them."""
+    values: dict[str, object] = {"q": query}
+    for name, value in params.items():
+        if name == "board":
+            value = BOARDS[int(value) - 1][0]  # type: ignore[call-overload]
+        elif name == "author":
+            value = f"{FIRST_NAMES[int(value) % len(FIRST_NAMES)]}{value}"  # type: ignore[call-overload]
+        values[name] = value
+    return "/search?" + urllib.parse.urlencode(values)
+
+
+@contextlib.contextmanager
+def server(data_dir: Path) -> Iterator[int]:
+    """The real server (`python -m forum serve`, one process) on a free port of 127.0.0.1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    port = free_port()
+    log = data_dir / "server.log"
+    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
+                   "--host", "127.0.0.1", "--port", str(port)], log, env)
+    try:
+        _wait_ready(proc, port, log, READY_TIMEOUT)
+        yield port
+    finally:
+        _stop(proc)
+
+
+def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
+    """Each query alone at one connection (latency), then all in turn at --connections."""
+    load = argparse.Namespace(wrk_threads=1, connections=1)
+    paths = {"page without a query": "/search"}
+    paths.update({label: search_path(query, params)
+                  for label, (query, params) in QUERIES.items()})
+    results = []
+    for label, path in paths.items():
+        status, _headers, body = fetch(port, path)
+        if status != 200 or (b"<mark>" not in body and "q=" in path and "zzyzx" not in path):
+            raise SystemExit(f"{path}: status {status}, no result")
+        result = _load(label, f"http://127.0.0.1:{port}{path}", args.duration, load)
+        results.append(Figures(label, result.percentiles["50%"], result.percentiles["99%"],
+                               result.requests, note=f"{result.rps:,.0f} req/s"))
+        print(f"  http  {label:<24} p50 {results[-1].p50:6.2f} ms  p99 {results[-1].p99:6.2f}"
+              f" ms  {result.rps:,.0f} req/s", flush=True)
+    mixed = _load_mixed(port, list(paths.values())[1:], args)
+    results.append(mixed)
+    return results
+
+
+def _load(label: str, url: str, seconds: float, load: argparse.Namespace) -> LoadResult:
+    if shutil.which("wrk"):
+        return run_wrk(label, url, {}, seconds, load)
+    return asyncio.run(_python_load(label, url, {}, seconds, load.connections))
+
+
+MIXED_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def _load_mixed(port: int, paths: list[str], args: argparse.Namespace) -> Figures:
+    """Every query in turn at --connections, with wrk (skipped without it)."""
+    label = f"all queries, {args.connections} conn."
+    if not shutil.which("wrk"):
+        return Figures(label, 0.0, 0.0, 0, note="skipped: no wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(MIXED_SCRIPT % ", ".join(f'"{path}"' for path in paths))
+    try:
+        result = run_wrk(label, f"http://127.0.0.1:{port}/", {}, args.duration * 2,
+                         argparse.Namespace(wrk_threads=1, connections=args.connections),
+                         script=script.name)
+    finally:
+        os.unlink(script.name)
+    print(f"  http  {label:<24} p50 {result.percentiles['50%']:6.2f} ms  p99"
+          f" {result.percentiles['99%']:6.2f} ms  {result.rps:,.0f} req/s", flush=True)
+    return Figures(label, result.percentiles["50%"], result.percentiles["99%"], result.requests,
+                   note=f"{result.rps:,.0f} req/s")
+
+
+# Runs ----------------------------------------------------------------------------------------
+
+def _table(model: list[Figures], http: list[Figures]) -> None:
+    by_label = {figures.label: figures for figures in http}
+    print(f"\n{'query':<26}{'results':>8} {'model p50':>10} {'model p99':>10} {'CPU p50':>8}"
+          f" {'http p50':>9} {'http p99':>9}  (ms; http at 1 connection)")
+    for row in model:
+        other = by_label.get(row.label)
+        total = f"{row.total}{'+' if row.note else ''}"
+        print(f"{row.label:<26}{total:>8} {row.p50:>10.2f} {row.p99:>10.2f} {row.cpu_p50:>8.2f}"
+              f" {other.p50 if other else 0:>9.2f} {other.p99 if other else 0:>9.2f}")
+    for row in http:
+        if row.label not in {figures.label for figures in model}:
+            print(f"{row.label:<26}{'':>8} {'':>10} {'':>10} {'':>8} {row.p50:>9.2f}"
+                  f" {row.p99:>9.2f}  {row.note}")
+
+
+def _verdict(model: list[Figures], http: list[Figures]) -> None:
+    worst_model = max(model, key=lambda f: f.p99)
+    single = [f for f in http if "conn." not in f.label]
+    worst_http = max(single, key=lambda f: f.p99)
+    for where, worst in (("model", worst_model), ("http", worst_http)):
+        verdict = "OK" if worst.p99 < P99_TARGET_MS else "OVER"
+        print(f"worst p99, {where}: {worst.p99:.1f} ms ({worst.label}); target <"
+              f" {P99_TARGET_MS:.0f} ms: {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--iterations", type=int, default=300, help="model calls per query")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP measure")
+    parser.add_argument("--connections", type=int, default=8, help="for the mixed HTTP run")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--data-dir", type=Path, help="measure this folder (from --keep)")
+    args = parser.parse_args(argv)
+    if args.posts < 1000:
+        parser.error("--posts must be at least 1000")
+    root = Path(tempfile.mkdtemp(prefix="vigie-search-bench-"))
+    try:
+        data_dir = args.data_dir
+        if data_dir is None:
+            print(f"Generating a forum of {args.posts:,} posts...", flush=True)
+            made = generate(root / "data", args.posts)
+            data_dir = made.data_dir
+            size = (data_dir / "forum.sqlite3").stat().st_size / 1e6
+            print(f"  generated in {made.seconds:.0f} s (index filled by the triggers),"
+                  f" {size:,.0f} MB", flush=True)
+        run(data_dir, args)
+    finally:
+        if args.keep and args.data_dir is None:
+            print(f"\nData kept in {root / 'data'}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def run(data_dir: Path, args: argparse.Namespace) -> None:
+    with sqlite3.connect(data_dir / "forum.sqlite3") as conn:
+        posts = conn.execute("select count(*) from posts").fetchone()[0]
+        indexed = conn.execute("select count(*) from search_docs").fetchone()[0]
+        segments = conn.execute("select count(distinct segid) from post_search_idx").fetchone()[0]
+    print(f"Forum of {posts:,} posts, {indexed:,} public (indexed); SQLite"
+          f" {sqlite3.sqlite_version}; {segments} index segments. Model level,"
+          f" {args.iterations} calls per query:", flush=True)
+    model = asyncio.run(measure_model(data_dir, args.iterations))
+    print(f"HTTP, {args.duration:.0f} s per query:", flush=True)
+    with server(data_dir) as port:
+        http = measure_http(port, args)
+    _table(model, http)
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    _verdict(model, http)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

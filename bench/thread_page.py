@@ -459,9 +459,12 @@ def _must(pattern: str, text: str) -> re.Match[str]:
 
 
 def run_wrk(label: str, url: str, headers: dict[str, str], seconds: float,
-            args: argparse.Namespace) -> LoadResult:
+            args: argparse.Namespace, script: str | None = None) -> LoadResult:
+    """wrk on `url` (or on the paths a Lua `script` requests, bench/search.py)."""
     command = ["wrk", f"-t{min(args.wrk_threads, args.connections)}", f"-c{args.connections}",
                f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"]
+    if script:
+        command += ["-s", script]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from forum import keys, routes, templating
+from forum import keys, mail, routes, templating
 from forum.auth import auth_middleware
 from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
@@ -20,6 +20,7 @@ from forum.headers import security_headers_middleware
 from forum.migrate import migrate
 from forum.models import threads, users
 from forum.ratelimit import RateLimiter
+from forum.uploads import pipeline as uploads
 
 log = logging.getLogger("forum")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -45,6 +46,8 @@ def create_app(config: Config) -> web.Application:
     routes.setup(app)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_maintenance)
+    mail.setup(app)  # the outbox sender: a background task, like _maintenance
+    uploads.setup(app)  # attached files: their store, and the purge of unattached ones
     return app
 
 

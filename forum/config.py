@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+MB = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Config:
@@ -41,6 +43,16 @@ class Config:
     mail_retry_seconds: float = 60.0  # first back-off after a failure; doubles, capped
     reset_minutes: int = 60  # how long a password-reset link works
     resets_per_hour: int = 5  # reset requests per account (and 4x that per address)
+    # Attachments (forum/uploads): every file is cleaned of its metadata before it is stored.
+    upload_max_bytes: int = 20 * MB  # one file, enforced while it is received
+    upload_post_max_bytes: int = 50 * MB  # all the files of one post
+    upload_post_max_files: int = 10
+    uploads_per_minute: int = 20  # files a member may send
+    uploads_per_day: int = 100  # files a member may send in 24 hours
+    upload_bytes_per_day: int = 500 * MB
+    upload_kinds: str = "pdf jpeg png webp gif odt ods odp docx xlsx pptx csv text"
+    upload_max_pixels: int = 50_000_000  # an image's decoded size (all frames of an animation)
+    orphan_upload_hours: float = 24.0  # files never attached to a post are removed after this
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property

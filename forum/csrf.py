@@ -13,6 +13,11 @@ ANON_COOKIE = "vigie_csrf"
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ONE_CLICK_UNSUBSCRIBE_ROUTE = "unsubscribe"  # the only route a POST reaches without a token
+# Forms that carry files: read as a stream by their handler (forum/views/uploads.py), which checks
+# the token as its first field, before any file is received. Reading them here would hold the
+# whole request (files and all) before the handler could refuse it.
+STREAMED_FORM_ROUTES = frozenset({"new_thread", "reply", "edit_post", "api_upload"})
 
 
 def token_for(request: web.Request) -> str:
@@ -23,6 +28,14 @@ def token_for(request: web.Request) -> str:
         request[keys.CSRF_TOKEN] = token
         request[keys.NEW_CSRF_COOKIE] = token
     return token
+
+
+def check_form_token(request: web.Request, sent: object) -> None:
+    """403 unless `sent` is the token of this session (or visitor)."""
+    expected = request.get(keys.CSRF_TOKEN)
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise Forbidden("This form has expired or did not come from this site. "
+                        "Please reload the page and try again.")
 
 
 @web.middleware
@@ -37,16 +50,22 @@ async def csrf_middleware(request: web.Request, handler: web.Handler) -> web.Str
     # An API request with no credentials at all has nothing a forged request could abuse:
     # let it reach its handler, which answers 401 (every API write needs a member).
     anonymous_api = request.path.startswith("/api/") and request.get(keys.USER) is None
+    # RFC 8058 one-click unsubscribe: mail providers POST the link of the List-Unsubscribe
+    # header with no cookie and no token. That link is signed (forum/mail) and can only stop
+    # mail, so this one route, for POST only, goes through without a CSRF token.
+    one_click = (request.method == "POST"
+                 and request.match_info.route.name == ONE_CLICK_UNSUBSCRIBE_ROUTE)
     if (request.method not in SAFE_METHODS and not request.get(keys.VIA_TOKEN)
-            and not anonymous_api):
-        expected = request.get(keys.CSRF_TOKEN)
+            and not anonymous_api and not one_click):
         sent = request.headers.get(HEADER)
-        if sent is None and request.content_type in (
-                "application/x-www-form-urlencoded", "multipart/form-data"):
-            sent = (await request.post()).get(FIELD)
-        if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-            raise Forbidden("This form has expired or did not come from this site. "
-                            "Please reload the page and try again.")
+        if (sent is None and request.content_type == "multipart/form-data"
+                and request.match_info.route.name in STREAMED_FORM_ROUTES):
+            request[keys.CSRF_IN_STREAM] = True  # checked by the handler: check_form_token()
+        else:
+            if sent is None and request.content_type in (
+                    "application/x-www-form-urlencoded", "multipart/form-data"):
+                sent = (await request.post()).get(FIELD)
+            check_form_token(request, sent)
     response = await handler(request)
     new_cookie = request.get(keys.NEW_CSRF_COOKIE)
     if new_cookie and not response.prepared:

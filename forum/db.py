@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -119,16 +120,23 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE ... COMMIT on the writer; rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT on the writer; rolled back on any exception.
+
+        BEGIN, COMMIT and ROLLBACK are shielded: a cancelled request must not leave the one
+        writer connection inside a transaction, nor a commit without its cache invalidation.
+        """
         assert self._writer is not None, "database not open"
         async with self._write_lock:
             tx = Transaction(self._writer)
-            await self._writer.execute("begin immediate")
             try:
+                await asyncio.shield(self._writer.execute("begin immediate"))
                 yield tx
             except BaseException:
-                await self._writer.execute("rollback")
+                with contextlib.suppress(sqlite3.Error):
+                    await asyncio.shield(self._writer.execute("rollback"))
                 raise
-            await self._writer.execute("commit")
-        for hook in self.after_commit:
-            hook(tx.changed_tags)
+            try:
+                await asyncio.shield(self._writer.execute("commit"))
+            finally:
+                for hook in self.after_commit:
+                    hook(tx.changed_tags)

@@ -14,6 +14,7 @@ DB = web.AppKey("db", "Database")
 PAGE_CACHE = web.AppKey("page_cache", "PageCache")
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
+UPLOADER = web.AppKey("uploader", "Uploader")  # forum.uploads.pipeline: files, workers
 MAIL = web.AppKey("mail", "Mailer")  # forum.mail: the sender's wake-up call, signing key
 
 # Request keys, set by middlewares and handlers.
@@ -26,3 +27,5 @@ NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)  # a visitor's token to
 CACHE_TAGS = web.RequestKey("cache_tags", set)  # set by a handler whose page visitors share
 CACHE_EPOCH = web.RequestKey("cache_epoch", int)
 VIEWED_THREAD = web.RequestKey("viewed_thread", int)
+# A multipart form whose CSRF token the handler checks as it streams it (forum/csrf.py).
+CSRF_IN_STREAM = web.RequestKey("csrf_in_stream", bool)

@@ -88,6 +88,9 @@ RULES = {
     "see_deleted_text": _moderates,
     "see_revisions": lambda user, post: _see_post(user, post) and (
         not post.is_deleted or _moderates(user, post)),
+    # A post's files: as its text (a deleted post's only for its board's moderators).
+    "see_attachments": lambda user, post: _see_post(user, post) and (
+        not post.is_deleted or _moderates(user, post)),
     "reply": _reply,
     "start_thread": lambda user, board: _active(user),
     "edit_post": _change_own_post,

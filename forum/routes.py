@@ -5,9 +5,12 @@ from aiohttp import web
 
 from forum.api import boards as api_boards
 from forum.api import moderation as api_moderation
+from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
+from forum.api import search as api_search
 from forum.api import threads as api_threads
+from forum.api import uploads as api_uploads
 from forum.templating import STATIC
 from forum.views import (
     accounts,
@@ -16,9 +19,13 @@ from forum.views import (
     feeds,
     moderation,
     notifications,
+    passwords,
     posts,
+    search,
     settings,
     threads,
+    unsubscribe,
+    uploads,
 )
 
 
@@ -32,6 +39,7 @@ def setup(app: web.Application) -> None:
     get("/p/{id}", posts.permalink, name="post")
     get("/p/{id}/revisions", posts.revisions, name="post_revisions")
     get("/u/{name}", accounts.profile, name="profile")
+    get("/search", search.results, name="search")  # public posts only, never cached
     get("/feed.atom", feeds.site, name="feed_site")
     get("/b/{slug}/feed.atom", feeds.board, name="feed_board")
     get("/t/{id}/feed.atom", feeds.thread, name="feed_thread")
@@ -41,6 +49,9 @@ def setup(app: web.Application) -> None:
     add("POST", "/follow/{kind:thread|board}/{id}", threads.follow, name="follow")
     add("*", "/p/{id}/edit", posts.edit, name="edit_post")
     add("*", "/p/{id}/delete", posts.delete, name="delete_post")
+    # Attached files (the thumbnail's route first: no file name is "thumb", see uploads/names.py)
+    get("/files/{id}/thumb", uploads.serve_thumbnail, name="file_thumbnail")
+    get("/files/{id}/{name}", uploads.serve_file, name="file")
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
@@ -50,6 +61,12 @@ def setup(app: web.Application) -> None:
     add("POST", "/settings/password", settings.change_password, name="settings_password")
     add("POST", "/settings/email", settings.change_email, name="settings_email")
     add("POST", "/settings/sessions", settings.end_other_sessions, name="settings_sessions")
+    add("POST", "/settings/notifications", settings.change_email_notifications,
+        name="settings_email_notifications")
+    # Reached from e-mails: a forgotten password, one-click unsubscribe (no CSRF token, see csrf.py)
+    add("*", "/password/forgot", passwords.forgot, name="password_forgot")
+    add("*", "/password/reset/{token}", passwords.reset, name="password_reset")
+    add("*", "/unsubscribe/{token}", unsubscribe.unsubscribe, name="unsubscribe")
     add("POST", "/settings/following", settings.change_following, name="settings_following")
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
@@ -78,6 +95,11 @@ def setup(app: web.Application) -> None:
     # JSON API, described in forum/api/openapi.py (keep both in step). No HEAD: not in the spec.
     v1 = "/api/v1"
     add("GET", "/api/openapi.json", openapi.spec, name="api_openapi")
+    add("GET", f"{v1}/notifications", api_notifications.list_notifications,
+        name="api_notifications")
+    add("POST", f"{v1}/notifications/read", api_notifications.mark_read,
+        name="api_notifications_read")
+    add("GET", f"{v1}/members", api_notifications.members, name="api_members")
     add("GET", f"{v1}/boards", api_boards.list_boards, name="api_boards")
     add("POST", f"{v1}/boards", api_boards.create_board, name="api_create_board")
     add("GET", f"{v1}/boards/{{slug}}/threads", api_boards.list_threads,
@@ -91,6 +113,8 @@ def setup(app: web.Application) -> None:
     add("DELETE", f"{v1}/posts/{{id}}", api_posts.delete_post, name="api_delete_post")
     add("GET", f"{v1}/posts/{{id}}/revisions", api_posts.list_revisions,
         name="api_post_revisions")
+    add("POST", f"{v1}/uploads", api_uploads.create_upload, name="api_upload")
+    add("GET", f"{v1}/search", api_search.search_posts, name="api_search")
     add("POST", f"{v1}/posts/{{id}}/flags", api_moderation.flag_post, name="api_flag_post")
     api_mod = f"{v1}/moderation"
     add("GET", f"{api_mod}/queue", api_moderation.queue, name="api_moderation_queue")

@@ -8,7 +8,9 @@ from forum.i18n import N_
 
 # Direction overrides/isolates and zero-width characters: they let a name or a title pretend to
 # be something else ("moderatrice" + U+202E ...), so they never reach a page.
-INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+# Not characters at all (XML, hence feeds, refuses them): U+FFFE, U+FFFF, lone surrogates.
+NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SPACES = re.compile(r"\s+")
 PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 30
@@ -26,7 +28,7 @@ def clean_line(text: str) -> str:
 def clean_body(text: str) -> str:
     """A post body as typed, less NUL and direction overrides; newlines normalised."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\x00", "")
+    text = NONCHARACTERS.sub("", text.replace("\x00", ""))
     return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
 
 

@@ -188,3 +188,38 @@ async def test_notifications_about_deleted_posts_disappear(forum, client):
     await log_in(client, "lea")
     html = await (await client.get("/notifications")).text()
     assert f"/p/{post_id}" not in html
+
+
+async def test_notifications_through_the_api(forum, client):
+    board, starter, thread_id, _ = await metz(forum)
+    lea = await forum.user("lea")
+    token = await forum.token(lea)
+    headers = {"Authorization": f"Bearer {token}"}
+    await forum.reply(thread_id, lea, "Je suis")
+    for n in range(2):
+        await forum.reply(thread_id, starter, f"Réponse {n}")
+    await forum.reply(thread_id, starter, "Dis @lea")
+    listing = await (await client.get("/api/v1/notifications", headers=headers)).json()
+    kinds = [(item["kind"], item["count"]) for item in listing["notifications"]]
+    assert kinds == [("mention", 1), ("reply", 2)] and listing["unread"] == 3
+    first = listing["notifications"][1]["id"]
+    done = await client.post("/api/v1/notifications/read", json={"ids": [first]},
+                             headers=headers)
+    assert done.status == 204
+    assert (await (await client.get("/api/v1/notifications", headers=headers)).json()
+            )["unread"] == 1
+    assert (await client.post("/api/v1/notifications/read", json={"ids": [99999]},
+                              headers=headers)).status == 404
+    assert (await client.post("/api/v1/notifications/read", headers=headers)).status == 204
+    assert (await client.get("/api/v1/notifications")).status == 401
+    assert board
+
+
+async def test_member_suggestions_for_the_editor(forum, client):
+    await forum.user("Léa.57")
+    await forum.user("lea")
+    await forum.user("yann")
+    found = await (await client.get("/api/v1/members?prefix=@LE")).json()
+    assert sorted(found["members"]) == ["lea", "Léa.57"] or found["members"] == ["lea"]
+    assert (await (await client.get("/api/v1/members?prefix=")).json())["members"] == []
+    assert (await client.get("/api/v1/members?prefix=" + "x" * 40)).status == 422

@@ -1,6 +1,7 @@
 """Moderation: publication rules, the queue, decisions, flags, sanctions and the journal."""
 from __future__ import annotations
 
+import asyncio
 import re
 import xml.etree.ElementTree as ET
 
@@ -518,3 +519,54 @@ async def test_notifications_tell_the_author_and_can_be_marked_read(forum, clien
     await submit(client, "/notifications/read", {}, form_page="/notifications")
     assert 'class="count"' not in await (await client.get("/")).text()
     assert board
+
+
+async def test_a_pending_post_deleted_by_its_author_leaves_the_queue(forum):
+    board, thread_id = await board_with_moderators(forum, "a-priori")
+    author = await forum.user("nouvelle", trusted=False)
+    moderator = await forum.user("moderatrice", role="moderator")
+    async with forum.db.transaction() as tx:
+        post_id = await posts.create(tx, thread_id, board.id, author, "Oups",
+                                     forum.config.body_max, status="pending")
+        await moderation.delete_as(tx, post_id, author, "")
+    async with forum.db.read() as conn:
+        assert await moderation.queue(conn, moderator) == []
+        stale = await posts.get(conn, post_id)
+    with pytest.raises(moderation.Conflict):
+        async with forum.db.transaction() as tx:
+            await moderation.approve(tx, stale, moderator)
+    async with forum.db.read() as conn:
+        assert await conn.value("select approved_count from users where id = ?",
+                                (author.id,)) == 0
+
+
+async def test_locking_twice_logs_once(forum):
+    board, thread_id = await board_with_moderators(forum)
+    moderator = await forum.user("moderatrice", role="moderator")
+    for _ in range(2):
+        async with forum.db.transaction() as tx:
+            await moderation.set_thread_state(tx, await threads.get(tx, thread_id), moderator,
+                                              "lock")
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from moderation_log") == 1
+    assert board
+
+
+async def test_a_cancelled_write_leaves_the_writer_usable(forum):
+    started = asyncio.Event()
+
+    async def slow_write() -> None:
+        async with forum.db.transaction() as tx:
+            await tx.execute("update boards set description = 'x'")
+            started.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(slow_write())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    board = await forum.board("Grenoble")  # a later write works
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from boards where description = 'x'") == 0
+    assert board.slug == "grenoble"

@@ -15,7 +15,7 @@ from forum.config import Config
 from forum.models import posts
 from forum.models.boards import NAME_MAX
 
-# Per operation and phase; about 30 s for the whole run on a laptop.
+# Per operation and phase; about 40 s for the whole run on a laptop.
 MAX_EXAMPLES = 25
 RUN_TIMEOUT = 300  # seconds: a hung run fails instead of blocking the suite
 # Statuses that refuse data, beyond schemathesis' defaults: 413 is how a post body past

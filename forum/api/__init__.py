@@ -69,7 +69,11 @@ def id_param(request: web.Request, name: str = "id") -> int:
 
 def slug_param(request: web.Request) -> str:
     """A board address from the path; 404 for one no board could have."""
-    slug = request.match_info["slug"]
+    return board_slug(request.match_info["slug"])
+
+
+def board_slug(slug: str) -> str:
+    """A board address as sent (path or query); 404 for one no board could have."""
     if not SLUG.fullmatch(slug) or len(slug) > NAME_MAX:
         raise NotFound("This board does not exist.")
     return slug

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import (
-    SLUG,
+    board_slug,
     id_param,
     json_body,
     post_json,
@@ -24,7 +24,6 @@ from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, threads
-from forum.models.boards import NAME_MAX
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import require_writer
@@ -60,10 +59,11 @@ async def queue(request: web.Request) -> web.Response:
     """GET /api/v1/moderation/queue?board=slug: pending and flagged posts, oldest first."""
     user = _require_moderator(request)
     slug = request.query.get("board")
-    if slug is not None and not (SLUG.fullmatch(slug) and len(slug) <= NAME_MAX):
-        raise NotFound("This board does not exist.")
     async with request.app[keys.DB].read() as conn:
-        board_id = (await boards.get_by_slug(conn, slug)).id if slug is not None else None
+        board_id = None
+        if slug is not None:  # "" too is a board that does not exist
+            # As on the page, a board the member does not moderate just has nothing for them.
+            board_id = (await boards.get_by_slug(conn, board_slug(slug))).id
         items = await moderation.queue(conn, user, board_id, limit=QUEUE_LIMIT)
         by_id = {board.id: board for board in await boards.list_all(conn)}
     return web.json_response({"items": [_queue_item(item, by_id[item.post.board_id], user)
@@ -126,7 +126,8 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         await _post_to_moderate(tx, post_id, user)
         # Rolled back with the edit when the approval finds the post already decided (409).
-        post = await moderation.edit_as(tx, post_id, user, body, config.body_max)
+        post = await moderation.edit_as(tx, post_id, user, body, config.body_max,
+                                         config.mentions_max)
         await moderation.approve(tx, post, user)
         post = await posts.get(tx, post.id)
     return web.json_response(post_json(post, user))

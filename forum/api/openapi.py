@@ -12,6 +12,8 @@ from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.moderation import REASON_MAX
+from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
+from forum.text import PSEUDONYM_MAX
 
 JSON = "application/json"
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
@@ -43,8 +45,10 @@ def build(config: Config) -> dict[str, Any]:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "tags": [{"name": "boards"}, {"name": "threads"}, {"name": "posts"},
-                 {"name": "moderation", "description": "Flags, and the moderators' tools."}],
-        "paths": _paths(),
+                 {"name": "moderation", "description": "Flags, and the moderators' tools."},
+                 {"name": "uploads", "description": "Files to attach to new posts."},
+                 {"name": "search", "description": "Full-text search of published posts."}],
+        "paths": _paths(config),
         "components": {
             "schemas": {**_output_schemas(), **_input_schemas(config)},
             "responses": _error_responses(),
@@ -94,13 +98,14 @@ def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
     return operation
 
 
-def _paths() -> dict[str, Any]:
+def _paths(config: Config) -> dict[str, Any]:
     document = {"get": {
         "operationId": "api_openapi", "summary": "This document.", "security": READ,
         "responses": {"200": {"description": "The OpenAPI document.",
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
-            **_post_paths(), **_moderation_paths()}
+            **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
+            **_notification_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -135,7 +140,7 @@ def _thread_paths() -> dict[str, Any]:
             "post": _op("api_create_post", "posts", "Reply to a thread.",
                         _ok("The new post.", "Post", 201, location=True),
                         "400 401 403 404 413 422 429", params=("thread_id",),
-                        body="PostInput"),
+                        body="ReplyInput"),
         },
     }
 
@@ -158,6 +163,25 @@ def _post_paths() -> dict[str, Any]:
                        params=("post_id",)),
         },
     }
+
+
+def _upload_paths(config: Config) -> dict[str, Any]:
+    operation = _op("api_upload", "uploads",
+                    "Send one file (multipart/form-data, field `file`); list its id in a new "
+                    "post's `attachments`. Its kind is told from its content; its metadata (GPS "
+                    "position, camera, author…) is removed before it is stored, and `removed` "
+                    "says what was. Never attached, it is deleted after "
+                    f"{config.orphan_upload_hours:g} hours.",
+                    _ok("The stored file.", "Upload", 201, location=True),
+                    "400 401 403 413 422 429", write=True)
+    operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+        # Closed: a form's other fields would be ignored, but aiohttp refuses some field names.
+        "schema": {"type": "object", "required": ["file"], "additionalProperties": False,
+                   "properties": {"file": {
+            "type": "string", "format": "binary",
+            "description": f"At most {config.upload_max_bytes} bytes; PDF, JPEG, PNG, WebP, "
+                           "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text."}}}}}}
+    return {f"{V1}/uploads": {"post": operation}}
 
 
 def _moderation_paths() -> dict[str, Any]:
@@ -213,6 +237,37 @@ def _moderation_paths() -> dict[str, Any]:
     return paths
 
 
+def _notification_paths() -> dict[str, Any]:
+    return {
+        f"{V1}/notifications": {"get": _op(
+            "api_notifications", "notifications",
+            "Your notifications, newest first; new messages about one thread are grouped "
+            "(`count`). Nothing about a post that is no longer public.",
+            _ok("Your notifications and how many are unread.", "NotificationList"),
+            "401 403", member=True)},
+        f"{V1}/notifications/read": {"post": {**_op(
+            "api_notifications_read", "notifications",
+            "Mark these notifications (each with its group) read, or all of them without "
+            "`ids`.", {"204": {"description": "Done."}}, "400 401 403 404 413 422",
+            body="ReadInput", body_required=False)}},
+        f"{V1}/members": {"get": _op(
+            "api_members", "members",
+            "Pseudonyms starting with `prefix` (case ignored), for @ suggestions; at most 8.",
+            _ok("Matching pseudonyms.", "MemberNames"), "400 422", params=("prefix",))},
+    }
+
+
+def _search_paths() -> dict[str, Any]:
+    return {f"{V1}/search": {"get": _op(
+        "api_search", "search",
+        "Search published posts and thread titles (the same for everyone: pending, refused, "
+        "hidden and deleted posts are never found). Accents and case are ignored; every word "
+        'and "exact phrase" must appear; a word ending in * is a prefix. Posts whose thread '
+        f"title matches come first, then the most recent; at most {CANDIDATES} are ranked.",
+        _ok("A page of results.", "SearchResults"), "400 401 404 422",
+        params=("q", "board", "author", "since", "until", "page"))}}
+
+
 def _parameters() -> dict[str, Any]:
     def path_id(what: str) -> dict[str, Any]:
         return {"name": "id", "in": "path", "required": True, "description": f"A {what} id.",
@@ -238,6 +293,28 @@ def _parameters() -> dict[str, Any]:
         "private": {"name": "private", "in": "query", "required": False,
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
+        "prefix": {"name": "prefix", "in": "query", "required": False,
+                   "description": "The start of a pseudonym (a leading @ is ignored).",
+                   "schema": {"type": "string", "maxLength": 30}},
+        **_search_parameters(),
+    }
+
+
+def _search_parameters() -> dict[str, Any]:
+    def day(name: str, description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string", "format": "date"}}
+
+    return {
+        "q": {"name": "q", "in": "query", "required": True,
+              "description": f'Words and "exact phrases", at most {TERMS_MAX}; longer than '
+                             f"{QUERY_MAX} characters is 422. Punctuation only finds nothing.",
+              "schema": {"type": "string", "maxLength": QUERY_MAX}},
+        "author": {"name": "author", "in": "query", "required": False,
+                   "description": "Only this member's posts (a pseudonym); unknown is 404.",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": PSEUDONYM_MAX}},
+        "since": day("since", "Posts from this day on (Paris time)."),
+        "until": day("until", "Posts up to this day, included (Paris time)."),
     }
 
 
@@ -249,9 +326,9 @@ def _error_responses() -> dict[str, Any]:
         "404": "No such thing, or not visible to you.",
         "409": "Conflicts with what exists (a board address taken, a deleted post, a "
                "decision another moderator already took, a second flag).",
-        "413": "Too large (a post body past its limit, or the whole request).",
+        "413": "Too large (a post body past its limit, a file, or the whole request).",
         "422": "A field (or parameter) is not valid: `field` names it.",
-        "429": "Posting too fast.",
+        "429": "Posting or sending files too fast, or the day's quota of files is used.",
     }
     responses = {code: {"description": text, "content": {JSON: {"schema": _ref(
         "schemas", "Error")}}} for code, text in descriptions.items()}
@@ -321,8 +398,40 @@ def _output_schemas() -> dict[str, Any]:
                       "items": _object({"by": text, "reason": text, "created_at": when})}}),
         "ModerationQueue": _object({"items": array("QueueItem")}),
         "ReasonList": _object({"reasons": {"type": "array", "items": text}}),
+        "Upload": _object({
+            "id": ident, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "filename": {"type": "string", "description": "Cleaned; ends in its kind's "
+                         "extension."},
+            "content_type": text, "kind": text, "size": count,
+            "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+            "url": text, "thumbnail_url": {"type": ["string", "null"]},
+            "removed": {"type": "array", "items": text,
+                        "description": "What was removed, in the reader's language."}}),
+        "Notification": _object({
+            "id": ident, "kind": {"type": "string", "enum": [
+                "mention", "quote", "reply", "new_thread", "approved", "rejected", "deleted",
+                "warn", "suspend", "ban", "lift"]},
+            "post_id": {"type": ["integer", "null"]},
+            "thread_id": {"type": ["integer", "null"]},
+            "thread_title": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]},
+            "text": text, "count": ident, "created_at": when, "read": {"type": "boolean"}}),
+        "NotificationList": _object({"notifications": array("Notification"), "unread": count}),
+        "MemberNames": _object({"members": {"type": "array", "items": text}}),
         "FlagResult": _object({"post_id": ident, "hidden": {
             "type": "boolean", "description": "Hidden from readers until reviewed."}}),
+        "SearchHit": _object({
+            "post_id": ident, "thread_id": ident, "thread_title": text,
+            "title_html": {"type": "string", "description": "The thread title, escaped, its "
+                           "matches in <mark> when the post opens the thread."},
+            "snippet_html": {"type": "string", "description": "Escaped text around the "
+                             "matches, which are in <mark>."},
+            "board": text, "author": text, "created_at": when,
+            "opens_thread": {"type": "boolean", "description": "The first post of its thread."}}),
+        "SearchResults": _object({
+            "results": array("SearchHit"), "total": count,
+            "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
+                     "the most recent were ranked."},
+            "page": page, "pages": page}),
     }
 
 
@@ -339,6 +448,11 @@ def _input_schemas(config: Config) -> dict[str, Any]:
     body = field("Markdown. Not only spaces; longer is 413. The new post is `pending` (still "
                  "201) in an a-priori board or from a member not trusted yet.",
                  config.body_max, 1)
+    attachments = {"type": "array", "uniqueItems": True, "maxItems": config.upload_post_max_files,
+                   "items": {"type": "integer", "minimum": 1},
+                   "description": "Ids from POST /api/v1/uploads, your own, not attached yet "
+                                  f"(422 otherwise); at most {config.upload_post_max_bytes} "
+                                  "bytes in all (413)."}
     # Inputs ignore unknown members, so they stay open (no additionalProperties: false).
     return {
         "BoardInput": {"type": "object", "required": ["name"], "properties": {
@@ -351,7 +465,10 @@ def _input_schemas(config: Config) -> dict[str, Any]:
                                 "default": config.moderation_default,
                                 "description": "a-priori: posts wait for a moderator."}}},
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
-            "title": field("Not only spaces.", config.title_max, 1), "body": body}},
+            "title": field("Not only spaces.", config.title_max, 1), "body": body,
+            "attachments": attachments}},
+        "ReplyInput": {"type": "object", "required": ["body"], "properties": {
+            "body": body, "attachments": attachments}},
         "PostInput": {"type": "object", "required": ["body"], "properties": {"body": body}},
         "RejectInput": {"type": "object", "required": ["reason"], "properties": {
             "reason": field("One of /moderation/reasons, or your own words (or both). Told "
@@ -359,6 +476,9 @@ def _input_schemas(config: Config) -> dict[str, Any]:
                             f"only spaces; {REASON_MAX} characters are kept.", min_length=1),
             "private": {"type": "boolean", "default": False,
                         "description": "Keep the reason out of the public journal."}}},
+        "ReadInput": {"type": "object", "properties": {
+            "ids": {"type": "array", "maxItems": 200, "items": {"type": "integer", "minimum": 1},
+                    "description": "Your notifications' ids (404 for one that is not yours)."}}},
         "FlagInput": {"type": "object", "required": ["reason"], "properties": {
             "reason": field("What is wrong with it, for the moderators. Not only spaces; "
                             f"{REASON_MAX} characters are kept.", min_length=1)}},

@@ -44,7 +44,8 @@ async def edit_post(request: web.Request) -> web.Response:
     data = await json_body(request)
     body = text_field(data, "body")
     async with request.app[keys.DB].transaction() as tx:
-        post = await moderation.edit_as(tx, post_id, user, body, config.body_max)
+        post = await moderation.edit_as(tx, post_id, user, body, config.body_max,
+                                         config.mentions_max)
     return web.json_response(post_json(post, user))
 
 

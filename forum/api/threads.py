@@ -15,6 +15,7 @@ from forum.api import (
     thread_json,
     url_for,
 )
+from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
 from forum.models import boards, posts, threads
 from forum.permissions import can
@@ -54,12 +55,15 @@ async def create_thread(request: web.Request) -> web.Response:
     data = await json_body(request)
     title = text_field(data, "title", config.title_max)
     body = text_field(data, "body")  # its length is the model's to check (413)
+    attachments = attachments_field(data)
     check_posting_rate(request, user)
     status = publication_status(request, user, board.id, board.moderation_mode)
     async with request.app[keys.DB].transaction() as tx:
         thread_id, post_id = await threads.create(tx, board, user, title, body,
                                                   config.title_max, config.body_max,
-                                                  status=status)
+                                                  status=status,
+                                                  mentions_max=config.mentions_max)
+        await attach_listed(tx, request, post_id, user, attachments)
         thread = await threads.get(tx, thread_id)
         post = await posts.get(tx, post_id)
     return web.json_response(
@@ -82,11 +86,14 @@ async def create_post(request: web.Request) -> web.Response:
         raise Forbidden()  # e.g. a thread still waiting for the moderators
     data = await json_body(request)
     body = text_field(data, "body")
+    attachments = attachments_field(data)
     check_posting_rate(request, user)
     status = publication_status(request, user, thread.board_id, thread.board_mode)
     async with request.app[keys.DB].transaction() as tx:
         post_id = await posts.create(tx, thread.id, thread.board_id, user, body,
-                                     config.body_max, status=status)
+                                     config.body_max, status=status,
+                                     mentions_max=config.mentions_max)
+        await attach_listed(tx, request, post_id, user, attachments)
         post = await posts.get(tx, post_id)
     return web.json_response(post_json(post, user), status=201,
                              headers={"Location": url_for(request, "api_post", id=post.id)})

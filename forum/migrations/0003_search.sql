@@ -3,7 +3,8 @@
 -- post, whoever runs it. Triggers on posts and threads keep the index in step inside the
 -- writer's transaction, so it commits (or rolls back) with the change itself.
 
--- What a search may find: the public posts, each with the title of its thread on the first one.
+-- What a search may find: the public posts, each with the title of its thread on the first one
+-- (a thread whose first post is hidden or deleted is no longer found by its title).
 -- The condition is permissions.PUBLIC_POST, less tombstones, in a published thread: keep both
 -- in step (tests/test_search.py checks the index against what an anonymous reader sees).
 -- Bytes 2 and 3 mark matches in snippets (models/search.py), so they never come from the text.
@@ -30,11 +31,18 @@ create table search_docs (
     tags text not null generated always as ('b' || board_id || ' u' || author_id) virtual
 );
 
--- Accent- and case-insensitive words ("equipement" finds "Équipement"); `created_at` is only
--- stored (read from search_docs) for the date filters.
+-- Accent- and case-insensitive words ("equipement" finds "Équipement").
 create virtual table post_search using fts5(
-    title, body, tags, created_at unindexed,
+    title, body, tags,
     content = 'search_docs', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- Thread titles alone (rowid = the thread's first post): putting the posts whose title matches
+-- first would cost a second walk through post_search, slow for words common in bodies; this
+-- index is small. It stores its own text (titles are short).
+create virtual table title_search using fts5(
+    title, tags,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
@@ -47,11 +55,13 @@ create table search_days (
     last_id integer not null
 ) without rowid;
 
--- search_docs -> post_search: the index only ever changes with its content row, so the old
--- values given to FTS5's 'delete' are always exactly those it indexed.
+-- search_docs -> post_search and title_search: the index only ever changes with its content row,
+-- so the old values given to FTS5's 'delete' are always exactly those it indexed.
 create trigger search_docs_insert after insert on search_docs begin
-    insert into post_search (rowid, title, body, tags, created_at)
-        values (new.id, new.title, new.body, new.tags, new.created_at);
+    insert into post_search (rowid, title, body, tags)
+        values (new.id, new.title, new.body, new.tags);
+    insert into title_search (rowid, title, tags)
+        select new.id, new.title, new.tags where new.title <> '';
     insert into search_days (day, first_id, last_id)
         values (substr(new.created_at, 1, 10), new.id, new.id)
         on conflict (day) do update set first_id = min(first_id, excluded.first_id),
@@ -59,29 +69,37 @@ create trigger search_docs_insert after insert on search_docs begin
 end;
 
 create trigger search_docs_delete after delete on search_docs begin
-    insert into post_search (post_search, rowid, title, body, tags, created_at)
-        values ('delete', old.id, old.title, old.body, old.tags, old.created_at);
+    insert into post_search (post_search, rowid, title, body, tags)
+        values ('delete', old.id, old.title, old.body, old.tags);
+    delete from title_search where rowid = old.id;
 end;
 
+-- (The triggers below never update a row, they replace it; this one is for hands at a prompt.)
 create trigger search_docs_update after update on search_docs begin
-    insert into post_search (post_search, rowid, title, body, tags, created_at)
-        values ('delete', old.id, old.title, old.body, old.tags, old.created_at);
-    insert into post_search (rowid, title, body, tags, created_at)
-        values (new.id, new.title, new.body, new.tags, new.created_at);
+    insert into post_search (post_search, rowid, title, body, tags)
+        values ('delete', old.id, old.title, old.body, old.tags);
+    insert into post_search (rowid, title, body, tags)
+        values (new.id, new.title, new.body, new.tags);
+    delete from title_search where rowid = old.id;
+    insert into title_search (rowid, title, tags)
+        select new.id, new.title, new.tags where new.title <> '';
+    insert into search_days (day, first_id, last_id)
+        values (substr(new.created_at, 1, 10), new.id, new.id)
+        on conflict (day) do update set first_id = min(first_id, excluded.first_id),
+                                        last_id = max(last_id, excluded.last_id);
 end;
 
 -- posts and threads -> search_docs: a changed post (or every post of a changed thread) is taken
--- out and put back as search_source now sees it, that is, only if it is public.
+-- out and put back as search_source now sees it, that is, only if it is public. Updates of
+-- other columns (counters, decided_by, body_html by `rerender`) leave the index alone.
 create trigger search_post_insert after insert on posts begin
     insert into search_docs (id, board_id, author_id, created_at, title, body)
         select id, board_id, author_id, created_at, title, body from search_source
         where id = new.id;
 end;
 
-create trigger search_post_update after update of body_source, status, hidden, deleted_at
-    on posts
-    when old.body_source is not new.body_source or old.status is not new.status
-        or old.hidden is not new.hidden or (old.deleted_at is null) <> (new.deleted_at is null)
+create trigger search_post_update after update of body_source, status, hidden, deleted_at,
+    thread_id, author_id, created_at on posts
 begin
     delete from search_docs where id = new.id;
     insert into search_docs (id, board_id, author_id, created_at, title, body)
@@ -90,8 +108,6 @@ begin
 end;
 
 create trigger search_thread_update after update of title, status, board_id on threads
-    when old.title is not new.title or old.status is not new.status
-        or old.board_id is not new.board_id
 begin
     delete from search_docs where id in (select id from posts where thread_id = new.id);
     insert into search_docs (id, board_id, author_id, created_at, title, body)

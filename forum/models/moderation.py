@@ -80,7 +80,8 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
     rows = await conn.all(
         f"{posts.SELECT} where (posts.status = 'pending' or posts.id in"
         " (select post_id from flags where resolved_at is null))"
-        f" and {scope} {extra} order by posts.id limit ?", (*params, *extra_params, limit))
+        f" and posts.deleted_at is null and {scope} {extra} order by posts.id limit ?",
+        (*params, *extra_params, limit))
     return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
 
 
@@ -107,7 +108,8 @@ async def count_waiting(conn: Conn, moderator: User) -> int:
     return int(await conn.value(
         "select count(*) from posts join threads on threads.id = posts.thread_id"
         " where (posts.status = 'pending' or posts.id in"
-        f" (select post_id from flags where resolved_at is null)) and {scope}", params))
+        " (select post_id from flags where resolved_at is null))"
+        f" and posts.deleted_at is null and {scope}", params))
 
 
 async def log(tx: Transaction, moderator: User, action: str, target_kind: str, target_id: int,
@@ -125,7 +127,8 @@ async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
     """Publish a pending post in place, with its original time; tells its author."""
     decided = await tx.update(
         "update posts set status = 'published', decided_by = ?, decided_at = ?"
-        " where id = ? and status = 'pending'", (moderator.id, clock.now(), post.id))
+        " where id = ? and status = 'pending' and deleted_at is null",
+        (moderator.id, clock.now(), post.id))
     if not decided:
         raise Conflict("Another moderator has already decided on this message.")
     await posts.publish(tx, post)
@@ -142,7 +145,8 @@ async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str
     reason = clean_reason(reason)
     decided = await tx.update(
         "update posts set status = 'rejected', decided_by = ?, decided_at = ?, reject_reason = ?"
-        " where id = ? and status = 'pending'", (moderator.id, clock.now(), reason, post.id))
+        " where id = ? and status = 'pending' and deleted_at is null",
+        (moderator.id, clock.now(), reason, post.id))
     if not decided:
         raise Conflict("Another moderator has already decided on this message.")
     await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
@@ -215,13 +219,13 @@ async def delete_post(tx: Transaction, post: posts.Post, moderator: User, reason
                                 thread_id=post.thread_id, actor_id=moderator.id, text=reason)
 
 
-async def edit_as(tx: Transaction, post_id: int, user: User, body: str,
-                  body_max: int) -> posts.Post:
+async def edit_as(tx: Transaction, post_id: int, user: User, body: str, body_max: int,
+                  mentions_max: int = posts.MENTIONS_MAX) -> posts.Post:
     """Edit as the author, or as a moderator (then in the journal); checked in the transaction."""
     post = await _live_post(tx, post_id, user)
     if not can(user, "edit_post", post):
         raise Forbidden("You may not edit this message.")
-    await posts.edit(tx, post, user, body, body_max)
+    await posts.edit(tx, post, user, body, body_max, mentions_max)
     if user.id != post.author_id:
         await log(tx, user, "edit", "post", post.id, post.board_id)
     return await posts.get(tx, post.id)
@@ -235,6 +239,7 @@ async def delete_as(tx: Transaction, post_id: int, user: User, reason: str,
         raise Forbidden("You may not delete this message.")
     if user.id == post.author_id:
         await posts.delete(tx, post, user, reason.strip())
+        await resolve_flags(tx, post, user)  # nothing left to review
     else:
         await delete_post(tx, post, user, reason, private)
 
@@ -259,10 +264,12 @@ async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reaso
 
 async def set_thread_state(tx: Transaction, thread: Thread, moderator: User, action: str,
                            reason: str = "") -> None:
-    """lock, unlock, pin or unpin a thread."""
+    """lock, unlock, pin or unpin a thread (already so: nothing changes, nothing is logged)."""
     column, value = {"lock": ("locked", 1), "unlock": ("locked", 0), "pin": ("pinned", 1),
                      "unpin": ("pinned", 0)}[action]
-    await tx.execute(f"update threads set {column} = ? where id = ?", (value, thread.id))
+    if not await tx.update(f"update threads set {column} = ? where id = ? and {column} <> ?",
+                           (value, thread.id, value)):
+        return
     posts.changed(tx, thread.id, thread.board_id)
     await log(tx, moderator, action, "thread", thread.id, thread.board_id,
               clean_reason(reason, required=False))

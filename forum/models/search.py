@@ -1,0 +1,294 @@
+"""Full-text search over public posts and thread titles (FTS5 table post_search, 0003_search.sql).
+
+The index holds public posts only (its triggers decide, in the writer's transaction), so a
+search never needs a visibility check and never finds what a reader may not see. User input
+never reaches MATCH as syntax: every word or "phrase" becomes a quoted FTS5 string.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from markupsafe import Markup
+
+from forum import clock
+from forum.db import Conn, Row
+from forum.errors import Invalid, NotFound
+from forum.i18n import TIMEZONE
+from forum.models import boards, users
+from forum.text import clean_line
+
+PAGE_SIZE = 20
+QUERY_MAX = 200  # characters
+TERMS_MAX = 10  # words and "phrases"
+PREFIX_MIN = 3  # letters before a final * (shorter prefixes match half the dictionary)
+# A search ranks at most this many matches, the most recent ones: ranking every post that
+# holds a common word would cost time in proportion to the forum (bench/search.py).
+CANDIDATES = 1000
+SNIPPET_TOKENS = 30
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9000, 1, 1)  # date filters beyond are no filter
+# Snippet markers: bytes 2 and 3 never occur in indexed text (search_source replaces them).
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+# Markdown punctuation that only clutters a snippet (emphasis, code, headings, quotes, tables).
+_MARKDOWN_NOISE = re.compile(r"\*+|~~|`+|(?:^|(?<=\s))[#>|]+(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a search: a board, an author, and calendar days in Paris time."""
+
+    board_id: int | None = None
+    author_id: int | None = None
+    since: date | None = None  # from this day on
+    until: date | None = None  # up to this day, included
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where matches may lie: a rowid range FTS5 can seek to, and exact times (UTC)."""
+
+    low_id: int | None = None
+    high_id: int | None = None
+    since: str | None = None  # created_at >= since
+    before: str | None = None  # created_at < before
+
+    def sql(self, table: str) -> tuple[str, list[object]]:
+        """Conditions to add to a query on `table` (post_search or title_search)."""
+        sql, params, times = "", [], []
+        for condition, value in (("rowid >= ?", self.low_id), ("rowid <= ?", self.high_id)):
+            if value is not None:
+                sql, params = f"{sql} and {condition}", [*params, value]
+        for condition, value in (("created_at >= ?", self.since), ("created_at < ?",
+                                                                   self.before)):
+            if value is not None:
+                times, params = [*times, condition], [*params, value]
+        if times:
+            # From search_docs, a small row read by id: FTS5 would read its whole content row.
+            sql += (f" and (select {' and '.join(times)} from search_docs"
+                    f" where id = {table}.rowid)")
+        return sql, params
+
+
+@dataclass(frozen=True)
+class Hit:
+    post_id: int
+    thread_id: int
+    thread_title: str
+    title_html: Markup  # the thread title, its matches in <mark> when it was searched
+    snippet_html: Markup  # a piece of the text around the matches, escaped, matches in <mark>
+    board_slug: str
+    board_name: str
+    author_name: str
+    created_at: str
+    opens_thread: bool
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    total: int  # matches ranked (at most CANDIDATES)
+    more: bool  # more than CANDIDATES matched: the most recent ones were ranked
+    page: int
+    pages: int
+
+
+def encodable(text: str) -> str:
+    """Text SQLite can take: a query string may carry lone surrogates ("%ED%A0%80")."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def parse_query(query: str) -> str:
+    """The FTS5 expression for what a member typed: quoted words and phrases, all required.
+
+    Returns "" when nothing searchable is left (only punctuation, say). Raises Invalid past
+    QUERY_MAX characters or TERMS_MAX terms.
+    """
+    if len(query) > QUERY_MAX:  # as typed: the limit the form and the API schema announce
+        raise Invalid("A search has at most %(max)s characters.", field="q", max=QUERY_MAX)
+    query = clean_line(encodable(query))
+    terms = [_fts_term(match[1], match[2]) for match in _TERM.finditer(query)]
+    terms = [term for term in terms if term]
+    if len(terms) > TERMS_MAX:
+        raise Invalid("A search has at most %(max)s words or phrases.", field="q",
+                      max=TERMS_MAX)
+    return " AND ".join(terms)
+
+
+def _fts_term(phrase: str | None, word: str | None) -> str:
+    """One FTS5 string ("…", inner quotes doubled), a prefix if a word ends with *."""
+    text = phrase if phrase is not None else word or ""
+    prefix = word is not None and word.endswith("*")
+    if prefix:
+        text = text.rstrip("*")
+        prefix = sum(char.isalnum() for char in text) >= PREFIX_MIN
+    if not any(char.isalnum() for char in text):
+        return ""  # a string without a word would match nothing and hide the other terms
+    return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def match_expression(terms: str, filters: Filters, columns: str = "title body") -> str:
+    """Terms searched in `columns`; the board and author as tokens of `tags`."""
+    expression = f"{{{columns}}} : ({terms})"
+    if filters.board_id is not None:
+        expression += f' AND tags : "b{int(filters.board_id)}"'
+    if filters.author_id is not None:
+        expression += f' AND tags : "u{int(filters.author_id)}"'
+    return expression
+
+
+def day_start(day: date) -> str:
+    """Midnight in Paris at the start of `day`, as stored (UTC)."""
+    return clock.iso(datetime.combine(day, time(), TIMEZONE))
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    """A day typed in a form or a query ('2025-03-31'); None when not given."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("Write a date as YYYY-MM-DD.", field=field) from None
+
+
+async def resolve_filters(conn: Conn, board: str | None = None, author: str | None = None,
+                          since: str | None = None, until: str | None = None) -> Filters:
+    """Filters from what a reader gave: a board's address, a pseudonym, two days (None: none).
+
+    An unknown board or member (even "") is NotFound, a malformed day Invalid, each with its
+    field.
+    """
+    board_id = author_id = None
+    if board is not None:
+        try:
+            board_id = (await boards.get_by_slug(conn, encodable(board))).id
+        except NotFound as error:
+            error.field = "board"
+            raise
+    if author is not None:
+        try:
+            author_id = (await users.get_by_name(conn, encodable(author))).id
+        except NotFound as error:
+            error.field = "author"
+            raise
+    return Filters(board_id, author_id, parse_day(since, "since"), parse_day(until, "until"))
+
+
+async def _time_window(conn: Conn, filters: Filters) -> Window | None:
+    """The Window of the date filters; None when no post can match.
+
+    The rowid range from search_days lets FTS5 skip straight to the right days instead of
+    reading every match of a common word to test its date.
+    """
+    window = Window()
+    # Days outside FIRST_DAY..LAST_DAY hold no post: no bound (and no datetime overflow).
+    if filters.since is not None and filters.since > FIRST_DAY:
+        since = day_start(filters.since)
+        first = await conn.value("select min(first_id) from search_days where day >= ?",
+                                 (since[:10],))
+        if first is None:
+            return None
+        window = replace(window, low_id=first, since=since)
+    if filters.until is not None and filters.until < LAST_DAY:
+        before = day_start(filters.until + timedelta(days=1))
+        last = await conn.value("select max(last_id) from search_days where day <= ?",
+                                (before[:10],))
+        if last is None:
+            return None
+        window = replace(window, high_id=last, before=before)
+    return window
+
+
+async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int = 1,
+                 per_page: int = PAGE_SIZE) -> Results:
+    """A page of public posts matching `query`: posts whose thread title matches first, then the
+    most recent. Only the CANDIDATES most recent matches are ranked (`more` says there are more).
+    """
+    terms = parse_query(query)
+    window = await _time_window(conn, filters) if terms else None
+    if window is None:
+        return Results([], 0, False, page, 1)
+    recent = await _match_ids(conn, "post_search", match_expression(terms, filters), window,
+                              CANDIDATES + 1)
+    more = len(recent) > CANDIDATES
+    recent = recent[:CANDIDATES]
+    ranked = await _titles_first(conn, terms, filters, recent)
+    pages = max(1, -(-len(ranked) // per_page))
+    chosen = ranked[(page - 1) * per_page:page * per_page]
+    hits = await _hits(conn, match_expression(terms, filters), chosen)
+    return Results(hits, len(ranked), more, page, pages)
+
+
+async def _titles_first(conn: Conn, terms: str, filters: Filters,
+                        recent: list[int]) -> list[int]:
+    """The matches, those whose thread title matches moved first (each part newest first)."""
+    if not recent:
+        return []
+    titled = await _match_ids(conn, "title_search", match_expression(terms, filters, "title"),
+                              Window(low_id=recent[-1], high_id=recent[0]), len(recent))
+    # Within the ids of `recent`, a title match is one of them (the date filters hold).
+    among = set(recent)
+    titled = [post_id for post_id in titled if post_id in among]
+    seen = set(titled)
+    return titled + [post_id for post_id in recent if post_id not in seen]
+
+
+async def _match_ids(conn: Conn, table: str, expression: str, window: Window,
+                     limit: int) -> list[int]:
+    """Ids of the `limit` most recent posts matching in `table`, newest first.
+
+    FTS5 walks its index in rowid order and stops at the limit: a word found in every post
+    costs no more than one found in a thousand. (Ranking by bm25 instead would read every
+    match of every word, tens of milliseconds for a common word at a million posts.)
+    """
+    conditions, params = window.sql(table)
+    # One string rather than a thousand rows: fetching rows one by one through aiosqlite costs
+    # more than finding them.
+    ids = await conn.value(
+        f"select group_concat(rowid) from (select rowid from {table} where {table} match ?"
+        f"{conditions} order by rowid desc limit ?)", (expression, *params, limit))
+    return sorted(map(int, ids.split(",")), reverse=True) if ids else []
+
+
+async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
+    """Snippets and context of the chosen posts, in the order given.
+
+    FTS5 walks the range of their ids once (`+` keeps the IN list from FTS5, which would
+    otherwise search the index again for each id: ten times slower on a large index).
+    """
+    if not post_ids:
+        return []
+    rows = await conn.all(
+        "select post_search.rowid as id, posts.thread_id, threads.title as thread_title,"
+        " highlight(post_search, 0, char(2), char(3)) as title_marked,"
+        f" snippet(post_search, 1, char(2), char(3), '…', {SNIPPET_TOKENS}) as snippet,"
+        " boards.slug, boards.name as board_name, users.name as author_name,"
+        " posts.created_at from post_search"
+        " join posts on posts.id = post_search.rowid"
+        " join threads on threads.id = posts.thread_id"
+        " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
+        " where post_search match ? and post_search.rowid between ? and ?"
+        f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})",
+        (expression, min(post_ids), max(post_ids), *post_ids))
+    by_id = {row["id"]: _hit(row) for row in rows}
+    return [by_id[post_id] for post_id in post_ids if post_id in by_id]
+
+
+def _hit(row: Row) -> Hit:
+    opens = bool(row["title_marked"])
+    title = marked_html(row["title_marked"]) if opens else Markup.escape(row["thread_title"])
+    return Hit(row["id"], row["thread_id"], row["thread_title"], title,
+               marked_html(_MARKDOWN_NOISE.sub("", row["snippet"] or "")), row["slug"],
+               row["board_name"], row["author_name"], row["created_at"], opens)
+
+
+def marked_html(text: str) -> Markup:
+    """Escape indexed text, then turn the snippet markers into <mark> elements.
+
+    The order matters: user text is escaped whole first, so the only tags are ours.
+    """
+    escaped = html.escape(" ".join(text.split()), quote=True)
+    return Markup(escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>"))

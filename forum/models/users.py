@@ -290,3 +290,28 @@ async def names_starting_with(conn: Conn, prefix: str, limit: int = 8) -> list[s
 
 async def set_follow_on_post(tx: Transaction, user_id: int, follow: bool) -> None:
     await tx.execute("update users set follow_on_post = ? where id = ?", (int(follow), user_id))
+
+
+# E-mail notifications ------------------------------------------------------------------------
+
+EMAIL_CHOICES = ("immediate", "digest", "never")
+
+
+async def email_notifications(conn: Conn, user_id: int) -> str:
+    """'immediate', 'digest' or 'never': which e-mails a member wants about notifications."""
+    choice = await conn.value("select email_notifications from users where id = ?", (user_id,))
+    if choice is None:
+        raise NotFound("This member does not exist.")
+    return str(choice)
+
+
+async def set_email_notifications(tx: Transaction, user_id: int, choice: str) -> None:
+    """Change it; a member who turns to the digest gets the first one a day later."""
+    if choice not in EMAIL_CHOICES:
+        raise Invalid("Unknown choice.", field="email_notifications")
+    changed = await tx.update(
+        "update users set digest_sent_at = case when ? = 'digest'"
+        " and email_notifications <> 'digest' then ? else digest_sent_at end,"
+        " email_notifications = ? where id = ?", (choice, clock.now(), choice, user_id))
+    if not changed:
+        raise NotFound("This member does not exist.")

@@ -49,7 +49,7 @@ def require_user(request: web.Request) -> User:
     """The member making the request; a visitor asking for a form is sent to log in first."""
     user = request.get(keys.USER)
     if user is None:
-        if request.method == "GET":
+        if request.method == "GET" and not request.path.startswith("/api/"):
             login = request.app.router["login"].url_for().with_query(next=request.path_qs)
             raise web.HTTPSeeOther(str(login))
         raise Unauthorized("You need to log in.")

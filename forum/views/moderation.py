@@ -91,7 +91,8 @@ async def edit_and_approve(request: web.Request) -> web.Response:
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:
-                    await posts.edit(tx, post, user, context["body"], config.body_max)
+                    await posts.edit(tx, post, user, context["body"], config.body_max,
+                                     config.mentions_max)
                     await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
                     await moderation.approve(tx, post, user)
             except ForumError as error:

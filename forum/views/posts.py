@@ -5,7 +5,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import moderation, posts, threads
+from forum.models import moderation, posts, threads, uploads
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -17,6 +17,7 @@ from forum.views import (
     text_field,
     url_for,
 )
+from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
 
 
 async def _visible_post(request: web.Request) -> posts.Post:
@@ -47,18 +48,26 @@ async def edit(request: web.Request) -> web.Response:
         raise Forbidden("You may not edit this message.")
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
+        attached = await uploads.for_post(conn, post.id)
     context = {"post": post, "thread": thread, "body": post.body_source, "preview": None,
-               "errors": {}}
+               "errors": {}, "files": picker(request, attached)}
     if request.method == "POST":
-        form = await request.post()
+        sent = await read_post_form(request, user)
+        form = sent.fields
         context["body"] = text_field(form, "body")
+        if sent.shown:
+            context["files"] = await picker_for(request, user, sent.attachment_ids, post.id)
+        if sent.errors:
+            return refused_files(request, "posts/edit.html", context, sent)
         if form.get("action") == "preview":
             context["preview"] = await preview(request, context["body"])
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:
                     await moderation.edit_as(tx, post.id, user, context["body"],
-                                             config.body_max)
+                                             config.body_max, config.mentions_max)
+                    await attach_files(tx, request, post.id, user, sent)
+                    posts.changed(tx, post.thread_id, post.board_id)
             except ForumError as error:
                 return form_error(request, "posts/edit.html", context, error)
             raise see_other(url_for(request, "post", id=post.id))

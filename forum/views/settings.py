@@ -18,13 +18,15 @@ async def show(request: web.Request) -> web.Response:
         sessions = await conn.value("select count(*) from sessions where user_id = ?", (user.id,))
         follow_on_post = await conn.value("select follow_on_post from users where id = ?",
                                           (user.id,))
-    context = _context(user, sessions) | {"follow_on_post": follow_on_post}
+        email_notifications = await users.email_notifications(conn, user.id)
+    context = _context(user, sessions) | {"follow_on_post": follow_on_post,
+                                          "email_notifications": email_notifications}
     return render(request, TEMPLATE, context, form=True)
 
 
 def _context(user: users.User, sessions: int) -> dict:
     return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
-            "follow_on_post": 1}
+            "follow_on_post": 1, "email_notifications": ""}
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -66,6 +68,19 @@ async def change_following(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         await users.set_follow_on_post(tx, user.id, form.get("follow_on_post") == "1")
     raise see_other(url_for(request, "settings", query={"saved": "following"}))
+
+
+async def change_email_notifications(request: web.Request) -> web.Response:
+    """E-mail about notifications: each at once, a daily digest, or none."""
+    user = require_user(request)
+    form = await request.post()
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await users.set_email_notifications(tx, user.id,
+                                                text_field(form, "email_notifications"))
+    except ForumError as error:
+        return form_error(request, TEMPLATE, _context(user, 1), error)
+    raise see_other(url_for(request, "settings", query={"saved": "email_notifications"}))
 
 
 async def end_other_sessions(request: web.Request) -> web.Response:

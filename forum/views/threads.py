@@ -5,7 +5,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import boards, follows, posts, threads
+from forum.models import boards, follows, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
@@ -24,6 +24,7 @@ from forum.views import (
     text_field,
     url_for,
 )
+from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
 
 
 async def show(request: web.Request) -> web.Response:
@@ -44,13 +45,15 @@ async def show(request: web.Request) -> web.Response:
                                             config.posts_per_page)
         following = None if viewer is None else await follows.state(conn, viewer.id, "thread",
                                                                     thread.id)
+        attached = await uploads.for_posts(conn, [post.id for post in items])
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
     if viewer is None:
         request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
     return render(request, "threads/show.html", {
         "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
-        "body": "", "preview": None, "errors": {},
+        "body": "", "preview": None, "errors": {}, "post_attachments": attached,
+        "files": picker(request, []),
     })
 
 
@@ -62,10 +65,15 @@ async def new_thread(request: web.Request) -> web.Response:
         board = await boards.get_by_slug(conn, request.match_info["slug"])
     if not can(user, "start_thread", board):
         raise Forbidden()
-    context = {"board": board, "title": "", "body": "", "preview": None, "errors": {}}
+    context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
+               "files": picker(request, [])}
     if request.method == "POST":
-        form = await request.post()
-        context.update(title=text_field(form, "title"), body=text_field(form, "body"))
+        sent = await read_post_form(request, user)
+        form = sent.fields
+        context.update(title=text_field(form, "title"), body=text_field(form, "body"),
+                       files=await picker_for(request, user, sent.attachment_ids))
+        if sent.errors:
+            return refused_files(request, "threads/new.html", context, sent)
         if form.get("action") == "preview":
             context["preview"] = await preview(request, context["body"])
         else:
@@ -78,6 +86,7 @@ async def new_thread(request: web.Request) -> web.Response:
                         tx, board, user, context["title"], context["body"],
                         config.title_max, config.body_max, status=status,
                         mentions_max=config.mentions_max)
+                    await attach_files(tx, request, post_id, user, sent)
             except ForumError as error:
                 return form_error(request, "threads/new.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))
@@ -96,10 +105,14 @@ async def reply(request: web.Request) -> web.Response:
     if not can(user, "reply", thread):
         raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
     context = {"thread": thread, "body": await _quoted(request, user), "preview": None,
-               "errors": {}}
+               "errors": {}, "files": picker(request, [])}
     if request.method == "POST":
-        form = await request.post()
+        sent = await read_post_form(request, user)
+        form = sent.fields
         context["body"] = text_field(form, "body")
+        context["files"] = await picker_for(request, user, sent.attachment_ids)
+        if sent.errors:
+            return refused_files(request, "threads/reply.html", context, sent)
         if form.get("action") == "preview":
             context["preview"] = await preview(request, context["body"])
         else:
@@ -112,6 +125,7 @@ async def reply(request: web.Request) -> web.Response:
                                                  context["body"], config.body_max,
                                                  status=status,
                                                  mentions_max=config.mentions_max)
+                    await attach_files(tx, request, post_id, user, sent)
             except ForumError as error:
                 return form_error(request, "threads/reply.html", context, error)
             raise see_other(url_for(request, "post", id=post_id))

@@ -1,0 +1,216 @@
+"""Uploaded files and the posts they are attached to (tables uploads, post_attachments)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from forum import clock
+from forum.db import Conn, Row, Transaction
+from forum.errors import Invalid, NotFound, TooLarge
+from forum.i18n import N_
+from forum.uploads.kinds import KINDS
+
+# What a file carried and lost before it was stored (codes in uploads.removed), told to the
+# member who sent it.
+REMOVED_LABELS = {
+    "gps": N_("GPS position"),
+    "camera": N_("camera make and model"),
+    "serial": N_("serial numbers"),
+    "dates": N_("dates"),
+    "author": N_("author's name"),
+    "company": N_("company"),
+    "software": N_("software used"),
+    "exif": N_("other photo data (EXIF)"),
+    "xmp": N_("XMP metadata"),
+    "iptc": N_("IPTC metadata"),
+    "icc": N_("colour profile (converted to sRGB)"),
+    "comments": N_("comments"),
+    "text_chunks": N_("text fields of the image"),
+    "properties": N_("document properties (title, subject, keywords…)"),
+    "revisions": N_("revision history"),
+    "paths": N_("file paths of the author's computer"),
+    "printer": N_("printer name"),
+    "thumbnail": N_("embedded thumbnail"),
+    "signatures": N_("digital signatures (they name the signer)"),
+    "javascript": N_("JavaScript"),
+    "actions": N_("automatic actions"),
+    "embedded_files": N_("embedded files"),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: int
+    owner_id: int
+    sha256: str
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    thumbnail_sha256: str | None
+    removed: tuple[str, ...]
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> Upload:
+        return cls(row["id"], row["owner_id"], row["sha256"], row["filename"], row["kind"],
+                   row["content_type"], row["size"], row["width"], row["height"],
+                   row["thumbnail_sha256"],
+                   tuple(code for code in row["removed"].split(",") if code),
+                   row["created_at"])
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def url(self) -> str:
+        """Where the file is served; its name is part of it, so a saved copy keeps it."""
+        return f"/files/{self.id}/{quote(self.filename, safe='')}"
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return f"/files/{self.id}/thumb" if self.thumbnail_sha256 else None
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind].label if self.kind in KINDS else self.kind.upper()
+
+    @property
+    def removed_labels(self) -> list[str]:
+        """What was removed, as msgids in a stable order (gettext them where shown)."""
+        return [label for code, label in REMOVED_LABELS.items() if code in self.removed]
+
+    @property
+    def markdown(self) -> str:
+        """How to show an image in a post's text."""
+        alt = self.filename.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return f"![{alt}]({self.url})"
+
+
+COLUMNS = ("id, owner_id, sha256, filename, kind, content_type, size, width, height,"
+           " thumbnail_sha256, removed, created_at")
+PREFIXED = ", ".join("uploads." + column for column in COLUMNS.split(", "))
+
+
+async def insert(tx: Transaction, owner_id: int, sha256: str, filename: str, kind: str,
+                 content_type: str, size: int, width: int | None, height: int | None,
+                 thumbnail_sha256: str | None, removed: list[str]) -> Upload:
+    row = await tx.one(
+        "insert into uploads (owner_id, sha256, filename, kind, content_type, size, width,"
+        " height, thumbnail_sha256, removed, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f" returning {COLUMNS}",
+        (owner_id, sha256, filename, kind, content_type, size, width, height, thumbnail_sha256,
+         ",".join(removed), clock.now()))
+    assert row is not None
+    return Upload.from_row(row)
+
+
+async def get(conn: Conn, upload_id: int) -> Upload:
+    row = await conn.one(f"select {COLUMNS} from uploads where id = ?", (upload_id,))
+    if row is None:
+        raise NotFound("This file does not exist.")
+    return Upload.from_row(row)
+
+
+async def post_of(conn: Conn, upload_id: int) -> int | None:
+    """The post a file is attached to, None while it is attached to none."""
+    return await conn.value("select post_id from post_attachments where upload_id = ?",
+                            (upload_id,))
+
+
+async def for_posts(conn: Conn, post_ids: list[int]) -> dict[int, list[Upload]]:
+    """The files of several posts (one page of a thread), in their order."""
+    if not post_ids:
+        return {}
+    marks = ", ".join("?" * len(post_ids))
+    rows = await conn.all(
+        f"select post_attachments.post_id, {PREFIXED}"
+        " from post_attachments join uploads on uploads.id = post_attachments.upload_id"
+        f" where post_attachments.post_id in ({marks})"
+        " order by post_attachments.post_id, post_attachments.position", post_ids)
+    found: dict[int, list[Upload]] = {}
+    for row in rows:
+        found.setdefault(row["post_id"], []).append(Upload.from_row(row))
+    return found
+
+
+async def for_post(conn: Conn, post_id: int) -> list[Upload]:
+    return (await for_posts(conn, [post_id])).get(post_id, [])
+
+
+async def attachable(conn: Conn, actor_id: int, ids: list[int],
+                     post_id: int | None = None) -> list[Upload]:
+    """Of these ids, in their order, the files `actor_id` may give a post: those already on
+    post_id (a moderator editing keeps the author's), and their own not attached anywhere.
+
+    For a form shown again: anything else is left out silently, and refused on publishing.
+    """
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    rows = await conn.all(
+        f"select {COLUMNS} from uploads where id in ({marks}) and (exists (select 1 from"
+        " post_attachments where upload_id = uploads.id and post_id = ?) or (owner_id = ? and"
+        " not exists (select 1 from post_attachments where upload_id = uploads.id)))",
+        (*ids, post_id, actor_id))
+    by_id = {row["id"]: Upload.from_row(row) for row in rows}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+
+
+async def usage_since(conn: Conn, owner_id: int, since: str) -> tuple[int, int]:
+    """(files, bytes) a member uploaded since a time: their daily quota."""
+    row = await conn.one("select count(*), coalesce(sum(size), 0) from uploads"
+                         " where owner_id = ? and created_at >= ?", (owner_id, since))
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+async def attach(tx: Transaction, post_id: int, actor_id: int, ids: list[int],
+                 max_files: int, max_bytes: int) -> None:
+    """Make `ids` the post's files, in this order.
+
+    A file is attached by its owner (a moderator editing keeps the author's files), to one post
+    only; unknown, foreign and already attached ids are one error, so nobody learns which exist.
+    """
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > max_files:
+        raise Invalid("At most %(max)s files per message.", field="attachments", max=max_files)
+    found = await attachable(tx, actor_id, ids, post_id)
+    if len(found) != len(ids):
+        raise Invalid("Some of these files do not exist or are not yours to attach.",
+                      field="attachments")
+    if sum(upload.size for upload in found) > max_bytes:
+        raise TooLarge("The files of one message make at most %(max)s MB.",
+                       field="attachments", max=max_bytes // (1024 * 1024))
+    # Files left out are detached: no longer attached to anything, they are purged in time.
+    await tx.execute("delete from post_attachments where post_id = ?", (post_id,))
+    for position, upload_id in enumerate(ids):
+        await tx.execute(
+            "insert into post_attachments (post_id, upload_id, position) values (?, ?, ?)",
+            (post_id, upload_id, position))
+
+
+async def orphans(conn: Conn, before: str) -> list[Upload]:
+    """Files never attached to a post, uploaded before a time."""
+    rows = await conn.all(
+        f"select {COLUMNS} from uploads where created_at < ? and not exists"
+        " (select 1 from post_attachments where upload_id = uploads.id)", (before,))
+    return [Upload.from_row(row) for row in rows]
+
+
+async def delete(tx: Transaction, upload_ids: list[int]) -> None:
+    for upload_id in upload_ids:
+        await tx.execute("delete from uploads where id = ?", (upload_id,))
+
+
+async def unused(conn: Conn, shas: set[str]) -> set[str]:
+    """Of these contents, those no upload (file or thumbnail) refers to any more."""
+    still = set()
+    for sha in shas:
+        if await conn.value("select 1 from uploads where sha256 = ? or thumbnail_sha256 = ?",
+                            (sha, sha)):
+            still.add(sha)
+    return shas - still

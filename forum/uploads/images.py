@@ -1,0 +1,171 @@
+"""Images: checked before decoding, turned upright, then re-encoded from their pixels alone.
+
+Re-encoding drops everything but the pixels: EXIF (GPS position, device, serial numbers, dates),
+XMP, IPTC, comments (which Pillow would otherwise keep in JPEG and GIF files), PNG text chunks
+and the colour profile (converted to sRGB first, so colours stay right). It also drops whatever
+another format hid after or inside the image (a GIF that is also a script).
+"""
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageOps, ImageSequence
+
+from forum.uploads.kinds import N_, Kind, Refused
+
+THUMBNAIL_SIZE = 320  # pixels, the longer side
+THUMBNAIL_QUALITY = 80
+JPEG_QUALITY = 90
+WEBP_QUALITY = 90
+# The only entries of Image.info written back: what the pixels need to look the same.
+KEPT_INFO = ("transparency", "duration", "loop", "background")
+
+GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+EXIF_CODES = {
+    0x010F: "camera", 0x0110: "camera", 0xA433: "camera", 0xA434: "camera",  # make, model, lens
+    0xA431: "serial", 0xA435: "serial", 0x927C: "serial",  # body, lens serial; maker notes
+    0x0132: "dates", 0x9003: "dates", 0x9004: "dates",
+    0x013B: "author", 0x8298: "author", 0xA430: "author",  # artist, copyright, owner
+    0x0131: "software", 0x9286: "comments", 0x010E: "comments",  # user comment, description
+}
+# Our own check, with its message, runs on the header's size right after open(): Pillow's
+# DecompressionBombError would only say "damaged".
+Image.MAX_IMAGE_PIXELS = None
+TOO_LARGE = N_("This image is too large: %(width)s × %(height)s pixels (at most %(max)s "
+               "million pixels).")
+
+
+def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind,
+                max_pixels: int) -> tuple[int, int, set[str]]:
+    """Write the cleaned image to dst and its thumbnail to thumb; (width, height, removed)."""
+    with Image.open(src, formats=[kind.pil_format]) as img:
+        width, height = img.size  # from the header: nothing is decoded yet
+        if width * height > max_pixels or max(width, height) > 65_000:
+            raise Refused(TOO_LARGE, width=width, height=height, max=max_pixels // 1_000_000)
+        frames = getattr(img, "n_frames", 1)
+        if frames * width * height > max_pixels:
+            raise Refused(N_("This animation is too large: %(frames)s images of %(width)s × "
+                             "%(height)s pixels."), frames=frames, width=width, height=height)
+        removed = found_metadata(img)
+        if "icc_profile" in img.info:
+            removed.add("icc")
+        if frames > 1:
+            first = _save_animation(img, dst, kind)
+        else:
+            img.load()  # a truncated file fails here
+            first = _upright(img)
+            first = _fresh(_to_srgb(first, img.info.get("icc_profile")))
+            _save(first, dst, kind, lossless=_is_lossless_webp(src, kind))
+        save_thumbnail(first, thumb)
+        return first.width, first.height, removed
+
+
+def found_metadata(img: Image.Image) -> set[str]:
+    """What the image carries besides its pixels, as codes (see pipeline.REMOVED_LABELS)."""
+    found: set[str] = set()
+    exif = img.getexif()
+    if GPS_IFD in exif and exif.get_ifd(GPS_IFD):
+        found.add("gps")
+    tags = set(exif) | set(exif.get_ifd(EXIF_IFD))
+    found |= {EXIF_CODES[tag] for tag in tags if tag in EXIF_CODES}
+    if tags - {0x0112, GPS_IFD, EXIF_IFD, 0x011A, 0x011B, 0x0128, 0x0213}:  # orientation, dpi
+        found.add("exif")
+    info = img.info
+    if "xmp" in info or "XML:com.adobe.xmp" in info:
+        found.add("xmp")
+    if "photoshop" in info or any(marker == "APP13" for marker, _ in getattr(img, "applist", ())):
+        found.add("iptc")
+    if info.get("comment"):
+        found.add("comments")
+    if getattr(img, "text", None):  # PNG tEXt, zTXt and iTXt chunks
+        found.add("text_chunks")
+    return found
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """The pixels turned as the EXIF orientation says, so the photo looks the same without it."""
+    return ImageOps.exif_transpose(img) or img
+
+
+def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """Colours converted from an embedded profile to sRGB (the profile itself is dropped)."""
+    if img.mode == "CMYK":
+        img = _convert_profile(img, icc, "RGB") if icc else img.convert("RGB")
+    elif icc and img.mode in ("RGB", "RGBA", "L"):
+        img = _convert_profile(img, icc, img.mode)
+    return img
+
+
+def _convert_profile(img: Image.Image, icc: bytes, mode: str) -> Image.Image:
+    if mode == "L":
+        return img  # grey profiles change little; the profile is dropped all the same
+    try:
+        source = ImageCms.ImageCmsProfile(BytesIO(icc))
+        target = ImageCms.createProfile("sRGB")
+        return ImageCms.profileToProfile(img, source, target, outputMode=mode) or img
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img.convert(mode) if img.mode != mode else img  # a broken profile: dropped
+
+
+def _fresh(img: Image.Image) -> Image.Image:
+    """A copy with no metadata left in it but what the pixels need."""
+    copy = img.copy()
+    copy.info = {key: img.info[key] for key in KEPT_INFO if key in img.info}
+    return copy
+
+
+def _save(img: Image.Image, dst: Path, kind: Kind, lossless: bool = False) -> None:
+    if kind.name == "jpeg":
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        img.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    elif kind.name == "webp":
+        img.save(dst, "WEBP", quality=WEBP_QUALITY, lossless=lossless, exif=b"", xmp=b"")
+    elif kind.name == "png":
+        img.save(dst, "PNG", optimize=False)
+    else:
+        img.save(dst, "GIF")
+
+
+def _is_lossless_webp(src: Path, kind: Kind) -> bool:
+    if kind.name != "webp":
+        return False
+    with src.open("rb") as file:
+        header = file.read(40)
+    return header[12:16] == b"VP8L" or (header[12:16] == b"VP8X" and b"VP8L" in header)
+
+
+def _save_animation(img: Image.Image, dst: Path, kind: Kind) -> Image.Image:
+    """Every frame, re-encoded with its timing: an animated GIF stays animated."""
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(img):
+        frame.load()
+        durations.append(int(frame.info.get("duration", 100)))
+        fresh = frame.convert("RGBA")
+        fresh.info = {}
+        frames.append(fresh)
+    options = {"save_all": True, "append_images": frames[1:], "duration": durations,
+               "loop": int(img.info.get("loop", 0))}
+    if kind.name == "gif":
+        frames[0].save(dst, "GIF", disposal=2, **options)
+    elif kind.name == "webp":
+        frames[0].save(dst, "WEBP", quality=WEBP_QUALITY, exif=b"", xmp=b"", **options)
+    else:
+        frames[0].save(dst, "PNG", **options)
+    return frames[0]
+
+
+def save_thumbnail(img: Image.Image, thumb: Path) -> None:
+    """A small JPEG of any picture (an image, a PDF's first page), transparency on white."""
+    small = img.copy()
+    small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    if small.mode in ("RGBA", "LA", "PA") or (small.mode == "P" and "transparency" in small.info):
+        small = small.convert("RGBA")
+        background = Image.new("RGB", small.size, "white")
+        background.paste(small, mask=small.getchannel("A"))
+        small = background
+    elif small.mode != "RGB":
+        small = small.convert("RGB")
+    small.info = {}
+    small.save(thumb, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)

@@ -1,0 +1,166 @@
+"""Receiving a file: streamed to disk under limits, cleaned in a worker process, stored once.
+
+accept() is the one way in, for the pages' forms and the API alike; purge() removes the files
+nobody attached. Nothing a member sent is kept as they sent it: only the cleaned file is stored.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from forum import clock, keys
+from forum.config import MB, Config
+from forum.db import Database
+from forum.errors import Invalid, TooLarge, TooManyRequests
+from forum.models import uploads
+from forum.models.uploads import Upload
+from forum.models.users import User
+from forum.uploads import kinds, names
+from forum.uploads.kinds import DAMAGED, KINDS
+from forum.uploads.storage import Store, sha256_of
+
+log = logging.getLogger("forum")
+WORKER_SECONDS = 90  # wall clock; the worker also has a CPU-time limit of its own
+WORKERS = max(1, os.cpu_count() or 1)  # files cleaned at once
+PURGE_INTERVAL = 15 * 60.0
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class Uploader:
+    """The files of one site: where they are stored, and the workers that clean them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.data_dir / "files")
+        self.kinds = kinds.enabled(config.upload_kinds)
+        self._workers = asyncio.Semaphore(WORKERS)
+
+    async def check_quota(self, db: Database, user: User, adding: int = 0) -> None:
+        """429 once a member sent uploads_per_day files or upload_bytes_per_day in 24 hours."""
+        since = clock.iso(datetime.now(UTC) - timedelta(days=1))
+        async with db.read() as conn:
+            count, total = await uploads.usage_since(conn, user.id, since)
+        if count >= self.config.uploads_per_day or (
+                total + adding > self.config.upload_bytes_per_day):
+            raise TooManyRequests("You have sent as many files as allowed in one day. "
+                                  "Please try again tomorrow.", retry_after=3600)
+
+    async def accept(self, db: Database, user: User, chunks: AsyncIterator[bytes],
+                     filename: str, claimed: str, limit: int, field: str) -> Upload:
+        """Receive one file, clean it and store it: an upload of `user`, attached to nothing.
+
+        Raises TooLarge past `limit` bytes (reading stops there), Invalid for a file refused.
+        Nothing stays on disk unless the upload was recorded.
+        """
+        await self.check_quota(db, user)
+        name = names.clean_filename(filename)
+        too_large = TooLarge("This file is too large (at most %(max)s MB).", field=field,
+                             max=max(1, limit // MB))
+        with self.store.temp_path() as raw, self.store.temp_path() as clean, \
+                self.store.temp_path() as thumb:
+            size = await self.store.receive(chunks, raw, limit, too_large)
+            if size == 0:
+                raise Invalid("This file is empty.", field=field)
+            result = await self._clean(raw, clean, thumb, name, claimed, field)
+            raw.unlink()  # what was sent is never kept, only the cleaned copy
+            kind = KINDS[result["kind"]]
+            thumb_sha = sha256_of(thumb) if result["thumbnail"] else None
+            await self.check_quota(db, user, result["size"])
+            # On disk before any row points to it; outside the transaction (the writer's lock).
+            await asyncio.to_thread(self.store.sync, clean, thumb if thumb_sha else None)
+            async with db.transaction() as tx:
+                upload = await uploads.insert(
+                    tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
+                    kind.content_type, result["size"], result["width"], result["height"],
+                    thumb_sha, result["removed"])
+                # In the transaction: purge() removes unused files under the same lock.
+                self.store.place(clean, result["sha256"])
+                if thumb_sha:
+                    self.store.place(thumb, thumb_sha)
+        return upload
+
+    async def _clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
+                     field: str) -> dict[str, Any]:
+        job = {"src": str(raw), "dst": str(clean), "thumb": str(thumb), "filename": filename,
+               "claimed": claimed, "kinds": sorted(self.kinds),
+               "max_pixels": self.config.upload_max_pixels}
+        async with self._workers:
+            output, errors = await _run_worker(json.dumps(job).encode())
+        if errors:
+            log.info("upload worker said: %s", errors.decode(errors="replace")[:500])
+        try:
+            result = json.loads(output)
+        except ValueError:  # killed: out of memory or CPU time, or a crash
+            raise Invalid(DAMAGED, field=field) from None
+        if not result.get("ok"):
+            raise Invalid(result["message"], field=field, **result.get("params", {}))
+        if result["size"] == 0:
+            raise Invalid("This file is empty.", field=field)
+        return result
+
+    async def purge(self, db: Database) -> int:
+        """Remove the files never attached after orphan_upload_hours; returns how many."""
+        hours = self.config.orphan_upload_hours
+        before = clock.iso(datetime.now(UTC) - timedelta(hours=hours))
+        async with db.transaction() as tx:
+            gone = await uploads.orphans(tx, before)
+            await uploads.delete(tx, [upload.id for upload in gone])
+            contents = {u.sha256 for u in gone} | {u.thumbnail_sha256 for u in gone
+                                                    if u.thumbnail_sha256}
+            # Under the write lock: an upload of the same content cannot slip in between.
+            for sha in await uploads.unused(tx, contents):
+                self.store.remove(sha)
+        self.store.sweep_temp()
+        return len(gone)
+
+
+async def _run_worker(job: bytes) -> tuple[bytes, bytes]:
+    """Run forum.uploads.worker on one job; killed if it outlives WORKER_SECONDS."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "forum.uploads.worker", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    try:
+        return await asyncio.wait_for(process.communicate(job), WORKER_SECONDS)
+    except TimeoutError:
+        return b"", b"timed out"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def setup(app: web.Application) -> None:
+    """The site's Uploader, and the background task that purges unattached files."""
+    app[keys.UPLOADER] = Uploader(app[keys.CONFIG])
+    app.cleanup_ctx.append(_purge_loop)
+
+
+async def _purge_loop(app: web.Application) -> AsyncIterator[None]:
+    uploader = app[keys.UPLOADER]
+    uploader.store.open()
+
+    async def loop() -> None:
+        while True:
+            try:
+                await uploader.purge(app[keys.DB])
+            except Exception:
+                log.exception("purging unattached files failed; will try again")
+            await asyncio.sleep(PURGE_INTERVAL)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

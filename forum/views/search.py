@@ -1,0 +1,44 @@
+"""The search page: public posts and thread titles, with filters and highlighted snippets."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from forum import keys
+from forum.errors import ForumError, NotFound
+from forum.i18n import gettext
+from forum.models import boards, search
+from forum.templating import render
+from forum.views import page_number
+
+FIELDS = ("q", "board", "author", "since", "until")
+
+
+async def results(request: web.Request) -> web.Response:
+    """GET /search?q=&board=&author=&since=&until=&page=: a form and its results, no JS needed.
+
+    Never cached for visitors (no CACHE_TAGS): any write anywhere may change any search.
+    """
+    page = page_number(request)
+    form = {name: request.query.get(name, "").strip() for name in FIELDS}
+    context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
+               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE}
+    status = 200
+    async with request.app[keys.DB].read() as conn:
+        context["boards"] = await boards.list_all(conn)
+        try:
+            if form["q"]:
+                # The form sends every field; an empty one is no filter.
+                filters = await search.resolve_filters(
+                    conn, **{name: form[name] or None for name in FIELDS[1:]})
+                context["found"] = await search.search(conn, form["q"], filters, page)
+        except ForumError as error:
+            if error.field is None:
+                raise
+            context["errors"] = {error.field: gettext(error.message, **error.params)}
+            status = error.status
+    found = context["found"]
+    if (found is None and page > 1) or (found is not None and page > found.pages):
+        raise NotFound()
+    # Keeps the filters in the pager's links; the page number is added per link.
+    context["query"] = {name: value for name, value in form.items() if value}
+    return render(request, "search/results.html", context, status=status)
