@@ -23,7 +23,7 @@ async def metz(forum):
 
 
 async def test_mention_links_the_profile_and_tells_the_member_once(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     post_id = await forum.reply(thread_id, starter, "Merci @lea ! Et @LEA encore, @personne.")
     html = await (await client.get(f"/t/{thread_id}")).text()
@@ -33,7 +33,7 @@ async def test_mention_links_the_profile_and_tells_the_member_once(forum, client
 
 
 async def test_mentions_in_code_links_and_quotes_do_not_count(forum):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     await forum.reply(thread_id, starter,
                       "`@lea` et [@lea](https://example.org)\n\n> @lea a dit\n\n    @lea")
@@ -41,7 +41,7 @@ async def test_mentions_in_code_links_and_quotes_do_not_count(forum):
 
 
 async def test_pending_mention_tells_nobody_until_approval_and_never_if_rejected(forum):
-    board, starter, thread_id, _ = await metz(forum)
+    board, _starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     newcomer = await forum.user("nouvelle", trusted=False)
     moderator = await forum.user("moderatrice", role="moderator")
@@ -61,7 +61,7 @@ async def test_pending_mention_tells_nobody_until_approval_and_never_if_rejected
 
 
 async def test_an_edit_tells_only_newly_mentioned_members(forum):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     await forum.user("yann")
     post_id = await forum.reply(thread_id, starter, "Pour @lea")
@@ -75,7 +75,7 @@ async def test_an_edit_tells_only_newly_mentioned_members(forum):
 
 
 async def test_too_many_mentions_are_refused(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, _starter, thread_id, _ = await metz(forum)
     names = [f"veilleur{n}" for n in range(forum.config.mentions_max + 1)]
     for name in names:
         await forum.user(name)
@@ -88,7 +88,7 @@ async def test_too_many_mentions_are_refused(forum, client):
 
 
 async def test_quote_starts_a_reply_and_tells_the_quoted_author(forum, client):
-    board, starter, thread_id, first = await metz(forum)
+    _board, _starter, thread_id, first = await metz(forum)
     await forum.user("lea")
     await log_in(client, "lea")
     page = await (await client.get(f"/t/{thread_id}/reply?quote={first}")).text()
@@ -102,7 +102,7 @@ async def test_quote_starts_a_reply_and_tells_the_quoted_author(forum, client):
 
 
 async def test_hidden_posts_cannot_be_quoted(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    board, _starter, thread_id, _ = await metz(forum)
     newcomer = await forum.user("nouvelle", trusted=False)
     async with forum.db.transaction() as tx:
         waiting = await posts.create(tx, thread_id, board.id, newcomer, "Secret en attente",
@@ -114,7 +114,7 @@ async def test_hidden_posts_cannot_be_quoted(forum, client):
 
 
 async def test_a_follower_gets_exactly_one_notification_per_public_post(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     lea = await forum.user("lea")
     await log_in(client, "lea")
     await submit(client, f"/follow/thread/{thread_id}", {"mode": "follow"},
@@ -126,7 +126,7 @@ async def test_a_follower_gets_exactly_one_notification_per_public_post(forum, c
 
 
 async def test_muting_a_thread_stops_replies(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     await log_in(client, "lea")
     await submit(client, f"/follow/thread/{thread_id}", {"mode": "mute"},
@@ -149,7 +149,7 @@ async def test_following_a_city_tells_about_new_threads(forum, client):
 
 
 async def test_replying_follows_the_thread_unless_the_member_said_no(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     lea = await forum.user("lea")
     await forum.reply(thread_id, lea, "Je participe")
     later = await forum.reply(thread_id, starter, "Merci")
@@ -163,7 +163,7 @@ async def test_replying_follows_the_thread_unless_the_member_said_no(forum, clie
 
 
 async def test_notifications_are_grouped_by_thread_and_marked_read(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     lea = await forum.user("lea")
     await forum.reply(thread_id, lea, "Je suis")
     first = await forum.reply(thread_id, starter, "Un")
@@ -180,7 +180,7 @@ async def test_notifications_are_grouped_by_thread_and_marked_read(forum, client
 
 
 async def test_notifications_about_deleted_posts_disappear(forum, client):
-    board, starter, thread_id, _ = await metz(forum)
+    _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     post_id = await forum.reply(thread_id, starter, "Salut @lea, voici une adresse privée")
     async with forum.db.transaction() as tx:
