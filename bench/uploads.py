@@ -78,12 +78,14 @@ def make_files(size_mb: int) -> dict[str, bytes]:
     rng = random.Random(7)
     line = "rue;caméras;date\n"
     text = (line * (size_mb * 1024 * 1024 // len(line.encode()))).encode()
-    side = int((size_mb * 1024 * 1024 / 1.6) ** 0.5)  # noise compresses to ~1.6 bytes a pixel
-    noise = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0)}
-    photo = io.BytesIO()
-    noise.save(photo, "JPEG", quality=92, exif=exif)
+    side = 1000
+    for _ in range(2):  # a photo of noise, sized once from a first try to weigh `size_mb`
+        noise = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+        photo = io.BytesIO()
+        noise.save(photo, "JPEG", quality=92, exif=exif)
+        side = int(side * (size_mb * 1024 * 1024 / len(photo.getvalue())) ** 0.5)
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(595, 842))
     image = pikepdf.Stream(pdf, photo.getvalue(), Type=pikepdf.Name.XObject,

@@ -36,7 +36,14 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self.accepting = True  # False: DATA waits, like a slow server
+        self.refusing: dict[str, str] = {}  # address -> the answer to its RCPT
         self.controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.refusing:
+            return self.refusing[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's handler hook
         while not self.accepting:
@@ -393,6 +400,26 @@ async def test_a_mail_that_keeps_failing_is_given_up_but_kept(forum):
     assert row["attempts"] == outbox.MAX_ATTEMPTS and row["given_up_at"] is not None
     async with forum.db.read() as conn:
         assert await outbox.due(conn, clock.later(days=365)) == []
+
+
+async def test_unknown_address_is_given_up_at_once_and_greylisting_retried(forum, mailbox):
+    mailbox.refusing = {"nobody@example.org": "550 5.1.1 No such user",
+                        "later@example.org": "450 4.2.0 Greylisted, try again later"}
+    async with forum.db.transaction() as tx:
+        for address in ("nobody@example.org", "later@example.org", "lea@example.org"):
+            await outbox.enqueue(tx, address, "Objet", "texte", "")
+    await wait_for_mail(forum.app, mailbox)
+    deadline = time.monotonic() + 5
+    while (rows := await outbox_rows(forum.app))[1]["attempts"] < 2:
+        assert time.monotonic() < deadline, "greylisted mail not retried"
+        await asyncio.sleep(0.02)
+    nobody, later, lea = rows
+    assert nobody["attempts"] == 1 and nobody["given_up_at"] and "No such user" in \
+        nobody["last_error"]
+    assert later["given_up_at"] is None and later["sent_at"] is None
+    mailbox.refusing = {}
+    await wait_for_mail(forum.app, mailbox, count=2)
+    assert mailbox.recipients == [["lea@example.org"], ["later@example.org"]]
 
 
 def test_backoff_doubles_up_to_a_cap():

@@ -731,6 +731,9 @@ async def test_file_of_a_pending_post_is_404_for_others(forum, client):
                            (await browser_of(forum, "modo"), 200)):
         for url in (photo["url"], photo["thumbnail_url"]):
             assert (await reader.get(url)).status == status, url
+    # The moderator decides with the file in view: the queue lists it.
+    queue = await (await (await browser_of(forum, "modo")).get("/moderation")).text()
+    assert photo["url"] in queue and photo["thumbnail_url"] in queue
 
 
 async def test_file_of_a_deleted_post_is_404_but_for_moderators(forum, client, member):
@@ -931,3 +934,15 @@ async def test_office_package_checks_run_without_extracting():
     with zipfile.ZipFile(io.BytesIO(zip_bomb_docx())) as package, pytest.raises(
             Refused, match="zip bomb"):
         office.check_sizes(package)
+
+
+async def test_the_api_lists_a_posts_files_to_those_who_may_see_them(forum, client, member):
+    board = await forum.board("Metz")
+    thread_id, _ = await forum.thread(board, member["user"])
+    photo = await uploaded(client, member["token"], "p.jpg", jpeg_with_gps((40, 40)))
+    post = await post_with(forum, client, member["token"], thread_id, [photo["id"]])
+    shown = await (await client.get(f"{V1}/posts/{post['id']}")).json()
+    assert [f["url"] for f in shown["attachments"]] == [photo["url"]]
+    page = await (await client.get(f"{V1}/threads/{thread_id}")).json()
+    assert [p.get("attachments") for p in page["posts"]][-1][0]["id"] == photo["id"]
+    assert "removed" not in shown["attachments"][0]  # what was removed is the owner's business

@@ -12,6 +12,7 @@ from forum.errors import BadRequest, Invalid, NotFound
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
 from forum.models.threads import Thread
+from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import check_rate
@@ -132,16 +133,31 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     }
 
 
-def post_json(post: Post, viewer: User | None) -> dict[str, Any]:
-    """A post as this viewer may see it: a deleted one keeps only its tombstone."""
+def post_json(post: Post, viewer: User | None,
+              files: list[Upload] | None = None) -> dict[str, Any]:
+    """A post as this viewer may see it: a deleted one keeps only its tombstone.
+
+    With `files` (read pages), `attachments` lists those this viewer may download.
+    """
     hidden = post.is_deleted and not can(viewer, "see_deleted_text", post)
-    return {
+    shown = {
         "id": post.id, "thread_id": post.thread_id, "author": post.author_name,
         "body_html": "" if hidden else post.body_html,
         "body_source": "" if hidden else post.body_source,
         "status": post.status, "reject_reason": post.reject_reason, "hidden": post.hidden,
         "created_at": post.created_at, "edited_at": post.edited_at, "deleted": post.is_deleted,
     }
+    if files is not None:
+        visible = can(viewer, "see_attachments", post)
+        shown["attachments"] = [attachment_json(file) for file in files] if visible else []
+    return shown
+
+
+def attachment_json(file: Upload) -> dict[str, Any]:
+    """A file under a post, as any reader of the post sees it."""
+    return {"id": file.id, "filename": file.filename, "content_type": file.content_type,
+            "kind": file.kind, "size": file.size, "url": file.url,
+            "thumbnail_url": file.thumbnail_url}
 
 
 def revision_json(revision: Revision) -> dict[str, Any]:

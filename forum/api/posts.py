@@ -14,7 +14,7 @@ from forum.api import (
 )
 from forum.db import Conn
 from forum.errors import NotFound
-from forum.models import moderation, posts
+from forum.models import moderation, posts, uploads
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import require_writer
@@ -33,7 +33,8 @@ async def show_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
         post = await _visible_post(conn, post_id, viewer)
-    return web.json_response(post_json(post, viewer))
+        files = await uploads.for_post(conn, post.id)
+    return web.json_response(post_json(post, viewer, files))
 
 
 async def edit_post(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from forum.api import (
 )
 from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
-from forum.models import boards, posts, threads
+from forum.models import boards, posts, threads, uploads
 from forum.permissions import can
 from forum.views import page_count, publication_status, require_writer
 
@@ -38,9 +38,11 @@ async def show_thread(request: web.Request) -> web.Response:
             raise NotFound()
         items = await posts.list_for_thread(conn, thread.id, viewer, page,
                                             config.posts_per_page)
-    return web.json_response({"thread": thread_json(thread),
-                              "posts": [post_json(post, viewer) for post in items],
-                              "page": page, "pages": pages})
+        files = await uploads.for_posts(conn, [post.id for post in items])
+    return web.json_response({
+        "thread": thread_json(thread),
+        "posts": [post_json(post, viewer, files.get(post.id, [])) for post in items],
+        "page": page, "pages": pages})
 
 
 async def create_thread(request: web.Request) -> web.Response:

@@ -1,13 +1,16 @@
 """E-mail: the outbox sender, notification mails and digests, unsubscribe links, rendering.
 
-Nothing here runs inside a request: views and models queue mails with `models.outbox.enqueue`
-(or `notify_by_mail`) in their own transaction, and the background task started by `setup`
+Sending never happens inside a request: views and models queue mails with
+`models.outbox.enqueue` in their own transaction, and the background task started by `setup`
 sends them through SMTP after the commit, retrying with back-off. A mail thus exists iff its
 change committed, survives restarts, and a slow or absent SMTP server never slows a page.
+Each round of that task also mails new notifications to members who want them at once, and
+once a day a digest to those who chose it.
 
     render.py   templates/mail/<kind>.txt|.html in the member's language; unsubscribe links
     send.py     the outbox over SMTP (aiosmtplib)
-    notify.py   notify_by_mail (at once) and build_digests (daily)
+    notify.py   notification mails: mail_notifications / notify_by_mail (at once),
+                build_digests (daily)
 """
 from __future__ import annotations
 

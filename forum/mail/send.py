@@ -75,12 +75,21 @@ async def _deliver(app: web.Application, rows: list[Row]) -> int:
     try:
         for index, row in enumerate(rows):
             try:
-                await smtp.send_message(build_message(config, row))
-            except aiosmtplib.SMTPResponseException as error:  # this mail refused
-                await _failed(app, [row], str(error), permanent=error.code >= 500)
+                message = build_message(config, row)
+            except (ValueError, TypeError) as error:  # no server would take it: never retried
+                await _failed(app, [row], f"cannot build the message: {error}", permanent=True)
                 continue
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                await _failed(app, [row], str(error), permanent=True)
+            try:
+                await smtp.send_message(message)
+            except aiosmtplib.SMTPSenderRefused as error:  # our sender: a setting to fix
+                await _failed(app, rows[index:], str(error))
+                break
+            except aiosmtplib.SMTPRecipientsRefused as error:  # 5xx: no such address
+                permanent = all(refused.code >= 500 for refused in error.recipients)
+                await _failed(app, [row], str(error), permanent=permanent)  # 4xx: greylisted
+                continue
+            except aiosmtplib.SMTPResponseException as error:  # this mail refused (5xx: for good)
+                await _failed(app, [row], str(error), permanent=error.code >= 500)
                 continue
             except (aiosmtplib.SMTPException, OSError) as error:  # the connection is gone
                 await _failed(app, rows[index:], str(error))

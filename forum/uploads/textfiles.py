@@ -10,6 +10,10 @@ from forum.uploads.kinds import MARKUP, N_, Refused
 CHUNK = 1024 * 1024
 # Controls other than tab, newline, form feed and carriage return: the mark of binary data.
 BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# The same test on bytes, for UTF-8 and Windows-1252 (several times faster than on the text):
+# every byte but these is a C0 control; C1 controls are, in UTF-8, \xc2\x80 to \xc2\x9f.
+TEXT_BYTES = bytes([9, 10, 12, 13, *range(0x20, 0x7F), *range(0x80, 0x100)])
+C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 # A text that a browser would take for a page or an image with scripts, if it ever sniffed it.
 MARKUP_START = re.compile(r"\s*<(!doctype|html|svg|\?xml|script|head|body|iframe|!--|meta|"
                           r"object|embed|img|a\s|div|style|xsl|math)", re.IGNORECASE)
@@ -37,7 +41,7 @@ def clean_text(src: Path, dst: Path) -> set[str]:
 
 def _transcode(src: Path, dst: Path, encoding: str, keep_bom: bool = False) -> None:
     decoder = codecs.getincrementaldecoder(encoding)()
-    first = True
+    first, last = True, b""
     with src.open("rb") as raw, dst.open("w", encoding="utf-8", newline="") as out:
         if keep_bom:
             out.write("\ufeff")
@@ -48,8 +52,14 @@ def _transcode(src: Path, dst: Path, encoding: str, keep_bom: bool = False) -> N
                 if MARKUP_START.match(text.lstrip("\ufeff")):
                     raise Refused(MARKUP)
                 first = False
-            if BINARY.search(text):
+            if encoding == "utf-16":
+                binary = BINARY.search(text) is not None
+            else:
+                binary = bool(chunk.translate(None, TEXT_BYTES)) or (
+                    encoding != "cp1252" and C1_UTF8.search(last + chunk) is not None)
+            if binary:
                 raise Refused(NOT_TEXT)
             out.write(text)
             if not chunk:
                 return
+            last = chunk[-1:]

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from forum import clock, keys
 from forum.errors import Forbidden, ForumError, Invalid, NotFound
-from forum.models import boards, moderation, posts, threads, users
+from forum.models import boards, moderation, posts, threads, uploads, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -54,8 +54,10 @@ async def queue(request: web.Request) -> web.Response:
         if request.query.get("board"):
             board = await boards.get_by_slug(conn, request.query["board"])
         items = await moderation.queue(conn, user, board.id if board else None)
+        # The files are part of what is decided on: moderators see them in the queue.
+        files = await uploads.for_posts(conn, [item.post.id for item in items])
     return render(request, "moderation/queue.html", {
-        "items": items, "boards": all_boards, "board": board,
+        "items": items, "boards": all_boards, "board": board, "files": files,
         "reasons": moderation.REJECT_REASONS}, form=True)
 
 
