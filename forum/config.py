@@ -53,7 +53,6 @@ class Config:
     upload_kinds: str = "pdf jpeg png webp gif odt ods odp docx xlsx pptx csv text"
     upload_max_pixels: int = 50_000_000  # an image's decoded size (all frames of an animation)
     orphan_upload_hours: float = 24.0  # files never attached to a post are removed after this
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -70,7 +69,7 @@ class Config:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = env.get("FORUM_" + f.name.upper())
-            if raw is None or f.name == "extra":
+            if raw is None:
                 continue
             if f.name == "data_dir":
                 values[f.name] = Path(raw)
