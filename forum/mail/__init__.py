@@ -84,12 +84,20 @@ def wake(app: web.Application) -> None:
 
 
 async def run_once(app: web.Application) -> None:
-    """One round of the sender: new notifications, digests when it is time, the outbox."""
+    """One round of the sender: new notifications, digests when it is time, the outbox.
+
+    With mail off (no SMTP host) notifications are not turned into mail: the outbox would
+    only grow, and send stale news the day mail is set up (mail_notifications skips what is
+    older than a day).
+    """
     state = app[keys.MAIL]
-    await mail_notifications(app)
+    mail_on = bool(app[keys.CONFIG].smtp_host)
+    if mail_on:
+        await mail_notifications(app)
     if time.monotonic() >= state.next_digest_check:
         state.next_digest_check = time.monotonic() + DIGEST_CHECK_SECONDS
-        await build_digests(app)
+        if mail_on:
+            await build_digests(app)
         async with app[keys.DB].transaction() as tx:
             await outbox.purge_sent(tx)
             await password_resets.purge(tx)

@@ -43,3 +43,5 @@ create index notifications_by_thread on notifications (user_id, thread_id, read_
 alter table notifications add column mailed_at text;
 create index notifications_to_mail on notifications (id) where mailed_at is null;
 update posts set followers_notified = 1 where status = 'published';
+-- Notifications made before e-mail existed are not mailed now.
+update notifications set mailed_at = created_at;
