@@ -1,9 +1,13 @@
 """A thread page, starting a thread and replying, with a preview that needs no JavaScript."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
 
 from forum import keys
+from forum.db import Transaction
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.models import boards, follows, posts, threads, uploads
 from forum.models.users import User
@@ -67,30 +71,15 @@ async def new_thread(request: web.Request) -> web.Response:
         raise Forbidden()
     context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
                "files": picker(request, [])}
-    if request.method == "POST":
-        sent = await read_post_form(request, user)
-        form = sent.fields
-        context.update(title=text_field(form, "title"), body=text_field(form, "body"),
-                       files=await picker_for(request, user, sent.attachment_ids))
-        if sent.errors:
-            return refused_files(request, "threads/new.html", context, sent)
-        if form.get("action") == "preview":
-            context["preview"] = await preview(request, context["body"])
-        else:
-            check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
-                       "You are posting too fast. Please wait a minute.")
-            try:
-                status = publication_status(request, user, board.id, board.moderation_mode)
-                async with request.app[keys.DB].transaction() as tx:
-                    _thread_id, post_id = await threads.create(
-                        tx, board, user, context["title"], context["body"],
-                        config.title_max, config.body_max, status=status,
-                        mentions_max=config.mentions_max)
-                    await attach_files(tx, request, post_id, user, sent)
-            except ForumError as error:
-                return form_error(request, "threads/new.html", context, error)
-            raise see_other(url_for(request, "post", id=post_id))
-    return render(request, "threads/new.html", context, form=True)
+
+    async def create(tx: Transaction, status: str) -> int:
+        _thread_id, post_id = await threads.create(
+            tx, board, user, context["title"], context["body"], config.title_max,
+            config.body_max, status=status, mentions_max=config.mentions_max)
+        return post_id
+
+    return await _compose(request, user, "threads/new.html", context,
+                          (board.id, board.moderation_mode), create)
 
 
 async def reply(request: web.Request) -> web.Response:
@@ -106,32 +95,44 @@ async def reply(request: web.Request) -> web.Response:
         raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
     context = {"thread": thread, "body": await _quoted(request, user), "preview": None,
                "errors": {}, "files": picker(request, [])}
-    if request.method == "POST":
-        sent = await read_post_form(request, user)
-        form = sent.fields
-        context["body"] = text_field(form, "body")
-        context["files"] = await picker_for(request, user, sent.attachment_ids)
-        if sent.errors:
-            return refused_files(request, "threads/reply.html", context, sent)
-        if form.get("action") == "preview":
-            context["preview"] = await preview(request, context["body"])
-        else:
-            check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
-                       "You are posting too fast. Please wait a minute.")
-            try:
-                status = publication_status(request, user, thread.board_id, thread.board_mode)
-                async with request.app[keys.DB].transaction() as tx:
-                    post_id = await posts.create(tx, thread.id, thread.board_id, user,
-                                                 context["body"], config.body_max,
-                                                 status=status,
-                                                 mentions_max=config.mentions_max)
-                    await attach_files(tx, request, post_id, user, sent)
-            except ForumError as error:
-                return form_error(request, "threads/reply.html", context, error)
-            raise see_other(url_for(request, "post", id=post_id))
-    return render(request, "threads/reply.html", context, form=True)
+
+    async def create(tx: Transaction, status: str) -> int:
+        return await posts.create(tx, thread.id, thread.board_id, user, context["body"],
+                                  config.body_max, status=status,
+                                  mentions_max=config.mentions_max)
+
+    return await _compose(request, user, "threads/reply.html", context,
+                          (thread.board_id, thread.board_mode), create)
 
 
+async def _compose(request: web.Request, user: User, template: str, context: dict[str, Any],
+                   board: tuple[int, str],
+                   create: Callable[[Transaction, str], Awaitable[int]]) -> web.Response:
+    """The writing form of a thread or a reply: show it, preview it, or publish it with its
+    files in one transaction (pending when the board's moderation says so)."""
+    if request.method != "POST":
+        return render(request, template, context, form=True)
+    config = request.app[keys.CONFIG]
+    sent = await read_post_form(request, user)
+    context["files"] = await picker_for(request, user, sent.attachment_ids)
+    for field in ("title", "body"):
+        if field in context:
+            context[field] = text_field(sent.fields, field)
+    if sent.errors:
+        return refused_files(request, template, context, sent)
+    if sent.fields.get("action") == "preview":
+        context["preview"] = await preview(request, context["body"])
+        return render(request, template, context, form=True)
+    check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+               "You are posting too fast. Please wait a minute.")
+    try:
+        status = publication_status(request, user, *board)
+        async with request.app[keys.DB].transaction() as tx:
+            post_id = await create(tx, status)
+            await attach_files(tx, request, post_id, user, sent)
+    except ForumError as error:
+        return form_error(request, template, context, error)
+    raise see_other(url_for(request, "post", id=post_id))
 
 async def _quoted(request: web.Request, user: User) -> str:
     """?quote=123: the reply starts with that post quoted (any post the member may see)."""
