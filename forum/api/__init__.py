@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
+from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
@@ -133,12 +134,9 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     }
 
 
-def post_json(post: Post, viewer: User | None,
-              files: list[Upload] | None = None) -> dict[str, Any]:
-    """A post as this viewer may see it: a deleted one keeps only its tombstone.
-
-    With `files` (read pages), `attachments` lists those this viewer may download.
-    """
+def post_json(post: Post, viewer: User | None, files: list[Upload]) -> dict[str, Any]:
+    """A post as this viewer may see it: a deleted one keeps only its tombstone, and its
+    files only for those who may download them."""
     hidden = post.is_deleted and not can(viewer, "see_deleted_text", post)
     shown = {
         "id": post.id, "thread_id": post.thread_id, "author": post.author_name,
@@ -147,10 +145,17 @@ def post_json(post: Post, viewer: User | None,
         "status": post.status, "reject_reason": post.reject_reason, "hidden": post.hidden,
         "created_at": post.created_at, "edited_at": post.edited_at, "deleted": post.is_deleted,
     }
-    if files is not None:
-        visible = can(viewer, "see_attachments", post)
-        shown["attachments"] = [attachment_json(file) for file in files] if visible else []
+    visible = can(viewer, "see_attachments", post)
+    shown["attachments"] = [attachment_json(file) for file in files] if visible else []
     return shown
+
+
+async def fresh_post_json(conn: Conn, post_id: int, viewer: User | None) -> dict[str, Any]:
+    """A post read again (after a change), with its files: every post answer has the same form."""
+    from forum.models import posts, uploads
+
+    post = await posts.get(conn, post_id)
+    return post_json(post, viewer, await uploads.for_post(conn, post_id))
 
 
 def attachment_json(file: Upload) -> dict[str, Any]:

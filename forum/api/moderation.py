@@ -14,6 +14,7 @@ from aiohttp import web
 from forum import keys
 from forum.api import (
     board_slug,
+    fresh_post_json,
     id_param,
     json_body,
     post_json,
@@ -23,7 +24,7 @@ from forum.api import (
 from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.i18n import gettext
-from forum.models import boards, moderation, posts, threads
+from forum.models import boards, moderation, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import require_writer
@@ -41,13 +42,14 @@ def _require_moderator(request: web.Request) -> User:
     return user
 
 
-def _queue_item(item: moderation.QueueItem, board: boards.Board,
-                viewer: User) -> dict[str, Any]:
+def _queue_item(item: moderation.QueueItem, board: boards.Board, viewer: User,
+                files: dict[int, list]) -> dict[str, Any]:
     return {
-        "post": post_json(item.post, viewer),
+        "post": post_json(item.post, viewer, files.get(item.post.id, [])),
         "thread": {"id": item.post.thread_id, "title": item.thread_title},
         "board": {"slug": board.slug, "name": board.name},
-        "previous": post_json(item.previous, viewer) if item.previous else None,
+        "previous": post_json(item.previous, viewer, files.get(item.previous.id, []))
+        if item.previous else None,
         "author": {"name": item.post.author_name, "approved": item.author_approved,
                    "rejected": item.author_rejected, "since": item.author_since},
         "flags": [{"by": flag.user_name, "reason": flag.reason, "created_at": flag.created_at}
@@ -66,8 +68,10 @@ async def queue(request: web.Request) -> web.Response:
             board_id = (await boards.get_by_slug(conn, board_slug(slug))).id
         items = await moderation.queue(conn, user, board_id, limit=QUEUE_LIMIT)
         by_id = {board.id: board for board in await boards.list_all(conn)}
-    return web.json_response({"items": [_queue_item(item, by_id[item.post.board_id], user)
-                                        for item in items]})
+        files = await uploads.for_posts(conn, [p.id for item in items
+                                               for p in (item.post, item.previous) if p])
+    return web.json_response({"items": [
+        _queue_item(item, by_id[item.post.board_id], user, files) for item in items]})
 
 
 async def reasons(request: web.Request) -> web.Response:
@@ -94,8 +98,8 @@ async def approve(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         post = await _post_to_moderate(tx, post_id, user)
         await moderation.approve(tx, post, user)
-        post = await posts.get(tx, post.id)
-    return web.json_response(post_json(post, user))
+        shown = await fresh_post_json(tx, post.id, user)
+    return web.json_response(shown)
 
 
 async def reject(request: web.Request) -> web.Response:
@@ -110,8 +114,8 @@ async def reject(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         post = await _post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
-        post = await posts.get(tx, post.id)
-    return web.json_response(post_json(post, user))
+        shown = await fresh_post_json(tx, post.id, user)
+    return web.json_response(shown)
 
 
 async def edit_and_approve(request: web.Request) -> web.Response:
@@ -129,8 +133,8 @@ async def edit_and_approve(request: web.Request) -> web.Response:
         post = await moderation.edit_as(tx, post_id, user, body, config.body_max,
                                          config.mentions_max)
         await moderation.approve(tx, post, user)
-        post = await posts.get(tx, post.id)
-    return web.json_response(post_json(post, user))
+        shown = await fresh_post_json(tx, post.id, user)
+    return web.json_response(shown)
 
 
 async def flag_post(request: web.Request) -> web.Response:

@@ -377,10 +377,7 @@ def _output_schemas() -> dict[str, Any]:
             "hidden": {"type": "boolean", "description": "Hidden after flags, until reviewed."},
             "created_at": when, "edited_at": maybe_when, "deleted": {"type": "boolean"},
             "attachments": {"type": "array", "items": _ref("schemas", "Attachment"),
-                            "description": "Its files, on reads of a post or a thread page "
-                            "(empty when you may not see them)."}},
-            required=["id", "thread_id", "author", "body_html", "body_source", "status",
-                      "reject_reason", "hidden", "created_at", "edited_at", "deleted"]),
+                            "description": "Its files (empty when you may not see them)."}}),
         "Attachment": _object({"id": ident, "filename": text, "content_type": text,
                                "kind": text, "size": count, "url": text,
                                "thumbnail_url": {"type": ["string", "null"]}}),

@@ -6,6 +6,7 @@ from aiohttp import web
 from forum import keys
 from forum.api import (
     bool_param,
+    fresh_post_json,
     id_param,
     json_body,
     post_json,
@@ -45,9 +46,10 @@ async def edit_post(request: web.Request) -> web.Response:
     data = await json_body(request)
     body = text_field(data, "body")
     async with request.app[keys.DB].transaction() as tx:
-        post = await moderation.edit_as(tx, post_id, user, body, config.body_max,
-                                         config.mentions_max)
-    return web.json_response(post_json(post, user))
+        await moderation.edit_as(tx, post_id, user, body, config.body_max,
+                                 config.mentions_max)
+        shown = await fresh_post_json(tx, post_id, user)
+    return web.json_response(shown)
 
 
 async def delete_post(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ from aiohttp import web
 from forum import keys
 from forum.api import (
     check_posting_rate,
+    fresh_post_json,
     id_param,
     json_body,
     page_param,
@@ -67,9 +68,9 @@ async def create_thread(request: web.Request) -> web.Response:
                                                   mentions_max=config.mentions_max)
         await attach_listed(tx, request, post_id, user, attachments)
         thread = await threads.get(tx, thread_id)
-        post = await posts.get(tx, post_id)
+        shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(
-        {"thread": thread_json(thread), "post": post_json(post, user)}, status=201,
+        {"thread": thread_json(thread), "post": shown}, status=201,
         headers={"Location": url_for(request, "api_thread", id=thread.id)})
 
 
@@ -96,6 +97,6 @@ async def create_post(request: web.Request) -> web.Response:
                                      config.body_max, status=status,
                                      mentions_max=config.mentions_max)
         await attach_listed(tx, request, post_id, user, attachments)
-        post = await posts.get(tx, post_id)
-    return web.json_response(post_json(post, user), status=201,
-                             headers={"Location": url_for(request, "api_post", id=post.id)})
+        shown = await fresh_post_json(tx, post_id, user)
+    return web.json_response(shown, status=201,
+                             headers={"Location": url_for(request, "api_post", id=post_id)})
