@@ -57,10 +57,10 @@ NOT_ACCEPTED = N_("This kind of file is not accepted. Accepted: PDF, images (JPE
 MARKUP = N_("SVG, HTML and XML files are not accepted: they can carry scripts.")
 PROGRAM = N_("Programs and scripts are not accepted.")
 ARCHIVE = N_("Archives (zip, rar, 7z, tar…) are not accepted: send the files themselves.")
-MACROS = N_("Office files with macros are not accepted: save it as DOCX, XLSX, PPTX or "
+MACROS = N_("Office files with macros are not accepted: save the file as DOCX, XLSX, PPTX or "
             "OpenDocument without macros.")
 LEGACY_OFFICE = N_("Old Office files (.doc, .xls, .ppt) and password-protected documents are "
-                   "not accepted: save it as DOCX, XLSX, PPTX or OpenDocument, without a "
+                   "not accepted: save the file as DOCX, XLSX, PPTX or OpenDocument, without a "
                    "password.")
 DAMAGED = N_("This file could not be read: it is damaged, incomplete or too complex.")
 

@@ -103,7 +103,8 @@ class Uploader:
         except ValueError:  # killed: out of memory or CPU time, or a crash
             raise Invalid(DAMAGED, field=field) from None
         if not result.get("ok"):
-            raise Invalid(result["message"], field=field, **result.get("params", {}))
+            message = result["message"]  # a msgid the worker chose (not a literal to extract)
+            raise Invalid(message, field=field, **result.get("params", {}))
         if result["size"] == 0:
             raise Invalid("This file is empty.", field=field)
         return result
