@@ -64,7 +64,8 @@ def attachments_field(data: dict[str, Any]) -> list[int]:
     value = data.get("attachments", [])
     if not isinstance(value, list) or not all(
             type(item) is int and 1 <= item < 2 ** 63 for item in value):
-        raise Invalid("A list of file ids from POST /api/v1/uploads is expected.", field="attachments")
+        raise Invalid("A list of file ids from POST /api/v1/uploads is expected.",
+                      field="attachments")
     if len(set(value)) != len(value):
         raise Invalid("Each file may be listed only once.", field="attachments")
     return value
