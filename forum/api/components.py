@@ -1,0 +1,242 @@
+"""The reusable parts of the OpenAPI document: parameters, error responses, schemas."""
+from __future__ import annotations
+
+from typing import Any
+
+from forum.config import Config
+from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
+from forum.models.moderation import REASON_MAX
+from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
+from forum.text import PSEUDONYM_MAX
+
+JSON = "application/json"
+STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
+
+
+def ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def parameters() -> dict[str, Any]:
+    def path_id(what: str) -> dict[str, Any]:
+        return {"name": "id", "in": "path", "required": True, "description": f"A {what} id.",
+                "schema": {"type": "integer", "minimum": 1}}
+
+    return {
+        "thread_id": path_id("thread"),
+        "post_id": path_id("post"),
+        "slug": {"name": "slug", "in": "path", "required": True,
+                 "description": "A board's address (a former one still answers).",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
+        "page": {"name": "page", "in": "query", "required": False,
+                 "description": "From 1; past the last page is 404.",
+                 "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        "reason": {"name": "reason", "in": "query", "required": False,
+                   "description": "Why: required from a moderator deleting someone else's "
+                                  "post (422), shown in the public journal; 500 characters "
+                                  "are kept.",
+                   "schema": {"type": "string"}},
+        "board": {"name": "board", "in": "query", "required": False,
+                  "description": "Only this board's items (its address); unknown is 404.",
+                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
+        "private": {"name": "private", "in": "query", "required": False,
+                    "description": "Keep the moderator's reason out of the public journal.",
+                    "schema": {"type": "boolean", "default": False}},
+        "prefix": {"name": "prefix", "in": "query", "required": False,
+                   "description": "The start of a pseudonym (a leading @ is ignored).",
+                   "schema": {"type": "string", "maxLength": 30}},
+        **_searchparameters(),
+    }
+
+
+def _searchparameters() -> dict[str, Any]:
+    def day(name: str, description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string", "format": "date"}}
+
+    return {
+        "q": {"name": "q", "in": "query", "required": True,
+              "description": f'Words and "exact phrases", at most {TERMS_MAX}; longer than '
+                             f"{QUERY_MAX} characters is 422. Punctuation only finds nothing.",
+              "schema": {"type": "string", "maxLength": QUERY_MAX}},
+        "author": {"name": "author", "in": "query", "required": False,
+                   "description": "Only this member's posts (a pseudonym); unknown is 404.",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": PSEUDONYM_MAX}},
+        "since": day("since", "Posts from this day on (Paris time)."),
+        "until": day("until", "Posts up to this day, included (Paris time)."),
+    }
+
+
+def error_responses() -> dict[str, Any]:
+    descriptions = {
+        "400": "Malformed JSON, a body that is not an object, or a bad query parameter.",
+        "401": "Not logged in, or the bearer token is not valid.",
+        "403": "Not allowed (or, with the session cookie, a missing CSRF header).",
+        "404": "No such thing, or not visible to you.",
+        "409": "Conflicts with what exists (a board address taken, a deleted post, a "
+               "decision another moderator already took, a second flag).",
+        "413": "Too large (a post body past its limit, a file, or the whole request).",
+        "422": "A field (or parameter) is not valid: `field` names it.",
+        "429": "Posting or sending files too fast, or the day's quota of files is used.",
+    }
+    responses = {code: {"description": text, "content": {JSON: {"schema": ref(
+        "schemas", "Error")}}} for code, text in descriptions.items()}
+    responses["429"]["headers"] = {"Retry-After": {
+        "description": "Seconds to wait.", "required": True, "schema": {"type": "string"}}}
+    return responses
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A response object: every property always present, nothing else."""
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required,
+            "additionalProperties": False}
+
+
+def output_schemas() -> dict[str, Any]:
+    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
+    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
+    when = {"type": "string", "format": "date-time"}
+    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    status = {"type": "string", "enum": STATUSES}
+    mode = {"type": "string", "enum": list(MODERATION_MODES)}
+
+    def array(name: str) -> dict[str, Any]:
+        return {"type": "array", "items": ref("schemas", name)}
+
+    return {
+        "Error": _object({"error": _object(
+            {"code": text, "message": text, "field": text}, required=["code", "message"])}),
+        "Board": _object({"id": ident, "slug": text, "name": text, "region": text,
+                          "description": text, "moderation_mode": mode,
+                          "thread_count": count, "post_count": count,
+                          "last_post_at": maybe_when}),
+        "Thread": _object({"id": ident, "board": text, "title": text, "author": text,
+                           "status": status, "pinned": {"type": "boolean"},
+                           "locked": {"type": "boolean"}, "post_count": count,
+                           "created_at": when, "last_post_at": when}),
+        "Post": _object({
+            "id": ident, "thread_id": ident, "author": text,
+            "body_html": {"type": "string", "description": "Sanitized HTML; \"\" when "
+                          "deleted, except for moderators."},
+            "body_source": {"type": "string", "description": "The Markdown; hidden alike."},
+            "status": status,
+            "reject_reason": {"type": ["string", "null"],
+                              "description": "Why the moderators refused it."},
+            "hidden": {"type": "boolean", "description": "Hidden after flags, until reviewed."},
+            "created_at": when, "edited_at": maybe_when, "deleted": {"type": "boolean"},
+            "attachments": {"type": "array", "items": ref("schemas", "Attachment"),
+                            "description": "Its files (empty when you may not see them)."}}),
+        "Attachment": _object({"id": ident, "filename": text, "content_type": text,
+                               "kind": text, "size": count, "url": text,
+                               "thumbnail_url": {"type": ["string", "null"]}}),
+        "Revision": _object({"id": ident, "editor": text, "body_html": text,
+                             "body_source": text, "created_at": when}),
+        "BoardList": _object({"boards": array("Board")}),
+        "BoardThreads": _object({"board": ref("schemas", "Board"), "threads": array("Thread"),
+                                 "page": page, "pages": page}),
+        "ThreadPage": _object({"thread": ref("schemas", "Thread"), "posts": array("Post"),
+                               "page": page, "pages": page}),
+        "NewThread": _object({"thread": ref("schemas", "Thread"),
+                              "post": ref("schemas", "Post")}),
+        "RevisionList": _object({"post_id": ident, "revisions": array("Revision")}),
+        "QueueItem": _object({
+            "post": ref("schemas", "Post"),
+            "thread": _object({"id": ident, "title": text}),
+            "board": _object({"slug": text, "name": text}),
+            "previous": {"description": "The published post it answers (null: the first).",
+                         "anyOf": [ref("schemas", "Post"), {"type": "null"}]},
+            "author": _object({"name": text, "approved": count, "rejected": count,
+                               "since": when}),
+            "flags": {"type": "array", "description": "Open flags, oldest first.",
+                      "items": _object({"by": text, "reason": text, "created_at": when})}}),
+        "ModerationQueue": _object({"items": array("QueueItem")}),
+        "ReasonList": _object({"reasons": {"type": "array", "items": text}}),
+        "Upload": _object({
+            "id": ident, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "filename": {"type": "string", "description": "Cleaned; ends in its kind's "
+                         "extension."},
+            "content_type": text, "kind": text, "size": count,
+            "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+            "url": text, "thumbnail_url": {"type": ["string", "null"]},
+            "removed": {"type": "array", "items": text,
+                        "description": "What was removed, in the reader's language."}}),
+        "Notification": _object({
+            "id": ident, "kind": {"type": "string", "enum": [
+                "mention", "quote", "reply", "new_thread", "approved", "rejected", "deleted",
+                "warn", "suspend", "ban", "lift"]},
+            "post_id": {"type": ["integer", "null"]},
+            "thread_id": {"type": ["integer", "null"]},
+            "thread_title": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]},
+            "text": text, "count": ident, "created_at": when, "read": {"type": "boolean"}}),
+        "NotificationList": _object({"notifications": array("Notification"), "unread": count}),
+        "MemberNames": _object({"members": {"type": "array", "items": text}}),
+        "FlagResult": _object({"post_id": ident, "hidden": {
+            "type": "boolean", "description": "Hidden from readers until reviewed."}}),
+        "SearchHit": _object({
+            "post_id": ident, "thread_id": ident, "thread_title": text,
+            "title_html": {"type": "string", "description": "The thread title, escaped, its "
+                           "matches in <mark> when the post opens the thread."},
+            "snippet_html": {"type": "string", "description": "Escaped text around the "
+                             "matches, which are in <mark>."},
+            "board": text, "author": text, "created_at": when,
+            "opens_thread": {"type": "boolean", "description": "The first post of its thread."}}),
+        "SearchResults": _object({
+            "results": array("SearchHit"), "total": count,
+            "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
+                     "the most recent were ranked."},
+            "page": page, "pages": page}),
+    }
+
+
+def input_schemas(config: Config) -> dict[str, Any]:
+    def field(description: str, max_length: int | None = None,
+              min_length: int = 0) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "description": description}
+        if min_length:
+            schema["minLength"] = min_length
+        if max_length is not None:
+            schema["maxLength"] = max_length
+        return schema
+
+    body = field("Markdown. Not only spaces; longer is 413. The new post is `pending` (still "
+                 "201) in an a-priori board or from a member not trusted yet.",
+                 config.body_max, 1)
+    attachments = {"type": "array", "uniqueItems": True, "maxItems": config.upload_post_max_files,
+                   "items": {"type": "integer", "minimum": 1},
+                   "description": "Ids from POST /api/v1/uploads, your own, not attached yet "
+                                  f"(422 otherwise); at most {config.upload_post_max_bytes} "
+                                  "bytes in all (413)."}
+    # Inputs ignore unknown members, so they stay open (no additionalProperties: false).
+    return {
+        "BoardInput": {"type": "object", "required": ["name"], "properties": {
+            "name": field("Shown as the board's title.", NAME_MAX, 1),
+            "slug": field("Its address: made from the name when absent; letters are folded "
+                          "to a-z, 0-9 and dashes.", NAME_MAX),
+            "region": field(f"Cut to {REGION_MAX} characters."),
+            "description": field("Plain text.", DESCRIPTION_MAX),
+            "moderation_mode": {"type": "string", "enum": list(MODERATION_MODES),
+                                "default": config.moderation_default,
+                                "description": "a-priori: posts wait for a moderator."}}},
+        "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
+            "title": field("Not only spaces.", config.title_max, 1), "body": body,
+            "attachments": attachments}},
+        "ReplyInput": {"type": "object", "required": ["body"], "properties": {
+            "body": body, "attachments": attachments}},
+        "PostInput": {"type": "object", "required": ["body"], "properties": {"body": body}},
+        "RejectInput": {"type": "object", "required": ["reason"], "properties": {
+            "reason": field("One of /moderation/reasons, or your own words (or both). Told "
+                            "to the author; in the public journal unless `private`. Not "
+                            f"only spaces; {REASON_MAX} characters are kept.", min_length=1),
+            "private": {"type": "boolean", "default": False,
+                        "description": "Keep the reason out of the public journal."}}},
+        "ReadInput": {"type": "object", "properties": {
+            "ids": {"type": "array", "maxItems": 200, "items": {"type": "integer", "minimum": 1},
+                    "description": "Your notifications' ids (404 for one that is not yours)."}}},
+        "FlagInput": {"type": "object", "required": ["reason"], "properties": {
+            "reason": field("What is wrong with it, for the moderators. Not only spaces; "
+                            f"{REASON_MAX} characters are kept.", min_length=1)}},
+        "ThreadActionInput": {"type": "object", "properties": {
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept.")}},
+    }
