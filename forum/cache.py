@@ -118,7 +118,8 @@ async def page_cache_middleware(request: web.Request,
     # Requests on one kept-alive connection share a task, hence this context variable: set
     # it for each request before anything may need it (the locale middleware refines it).
     locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
-                            request.headers.get("Accept-Language", ""))
+                            request.headers.get("Accept-Language", ""),
+                            default=request.app[keys.CONFIG].default_locale)
     i18n.current_locale.set(locale)
     key = _cache_key(request, locale)
     if key is None:
@@ -129,7 +130,7 @@ async def page_cache_middleware(request: web.Request,
         if page.viewed_thread is not None:
             request.app[keys.VIEWS][page.viewed_thread] += 1
         return _respond(request, page)
-    epoch = request[keys.CACHE_EPOCH] = cache.epoch
+    epoch = cache.epoch
     response = await handler(request)
     tags = request.get(keys.CACHE_TAGS)
     if (tags is None or response.status != 200 or not isinstance(response, web.Response)
@@ -148,7 +149,8 @@ async def locale_middleware(request: web.Request, handler: web.Handler) -> web.S
     user = request.get(keys.USER)
     locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
-                            user.locale if user is not None else None)
+                            user.locale if user is not None else None,
+                            request.app[keys.CONFIG].default_locale)
     request[keys.LOCALE] = locale
     i18n.current_locale.set(locale)
     return await handler(request)

@@ -29,6 +29,6 @@ async def security_headers_middleware(request: web.Request,
     # Here rather than in the locale middleware, so that error pages carry them too.
     if response.content_type == "text/html" and not response.prepared:
         response.headers.setdefault("Content-Language",
-                                    request.get(keys.LOCALE, i18n.DEFAULT_LOCALE))
+                                    request.get(keys.LOCALE, i18n.current_locale.get()))
         response.headers.setdefault("Vary", "Accept-Language, Cookie")
     return response

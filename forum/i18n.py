@@ -73,8 +73,10 @@ def N_(message: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def negotiate(cookie: str | None, accept_language: str, user_locale: str | None = None) -> str:
-    """The user's choice, then their cookie, then the browser's first supported language."""
+def negotiate(cookie: str | None, accept_language: str, user_locale: str | None = None,
+              default: str = DEFAULT_LOCALE) -> str:
+    """The user's choice, then their cookie, then the browser's first supported language,
+    then the site's default (FORUM_DEFAULT_LOCALE)."""
     for choice in (user_locale, cookie):
         if choice in LOCALES:
             return choice
@@ -89,7 +91,7 @@ def negotiate(cookie: str | None, accept_language: str, user_locale: str | None 
     for _weight, _index, language in sorted(ranked):
         if language in LOCALES:
             return language
-    return DEFAULT_LOCALE
+    return default if default in LOCALES else DEFAULT_LOCALE
 
 
 def format_when(iso_text: str | None, locale: str | None = None) -> str:

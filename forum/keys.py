@@ -25,7 +25,6 @@ LOCALE = web.RequestKey("locale", str)  # "fr" | "en"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)  # the token forms must send back
 NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)  # a visitor's token to set
 CACHE_TAGS = web.RequestKey("cache_tags", set)  # set by a handler whose page visitors share
-CACHE_EPOCH = web.RequestKey("cache_epoch", int)
 VIEWED_THREAD = web.RequestKey("viewed_thread", int)
 # A multipart form whose CSRF token the handler checks as it streams it (forum/csrf.py).
 CSRF_IN_STREAM = web.RequestKey("csrf_in_stream", bool)

@@ -63,7 +63,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "request": request,
         "user": user,
         "session": request.get(keys.SESSION),
-        "locale": request.get(keys.LOCALE, i18n.DEFAULT_LOCALE),
+        "locale": request.get(keys.LOCALE, i18n.current_locale.get()),
         "config": request.app[keys.CONFIG],
         # Visitors' pages without forms carry no token, so that they can be cached for all.
         "csrf_token": csrf.token_for(request) if (user is not None or form) else "",

@@ -11,6 +11,8 @@ from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from forum import errors
+from forum.app import create_app
+from forum.config import Config
 from tests.conftest import PASSWORD, submit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,3 +169,12 @@ async def test_form_errors_with_a_parameter_are_french(forum, client):
     assert response.status == 413
     assert f"Ce message est trop long ({forum.config.body_max} caractères au maximum)." \
         in await response.text()
+
+
+async def test_the_site_default_language_is_a_setting(aiohttp_client, tmp_path):
+    config = Config.from_env(env={}, data_dir=tmp_path / "d", default_locale="en")
+    client = await aiohttp_client(create_app(config))
+    neither = await client.get("/", headers={"Accept-Language": "de-DE"})
+    assert '<html lang="en">' in await neither.text()
+    french = await client.get("/", headers={"Accept-Language": "fr-FR"})
+    assert '<html lang="fr">' in await french.text()

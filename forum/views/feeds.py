@@ -64,7 +64,7 @@ def _atom(request: web.Request, entries: list[feeds.FeedPost], updated_if_empty:
           tag: str, self_url: str, page_url: str, **context: Any) -> web.Response:
     """Render the feed as an anonymous reader's (no user, no session, no token)."""
     config = request.app[keys.CONFIG]
-    locale = request.get(keys.LOCALE, i18n.DEFAULT_LOCALE)
+    locale = request.get(keys.LOCALE, i18n.current_locale.get())
     host = urlsplit(config.base_url).hostname or "localhost"
     context.setdefault("board", None)
     context.setdefault("thread", None)
