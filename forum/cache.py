@@ -5,6 +5,10 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from aiohttp import web
+
+from forum import i18n, keys
+
 Tag = tuple[str, object]
 ALL: Tag = ("all", None)
 
@@ -82,9 +86,6 @@ class PageCache:
 
 # Middlewares: the cached fast path (outermost) and the locale. -------------------------------
 
-from aiohttp import web  # noqa: E402
-
-from forum import i18n, keys  # noqa: E402
 
 # Headers a cached page is served with (set by the inner middlewares, kept from the first render).
 _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options",

@@ -1,6 +1,12 @@
 """Domain exceptions, turned into a French page or a JSON error by one middleware."""
 from __future__ import annotations
 
+import logging
+
+from aiohttp import web
+
+from forum.i18n import N_, gettext
+
 
 class ForumError(Exception):
     """Base class: an HTTP status, a machine code and a message for the user (msgid)."""
@@ -55,12 +61,6 @@ class TooManyRequests(ForumError):
 
 # The middleware that turns every error into a French (or English) page or a JSON error. -------
 
-import logging  # noqa: E402
-
-from aiohttp import web  # noqa: E402
-
-from forum.i18n import N_  # noqa: E402
-
 log = logging.getLogger("forum")
 
 HTTP_MESSAGES = {
@@ -104,8 +104,7 @@ def _is_api(request: web.Request) -> bool:
 
 def error_response(request: web.Request, status: int, code: str, message: str,
                    field: str | None = None) -> web.Response:
-    from forum import templating
-    from forum.i18n import gettext
+    from forum import templating  # here: templating -> csrf -> errors would be a cycle
 
     text = message
     if _is_api(request):
@@ -120,8 +119,6 @@ def error_response(request: web.Request, status: int, code: str, message: str,
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
-    from forum.i18n import gettext
-
     try:
         return await handler(request)
     except ForumError as error:

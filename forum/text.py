@@ -8,7 +8,7 @@ from forum.i18n import N_
 
 # Direction overrides/isolates and zero-width characters: they let a name or a title pretend to
 # be something else ("moderatrice" + U+202E ...), so they never reach a page.
-INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # Not characters at all (XML, hence feeds, refuses them): U+FFFE, U+FFFF, lone surrogates.
 NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -20,7 +20,7 @@ _PSEUDONYM_EXTRA = set("_-.")
 def clean_line(text: str) -> str:
     """One line of text: NFC, no controls or invisible characters, spaces folded."""
     text = unicodedata.normalize("NFC", text)
-    text = INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", NONCHARACTERS.sub("", text))
     text = CONTROL.sub(" ", text)
     return SPACES.sub(" ", text).strip()
 

@@ -12,8 +12,9 @@ from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
+from forum.models.posts import get as get_post
 from forum.models.threads import Thread
-from forum.models.uploads import Upload
+from forum.models.uploads import Upload, for_post
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import check_rate
@@ -152,10 +153,9 @@ def post_json(post: Post, viewer: User | None, files: list[Upload]) -> dict[str,
 
 async def fresh_post_json(conn: Conn, post_id: int, viewer: User | None) -> dict[str, Any]:
     """A post read again (after a change), with its files: every post answer has the same form."""
-    from forum.models import posts, uploads
-
-    post = await posts.get(conn, post_id)
-    return post_json(post, viewer, await uploads.for_post(conn, post_id))
+    # Functions imported by name: `forum.api.posts` and `forum.api.uploads` are submodules here.
+    post = await get_post(conn, post_id)
+    return post_json(post, viewer, await for_post(conn, post_id))
 
 
 def attachment_json(file: Upload) -> dict[str, Any]:

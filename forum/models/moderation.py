@@ -103,15 +103,6 @@ async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
                      context[2], context[3], context[4], [Flag(*row) for row in flag_rows])
 
 
-async def count_waiting(conn: Conn, moderator: User) -> int:
-    scope, params = _scope(moderator)
-    return int(await conn.value(
-        "select count(*) from posts join threads on threads.id = posts.thread_id"
-        " where (posts.status = 'pending' or posts.id in"
-        " (select post_id from flags where resolved_at is null))"
-        f" and posts.deleted_at is null and {scope}", params))
-
-
 async def log(tx: Transaction, moderator: User, action: str, target_kind: str, target_id: int,
               board_id: int | None, reason: str = "", private: bool = False) -> None:
     """Write the journal row, in the same transaction as the action itself."""

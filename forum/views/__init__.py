@@ -7,10 +7,12 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from forum import keys
-from forum.errors import ForumError, NotFound, TooManyRequests, Unauthorized
-from forum.i18n import gettext
+from forum import keys, permissions
+from forum.errors import Forbidden, ForumError, NotFound, TooManyRequests, Unauthorized
+from forum.i18n import format_when, gettext
+from forum.models.posts import cook  # by name: forum.views.posts is a submodule
 from forum.models.users import User
+from forum.templating import render
 
 
 def int_param(request: web.Request, name: str) -> int:
@@ -85,8 +87,6 @@ def check_rate(request: web.Request, key: str, limit: int, window: float,
 def form_error(request: web.Request, template: str, context: dict[str, Any],
                error: ForumError) -> web.Response:
     """Show a form again, filled in, with the message beside the field at fault."""
-    from forum.templating import render
-
     context["errors"] = {error.field or "form": gettext(error.message, **error.params)}
     return render(request, template, context, status=error.status, form=True)
 
@@ -95,9 +95,6 @@ def require_writer(request: web.Request) -> User:
     """A member who may write now; a suspended or banned one is told until when and why."""
     user = require_user(request)
     if user.is_suspended:
-        from forum.errors import Forbidden
-        from forum.i18n import format_when
-
         if user.is_banned:
             raise Forbidden("Your account is banned: %(reason)s",
                             reason=user.suspension_reason or "")
@@ -110,18 +107,14 @@ def require_writer(request: web.Request) -> User:
 def publication_status(request: web.Request, user: User, board_id: int,
                        board_mode: str) -> str:
     """'published' or 'pending' for what this member is about to post in this board."""
-    from forum import permissions
-
     return permissions.publication_status(user, board_id, board_mode,
                                           request.app[keys.CONFIG].trust_threshold)
 
 
 async def preview(request: web.Request, body: str) -> str:
     """The post as it would be published, @mentions of real members linked."""
-    from forum.models import posts
-
     async with request.app[keys.DB].read() as conn:
-        return (await posts.cook(conn, body, mentions_max=10_000)).html
+        return (await cook(conn, body, mentions_max=10_000)).html
 
 
 def quote_markdown(post: Any, thread_title: str, selection: str = "") -> str:
