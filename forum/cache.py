@@ -90,7 +90,8 @@ class PageCache:
 # Headers a cached page is served with (set by the inner middlewares, kept from the first render).
 _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options",
                  "X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
-                 "Cross-Origin-Opener-Policy", "Content-Language", "Vary")
+                 "Cross-Origin-Opener-Policy", "Content-Language", "Vary",
+                 "Content-Disposition", "Link")  # exports: a file name, their licence
 
 
 def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:

@@ -53,6 +53,9 @@ class Config:
     upload_kinds: str = "pdf jpeg png webp gif odt ods odp docx xlsx pptx csv text"
     upload_max_pixels: int = 50_000_000  # an image's decoded size (all frames of an animation)
     orphan_upload_hours: float = 24.0  # files never attached to a post are removed after this
+    # The open licence of the watch board's figures, named in exports, feeds and pages.
+    data_licence_name: str = "ODbL 1.0"
+    data_licence_url: str = "https://opendatacommons.org/licenses/odbl/1-0/"
 
     @property
     def db_path(self) -> Path:

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from forum import clock
 from forum.config import Config
 from forum.db import Database
-from forum.demo_content import BOARDS, MEMBERS, THREADS
+from forum.demo_content import BOARDS, FINDINGS, MEMBERS, THREADS
 from forum.migrate import migrate
-from forum.models import boards, posts, threads, users
+from forum.models import boards, finding_drafts, findings, posts, threads, users
 
 MARKER = ".vigie-demo"
 # Metz moderates before publication, as the local forum in the reference material does.
 A_PRIORI_BOARDS = {"metz": "a-priori"}
+NATIONAL_BOARDS = {"general"}  # no watch page: not a city
 
 
 def _reset(config: Config) -> None:
@@ -54,26 +55,59 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
             for spec in BOARDS:
                 by_slug[spec["slug"]] = await boards.create(
                     tx, spec["name"], spec["slug"], spec["region"], spec["description"],
-                    A_PRIORI_BOARDS.get(spec["slug"], config.moderation_default))
+                    A_PRIORI_BOARDS.get(spec["slug"], config.moderation_default),
+                    is_city=spec["slug"] not in NATIONAL_BOARDS)
             # Threads in the order of their first post, so ids follow time as in real life.
+            post_ids: dict[tuple[str, int], int] = {}
             for spec in sorted(THREADS, key=lambda t: -t["posts"][0][2]):
                 (author, body, days_ago), *replies = spec["posts"]
                 at = clock.iso(now - timedelta(days=days_ago))
-                thread_id, _ = await threads.create(
+                thread_id, post_ids[spec["title"], 0] = await threads.create(
                     tx, by_slug[spec["board"]], members[author], spec["title"], body,
                     config.title_max, config.body_max, at=at)
-                for author, body, days_ago in replies:
-                    await posts.create(tx, thread_id, by_slug[spec["board"]].id,
-                                       members[author], body, config.body_max,
-                                       at=clock.iso(now - timedelta(days=days_ago)))
+                for index, (author, body, days_ago) in enumerate(replies, start=1):
+                    post_ids[spec["title"], index] = await posts.create(
+                        tx, thread_id, by_slug[spec["board"]].id, members[author], body,
+                        config.body_max, at=clock.iso(now - timedelta(days=days_ago)))
             # Their demo history counts as approved: they publish at once where the board allows.
             await tx.execute("update users set approved_count = post_count")
             await tx.execute(
                 "insert into board_moderators (board_id, user_id) select boards.id, users.id"
                 " from boards, users where boards.slug = 'metz' and users.name = 'Bastien_57'")
+            await _findings(tx, by_slug, members, post_ids)
             await _pending_example(tx, config, by_slug["metz"])
     finally:
         await db.close()
+
+
+async def _findings(tx, by_slug: dict, members: dict, post_ids: dict) -> None:
+    """The watch record: each finding proposed by the author of its first source post and,
+    as in a real a-priori city, approved by the city's moderator (in the journal)."""
+    moderators = {"metz": members["Bastien_57"]}
+    for spec in FINDINGS:
+        sources = [post_ids[source] for source in spec["sources"]]
+        fields = {key: value for key, value in spec.items() if key not in ("board", "sources")}
+        raw = finding_drafts.RawFinding(**fields, posts=sources)
+        board = by_slug[spec["board"]]
+        draft = await finding_drafts.check(tx, board, raw, date.today())
+        author_id = await tx.value("select author_id from posts where id = ?", (sources[0],))
+        author = next(member for member in members.values() if member.id == author_id)
+        at = clock.iso(datetime.now(UTC) - timedelta(days=_days_since(spec)))
+        moderator = moderators.get(spec["board"], members["moderatrice"])
+        if author.id == moderator.id:
+            await findings.create(tx, board, author, draft, "published", at=at)
+            continue
+        finding_id = await findings.create(tx, board, author, draft, "pending", at=at)
+        await findings.approve(tx, await findings.get(tx, finding_id), moderator)
+
+
+def _days_since(spec: dict) -> float:
+    """Proposed a day after its source post was written (the demo's posts are dated)."""
+    return max(0.5, _POST_AGE.get(spec["sources"][0], 1.0) - 1)
+
+
+_POST_AGE = {(spec["title"], index): post[2] for spec in THREADS
+             for index, post in enumerate(spec["posts"])}
 
 
 async def _pending_example(tx, config: Config, board) -> None:
@@ -86,3 +120,11 @@ async def _pending_example(tx, config: Config, board) -> None:
         "Bonjour, j'habite près de la gare : j'ai compté **quatre caméras** nouvelles sur le"
         " parvis cette semaine. Quelqu'un sait-il si elles figurent dans la délibération ?",
         config.body_max, status="pending")
+    # And a finding of theirs: a newcomer's figures wait for a moderator too.
+    raw = finding_drafts.RawFinding(
+        kind="cameras", quantity="4", unit="count", observed=str(date.today().year),
+        status="installed", place="Parvis de la gare",
+        links=[("https://example.org/photos/metz-parvis-gare", "Photos du parvis")],
+        note="Comptées sur place ; à vérifier dans les délibérations.")
+    draft = await finding_drafts.check(tx, board, raw, date.today())
+    await findings.create(tx, board, newcomer, draft, "pending")

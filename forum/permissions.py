@@ -25,6 +25,23 @@ def post_filter(user: Any) -> tuple[str, tuple]:
     return f"({PUBLIC_POST} or posts.author_id = ?{in_boards})", (user.id, *boards)
 
 
+def finding_filter(user: Any) -> tuple[str, tuple]:
+    """SQL condition on `findings`: those this user may see in a list, page or export.
+
+    As posts: pending and refused findings exist only for their author and the city's
+    moderators; deleted ones only for moderators (their history stays).
+    """
+    public = "(findings.review = 'published' and findings.deleted_at is null)"
+    if user is None:
+        return public, ()
+    if user.is_moderator:
+        return "1", ()
+    boards = tuple(user.moderated_boards)
+    in_boards = f" or findings.board_id in ({', '.join('?' * len(boards))})" if boards else ""
+    return (f"({public} or (findings.author_id = ? and findings.deleted_at is null){in_boards})",
+            (user.id, *boards))
+
+
 def publication_status(user: Any, board_id: int, board_mode: str,
                        trust_threshold: int) -> str:
     """'published' or 'pending' for a new post or thread by `user` in a board.
@@ -77,6 +94,20 @@ def _reply(user: Any, thread: Any) -> bool:
     return not thread.locked or _moderates(user, thread)
 
 
+def _see_finding(user: Any, finding: Any) -> bool:
+    if finding.is_public:
+        return True
+    if user is None:
+        return False
+    return _moderates(user, finding) or (user.id == finding.author_id and not finding.is_deleted)
+
+
+def _change_finding(user: Any, finding: Any) -> bool:
+    """Its author corrects or withdraws it, the city's moderators too."""
+    return (_active(user) and not finding.is_deleted and _see_finding(user, finding)
+            and (user.id == finding.author_id or _moderates(user, finding)))
+
+
 def _flag(user: Any, post: Any) -> bool:
     return (_active(user) and user.id != post.author_id and post.status == "published"
             and not post.is_deleted and _see_post(user, post))
@@ -100,6 +131,11 @@ RULES = {
     "moderate_any": lambda user, target: _active(user) and user.moderates_any,
     "sanction": lambda user, member: _active(user) and user.is_moderator and (
         user.is_admin or not member.is_moderator) and user.id != member.id,
+    "see_finding": _see_finding,
+    "propose_finding": lambda user, board: _active(user) and board.is_city,
+    "edit_finding": _change_finding,
+    "delete_finding": _change_finding,
+    "manage_kinds": lambda user, target: user is not None and user.is_admin,
     "manage_boards": lambda user, target: user is not None and user.is_admin,
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum.api import boards as api_boards
+from forum.api import findings as api_findings
 from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
@@ -16,7 +17,9 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    exports,
     feeds,
+    findings,
     moderation,
     notifications,
     passwords,
@@ -26,6 +29,7 @@ from forum.views import (
     threads,
     unsubscribe,
     uploads,
+    watch,
 )
 
 
@@ -52,6 +56,19 @@ def setup(app: web.Application) -> None:
     # Attached files (the thumbnail's route first: no file name is "thumb", see uploads/names.py)
     get("/files/{id}/thumb", uploads.serve_thumbnail, name="file_thumbnail")
     get("/files/{id}/{name}", uploads.serve_file, name="file")
+    # The watch board: findings per city, the national table, exports (views/exports.py)
+    get("/watch", watch.national, name="watch")
+    get("/watch/compare", watch.compare, name="watch_compare")
+    get("/watch/findings.{format:csv|json|geojson}", exports.national, name="watch_export")
+    get("/watch/feed.atom", exports.feed, name="watch_feed")
+    get("/b/{slug}/watch", watch.city, name="city_watch")
+    get("/b/{slug}/watch/findings.{format:csv|json|geojson}", exports.city,
+        name="city_watch_export")
+    get("/b/{slug}/watch/feed.atom", exports.city_feed, name="city_watch_feed")
+    add("*", "/b/{slug}/watch/new", findings.propose, name="propose_finding")
+    get("/f/{id}", findings.show, name="finding")
+    add("*", "/f/{id}/edit", findings.edit, name="edit_finding")
+    add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
@@ -71,6 +88,7 @@ def setup(app: web.Application) -> None:
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")
+    add("*", "/admin/kinds", admin.kinds, name="admin_kinds")
     # Moderation (the queue and tools for moderators; the journal is public)
     mod = "/moderation"
     get(mod, moderation.queue, name="moderation_queue")
@@ -85,6 +103,12 @@ def setup(app: web.Application) -> None:
     add("POST", f"{mod}/threads/{{id}}/move", moderation.move, name="moderation_move")
     add("POST", "/u/{name}/sanction", moderation.sanction, name="sanction")
     add("*", "/p/{id}/flag", moderation.flag, name="flag_post")
+    add("POST", f"{mod}/findings/{{id}}/approve", findings.approve,
+        name="moderation_approve_finding")
+    add("POST", f"{mod}/findings/{{id}}/reject", findings.reject,
+        name="moderation_reject_finding")
+    add("POST", f"{mod}/findings/{{id}}/restore", findings.restore,
+        name="moderation_restore_finding")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")
@@ -115,6 +139,10 @@ def setup(app: web.Application) -> None:
         name="api_post_revisions")
     add("POST", f"{v1}/uploads", api_uploads.create_upload, name="api_upload")
     add("GET", f"{v1}/search", api_search.search_posts, name="api_search")
+    add("GET", f"{v1}/findings", api_findings.list_findings, name="api_findings")
+    add("POST", f"{v1}/findings", api_findings.create_finding, name="api_create_finding")
+    add("GET", f"{v1}/findings/{{id}}", api_findings.show_finding, name="api_finding")
+    add("GET", f"{v1}/finding-kinds", api_findings.list_kinds, name="api_finding_kinds")
     add("POST", f"{v1}/posts/{{id}}/flags", api_moderation.flag_post, name="api_flag_post")
     api_mod = f"{v1}/moderation"
     add("GET", f"{api_mod}/queue", api_moderation.queue, name="api_moderation_queue")
@@ -125,6 +153,10 @@ def setup(app: web.Application) -> None:
         name="api_moderation_reject")
     add("POST", f"{api_mod}/posts/{{id}}/edit-and-approve", api_moderation.edit_and_approve,
         name="api_moderation_edit_and_approve")
+    add("POST", f"{api_mod}/findings/{{id}}/approve", api_findings.approve,
+        name="api_moderation_approve_finding")
+    add("POST", f"{api_mod}/findings/{{id}}/reject", api_findings.reject,
+        name="api_moderation_reject_finding")
     add("POST", f"{api_mod}/threads/{{id}}/lock", api_moderation.lock_thread,
         name="api_moderation_lock")
     add("POST", f"{api_mod}/threads/{{id}}/unlock", api_moderation.unlock_thread,

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from forum import csrf, i18n, keys, permissions
+from forum import csrf, i18n, keys, permissions, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -52,6 +52,12 @@ def setup(app: web.Application) -> jinja2.Environment:
     env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES,
                        can=permissions.can)
     env.filters["when"] = i18n.format_when
+    # Findings (forum/watch.py): "250 000 €", "novembre 2014", "en service", a kind's name.
+    env.filters["quantity"] = lambda finding: watch.format_quantity(finding.quantity,
+                                                                    finding.unit)
+    env.filters["observed"] = watch.format_observed
+    env.filters["status_label"] = watch.status_label
+    env.filters["kind_label"] = lambda label: i18n.gettext(label)
     return env
 
 

@@ -56,3 +56,9 @@ def slugify(text: str) -> str:
     """'Saint-Étienne' -> 'saint-etienne'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def sort_key(text: str) -> str:
+    """The order in which French readers expect names: 'Épinal' beside 'Essen', not after 'Z'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from argon2 import PasswordHasher
 from forum import keys
 from forum.app import create_app
 from forum.config import Config
-from forum.models import boards, posts, threads, users
+from forum.models import boards, finding_drafts, findings, posts, threads, users
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -74,6 +75,19 @@ class Forum:
             thread = await threads.get(tx, thread_id)
             return await posts.create(tx, thread.id, thread.board_id, author, body,
                                       self.config.body_max)
+
+    async def finding(self, board: boards.Board, author: users.User, post_id: int | None = None,
+                      review: str = "published", **fields: Any) -> int:
+        """A finding checked as a member's would be: 35 cameras in 2008 by default, sourced by
+        `post_id` or else by a link; `fields` override any RawFinding field."""
+        raw = finding_drafts.RawFinding(**{
+            "kind": "cameras", "quantity": "35", "unit": "count", "observed": "2008",
+            "status": "in-use", "posts": [post_id] if post_id else [],
+            "links": [] if post_id else [("https://example.org/source.pdf", "Source")],
+            **fields})
+        async with self.db.transaction() as tx:
+            draft = await finding_drafts.check(tx, board, raw, date.today())
+            return await findings.create(tx, board, author, draft, review)
 
     async def token(self, user: users.User) -> str:
         async with self.db.transaction() as tx:

@@ -314,3 +314,38 @@ async def test_readme_screenshot(browser, site, forum, tmp_path):
     assert struct.unpack(">II", png[16:24]) == (SCREENSHOT_SIZE["width"],
                                                 SCREENSHOT_SIZE["height"])
     await context.close()
+
+
+async def test_metz_watch_page_shows_chart_text_alternative_and_table(browser, site, forum):
+    board = await forum.board("Metz", region="Moselle (57)")
+    lea = await forum.user("lea")
+    for quantity, observed in (("35", "2008"), ("72", "2014-11"), ("128", "2018"),
+                               ("148", "2020")):
+        await forum.finding(board, lea, quantity=quantity, observed=observed)
+    # A phone's width: the chart scales down, wide tables scroll inside their own box.
+    context = await new_context(browser, site, viewport={"width": 360, "height": 740})
+    page = await context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    await page.goto(f"/b/{board.slug}/watch", wait_until="networkidle")
+
+    # Its name is its <title> then its <desc> (aria-labelledby names both): every point.
+    chart = page.get_by_role("img", name=re.compile("Metz"))
+    await expect(chart).to_be_visible()
+    await expect(chart).to_have_accessible_name(
+        re.compile(r"Metz.*35\D+2008.*72\D+2014.*128\D+2018.*148\D+2020"))
+    await expect(chart.locator("desc")).to_contain_text("148")
+    await expect(chart.locator("circle")).to_have_count(4)
+    box = await chart.bounding_box()
+    assert box is not None and 0 < box["width"] <= 360, box
+    figures = page.locator("figure.chart table tbody tr td:nth-child(2)")
+    await expect(figures).to_have_text(["35", "72", "128", "148"])
+    latest = page.get_by_role("table").first.get_by_role("link", name="148", exact=True)
+    await expect(latest).to_be_visible()
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the window"
+    assert not console_errors, f"console errors (CSP violations among them): {console_errors}"
+    await context.close()

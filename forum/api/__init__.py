@@ -121,7 +121,7 @@ def board_json(board: Board) -> dict[str, Any]:
         "id": board.id, "slug": board.slug, "name": board.name, "region": board.region,
         "description": board.description, "moderation_mode": board.moderation_mode,
         "thread_count": board.thread_count, "post_count": board.post_count,
-        "last_post_at": board.last_post_at,
+        "last_post_at": board.last_post_at, "is_city": board.is_city,
     }
 
 

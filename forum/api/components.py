@@ -5,6 +5,16 @@ from typing import Any
 
 from forum.config import Config
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
+from forum.models.finding_drafts import (
+    LABEL_MAX,
+    NOTE_MAX,
+    PLACE_MAX,
+    QUANTITY_MAX,
+    SOURCES_MAX,
+    URL_MAX,
+)
+from forum.models.findings import STATUSES as FINDING_STATUSES
+from forum.models.findings import UNITS
 from forum.models.moderation import REASON_MAX
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
 from forum.text import PSEUDONYM_MAX
@@ -25,6 +35,7 @@ def parameters() -> dict[str, Any]:
     return {
         "thread_id": path_id("thread"),
         "post_id": path_id("post"),
+        "finding_id": path_id("finding"),
         "slug": {"name": "slug", "in": "path", "required": True,
                  "description": "A board's address (a former one still answers).",
                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
@@ -46,6 +57,7 @@ def parameters() -> dict[str, Any]:
                    "description": "The start of a pseudonym (a leading @ is ignored).",
                    "schema": {"type": "string", "maxLength": 30}},
         **_searchparameters(),
+        **_finding_parameters(),
     }
 
 
@@ -64,6 +76,27 @@ def _searchparameters() -> dict[str, Any]:
                    "schema": {"type": "string", "minLength": 1, "maxLength": PSEUDONYM_MAX}},
         "since": day("since", "Posts from this day on (Paris time)."),
         "until": day("until", "Posts up to this day, included (Paris time)."),
+    }
+
+
+def _finding_parameters() -> dict[str, Any]:
+    def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": schema}
+
+    observed = ("2020, 2020-03 or 2020-03-10 (03/2020 and 10/03/2020 too); compared at its "
+                "own precision. Not a date: 422.")
+    return {
+        "city": query("city", "Only this city's findings (a board's address); unknown, or a "
+                      "board that is not a city: 422.", {"type": "string"}),
+        "kind": query("kind", "Only this kind of equipment (a slug of /finding-kinds); "
+                      "unknown: 422.", {"type": "string"}),
+        "finding_status": query("status", "Only findings with this status of the equipment.",
+                                {"type": "string", "enum": list(FINDING_STATUSES)}),
+        "observed_since": query("since", f"Findings observed from then on: {observed}",
+                                {"type": "string"}),
+        "observed_until": query("until", f"Findings observed up to then, included: {observed}",
+                                {"type": "string"}),
     }
 
 
@@ -110,7 +143,9 @@ def output_schemas() -> dict[str, Any]:
         "Board": _object({"id": ident, "slug": text, "name": text, "region": text,
                           "description": text, "moderation_mode": mode,
                           "thread_count": count, "post_count": count,
-                          "last_post_at": maybe_when}),
+                          "last_post_at": maybe_when, "is_city": {
+                              "type": "boolean", "description": "A city: it has a watch page "
+                              "and findings."}}),
         "Thread": _object({"id": ident, "board": text, "title": text, "author": text,
                            "status": status, "pinned": {"type": "boolean"},
                            "locked": {"type": "boolean"}, "post_count": count,
@@ -164,8 +199,11 @@ def output_schemas() -> dict[str, Any]:
         "Notification": _object({
             "id": ident, "kind": {"type": "string", "enum": [
                 "mention", "quote", "reply", "new_thread", "approved", "rejected", "deleted",
-                "warn", "suspend", "ban", "lift"]},
+                "warn", "suspend", "ban", "lift", "finding_approved", "finding_rejected",
+                "finding_deleted"]},
             "post_id": {"type": ["integer", "null"]},
+            "finding_id": {"type": ["integer", "null"]},
+            "finding_city": {"type": ["string", "null"]},
             "thread_id": {"type": ["integer", "null"]},
             "thread_title": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]},
             "text": text, "count": ident, "created_at": when, "read": {"type": "boolean"}}),
@@ -186,6 +224,53 @@ def output_schemas() -> dict[str, Any]:
             "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
                      "the most recent were ranked."},
             "page": page, "pages": page}),
+        **_finding_schemas(),
+    }
+
+
+def _finding_schemas() -> dict[str, Any]:
+    text, count, page = {"type": "string"}, {"type": "integer", "minimum": 0}, {
+        "type": "integer", "minimum": 1}
+    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    maybe_number, maybe_id = {"type": ["number", "null"]}, {"type": ["integer", "null"]}
+    named = _object({"slug": text, "name": {"type": "string",
+                                            "description": "In your language."}})
+    return {
+        "Finding": _object({
+            "id": {"type": "integer", "minimum": 1},
+            "url": {"type": "string", "description": "Its page."},
+            "city": _object({"slug": text, "name": text}),
+            "kind": _object({"slug": text, "label": {
+                "type": "string", "description": "As stored (English for the built-in kinds)."},
+                "name": {"type": "string", "description": "In your language."}}),
+            "quantity": maybe_number, "unit": {"type": ["string", "null"], "enum": [*UNITS, None]},
+            "observed": {"type": "string", "description": "2008, 2014-11 or 2020-03-10: as "
+                         "precise as its source."},
+            "status": {"type": "string", "enum": list(FINDING_STATUSES)},
+            "place": text, "latitude": maybe_number, "longitude": maybe_number, "note": text,
+            "review": {"type": "string", "enum": STATUSES, "description": "published, or "
+                       "(seen only by its author and the city's moderators) pending or "
+                       "rejected."},
+            "reject_reason": {"type": ["string", "null"]},
+            "deleted": {"type": "boolean", "description": "Withdrawn (moderators only see it)."},
+            "proposed_by": text, "approved_by": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "published_at": maybe_when, "edited_at": maybe_when,
+            "sources": {"type": "array", "items": ref("schemas", "FindingSource")}}),
+        "FindingSource": _object({
+            "kind": {"type": "string", "enum": ["post", "file", "link"]},
+            "post_id": maybe_id, "upload_id": maybe_id,
+            "url": {"type": ["string", "null"], "description": "null: a message that is no "
+                    "longer public."},
+            "label": text}),
+        "FindingList": _object({"findings": {"type": "array", "items": ref(
+            "schemas", "Finding")}, "total": count, "page": page, "pages": page}),
+        "FindingKinds": _object({
+            "kinds": {"type": "array", "items": _object({
+                "slug": text, "label": text, "name": text})},
+            "statuses": {"type": "array", "items": named},
+            "units": {"type": "array", "items": _object({
+                "slug": text, "name": text, "symbol": text})}}),
     }
 
 
@@ -239,4 +324,51 @@ def input_schemas(config: Config) -> dict[str, Any]:
         "ThreadActionInput": {"type": "object", "properties": {
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
+        "FindingInput": _finding_input(field),
+    }
+
+
+def _finding_input(field: Any) -> dict[str, Any]:
+    def source(name: str, what: str) -> dict[str, Any]:
+        return {"type": "object", "required": [name], "description": what, "properties": {
+            name: {"type": "integer", "minimum": 1}}}
+
+    def number(description: str, bound: float | None = None) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": ["number", "string", "null"],
+                                  "description": description}
+        if bound is not None:
+            schema.update(minimum=-bound, maximum=bound)
+        return schema
+
+    link = {"type": "object", "required": ["url"], "description": "A page elsewhere.",
+            "properties": {"url": field("http:// or https://", URL_MAX, 1),
+                           "label": field("What it is.", LABEL_MAX)}}
+    quantity = number("148, 1.2 or a string as people write it (\"250 000\", \"1,5\"); "
+                      "null or absent: no figure (a status only).")
+    quantity.update(minimum=0, maximum=QUANTITY_MAX)
+    return {
+        "type": "object", "required": ["city", "kind", "observed", "status", "sources"],
+        "description": "A finding is `pending` (still 201) in an a-priori city or from a "
+                       "member not trusted yet. Every rule answers 422 naming the field.",
+        "properties": {
+            "city": field("A city board's address.", min_length=1),
+            "kind": field("A slug of GET /api/v1/finding-kinds.", min_length=1),
+            "quantity": quantity,
+            "unit": {"type": ["string", "null"], "enum": [*UNITS, None],
+                     "description": "Required with a quantity."},
+            "observed": field("The date it holds for, as precise as the source: 2020, "
+                              "2020-03 or 2020-03-10. In the future only when `planned`.",
+                              min_length=1),
+            "status": {"type": "string", "enum": list(FINDING_STATUSES)},
+            "place": field("Where, in words.", PLACE_MAX),
+            "latitude": number("With the longitude, or neither.", 90),
+            "longitude": number("With the latitude, or neither.", 180),
+            "note": field("Plain text.", NOTE_MAX),
+            "sources": {"type": "array", "minItems": 1, "maxItems": SOURCES_MAX, "items": {
+                "oneOf": [source("post", "A public message of the forum."),
+                          source("file", "A file attached to a public message."), link]}}},
+        "examples": [{"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count",
+                      "observed": "2020", "status": "in-use", "sources": [
+                          {"url": "https://example.org/deliberation-2020.pdf",
+                           "label": "Délibération du conseil municipal"}]}],
     }

@@ -17,6 +17,7 @@ PREFIX_MAX = 30
 def notification_json(item: notifications.Notification) -> dict[str, Any]:
     return {
         "id": item.id, "kind": item.kind, "post_id": item.post_id, "thread_id": item.thread_id,
+        "finding_id": item.finding_id, "finding_city": item.finding_city,
         "thread_title": item.thread_title, "actor": item.actor_name, "text": item.text,
         "count": item.count, "created_at": item.created_at, "read": item.read_at is not None,
     }

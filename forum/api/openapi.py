@@ -14,6 +14,7 @@ from forum.api.components import (
     parameters,
     ref,
 )
+from forum.api.findings import PAGE_SIZE as FINDINGS_PAGE_SIZE
 from forum.api.moderation import QUEUE_LIMIT
 from forum.auth import SESSION_COOKIE
 from forum.config import Config
@@ -50,7 +51,10 @@ def build(config: Config) -> dict[str, Any]:
         "tags": [{"name": "boards"}, {"name": "threads"}, {"name": "posts"},
                  {"name": "moderation", "description": "Flags, and the moderators' tools."},
                  {"name": "uploads", "description": "Files to attach to new posts."},
-                 {"name": "search", "description": "Full-text search of published posts."}],
+                 {"name": "search", "description": "Full-text search of published posts."},
+                 {"name": "findings", "description": "The watch board: sourced facts about "
+                  "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
+                  "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."}],
         "paths": _paths(config),
         "components": {
             "schemas": {**output_schemas(), **input_schemas(config)},
@@ -104,7 +108,7 @@ def _paths(config: Config) -> dict[str, Any]:
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
-            **_notification_paths()}
+            **_notification_paths(), **_finding_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -265,3 +269,45 @@ def _search_paths() -> dict[str, Any]:
         f"title matches come first, then the most recent; at most {CANDIDATES} are ranked.",
         _ok("A page of results.", "SearchResults"), "400 401 404 422",
         params=("q", "board", "author", "since", "until", "page"))}}
+
+
+def _finding_paths() -> dict[str, Any]:
+    mod = f"{V1}/moderation/findings/{{id}}"
+    decision = "400 401 403 404 409 413 422"  # 404: not visible to you; 403: not your city
+    return {
+        f"{V1}/findings": {
+            "get": _op("api_findings", "findings",
+                       f"The findings you may see, {FINDINGS_PAGE_SIZE} a page, by city, kind "
+                       "and date: the public ones, and your own or (moderators) your cities' "
+                       "pending ones, which say so in `review`.",
+                       _ok("A page of findings.", "FindingList"), "400 401 404 422",
+                       params=("city", "kind", "finding_status", "observed_since",
+                               "observed_until", "page")),
+            "post": _op("api_create_finding", "findings",
+                        "Propose a finding with its sources (at least one).",
+                        _ok("The new finding.", "Finding", 201, location=True),
+                        "400 401 403 413 422 429", body="FindingInput"),
+        },
+        f"{V1}/findings/{{id}}": {
+            "get": _op("api_finding", "findings", "One finding.", _ok("The finding.", "Finding"),
+                       "401 404", params=("finding_id",)),
+        },
+        f"{V1}/finding-kinds": {
+            "get": _op("api_finding_kinds", "findings",
+                       "The kinds of equipment, statuses and units a finding may have.",
+                       _ok("The choices, with their names in your language.", "FindingKinds"),
+                       "401"),
+        },
+        f"{mod}/approve": {
+            "post": _op("api_moderation_approve_finding", "moderation",
+                        "Publish a pending finding of a city you moderate.",
+                        _ok("The finding as it now is.", "Finding"), "401 403 404 409",
+                        params=("finding_id",), write=True),
+        },
+        f"{mod}/reject": {
+            "post": _op("api_moderation_reject_finding", "moderation",
+                        "Refuse a pending finding; its author is told why and may correct it.",
+                        _ok("The finding as it now is.", "Finding"), decision,
+                        params=("finding_id",), body="RejectInput"),
+        },
+    }

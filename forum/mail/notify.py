@@ -38,21 +38,29 @@ def _visible(kind: str, post: str) -> str:
         f" and {PUBLIC_POST} and posts.deleted_at is null and threads.status = 'published'))")
 
 
-# A notification with what its mail shows: thread title, actor, recipient's address, choice.
+# A notification with what its mail shows: thread title or finding's city, actor, recipient's
+# address, choice.
 _SELECT = (
     "select notifications.id, notifications.user_id, notifications.kind,"
-    " notifications.post_id, notifications.thread_id, notifications.text,"
-    " notifications.created_at, notifications.read_at,"
-    " threads.title, actor.name as actor, member.email, member.locale,"
+    " notifications.post_id, notifications.thread_id, notifications.finding_id,"
+    " notifications.text, notifications.created_at, notifications.read_at,"
+    " threads.title, city.name as city, actor.name as actor, member.email, member.locale,"
     " member.email_notifications,"
     f" {_visible('notifications.kind', 'notifications.post_id')} as visible"
     " from notifications left join posts on posts.id = notifications.post_id"
     " left join threads on threads.id = coalesce(notifications.thread_id, posts.thread_id)"
+    " left join findings on findings.id = notifications.finding_id"
+    " left join boards as city on city.id = findings.board_id"
     " left join users as actor on actor.id = notifications.actor_id"
     " join users as member on member.id = notifications.user_id")
+# A deleted finding is not shown to its author any more: its mail leads to the notifications.
+_FINDING_LINKED = ("finding_approved", "finding_rejected")
 
 
-def _link(config: Config, post_id: int | None, thread_id: int | None) -> str:
+def _link(config: Config, kind: str, post_id: int | None, thread_id: int | None,
+          finding_id: int | None) -> str:
+    if finding_id and kind in _FINDING_LINKED:
+        return f"{config.base_url}/f/{int(finding_id)}"
     if post_id:
         return f"{config.base_url}/p/{int(post_id)}"
     if thread_id:
@@ -64,7 +72,9 @@ def _item(config: Config, kind: str, values: Row | dict[str, Any]) -> dict[str, 
     data = dict(values)
     return {"kind": kind, "title": mail_text(data.get("title")),
             "actor": mail_text(data.get("actor")), "text": mail_text(data.get("text")),
-            "url": _link(config, data.get("post_id"), data.get("thread_id"))}
+            "city": mail_text(data.get("city")),
+            "url": _link(config, kind, data.get("post_id"), data.get("thread_id"),
+                         data.get("finding_id"))}
 
 
 def _wants_now(member: Row) -> bool:
@@ -88,7 +98,8 @@ async def notify_by_mail(tx: Transaction, app: web.Application, user: Any,
     """Queue, in `tx`, the mail of one notification if the member wants mail at once.
 
     `user`: an id, a users.User or a row with "id". `context`: post_id, thread_id, title (of
-    the thread), actor (a pseudonym), text; user text is cleaned here; with notification_id,
+    the thread), finding_id, city (the finding's board), actor (a pseudonym), text; user text
+    is cleaned here; with notification_id,
     that row is marked handled, so the background round does not mail it again. Nothing is
     queued about a post the member may not see, nor for a member without an address or who
     chose 'digest' or 'never'. Returns the outbox id, or None.

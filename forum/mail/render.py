@@ -21,7 +21,8 @@ SITE_NAME = "Vigie"
 USER_TEXT_MAX = 300
 
 # What a notification says, by kind: the texts of templates/notifications/index.html (a pair
-# is singular/plural, used with 1). Parameters: name (the actor), title (the thread), reason.
+# is singular/plural, used with 1). Parameters: name (the actor), title (the thread), reason,
+# city (the board of a finding).
 # Add a line here for every new kind of notification.
 NOTIFICATION_LINES: dict[str, str | tuple[str, str]] = {
     "mention": N_("%(name)s mentioned you in “%(title)s”."),
@@ -37,6 +38,9 @@ NOTIFICATION_LINES: dict[str, str | tuple[str, str]] = {
     "suspend": N_("Your account was suspended: %(reason)s"),
     "ban": N_("Your account was banned: %(reason)s"),
     "lift": N_("Your sanction was lifted: %(reason)s"),
+    "finding_approved": N_("Your finding about %(city)s was approved."),
+    "finding_rejected": N_("Your finding about %(city)s was refused: %(reason)s"),
+    "finding_deleted": N_("Your finding about %(city)s was deleted by a moderator: %(reason)s"),
 }
 GENERIC_LINE = N_("You have a new notification.")
 
@@ -93,7 +97,7 @@ def notification_line(item: dict[str, Any]) -> str:
     """The sentence that tells one notification, in the current locale (params already clean)."""
     message = NOTIFICATION_LINES.get(item["kind"])
     params = {"name": item.get("actor", ""), "title": item.get("title", ""),
-              "reason": item.get("text", "")}
+              "reason": item.get("text", ""), "city": item.get("city", "")}
     if message is None:
         return item.get("text") or i18n.gettext(GENERIC_LINE)
     if isinstance(message, tuple):

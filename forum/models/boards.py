@@ -23,16 +23,17 @@ class Board:
     post_count: int
     last_post_at: str | None
     moderation_mode: str = "a-posteriori"
+    is_city: bool = True  # a city has a watch page and findings; a national board does not
 
     @classmethod
     def from_row(cls, row: Row) -> Board:
         return cls(row["id"], row["slug"], row["name"], row["region"], row["description"],
                    row["thread_count"], row["post_count"], row["last_post_at"],
-                   row["moderation_mode"])
+                   row["moderation_mode"], bool(row["is_city"]))
 
 
 COLUMNS = ("id, slug, name, region, description, thread_count, post_count, last_post_at,"
-           " moderation_mode")
+           " moderation_mode, is_city")
 
 
 def check_mode(mode: str) -> str:
@@ -80,7 +81,8 @@ def _clean(name: str, slug: str, region: str, description: str) -> tuple[str, st
 
 
 async def create(tx: Transaction, name: str, slug: str = "", region: str = "",
-                 description: str = "", moderation_mode: str = "a-posteriori") -> Board:
+                 description: str = "", moderation_mode: str = "a-posteriori",
+                 is_city: bool = True) -> Board:
     name, slug, region, description = _clean(name, slug, region, description)
     check_mode(moderation_mode)
     taken = await tx.value(
@@ -90,15 +92,18 @@ async def create(tx: Transaction, name: str, slug: str = "", region: str = "",
         raise Conflict("A board already uses this address.", field="slug")
     position = await tx.value("select coalesce(max(position), 0) + 1 from boards")
     board_id = await tx.insert(
-        "insert into boards (slug, name, region, description, moderation_mode, position,"
-        " created_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
-        (slug, name, region, description, moderation_mode, position, clock.now()))
+        "insert into boards (slug, name, region, description, moderation_mode, is_city,"
+        " position, created_at) values (?, ?, ?, ?, ?, ?, ?, ?) returning id",
+        (slug, name, region, description, moderation_mode, int(is_city), position,
+         clock.now()))
     tx.changed("boards", None)
+    tx.changed("watch", None)
     return await get(tx, board_id)
 
 
 async def update(tx: Transaction, board: Board, name: str, slug: str = "", region: str = "",
-                 description: str = "", moderation_mode: str = "") -> Board:
+                 description: str = "", moderation_mode: str = "",
+                 is_city: bool | None = None) -> Board:
     """Rename or describe a board; a former slug keeps redirecting to it."""
     name, slug, region, description = _clean(name, slug or board.slug, region, description)
     moderation_mode = check_mode(moderation_mode or board.moderation_mode)
@@ -113,9 +118,13 @@ async def update(tx: Transaction, board: Board, name: str, slug: str = "", regio
         await tx.execute("insert into board_aliases (slug, board_id) values (?, ?)",
                          (board.slug, board.id))
     await tx.execute(
-        "update boards set name = ?, slug = ?, region = ?, description = ?, moderation_mode = ?"
-        " where id = ?", (name, slug, region, description, moderation_mode, board.id))
+        "update boards set name = ?, slug = ?, region = ?, description = ?, moderation_mode = ?,"
+        " is_city = ? where id = ?",
+        (name, slug, region, description, moderation_mode,
+         int(board.is_city if is_city is None else is_city), board.id))
     tx.changed("boards", None)
+    tx.changed("watch", None)
+    tx.changed("watch", board.id)
     tx.changed("board", board.id)
     tx.changed("board_meta", board.id)
     return await get(tx, board.id)

@@ -1,7 +1,7 @@
-"""What members are told: for now, moderation decisions and sanctions about them."""
+"""What members are told: replies, mentions, moderation decisions and sanctions about them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from forum import clock
 from forum.db import Conn, Transaction
@@ -20,24 +20,35 @@ class Notification:
     text: str
     created_at: str
     read_at: str | None
+    finding_id: int | None = None
+    finding_city: str | None = None  # the name of the finding's board
     count: int = 1  # grouped: this many of the same kind about the same thread
 
 
-# Kinds about the member's own posts or account: shown even if the post is no longer public.
-PERSONAL = ("approved", "rejected", "deleted", "warn", "suspend", "ban", "lift")
+# Kinds about the member's own posts, findings or account: shown even if no longer public.
+PERSONAL = ("approved", "rejected", "deleted", "warn", "suspend", "ban", "lift",
+            "finding_approved", "finding_rejected", "finding_deleted")
 GROUPED = ("reply", "new_thread")
+# The columns of list_for_user's query that make a Notification, by name.
+_COLUMNS = ("id", "kind", "post_id", "thread_id", "thread_title", "actor_name", "text",
+            "created_at", "read_at", "finding_id", "finding_city")
 
 
 async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
     """Newest first; replies about one thread grouped; nothing about a post no longer public."""
     rows = await conn.all(
-        "select notifications.id, kind, post_id, notifications.thread_id, threads.title,"
-        " users.name, text, notifications.created_at, read_at,"
+        "select notifications.id, notifications.kind, notifications.post_id,"
+        " notifications.thread_id, threads.title as thread_title, users.name as actor_name,"
+        " notifications.text, notifications.created_at, notifications.read_at,"
+        " notifications.finding_id, finding_boards.name as finding_city,"
         f" case when posts.id is null or ({_PUBLIC_POST}) then 1 else 0 end as visible"
-        " from notifications left join posts on posts.id = post_id"
+        " from notifications left join posts on posts.id = notifications.post_id"
         " left join threads on threads.id = notifications.thread_id"
-        " left join users on users.id = actor_id"
-        " where user_id = ? order by notifications.id desc limit ?", (user_id, limit * 4))
+        " left join users on users.id = notifications.actor_id"
+        " left join findings on findings.id = notifications.finding_id"
+        " left join boards as finding_boards on finding_boards.id = findings.board_id"
+        " where notifications.user_id = ? order by notifications.id desc limit ?",
+        (user_id, limit * 4))
     items: list[Notification] = []
     groups: dict[tuple, int] = {}
     for row in rows:
@@ -46,15 +57,13 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
         key = (row["kind"], row["thread_id"], row["read_at"] is None)
         if row["kind"] in GROUPED and key in groups:
             index = groups[key]
-            first = items[index]
             # The group links to the oldest of its posts: where the member should start reading.
-            items[index] = Notification(row["id"], first.kind, row["post_id"], first.thread_id,
-                                        first.thread_title, first.actor_name, first.text,
-                                        first.created_at, first.read_at, first.count + 1)
+            items[index] = replace(items[index], id=row["id"], post_id=row["post_id"],
+                                   count=items[index].count + 1)
             continue
         if row["kind"] in GROUPED:
             groups[key] = len(items)
-        items.append(Notification(*tuple(row)[:9]))
+        items.append(Notification(**{name: row[name] for name in _COLUMNS}))
         if len(items) >= limit:
             break
     return items
@@ -62,11 +71,11 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
 
 async def add(tx: Transaction, user_id: int, kind: str, post_id: int | None = None,
               thread_id: int | None = None, actor_id: int | None = None,
-              text: str = "") -> None:
+              text: str = "", finding_id: int | None = None) -> None:
     await tx.execute(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, text,"
-        " created_at) values (?, ?, ?, ?, ?, ?, ?)",
-        (user_id, kind, post_id, thread_id, actor_id, text, clock.now()))
+        " finding_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, kind, post_id, thread_id, actor_id, text, finding_id, clock.now()))
 
 
 async def count_unread(conn: Conn, user_id: int) -> int:

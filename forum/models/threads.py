@@ -30,6 +30,7 @@ class Thread:
     last_post_at: str
     last_post_id: int | None
     board_mode: str = "a-posteriori"
+    board_is_city: bool = True
 
     @classmethod
     def from_row(cls, row: Row) -> Thread:
@@ -37,12 +38,12 @@ class Thread:
                    row["author_id"], row["author_name"], row["title"], row["status"],
                    bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
                    row["created_at"], row["last_post_at"], row["last_post_id"],
-                   row["board_mode"])
+                   row["board_mode"], bool(row["board_is_city"]))
 
 
 SELECT = (
     "select threads.*, boards.slug as board_slug, boards.name as board_name,"
-    " boards.moderation_mode as board_mode,"
+    " boards.moderation_mode as board_mode, boards.is_city as board_is_city,"
     " users.name as author_name from threads"
     " join boards on boards.id = threads.board_id join users on users.id = threads.author_id"
 )

@@ -1,33 +1,39 @@
-"""Administration of city boards: create, rename, describe."""
+"""Administration: city boards (create, rename, describe) and the kinds of equipment."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import keys
+from forum.db import Conn
 from forum.errors import ForumError, NotFound
-from forum.models import boards, moderation, users
+from forum.models import boards, findings, moderation, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
 
-FIELDS = ("name", "slug", "region", "description", "moderation_mode")
+FIELDS = ("name", "slug", "region", "description", "moderation_mode")  # text fields
 
 
-def _require_admin(request: web.Request) -> None:
+def _require_admin(request: web.Request, action: str = "manage_boards") -> None:
     # Not 403: the administration is not advertised to those who may not use it.
-    if not can(require_user(request), "manage_boards"):
+    if not can(require_user(request), action):
         raise NotFound()
+
+
+def _board_values(form) -> dict:
+    """The board form's fields; an unchecked box sends nothing, so absent means not a city."""
+    return {**{name: text_field(form, name) for name in FIELDS}, "is_city": "is_city" in form}
 
 
 async def board_list(request: web.Request) -> web.Response:
     """GET: the boards and a creation form; POST: create a board."""
     _require_admin(request)
     config = request.app[keys.CONFIG]
-    context: dict = {"values": {**dict.fromkeys(FIELDS, ""),
+    context: dict = {"values": {**dict.fromkeys(FIELDS, ""), "is_city": True,
                                 "moderation_mode": config.moderation_default}, "errors": {}}
     if request.method == "POST":
         form = await request.post()
-        context["values"] = {name: text_field(form, name) for name in FIELDS}
+        context["values"] = _board_values(form)
         context["values"]["moderation_mode"] = (context["values"]["moderation_mode"]
                                                 or config.moderation_default)
         try:
@@ -51,13 +57,14 @@ async def board_edit(request: web.Request) -> web.Response:
         moderators = await moderation.get_board_moderators(conn, board.id)
     if board.slug != request.match_info["slug"]:
         raise NotFound()
-    context: dict = {"board": board, "values": {f: getattr(board, f) for f in FIELDS},
+    context: dict = {"board": board,
+                     "values": {f: getattr(board, f) for f in (*FIELDS, "is_city")},
                      "moderators": moderators, "errors": {}}
     if request.method == "POST":
         form = await request.post()
         if form.get("moderator"):
             return await _change_moderator(request, board, form, context)
-        context["values"] = {name: text_field(form, name) for name in FIELDS}
+        context["values"] = _board_values(form)
         try:
             async with request.app[keys.DB].transaction() as tx:
                 board = await boards.update(tx, board, **context["values"])
@@ -79,3 +86,30 @@ async def _change_moderator(request: web.Request, board: boards.Board, form,
     except ForumError as error:
         return form_error(request, "admin/board_edit.html", context, error)
     raise see_other(url_for(request, "admin_board", slug=board.slug))
+
+
+async def kinds(request: web.Request) -> web.Response:
+    """GET: the kinds of equipment and how many findings use each; POST: add a kind."""
+    _require_admin(request, "manage_kinds")
+    context: dict = {"label": "", "label_max": findings.KIND_LABEL_MAX, "errors": {}}
+    if request.method == "POST":
+        form = await request.post()
+        context["label"] = text_field(form, "label")
+        try:
+            async with request.app[keys.DB].transaction() as tx:
+                await findings.add_kind(tx, context["label"])
+        except ForumError as error:
+            async with request.app[keys.DB].read() as conn:
+                context["kinds"] = await _kinds_in_use(conn)
+            return form_error(request, "admin/kinds.html", context, error)
+        raise see_other(url_for(request, "admin_kinds"))
+    async with request.app[keys.DB].read() as conn:
+        context["kinds"] = await _kinds_in_use(conn)
+    return render(request, "admin/kinds.html", context, form=True)
+
+
+async def _kinds_in_use(conn: Conn) -> list[tuple[findings.Kind, int]]:
+    """Every kind with how many findings use it (deleted ones too: they keep their kind)."""
+    rows = await conn.all("select kind_id, count(*) from findings group by kind_id")
+    used = {row[0]: row[1] for row in rows}
+    return [(kind, used.get(kind.id, 0)) for kind in await findings.kinds(conn)]

@@ -1,11 +1,15 @@
-"""Moderators' pages: the queue, decisions, thread tools, sanctions, and the public journal."""
+"""Moderators' pages: the queue, decisions, thread tools, sanctions, and the public journal.
+
+Decisions on findings are in views/findings.py; the queue lists them beside the posts.
+"""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import clock, keys
+from forum.db import Conn
 from forum.errors import Forbidden, ForumError, Invalid, NotFound
-from forum.models import boards, moderation, posts, threads, uploads, users
+from forum.models import boards, findings, moderation, posts, threads, uploads, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -45,6 +49,7 @@ def _reason(form) -> str:
 
 
 async def queue(request: web.Request) -> web.Response:
+    """Pending and flagged posts, then pending findings, of this moderator's boards."""
     user = require_writer(request)
     if not can(user, "moderate_any"):
         raise NotFound()
@@ -56,9 +61,23 @@ async def queue(request: web.Request) -> web.Response:
         items = await moderation.queue(conn, user, board.id if board else None)
         # The files are part of what is decided on: moderators see them in the queue.
         files = await uploads.for_posts(conn, [item.post.id for item in items])
+        pending_findings = await findings.pending(conn, user, board.id if board else None)
+        proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
     return render(request, "moderation/queue.html", {
         "items": items, "boards": all_boards, "board": board, "files": files,
+        "findings": pending_findings, "proposers": proposers,
         "reasons": moderation.REJECT_REASONS}, form=True)
+
+
+async def _proposer_counts(conn: Conn, author_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """How many of each proposer's contributions were approved and refused: a hint of trust."""
+    if not author_ids:
+        return {}
+    ids = sorted(author_ids)
+    rows = await conn.all(
+        "select id, approved_count, rejected_count from users"
+        f" where id in ({', '.join('?' * len(ids))})", ids)
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def approve(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from aiohttp import web
 from forum import keys
 from forum.db import Transaction
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import boards, follows, posts, threads, uploads
+from forum.models import boards, findings, follows, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
@@ -50,6 +50,7 @@ async def show(request: web.Request) -> web.Response:
         following = None if viewer is None else await follows.state(conn, viewer.id, "thread",
                                                                     thread.id)
         attached = await uploads.for_posts(conn, [post.id for post in items])
+        drawn = await findings.for_posts(conn, [post.id for post in items], viewer)
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
     if viewer is None:
@@ -57,6 +58,7 @@ async def show(request: web.Request) -> web.Response:
     return render(request, "threads/show.html", {
         "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
         "body": "", "preview": None, "errors": {}, "post_attachments": attached,
+        "post_findings": drawn,
         "files": picker(request, []),
     })
 

@@ -1,0 +1,234 @@
+"""Findings in JSON: listing and reading them, proposing one, and the moderators' decisions.
+
+The same rules as the pages: what a viewer may see comes from permissions.finding_filter
+(an author or a city's moderator also sees pending findings, with their `review`), a new
+finding waits for the moderators when a post would, and a finding that is not visible is 404.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from forum import keys
+from forum.api import (
+    check_posting_rate,
+    check_unicode,
+    id_param,
+    json_body,
+    page_param,
+    text_field,
+    url_for,
+)
+from forum.db import Conn, Transaction
+from forum.errors import Forbidden, Invalid, NotFound
+from forum.i18n import gettext
+from forum.models import boards, finding_drafts, findings
+from forum.models.boards import Board
+from forum.models.finding_drafts import LABEL_MAX, NOTE_MAX, PLACE_MAX, SOURCES_MAX, URL_MAX
+from forum.models.findings import Finding
+from forum.models.users import User
+from forum.permissions import can
+from forum.views import page_count, publication_status, require_writer
+from forum.views.exports import finding_url, plain_number, query_filters, source_link
+
+PAGE_SIZE = 100  # findings per page of GET /api/v1/findings
+QUERY_PARAMETERS = ("city", "kind", "status", "since", "until")
+
+
+def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
+    """A finding as the API shows it to whoever may see it."""
+    return {
+        "id": finding.id, "url": finding_url(request, finding.id),
+        "city": {"slug": finding.board_slug, "name": finding.board_name},
+        "kind": {"slug": finding.kind_slug, "label": finding.kind_label,
+                 "name": gettext(finding.kind_label)},
+        "quantity": plain_number(finding.quantity), "unit": finding.unit,
+        "observed": finding.observed, "status": finding.status, "place": finding.place,
+        "latitude": finding.latitude, "longitude": finding.longitude, "note": finding.note,
+        "review": finding.review, "reject_reason": finding.reject_reason,
+        "deleted": finding.is_deleted, "proposed_by": finding.author_name,
+        "approved_by": finding.decided_by_name if finding.review == "published" else None,
+        "created_at": finding.created_at, "published_at": finding.published_at,
+        "edited_at": finding.edited_at,
+        "sources": [_source_json(request, source) for source in finding.sources],
+    }
+
+
+def _source_json(request: web.Request, source: findings.Source) -> dict[str, Any]:
+    url, label = source_link(request, source)
+    return {"kind": source.kind, "post_id": source.post_id, "upload_id": source.upload_id,
+            "url": url, "label": label}
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+async def list_findings(request: web.Request) -> web.Response:
+    """GET /api/v1/findings?city=&kind=&status=&since=&until=&page=: by city, kind, date."""
+    viewer = request.get(keys.USER)
+    page = page_param(request)
+    for name in QUERY_PARAMETERS:
+        check_unicode(request.query.get(name, ""), name)
+    async with request.app[keys.DB].read() as conn:
+        board_id = None
+        if "city" in request.query:
+            board_id = (await _city(conn, request.query["city"])).id
+        # Present but empty is an error, as any other value that names nothing (422).
+        filters = await query_filters(conn, request.query, board_id, blank_is_absent=False)
+        total = await findings.count(conn, viewer, filters)
+        pages = page_count(total, PAGE_SIZE)
+        if page > pages:
+            raise NotFound()
+        found = await findings.search(conn, viewer, filters, limit=PAGE_SIZE,
+                                      offset=(page - 1) * PAGE_SIZE)
+    return web.json_response({"findings": [finding_json(request, f) for f in found],
+                              "total": total, "page": page, "pages": pages})
+
+
+async def show_finding(request: web.Request) -> web.Response:
+    """GET /api/v1/findings/{id}: 404 unless this viewer may see it."""
+    viewer = request.get(keys.USER)
+    finding_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        finding = await findings.get(conn, finding_id)
+    if not can(viewer, "see_finding", finding):
+        raise NotFound()
+    return web.json_response(finding_json(request, finding))
+
+
+async def list_kinds(request: web.Request) -> web.Response:
+    """GET /api/v1/finding-kinds: the kinds, statuses and units a finding may have."""
+    async with request.app[keys.DB].read() as conn:
+        kinds = await findings.kinds(conn)
+    symbols = findings.UNIT_SYMBOLS
+    return web.json_response({
+        "kinds": [{"slug": kind.slug, "label": kind.label, "name": gettext(kind.label)}
+                  for kind in kinds],
+        "statuses": [{"slug": status, "name": gettext(findings.STATUS_LABELS[status])}
+                     for status in findings.STATUSES],
+        "units": [{"slug": unit, "name": gettext(findings.UNIT_LABELS[unit]),
+                   "symbol": gettext(symbols[unit]) if symbols[unit] else ""}
+                  for unit in findings.UNITS]})
+
+
+async def _city(conn: Conn, slug: str) -> Board:
+    """The city a body or a query names; anything else is a field at fault (422, not 404)."""
+    try:
+        board = await boards.get_by_slug(conn, slug)
+    except NotFound:
+        raise Invalid("Unknown city.", field="city") from None
+    if not board.is_city:
+        raise Invalid("Findings are kept for cities only.", field="city")
+    return board
+
+
+# Proposing -------------------------------------------------------------------------------------
+
+async def create_finding(request: web.Request) -> web.Response:
+    """POST /api/v1/findings {city, kind, quantity?, unit?, observed, status, place?,
+    latitude?, longitude?, note?, sources}: 201, published or pending as a post would be."""
+    user = require_writer(request)
+    data = await json_body(request)
+    slug = text_field(data, "city")
+    raw = raw_finding(data)
+    check_posting_rate(request, user)
+    async with request.app[keys.DB].transaction() as tx:
+        board = await _city(tx, slug)
+        if not can(user, "propose_finding", board):
+            raise Forbidden()
+        draft = await finding_drafts.check(tx, board, raw, date.today())
+        review = publication_status(request, user, board.id, board.moderation_mode)
+        finding_id = await findings.create(tx, board, user, draft, review)
+        finding = await findings.get(tx, finding_id)
+    return web.json_response(finding_json(request, finding), status=201, headers={
+        "Location": url_for(request, "api_finding", id=finding_id)})
+
+
+def raw_finding(data: dict[str, Any]) -> finding_drafts.RawFinding:
+    """The body as the model's input; the model checks values, this checks their JSON types
+    and the lengths the schema promises (the model measures text after cleaning it)."""
+    unit = data.get("unit")
+    if unit is not None and unit not in findings.UNITS:
+        raise Invalid("Choose the unit of the quantity.", field="unit")
+    raw = finding_drafts.RawFinding(
+        kind=text_field(data, "kind"), quantity=_scalar(data, "quantity"), unit=unit,
+        observed=text_field(data, "observed"), status=text_field(data, "status"),
+        place=text_field(data, "place", PLACE_MAX),
+        latitude=_scalar(data, "latitude"), longitude=_scalar(data, "longitude"),
+        note=text_field(data, "note", NOTE_MAX))
+    sources = data.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise Invalid("A finding needs at least one source: a message, a file or a link.",
+                      field="sources")
+    if len(sources) > SOURCES_MAX:
+        raise Invalid("At most %(max)s sources per finding.", field="sources", max=SOURCES_MAX)
+    for source in sources:
+        _add_source(raw, source)
+    return raw
+
+
+def _scalar(data: dict[str, Any], name: str) -> Any:
+    """A number, a string holding one ("1,5"), or null; the model reads it."""
+    value = data.get(name)
+    if isinstance(value, str):
+        check_unicode(value, name)
+    elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+    return value
+
+
+def _add_source(raw: finding_drafts.RawFinding, source: Any) -> None:
+    """{"post": id}, {"file": id} or {"url": "https://…", "label"?}: exactly one of them."""
+    named = [key for key in ("post", "file", "url") if isinstance(source, dict) and key in source]
+    if len(named) != 1:
+        raise Invalid('A source is {"post": id}, {"file": id} or {"url": "https://…"}.',
+                      field="sources")
+    value = source[named[0]]
+    if named[0] == "url":
+        raw.links.append((text_field(source, "url", URL_MAX),
+                          text_field(source, "label", LABEL_MAX)))
+        return
+    if isinstance(value, bool) or not isinstance(value, int):  # not "12": the schema's type
+        raise Invalid("A source is given by the number of a message or a file.",
+                      field="sources")
+    (raw.posts if named[0] == "post" else raw.files).append(value)
+
+
+# Moderation ------------------------------------------------------------------------------------
+
+async def _to_moderate(tx: Transaction, finding_id: int, user: User) -> Finding:
+    """The finding as it is now, inside the transaction, if this moderator may decide on it."""
+    finding = await findings.get(tx, finding_id)
+    if not can(user, "see_finding", finding):
+        raise NotFound()
+    if not can(user, "moderate", finding):
+        raise Forbidden("You do not moderate this board.")
+    return finding
+
+
+async def approve(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/findings/{id}/approve: publish it; the finding as it now is."""
+    user = require_writer(request)
+    finding_id = id_param(request)
+    async with request.app[keys.DB].transaction() as tx:
+        finding = await _to_moderate(tx, finding_id, user)
+        await findings.approve(tx, finding, user)  # 409 when already decided
+        finding = await findings.get(tx, finding_id)
+    return web.json_response(finding_json(request, finding))
+
+
+async def reject(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/findings/{id}/reject {reason, private?}: its author is told."""
+    user = require_writer(request)
+    finding_id = id_param(request)
+    data = await json_body(request)
+    reason = text_field(data, "reason")  # required and cut to length by the model (422)
+    private = data.get("private", False)
+    if not isinstance(private, bool):
+        raise Invalid("This field is true or false.", field="private")
+    async with request.app[keys.DB].transaction() as tx:
+        finding = await _to_moderate(tx, finding_id, user)
+        await findings.reject(tx, finding, user, reason, private)
+        finding = await findings.get(tx, finding_id)
+    return web.json_response(finding_json(request, finding))

@@ -1,0 +1,214 @@
+"""A finding's input, from a form or from JSON, checked into a findings.Draft.
+
+Every rule answers with Invalid(field=...): the form shows the message beside the field and
+the API returns it; nothing is stored until every field passes.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from forum.db import Conn
+from forum.errors import Invalid
+from forum.models import findings
+from forum.models.boards import Board
+from forum.text import clean_line
+
+PLACE_MAX, NOTE_MAX, URL_MAX, LABEL_MAX = 200, 500, 500, 200
+SOURCES_MAX = 10
+QUANTITY_MAX = 1e13
+YEAR_MIN = 1900
+_SPACES = re.compile(r"[\s\u00a0\u202f']")  # "250 000", "250 000", "250'000"
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_FRENCH_DATE = re.compile(r"(?:(\d{1,2})/)?(\d{1,2})/(\d{4})")  # 10/03/2020 or 11/2014
+
+
+@dataclass
+class RawFinding:
+    """What a member sent, as sent: form fields are strings, JSON may hold numbers."""
+    kind: Any = ""
+    quantity: Any = None
+    unit: Any = ""
+    observed: Any = ""
+    status: Any = ""
+    place: Any = ""
+    latitude: Any = None
+    longitude: Any = None
+    note: Any = ""
+    posts: list[Any] = field(default_factory=list)  # ids of public posts
+    files: list[Any] = field(default_factory=list)  # ids of files attached to public posts
+    links: list[tuple[Any, Any]] = field(default_factory=list)  # (url, label)
+
+
+async def check(conn: Conn, board: Board, raw: RawFinding, today: date) -> findings.Draft:
+    """The checked finding, or Invalid naming the first field at fault."""
+    if not board.is_city:
+        raise Invalid("Findings are kept for cities only.", field="city")
+    kind = await findings.kind_by_slug(conn, _text(raw.kind, "kind"))
+    if kind is None:
+        raise Invalid("Unknown kind of equipment.", field="kind")
+    quantity = parse_number(raw.quantity, "quantity")
+    if quantity is not None and quantity < 0:
+        raise Invalid("A quantity cannot be negative.", field="quantity")
+    if quantity is not None and quantity > QUANTITY_MAX:
+        raise Invalid("This quantity is too large.", field="quantity")
+    unit = _text(raw.unit, "unit") or None
+    if quantity is None:
+        unit = None  # a form always sends its unit menu: it means nothing without a number
+    elif unit not in findings.UNITS:
+        raise Invalid("Choose the unit of the quantity.", field="unit")
+    status = _text(raw.status, "status")
+    if status not in findings.STATUSES:
+        raise Invalid("Unknown status.", field="status")
+    observed = parse_observed(_text(raw.observed, "observed"), today)
+    if _first_day(observed) > today and status != "planned":
+        raise Invalid("A date in the future is only possible for planned equipment.",
+                      field="observed")
+    latitude, longitude = _coordinates(raw.latitude, raw.longitude)
+    return findings.Draft(
+        kind.id, quantity, unit, observed, status,
+        _line(raw.place, "place", PLACE_MAX), latitude, longitude,
+        _line(raw.note, "note", NOTE_MAX), await _sources(conn, raw))
+
+
+def parse_number(value: Any, name: str) -> float | None:
+    """148, "148", "1,5", "250 000 €" -> a number; "" or None -> None; anything else: Invalid."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = _SPACES.sub("", value).removesuffix("€").removesuffix("%").replace(",", ".")
+        if not text:
+            return None
+        if not _DECIMAL.fullmatch(text):  # not "1e5", "inf", "nan" nor "0x10"
+            raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+        number = float(text)
+    else:
+        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+    if not math.isfinite(number):
+        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+    return number
+
+
+def parse_observed(text: str, today: date) -> str:
+    """"2008", "2014-11", "11/2014", "2020-03-10", "10/03/2020" -> "2008", "2014-11"…"""
+    text = text.strip()
+    if not text:
+        raise Invalid("Give the date the finding holds for.", field="observed")
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _FRENCH_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise Invalid("Give the date as 2020, 2020-03 or 2020-03-10.", field="observed")
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise Invalid("This date does not exist.", field="observed") from None
+    if not YEAR_MIN <= int(year) <= today.year + 50:
+        raise Invalid("Give a year between %(min)s and %(max)s.", field="observed",
+                      min=YEAR_MIN, max=today.year + 50)
+    parts = [year] + [f"{int(part):02d}" for part in (month, day) if part]
+    return "-".join(parts)
+
+
+def _first_day(observed: str) -> date:
+    parts = [int(part) for part in observed.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _coordinates(latitude: Any, longitude: Any) -> tuple[float | None, float | None]:
+    lat = parse_number(latitude, "latitude")
+    lon = parse_number(longitude, "longitude")
+    if (lat is None) != (lon is None):
+        raise Invalid("Give both the latitude and the longitude, or neither.",
+                      field="latitude" if lat is None else "longitude")
+    if lat is not None and not -90 <= lat <= 90:
+        raise Invalid("A latitude lies between -90 and 90.", field="latitude")
+    if lon is not None and not -180 <= lon <= 180:
+        raise Invalid("A longitude lies between -180 and 180.", field="longitude")
+    return lat, lon
+
+
+async def _sources(conn: Conn, raw: RawFinding) -> tuple[findings.Source, ...]:
+    sources: list[findings.Source] = []
+    for value in raw.posts:
+        post_id = _id(value)
+        if await conn.value(
+                "select 1 from posts join threads on threads.id = posts.thread_id"
+                f" where posts.id = ? and {findings._PUBLIC_POST}", (post_id,)) is None:
+            raise Invalid("Message #%(id)s cannot be a source: it does not exist or is not"
+                          " public.", field="sources", id=post_id)
+        sources.append(findings.Source("post", post_id=post_id))
+    for value in raw.files:
+        upload_id = _id(value)
+        post_id = await conn.value(
+            "select posts.id from post_attachments join posts on posts.id = post_id"
+            " join threads on threads.id = posts.thread_id"
+            f" where upload_id = ? and {findings._PUBLIC_POST}", (upload_id,))
+        if post_id is None:
+            raise Invalid("File #%(id)s cannot be a source: it is not attached to a public"
+                          " message.", field="sources", id=upload_id)
+        sources.append(findings.Source("file", post_id=post_id, upload_id=upload_id))
+    for url, label in raw.links:
+        url = _text(url, "sources").strip()
+        if not url and not _text(label, "sources").strip():
+            continue  # an empty row of the form
+        sources.append(findings.Source("link", url=check_url(url),
+                                       label=_line(label, "sources", LABEL_MAX)))
+    unique = tuple(dict.fromkeys(sources))
+    if not unique:
+        raise Invalid("A finding needs at least one source: a message, a file or a link.",
+                      field="sources")
+    if len(unique) > SOURCES_MAX:
+        raise Invalid("At most %(max)s sources per finding.", field="sources", max=SOURCES_MAX)
+    return unique
+
+
+def check_url(url: str) -> str:
+    """An address on the web (http or https, with a host), as a reader could follow it."""
+    if len(url) > URL_MAX:
+        raise Invalid("This address is too long (at most %(max)s characters).",
+                      field="sources", max=URL_MAX)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or any(char.isspace() or ord(char) < 32 for char in url)):
+        raise Invalid("A source link is a web address starting with https:// or http://.",
+                      field="sources")
+    return url
+
+
+def _id(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    raise Invalid("A source is given by the number of a message or a file.", field="sources")
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid("This field must be text.", field=name)
+    return value
+
+
+def _line(value: Any, name: str, limit: int) -> str:
+    text = clean_line(_text(value, name))
+    if len(text) > limit:
+        raise Invalid("This field is too long (at most %(max)s characters).", field=name,
+                      max=limit)
+    return text
+

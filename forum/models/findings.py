@@ -1,0 +1,462 @@
+"""Findings: sourced facts about a city's equipment, moderated like posts, every version kept.
+
+Input is checked by models/finding_drafts.py; what the pages and exports compute from the
+findings (latest figure per kind, timelines, the national table) lives in forum/watch.py.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from forum import clock, permissions
+from forum.db import Conn, Row, Transaction
+from forum.errors import Conflict, Invalid, NotFound
+from forum.i18n import N_
+from forum.models import moderation, notifications
+from forum.models.boards import Board
+from forum.models.users import User
+from forum.text import clean_line, slugify
+
+STATUSES = ("planned", "voted", "installed", "in-use", "abandoned", "removed", "forbidden")
+STATUS_LABELS = {
+    "planned": N_("planned"), "voted": N_("voted"), "installed": N_("installed"),
+    "in-use": N_("in use"), "abandoned": N_("abandoned"), "removed": N_("removed"),
+    "forbidden": N_("forbidden"),
+}
+UNITS = ("count", "eur", "eur-per-year", "km2", "agents", "days", "percent")
+# How a quantity reads ("148", "250 000 €") and how the unit is named in a form.
+UNIT_SYMBOLS = {"count": "", "eur": "€", "eur-per-year": N_("€/year"), "km2": "km²",
+                "agents": N_("agents"), "days": N_("days"), "percent": "%"}
+UNIT_LABELS = {
+    "count": N_("number (devices, sites…)"), "eur": N_("euros"),
+    "eur-per-year": N_("euros per year"), "km2": N_("square kilometres"),
+    "agents": N_("agents"), "days": N_("days"), "percent": N_("percent"),
+}
+# The built-in kinds (migration 0008): their labels are msgids, translated on display.
+BUILTIN_KIND_LABELS = (
+    N_("Video-surveillance cameras"), N_("Thermal cameras"), N_("Sound sensors"), N_("Drones"),
+    N_("Facial recognition"), N_("Automated video analysis"), N_("Licence-plate readers"),
+    N_("Body cameras"), N_("Supervision centre"), N_("Data platform"), N_("Other"),
+)
+KIND_LABEL_MAX = 80
+REASON_MAX = moderation.REASON_MAX
+
+
+@dataclass(frozen=True)
+class Kind:
+    id: int
+    slug: str
+    label: str  # shown through gettext: built-in labels are msgids
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # 'post', 'file' or 'link'
+    post_id: int | None = None
+    upload_id: int | None = None
+    url: str | None = None
+    label: str = ""
+    # Filled when read: what a page shows of the source (only if the post is public).
+    thread_id: int | None = None
+    thread_title: str | None = None
+    filename: str | None = None
+    public: bool = True
+
+    def as_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "post_id": self.post_id, "upload_id": self.upload_id,
+                "url": self.url, "label": self.label}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A finding's checked fields (models/finding_drafts.py makes them from a form or JSON)."""
+    kind_id: int
+    quantity: float | None
+    unit: str | None
+    observed: str  # 2008, 2014-11 or 2020-03-10
+    status: str
+    place: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    note: str = ""
+    sources: tuple[Source, ...] = ()
+
+    def as_json(self) -> str:
+        data = asdict(self)
+        data["sources"] = [source.as_json() for source in self.sources]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: int
+    board_id: int
+    board_slug: str
+    board_name: str
+    kind_id: int
+    kind_slug: str
+    kind_label: str
+    quantity: float | None
+    unit: str | None
+    observed: str
+    status: str
+    place: str
+    latitude: float | None
+    longitude: float | None
+    note: str
+    author_id: int
+    author_name: str
+    review: str  # 'published', 'pending' or 'rejected'
+    decided_by_name: str | None
+    decided_at: str | None
+    reject_reason: str | None
+    created_at: str
+    published_at: str | None
+    edited_at: str | None
+    deleted_at: str | None
+    sources: tuple[Source, ...] = field(default=())
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_public(self) -> bool:
+        return self.review == "published" and self.deleted_at is None
+
+    @classmethod
+    def from_row(cls, row: Row, sources: tuple[Source, ...] = ()) -> Finding:
+        return cls(*(row[name] for name in _FIELDS), sources=sources)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    editor_name: str
+    data: dict
+    reason: str
+    created_at: str
+
+
+_FIELDS = ("id", "board_id", "board_slug", "board_name", "kind_id", "kind_slug", "kind_label",
+           "quantity", "unit", "observed", "status", "place", "latitude", "longitude", "note",
+           "author_id", "author_name", "review", "decided_by_name", "decided_at",
+           "reject_reason", "created_at", "published_at", "edited_at", "deleted_at")
+SELECT = (
+    "select findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
+    " findings.kind_id, finding_kinds.slug as kind_slug, finding_kinds.label as kind_label,"
+    " quantity, unit, observed, findings.status, place, latitude, longitude, note,"
+    " findings.author_id, authors.name as author_name, review,"
+    " deciders.name as decided_by_name, findings.decided_at, findings.reject_reason,"
+    " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at"
+    " from findings join boards on boards.id = findings.board_id"
+    " join finding_kinds on finding_kinds.id = findings.kind_id"
+    " join users authors on authors.id = findings.author_id"
+    " left join users deciders on deciders.id = findings.decided_by"
+)
+_PUBLIC_POST = ("posts.status = 'published' and posts.hidden = 0 and posts.deleted_at is null"
+                " and threads.status = 'published'")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list, an export or the API asks for; dates compare at their own precision."""
+    board_id: int | None = None
+    kind_id: int | None = None
+    status: str | None = None
+    since: str | None = None  # 2014, 2014-11 or 2014-11-05: findings observed from then on
+    until: str | None = None  # findings observed up to then (2019 takes in all of 2019)
+
+    def sql(self) -> tuple[str, tuple]:
+        parts, params = [], []
+        for column, value in (("findings.board_id", self.board_id),
+                              ("findings.kind_id", self.kind_id),
+                              ("findings.status", self.status)):
+            if value is not None:
+                parts.append(f"{column} = ?")
+                params.append(value)
+        if self.since:
+            parts.append("substr(observed, 1, length(?)) >= ?")
+            params += [self.since, self.since]
+        if self.until:
+            parts.append("substr(observed, 1, length(?)) <= ?")
+            params += [self.until, self.until]
+        return " and ".join(parts) or "1", tuple(params)
+
+
+# Kinds of equipment ----------------------------------------------------------------------------
+
+async def kinds(conn: Conn) -> list[Kind]:
+    rows = await conn.all("select id, slug, label from finding_kinds order by position, label")
+    return [Kind(*row) for row in rows]
+
+
+async def kind_by_slug(conn: Conn, slug: str) -> Kind | None:
+    row = await conn.one("select id, slug, label from finding_kinds where slug = ?", (slug,))
+    return Kind(*row) if row else None
+
+
+async def add_kind(tx: Transaction, label: str) -> Kind:
+    """A new kind of equipment, listed after the built-in ones (before 'Other')."""
+    label = clean_line(label)
+    if not label:
+        raise Invalid("Give the kind of equipment a name.", field="label")
+    if len(label) > KIND_LABEL_MAX:
+        raise Invalid("This name is too long (at most %(max)s characters).", field="label",
+                      max=KIND_LABEL_MAX)
+    slug = slugify(label)[:60].strip("-")
+    if not slug:
+        raise Invalid("This name needs at least one letter or digit.", field="label")
+    if await tx.value("select 1 from finding_kinds where slug = ? or lower(label) = lower(?)",
+                      (slug, label)):
+        raise Conflict("This kind of equipment already exists.", field="label")
+    kind_id = await tx.insert(
+        "insert into finding_kinds (slug, label, position, created_at) values (?, ?,"
+        " (select max(position) from finding_kinds where slug <> 'other') + 10, ?) returning id",
+        (slug, label, clock.now()))
+    tx.changed("watch", None)
+    return Kind(kind_id, slug, label)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+async def get(conn: Conn, finding_id: int) -> Finding:
+    row = await conn.one(f"{SELECT} where findings.id = ?", (finding_id,))
+    if row is None:
+        raise NotFound("This finding does not exist.")
+    sources = await sources_of(conn, [finding_id])
+    return Finding.from_row(row, tuple(sources.get(finding_id, ())))
+
+
+async def sources_of(conn: Conn, finding_ids: list[int]) -> dict[int, list[Source]]:
+    """The sources of these findings, in order, with what a page shows of each."""
+    if not finding_ids:
+        return {}
+    marks = ", ".join("?" * len(finding_ids))
+    rows = await conn.all(
+        "select finding_sources.finding_id, finding_sources.kind, finding_sources.post_id,"
+        " finding_sources.upload_id, finding_sources.url, finding_sources.label,"
+        " posts.thread_id, threads.title, uploads.filename,"
+        f" case when posts.id is null or ({_PUBLIC_POST}) then 1 else 0 end as public"
+        " from finding_sources left join posts on posts.id = finding_sources.post_id"
+        " left join threads on threads.id = posts.thread_id"
+        " left join uploads on uploads.id = finding_sources.upload_id"
+        f" where finding_sources.finding_id in ({marks})"
+        " order by finding_sources.finding_id, finding_sources.position", finding_ids)
+    found: dict[int, list[Source]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(Source(*tuple(row)[1:9], public=bool(row[9])))
+    return found
+
+
+async def _with_sources(conn: Conn, rows: list[Row]) -> list[Finding]:
+    sources = await sources_of(conn, [row["id"] for row in rows])
+    return [Finding.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]
+
+
+async def search(conn: Conn, viewer: User | None, filters: Filters, limit: int = 500,
+                 offset: int = 0) -> list[Finding]:
+    """The findings this viewer may see that match, by city, kind, then date."""
+    visible, params = permissions.finding_filter(viewer)
+    where, filter_params = filters.sql()
+    rows = await conn.all(
+        f"{SELECT} where {visible} and {where}"
+        " order by boards.name, finding_kinds.position, observed, findings.id limit ? offset ?",
+        (*params, *filter_params, limit, offset))
+    return await _with_sources(conn, rows)
+
+
+async def count(conn: Conn, viewer: User | None, filters: Filters) -> int:
+    visible, params = permissions.finding_filter(viewer)
+    where, filter_params = filters.sql()
+    return int(await conn.value(
+        f"select count(*) from findings where {visible} and {where}",
+        (*params, *filter_params)))
+
+
+async def recently_published(conn: Conn, limit: int = 50,
+                             board_id: int | None = None) -> list[Finding]:
+    """Public findings, the last published first: the Atom feed."""
+    extra, params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
+    rows = await conn.all(
+        f"{SELECT} where review = 'published' and findings.deleted_at is null {extra}"
+        " order by published_at desc, findings.id desc limit ?", (*params, limit))
+    return await _with_sources(conn, rows)
+
+
+async def for_posts(conn: Conn, post_ids: list[int],
+                    viewer: User | None) -> dict[int, list[Finding]]:
+    """The findings drawn from each of these posts (or their files) that this viewer may see."""
+    if not post_ids:
+        return {}
+    visible, params = permissions.finding_filter(viewer)
+    marks = ", ".join("?" * len(post_ids))
+    rows = await conn.all(
+        f"select distinct finding_sources.post_id as source_post, {SELECT[len('select '):]}"
+        " join finding_sources on finding_sources.finding_id = findings.id"
+        f" where finding_sources.post_id in ({marks}) and {visible}"
+        " order by finding_sources.post_id, findings.observed", (*post_ids, *params))
+    found: dict[int, list[Finding]] = {}
+    for row in rows:
+        found.setdefault(row["source_post"], []).append(Finding.from_row(row))
+    return found
+
+
+async def pending(conn: Conn, moderator: User, board_id: int | None = None,
+                  limit: int = 50) -> list[Finding]:
+    """Findings waiting for this moderator's decision, oldest first."""
+    if moderator.is_moderator:
+        scope, params = "1", ()
+    else:
+        ids = tuple(moderator.moderated_boards) or (0,)
+        scope, params = f"findings.board_id in ({', '.join('?' * len(ids))})", ids
+    extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
+    rows = await conn.all(
+        f"{SELECT} where review = 'pending' and findings.deleted_at is null and {scope} {extra}"
+        " order by findings.id limit ?", (*params, *extra_params, limit))
+    return await _with_sources(conn, rows)
+
+
+async def revisions(conn: Conn, finding_id: int) -> list[Revision]:
+    rows = await conn.all(
+        "select finding_revisions.id, users.name, data, reason, finding_revisions.created_at"
+        " from finding_revisions join users on users.id = editor_id"
+        " where finding_id = ? order by finding_revisions.id", (finding_id,))
+    return [Revision(row[0], row[1], json.loads(row[2]), row[3], row[4]) for row in rows]
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+async def create(tx: Transaction, board: Board, author: User, draft: Draft,
+                 review: str = "published", at: str | None = None) -> int:
+    """Store a finding, its sources and its first version; public at once or pending."""
+    at = at or clock.now()
+    finding_id = await tx.insert(
+        "insert into findings (board_id, kind_id, quantity, unit, observed, status, place,"
+        " latitude, longitude, note, author_id, review, created_at, published_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
+        (board.id, draft.kind_id, draft.quantity, draft.unit, draft.observed, draft.status,
+         draft.place, draft.latitude, draft.longitude, draft.note, author.id, review, at,
+         at if review == "published" else None))
+    await _store_sources(tx, finding_id, draft.sources)
+    await _add_revision(tx, finding_id, author, draft, "", at)
+    await changed(tx, finding_id, board.id)
+    return finding_id
+
+
+async def edit(tx: Transaction, finding: Finding, editor: User, draft: Draft,
+               reason: str) -> None:
+    """Correct a finding; the new version is kept beside every earlier one, with its reason.
+
+    A refused finding corrected by its author goes back to the moderators.
+    """
+    reason = moderation.clean_reason(reason)
+    at = clock.now()
+    await changed(tx, finding.id, finding.board_id)  # the threads of the old sources too
+    await tx.execute(
+        "update findings set kind_id = ?, quantity = ?, unit = ?, observed = ?, status = ?,"
+        " place = ?, latitude = ?, longitude = ?, note = ?, edited_at = ? where id = ?",
+        (draft.kind_id, draft.quantity, draft.unit, draft.observed, draft.status, draft.place,
+         draft.latitude, draft.longitude, draft.note, at, finding.id))
+    await tx.execute("delete from finding_sources where finding_id = ?", (finding.id,))
+    await _store_sources(tx, finding.id, draft.sources)
+    await _add_revision(tx, finding.id, editor, draft, reason, at)
+    if finding.review == "rejected" and editor.id == finding.author_id:
+        await tx.execute("update findings set review = 'pending' where id = ?", (finding.id,))
+    if editor.id != finding.author_id:
+        await moderation.log(tx, editor, "edit", "finding", finding.id, finding.board_id, reason)
+    await changed(tx, finding.id, finding.board_id)
+
+
+async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
+    """Publish a pending finding; tells its author, counts towards their trust."""
+    at = clock.now()
+    decided = await tx.update(
+        "update findings set review = 'published', decided_by = ?, decided_at = ?,"
+        " published_at = ? where id = ? and review = 'pending' and deleted_at is null",
+        (moderator.id, at, at, finding.id))
+    if not decided:
+        raise Conflict("Another moderator has already decided on this finding.")
+    await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
+                     (finding.author_id,))
+    await moderation.log(tx, moderator, "approve", "finding", finding.id, finding.board_id)
+    await _tell_author(tx, finding, "finding_approved", moderator)
+    await changed(tx, finding.id, finding.board_id)
+
+
+async def reject(tx: Transaction, finding: Finding, moderator: User, reason: str,
+                 private: bool = False) -> None:
+    """Refuse a pending finding; its author still sees it and may correct it."""
+    reason = moderation.clean_reason(reason)
+    decided = await tx.update(
+        "update findings set review = 'rejected', decided_by = ?, decided_at = ?,"
+        " reject_reason = ? where id = ? and review = 'pending' and deleted_at is null",
+        (moderator.id, clock.now(), reason, finding.id))
+    if not decided:
+        raise Conflict("Another moderator has already decided on this finding.")
+    await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
+                     (finding.author_id,))
+    await moderation.log(tx, moderator, "reject", "finding", finding.id, finding.board_id,
+                         reason, private)
+    await _tell_author(tx, finding, "finding_rejected", moderator, reason)
+    await changed(tx, finding.id, finding.board_id)
+
+
+async def delete(tx: Transaction, finding: Finding, by: User, reason: str) -> None:
+    """A tombstone: gone from pages and exports, kept with its history for moderators."""
+    reason = moderation.clean_reason(reason, required=by.id != finding.author_id)
+    if not await tx.update(
+            "update findings set deleted_at = ?, deleted_by = ?, delete_reason = ?"
+            " where id = ? and deleted_at is null",
+            (clock.now(), by.id, reason or None, finding.id)):
+        raise Conflict("This finding is already deleted.")
+    if by.id != finding.author_id:
+        await moderation.log(tx, by, "delete", "finding", finding.id, finding.board_id, reason)
+        await _tell_author(tx, finding, "finding_deleted", by, reason)
+    await changed(tx, finding.id, finding.board_id)
+
+
+async def restore(tx: Transaction, finding: Finding, moderator: User, reason: str = "") -> None:
+    if not await tx.update(
+            "update findings set deleted_at = null, deleted_by = null, delete_reason = null"
+            " where id = ? and deleted_at is not null", (finding.id,)):
+        raise Conflict("This finding is not deleted.")
+    await moderation.log(tx, moderator, "restore", "finding", finding.id, finding.board_id,
+                         moderation.clean_reason(reason, required=False))
+    await changed(tx, finding.id, finding.board_id)
+
+
+async def changed(tx: Transaction, finding_id: int, board_id: int) -> None:
+    """Drop the cached pages that show this finding: its city, the national page, its sources."""
+    tx.changed("watch", board_id)
+    tx.changed("watch", None)
+    tx.changed("finding", finding_id)
+    rows = await tx.all(
+        "select distinct posts.thread_id from finding_sources join posts"
+        " on posts.id = finding_sources.post_id where finding_id = ?", (finding_id,))
+    for row in rows:
+        tx.changed("thread", row[0])
+
+
+async def _store_sources(tx: Transaction, finding_id: int, sources: tuple[Source, ...]) -> None:
+    for position, source in enumerate(sources):
+        await tx.execute(
+            "insert into finding_sources (finding_id, position, kind, post_id, upload_id, url,"
+            " label) values (?, ?, ?, ?, ?, ?, ?)",
+            (finding_id, position, source.kind, source.post_id, source.upload_id, source.url,
+             source.label))
+
+
+async def _add_revision(tx: Transaction, finding_id: int, editor: User, draft: Draft,
+                        reason: str, at: str) -> None:
+    await tx.execute(
+        "insert into finding_revisions (finding_id, editor_id, data, reason, created_at)"
+        " values (?, ?, ?, ?, ?)", (finding_id, editor.id, draft.as_json(), reason, at))
+
+
+async def _tell_author(tx: Transaction, finding: Finding, kind: str, moderator: User,
+                       reason: str = "") -> None:
+    if moderator.id == finding.author_id:
+        return
+    await notifications.add(tx, finding.author_id, kind, actor_id=moderator.id, text=reason,
+                            finding_id=finding.id)

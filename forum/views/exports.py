@@ -1,0 +1,311 @@
+"""Open data: the public findings as CSV, JSON and GeoJSON, and their Atom feeds.
+
+Everything here is what an anonymous visitor may see, whoever asks: the same bytes for
+everyone, so that the page cache can share them, and never a pending, refused or deleted
+finding. Files carry no timestamp of their own for the same reason (stable bytes, stable ETag).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from forum import i18n, keys, watch
+from forum.db import Conn
+from forum.errors import BadRequest, Invalid, NotFound
+from forum.i18n import gettext
+from forum.models import boards, findings
+from forum.models.boards import Board
+from forum.models.finding_drafts import parse_observed
+from forum.models.findings import Filters, Finding, Source
+from forum.views import url_for
+from forum.views.feeds import EMPTY_FEED_UPDATED, NOT_XML, TAG_DATE
+
+FEED_SIZE = 50  # entries of a watch feed
+CHUNK = 1_000  # findings read at a time for an export (the country holds a few thousands)
+FILTERS = ("kind", "status", "since", "until")
+COLUMNS = ("id", "url", "city", "city_slug", "kind", "kind_label", "quantity", "unit",
+           "observed", "status", "place", "latitude", "longitude", "note", "sources",
+           "proposed_by", "approved_by", "published_at")
+# Numbers we format ourselves: never a formula, and a longitude of -1.55 must stay a number
+# for the spreadsheet, so they are left as they are (quantities are never negative anyway).
+NUMERIC = frozenset({"id", "quantity", "latitude", "longitude"})
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json"}
+
+
+# Filters, shared with the API ------------------------------------------------------------------
+
+async def query_filters(conn: Conn, query: Mapping[str, str], board_id: int | None = None,
+                        blank_is_absent: bool = True) -> Filters:
+    """kind, status, since and until from a query string; Invalid names the one at fault.
+
+    Links from the watch pages may carry empty values ("every kind"); the API, whose
+    parameters have types, refuses them.
+    """
+    values = {name: query.get(name) for name in FILTERS}
+    if blank_is_absent:
+        values = {name: value.strip() or None if value else None
+                  for name, value in values.items()}
+    kind_id = None
+    if values["kind"] is not None:
+        kind = await findings.kind_by_slug(conn, values["kind"])
+        if kind is None:
+            raise Invalid("Unknown kind of equipment.", field="kind")
+        kind_id = kind.id
+    if values["status"] is not None and values["status"] not in findings.STATUSES:
+        raise Invalid("Unknown status.", field="status")
+    return Filters(board_id=board_id, kind_id=kind_id, status=values["status"],
+                   since=_date_filter(values["since"], "since"),
+                   until=_date_filter(values["until"], "until"))
+
+
+def _date_filter(text: str | None, name: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return parse_observed(text, date.today())
+    except Invalid as error:  # the message names the parameter, not the finding's field
+        raise Invalid(error.message, field=name, **error.params) from None
+
+
+# How findings read in open data ----------------------------------------------------------------
+
+def plain_number(value: float | None) -> int | float | None:
+    """148.0 -> 148, 1.2 -> 1.2: what JSON and CSV show, without a trailing .0."""
+    if value is None:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def number_text(value: float | None) -> str:
+    """A number as a spreadsheet reads it: 148, 1.2, 0.00001 (never 1e-05), "" for none."""
+    number = plain_number(value)
+    if number is None:
+        return ""
+    return str(number) if isinstance(number, int) else format(Decimal(repr(number)), "f")
+
+
+def source_link(request: web.Request, source: Source) -> tuple[str | None, str]:
+    """(absolute URL, label) of a source; a post no longer public gives neither."""
+    base = request.app[keys.CONFIG].base_url
+    if source.kind == "link":
+        return source.url, source.label
+    if not source.public:
+        return None, ""
+    if source.kind == "file":
+        # As models/uploads.py builds a file's address: the name quoted whole.
+        return f"{base}/files/{source.upload_id}/{quote(source.filename or '', safe='')}", (
+            source.filename or "")
+    return base + url_for(request, "post", id=source.post_id), source.thread_title or ""
+
+
+def finding_url(request: web.Request, finding_id: int) -> str:
+    return request.app[keys.CONFIG].base_url + url_for(request, "finding", id=finding_id)
+
+
+def record(request: web.Request, finding: Finding) -> dict[str, Any]:
+    """One public finding as the JSON and GeoJSON exports give it (the CSV's columns)."""
+    sources = []
+    for source in finding.sources:
+        url, label = source_link(request, source)
+        sources.append({"kind": source.kind, "url": url, "label": label})
+    return {
+        "id": finding.id, "url": finding_url(request, finding.id), "city": finding.board_name,
+        "city_slug": finding.board_slug, "kind": finding.kind_slug,
+        "kind_label": finding.kind_label, "quantity": plain_number(finding.quantity),
+        "unit": finding.unit, "observed": finding.observed, "status": finding.status,
+        "place": finding.place, "latitude": finding.latitude, "longitude": finding.longitude,
+        "note": finding.note, "sources": sources, "proposed_by": finding.author_name,
+        "approved_by": finding.decided_by_name, "published_at": finding.published_at,
+    }
+
+
+def csv_cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in NUMERIC:
+        return number_text(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(records: list[dict[str, Any]]) -> bytes:
+    """RFC 4180 with a header row, UTF-8 without BOM; sources are URLs joined by " | "."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for item in records:
+        flat = {**item, "sources": " | ".join(s["url"] for s in item["sources"] if s["url"])}
+        writer.writerow([csv_cell(column, flat[column]) for column in COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def to_geojson(records: list[dict[str, Any]], head: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7946: the findings that have a place on the map, [longitude, latitude]."""
+    features = [{
+        "type": "Feature", "id": item["id"],
+        "geometry": {"type": "Point", "coordinates": [item["longitude"], item["latitude"]]},
+        "properties": {k: v for k, v in item.items() if k not in ("latitude", "longitude")},
+    } for item in records if item["latitude"] is not None]
+    # "licence" and "source" are foreign members, which RFC 7946 allows.
+    return {"type": "FeatureCollection", **head, "features": features}
+
+
+# The exports -----------------------------------------------------------------------------------
+
+async def national(request: web.Request) -> web.Response:
+    """GET /watch/findings.{csv|json|geojson}?kind=&status=&since=&until=: every city."""
+    async with request.app[keys.DB].read() as conn:
+        filters = await _filters(conn, request, None)
+        found = await _all_public(conn, filters)
+    request[keys.CACHE_TAGS] = {("watch", None)} | _source_tags(found)
+    return _export(request, found, "vigie-findings", url_for(request, "watch"))
+
+
+async def city(request: web.Request) -> web.Response:
+    """GET /b/{slug}/watch/findings.{csv|json|geojson}: one city's public findings."""
+    async with request.app[keys.DB].read() as conn:
+        board = await _city(conn, request, "city_watch_export")
+        filters = await _filters(conn, request, board.id)
+        found = await _all_public(conn, filters)
+    request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
+                                | _source_tags(found))
+    return _export(request, found, f"vigie-{board.slug}-findings",
+                   url_for(request, "city_watch", slug=board.slug))
+
+
+async def _city(conn: Conn, request: web.Request, route: str) -> Board:
+    """The city of the path; a former slug redirects, a board that is no city is 404."""
+    slug = request.match_info["slug"]
+    board = await boards.get_by_slug(conn, slug)
+    if not board.is_city:
+        raise NotFound("This board is not a city: it has no watch page.")
+    if board.slug != slug:
+        parts = {k: v for k, v in request.match_info.items() if k != "slug"}
+        raise web.HTTPMovedPermanently(url_for(request, route, slug=board.slug,
+                                               query=dict(request.query), **parts))
+    return board
+
+
+async def _filters(conn: Conn, request: web.Request, board_id: int | None) -> Filters:
+    try:
+        return await query_filters(conn, request.query, board_id)
+    except Invalid as error:  # a bad link, not a form: a plain 400 page
+        raise BadRequest(error.message, field=error.field, **error.params) from None
+
+
+async def _all_public(conn: Conn, filters: Filters) -> list[Finding]:
+    """Every public finding that matches, as a visitor sees them (viewer None)."""
+    found: list[Finding] = []
+    while True:
+        chunk = await findings.search(conn, None, filters, limit=CHUNK, offset=len(found))
+        found += chunk
+        if len(chunk) < CHUNK:
+            return found
+
+
+def _source_tags(found: list[Finding]) -> set[tuple[str, object]]:
+    """A source post hidden or deleted must leave the cached file: its thread's tag."""
+    return {("thread", source.thread_id) for finding in found for source in finding.sources
+            if source.thread_id is not None}
+
+
+def _export(request: web.Request, found: list[Finding], name: str,
+            page: str) -> web.Response:
+    config = request.app[keys.CONFIG]
+    fmt = request.match_info["format"]
+    records = [record(request, finding) for finding in found]
+    head = {"licence": {"name": config.data_licence_name, "url": config.data_licence_url},
+            "source": config.base_url + page}
+    if fmt == "csv":
+        body = to_csv(records)
+    elif fmt == "geojson":
+        body = json.dumps(to_geojson(records, head), ensure_ascii=False).encode()
+    else:
+        body = json.dumps({**head, "findings": records}, ensure_ascii=False).encode()
+    response = web.Response(body=body, content_type=MEDIA_TYPES[fmt],
+                            charset="utf-8" if fmt == "csv" else None)
+    if fmt == "csv":
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.headers["Link"] = f'<{config.data_licence_url}>; rel="license"'
+    return response
+
+
+# Atom feeds ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    finding: Finding
+    title: str
+    updated: str
+    sources: list[tuple[str | None, str]]  # (absolute URL, label) of each source
+
+
+async def feed(request: web.Request) -> web.Response:
+    """GET /watch/feed.atom: the latest public findings of every city."""
+    async with request.app[keys.DB].read() as conn:
+        found = await findings.recently_published(conn, FEED_SIZE)
+    request[keys.CACHE_TAGS] = {("watch", None)} | _source_tags(found)
+    return _atom(request, found, None, EMPTY_FEED_UPDATED, url_for(request, "watch_feed"),
+                 url_for(request, "watch"))
+
+
+async def city_feed(request: web.Request) -> web.Response:
+    """GET /b/{slug}/watch/feed.atom: the latest public findings of a city."""
+    async with request.app[keys.DB].read() as conn:
+        board = await _city(conn, request, "city_watch_feed")
+        found = await findings.recently_published(conn, FEED_SIZE, board_id=board.id)
+        opened = str(await conn.value("select created_at from boards where id = ?",
+                                      (board.id,)))
+    request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
+                                | _source_tags(found))
+    return _atom(request, found, board, opened,
+                 url_for(request, "city_watch_feed", slug=board.slug),
+                 url_for(request, "city_watch", slug=board.slug))
+
+
+def entry_title(finding: Finding) -> str:
+    """"Metz — 148 Video-surveillance cameras (2020)", in the reader's language."""
+    parts = {"city": finding.board_name, "kind": gettext(finding.kind_label),
+             "quantity": watch.format_quantity(finding.quantity, finding.unit),
+             "observed": watch.format_observed(finding.observed),
+             "status": watch.status_label(finding.status)}
+    if finding.quantity is None:
+        return gettext("%(city)s — %(kind)s, %(status)s (%(observed)s)", **parts)
+    if finding.unit == "count":
+        return gettext("%(city)s — %(quantity)s %(kind)s (%(observed)s)", **parts)
+    return gettext("%(city)s — %(kind)s: %(quantity)s (%(observed)s)", **parts)
+
+
+def _atom(request: web.Request, found: list[Finding], board: Board | None,
+          updated_if_empty: str, self_url: str, page_url: str) -> web.Response:
+    """The feed as an anonymous reader's, newest publication first (as feeds.py does)."""
+    config = request.app[keys.CONFIG]
+    locale = request.get(keys.LOCALE, i18n.current_locale.get())
+    host = urlsplit(config.base_url).hostname or "localhost"
+    entries = [Entry(f, entry_title(f), max(f.published_at or f.created_at, f.edited_at or ""),
+                     [source_link(request, source) for source in f.sources]) for f in found]
+    tag = f"watch:{board.id}" if board else "watch"
+    context = {
+        "entries": entries, "board": board, "locale": locale, "base": config.base_url,
+        "feed_id": f"tag:{host},{TAG_DATE}:{tag}", "self_url": config.base_url + self_url,
+        "page_url": config.base_url + page_url,
+        "licence_name": config.data_licence_name, "licence_url": config.data_licence_url,
+        "updated": max((entry.updated for entry in entries), default=updated_if_empty)}
+    body = aiohttp_jinja2.render_string("feeds/findings.atom.xml", request, context)
+    response = web.Response(text=NOT_XML.sub("\ufffd", body),
+                            content_type="application/atom+xml", charset="utf-8")
+    response.headers["Content-Language"] = locale
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response

@@ -1,0 +1,373 @@
+"""A finding's page; proposing, correcting and deleting one; the moderators' decisions on it.
+
+The rules of input live in models/finding_drafts.py: a refused field shows the form again,
+filled in as sent, with the message beside that field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import zip_longest
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from forum import keys, watch
+from forum.db import Conn
+from forum.errors import Forbidden, Invalid, NotFound
+from forum.i18n import N_, gettext, ngettext
+from forum.models import boards, finding_drafts, findings, moderation, posts, threads, uploads
+from forum.models.finding_drafts import RawFinding
+from forum.models.findings import Finding, Revision, Source
+from forum.models.users import User
+from forum.permissions import can
+from forum.templating import render
+from forum.views import (
+    check_rate,
+    form_error,
+    int_param,
+    local_path,
+    publication_status,
+    require_writer,
+    see_other,
+    text_field,
+    url_for,
+)
+
+FIELDS = ("kind", "quantity", "unit", "observed", "status", "place", "latitude", "longitude",
+          "note")
+DEFAULTS = {"unit": "count", "status": "in-use"}
+LINK_ROWS = 3  # rows of web addresses a form offers at least
+
+
+@dataclass
+class FindingForm:
+    """What a finding form shows: the fields as typed, the sources offered and those ticked."""
+    fields: dict[str, str]
+    choices: list[Source]  # public messages and files that may be ticked as sources
+    posts: set[int] = field(default_factory=set)
+    files: set[int] = field(default_factory=set)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def link_rows(self) -> list[tuple[str, str]]:
+        """The links given, then empty rows: always at least one to add a source."""
+        return self.links + [("", "")] * max(LINK_ROWS - len(self.links), 1)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str  # msgid of the field
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    revision: Revision
+    changes: tuple[Change, ...]  # from the version before; none for the first
+
+
+# Reading a form --------------------------------------------------------------------------------
+
+def _strings(form: MultiDictProxy, name: str) -> list[str]:
+    return [value for value in form.getall(name, []) if isinstance(value, str)]
+
+
+def _ids(form: MultiDictProxy, name: str) -> list[int]:
+    return [int(value) for value in _strings(form, name)
+            if value.isascii() and value.isdigit() and len(value) <= 18]
+
+
+def _links(form: MultiDictProxy) -> list[tuple[str, str]]:
+    """The (address, label) rows of the form, empty ones left out."""
+    rows = zip_longest(_strings(form, "source_url"), _strings(form, "source_label"),
+                       fillvalue="")
+    return [(url, label) for url, label in rows if url.strip() or label.strip()]
+
+
+def _raw(form: MultiDictProxy) -> RawFinding:
+    return RawFinding(**{name: text_field(form, name) for name in FIELDS},
+                      posts=_strings(form, "posts"), files=_strings(form, "files"),
+                      links=_links(form))
+
+
+async def _public_post(conn: Conn, post_id: int) -> tuple[posts.Post, str] | None:
+    """A message everyone may read, with its thread's title; None for any other."""
+    try:
+        post = await posts.get(conn, post_id)
+    except NotFound:
+        return None
+    if not can(None, "see_post", post) or post.is_deleted:
+        return None
+    return post, (await threads.get(conn, post.thread_id)).title
+
+
+async def _choices(conn: Conn, post_ids: list[int], file_ids: list[int]) -> list[Source]:
+    """The messages and files a form offers as sources: only public ones, with their names."""
+    offered = []
+    for post_id in list(dict.fromkeys(post_ids))[:finding_drafts.SOURCES_MAX]:
+        if found := await _public_post(conn, post_id):
+            offered.append(Source("post", post_id=post_id, thread_title=found[1]))
+    for upload_id in list(dict.fromkeys(file_ids))[:finding_drafts.SOURCES_MAX]:
+        post_id = await uploads.post_of(conn, upload_id)
+        found = await _public_post(conn, post_id) if post_id else None
+        if found:
+            upload = await uploads.get(conn, upload_id)
+            offered.append(Source("file", post_id=post_id, upload_id=upload_id,
+                                  thread_title=found[1], filename=upload.filename))
+    return offered
+
+
+async def _sent(conn: Conn, form: MultiDictProxy, posts_: list[int],
+                files: list[int]) -> FindingForm:
+    """The form as sent, to show again; `posts_` and `files` are offered whatever was ticked."""
+    ticked_posts, ticked_files = _ids(form, "posts"), _ids(form, "files")
+    return FindingForm({name: text_field(form, name) for name in FIELDS},
+                       await _choices(conn, posts_ + ticked_posts, files + ticked_files),
+                       set(ticked_posts), set(ticked_files), _links(form))
+
+
+def _number(value: float | None) -> str:
+    """148.0 -> "148", 1.5 -> "1.5": as the form reads it back (never "1e+13")."""
+    if value is None:
+        return ""
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _form_of(finding: Finding, choices: list[Source]) -> FindingForm:
+    """A form filled from a finding, to correct it."""
+    values = {"kind": finding.kind_slug, "quantity": _number(finding.quantity),
+              "unit": finding.unit or DEFAULTS["unit"], "observed": finding.observed,
+              "status": finding.status, "place": finding.place,
+              "latitude": _number(finding.latitude), "longitude": _number(finding.longitude),
+              "note": finding.note}
+    return FindingForm(values, choices,
+                       {s.post_id for s in finding.sources if s.kind == "post" and s.post_id},
+                       {s.upload_id for s in finding.sources if s.kind == "file" and s.upload_id},
+                       [(s.url or "", s.label) for s in finding.sources if s.kind == "link"])
+
+
+async def _form_context(conn: Conn, form: FindingForm) -> dict[str, Any]:
+    """What every finding form needs besides its values: the menus and the limits."""
+    return {
+        "form": form, "errors": {}, "kinds": await findings.kinds(conn),
+        "statuses": [(status, findings.STATUS_LABELS[status]) for status in findings.STATUSES],
+        "units": [(unit, findings.UNIT_LABELS[unit]) for unit in findings.UNITS],
+        "limits": {"place": finding_drafts.PLACE_MAX, "note": finding_drafts.NOTE_MAX,
+                   "url": finding_drafts.URL_MAX, "label": finding_drafts.LABEL_MAX},
+    }
+
+
+# Proposing and correcting ----------------------------------------------------------------------
+
+async def propose(request: web.Request) -> web.Response:
+    """GET: the form, maybe drawn from a message (?post=12); POST: store the finding."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    sent = await request.post() if request.method == "POST" else None
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get_by_slug(conn, request.match_info["slug"])
+        if not board.is_city:
+            raise NotFound()
+        if not can(user, "propose_finding", board):
+            raise Forbidden()
+        source = await _source_post(conn, request.query.get("post", ""))
+        offered_posts = [source[0].id] if source else []
+        offered_files = ([upload.id for upload in await uploads.for_post(conn, source[0].id)]
+                         if source else [])
+        if sent is None:
+            form = FindingForm(dict.fromkeys(FIELDS, "") | DEFAULTS,
+                               await _choices(conn, offered_posts, offered_files),
+                               set(offered_posts))
+        else:
+            form = await _sent(conn, sent, offered_posts, offered_files)
+        context = await _form_context(conn, form)
+    review = publication_status(request, user, board.id, board.moderation_mode)
+    context.update(board=board, will_wait=review == "pending",
+                   source=source[0] if source else None, source_title=source[1] if source else "",
+                   action=url_for(request, "propose_finding",
+                                  {"post": source[0].id} if source else None, slug=board.slug))
+    if sent is None:
+        return render(request, "findings/new.html", context, form=True)
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            draft = await finding_drafts.check(tx, board, _raw(sent), date.today())
+            check_rate(request, f"finding:{user.id}", config.posts_per_minute, 60,
+                       "You are adding findings too fast. Please wait a minute.")
+            finding_id = await findings.create(tx, board, user, draft, review)
+    except Invalid as error:
+        return form_error(request, "findings/new.html", context, error)
+    raise see_other(url_for(request, "finding", id=finding_id))
+
+
+async def _source_post(conn: Conn, raw: str) -> tuple[posts.Post, str] | None:
+    """?post=12: the message a finding is drawn from, if it is public."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return await _public_post(conn, int(raw))
+
+
+async def edit(request: web.Request) -> web.Response:
+    """Correct a finding: a new version, kept beside the earlier ones with its reason."""
+    user = require_writer(request)
+    finding = await _visible_finding(request, user)
+    if not can(user, "edit_finding", finding):
+        raise Forbidden("You may not correct this finding.")
+    sent = await request.post() if request.method == "POST" else None
+    offered_posts = [s.post_id for s in finding.sources if s.kind == "post" and s.post_id]
+    offered_files = [s.upload_id for s in finding.sources if s.kind == "file" and s.upload_id]
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get(conn, finding.board_id)
+        if sent is None:
+            form = _form_of(finding, await _choices(conn, offered_posts, offered_files))
+        else:
+            form = await _sent(conn, sent, offered_posts, offered_files)
+        context = await _form_context(conn, form)
+    context.update(finding=finding, reason=text_field(sent, "reason") if sent else "",
+                   # Sources no longer public cannot be kept: the member is told they go.
+                   dropped=sum(1 for s in finding.sources if not s.public))
+    if sent is None:
+        return render(request, "findings/edit.html", context, form=True)
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            draft = await finding_drafts.check(tx, board, _raw(sent), date.today())
+            await findings.edit(tx, await findings.get(tx, finding.id), user, draft,
+                                context["reason"])
+    except Invalid as error:
+        return form_error(request, "findings/edit.html", context, error)
+    raise see_other(url_for(request, "finding", id=finding.id))
+
+
+async def delete(request: web.Request) -> web.Response:
+    """GET: ask for confirmation (and a reason from a moderator); POST: leave a tombstone."""
+    user = require_writer(request)
+    finding = await _visible_finding(request, user)
+    if not can(user, "delete_finding", finding):
+        raise Forbidden("You may not delete this finding.")
+    context = {"finding": finding, "reason": "", "errors": {},
+               "reason_required": user.id != finding.author_id}
+    if request.method != "POST":
+        return render(request, "findings/delete.html", context, form=True)
+    form = await request.post()
+    context["reason"] = text_field(form, "reason")
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await findings.delete(tx, await findings.get(tx, finding.id), user,
+                                  context["reason"])
+    except Invalid as error:
+        return form_error(request, "findings/delete.html", context, error)
+    raise see_other(url_for(request, "city_watch", slug=finding.board_slug))
+
+
+# The finding's page ----------------------------------------------------------------------------
+
+async def _visible_finding(request: web.Request, viewer: User | None) -> Finding:
+    """The finding named in the URL; 404 for whoever may not see it."""
+    async with request.app[keys.DB].read() as conn:
+        finding = await findings.get(conn, int_param(request, "id"))
+    if not can(viewer, "see_finding", finding):
+        raise NotFound()
+    return finding
+
+
+async def show(request: web.Request) -> web.Response:
+    viewer = request.get(keys.USER)
+    finding = await _visible_finding(request, viewer)
+    async with request.app[keys.DB].read() as conn:
+        history = await findings.revisions(conn, finding.id)
+        kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
+    if viewer is None and finding.is_public:
+        # The sources show their threads' titles: a thread renamed or hidden drops the page.
+        request[keys.CACHE_TAGS] = {("finding", finding.id), ("board_meta", finding.board_id),
+                                    *(("thread", source.thread_id) for source in finding.sources
+                                      if source.thread_id)}
+    return render(request, "findings/show.html", {
+        "finding": finding, "versions": versions(history, kind_labels),
+        "reasons": moderation.REJECT_REASONS})
+
+
+def versions(history: list[Revision], kind_labels: dict[int, str]) -> list[Version]:
+    """Each version of a finding with the fields it changed, oldest first."""
+    found: list[Version] = []
+    before: dict[str, str] | None = None
+    for number, revision in enumerate(history, start=1):
+        after = _readable(revision.data, kind_labels)
+        changes = () if before is None else tuple(
+            Change(label, before[label], value) for label, value in after.items()
+            if before[label] != value)
+        found.append(Version(number, revision, changes))
+        before = after
+    return found
+
+
+def _readable(data: dict[str, Any], kind_labels: dict[int, str]) -> dict[str, str]:
+    """A version's fields as the page shows them, by the msgid of their label."""
+    latitude, longitude = data.get("latitude"), data.get("longitude")
+    sources = data.get("sources", [])
+    return {
+        N_("Kind of equipment"): gettext(kind_labels.get(data.get("kind_id", 0), "?")),
+        N_("Quantity"): watch.format_quantity(data.get("quantity"), data.get("unit")),
+        N_("Date"): watch.format_observed(data["observed"]),
+        N_("Status"): watch.status_label(data["status"]),
+        N_("Place"): data.get("place") or "",
+        N_("Coordinates"): "" if latitude is None else f"{latitude}, {longitude}",
+        N_("Note"): data.get("note") or "",
+        N_("Sources"): ngettext("%(num)s source", "%(num)s sources", len(sources),
+                                num=len(sources))
+        + " (" + ", ".join(_source_name(source) for source in sources) + ")",
+    }
+
+
+def _source_name(source: dict[str, Any]) -> str:
+    if source.get("kind") == "post":
+        return gettext("message #%(id)s", id=source.get("post_id"))
+    if source.get("kind") == "file":
+        return gettext("file #%(id)s", id=source.get("upload_id"))
+    return str(source.get("label") or source.get("url") or "")
+
+
+# Moderators' decisions -------------------------------------------------------------------------
+
+async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiDictProxy]:
+    """The finding named in the URL, if this moderator may act on it (404 if they may not see
+    it), and the form sent."""
+    user = require_writer(request)
+    finding = await _visible_finding(request, user)
+    if not can(user, "moderate", finding):
+        raise Forbidden("You do not moderate this board.")
+    return user, finding, await request.post()
+
+
+def _back(request: web.Request, form: MultiDictProxy, finding: Finding) -> web.HTTPSeeOther:
+    return see_other(local_path(text_field(form, "next"),
+                                url_for(request, "finding", id=finding.id)))
+
+
+async def approve(request: web.Request) -> web.Response:
+    user, finding, form = await _to_moderate(request)
+    async with request.app[keys.DB].transaction() as tx:
+        # Read again in the transaction: another moderator may have decided meanwhile.
+        await findings.approve(tx, await findings.get(tx, finding.id), user)
+    raise _back(request, form, finding)
+
+
+async def reject(request: web.Request) -> web.Response:
+    user, finding, form = await _to_moderate(request)
+    # A reason picked from the list, a written one, or both (as for posts).
+    parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
+    async with request.app[keys.DB].transaction() as tx:
+        await findings.reject(tx, await findings.get(tx, finding.id), user,
+                              " — ".join(part for part in parts if part),
+                              private=bool(form.get("private")))
+    raise _back(request, form, finding)
+
+
+async def restore(request: web.Request) -> web.Response:
+    user, finding, form = await _to_moderate(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await findings.restore(tx, await findings.get(tx, finding.id), user,
+                               text_field(form, "reason"))
+    raise _back(request, form, finding)

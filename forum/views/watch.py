@@ -1,0 +1,211 @@
+"""The watch pages: a city's figures, charts and findings; the national table; two cities side
+by side. The figures and the charts' geometry come from forum/watch.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from forum import keys, watch
+from forum.db import Conn
+from forum.errors import Invalid, NotFound
+from forum.i18n import gettext
+from forum.models import boards, findings
+from forum.models.boards import Board
+from forum.models.finding_drafts import parse_observed
+from forum.models.findings import Filters, Finding
+from forum.templating import render
+from forum.views import url_for
+
+CITY_LIMIT = 5_000  # a city holds dozens of findings: this only bounds a runaway page
+NATIONAL_LIMIT = 100_000
+FILTER_FIELDS = ("kind", "status", "since", "until")
+
+
+def licence(request: web.Request) -> dict[str, str]:
+    """The open licence of the figures, named on every watch page (Config, like the exports)."""
+    config = request.app[keys.CONFIG]
+    return {"licence_name": config.data_licence_name, "licence_url": config.data_licence_url}
+
+
+async def city_board(conn: Conn, slug: str) -> Board:
+    """The city with this slug (or a former one); a board that is not a city has no watch."""
+    board = await boards.get_by_slug(conn, slug)
+    if not board.is_city:
+        raise NotFound("This board is not a city: it has no watch page.")
+    return board
+
+
+# A city ----------------------------------------------------------------------------------------
+
+async def city(request: web.Request) -> web.Response:
+    """GET /b/{slug}/watch?kind=&status=&since=&until=: figures, charts, then the findings."""
+    viewer = request.get(keys.USER)
+    slug = request.match_info["slug"]
+    form = {name: request.query.get(name, "").strip() for name in FILTER_FIELDS}
+    errors: dict[str, str] = {}
+    async with request.app[keys.DB].read() as conn:
+        board = await city_board(conn, slug)
+        if board.slug != slug:
+            raise web.HTTPMovedPermanently(url_for(request, "city_watch", slug=board.slug,
+                                                   query=dict(request.query)))
+        whole = Filters(board_id=board.id)
+        visible = await findings.search(conn, viewer, whole, limit=CITY_LIMIT)
+        try:
+            filters = await list_filters(conn, board, form)
+        except Invalid as error:
+            errors[error.field or "form"] = gettext(error.message, **error.params)
+            filters = None
+        if filters is None:
+            listed = []  # the page says which filter to correct
+        elif filters == whole:
+            listed = visible
+        else:
+            listed = await findings.search(conn, viewer, filters, limit=CITY_LIMIT)
+    # Figures and charts are the public record, the same for everyone; pending findings of
+    # the viewer (or, for moderators, of anyone) are only listed, with their badge.
+    public = [finding for finding in visible if finding.is_public]
+    if viewer is None:
+        request[keys.CACHE_TAGS] = {("watch", board.id), ("board_meta", board.id)}
+    return render(request, "watch/city.html", {
+        "board": board, "headlines": watch.latest_per_kind(public),
+        "charts": [watch.chart(line) for line in watch.series(public)],
+        "groups": by_kind(listed), "kind_options": kind_options(visible, form["kind"]),
+        "statuses": findings.STATUSES, "form": form, "errors": errors,
+        "filtered": any(form.values()), **licence(request),
+    }, status=422 if errors else 200)
+
+
+async def list_filters(conn: Conn, board: Board, form: dict[str, str]) -> Filters:
+    """The list's filters from the query; Invalid names the field at fault."""
+    kind_id = None
+    if form["kind"]:
+        kind = await findings.kind_by_slug(conn, form["kind"])
+        if kind is None:
+            raise Invalid("Unknown kind of equipment.", field="kind")
+        kind_id = kind.id
+    if form["status"] and form["status"] not in findings.STATUSES:
+        raise Invalid("Unknown status.", field="status")
+    return Filters(board_id=board.id, kind_id=kind_id, status=form["status"] or None,
+                   since=filter_date(form["since"], "since"),
+                   until=filter_date(form["until"], "until"))
+
+
+def filter_date(text: str, name: str) -> str | None:
+    """2014, 2014-11 or 05/11/2014 as stored; the message names the filter, not 'observed'."""
+    if not text:
+        return None
+    try:
+        return parse_observed(text, date.today())
+    except Invalid as error:
+        raise Invalid(error.message, field=name, **error.params) from None
+
+
+def by_kind(listed: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """The findings under their kind's name, kinds in their usual order (search's order)."""
+    groups: dict[int, tuple[str, list[Finding]]] = {}
+    for finding in listed:
+        groups.setdefault(finding.kind_id, (finding.kind_label, []))[1].append(finding)
+    return list(groups.values())
+
+
+def kind_options(visible: list[Finding], chosen: str) -> list[tuple[str, str]]:
+    """The kinds the filter offers: those found in this city (and the one asked for).
+
+    Not every kind: the page is cached per city, and a new kind only invalidates national
+    pages.
+    """
+    options = {finding.kind_slug: finding.kind_label for finding in visible}
+    if chosen and chosen not in options:
+        options[chosen] = chosen
+    return list(options.items())
+
+
+# The national table ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """A sortable header of the national table: the city names, or a kind of equipment."""
+    slug: str  # 'city' or a kind's slug
+    label: str
+    kind_id: int | None
+    href: str  # the same table sorted by this column (the other way if it already is)
+    aria_sort: str | None  # 'ascending' or 'descending' on the sorted column
+
+
+async def national(request: web.Request) -> web.Response:
+    """GET /watch?sort=<kind slug>|city&order=asc|desc: every city's figures, one row each."""
+    async with request.app[keys.DB].read() as conn:
+        # As a visitor sees them: the table is the same for everyone, and cached.
+        public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT)
+        kinds = await findings.kinds(conn)
+        cities = [board for board in await boards.list_all(conn) if board.is_city]
+    rows = watch.national_table(public)
+    present = {kind_id for row in rows for kind_id in row.cells}
+    shown = [kind for kind in kinds if kind.id in present]
+    sort = request.query.get("sort", "city")
+    if sort not in {"city", *(kind.slug for kind in shown)}:
+        sort = "city"  # an old link to a kind no city has any more: the default order
+    default_order = "asc" if sort == "city" else "desc"  # the most equipped cities first
+    order = request.query.get("order", default_order)
+    if order not in ("asc", "desc"):
+        order = default_order
+    kind_id = next((kind.id for kind in shown if kind.slug == sort), None)
+    columns = [column(request, "city", gettext("City"), None, sort, order)] + [
+        column(request, kind.slug, gettext(kind.label), kind.id, sort, order) for kind in shown]
+    request[keys.CACHE_TAGS] = {("watch", None)}
+    return render(request, "watch/national.html", {
+        "rows": watch.sort_rows(rows, kind_id, order == "desc"), "columns": columns,
+        "cities": cities, **licence(request)})
+
+
+def column(request: web.Request, slug: str, label: str, kind_id: int | None, sort: str,
+           order: str) -> Column:
+    if slug == sort:
+        aria, next_order = ("ascending", "desc") if order == "asc" else ("descending", "asc")
+    else:
+        aria, next_order = None, "asc" if slug == "city" else "desc"
+    href = url_for(request, "watch", query={"sort": slug, "order": next_order})
+    return Column(slug, label, kind_id, href, aria)
+
+
+# Two cities ------------------------------------------------------------------------------------
+
+async def compare(request: web.Request) -> web.Response:
+    """GET /watch/compare?a=metz&b=saint-etienne: two cities' figures and timelines.
+
+    Without two different cities, the form again with what is missing (400).
+    """
+    chosen = {name: request.query.get(name, "").strip() for name in ("a", "b")}
+    async with request.app[keys.DB].read() as conn:
+        cities = [board for board in await boards.list_all(conn) if board.is_city]
+        if not chosen["a"] or not chosen["b"] or chosen["a"] == chosen["b"]:
+            message = ("Choose two cities to compare." if not (chosen["a"] and chosen["b"])
+                       else "Choose two different cities to compare.")
+            return render(request, "watch/compare.html", {
+                "left": None, "right": None, "cities": cities, "chosen": chosen,
+                "error": gettext(message), **licence(request)}, status=400)
+        left, right = await city_board(conn, chosen["a"]), await city_board(conn, chosen["b"])
+        kinds = await findings.kinds(conn)
+        found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
+                                                 limit=CITY_LIMIT)
+                 for board in (left, right)}
+    request[keys.CACHE_TAGS] = {("watch", None)}
+    return render(request, "watch/compare.html", {
+        "left": left, "right": right, "cities": cities, "chosen": chosen, "error": "",
+        **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)})
+
+
+def side_by_side(kinds: list[findings.Kind], left: list[Finding],
+                 right: list[Finding]) -> dict[str, Any]:
+    """Headlines per kind for both cities, then the timelines both cities have."""
+    heads = [{f.kind_id: f for f in watch.latest_per_kind(found)} for found in (left, right)]
+    rows = [(kind, heads[0].get(kind.id), heads[1].get(kind.id)) for kind in kinds
+            if kind.id in heads[0] or kind.id in heads[1]]
+    lines = [{(s.kind_slug, s.unit): s for s in watch.series(found)} for found in (left, right)]
+    timelines = [(lines[0][key], lines[1][key]) for key in lines[0] if key in lines[1]]
+    return {"rows": rows, "timelines": [
+        {"left": watch.chart(a), "right": watch.chart(b), "table": watch.side_by_side(a, b)}
+        for a, b in timelines]}

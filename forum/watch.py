@@ -1,0 +1,223 @@
+"""What the watch pages compute from findings: the latest figure per kind, the timelines
+drawn as SVG by templates/watch/_chart.html, the national table, and how figures read.
+
+Pure functions over lists of findings (a city holds dozens, the country a few thousands).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from forum import i18n
+from forum.models.findings import STATUS_LABELS, UNIT_SYMBOLS, Finding
+from forum.text import sort_key
+
+# Planned figures are promises, not equipment: listed, never drawn on a timeline.
+NOT_CHARTED = ("planned",)
+CHART_WIDTH, CHART_HEIGHT = 640, 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 20, 36
+
+
+def headline(findings: Iterable[Finding]) -> Finding | None:
+    """The figure that sums up one kind in one city: the latest count of devices if any,
+    else the latest finding whatever it says (a status, an amount)."""
+    ordered = sorted(findings, key=lambda f: (f.observed, f.id))
+    counts = [f for f in ordered if f.unit == "count" and f.status not in NOT_CHARTED]
+    return (counts or ordered or [None])[-1]
+
+
+def latest_per_kind(findings: Iterable[Finding]) -> list[Finding]:
+    """One headline per kind of equipment, in the kinds' order of the list given."""
+    by_kind: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_kind.setdefault(finding.kind_id, []).append(finding)
+    return [found for group in by_kind.values() if (found := headline(group)) is not None]
+
+
+@dataclass(frozen=True)
+class Point:
+    finding: Finding
+    x: float  # in the chart's pixels
+    y: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # pixels along the axis
+    label: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One timeline: the findings of a kind with the same unit, oldest first."""
+    kind_slug: str
+    kind_label: str
+    unit: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def id(self) -> str:
+        return f"chart-{self.kind_slug}-{self.unit}"
+
+
+@dataclass(frozen=True)
+class Chart:
+    series: Series
+    width: int
+    height: int
+    points: tuple[Point, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    baseline: float  # y of zero
+    left: int
+    right: int
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+def series(findings: Iterable[Finding]) -> list[Series]:
+    """The timelines of a city: one per kind and unit, from findings with a quantity."""
+    groups: dict[tuple[int, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.quantity is None or finding.unit is None or finding.status in NOT_CHARTED:
+            continue
+        groups.setdefault((finding.kind_id, finding.unit), []).append(finding)
+    return [Series(group[0].kind_slug, group[0].kind_label, unit,
+                   tuple(sorted(group, key=lambda f: (f.observed, f.id))))
+            for (_kind, unit), group in groups.items()]
+
+
+def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> Chart:
+    """Where each point, tick and label goes: time runs left to right, zero at the bottom."""
+    years = [year_fraction(f.observed) for f in line.findings]
+    first, last = math.floor(min(years)), math.floor(max(years)) + 1
+    top = nice_ceiling(max(f.quantity or 0 for f in line.findings) * 1.1)  # room above
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
+
+    def x(year: float) -> float:
+        return _LEFT + (year - first) / (last - first) * plot_w
+
+    def y(value: float) -> float:
+        return _TOP + plot_h - value / top * plot_h
+
+    points = tuple(Point(f, x(year), y(f.quantity or 0))
+                   for f, year in zip(line.findings, years, strict=True))
+    step = max(1, math.ceil((last - first) / 8))
+    x_ticks = tuple(Tick(x(year), str(year)) for year in range(first, last + 1, step))
+    y_ticks = tuple(Tick(y(value), format_quantity(value, None))
+                    for value in (top * i / 4 for i in range(5)))
+    return Chart(line, width, height, points, x_ticks, y_ticks, y(0), _LEFT, width - _RIGHT)
+
+
+def year_fraction(observed: str) -> float:
+    """2014-11 -> the middle of November 2014 as a fractional year; 2008 -> mid-2008."""
+    parts = [int(part) for part in observed.split("-")]
+    if len(parts) == 1:
+        return parts[0] + 0.5
+    if len(parts) == 2:
+        return parts[0] + (parts[1] - 0.5) / 12
+    day = date(*parts)
+    return parts[0] + (day.timetuple().tm_yday - 0.5) / 366
+
+
+def nice_ceiling(value: float) -> float:
+    """The round number just above value: 148 -> 200, 329 -> 400, 21 -> 25."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def side_by_side(left: Series, right: Series) -> list[tuple[str, Finding | None, Finding | None]]:
+    """Two cities' timelines in one: every date of either, oldest first, with each city's
+    figure then (None when only the other has one). The compare page's table."""
+    lefts = {f.observed: f for f in left.findings}  # same date twice: the latest entered wins
+    rights = {f.observed: f for f in right.findings}
+    return [(observed, lefts.get(observed), rights.get(observed))
+            for observed in sorted(lefts.keys() | rights.keys(),
+                                   key=lambda o: (year_fraction(o), o))]
+
+
+# The national table ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CityRow:
+    board_slug: str
+    board_name: str
+    cells: dict[int, Finding]  # kind id -> headline
+
+
+def national_table(findings: Iterable[Finding]) -> list[CityRow]:
+    """Cities × kinds of equipment, each cell the headline figure; cities by name."""
+    by_city: dict[str, list[Finding]] = {}
+    names: dict[str, str] = {}
+    for finding in findings:
+        by_city.setdefault(finding.board_slug, []).append(finding)
+        names[finding.board_slug] = finding.board_name
+    rows = []
+    for slug, group in by_city.items():
+        cells = {f.kind_id: f for f in latest_per_kind(group)}
+        rows.append(CityRow(slug, names[slug], cells))
+    return sorted(rows, key=lambda row: sort_key(row.board_name))
+
+
+def sort_rows(rows: list[CityRow], kind_id: int | None, descending: bool) -> list[CityRow]:
+    """By one kind's figure (cities without one last, whatever the order), else by name."""
+    if kind_id is None:
+        return sorted(rows, key=lambda row: sort_key(row.board_name), reverse=descending)
+    with_figure = [row for row in rows if _figure(row, kind_id) is not None]
+    without = [row for row in rows if _figure(row, kind_id) is None]
+    with_figure.sort(key=lambda row: _figure(row, kind_id) or 0.0, reverse=descending)
+    return with_figure + without
+
+
+def _figure(row: CityRow, kind_id: int) -> float | None:
+    cell = row.cells.get(kind_id)
+    return None if cell is None or cell.unit != "count" else cell.quantity
+
+
+# How figures read -----------------------------------------------------------------------------
+
+def format_quantity(quantity: float | None, unit: str | None, locale: str | None = None) -> str:
+    """148 -> '148'; 250000 € -> '250 000 €'; 1.2 % -> '1,2 %' (French spacing)."""
+    if quantity is None:
+        return ""
+    locale = locale or i18n.current_locale.get()
+    number = format_decimal(quantity, format="#,##0.##", locale=locale)
+    symbol = UNIT_SYMBOLS.get(unit or "", "")
+    if not symbol:
+        return number
+    symbol = i18n.gettext(symbol) if symbol not in ("€", "km²", "%") else symbol
+    if locale == "en" and symbol in ("€",):
+        return f"€{number}"
+    return f"{number}\u00a0{symbol}"
+
+
+def format_observed(observed: str, locale: str | None = None) -> str:
+    """2008 -> '2008'; 2014-11 -> 'novembre 2014'; 2020-03-10 -> '10 mars 2020'."""
+    return _format_observed(observed, locale or i18n.current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_observed(observed: str, locale: str) -> str:
+    parts = [int(part) for part in observed.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return format_date(date(parts[0], parts[1], 1), "MMMM y", locale=locale)
+    return format_date(date(*parts), "long", locale=locale)
+
+
+def status_label(status: str) -> str:
+    return i18n.gettext(STATUS_LABELS[status])

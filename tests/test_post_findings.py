@@ -1,0 +1,73 @@
+"""Findings seen from the forum: a post shows what was drawn from it; the demo's record."""
+from __future__ import annotations
+
+import sqlite3
+
+from forum import demo
+from forum.config import Config
+from forum.models import boards
+from tests.conftest import log_in
+
+
+async def test_a_post_shows_the_findings_drawn_from_it(forum, client):
+    board = await forum.board("Metz", "metz")
+    author = await forum.user("bastien")
+    thread_id, post_id = await forum.thread(board, author, body="148 caméras en 2020.")
+    visitor = await forum.visitor()
+    before = await (await visitor.get(f"/t/{thread_id}")).text()
+    assert "post-findings" not in before
+    finding_id = await forum.finding(board, author, post_id, quantity="148", observed="2020")
+    page = await (await visitor.get(f"/t/{thread_id}")).text()  # the cached page was dropped
+    assert f'href="/f/{finding_id}"' in page and "148" in page
+
+
+async def test_a_pending_finding_is_not_shown_under_its_post_to_others(forum):
+    board = await forum.board("Metz", "metz")
+    author, newcomer = await forum.user(), await forum.user("nouveau", trusted=False)
+    thread_id, post_id = await forum.thread(board, author)
+    finding_id = await forum.finding(board, newcomer, post_id, review="pending")
+    visitor = await forum.visitor()
+    assert f"/f/{finding_id}" not in await (await visitor.get(f"/t/{thread_id}")).text()
+    await log_in(visitor, "nouveau")
+    assert f"/f/{finding_id}" in await (await visitor.get(f"/t/{thread_id}")).text()
+
+
+async def test_members_add_a_public_post_of_a_city_to_the_record(forum, client):
+    city = await forum.board("Metz", "metz")
+    async with forum.db.transaction() as tx:
+        national = await boards.create(tx, "Général", "general", is_city=False)
+    author = await forum.user("lea")
+    city_thread, city_post = await forum.thread(city, author)
+    national_thread, _post = await forum.thread(national, author)
+    link = f'href="/b/metz/watch/new?post={city_post}"'
+    assert link not in await (await client.get(f"/t/{city_thread}")).text()  # visitors
+    await log_in(client, "lea")
+    assert link in await (await client.get(f"/t/{city_thread}")).text()
+    assert "/watch/new" not in await (await client.get(f"/t/{national_thread}")).text()
+
+
+def test_the_demo_record_holds_metz_cameras_timeline_with_sources(tmp_path):
+    config = Config(data_dir=tmp_path / "demo")
+    demo.build(config)
+    conn = sqlite3.connect(config.db_path)
+    cameras = conn.execute(
+        "select quantity, observed from findings join boards on boards.id = board_id"
+        " join finding_kinds on finding_kinds.id = kind_id where boards.slug = 'metz'"
+        " and finding_kinds.slug = 'cameras' and unit = 'count' and status <> 'planned'"
+        " and review = 'published' order by observed").fetchall()
+    assert [quantity for quantity, _observed in cameras] == [35, 72, 128, 148]
+    cities = {row[0] for row in conn.execute(
+        "select boards.slug from findings join boards on boards.id = board_id")}
+    assert {"metz", "saint-etienne", "montpellier"} <= cities
+    unsourced = conn.execute(
+        "select count(*) from findings where id not in (select finding_id from finding_sources"
+        " where kind in ('post', 'file'))").fetchone()[0]
+    pending = conn.execute("select count(*) from findings where review = 'pending'").fetchone()
+    assert unsourced == 1 and pending[0] == 1  # the newcomer's, sourced by a link only
+    assert conn.execute("select is_city from boards where slug = 'general'").fetchone() == (0,)
+    journal = conn.execute("select count(*) from moderation_log where target_kind = 'finding'"
+                           " and action = 'approve'").fetchone()[0]
+    assert journal > 0
+    published = conn.execute("select count(*) from findings where review = 'published'")
+    assert published.fetchone()[0] == len(demo.FINDINGS)  # every demo figure passed the rules
+
