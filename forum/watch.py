@@ -20,6 +20,9 @@ from forum.text import sort_key
 
 # Planned figures are promises, not equipment: listed, never drawn on a timeline.
 NOT_CHARTED = ("planned",)
+CHART_MIN_POINTS = 2  # one figure is no timeline: it is in the latest figures and the list
+# When a kind has several figures of the same date, the one that sums it up best.
+HEADLINE_UNITS = ("days", "percent", "eur", "eur-per-year", "km2", "agents", "count")
 CHART_WIDTH, CHART_HEIGHT = 640, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 20, 36
 
@@ -27,7 +30,8 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 20, 36
 def headline(findings: Iterable[Finding]) -> Finding | None:
     """The figure that sums up one kind in one city: the latest count of devices if any,
     else the latest finding whatever it says (a status, an amount)."""
-    ordered = sorted(findings, key=lambda f: (f.observed, f.id))
+    ordered = sorted(findings, key=lambda f: (
+        f.observed, HEADLINE_UNITS.index(f.unit) if f.unit else -1, f.id))
     counts = [f for f in ordered if f.unit == "count" and f.status not in NOT_CHARTED]
     return (counts or ordered or [None])[-1]
 
@@ -99,7 +103,8 @@ def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) ->
     """Where each point, tick and label goes: time runs left to right, zero at the bottom."""
     years = [year_fraction(f.observed) for f in line.findings]
     first, last = math.floor(min(years)), math.floor(max(years)) + 1
-    top = nice_ceiling(max(f.quantity or 0 for f in line.findings) * 1.1)  # room above
+    step = nice_step(max(f.quantity or 0 for f in line.findings) * 1.1 / 4)  # room above
+    top = step * 4
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
 
     def x(year: float) -> float:
@@ -112,8 +117,7 @@ def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) ->
                    for f, year in zip(line.findings, years, strict=True))
     step = max(1, math.ceil((last - first) / 8))
     x_ticks = tuple(Tick(x(year), str(year)) for year in range(first, last + 1, step))
-    y_ticks = tuple(Tick(y(value), format_quantity(value, None))
-                    for value in (top * i / 4 for i in range(5)))
+    y_ticks = tuple(Tick(y(step * i), format_quantity(step * i, None)) for i in range(5))
     return Chart(line, width, height, points, x_ticks, y_ticks, y(0), _LEFT, width - _RIGHT)
 
 
@@ -128,12 +132,12 @@ def year_fraction(observed: str) -> float:
     return parts[0] + (day.timetuple().tm_yday - 0.5) / 366
 
 
-def nice_ceiling(value: float) -> float:
-    """The round number just above value: 148 -> 200, 329 -> 400, 21 -> 25."""
+def nice_step(value: float) -> float:
+    """The round tick step just above value: 40.7 -> 50, 90.5 -> 100, 6.2 -> 10, 0.33 -> 0.5."""
     if value <= 0:
         return 1.0
     magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+    for step in (1, 2, 2.5, 5, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from forum import watch
 from forum.errors import Conflict, Invalid
 from forum.models import boards, finding_drafts, findings
 from forum.models.finding_drafts import RawFinding, parse_number, parse_observed
@@ -221,3 +222,25 @@ async def test_admins_extend_the_kinds_of_equipment(forum):
         listed = [k.slug for k in await findings.kinds(conn)]
     assert kind.slug == "compteurs-communicants"
     assert listed[-2:] == ["compteurs-communicants", "other"]
+
+
+async def test_a_kind_is_summed_up_by_its_latest_count_then_its_best_unit(forum):
+    board = await forum.board("Metz")
+    author = await forum.user()
+    for fields in ({"quantity": "148", "observed": "2020"},
+                   {"quantity": "1000", "observed": "2021", "status": "planned"},
+                   {"kind": "supervision-centre", "quantity": "15", "unit": "days"},
+                   {"kind": "supervision-centre", "quantity": "8", "unit": "agents"},
+                   {"kind": "drones", "quantity": "", "observed": "2020-04"}):
+        await forum.finding(board, author, **{"observed": "2020", **fields})
+    async with forum.db.read() as conn:
+        found = await findings.search(conn, None, findings.Filters())
+    heads = {f.kind_slug: (f.quantity, f.unit) for f in watch.latest_per_kind(found)}
+    assert heads == {"cameras": (148, "count"), "supervision-centre": (8, "agents"),
+                     "drones": (None, None)}
+
+
+@pytest.mark.parametrize("top, step", [(40.7, 50), (90.5, 100), (6.2, 10), (0.33, 0.5),
+                                       (250, 250), (0, 1)])
+def test_chart_ticks_are_round_numbers(top, step):
+    assert watch.nice_step(top) == step

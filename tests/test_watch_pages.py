@@ -104,13 +104,13 @@ async def test_city_chart_has_a_text_alternative_and_a_data_table(forum, client)
     assert rows[-1].xpath(".//a/@href")[0] == f"/f/{ids['148']}"
 
 
-async def test_one_finding_is_a_point_without_a_line(forum, client):
+async def test_one_figure_is_no_timeline(forum, client):
     city = await forum.board("Nice")
     await forum.finding(city, await forum.user("lea"), kind="drones", quantity="3",
                         observed="2021")
-    svg = (await get_page(client, f"/b/{city.slug}/watch")).xpath("//svg")[0]
-    assert len(svg.xpath(".//circle")) == 1
-    assert not svg.xpath(".//polyline")
+    page = await get_page(client, f"/b/{city.slug}/watch")
+    assert not page.xpath("//svg")
+    assert texts(page, "//table[@class='watch-latest']//a[@class='figure']") == ["3"]
 
 
 async def test_planned_findings_are_listed_but_not_drawn(forum, client):

@@ -26,7 +26,14 @@ from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
-from forum.models.finding_drafts import LABEL_MAX, NOTE_MAX, PLACE_MAX, SOURCES_MAX, URL_MAX
+from forum.models.finding_drafts import (
+    LABEL_MAX,
+    NOT_A_NUMBER,
+    NOTE_MAX,
+    PLACE_MAX,
+    SOURCES_MAX,
+    URL_MAX,
+)
 from forum.models.findings import Finding
 from forum.models.users import User
 from forum.permissions import can
@@ -174,7 +181,7 @@ def _scalar(data: dict[str, Any], name: str) -> Any:
     if isinstance(value, str):
         check_unicode(value, name)
     elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+        raise Invalid(NOT_A_NUMBER, field=name)
     return value
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from forum.db import Conn
 from forum.errors import Invalid
+from forum.i18n import N_
 from forum.models import findings
 from forum.models.boards import Board
 from forum.text import clean_line
@@ -21,6 +22,7 @@ from forum.text import clean_line
 PLACE_MAX, NOTE_MAX, URL_MAX, LABEL_MAX = 200, 500, 500, 200
 SOURCES_MAX = 10
 QUANTITY_MAX = 1e13
+NOT_A_NUMBER = N_("This must be a number, such as 148 or 1.5.")
 YEAR_MIN = 1900
 _SPACES = re.compile(r"[\s\u00a0\u202f']")  # "250 000", "250 000", "250'000"
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
@@ -81,7 +83,7 @@ def parse_number(value: Any, name: str) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+        raise Invalid(NOT_A_NUMBER, field=name)
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
@@ -89,12 +91,12 @@ def parse_number(value: Any, name: str) -> float | None:
         if not text:
             return None
         if not _DECIMAL.fullmatch(text):  # not "1e5", "inf", "nan" nor "0x10"
-            raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+            raise Invalid(NOT_A_NUMBER, field=name)
         number = float(text)
     else:
-        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+        raise Invalid(NOT_A_NUMBER, field=name)
     if not math.isfinite(number):
-        raise Invalid("This must be a number, such as 148 or 1,5.", field=name)
+        raise Invalid(NOT_A_NUMBER, field=name)
     return number
 
 

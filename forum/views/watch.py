@@ -71,7 +71,8 @@ async def city(request: web.Request) -> web.Response:
         request[keys.CACHE_TAGS] = {("watch", board.id), ("board_meta", board.id)}
     return render(request, "watch/city.html", {
         "board": board, "headlines": watch.latest_per_kind(public),
-        "charts": [watch.chart(line) for line in watch.series(public)],
+        "charts": [watch.chart(line) for line in watch.series(public)
+                   if len(line.findings) >= watch.CHART_MIN_POINTS],
         "groups": by_kind(listed), "kind_options": kind_options(visible, form["kind"]),
         "statuses": findings.STATUSES, "form": form, "errors": errors,
         "filtered": any(form.values()), **licence(request),
