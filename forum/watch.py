@@ -115,8 +115,8 @@ def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) ->
 
     points = tuple(Point(f, x(year), y(f.quantity or 0))
                    for f, year in zip(line.findings, years, strict=True))
-    step = max(1, math.ceil((last - first) / 8))
-    x_ticks = tuple(Tick(x(year), str(year)) for year in range(first, last + 1, step))
+    every = max(1, math.ceil((last - first) / 8))  # years between two labels
+    x_ticks = tuple(Tick(x(year), str(year)) for year in range(first, last + 1, every))
     y_ticks = tuple(Tick(y(step * i), format_quantity(step * i, None)) for i in range(5))
     return Chart(line, width, height, points, x_ticks, y_ticks, y(0), _LEFT, width - _RIGHT)
 

@@ -244,3 +244,18 @@ async def test_a_kind_is_summed_up_by_its_latest_count_then_its_best_unit(forum)
                                        (250, 250), (0, 1)])
 def test_chart_ticks_are_round_numbers(top, step):
     assert watch.nice_step(top) == step
+
+
+async def test_a_chart_spreads_its_value_ticks_from_zero_to_above_the_highest(forum):
+    board = await forum.board("Metz")
+    author = await forum.user()
+    for quantity, observed in (("35", "2008"), ("148", "2020")):
+        await forum.finding(board, author, quantity=quantity, observed=observed)
+    async with forum.db.read() as conn:
+        (line,) = watch.series(await findings.search(conn, None, findings.Filters()))
+    chart = watch.chart(line)
+    assert [tick.label for tick in chart.y_ticks] == ["0", "50", "100", "150", "200"]
+    positions = [tick.position for tick in chart.y_ticks]
+    assert positions == sorted(positions, reverse=True) and positions[0] == chart.baseline
+    assert all(positions[-1] < point.y < chart.baseline for point in chart.points)
+    assert [tick.label for tick in chart.x_ticks][:2] == ["2008", "2010"]
