@@ -259,3 +259,16 @@ async def test_a_chart_spreads_its_value_ticks_from_zero_to_above_the_highest(fo
     assert positions == sorted(positions, reverse=True) and positions[0] == chart.baseline
     assert all(positions[-1] < point.y < chart.baseline for point in chart.points)
     assert [tick.label for tick in chart.x_ticks][:2] == ["2008", "2010"]
+
+
+async def test_sources_are_read_in_slices_for_long_lists(forum, monkeypatch):
+    """SQLite bounds the parameters of a statement: the national page reads sources by slices."""
+    monkeypatch.setattr(findings, "SLICE", 2)
+    board = await forum.board("Metz")
+    author = await forum.user()
+    for year in range(2001, 2006):
+        await forum.finding(board, author, observed=str(year),
+                            links=[(f"https://example.org/{year}.pdf", str(year))])
+    async with forum.db.read() as conn:
+        found = await findings.search(conn, None, findings.Filters())
+    assert [f.sources[0].label for f in found] == ["2001", "2002", "2003", "2004", "2005"]

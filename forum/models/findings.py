@@ -40,6 +40,7 @@ BUILTIN_KIND_LABELS = (
 )
 KIND_LABEL_MAX = 80
 REASON_MAX = moderation.REASON_MAX
+SLICE = 500  # findings whose sources one query reads
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,15 @@ async def get(conn: Conn, finding_id: int) -> Finding:
 
 async def sources_of(conn: Conn, finding_ids: list[int]) -> dict[int, list[Source]]:
     """The sources of these findings, in order, with what a page shows of each."""
-    if not finding_ids:
-        return {}
+    found: dict[int, list[Source]] = {}
+    # In slices: SQLite bounds the number of parameters of one statement (32 766).
+    for start in range(0, len(finding_ids), SLICE):
+        await _sources_of(conn, finding_ids[start:start + SLICE], found)
+    return found
+
+
+async def _sources_of(conn: Conn, finding_ids: list[int],
+                      found: dict[int, list[Source]]) -> None:
     marks = ", ".join("?" * len(finding_ids))
     rows = await conn.all(
         "select finding_sources.finding_id, finding_sources.kind, finding_sources.post_id,"
@@ -243,10 +251,8 @@ async def sources_of(conn: Conn, finding_ids: list[int]) -> dict[int, list[Sourc
         " left join uploads on uploads.id = finding_sources.upload_id"
         f" where finding_sources.finding_id in ({marks})"
         " order by finding_sources.finding_id, finding_sources.position", finding_ids)
-    found: dict[int, list[Source]] = {}
     for row in rows:
         found.setdefault(row[0], []).append(Source(*tuple(row)[1:9], public=bool(row[9])))
-    return found
 
 
 async def _with_sources(conn: Conn, rows: list[Row]) -> list[Finding]:
