@@ -1,6 +1,7 @@
 """Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class PageCache:
         self.epoch = 0
         self._pages: OrderedDict[object, tuple[CachedPage, frozenset[Tag]]] = OrderedDict()
         self._by_tag: dict[Tag, set[object]] = {}
+        # Pages being rendered: readers who miss the same page meanwhile wait for that render.
+        self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -132,18 +135,44 @@ async def page_cache_middleware(request: web.Request,
         if page.viewed_thread is not None:
             request.app[keys.VIEWS][page.viewed_thread] += 1
         return _respond(request, page)
+    rendering = cache.rendering.get(key)
+    if rendering is not None:
+        # After a write drops a busy page, one request renders it and the others wait for it
+        # instead of rendering it too; if it could not be kept, each renders its own.
+        page = await asyncio.shield(rendering)
+        if page is not None:
+            if page.viewed_thread is not None:
+                request.app[keys.VIEWS][page.viewed_thread] += 1
+            return _respond(request, page)
+        return await handler(request)
+    done: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()
+    cache.rendering[key] = done
+    try:
+        response, kept = await _render(request, handler, cache, key)
+        done.set_result(kept)
+    finally:
+        if cache.rendering.get(key) is done:
+            del cache.rendering[key]
+        if not done.done():  # the render failed: the waiting readers try on their own
+            done.set_result(None)
+    return response
+
+
+async def _render(request: web.Request, handler: web.Handler, cache: PageCache,
+                  key: object) -> tuple[web.StreamResponse, CachedPage | None]:
+    """The response to send, and the page if it was kept in the cache for other readers."""
     epoch = cache.epoch
     response = await handler(request)
     tags = request.get(keys.CACHE_TAGS)
     if (tags is None or response.status != 200 or not isinstance(response, web.Response)
             or response.body is None or "Set-Cookie" in response.headers):
-        return response
+        return response, None
     body = response.body if isinstance(response.body, bytes) else bytes(response.body)
     kept = tuple((name, response.headers[name]) for name in _KEPT_HEADERS
                  if name in response.headers)
     page = CachedPage(body, etag_for(body), kept, request.get(keys.VIEWED_THREAD))
-    cache.put(key, page, tags, epoch)
-    return _respond(request, page)
+    stored = cache.put(key, page, tags, epoch)
+    return _respond(request, page), page if stored else None
 
 
 @web.middleware

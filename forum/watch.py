@@ -197,7 +197,12 @@ def format_quantity(quantity: float | None, unit: str | None, locale: str | None
     """148 -> '148'; 250000 € -> '250 000 €'; 1.2 % -> '1,2 %' (French spacing)."""
     if quantity is None:
         return ""
-    locale = locale or i18n.current_locale.get()
+    return _format_quantity(quantity, unit, locale or i18n.current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def _format_quantity(quantity: float, unit: str | None, locale: str) -> str:
+    # Babel's number formatting is most of a watch page's render time; figures repeat.
     number = format_decimal(quantity, format="#,##0.##", locale=locale)
     symbol = UNIT_SYMBOLS.get(unit or "", "")
     if not symbol:

@@ -1,6 +1,8 @@
 """The page cache for visitors: shared only when safe, dropped by every write that shows."""
 from __future__ import annotations
 
+import asyncio
+
 from forum import keys
 from forum.app import flush_views
 from forum.headers import CONTENT_SECURITY_POLICY
@@ -114,3 +116,23 @@ async def test_unexpected_errors_show_a_page_without_traceback(forum, client, ap
     assert response.status == 500
     assert "Traceback" not in text and "sqlite" not in text.lower()
     assert "<html" in text
+
+
+async def test_readers_who_miss_the_same_page_at_once_share_one_render(forum, client, app):
+    board = await forum.board("Metz")
+    lea = await forum.user("lea")
+    thread_id, _ = await forum.thread(board, lea)
+    statements: list[str] = []
+    for conn in forum.db._all_readers:  # what SQLite runs for the pages (in-process trace)
+        await conn.set_trace_callback(statements.append)
+    await (await client.get(f"/t/{thread_id}")).read()
+    one_render = len(statements)
+    assert one_render > 0
+    app[keys.PAGE_CACHE].invalidate({("thread", thread_id)})  # as a write would
+    statements.clear()
+    readers = [await forum.visitor() for _ in range(8)]
+    pages = await asyncio.gather(*(reader.get(f"/t/{thread_id}") for reader in readers))
+    bodies = {await page.read() for page in pages}
+    assert [page.status for page in pages] == [200] * 8 and len(bodies) == 1
+    assert len(statements) == one_render  # not 8 renders
+    assert app[keys.VIEWS][thread_id] == 9  # every reader's view still counts

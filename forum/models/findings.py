@@ -127,7 +127,8 @@ class Finding:
 
     @classmethod
     def from_row(cls, row: Row, sources: tuple[Source, ...] = ()) -> Finding:
-        return cls(*(row[name] for name in _FIELDS), sources=sources)  # type: ignore[arg-type]
+        # By position (SELECT lists _FIELDS in order): the national table reads thousands.
+        return cls(*tuple(row)[:len(_FIELDS)], sources=sources)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -143,18 +144,21 @@ _FIELDS = ("id", "board_id", "board_slug", "board_name", "kind_id", "kind_slug",
            "quantity", "unit", "observed", "status", "place", "latitude", "longitude", "note",
            "author_id", "author_name", "review", "decided_by_name", "decided_at",
            "reject_reason", "created_at", "published_at", "edited_at", "deleted_at")
-SELECT = (
-    "select findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
+_COLUMNS = (
+    "findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
     " findings.kind_id, finding_kinds.slug as kind_slug, finding_kinds.label as kind_label,"
     " quantity, unit, observed, findings.status, place, latitude, longitude, note,"
     " findings.author_id, authors.name as author_name, review,"
     " deciders.name as decided_by_name, findings.decided_at, findings.reject_reason,"
     " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at"
+)
+_FROM = (
     " from findings join boards on boards.id = findings.board_id"
     " join finding_kinds on finding_kinds.id = findings.kind_id"
     " join users authors on authors.id = findings.author_id"
     " left join users deciders on deciders.id = findings.decided_by"
 )
+SELECT = f"select {_COLUMNS}{_FROM}"
 _PUBLIC_POST = ("posts.status = 'published' and posts.hidden = 0 and posts.deleted_at is null"
                 " and threads.status = 'published'")
 
@@ -255,13 +259,13 @@ async def _sources_of(conn: Conn, finding_ids: list[int],
         found.setdefault(row[0], []).append(Source(*tuple(row)[1:9], public=bool(row[9])))
 
 
-async def _with_sources(conn: Conn, rows: list[Row]) -> list[Finding]:
-    sources = await sources_of(conn, [row["id"] for row in rows])
+async def _with_sources(conn: Conn, rows: list[Row], read: bool = True) -> list[Finding]:
+    sources = await sources_of(conn, [row["id"] for row in rows]) if read else {}
     return [Finding.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]
 
 
 async def search(conn: Conn, viewer: User | None, filters: Filters, limit: int = 500,
-                 offset: int = 0) -> list[Finding]:
+                 offset: int = 0, with_sources: bool = True) -> list[Finding]:
     """The findings this viewer may see that match, by city, kind, then date."""
     visible, params = permissions.finding_filter(viewer)
     where, filter_params = filters.sql()
@@ -269,7 +273,7 @@ async def search(conn: Conn, viewer: User | None, filters: Filters, limit: int =
         f"{SELECT} where {visible} and {where}"
         " order by boards.name, finding_kinds.position, observed, findings.id limit ? offset ?",
         (*params, *filter_params, limit, offset))
-    return await _with_sources(conn, rows)
+    return await _with_sources(conn, rows, with_sources)
 
 
 async def count(conn: Conn, viewer: User | None, filters: Filters) -> int:
@@ -298,7 +302,7 @@ async def for_posts(conn: Conn, post_ids: list[int],
     visible, params = permissions.finding_filter(viewer)
     marks = ", ".join("?" * len(post_ids))
     rows = await conn.all(
-        f"select distinct finding_sources.post_id as source_post, {SELECT[len('select '):]}"
+        f"select distinct {_COLUMNS}, finding_sources.post_id as source_post{_FROM}"
         " join finding_sources on finding_sources.finding_id = findings.id"
         f" where finding_sources.post_id in ({marks}) and {visible}"
         " order by finding_sources.post_id, findings.observed", (*post_ids, *params))

@@ -140,7 +140,8 @@ async def national(request: web.Request) -> web.Response:
     """GET /watch?sort=<kind slug>|city&order=asc|desc: every city's figures, one row each."""
     async with request.app[keys.DB].read() as conn:
         # As a visitor sees them: the table is the same for everyone, and cached.
-        public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT)
+        public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT,
+                                       with_sources=False)  # the table shows none
         kinds = await findings.kinds(conn)
         cities = [board for board in await boards.list_all(conn) if board.is_city]
     rows = watch.national_table(public)
