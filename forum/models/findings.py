@@ -171,6 +171,7 @@ class Filters:
     status: str | None = None
     since: str | None = None  # 2014, 2014-11 or 2014-11-05: findings observed from then on
     until: str | None = None  # findings observed up to then (2019 takes in all of 2019)
+    located: bool = False  # only those with coordinates (a map, a GeoJSON file)
 
     def sql(self) -> tuple[str, tuple]:
         parts, params = [], []
@@ -186,6 +187,8 @@ class Filters:
         if self.until:
             parts.append("substr(observed, 1, length(?)) <= ?")
             params += [self.until, self.until]
+        if self.located:
+            parts.append("findings.latitude is not null")
         return " and ".join(parts) or "1", tuple(params)
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -199,9 +199,11 @@ async def _city(conn: Conn, request: web.Request, route: str) -> Board:
 
 async def _filters(conn: Conn, request: web.Request, board_id: int | None) -> Filters:
     try:
-        return await query_filters(conn, request.query, board_id)
+        filters = await query_filters(conn, request.query, board_id)
     except Invalid as error:  # a bad link, not a form: a plain 400 page
         raise BadRequest(error.message, field=error.field, **error.params) from None
+    # A map holds only what has a place: the others are not even read.
+    return replace(filters, located=request.match_info["format"] == "geojson")
 
 
 async def _all_public(conn: Conn, filters: Filters) -> list[Finding]:
