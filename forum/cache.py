@@ -94,7 +94,8 @@ class PageCache:
 _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options",
                  "X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
                  "Cross-Origin-Opener-Policy", "Content-Language", "Vary",
-                 "Content-Disposition", "Link")  # exports: a file name, their licence
+                 "Content-Disposition", "Link",  # exports: a file name, their licence,
+                 "Access-Control-Allow-Origin")  # and that other sites may read them
 
 
 def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:

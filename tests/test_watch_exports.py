@@ -237,8 +237,9 @@ async def test_cached_exports_keep_their_headers_and_follow_new_findings(forum, 
     first, body = await fetch(client, "/b/metz/watch/findings.csv")
     again, cached = await fetch(client, "/b/metz/watch/findings.csv")
     assert cached == body and again.headers["ETag"] == first.headers["ETag"]
-    for name in ("Content-Type", "Content-Disposition", "Link"):
+    for name in ("Content-Type", "Content-Disposition", "Link", "Access-Control-Allow-Origin"):
         assert again.headers[name] == first.headers[name]
+    assert again.headers["Access-Control-Allow-Origin"] == "*"  # open data, read from anywhere
     moderator = await forum.user("modo", role="moderator")
     async with forum.db.transaction() as tx:
         await findings.approve(tx, await findings.get(tx, world["pending"]), moderator)

@@ -239,6 +239,8 @@ def _export(request: web.Request, found: list[Finding], name: str,
     if fmt == "csv":
         response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response.headers["Link"] = f'<{config.data_licence_url}>; rel="license"'
+    # Open data: any site's script may read these files (public only, never with cookies).
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
