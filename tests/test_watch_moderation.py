@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from forum import keys
 from forum.app import create_app
 from forum.config import Config
-from forum.models import boards, findings, moderation, posts
+from forum.models import boards, findings, follows, moderation, posts
 from tests.conftest import Forum, log_in, submit
 from tests.test_browser import (  # noqa: F401  (fixtures)
     browser,
@@ -223,6 +223,26 @@ async def test_a_deleted_finding_is_told_without_a_dead_link(forum, client):
     notes = await (await client.get("/notifications")).text()
     assert "doublon exact" in notes and "Metz" in notes
     assert f'href="/f/{finding_id}"' not in notes
+
+
+async def test_followers_of_a_city_hear_of_its_findings_once_public(forum, client):
+    metz, finding_id = await city_with_pending_finding(forum)
+    reader = await forum.user("lectrice")
+    async with forum.db.transaction() as tx:
+        await follows.set_state(tx, reader.id, "board", metz.id, "follow")
+    await log_in(client, "lectrice")
+    assert f"/f/{finding_id}" not in await (await client.get("/notifications")).text()
+    moderator = await forum.user("moderatrice", role="moderator")
+    async with forum.db.transaction() as tx:
+        await findings.approve(tx, await findings.get(tx, finding_id), moderator)
+    trusted_id = await forum.finding(metz, reader, quantity="148")  # their own: not told
+    notes = await (await client.get("/notifications", headers=ENGLISH)).text()
+    item = re.search(r'<li class="unread">.*?</li>', notes, re.S).group(0)
+    assert f"nouvelle added a finding about {metz.name} to the record." in item
+    assert f'href="/f/{finding_id}"' in item and f"/f/{trusted_id}" not in notes
+    async with forum.db.transaction() as tx:  # deleted: nothing leads to it any more
+        await findings.delete(tx, await findings.get(tx, finding_id), moderator, "doublon")
+    assert f"/f/{finding_id}" not in await (await client.get("/notifications")).text()
 
 
 async def test_approval_is_mailed_at_once_with_the_finding_link(tmp_path, aiohttp_client):

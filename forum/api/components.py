@@ -200,7 +200,7 @@ def output_schemas() -> dict[str, Any]:
             "id": ident, "kind": {"type": "string", "enum": [
                 "mention", "quote", "reply", "new_thread", "approved", "rejected", "deleted",
                 "warn", "suspend", "ban", "lift", "finding_approved", "finding_rejected",
-                "finding_deleted"]},
+                "finding_deleted", "new_finding"]},
             "post_id": {"type": ["integer", "null"]},
             "finding_id": {"type": ["integer", "null"]},
             "finding_city": {"type": ["string", "null"]},

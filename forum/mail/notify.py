@@ -30,12 +30,16 @@ NOTIFY_MAX_AGE_HOURS = 24  # older ones still unhandled (a long outage) are stal
 _PERSONAL_SQL = "(" + ", ".join(f"'{kind}'" for kind in PERSONAL) + ")"
 
 
-def _visible(kind: str, post: str) -> str:
-    """SQL: a notification may be mailed: about the member themself, or about a public post."""
+def _visible(kind: str, post: str, finding: str) -> str:
+    """SQL: a notification may be mailed: about the member themself, or about a public post
+    or finding."""
     return (
-        f"({kind} in {_PERSONAL_SQL} or {post} is null or exists (select 1 from posts"
+        f"({kind} in {_PERSONAL_SQL} or (({post} is null or exists (select 1 from posts"
         f" join threads on threads.id = posts.thread_id where posts.id = {post}"
-        f" and {PUBLIC_POST} and posts.deleted_at is null and threads.status = 'published'))")
+        f" and {PUBLIC_POST} and posts.deleted_at is null and threads.status = 'published'))"
+        f" and ({finding} is null or exists (select 1 from findings as shown"
+        f" where shown.id = {finding} and shown.review = 'published'"
+        " and shown.deleted_at is null))))")
 
 
 # A notification with what its mail shows: thread title or finding's city, actor, recipient's
@@ -46,7 +50,8 @@ _SELECT = (
     " notifications.text, notifications.created_at, notifications.read_at,"
     " threads.title, city.name as city, actor.name as actor, member.email, member.locale,"
     " member.email_notifications,"
-    f" {_visible('notifications.kind', 'notifications.post_id')} as visible"
+    f" {_visible('notifications.kind', 'notifications.post_id', 'notifications.finding_id')}"
+    " as visible"
     " from notifications left join posts on posts.id = notifications.post_id"
     " left join threads on threads.id = coalesce(notifications.thread_id, posts.thread_id)"
     " left join findings on findings.id = notifications.finding_id"
@@ -54,7 +59,7 @@ _SELECT = (
     " left join users as actor on actor.id = notifications.actor_id"
     " join users as member on member.id = notifications.user_id")
 # A deleted finding is not shown to its author any more: its mail leads to the notifications.
-_FINDING_LINKED = ("finding_approved", "finding_rejected")
+_FINDING_LINKED = ("finding_approved", "finding_rejected", "new_finding")
 
 
 def _link(config: Config, kind: str, post_id: int | None, thread_id: int | None,
@@ -111,8 +116,9 @@ async def notify_by_mail(tx: Transaction, app: web.Application, user: Any,
     member = await tx.one("select email, locale, email_notifications from users where id = ?",
                           (user_id,))
     if member is None or not _wants_now(member) or not await tx.value(
-            f"select {_visible('?', '?')}", (notification_kind, context.get("post_id"),
-                                              context.get("post_id"))):
+            f"select {_visible('?', '?', '?')}", (
+                notification_kind, context.get("post_id"), context.get("post_id"),
+                context.get("finding_id"), context.get("finding_id"))):
         return None
     item = _item(app[keys.CONFIG], notification_kind, context)
     subject, text, html, headers = _render(app, user_id, member, "notification", item=item)

@@ -38,6 +38,7 @@ NOTIFICATION_LINES: dict[str, str | tuple[str, str]] = {
     "suspend": N_("Your account was suspended: %(reason)s"),
     "ban": N_("Your account was banned: %(reason)s"),
     "lift": N_("Your sanction was lifted: %(reason)s"),
+    "new_finding": N_("%(name)s added a finding about %(city)s to the record."),
     "finding_approved": N_("Your finding about %(city)s was approved."),
     "finding_rejected": N_("Your finding about %(city)s was refused: %(reason)s"),
     "finding_deleted": N_("Your finding about %(city)s was deleted by a moderator: %(reason)s"),

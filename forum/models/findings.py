@@ -353,6 +353,8 @@ async def create(tx: Transaction, board: Board, author: User, draft: Draft,
          at if review == "published" else None))
     await _store_sources(tx, finding_id, draft.sources)
     await _add_revision(tx, finding_id, author, draft, "", at)
+    if review == "published":
+        await _tell_followers(tx, finding_id, board.id, author.id)
     await changed(tx, finding_id, board.id)
     return finding_id
 
@@ -394,6 +396,7 @@ async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
                      (finding.author_id,))
     await moderation.log(tx, moderator, "approve", "finding", finding.id, finding.board_id)
     await _tell_author(tx, finding, "finding_approved", moderator)
+    await _tell_followers(tx, finding.id, finding.board_id, finding.author_id)
     await changed(tx, finding.id, finding.board_id)
 
 
@@ -465,6 +468,16 @@ async def _add_revision(tx: Transaction, finding_id: int, editor: User, draft: D
     await tx.execute(
         "insert into finding_revisions (finding_id, editor_id, data, reason, created_at)"
         " values (?, ?, ?, ?, ?)", (finding_id, editor.id, draft.as_json(), reason, at))
+
+
+async def _tell_followers(tx: Transaction, finding_id: int, board_id: int,
+                          author_id: int) -> int:
+    """Members who follow the city hear of a finding once it is public (never before)."""
+    return await tx.update(
+        "insert into notifications (user_id, kind, finding_id, actor_id, created_at)"
+        " select user_id, 'new_finding', ?, ?, ? from follows where target_kind = 'board'"
+        " and target_id = ? and mode = 'follow' and user_id <> ?",
+        (finding_id, author_id, clock.now(), board_id, author_id))
 
 
 async def _tell_author(tx: Transaction, finding: Finding, kind: str, moderator: User,

@@ -35,13 +35,16 @@ _COLUMNS = ("id", "kind", "post_id", "thread_id", "thread_title", "actor_name", 
 
 
 async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
-    """Newest first; replies about one thread grouped; nothing about a post no longer public."""
+    """Newest first; replies about one thread grouped; nothing about a post or a finding no
+    longer public (but what concerns the member themself)."""
     rows = await conn.all(
         "select notifications.id, notifications.kind, notifications.post_id,"
         " notifications.thread_id, threads.title as thread_title, users.name as actor_name,"
         " notifications.text, notifications.created_at, notifications.read_at,"
         " notifications.finding_id, finding_boards.name as finding_city,"
-        f" case when posts.id is null or ({_PUBLIC_POST}) then 1 else 0 end as visible"
+        f" case when (posts.id is null or ({_PUBLIC_POST})) and (findings.id is null or"
+        " (findings.review = 'published' and findings.deleted_at is null))"
+        " then 1 else 0 end as visible"
         " from notifications left join posts on posts.id = notifications.post_id"
         " left join threads on threads.id = notifications.thread_id"
         " left join users on users.id = notifications.actor_id"
