@@ -71,3 +71,15 @@ def test_the_demo_record_holds_metz_cameras_timeline_with_sources(tmp_path):
     published = conn.execute("select count(*) from findings where review = 'published'")
     assert published.fetchone()[0] == len(demo.FINDINGS)  # every demo figure passed the rules
 
+
+
+async def test_a_profile_lists_the_member_findings_others_may_see(forum, client):
+    board = await forum.board("Metz", "metz")
+    newcomer = await forum.user("nouveau", trusted=False)
+    public_id = await forum.finding(board, newcomer, quantity="72", observed="2014-11")
+    pending_id = await forum.finding(board, newcomer, review="pending", quantity="4")
+    page = await (await client.get("/u/nouveau")).text()
+    assert f'href="/f/{public_id}"' in page and f"/f/{pending_id}" not in page
+    await log_in(client, "nouveau")
+    page = await (await client.get("/u/nouveau")).text()
+    assert f'href="/f/{public_id}"' in page and f'href="/f/{pending_id}"' in page

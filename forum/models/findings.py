@@ -279,6 +279,16 @@ async def search(conn: Conn, viewer: User | None, filters: Filters, limit: int =
     return await _with_sources(conn, rows, with_sources)
 
 
+async def by_author(conn: Conn, author_id: int, viewer: User | None,
+                    limit: int = 20) -> list[Finding]:
+    """A member's latest findings that this viewer may see, newest first (their profile)."""
+    visible, params = permissions.finding_filter(viewer)
+    rows = await conn.all(
+        f"{SELECT} where findings.author_id = ? and {visible} order by findings.id desc limit ?",
+        (author_id, *params, limit))
+    return await _with_sources(conn, rows, read=False)
+
+
 async def count(conn: Conn, viewer: User | None, filters: Filters) -> int:
     visible, params = permissions.finding_filter(viewer)
     where, filter_params = filters.sql()

@@ -6,7 +6,7 @@ from aiohttp import web
 from forum import auth, i18n, keys
 from forum.errors import ForumError, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import posts, users
+from forum.models import findings, posts, users
 from forum.templating import render
 from forum.text import pseudonym_key
 from forum.views import (
@@ -103,5 +103,6 @@ async def profile(request: web.Request) -> web.Response:
         if member.name != request.match_info["name"]:
             raise NotFound()
         recent = await posts.list_for_author(conn, member.id, viewer, limit=20)
+        record = await findings.by_author(conn, member.id, viewer, limit=20)
     return render(request, "accounts/profile.html",
-                  {"member": member, "posts": recent})
+                  {"member": member, "posts": recent, "findings": record})
