@@ -1,6 +1,7 @@
 """Findings: the rules of the model (input, sources, moderation, history, visibility)."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -272,3 +273,10 @@ async def test_sources_are_read_in_slices_for_long_lists(forum, monkeypatch):
     async with forum.db.read() as conn:
         found = await findings.search(conn, None, findings.Filters())
     assert [f.sources[0].label for f in found] == ["2001", "2002", "2003", "2004", "2005"]
+
+
+def test_the_select_lists_the_fields_in_the_dataclass_order():
+    """Finding.from_row reads by position (fast for the national table): keep them in step."""
+    names = [column.split()[-1].split(".")[-1] for column in findings._COLUMNS.split(",")]
+    assert tuple(names) == findings._FIELDS
+    assert tuple(f.name for f in dataclasses.fields(findings.Finding))[:-1] == findings._FIELDS
