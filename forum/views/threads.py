@@ -59,6 +59,9 @@ async def show(request: web.Request) -> web.Response:
         "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
         "body": "", "preview": None, "errors": {}, "post_attachments": attached,
         "post_findings": drawn,
+        # Built once, not per post: "Ajouter au relevé" under each public post of a city.
+        "propose_url": url_for(request, "propose_finding", slug=thread.board_slug)
+        if thread.board_is_city and viewer is not None else None,
         "files": picker(request, []),
     })
 
