@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from yarl import URL
 
 from forum import csrf, i18n, keys, permissions, watch
 
@@ -43,11 +45,17 @@ def setup(app: web.Application) -> jinja2.Environment:
     def static_url(path: str) -> str:
         return f"/static/{path}?v={versions.get(path, '0')}"
 
+    @lru_cache(maxsize=65_536)
+    def path(route_: str, parts: tuple[tuple[str, str], ...]) -> str:
+        # Addresses never change while the app runs; a member's pages build hundreds each.
+        return str(app.router[route_].url_for(**dict(parts)))
+
     def url(route_: str, query_: dict[str, Any] | None = None, **parts: Any) -> str:
-        built = app.router[route_].url_for(**{k: str(v) for k, v in parts.items()})
+        built = path(route_, tuple((k, str(v)) for k, v in parts.items()))
         if query_:
-            built = built.with_query({k: v for k, v in query_.items() if v is not None})
-        return str(built)
+            query = {k: v for k, v in query_.items() if v is not None}
+            return str(URL(built, encoded=True).with_query(query))
+        return built
 
     env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES,
                        can=permissions.can)
