@@ -83,6 +83,14 @@ async def test_member_may_not_create_a_board(forum, client, world):
     assert error_of(payload)["code"] == "forbidden"
 
 
+async def test_a_national_board_is_created_without_a_watch_page(forum, client):
+    token = await forum.token(await forum.user("chef", role="admin"))
+    board = await call(client, "POST", "/boards", token, expect=201,
+                       json={"name": "Général", "is_city": False})
+    assert board["is_city"] is False
+    assert (await client.get(f"/b/{board['slug']}/watch")).status == 404
+
+
 async def test_board_address_taken_is_409(forum, client):
     token = await forum.token(await forum.user("chef", role="admin"))
     await call(client, "POST", "/boards", token, expect=201, json={"name": "Lyon"})
@@ -95,7 +103,9 @@ async def test_board_address_taken_is_409(forum, client):
 async def test_board_fields_of_the_wrong_type_or_length_are_422(forum, client):
     token = await forum.token(await forum.user("chef", role="admin"))
     for body, field in [({"name": 12}, "name"), ({"name": "A", "slug": None}, "slug"),
-                        ({}, "name"), ({"name": "x" * (NAME_MAX + 1)}, "name")]:
+                        ({}, "name"), ({"name": "x" * (NAME_MAX + 1)}, "name"),
+                        ({"name": "A", "moderation_mode": ""}, "moderation_mode"),
+                        ({"name": "A", "is_city": "oui"}, "is_city")]:
         payload = await call(client, "POST", "/boards", token, expect=422, json=body)
         assert error_of(payload)["field"] == field
 

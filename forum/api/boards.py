@@ -13,7 +13,7 @@ from forum.api import (
     thread_json,
     url_for,
 )
-from forum.errors import Forbidden, NotFound
+from forum.errors import Forbidden, Invalid, NotFound
 from forum.models import boards, threads
 from forum.models.boards import DESCRIPTION_MAX, NAME_MAX
 from forum.permissions import can
@@ -37,9 +37,14 @@ async def create_board(request: web.Request) -> web.Response:
         raise Forbidden("Only administrators may create boards.")
     data = await json_body(request)
     values = {name: text_field(data, name, limit) for name, limit in LIMITS.items()}
-    mode = text_field(data, "moderation_mode") or request.app[keys.CONFIG].moderation_default
+    # Absent: the site's default; present, it must be one of the modes ("" is not).
+    mode = (text_field(data, "moderation_mode") if "moderation_mode" in data
+            else request.app[keys.CONFIG].moderation_default)
+    is_city = data.get("is_city", True)
+    if not isinstance(is_city, bool):
+        raise Invalid("This field must be true or false.", field="is_city")
     async with request.app[keys.DB].transaction() as tx:
-        board = await boards.create(tx, **values, moderation_mode=mode)
+        board = await boards.create(tx, **values, moderation_mode=mode, is_city=is_city)
     return web.json_response(board_json(board), status=201, headers={
         "Location": url_for(request, "api_board_threads", slug=board.slug)})
 

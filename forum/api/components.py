@@ -302,7 +302,9 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "description": field("Plain text.", DESCRIPTION_MAX),
             "moderation_mode": {"type": "string", "enum": list(MODERATION_MODES),
                                 "default": config.moderation_default,
-                                "description": "a-priori: posts wait for a moderator."}}},
+                                "description": "a-priori: posts wait for a moderator."},
+            "is_city": {"type": "boolean", "default": True,
+                        "description": "A city has a watch page and findings."}}},
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body,
             "attachments": attachments}},
