@@ -9,6 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 PUBLIC_POST = "(posts.status = 'published' and posts.hidden = 0)"
+# A post anyone may read on its own (as a source, in a notification): public, not a tombstone,
+# in a public thread. SQL on `posts` joined with `threads`.
+READABLE_POST = (f"({PUBLIC_POST} and posts.deleted_at is null"
+                 " and threads.status = 'published')")
+# A finding anyone may see: approved (or published at once) and not deleted.
+PUBLIC_FINDING = "(findings.review = 'published' and findings.deleted_at is null)"
 
 
 def post_filter(user: Any) -> tuple[str, tuple]:
@@ -31,15 +37,14 @@ def finding_filter(user: Any) -> tuple[str, tuple]:
     As posts: pending and refused findings exist only for their author and the city's
     moderators; deleted ones only for moderators (their history stays).
     """
-    public = "(findings.review = 'published' and findings.deleted_at is null)"
     if user is None:
-        return public, ()
+        return PUBLIC_FINDING, ()
     if user.is_moderator:
         return "1", ()
     boards = tuple(user.moderated_boards)
     in_boards = f" or findings.board_id in ({', '.join('?' * len(boards))})" if boards else ""
-    return (f"({public} or (findings.author_id = ? and findings.deleted_at is null){in_boards})",
-            (user.id, *boards))
+    own = "(findings.author_id = ? and findings.deleted_at is null)"
+    return f"({PUBLIC_FINDING} or {own}{in_boards})", (user.id, *boards)
 
 
 def publication_status(user: Any, board_id: int, board_mode: str,

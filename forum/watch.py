@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date
@@ -211,6 +212,21 @@ def _format_quantity(quantity: float, unit: str | None, locale: str) -> str:
     if locale == "en" and symbol in ("€",):
         return f"€{number}"
     return f"{number}\u00a0{symbol}"
+
+
+def plain_number(value: float | None) -> int | float | None:
+    """148.0 -> 148, 1.2 -> 1.2: what JSON and CSV show, without a trailing .0."""
+    if value is None:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def number_text(value: float | None) -> str:
+    """A number as a spreadsheet reads it: 148, 1.2, 0.00001 (never 1e-05), "" for none."""
+    number = plain_number(value)
+    if number is None:
+        return ""
+    return str(number) if isinstance(number, int) else format(Decimal(repr(number)), "f")
 
 
 def format_observed(observed: str, locale: str | None = None) -> str:

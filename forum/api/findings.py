@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from forum import keys
+from forum import keys, watch
 from forum.api import (
     check_posting_rate,
     check_unicode,
@@ -38,7 +38,7 @@ from forum.models.findings import Finding
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import page_count, publication_status, require_writer
-from forum.views.exports import finding_url, plain_number, query_filters, source_link
+from forum.views.exports import finding_url, source_link
 
 PAGE_SIZE = 100  # findings per page of GET /api/v1/findings
 QUERY_PARAMETERS = ("city", "kind", "status", "since", "until")
@@ -51,7 +51,7 @@ def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
         "city": {"slug": finding.board_slug, "name": finding.board_name},
         "kind": {"slug": finding.kind_slug, "label": finding.kind_label,
                  "name": gettext(finding.kind_label)},
-        "quantity": plain_number(finding.quantity), "unit": finding.unit,
+        "quantity": watch.plain_number(finding.quantity), "unit": finding.unit,
         "observed": finding.observed, "status": finding.status, "place": finding.place,
         "latitude": finding.latitude, "longitude": finding.longitude, "note": finding.note,
         "review": finding.review, "reject_reason": finding.reject_reason,
@@ -82,7 +82,8 @@ async def list_findings(request: web.Request) -> web.Response:
         if "city" in request.query:
             board_id = (await _city(conn, request.query["city"])).id
         # Present but empty is an error, as any other value that names nothing (422).
-        filters = await query_filters(conn, request.query, board_id, blank_is_absent=False)
+        filters = await finding_drafts.check_filters(conn, request.query, board_id,
+                                                     blank_is_absent=False)
         total = await findings.count(conn, viewer, filters)
         pages = page_count(total, PAGE_SIZE)
         if page > pages:

@@ -22,7 +22,7 @@ from forum.mail.render import (
 )
 from forum.models import outbox
 from forum.models.notifications import PERSONAL
-from forum.permissions import PUBLIC_POST
+from forum.permissions import PUBLIC_FINDING, READABLE_POST
 
 DIGEST_MAX_ITEMS = 50  # more than this: the digest says how many more are waiting
 NOTIFY_BATCH = 100  # notifications handled per transaction (the writer is shared)
@@ -36,10 +36,9 @@ def _visible(kind: str, post: str, finding: str) -> str:
     return (
         f"({kind} in {_PERSONAL_SQL} or (({post} is null or exists (select 1 from posts"
         f" join threads on threads.id = posts.thread_id where posts.id = {post}"
-        f" and {PUBLIC_POST} and posts.deleted_at is null and threads.status = 'published'))"
-        f" and ({finding} is null or exists (select 1 from findings as shown"
-        f" where shown.id = {finding} and shown.review = 'published'"
-        " and shown.deleted_at is null))))")
+        f" and {READABLE_POST}))"
+        f" and ({finding} is null or exists (select 1 from findings"
+        f" where findings.id = {finding} and {PUBLIC_FINDING}))))")
 
 
 # A notification with what its mail shows: thread title or finding's city, actor, recipient's

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from forum.errors import Invalid
 from forum.i18n import N_
 from forum.models import findings
 from forum.models.boards import Board
+from forum.permissions import READABLE_POST
 from forum.text import clean_line
 
 PLACE_MAX, NOTE_MAX, URL_MAX, LABEL_MAX = 200, 500, 500, 200
@@ -122,6 +124,44 @@ def parse_observed(text: str, today: date) -> str:
     return "-".join(parts)
 
 
+# Filters of lists, exports and the API ---------------------------------------------------------
+
+FILTERS = ("kind", "status", "since", "until")
+
+
+async def check_filters(conn: Conn, query: Mapping[str, str], board_id: int | None = None,
+                        blank_is_absent: bool = True) -> findings.Filters:
+    """kind, status, since and until from a query string; Invalid names the one at fault.
+
+    Links and forms of the watch pages may carry empty values ("every kind"); the API, whose
+    parameters have types, refuses them.
+    """
+    values = {name: query.get(name) for name in FILTERS}
+    if blank_is_absent:
+        values = {name: value.strip() or None if value else None
+                  for name, value in values.items()}
+    kind_id = None
+    if values["kind"] is not None:
+        kind = await findings.kind_by_slug(conn, values["kind"])
+        if kind is None:
+            raise Invalid("Unknown kind of equipment.", field="kind")
+        kind_id = kind.id
+    if values["status"] is not None and values["status"] not in findings.STATUSES:
+        raise Invalid("Unknown status.", field="status")
+    return findings.Filters(board_id=board_id, kind_id=kind_id, status=values["status"],
+                            since=_date_filter(values["since"], "since"),
+                            until=_date_filter(values["until"], "until"))
+
+
+def _date_filter(text: str | None, name: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return parse_observed(text, date.today())
+    except Invalid as error:  # the message names the parameter, not the finding's field
+        raise Invalid(error.message, field=name, **error.params) from None
+
+
 def _first_day(observed: str) -> date:
     parts = [int(part) for part in observed.split("-")]
     return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
@@ -146,7 +186,7 @@ async def _sources(conn: Conn, raw: RawFinding) -> tuple[findings.Source, ...]:
         post_id = _id(value)
         if await conn.value(
                 "select 1 from posts join threads on threads.id = posts.thread_id"
-                f" where posts.id = ? and {findings._PUBLIC_POST}", (post_id,)) is None:
+                f" where posts.id = ? and {READABLE_POST}", (post_id,)) is None:
             raise Invalid("Message #%(id)s cannot be a source: it does not exist or is not"
                           " public.", field="sources", id=post_id)
         sources.append(findings.Source("post", post_id=post_id))
@@ -155,7 +195,7 @@ async def _sources(conn: Conn, raw: RawFinding) -> tuple[findings.Source, ...]:
         post_id = await conn.value(
             "select posts.id from post_attachments join posts on posts.id = post_id"
             " join threads on threads.id = posts.thread_id"
-            f" where upload_id = ? and {findings._PUBLIC_POST}", (upload_id,))
+            f" where upload_id = ? and {READABLE_POST}", (upload_id,))
         if post_id is None:
             raise Invalid("File #%(id)s cannot be a source: it is not attached to a public"
                           " message.", field="sources", id=upload_id)

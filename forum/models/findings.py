@@ -15,6 +15,7 @@ from forum.i18n import N_
 from forum.models import moderation, notifications
 from forum.models.boards import Board
 from forum.models.users import User
+from forum.permissions import PUBLIC_FINDING, READABLE_POST
 from forum.text import clean_line, slugify
 
 STATUSES = ("planned", "voted", "installed", "in-use", "abandoned", "removed", "forbidden")
@@ -159,9 +160,6 @@ _FROM = (
     " left join users deciders on deciders.id = findings.decided_by"
 )
 SELECT = f"select {_COLUMNS}{_FROM}"
-_PUBLIC_POST = ("posts.status = 'published' and posts.hidden = 0 and posts.deleted_at is null"
-                " and threads.status = 'published'")
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -252,7 +250,7 @@ async def _sources_of(conn: Conn, finding_ids: list[int],
         "select finding_sources.finding_id, finding_sources.kind, finding_sources.post_id,"
         " finding_sources.upload_id, finding_sources.url, finding_sources.label,"
         " posts.thread_id, threads.title, uploads.filename,"
-        f" case when posts.id is null or ({_PUBLIC_POST}) then 1 else 0 end as public"
+        f" case when posts.id is null or ({READABLE_POST}) then 1 else 0 end as public"
         " from finding_sources left join posts on posts.id = finding_sources.post_id"
         " left join threads on threads.id = posts.thread_id"
         " left join uploads on uploads.id = finding_sources.upload_id"
@@ -302,7 +300,7 @@ async def recently_published(conn: Conn, limit: int = 50,
     """Public findings, the last published first: the Atom feed."""
     extra, params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'published' and findings.deleted_at is null {extra}"
+        f"{SELECT} where {PUBLIC_FINDING} {extra}"
         " order by published_at desc, findings.id desc limit ?", (*params, limit))
     return await _with_sources(conn, rows)
 

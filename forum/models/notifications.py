@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 
 from forum import clock
 from forum.db import Conn, Transaction
+from forum.permissions import PUBLIC_FINDING, READABLE_POST
 
 PAGE_SIZE = 50
 
@@ -42,8 +43,8 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
         " notifications.thread_id, threads.title as thread_title, users.name as actor_name,"
         " notifications.text, notifications.created_at, notifications.read_at,"
         " notifications.finding_id, finding_boards.name as finding_city,"
-        f" case when (posts.id is null or ({_PUBLIC_POST})) and (findings.id is null or"
-        " (findings.review = 'published' and findings.deleted_at is null))"
+        f" case when (posts.id is null or {READABLE_POST})"
+        f" and (findings.id is null or {PUBLIC_FINDING})"
         " then 1 else 0 end as visible"
         " from notifications left join posts on posts.id = notifications.post_id"
         " left join threads on threads.id = notifications.thread_id"
@@ -93,9 +94,6 @@ async def mark_all_read(tx: Transaction, user_id: int) -> None:
 
 # Fan-out when a post becomes public. -----------------------------------------------------------
 
-_PUBLIC_POST = ("posts.status = 'published' and posts.hidden = 0 and posts.deleted_at is null"
-                " and threads.status = 'published'")
-
 
 async def post_published(tx: Transaction, post_id: int) -> int:
     """Tell quoted authors, mentioned members and followers, each once; returns how many.
@@ -109,7 +107,7 @@ async def post_published(tx: Transaction, post_id: int) -> int:
         " posts.followers_notified, (select min(id) from posts as p"
         " where p.thread_id = posts.thread_id) = posts.id as opens_thread"
         f" from posts join threads on threads.id = posts.thread_id"
-        f" where posts.id = ? and {_PUBLIC_POST}", (post_id,))
+        f" where posts.id = ? and {READABLE_POST}", (post_id,))
     if post is None:
         return 0
     at = clock.now()

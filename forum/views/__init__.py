@@ -47,6 +47,17 @@ def see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location)
 
 
+def back_to_next(form: MultiDictProxy, default: str) -> web.HTTPSeeOther:
+    """After a moderator's decision: back where the form said (the queue), on this site."""
+    return see_other(local_path(text_field(form, "next"), default))
+
+
+def decision_reason(form: MultiDictProxy) -> str:
+    """A refusal's reason: picked from the list, written, or both (moderation/_decisions.html)."""
+    parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
+    return " — ".join(part for part in parts if part)
+
+
 def require_user(request: web.Request) -> User:
     """The member making the request; a visitor asking for a form is sent to log in first."""
     user = request.get(keys.USER)

@@ -9,29 +9,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
-from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import aiohttp_jinja2
 from aiohttp import web
 
-from forum import i18n, keys, watch
+from forum import keys, watch
 from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, findings
+from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
-from forum.models.finding_drafts import parse_observed
 from forum.models.findings import Filters, Finding, Source
 from forum.views import url_for
-from forum.views.feeds import EMPTY_FEED_UPDATED, NOT_XML, TAG_DATE
+from forum.views.feeds import EMPTY_FEED_UPDATED, atom
 
 FEED_SIZE = 50  # entries of a watch feed
-FILTERS = ("kind", "status", "since", "until")
 COLUMNS = ("id", "url", "city", "city_slug", "kind", "kind_label", "quantity", "unit",
            "observed", "status", "place", "latitude", "longitude", "note", "sources",
            "proposed_by", "approved_by", "published_at")
@@ -43,57 +37,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json"}
 
 
-# Filters, shared with the API ------------------------------------------------------------------
-
-async def query_filters(conn: Conn, query: Mapping[str, str], board_id: int | None = None,
-                        blank_is_absent: bool = True) -> Filters:
-    """kind, status, since and until from a query string; Invalid names the one at fault.
-
-    Links from the watch pages may carry empty values ("every kind"); the API, whose
-    parameters have types, refuses them.
-    """
-    values = {name: query.get(name) for name in FILTERS}
-    if blank_is_absent:
-        values = {name: value.strip() or None if value else None
-                  for name, value in values.items()}
-    kind_id = None
-    if values["kind"] is not None:
-        kind = await findings.kind_by_slug(conn, values["kind"])
-        if kind is None:
-            raise Invalid("Unknown kind of equipment.", field="kind")
-        kind_id = kind.id
-    if values["status"] is not None and values["status"] not in findings.STATUSES:
-        raise Invalid("Unknown status.", field="status")
-    return Filters(board_id=board_id, kind_id=kind_id, status=values["status"],
-                   since=_date_filter(values["since"], "since"),
-                   until=_date_filter(values["until"], "until"))
-
-
-def _date_filter(text: str | None, name: str) -> str | None:
-    if text is None:
-        return None
-    try:
-        return parse_observed(text, date.today())
-    except Invalid as error:  # the message names the parameter, not the finding's field
-        raise Invalid(error.message, field=name, **error.params) from None
-
-
 # How findings read in open data ----------------------------------------------------------------
-
-def plain_number(value: float | None) -> int | float | None:
-    """148.0 -> 148, 1.2 -> 1.2: what JSON and CSV show, without a trailing .0."""
-    if value is None:
-        return None
-    return int(value) if value.is_integer() else value
-
-
-def number_text(value: float | None) -> str:
-    """A number as a spreadsheet reads it: 148, 1.2, 0.00001 (never 1e-05), "" for none."""
-    number = plain_number(value)
-    if number is None:
-        return ""
-    return str(number) if isinstance(number, int) else format(Decimal(repr(number)), "f")
-
 
 def source_link(request: web.Request, source: Source) -> tuple[str | None, str]:
     """(absolute URL, label) of a source; a post no longer public gives neither."""
@@ -122,7 +66,7 @@ def record(request: web.Request, finding: Finding) -> dict[str, Any]:
     return {
         "id": finding.id, "url": finding_url(request, finding.id), "city": finding.board_name,
         "city_slug": finding.board_slug, "kind": finding.kind_slug,
-        "kind_label": finding.kind_label, "quantity": plain_number(finding.quantity),
+        "kind_label": finding.kind_label, "quantity": watch.plain_number(finding.quantity),
         "unit": finding.unit, "observed": finding.observed, "status": finding.status,
         "place": finding.place, "latitude": finding.latitude, "longitude": finding.longitude,
         "note": finding.note, "sources": sources, "proposed_by": finding.author_name,
@@ -134,7 +78,7 @@ def csv_cell(column: str, value: Any) -> str:
     if value is None:
         return ""
     if column in NUMERIC:
-        return number_text(value) if isinstance(value, float) else str(value)
+        return watch.number_text(value) if isinstance(value, float) else str(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -199,7 +143,7 @@ async def _city(conn: Conn, request: web.Request, route: str) -> Board:
 
 async def _filters(conn: Conn, request: web.Request, board_id: int | None) -> Filters:
     try:
-        filters = await query_filters(conn, request.query, board_id)
+        filters = await finding_drafts.check_filters(conn, request.query, board_id)
     except Invalid as error:  # a bad link, not a form: a plain 400 page
         raise BadRequest(error.message, field=error.field, **error.params) from None
     # A map holds only what has a place: the others are not even read.
@@ -294,20 +238,10 @@ def _atom(request: web.Request, found: list[Finding], board: Board | None,
           updated_if_empty: str, self_url: str, page_url: str) -> web.Response:
     """The feed as an anonymous reader's, newest publication first (as feeds.py does)."""
     config = request.app[keys.CONFIG]
-    locale = request.get(keys.LOCALE, i18n.current_locale.get())
-    host = urlsplit(config.base_url).hostname or "localhost"
     entries = [Entry(f, entry_title(f), max(f.published_at or f.created_at, f.edited_at or ""),
                      [source_link(request, source) for source in f.sources]) for f in found]
-    tag = f"watch:{board.id}" if board else "watch"
-    context = {
-        "entries": entries, "board": board, "locale": locale, "base": config.base_url,
-        "feed_id": f"tag:{host},{TAG_DATE}:{tag}", "self_url": config.base_url + self_url,
-        "page_url": config.base_url + page_url,
-        "licence_name": config.data_licence_name, "licence_url": config.data_licence_url,
-        "updated": max((entry.updated for entry in entries), default=updated_if_empty)}
-    body = aiohttp_jinja2.render_string("feeds/findings.atom.xml", request, context)
-    response = web.Response(text=NOT_XML.sub("\ufffd", body),
-                            content_type="application/atom+xml", charset="utf-8")
-    response.headers["Content-Language"] = locale
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    return response
+    return atom(request, "feeds/findings.atom.xml",
+                max((entry.updated for entry in entries), default=updated_if_empty),
+                f"watch:{board.id}" if board else "watch", self_url, page_url,
+                entries=entries, board=board, licence_name=config.data_licence_name,
+                licence_url=config.data_licence_url)

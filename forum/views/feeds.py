@@ -63,17 +63,24 @@ async def thread(request: web.Request) -> web.Response:
 def _atom(request: web.Request, entries: list[feeds.FeedPost], updated_if_empty: str,
           tag: str, self_url: str, page_url: str, **context: Any) -> web.Response:
     """Render the feed as an anonymous reader's (no user, no session, no token)."""
+    context.setdefault("board", None)
+    context.setdefault("thread", None)
+    updated = max((entry.updated_at for entry in entries), default=updated_if_empty)
+    return atom(request, "feeds/posts.atom.xml", updated, tag, self_url, page_url,
+                entries=entries, **context)
+
+
+def atom(request: web.Request, template: str, updated: str, tag: str, self_url: str,
+         page_url: str, **context: Any) -> web.Response:
+    """An Atom feed from `template`: its id, addresses and language (posts', findings')."""
     config = request.app[keys.CONFIG]
     locale = request.get(keys.LOCALE, i18n.current_locale.get())
     host = urlsplit(config.base_url).hostname or "localhost"
-    context.setdefault("board", None)
-    context.setdefault("thread", None)
     context.update(
-        entries=entries, locale=locale, base=config.base_url,
-        feed_id=f"tag:{host},{TAG_DATE}:{tag}",
+        locale=locale, base=config.base_url, feed_id=f"tag:{host},{TAG_DATE}:{tag}",
         self_url=config.base_url + self_url, page_url=config.base_url + page_url,
-        updated=max((entry.updated_at for entry in entries), default=updated_if_empty))
-    body = aiohttp_jinja2.render_string("feeds/posts.atom.xml", request, context)
+        updated=updated)
+    body = aiohttp_jinja2.render_string(template, request, context)
     response = web.Response(text=NOT_XML.sub("\ufffd", body),
                             content_type="application/atom+xml", charset="utf-8")
     # Titles are in the reader's language (the page cache keys on it too).

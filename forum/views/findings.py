@@ -24,10 +24,11 @@ from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
+    back_to_next,
     check_rate,
+    decision_reason,
     form_error,
     int_param,
-    local_path,
     publication_status,
     require_writer,
     see_other,
@@ -130,19 +131,13 @@ async def _sent(conn: Conn, form: MultiDictProxy, posts_: list[int],
                        set(ticked_posts), set(ticked_files), _links(form))
 
 
-def _number(value: float | None) -> str:
-    """148.0 -> "148", 1.5 -> "1.5": as the form reads it back (never "1e+13")."""
-    if value is None:
-        return ""
-    return str(int(value)) if value.is_integer() else str(value)
-
-
 def _form_of(finding: Finding, choices: list[Source]) -> FindingForm:
     """A form filled from a finding, to correct it."""
-    values = {"kind": finding.kind_slug, "quantity": _number(finding.quantity),
+    values = {"kind": finding.kind_slug, "quantity": watch.number_text(finding.quantity),
               "unit": finding.unit or DEFAULTS["unit"], "observed": finding.observed,
               "status": finding.status, "place": finding.place,
-              "latitude": _number(finding.latitude), "longitude": _number(finding.longitude),
+              "latitude": watch.number_text(finding.latitude),
+              "longitude": watch.number_text(finding.longitude),
               "note": finding.note}
     return FindingForm(values, choices,
                        {s.post_id for s in finding.sources if s.kind == "post" and s.post_id},
@@ -341,28 +336,20 @@ async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiDictPr
     return user, finding, await request.post()
 
 
-def _back(request: web.Request, form: MultiDictProxy, finding: Finding) -> web.HTTPSeeOther:
-    return see_other(local_path(text_field(form, "next"),
-                                url_for(request, "finding", id=finding.id)))
-
-
 async def approve(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
     async with request.app[keys.DB].transaction() as tx:
         # Read again in the transaction: another moderator may have decided meanwhile.
         await findings.approve(tx, await findings.get(tx, finding.id), user)
-    raise _back(request, form, finding)
+    raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 
 async def reject(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
-    # A reason picked from the list, a written one, or both (as for posts).
-    parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
     async with request.app[keys.DB].transaction() as tx:
         await findings.reject(tx, await findings.get(tx, finding.id), user,
-                              " — ".join(part for part in parts if part),
-                              private=bool(form.get("private")))
-    raise _back(request, form, finding)
+                              decision_reason(form), private=bool(form.get("private")))
+    raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 
 async def restore(request: web.Request) -> web.Response:
@@ -370,4 +357,4 @@ async def restore(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         await findings.restore(tx, await findings.get(tx, finding.id), user,
                                text_field(form, "reason"))
-    raise _back(request, form, finding)
+    raise back_to_next(form, url_for(request, "finding", id=finding.id))

@@ -13,9 +13,10 @@ from forum.models import boards, findings, moderation, posts, threads, uploads, 
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
+    back_to_next,
+    decision_reason,
     form_error,
     int_param,
-    local_path,
     page_count,
     page_number,
     preview,
@@ -36,16 +37,6 @@ async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Pos
     if not can(user, "moderate", post):
         raise Forbidden("You do not moderate this board.")
     return user, post
-
-
-def _back(request: web.Request, form, default: str) -> web.HTTPSeeOther:
-    return see_other(local_path(text_field(form, "next"), default))
-
-
-def _reason(form) -> str:
-    """A reason picked from the list, a written one, or both."""
-    parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
-    return " — ".join(part for part in parts if part)
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -85,15 +76,16 @@ async def approve(request: web.Request) -> web.Response:
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.approve(tx, post, user)
-    raise _back(request, form, url_for(request, "moderation_queue"))
+    raise back_to_next(form, url_for(request, "moderation_queue"))
 
 
 async def reject(request: web.Request) -> web.Response:
     user, post = await _post_to_moderate(request)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
-        await moderation.reject(tx, post, user, _reason(form), private=bool(form.get("private")))
-    raise _back(request, form, url_for(request, "moderation_queue"))
+        await moderation.reject(tx, post, user, decision_reason(form),
+                                private=bool(form.get("private")))
+    raise back_to_next(form, url_for(request, "moderation_queue"))
 
 
 async def edit_and_approve(request: web.Request) -> web.Response:
@@ -127,7 +119,7 @@ async def dismiss_flags(request: web.Request) -> web.Response:
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.dismiss_flags(tx, post, user, text_field(form, "reason"))
-    raise _back(request, form, url_for(request, "moderation_queue"))
+    raise back_to_next(form, url_for(request, "moderation_queue"))
 
 
 async def restore(request: web.Request) -> web.Response:
@@ -135,7 +127,7 @@ async def restore(request: web.Request) -> web.Response:
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.restore_post(tx, post, user, text_field(form, "reason"))
-    raise _back(request, form, url_for(request, "post", id=post.id))
+    raise back_to_next(form, url_for(request, "post", id=post.id))
 
 
 async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:

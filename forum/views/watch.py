@@ -3,7 +3,6 @@ by side. The figures and the charts' geometry come from forum/watch.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -12,9 +11,8 @@ from forum import keys, watch
 from forum.db import Conn
 from forum.errors import Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, findings
+from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
-from forum.models.finding_drafts import parse_observed
 from forum.models.findings import Filters, Finding
 from forum.templating import render
 from forum.views import url_for
@@ -54,7 +52,7 @@ async def city(request: web.Request) -> web.Response:
         whole = Filters(board_id=board.id)
         visible = await findings.search(conn, viewer, whole, limit=CITY_LIMIT)
         try:
-            filters = await list_filters(conn, board, form)
+            filters = await finding_drafts.check_filters(conn, form, board.id)
         except Invalid as error:
             errors[error.field or "form"] = gettext(error.message, **error.params)
             filters = None
@@ -77,31 +75,6 @@ async def city(request: web.Request) -> web.Response:
         "statuses": findings.STATUSES, "form": form, "errors": errors,
         "filtered": any(form.values()), **licence(request),
     }, status=422 if errors else 200)
-
-
-async def list_filters(conn: Conn, board: Board, form: dict[str, str]) -> Filters:
-    """The list's filters from the query; Invalid names the field at fault."""
-    kind_id = None
-    if form["kind"]:
-        kind = await findings.kind_by_slug(conn, form["kind"])
-        if kind is None:
-            raise Invalid("Unknown kind of equipment.", field="kind")
-        kind_id = kind.id
-    if form["status"] and form["status"] not in findings.STATUSES:
-        raise Invalid("Unknown status.", field="status")
-    return Filters(board_id=board.id, kind_id=kind_id, status=form["status"] or None,
-                   since=filter_date(form["since"], "since"),
-                   until=filter_date(form["until"], "until"))
-
-
-def filter_date(text: str, name: str) -> str | None:
-    """2014, 2014-11 or 05/11/2014 as stored; the message names the filter, not 'observed'."""
-    if not text:
-        return None
-    try:
-        return parse_observed(text, date.today())
-    except Invalid as error:
-        raise Invalid(error.message, field=name, **error.params) from None
 
 
 def by_kind(listed: list[Finding]) -> list[tuple[str, list[Finding]]]:
