@@ -142,9 +142,17 @@ RULES = {
     "delete_finding": _change_finding,
     "manage_kinds": lambda user, target: user is not None and user.is_admin,
     "manage_boards": lambda user, target: user is not None and user.is_admin,
+    # Versions never public (waiting, refused, corrected), refusal reasons, edits waiting:
+    # for the item's author and its moderators only (a post or a finding).
+    "see_private_versions": lambda user, item: _author_or_moderator(user, item),
+    "purge": lambda user, item: _active(user) and _moderates(user, item),
 }
 
 
 def can(user: Any, action: str, target: Any = None) -> bool:
     """Whether `user` (None for an anonymous reader) may do `action` on `target`."""
     return RULES[action](user, target)
+
+
+def _author_or_moderator(user: Any, item: Any) -> bool:
+    return user is not None and (user.id == item.author_id or _moderates(user, item))

@@ -419,6 +419,7 @@ async def test_edit_then_approve_keeps_the_original_as_a_revision(forum, client)
         history = await posts.revisions(conn, post_id)
         actions = [r[0] for r in await conn.all("select action from moderation_log order by id")]
     assert history[0].body_source.startswith("Le maire M. Dupont")
+    assert [r.state for r in history] == ["corrected", "public"]
     assert len(history) == 2 and actions == ["edit", "approve"]
 
 

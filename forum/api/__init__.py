@@ -139,12 +139,15 @@ def post_json(post: Post, viewer: User | None, files: list[Upload]) -> dict[str,
     """A post as this viewer may see it: a deleted one keeps only its tombstone, and its
     files only for those who may download them."""
     hidden = post.is_deleted and not can(viewer, "see_deleted_text", post)
+    # A refusal's reason and an edit waiting are the author's and the moderators' business.
+    private = can(viewer, "see_private_versions", post)
     shown = {
         "id": post.id, "thread_id": post.thread_id, "author": post.author_name,
         "body_html": "" if hidden else post.body_html,
         "body_source": "" if hidden else post.body_source,
-        "status": post.status, "reject_reason": post.reject_reason, "hidden": post.hidden,
-        "created_at": post.created_at, "edited_at": post.edited_at, "deleted": post.is_deleted,
+        "status": post.status, "reject_reason": post.reject_reason if private else None,
+        "hidden": post.hidden, "created_at": post.created_at, "edited_at": post.edited_at,
+        "deleted": post.is_deleted, "edit_pending": post.edit_pending and private,
     }
     visible = can(viewer, "see_attachments", post)
     shown["attachments"] = [attachment_json(file) for file in files] if visible else []
@@ -166,8 +169,9 @@ def attachment_json(file: Upload) -> dict[str, Any]:
 
 
 def revision_json(revision: Revision) -> dict[str, Any]:
-    """One version of a post."""
+    """One version of a post (only its author and moderators get others than public ones)."""
     return {
         "id": revision.id, "editor": revision.editor_name, "body_html": revision.body_html,
         "body_source": revision.body_source, "created_at": revision.created_at,
+        "state": revision.state, "note": revision.note,
     }

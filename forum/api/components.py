@@ -16,6 +16,7 @@ from forum.models.finding_drafts import (
 from forum.models.findings import STATUSES as FINDING_STATUSES
 from forum.models.findings import UNITS
 from forum.models.moderation import REASON_MAX
+from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
 from forum.text import PSEUDONYM_MAX
 
@@ -157,7 +158,10 @@ def output_schemas() -> dict[str, Any]:
             "body_source": {"type": "string", "description": "The Markdown; hidden alike."},
             "status": status,
             "reject_reason": {"type": ["string", "null"],
-                              "description": "Why the moderators refused it."},
+                              "description": "Why the moderators refused it (null but for "
+                                             "its author and moderators)."},
+            "edit_pending": {"type": "boolean", "description": "An edit waits for the "
+                             "moderators (told only to its author and moderators)."},
             "hidden": {"type": "boolean", "description": "Hidden after flags, until reviewed."},
             "created_at": when, "edited_at": maybe_when, "deleted": {"type": "boolean"},
             "attachments": {"type": "array", "items": ref("schemas", "Attachment"),
@@ -166,7 +170,13 @@ def output_schemas() -> dict[str, Any]:
                                "kind": text, "size": count, "url": text,
                                "thumbnail_url": {"type": ["string", "null"]}}),
         "Revision": _object({"id": ident, "editor": text, "body_html": text,
-                             "body_source": text, "created_at": when}),
+                             "body_source": text, "created_at": when,
+                             "state": {"type": "string", "enum": list(REVISION_STATES),
+                                       "description": "public; or (only for the author and "
+                                       "moderators) pending, refused, superseded, corrected, "
+                                       "purged."},
+                             "note": {"type": "string", "description": "A refusal's reason "
+                                      "or a moderator's note on a correction."}}),
         "BoardList": _object({"boards": array("Board")}),
         "BoardThreads": _object({"board": ref("schemas", "Board"), "threads": array("Thread"),
                                  "page": page, "pages": page}),
@@ -184,7 +194,10 @@ def output_schemas() -> dict[str, Any]:
             "author": _object({"name": text, "approved": count, "rejected": count,
                                "since": when}),
             "flags": {"type": "array", "description": "Open flags, oldest first.",
-                      "items": _object({"by": text, "reason": text, "created_at": when})}}),
+                      "items": _object({"by": text, "reason": text, "created_at": when})},
+            "pending_edit": {"description": "The edit waiting on a public post: approving "
+                             "or refusing the post decides on it (null: none).",
+                             "anyOf": [ref("schemas", "Revision"), {"type": "null"}]}}),
         "ModerationQueue": _object({"items": array("QueueItem")}),
         "ReasonList": _object({"reasons": {"type": "array", "items": text}}),
         "Upload": _object({
@@ -251,7 +264,10 @@ def _finding_schemas() -> dict[str, Any]:
             "review": {"type": "string", "enum": STATUSES, "description": "published, or "
                        "(seen only by its author and the city's moderators) pending or "
                        "rejected."},
-            "reject_reason": {"type": ["string", "null"]},
+            "reject_reason": {"type": ["string", "null"], "description": "Why the moderators "
+                              "refused it (null but for its author and moderators)."},
+            "edit_pending": {"type": "boolean", "description": "A correction waits for the "
+                             "moderators (told only to its author and moderators)."},
             "deleted": {"type": "boolean", "description": "Withdrawn (moderators only see it)."},
             "proposed_by": text, "approved_by": {"type": ["string", "null"]},
             "created_at": {"type": "string", "format": "date-time"},
@@ -311,6 +327,9 @@ def input_schemas(config: Config) -> dict[str, Any]:
         "ReplyInput": {"type": "object", "required": ["body"], "properties": {
             "body": body, "attachments": attachments}},
         "PostInput": {"type": "object", "required": ["body"], "properties": {"body": body}},
+        "CorrectionInput": {"type": "object", "required": ["body"], "properties": {
+            "body": body, "note": field("What you corrected, for the author and the "
+                                        f"moderators; {REASON_MAX} characters are kept.")}},
         "RejectInput": {"type": "object", "required": ["reason"], "properties": {
             "reason": field("One of /moderation/reasons, or your own words (or both). Told "
                             "to the author; in the public journal unless `private`. Not "

@@ -18,6 +18,7 @@ from forum.api import (
     id_param,
     json_body,
     post_json,
+    revision_json,
     text_field,
     thread_json,
 )
@@ -54,6 +55,7 @@ def _queue_item(item: moderation.QueueItem, board: boards.Board, viewer: User,
                    "rejected": item.author_rejected, "since": item.author_since},
         "flags": [{"by": flag.user_name, "reason": flag.reason, "created_at": flag.created_at}
                   for flag in item.flags],
+        "pending_edit": revision_json(item.pending_edit) if item.pending_edit else None,
     }
 
 
@@ -119,20 +121,21 @@ async def reject(request: web.Request) -> web.Response:
 
 
 async def edit_and_approve(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/posts/{id}/edit-and-approve {body}: correct, then publish.
+    """POST /api/v1/moderation/posts/{id}/edit-and-approve {body, note?}: correct, then publish.
 
-    The original stays as a revision; the edit and the approval are both in the journal.
+    The version corrected stays in the history, seen only by the author and the moderators;
+    the edit and the approval are both in the journal.
     """
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     post_id = id_param(request)
-    body = text_field(await json_body(request), "body")
+    data = await json_body(request)
+    body = text_field(data, "body")
+    note = text_field(data, "note")
     async with request.app[keys.DB].transaction() as tx:
         await _post_to_moderate(tx, post_id, user)
-        # Rolled back with the edit when the approval finds the post already decided (409).
-        post = await moderation.edit_as(tx, post_id, user, body, config.body_max,
-                                         config.mentions_max)
-        await moderation.approve(tx, post, user)
+        post = await moderation.correct_and_approve(tx, post_id, user, body, config.body_max,
+                                                    config.mentions_max, note=note)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
 

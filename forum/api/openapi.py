@@ -153,7 +153,9 @@ def _post_paths() -> dict[str, Any]:
         f"{V1}/posts/{{id}}": {
             "get": _op("api_post", "posts", "One post.", _ok("The post.", "Post"), "401 404",
                        params=("post_id",)),
-            "patch": _op("api_edit_post", "posts", "Edit a post (a new revision).",
+            "patch": _op("api_edit_post", "posts", "Edit a post (a new revision). Where a new "
+                         "post would wait, the edit waits: the public text stays, "
+                         "`edit_pending` is true.",
                          _ok("The post as it now is.", "Post"),
                          "400 401 403 404 409 413 422", params=("post_id",), body="PostInput"),
             "delete": _op("api_delete_post", "posts", "Delete a post (a tombstone stays).",
@@ -161,7 +163,8 @@ def _post_paths() -> dict[str, Any]:
                           params=("post_id", "reason", "private"), write=True),
         },
         f"{V1}/posts/{{id}}/revisions": {
-            "get": _op("api_post_revisions", "posts", "Every version of a post.",
+            "get": _op("api_post_revisions", "posts", "The versions of a post that were "
+                       "public; every version, with its state, for its author and moderators.",
                        _ok("The versions, oldest first.", "RevisionList"), "401 404",
                        params=("post_id",)),
         },
@@ -200,7 +203,8 @@ def _moderation_paths() -> dict[str, Any]:
         },
         f"{mod}/queue": {
             "get": _op("api_moderation_queue", "moderation",
-                       f"Pending and flagged posts of the boards you moderate, the oldest "
+                       f"Pending posts, edits waiting and flagged posts of the boards you "
+                       f"moderate, the oldest "
                        f"{QUEUE_LIMIT} first (404 when you moderate none).",
                        _ok("The items with their context.", "ModerationQueue"),
                        "401 403 404", params=("board",), member=True),
@@ -212,21 +216,24 @@ def _moderation_paths() -> dict[str, Any]:
         },
         f"{mod}/posts/{{id}}/approve": {
             "post": _op("api_moderation_approve", "moderation",
-                        "Publish a pending post in place, with its original time.",
+                        "Publish a pending post in place, with its original time, or the edit "
+                        "waiting on a public post.",
                         _ok("The post as it now is.", "Post"), "401 403 404 409",
                         params=("post_id",), write=True),
         },
         f"{mod}/posts/{{id}}/reject": {
             "post": _op("api_moderation_reject", "moderation",
-                        "Refuse a pending post; its author is told why.",
+                        "Refuse a pending post, or the edit waiting on a public post (which "
+                        "keeps its text); its author is told why.",
                         _ok("The post as it now is.", "Post"), decision,
                         params=("post_id",), body="RejectInput"),
         },
         f"{mod}/posts/{{id}}/edit-and-approve": {
             "post": _op("api_moderation_edit_and_approve", "moderation",
-                        "Correct a pending post (the original is kept as a revision), "
-                        "then publish it.", _ok("The post as it now is.", "Post"), decision,
-                        params=("post_id",), body="PostInput"),
+                        "Correct a pending post or edit (the version corrected is kept, "
+                        "seen only by the author and moderators), then publish it.",
+                        _ok("The post as it now is.", "Post"), decision,
+                        params=("post_id",), body="CorrectionInput"),
         },
     }
     for action, summary in (("lock", "Lock a thread: only moderators may still reply."),

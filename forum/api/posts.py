@@ -46,8 +46,9 @@ async def edit_post(request: web.Request) -> web.Response:
     data = await json_body(request)
     body = text_field(data, "body")
     async with request.app[keys.DB].transaction() as tx:
+        # The post as it now is: its public text stays while an edit waits (edit_pending).
         await moderation.edit_as(tx, post_id, user, body, config.body_max,
-                                 config.mentions_max)
+                                 config.mentions_max, config.trust_threshold)
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown)
 
@@ -65,13 +66,15 @@ async def delete_post(request: web.Request) -> web.Response:
 
 
 async def list_revisions(request: web.Request) -> web.Response:
-    """GET /api/v1/posts/{id}/revisions: every version of a post, oldest first."""
+    """GET /api/v1/posts/{id}/revisions: the versions of a post that were public, oldest
+    first; every version, with its state, for its author and moderators."""
     viewer = request.get(keys.USER)
     post_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
         post = await _visible_post(conn, post_id, viewer)
         if not can(viewer, "see_revisions", post):
             raise NotFound()
-        history = await posts.revisions(conn, post.id)
+        history = await posts.revisions(conn, post.id,
+                                        private=can(viewer, "see_private_versions", post))
     return web.json_response({"post_id": post.id,
                               "revisions": [revision_json(rev) for rev in history]})

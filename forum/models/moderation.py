@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forum import clock
+from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
@@ -11,7 +12,7 @@ from forum.models import notifications, posts
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
-from forum.permissions import can
+from forum.permissions import can, publication_status
 
 REASON_MAX = 500
 # Reasons a moderator picks from; a written reason is always possible too.
@@ -24,6 +25,7 @@ REJECT_REASONS = (
     N_("Duplicate of another message"),
 )
 BAN_UNTIL = "9999-12-31T00:00:00.000Z"
+TRUST_THRESHOLD = Config.trust_threshold
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class QueueItem:
     author_rejected: int
     author_since: str
     flags: list[Flag]
+    pending_edit: posts.Revision | None = None  # an edit of a public post, waiting
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,14 @@ def _scope(moderator: User) -> tuple[str, tuple]:
 
 async def queue(conn: Conn, moderator: User, board_id: int | None = None,
                 limit: int = 50) -> list[QueueItem]:
-    """Pending and flagged posts in this moderator's boards, oldest first."""
+    """Pending posts, edits waiting and flagged posts in this moderator's boards, oldest
+    first."""
     scope, params = _scope(moderator)
     extra, extra_params = ("and threads.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
         f"{posts.SELECT} where (posts.status = 'pending' or posts.id in"
-        " (select post_id from flags where resolved_at is null))"
+        " (select post_id from flags where resolved_at is null) or posts.id in"
+        " (select post_id from post_revisions where state = 'pending'))"
         f" and posts.deleted_at is null and {scope} {extra} order by posts.id limit ?",
         (*params, *extra_params, limit))
     return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
@@ -100,7 +105,8 @@ async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
     assert context is not None
     return QueueItem(post, context[0], context[1],
                      posts.Post.from_row(previous_row) if previous_row else None,
-                     context[2], context[3], context[4], [Flag(*row) for row in flag_rows])
+                     context[2], context[3], context[4], [Flag(*row) for row in flag_rows],
+                     await posts.pending_edit(conn, post.id) if post.edit_pending else None)
 
 
 async def log(tx: Transaction, moderator: User, action: str, target_kind: str, target_id: int,
@@ -115,13 +121,21 @@ async def log(tx: Transaction, moderator: User, action: str, target_kind: str, t
 
 
 async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
-    """Publish a pending post in place, with its original time; tells its author."""
+    """Publish a pending post in place, with its original time, or the edit waiting on a
+    public post; tells its author."""
+    if post.status == "published":
+        await posts.publish_edit(tx, post, moderator)  # 409 when nothing waits
+        await log(tx, moderator, "approve", "post", post.id, post.board_id)
+        await notifications.add(tx, post.author_id, "approved", post_id=post.id,
+                                thread_id=post.thread_id, actor_id=moderator.id)
+        return
     decided = await tx.update(
         "update posts set status = 'published', decided_by = ?, decided_at = ?"
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), post.id))
     if not decided:
         raise Conflict("Another moderator has already decided on this message.")
+    await posts.decide_versions(tx, post.id, posts.PUBLIC)
     await posts.publish(tx, post)
     await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
                      (post.author_id,))
@@ -132,14 +146,23 @@ async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
 
 async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str,
                  private: bool = False) -> None:
-    """Refuse a pending post; it stays visible to its author, who may edit and resubmit it."""
+    """Refuse a pending post, or the edit waiting on a public post (which keeps its text); the
+    author still sees it and may edit and resubmit it. The reason reaches only the author,
+    the moderators, and the public journal unless `private`."""
     reason = clean_reason(reason)
+    if post.status == "published":
+        await posts.refuse_edit(tx, post, reason)  # 409 when nothing waits
+        await log(tx, moderator, "reject", "post", post.id, post.board_id, reason, private)
+        await notifications.add(tx, post.author_id, "rejected", post_id=post.id,
+                                thread_id=post.thread_id, actor_id=moderator.id, text=reason)
+        return
     decided = await tx.update(
         "update posts set status = 'rejected', decided_by = ?, decided_at = ?, reject_reason = ?"
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), reason, post.id))
     if not decided:
         raise Conflict("Another moderator has already decided on this message.")
+    await posts.decide_versions(tx, post.id, posts.REFUSED, reason)
     await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
                      (post.author_id,))
     if await posts.is_first_of_thread(tx, post):
@@ -211,14 +234,49 @@ async def delete_post(tx: Transaction, post: posts.Post, moderator: User, reason
 
 
 async def edit_as(tx: Transaction, post_id: int, user: User, body: str, body_max: int,
-                  mentions_max: int = posts.MENTIONS_MAX) -> posts.Post:
-    """Edit as the author, or as a moderator (then in the journal); checked in the transaction."""
+                  mentions_max: int = posts.MENTIONS_MAX,
+                  trust_threshold: int = TRUST_THRESHOLD, note: str = "") -> posts.Post:
+    """Edit as the author, or as a moderator (then in the journal); checked in the transaction.
+
+    An edit of a public post waits for the moderators wherever a new post would (an a-priori
+    board, a member not trusted yet); the public version stays shown meanwhile.
+    """
     post = await _live_post(tx, post_id, user)
     if not can(user, "edit_post", post):
         raise Forbidden("You may not edit this message.")
-    await posts.edit(tx, post, user, body, body_max, mentions_max)
+    mode = await tx.value("select moderation_mode from boards where id = ?", (post.board_id,))
+    wait = publication_status(user, post.board_id, mode, trust_threshold) == "pending"
+    await posts.edit(tx, post, user, body, body_max, mentions_max, wait=wait,
+                     note=clean_reason(note, required=False))
     if user.id != post.author_id:
         await log(tx, user, "edit", "post", post.id, post.board_id)
+    return await posts.get(tx, post.id)
+
+
+async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, body: str,
+                              body_max: int, mentions_max: int = posts.MENTIONS_MAX,
+                              note: str = "") -> posts.Post:
+    """Correct a pending post (or the edit waiting on a public one), then publish it.
+
+    The version corrected stays in the history, marked, for the author and moderators only.
+    Rolled back with the edit when another moderator decided first (409).
+    """
+    post = await _live_post(tx, post_id, moderator)
+    if not can(moderator, "moderate", post):
+        raise Forbidden("You do not moderate this board.")
+    if post.status != "pending" and not post.edit_pending:
+        raise Conflict("Another moderator has already decided on this message.")
+    waiting = await posts.pending_edit(tx, post.id)
+    if body == (waiting.body_source if waiting else post.body_source):  # nothing corrected
+        await approve(tx, post, moderator)
+        return await posts.get(tx, post.id)
+    edited = await edit_as(tx, post_id, moderator, body, body_max, mentions_max, note=note)
+    if post.status == "pending":
+        await approve(tx, edited, moderator)
+    else:  # the correction itself was published over the waiting edit
+        await log(tx, moderator, "approve", "post", post.id, post.board_id)
+        await notifications.add(tx, post.author_id, "approved", post_id=post.id,
+                                thread_id=post.thread_id, actor_id=moderator.id)
     return await posts.get(tx, post.id)
 
 

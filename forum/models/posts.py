@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from forum import clock, markdown, permissions
 from forum.config import Config
 from forum.db import Conn, Row, Transaction
-from forum.errors import Invalid, NotFound, TooLarge
+from forum.errors import Conflict, Invalid, NotFound, TooLarge
 from forum.models import follows, notifications, users
 from forum.models.users import User
 
@@ -30,6 +30,7 @@ class Post:
     hidden: bool = False
     reject_reason: str | None = None
     thread_status: str = "published"
+    edit_pending: bool = False  # a public post whose edit waits for a moderator
 
     @property
     def is_deleted(self) -> bool:
@@ -41,7 +42,14 @@ class Post:
                    row["author_name"], row["body_source"], row["body_html"], row["status"],
                    row["created_at"], row["edited_at"], row["deleted_at"],
                    bool(row["thread_locked"]), bool(row["hidden"]), row["reject_reason"],
-                   row["thread_status"])
+                   row["thread_status"], bool(row["edit_pending"]))
+
+
+# What became of a version (post_revisions.state, migration 0009). Only public versions are
+# shown to everyone; the others to the post's author and moderators, with their marker.
+PUBLIC, PENDING, REFUSED = "public", "pending", "refused"
+SUPERSEDED, CORRECTED, PURGED = "superseded", "corrected", "purged"
+REVISION_STATES = (PUBLIC, PENDING, REFUSED, SUPERSEDED, CORRECTED, PURGED)
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,21 @@ class Revision:
     body_source: str
     body_html: str
     created_at: str
+    state: str = PUBLIC
+    note: str = ""  # a refusal's reason or a moderator's word on a correction: private
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == PUBLIC
 
 
 SELECT = (
     "select posts.id, posts.thread_id, threads.board_id, posts.author_id,"
     " users.name as author_name, posts.body_source, posts.body_html, posts.status,"
     " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked,"
-    " posts.hidden, posts.reject_reason, threads.status as thread_status"
+    " posts.hidden, posts.reject_reason, threads.status as thread_status,"
+    " (posts.status = 'published' and exists (select 1 from post_revisions as waiting"
+    " where waiting.post_id = posts.id and waiting.state = 'pending')) as edit_pending"
     " from posts join threads on threads.id = posts.thread_id"
     " join users on users.id = posts.author_id"
 )
@@ -84,7 +100,13 @@ async def cook(conn: Conn, body: str, mentions_max: int = MENTIONS_MAX) -> Cooke
 
 async def _store_references(tx: Transaction, post_id: int, author_id: int,
                             cooked: Cooked) -> None:
-    """Remember who is mentioned and what is quoted; told once the post is public."""
+    """Remember who the post's text mentions and what it quotes; told once it is public.
+
+    Those not told yet come from this text only: a mention dropped from a post before it was
+    approved is never sent.
+    """
+    await tx.execute("delete from post_mentions where post_id = ? and notified = 0", (post_id,))
+    await tx.execute("delete from post_quotes where post_id = ? and notified = 0", (post_id,))
     for user_id in cooked.mentioned - {author_id}:
         await tx.execute("insert or ignore into post_mentions (post_id, user_id) values (?, ?)",
                          (post_id, user_id))
@@ -148,9 +170,8 @@ async def create(tx: Transaction, thread_id: int, board_id: int, author: User, b
         "insert into posts (thread_id, author_id, body_source, body_html, status, created_at)"
         " values (?, ?, ?, ?, ?, ?) returning id",
         (thread_id, author.id, body, html, status, at))
-    await tx.execute(
-        "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
-        " values (?, ?, ?, ?, ?)", (post_id, author.id, body, html, at))
+    await _add_revision(tx, post_id, author.id, body, html, at,
+                        PUBLIC if status == "published" else PENDING)
     await _store_references(tx, post_id, author.id, cooked)
     await follows.follow_by_default(tx, author.id, thread_id)
     if status == "published":
@@ -203,32 +224,98 @@ async def is_first_of_thread(conn: Conn, post: Post) -> bool:
 
 
 async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int,
-               mentions_max: int = MENTIONS_MAX) -> None:
-    """Replace a post's text; the new version is kept beside every earlier one.
+               mentions_max: int = MENTIONS_MAX, wait: bool = False, note: str = "") -> bool:
+    """A new version of a post's text, kept beside every earlier one; False if it waits.
 
-    Members it newly mentions or quotes are told if the post is public; nobody twice.
+    `wait`: an edit of a public post that must be approved first (permissions.
+    publication_status); the public version stays shown meanwhile. Otherwise the post shows
+    the new text at once and members it newly mentions or quotes are told if it is public.
     """
     check_body(body, body_max)
-    if body == post.body_source:
-        return
+    waiting = await pending_edit(tx, post.id)
+    if body == (waiting.body_source if waiting else post.body_source):
+        return waiting is None
     at = clock.now()
     cooked = await cook(tx, body, mentions_max)
-    html = cooked.html
-    await tx.execute(
-        "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at)"
-        " values (?, ?, ?, ?, ?)", (post.id, editor.id, body, html, at))
-    await tx.execute(
-        "update posts set body_source = ?, body_html = ?, edited_at = ? where id = ?",
-        (body, html, at, post.id))
-    await _store_references(tx, post.id, post.author_id, cooked)
+    await _close_unpublished(tx, post, editor, note)
+    if wait and post.status == "published":
+        await _add_revision(tx, post.id, editor.id, body, cooked.html, at, PENDING)
+        return False
+    await _add_revision(tx, post.id, editor.id, body, cooked.html, at,
+                        PUBLIC if post.status == "published" else PENDING)
+    await _show_version(tx, post, body, cooked, at)
     if post.status == "rejected" and editor.id == post.author_id:
         # A rejected post, corrected by its author, goes back to the moderators.
         await tx.execute("update posts set status = 'pending' where id = ?", (post.id,))
         if await is_first_of_thread(tx, post):
             await tx.execute("update threads set status = 'pending' where id = ?",
                              (post.thread_id,))
+    return True
+
+
+async def _show_version(tx: Transaction, post: Post, body: str, cooked: Cooked,
+                        at: str) -> None:
+    """Make this text the post's own; mentions and quotes come from it alone."""
+    await tx.execute(
+        "update posts set body_source = ?, body_html = ?, edited_at = ? where id = ?",
+        (body, cooked.html, at, post.id))
+    await _store_references(tx, post.id, post.author_id, cooked)
     await notifications.post_published(tx, post.id)  # does nothing unless it is public
     changed(tx, post.thread_id, post.board_id)
+
+
+async def _close_unpublished(tx: Transaction, post: Post, editor: User, note: str) -> None:
+    """A new version replaces the one waiting: superseded by its author, corrected by a
+    moderator (with their note). A refused version stays refused."""
+    corrected = editor.id != post.author_id
+    await tx.execute(
+        "update post_revisions set state = ?, note = ? where post_id = ? and state = ?",
+        (CORRECTED if corrected else SUPERSEDED, note[:500] if corrected else "", post.id,
+         PENDING))
+
+
+async def _add_revision(tx: Transaction, post_id: int, editor_id: int, body: str, html: str,
+                        at: str, state: str) -> None:
+    await tx.execute(
+        "insert into post_revisions (post_id, editor_id, body_source, body_html, created_at,"
+        " state) values (?, ?, ?, ?, ?, ?)", (post_id, editor_id, body, html, at, state))
+
+
+async def pending_edit(conn: Conn, post_id: int) -> Revision | None:
+    """The version of a public post that waits for a moderator (None for a post that waits:
+    its text is the post's own)."""
+    row = await conn.one(
+        f"{_REVISION} where post_id = ? and post_revisions.state = 'pending'"
+        " and (select status from posts where posts.id = post_id) = 'published'"
+        " order by post_revisions.id desc limit 1", (post_id,))
+    return Revision(*row) if row else None
+
+
+async def publish_edit(tx: Transaction, post: Post, moderator: User) -> Revision:
+    """A moderator approves the edit waiting on a public post: it becomes the post's text."""
+    waiting = await pending_edit(tx, post.id)
+    if waiting is None or post.is_deleted:
+        raise Conflict("Another moderator has already decided on this message.")
+    await tx.execute("update post_revisions set state = ? where id = ?", (PUBLIC, waiting.id))
+    cooked = await cook(tx, waiting.body_source, mentions_max=10_000)
+    await _show_version(tx, post, waiting.body_source, cooked, clock.now())
+    return waiting
+
+
+async def refuse_edit(tx: Transaction, post: Post, reason: str) -> Revision:
+    """A moderator refuses the edit waiting on a public post: the post keeps its text."""
+    waiting = await pending_edit(tx, post.id)
+    if waiting is None or post.is_deleted:
+        raise Conflict("Another moderator has already decided on this message.")
+    await tx.execute("update post_revisions set state = ?, note = ? where id = ?",
+                     (REFUSED, reason, waiting.id))
+    return waiting
+
+
+async def decide_versions(tx: Transaction, post_id: int, state: str, note: str = "") -> None:
+    """The version waiting with a pending post takes the moderator's decision."""
+    await tx.execute("update post_revisions set state = ?, note = ? where post_id = ?"
+                     " and state = ?", (state, note, post_id, PENDING))
 
 
 async def delete(tx: Transaction, post: Post, by: User, reason: str = "") -> None:
@@ -248,11 +335,19 @@ async def restore(tx: Transaction, post: Post) -> None:
     changed(tx, post.thread_id, post.board_id)
 
 
-async def revisions(conn: Conn, post_id: int) -> list[Revision]:
+_REVISION = (
+    "select post_revisions.id, users.name, post_revisions.body_source,"
+    " post_revisions.body_html, post_revisions.created_at, post_revisions.state,"
+    " post_revisions.note from post_revisions join users on users.id = editor_id"
+)
+
+
+async def revisions(conn: Conn, post_id: int, private: bool = False) -> list[Revision]:
+    """A post's versions, oldest first: only the public ones unless `private` (for its
+    author and moderators: permissions 'see_private_versions')."""
+    only_public = "" if private else " and post_revisions.state = 'public'"
     rows = await conn.all(
-        "select post_revisions.id, users.name, body_source, body_html, post_revisions.created_at"
-        " from post_revisions join users on users.id = editor_id"
-        " where post_id = ? order by post_revisions.id", (post_id,))
+        f"{_REVISION} where post_id = ?{only_public} order by post_revisions.id", (post_id,))
     return [Revision(*row) for row in rows]
 
 

@@ -89,25 +89,27 @@ async def reject(request: web.Request) -> web.Response:
 
 
 async def edit_and_approve(request: web.Request) -> web.Response:
-    """Correct a pending post (the original is kept as a revision), then publish it."""
+    """Correct a pending post or edit (the version corrected is kept, private), then publish."""
     user, post = await _post_to_moderate(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
-    context = {"post": post, "thread": thread, "body": post.body_source, "preview": None,
-               "errors": {}}
+        waiting = await posts.pending_edit(conn, post.id)
+    context = {"post": post, "thread": thread, "preview": None, "errors": {}, "note": "",
+               "body": waiting.body_source if waiting else post.body_source,
+               "edit_pending": waiting is not None}
     if request.method == "POST":
         form = await request.post()
         context["body"] = text_field(form, "body")
+        context["note"] = text_field(form, "note")
         if form.get("action") == "preview":
             context["preview"] = await preview(request, context["body"])
         else:
             try:
                 async with request.app[keys.DB].transaction() as tx:
-                    await posts.edit(tx, post, user, context["body"], config.body_max,
-                                     config.mentions_max)
-                    await moderation.log(tx, user, "edit", "post", post.id, post.board_id)
-                    await moderation.approve(tx, post, user)
+                    await moderation.correct_and_approve(
+                        tx, post.id, user, context["body"], config.body_max,
+                        config.mentions_max, note=context["note"])
             except ForumError as error:
                 return form_error(request, "moderation/edit.html", context, error)
             raise see_other(url_for(request, "moderation_queue"))

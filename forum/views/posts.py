@@ -49,8 +49,11 @@ async def edit(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
         attached = await uploads.for_post(conn, post.id)
-    context = {"post": post, "thread": thread, "body": post.body_source, "preview": None,
-               "errors": {}, "files": picker(request, attached)}
+        waiting = await posts.pending_edit(conn, post.id)
+    # The member goes on from their edit that waits, if there is one (the public text stays).
+    context = {"post": post, "thread": thread, "preview": None, "errors": {},
+               "body": waiting.body_source if waiting else post.body_source,
+               "edit_pending": waiting is not None, "files": picker(request, attached)}
     if request.method == "POST":
         sent = await read_post_form(request, user)
         form = sent.fields
@@ -65,7 +68,8 @@ async def edit(request: web.Request) -> web.Response:
             try:
                 async with request.app[keys.DB].transaction() as tx:
                     await moderation.edit_as(tx, post.id, user, context["body"],
-                                             config.body_max, config.mentions_max)
+                                             config.body_max, config.mentions_max,
+                                             config.trust_threshold)
                     await attach_files(tx, request, post.id, user, sent)
                     posts.changed(tx, post.thread_id, post.board_id)
             except ForumError as error:
@@ -93,11 +97,15 @@ async def delete(request: web.Request) -> web.Response:
 
 
 async def revisions(request: web.Request) -> web.Response:
+    """A post's history: its public versions; every version, marked, for its author and
+    moderators."""
+    viewer = request.get(keys.USER)
     post = await _visible_post(request)
-    if not can(request.get(keys.USER), "see_revisions", post):
+    if not can(viewer, "see_revisions", post):
         raise NotFound()
+    private = can(viewer, "see_private_versions", post)
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
-        history = await posts.revisions(conn, post.id)
+        history = await posts.revisions(conn, post.id, private=private)
     return render(request, "posts/revisions.html",
-                  {"post": post, "thread": thread, "revisions": history})
+                  {"post": post, "thread": thread, "revisions": history, "private": private})
