@@ -416,7 +416,7 @@ async def test_edit_then_approve_keeps_the_original_as_a_revision(forum, client)
     page = await (await reader.get(f"/t/{thread_id}")).text()
     assert "Le maire a signé." in page and "rue des Lilas" not in page
     async with forum.db.read() as conn:
-        history = await posts.revisions(conn, post_id)
+        history = await posts.revisions(conn, post_id, private=True)
         actions = [r[0] for r in await conn.all("select action from moderation_log order by id")]
     assert history[0].body_source.startswith("Le maire M. Dupont")
     assert [r.state for r in history] == ["corrected", "public"]
