@@ -45,7 +45,9 @@ QUERY_PARAMETERS = ("city", "kind", "status", "since", "until")
 
 
 def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
-    """A finding as the API shows it to whoever may see it."""
+    """A finding as the API shows it to whoever may see it: a refusal's reason and a
+    correction waiting only to its author and moderators."""
+    private = can(request.get(keys.USER), "see_private_versions", finding)
     return {
         "id": finding.id, "url": finding_url(request, finding.id),
         "city": {"slug": finding.board_slug, "name": finding.board_name},
@@ -54,7 +56,9 @@ def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
         "quantity": watch.plain_number(finding.quantity), "unit": finding.unit,
         "observed": finding.observed, "status": finding.status, "place": finding.place,
         "latitude": finding.latitude, "longitude": finding.longitude, "note": finding.note,
-        "review": finding.review, "reject_reason": finding.reject_reason,
+        "review": finding.review,
+        "reject_reason": finding.reject_reason if private else None,
+        "edit_pending": bool(finding.edit_pending) and private,
         "deleted": finding.is_deleted, "proposed_by": finding.author_name,
         "approved_by": finding.decided_by_name if finding.review == "published" else None,
         "created_at": finding.created_at, "published_at": finding.published_at,

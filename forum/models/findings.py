@@ -14,6 +14,7 @@ from forum.errors import Conflict, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import moderation, notifications
 from forum.models.boards import Board
+from forum.models.posts import CORRECTED, PENDING, PUBLIC, REFUSED, SUPERSEDED
 from forum.models.users import User
 from forum.permissions import PUBLIC_FINDING, READABLE_POST
 from forum.text import clean_line, slugify
@@ -116,6 +117,7 @@ class Finding:
     published_at: str | None
     edited_at: str | None
     deleted_at: str | None
+    edit_pending: bool  # a public finding whose correction waits for a moderator
     sources: tuple[Source, ...] = field(default=())
 
     @property
@@ -137,21 +139,36 @@ class Revision:
     id: int
     editor_name: str
     data: dict
-    reason: str
+    reason: str  # the editor's reason for a correction: public with the version
     created_at: str
+    state: str = PUBLIC  # as a post's versions (models/posts.py, migration 0009)
+    note: str = ""  # a refusal's reason or a moderator's word on a correction: private
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == PUBLIC
+
+    def draft(self) -> Draft:
+        """The version's fields, to make them the finding's own again."""
+        data = dict(self.data)
+        sources = tuple(Source(**source) for source in data.pop("sources", []))
+        return Draft(**data, sources=sources)
 
 
 _FIELDS = ("id", "board_id", "board_slug", "board_name", "kind_id", "kind_slug", "kind_label",
            "quantity", "unit", "observed", "status", "place", "latitude", "longitude", "note",
            "author_id", "author_name", "review", "decided_by_name", "decided_at",
-           "reject_reason", "created_at", "published_at", "edited_at", "deleted_at")
+           "reject_reason", "created_at", "published_at", "edited_at", "deleted_at",
+           "edit_pending")
 _COLUMNS = (
     "findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
     " findings.kind_id, finding_kinds.slug as kind_slug, finding_kinds.label as kind_label,"
     " quantity, unit, observed, findings.status, place, latitude, longitude, note,"
     " findings.author_id, authors.name as author_name, review,"
     " deciders.name as decided_by_name, findings.decided_at, findings.reject_reason,"
-    " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at"
+    " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at,"
+    " (review = 'published' and exists (select 1 from finding_revisions as waiting"
+    " where waiting.finding_id = findings.id and waiting.state = 'pending')) as edit_pending"
 )
 _FROM = (
     " from findings join boards on boards.id = findings.board_id"
@@ -326,11 +343,7 @@ async def for_posts(conn: Conn, post_ids: list[int],
 async def pending(conn: Conn, moderator: User, board_id: int | None = None,
                   limit: int = 50) -> list[Finding]:
     """Findings waiting for this moderator's decision, oldest first."""
-    if moderator.is_moderator:
-        scope, params = "1", ()
-    else:
-        ids = tuple(moderator.moderated_boards) or (0,)
-        scope, params = f"findings.board_id in ({', '.join('?' * len(ids))})", ids
+    scope, params = _moderator_scope(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
         f"{SELECT} where review = 'pending' and findings.deleted_at is null and {scope} {extra}"
@@ -338,12 +351,59 @@ async def pending(conn: Conn, moderator: User, board_id: int | None = None,
     return await _with_sources(conn, rows)
 
 
-async def revisions(conn: Conn, finding_id: int) -> list[Revision]:
+_REVISION = (
+    "select finding_revisions.id, users.name, data, reason, finding_revisions.created_at,"
+    " finding_revisions.state, finding_revisions.note"
+    " from finding_revisions join users on users.id = editor_id"
+)
+
+
+def _revision(row: Row) -> Revision:
+    return Revision(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
+
+
+def _moderator_scope(moderator: User) -> tuple[str, tuple]:
+    if moderator.is_moderator:
+        return "1", ()
+    ids = tuple(moderator.moderated_boards) or (0,)
+    return f"findings.board_id in ({', '.join('?' * len(ids))})", ids
+
+
+async def revisions(conn: Conn, finding_id: int, private: bool = False) -> list[Revision]:
+    """A finding's versions, oldest first: only the public ones unless `private` (for its
+    author and moderators: permissions 'see_private_versions')."""
+    only_public = "" if private else " and finding_revisions.state = 'public'"
     rows = await conn.all(
-        "select finding_revisions.id, users.name, data, reason, finding_revisions.created_at"
-        " from finding_revisions join users on users.id = editor_id"
-        " where finding_id = ? order by finding_revisions.id", (finding_id,))
-    return [Revision(row[0], row[1], json.loads(row[2]), row[3], row[4]) for row in rows]
+        f"{_REVISION} where finding_id = ?{only_public} order by finding_revisions.id",
+        (finding_id,))
+    return [_revision(row) for row in rows]
+
+
+async def pending_edit(conn: Conn, finding_id: int) -> Revision | None:
+    """The correction of a public finding that waits for a moderator, if any."""
+    row = await conn.one(
+        f"{_REVISION} where finding_id = ? and finding_revisions.state = 'pending'"
+        " and (select review from findings where findings.id = finding_id) = 'published'"
+        " order by finding_revisions.id desc limit 1", (finding_id,))
+    return _revision(row) if row else None
+
+
+async def pending_edits(conn: Conn, moderator: User, board_id: int | None = None,
+                        limit: int = 50) -> list[tuple[Finding, Revision]]:
+    """Public findings whose correction waits for this moderator, oldest first."""
+    scope, params = _moderator_scope(moderator)
+    extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
+    rows = await conn.all(
+        f"{SELECT} where review = 'published' and findings.deleted_at is null and {scope}"
+        f" {extra} and findings.id in (select finding_id from finding_revisions"
+        " where state = 'pending') order by findings.id limit ?",
+        (*params, *extra_params, limit))
+    found = []
+    for finding in await _with_sources(conn, rows):
+        waiting = await pending_edit(conn, finding.id)
+        if waiting is not None:
+            found.append((finding, waiting))
+    return found
 
 
 # Writing ---------------------------------------------------------------------------------------
@@ -360,7 +420,8 @@ async def create(tx: Transaction, board: Board, author: User, draft: Draft,
          draft.place, draft.latitude, draft.longitude, draft.note, author.id, review, at,
          at if review == "published" else None))
     await _store_sources(tx, finding_id, draft.sources)
-    await _add_revision(tx, finding_id, author, draft, "", at)
+    await _add_revision(tx, finding_id, author, draft, "", at,
+                        PUBLIC if review == "published" else PENDING)
     if review == "published":
         await _tell_followers(tx, finding_id, board.id, author.id)
     await changed(tx, finding_id, board.id)
@@ -368,13 +429,31 @@ async def create(tx: Transaction, board: Board, author: User, draft: Draft,
 
 
 async def edit(tx: Transaction, finding: Finding, editor: User, draft: Draft,
-               reason: str) -> None:
+               reason: str, wait: bool = False) -> bool:
     """Correct a finding; the new version is kept beside every earlier one, with its reason.
 
+    `wait`: a correction of a public finding that must be approved first (where a new
+    finding would wait); the public version stays shown meanwhile, and False is returned.
     A refused finding corrected by its author goes back to the moderators.
     """
     reason = moderation.clean_reason(reason)
     at = clock.now()
+    await _close_unpublished(tx, finding, editor, reason)
+    if wait and finding.review == "published":
+        await _add_revision(tx, finding.id, editor, draft, reason, at, PENDING)
+        return False
+    await _add_revision(tx, finding.id, editor, draft, reason, at,
+                        PUBLIC if finding.review == "published" else PENDING)
+    await _apply(tx, finding, draft, at)
+    if finding.review == "rejected" and editor.id == finding.author_id:
+        await tx.execute("update findings set review = 'pending' where id = ?", (finding.id,))
+    if editor.id != finding.author_id:
+        await moderation.log(tx, editor, "edit", "finding", finding.id, finding.board_id, reason)
+    return True
+
+
+async def _apply(tx: Transaction, finding: Finding, draft: Draft, at: str) -> None:
+    """Make these fields and sources the finding's own."""
     await changed(tx, finding.id, finding.board_id)  # the threads of the old sources too
     await tx.execute(
         "update findings set kind_id = ?, quantity = ?, unit = ?, observed = ?, status = ?,"
@@ -383,16 +462,26 @@ async def edit(tx: Transaction, finding: Finding, editor: User, draft: Draft,
          draft.latitude, draft.longitude, draft.note, at, finding.id))
     await tx.execute("delete from finding_sources where finding_id = ?", (finding.id,))
     await _store_sources(tx, finding.id, draft.sources)
-    await _add_revision(tx, finding.id, editor, draft, reason, at)
-    if finding.review == "rejected" and editor.id == finding.author_id:
-        await tx.execute("update findings set review = 'pending' where id = ?", (finding.id,))
-    if editor.id != finding.author_id:
-        await moderation.log(tx, editor, "edit", "finding", finding.id, finding.board_id, reason)
     await changed(tx, finding.id, finding.board_id)
 
 
+async def _close_unpublished(tx: Transaction, finding: Finding, editor: User,
+                             note: str) -> None:
+    """A new version replaces the one waiting: superseded by its author, corrected by a
+    moderator (their reason kept as its note). A refused version stays refused."""
+    corrected = editor.id != finding.author_id
+    await tx.execute(
+        "update finding_revisions set state = ?, note = ? where finding_id = ? and state = ?",
+        (CORRECTED if corrected else SUPERSEDED, note if corrected else "", finding.id,
+         PENDING))
+
+
 async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
-    """Publish a pending finding; tells its author, counts towards their trust."""
+    """Publish a pending finding, or the correction waiting on a public one; tells its
+    author, counts towards their trust."""
+    if finding.review == "published":
+        await _publish_edit(tx, finding, moderator)
+        return
     at = clock.now()
     decided = await tx.update(
         "update findings set review = 'published', decided_by = ?, decided_at = ?,"
@@ -400,6 +489,7 @@ async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
         (moderator.id, at, at, finding.id))
     if not decided:
         raise Conflict("Another moderator has already decided on this finding.")
+    await _decide_versions(tx, finding.id, PUBLIC)
     await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
                      (finding.author_id,))
     await moderation.log(tx, moderator, "approve", "finding", finding.id, finding.board_id)
@@ -408,18 +498,42 @@ async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
     await changed(tx, finding.id, finding.board_id)
 
 
+async def _publish_edit(tx: Transaction, finding: Finding, moderator: User) -> None:
+    waiting = await pending_edit(tx, finding.id)
+    if waiting is None or finding.is_deleted:
+        raise Conflict("Another moderator has already decided on this finding.")
+    await tx.execute("update finding_revisions set state = ? where id = ?",
+                     (PUBLIC, waiting.id))
+    await _apply(tx, finding, waiting.draft(), clock.now())
+    await moderation.log(tx, moderator, "approve", "finding", finding.id, finding.board_id)
+    await _tell_author(tx, finding, "finding_approved", moderator)
+
+
+async def _decide_versions(tx: Transaction, finding_id: int, state: str,
+                           note: str = "") -> None:
+    await tx.execute("update finding_revisions set state = ?, note = ? where finding_id = ?"
+                     " and state = ?", (state, note, finding_id, PENDING))
+
+
 async def reject(tx: Transaction, finding: Finding, moderator: User, reason: str,
                  private: bool = False) -> None:
-    """Refuse a pending finding; its author still sees it and may correct it."""
+    """Refuse a pending finding, or the correction waiting on a public one (which keeps its
+    fields); its author still sees it and may correct it."""
     reason = moderation.clean_reason(reason)
-    decided = await tx.update(
-        "update findings set review = 'rejected', decided_by = ?, decided_at = ?,"
-        " reject_reason = ? where id = ? and review = 'pending' and deleted_at is null",
-        (moderator.id, clock.now(), reason, finding.id))
-    if not decided:
-        raise Conflict("Another moderator has already decided on this finding.")
-    await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
-                     (finding.author_id,))
+    if finding.review == "published":
+        if finding.is_deleted or await pending_edit(tx, finding.id) is None:
+            raise Conflict("Another moderator has already decided on this finding.")
+        await _decide_versions(tx, finding.id, REFUSED, reason)
+    else:
+        decided = await tx.update(
+            "update findings set review = 'rejected', decided_by = ?, decided_at = ?,"
+            " reject_reason = ? where id = ? and review = 'pending' and deleted_at is null",
+            (moderator.id, clock.now(), reason, finding.id))
+        if not decided:
+            raise Conflict("Another moderator has already decided on this finding.")
+        await _decide_versions(tx, finding.id, REFUSED, reason)
+        await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
+                         (finding.author_id,))
     await moderation.log(tx, moderator, "reject", "finding", finding.id, finding.board_id,
                          reason, private)
     await _tell_author(tx, finding, "finding_rejected", moderator, reason)
@@ -472,10 +586,11 @@ async def _store_sources(tx: Transaction, finding_id: int, sources: tuple[Source
 
 
 async def _add_revision(tx: Transaction, finding_id: int, editor: User, draft: Draft,
-                        reason: str, at: str) -> None:
+                        reason: str, at: str, state: str) -> None:
     await tx.execute(
-        "insert into finding_revisions (finding_id, editor_id, data, reason, created_at)"
-        " values (?, ?, ?, ?, ?)", (finding_id, editor.id, draft.as_json(), reason, at))
+        "insert into finding_revisions (finding_id, editor_id, data, reason, created_at, state)"
+        " values (?, ?, ?, ?, ?, ?)",
+        (finding_id, editor.id, draft.as_json(), reason, at, state))
 
 
 async def _tell_followers(tx: Transaction, finding_id: int, board_id: int,

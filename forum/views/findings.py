@@ -5,7 +5,7 @@ filled in as sent, with the message beside that field.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import zip_longest
 from typing import Any
@@ -212,28 +212,49 @@ async def edit(request: web.Request) -> web.Response:
     if not can(user, "edit_finding", finding):
         raise Forbidden("You may not correct this finding.")
     sent = await request.post() if request.method == "POST" else None
-    offered_posts = [s.post_id for s in finding.sources if s.kind == "post" and s.post_id]
-    offered_files = [s.upload_id for s in finding.sources if s.kind == "file" and s.upload_id]
     async with request.app[keys.DB].read() as conn:
         board = await boards.get(conn, finding.board_id)
+        # The member goes on from their correction that waits, if there is one.
+        current, waiting = await _as_waiting(conn, finding)
+        offered_posts = [s.post_id for s in current.sources if s.kind == "post" and s.post_id]
+        offered_files = [s.upload_id for s in current.sources
+                         if s.kind == "file" and s.upload_id]
         if sent is None:
-            form = _form_of(finding, await _choices(conn, offered_posts, offered_files))
+            form = _form_of(current, await _choices(conn, offered_posts, offered_files))
         else:
             form = await _sent(conn, sent, offered_posts, offered_files)
         context = await _form_context(conn, form)
-    context.update(finding=finding, reason=text_field(sent, "reason") if sent else "",
+    context.update(finding=finding, edit_pending=waiting is not None,
+                   reason=text_field(sent, "reason") if sent else (
+                       waiting.reason if waiting else ""),
                    # Sources no longer public cannot be kept: the member is told they go.
                    dropped=sum(1 for s in finding.sources if not s.public))
     if sent is None:
         return render(request, "findings/edit.html", context, form=True)
+    # Where a new finding would wait, so does a correction of a public one.
+    wait = publication_status(request, user, board.id, board.moderation_mode) == "pending"
     try:
         async with request.app[keys.DB].transaction() as tx:
             draft = await finding_drafts.check(tx, board, _raw(sent), date.today())
             await findings.edit(tx, await findings.get(tx, finding.id), user, draft,
-                                context["reason"])
+                                context["reason"], wait=wait)
     except Invalid as error:
         return form_error(request, "findings/edit.html", context, error)
     raise see_other(url_for(request, "finding", id=finding.id))
+
+
+async def _as_waiting(conn: Conn, finding: Finding) -> tuple[Finding, Revision | None]:
+    """The finding as the correction that waits on it would make it, and that correction."""
+    waiting = await findings.pending_edit(conn, finding.id)
+    if waiting is None:
+        return finding, None
+    draft = waiting.draft()
+    slugs = {kind.id: kind.slug for kind in await findings.kinds(conn)}
+    return replace(finding, kind_id=draft.kind_id,
+                   kind_slug=slugs.get(draft.kind_id, finding.kind_slug),
+                   quantity=draft.quantity, unit=draft.unit, observed=draft.observed,
+                   status=draft.status, place=draft.place, latitude=draft.latitude,
+                   longitude=draft.longitude, note=draft.note, sources=draft.sources), waiting
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -271,17 +292,41 @@ async def _visible_finding(request: web.Request, viewer: User | None) -> Finding
 async def show(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     finding = await _visible_finding(request, viewer)
+    # Versions never public (waiting, refused, corrected) only for its author and moderators.
+    private = can(viewer, "see_private_versions", finding)
     async with request.app[keys.DB].read() as conn:
-        history = await findings.revisions(conn, finding.id)
+        history = await findings.revisions(conn, finding.id, private=private)
         kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
+        waiting = await findings.pending_edit(conn, finding.id) if private else None
     if viewer is None and finding.is_public:
         # The sources show their threads' titles: a thread renamed or hidden drops the page.
         request[keys.CACHE_TAGS] = {("finding", finding.id), ("board_meta", finding.board_id),
                                     *(("thread", source.thread_id) for source in finding.sources
                                       if source.thread_id)}
     return render(request, "findings/show.html", {
-        "finding": finding, "versions": versions(history, kind_labels),
-        "reasons": moderation.REJECT_REASONS})
+        "finding": finding, "versions": versions(history, kind_labels), "private": private,
+        "pending_edit": waiting, "reasons": moderation.REJECT_REASONS})
+
+
+
+@dataclass(frozen=True)
+class WaitingCorrection:
+    """A public finding's correction waiting in the queue, with the fields it would change."""
+    finding: Finding
+    revision: Revision
+    changes: tuple[Change, ...]
+
+
+async def waiting_corrections(conn: Conn, moderator: User,
+                              board_id: int | None = None) -> list[WaitingCorrection]:
+    """The corrections of public findings that wait for this moderator, oldest first."""
+    kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
+    found = []
+    for finding, waiting in await findings.pending_edits(conn, moderator, board_id):
+        public = await findings.revisions(conn, finding.id)
+        found.append(WaitingCorrection(finding, waiting, versions(
+            [*public[-1:], waiting], kind_labels)[-1].changes))
+    return found
 
 
 def versions(history: list[Revision], kind_labels: dict[int, str]) -> list[Version]:

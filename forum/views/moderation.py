@@ -25,6 +25,7 @@ from forum.views import (
     text_field,
     url_for,
 )
+from forum.views.findings import waiting_corrections
 
 
 async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
@@ -53,10 +54,11 @@ async def queue(request: web.Request) -> web.Response:
         # The files are part of what is decided on: moderators see them in the queue.
         files = await uploads.for_posts(conn, [item.post.id for item in items])
         pending_findings = await findings.pending(conn, user, board.id if board else None)
+        corrections = await waiting_corrections(conn, user, board.id if board else None)
         proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
     return render(request, "moderation/queue.html", {
         "items": items, "boards": all_boards, "board": board, "files": files,
-        "findings": pending_findings, "proposers": proposers,
+        "findings": pending_findings, "proposers": proposers, "corrections": corrections,
         "reasons": moderation.REJECT_REASONS}, form=True)
 
 
