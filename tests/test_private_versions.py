@@ -1,0 +1,364 @@
+"""Versions that were never public stay private; private reasons never leave the author and the
+moderators; edits wait for the moderators where a new post would (issue 11, items 1–3).
+
+Each scenario is read as four people: a logged-out reader, another member, the author and a
+moderator of the board (not a global one), in the pages and in the JSON API. A unique marker
+stands for what must not leak (an agent's name, an address, a refusal's reason).
+"""
+from __future__ import annotations
+
+import sqlite3
+from types import SimpleNamespace
+
+import pytest
+
+from forum import migrate
+from forum.models import findings, moderation, notifications, posts
+from tests.conftest import log_in, submit
+from tests.test_finding_pages import finding_form, send
+
+V1 = "/api/v1"
+OUTSIDERS = ("visitor", "member")
+INSIDERS = ("author", "moderator")
+ROLES = OUTSIDERS + INSIDERS
+
+
+@pytest.fixture
+async def world(forum):
+    """Metz, its thread, a newcomer (her posts wait), a member, a moderator of Metz only."""
+    board = await forum.board("Metz", slug="metz")
+    author = await forum.user("autrice", trusted=False)
+    member = await forum.user("membre")
+    moderator = await forum.user("modo")
+    await forum.user("bob")
+    async with forum.db.transaction() as tx:
+        await moderation.add_board_moderator(tx, board, moderator)
+    veteran = await forum.user("veteran")
+    thread_id, _ = await forum.thread(board, veteran, "Vidéoprotection à Metz")
+    clients, tokens = {"visitor": await forum.visitor()}, {"visitor": None}
+    for role, user in (("member", member), ("author", author), ("moderator", moderator)):
+        clients[role] = await forum.visitor()
+        await log_in(clients[role], user.name)
+        tokens[role] = await forum.token(user)
+    return SimpleNamespace(board=board, thread_id=thread_id, author=author, member=member,
+                           moderator=moderator, clients=clients, tokens=tokens, forum=forum)
+
+
+async def html(world, role: str, path: str) -> str:
+    response = await world.clients[role].get(path)
+    assert response.status == 200, (role, path, response.status)
+    return await response.text()
+
+
+async def api(world, role: str, path: str, method: str = "GET", **kwargs) -> str:
+    token = world.tokens[role]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await world.forum.client.request(method, f"{V1}{path}", headers=headers, **kwargs)
+    assert response.status < 300, (role, path, response.status, await response.text())
+    return await response.text()
+
+
+async def pending_reply(world, body: str) -> int:
+    async with world.forum.db.transaction() as tx:
+        return await posts.create(tx, world.thread_id, world.board.id, world.author, body,
+                                  world.forum.config.body_max, status="pending")
+
+
+async def assert_seen_only_by_insiders(world, paths: list[str], api_paths: list[str],
+                                       *markers: str) -> None:
+    """Each marker is in every page and API answer for the author and the moderator, and in
+    none for a logged-out reader or another member."""
+    for role in ROLES:
+        texts = [await html(world, role, path) for path in paths]
+        texts += [await api(world, role, path) for path in api_paths]
+        for marker in markers:
+            for where, text in zip(paths + api_paths, texts, strict=True):
+                if where in api_paths and marker.startswith("version-"):
+                    marker = f'"state": "{marker.removeprefix("version-")}"'  # noqa: PLW2901
+                if role in INSIDERS:
+                    assert marker in text, (role, where, marker)
+                else:
+                    assert marker not in text, (role, where, marker)
+
+
+# 1. Histories ----------------------------------------------------------------------------------
+
+async def test_correct_then_approve_keeps_the_named_agent_private(world):
+    post_id = await pending_reply(world, "Le brigadier Agent-Dupont-7Q a verbalisé.")
+    response = await submit(world.clients["moderator"], f"/moderation/posts/{post_id}/edit",
+                            {"body": "Un agent a verbalisé.", "note": "Nom-retire-K2",
+                             "action": "publish"})
+    assert response.status == 303
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Agent-Dupont-7Q", "Nom-retire-K2", "version-corrected")
+    for role in ROLES:  # the published text is the corrected one, for everyone
+        thread = await html(world, role, f"/t/{world.thread_id}")
+        assert "Un agent a verbalisé." in thread and "Agent-Dupont-7Q" not in thread
+        revisions = await api(world, role, f"/posts/{post_id}/revisions")
+        assert "Un agent a verbalis" in revisions
+
+
+async def test_correct_then_approve_through_the_api(world):
+    post_id = await pending_reply(world, "Le brigadier Agent-Martin-3Z a verbalisé.")
+    await api(world, "moderator", f"/moderation/posts/{post_id}/edit-and-approve", "POST",
+              json={"body": "Un agent a verbalisé.", "note": "Nom-retire-J4"})
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Agent-Martin-3Z", "Nom-retire-J4", "version-corrected")
+
+
+async def test_refuse_edit_approve_keeps_the_refused_text_and_reason_private(world):
+    post_id = await pending_reply(world, "Il habite au 12 rue Secrete-Adresse-5.")
+    await api(world, "moderator", f"/moderation/posts/{post_id}/reject", "POST",
+              json={"reason": "Motif-Prive-8W", "private": True})
+    response = await submit(world.clients["author"], f"/p/{post_id}/edit",
+                            {"body": "Il habite en ville.", "action": "publish"})
+    assert response.status == 303
+    await api(world, "moderator", f"/moderation/posts/{post_id}/approve", "POST")
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"],
+        [f"/posts/{post_id}/revisions", f"/posts/{post_id}"],
+        "Motif-Prive-8W")
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Secrete-Adresse-5", "version-refused")
+    for role in ROLES:
+        assert "Motif-Prive-8W" not in await html(world, role, "/moderation/journal")
+
+
+async def test_a_refusal_reason_stays_private_once_approved(world):
+    """reject_reason in GET /api/v1/posts/N: only for the author and moderators."""
+    post_id = await pending_reply(world, "Premier jet.")
+    await api(world, "moderator", f"/moderation/posts/{post_id}/reject", "POST",
+              json={"reason": "Motif-Public-2R"})
+    await submit(world.clients["author"], f"/p/{post_id}/edit",
+                 {"body": "Second jet.", "action": "publish"})
+    await api(world, "moderator", f"/moderation/posts/{post_id}/approve", "POST")
+    await assert_seen_only_by_insiders(world, [], [f"/posts/{post_id}"], "Motif-Public-2R")
+
+
+async def pending_finding(world, **fields) -> int:
+    return await world.forum.finding(world.board, world.author, review="pending", **fields)
+
+
+SECRET_FINDING = {"place": "Devant-Chez-Lui-6T", "latitude": "48.1234567",
+                  "longitude": "6.7654321", "note": "Note-Secrete-4P"}
+
+
+async def test_refused_finding_fields_stay_private_after_correction_and_approval(world):
+    finding_id = await pending_finding(world, **SECRET_FINDING)
+    response = await send(world.clients["moderator"],
+                          f"/moderation/findings/{finding_id}/reject",
+                          [("reason", "Motif-Constat-3M"), ("private", "1")], form_page="/")
+    assert response.status == 303
+    response = await send(world.clients["author"], f"/f/{finding_id}/edit", [
+        *finding_form(place="Centre-ville"), ("reason", "Adresse retirée")])
+    assert response.status == 303
+    response = await send(world.clients["moderator"],
+                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
+    assert response.status == 303
+    await assert_seen_only_by_insiders(
+        world, [f"/f/{finding_id}"], [], "Devant-Chez-Lui-6T", "48.1234567", "6.7654321",
+        "Note-Secrete-4P", "Motif-Constat-3M", "version-refused")
+    await assert_seen_only_by_insiders(world, [], [f"/findings/{finding_id}"],
+                                       "Motif-Constat-3M")
+    for role in ROLES:
+        page = await html(world, role, f"/f/{finding_id}")
+        assert "Centre-ville" in page
+        answer = await api(world, role, f"/findings/{finding_id}")
+        assert "Devant-Chez-Lui-6T" not in answer and "Note-Secrete-4P" not in answer
+
+
+async def test_a_finding_corrected_by_a_moderator_before_approval_stays_private(world):
+    finding_id = await pending_finding(world, **SECRET_FINDING)
+    response = await send(world.clients["moderator"], f"/f/{finding_id}/edit", [
+        *finding_form(place="Centre-ville"), ("reason", "Adresse-Retiree-9C")])
+    assert response.status == 303
+    response = await send(world.clients["moderator"],
+                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
+    assert response.status == 303
+    await assert_seen_only_by_insiders(
+        world, [f"/f/{finding_id}"], [], "Devant-Chez-Lui-6T", "Note-Secrete-4P",
+        "version-corrected")
+    visitor = await html(world, "visitor", f"/f/{finding_id}")
+    assert "Centre-ville" in visitor and 'id="version-1"' in visitor
+    assert 'id="version-2"' not in visitor  # one public version: the corrected one
+
+
+# 3. Edits wait ---------------------------------------------------------------------------------
+
+async def approved_reply(world, body: str) -> int:
+    post_id = await pending_reply(world, body)
+    await api(world, "moderator", f"/moderation/posts/{post_id}/approve", "POST")
+    return post_id
+
+
+async def test_an_untrusted_members_edit_waits_and_the_public_text_stays(world):
+    post_id = await approved_reply(world, "Texte approuvé d'origine.")
+    response = await submit(world.clients["author"], f"/p/{post_id}/edit",
+                            {"body": "Texte-Modifie-Attente-1", "action": "publish"})
+    assert response.status == 303
+    for role in OUTSIDERS:
+        thread = await html(world, role, f"/t/{world.thread_id}")
+        assert "Texte approuvé d'origine." in thread
+        assert "Texte-Modifie-Attente-1" not in thread
+        assert "Texte-Modifie-Attente-1" not in await html(
+            world, role, f"/t/{world.thread_id}/feed.atom")
+        assert "Texte-Modifie-Attente-1" not in await html(world, role, "/feed.atom")
+        assert "Attente-1" not in await html(world, role, "/search?q=Modifie")
+        answer = await api(world, role, f"/posts/{post_id}")
+        assert "Texte-Modifie-Attente-1" not in answer and '"edit_pending": false' in answer
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Texte-Modifie-Attente-1", "version-pending")
+    form = await html(world, "author", f"/p/{post_id}/edit")
+    assert "Texte-Modifie-Attente-1" in form and 'id="edit-pending"' in form
+    assert '"edit_pending": true' in await api(world, "author", f"/posts/{post_id}")
+    # The moderators find it in the queue, page and API, and approve it like a post.
+    assert "Texte-Modifie-Attente-1" in await html(world, "moderator", "/moderation")
+    queue = await api(world, "moderator", "/moderation/queue")
+    assert "Texte-Modifie-Attente-1" in queue and '"pending_edit": {' in queue
+    response = await submit(world.clients["moderator"], f"/moderation/posts/{post_id}/approve",
+                            {}, form_page="/moderation")
+    assert response.status == 303
+    for role in ROLES:
+        assert "Texte-Modifie-Attente-1" in await html(world, role, f"/t/{world.thread_id}")
+        assert "Texte-Modifie-Attente-1" in await api(world, role, f"/posts/{post_id}/revisions")
+    assert "Attente-1" in await html(world, "visitor", "/search?q=Modifie")
+    assert "Texte-Modifie-Attente-1" not in await html(world, "moderator", "/moderation")
+
+
+async def test_a_refused_edit_is_never_public(world):
+    post_id = await approved_reply(world, "Texte approuvé d'origine.")
+    await api(world, "author", f"/posts/{post_id}", "PATCH",
+              json={"body": "Edition-Refusee-4K"})
+    await api(world, "moderator", f"/moderation/posts/{post_id}/reject", "POST",
+              json={"reason": "Motif-Edition-5L", "private": True})
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Edition-Refusee-4K", "Motif-Edition-5L")
+    for role in ROLES:
+        thread = await html(world, role, f"/t/{world.thread_id}")
+        assert "Texte approuvé d'origine." in thread and "Edition-Refusee-4K" not in thread
+        assert "Motif-Edition-5L" not in await html(world, role, "/moderation/journal")
+
+
+async def test_edits_wait_in_an_a_priori_board_even_from_trusted_members(world):
+    async with world.forum.db.transaction() as tx:
+        await tx.execute("update boards set moderation_mode = 'a-priori' where id = ?",
+                         (world.board.id,))
+    thread_id, post_id = await world.forum.thread(world.board, world.member, "Sujet")
+    await api(world, "member", f"/posts/{post_id}", "PATCH", json={"body": "Attente-A-Priori"})
+    assert "Attente-A-Priori" not in await html(world, "visitor", f"/t/{thread_id}")
+    # A moderator of the board is not held up.
+    await api(world, "moderator", f"/posts/{post_id}", "PATCH", json={"body": "Par-La-Modo"})
+    assert "Par-La-Modo" in await html(world, "visitor", f"/t/{thread_id}")
+
+
+async def test_a_trusted_member_in_an_a_posteriori_board_edits_at_once(world):
+    thread_id, post_id = await world.forum.thread(world.board, world.member, "Sujet")
+    await api(world, "member", f"/posts/{post_id}", "PATCH", json={"body": "Tout-De-Suite"})
+    assert "Tout-De-Suite" in await html(world, "visitor", f"/t/{thread_id}")
+
+
+async def mentions_of(world, name: str) -> list:
+    async with world.forum.db.read() as conn:
+        user_id = await conn.value("select id from users where name = ?", (name,))
+        found = await notifications.list_for_user(conn, user_id)
+    return [n for n in found if n.kind == "mention"]
+
+
+async def test_a_mention_dropped_before_approval_is_never_sent(world):
+    post_id = await pending_reply(world, "Bonjour @bob, regarde ça.")
+    await submit(world.clients["author"], f"/p/{post_id}/edit",
+                 {"body": "Bonjour, regarde ça.", "action": "publish"})
+    await api(world, "moderator", f"/moderation/posts/{post_id}/approve", "POST")
+    assert await mentions_of(world, "bob") == []
+
+
+async def test_a_mention_in_a_waiting_edit_is_sent_only_once_approved(world):
+    post_id = await approved_reply(world, "Bonjour.")
+    await api(world, "author", f"/posts/{post_id}", "PATCH", json={"body": "Bonjour @bob."})
+    assert await mentions_of(world, "bob") == []
+    await api(world, "moderator", f"/moderation/posts/{post_id}/reject", "POST",
+              json={"reason": "Non"})
+    assert await mentions_of(world, "bob") == []
+    await api(world, "author", f"/posts/{post_id}", "PATCH", json={"body": "Salut @bob."})
+    await api(world, "moderator", f"/moderation/posts/{post_id}/approve", "POST")
+    assert len(await mentions_of(world, "bob")) == 1
+
+
+async def test_a_correction_of_a_public_finding_waits(world):
+    finding_id = await pending_finding(world)
+    await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/approve", [],
+               form_page="/")
+    response = await send(world.clients["author"], f"/f/{finding_id}/edit", [
+        *finding_form(place="Place-En-Attente-2B"), ("reason", "Nouvelle source")])
+    assert response.status == 303
+    for role in OUTSIDERS:
+        assert "Place-En-Attente-2B" not in await html(world, role, f"/f/{finding_id}")
+        answer = await api(world, role, f"/findings/{finding_id}")
+        assert "Place-En-Attente-2B" not in answer and '"edit_pending": false' in answer
+        assert "Place-En-Attente-2B" not in await html(world, role, "/b/metz/watch")
+    await assert_seen_only_by_insiders(world, [f"/f/{finding_id}"], [], "Place-En-Attente-2B",
+                                       'id="edit-pending"')
+    assert "Place-En-Attente-2B" in await html(world, "moderator", "/moderation")
+    response = await send(world.clients["moderator"],
+                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
+    assert response.status == 303
+    for role in ROLES:
+        assert "Place-En-Attente-2B" in await api(world, role, f"/findings/{finding_id}")
+
+
+async def test_a_refused_correction_of_a_public_finding_is_never_public(world):
+    finding_id = await pending_finding(world)
+    async with world.forum.db.transaction() as tx:
+        await findings.approve(tx, await findings.get(tx, finding_id), world.moderator)
+    await send(world.clients["author"], f"/f/{finding_id}/edit", [
+        *finding_form(place="Place-Refusee-7D"), ("reason", "Nouvelle source")])
+    await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/reject",
+               [("reason", "Motif-Correction-6F")], form_page="/")
+    await assert_seen_only_by_insiders(world, [f"/f/{finding_id}"], [], "Place-Refusee-7D",
+                                       "Motif-Correction-6F")
+    async with world.forum.db.read() as conn:
+        assert (await findings.get(conn, finding_id)).place == ""
+
+
+# Existing data ---------------------------------------------------------------------------------
+
+def test_the_migration_marks_versions_never_public(tmp_path):
+    """Revisions written before 0009: those of waiting or refused posts, and those before an
+    approval, become private; after an approval, or without one, they stay public."""
+    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    for version, path in migrate.available():
+        if version >= 9:
+            break
+        for statement in migrate.split_statements(path.read_text(encoding="utf-8")):
+            db.execute(statement)
+    at = "2026-11-0{}T00:00:00.000Z".format
+    db.executescript(f"""
+        insert into users (id, name, name_key, password_hash, role, created_at) values
+            (1, 'a', 'a', 'x', 'member', '{at(1)}'), (2, 'm', 'm', 'x', 'moderator', '{at(1)}');
+        insert into boards (id, slug, name, created_at) values (1, 'metz', 'Metz', '{at(1)}');
+        insert into threads (id, board_id, author_id, title, created_at, last_post_at)
+            values (1, 1, 1, 't', '{at(1)}', '{at(1)}');
+        insert into posts (id, thread_id, author_id, body_source, body_html, status,
+            created_at, decided_by, decided_at, reject_reason) values
+            (1, 1, 1, '', '', 'pending', '{at(1)}', null, null, null),
+            (2, 1, 1, '', '', 'rejected', '{at(1)}', 2, '{at(2)}', 'raison'),
+            (3, 1, 1, '', '', 'published', '{at(1)}', 2, '{at(3)}', null),
+            (4, 1, 1, '', '', 'published', '{at(1)}', null, null, null);
+        insert into post_revisions (id, post_id, editor_id, body_source, body_html, created_at)
+            values (1, 1, 1, 'p1', '', '{at(1)}'), (2, 1, 1, 'p1b', '', '{at(2)}'),
+            (3, 2, 1, 'r', '', '{at(1)}'),
+            (4, 3, 1, 'nom', '', '{at(1)}'), (5, 3, 2, 'corrige', '', '{at(3)}'),
+            (6, 3, 1, 'apres', '', '{at(4)}'),
+            (7, 4, 1, 'direct', '', '{at(1)}'), (8, 4, 1, 'direct2', '', '{at(2)}');
+    """)
+    for statement in migrate.split_statements(
+            (migrate.MIGRATIONS / "0009_private_versions.sql").read_text(encoding="utf-8")):
+        db.execute(statement)
+    states = dict(db.execute("select id, state || ':' || note from post_revisions"))
+    assert states == {1: "superseded:", 2: "pending:", 3: "refused:raison", 4: "corrected:",
+                      5: "public:", 6: "public:", 7: "public:", 8: "public:"}
