@@ -73,12 +73,13 @@ async def assert_seen_only_by_insiders(world, paths: list[str], api_paths: list[
         texts += [await api(world, role, path) for path in api_paths]
         for marker in markers:
             for where, text in zip(paths + api_paths, texts, strict=True):
-                if where in api_paths and marker.startswith("version-"):
-                    marker = f'"state": "{marker.removeprefix("version-")}"'  # noqa: PLW2901
+                sought = marker
+                if where in api_paths and marker.startswith("version-"):  # a class in HTML
+                    sought = f'"state": "{marker.removeprefix("version-")}"'
                 if role in INSIDERS:
-                    assert marker in text, (role, where, marker)
+                    assert sought in text, (role, where, sought)
                 else:
-                    assert marker not in text, (role, where, marker)
+                    assert sought not in text, (role, where, sought)
 
 
 # 1. Histories ----------------------------------------------------------------------------------
