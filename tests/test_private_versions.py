@@ -181,7 +181,9 @@ async def test_a_finding_corrected_by_a_moderator_before_approval_stays_private(
     assert response.status == 303
     await assert_seen_only_by_insiders(
         world, [f"/f/{finding_id}"], [], "Devant-Chez-Lui-6T", "Note-Secrete-4P",
-        "version-corrected")
+        "Adresse-Retiree-9C", "version-corrected")
+    for role in ROLES:
+        assert "Adresse-Retiree-9C" not in await html(world, role, "/moderation/journal")
     visitor = await html(world, "visitor", f"/f/{finding_id}")
     assert "Centre-ville" in visitor and 'id="version-1"' in visitor
     assert 'id="version-2"' not in visitor  # one public version: the corrected one
@@ -213,6 +215,9 @@ async def test_an_untrusted_members_edit_waits_and_the_public_text_stays(world):
     await assert_seen_only_by_insiders(
         world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
         "Texte-Modifie-Attente-1", "version-pending")
+    for role in ROLES:  # the author and moderators are told on the thread page
+        thread = await html(world, role, f"/t/{world.thread_id}")
+        assert ("edit-pending" in thread) == (role in INSIDERS), role
     form = await html(world, "author", f"/p/{post_id}/edit")
     assert "Texte-Modifie-Attente-1" in form and 'id="edit-pending"' in form
     assert '"edit_pending": true' in await api(world, "author", f"/posts/{post_id}")

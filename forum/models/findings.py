@@ -438,17 +438,22 @@ async def edit(tx: Transaction, finding: Finding, editor: User, draft: Draft,
     """
     reason = moderation.clean_reason(reason)
     at = clock.now()
+    # A moderator's reason for correcting what was never public speaks of it: it stays with
+    # the version corrected (its note) and out of the public journal.
+    private = editor.id != finding.author_id and (
+        finding.review != "published" or await pending_edit(tx, finding.id) is not None)
     await _close_unpublished(tx, finding, editor, reason)
     if wait and finding.review == "published":
         await _add_revision(tx, finding.id, editor, draft, reason, at, PENDING)
         return False
-    await _add_revision(tx, finding.id, editor, draft, reason, at,
+    await _add_revision(tx, finding.id, editor, draft, "" if private else reason, at,
                         PUBLIC if finding.review == "published" else PENDING)
     await _apply(tx, finding, draft, at)
     if finding.review == "rejected" and editor.id == finding.author_id:
         await tx.execute("update findings set review = 'pending' where id = ?", (finding.id,))
     if editor.id != finding.author_id:
-        await moderation.log(tx, editor, "edit", "finding", finding.id, finding.board_id, reason)
+        await moderation.log(tx, editor, "edit", "finding", finding.id, finding.board_id, reason,
+                             private)
     return True
 
 

@@ -244,13 +244,20 @@ async def edit_as(tx: Transaction, post_id: int, user: User, body: str, body_max
     post = await _live_post(tx, post_id, user)
     if not can(user, "edit_post", post):
         raise Forbidden("You may not edit this message.")
-    mode = await tx.value("select moderation_mode from boards where id = ?", (post.board_id,))
-    wait = publication_status(user, post.board_id, mode, trust_threshold) == "pending"
+    wait = await edit_waits(tx, user, post, trust_threshold)
     await posts.edit(tx, post, user, body, body_max, mentions_max, wait=wait,
                      note=clean_reason(note, required=False))
     if user.id != post.author_id:
         await log(tx, user, "edit", "post", post.id, post.board_id)
     return await posts.get(tx, post.id)
+
+
+async def edit_waits(conn: Conn, user: User, post: posts.Post,
+                     trust_threshold: int = TRUST_THRESHOLD) -> bool:
+    """Whether this member's edit of this public post waits: where a new post would."""
+    mode = await conn.value("select moderation_mode from boards where id = ?", (post.board_id,))
+    return (post.status == "published"
+            and publication_status(user, post.board_id, mode, trust_threshold) == "pending")
 
 
 async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, body: str,

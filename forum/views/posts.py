@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
-from forum.errors import Forbidden, ForumError, NotFound
+from forum.errors import Forbidden, ForumError, Invalid, NotFound
 from forum.models import moderation, posts, threads, uploads
 from forum.permissions import can
 from forum.templating import render
@@ -70,6 +70,13 @@ async def edit(request: web.Request) -> web.Response:
                     await moderation.edit_as(tx, post.id, user, context["body"],
                                              config.body_max, config.mentions_max,
                                              config.trust_threshold)
+                    if set(sent.attachment_ids) - {file.id for file in attached} and (
+                            await moderation.edit_waits(tx, user, post,
+                                                        config.trust_threshold)):
+                        # Files would be public at once: they go with a reply, which waits.
+                        raise Invalid("New files cannot wait with an edit: add them in a "
+                                      "reply, which the moderators will review.",
+                                      field="attachments")
                     await attach_files(tx, request, post.id, user, sent)
                     posts.changed(tx, post.thread_id, post.board_id)
             except ForumError as error:
