@@ -18,6 +18,7 @@ PRAGMAS = (
     "pragma busy_timeout = 5000",
     "pragma temp_store = memory",
     "pragma cache_size = -16000",
+    "pragma secure_delete = on",  # a purged text is zeroed, not left in free pages
 )
 
 Row = sqlite3.Row

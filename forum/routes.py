@@ -98,6 +98,8 @@ def setup(app: web.Application) -> None:
     add("POST", f"{mod}/posts/{{id}}/dismiss", moderation.dismiss_flags,
         name="moderation_dismiss")
     add("POST", f"{mod}/posts/{{id}}/restore", moderation.restore, name="moderation_restore")
+    add("POST", f"{mod}/posts/{{id}}/revisions/{{revision}}/purge", moderation.purge,
+        name="moderation_purge_post")
     add("POST", f"{mod}/threads/{{id}}/state", moderation.thread_state,
         name="moderation_thread_state")
     add("POST", f"{mod}/threads/{{id}}/move", moderation.move, name="moderation_move")
@@ -109,6 +111,8 @@ def setup(app: web.Application) -> None:
         name="moderation_reject_finding")
     add("POST", f"{mod}/findings/{{id}}/restore", findings.restore,
         name="moderation_restore_finding")
+    add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
+        name="moderation_purge_finding")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")
@@ -153,6 +157,10 @@ def setup(app: web.Application) -> None:
         name="api_moderation_reject")
     add("POST", f"{api_mod}/posts/{{id}}/edit-and-approve", api_moderation.edit_and_approve,
         name="api_moderation_edit_and_approve")
+    add("POST", f"{api_mod}/posts/{{id}}/revisions/{{revision}}/purge",
+        api_moderation.purge_post_version, name="api_moderation_purge_post")
+    add("POST", f"{api_mod}/findings/{{id}}/revisions/{{revision}}/purge", api_findings.purge,
+        name="api_moderation_purge_finding")
     add("POST", f"{api_mod}/findings/{{id}}/approve", api_findings.approve,
         name="api_moderation_approve_finding")
     add("POST", f"{api_mod}/findings/{{id}}/reject", api_findings.reject,

@@ -368,3 +368,85 @@ def test_the_migration_marks_versions_never_public(tmp_path):
     states = dict(db.execute("select id, state || ':' || note from post_revisions"))
     assert states == {1: "superseded:", 2: "pending:", 3: "refused:raison", 4: "corrected:",
                       5: "public:", 6: "public:", 7: "public:", 8: "public:"}
+
+
+# 4. Purge --------------------------------------------------------------------------------------
+
+async def revision_ids(world, post_id: int) -> list[int]:
+    async with world.forum.db.read() as conn:
+        return [row[0] for row in await conn.all(
+            "select id from post_revisions where post_id = ? order by id", (post_id,))]
+
+
+async def database_bytes(world) -> bytes:
+    """Every byte SQLite keeps: the database file once the WAL is checkpointed into it."""
+    async with world.forum.db.transaction() as tx:
+        await tx.execute("select 1")
+    path = world.forum.config.db_path
+    conn = sqlite3.connect(path)
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    return b"".join(file.read_bytes() for file in path.parent.iterdir()
+                    if file.name.startswith(path.name))
+
+
+async def test_a_purged_version_is_erased_from_the_database(world):
+    # Public at once (a trusted member), then found to give someone's address: indexed too.
+    _thread, post_id = await world.forum.thread(
+        world.board, world.member, "Sujet", "Il habite à Zorglubville, au 3 rue Purgee-Rue-8.")
+    await api(world, "moderator", f"/posts/{post_id}", "PATCH", json={"body": "Il habite ici."})
+    first = (await revision_ids(world, post_id))[0]
+    assert b"Purgee-Rue-8" in await database_bytes(world)  # the check below can see it
+    # Not the moderator of the board: 404, and nothing changes.
+    for role in ("member", "author"):
+        response = await submit(world.clients[role],
+                                f"/moderation/posts/{post_id}/revisions/{first}/purge", {},
+                                form_page="/")
+        assert response.status == 404
+    assert "Purgee-Rue-8" in await html(world, "moderator", f"/p/{post_id}/revisions")
+    page = await html(world, "moderator", f"/p/{post_id}/revisions")
+    assert f"/revisions/{first}/purge" in page
+    response = await submit(world.clients["moderator"],
+                            f"/moderation/posts/{post_id}/revisions/{first}/purge", {},
+                            form_page=f"/p/{post_id}/revisions")
+    assert response.status == 303
+    for role in ROLES:
+        assert "Purgee-Rue-8" not in await html(world, role, f"/p/{post_id}/revisions")
+    assert "version-purged" in await html(world, "moderator", f"/p/{post_id}/revisions")
+    journal = await html(world, "visitor", "/moderation/journal")
+    assert "purged a version of a message" in journal and "Purgee-Rue-8" not in journal
+    stored = await database_bytes(world)
+    assert b"Purgee-Rue-8" not in stored and b"zorglubville" not in stored.lower()
+
+
+async def test_the_current_text_cannot_be_purged_and_others_get_404(world):
+    _thread, post_id = await world.forum.thread(world.board, world.member, "Sujet", "Texte.")
+    first = (await revision_ids(world, post_id))[0]
+    path = f"/moderation/posts/{post_id}/revisions/{first}/purge"
+    response = await world.forum.client.post(f"{V1}{path}", headers={
+        "Authorization": f"Bearer {world.tokens['moderator']}"})
+    assert response.status == 409
+    for role in ("member", "author"):
+        response = await world.forum.client.post(f"{V1}{path}", headers={
+            "Authorization": f"Bearer {world.tokens[role]}"})
+        assert response.status == 404
+        response = await submit(world.clients[role], path, {}, form_page="/")
+        assert response.status == 404
+
+
+async def test_a_purged_finding_version_is_erased(world):
+    finding_id = await pending_finding(world, **SECRET_FINDING)
+    await send(world.clients["moderator"], f"/f/{finding_id}/edit", [
+        *finding_form(place="Centre-ville"), ("reason", "Adresse retirée")])
+    await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/approve", [],
+               form_page="/")
+    async with world.forum.db.read() as conn:
+        first = await conn.value("select min(id) from finding_revisions where finding_id = ?",
+                                 (finding_id,))
+    await api(world, "moderator", f"/moderation/findings/{finding_id}/revisions/{first}/purge",
+              "POST")
+    for role in ROLES:
+        page = await html(world, role, f"/f/{finding_id}")
+        assert "Devant-Chez-Lui-6T" not in page and "Note-Secrete-4P" not in page
+    stored = await database_bytes(world)
+    assert b"Devant-Chez-Lui-6T" not in stored and b"Note-Secrete-4P" not in stored

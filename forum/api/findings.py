@@ -244,3 +244,16 @@ async def reject(request: web.Request) -> web.Response:
         await findings.reject(tx, finding, user, reason, private)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
+
+
+async def purge(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge: erase a version;
+    the journal says only that a version was purged. 204."""
+    user = require_writer(request)
+    finding_id, revision_id = id_param(request), id_param(request, "revision")
+    async with request.app[keys.DB].transaction() as tx:
+        finding = await findings.get(tx, finding_id)
+        if not can(user, "purge", finding):
+            raise NotFound()
+        await findings.purge_version(tx, finding, user, revision_id)
+    return web.Response(status=204)

@@ -140,6 +140,19 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
+async def purge_post_version(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge: erase a version's text
+    everywhere it was copied; the journal says only that a version was purged. 204."""
+    user = require_writer(request)
+    post_id, revision_id = id_param(request), id_param(request, "revision")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await posts.get(tx, post_id)
+        if not can(user, "purge", post):
+            raise NotFound()
+        await moderation.purge_post_version(tx, post, user, revision_id)
+    return web.Response(status=204)
+
+
 async def flag_post(request: web.Request) -> web.Response:
     """POST /api/v1/posts/{id}/flags {reason}: report a post to the moderators; 201."""
     user = require_writer(request)

@@ -82,6 +82,12 @@ def _ok(description: str, schema: str, status: int = 200,
     return {str(status): response}
 
 
+PURGE_SUMMARY = ("Erase a version that must disappear (a name, an address): its text, and its "
+                 "copies in the search index, notifications and mails. Not the current "
+                 "version of a post or finding still shown (409: correct it first). The "
+                 "journal records the purge, not the content. 404 unless you moderate it.")
+
+
 def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
         params: tuple[str, ...] = (), body: str | None = None, write: bool = False,
         member: bool = False, body_required: bool = True) -> dict[str, Any]:
@@ -228,6 +234,11 @@ def _moderation_paths() -> dict[str, Any]:
                         _ok("The post as it now is.", "Post"), decision,
                         params=("post_id",), body="RejectInput"),
         },
+        f"{mod}/posts/{{id}}/revisions/{{revision}}/purge": {
+            "post": _op("api_moderation_purge_post", "moderation", PURGE_SUMMARY,
+                        {"204": {"description": "Purged."}}, "401 403 404 409",
+                        params=("post_id", "revision_id"), write=True),
+        },
         f"{mod}/posts/{{id}}/edit-and-approve": {
             "post": _op("api_moderation_edit_and_approve", "moderation",
                         "Correct a pending post or edit (the version corrected is kept, "
@@ -313,8 +324,14 @@ def _finding_paths() -> dict[str, Any]:
         },
         f"{mod}/reject": {
             "post": _op("api_moderation_reject_finding", "moderation",
-                        "Refuse a pending finding; its author is told why and may correct it.",
+                        "Refuse a pending finding, or the correction waiting on a public one; "
+                        "its author is told why and may correct it.",
                         _ok("The finding as it now is.", "Finding"), decision,
                         params=("finding_id",), body="RejectInput"),
+        },
+        f"{mod}/revisions/{{revision}}/purge": {
+            "post": _op("api_moderation_purge_finding", "moderation", PURGE_SUMMARY,
+                        {"204": {"description": "Purged."}}, "401 403 404 409",
+                        params=("finding_id", "revision_id"), write=True),
         },
     }

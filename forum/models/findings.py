@@ -14,7 +14,7 @@ from forum.errors import Conflict, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import moderation, notifications
 from forum.models.boards import Board
-from forum.models.posts import CORRECTED, PENDING, PUBLIC, REFUSED, SUPERSEDED
+from forum.models.posts import CORRECTED, PENDING, PUBLIC, PURGED, REFUSED, SUPERSEDED
 from forum.models.users import User
 from forum.permissions import PUBLIC_FINDING, READABLE_POST
 from forum.text import clean_line, slugify
@@ -567,6 +567,40 @@ async def restore(tx: Transaction, finding: Finding, moderator: User, reason: st
     await moderation.log(tx, moderator, "restore", "finding", finding.id, finding.board_id,
                          moderation.clean_reason(reason, required=False))
     await changed(tx, finding.id, finding.board_id)
+
+
+async def purge_version(tx: Transaction, finding: Finding, moderator: User,
+                        revision_id: int) -> None:
+    """Erase a version that must disappear (a home address, a name): its fields, reason and
+    note, and their copies in notifications and mails. The journal says a version was
+    purged, never what it held. The finding's current fields cannot be purged while it shows:
+    correct it first (or delete it)."""
+    row = await tx.one("select data, reason, note, state from finding_revisions"
+                       " where id = ? and finding_id = ?", (revision_id, finding.id))
+    if row is None:
+        raise NotFound("This version does not exist.")
+    if row["state"] == PURGED:
+        raise Conflict("This version is already purged.")
+    data = json.loads(row["data"])
+    if all(data.get(name) == getattr(finding, name) for name in _PURGEABLE):
+        if not finding.is_deleted:
+            raise Conflict("This is the finding's current version: correct the finding (or "
+                           "delete it) first, then purge this version.")
+        await tx.execute("update findings set place = '', note = '', latitude = null,"
+                         " longitude = null where id = ?", (finding.id,))
+    await tx.execute("update finding_revisions set data = '{}', reason = '', note = '',"
+                     " state = ? where id = ?", (PURGED, revision_id))
+    texts = [str(data.get(name) or "") for name in ("place", "note")]
+    await moderation.erase_copies(
+        tx, [text for text in (*texts, row["reason"], row["note"]) if text.strip()],
+        finding_id=finding.id)
+    await moderation.log(tx, moderator, "purge", "finding", finding.id, finding.board_id)
+    await changed(tx, finding.id, finding.board_id)
+
+
+# What a purge of the current version would erase from the page: refused (correct it first).
+_PURGEABLE = ("kind_id", "quantity", "unit", "observed", "status", "place", "latitude",
+              "longitude", "note")
 
 
 async def changed(tx: Transaction, finding_id: int, board_id: int) -> None:

@@ -310,6 +310,37 @@ async def _live_post(tx: Transaction, post_id: int, user: User) -> posts.Post:
     return post
 
 
+async def purge_post_version(tx: Transaction, post: posts.Post, moderator: User,
+                             revision_id: int) -> None:
+    """Erase a version that must disappear (someone's address, a name): the revision's text,
+    and its copies in the search index, notifications and unsent or sent mails. The journal
+    says a version was purged, never what it held."""
+    if not can(moderator, "purge", post):
+        raise Forbidden("You do not moderate this board.")
+    erased = await posts.purge_version(tx, post, revision_id)
+    await erase_copies(tx, erased, post_id=post.id)
+    await log(tx, moderator, "purge", "post", post.id, post.board_id)
+
+
+async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = None,
+                       finding_id: int | None = None) -> None:
+    """Remove purged texts from the notifications and mails about this post or finding (a
+    mail names it by its address), and from the search index's free segments."""
+    column, target, link = (("post_id", post_id, f"/p/{post_id}") if post_id is not None
+                            else ("finding_id", finding_id, f"/f/{finding_id}"))
+    for text in texts:
+        await tx.execute(f"update notifications set text = '' where {column} = ?"
+                         " and instr(text, ?) > 0", (target, text))
+        await tx.execute(
+            "delete from outbox where instr(text_body || html_body, ?) > 0"
+            " and (instr(text_body, ?) > 0 or instr(html_body, ?) > 0"
+            " or instr(subject, ?) > 0)", (link, text, text, text))
+    # The full-text index keeps the words of replaced rows in its segments until they merge:
+    # merge them now, so that nothing of the text stays in the database file.
+    await tx.execute("insert into post_search (post_search) values ('optimize')")
+    await tx.execute("insert into title_search (title_search) values ('optimize')")
+
+
 async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reason: str) -> None:
     if not post.is_deleted:
         raise Conflict("This message is not deleted.")

@@ -351,6 +351,34 @@ async def revisions(conn: Conn, post_id: int, private: bool = False) -> list[Rev
     return [Revision(*row) for row in rows]
 
 
+async def purge_version(tx: Transaction, post: Post, revision_id: int) -> list[str]:
+    """Erase a version's text (and any other version holding the same text); returns the
+    texts erased, for their copies elsewhere to go too (moderation.purge_post_version).
+
+    A post's current text cannot be purged while the post shows: correct it first (or
+    delete the post, whose text then goes too).
+    """
+    row = await tx.one("select body_source, note, state from post_revisions"
+                       " where id = ? and post_id = ?", (revision_id, post.id))
+    if row is None:
+        raise NotFound("This version does not exist.")
+    if row["state"] == PURGED:
+        raise Conflict("This version is already purged.")
+    current = row["body_source"] == post.body_source
+    if current and not post.is_deleted:
+        raise Conflict("This is the message's current text: correct the message (or delete "
+                       "it) first, then purge this version.")
+    await tx.execute(
+        "update post_revisions set body_source = '', body_html = '', note = '', state = ?"
+        " where post_id = ? and (id = ? or body_source = ?)",
+        (PURGED, post.id, revision_id, row["body_source"]))
+    if current:
+        await tx.execute("update posts set body_source = '', body_html = '' where id = ?",
+                         (post.id,))
+    changed(tx, post.thread_id, post.board_id)
+    return [text for text in (row["body_source"], row["note"]) if text.strip()]
+
+
 async def rerender_all(tx: Transaction) -> int:
     """Cook every post again (after a change of the Markdown rules); returns the count."""
     rows = await tx.all("select id, body_source from posts")

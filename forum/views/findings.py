@@ -334,6 +334,9 @@ def versions(history: list[Revision], kind_labels: dict[int, str]) -> list[Versi
     found: list[Version] = []
     before: dict[str, str] | None = None
     for number, revision in enumerate(history, start=1):
+        if revision.state == findings.PURGED:  # nothing left to compare
+            found.append(Version(number, revision, ()))
+            continue
         after = _readable(revision.data, kind_labels)
         changes = () if before is None else tuple(
             Change(label, before[label], value) for label, value in after.items()
@@ -402,4 +405,17 @@ async def restore(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         await findings.restore(tx, await findings.get(tx, finding.id), user,
                                text_field(form, "reason"))
+    raise back_to_next(form, url_for(request, "finding", id=finding.id))
+
+
+async def purge(request: web.Request) -> web.Response:
+    """Erase a version of a finding that must disappear; 404 for whoever may not purge it."""
+    user = require_writer(request)
+    revision_id = int_param(request, "revision")
+    finding = await _visible_finding(request, user)
+    if not can(user, "purge", finding):
+        raise NotFound()
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await findings.purge_version(tx, await findings.get(tx, finding.id), user, revision_id)
     raise back_to_next(form, url_for(request, "finding", id=finding.id))

@@ -134,6 +134,21 @@ async def restore(request: web.Request) -> web.Response:
     raise back_to_next(form, url_for(request, "post", id=post.id))
 
 
+async def purge(request: web.Request) -> web.Response:
+    """Erase a version of a post that must disappear; 404 for whoever may not purge it."""
+    user = require_writer(request)
+    revision_id = int_param(request, "revision")
+    async with request.app[keys.DB].read() as conn:
+        post = await posts.get(conn, int_param(request, "id"))
+    if not can(user, "purge", post):
+        raise NotFound()
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.purge_post_version(tx, await posts.get(tx, post.id), user,
+                                            revision_id)
+    raise back_to_next(form, url_for(request, "post_revisions", id=post.id))
+
+
 async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:

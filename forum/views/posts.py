@@ -115,4 +115,5 @@ async def revisions(request: web.Request) -> web.Response:
         thread = await threads.get(conn, post.thread_id)
         history = await posts.revisions(conn, post.id, private=private)
     return render(request, "posts/revisions.html",
-                  {"post": post, "thread": thread, "revisions": history, "private": private})
+                  {"post": post, "thread": thread, "revisions": history, "private": private},
+                  form=private)
