@@ -83,8 +83,8 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
     extra, extra_params = ("and threads.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
         f"{posts.SELECT} where (posts.status = 'pending' or posts.id in"
-        " (select post_id from flags where resolved_at is null) or posts.id in"
-        " (select post_id from post_revisions where state = 'pending'))"
+        " (select post_id from flags where resolved_at is null) or (posts.status = 'published'"
+        " and posts.id in (select post_id from post_revisions where state = 'pending')))"
         f" and posts.deleted_at is null and {scope} {extra} order by posts.id limit ?",
         (*params, *extra_params, limit))
     return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
