@@ -235,6 +235,38 @@ async def test_an_untrusted_members_edit_waits_and_the_public_text_stays(world):
     assert "Texte-Modifie-Attente-1" not in await html(world, "moderator", "/moderation")
 
 
+async def test_a_moderator_corrects_a_waiting_edit_then_it_is_public(world):
+    post_id = await approved_reply(world, "Texte approuvé d'origine.")
+    await api(world, "author", f"/posts/{post_id}", "PATCH",
+              json={"body": "Le brigadier Agent-Edit-2H est passé."})
+    form = await html(world, "moderator", f"/moderation/posts/{post_id}/edit")
+    assert "Agent-Edit-2H" in form
+    response = await submit(world.clients["moderator"], f"/moderation/posts/{post_id}/edit",
+                            {"body": "Un agent est passé.", "note": "Nom-Retire-Edit",
+                             "action": "publish"})
+    assert response.status == 303
+    await assert_seen_only_by_insiders(
+        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
+        "Agent-Edit-2H", "Nom-Retire-Edit", "version-corrected")
+    for role in ROLES:
+        assert "Un agent est passé." in await html(world, role, f"/t/{world.thread_id}")
+
+
+async def test_new_files_cannot_slip_in_with_a_waiting_edit(world):
+    from tests.test_uploads import png_with_text, uploaded
+    post_id = await approved_reply(world, "Texte approuvé d'origine.")
+    image = await uploaded(world.forum.client, world.tokens["author"], "vue.png",
+                           png_with_text(), "image/png")
+    response = await submit(world.clients["author"], f"/p/{post_id}/edit",
+                            {"body": "Avec une image.", "action": "publish",
+                             "attachment": str(image["id"]), "attachments_shown": "1"})
+    assert response.status == 422
+    async with world.forum.db.read() as conn:
+        assert await conn.value("select count(*) from post_attachments where upload_id = ?",
+                                (image["id"],)) == 0
+        assert await posts.pending_edit(conn, post_id) is None  # nothing half-done
+
+
 async def test_a_refused_edit_is_never_public(world):
     post_id = await approved_reply(world, "Texte approuvé d'origine.")
     await api(world, "author", f"/posts/{post_id}", "PATCH",
