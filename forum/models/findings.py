@@ -144,10 +144,6 @@ class Revision:
     state: str = PUBLIC  # as a post's versions (models/posts.py, migration 0009)
     note: str = ""  # a refusal's reason or a moderator's word on a correction: private
 
-    @property
-    def is_public(self) -> bool:
-        return self.state == PUBLIC
-
     def draft(self) -> Draft:
         """The version's fields, to make them the finding's own again."""
         data = dict(self.data)

@@ -124,7 +124,7 @@ async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
     """Publish a pending post in place, with its original time, or the edit waiting on a
     public post; tells its author."""
     if post.status == "published":
-        await posts.publish_edit(tx, post, moderator)  # 409 when nothing waits
+        await posts.publish_edit(tx, post)  # 409 when nothing waits
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
                                 thread_id=post.thread_id, actor_id=moderator.id)

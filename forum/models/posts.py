@@ -62,10 +62,6 @@ class Revision:
     state: str = PUBLIC
     note: str = ""  # a refusal's reason or a moderator's word on a correction: private
 
-    @property
-    def is_public(self) -> bool:
-        return self.state == PUBLIC
-
 
 SELECT = (
     "select posts.id, posts.thread_id, threads.board_id, posts.author_id,"
@@ -291,7 +287,7 @@ async def pending_edit(conn: Conn, post_id: int) -> Revision | None:
     return Revision(*row) if row else None
 
 
-async def publish_edit(tx: Transaction, post: Post, moderator: User) -> Revision:
+async def publish_edit(tx: Transaction, post: Post) -> Revision:
     """A moderator approves the edit waiting on a public post: it becomes the post's text."""
     waiting = await pending_edit(tx, post.id)
     if waiting is None or post.is_deleted:
