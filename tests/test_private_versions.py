@@ -424,8 +424,11 @@ async def database_bytes(world) -> bytes:
 
 async def test_a_purged_version_is_erased_from_the_database(world):
     # Public at once (a trusted member), then found to give someone's address: indexed too.
+    # Long enough to spill onto overflow pages: freed, they keep their bytes unless zeroed.
+    long_text = " ".join(["Le conseil a voté le budget."] * 300)
     _thread, post_id = await world.forum.thread(
-        world.board, world.member, "Sujet", "Il habite à Zorglubville, au 3 rue Purgee-Rue-8.")
+        world.board, world.member, "Sujet",
+        f"{long_text}\n\nIl habite à Zorglubville, au 3 rue Purgee-Rue-8.")
     await api(world, "moderator", f"/posts/{post_id}", "PATCH", json={"body": "Il habite ici."})
     first = (await revision_ids(world, post_id))[0]
     assert b"Purgee-Rue-8" in await database_bytes(world)  # the check below can see it
