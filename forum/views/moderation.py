@@ -205,7 +205,8 @@ async def sanction(request: web.Request) -> web.Response:
         else:
             until = text_field(form, "until")
             await moderation.sanction(tx, member, user, kind, text_field(form, "reason"),
-                                      _end_of_day(until) if until else None)
+                                      _end_of_day(until) if until else None,
+                                      private=bool(form.get("private")))
     raise see_other(url_for(request, "profile", name=member.name))
 
 
