@@ -16,6 +16,7 @@ from forum.errors import Conflict, Invalid, NotFound
 from forum.text import clean_line, pseudonym_key, pseudonym_problem
 
 ROLES = ("member", "moderator", "admin")
+BANNED = "9999"  # a ban is a suspension until the year 9999 (moderation.BAN_UNTIL)
 PASSWORD_MIN, PASSWORD_MAX = 10, 1024
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the pseudonym is unknown, so both answers take the same time.
@@ -52,11 +53,11 @@ class User:
         return self.role in ("moderator", "admin")
 
     def moderates(self, board_id: int) -> bool:
-        return self.is_moderator or (board_id in self.moderated_boards and not self.is_banned)
+        return self.is_moderator or board_id in self.moderated_boards
 
     @property
     def moderates_any(self) -> bool:
-        return self.is_moderator or (bool(self.moderated_boards) and not self.is_banned)
+        return self.is_moderator or bool(self.moderated_boards)
 
     def is_trusted(self, threshold: int) -> bool:
         """Trusted members publish at once in a-posteriori boards."""
@@ -70,11 +71,12 @@ class User:
 
     @property
     def is_banned(self) -> bool:
-        return self.suspended_until is not None and self.suspended_until.startswith("9999")
+        return self.suspended_until is not None and self.suspended_until.startswith(BANNED)
 
     @classmethod
     def from_row(cls, row: Row) -> User:
-        moderated = row["moderated"]
+        # A banned member moderates no board any more (every SQL filter reads this set).
+        moderated = None if (row["suspended_until"] or "").startswith(BANNED) else row["moderated"]
         return cls(row["id"], row["name"], row["role"], row["email"], row["locale"],
                    row["post_count"], row["created_at"], row["approved_count"],
                    row["trust_override"], row["suspended_until"], row["suspension_reason"],
