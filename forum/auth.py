@@ -58,8 +58,8 @@ def _api_cache_headers(request: web.Request, response: web.StreamResponse) -> No
     the caller logs out); one for visitors still varies with who asks."""
     if request[keys.USER] is not None:
         response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Vary"] = ", ".join(
-        [v for v in [response.headers.get("Vary", "")] if v] + ["Authorization, Cookie"])
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Authorization, Cookie" if vary else "Authorization, Cookie"
 
 
 async def log_in(request: web.Request, response: web.StreamResponse, user: users.User) -> None:

@@ -28,7 +28,7 @@ async def show(request: web.Request) -> web.Response:
 
 def _context(user: users.User, sessions: int) -> dict:
     return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
-            "follow_on_post": 1, "email_notifications": "", "tokens": []}
+            "follow_on_post": 1, "email_notifications": "", "tokens": None}
 
 
 async def change_password(request: web.Request) -> web.Response:
