@@ -115,9 +115,10 @@ async def create(tx: Transaction, name: str, password: str, role: str = "member"
     email = clean_line(email or "") or None
     if email and ("@" not in email or len(email) > 254):
         raise Invalid("This e-mail address does not look right.", field="email")
-    key, look = pseudonym_key(name), pseudonym_skeleton(name)
+    key = pseudonym_key(name)
     if await tx.value("select 1 from users where name_key = ?", (key,)):
         raise Conflict("This pseudonym is already taken.", field="name")
+    look = pseudonym_skeleton(name)  # UTS #39: "аdmin" with a Cyrillic а looks like "admin"
     look_alike = await tx.value("select name from users where name_skeleton = ?", (look,))
     if look_alike:
         raise Conflict("This pseudonym looks too much like that of %(name)s: choose another one.",
