@@ -339,11 +339,14 @@ async def test_a_private_sanction_reason_reaches_only_the_member_and_moderators(
         "kind": "warn", "reason": "REASON-MARK adresse d'un agent", "private": "1"},
         form_page="/u/tom")
     assert response.status == 303
+    response = await submit(client, "/u/tom/sanction", {
+        "kind": "distrust", "reason": "TRUST-MARK", "private": "1"}, form_page="/u/tom")
+    assert response.status == 303
     assert "REASON-MARK" in await (await client.get("/u/tom")).text()  # moderators see it
     visitor = await forum.visitor()
     journal = await (await visitor.get("/moderation/journal")).text()
     assert "tom" in journal or str(tom.id) in journal or "warn" in journal.lower()
-    assert "REASON-MARK" not in journal
+    assert "REASON-MARK" not in journal and "TRUST-MARK" not in journal
     assert "REASON-MARK" not in await (await visitor.get("/moderation/journal.atom")).text()
     assert "REASON-MARK" not in await (await visitor.get("/u/tom")).text()
     await log_in(visitor, "curieux")

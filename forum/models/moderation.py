@@ -334,11 +334,11 @@ async def sanctions_of(conn: Conn, member_id: int, limit: int = 20) -> list[Sanc
 
 
 async def set_trust(tx: Transaction, member: User, moderator: User, trusted: bool,
-                    reason: str = "") -> None:
+                    reason: str = "", private: bool = False) -> None:
     await tx.execute("update users set trust_override = ? where id = ?",
                      (int(trusted), member.id))
     await log(tx, moderator, "trust" if trusted else "distrust", "user", member.id, None,
-              clean_reason(reason, required=False))
+              clean_reason(reason, required=False), private=private)
 
 
 async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:
