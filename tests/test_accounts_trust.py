@@ -332,7 +332,7 @@ async def test_visitors_cannot_list_pseudonyms(forum, client):
 
 async def test_a_private_sanction_reason_reaches_only_the_member_and_moderators(forum, client):
     await forum.user("modo", role="moderator")
-    tom = await forum.user("tom")
+    await forum.user("tom")
     await forum.user("curieux")
     await log_in(client, "modo")
     response = await submit(client, "/u/tom/sanction", {
@@ -345,7 +345,7 @@ async def test_a_private_sanction_reason_reaches_only_the_member_and_moderators(
     assert "REASON-MARK" in await (await client.get("/u/tom")).text()  # moderators see it
     visitor = await forum.visitor()
     journal = await (await visitor.get("/moderation/journal")).text()
-    assert "tom" in journal or str(tom.id) in journal or "warn" in journal.lower()
+    assert "a averti un membre" in journal  # the action is public, its reason is not
     assert "REASON-MARK" not in journal and "TRUST-MARK" not in journal
     assert "REASON-MARK" not in await (await visitor.get("/moderation/journal.atom")).text()
     assert "REASON-MARK" not in await (await visitor.get("/u/tom")).text()
