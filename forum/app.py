@@ -40,7 +40,7 @@ def create_app(config: Config) -> web.Application:
     )
     app[keys.CONFIG] = config
     app[keys.PAGE_CACHE] = PageCache(config.page_cache_entries)
-    app[keys.LIMITER] = RateLimiter()
+    app[keys.LIMITER] = RateLimiter(config.trusted_proxies)
     app[keys.VIEWS] = Counter()
     templating.setup(app)
     routes.setup(app)

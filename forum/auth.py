@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import keys
+from forum import clock, keys
 from forum.models import users
 
 SESSION_COOKIE = "vigie_session"
@@ -26,13 +26,17 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     stale_cookie = False
     if bearer:
         async with db.read() as conn:
-            user = await users.user_for_token(conn, bearer)
-        if user is None:
+            found = await users.user_for_token(conn, bearer)
+        if found is None:
             from forum.errors import Unauthorized
 
             raise Unauthorized("This API token is not valid.")
-        request[keys.USER] = user
+        request[keys.USER], token_id, last_used_on = found
         request[keys.VIA_TOKEN] = True
+        today = clock.now()[:10]
+        if last_used_on != today:  # at most one write per token and day
+            async with db.transaction() as tx:
+                await users.mark_token_used(tx, token_id, today)
     elif token:
         async with db.read() as conn:
             session = await users.load_session(conn, token)
@@ -44,7 +48,18 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     response = await handler(request)
     if stale_cookie and not response.prepared:
         response.del_cookie(SESSION_COOKIE, path="/")
+    if request.path.startswith("/api/") and not response.prepared:
+        _api_cache_headers(request, response)
     return response
+
+
+def _api_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """An API answer made for one caller is kept by no shared cache (nor by the browser once
+    the caller logs out); one for visitors still varies with who asks."""
+    if request[keys.USER] is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Authorization, Cookie" if vary else "Authorization, Cookie"
 
 
 async def log_in(request: web.Request, response: web.StreamResponse, user: users.User) -> None:

@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     create = token.add_parser("create", help="print a new API token for a member")
     create.add_argument("name")
     create.add_argument("--label", default="")
+    listing = token.add_parser("list", help="a member's live tokens: id, label, created, last used")
+    listing.add_argument("name")
+    end = token.add_parser("revoke", help="end one of a member's tokens (its id from token list)")
+    end.add_argument("name")
+    end.add_argument("id", type=int)
 
     board = sub.add_parser("board", help="city boards").add_subparsers(dest="action",
                                                                       required=True)
@@ -103,9 +108,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             user = await users.get_by_name(tx, args.name)
             count = await users.close_all_sessions(tx, user.id)
             print(f"{count} session(s) of {user.name} ended.")
-        elif args.command == "token":
+        elif args.command == "token" and args.action == "create":
             user = await users.get_by_name(tx, args.name)
             print(await users.create_token(tx, user.id, args.label))
+        elif args.command == "token" and args.action == "list":
+            user = await users.get_by_name(tx, args.name)
+            for token in await users.list_tokens(tx, user.id):
+                print(f"{token.id}\t{token.label or '-'}\t{token.created_at[:10]}"
+                      f"\t{token.last_used_on or 'never'}")
+        elif args.command == "token" and args.action == "revoke":
+            user = await users.get_by_name(tx, args.name)
+            await users.revoke_token(tx, user.id, args.id)
+            print(f"Token {args.id} of {user.name} revoked.")
         elif args.command == "board" and args.action == "add":
             board = await boards.create(tx, args.name, args.slug, args.region,
                                         args.description,

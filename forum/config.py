@@ -25,6 +25,8 @@ class Config:
     login_window: int = 300  # seconds
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
+    # Reverse proxies allowed to name the client in X-Forwarded-For (comma-separated IPs/CIDRs).
+    trusted_proxies: str = ""
     moderation_default: str = "a-posteriori"  # mode of new boards: a-priori | a-posteriori
     trust_threshold: int = 3  # approved posts after which a member publishes at once
     flags_to_hide: int = 3  # flags from trusted members that hide a post until reviewed

@@ -5,6 +5,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+from forum.confusables import pseudonym_skeleton
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -18,6 +20,8 @@ def migrate(db_path: Path) -> list[str]:
     """Bring the database at db_path up to date; returns the names of applied migrations."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(db_path, isolation_level=None)
+    # Backfills that SQL alone cannot compute (0010: the skeletons of existing pseudonyms).
+    conn.create_function("pseudonym_skeleton", 1, pseudonym_skeleton, deterministic=True)
     applied: list[str] = []
     try:
         conn.execute("pragma journal_mode = wal")

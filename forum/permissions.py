@@ -135,7 +135,7 @@ RULES = {
     "moderate": lambda user, target: _active(user) and _moderates(user, target),
     "moderate_any": lambda user, target: _active(user) and user.moderates_any,
     "sanction": lambda user, member: _active(user) and user.is_moderator and (
-        user.is_admin or not member.is_moderator) and user.id != member.id,
+        user.is_admin or not member.holds_moderator_role) and user.id != member.id,
     "see_finding": _see_finding,
     "propose_finding": lambda user, board: _active(user) and board.is_city,
     "edit_finding": _change_finding,

@@ -78,6 +78,8 @@ def setup(app: web.Application) -> None:
     add("POST", "/settings/password", settings.change_password, name="settings_password")
     add("POST", "/settings/email", settings.change_email, name="settings_email")
     add("POST", "/settings/sessions", settings.end_other_sessions, name="settings_sessions")
+    add("POST", "/settings/tokens/{id}/revoke", settings.revoke_token,
+        name="settings_revoke_token")
     add("POST", "/settings/notifications", settings.change_email_notifications,
         name="settings_email_notifications")
     # Reached from e-mails: a forgotten password, one-click unsubscribe (no CSRF token, see csrf.py)

@@ -219,6 +219,8 @@ async def test_member_suggestions_for_the_editor(forum, client):
     await forum.user("Léa.57")
     await forum.user("lea")
     await forum.user("yann")
+    assert (await client.get("/api/v1/members?prefix=le")).status == 401  # members only
+    await log_in(client, "yann")
     found = await (await client.get("/api/v1/members?prefix=@LE")).json()
     assert sorted(found["members"]) == ["lea", "Léa.57"] or found["members"] == ["lea"]
     assert (await (await client.get("/api/v1/members?prefix=")).json())["members"] == []

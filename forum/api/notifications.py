@@ -52,7 +52,12 @@ async def mark_read(request: web.Request) -> web.Response:
 
 
 async def members(request: web.Request) -> web.Response:
-    """GET /api/v1/members?prefix=le: pseudonyms starting so, for @ suggestions."""
+    """GET /api/v1/members?prefix=le: pseudonyms starting so, for the editor's @ suggestions.
+
+    Members only: only they have an editor, and a visitor could otherwise page through every
+    pseudonym of the site (who takes part in a surveillance watch is not for strangers to list).
+    """
+    require_user(request)
     prefix = request.query.get("prefix", "").strip().lstrip("@")
     if len(prefix) > PREFIX_MAX:
         raise Invalid("This prefix is too long.", field="prefix")

@@ -273,8 +273,10 @@ def _notification_paths() -> dict[str, Any]:
             body="ReadInput", body_required=False)}},
         f"{V1}/members": {"get": _op(
             "api_members", "members",
-            "Pseudonyms starting with `prefix` (case ignored), for @ suggestions; at most 8.",
-            _ok("Matching pseudonyms.", "MemberNames"), "400 422", params=("prefix",))},
+            "Pseudonyms starting with `prefix` (case ignored), for the editor's @ suggestions;"
+            " at most 8, for logged-in members only.",
+            _ok("Matching pseudonyms.", "MemberNames"), "400 401 422", params=("prefix",),
+            member=True)},
     }
 
 

@@ -382,10 +382,14 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
 
 
 async def sanction(tx: Transaction, member: User, moderator: User, kind: str, reason: str,
-                   until: str | None = None) -> None:
-    """warn, suspend (until a date), ban, or lift what is in force; the member is told."""
+                   until: str | None = None, private: bool = True) -> None:
+    """warn, suspend (until a date), ban, or lift what is in force; the member is told.
+
+    A private reason reaches only the member and moderators: the public journal shows the
+    action without it.
+    """
     reason = clean_reason(reason)
-    if member.is_moderator and not moderator.is_admin:
+    if member.holds_moderator_role and not moderator.is_admin:
         raise Invalid("Only an administrator can sanction a moderator.", field="kind")
     if kind == "suspend":
         if not until or until <= clock.now():
@@ -403,16 +407,34 @@ async def sanction(tx: Transaction, member: User, moderator: User, kind: str, re
         await tx.execute(
             "update users set suspended_until = ?, suspension_reason = ? where id = ?",
             (until, reason if until else None, member.id))
-    await log(tx, moderator, kind, "user", member.id, None, reason)
+    await log(tx, moderator, kind, "user", member.id, None, reason, private=private)
     await notifications.add(tx, member.id, kind, actor_id=moderator.id, text=reason)
 
 
+@dataclass(frozen=True)
+class Sanction:
+    kind: str
+    until: str | None
+    reason: str
+    moderator_name: str
+    created_at: str
+
+
+async def sanctions_of(conn: Conn, member_id: int, limit: int = 20) -> list[Sanction]:
+    """A member's sanctions, newest first, with their reasons: for moderators' eyes only."""
+    rows = await conn.all(
+        "select kind, until, reason, users.name, sanctions.created_at from sanctions"
+        " join users on users.id = moderator_id where user_id = ?"
+        " order by sanctions.id desc limit ?", (member_id, limit))
+    return [Sanction(*row) for row in rows]
+
+
 async def set_trust(tx: Transaction, member: User, moderator: User, trusted: bool,
-                    reason: str = "") -> None:
+                    reason: str = "", private: bool = False) -> None:
     await tx.execute("update users set trust_override = ? where id = ?",
                      (int(trusted), member.id))
     await log(tx, moderator, "trust" if trusted else "distrust", "user", member.id, None,
-              clean_reason(reason, required=False))
+              clean_reason(reason, required=False), private=private)
 
 
 async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:

@@ -10,11 +10,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from forum import clock
+from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
 from forum.text import clean_line, pseudonym_key, pseudonym_problem
 
 ROLES = ("member", "moderator", "admin")
+BANNED = "9999"  # a ban is a suspension until the year 9999 (moderation.BAN_UNTIL)
 PASSWORD_MIN, PASSWORD_MAX = 10, 1024
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the pseudonym is unknown, so both answers take the same time.
@@ -38,12 +40,17 @@ class User:
 
     @property
     def is_moderator(self) -> bool:
-        """A global moderator (or an admin): moderates every board."""
-        return self.role in ("moderator", "admin")
+        """A global moderator (or an admin): moderates every board. A ban ends every power."""
+        return self.role in ("moderator", "admin") and not self.is_banned
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == "admin" and not self.is_banned
+
+    @property
+    def holds_moderator_role(self) -> bool:
+        """The role as given, banned or not: who may sanction this member (or lift a ban)."""
+        return self.role in ("moderator", "admin")
 
     def moderates(self, board_id: int) -> bool:
         return self.is_moderator or board_id in self.moderated_boards
@@ -64,11 +71,12 @@ class User:
 
     @property
     def is_banned(self) -> bool:
-        return self.suspended_until is not None and self.suspended_until.startswith("9999")
+        return self.suspended_until is not None and self.suspended_until.startswith(BANNED)
 
     @classmethod
     def from_row(cls, row: Row) -> User:
-        moderated = row["moderated"]
+        # A banned member moderates no board any more (every SQL filter reads this set).
+        moderated = None if (row["suspended_until"] or "").startswith(BANNED) else row["moderated"]
         return cls(row["id"], row["name"], row["role"], row["email"], row["locale"],
                    row["post_count"], row["created_at"], row["approved_count"],
                    row["trust_override"], row["suspended_until"], row["suspension_reason"],
@@ -110,11 +118,16 @@ async def create(tx: Transaction, name: str, password: str, role: str = "member"
     key = pseudonym_key(name)
     if await tx.value("select 1 from users where name_key = ?", (key,)):
         raise Conflict("This pseudonym is already taken.", field="name")
+    look = pseudonym_skeleton(name)  # UTS #39: "аdmin" with a Cyrillic а looks like "admin"
+    look_alike = await tx.value("select name from users where name_skeleton = ?", (look,))
+    if look_alike:
+        raise Conflict("This pseudonym looks too much like that of %(name)s: choose another one.",
+                       field="name", name=look_alike)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     user_id = await tx.insert(
-        "insert into users (name, name_key, email, password_hash, role, created_at)"
-        " values (?, ?, ?, ?, ?, ?) returning id",
-        (name, key, email, password_hash, role, clock.now()),
+        "insert into users (name, name_key, name_skeleton, email, password_hash, role,"
+        " created_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
+        (name, key, look, email, password_hash, role, clock.now()),
     )
     return User(user_id, name, role, email)
 
@@ -146,11 +159,14 @@ async def authenticate(conn: Conn, name: str, password: str) -> User | None:
 
 
 async def set_password(tx: Transaction, user_id: int, password: str) -> None:
-    """Change a password and end every session of that member."""
+    """Change a password (by the member or through a reset link) and end every session and
+    API token of that member: whoever had the old password may have made one."""
     check_password(password)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     await tx.execute("update users set password_hash = ? where id = ?", (password_hash, user_id))
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
+    await tx.execute("update api_tokens set revoked_at = ? where user_id = ?"
+                     " and revoked_at is null", (clock.now(), user_id))
 
 
 async def set_role(tx: Transaction, user_id: int, role: str) -> None:
@@ -257,13 +273,43 @@ async def create_token(tx: Transaction, user_id: int, label: str = "") -> str:
     return token
 
 
-async def user_for_token(conn: Conn, token: str) -> User | None:
+@dataclass(frozen=True)
+class ApiToken:
+    """What a member sees of a token: never the token itself (only its hash is kept)."""
+    id: int
+    label: str
+    created_at: str
+    last_used_on: str | None
+
+
+async def user_for_token(conn: Conn, token: str) -> tuple[User, int, str | None] | None:
+    """The member a live token speaks for, the token's id and the day it was last used."""
     row = await conn.one(
-        f"select {COLUMNS} from api_tokens join users on users.id = user_id"
+        f"select {COLUMNS}, api_tokens.id as token_id, api_tokens.last_used_on"
+        " from api_tokens join users on users.id = user_id"
         " where token_hash = ? and revoked_at is null",
         (token_hash(token),),
     )
-    return User.from_row(row) if row else None
+    return (User.from_row(row), row["token_id"], row["last_used_on"]) if row else None
+
+
+async def mark_token_used(tx: Transaction, token_id: int, day: str) -> None:
+    await tx.execute("update api_tokens set last_used_on = ? where id = ?", (day, token_id))
+
+
+async def list_tokens(conn: Conn, user_id: int) -> list[ApiToken]:
+    """A member's live tokens, newest first."""
+    rows = await conn.all(
+        "select id, label, created_at, last_used_on from api_tokens"
+        " where user_id = ? and revoked_at is null order by id desc", (user_id,))
+    return [ApiToken(*row) for row in rows]
+
+
+async def revoke_token(tx: Transaction, user_id: int, token_id: int) -> None:
+    """End one of this member's tokens; NotFound for another's or one already ended."""
+    if not await tx.update("update api_tokens set revoked_at = ? where id = ? and user_id = ?"
+                           " and revoked_at is null", (clock.now(), token_id, user_id)):
+        raise NotFound("This API token does not exist.")
 
 
 async def resolve_names(conn: Conn, names: set[str]) -> dict[str, tuple[int, str]]:

@@ -75,14 +75,23 @@ def text_field(form: MultiDictProxy, name: str) -> str:
 
 
 def local_path(target: str | None, default: str = "/") -> str:
-    """A redirect target from a form or a query, kept on this site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    r"""A redirect target from a form or a query, kept on this site: a path, nothing else.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    "/\t/evil.example" or "/\evil.example" would leave the site: no control character or
+    backslash is accepted anywhere.
+    """
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or len(target) > 2000
+            or any(c < " " or c in "\\\x7f" or "\x80" <= c <= "\x9f" for c in target)):
+        return default
+    return target
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client rate limits count against (FORUM_TRUSTED_PROXIES may forward it)."""
+    return request.app[keys.LIMITER].client(
+        request.remote, request.headers.getall("X-Forwarded-For", []))
 
 
 def check_rate(request: web.Request, key: str, limit: int, window: float,

@@ -4,9 +4,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import auth, i18n, keys
-from forum.errors import ForumError, Invalid, NotFound
+from forum.config import Config
+from forum.errors import ForumError, Invalid, NotFound, TooManyRequests
 from forum.i18n import N_
-from forum.models import findings, posts, users
+from forum.models import findings, moderation, posts, users
+from forum.permissions import can
 from forum.templating import render
 from forum.text import pseudonym_key
 from forum.views import (
@@ -54,21 +56,40 @@ async def login(request: web.Request) -> web.Response:
         form = await request.post()
         name = text_field(form, "name").strip()
         context.update(name=name, next=local_path(text_field(form, "next")))
-        address = client_address(request)
-        # Per pseudonym *and* address: a stranger elsewhere cannot lock the owner out.
-        pair_key = f"login:{address}:{pseudonym_key(name)}"
-        check_rate(request, pair_key, config.login_attempts, config.login_window)
-        check_rate(request, f"login:{address}", config.login_attempts * 6, config.login_window)
+        limiter = request.app[keys.LIMITER]
+        counted = _login_limits(config, client_address(request), pseudonym_key(name))
+        # Checked before the password; only failures count (a success takes its hit back).
+        # Counting first, not after, keeps a burst of parallel guesses inside the limits.
+        wait = max(limiter.retry_after(key, limit, config.login_window)
+                   for key, limit in counted)
+        if wait:
+            raise TooManyRequests("Too many attempts. Please wait a little and try again.",
+                                  retry_after=wait)
+        for key, _limit in counted:
+            limiter.hit(key, config.login_window)
         async with request.app[keys.DB].read() as conn:
             user = await users.authenticate(conn, name, text_field(form, "password"))
         if user is None:
             return form_error(request, "accounts/login.html", context,
                               ForumError(LOGIN_FAILED))
-        request.app[keys.LIMITER].clear(pair_key)
+        limiter.clear(counted[0][0])  # the owner's own mistakes are forgiven
+        for key, _limit in counted[1:]:
+            limiter.unhit(key)
         response = see_other(context["next"])
         await auth.log_in(request, response, user)
         raise response
     return render(request, "accounts/login.html", context, form=True)
+
+
+def _login_limits(config: Config, address: str, name_key: str) -> list[tuple[str, int]]:
+    """Failed logins are counted per pseudonym and per address, never site-wide.
+
+    One address guessing many names is stopped (the address, not the others); many addresses
+    guessing one name are slowed down; the owner elsewhere keeps the pair limit's room.
+    """
+    return [(f"login:{address}:{name_key}", config.login_attempts),
+            (f"login-address:{address}", config.login_attempts * 6),
+            (f"login-name:{name_key}", config.login_attempts * 10)]
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -104,5 +125,9 @@ async def profile(request: web.Request) -> web.Response:
             raise NotFound()
         recent = await posts.list_for_author(conn, member.id, viewer, limit=20)
         record = await findings.by_author(conn, member.id, viewer, limit=20)
+        # Their reasons may be private: only for those who may sanction this member.
+        sanctions = (await moderation.sanctions_of(conn, member.id)
+                     if can(viewer, "sanction", member) else [])
     return render(request, "accounts/profile.html",
-                  {"member": member, "posts": recent, "findings": record})
+                  {"member": member, "posts": recent, "findings": record,
+                   "sanctions": sanctions})

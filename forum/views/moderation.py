@@ -220,11 +220,13 @@ async def sanction(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         if kind in ("trust", "distrust"):
             await moderation.set_trust(tx, member, user, kind == "trust",
-                                       text_field(form, "reason"))
+                                       text_field(form, "reason"),
+                                       private=bool(form.get("private")))
         else:
             until = text_field(form, "until")
             await moderation.sanction(tx, member, user, kind, text_field(form, "reason"),
-                                      _end_of_day(until) if until else None)
+                                      _end_of_day(until) if until else None,
+                                      private=bool(form.get("private")))
     raise see_other(url_for(request, "profile", name=member.name))
 
 

@@ -1,4 +1,4 @@
-"""A member's own settings: password, e-mail address, sessions on other devices."""
+"""A member's own settings: password, e-mail address, sessions on other devices, API tokens."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -7,7 +7,7 @@ from forum import auth, keys
 from forum.errors import ForumError, Invalid
 from forum.models import users
 from forum.templating import render
-from forum.views import form_error, require_user, see_other, text_field, url_for
+from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
 
 TEMPLATE = "accounts/settings.html"
 
@@ -19,14 +19,16 @@ async def show(request: web.Request) -> web.Response:
         follow_on_post = await conn.value("select follow_on_post from users where id = ?",
                                           (user.id,))
         email_notifications = await users.email_notifications(conn, user.id)
+        tokens = await users.list_tokens(conn, user.id)
     context = _context(user, sessions) | {"follow_on_post": follow_on_post,
-                                          "email_notifications": email_notifications}
+                                          "email_notifications": email_notifications,
+                                          "tokens": tokens}
     return render(request, TEMPLATE, context, form=True)
 
 
 def _context(user: users.User, sessions: int) -> dict:
     return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
-            "follow_on_post": 1, "email_notifications": ""}
+            "follow_on_post": 1, "email_notifications": "", "tokens": None}
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -91,3 +93,11 @@ async def end_other_sessions(request: web.Request) -> web.Response:
         await tx.execute("delete from sessions where user_id = ? and id <> ?",
                          (user.id, session.token_hash if session else ""))
     raise see_other(url_for(request, "settings", query={"saved": "sessions"}))
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    """End one API token (a lost laptop, a script no longer used); 404 for another's."""
+    user = require_user(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await users.revoke_token(tx, user.id, int_param(request, "id"))
+    raise see_other(url_for(request, "settings", query={"saved": "tokens"}))

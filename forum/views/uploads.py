@@ -7,6 +7,7 @@ limit, and is cleaned before the next part is read. The whole request is never i
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,8 +254,17 @@ async def _visible_upload(request: web.Request) -> Upload:
 def _file_response(request: web.Request, sha256: str, content_type: str, filename: str,
                    inline: bool) -> web.StreamResponse:
     path = request.app[keys.UPLOADER].store.path_for(sha256)
-    if not path.is_file():
-        raise NotFound()
+    try:
+        if not path.is_file():
+            raise NotFound()
+        if path.stat().st_mtime_ns != 0:
+            # Files are stored once per content: the file's own time is that of the first
+            # upload of these bytes, maybe by someone else. Last-Modified, the ETag and
+            # If-Modified-Since all come from it, so every stored file gets the same time
+            # (1970): it tells nothing.
+            os.utime(path, ns=(0, 0))
+    except FileNotFoundError:  # removed meanwhile (its last post purged)
+        raise NotFound() from None
     # FileResponse answers Range, If-Range, If-None-Match (its ETag) and HEAD by itself.
     return web.FileResponse(path, chunk_size=CHUNK, headers={
         "Content-Type": content_type,
