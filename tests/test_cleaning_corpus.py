@@ -284,6 +284,23 @@ def docx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                     '<w15:presenceInfo w15:providerId="AD" '
                     f'w15:userId="S::{m.lower()}@mairie.example"/></w15:person></w15:people>')}),
             {"author"}),
+        "docx-mail-merge-source": (lambda m: docx("", [("rId2", "settings", "settings.xml")], {
+            "word/settings.xml": word_part("settings", (
+                '<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:connectString '
+                'w:val="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=C:\\Users\\'
+                f'{m}\\contacts.xlsx"/></w:mailMerge>'))},
+            {"word/settings.xml": f"{OFFICE_DOC}.wordprocessingml.settings+xml"}),
+            {"connections"}),
+        "docx-document-variables": (lambda m: docx("", [("rId2", "settings", "settings.xml")], {
+            "word/settings.xml": word_part("settings", (
+                f'<w:docVars><w:docVar w:name="redacteur" w:val="{m}"/></w:docVars>'))},
+            {"word/settings.xml": f"{OFFICE_DOC}.wordprocessingml.settings+xml"}),
+            {"properties"}),
+        "docx-sensitivity-label": (lambda m: docx("", parts={
+            "docMetadata/LabelInfo.xml": (
+                f'{HEAD}<clbl:labelList xmlns:clbl="http://schemas.microsoft.com/office/2020/'
+                f'mipLabelMetadata"><clbl:label id="{{1}}" enabled="1" method="Standard" '
+                f'siteId="{{{m}}}" removed="0"/></clbl:labelList>')}), {"properties"}),
         "docx-comments-extensible-date": (
             lambda m: docx("", [], {
                 "word/commentsExtensible.xml": (
@@ -578,6 +595,15 @@ def picture(data: bytes, filters: list[Name], **extra: Any) -> Callable[[pikepdf
     return change
 
 
+def inline_picture(data: bytes) -> Callable[[pikepdf.Pdf], None]:
+    """A JPEG written inside the page's drawing instructions (BI ... ID ... EI)."""
+    def change(document: pikepdf.Pdf) -> None:
+        document.pages[0].Contents = document.make_stream(
+            b"q 64 0 0 48 72 72 cm BI /W 64 /H 48 /CS /RGB /BPC 8 /F /DCT ID\n" + data
+            + b"\nEI Q")
+    return change
+
+
 def jpeg_with_tail(mark: str) -> bytes:
     """A plain JPEG with a comment after its pixels and bytes after its end."""
     out = io.BytesIO()
@@ -647,6 +673,7 @@ def pdf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
             {"gps", "author"}),
         "pdf-jpeg-comment-after-pixels": (
             lambda m: pdf(picture(jpeg_with_tail(m), [Name.DCTDecode])), {"exif"}),
+        "pdf-inline-jpeg-picture": (lambda m: pdf(inline_picture(photo(m))), {"gps", "author"}),
         "pdf-jpeg2000-picture": (lambda m: pdf(picture(jp2_with_boxes(m), [Name.JPXDecode])),
                                  {"jpeg2000"}),
         "pdf-flate-jpeg2000-picture": (

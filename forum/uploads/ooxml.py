@@ -34,6 +34,12 @@ REFERRERS = {"OLEObject", "oleObject", "oleObj", "externalData", "control"}
 # Containers left empty once their only child went.
 EMPTY_CONTAINERS = {"oleObjects", "controls", "Choice", "Fallback", "AlternateContent"}
 SAFE_LINKS = ("http://", "https://", "mailto:")
+# Elements removed whole, and what they told: revision ids, the folder the file was saved in,
+# document variables, a mail merge's data source (a path and a connection string), the ids
+# that follow a document from copy to copy.
+DOOMED = {"rsids": "revisions", "absPath": "paths", "attachedTemplate": "paths",
+          "docVars": "properties", "mailMerge": "connections", "docId": "revisions",
+          "revisionPtr": "revisions"}
 
 
 @dataclass
@@ -58,6 +64,8 @@ def dropped_code(name: str, head: bytes) -> str | None:
         return "thumbnail"
     if name.startswith("_xmlsignatures/"):
         return "signatures"
+    if name.startswith("docMetadata/"):  # sensitivity labels: the organisation's tenant id
+        return "properties"
     return None
 
 
@@ -146,9 +154,9 @@ def part(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
         tag = local(element.tag)
         if _clean_attributes(element, gone, no_connections, removed) and tag in REFERRERS:
             doomed.append(element)
-        if tag in ("rsids", "absPath", "attachedTemplate"):
+        if tag in DOOMED:
             doomed.append(element)
-            removed.add("revisions" if tag == "rsids" else "paths")
+            removed.add(DOOMED[tag])
         elif tag == "author" and element.text and element.text != NEUTRAL_NAME:
             authors.add(element.text.strip())  # legacy spreadsheet comments
             element.text = NEUTRAL_NAME

@@ -67,6 +67,8 @@ def clean_pdf(src: Path, dst: Path, max_pixels: int) -> set[str]:
             del form["/XFA"]
             removed.add("javascript")
         _drop_signature_fields(pdf, removed)
+        for page in pdf.pages:  # pictures written inside the page's drawing become objects
+            page.externalize_inline_images(min_size=0)
         for obj in pdf.objects:
             if isinstance(obj, Dictionary | Stream | Array):
                 _clean(pdf, obj, removed, 0, max_pixels)
