@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pikepdf
 import pytest
 from lxml import etree
@@ -28,7 +29,9 @@ from PIL import Image
 
 from forum.i18n import CATALOGS
 from forum.models.uploads import REMOVED_LABELS
-from tests.conftest import log_in
+from forum.uploads.pdf import UNREADABLE_PICTURE
+from tests.conftest import csrf_token, log_in
+from tests.test_uploads import png_declaring, post_form
 
 EXIFTOOL = "/usr/bin/exiftool"
 OPENXML = "http://schemas.openxmlformats.org"
@@ -841,7 +844,7 @@ async def lea(forum):
 
 
 async def send(forum, lea, name: str, data: bytes) -> dict[str, Any]:
-    form = __import__("aiohttp").FormData()
+    form = aiohttp.FormData()
     form.add_field("file", data, filename=name, content_type="application/octet-stream")
     response = await forum.client.post("/api/v1/uploads", data=form,
                                        headers={"Authorization": f"Bearer {lea['token']}"})
@@ -879,3 +882,61 @@ async def test_served_file_keeps_no_trace_and_the_uploader_is_told(forum, lea, c
         assert package_problems(content) == []
     assert traces({"served": content, **pieces}, case.needles, tmp_path / "pieces") == []
     assert labels_for(case.codes) <= set(body["removed"])
+
+
+# What cannot be cleaned is refused, and the page says what was removed. ----------------------
+
+async def refusal(forum, lea, name: str, data: bytes) -> str:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name, content_type="application/octet-stream")
+    response = await forum.client.post("/api/v1/uploads", data=form,
+                                       headers={"Authorization": f"Bearer {lea['token']}"})
+    assert response.status == 422, await response.text()
+    return (await response.json())["error"]["message"]
+
+
+@pytest.mark.parametrize("filters, data", [
+    ([Name.JPXDecode], b"\x00\x00\x00\x0cjP  \r\n\x87\nnot a picture"),
+    ([Name.CCITTFaxDecode, Name.DCTDecode], photo("x")),
+    ([Name.DCTDecode], b"\xff\xd8\xff\xe1\xff\xffcut short"),
+], ids=["broken-jpeg2000", "jpeg-under-a-fax-filter", "broken-jpeg"])
+async def test_pdf_picture_that_cannot_be_cleaned_refuses_the_file(forum, lea, filters, data):
+    message = await refusal(forum, lea, "releve.pdf", pdf(picture(data, filters)))
+    assert message == CATALOGS["fr"].gettext(UNREADABLE_PICTURE)
+
+
+async def test_picture_too_large_inside_a_document_refuses_it(forum, lea):
+    data = docx(blip("rId5"), [("rId5", "image", "media/image1.png")],
+                {"word/media/image1.png": png_declaring(20_000, 20_000)})
+    message = await refusal(forum, lea, "releve.docx", data)
+    assert "20000" in message.replace("\u202f", "").replace(" ", "")
+
+
+async def test_reply_form_tells_which_parts_of_a_document_were_removed(forum, client):
+    lea = await forum.user("lea")
+    thread_id, _ = await forum.thread(await forum.board("Metz"), lea)
+    await log_in(client, "lea")
+    token = await csrf_token(client, f"/t/{thread_id}/reply")
+    make, _codes = docx_cases()["docx-ole-object"]
+    response = await client.post(f"/t/{thread_id}/reply", data=post_form(
+        token, "Le document.", "preview", [("releve.docx", make("secret"))]))
+    page = await response.text()
+    assert response.status == 200, page
+    assert labels_for({"embedded_objects"}).pop() in page.replace("&#39;", "'")
+
+
+async def test_picture_inside_a_document_keeps_its_orientation_alone(forum, lea):
+    """The document sized the picture's frame as the application showed it: turned."""
+    exif = Image.Exif()
+    exif[0x0112], exif[0x013B] = 6, marker("orientation")
+    sent = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(sent, "JPEG", exif=exif)
+    data = docx(blip("rId5"), [("rId5", "image", "media/image1.jpeg")],
+                {"word/media/image1.jpeg": sent.getvalue()})
+    body = await send(forum, lea, "releve.docx", data)
+    served = await (await lea["browser"].get(body["url"])).read()
+    with zipfile.ZipFile(io.BytesIO(served)) as package:
+        picture_bytes = package.read("word/media/image1.jpeg")
+    with Image.open(io.BytesIO(picture_bytes)) as img:
+        assert img.size == (64, 48) and dict(img.getexif()) == {0x0112: 6}
+    assert marker("orientation").encode() not in picture_bytes

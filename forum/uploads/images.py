@@ -22,7 +22,7 @@ WEBP_QUALITY = 90
 # The only entries of Image.info written back: what the pixels need to look the same.
 KEPT_INFO = ("transparency", "duration", "loop", "background")
 
-GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+GPS_IFD, EXIF_IFD, ORIENTATION = 0x8825, 0x8769, 0x0112
 EXIF_CODES = {
     0x010F: "camera", 0x0110: "camera", 0xA433: "camera", 0xA434: "camera",  # make, model, lens
     0xA431: "serial", 0xA435: "serial", 0x927C: "serial",  # body, lens serial; maker notes
@@ -65,7 +65,11 @@ def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind,
 
 
 def clean_image_data(data: bytes, kind: Kind, max_pixels: int) -> tuple[bytes, set[str]]:
-    """A picture inside a document, re-encoded in its own format like an upload (no thumbnail)."""
+    """A picture inside a document, re-encoded in its own format like an upload (no thumbnail).
+
+    Its orientation tag stays (alone): the document sized the picture's frame for the way the
+    office application showed it, so the pixels keep their layout and their tag.
+    """
     src, dst = BytesIO(data), BytesIO()
     with Image.open(src, formats=[kind.pil_format]) as img:
         width, height = img.size
@@ -79,9 +83,19 @@ def clean_image_data(data: bytes, kind: Kind, max_pixels: int) -> tuple[bytes, s
             _save_animation(img, dst, kind)
         else:
             img.load()
-            first = _fresh(_to_srgb(_upright(img), img.info.get("icc_profile")))
-            _save(first, dst, kind, lossless=kind.name == "webp" and _is_lossless(data[:40]))
+            orientation = img.getexif().get(ORIENTATION, 1)
+            first = _fresh(_to_srgb(img, img.info.get("icc_profile")))
+            _save(first, dst, kind, lossless=kind.name == "webp" and _is_lossless(data[:40]),
+                  exif=_orientation_only(orientation))
     return dst.getvalue(), removed
+
+
+def _orientation_only(orientation: object) -> bytes:
+    if orientation not in range(2, 9):
+        return b""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    return exif.tobytes()
 
 
 def embedded_kind(head: bytes) -> Kind | None:
@@ -153,15 +167,17 @@ def _fresh(img: Image.Image) -> Image.Image:
     return copy
 
 
-def _save(img: Image.Image, dst: Path | IO[bytes], kind: Kind, lossless: bool = False) -> None:
+def _save(img: Image.Image, dst: Path | IO[bytes], kind: Kind, lossless: bool = False,
+          exif: bytes = b"") -> None:
+    """Pixels only; `exif` is at most an orientation tag (see clean_image_data)."""
     if kind.name == "jpeg":
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
-        img.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        img.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True, exif=exif)
     elif kind.name == "webp":
-        img.save(dst, "WEBP", quality=WEBP_QUALITY, lossless=lossless, exif=b"", xmp=b"")
+        img.save(dst, "WEBP", quality=WEBP_QUALITY, lossless=lossless, exif=exif, xmp=b"")
     elif kind.name == "png":
-        img.save(dst, "PNG", optimize=False)
+        img.save(dst, "PNG", optimize=False, exif=exif or None)
     elif kind.name == "tiff":
         img.save(dst, "TIFF", compression="tiff_deflate")
     else:
