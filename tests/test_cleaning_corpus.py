@@ -607,6 +607,21 @@ def inline_picture(data: bytes) -> Callable[[pikepdf.Pdf], None]:
     return change
 
 
+def inline_form(document: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
+    """A drawing (form XObject) without resources of its own, holding an inline JPEG."""
+    return document.make_indirect(document.make_stream(
+        b"q 64 0 0 48 0 0 cm BI /W 64 /H 48 /CS /RGB /BPC 8 /F /DCT ID\n" + data + b"\nEI Q",
+        Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 64, 48]))
+
+
+def inline_in_form(data: bytes) -> Callable[[pikepdf.Pdf], None]:
+    def change(document: pikepdf.Pdf) -> None:
+        page = document.pages[0]
+        page.Resources.XObject = Dictionary(Fm1=inline_form(document, data))
+        page.Contents = document.make_stream(b"q 1 0 0 1 72 72 cm /Fm1 Do Q")
+    return change
+
+
 def jpeg_with_tail(mark: str) -> bytes:
     """A plain JPEG with a comment after its pixels and bytes after its end."""
     out = io.BytesIO()
@@ -677,6 +692,8 @@ def pdf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
         "pdf-jpeg-comment-after-pixels": (
             lambda m: pdf(picture(jpeg_with_tail(m), [Name.DCTDecode])), {"exif"}),
         "pdf-inline-jpeg-picture": (lambda m: pdf(inline_picture(photo(m))), {"gps", "author"}),
+        "pdf-inline-jpeg-in-a-drawing": (lambda m: pdf(inline_in_form(photo(m))),
+                                         {"gps", "author"}),
         "pdf-jpeg2000-picture": (lambda m: pdf(picture(jp2_with_boxes(m), [Name.JPXDecode])),
                                  {"jpeg2000"}),
         "pdf-flate-jpeg2000-picture": (
@@ -902,6 +919,14 @@ async def refusal(forum, lea, name: str, data: bytes) -> str:
 ], ids=["broken-jpeg2000", "jpeg-under-a-fax-filter", "broken-jpeg"])
 async def test_pdf_picture_that_cannot_be_cleaned_refuses_the_file(forum, lea, filters, data):
     message = await refusal(forum, lea, "releve.pdf", pdf(picture(data, filters)))
+    assert message == CATALOGS["fr"].gettext(UNREADABLE_PICTURE)
+
+
+async def test_pdf_annotation_drawn_with_an_inline_photo_is_refused(forum, lea):
+    def change(document: pikepdf.Pdf) -> None:
+        annotate(document, AP=Dictionary(N=inline_form(document, photo("x"))))
+
+    message = await refusal(forum, lea, "releve.pdf", pdf(change))
     assert message == CATALOGS["fr"].gettext(UNREADABLE_PICTURE)
 
 

@@ -68,13 +68,47 @@ def clean_pdf(src: Path, dst: Path, max_pixels: int) -> set[str]:
             removed.add("javascript")
         _drop_signature_fields(pdf, removed)
         for page in pdf.pages:  # pictures written inside the page's drawing become objects
+            _give_forms_resources(page)
             page.externalize_inline_images(min_size=0)
+        _refuse_inline_photos(pdf)
         for obj in pdf.objects:
             if isinstance(obj, Dictionary | Stream | Array):
                 _clean(pdf, obj, removed, 0, max_pixels)
         # Encryption without a user password is dropped too (the default of save()).
         pdf.save(dst, deterministic_id=True)
     return removed
+
+
+def _give_forms_resources(page: pikepdf.Page) -> None:
+    """Drawings without resources of their own use the page's: said explicitly, so that the
+    pictures taken out of them have a place to go (qpdf would otherwise lose them)."""
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, Dictionary) else None
+    if not isinstance(xobjects, Dictionary):
+        return
+    for key in list(xobjects.keys()):
+        form = xobjects[key]
+        if isinstance(form, Stream) and form.get("/Subtype") == Name.Form and (
+                "/Resources" not in form):
+            form.Resources = resources
+
+
+def _refuse_inline_photos(pdf: pikepdf.Pdf) -> None:
+    """A JPEG written inside a drawing no page uses directly (an annotation's look): refused."""
+    for obj in pdf.objects:
+        if not (isinstance(obj, Stream) and obj.get("/Subtype") == Name.Form):
+            continue
+        try:
+            if b"ID" not in obj.read_bytes():
+                continue
+            instructions = pikepdf.parse_content_stream(obj)
+        except pikepdf.PdfError:
+            raise Refused(UNREADABLE_PICTURE) from None
+        for instruction in instructions:
+            if isinstance(instruction, pikepdf.ContentStreamInlineImage) and any(
+                    name in ("/DCTDecode", "/JPXDecode", "/DCT")
+                    for name in instruction.iimage.filters):
+                raise Refused(UNREADABLE_PICTURE)
 
 
 def _drop_signature_fields(pdf: pikepdf.Pdf, removed: set[str]) -> None:
