@@ -8,10 +8,12 @@ the document still holds together, and that the uploader was told what was remov
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
 import posixpath
+import re
 import subprocess
 import zipfile
 import zlib
@@ -209,6 +211,20 @@ W15 = "http://schemas.microsoft.com/office/word/2012/wordml"
 W16CEX = "http://schemas.microsoft.com/office/word/2018/wordml/cex"
 
 
+def docx_drawing(inside: str, attributes: str = "") -> bytes:
+    """A Word document showing an SVG drawing (and its PNG copy, as Office saves them)."""
+    svg = (f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+           f'xmlns:xlink="http://www.w3.org/1999/xlink"{attributes} viewBox="0 0 64 48">'
+           f'<rect width="64" height="48" fill="red"/>{inside}</svg>')
+    return docx(blip("rId5").replace(
+        "/>", '><a:extLst><a:ext uri="{96DAC541-7B7A-43D3-8B79-37D633B846F1}"><asvg:svgBlip '
+        'xmlns:asvg="http://schemas.microsoft.com/office/drawing/2016/SVG/main" r:embed="rId6"/>'
+        "</a:ext></a:extLst></a:blip>", 1),
+        [("rId5", "image", "media/image1.png"), ("rId6", "image", "media/image2.svg")],
+        {"word/media/image1.png": photo("copie", "PNG"), "word/media/image2.svg": svg},
+        {"word/media/image2.svg": "image/svg+xml"})
+
+
 def docx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
     ole_body = ('<w:p><w:r><w:object><v:shape id="s1"/><o:OLEObject Type="Embed" '
                 'ProgID="Word.Document.12" ShapeID="s1" r:id="rId9"/></w:object></w:r></w:p>')
@@ -304,6 +320,29 @@ def docx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                 f'{HEAD}<clbl:labelList xmlns:clbl="http://schemas.microsoft.com/office/2020/'
                 f'mipLabelMetadata"><clbl:label id="{{1}}" enabled="1" method="Standard" '
                 f'siteId="{{{m}}}" removed="0"/></clbl:labelList>')}), {"properties"}),
+        "docx-field-picture-path": (
+            lambda m: docx('<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText '
+                           f'xml:space="preserve"> INCLUDEPICTURE "C:\\\\Users\\\\{m}\\\\p.jpg"'
+                           ' \\d </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+                           "</w:p>"), {"external_links"}),
+        "docx-simple-field-link": (
+            lambda m: docx('<w:p><w:fldSimple w:instr=" LINK Excel.Sheet.12 &quot;\\\\\\\\'
+                           f'serveur\\\\{m}\\\\budget.xlsx&quot; &quot;A1&quot; "><w:r><w:t>1'
+                           "</w:t></w:r></w:fldSimple></w:p>"), {"external_links"}),
+        "docx-svg-metadata": (lambda m: docx_drawing(
+            '<metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description><dc:creator>'
+            f"{m}</dc:creator></rdf:Description></rdf:RDF></metadata>"), {"properties"}),
+        "docx-svg-editor-paths": (lambda m: docx_drawing(
+            "", f' xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+            f'inkscape:export-filename="/home/{m}/icone.png"'), {"paths"}),
+        "docx-svg-comment": (lambda m: docx_drawing(f"<!-- dessiné par {m} -->"), {"comments"}),
+        "docx-svg-photo": (lambda m: docx_drawing(
+            '<image width="64" height="48" xlink:href="data:image/jpeg;base64,'
+            f'{base64.b64encode(photo(m)).decode()}"/>'), {"gps", "author"}),
+        "docx-svg-linked-file": (lambda m: docx_drawing(
+            f'<image width="64" height="48" xlink:href="file:///C:/Users/{m}/p.jpg"/>'),
+            {"external_links"}),
         "docx-comments-extensible-date": (
             lambda m: docx("", [], {
                 "word/commentsExtensible.xml": (
@@ -370,6 +409,14 @@ def xlsx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                 'r:id="rId1"/></externalLink>'),
             "xl/externalLinks/_rels/externalLink1.xml.rels": rels_xml([(
                 "rId1", "externalLinkPath", f"file:///\\\\serveur\\{m}\\budget.xlsx", "ext")])},
+            overrides={"xl/externalLinks/externalLink1.xml":
+                       f"{OFFICE_DOC}.spreadsheetml.externalLink+xml"}),
+            {"external_links"}),
+        "xlsx-dde-link": (lambda m: xlsx(book_rels=[
+            ("rId7", "externalLink", "externalLinks/externalLink1.xml")], parts={
+            "xl/externalLinks/externalLink1.xml": (
+                f'{HEAD}<externalLink xmlns="{S_NS}"><ddeLink ddeService="Excel" '
+                f'ddeTopic="C:\\Users\\{m}\\budget.xls"/></externalLink>')},
             overrides={"xl/externalLinks/externalLink1.xml":
                        f"{OFFICE_DOC}.spreadsheetml.externalLink+xml"}),
             {"external_links"}),
@@ -519,6 +566,10 @@ def odf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                           "</text:changed-region></text:tracked-changes>"), {"author", "dates"}),
         "odt-author-field": (lambda m: odf(body=f"<text:p><text:author-name>{m}"
                                            "</text:author-name></text:p>"), {"author"}),
+        "odt-dde-source": (lambda m: odf(body=(
+            '<text:dde-connection-decls><text:dde-connection-decl office:name="budget" '
+            f'office:dde-application="soffice" office:dde-topic="/home/{m}/budget.ods" '
+            'office:dde-item="A1"/></text:dde-connection-decls>')), {"external_links"}),
         "odt-ole-object": (lambda m: odf(body='<draw:frame><draw:object-ole xlink:href="./Object '
                                          '1"/></draw:frame>', files={"Object 1": ole_object(m)}),
                            {"embedded_objects"}),
@@ -734,6 +785,9 @@ CASES = [Case(name, make, codes) for cases in (docx_cases(), xlsx_cases(), pptx_
 
 # Taking the served file apart. ----------------------------------------------------------------
 
+DATA_URI = re.compile(rb"data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)")
+
+
 def office_pieces(data: bytes, prefix: str = "") -> dict[str, bytes]:
     """Every entry of a package (and of packages inside it), decompressed."""
     pieces = {}
@@ -742,6 +796,8 @@ def office_pieces(data: bytes, prefix: str = "") -> dict[str, bytes]:
         for name in package.namelist():
             content = package.read(name)
             pieces[prefix + name] = content
+            for number, encoded in enumerate(DATA_URI.findall(content)):
+                pieces[f"{prefix}{name}#picture{number}"] = base64.b64decode(encoded)
             if content.startswith(b"PK\x03\x04"):
                 pieces |= office_pieces(content, f"{prefix}{name}!")
     return pieces

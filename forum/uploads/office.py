@@ -5,9 +5,9 @@ against zip bombs, refused if it holds macros, then copied entry by entry into a
 document properties emptied (author, last modified by, company, dates, template path...),
 comment and tracked-change authors replaced by a neutral name, revision ids and thumbnails
 dropped, signatures (which name their signer) dropped, entry dates set to 1980. Pictures inside
-go through the image cleaner (GPS, author, XMP...); embedded objects (OLE and others), custom
-XML, printer settings and data connections are dropped (ooxml.py says which and why); links to
-files outside the document are blanked. Embedded office documents are cleaned the same way.
+go through the image cleaner (GPS, author, XMP...), SVG drawings through drawings.py; embedded
+objects (OLE and others), custom XML, printer settings and data connections are dropped
+(ooxml.py says which and why); links to files outside the document are blanked.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import IO
 
 from lxml import etree
 
-from forum.uploads import images, ooxml
+from forum.uploads import drawings, images, ooxml
 from forum.uploads.kinds import ARCHIVE, DAMAGED, MACROS, N_, NOT_ACCEPTED, Refused
 from forum.uploads.ooxml import CONTENT_TYPES, NEUTRAL_NAME, NEUTRAL_TARGET, OLE2, SAFE_LINKS
 from forum.uploads.xmlsafe import local as _local
@@ -55,6 +55,7 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 CONFIG_NAME = "{urn:oasis:names:tc:opendocument:xmlns:config:1.0}name"
 MANIFEST_PATH = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}full-path"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+DDE_TOPIC = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}dde-topic"
 
 CORE_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties'
             b' xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
@@ -172,6 +173,9 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
                                                   picture, max_pixels)
             removed |= found
             out.writestr(target, data)
+        elif drawings.is_drawing(entry.filename, heads[entry.filename]):
+            out.writestr(target, drawings.clean_drawing(
+                _read(package, entry, MAX_XML_BYTES), removed, max_pixels))
         elif _is_package(entry.filename):
             out.writestr(target, _clean_embedded(_read(package, entry, MAX_XML_BYTES), removed,
                                                  depth + 1, max_pixels))
@@ -290,7 +294,12 @@ def _odf_body(data: bytes, removed: set[str], name: str, names: set[str]) -> byt
             removed.add("author")
     folder = posixpath.dirname(name)
     for element in root.iter():
-        href = element.get(XLINK_HREF) if isinstance(element.tag, str) else None
+        if not isinstance(element.tag, str):
+            continue
+        if element.get(DDE_TOPIC):  # a linked document's path: /home/<name>/budget.ods
+            element.set(DDE_TOPIC, "")
+            removed.add("external_links")
+        href = element.get(XLINK_HREF)
         if href and not _inside(href, folder, names) and not (
                 href.startswith("#") or href.lower().startswith(SAFE_LINKS)):
             element.set(XLINK_HREF, NEUTRAL_TARGET)  # file:///home/<name>/…, ../../Users/…

@@ -10,6 +10,7 @@ is rewritten: people's names made neutral, dates and revision ids removed, exter
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ REFERRERS = {"OLEObject", "oleObject", "oleObj", "externalData", "control"}
 # Containers left empty once their only child went.
 EMPTY_CONTAINERS = {"oleObjects", "controls", "Choice", "Fallback", "AlternateContent"}
 SAFE_LINKS = ("http://", "https://", "mailto:")
+# A quoted path of a disk or a network share in a field instruction (LINK, INCLUDEPICTURE...).
+LOCAL_PATH = re.compile(r'"(?:[A-Za-z]:\\|\\\\|file:|/(?:Users|home)/)[^"]*"')
 # Elements removed whole, and what they told: revision ids, the folder the file was saved in,
 # document variables, a mail merge's data source (a path and a connection string), the ids
 # that follow a document from copy to copy.
@@ -154,6 +157,8 @@ def part(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
         tag = local(element.tag)
         if _clean_attributes(element, gone, no_connections, removed) and tag in REFERRERS:
             doomed.append(element)
+        if tag == "instrText" and element.text:
+            element.text = _without_local_paths(element.text, removed)
         if tag in DOOMED:
             doomed.append(element)
             removed.add(DOOMED[tag])
@@ -202,10 +207,22 @@ def _clean_attributes(element: etree._Element, gone: set[str], no_connections: b
         elif key.startswith(W + "rsid"):
             del element.attrib[key]
             removed.add("revisions")
+        elif attribute == "instr" or (attribute == "ddeTopic" and value):
+            element.attrib[key] = (_without_local_paths(value, removed) if attribute == "instr"
+                                   else "")
+            removed.update(() if attribute == "instr" else ("external_links",))
         elif no_connections and (attribute in ("connectionId", "queryTableFieldId") or (
                 attribute == "tableType" and value == "queryTable")):
             del element.attrib[key]
     return referred
+
+
+def _without_local_paths(instruction: str, removed: set[str]) -> str:
+    """A field's instruction (INCLUDEPICTURE "C:\\Users\\<name>\\photo.jpg") without paths."""
+    cleaned = LOCAL_PATH.sub('""', instruction)
+    if cleaned != instruction:
+        removed.add("external_links")
+    return cleaned
 
 
 def _remove(element: etree._Element) -> None:
