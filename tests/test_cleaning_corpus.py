@@ -343,6 +343,13 @@ def docx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
         "docx-svg-linked-file": (lambda m: docx_drawing(
             f'<image width="64" height="48" xlink:href="file:///C:/Users/{m}/p.jpg"/>'),
             {"external_links"}),
+        "docx-picture-described-by-its-path": (
+            lambda m: docx(blip("rId5").replace(
+                "<w:drawing>", '<w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/'
+                f'drawingml/2006/wordprocessingDrawing"><wp:docPr id="1" name="Image 1" '
+                f'descr="C:\\Users\\{m}\\Pictures\\place.jpg"/></wp:inline>'),
+                [("rId5", "image", "media/image1.png")],
+                {"word/media/image1.png": photo("copie", "PNG")}), {"paths"}),
         "docx-comments-extensible-date": (
             lambda m: docx("", [], {
                 "word/commentsExtensible.xml": (
@@ -450,6 +457,11 @@ def pptx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
         "pptx-picture-exif": (lambda m: pptx(picture, [("rId2", "image", "../media/image1.jpeg")],
                                              {"ppt/media/image1.jpeg": photo(m)}),
                               {"gps", "author"}),
+        "pptx-picture-described-by-its-path": (lambda m: pptx(
+            f'<p:pic><p:nvPicPr><p:cNvPr id="4" name="Image 3" descr="/home/{m}/place.jpg"/>'
+            '</p:nvPicPr><p:blipFill><a:blip r:embed="rId2"/></p:blipFill></p:pic>',
+            [("rId2", "image", "../media/image1.png")],
+            {"ppt/media/image1.png": photo("copie", "PNG")}), {"paths"}),
         "pptx-ole-object": (lambda m: pptx(ole, [("rId3", "oleObject",
                                                   "../embeddings/oleObject1.bin")],
                                            {"ppt/embeddings/oleObject1.bin": ole_object(m)}),

@@ -164,7 +164,7 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
         target = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)  # no dates, no extras
         target.compress_type = zipfile.ZIP_STORED if entry.filename == "mimetype" else (
             zipfile.ZIP_DEFLATED)
-        clean = _cleaner(entry.filename, odf, plan, set(heads))
+        clean = _cleaner(entry, odf, plan, set(heads))
         picture = images.embedded_kind(heads[entry.filename])
         if clean is not None:
             out.writestr(target, clean(_read(package, entry, MAX_XML_BYTES), removed))
@@ -205,8 +205,9 @@ def _odf_plan(heads: dict[str, bytes]) -> ooxml.Plan:
     return plan
 
 
-def _cleaner(name: str, odf: bool, plan: ooxml.Plan, names: set[str]) -> Cleaner | None:
-    base = posixpath.basename(name)
+def _cleaner(entry: zipfile.ZipInfo, odf: bool, plan: ooxml.Plan,
+             names: set[str]) -> Cleaner | None:
+    name, base = entry.filename, posixpath.basename(entry.filename)
     if odf:
         if base in ("content.xml", "styles.xml"):
             return lambda data, removed: _odf_body(data, removed, name, names)
@@ -218,9 +219,12 @@ def _cleaner(name: str, odf: bool, plan: ooxml.Plan, names: set[str]) -> Cleaner
         return lambda data, removed: ooxml.content_types(data, plan)
     if name.endswith(".rels"):
         return lambda data, removed: ooxml.relationships(data, name, plan, removed)
-    if (name.endswith(".xml") and name.startswith(("word/", "xl/", "ppt/")) and not (
-            name.startswith(("xl/worksheets/", "ppt/slides/", "word/media/")))) or (
-            ooxml.has_references(name, plan)):  # a sheet that pointed to a dropped part
+    # Sheets may be huge and name nobody: copied as they are, unless they point to a dropped
+    # part (printer settings, an OLE object). A slide is read when it is of a readable size.
+    large = name.startswith("xl/worksheets/") or (
+        name.startswith("ppt/slides/") and entry.file_size > MAX_XML_BYTES)
+    if (name.endswith(".xml") and name.startswith(("word/", "xl/", "ppt/")) and not large) or (
+            ooxml.has_references(name, plan)):
         return lambda data, removed: ooxml.part(data, name, plan, removed)
     return None
 

@@ -36,6 +36,7 @@ REFERRERS = {"OLEObject", "oleObject", "oleObj", "externalData", "control"}
 EMPTY_CONTAINERS = {"oleObjects", "controls", "Choice", "Fallback", "AlternateContent"}
 SAFE_LINKS = ("http://", "https://", "mailto:")
 # A quoted path of a disk or a network share in a field instruction (LINK, INCLUDEPICTURE...).
+LOCAL_FILE = re.compile(r'\s*(?:[A-Za-z]:[\\/]|\\\\|file:|/(?:Users|home)/)')
 LOCAL_PATH = re.compile(r'"(?:[A-Za-z]:\\|\\\\|file:|/(?:Users|home)/)[^"]*"')
 # Elements removed whole, and what they told: revision ids, the folder the file was saved in,
 # document variables, a mail merge's data source (a path and a connection string), the ids
@@ -207,6 +208,9 @@ def _clean_attributes(element: etree._Element, gone: set[str], no_connections: b
         elif key.startswith(W + "rsid"):
             del element.attrib[key]
             removed.add("revisions")
+        elif attribute in ("descr", "title") and LOCAL_FILE.match(value):
+            element.attrib[key] = ""  # Word 2007-2010 described a picture by its path
+            removed.add("paths")
         elif attribute == "instr" or (attribute == "ddeTopic" and value):
             element.attrib[key] = (_without_local_paths(value, removed) if attribute == "instr"
                                    else "")
