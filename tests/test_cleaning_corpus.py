@@ -582,6 +582,9 @@ def odf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
             '<text:dde-connection-decls><text:dde-connection-decl office:name="budget" '
             f'office:dde-application="soffice" office:dde-topic="/home/{m}/budget.ods" '
             'office:dde-item="A1"/></text:dde-connection-decls>')), {"external_links"}),
+        "odt-creation-date-field": (lambda m: odf(body=(
+            f'<text:p><text:creation-date text:date-value="{DATE[:-1]}">13/07/2031'
+            "</text:creation-date></text:p>")), {"dates"}),
         "odt-ole-object": (lambda m: odf(body='<draw:frame><draw:object-ole xlink:href="./Object '
                                          '1"/></draw:frame>', files={"Object 1": ole_object(m)}),
                            {"embedded_objects"}),

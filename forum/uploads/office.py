@@ -290,12 +290,16 @@ def _odf_body(data: bytes, removed: set[str], name: str, names: set[str]) -> byt
             element.text = NEUTRAL_NAME if element.tag == DC + "creator" else "A"
             removed.add("author")
     for element in root.iter(*(f"{{*}}{field}" for field in ODF_FIELDS)):
-        if element.tag.startswith("{urn:oasis:names:tc:opendocument:xmlns:text:") and (
-                element.text or len(element)):
+        if not element.tag.startswith("{urn:oasis:names:tc:opendocument:xmlns:text:"):
+            continue
+        values = [key for key in element.attrib if _local(key) in ("date-value", "time-value")]
+        if element.text or len(element) or values:
             element.text = ""
             for child in list(element):
                 element.remove(child)
-            removed.add("author")
+            for key in values:
+                del element.attrib[key]
+            removed.add("dates" if "date" in element.tag or "time" in element.tag else "author")
     folder = posixpath.dirname(name)
     for element in root.iter():
         if not isinstance(element.tag, str):
