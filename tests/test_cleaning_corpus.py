@@ -931,13 +931,18 @@ async def lea(forum):
     return {"token": await forum.token(user), "browser": browser}
 
 
-async def send(forum, lea, name: str, data: bytes) -> dict[str, Any]:
+async def post_file(forum, lea, name: str, data: bytes, status: int) -> dict[str, Any]:
+    """POST /api/v1/uploads as Léa's client does; the answer's JSON, its status checked."""
     form = aiohttp.FormData()
     form.add_field("file", data, filename=name, content_type="application/octet-stream")
     response = await forum.client.post("/api/v1/uploads", data=form,
                                        headers={"Authorization": f"Bearer {lea['token']}"})
-    assert response.status == 201, await response.text()
+    assert response.status == status, await response.text()
     return await response.json()
+
+
+async def send(forum, lea, name: str, data: bytes) -> dict[str, Any]:
+    return await post_file(forum, lea, name, data, 201)
 
 
 def test_every_case_plants_its_marker_where_exiftool_or_a_search_finds_it(tmp_path):
@@ -975,12 +980,7 @@ async def test_served_file_keeps_no_trace_and_the_uploader_is_told(forum, lea, c
 # What cannot be cleaned is refused, and the page says what was removed. ----------------------
 
 async def refusal(forum, lea, name: str, data: bytes) -> str:
-    form = aiohttp.FormData()
-    form.add_field("file", data, filename=name, content_type="application/octet-stream")
-    response = await forum.client.post("/api/v1/uploads", data=form,
-                                       headers={"Authorization": f"Bearer {lea['token']}"})
-    assert response.status == 422, await response.text()
-    return (await response.json())["error"]["message"]
+    return (await post_file(forum, lea, name, data, 422))["error"]["message"]
 
 
 @pytest.mark.parametrize("filters, data", [

@@ -158,13 +158,14 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
              if not entry.is_dir()}
     plan = _odf_plan(heads) if odf else ooxml.plan(package, heads)
     removed |= set(plan.dropped.values())
+    names = set(heads)
     for entry in package.infolist():
         if entry.filename in plan.dropped or entry.is_dir():
             continue
         target = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)  # no dates, no extras
         target.compress_type = zipfile.ZIP_STORED if entry.filename == "mimetype" else (
             zipfile.ZIP_DEFLATED)
-        clean = _cleaner(entry, odf, plan, set(heads))
+        clean = _cleaner(entry, odf, plan, names)
         picture = images.embedded_kind(heads[entry.filename])
         if clean is not None:
             out.writestr(target, clean(_read(package, entry, MAX_XML_BYTES), removed))
