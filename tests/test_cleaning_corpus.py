@@ -878,7 +878,7 @@ def package_problems(data: bytes) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         names = set(package.namelist())
         parsed = {name: etree.fromstring(package.read(name)) for name in names
-                  if name.endswith((".xml", ".rels"))}
+                  if name.endswith((".xml", ".rels")) and package.getinfo(name).file_size}
     if "mimetype" in names:
         return _odf_problems(names, parsed)
     types = parsed["[Content_Types].xml"]
@@ -913,7 +913,8 @@ def package_problems(data: bytes) -> list[str]:
 def _odf_problems(names: set[str], parsed: dict[str, etree._Element]) -> list[str]:
     manifest = parsed["META-INF/manifest.xml"]
     listed = {el.get(f"{{{ODF}:manifest:1.0}}full-path") for el in manifest}
-    return [f"manifest lists a missing entry {path}" for path in listed - names - {"/"}]
+    return [f"manifest lists a missing entry {path}" for path in listed - names - {"/"}
+            if not (path.endswith("/") and any(name.startswith(path) for name in names))]
 
 
 # The cases. -----------------------------------------------------------------------------------

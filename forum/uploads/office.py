@@ -160,9 +160,12 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
     removed |= set(plan.dropped.values())
     names = set(heads)
     for entry in package.infolist():
-        if entry.filename in plan.dropped or entry.is_dir():
+        if entry.filename in plan.dropped or _in_dropped_folder(entry.filename, plan):
             continue
         target = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)  # no dates, no extras
+        if entry.is_dir():  # kept: an OpenDocument manifest lists its folders
+            out.writestr(target, b"")
+            continue
         target.compress_type = zipfile.ZIP_STORED if entry.filename == "mimetype" else (
             zipfile.ZIP_DEFLATED)
         clean = _cleaner(entry, odf, plan, names)
@@ -186,6 +189,10 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
         else:
             with package.open(entry) as source, out.open(target, "w") as sink:
                 shutil.copyfileobj(source, sink, CHUNK)
+
+
+def _in_dropped_folder(name: str, plan: ooxml.Plan) -> bool:
+    return name.endswith("/") and any(dropped.startswith(name) for dropped in plan.dropped)
 
 
 def _head(package: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
