@@ -35,6 +35,13 @@ REMOVED_LABELS = {
     "javascript": N_("JavaScript"),
     "actions": N_("automatic actions"),
     "embedded_files": N_("embedded files"),
+    "embedded_objects": N_("embedded objects (OLE and others: they name their author and "
+                           "computer)"),
+    "custom_xml": N_("custom XML data"),
+    "connections": N_("data connections (server, database and user names)"),
+    "external_links": N_("links to files on the author's computer or network"),
+    "settings": N_("application settings (printer, data sources, windows)"),
+    "jpeg2000": N_("JPEG 2000 pictures, stored again without what they carried"),
 }
 
 

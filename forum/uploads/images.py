@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from io import BytesIO
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
-from forum.uploads.kinds import N_, Kind, Refused
+from forum.uploads.kinds import KINDS, N_, Kind, Refused
 
 THUMBNAIL_SIZE = 320  # pixels, the longer side
 THUMBNAIL_QUALITY = 80
@@ -21,7 +22,7 @@ WEBP_QUALITY = 90
 # The only entries of Image.info written back: what the pixels need to look the same.
 KEPT_INFO = ("transparency", "duration", "loop", "background")
 
-GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+GPS_IFD, EXIF_IFD, ORIENTATION = 0x8825, 0x8769, 0x0112
 EXIF_CODES = {
     0x010F: "camera", 0x0110: "camera", 0xA433: "camera", 0xA434: "camera",  # make, model, lens
     0xA431: "serial", 0xA435: "serial", 0x927C: "serial",  # body, lens serial; maker notes
@@ -32,6 +33,8 @@ EXIF_CODES = {
 # Our own check, with its message, runs on the header's size right after open(): Pillow's
 # DecompressionBombError would only say "damaged".
 Image.MAX_IMAGE_PIXELS = None
+# Office documents may hold TIFF pictures (never accepted on their own): cleaned the same way.
+TIFF = Kind("tiff", "TIFF", "image/tiff", ("tif", "tiff"), "image", "TIFF")
 TOO_LARGE = N_("This image is too large: %(width)s × %(height)s pixels (at most %(max)s "
                "million pixels).")
 
@@ -59,6 +62,55 @@ def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind,
             _save(first, dst, kind, lossless=_is_lossless_webp(src, kind))
         save_thumbnail(first, thumb)
         return first.width, first.height, removed
+
+
+def clean_image_data(data: bytes, kind: Kind, max_pixels: int) -> tuple[bytes, set[str]]:
+    """A picture inside a document, re-encoded in its own format like an upload (no thumbnail).
+
+    Its orientation tag stays (alone): the document sized the picture's frame for the way the
+    office application showed it, so the pixels keep their layout and their tag.
+    """
+    src, dst = BytesIO(data), BytesIO()
+    with Image.open(src, formats=[kind.pil_format]) as img:
+        width, height = img.size
+        frames = getattr(img, "n_frames", 1)
+        if frames * width * height > max_pixels or max(width, height) > 65_000:
+            raise Refused(TOO_LARGE, width=width, height=height, max=max_pixels // 1_000_000)
+        removed = found_metadata(img)
+        if "icc_profile" in img.info:
+            removed.add("icc")
+        if frames > 1:
+            _save_animation(img, dst, kind)
+        else:
+            img.load()
+            orientation = img.getexif().get(ORIENTATION, 1)
+            first = _fresh(_to_srgb(img, img.info.get("icc_profile")))
+            _save(first, dst, kind, lossless=kind.name == "webp" and _is_lossless(data[:40]),
+                  exif=_orientation_only(orientation))
+    return dst.getvalue(), removed
+
+
+def _orientation_only(orientation: object) -> bytes:
+    if orientation not in range(2, 9):
+        return b""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    return exif.tobytes()
+
+
+def embedded_kind(head: bytes) -> Kind | None:
+    """The kind of a picture stored inside a document, from its first bytes."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return KINDS["jpeg"]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return KINDS["png"]
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return KINDS["gif"]
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return KINDS["webp"]
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return TIFF
+    return None
 
 
 def found_metadata(img: Image.Image) -> set[str]:
@@ -115,15 +167,19 @@ def _fresh(img: Image.Image) -> Image.Image:
     return copy
 
 
-def _save(img: Image.Image, dst: Path, kind: Kind, lossless: bool = False) -> None:
+def _save(img: Image.Image, dst: Path | IO[bytes], kind: Kind, lossless: bool = False,
+          exif: bytes = b"") -> None:
+    """Pixels only; `exif` is at most an orientation tag (see clean_image_data)."""
     if kind.name == "jpeg":
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
-        img.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        img.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True, exif=exif)
     elif kind.name == "webp":
-        img.save(dst, "WEBP", quality=WEBP_QUALITY, lossless=lossless, exif=b"", xmp=b"")
+        img.save(dst, "WEBP", quality=WEBP_QUALITY, lossless=lossless, exif=exif, xmp=b"")
     elif kind.name == "png":
-        img.save(dst, "PNG", optimize=False)
+        img.save(dst, "PNG", optimize=False, exif=exif or None)
+    elif kind.name == "tiff":
+        img.save(dst, "TIFF", compression="tiff_deflate")
     else:
         img.save(dst, "GIF")
 
@@ -132,11 +188,14 @@ def _is_lossless_webp(src: Path, kind: Kind) -> bool:
     if kind.name != "webp":
         return False
     with src.open("rb") as file:
-        header = file.read(40)
+        return _is_lossless(file.read(40))
+
+
+def _is_lossless(header: bytes) -> bool:
     return header[12:16] == b"VP8L" or (header[12:16] == b"VP8X" and b"VP8L" in header)
 
 
-def _save_animation(img: Image.Image, dst: Path, kind: Kind) -> Image.Image:
+def _save_animation(img: Image.Image, dst: Path | IO[bytes], kind: Kind) -> Image.Image:
     """Every frame, re-encoded with its timing: an animated GIF stays animated."""
     frames, durations = [], []
     for frame in ImageSequence.Iterator(img):
@@ -151,6 +210,8 @@ def _save_animation(img: Image.Image, dst: Path, kind: Kind) -> Image.Image:
         frames[0].save(dst, "GIF", disposal=2, **options)
     elif kind.name == "webp":
         frames[0].save(dst, "WEBP", quality=WEBP_QUALITY, exif=b"", xmp=b"", **options)
+    elif kind.name == "tiff":
+        frames[0].save(dst, "TIFF", save_all=True, append_images=frames[1:])
     else:
         frames[0].save(dst, "PNG", **options)
     return frames[0]

@@ -48,7 +48,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             office.check_sizes(package)
             kind = KINDS[office.identify(package)]
         _check(kind, job, allowed)
-        _kind, removed = office.clean_office(src, dst)
+        _kind, removed = office.clean_office(src, dst, job["max_pixels"])
     elif sniffed == "text":
         from forum.uploads.textfiles import clean_text
 
@@ -60,7 +60,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
         kind = KINDS["pdf"]
         _check(kind, job, allowed)
-        removed = pdf.clean_pdf(src, dst)
+        removed = pdf.clean_pdf(src, dst, job["max_pixels"])
         has_thumbnail = pdf.render_thumbnail(dst, thumb)
     else:
         from forum.uploads import images
