@@ -156,3 +156,28 @@ def can(user: Any, action: str, target: Any = None) -> bool:
 
 def _author_or_moderator(user: Any, item: Any) -> bool:
     return user is not None and (user.id == item.author_id or _moderates(user, item))
+
+
+def post_controls(user: Any, post: Any) -> tuple[str, ...]:
+    """What `user` may see and do with `post` on a thread page, as names the post template reads.
+
+    Readers with the same controls on a post version get the same rendered post (forum/
+    fragments.py shares it between them), so the template must depend on nothing else of theirs.
+    """
+    shown = post.status == "published" and not post.is_deleted
+    controls = (
+        ("member", user is not None),
+        ("own", user is not None and user.id == post.author_id),
+        ("edit", can(user, "edit_post", post)),
+        ("delete", can(user, "delete_post", post)),
+        ("quote", shown and can(user, "start_thread")),
+        ("record", shown and post.thread_status == "published" and not post.hidden
+         and can(user, "start_thread")),
+        ("flag", can(user, "flag_post", post)),
+        ("restore", post.is_deleted and can(user, "moderate", post)),
+        ("decide", post.status == "pending" and can(user, "moderate", post)),
+        ("deleted_text", post.is_deleted and can(user, "see_deleted_text", post)),
+        ("private_versions", post.edit_pending and can(user, "see_private_versions", post)),
+        ("attachments", can(user, "see_attachments", post)),
+    )
+    return tuple(name for name, allowed in controls if allowed)

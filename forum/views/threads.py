@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
-from forum import keys
+from forum import csrf, keys
 from forum.db import Transaction
 from forum.errors import Forbidden, ForumError, NotFound
+from forum.fragments import render_posts
 from forum.models import boards, findings, follows, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
@@ -36,6 +38,8 @@ async def show(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     page = page_number(request)
     thread_id = int_param(request, "id")
+    fragments = request.app[keys.FRAGMENTS]
+    epoch = fragments.epoch  # before reading: a write meanwhile keeps this render's posts out
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
@@ -55,13 +59,16 @@ async def show(request: web.Request) -> web.Response:
     request.app[keys.VIEWS][thread.id] += 1
     if viewer is None:
         request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
+    # Built once, not per post: "Ajouter au relevé" under each public post of a city.
+    propose_url = (url_for(request, "propose_finding", slug=thread.board_slug)
+                   if thread.board_is_city and viewer is not None else None)
+    posts_html = render_posts(
+        fragments, request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], viewer, items,
+        thread.title, attached, drawn, propose_url,
+        csrf.token_for(request) if viewer is not None else "", epoch)
     return render(request, "threads/show.html", {
-        "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
-        "body": "", "preview": None, "errors": {}, "post_attachments": attached,
-        "post_findings": drawn,
-        # Built once, not per post: "Ajouter au relevé" under each public post of a city.
-        "propose_url": url_for(request, "propose_finding", slug=thread.board_slug)
-        if thread.board_is_city and viewer is not None else None,
+        "thread": thread, "posts_html": posts_html, "page": page, "pages": pages,
+        "following": following, "body": "", "preview": None, "errors": {},
         "files": picker(request, []),
     })
 

@@ -1,0 +1,134 @@
+"""Thread posts rendered once and shared: a page is its shell, rendered per reader, plus these.
+
+A post's HTML depends on the post version (every column the page shows), its files and the
+findings drawn from it, the locale and its catalog, and what the reader may do with it
+(permissions.post_controls: nothing, reply and quote, edit as author, moderate...). The key of a
+fragment is all of that, by value: a fragment can only be found by a reader whose page would
+render exactly the same HTML, so an edit, a decision, a purge, a file change, a rename, a
+moderator added or removed or a catalog change all give new keys at once, and no reader can get
+a fragment made for another role. Writes also drop their thread's fragments (tags), so that a
+purged text does not even linger in memory.
+
+Each worker process keeps its own fragments: a page's data is read from the database on every
+request, and keys are built from that data, so a process never serves a stale fragment, whatever
+the other processes wrote; sharing them between processes would save renders but add I/O.
+"""
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jinja2
+from markupsafe import Markup
+
+from forum import i18n, permissions
+from forum.cache import ALL, Tag
+
+# Where the reader's CSRF token goes in a shared fragment (a moderator's "Restore" form): secret,
+# so that no text in a post can ask for the token to be written into it.
+CSRF_MARK = "csrf-" + secrets.token_hex(16)
+TEMPLATE = "macros/post.html"
+
+
+class FileOwner(NamedTuple):
+    """The reader as attachments.html sees them: only who owns the files (their cleaning note)."""
+
+    id: int
+
+
+class FragmentCache:
+    """Rendered posts, least recently used dropped first, dropped by thread at each write."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self.epoch = 0
+        self._html: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
+        self._by_thread: dict[int, set[tuple]] = {}
+        # Keyed by the catalog object itself: a new catalog is a new module.
+        self._modules: dict[tuple[str, object], Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._html)
+
+    def get(self, key: tuple) -> str | None:
+        entry = self._html.get(key)
+        if entry is None:
+            return None
+        self._html.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: tuple, html: str, thread_id: int, epoch: int) -> None:
+        # A render that began before a write keeps nothing (it may hold a purged text).
+        if epoch != self.epoch or self.max_entries <= 0:
+            return
+        self._drop(key)
+        self._html[key] = (html, thread_id)
+        self._by_thread.setdefault(thread_id, set()).add(key)
+        while len(self._html) > self.max_entries:
+            self._drop(next(iter(self._html)))
+
+    def invalidate(self, tags: set[Tag]) -> None:
+        """After a commit (db.after_commit): drop the fragments of the threads it changed."""
+        if not tags:
+            return
+        self.epoch += 1
+        if ALL in tags:
+            self._html.clear()
+            self._by_thread.clear()
+            return
+        for kind, key in tags:
+            if kind == "thread" and isinstance(key, int):
+                for fragment in list(self._by_thread.get(key, ())):
+                    self._drop(fragment)
+
+    def _drop(self, key: tuple) -> None:
+        entry = self._html.pop(key, None)
+        if entry is None:
+            return
+        keys = self._by_thread.get(entry[1])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_thread[entry[1]]
+
+    def module(self, env: jinja2.Environment, locale: str) -> Any:
+        """The post template's macros for a locale (its labels translated once)."""
+        catalog = i18n.CATALOGS[locale]
+        found = self._modules.get((locale, catalog))
+        if found is None:
+            found = env.get_template(TEMPLATE).make_module(
+                {"locale": locale, "csrf_token": CSRF_MARK})
+            self._modules[(locale, catalog)] = found
+        return found
+
+
+def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: Any,
+                 items: Sequence[Any], thread_title: str, files: dict[int, list[Any]],
+                 drawn: dict[int, list[Any]], propose_url: str | None, csrf_token: str,
+                 epoch: int) -> Markup:
+    """The posts of a page for this reader, each from the cache or rendered once and kept."""
+    catalog = i18n.CATALOGS[locale]
+    module = None
+    parts = []
+    for post in items:
+        post_files = tuple(files.get(post.id, ()))
+        owner = None
+        if viewer is not None and any(f.owner_id == viewer.id for f in post_files):
+            owner = FileOwner(viewer.id)
+        controls = permissions.post_controls(viewer, post)
+        key = (post, post_files, tuple(drawn.get(post.id, ())), locale, catalog, controls,
+               thread_title, propose_url, owner)
+        html = cache.get(key)
+        if html is None:
+            module = module or cache.module(env, locale)
+            html = str(module.post_card(post, controls, thread_title, post_files,
+                                        key[2], propose_url, owner))
+            cache.put(key, html, post.thread_id, epoch)
+        parts.append(html)
+    page = "".join(parts)
+    if CSRF_MARK in page:
+        page = page.replace(CSRF_MARK, csrf_token)
+    return Markup(page)
+
