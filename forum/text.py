@@ -12,6 +12,11 @@ INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # Not characters at all (XML, hence feeds, refuses them): U+FFFE, U+FFFF, lone surrogates.
 NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What no text a user sends keeps, whatever the field: controls but tab and line breaks (NUL,
+# C0, DEL, C1: unseen, and XML refuses most, so a single one would break a feed), direction
+# overrides and zero-width characters (SECURITY.md), and non-characters.
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                    "\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 SPACES = re.compile(r"\s+")
 PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 30
 _PSEUDONYM_EXTRA = set("_-.")
@@ -25,11 +30,16 @@ def clean_line(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+def clean_input(text: str) -> str:
+    """Any text a user sends, as the forum keeps it: less the UNSAFE characters (tabs and line
+    breaks stay: a body needs them; one-line fields fold them with clean_line)."""
+    return UNSAFE.sub("", text)
+
+
 def clean_body(text: str) -> str:
-    """A post body as typed, less NUL and direction overrides; newlines normalised."""
+    """A post body as typed, less the UNSAFE characters; newlines normalised."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = NONCHARACTERS.sub("", text.replace("\x00", ""))
-    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    return clean_input(text)
 
 
 def pseudonym_problem(name: str) -> str | None:
