@@ -7,7 +7,7 @@ from forum import clock
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts
+from forum.models import notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -283,6 +283,17 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
     posts.changed(tx, thread.id, board.id)
     await log(tx, moderator, "move", "thread", thread.id, board.id,
               clean_reason(reason, required=False))
+
+
+async def rename_thread(tx: Transaction, thread: Thread, editor: User, title: str,
+                        title_max: int, reason: str = "") -> None:
+    """A new title (the old one kept for moderators); a moderator's rename is in the journal,
+    which never shows either title."""
+    if not await threads.rename(tx, thread, editor, title, title_max):
+        return
+    if editor.moderates(thread.board_id):
+        await log(tx, editor, "edit", "thread", thread.id, thread.board_id,
+                  clean_reason(reason, required=False))
 
 
 async def sanction(tx: Transaction, member: User, moderator: User, kind: str, reason: str,

@@ -1,4 +1,4 @@
-"""Threads of a board: listing by latest activity, creation with their first post."""
+"""Threads of a board: listing by latest activity, creation with their first post, titles."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,6 +93,40 @@ async def create(tx: Transaction, board: Board, author: User, title: str, body: 
     post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at,
                                  status=status, mentions_max=mentions_max)
     return thread_id, post_id
+
+
+@dataclass(frozen=True)
+class TitleRevision:
+    """A title a thread had until `replaced_at` (for its moderators only)."""
+    title: str
+    editor_name: str
+    replaced_at: str
+
+
+async def rename(tx: Transaction, thread: Thread, editor: User, title: str,
+                 title_max: int) -> bool:
+    """Give a thread a new title, the old one kept in thread_title_revisions; False when the
+    title did not change (nothing is written)."""
+    title = clean_title(title, title_max)
+    if title == thread.title:
+        return False
+    await tx.execute(
+        "insert into thread_title_revisions (thread_id, editor_id, title, replaced_at)"
+        " values (?, ?, ?, ?)", (thread.id, editor.id, thread.title, clock.now()))
+    # The search index follows through its trigger on threads.title (0003_search.sql).
+    await tx.execute("update threads set title = ? where id = ?", (title, thread.id))
+    posts.changed(tx, thread.id, thread.board_id)
+    tx.changed("board_meta", thread.board_id)  # notifications and feeds name the thread
+    return True
+
+
+async def title_revisions(conn: Conn, thread_id: int) -> list[TitleRevision]:
+    """The titles a thread had, oldest first."""
+    rows = await conn.all(
+        "select title, users.name, replaced_at from thread_title_revisions"
+        " join users on users.id = editor_id where thread_id = ?"
+        " order by thread_title_revisions.id", (thread_id,))
+    return [TitleRevision(*row) for row in rows]
 
 
 async def count_views(tx: Transaction, views: dict[int, int]) -> None:
