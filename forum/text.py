@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from forum.i18n import N_
 
@@ -40,6 +42,33 @@ def clean_body(text: str) -> str:
     """A post body as typed, less the UNSAFE characters; newlines normalised."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     return clean_input(text)
+
+
+EMAIL_MAX, EMAIL_LOCAL_MAX = 254, 64  # RFC 5321's limits, which mail servers enforce
+# One plain address, the only form the mailer sends to: a dot-atom local part (RFC 5322) and a
+# host name with a dot. No display name, quotes, comments, list or route: each could add a
+# recipient or be refused later, when nobody is there to read why.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+_NOT_ALONE = re.compile(r"[\s<>,;:\"()\[\]\\]")
+
+
+def email_problem(address: str) -> str | None:
+    """Why an e-mail address will not do (a msgid), or None: the one rule of registration,
+    settings, the command line and the mailer."""
+    if len(address) > EMAIL_MAX:
+        return N_("An e-mail address has at most 254 characters.")
+    if _NOT_ALONE.search(address):
+        return N_("Give the address alone, like name@example.org: no name, brackets, "
+                  "spaces or line breaks.")
+    if not EMAIL.fullmatch(address) or len(address.split("@")[0]) > EMAIL_LOCAL_MAX:
+        return N_("This e-mail address does not look right.")
+    try:  # the standard library's reading must agree, or the mailer would write another one
+        same = str(Address(addr_spec=address)) == address
+    except (HeaderParseError, ValueError, IndexError):
+        same = False
+    return None if same else N_("This e-mail address does not look right.")
 
 
 def pseudonym_problem(name: str) -> str | None:

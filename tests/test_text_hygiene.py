@@ -216,3 +216,80 @@ async def test_a_file_name_keeps_no_control_or_invisible(forum, client):
     shown = (await sent.json())["filename"]
     assert_clean(shown)
     assert shown.startswith("cr") and shown.endswith(".txt")
+
+
+# One rule for e-mail addresses ------------------------------------------------------------------
+
+BAD_ADDRESSES = [
+    "Léa <lea@example.org>", "lea@example.org, marc@example.org", "lea @example.org",
+    "lea@example.org\r\nBcc: x@evil.example", '"lea"@example.org', "léa@example.org",
+    "lea@example", "lea@@example.org", "x" * 65 + "@example.org", "(lea)lea@example.org",
+]
+GOOD_ADDRESS = "lea+vigie@example.org"
+ENGLISH = {"Accept-Language": "en"}
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+async def test_registration_refuses_what_the_mailer_could_not_send_to(forum, client, address):
+    response = await submit(client, "/register", {
+        "name": "lea", "password": "un mot de passe long",
+        "password_again": "un mot de passe long", "email": address}, headers=ENGLISH)
+    assert response.status == 422
+    page = await response.text()
+    assert any(message in page for message in (
+        "Give the address alone", "does not look right", "at most 254 characters")), page
+    assert await stored(forum, "select count(*) from users") == "0"
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+async def test_settings_refuse_what_the_mailer_could_not_send_to(forum, client, address):
+    await forum.user("lea", email="lea@example.org")
+    await log_in(client, "lea")
+    response = await submit(client, "/settings/email", {"email": address},
+                            form_page="/settings", headers=ENGLISH)
+    assert response.status == 422
+    assert await stored(forum, "select email from users") == "lea@example.org"
+
+
+async def test_a_display_name_is_refused_with_a_clear_message(forum, client):
+    await forum.user("lea", email="lea@example.org")
+    await log_in(client, "lea")
+    response = await submit(client, "/settings/email", {"email": "Léa <lea@example.org>"},
+                            form_page="/settings", headers=ENGLISH)
+    assert "Give the address alone, like name@example.org" in await response.text()
+
+
+async def test_a_plain_address_is_taken_everywhere(forum, client):
+    await forum.user("lea")
+    await log_in(client, "lea")
+    response = await submit(client, "/settings/email", {"email": f"  {GOOD_ADDRESS} "},
+                            form_page="/settings")
+    assert response.status == 303
+    assert await stored(forum, "select email from users") == GOOD_ADDRESS
+    from forum.models import outbox
+
+    assert outbox.valid_address(GOOD_ADDRESS)
+
+
+async def test_the_mailer_refuses_by_the_same_rule(forum):
+    from forum.models import outbox
+
+    for address in BAD_ADDRESSES:
+        assert not outbox.valid_address(address), address
+        with pytest.raises(ValueError):
+            async with forum.db.transaction() as tx:
+                await outbox.enqueue(tx, address, "Sujet", "Texte", "")
+
+
+async def test_the_command_line_refuses_by_the_same_rule(tmp_path):
+    from tests.test_boards_admin import run_cli
+
+    data = tmp_path / "data"
+    assert (await run_cli(data, "init"))[0] == 0
+    for address in BAD_ADDRESSES[:5]:
+        code, _out, err = await run_cli(data, "user", "add", "lea", "--email", address,
+                                        "--password-stdin", stdin="un mot de passe long\n")
+        assert code == 1 and "error" in err, (address, err)
+    code, out, _err = await run_cli(data, "user", "add", "lea", "--email", GOOD_ADDRESS,
+                                    "--password-stdin", stdin="un mot de passe long\n")
+    assert code == 0, out
