@@ -167,3 +167,7 @@ def setup(app: web.Application) -> None:
         name="api_moderation_pin")
     add("POST", f"{api_mod}/threads/{{id}}/unpin", api_moderation.unpin_thread,
         name="api_moderation_unpin")
+    add("POST", f"{api_mod}/threads/{{id}}/hide", api_moderation.hide_thread,
+        name="api_moderation_hide")
+    add("POST", f"{api_mod}/threads/{{id}}/show", api_moderation.unhide_thread,
+        name="api_moderation_show")

@@ -111,3 +111,72 @@ async def test_the_api_renames_for_moderators_only(forum, client):
     assert (await renamed.json())["title"] == SAFE
     shown = await (await client.get(path)).json()
     assert shown["thread"]["title"] == SAFE and LEAK not in str(shown)
+
+
+# Hiding a thread whose first post is gone ------------------------------------------------------
+
+async def counts(forum, thread_id: int) -> tuple:
+    async with forum.db.read() as conn:
+        return tuple(await conn.one(
+            "select boards.thread_count, boards.post_count,"
+            " (select group_concat(post_count) from (select post_count from users order by id))"
+            " from threads join boards on boards.id = threads.board_id where threads.id = ?",
+            (thread_id,)))
+
+
+async def test_a_moderator_hides_a_thread_whose_first_post_is_deleted_then_shows_it(forum,
+                                                                                  client):
+    _metz, _lea, thread_id = await thread_with_deleted_first_post(forum)
+    await forum.user("moderatrice", role="moderator")
+    before = await counts(forum, thread_id)
+    reader = await forum.visitor()
+    assert LEAK in await (await reader.get("/b/metz")).text()  # cached now
+    await log_in(client, "moderatrice")
+    hidden = await submit(client, f"/moderation/threads/{thread_id}/state",
+                          {"action": "hide", "reason": "nom d'un agent"},
+                          form_page=f"/t/{thread_id}")
+    assert hidden.status == 303, await hidden.text()
+    assert (await reader.get(f"/t/{thread_id}")).status == 404
+    assert (await reader.get(f"/t/{thread_id}/feed.atom")).status == 404
+    for path in ("/b/metz", "/", "/b/metz/feed.atom", "/feed.atom", "/search?q=réponse"):
+        assert LEAK not in await (await reader.get(path)).text(), path
+    assert "Une réponse" not in await (await reader.get("/feed.atom")).text()
+    page = await (await client.get(f"/t/{thread_id}", headers={"Accept-Language": "en"})).text()
+    assert "This thread is hidden" in page and "Show the thread again" in page
+    board_threads, board_posts, _authors = await counts(forum, thread_id)
+    assert (board_threads, board_posts) == (before[0] - 1, before[1] - 2)
+    journal = await (await reader.get("/moderation/journal",
+                                      headers={"Accept-Language": "en"})).text()
+    assert "hid a thread" in journal and LEAK not in journal
+    shown = await submit(client, f"/moderation/threads/{thread_id}/state", {"action": "show"},
+                         form_page=f"/t/{thread_id}")
+    assert shown.status == 303
+    assert await counts(forum, thread_id) == before
+    assert LEAK in await (await reader.get("/b/metz")).text()
+
+
+async def test_showing_never_publishes_a_refused_thread(forum, client):
+    metz, lea = await forum.board("Metz"), await forum.user("lea")
+    moderator = await forum.user("moderatrice", role="moderator")
+    thread_id, _post = await forum.thread(metz, lea, LEAK)
+    async with forum.db.transaction() as tx:
+        await tx.execute("update threads set status = 'rejected' where id = ?", (thread_id,))
+    token = await forum.token(moderator)
+    shown = await client.post(f"{V1}/moderation/threads/{thread_id}/show",
+                              headers={"Authorization": f"Bearer {token}"})
+    assert shown.status == 200 and (await shown.json())["status"] == "rejected"
+
+
+async def test_the_api_hides_for_the_boards_moderators_only(forum, client):
+    _metz, lea, thread_id = await thread_with_deleted_first_post(forum)
+    moderator = await forum.user("moderatrice", role="moderator")
+    path = f"{V1}/moderation/threads/{thread_id}/hide"
+    refused = await client.post(path, headers={"Authorization": f"Bearer {await forum.token(lea)}"})
+    assert refused.status == 403
+    hidden = await client.post(path, json={"reason": "doxxing"},
+                               headers={"Authorization": f"Bearer {await forum.token(moderator)}"})
+    assert hidden.status == 200, await hidden.text()
+    assert (await hidden.json())["status"] == "rejected"
+    assert (await client.get(f"{V1}/threads/{thread_id}")).status == 404
+    listed = await (await client.get(f"{V1}/boards/metz/threads")).json()
+    assert thread_id not in [thread["id"] for thread in listed["threads"]]

@@ -238,7 +238,10 @@ def _moderation_paths() -> dict[str, Any]:
     for action, summary in (("lock", "Lock a thread: only moderators may still reply."),
                             ("unlock", "Unlock a thread."),
                             ("pin", "Pin a thread at the top of its board."),
-                            ("unpin", "Unpin a thread.")):
+                            ("unpin", "Unpin a thread."),
+                            # Whatever became of its first post (a title can name someone).
+                            ("hide", "Hide a thread from everyone but its moderators."),
+                            ("show", "Show a hidden thread again.")):
         paths[f"{mod}/threads/{{id}}/{action}"] = {"post": _op(
             f"api_moderation_{action}", "moderation", summary,
             _ok("The thread as it now is.", "Thread"), "400 401 403 404 413 422",

@@ -8,3 +8,8 @@ create table thread_title_revisions (
     replaced_at text not null
 );
 create index thread_title_revisions_by_thread on thread_title_revisions (thread_id, id);
+
+-- When its moderators hid a thread (the rest of the time null). Its status is then 'rejected',
+-- as a refused thread's, so every channel that shows only published threads leaves it out;
+-- hidden_at tells it from a refused thread, which showing again must not publish.
+alter table threads add column hidden_at text;

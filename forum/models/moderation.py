@@ -255,7 +255,14 @@ async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reaso
 
 async def set_thread_state(tx: Transaction, thread: Thread, moderator: User, action: str,
                            reason: str = "") -> None:
-    """lock, unlock, pin or unpin a thread (already so: nothing changes, nothing is logged)."""
+    """lock, unlock, pin, unpin, hide or show a thread (already so: nothing changes, nothing
+    is logged)."""
+    if action in ("hide", "show"):
+        # Whatever became of its first post: hiding is how a thread (and its title) goes.
+        if await (threads.hide if action == "hide" else threads.unhide)(tx, thread):
+            await log(tx, moderator, "hide" if action == "hide" else "restore", "thread",
+                      thread.id, thread.board_id, clean_reason(reason, required=False))
+        return
     column, value = {"lock": ("locked", 1), "unlock": ("locked", 0), "pin": ("pinned", 1),
                      "unpin": ("pinned", 0)}[action]
     if not await tx.update(f"update threads set {column} = ? where id = ? and {column} <> ?",

@@ -31,6 +31,7 @@ class Thread:
     last_post_id: int | None
     board_mode: str = "a-posteriori"
     board_is_city: bool = True
+    hidden_at: str | None = None  # hidden by its moderators (status 'rejected' meanwhile)
 
     @classmethod
     def from_row(cls, row: Row) -> Thread:
@@ -38,7 +39,7 @@ class Thread:
                    row["author_id"], row["author_name"], row["title"], row["status"],
                    bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
                    row["created_at"], row["last_post_at"], row["last_post_id"],
-                   row["board_mode"], bool(row["board_is_city"]))
+                   row["board_mode"], bool(row["board_is_city"]), row["hidden_at"])
 
 
 SELECT = (
@@ -127,6 +128,43 @@ async def title_revisions(conn: Conn, thread_id: int) -> list[TitleRevision]:
         " join users on users.id = editor_id where thread_id = ?"
         " order by thread_title_revisions.id", (thread_id,))
     return [TitleRevision(*row) for row in rows]
+
+
+async def hide(tx: Transaction, thread: Thread) -> bool:
+    """Take a public thread out of every list, page, feed and search (its moderators still
+    see it); False when it was not public."""
+    if not await tx.update("update threads set status = 'rejected', hidden_at = ?"
+                           " where id = ? and status = 'published'", (clock.now(), thread.id)):
+        return False
+    await _count_public_thread(tx, thread, -1)
+    return True
+
+
+async def unhide(tx: Transaction, thread: Thread) -> bool:
+    """Show a hidden thread again (never a refused one); False when it was not hidden."""
+    if not await tx.update("update threads set status = 'published', hidden_at = null"
+                           " where id = ? and hidden_at is not null", (thread.id,)):
+        return False
+    await _count_public_thread(tx, thread, +1)
+    return True
+
+
+async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> None:
+    """A thread's counted posts leave (-1) or come back to (+1) its board's and authors'
+    counts (as posts._count counts them: published and not hidden by flags)."""
+    counted = ("select count(*) from posts where posts.thread_id = ?"
+               " and posts.status = 'published' and posts.hidden = 0")
+    await tx.execute(
+        f"update users set post_count = post_count + ? * ({counted} and author_id = users.id)"
+        " where id in (select author_id from posts where thread_id = ?)",
+        (sign, thread.id, thread.id))
+    await tx.execute(
+        f"update boards set thread_count = thread_count + ?, post_count = post_count + ? * "
+        f"({counted}), last_post_at = (select max(last_post_at) from threads"
+        " where board_id = ? and status = 'published') where id = ?",
+        (sign, sign, thread.id, thread.board_id, thread.board_id))
+    posts.changed(tx, thread.id, thread.board_id)
+    tx.changed("board_meta", thread.board_id)  # watch pages name their source threads
 
 
 async def count_views(tx: Transaction, views: dict[int, int]) -> None:
