@@ -293,3 +293,16 @@ async def test_the_command_line_refuses_by_the_same_rule(tmp_path):
     code, out, _err = await run_cli(data, "user", "add", "lea", "--email", GOOD_ADDRESS,
                                     "--password-stdin", stdin="un mot de passe long\n")
     assert code == 0, out
+
+
+async def test_a_delete_reason_sent_in_the_api_query_is_cleaned(forum, client):
+    metz, lea = await forum.board("Metz"), await forum.user("lea")
+    moderator = await forum.user("moderatrice", role="moderator")
+    _thread, post_id = await forum.thread(metz, lea)
+    response = await client.delete(
+        f"{V1}/posts/{post_id}", params={"reason": "Supprimé " + DIRTY},
+        headers={"Authorization": f"Bearer {await forum.token(moderator)}"})
+    assert response.status == 204, await response.text()
+    reason = await stored(forum, "select delete_reason from posts where id = ?", post_id)
+    assert reason.startswith("Supprimé ") and CLEAN[1:] in reason
+    assert_clean(reason)

@@ -56,6 +56,11 @@ def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -
     return clean_input(value)  # as the forms' fields: forum.views.text_field
 
 
+def query_text(request: web.Request, name: str) -> str:
+    """A text sent in the query string to be kept (a DELETE's reason), cleaned as text_field."""
+    return clean_input(request.query.get(name, ""))
+
+
 def check_unicode(value: str, name: str) -> None:
     """422 for text SQLite cannot store: JSON escapes can carry lone surrogates ("\\ud800")."""
     try:
