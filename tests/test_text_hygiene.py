@@ -306,3 +306,8 @@ async def test_a_delete_reason_sent_in_the_api_query_is_cleaned(forum, client):
     reason = await stored(forum, "select delete_reason from posts where id = ?", post_id)
     assert reason.startswith("Supprimé ") and CLEAN[1:] in reason
     assert_clean(reason)
+
+
+async def test_a_board_description_from_the_command_line_is_cleaned(forum):
+    board = await forum.board("Metz", description="Ville " + DIRTY.replace("\x00", ""))
+    assert board.description == "Ville " + CLEAN
