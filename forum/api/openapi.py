@@ -240,7 +240,8 @@ def _moderation_paths() -> dict[str, Any]:
                             ("pin", "Pin a thread at the top of its board."),
                             ("unpin", "Unpin a thread."),
                             # Whatever became of its first post (a title can name someone).
-                            ("hide", "Hide a thread from everyone but its moderators."),
+                            ("hide", "Hide a thread from everyone but its moderators (its "
+                                     "status is then `rejected`, as a refused thread's)."),
                             ("show", "Show a hidden thread again.")):
         paths[f"{mod}/threads/{{id}}/{action}"] = {"post": _op(
             f"api_moderation_{action}", "moderation", summary,
