@@ -80,6 +80,8 @@ def record(request: web.Request, finding: Finding) -> dict[str, Any]:
 
 
 def csv_cell(column: str, value: Any) -> str:
+    """A value as a spreadsheet may safely read it: numbers as they are, text with a "'"
+    before each piece that would start a formula (FORMULA_PIECE), in URLs too."""
     if value is None:
         return ""
     if column in NUMERIC:
