@@ -150,19 +150,20 @@ async def unhide(tx: Transaction, thread: Thread) -> bool:
 
 
 async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> None:
-    """A thread's counted posts leave (-1) or come back to (+1) its board's and authors'
-    counts (as posts._count counts them: published and not hidden by flags)."""
-    counted = ("select count(*) from posts where posts.thread_id = ?"
-               " and posts.status = 'published' and posts.hidden = 0")
+    """The board's and the authors' counts without (-1) or with (+1) the thread, counted
+    again rather than moved: a reply approved meanwhile would make them drift."""
+    counted = ("posts.status = 'published' and posts.hidden = 0"
+               " and threads.status = 'published'")
     await tx.execute(
-        f"update users set post_count = post_count + ? * ({counted} and author_id = users.id)"
-        " where id in (select author_id from posts where thread_id = ?)",
-        (sign, thread.id, thread.id))
+        "update users set post_count = (select count(*) from posts join threads"
+        f" on threads.id = posts.thread_id where posts.author_id = users.id and {counted})"
+        " where id in (select author_id from posts where thread_id = ?)", (thread.id,))
     await tx.execute(
-        f"update boards set thread_count = thread_count + ?, post_count = post_count + ? * "
-        f"({counted}), last_post_at = (select max(last_post_at) from threads"
+        "update boards set thread_count = thread_count + ?, post_count = (select count(*)"
+        f" from posts join threads on threads.id = posts.thread_id where threads.board_id = ?"
+        f" and {counted}), last_post_at = (select max(last_post_at) from threads"
         " where board_id = ? and status = 'published') where id = ?",
-        (sign, sign, thread.id, thread.board_id, thread.board_id))
+        (sign, thread.board_id, thread.board_id, thread.board_id))
     posts.changed(tx, thread.id, thread.board_id)
     tx.changed("board_meta", thread.board_id)  # watch pages name their source threads
 
