@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import feedparser
 
-from forum.models import posts
+from forum.models import moderation, posts, threads
 from tests.conftest import log_in, submit
 
 V1 = "/api/v1"
@@ -180,3 +180,23 @@ async def test_the_api_hides_for_the_boards_moderators_only(forum, client):
     assert (await client.get(f"{V1}/threads/{thread_id}")).status == 404
     listed = await (await client.get(f"{V1}/boards/metz/threads")).json()
     assert thread_id not in [thread["id"] for thread in listed["threads"]]
+
+
+async def test_a_reply_approved_while_hidden_counts_once(forum, client):
+    metz, lea = await forum.board("Metz", slug="metz"), await forum.user("lea")
+    moderator = await forum.user("moderatrice", role="moderator")
+    thread_id, _first = await forum.thread(metz, lea, LEAK)
+    waiting = await forum.reply(thread_id, lea, "En attente.")
+    async with forum.db.transaction() as tx:
+        await tx.execute("update posts set status = 'pending' where id = ?", (waiting,))
+        await tx.execute("update boards set post_count = 1")
+        await tx.execute("update users set post_count = 1 where id = ?", (lea.id,))
+        thread = await threads.get(tx, thread_id)
+        await moderation.set_thread_state(tx, thread, moderator, "hide")
+        await moderation.approve(tx, await posts.get(tx, waiting), moderator)
+        await moderation.set_thread_state(tx, await threads.get(tx, thread_id),
+                                          moderator, "show")
+    async with forum.db.read() as conn:
+        assert await conn.value("select post_count from boards where id = ?", (metz.id,)) == 2
+        assert await conn.value("select post_count from users where id = ?", (lea.id,)) == 2
+
