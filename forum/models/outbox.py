@@ -13,6 +13,8 @@ ERROR_MAX = 500
 MAX_ATTEMPTS = 10  # then the row is kept, marked given up, and never retried
 RETRY_CAP_SECONDS = 6 * 3600  # the back-off doubles up to this
 KEEP_SENT_DAYS = 7  # sent mails hold addresses and links: kept only long enough to debug
+
+
 def valid_address(address: str | None) -> bool:
     """One plain address, by the rule members' addresses were checked with (forum.text)."""
     return bool(address) and email_problem(address) is None
