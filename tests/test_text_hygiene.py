@@ -311,3 +311,20 @@ async def test_a_delete_reason_sent_in_the_api_query_is_cleaned(forum, client):
 async def test_a_board_description_from_the_command_line_is_cleaned(forum):
     board = await forum.board("Metz", description="Ville " + DIRTY.replace("\x00", ""))
     assert board.description == "Ville " + CLEAN
+
+
+async def test_a_finding_from_the_web_form_is_cleaned(forum, client):
+    from tests.test_finding_pages import finding_form, finding_id_from, send
+
+    await forum.board("Lyon", slug="lyon")
+    await forum.user("lea")
+    await log_in(client, "lea")
+    response = await send(client, "/b/lyon/watch/new", finding_form(
+        place="Place " + DIRTY, note="Note " + DIRTY + "\nsuite",
+        links=[("https://example.org/a", "Lien " + DIRTY)]), form_page="/b/lyon/watch/new")
+    finding_id = finding_id_from(response)
+    place, note = (await stored(forum, "select place from findings where id = ?", finding_id),
+                   await stored(forum, "select note from findings where id = ?", finding_id))
+    assert place == "Place " + CLEAN and note == f"Note {CLEAN} suite"  # one line
+    assert_clean(await stored(forum, "select group_concat(label) from finding_sources"))
+    assert_clean(await (await client.get(f"/f/{finding_id}")).text())
