@@ -39,13 +39,18 @@ class FileOwner(NamedTuple):
 
 
 class FragmentCache:
-    """Rendered posts, least recently used dropped first, dropped by thread at each write."""
+    """Rendered posts, least recently used dropped first.
+
+    Keys hold what a fragment was rendered from, so a changed post is simply not found again
+    and its old fragments age out. A purge must not wait for that: its text leaves memory at
+    once, through the tags of the commit ("post", id) or ("finding", id), or ("all", None).
+    """
 
     def __init__(self, max_entries: int = 20_000) -> None:
         self.max_entries = max_entries
         self.epoch = 0
-        self._html: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
-        self._by_thread: dict[int, set[tuple]] = {}
+        self._html: OrderedDict[tuple, tuple[str, frozenset[Tag]]] = OrderedDict()
+        self._by_tag: dict[Tag, set[tuple]] = {}
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, object], Any] = {}
 
@@ -59,39 +64,41 @@ class FragmentCache:
         self._html.move_to_end(key)
         return entry[0]
 
-    def put(self, key: tuple, html: str, thread_id: int, epoch: int) -> None:
-        # A render that began before a write keeps nothing (it may hold a purged text).
+    def put(self, key: tuple, html: str, tags: frozenset[Tag], epoch: int) -> None:
+        # A render that began before a purge keeps nothing (it may hold the purged text).
         if epoch != self.epoch or self.max_entries <= 0:
             return
         self._drop(key)
-        self._html[key] = (html, thread_id)
-        self._by_thread.setdefault(thread_id, set()).add(key)
+        self._html[key] = (html, tags)
+        for tag in tags:
+            self._by_tag.setdefault(tag, set()).add(key)
         while len(self._html) > self.max_entries:
             self._drop(next(iter(self._html)))
 
     def invalidate(self, tags: set[Tag]) -> None:
-        """After a commit (db.after_commit): drop the fragments of the threads it changed."""
-        if not tags:
-            return
-        self.epoch += 1
+        """After a commit (db.after_commit): drop the fragments of the posts it names."""
         if ALL in tags:
+            self.epoch += 1
             self._html.clear()
-            self._by_thread.clear()
+            self._by_tag.clear()
             return
-        for kind, key in tags:
-            if kind == "thread" and isinstance(key, int):
-                for fragment in list(self._by_thread.get(key, ())):
-                    self._drop(fragment)
+        named = [tag for tag in tags if tag[0] in ("post", "finding")]
+        if named:
+            self.epoch += 1
+        for tag in named:
+            for key in list(self._by_tag.get(tag, ())):
+                self._drop(key)
 
     def _drop(self, key: tuple) -> None:
         entry = self._html.pop(key, None)
         if entry is None:
             return
-        keys = self._by_thread.get(entry[1])
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self._by_thread[entry[1]]
+        for tag in entry[1]:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
 
     def module(self, env: jinja2.Environment, locale: str) -> Any:
         """The post template's macros for a locale (its labels translated once)."""
@@ -125,7 +132,8 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
             module = module or cache.module(env, locale)
             html = str(module.post_card(post, controls, thread_title, post_files,
                                         key[2], propose_url, owner))
-            cache.put(key, html, post.thread_id, epoch)
+            tags = frozenset([("post", post.id), *(("finding", f.id) for f in key[2])])
+            cache.put(key, html, tags, epoch)
         parts.append(html)
     page = "".join(parts)
     if CSRF_MARK in page:
