@@ -27,9 +27,9 @@ How to read it
   Targets (issue 15): cached / bare >= 0.75, member >= 0.30, moderator >= 0.25, mixed >= 0.25;
   an uncached page (`render (no cache)`: the first reader after a write, whose other posts are
   still in the fragment cache) <= 1.5 ms server CPU; p99 < 50 ms at 16 connections.
-  A forum of 1 000 posts has ~50 threads: the mixed run then reads all of them.
-  wrk is a closed loop: with
-  c connections, p50 ~ c / (req/s), so latency grows with connections once the server is busy.
+  A forum of 1 000 posts has ~50 threads: the mixed run then reads all of them. wrk is a
+  closed loop: with c connections, p50 ~ c / (req/s), so latency grows with connections once
+  the server is busy.
   `CPU ms` is the server process's CPU time (all threads, from /proc) per request: it hardly
   moves when other programs load the machine, while req/s and p99 do (the load average is
   printed: above the number of CPUs, trust `CPU ms` and the CPU ratio, not the latencies).
