@@ -30,12 +30,21 @@ from forum.cache import ALL, Tag
 # so that no text in a post can ask for the token to be written into it.
 CSRF_MARK = "csrf-" + secrets.token_hex(16)
 TEMPLATE = "macros/post.html"
+FORMS = "macros/forms.html"
 
 
 class FileOwner(NamedTuple):
     """The reader as attachments.html sees them: only who owns the files (their cleaning note)."""
 
     id: int
+
+
+class _EmptyPicker(NamedTuple):
+    """The files block of an empty editor (views.uploads.Picker with no file yet)."""
+
+    files: list[Any]
+    accept: str
+    max_mb: int
 
 
 class FragmentCache:
@@ -53,6 +62,7 @@ class FragmentCache:
         self._by_tag: dict[Tag, set[tuple]] = {}
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, object], Any] = {}
+        self._editors: dict[tuple, Markup] = {}
 
     def __len__(self) -> int:
         return len(self._html)
@@ -100,6 +110,19 @@ class FragmentCache:
                 if not keys:
                     del self._by_tag[tag]
 
+    def editor(self, env: jinja2.Environment, locale: str, submit_label: str, accept: str,
+               max_mb: int) -> Markup:
+        """An empty editor (a thread's reply form): the same for every member, so rendered once
+        per locale and catalog; its form's CSRF token stays outside it, in the shell."""
+        key = (locale, i18n.CATALOGS[locale], submit_label, accept, max_mb)
+        found = self._editors.get(key)
+        if found is None:
+            module = env.get_template(FORMS).make_module({"locale": locale})
+            found = Markup(str(module.editor("", {}, None, submit_label,
+                                             _EmptyPicker([], accept, max_mb))))
+            self._editors[key] = found
+        return found
+
     def module(self, env: jinja2.Environment, locale: str) -> Any:
         """The post template's macros for a locale (its labels translated once)."""
         catalog = i18n.CATALOGS[locale]
@@ -119,12 +142,16 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
     catalog = i18n.CATALOGS[locale]
     module = None
     parts = []
+    decided: dict[permissions.PostState, tuple[str, ...]] = {}
     for post in items:
         post_files = tuple(files.get(post.id, ()))
         owner = None
         if viewer is not None and any(f.owner_id == viewer.id for f in post_files):
             owner = FileOwner(viewer.id)
-        controls = permissions.post_controls(viewer, post)
+        state = permissions.PostState.of(post)
+        controls = decided.get(state)
+        if controls is None:
+            controls = decided[state] = permissions.post_controls(viewer, state)
         key = (post, post_files, tuple(drawn.get(post.id, ())), locale, catalog, controls,
                thread_title, propose_url, owner)
         html = cache.get(key)

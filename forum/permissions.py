@@ -6,7 +6,7 @@ which moderators may act on it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 PUBLIC_POST = "(posts.status = 'published' and posts.hidden = 0)"
 # A post anyone may read on its own (as a source, in a notification): public, not a tombstone,
@@ -169,8 +169,29 @@ def _author_or_moderator(user: Any, item: Any) -> bool:
     return user is not None and (user.id == item.author_id or _moderates(user, item))
 
 
+class PostState(NamedTuple):
+    """All that post_controls reads of a post: posts in the same state get the same controls
+    (a page asks once per state, not once per post). A rule reading anything else of a post
+    fails loudly here (AttributeError) rather than deciding on a stale copy."""
+
+    author_id: int
+    board_id: int
+    status: str
+    is_deleted: bool
+    hidden: bool
+    thread_status: str
+    thread_locked: bool
+    edit_pending: bool
+
+    @classmethod
+    def of(cls, post: Any) -> PostState:
+        return cls(post.author_id, post.board_id, post.status, post.is_deleted, post.hidden,
+                   post.thread_status, post.thread_locked, post.edit_pending)
+
+
 def post_controls(user: Any, post: Any) -> tuple[str, ...]:
-    """What `user` may see and do with `post` on a thread page, as names the post template reads.
+    """What `user` may see and do with `post` (a Post or its PostState) on a thread page, as
+    names the post template reads.
 
     Readers with the same controls on a post version get the same rendered post (forum/
     fragments.py shares it between them), so the template must depend on nothing else of theirs.

@@ -7,10 +7,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from forum import csrf, keys
+from forum import csrf, i18n, keys
 from forum.db import Conn, Transaction
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.fragments import render_posts
+from forum.i18n import N_
 from forum.models import boards, findings, follows, moderation, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
@@ -31,6 +32,8 @@ from forum.views import (
     url_for,
 )
 from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
+
+REPLY_LABEL = N_("Publish the reply")
 
 
 async def show(request: web.Request) -> web.Response:
@@ -66,10 +69,13 @@ async def show(request: web.Request) -> web.Response:
         fragments, request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], viewer, items,
         thread.title, attached, drawn, propose_url,
         csrf.token_for(request) if viewer is not None else "", epoch)
+    files = picker(request, [])
+    reply_editor = None if viewer is None else fragments.editor(
+        request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], i18n.gettext(REPLY_LABEL),
+        files.accept, files.max_mb)
     return render(request, "threads/show.html", {
         "thread": thread, "posts_html": posts_html, "page": page, "pages": pages,
-        "following": following, "body": "", "preview": None, "errors": {},
-        "files": picker(request, []),
+        "following": following, "reply_editor": reply_editor,
     })
 
 
