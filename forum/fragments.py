@@ -148,7 +148,7 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
         owner = None
         if viewer is not None and any(f.owner_id == viewer.id for f in post_files):
             owner = FileOwner(viewer.id)
-        state = permissions.PostState.of(post)
+        state = permissions.PostState.of(post, viewer)
         controls = decided.get(state)
         if controls is None:
             controls = decided[state] = permissions.post_controls(viewer, state)

@@ -170,11 +170,12 @@ def _author_or_moderator(user: Any, item: Any) -> bool:
 
 
 class PostState(NamedTuple):
-    """All that post_controls reads of a post: posts in the same state get the same controls
-    (a page asks once per state, not once per post). A rule reading anything else of a post
-    fails loudly here (AttributeError) rather than deciding on a stale copy."""
+    """All that post_controls reads of a post, for one reader: posts in the same state get the
+    same controls (a page asks once per state, not once per post). A rule reading anything
+    else of a post fails loudly here (AttributeError) rather than deciding on a partial copy.
+    The rules only compare a post's author with the reader, so any other author is 0 here."""
 
-    author_id: int
+    author_id: int  # the reader's id if they wrote it, else 0 (no member has id 0)
     board_id: int
     status: str
     is_deleted: bool
@@ -184,8 +185,9 @@ class PostState(NamedTuple):
     edit_pending: bool
 
     @classmethod
-    def of(cls, post: Any) -> PostState:
-        return cls(post.author_id, post.board_id, post.status, post.is_deleted, post.hidden,
+    def of(cls, post: Any, user: Any) -> PostState:
+        own = user is not None and post.author_id == user.id
+        return cls(post.author_id if own else 0, post.board_id, post.status, post.is_deleted, post.hidden,
                    post.thread_status, post.thread_locked, post.edit_pending)
 
 
