@@ -187,8 +187,8 @@ class PostState(NamedTuple):
     @classmethod
     def of(cls, post: Any, user: Any) -> PostState:
         own = user is not None and post.author_id == user.id
-        return cls(post.author_id if own else 0, post.board_id, post.status, post.is_deleted, post.hidden,
-                   post.thread_status, post.thread_locked, post.edit_pending)
+        return cls(post.author_id if own else 0, post.board_id, post.status, post.is_deleted,
+                   post.hidden, post.thread_status, post.thread_locked, post.edit_pending)
 
 
 def post_controls(user: Any, post: Any) -> tuple[str, ...]:
