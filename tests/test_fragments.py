@@ -5,7 +5,7 @@ from __future__ import annotations
 import gettext
 import re
 
-from forum import i18n, keys
+from forum import i18n, keys, permissions
 from forum.models import moderation, posts, threads, uploads, users
 from tests.conftest import csrf_from, log_in
 
@@ -208,3 +208,17 @@ async def test_each_moderator_gets_their_own_csrf_token_in_a_shared_post(forum):
         form = re.search(r'action="[^"]*/restore"[^>]*>(.*?)</form>', page, re.S)
         assert form is not None
         assert csrf_from(form.group(1)) == csrf_from(page)  # the reader's token, not a mark
+
+
+async def test_controls_by_post_state_match_controls_by_post(forum):
+    """The page decides controls once per PostState: the same answer as for the post itself,
+    for every role, on public, waiting, refused, deleted and locked posts."""
+    moderator, author, other, newcomer, thread_id, _ = await _mixed_thread(forum)
+    admin = await forum.user(role="admin")
+    async with forum.db.read() as conn:
+        thread_posts = await posts.list_for_thread(conn, thread_id, moderator, 1, 50)
+    assert len({post.status for post in thread_posts}) == 3
+    for viewer in (None, moderator, admin, author, other, newcomer):
+        for post in thread_posts:
+            assert permissions.post_controls(viewer, post) == permissions.post_controls(
+                viewer, permissions.PostState.of(post, viewer))
