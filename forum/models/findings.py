@@ -326,14 +326,10 @@ async def for_posts(conn: Conn, post_ids: list[int],
 async def pending(conn: Conn, moderator: User, board_id: int | None = None,
                   limit: int = 50) -> list[Finding]:
     """Findings waiting for this moderator's decision, oldest first."""
-    if moderator.is_moderator:
-        scope, params = "1", ()
-    else:
-        ids = tuple(moderator.moderated_boards) or (0,)
-        scope, params = f"findings.board_id in ({', '.join('?' * len(ids))})", ids
+    waiting, params = permissions.finding_queue_filter(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'pending' and findings.deleted_at is null and {scope} {extra}"
+        f"{SELECT} where {waiting} {extra}"
         " order by findings.id limit ?", (*params, *extra_params, limit))
     return await _with_sources(conn, rows)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
 from forum.models import posts
@@ -69,7 +69,7 @@ async def get(conn: Conn, thread_id: int) -> Thread:
 async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) -> list[Thread]:
     """Public threads, pinned first, then by latest activity (index threads_by_board_activity)."""
     rows = await conn.all(
-        f"{SELECT} where threads.board_id = ? and threads.status = 'published'"
+        f"{SELECT} where threads.board_id = ? and {permissions.public_thread()}"
         " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
         (board_id, per_page, (page - 1) * per_page))
     return [Thread.from_row(row) for row in rows]
