@@ -67,11 +67,16 @@ async def get(conn: Conn, thread_id: int) -> Thread:
 
 
 async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) -> list[Thread]:
-    """Public threads, pinned first, then by latest activity (index threads_by_board_activity)."""
+    """Public threads, pinned first, then by latest activity (index threads_by_board_activity).
+
+    The same list for everyone (a visitor's view): a pending thread is reached from the queue
+    or its author's profile, never listed with the public record.
+    """
+    visible, params = permissions.thread_filter(None)
     rows = await conn.all(
-        f"{SELECT} where threads.board_id = ? and {permissions.public_thread()}"
+        f"{SELECT} where threads.board_id = ? and {visible}"
         " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
-        (board_id, per_page, (page - 1) * per_page))
+        (board_id, *params, per_page, (page - 1) * per_page))
     return [Thread.from_row(row) for row in rows]
 
 
