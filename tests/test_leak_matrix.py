@@ -199,7 +199,7 @@ async def _warm_visitor_pages(site: Site) -> None:
     """The visitor reads every public page once while the items are still public: the page
     cache must not serve these copies after they change."""
     visitor = site.clients["visitor"]
-    for path in _list_paths(site, None):
+    for path in _list_paths(site):
         await visitor.get(path)
 
 
@@ -283,72 +283,68 @@ async def site(tmp_path_factory) -> AsyncIterator[Site]:
 
 # Channels ------------------------------------------------------------------------------------
 
-def _list_paths(site: Site, item: Item | None) -> list[str]:
+def _list_paths(site: Site) -> list[str]:
     """Every listing a visitor may load (warmed in the page cache before the changes)."""
-    thread = item.thread_id if item else site.control_thread
-    return [f"/t/{thread}", f"/b/{site.board.slug}", "/", f"/u/{site.people['author'].name}",
-            "/feed.atom", f"/b/{site.board.slug}/feed.atom", f"/t/{site.control_thread}/feed.atom",
-            "/watch", f"/b/{site.board.slug}/watch", "/watch/compare?a=matrice&b=voisine",
-            "/watch/feed.atom",
-            f"/b/{site.board.slug}/watch/feed.atom"]
+    board = f"/b/{site.board.slug}"
+    return [f"/t/{site.control_thread}", board, "/", f"/u/{site.people['author'].name}",
+            "/feed.atom", f"{board}/feed.atom", f"/t/{site.control_thread}/feed.atom",
+            "/watch", f"{board}/watch", "/watch/compare?a=matrice&b=voisine", "/watch/feed.atom",
+            f"{board}/watch/feed.atom"]
 
 
-# name -> (kind, path(site, item) or None when the channel does not apply to this item)
 Path_ = Callable[[Site, Item], str | None]
-FINDING_CHANNELS: set[str] = set()  # those that show findings only (filled below)
+POSTS, THREADS, FINDINGS = {"post", "thread"}, {"thread"}, {"finding"}
 
 
-POSTS, FINDINGS = {"post", "thread"}, {"finding"}
-ONLY: dict[str, set[str]] = {}  # channel -> the kinds of item it shows (all when absent)
+@dataclass(frozen=True)
+class Channel:
+    kind: str  # "item", "list" or "public" (see the module's docstring)
+    path: Path_  # where a role reads it, for this item (None: nothing to read)
+    shows: set[str] = field(default_factory=lambda: {"post", "thread", "finding"})  # kinds
 
 
-CHANNELS: dict[str, tuple[str, Path_]] = {
-    "thread page": ("list", lambda s, i: f"/t/{i.thread_id}"),
-    "post permalink": ("item", lambda s, i: f"/p/{i.post_id}"),
-    "board page": ("list", lambda s, i: f"/b/{s.board.slug}"),
-    "home page": ("list", lambda s, i: "/"),
-    "profile": ("list", lambda s, i: f"/u/{s.people['author'].name}"),
-    "api post": ("item", lambda s, i: f"/api/v1/posts/{i.post_id}"),
-    "api thread": ("list", lambda s, i: f"/api/v1/threads/{i.thread_id}"),
-    "api board threads": ("list", lambda s, i: f"/api/v1/boards/{s.board.slug}/threads"),
-    "api findings": ("list", lambda s, i: "/api/v1/findings"),
-    "api finding": ("item", lambda s, i: f"/api/v1/findings/{i.finding_id}"),
-    "finding page": ("item", lambda s, i: f"/f/{i.finding_id}"),
-    "city watch page": ("list", lambda s, i: f"/b/{s.board.slug}/watch"),
-    "national watch page": ("list", lambda s, i: "/watch"),
-    "compare page": ("list", lambda s, i: "/watch/compare?a=matrice&b=voisine"),
-    "search page": ("public", lambda s, i: f"/search?q={i.marker}"),
-    "api search": ("public", lambda s, i: f"/api/v1/search?q={i.marker}"),
-    "feed site": ("public", lambda s, i: "/feed.atom"),
-    "feed board": ("public", lambda s, i: f"/b/{s.board.slug}/feed.atom"),
-    "feed thread": ("public", lambda s, i: f"/t/{i.thread_id}/feed.atom"),
-    "feed findings": ("public", lambda s, i: "/watch/feed.atom"),
-    "feed city findings": ("public", lambda s, i: f"/b/{s.board.slug}/watch/feed.atom"),
-    "export csv": ("public", lambda s, i: "/watch/findings.csv"),
-    "export json": ("public", lambda s, i: "/watch/findings.json"),
-    "export geojson": ("public", lambda s, i: "/watch/findings.geojson"),
-    "city export csv": ("public", lambda s, i: f"/b/{s.board.slug}/watch/findings.csv"),
-    "notifications page": ("public", lambda s, i: "/notifications"),
-    "api notifications": ("public", lambda s, i: "/api/v1/notifications"),
-    "outbox": ("public", lambda s, i: "outbox"),
-    "quote": ("list", lambda s, i: f"/t/{s.control_thread}/reply?quote={i.post_id}"),
-    "api suggestions": ("public", lambda s, i: f"/api/v1/members?prefix={i.marker[:4]}"),
-    "revisions page": ("item", lambda s, i: f"/p/{i.post_id}/revisions"),
-    "api revisions": ("item", lambda s, i: f"/api/v1/posts/{i.post_id}/revisions"),
-    "file": ("item", lambda s, i: i.file_url),
-    "thumbnail": ("item", lambda s, i: i.thumbnail_url),
+CHANNELS: dict[str, Channel] = {
+    "thread page": Channel("list", lambda s, i: f"/t/{i.thread_id}"),
+    "post permalink": Channel("item", lambda s, i: f"/p/{i.post_id}", POSTS),
+    "board page": Channel("list", lambda s, i: f"/b/{s.board.slug}", THREADS),
+    "home page": Channel("list", lambda s, i: "/", THREADS),
+    "profile": Channel("list", lambda s, i: f"/u/{s.people['author'].name}"),
+    "api post": Channel("item", lambda s, i: f"/api/v1/posts/{i.post_id}", POSTS),
+    "api thread": Channel("list", lambda s, i: f"/api/v1/threads/{i.thread_id}", POSTS),
+    "api board threads": Channel(
+        "list", lambda s, i: f"/api/v1/boards/{s.board.slug}/threads", THREADS),
+    "api findings": Channel("list", lambda s, i: "/api/v1/findings"),
+    "api finding": Channel("item", lambda s, i: f"/api/v1/findings/{i.finding_id}", FINDINGS),
+    "finding page": Channel("item", lambda s, i: f"/f/{i.finding_id}", FINDINGS),
+    "city watch page": Channel("list", lambda s, i: f"/b/{s.board.slug}/watch"),
+    "national watch page": Channel("list", lambda s, i: "/watch"),
+    "compare page": Channel("list", lambda s, i: "/watch/compare?a=matrice&b=voisine"),
+    "search page": Channel("public", lambda s, i: f"/search?q={i.marker}"),
+    "api search": Channel("public", lambda s, i: f"/api/v1/search?q={i.marker}"),
+    "feed site": Channel("public", lambda s, i: "/feed.atom"),
+    "feed board": Channel("public", lambda s, i: f"/b/{s.board.slug}/feed.atom"),
+    "feed thread": Channel("public", lambda s, i: f"/t/{i.thread_id}/feed.atom", POSTS),
+    "feed findings": Channel("public", lambda s, i: "/watch/feed.atom"),
+    "feed city findings": Channel("public", lambda s, i: f"/b/{s.board.slug}/watch/feed.atom"),
+    "export csv": Channel("public", lambda s, i: "/watch/findings.csv"),
+    "export json": Channel("public", lambda s, i: "/watch/findings.json"),
+    "export geojson": Channel("public", lambda s, i: "/watch/findings.geojson"),
+    "city export csv": Channel("public", lambda s, i: f"/b/{s.board.slug}/watch/findings.csv"),
+    "notifications page": Channel("public", lambda s, i: "/notifications"),
+    "api notifications": Channel("public", lambda s, i: "/api/v1/notifications"),
+    "outbox": Channel("public", lambda s, i: "outbox"),
+    "quote": Channel("list", lambda s, i: f"/t/{s.control_thread}/reply?quote={i.post_id}", POSTS),
+    "api suggestions": Channel("public", lambda s, i: f"/api/v1/members?prefix={i.marker[:4]}"),
+    "revisions page": Channel("item", lambda s, i: f"/p/{i.post_id}/revisions", POSTS),
+    "api revisions": Channel("item", lambda s, i: f"/api/v1/posts/{i.post_id}/revisions", POSTS),
+    "file": Channel("item", lambda s, i: i.file_url, {"post"}),
+    "thumbnail": Channel("item", lambda s, i: i.thumbnail_url, {"post"}),
 }
-for _name, _kinds in (("post permalink", POSTS), ("api post", POSTS), ("api thread", POSTS),
-                      ("feed thread", POSTS), ("quote", POSTS), ("revisions page", POSTS),
-                      ("api revisions", POSTS), ("file", {"post"}), ("thumbnail", {"post"}),
-                      ("api finding", FINDINGS), ("finding page", FINDINGS),
-                      ("board page", {"thread"}), ("home page", {"thread"}),
-                      ("api board threads", {"thread"})):
-    ONLY[_name] = _kinds
-FINDING_CHANNELS.update((
+# Those that show findings (and, through their sources, posts' files).
+FINDING_CHANNELS = {
     "api findings", "api finding", "finding page", "city watch page", "national watch page",
     "feed findings", "feed city findings", "export csv", "export json", "export geojson",
-    "city export csv", "compare page"))
+    "city export csv", "compare page"}
 # Those that show threads by their titles only.
 TITLE_CHANNELS = {"board page", "home page", "api board threads"}
 
@@ -413,7 +409,7 @@ def _cases() -> list[Any]:
         kind = state.split("_")[0] if state in SEES and state != "published" else None
         for role in ROLES:
             for channel in CHANNELS:
-                if kind is not None and kind not in ONLY.get(channel, {kind}):
+                if kind is not None and kind not in CHANNELS[channel].shows:
                     continue
                 cases.append(pytest.param(state, role, channel,
                                           id=f"{state}×{role}×{channel}"))
@@ -427,8 +423,7 @@ def _allowed(state: str, role: str) -> set[str]:
 @pytest.mark.parametrize(("state", "role", "channel"), _cases())
 async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> None:
     item = site.items[_control(channel) if state == "published" else state]
-    kind, build = CHANNELS[channel]
-    path = build(site, item)
+    kind, path = CHANNELS[channel].kind, CHANNELS[channel].path(site, item)
     # (Post items stay in the findings' channels: those name their sources' files.)
     if path is None or (channel in TITLE_CHANNELS and item.kind != "thread"):
         pytest.skip("this channel does not show this kind of item")
