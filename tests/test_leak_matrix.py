@@ -335,6 +335,8 @@ CHANNELS: dict[str, Channel] = {
     "outbox": Channel("public", lambda s, i: "outbox"),
     "quote": Channel("list", lambda s, i: f"/t/{s.control_thread}/reply?quote={i.post_id}", POSTS),
     "api suggestions": Channel("public", lambda s, i: f"/api/v1/members?prefix={i.marker[:4]}"),
+    "edit form": Channel("list", lambda s, i: f"/p/{i.post_id}/edit", POSTS),
+    "finding edit form": Channel("list", lambda s, i: f"/f/{i.finding_id}/edit", FINDINGS),
     "revisions page": Channel("item", lambda s, i: f"/p/{i.post_id}/revisions", POSTS),
     "api revisions": Channel("item", lambda s, i: f"/api/v1/posts/{i.post_id}/revisions", POSTS),
     "file": Channel("item", lambda s, i: i.file_url, {"post"}),
@@ -344,7 +346,8 @@ CHANNELS: dict[str, Channel] = {
 FINDING_CHANNELS = {
     "api findings", "api finding", "finding page", "city watch page", "national watch page",
     "feed findings", "feed city findings", "export csv", "export json", "export geojson",
-    "city export csv", "compare page"}
+    "city export csv", "compare page", "finding edit form"}
+EDIT_FORMS = {"edit form", "finding edit form"}
 # Those that show threads by their titles only.
 TITLE_CHANNELS = {"board page", "home page", "api board threads"}
 
@@ -436,6 +439,8 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
         if role in ("visitor", "banned_admin") and channel in (
                 "quote", "notifications page", "api notifications", "outbox"):
             return  # members' pages (a banned member may not reply)
+        if channel in EDIT_FORMS and role not in {"author", *MODERATORS}:
+            return  # only its author and its moderators may edit it
         assert seen, f"the control does not show in {channel} ({path}) for {role}: {status}"
         return
     if (state, channel) == ("post_deleted", "post permalink"):
