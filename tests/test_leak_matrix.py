@@ -206,7 +206,9 @@ async def _warm_visitor_pages(site: Site) -> None:
     """The visitor reads every public page once while the items are still public: the page
     cache must not serve these copies after they change."""
     visitor = site.clients["visitor"]
-    for path in _list_paths(site):
+    own_pages = [f"/f/{item.finding_id}" if item.kind == "finding" else
+                 f"/p/{item.post_id}/revisions" for item in site.items.values()]
+    for path in [*_list_paths(site), *own_pages]:
         await visitor.get(path)
 
 
