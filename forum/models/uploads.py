@@ -187,6 +187,8 @@ async def attach(tx: Transaction, post_id: int, actor_id: int, ids: list[int],
                        field="attachments", max=max_bytes // (1024 * 1024))
     # Files left out are detached: no longer attached to anything, they are purged in time.
     await tx.execute("delete from post_attachments where post_id = ?", (post_id,))
+    # The thread's pages, and the watch pages citing these files, name them.
+    tx.changed("thread", await tx.value("select thread_id from posts where id = ?", (post_id,)))
     for position, upload_id in enumerate(ids):
         await tx.execute(
             "insert into post_attachments (post_id, upload_id, position) values (?, ?, ?)",
