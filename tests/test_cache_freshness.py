@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from forum import keys
-from forum.models import boards, findings, moderation, posts, threads, uploads
+from forum.models import boards, findings, moderation, posts, threads, uploads, users
 from tests.conftest import Forum, log_in, submit
 
 TITLE = "Sujet-TITRE-TEMOIN"
@@ -180,8 +180,7 @@ async def pending_reply_approved(forum: Forum, w: World) -> None:
         await moderation.approve(tx, await posts.get(tx, w.pending_post), mod)
 
 
-async def _user(conn, user_id: int):
-    from forum.models import users
+async def _user(conn, user_id: int) -> users.User:
     return await users.get(conn, user_id)
 
 
