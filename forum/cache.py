@@ -1,4 +1,26 @@
-"""Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit."""
+"""Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit.
+
+A page is kept with the tags of everything it shows (set by its handler in keys.CACHE_TAGS);
+a transaction names what it changed with tx.changed(kind, key), and its commit drops every page
+carrying one of those tags. The tags, what carries them and what emits them:
+
+  ("thread", id)      the thread's page and feed, and every watch page, export, feed and
+                      finding page citing one of its messages or files (views/watch.py:
+                      source_tags). Emitted by any change to its posts, title, state, board or
+                      files (models/posts.changed, uploads.attach) and by a finding drawn from
+                      one of its messages (models/findings.changed).
+  ("board", id)       the board's thread list and feed: a thread added, counted, moved, seen
+                      (models/posts.changed emits it with the thread's).
+  ("boards", None)    the home page and the site feed: any post or board change.
+  ("board_meta", id)  what names the board (thread, finding, watch pages): its rename.
+  ("watch", id)       the city's watch page, exports and feed; ("watch", None) the national
+                      ones and the compare page: findings, kinds, cities.
+  ("finding", id)     the finding's page.
+  ("journal", None)   the moderation journal and its feed: an action, a board renamed.
+  ALL                 everything: a write no narrower tag covers (every post re-rendered; a
+                      change of a member's name, which many pages show, must emit it too).
+Search, profiles and every member's page are never cached.
+"""
 from __future__ import annotations
 
 import asyncio
