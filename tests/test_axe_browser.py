@@ -40,7 +40,7 @@ async def build(forum: Forum) -> World:
     """A city with a thread, replies, a file, findings, a pending post and finding, a flag,
     notifications and a journal: every element a page may show."""
     metz = await forum.board("Metz", region="Moselle (57)", description="Vidéosurveillance")
-    await forum.board("Nancy")
+    nancy = await forum.board("Nancy")
     lea = await forum.user("lea")
     karim = await forum.user("karim", trusted=False)
     mod = await forum.user("vigile", role="moderator")
@@ -68,6 +68,8 @@ async def build(forum: Forum) -> World:
         await moderation.add_board_moderator(tx, metz, bea)  # the admin page lists her
     finding_id = await forum.finding(metz, lea, post_id=first)
     await forum.finding(metz, lea, quantity="72", observed="2014-11")
+    for quantity, observed in (("20", "2008"), ("64", "2014-11")):  # compare draws both
+        await forum.finding(nancy, lea, quantity=quantity, observed=observed)
     await forum.finding(metz, karim, review="pending", kind="drones", quantity="2")
     return World(thread_id, first, reply, pending, finding_id)
 
