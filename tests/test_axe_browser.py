@@ -109,6 +109,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "error 404": lambda w: "/b/nowhere",
 }
 
+ADMIN_PAGES = ("home", "thread", "admin boards", "admin board", "admin kinds")
+
 
 async def sign_in(forum: Forum, context, name: str | None) -> None:
     """The session cookie a login would set (the login form has its own tests)."""
@@ -134,7 +136,7 @@ async def violations_on(page: Page, page_name: str, path: str, seen: set[str]) -
     (a visitor sent to the login form, a member's 403 pages)."""
     response = await page.goto(path)
     assert response is not None
-    landed = page.url if response.ok else f"error {response.status}"
+    landed = page.url.split("#")[0] if response.ok else f"error {response.status}"
     if landed in seen:
         return []
     seen.add(landed)
@@ -156,6 +158,8 @@ async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, 
     found: list[str] = []
     seen: set[str] = set()
     for page_name, path in PAGES.items():
+        if role == "admin" and page_name not in ADMIN_PAGES:
+            continue  # elsewhere an administrator sees what a moderator sees
         found += await violations_on(page, page_name, path(world), seen)
     await context.close()
     assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
