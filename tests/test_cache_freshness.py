@@ -8,12 +8,13 @@ appear; a page is named only where it showed (or must show) that text.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
 
-from forum import keys
+from forum import cache, keys
 from forum.models import boards, findings, moderation, posts, threads, uploads, users
 from tests.conftest import Forum, log_in, submit
 
@@ -260,3 +261,37 @@ async def test_every_cached_page_family_is_covered(forum, client):
         assert response.status == 200, page
         assert forum.app[keys.PAGE_CACHE].get((path(world), forum.config.default_locale))
     assert {page for _, page in CASES} == set(PAGES)
+
+
+async def test_a_write_by_another_process_drops_the_cached_pages(forum, client, monkeypatch):
+    """`vigie board rename` while the site runs: its own connection, no tags to give."""
+    monkeypatch.setattr(cache, "FOREIGN_CHECK_SECONDS", 0)
+    world = await build(forum)
+    reader = await forum.visitor()
+    pages = ("/", "/b/metz", f"/t/{world.thread_id}", "/b/metz/watch", "/watch")
+    for path in pages:
+        assert NEW_CITY not in await (await reader.get(path)).text()
+    with sqlite3.connect(forum.config.db_path) as other:  # as the CLI does, from outside
+        other.execute("update boards set name = ? where slug = 'metz'", (NEW_CITY,))
+    for path in pages:
+        assert NEW_CITY in await (await reader.get(path)).text(), path
+
+
+async def test_the_check_for_other_writers_is_rare_and_spares_our_own(forum, client):
+    """At most one trip to the database per FOREIGN_CHECK_SECONDS; our own writes, which
+    name their pages, do not drop every page."""
+    world = await build(forum)
+    reader = await forum.visitor()
+    page_cache = forum.app[keys.PAGE_CACHE]
+    await reader.get(f"/t/{world.thread_id}")
+    await reader.get("/b/metz/watch")
+    checked = page_cache.foreign_checked_at
+    await reader.get("/watch")
+    assert page_cache.foreign_checked_at == checked
+    async with forum.db.read() as conn:
+        lea = await users.get_by_name(conn, "lea")
+    await forum.reply(world.thread_id, lea, "Encore un relevé.")
+    page_cache.foreign_checked_at = float("-inf")
+    await reader.get("/")
+    assert page_cache.get(("/b/metz/watch", forum.config.default_locale)) is None  # cites it
+    assert page_cache.get(("/watch", forum.config.default_locale)) is not None
