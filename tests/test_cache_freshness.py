@@ -117,15 +117,14 @@ def _marker(marker: str | Marker) -> Marker:
 
 async def author_deletes_sources(forum: Forum, w: World) -> None:
     async with forum.db.transaction() as tx:
-        lea = await tx.one("select id from users where name = 'lea'")
-        author = await _user(tx, lea[0])
+        author = await users.get_by_name(tx, "lea")
         for post_id in (w.cited_post, w.file_post):
             await moderation.delete_as(tx, post_id, author, "")
 
 
 async def moderator_deletes_sources(forum: Forum, w: World) -> None:
     async with forum.db.transaction() as tx:
-        mod = await _user(tx, (await tx.one("select id from users where name = 'vigile'"))[0])
+        mod = await users.get_by_name(tx, "vigile")
         for post_id in (w.cited_post, w.file_post):
             await moderation.delete_as(tx, post_id, mod, "Nom d'un agent", private=True)
 
@@ -160,7 +159,7 @@ async def thread_renamed(forum: Forum, w: World) -> None:
 
 async def thread_moved(forum: Forum, w: World) -> None:
     async with forum.db.transaction() as tx:
-        mod = await _user(tx, (await tx.one("select id from users where name = 'vigile'"))[0])
+        mod = await users.get_by_name(tx, "vigile")
         await moderation.move_thread(tx, await threads.get(tx, w.thread_id), w.nancy, mod)
 
 
@@ -171,18 +170,14 @@ async def board_renamed(forum: Forum, w: World) -> None:
 
 async def finding_deleted(forum: Forum, w: World) -> None:
     async with forum.db.transaction() as tx:
-        mod = await _user(tx, (await tx.one("select id from users where name = 'vigile'"))[0])
+        mod = await users.get_by_name(tx, "vigile")
         await findings.delete(tx, await findings.get(tx, w.cameras), mod, "Doublon")
 
 
 async def pending_reply_approved(forum: Forum, w: World) -> None:
     async with forum.db.transaction() as tx:
-        mod = await _user(tx, (await tx.one("select id from users where name = 'vigile'"))[0])
+        mod = await users.get_by_name(tx, "vigile")
         await moderation.approve(tx, await posts.get(tx, w.pending_post), mod)
-
-
-async def _user(conn, user_id: int) -> users.User:
-    return await users.get(conn, user_id)
 
 
 # What a source's post shows, wherever it is shown (the CSV has only the sources' addresses).
