@@ -110,6 +110,9 @@ PAGES: dict[str, Callable[[World], str]] = {
 }
 
 ADMIN_PAGES = ("home", "thread", "admin boards", "admin board", "admin kinds")
+# Forms sent empty (the browser's own checks off): the page again, with its errors.
+REFUSED_FORMS = {None: ("/register", "/login", "/password/forgot"),
+                 "lea": ("/b/metz/new", "/b/metz/watch/new", "/settings")}
 
 
 async def sign_in(forum: Forum, context, name: str | None) -> None:
@@ -140,9 +143,23 @@ async def violations_on(page: Page, page_name: str, path: str, seen: set[str]) -
     if landed in seen:
         return []
     seen.add(landed)
+    return await axe_report(page, page_name, path)
+
+
+async def axe_report(page: Page, page_name: str, path: str) -> list[str]:
     results = await page.evaluate(f"axe.run(document, {json.dumps(AXE_OPTIONS)})")
     return [describe(page_name, path, violation) for violation in results["violations"]
             if violation["impact"] in BLOCKING]
+
+
+async def refused_form(page: Page, path: str) -> list[str]:
+    """Send the page's first form empty, and check the answer that shows the errors."""
+    await page.goto(path)
+    form = page.locator("main form[method=post]").first
+    await form.evaluate("form => { form.noValidate = true; }")
+    async with page.expect_navigation():
+        await form.locator("button[type=submit]").last.click()
+    return await axe_report(page, "refused form", path)
 
 
 @pytest.mark.parametrize("role", [None, "lea", "vigile", "admin"],
@@ -161,5 +178,7 @@ async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, 
         if role == "admin" and page_name not in ADMIN_PAGES:
             continue  # elsewhere an administrator sees what a moderator sees
         found += await violations_on(page, page_name, path(world), seen)
+    for path in REFUSED_FORMS.get(role, ()):
+        found += await refused_form(page, path)
     await context.close()
     assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
