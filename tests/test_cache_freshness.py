@@ -290,3 +290,18 @@ async def test_the_check_for_other_writers_is_rare_and_spares_our_own(forum, cli
     await reader.get("/")
     assert page_cache.get(("/b/metz/watch", forum.config.default_locale)) is None  # cites it
     assert page_cache.get(("/watch", forum.config.default_locale)) is not None
+
+
+async def test_a_cited_file_taken_off_its_post_does_not_stop_the_purge(forum, client):
+    """The purge of unattached files skips one a finding still cites (its row is referenced)
+    and removes the others, instead of failing whole on the foreign key."""
+    world = await build(forum)
+    await author_removes_the_file(forum, world)
+    async with forum.db.transaction() as tx:
+        lone = await uploads.insert(tx, 1, "c" * 64, "brouillon.pdf", "pdf", "application/pdf",
+                                    10, None, None, None, [])
+        await tx.execute("update uploads set created_at = '2000-01-01T00:00:00.000Z'")
+    assert await forum.app[keys.UPLOADER].purge(forum.db) == 1
+    async with forum.db.read() as conn:
+        assert (await uploads.get(conn, world.upload_id)).filename == FILE
+        assert await conn.value("select 1 from uploads where id = ?", (lone.id,)) is None

@@ -199,7 +199,10 @@ async def orphans(conn: Conn, before: str) -> list[Upload]:
     """Files never attached to a post, uploaded before a time."""
     rows = await conn.all(
         f"select {COLUMNS} from uploads where created_at < ? and not exists"
-        " (select 1 from post_attachments where upload_id = uploads.id)", (before,))
+        " (select 1 from post_attachments where upload_id = uploads.id)"
+        # A finding still names a file taken off its post (no longer public): its row stays.
+        " and not exists (select 1 from finding_sources where upload_id = uploads.id)",
+        (before,))
     return [Upload.from_row(row) for row in rows]
 
 
