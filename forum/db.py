@@ -110,6 +110,15 @@ class Database:
             await self._writer.close()
             self._writer = None
 
+    async def foreign_version(self) -> int:
+        """A number that changes when another process (the CLI) commits, and only then.
+
+        SQLite's data_version on the writer counts commits by other connections; this process's
+        readers never write, so they are other processes' commits.
+        """
+        assert self._writer is not None, "database not open"
+        return int(await Conn(self._writer).value("pragma data_version"))
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A reader connection; each statement sees the last committed state."""
