@@ -4,12 +4,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from forum.errors import TooSlow
 
 PRAGMAS = (
     "pragma journal_mode = wal",
@@ -22,6 +25,9 @@ PRAGMAS = (
 
 Row = sqlite3.Row
 Params = Iterable[Any] | dict[str, Any]
+# How often SQLite asks a budgeted read whether its time is up, in virtual machine steps
+# (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
+PROGRESS_STEPS = 1000
 
 
 class Conn:
@@ -90,6 +96,8 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._write_lock = asyncio.Lock()
+        # Budgeted (heavy) reads take at most all readers but one: pages always find one.
+        self._heavy_reads = asyncio.Semaphore(max(1, readers - 1))
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
 
     async def open(self) -> None:
@@ -119,11 +127,51 @@ class Database:
             self._readers.put_nowait(conn)
 
     @asynccontextmanager
+    async def budgeted_read(self, seconds: float) -> AsyncIterator[Conn]:
+        """A reader for work whose cost the visitor chooses (a search): TooSlow past `seconds`.
+
+        The time counts from the call, waiting included; at most readers - 1 such reads run at
+        once. SQLite's progress handler interrupts the running statement at the deadline and
+        is removed before the reader goes back to the pool, so other reads are never cut.
+        """
+        deadline = time.monotonic() + seconds
+        try:
+            async with asyncio.timeout(seconds):
+                await self._heavy_reads.acquire()
+        except TimeoutError:
+            raise TooSlow() from None
+        stopped = False
+
+        def past_deadline() -> bool:  # called on the connection's thread
+            nonlocal stopped
+            stopped = stopped or time.monotonic() > deadline
+            return stopped
+
+        try:
+            async with self.read() as conn:
+                await conn.conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
+                try:
+                    yield conn
+                except sqlite3.OperationalError:
+                    # "interrupted", or another message when SQLite was opening a table then
+                    if not stopped:
+                        raise
+                    raise TooSlow() from None
+                finally:
+                    # Shielded: queued on the connection's thread before any later statement.
+                    await asyncio.shield(conn.conn.set_progress_handler(None, 0))
+        finally:
+            self._heavy_reads.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT on the writer; rolled back on any exception.
 
         BEGIN, COMMIT and ROLLBACK are shielded: a cancelled request must not leave the one
         writer connection inside a transaction, nor a commit without its cache invalidation.
+        A COMMIT that fails (disk full, a deferred foreign key) may leave the transaction open:
+        it is rolled back, or the next BEGIN would fail on every write until a restart. The
+        after-commit hooks (page cache invalidation, mail wake-up) run only once committed.
         """
         assert self._writer is not None, "database not open"
         async with self._write_lock:
@@ -132,11 +180,24 @@ class Database:
                 await asyncio.shield(self._writer.execute("begin immediate"))
                 yield tx
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await asyncio.shield(self._writer.execute("rollback"))
+                await asyncio.shield(self._rollback())
                 raise
-            try:
-                await asyncio.shield(self._writer.execute("commit"))
-            finally:
-                for hook in self.after_commit:
-                    hook(tx.changed_tags)
+            # One shielded step: a request cancelled meanwhile still gets its hooks or rollback.
+            await asyncio.shield(self._commit(tx))
+
+    async def _commit(self, tx: Transaction) -> None:
+        assert self._writer is not None
+        try:
+            await self._writer.execute("commit")
+        except BaseException:
+            await self._rollback()
+            raise
+        for hook in self.after_commit:
+            hook(tx.changed_tags)
+
+    async def _rollback(self) -> None:
+        """Roll back the writer's transaction if one is still open (a failed COMMIT may not)."""
+        assert self._writer is not None
+        if self._writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("rollback")

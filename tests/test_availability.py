@@ -5,15 +5,21 @@ before any costly work; how fast they come back is measured in bench/hostile.py.
 """
 from __future__ import annotations
 
+import errno
 import re
+import sqlite3
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
+from forum import db as db_module
+from forum.db import Database
+from forum.errors import HTTP_MESSAGES, TooSlow, storage_fault
 from forum.i18n import CATALOGS
-from forum.models import finding_drafts
+from forum.models import finding_drafts, search
 from forum.models.finding_drafts import NOT_A_NUMBER, NUMBER_TEXT_MAX
-from tests.conftest import log_in
+from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 from tests.test_finding_pages import finding_form, finding_rows, send
 
@@ -103,3 +109,177 @@ def test_a_40000_character_date_is_refused_before_the_patterns(monkeypatch):
     with pytest.raises(finding_drafts.Invalid) as refused:
         finding_drafts.parse_observed(" " * HOSTILE_LENGTH + "2020", finding_drafts.date.today())
     assert refused.value.field == "observed"
+
+
+# Search: bounded queries, a time budget, and readers kept for pages ---------------------------
+
+HEAVY_SQL = ("with recursive n(x) as (select 1 union all select x + 1 from n limit 3000000)"
+             " select count(*) from n")  # a few hundred ms of pure SQLite work
+HEAVY_ROWS = 3_000_000
+
+
+async def test_a_phrase_repeating_a_common_word_is_refused_before_reading_the_index(forum,
+                                                                                    client):
+    query = '"' + " ".join(["de"] * (search.WORDS_MAX + 1)) + '"'
+    assert len(query) <= search.QUERY_MAX  # the character bound alone let it through
+    response = await client.get("/api/v1/search", params={"q": query})
+    error = error_of(await response.json())
+    assert response.status == 422 and error["field"] == "q"
+    page = await client.get("/search", params={"q": query})
+    assert page.status == 422 and 'id="q-error"' in await page.text()
+
+
+async def test_a_word_given_many_times_is_searched_once(forum):
+    assert search.parse_query("caméra " * 25) == '"caméra"'
+    assert search.parse_query("Caméra caméra CAMÉRA vidéo") == '"Caméra" AND "vidéo"'
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    _, post_id = await forum.thread(board, author, "Inventaire", "Une caméra de plus.")
+    async with forum.db.read() as conn:
+        results = await search.search(conn, "caméra " * 25)
+    assert [hit.post_id for hit in results.hits] == [post_id]
+
+
+async def test_a_search_past_its_budget_is_503_with_the_form_and_frees_its_reader(
+        forum, client, monkeypatch):
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    await forum.thread(board, author, "Inventaire", "Une caméra de plus.")
+    monkeypatch.setattr(search, "TIME_BUDGET", 0.0)  # spent before the first statement ends
+    monkeypatch.setattr(db_module, "PROGRESS_STEPS", 1)  # asked at once, however small
+    page = await client.get("/search", params={"q": "caméra"})
+    html = await page.text()
+    assert page.status == 503 and page.headers["Retry-After"] == str(TooSlow.retry_after)
+    assert 'id="q-error"' in html and escape(french(search.TOO_SLOW)) in html
+    assert 'value="caméra"' in html  # what was typed is kept
+    response = await client.get("/api/v1/search", params={"q": "caméra"})
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert error_of(await response.json()) == {
+        "code": "too_slow", "message": french(search.TOO_SLOW), "field": "q"}
+    assert forum.db._readers.qsize() == forum.config.readers  # every reader is back
+    monkeypatch.undo()
+    assert (await client.get("/search", params={"q": "caméra"})).status == 200
+
+
+async def test_an_interrupted_read_leaves_no_progress_handler_behind(tmp_path):
+    database = Database(tmp_path / "budget.sqlite3", readers=1)
+    await database.open()
+    try:
+        with pytest.raises(TooSlow):
+            async with database.budgeted_read(0.05) as conn:
+                await conn.value(HEAVY_SQL)
+        async with database.read() as conn:  # the same and only reader, long past the deadline
+            assert await conn.value(HEAVY_SQL) == HEAVY_ROWS
+        async with database.budgeted_read(30) as conn:
+            assert await conn.value(HEAVY_SQL) == HEAVY_ROWS
+    finally:
+        await database.close()
+
+
+async def test_budgeted_reads_always_leave_a_reader_for_pages(tmp_path):
+    readers = 3
+    database = Database(tmp_path / "budget.sqlite3", readers=readers)
+    await database.open()
+    try:
+        async with database.budgeted_read(30), database.budgeted_read(30):
+            with pytest.raises(TooSlow):  # a third search waits its budget, then gives up
+                async with database.budgeted_read(0.05):
+                    pass
+            async with database.read() as conn:  # a page still gets its reader at once
+                assert await conn.value("select 1") == 1
+    finally:
+        await database.close()
+
+
+# Storage faults: 503, nothing half-written, the writer never wedged ---------------------------
+
+async def row_count(forum, table: str) -> int:
+    async with forum.db.read() as conn:
+        return int(await conn.value(f"select count(*) from {table}"))
+
+
+async def fill_the_disk(forum) -> None:
+    """The database may not grow by one page: every write that needs one fails SQLITE_FULL."""
+    async with forum.db.transaction() as tx:
+        pages = await tx.value("pragma page_count")
+        await tx.value(f"pragma max_page_count = {int(pages)}")
+
+
+async def free_the_disk(forum) -> None:
+    async with forum.db.transaction() as tx:
+        await tx.value("pragma max_page_count = 1073741823")
+
+
+LONG_BODY = "Relevé des caméras, rue par rue. " * 600  # needs new pages whatever is free
+
+
+async def test_a_full_disk_answers_503_in_french_and_saves_nothing(forum, client):
+    board = await forum.board("Metz")
+    await forum.user("lea")
+    await log_in(client, "lea")
+    threads_before, posts_before = await row_count(forum, "threads"), await row_count(forum,
+                                                                                      "posts")
+    await fill_the_disk(forum)
+    response = await submit(client, f"/b/{board.slug}/new",
+                            {"title": "Capteurs", "body": LONG_BODY, "action": "publish"})
+    page = await response.text()
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert escape(french(HTTP_MESSAGES[503])) in page
+    assert (await row_count(forum, "threads"), await row_count(forum, "posts")) == (
+        threads_before, posts_before)
+    await free_the_disk(forum)  # space freed: the same post goes through, no restart
+    response = await submit(client, f"/b/{board.slug}/new",
+                            {"title": "Capteurs", "body": LONG_BODY, "action": "publish"})
+    assert response.status == 303
+    assert await row_count(forum, "threads") == threads_before + 1
+
+
+async def test_a_full_disk_answers_a_json_503_in_the_api(forum, client):
+    board = await forum.board("Metz")
+    token = await forum.token(await forum.user("lea"))
+    await fill_the_disk(forum)
+    payload = await call(client, "POST", f"/boards/{board.slug}/threads", token, expect=503,
+                         json={"title": "Capteurs", "body": LONG_BODY})
+    assert error_of(payload) == {"code": "unavailable", "message": french(HTTP_MESSAGES[503])}
+    assert await row_count(forum, "threads") == 0
+
+
+async def test_a_commit_that_fails_is_rolled_back_and_the_writer_goes_on(forum):
+    invalidated: list[set] = []
+    forum.db.after_commit.append(invalidated.append)
+    async with forum.db.transaction() as tx:  # temporary tables live on the writer only
+        await tx.execute("create temp table parent (id integer primary key)")
+        await tx.execute("create temp table child (parent_id integer references parent (id)"
+                         " deferrable initially deferred)")
+    invalidated.clear()
+    with pytest.raises(sqlite3.IntegrityError):  # checked at COMMIT, which then fails
+        async with forum.db.transaction() as tx:
+            await tx.execute("insert into child (parent_id) values (42)")
+            tx.changed("thread", 1)
+    assert invalidated == []  # nothing committed: no page is invalidated
+    board = await forum.board("Metz")  # the next write works: no "transaction within a
+    assert board.id  # transaction"
+    assert invalidated and ("thread", 1) not in set().union(*invalidated)
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from boards") == 1
+
+
+@pytest.mark.parametrize("error, fault", [
+    (sqlite3.OperationalError("database or disk is full"), False),  # no code: not ours to say
+    (OSError(errno.ENOSPC, "No space left on device"), True),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), True),
+    (OSError(errno.ENOENT, "No such file"), False),
+    (ValueError("x"), False),
+])
+def test_storage_faults_are_told_from_bugs(error, fault):
+    assert storage_fault(error) is fault
+
+
+def test_sqlite_full_and_io_errors_are_storage_faults():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (x)")
+    conn.execute(f"pragma max_page_count = {conn.execute('pragma page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        conn.execute("insert into t values (zeroblob(100000))")
+    assert full.value.sqlite_errorcode == sqlite3.SQLITE_FULL and storage_fault(full.value)
+    io_error = sqlite3.OperationalError("disk I/O error")
+    io_error.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE
+    assert storage_fault(io_error)
