@@ -19,9 +19,11 @@ from forum.errors import HTTP_MESSAGES, TooSlow, storage_fault
 from forum.i18n import CATALOGS
 from forum.models import finding_drafts, search
 from forum.models.finding_drafts import NOT_A_NUMBER, NUMBER_TEXT_MAX
+from forum.uploads.storage import Store
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 from tests.test_finding_pages import finding_form, finding_rows, send
+from tests.test_uploads import leftovers, upload
 
 HOSTILE_LENGTH = 40_000
 DIGITS = "1" * HOSTILE_LENGTH + "x"  # the input that made the old pattern backtrack for 11 s
@@ -283,3 +285,19 @@ def test_sqlite_full_and_io_errors_are_storage_faults():
     io_error = sqlite3.OperationalError("disk I/O error")
     io_error.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE
     assert storage_fault(io_error)
+
+
+async def test_a_file_store_without_space_answers_503_and_keeps_nothing(forum, client,
+                                                                        monkeypatch):
+    token = await forum.token(await forum.user("lea"))
+    real_receive = Store.receive
+
+    async def disk_full(self, chunks, path, limit, too_large):
+        await real_receive(self, chunks, path, limit, too_large)  # a partial file is written
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(Store, "receive", disk_full)
+    response = await upload(client, token, "note.txt", b"Relev\xc3\xa9 des cam\xc3\xa9ras.")
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert error_of(await response.json())["code"] == "unavailable"
+    assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
