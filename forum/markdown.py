@@ -9,6 +9,7 @@ import bleach
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from forum.text import clean_body, pseudonym_key
@@ -114,8 +115,47 @@ def _text(content: str) -> Token:
     return token
 
 
+# A bare address is read from slices of the text. markdown-it's own linkify rule searches the
+# whole pending text for a scheme, and hands the linkifier the whole rest of the text, at each
+# "://": quadratic, 1 to 2 s on "a://" or "http://a" repeated over one body, during which the
+# event loop serves nobody. A longer address is linked up to LINK_MAX characters.
+LINK_MAX = 2000
+SCHEME_MAX = 32  # "https", "mailto"…; a scheme is searched in the last SCHEME_MAX characters
+_SCHEME_AT_END = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+
+
+def _bounded_linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it's linkify rule (rules_inline/linkify.py, MIT), on bounded slices."""
+    pos = state.pos
+    if state.linkLevel > 0 or state.src[pos:pos + 3] != "://":
+        return False
+    match = _SCHEME_AT_END.search(state.pending[-SCHEME_MAX:])
+    if not match:
+        return False
+    proto = match.group(1)
+    link = state.md.linkify.match_at_start(state.src[pos - len(proto):pos + LINK_MAX])
+    if not link:
+        return False
+    url = link.url.rstrip("*")  # a final * closes emphasis
+    full_url = state.md.normalizeLink(url)
+    if not state.md.validateLink(full_url):
+        return False
+    if not silent:
+        state.pending = state.pending[:-len(proto)]
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": full_url}
+        token.markup, token.info = "linkify", "auto"
+        token = state.push("text", "", 0)
+        token.content = state.md.normalizeLinkText(url)
+        token = state.push("link_close", "a", -1)
+        token.markup, token.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
 _parser.enable(["table", "strikethrough", "linkify"])
+_parser.inline.ruler.at("linkify", _bounded_linkify)
 _parser.core.ruler.push("mentions", _link_mentions)
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,

@@ -14,6 +14,7 @@ import pytest
 from markupsafe import escape
 
 from forum import db as db_module
+from forum import markdown
 from forum.db import Database
 from forum.errors import HTTP_MESSAGES, TooSlow, storage_fault
 from forum.i18n import CATALOGS
@@ -30,14 +31,20 @@ DIGITS = "1" * HOSTILE_LENGTH + "x"  # the input that made the old pattern backt
 
 
 class GuardedPattern:
-    """A compiled pattern that fails the test if a long input ever reaches it."""
+    """A compiled pattern that fails the test if an input longer than `limit` reaches it."""
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
-        self.pattern = pattern
+    def __init__(self, pattern: re.Pattern[str], limit: int = NUMBER_TEXT_MAX) -> None:
+        self.pattern, self.limit = pattern, limit
+
+    def _check(self, text: str) -> str:
+        assert len(text) <= self.limit, f"a {len(text)}-character input reached a pattern"
+        return text
 
     def fullmatch(self, text: str) -> Any:
-        assert len(text) <= NUMBER_TEXT_MAX, f"a {len(text)}-character input reached a pattern"
-        return self.pattern.fullmatch(text)
+        return self.pattern.fullmatch(self._check(text))
+
+    def search(self, text: str) -> Any:
+        return self.pattern.search(self._check(text))
 
 
 def guard(monkeypatch, *names: str) -> None:
@@ -301,3 +308,32 @@ async def test_a_file_store_without_space_answers_503_and_keeps_nothing(forum, c
     assert response.status == 503 and "Retry-After" in response.headers
     assert error_of(await response.json())["code"] == "unavailable"
     assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
+
+
+# Markdown: bare addresses are read from bounded slices --------------------------------------
+
+@pytest.mark.parametrize("text", ["a://" * (HOSTILE_LENGTH // 4), "http://a" * 5_000,
+                                  "http://" + "a" * HOSTILE_LENGTH])
+def test_bare_addresses_are_looked_for_in_bounded_slices(monkeypatch, text):
+    # markdown-it's own rule searched the whole text at each "://": 1 to 2 s per body.
+    linkifier = markdown._parser.linkify
+    seen: list[int] = []
+    real_match = linkifier.match_at_start
+
+    def bounded_match(tail: str) -> Any:
+        seen.append(len(tail))
+        return real_match(tail)
+
+    monkeypatch.setattr(markdown, "_SCHEME_AT_END",
+                        GuardedPattern(markdown._SCHEME_AT_END, markdown.SCHEME_MAX))
+    monkeypatch.setattr(linkifier, "match_at_start", bounded_match)
+    markdown.render(text)
+    assert seen and max(seen) <= markdown.LINK_MAX + markdown.SCHEME_MAX
+
+
+def test_bare_addresses_are_still_links():
+    html = markdown.render("Voir https://example.org/deliberation?id=12 et www.example.fr.")
+    assert html.count('href="https://example.org/deliberation?id=12"') == 1
+    assert 'href="http://www.example.fr"' in html
+    long_address = "https://example.org/" + "a" * (markdown.LINK_MAX * 2)
+    assert 'href="https://example.org/aaa' in markdown.render(long_address)
