@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import re
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -337,3 +338,24 @@ def test_bare_addresses_are_still_links():
     assert 'href="http://www.example.fr"' in html
     long_address = "https://example.org/" + "a" * (markdown.LINK_MAX * 2)
     assert 'href="https://example.org/aaa' in markdown.render(long_address)
+
+
+async def test_markdown_is_cooked_off_the_event_loop(forum, monkeypatch):
+    # A hostile body holds the parser and sanitizer 0.3-0.6 s (bench/hostile.py): in a thread,
+    # the event loop goes on serving other requests meanwhile.
+    threads: list[str] = []
+    real_render, real_references = markdown.render, markdown.references
+
+    def render(*args: Any) -> str:
+        threads.append(threading.current_thread().name)
+        return real_render(*args)
+
+    def references(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real_references(*args)
+
+    monkeypatch.setattr(markdown, "render", render)
+    monkeypatch.setattr(markdown, "references", references)
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    await forum.thread(board, author, "Crochets", "[" * 5000 + "]" * 5000)
+    assert len(threads) == 2 and threading.main_thread().name not in threads
