@@ -5,10 +5,10 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -24,6 +24,7 @@ PRAGMAS = (
 )
 
 Row = sqlite3.Row
+T = TypeVar("T")
 Params = Iterable[Any] | dict[str, Any]
 # How often SQLite asks a budgeted read whether its time is up, in virtual machine steps
 # (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
@@ -76,6 +77,38 @@ class Transaction(Conn):
     def changed(self, kind: str, key: object) -> None:
         """Mark a cached page family (e.g. ("thread", 12)) as changed by this transaction."""
         self.changed_tags.add((kind, key))
+
+
+async def _within(give_up: float, waiting: Awaitable[T]) -> T:
+    """What `waiting` gives, or TooSlow at the event loop's time `give_up`."""
+    try:
+        async with asyncio.timeout_at(give_up):
+            return await waiting
+    except TimeoutError:
+        raise TooSlow() from None
+
+
+@asynccontextmanager
+async def _interrupted_at(raw: aiosqlite.Connection, deadline: float) -> AsyncIterator[Conn]:
+    """The connection with a progress handler stopping statements at `deadline` (monotonic)."""
+    stopped = False
+
+    def past_deadline() -> bool:  # called on the connection's thread
+        nonlocal stopped
+        stopped = stopped or time.monotonic() > deadline
+        return stopped
+
+    await raw.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        yield Conn(raw)
+    except sqlite3.OperationalError:
+        # "interrupted", or another message when SQLite was opening a table then
+        if not stopped:
+            raise
+        raise TooSlow() from None
+    finally:
+        # Shielded: queued on the connection's thread before any later statement.
+        await asyncio.shield(raw.set_progress_handler(None, 0))
 
 
 async def connect(path: Path) -> aiosqlite.Connection:
@@ -135,31 +168,15 @@ class Database:
         is removed before the reader goes back to the pool, so other reads are never cut.
         """
         deadline = time.monotonic() + seconds
+        give_up = asyncio.get_running_loop().time() + seconds
+        await _within(give_up, self._heavy_reads.acquire())
         try:
-            async with asyncio.timeout(seconds):
-                await self._heavy_reads.acquire()
-        except TimeoutError:
-            raise TooSlow() from None
-        stopped = False
-
-        def past_deadline() -> bool:  # called on the connection's thread
-            nonlocal stopped
-            stopped = stopped or time.monotonic() > deadline
-            return stopped
-
-        try:
-            async with self.read() as conn:
-                await conn.conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
-                try:
+            raw = await _within(give_up, self._readers.get())
+            try:
+                async with _interrupted_at(raw, deadline) as conn:
                     yield conn
-                except sqlite3.OperationalError:
-                    # "interrupted", or another message when SQLite was opening a table then
-                    if not stopped:
-                        raise
-                    raise TooSlow() from None
-                finally:
-                    # Shielded: queued on the connection's thread before any later statement.
-                    await asyncio.shield(conn.conn.set_progress_handler(None, 0))
+            finally:
+                self._readers.put_nowait(raw)
         finally:
             self._heavy_reads.release()
 

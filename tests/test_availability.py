@@ -5,6 +5,7 @@ before any costly work; how fast they come back is measured in bench/hostile.py.
 """
 from __future__ import annotations
 
+import asyncio
 import errno
 import re
 import sqlite3
@@ -359,3 +360,20 @@ async def test_markdown_is_cooked_off_the_event_loop(forum, monkeypatch):
     board, author = await forum.board("Metz"), await forum.user("lea")
     await forum.thread(board, author, "Crochets", "[" * 5000 + "]" * 5000)
     assert len(threads) == 2 and threading.main_thread().name not in threads
+
+
+async def test_a_budgeted_read_gives_up_when_pages_hold_every_reader(tmp_path):
+    database = Database(tmp_path / "budget.sqlite3", readers=2)
+    await database.open()
+    try:
+        async with database.read(), database.read():
+            with pytest.raises(TooSlow):
+                await asyncio.wait_for(_budgeted_select(database, 0.05), 5)
+        assert database._readers.qsize() == 2 and await _budgeted_select(database, 5) == 1
+    finally:
+        await database.close()
+
+
+async def _budgeted_select(database: Database, seconds: float) -> int:
+    async with database.budgeted_read(seconds) as conn:
+        return await conn.value("select 1")
