@@ -1,8 +1,13 @@
 """The only module that imports markdown-it or bleach: Markdown text -> safe HTML, once."""
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import bleach
@@ -200,4 +205,21 @@ def render(source: str, mentions: dict[str, str] | None = None) -> str:
     # markdown-it writes it (raw HTML is off, so no user text can), we make it a class.
     html = _ALIGN_STYLE.sub(r'<\1 class="align-\2">', html)
     return _cleaner.clean(html).strip()
+
+
+# Cooking in other processes. A hostile body (nested brackets or emphasis, thousands of
+# mentions) holds the parser and sanitizer 0.3 to 0.8 s of pure Python: on the event loop every
+# request waits that long, and in a thread it still takes the GIL from the loop (readers' p99
+# 0.5 s in bench/hostile.py). Workers are spawned (a fork would copy the database threads).
+COOKS = 2
+_cooks: ProcessPoolExecutor | None = None
+R = TypeVar("R")
+
+
+async def in_worker(function: Callable[..., R], *args: Any) -> R:
+    """Run references() or render() in a worker process, off the event loop."""
+    global _cooks
+    if _cooks is None:
+        _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
+    return await asyncio.get_running_loop().run_in_executor(_cooks, function, *args)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import re
 import sqlite3
-import threading
 from typing import Any
 
 import pytest
@@ -342,24 +342,22 @@ def test_bare_addresses_are_still_links():
 
 
 async def test_markdown_is_cooked_off_the_event_loop(forum, monkeypatch):
-    # A hostile body holds the parser and sanitizer 0.3-0.6 s (bench/hostile.py): in a thread,
-    # the event loop goes on serving other requests meanwhile.
-    threads: list[str] = []
-    real_render, real_references = markdown.render, markdown.references
+    # A hostile body holds the parser and sanitizer 0.3-0.8 s (bench/hostile.py): in another
+    # process, the event loop goes on serving other requests meanwhile.
+    cooked: list[tuple[str, int]] = []
+    real_in_worker = markdown.in_worker
 
-    def render(*args: Any) -> str:
-        threads.append(threading.current_thread().name)
-        return real_render(*args)
+    async def in_worker(function: Any, *args: Any) -> Any:
+        cooked.append((function.__name__, await real_in_worker(os.getpid)))
+        return await real_in_worker(function, *args)
 
-    def references(*args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return real_references(*args)
-
-    monkeypatch.setattr(markdown, "render", render)
-    monkeypatch.setattr(markdown, "references", references)
+    monkeypatch.setattr(markdown, "in_worker", in_worker)
     board, author = await forum.board("Metz"), await forum.user("lea")
-    await forum.thread(board, author, "Crochets", "[" * 5000 + "]" * 5000)
-    assert len(threads) == 2 and threading.main_thread().name not in threads
+    _, post_id = await forum.thread(board, author, "Crochets", "[" * 5000 + "]" * 5000)
+    assert [name for name, _pid in cooked] == ["references", "render"]
+    assert os.getpid() not in {pid for _name, pid in cooked}
+    async with forum.db.read() as conn:
+        assert "[[[" in await conn.value("select body_html from posts where id = ?", (post_id,))
 
 
 async def test_a_budgeted_read_gives_up_when_pages_hold_every_reader(tmp_path):
