@@ -6,6 +6,7 @@ import multiprocessing
 import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -219,7 +220,16 @@ R = TypeVar("R")
 async def in_worker(function: Callable[..., R], *args: Any) -> R:
     """Run references() or render() in a worker process, off the event loop."""
     global _cooks
-    if _cooks is None:
-        _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
-    return await asyncio.get_running_loop().run_in_executor(_cooks, function, *args)
+    for attempt in (1, 2):
+        if _cooks is None:
+            _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_cooks, function, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): new workers, or no post could be cooked
+            # again until a restart.
+            _cooks = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 

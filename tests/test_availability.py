@@ -9,6 +9,7 @@ import asyncio
 import errno
 import os
 import re
+import signal
 import sqlite3
 from typing import Any
 
@@ -375,3 +376,13 @@ async def test_a_budgeted_read_gives_up_when_pages_hold_every_reader(tmp_path):
 async def _budgeted_select(database: Database, seconds: float) -> int:
     async with database.budgeted_read(seconds) as conn:
         return await conn.value("select 1")
+
+
+async def test_a_cook_that_died_is_replaced(forum):
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    await forum.thread(board, author, "Avant", "Premier.")
+    os.kill(await markdown.in_worker(os.getpid), signal.SIGKILL)  # out of memory, say
+    _, post_id = await forum.thread(board, author, "Après", "Encore **publié**.")
+    async with forum.db.read() as conn:
+        html = await conn.value("select body_html from posts where id = ?", (post_id,))
+    assert "<strong>publié</strong>" in html
