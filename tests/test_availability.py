@@ -6,11 +6,14 @@ before any costly work; how fast they come back is measured in bench/hostile.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import re
 import signal
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -386,3 +389,28 @@ async def test_a_cook_that_died_is_replaced(forum):
     async with forum.db.read() as conn:
         html = await conn.value("select body_html from posts where id = ?", (post_id,))
     assert "<strong>publié</strong>" in html
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, monkeypatch):
+    # For real: the cleaned copy's temporary name is a link to /dev/full, where every write
+    # fails with ENOSPC (the store removes the link afterwards, never the device).
+    token = await forum.token(await forum.user("lea"))
+    real_temp_path = Store.temp_path
+    made: list[Path] = []
+
+    @contextlib.contextmanager
+    def temp_path(self: Store, suffix: str = "") -> Iterator[Path]:
+        with real_temp_path(self, suffix) as path:
+            made.append(path)
+            if len(made) == 2:  # what was sent, then its cleaned copy
+                path.symlink_to("/dev/full")
+            yield path
+
+    monkeypatch.setattr(Store, "temp_path", temp_path)
+    response = await upload(client, token, "note.txt", "Relevé des caméras.\n".encode())
+    assert response.status == 503, await response.text()
+    assert error_of(await response.json())["code"] == "unavailable"
+    assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
+    monkeypatch.undo()
+    assert (await upload(client, token, "note.txt", b"Encore.\n")).status == 201
