@@ -177,6 +177,7 @@ RULES: dict[str, Rule] = {
     "journal_per_page": at_least(1),
     "mentions_max": at_least(0),
     "page_cache_entries": at_least(0),
+    "fragment_cache_entries": at_least(0),
     "view_flush_seconds": POSITIVE,
     "smtp_port": PORT,
     "mail_interval_seconds": POSITIVE,
