@@ -222,3 +222,17 @@ async def test_controls_by_post_state_match_controls_by_post(forum):
         for post in thread_posts:
             assert permissions.post_controls(viewer, post) == permissions.post_controls(
                 viewer, permissions.PostState.of(post, viewer))
+
+
+async def test_the_fragment_cache_keeps_at_most_its_configured_size(forum):
+    _board, _mod, author, other, thread_id, _post_id = await _scene(forum)
+    for number in range(4):
+        await forum.reply(thread_id, author, f"Réponse {number}.")
+    cache = forum.app[keys.FRAGMENTS]
+    cache.max_entries = 3
+    page = await _page(await _member_client(forum, other), thread_id)
+    assert page.count("<article") == 5 and len(cache) == 3  # all shown, the last three kept
+    cache.max_entries = 0  # FORUM_FRAGMENT_CACHE_ENTRIES=0: every post rendered every time
+    cache.invalidate({("all", None)})
+    assert (await _page(await forum.visitor(), thread_id)).count("<article") == 5
+    assert len(cache) == 0
