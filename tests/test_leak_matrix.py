@@ -14,6 +14,10 @@ Three kinds of channel:
   see an item does not require every list to show it);
 - "public": feeds, search, exports, notifications, mails: what any visitor may read, only.
 A published control item, in every channel, checks that the channel really shows markers.
+
+Versions (VERSION_STATES): items that are public, with a marker only in a version that was
+never public (an edit waiting, a refused or corrected version) or that was purged. Only the
+marker tells there; each state names the channels where its author and moderators must find it.
 """
 from __future__ import annotations
 
@@ -883,3 +887,21 @@ async def test_suggestions_are_for_members_only(site: Site) -> None:
     response = await site.clients["trusted"].get("/api/v1/members?prefix=au")
     assert response.status == 200
     assert "author" in (await response.json())["members"]
+
+
+async def test_mentions_come_only_from_published_versions(site: Site) -> None:
+    """The never-public versions of VERSION_STATES name every member (the matrix looks for
+    their marker; a mention tells by a link instead): none of them was told. Their public
+    versions name nobody."""
+    post_ids = [site.items[state].post_id for state in (
+        "post_edit_waiting", "post_version_refused", "post_corrected_before_approval")]
+    async with site.forum.db.read() as conn:
+        told = await conn.all(
+            "select post_id, kind, user_id from notifications where kind in ('mention', 'quote')"
+            f" and post_id in ({', '.join('?' * len(post_ids))})", tuple(post_ids))
+        # The control: the purged post was public with its mentions, they were told.
+        mentioned = await conn.value(
+            "select count(*) from notifications where kind = 'mention' and post_id = ?",
+            (site.items["post_purged"].post_id,))
+    assert [tuple(row) for row in told] == []
+    assert mentioned == len(ROLES) - 2  # all but the visitor and the author
