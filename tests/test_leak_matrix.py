@@ -359,8 +359,11 @@ async def _spread(site: Site, item: Item) -> None:
     the purge must then erase real copies: check they are there."""
     await mail_notifications(site.forum.app)
     await _warm_visitor_pages(site)
+    own = ([f"/p/{item.post_id}/revisions", f"/api/v1/posts/{item.post_id}/revisions"]
+           if item.kind == "post" else [f"/f/{item.finding_id}",
+                                        f"/api/v1/findings/{item.finding_id}"])
     for path in (f"/search?q={item.marker}", f"/api/v1/search?q={item.marker}",
-                 "/moderation/journal", "/moderation/journal.atom"):
+                 "/moderation/journal", "/moderation/journal.atom", *own):
         await site.clients["visitor"].get(path)
     async with site.forum.db.read() as conn:
         mailed = await conn.value("select count(*) from outbox where instr(text_body, ?) > 0",
