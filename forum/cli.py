@@ -1,4 +1,4 @@
-"""Command line: init, serve, demo, user, token, board, rerender."""
+"""Command line: init, serve, demo, user, token, board, rerender, backup, restore, check."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from forum import operations
 from forum.app import create_app
 from forum.config import Config
 from forum.db import Database, Transaction
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     board_mod.add_argument("--remove", action="store_true")
 
     sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
+    operations.add_parsers(sub)
     return parser
 
 
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         applied = migrate(config.db_path)
         print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
         return 0
+    if args.command in operations.COMMANDS:
+        return operations.run(config.data_dir, args)
     if args.command == "serve":
         serve(config, args.host, args.port)
         return 0

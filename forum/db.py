@@ -110,6 +110,15 @@ class Database:
             await self._writer.close()
             self._writer = None
 
+    async def writer_free(self, timeout: float) -> bool:
+        """Whether a write could start within `timeout` seconds (for /healthz)."""
+        try:
+            await asyncio.wait_for(self._write_lock.acquire(), timeout)
+        except TimeoutError:
+            return False
+        self._write_lock.release()
+        return True
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A reader connection; each statement sees the last committed state."""
