@@ -303,3 +303,52 @@ async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client)
     text = await response.text()
     assert json.loads(text)["checks"]["outbox"] == "stuck"
     assert "secret@example.org" not in text and "privé" not in text
+
+
+async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
+        forum: Forum, tmp_path, monkeypatch) -> None:
+    """The only file that may vanish after the snapshot: an expired upload, never attached."""
+    member = await forum.user()
+    token = await forum.token(member)
+    thread_id, _ = await forum.thread(await forum.board(), member)
+    _, kept = await post(forum, token, thread_id, "Avec un fichier.", b"Garde-moi.\n")
+    form = aiohttp.FormData()
+    form.add_field("file", b"Jamais joint.\n", filename="brouillon.txt",
+                   content_type="text/plain")
+    response = await forum.client.post(f"{V1}/uploads", data=form,
+                                       headers={"Authorization": f"Bearer {token}"})
+    expired = await response.json()
+    store = forum.app[keys.UPLOADER].store
+    snapshot = backup._snapshot
+
+    def snapshot_then_purge(db_path: Path, target: Path) -> None:
+        snapshot(db_path, target)
+        live = sqlite3.connect(db_path)
+        with live:
+            live.execute("delete from uploads where id = ?", (expired["id"],))
+        live.close()
+        store.remove(expired["sha256"])
+
+    monkeypatch.setattr(backup, "_snapshot", snapshot_then_purge)
+    folder, problems = backup.backup(forum.config.data_dir, tmp_path / "bk")
+    assert problems == []
+    copy = sqlite3.connect(folder / "forum.sqlite3")
+    ids = {row[0] for row in copy.execute("select id from uploads")}
+    copy.close()
+    assert kept["id"] in ids and expired["id"] not in ids
+    restored = tmp_path / "restored"
+    backup.restore(folder, restored)
+    assert vigie(restored, "check").stdout.strip() == "ok"
+
+
+async def test_backup_reports_a_missing_attached_file(forum: Forum, tmp_path) -> None:
+    member = await forum.user()
+    token = await forum.token(member)
+    thread_id, _ = await forum.thread(await forum.board(), member)
+    _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Perdu.\n")
+    forum.app[keys.UPLOADER].store.path_for(upload["sha256"]).unlink()
+    result = vigie(forum.config.data_dir, "backup", str(tmp_path / "bk"), "--quiet")
+    assert result.returncode == 1
+    assert f"missing stored file {upload['sha256']}" in result.stderr
+    assert "vigie check" in result.stderr
+    assert len(backup.list_backups(tmp_path / "bk")) == 1  # the best copy there is, still made
