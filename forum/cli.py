@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
-from forum import operations
+from forum import logs, operations
 from forum.app import create_app
 from forum.config import Config
 from forum.db import Database, Transaction
@@ -150,7 +149,7 @@ def serve(config: Config, host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     args = _parser().parse_args(argv)
     overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
     config = Config.from_env(**overrides)

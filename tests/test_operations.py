@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +17,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from forum import backup, keys
+from forum import backup, keys, logs
 from forum.app import create_app
 from forum.config import Config
 from forum.migrate import available
@@ -352,3 +355,48 @@ async def test_backup_reports_a_missing_attached_file(forum: Forum, tmp_path) ->
     assert f"missing stored file {upload['sha256']}" in result.stderr
     assert "vigie check" in result.stderr
     assert len(backup.list_backups(tmp_path / "bk")) == 1  # the best copy there is, still made
+
+
+# Logs --------------------------------------------------------------------------------------
+
+
+def test_a_log_event_is_one_json_line_even_with_a_traceback() -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        logs.configure(stream)
+        try:
+            raise ValueError("deux\nlignes")
+        except ValueError:
+            logging.getLogger("forum.test").exception("failed on %s", "/t/1")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    event = json.loads(lines[0])
+    assert (event["level"], event["logger"], event["message"]) == ("error", "forum.test",
+                                                                   "failed on /t/1")
+    assert "ValueError: deux\nlignes" in event["error"]
+
+
+def test_the_server_logs_json_lines(tmp_path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "forum", "--data-dir", str(tmp_path / "data"), "serve",
+         "--port", str(port)], cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()  # the first event: migrations applied
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    event = json.loads(line)
+    assert event["logger"] == "forum" and event["message"].startswith("applied migrations")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
