@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, 
 from forum.permissions import PUBLIC_POST
 
 QUARANTINE = "quarantine"
+# An upload places its file just before its row commits: a younger file without a row may be
+# one on its way. A repair looks again under the write lock instead.
+ORPHAN_MIN_AGE_SECONDS = 60
 
 # Each counter the schema keeps, as (table, column, query giving id -> expected value).
 # A post counts while public (published, not hidden by flags), tombstone or not, as the models
@@ -113,8 +117,10 @@ def _check_files(conn: sqlite3.Connection, data_dir: Path, report: Report,
         for sha, target in zip(orphans, moved, strict=True):
             report.repaired.append(f"orphan file {sha} moved to {target}")
         return
+    settled = time.time() - ORPHAN_MIN_AGE_SECONDS
     for sha in candidates:
-        report.add(f"orphan file {sha}: no upload refers to it")
+        if on_disk[sha].stat().st_mtime < settled:
+            report.add(f"orphan file {sha}: no upload refers to it")
 
 
 def _quarantine(data_dir: Path, paths: list[Path]) -> list[Path]:

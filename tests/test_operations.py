@@ -222,6 +222,9 @@ async def test_check_finds_a_missing_file_a_changed_file_and_an_orphan(
     orphan = store.path_for(orphan_sha)
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"nobody's")
+    assert "orphan" not in vigie(data, "check").stdout  # may be an upload being placed
+    an_hour_ago = time.time() - 3600
+    os.utime(orphan, (an_hour_ago, an_hour_ago))
     result = vigie(data, "check")
     assert result.returncode == 1
     assert f"missing file {first['sha256']}" in result.stdout
