@@ -260,9 +260,14 @@ def list_backups(dest: Path) -> list[Path]:
 
 
 def rotate(dest: Path, keep: int) -> list[Path]:
-    """Remove all but the `keep` newest complete backups; returns those removed."""
+    """Remove all but the `keep` newest complete backups; returns those removed.
+
+    Also removes what an interrupted backup left (a day old: not one running now).
+    """
     backups = list_backups(dest)
     old = backups[:-keep] if keep > 0 else []
+    stale = time.time() - 24 * 3600
+    old += [p for p in dest.glob(".partial-*") if p.is_dir() and p.stat().st_mtime < stale]
     for path in old:
         shutil.rmtree(path)
     return old

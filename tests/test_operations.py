@@ -135,6 +135,10 @@ async def test_backup_keeps_n_newest_and_writes_a_manifest(forum: Forum, tmp_pat
     thread_id, _ = await forum.thread(await forum.board(), member)
     _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Un texte.\n")
     dest = tmp_path / "bk"
+    crashed = dest / ".partial-crashed"  # what a backup killed midway left
+    crashed.mkdir(parents=True)
+    a_day_ago = time.time() - 25 * 3600
+    os.utime(crashed, (a_day_ago, a_day_ago))
     for _ in range(3):
         result = vigie(forum.config.data_dir, "backup", str(dest), "--keep", "2")
         assert result.returncode == 0, result.stderr
