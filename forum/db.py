@@ -165,6 +165,15 @@ class Database:
         assert self._writer is not None, "database not open"
         return int(await Conn(self._writer).value("pragma data_version"))
 
+    async def writer_free(self, timeout: float) -> bool:
+        """Whether a write could start within `timeout` seconds (for /healthz)."""
+        try:
+            await asyncio.wait_for(self._write_lock.acquire(), timeout)
+        except TimeoutError:
+            return False
+        self._write_lock.release()
+        return True
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A reader connection; each statement sees the last committed state."""
