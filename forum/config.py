@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 MB = 1024 * 1024
+REQUIRE_2FA_CHOICES = ("", "moderators", "admins")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Config:
     readers: int = 3
     login_attempts: int = 5  # per pseudonym and address, per login_window
     login_window: int = 300  # seconds
+    # Roles that must log in with a second factor (TOTP): "" (nobody), "moderators" (moderators
+    # of any board, and admins) or "admins".
+    require_2fa_for: str = ""
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
     # Reverse proxies allowed to name the client in X-Forwarded-For (comma-separated IPs/CIDRs).
@@ -58,6 +62,11 @@ class Config:
     # The open licence of the watch board's figures, named in exports, feeds and pages.
     data_licence_name: str = "ODbL 1.0"
     data_licence_url: str = "https://opendatacommons.org/licenses/odbl/1-0/"
+
+    def __post_init__(self) -> None:
+        if self.require_2fa_for not in REQUIRE_2FA_CHOICES:
+            raise ValueError("FORUM_REQUIRE_2FA_FOR: accepts an empty value, 'moderators' or"
+                             f" 'admins', not {self.require_2fa_for!r}")
 
     @property
     def db_path(self) -> Path:

@@ -27,6 +27,7 @@ from forum.views import (
     search,
     settings,
     threads,
+    two_factor,
     unsubscribe,
     uploads,
     watch,
@@ -73,12 +74,23 @@ def setup(app: web.Application) -> None:
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
+    add("*", "/login/code", two_factor.login_code, name="login_code")
     add("POST", "/logout", accounts.logout, name="logout")
     add("*", "/language", accounts.language, name="language")
     get("/settings", settings.show, name="settings")
     add("POST", "/settings/password", settings.change_password, name="settings_password")
     add("POST", "/settings/email", settings.change_email, name="settings_email")
     add("POST", "/settings/sessions", settings.end_other_sessions, name="settings_sessions")
+    add("POST", "/settings/sessions/{handle}/end", settings.end_session,
+        name="settings_end_session")
+    add("POST", "/settings/login-notices", settings.change_login_notices,
+        name="settings_login_notices")
+    get("/settings/two-factor", two_factor.show, name="two_factor")
+    add("POST", "/settings/two-factor/start", two_factor.start, name="two_factor_start")
+    add("POST", "/settings/two-factor/enable", two_factor.enable, name="two_factor_enable")
+    add("POST", "/settings/two-factor/disable", two_factor.disable, name="two_factor_disable")
+    add("POST", "/settings/two-factor/recovery-codes", two_factor.new_recovery_codes,
+        name="two_factor_recovery_codes")
     add("POST", "/settings/tokens/{id}/revoke", settings.revoke_token,
         name="settings_revoke_token")
     add("POST", "/settings/notifications", settings.change_email_notifications,

@@ -210,16 +210,22 @@ class Session:
     token_hash: str
     unread: int = 0  # notifications not yet read
     waiting: int = 0  # for moderators: posts waiting in their queue
+    last_used_on: str | None = None  # a day: written at most once a day (forum/auth.py)
 
 
-async def open_session(tx: Transaction, user_id: int, days: int) -> str:
-    """Start a session; returns the token for the cookie (the table keeps only its hash)."""
+async def open_session(tx: Transaction, user_id: int, days: int,
+                       device: tuple[str, str] = ("", "")) -> str:
+    """Start a session; returns the token for the cookie (the table keeps only its hash).
+
+    `device`: (browser family, system) from forum.auth.device_summary, never the agent itself.
+    """
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     await tx.execute(
-        "insert into sessions (id, user_id, csrf_token, created_at, expires_at)"
-        " values (?, ?, ?, ?, ?)",
-        (token_hash(token), user_id, secrets.token_urlsafe(32), clock.now(),
-         clock.later(days=days)),
+        "insert into sessions (id, user_id, csrf_token, created_at, expires_at, browser, os,"
+        " last_used_on) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        (token_hash(token), user_id, secrets.token_urlsafe(32), now,
+         clock.later(days=days), device[0], device[1], now[:10]),
     )
     return token
 
@@ -227,14 +233,15 @@ async def open_session(tx: Transaction, user_id: int, days: int) -> str:
 async def load_session(conn: Conn, token: str) -> Session | None:
     digest = token_hash(token)
     row = await conn.one(
-        f"select {COLUMNS}, sessions.csrf_token, {_UNREAD}, {_WAITING} from sessions"
+        f"select {COLUMNS}, sessions.csrf_token, sessions.last_used_on, {_UNREAD}, {_WAITING}"
+        " from sessions"
         " join users on users.id = user_id where sessions.id = ? and expires_at > ?",
         (digest, clock.now()),
     )
     if row is None:
         return None
     return Session(User.from_row(row), row["csrf_token"], digest, row["unread"],
-                   row["waiting"])
+                   row["waiting"], row["last_used_on"])
 
 
 # The header's counters, read with the session in the same query.
@@ -261,6 +268,55 @@ async def close_all_sessions(tx: Transaction, user_id: int) -> int:
     count = await tx.value("select count(*) from sessions where user_id = ?", (user_id,))
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
     return int(count)
+
+
+@dataclass(frozen=True)
+class Device:
+    """One of a member's sessions as the settings page lists it."""
+    handle: str  # the first characters of the token's hash: names it in a form, reveals nothing
+    browser: str
+    os: str
+    created_at: str
+    last_used_on: str | None
+    current: bool
+
+
+HANDLE_LENGTH = 16
+
+
+async def list_sessions(conn: Conn, user_id: int, current_digest: str | None) -> list[Device]:
+    """A member's live sessions, the most recently used first."""
+    rows = await conn.all(
+        "select id, browser, os, created_at, last_used_on from sessions"
+        " where user_id = ? and expires_at > ? order by last_used_on desc, created_at desc",
+        (user_id, clock.now()))
+    return [Device(row["id"][:HANDLE_LENGTH], row["browser"], row["os"], row["created_at"],
+                   row["last_used_on"], row["id"] == current_digest) for row in rows]
+
+
+async def end_session(tx: Transaction, user_id: int, handle: str) -> str:
+    """End one of this member's sessions; returns its digest. NotFound for another's."""
+    if len(handle) != HANDLE_LENGTH or not all(c in "0123456789abcdef" for c in handle):
+        raise NotFound("This session does not exist.")
+    digest = await tx.value("select id from sessions where user_id = ? and substr(id, 1, ?) = ?",
+                            (user_id, HANDLE_LENGTH, handle))
+    if digest is None:
+        raise NotFound("This session does not exist.")
+    await tx.execute("delete from sessions where id = ?", (digest,))
+    return str(digest)
+
+
+async def mark_session_used(tx: Transaction, digest: str, day: str) -> None:
+    await tx.execute("update sessions set last_used_on = ? where id = ?", (day, digest))
+
+
+async def login_notices(conn: Conn, user_id: int) -> bool:
+    """Whether the member wants a mail at each new log-in."""
+    return bool(await conn.value("select login_notices from users where id = ?", (user_id,)))
+
+
+async def set_login_notices(tx: Transaction, user_id: int, wanted: bool) -> None:
+    await tx.execute("update users set login_notices = ? where id = ?", (int(wanted), user_id))
 
 
 async def purge_expired_sessions(tx: Transaction) -> None:
