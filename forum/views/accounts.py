@@ -52,7 +52,8 @@ async def register(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
-    context = {"name": "", "next": local_path(request.query.get("next")), "errors": {}}
+    context = {"name": "", "next": local_path(request.query.get("next")), "errors": {},
+               "expired": request.query.get("expired") == "1"}  # a code asked for too late
     if request.method == "POST":
         form = await request.post()
         name = text_field(form, "name").strip()
@@ -85,7 +86,6 @@ async def login(request: web.Request) -> web.Response:
         response = see_other(context["next"])
         await auth.log_in(request, response, user)
         raise response
-    context["expired"] = request.query.get("expired") == "1"
     return render(request, "accounts/login.html", context, form=True)
 
 
