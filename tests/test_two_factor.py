@@ -14,6 +14,18 @@ from forum.config import Config
 from forum.models import two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
 from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
+from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
+    LOG_IN,
+    LOG_OUT,
+    PASSWORD_LABEL,
+    PSEUDONYM,
+    account_nav,
+    browser,
+    expect,
+    log_in_with_form,
+    new_context,
+    site,
+)
 
 KEY = re.compile(r'<code id="totp-key">([A-Z2-7 ]+)</code>')
 RECOVERY = re.compile(r"<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</code></li>")
@@ -369,3 +381,46 @@ async def test_a_login_notice_reaches_the_smtp_server(tmp_path, aiohttp_client):
         assert "Chrome" in text and "Windows" in text
     finally:
         mailbox.stop()
+
+
+# In a browser, without JavaScript -------------------------------------------------------------
+
+SET_UP = re.compile("^(Set up two-factor login|Activer la double authentification)$")
+TURN_ON = re.compile("^(Turn on two-factor login|Activer la double authentification)$")
+APP_CODE = re.compile("^(Code from your app|Code de votre application)$")
+LOGIN_CODE = re.compile("^(Code from your app, or a recovery code|"
+                        "Code de votre application, ou code de secours)$")
+
+
+@pytest.mark.browser
+async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, forum):  # noqa: F811
+    """Without JavaScript: the key read from the page, the code computed from it."""
+    await forum.user("lea")
+    context = await new_context(browser, site, javascript=False)
+    page = await context.new_page()
+    csp_errors: list[str] = []
+    page.on("console", lambda message: csp_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    await log_in_with_form(page, "lea")
+    await page.goto("/settings")
+    await page.get_by_role("link", name=SET_UP).click()
+    await page.get_by_role("button", name=SET_UP).click()
+    await expect(page.locator("figure svg")).to_be_visible()  # the QR code, drawn inline
+    key = (await page.locator("#totp-key").inner_text()).replace(" ", "")
+    totp = pyotp.TOTP(key)
+    await page.get_by_label(APP_CODE).fill(totp.now())
+    await page.get_by_role("button", name=TURN_ON).click()
+    await expect(page.locator(".recovery-codes li")).to_have_count(two_factor.RECOVERY_CODES)
+    assert csp_errors == []
+    await account_nav(page).get_by_role("button", name=LOG_OUT).click()
+
+    await page.goto("/login")
+    await page.get_by_label(PSEUDONYM).fill("lea")
+    await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    await page.get_by_role("button", name=LOG_IN).click()
+    await expect(page).to_have_url(re.compile(r"/login/code$"))
+    await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_have_count(0)
+    await page.get_by_label(LOGIN_CODE).fill(later_code(totp))
+    await page.get_by_role("button", name=LOG_IN).click()
+    await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_be_visible()
+    await context.close()
