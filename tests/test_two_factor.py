@@ -386,7 +386,7 @@ async def test_a_login_notice_reaches_the_smtp_server(tmp_path, aiohttp_client):
 # In a browser, without JavaScript -------------------------------------------------------------
 
 SET_UP = re.compile("^(Set up two-factor login|Activer la double authentification)$")
-TURN_ON = re.compile("^(Turn on two-factor login|Activer la double authentification)$")
+TURN_ON = re.compile("^(Turn on two-factor login|Confirmer la double authentification)$")
 APP_CODE = re.compile("^(Code from your app|Code de votre application)$")
 LOGIN_CODE = re.compile("^(Code from your app, or a recovery code|"
                         "Code de votre application, ou code de secours)$")

@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from forum import auth, i18n, keys
 from forum.errors import ForumError, Invalid, TooManyRequests
+from forum.i18n import N_
 from forum.models import two_factor, users
 from forum.templating import render
 from forum.views import (
@@ -22,7 +23,7 @@ SETUP = "accounts/two_factor.html"
 CODES = "accounts/recovery_codes.html"
 LOGIN_CODE = "accounts/login_code.html"
 PENDING_COOKIE = "vigie_login"  # a right password waiting for its code (forum/models)
-WRONG_CODE = "This code is not right (or was already used)."
+WRONG_CODE = N_("This code is not right (or was already used).")
 
 
 def _code_limits(request: web.Request, user_id: int) -> list[tuple[str, int]]:
