@@ -209,6 +209,8 @@ async def test_a_moderator_without_2fa_can_only_set_it_up(strict_forum):
         assert response.status == 303, path
         assert response.headers["Location"] == "/settings/two-factor"
     page = await (await client.get("/settings/two-factor")).text()
+    stylesheet = re.search(r'href="(/static/css/[^"?]+)', page).group(1)
+    assert (await client.get(stylesheet)).status == 200  # the setup page keeps its looks
     response = await client.post(f"/t/{thread_id}/reply",
                                  data={"csrf_token": csrf_from(page), "body": "Bonjour"},
                                  allow_redirects=False)
