@@ -5,7 +5,7 @@ from aiohttp import web
 
 from forum import clock, i18n, keys, mail
 from forum.config import Config
-from forum.models import outbox, two_factor, users
+from forum.models import outbox, sessions, two_factor, users
 
 SESSION_COOKIE = "vigie_session"
 # What a member whose role requires two-factor login may still reach before setting it up.
@@ -52,7 +52,7 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
             today = clock.now()[:10]
             if session.last_used_on != today:  # at most one write per session and day
                 async with db.transaction() as tx:
-                    await users.mark_session_used(tx, session.token_hash, today)
+                    await sessions.mark_session_used(tx, session.token_hash, today)
             await _require_two_factor(request, session.user)
     response = await handler(request)
     if stale_cookie and not response.prepared:

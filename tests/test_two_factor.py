@@ -11,7 +11,7 @@ import pytest
 from forum import auth, clock, keys
 from forum.app import create_app
 from forum.config import Config
-from forum.models import two_factor, users
+from forum.models import sessions, two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
 from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
 from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
@@ -313,13 +313,13 @@ async def test_last_used_day_is_written_at_most_once_a_day(forum, client, monkey
     await forum.user("lea")
     await log_in(client, "lea")
     writes: list[str] = []
-    original = users.mark_session_used
+    original = sessions.mark_session_used
 
     async def counted(tx, digest, day):
         writes.append(day)
         await original(tx, digest, day)
 
-    monkeypatch.setattr(users, "mark_session_used", counted)
+    monkeypatch.setattr(sessions, "mark_session_used", counted)
     for _ in range(3):
         assert (await client.get("/")).status == 200
     assert writes == []  # logged in today: no write on reads
@@ -426,3 +426,16 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
     await page.get_by_role("button", name=LOG_IN).click()
     await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_be_visible()
     await context.close()
+
+
+def test_which_roles_must_use_2fa():
+    member = users.User(1, "lea", "member")
+    board_moderator = users.User(2, "marc", "member", moderated_boards=frozenset({3}))
+    moderator = users.User(3, "mod", "moderator")
+    admin = users.User(4, "adm", "admin")
+    everyone = (member, board_moderator, moderator, admin)
+    for setting, forced in (("", ()), ("moderators", (board_moderator, moderator, admin)),
+                            ("admins", (admin,))):
+        config = Config.from_env(env={}, require_2fa_for=setting)
+        assert [auth.requires_two_factor(config, user) for user in everyone] == [
+            user in forced for user in everyone], setting

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from forum import auth, keys
 from forum.errors import ForumError, Invalid
-from forum.models import two_factor, users
+from forum.models import sessions, two_factor, users
 from forum.templating import render
 from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
 
@@ -16,7 +16,7 @@ async def show(request: web.Request) -> web.Response:
     user = require_user(request)
     session = request[keys.SESSION]
     async with request.app[keys.DB].read() as conn:
-        devices = await users.list_sessions(conn, user.id,
+        devices = await sessions.list_sessions(conn, user.id,
                                             session.token_hash if session else None)
         follow_on_post = await conn.value("select follow_on_post from users where id = ?",
                                           (user.id,))
@@ -31,8 +31,8 @@ async def show(request: web.Request) -> web.Response:
     return render(request, TEMPLATE, context, form=True)
 
 
-def _context(user: users.User, sessions: int) -> dict:
-    return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
+def _context(user: users.User, session_count: int) -> dict:
+    return {"email": user.email or "", "sessions": session_count, "errors": {}, "saved": False,
             "follow_on_post": 1, "email_notifications": "", "tokens": None, "devices": None,
             "login_notices": False, "two_factor_on": None}
 
@@ -106,7 +106,7 @@ async def end_session(request: web.Request) -> web.Response:
     user = require_user(request)
     session = request[keys.SESSION]
     async with request.app[keys.DB].transaction() as tx:
-        digest = await users.end_session(tx, user.id, request.match_info["handle"])
+        digest = await sessions.end_session(tx, user.id, request.match_info["handle"])
     if session is not None and digest == session.token_hash:
         response = see_other(url_for(request, "index"))
         response.del_cookie(auth.SESSION_COOKIE, path="/")
