@@ -239,6 +239,19 @@ def test_the_required_roles_setting_is_checked_at_start():
     assert Config.from_env(env={"FORUM_REQUIRE_2FA_FOR": "admins"}).require_2fa_for == "admins"
 
 
+def test_which_roles_must_use_2fa():
+    member = users.User(1, "lea", "member")
+    board_moderator = users.User(2, "marc", "member", moderated_boards=frozenset({3}))
+    moderator = users.User(3, "mod", "moderator")
+    admin = users.User(4, "adm", "admin")
+    everyone = (member, board_moderator, moderator, admin)
+    for setting, forced in (("", ()), ("moderators", (board_moderator, moderator, admin)),
+                            ("admins", (admin,))):
+        config = Config.from_env(env={}, require_2fa_for=setting)
+        assert [auth.requires_two_factor(config, user) for user in everyone] == [
+            user in forced for user in everyone], setting
+
+
 # Sessions ---------------------------------------------------------------------------------------
 
 def test_device_summary_keeps_the_family_not_the_agent():
@@ -427,15 +440,3 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
     await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_be_visible()
     await context.close()
 
-
-def test_which_roles_must_use_2fa():
-    member = users.User(1, "lea", "member")
-    board_moderator = users.User(2, "marc", "member", moderated_boards=frozenset({3}))
-    moderator = users.User(3, "mod", "moderator")
-    admin = users.User(4, "adm", "admin")
-    everyone = (member, board_moderator, moderator, admin)
-    for setting, forced in (("", ()), ("moderators", (board_moderator, moderator, admin)),
-                            ("admins", (admin,))):
-        config = Config.from_env(env={}, require_2fa_for=setting)
-        assert [auth.requires_two_factor(config, user) for user in everyone] == [
-            user in forced for user in everyone], setting
