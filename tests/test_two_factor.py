@@ -187,6 +187,17 @@ async def test_an_expired_waiting_login_is_refused(forum):
     assert not await logged_in_as(client, "lea")
 
 
+async def test_a_new_password_ends_the_logins_waiting_for_a_code(forum):
+    lea, totp, _codes = await member_with_2fa(forum)
+    client = await forum.visitor()
+    await password_step(client, "lea")
+    async with forum.db.transaction() as tx:
+        await users.set_password(tx, lea.id, "another long passphrase")
+    response = await code_step(client, later_code(totp))
+    assert response.status == 303 and response.headers["Location"].startswith("/login?")
+    assert not await logged_in_as(client, "lea")
+
+
 @pytest.fixture
 async def strict_forum(tmp_path, aiohttp_client):
     """A site where moderators must use two-factor login."""

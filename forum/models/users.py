@@ -163,6 +163,8 @@ async def set_password(tx: Transaction, user_id: int, password: str) -> None:
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     await tx.execute("update users set password_hash = ? where id = ?", (password_hash, user_id))
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
+    # The old password, typed a moment ago on another device, no longer leads to a code.
+    await tx.execute("delete from pending_logins where user_id = ?", (user_id,))
     await tx.execute("update api_tokens set revoked_at = ? where user_id = ?"
                      " and revoked_at is null", (clock.now(), user_id))
 
