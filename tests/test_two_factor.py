@@ -82,11 +82,12 @@ async def logged_in_as(client, name: str) -> bool:
 async def test_login_asks_for_the_code_after_the_password(forum):
     _lea, totp, _codes = await member_with_2fa(forum)
     client = await forum.visitor()
-    response = await password_step(client, "lea")
+    response = await submit(client, "/login", {"name": "lea", "password": PASSWORD,
+                                               "next": "/notifications"})
     assert response.status == 303 and response.headers["Location"] == "/login/code"
     assert not await logged_in_as(client, "lea")  # the password alone opens nothing
     response = await code_step(client, later_code(totp))
-    assert response.status == 303
+    assert response.status == 303 and response.headers["Location"] == "/notifications"
     assert await logged_in_as(client, "lea")
 
 
