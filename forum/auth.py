@@ -5,6 +5,7 @@ from aiohttp import web
 
 from forum import clock, i18n, keys, mail
 from forum.config import Config
+from forum.db import Transaction
 from forum.models import outbox, sessions, two_factor, users
 
 SESSION_COOKIE = "vigie_session"
@@ -147,7 +148,7 @@ async def log_out(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
 
 
-async def _queue_login_notice(tx, request: web.Request, user_id: int,
+async def _queue_login_notice(tx: Transaction, request: web.Request, user_id: int,
                               device: tuple[str, str]) -> None:
     """The mail of a new log-in: the device summary and the day, never the address."""
     row = await tx.one("select name, email, locale, login_notices from users where id = ?",
