@@ -1,12 +1,14 @@
 """Who is asking: the session cookie or an API bearer token; logging in and out."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from forum import clock, i18n, keys, mail
 from forum.config import Config
 from forum.db import Transaction
-from forum.models import outbox, sessions, two_factor, users
+from forum.models import moderation, outbox, sessions, two_factor, users
 
 SESSION_COOKIE = "vigie_session"
 # What a member whose role requires two-factor login may still reach before setting it up.
@@ -45,6 +47,10 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     elif token:
         async with db.read() as conn:
             session = await users.load_session(conn, token)
+            if session is not None and session.user.moderates_any:
+                # The header's badge, from the queue's own conditions.
+                session = replace(session,
+                                  waiting=await moderation.queue_size(conn, session.user))
         if session is None:
             stale_cookie = True
         else:
