@@ -7,6 +7,7 @@ import time
 
 import pyotp
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 
 from forum import auth, clock, keys
 from forum.app import create_app
@@ -14,6 +15,7 @@ from forum.config import Config
 from forum.models import sessions, two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
 from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
+from tests.test_axe_browser import axe_report
 from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
     LOG_IN,
     LOG_OUT,
@@ -452,3 +454,35 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
     await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_be_visible()
     await context.close()
 
+
+
+@pytest.mark.browser
+async def test_two_factor_pages_pass_axe(browser, site, forum):  # noqa: F811
+    """The setup page (QR code, key), the recovery codes and the code step: no serious or
+    critical accessibility violation, as for every other page (tests/test_axe_browser.py)."""
+    await forum.user("lea")
+    context = await new_context(browser, site)
+    await context.add_init_script(AXE_SCRIPT)
+    page = await context.new_page()
+    await log_in_with_form(page, "lea")
+    await page.goto("/settings/two-factor")
+    found = await axe_report(page, "two-factor, off", "/settings/two-factor")
+    await page.get_by_role("button", name=SET_UP).click()
+    await expect(page.locator("figure svg")).to_be_visible()
+    found += await axe_report(page, "two-factor, setting up", "/settings/two-factor")
+    totp = pyotp.TOTP((await page.locator("#totp-key").inner_text()).replace(" ", ""))
+    await page.get_by_label(APP_CODE).fill(totp.now())
+    await page.get_by_role("button", name=TURN_ON).click()
+    await expect(page.locator(".recovery-codes li")).to_have_count(two_factor.RECOVERY_CODES)
+    found += await axe_report(page, "recovery codes", "/settings/two-factor/enable")
+    await page.goto("/settings/two-factor")
+    found += await axe_report(page, "two-factor, on", "/settings/two-factor")
+    await account_nav(page).get_by_role("button", name=LOG_OUT).click()
+    await page.goto("/login")
+    await page.get_by_label(PSEUDONYM).fill("lea")
+    await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    await page.get_by_role("button", name=LOG_IN).click()
+    await expect(page).to_have_url(re.compile(r"/login/code$"))
+    found += await axe_report(page, "login code", "/login/code")
+    await context.close()
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
