@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import html
+import io
 import re
+import sqlite3
 import time
 
 import pyotp
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
-from forum import auth, clock, keys
+from forum import auth, cli, clock, keys
 from forum.app import create_app
 from forum.config import Config
 from forum.models import sessions, two_factor, users
@@ -264,6 +266,24 @@ def test_which_roles_must_use_2fa():
         config = Config.from_env(env={}, require_2fa_for=setting)
         assert [auth.requires_two_factor(config, user) for user in everyone] == [
             user in forced for user in everyone], setting
+
+
+def test_an_admin_can_turn_off_a_members_2fa_from_the_command_line(tmp_path, monkeypatch,
+                                                                    capsys):
+    """For a member who lost both their phone and their recovery codes."""
+    data = tmp_path / "data"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert cli.main(["--data-dir", str(data), "user", "add", "lea", "--password-stdin"]) == 0
+    with sqlite3.connect(data / "forum.sqlite3") as db:
+        db.execute("insert into two_factor (user_id, secret, created_at, enabled_at)"
+                   " select id, ?, 'x', 'x' from users", (pyotp.random_base32(),))
+        db.execute("insert into recovery_codes (user_id, code_hash) select id, 'h' from users")
+    assert cli.main(["--data-dir", str(data), "user", "2fa-off", "lea"]) == 0
+    assert "turned off" in capsys.readouterr().out
+    with sqlite3.connect(data / "forum.sqlite3") as db:
+        assert db.execute("select count(*) from two_factor").fetchone() == (0,)
+        assert db.execute("select count(*) from recovery_codes").fetchone() == (0,)
+    assert cli.main(["--data-dir", str(data), "user", "2fa-off", "nobody"]) == 1
 
 
 # Sessions ---------------------------------------------------------------------------------------
