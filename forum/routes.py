@@ -17,6 +17,7 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drops,
     exports,
     feeds,
     findings,
@@ -70,6 +71,10 @@ def setup(app: web.Application) -> None:
     get("/f/{id}", findings.show, name="finding")
     add("*", "/f/{id}/edit", findings.edit, name="edit_finding")
     add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
+    # The drop for sources: no account, no JavaScript, nothing kept that names them
+    add("*", "/deposer", drops.send, name="drop_new")
+    add("*", "/b/{slug}/deposer", drops.send, name="drop_new_board")
+    add("*", "/deposer/suivi", drops.follow_up, name="drop_follow")  # the code: POST only
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
@@ -116,6 +121,13 @@ def setup(app: web.Application) -> None:
         name="moderation_restore_finding")
     add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
         name="moderation_purge_finding")
+    get(f"{mod}/drops", drops.queue, name="moderation_drops")
+    get(f"{mod}/drops/{{id}}", drops.show, name="moderation_drop")
+    add("POST", f"{mod}/drops/{{id}}/answer", drops.answer, name="moderation_drop_answer")
+    add("POST", f"{mod}/drops/{{id}}/delete", drops.delete, name="moderation_drop_delete")
+    get(f"{mod}/drops/{{id}}/files/{{file}}", drops.serve_file, name="moderation_drop_file")
+    add("POST", f"{mod}/drops/{{id}}/files/{{file}}/publish", drops.publish,
+        name="moderation_drop_publish")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")

@@ -1,0 +1,444 @@
+"""The drop for sources: /deposer to send, /deposer/suivi to follow up with the code, and the
+moderators' side under /moderation/drops.
+
+A source may be someone inside a town hall. So: no account, no JavaScript, and nothing kept that
+could name them — no address, no user agent, no time finer than the day (forum/models/drops.py),
+no access-log line for these paths (NoDropLines), rate limits held in memory only. Their files go
+through the same cleaning worker as attachments, and are kept apart, in data/drops/.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+
+from forum import keys
+from forum.config import MB, Config
+from forum.errors import BadRequest, ForumError, Invalid, NotFound, TooLarge, TooManyRequests
+from forum.i18n import gettext
+from forum.models import boards, drops, posts, threads, uploads
+from forum.models.drops import CleanFile
+from forum.models.users import User
+from forum.permissions import can
+from forum.templating import render
+from forum.uploads import names
+from forum.uploads.kinds import KINDS
+from forum.uploads.storage import Store, sha256_of
+from forum.views import (
+    check_rate,
+    client_address,
+    int_param,
+    publication_status,
+    see_other,
+    text_field,
+    url_for,
+)
+from forum.views.uploads import (
+    CHUNK,
+    FILE_CSP,
+    NOT_READABLE,
+    UNREADABLE,
+    content_disposition,
+    read_multipart,
+)
+
+log = logging.getLogger("forum")
+FILES_FIELD = "files"
+HOUR = 3600
+EXPIRY_INTERVAL = 3600.0  # seconds between two sweeps of old drops
+PUBLISH_THREADS = 50  # threads offered to publish a drop's file in
+# Every answer of these pages: never stored by a browser or a proxy, never named to another site.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _private(response: web.Response) -> web.Response:
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+# Sending a drop. ------------------------------------------------------------------------------
+
+@dataclass
+class Received:
+    """A file as sent, on disk in the drop store's temporary folder, not yet cleaned."""
+
+    raw: Path
+    name: str
+    claimed: str
+    size: int
+
+
+async def send(request: web.Request) -> web.Response:
+    """/deposer and /b/{slug}/deposer: the form, and a drop received (its code shown once)."""
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        cities = [board for board in await boards.list_all(conn) if board.is_city]
+        board = (await boards.get_by_slug(conn, request.match_info["slug"])
+                 if "slug" in request.match_info else None)
+    if board is not None and not board.is_city:
+        raise NotFound()
+    context = {"cities": cities, "board": board, "message": "", "answer": "", "errors": {},
+               "question": config.drop_question, "max_files": config.drop_max_files,
+               "max_mb": config.drop_max_bytes // MB, "days": config.drop_days}
+    if request.method != "POST":
+        return _private(render(request, "drops/new.html", context, form=True))
+    check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour, HOUR,
+               "Too many drops from here. Please wait an hour and try again.")
+    try:
+        with contextlib.ExitStack() as temps:
+            code, board = await _receive(request, context, temps)
+    except ForumError as error:
+        if isinstance(error, TooManyRequests):
+            raise
+        context["errors"] = {error.field or "form": gettext(error.message, **error.params)}
+        return _private(render(request, "drops/new.html", context, status=error.status,
+                               form=True))
+    return _private(render(request, "drops/sent.html", {"code": code, "board": board}))
+
+
+async def _receive(request: web.Request, context: dict,
+                   temps: contextlib.ExitStack) -> tuple[str, boards.Board]:
+    """Read the form (files to temporary files), check it, clean the files, record the drop."""
+    config = request.app[keys.CONFIG]
+    store = request.app[keys.DROP_STORE]
+    received: list[Received] = []
+
+    async def on_file(part: BodyPartReader) -> None:
+        if len(received) >= config.drop_max_files:
+            raise Invalid("At most %(max)s files per drop.", field=FILES_FIELD,
+                          max=config.drop_max_files)
+        left = config.drop_max_bytes - sum(item.size for item in received)
+        limit = max(0, min(config.upload_max_bytes, left))
+        raw = temps.enter_context(store.temp_path())
+        too_large = TooLarge("This file is too large (at most %(max)s MB).", field=FILES_FIELD,
+                             max=max(1, limit // MB))
+        size = await store.receive(_chunks(part), raw, limit, too_large)
+        if size:
+            received.append(Received(raw, names.clean_filename(part.filename or ""),
+                                     part.headers.get("Content-Type", ""), size))
+
+    if request.content_type == "multipart/form-data":
+        fields = await read_multipart(request, FILES_FIELD, on_file, config.drop_max_bytes)
+    else:
+        fields = await request.post()
+    context["message"] = text_field(fields, "message")
+    context["answer"] = text_field(fields, "answer")
+    board = context["board"] or _chosen_city(context["cities"], text_field(fields, "city"))
+    context["board"] = board
+    message = drops.check_message(context["message"])
+    if not answer_accepted(config, context["answer"]):
+        raise Invalid("This is not the answer we expected. Please try again.", field="answer")
+    if not message and not received:
+        raise Invalid("Send a file or a message (or both).", field="message")
+    cleaned = await _clean_all(request, received, temps)
+    await asyncio.to_thread(store.sync, *[path for clean, thumb, _f in cleaned
+                                          for path in (clean, thumb)])
+    async with request.app[keys.DB].transaction() as tx:
+        code = await drops.create(tx, board.id, message, [f for _c, _t, f in cleaned])
+        # In the transaction, under the writer's lock: an erasure cannot slip in between.
+        for clean, thumb, f in cleaned:
+            store.place(clean, f.sha256)
+            if thumb is not None and f.thumbnail_sha256:
+                store.place(thumb, f.thumbnail_sha256)
+    return code, board
+
+
+def _chosen_city(cities: list[boards.Board], slug: str) -> boards.Board:
+    for city in cities:
+        if city.slug == slug:
+            return city
+    raise Invalid("Choose the city whose moderators should receive this.", field="city")
+
+
+async def _clean_all(request: web.Request, received: list[Received],
+                     temps: contextlib.ExitStack) -> list[tuple[Path, Path | None, CleanFile]]:
+    """Every file through the upload worker; one refused refuses the drop, saying why."""
+    uploader, store = request.app[keys.UPLOADER], request.app[keys.DROP_STORE]
+    cleaned, refused = [], []
+    for item in received:
+        clean = temps.enter_context(store.temp_path())
+        thumb = temps.enter_context(store.temp_path())
+        try:
+            result = await uploader.clean(item.raw, clean, thumb, item.name, item.claimed,
+                                          FILES_FIELD)
+        except Invalid as error:
+            refused.append(f"{item.name}: {gettext(error.message, **error.params)}")
+            continue
+        finally:
+            item.raw.unlink(missing_ok=True)  # what was sent is never kept
+        kind = KINDS[result["kind"]]
+        thumb_sha = sha256_of(thumb) if result["thumbnail"] else None
+        cleaned.append((clean, thumb if thumb_sha else None, CleanFile(
+            result["sha256"], names.final_name(item.name, kind), kind.name, kind.content_type,
+            result["size"], result["width"], result["height"], thumb_sha,
+            tuple(result["removed"]))))
+    if refused:
+        raise Invalid("Nothing was sent. Refused files: %(files)s", field=FILES_FIELD,
+                      files="; ".join(refused))
+    return cleaned
+
+
+async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while True:
+        try:
+            chunk = await part.read_chunk(CHUNK)
+        except UNREADABLE:
+            raise BadRequest(NOT_READABLE) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def _fold(text: str) -> str:
+    """An answer as compared: no case, no accents, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def answer_accepted(config: Config, answer: str) -> bool:
+    """The admins' question (FORUM_DROP_QUESTION) answered; always true when there is none."""
+    if not config.drop_question.strip():
+        return True
+    accepted = {_fold(choice) for choice in config.drop_answer.split("|")} - {""}
+    return _fold(answer) in accepted
+
+
+# The sender's follow-up: the code in a POST form, never in a URL. --------------------------------
+
+async def follow_up(request: web.Request) -> web.Response:
+    """/deposer/suivi: with the code, the moderators' answers, and a reply."""
+    config = request.app[keys.CONFIG]
+    context: dict = {"drop": None, "code": "", "message": "", "errors": {}}
+    if request.method != "POST":
+        return _private(render(request, "drops/follow.html", context, form=True))
+    form = await request.post()
+    code = text_field(form, "code")[:100]
+    limiter, key = request.app[keys.LIMITER], f"drop_code:{client_address(request)}"
+    wait = limiter.retry_after(key, config.drop_code_attempts, HOUR)
+    if wait:
+        raise TooManyRequests("Too many wrong codes from here. Please wait an hour.",
+                              retry_after=wait)
+    async with request.app[keys.DB].read() as conn:
+        drop = await drops.by_code(conn, code)
+    if drop is None:
+        limiter.hit(key, HOUR)
+        context["errors"] = {"code": gettext("This code matches no drop. Check it and try "
+                                             "again (drops are erased after %(days)s days).",
+                                             days=config.drop_days)}
+        return _private(render(request, "drops/follow.html", context, status=422, form=True))
+    context.update(drop=drop, code=code)
+    status = 200
+    if form.get("action") == "reply":
+        context["message"] = text_field(form, "message")
+        try:
+            check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour,
+                       HOUR, "Too many messages from here. Please wait an hour and try again.")
+            async with request.app[keys.DB].transaction() as tx:
+                await drops.add_message(tx, drop.id, None, context["message"])
+            context["message"], context["sent"] = "", True
+        except (Invalid, TooManyRequests) as error:
+            context["errors"] = {"message": gettext(error.message, **error.params)}
+            status = error.status
+    async with request.app[keys.DB].read() as conn:
+        context["messages"] = await drops.messages(conn, drop.id)
+        context["files"] = await drops.files(conn, drop.id)
+    return _private(render(request, "drops/follow.html", context, status=status, form=True))
+
+
+# The moderators' side: only the city's moderators and global ones; 404 for everyone else. --------
+
+def _moderator(request: web.Request) -> User:
+    user = request.get(keys.USER)
+    if user is None or not can(user, "moderate_any"):
+        raise NotFound()
+    return user
+
+
+async def _drop_to_moderate(request: web.Request) -> tuple[User, drops.Drop]:
+    user = _moderator(request)
+    async with request.app[keys.DB].read() as conn:
+        drop = await drops.get(conn, int_param(request, "id"))
+    if not can(user, "moderate", drop):
+        raise NotFound()
+    return user, drop
+
+
+async def queue(request: web.Request) -> web.Response:
+    """/moderation/drops: the drops of the cities this moderator looks after."""
+    user = _moderator(request)
+    scope = None if user.is_moderator else sorted(user.moderated_boards)
+    async with request.app[keys.DB].read() as conn:
+        items = await drops.list_for_boards(conn, scope)
+    return _private(render(request, "drops/queue.html", {
+        "drops": items, "days": request.app[keys.CONFIG].drop_days}))
+
+
+async def show(request: web.Request, errors: dict | None = None,
+               status: int = 200) -> web.Response:
+    """One drop: its conversation, its files, and what a moderator may do with them."""
+    _user, drop = await _drop_to_moderate(request)
+    async with request.app[keys.DB].read() as conn:
+        messages = await drops.messages(conn, drop.id)
+        files = await drops.files(conn, drop.id)
+        offered = await threads.list_for_board(conn, drop.board_id, 1, PUBLISH_THREADS)
+    return _private(render(request, "drops/show.html", {
+        "drop": drop, "messages": messages, "files": files, "threads": offered,
+        "errors": errors or {}, "days": request.app[keys.CONFIG].drop_days},
+        status=status, form=True))
+
+
+async def answer(request: web.Request) -> web.Response:
+    user, drop = await _drop_to_moderate(request)
+    form = await request.post()
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await drops.add_message(tx, drop.id, user.id, text_field(form, "message"))
+    except Invalid as error:
+        return await show(request, {"answer": gettext(error.message, **error.params)}, 422)
+    raise see_other(url_for(request, "moderation_drop", id=drop.id))
+
+
+async def delete(request: web.Request) -> web.Response:
+    """Erase the drop for good: its rows and its files, no tombstone."""
+    _user, drop = await _drop_to_moderate(request)
+    await erase(request.app, [drop.id])
+    raise see_other(url_for(request, "moderation_drops"))
+
+
+async def serve_file(request: web.Request) -> web.StreamResponse:
+    """A drop's cleaned file, to its moderators only (always downloaded, never shown inline)."""
+    _user, drop = await _drop_to_moderate(request)
+    async with request.app[keys.DB].read() as conn:
+        f = await drops.get_file(conn, drop.id, int_param(request, "file"))
+    path = request.app[keys.DROP_STORE].path_for(f.sha256)
+    if not path.is_file():
+        raise NotFound()
+    return web.FileResponse(path, headers={
+        "Content-Type": f.content_type, "Content-Disposition": content_disposition(f.filename,
+                                                                                   False),
+        "Content-Security-Policy": FILE_CSP, "X-Content-Type-Options": "nosniff",
+        **PRIVATE_HEADERS})
+
+
+async def publish(request: web.Request) -> web.Response:
+    """Publish one file of a drop in a new post of a thread: the file is copied to the post,
+    written by the moderator; the drop's message stays private."""
+    user, drop = await _drop_to_moderate(request)
+    form = await request.post()
+    raw_thread = text_field(form, "thread")
+    try:
+        async with request.app[keys.DB].read() as conn:
+            f = await drops.get_file(conn, drop.id, int_param(request, "file"))
+            try:
+                thread = await threads.get(conn, int(raw_thread) if raw_thread.isdigit()
+                                           else 0)
+            except NotFound:
+                raise Invalid("Choose a thread.", field="thread") from None
+        if not (can(user, "moderate", thread) and can(user, "reply", thread)):
+            raise Invalid("You cannot publish in this thread.", field="thread")
+        post_id = await _copy_into_post(request, user, f, thread, text_field(form, "body"))
+    except Invalid as error:
+        return await show(request, {f"publish-{int_param(request, 'file')}":
+                                    gettext(error.message, **error.params)}, error.status)
+    raise see_other(url_for(request, "post", id=post_id))
+
+
+async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
+                          thread: threads.Thread, body: str) -> int:
+    config = request.app[keys.CONFIG]
+    uploader, drop_store = request.app[keys.UPLOADER], request.app[keys.DROP_STORE]
+    with uploader.store.temp_path() as copy, uploader.store.temp_path() as thumb_copy:
+        await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.sha256), copy)
+        if f.thumbnail_sha256:
+            await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.thumbnail_sha256),
+                                    thumb_copy)
+        await asyncio.to_thread(uploader.store.sync, copy,
+                                thumb_copy if f.thumbnail_sha256 else None)
+        status = publication_status(request, user, thread.board_id, thread.board_mode)
+        async with request.app[keys.DB].transaction() as tx:
+            upload = await uploads.insert(tx, user.id, f.sha256, f.filename, f.kind,
+                                          f.content_type, f.size, f.width, f.height,
+                                          f.thumbnail_sha256, list(f.removed))
+            post_id = await posts.create(tx, thread.id, thread.board_id, user, body,
+                                         config.body_max, status=status,
+                                         mentions_max=config.mentions_max)
+            await uploads.attach(tx, post_id, user.id, [upload.id],
+                                 config.upload_post_max_files, config.upload_post_max_bytes)
+            await drops.mark_published(tx, f.id, post_id)
+            uploader.store.place(copy, f.sha256)  # under the writer's lock, as pipeline does
+            if f.thumbnail_sha256:
+                uploader.store.place(thumb_copy, f.thumbnail_sha256)
+    return post_id
+
+
+# Erasing, the log filter, and the background sweep. ------------------------------------------
+
+async def erase(app: web.Application, drop_ids: list[int]) -> None:
+    """Delete drops and the files no other drop holds (under the writer's lock)."""
+    store = app[keys.DROP_STORE]
+    async with app[keys.DB].transaction() as tx:
+        for sha in await drops.erase(tx, drop_ids):
+            store.remove(sha)
+
+
+async def expire(app: web.Application) -> int:
+    """Erase the drops older than FORUM_DROP_DAYS; returns how many."""
+    async with app[keys.DB].read() as conn:
+        old = await drops.expired(conn, app[keys.CONFIG].drop_days)
+    if old:
+        await erase(app, old)
+    app[keys.DROP_STORE].sweep_temp()
+    return len(old)
+
+
+def is_drop_path(path: str) -> bool:
+    """A path of the sender's pages (as requested: decoded, any case)."""
+    return "/deposer" in unquote(path).lower()
+
+
+class NoDropLines(logging.Filter):
+    """No access-log line at all for the sender's pages: it would hold their address, their
+    browser and the exact time. aiohttp's access logger gives the request line as
+    `first_request_line` (format %r); the message itself is checked too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        line = str(getattr(record, "first_request_line", ""))
+        return not (is_drop_path(line) or is_drop_path(record.getMessage()))
+
+
+NO_DROP_LINES = NoDropLines()
+
+
+def setup(app: web.Application) -> None:
+    app[keys.DROP_STORE] = Store(app[keys.CONFIG].data_dir / "drops")
+    # Whatever runs the app (`vigie serve` has no access log; a test server or gunicorn does).
+    access = logging.getLogger("aiohttp.access")
+    if NO_DROP_LINES not in access.filters:
+        access.addFilter(NO_DROP_LINES)
+    app.cleanup_ctx.append(_expiry_loop)
+
+
+async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
+    app[keys.DROP_STORE].open()
+
+    async def loop() -> None:
+        while True:
+            try:
+                await expire(app)
+            except Exception:
+                log.exception("erasing old drops failed; will try again")
+            await asyncio.sleep(EXPIRY_INTERVAL)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
