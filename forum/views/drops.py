@@ -216,7 +216,7 @@ def answer_accepted(config: Config, answer: str) -> bool:
 async def follow_up(request: web.Request) -> web.Response:
     """/deposer/suivi: with the code, the moderators' answers, and a reply."""
     config = request.app[keys.CONFIG]
-    context: dict = {"drop": None, "code": "", "message": "", "errors": {}}
+    context: dict = {"drop": None, "code": "", "message": "", "errors": {}, "sent": False}
     if request.method != "POST":
         return _private(render(request, "drops/follow.html", context, form=True))
     form = await request.post()
