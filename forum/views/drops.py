@@ -345,7 +345,7 @@ async def publish(request: web.Request) -> web.Response:
         if not (can(user, "moderate", thread) and can(user, "reply", thread)):
             raise Invalid("You cannot publish in this thread.", field="thread")
         post_id = await _copy_into_post(request, user, f, thread, text_field(form, "body"))
-    except Invalid as error:
+    except (Invalid, TooLarge) as error:
         return await show(request, {f"publish-{int_param(request, 'file')}":
                                     gettext(error.message, **error.params)}, error.status)
     raise see_other(url_for(request, "post", id=post_id))
@@ -356,10 +356,13 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
     config = request.app[keys.CONFIG]
     uploader, drop_store = request.app[keys.UPLOADER], request.app[keys.DROP_STORE]
     with uploader.store.temp_path() as copy, uploader.store.temp_path() as thumb_copy:
-        await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.sha256), copy)
-        if f.thumbnail_sha256:
-            await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.thumbnail_sha256),
-                                    thumb_copy)
+        try:
+            await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.sha256), copy)
+            if f.thumbnail_sha256:
+                await asyncio.to_thread(shutil.copyfile,
+                                        drop_store.path_for(f.thumbnail_sha256), thumb_copy)
+        except FileNotFoundError:  # the drop was erased meanwhile
+            raise NotFound() from None
         await asyncio.to_thread(uploader.store.sync, copy,
                                 thumb_copy if f.thumbnail_sha256 else None)
         status = publication_status(request, user, thread.board_id, thread.board_mode)
