@@ -2,6 +2,7 @@
 followed up with a code, and nothing kept or logged that could name the sender."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import subprocess
@@ -133,6 +134,20 @@ async def test_a_drop_writes_no_log_line_with_the_address(forum, caplog):
     lines += [str(getattr(record, "first_request_line", "")) for record in caplog.records]
     assert not [line for line in lines if "127.0.0.1" in line or AGENT in line
                 or "deposer" in line], lines
+
+
+async def test_a_malformed_request_is_logged_without_the_address(forum, caplog):
+    """aiohttp's server logs what it cannot parse, before any route is known, "from" the
+    client: not its address."""
+    caplog.set_level(logging.DEBUG)
+    reader, writer = await asyncio.open_connection(forum.client.host, forum.client.port)
+    writer.write(b"POST /deposer HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+    await writer.drain()
+    assert b" 400 " in await reader.read(1000)
+    writer.close()
+    logged = [record for record in caplog.records if record.name == "aiohttp.server"]
+    assert logged, "aiohttp did not log the malformed request: the check below is blind"
+    assert not [r for r in caplog.records if "127.0.0.1" in r.getMessage()]
 
 
 # The sender's code ---------------------------------------------------------------------------

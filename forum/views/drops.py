@@ -410,22 +410,37 @@ def is_drop_path(path: str) -> bool:
 class NoDropLines(logging.Filter):
     """No access-log line at all for the sender's pages: it would hold their address, their
     browser and the exact time. aiohttp's access logger gives the request line as
-    `first_request_line` (format %r); the message itself is checked too."""
+    `first_request_line` (format %r); the message itself is checked too. A request aiohttp
+    could not read is logged as "UNKNOWN / HTTP/1.0": it may have been a drop, so no line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         line = str(getattr(record, "first_request_line", ""))
-        return not (is_drop_path(line) or is_drop_path(record.getMessage()))
+        message = record.getMessage()
+        return not (is_drop_path(line) or is_drop_path(message) or line.startswith("UNKNOWN ")
+                    or '"UNKNOWN ' in message)
 
 
-NO_DROP_LINES = NoDropLines()
+class NoClientAddress(logging.Filter):
+    """aiohttp's server logs a request it could not handle (a malformed one, before any route
+    is known) "from" the client's address: the address is left out, whatever the path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error handling request from") and record.args:
+            record.msg, record.args = "Error handling request (client address not logged)", ()
+        return True
+
+
+NO_DROP_LINES, NO_CLIENT_ADDRESS = NoDropLines(), NoClientAddress()
 
 
 def setup(app: web.Application) -> None:
     app[keys.DROP_STORE] = Store(app[keys.CONFIG].data_dir / "drops")
     # Whatever runs the app (`vigie serve` has no access log; a test server or gunicorn does).
-    access = logging.getLogger("aiohttp.access")
-    if NO_DROP_LINES not in access.filters:
-        access.addFilter(NO_DROP_LINES)
+    for name, log_filter in (("aiohttp.access", NO_DROP_LINES),
+                             ("aiohttp.server", NO_CLIENT_ADDRESS)):
+        logger = logging.getLogger(name)
+        if log_filter not in logger.filters:
+            logger.addFilter(log_filter)
     app.cleanup_ctx.append(_expiry_loop)
 
 
