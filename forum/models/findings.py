@@ -339,10 +339,10 @@ async def for_posts(conn: Conn, post_ids: list[int],
 async def pending(conn: Conn, moderator: User, board_id: int | None = None,
                   limit: int = 50) -> list[Finding]:
     """Findings waiting for this moderator's decision, oldest first."""
-    scope, params = _moderator_scope(moderator)
+    waiting, params = permissions.finding_queue_filter(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'pending' and findings.deleted_at is null and {scope} {extra}"
+        f"{SELECT} where {waiting} {extra}"
         " order by findings.id limit ?", (*params, *extra_params, limit))
     return await _with_sources(conn, rows)
 
@@ -356,13 +356,6 @@ _REVISION = (
 
 def _revision(row: Row) -> Revision:
     return Revision(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
-
-
-def _moderator_scope(moderator: User) -> tuple[str, tuple]:
-    if moderator.is_moderator:
-        return "1", ()
-    ids = tuple(moderator.moderated_boards) or (0,)
-    return f"findings.board_id in ({', '.join('?' * len(ids))})", ids
 
 
 async def revisions(conn: Conn, finding_id: int, private: bool = False) -> list[Revision]:
@@ -387,12 +380,10 @@ async def pending_edit(conn: Conn, finding_id: int) -> Revision | None:
 async def pending_edits(conn: Conn, moderator: User, board_id: int | None = None,
                         limit: int = 50) -> list[tuple[Finding, Revision]]:
     """Public findings whose correction waits for this moderator, oldest first."""
-    scope, params = _moderator_scope(moderator)
+    waiting, params = permissions.finding_correction_queue_filter(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'published' and findings.deleted_at is null and {scope}"
-        f" {extra} and findings.id in (select finding_id from finding_revisions"
-        " where state = 'pending') order by findings.id limit ?",
+        f"{SELECT} where {waiting} {extra} order by findings.id limit ?",
         (*params, *extra_params, limit))
     found = []
     for finding in await _with_sources(conn, rows):

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from markupsafe import Markup
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import TIMEZONE
@@ -271,7 +271,10 @@ async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
         " join threads on threads.id = posts.thread_id"
         " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
         " where post_search match ? and post_search.rowid between ? and ?"
-        f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})",
+        f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})"
+        # The index holds readable posts only (its triggers); checked again on the rows shown,
+        # so that an index out of step can never show what a visitor may not read.
+        f" and {permissions.readable_post()}",
         (expression, min(post_ids), max(post_ids), *post_ids))
     by_id = {row["id"]: _hit(row) for row in rows}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]

@@ -66,7 +66,8 @@ async def city(request: web.Request) -> web.Response:
     # the viewer (or, for moderators, of anyone) are only listed, with their badge.
     public = [finding for finding in visible if finding.is_public]
     if viewer is None:
-        request[keys.CACHE_TAGS] = {("watch", board.id), ("board_meta", board.id)}
+        request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
+                                    | source_tags(visible))
     return render(request, "watch/city.html", {
         "board": board, "headlines": watch.latest_per_kind(public),
         "charts": [watch.chart(line) for line in watch.series(public)
@@ -95,6 +96,13 @@ def kind_options(visible: list[Finding], chosen: str) -> list[tuple[str, str]]:
     if chosen and chosen not in options:
         options[chosen] = chosen
     return list(options.items())
+
+
+def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
+    """A source post hidden or deleted must leave a cached page or file that names it: the
+    tag of its thread."""
+    return {("thread", source.thread_id) for finding in found for source in finding.sources
+            if source.thread_id is not None}
 
 
 # The national table ----------------------------------------------------------------------------
@@ -167,7 +175,8 @@ async def compare(request: web.Request) -> web.Response:
         found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
                                                  limit=CITY_LIMIT)
                  for board in (left, right)}
-    request[keys.CACHE_TAGS] = {("watch", None)}
+    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(
+        [finding for both in found.values() for finding in both])
     return render(request, "watch/compare.html", {
         "left": left, "right": right, "cities": cities, "chosen": chosen, "error": "",
         **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)})
