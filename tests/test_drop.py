@@ -178,6 +178,8 @@ async def test_the_code_reads_only_its_own_drop_and_never_goes_in_a_url(forum):
     reply = await follow(forum.client, first, action="reply", message="Le 3 mars.")
     assert reply.status == 200 and "Le 3 mars." in await reply.text()
     assert "Le 3 mars." in await (await moderator.get(f"/moderation/drops/{drop_id}")).text()
+    listing = await (await moderator.get("/moderation/drops")).text()
+    assert listing.count("awaiting an answer") == 2  # both sources wrote last
 
 
 async def only_first(forum: Forum, text: str) -> drops.Drop:

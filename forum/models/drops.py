@@ -52,6 +52,7 @@ class Drop:
     day: str
     message_count: int = 0
     file_count: int = 0
+    awaiting_answer: bool = False  # the latest message is the sender's
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,14 @@ FILE_COLUMNS = ("id, drop_id, sha256, filename, kind, content_type, size, width,
 DROP_SELECT = (
     "select drops.id, drops.board_id, boards.name, boards.slug, drops.day,"
     " (select count(*) from drop_messages where drop_id = drops.id),"
-    " (select count(*) from drop_files where drop_id = drops.id)"
+    " (select count(*) from drop_files where drop_id = drops.id),"
+    " coalesce((select moderator_id is null from drop_messages where drop_id = drops.id"
+    " order by id desc limit 1), 0)"
     " from drops join boards on boards.id = drops.board_id")
+
+
+def _drop(row: Row) -> Drop:
+    return Drop(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
 
 
 def check_message(body: str) -> str:
@@ -160,7 +167,7 @@ async def get(conn: Conn, drop_id: int) -> Drop:
     row = await conn.one(f"{DROP_SELECT} where drops.id = ?", (drop_id,))
     if row is None:
         raise NotFound()
-    return Drop(*row)
+    return _drop(row)
 
 
 async def by_code(conn: Conn, code: str) -> Drop | None:
@@ -169,7 +176,7 @@ async def by_code(conn: Conn, code: str) -> Drop | None:
     if digest is None:
         return None
     row = await conn.one(f"{DROP_SELECT} where drops.code_hash = ?", (digest,))
-    return Drop(*row) if row else None
+    return _drop(row) if row else None
 
 
 async def list_for_boards(conn: Conn, board_ids: list[int] | None) -> list[Drop]:
@@ -182,7 +189,7 @@ async def list_for_boards(conn: Conn, board_ids: list[int] | None) -> list[Drop]
         marks = ", ".join("?" * len(board_ids))
         rows = await conn.all(f"{DROP_SELECT} where drops.board_id in ({marks})"
                               " order by drops.id desc", board_ids)
-    return [Drop(*row) for row in rows]
+    return [_drop(row) for row in rows]
 
 
 async def messages(conn: Conn, drop_id: int) -> list[Message]:
