@@ -17,6 +17,7 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drop_moderation,
     drops,
     exports,
     feeds,
@@ -121,12 +122,13 @@ def setup(app: web.Application) -> None:
         name="moderation_restore_finding")
     add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
         name="moderation_purge_finding")
-    get(f"{mod}/drops", drops.queue, name="moderation_drops")
-    get(f"{mod}/drops/{{id}}", drops.show, name="moderation_drop")
-    add("POST", f"{mod}/drops/{{id}}/answer", drops.answer, name="moderation_drop_answer")
-    add("POST", f"{mod}/drops/{{id}}/delete", drops.delete, name="moderation_drop_delete")
-    get(f"{mod}/drops/{{id}}/files/{{file}}", drops.serve_file, name="moderation_drop_file")
-    add("POST", f"{mod}/drops/{{id}}/files/{{file}}/publish", drops.publish,
+    drop = f"{mod}/drops/{{id}}"  # the drop for sources: views/drop_moderation.py
+    get(f"{mod}/drops", drop_moderation.queue, name="moderation_drops")
+    get(drop, drop_moderation.show, name="moderation_drop")
+    add("POST", f"{drop}/answer", drop_moderation.answer, name="moderation_drop_answer")
+    add("POST", f"{drop}/delete", drop_moderation.delete, name="moderation_drop_delete")
+    get(f"{drop}/files/{{file}}", drop_moderation.serve_file, name="moderation_drop_file")
+    add("POST", f"{drop}/files/{{file}}/publish", drop_moderation.publish,
         name="moderation_drop_publish")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
