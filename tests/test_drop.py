@@ -107,6 +107,11 @@ async def test_drop_rows_hold_no_address_agent_or_time(forum):
     database = forum.config.db_path.read_bytes() + (
         forum.config.db_path.with_name("forum.sqlite3-wal").read_bytes())
     assert b"127.0.0.1" not in database and FORWARDED.encode() not in database
+    # The stored files' own times tell nothing either.
+    async with forum.db.read() as conn:
+        stored = [forum.app[keys.DROP_STORE].path_for(sha) for f in await drops.files(conn, drop.id)
+                  for sha in (f.sha256, f.thumbnail_sha256) if sha]
+    assert len(stored) == 2 and all(path.stat().st_mtime == 0 for path in stored)
 
 
 async def test_the_code_is_stored_only_as_its_hash(forum):

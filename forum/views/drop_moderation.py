@@ -22,6 +22,7 @@ from forum.views.uploads import FILE_CSP, content_disposition
 
 PUBLISH_THREADS = 50  # threads offered to publish a drop's file in
 
+
 def _moderator(request: web.Request) -> User:
     user = request.get(keys.USER)
     if user is None or not can(user, "moderate_any"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -136,9 +137,17 @@ async def _receive(request: web.Request, context: dict,
         # In the transaction, under the writer's lock: an erasure cannot slip in between.
         for clean, thumb, f in cleaned:
             store.place(clean, f.sha256)
+            _blur_time(store.path_for(f.sha256))
             if thumb is not None and f.thumbnail_sha256:
                 store.place(thumb, f.thumbnail_sha256)
+                _blur_time(store.path_for(f.thumbnail_sha256))
     return code, board
+
+
+def _blur_time(path: Path) -> None:
+    """A stored file's times say no more than its row (the day): they are set to 1970. (The
+    file system's own change time, ctime, cannot be set: the README says so.)"""
+    os.utime(path, ns=(0, 0))
 
 
 def _chosen_city(cities: list[boards.Board], slug: str) -> boards.Board:
