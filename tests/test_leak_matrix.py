@@ -462,10 +462,6 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
         expected = allowed
     if expected is None or seen == expected:
         return
-    if role == "banned_admin" and seen and not expected:
-        admin_seen = _shows(item, channel, path, *(await _fetch(site, "admin", path)))
-        if admin_seen:
-            pytest.xfail("banned admin keeps powers")
     what = "sees" if seen else "does not see"
     pytest.fail(f"{role} {what} a {state} item in {channel} ({path}, HTTP {status})")
 

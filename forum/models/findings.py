@@ -263,7 +263,11 @@ async def _sources_of(conn: Conn, finding_ids: list[int],
         "select finding_sources.finding_id, finding_sources.kind, finding_sources.post_id,"
         " finding_sources.upload_id, finding_sources.url, finding_sources.label,"
         " posts.thread_id, threads.title, uploads.filename,"
-        f" case when posts.id is null or ({READABLE_POST}) then 1 else 0 end as public"
+        # A file source is public while it is still attached to its public post.
+        f" case when posts.id is null or (({READABLE_POST}) and (finding_sources.upload_id"
+        " is null or exists (select 1 from post_attachments where post_attachments.upload_id"
+        " = finding_sources.upload_id and post_attachments.post_id = posts.id)))"
+        " then 1 else 0 end as public"
         " from finding_sources left join posts on posts.id = finding_sources.post_id"
         " left join threads on threads.id = posts.thread_id"
         " left join uploads on uploads.id = finding_sources.upload_id"

@@ -78,6 +78,16 @@ async def city(request: web.Request) -> web.Response:
     }, status=422 if errors else 200)
 
 
+def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
+    """The tags of the threads whose messages and files these findings cite.
+
+    A page shows each source's thread title and file name: a post deleted, hidden or
+    refused, a file removed, a thread renamed or moved must drop it (they all tag the thread).
+    """
+    return {("thread", source.thread_id) for finding in found for source in finding.sources
+            if source.thread_id is not None}
+
+
 def by_kind(listed: list[Finding]) -> list[tuple[str, list[Finding]]]:
     """The findings under their kind's name, kinds in their usual order (search's order)."""
     groups: dict[int, tuple[str, list[Finding]]] = {}
@@ -96,13 +106,6 @@ def kind_options(visible: list[Finding], chosen: str) -> list[tuple[str, str]]:
     if chosen and chosen not in options:
         options[chosen] = chosen
     return list(options.items())
-
-
-def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
-    """A source post hidden or deleted must leave a cached page or file that names it: the
-    tag of its thread."""
-    return {("thread", source.thread_id) for finding in found for source in finding.sources
-            if source.thread_id is not None}
 
 
 # The national table ----------------------------------------------------------------------------
@@ -175,8 +178,7 @@ async def compare(request: web.Request) -> web.Response:
         found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
                                                  limit=CITY_LIMIT)
                  for board in (left, right)}
-    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(
-        [finding for both in found.values() for finding in both])
+    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(found[left.id] + found[right.id])
     return render(request, "watch/compare.html", {
         "left": left, "right": right, "cities": cities, "chosen": chosen, "error": "",
         **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)})
