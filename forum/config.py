@@ -142,6 +142,11 @@ class Config:
                 if f.type in ("int", "float"):  # "an integer, at least 1"
                     accepts = f"{TYPES[f.type][1]}, {accepts}"
                 raise ConfigError(_refusal(f.name, value, accepts, f.repr))
+        if self.drop_question.strip() and not self.drop_answer.strip(" |"):
+            # Nobody could ever send a drop: say so before the site starts.
+            raise ConfigError(f"{variable('drop_answer')}: empty while"
+                              f" {variable('drop_question')} asks a question; it takes the"
+                              " accepted answers, separated by |.")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -199,6 +204,11 @@ RULES: dict[str, Rule] = {
     "upload_kinds": Rule("kinds among " + " ".join(KINDS), _kind_names),
     "upload_max_pixels": at_least(1),
     "orphan_upload_hours": NOT_NEGATIVE,  # 0: unattached files go at the next purge
+    "drop_days": at_least(1),
+    "drop_max_bytes": at_least(1),
+    "drop_max_files": at_least(1),
+    "drops_per_hour": at_least(1),
+    "drop_code_attempts": at_least(1),
     "data_licence_name": NOT_EMPTY,
     "data_licence_url": WEB_ADDRESS,
 }

@@ -15,7 +15,7 @@ from playwright.async_api import expect
 
 from forum import keys
 from forum.app import create_app
-from forum.config import Config
+from forum.config import Config, ConfigError
 from forum.models import drops, moderation, users
 from forum.views import drops as drop_views
 from tests.conftest import Forum, csrf_token, log_in, submit
@@ -397,6 +397,13 @@ async def test_the_admins_question_must_be_answered(strict_client):
     assert await count_drops(strict_client) == 0
     await code_of(await send_drop(strict_client, city="metz", answer="  LA   MOSÉLLE "))
     assert await count_drops(strict_client) == 1
+
+
+def test_a_question_without_an_answer_is_refused_at_start():
+    with pytest.raises(ConfigError, match="FORUM_DROP_ANSWER"):
+        Config.from_env(env={"FORUM_DROP_QUESTION": "Quelle rivière traverse Metz ?"})
+    with pytest.raises(ConfigError, match="FORUM_DROP_DAYS"):
+        Config.from_env(env={"FORUM_DROP_DAYS": "0"})
 
 
 async def test_a_drop_over_the_size_cap_is_refused(strict_client):
