@@ -22,7 +22,15 @@ from aiohttp import BodyPartReader, web
 
 from forum import keys
 from forum.config import MB, Config
-from forum.errors import BadRequest, ForumError, Invalid, NotFound, TooLarge, TooManyRequests
+from forum.errors import (
+    BadRequest,
+    ForumError,
+    Invalid,
+    NotFound,
+    TooLarge,
+    TooManyRequests,
+    Unavailable,
+)
 from forum.i18n import gettext
 from forum.models import boards, drops
 from forum.models.drops import CleanFile
@@ -87,8 +95,8 @@ async def send(request: web.Request) -> web.Response:
         with contextlib.ExitStack() as temps:
             code, board = await _receive(request, context, temps)
     except ForumError as error:
-        if isinstance(error, TooManyRequests):
-            raise
+        if isinstance(error, TooManyRequests | Unavailable):
+            raise  # its own page, with Retry-After
         context["errors"] = {error.field or "form": gettext(error.message, **error.params)}
         return private(render(request, "drops/new.html", context, status=error.status,
                                form=True))
