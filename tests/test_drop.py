@@ -3,10 +3,13 @@ followed up with a code, and nothing kept or logged that could name the sender."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,6 +20,7 @@ from forum import keys
 from forum.app import create_app
 from forum.config import Config, ConfigError
 from forum.models import drops, moderation, users
+from forum.uploads.storage import Store
 from forum.views import drops as drop_views
 from tests.conftest import Forum, csrf_token, log_in, submit
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
@@ -423,6 +427,30 @@ async def test_a_refused_file_refuses_the_drop(forum):
     assert response.status == 422
     assert "page.html" in await response.text()
     assert await rows_of(forum) == {table: [] for table in DROP_TABLES}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+async def test_a_drop_that_meets_a_full_disk_answers_503_and_keeps_nothing(forum, monkeypatch):
+    # For real, as in test_availability.py: the cleaned copy's temporary name is a link to
+    # /dev/full, where every write fails with ENOSPC.
+    await forum.board("Metz", slug="metz")
+    real_temp_path, made = Store.temp_path, []
+
+    @contextlib.contextmanager
+    def temp_path(self: Store, suffix: str = "") -> Iterator[Path]:
+        with real_temp_path(self, suffix) as path:
+            made.append(path)
+            if len(made) == 2:  # what was sent, then its cleaned copy
+                path.symlink_to("/dev/full")
+            yield path
+
+    monkeypatch.setattr(Store, "temp_path", temp_path)
+    response = await send_drop(forum.client, "metz", files=[("n.txt", b"Note.\n", "text/plain")])
+    assert response.status == 503 and "Retry-After" in response.headers
+    monkeypatch.undo()
+    assert await rows_of(forum) == {table: [] for table in DROP_TABLES}
+    store = forum.app[keys.DROP_STORE]
+    assert [p for p in store.root.rglob("*") if p.is_file() or p.is_symlink()] == []
 
 
 async def test_an_unknown_city_or_an_empty_drop_is_refused(forum):
