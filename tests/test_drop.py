@@ -475,7 +475,9 @@ async def test_drop_pages_need_no_script_and_fetch_nothing_elsewhere(forum):
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Referrer-Policy"] == "no-referrer"
     text = await pages[0].text()
-    for sheet in re.findall(r'<link rel="stylesheet" href="([^"]+)"', text):
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
+    assert sheets
+    for sheet in sheets:
         css = await (await forum.client.get(sheet)).text()
         assert "@font-face" not in css and "url(" not in css  # no web font, nothing fetched
     assert "Tor Browser" in text and ("adresse IP" in text or "IP address" in text)
