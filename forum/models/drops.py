@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
 from forum.models.uploads import REMOVED_LABELS
+from forum.models.users import User
 
 CODE_BYTES = 20  # 160 random bits, written as 32 letters and digits (base32)
 CODE_LENGTH = 32
@@ -190,6 +191,16 @@ async def list_for_boards(conn: Conn, board_ids: list[int] | None) -> list[Drop]
         rows = await conn.all(f"{DROP_SELECT} where drops.board_id in ({marks})"
                               " order by drops.id desc", board_ids)
     return [_drop(row) for row in rows]
+
+
+def scope_of(moderator: User) -> list[int] | None:
+    """The boards whose drops a moderator sees (None: every board, for global moderators)."""
+    return None if moderator.is_moderator else sorted(moderator.moderated_boards)
+
+
+async def awaiting_count(conn: Conn, board_ids: list[int] | None) -> int:
+    """How many of these boards' drops wait for an answer (their source wrote last)."""
+    return sum(drop.awaiting_answer for drop in await list_for_boards(conn, board_ids))
 
 
 async def messages(conn: Conn, drop_id: int) -> list[Message]:

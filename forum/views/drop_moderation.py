@@ -42,11 +42,11 @@ async def _drop_to_moderate(request: web.Request) -> tuple[User, drops.Drop]:
 async def queue(request: web.Request) -> web.Response:
     """/moderation/drops: the drops of the cities this moderator looks after."""
     user = _moderator(request)
-    scope = None if user.is_moderator else sorted(user.moderated_boards)
     async with request.app[keys.DB].read() as conn:
-        items = await drops.list_for_boards(conn, scope)
+        items = await drops.list_for_boards(conn, drops.scope_of(user))
     return private(render(request, "drops/queue.html", {
-        "drops": items, "days": request.app[keys.CONFIG].drop_days}))
+        "drops": items, "days": request.app[keys.CONFIG].drop_days,
+        "drops_waiting": sum(drop.awaiting_answer for drop in items)}))
 
 
 async def show(request: web.Request, errors: dict | None = None,
