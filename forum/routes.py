@@ -17,6 +17,8 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drop_moderation,
+    drops,
     exports,
     feeds,
     findings,
@@ -72,6 +74,10 @@ def setup(app: web.Application) -> None:
     get("/f/{id}", findings.show, name="finding")
     add("*", "/f/{id}/edit", findings.edit, name="edit_finding")
     add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
+    # The drop for sources: no account, no JavaScript, nothing kept that names them
+    add("*", "/deposer", drops.send, name="drop_new")
+    add("*", "/b/{slug}/deposer", drops.send, name="drop_new_board")
+    add("*", "/deposer/suivi", drops.follow_up, name="drop_follow")  # the code: POST only
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
@@ -129,6 +135,14 @@ def setup(app: web.Application) -> None:
         name="moderation_restore_finding")
     add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
         name="moderation_purge_finding")
+    drop = f"{mod}/drops/{{id}}"  # the drop for sources: views/drop_moderation.py
+    get(f"{mod}/drops", drop_moderation.queue, name="moderation_drops")
+    get(drop, drop_moderation.show, name="moderation_drop")
+    add("POST", f"{drop}/answer", drop_moderation.answer, name="moderation_drop_answer")
+    add("POST", f"{drop}/delete", drop_moderation.delete, name="moderation_drop_delete")
+    get(f"{drop}/files/{{file}}", drop_moderation.serve_file, name="moderation_drop_file")
+    add("POST", f"{drop}/files/{{file}}/publish", drop_moderation.publish,
+        name="moderation_drop_publish")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")
