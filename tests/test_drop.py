@@ -188,8 +188,8 @@ async def test_the_code_reads_only_its_own_drop_and_never_goes_in_a_url(forum):
     assert reply.status == 200 and "Le 3 mars." in await reply.text()
     assert "Le 3 mars." in await (await moderator.get(f"/moderation/drops/{drop_id}")).text()
     listing = await (await moderator.get("/moderation/drops")).text()
-    assert listing.count('class="badge">awaiting an answer') == 2  # both sources wrote last
-    assert "2 awaiting an answer" in listing  # the tab's count
+    assert listing.count('class="badge">en attente de réponse') == 2  # both sources wrote last
+    assert "2 en attente de réponse" in listing  # the tab's count
 
 
 async def only_first(forum: Forum, text: str) -> drops.Drop:
@@ -262,10 +262,10 @@ async def test_the_queue_has_a_drops_tab_for_moderators(forum):
     lea = await moderator_of(forum, metz, "lea")
     await log_in(forum.client, lea.name)
     page = await (await forum.client.get("/moderation")).text()
-    assert 'href="/moderation/drops"' in page and "awaiting an answer" not in page
+    assert 'href="/moderation/drops"' in page and "en attente de réponse" not in page
     await send_drop(await forum.visitor(), "metz")
     page = await (await forum.client.get("/moderation")).text()
-    assert "1 awaiting an answer" in page
+    assert "1 en attente de réponse" in page
 
 
 # Publishing, deleting, expiring --------------------------------------------------------------

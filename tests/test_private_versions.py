@@ -449,7 +449,7 @@ async def test_a_purged_version_is_erased_from_the_database(world):
         assert "Purgee-Rue-8" not in await html(world, role, f"/p/{post_id}/revisions")
     assert "version-purged" in await html(world, "moderator", f"/p/{post_id}/revisions")
     journal = await html(world, "visitor", "/moderation/journal")
-    assert "purged a version of a message" in journal and "Purgee-Rue-8" not in journal
+    assert "a purgé une version" in journal and "Purgee-Rue-8" not in journal
     stored = await database_bytes(world)
     assert b"Purgee-Rue-8" not in stored and b"zorglubville" not in stored.lower()
 

@@ -106,7 +106,7 @@ async def test_a_replayed_code_is_refused(forum):
     await password_step(second, "lea")
     response = await code_step(second, code)
     assert response.status == 422
-    assert "already used" in await response.text()
+    assert "déjà servi" in await response.text()
     assert not await logged_in_as(second, "lea")
 
 
@@ -312,9 +312,9 @@ async def test_sessions_are_listed_and_one_can_be_ended(forum):
     assert clock.now()[:10] in page  # the day each was last used
     rows = re.findall(r"<tr>.*?</tr>", page, re.S)
     this = [row for row in rows if "Firefox, Linux" in row]
-    assert len(this) == 1 and "this device" in this[0]
+    assert len(this) == 1 and "cet appareil" in this[0]
     other = next(row for row in rows if "Chrome, Windows" in row)
-    assert "this device" not in other
+    assert "cet appareil" not in other
     async with forum.db.read() as conn:
         stored = [tuple(row) for row in await conn.all("select * from sessions")]
     assert "secret-marker" not in repr(stored) and "Gecko" not in repr(stored)
@@ -348,7 +348,7 @@ async def test_ending_this_session_logs_out_here(forum, client):
     await forum.user("lea")
     await log_in(client, "lea")
     page = await (await client.get("/settings")).text()
-    row = next(r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if "this device" in r)
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if "cet appareil" in r)
     end = re.search(r'action="([^"]+/end)"', row).group(1)
     response = await client.post(end, data={"csrf_token": csrf_from(page)},
                                  allow_redirects=False)
