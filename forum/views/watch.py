@@ -67,8 +67,12 @@ async def city(request: web.Request) -> web.Response:
     public = [finding for finding in visible if finding.is_public]
     if viewer is None:
         request[keys.CACHE_TAGS] = {("watch", board.id), ("board_meta", board.id)}
+    headlines = watch.latest_per_kind(public)
     return render(request, "watch/city.html", {
-        "board": board, "headlines": watch.latest_per_kind(public),
+        "board": board, "headlines": headlines,
+        "since": {f.id: since for f in headlines
+                  if (since := watch.changes_since(public, f)) is not None},
+        "beside": watch.beside_totals(public),
         "charts": [watch.chart(line) for line in watch.series(public)
                    if len(line.findings) >= watch.CHART_MIN_POINTS],
         "groups": by_kind(listed), "kind_options": kind_options(visible, form["kind"]),
