@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from functools import partial
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import bleach
-from bleach.linkifier import LinkifyFilter
+from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -20,11 +20,30 @@ ALLOWED_TAGS = frozenset({
 })
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
-_LANGUAGE_CLASS = re.compile(r"^language-[a-z0-9_+-]{1,30}$")
+# A fence's info string as CommonMark gives it ("language-föö" too): one word, so it can only
+# ever be one class, and the "language-" prefix keeps it off the site's own classes.
+_LANGUAGE_CLASS = re.compile(r"^language-\S{1,40}$")
+# A URL's scheme as a browser reads it (after dropping tabs and line breaks, which markdown-it
+# has already percent-encoded); a URL without one stays on this site.
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 
 
 _ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|right|center)">')
 _ALIGN_CLASSES = frozenset({"align-left", "align-right", "align-center"})
+
+
+def _allowed_link(url: str) -> bool:
+    """Links and autolinks of other schemes stay text (markdown-it asks before making one):
+    an <a> that the sanitizer would leave without its href helps nobody."""
+    match = _SCHEME.match(url)
+    return match is None or match.group(1).lower() in ALLOWED_PROTOCOLS
+
+
+def _on_this_site(url: str) -> bool:
+    """A path or a relative address, never another host: not "//host", nor "/\\host",
+    which browsers read as "//host"."""
+    return not (_SCHEME.match(url) or url.startswith("//") or "\\" in url
+                or any(char.isspace() for char in url))
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -33,7 +52,7 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img":
         # Only our own files: a remote image would tell a third party who reads the thread.
         if name == "src":
-            return value.startswith("/") and not value.startswith("//")
+            return _on_this_site(value)
         return name in ("alt", "title")
     if tag == "ol":
         return name == "start" and value.isdigit()
@@ -44,9 +63,18 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return False
 
 
-def _set_link_rel(attrs: dict, new: bool = False) -> dict:
-    attrs[(None, "rel")] = LINK_REL
-    return attrs
+class _LinkRel(Filter):
+    """rel="nofollow ugc noopener" on every link, after sanitizing.
+
+    Not bleach's LinkifyFilter: it decodes entities in text again ("&amp;copy;" came out as
+    "&copy;", so "\\&copy;" showed "©"), and markdown-it already turns bare URLs into links.
+    """
+
+    def __iter__(self) -> Iterator[dict]:
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                token["data"] = {**token["data"], (None, "rel"): LINK_REL}
+            yield token
 
 
 # @pseudonym: letters (accents too), digits, _ - . ; not after a letter (e-mail addresses).
@@ -116,6 +144,7 @@ def _text(content: str) -> Token:
 
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
 _parser.enable(["table", "strikethrough", "linkify"])
+_parser.validateLink = _allowed_link
 _parser.core.ruler.push("mentions", _link_mentions)
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
@@ -123,8 +152,7 @@ _cleaner = bleach.Cleaner(
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags=["pre", "code"],
-                     parse_email=False)],
+    filters=[_LinkRel],
 )
 
 

@@ -99,6 +99,16 @@ def _reply(user: Any, thread: Any) -> bool:
     return not thread.locked or _moderates(user, thread)
 
 
+def _rename_thread(user: Any, thread: Any) -> bool:
+    """Its board's moderators, whatever became of its first post (a title can name someone);
+    its author only while the thread is not public: a public title changed by its author
+    would skip moderation."""
+    if not _active(user) or not _see_thread(user, thread):
+        return False
+    return _moderates(user, thread) or (
+        user.id == thread.author_id and thread.status != "published" and not thread.locked)
+
+
 def _see_finding(user: Any, finding: Any) -> bool:
     if finding.is_public:
         return True
@@ -128,6 +138,7 @@ RULES = {
     "see_attachments": lambda user, post: _see_post(user, post) and (
         not post.is_deleted or _moderates(user, post)),
     "reply": _reply,
+    "rename_thread": _rename_thread,
     "start_thread": lambda user, board: _active(user),
     "edit_post": _change_own_post,
     "delete_post": _change_own_post,

@@ -50,6 +50,7 @@ def setup(app: web.Application) -> None:
     # Writing (GET shows the form, POST previews or publishes)
     add("*", "/b/{slug}/new", threads.new_thread, name="new_thread")
     add("*", "/t/{id}/reply", threads.reply, name="reply")
+    add("*", "/t/{id}/title", threads.rename, name="rename_thread")
     add("POST", "/follow/{kind:thread|board}/{id}", threads.follow, name="follow")
     add("*", "/p/{id}/edit", posts.edit, name="edit_post")
     add("*", "/p/{id}/delete", posts.delete, name="delete_post")
@@ -137,6 +138,7 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
         name="api_create_thread")
     add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")
+    add("PATCH", f"{v1}/threads/{{id}}", api_threads.rename_thread, name="api_rename_thread")
     add("POST", f"{v1}/threads/{{id}}/posts", api_threads.create_post, name="api_create_post")
     add("GET", f"{v1}/posts/{{id}}", api_posts.show_post, name="api_post")
     add("PATCH", f"{v1}/posts/{{id}}", api_posts.edit_post, name="api_edit_post")
@@ -175,3 +177,7 @@ def setup(app: web.Application) -> None:
         name="api_moderation_pin")
     add("POST", f"{api_mod}/threads/{{id}}/unpin", api_moderation.unpin_thread,
         name="api_moderation_unpin")
+    add("POST", f"{api_mod}/threads/{{id}}/hide", api_moderation.hide_thread,
+        name="api_moderation_hide")
+    add("POST", f"{api_mod}/threads/{{id}}/show", api_moderation.unhide_thread,
+        name="api_moderation_show")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from forum.i18n import N_
 
@@ -12,6 +14,11 @@ INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # Not characters at all (XML, hence feeds, refuses them): U+FFFE, U+FFFF, lone surrogates.
 NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What no text a user sends keeps, whatever the field: controls but tab and line breaks (NUL,
+# C0, DEL, C1: unseen, and XML refuses most, so a single one would break a feed), direction
+# overrides and zero-width characters (SECURITY.md), and non-characters.
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                    "\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 SPACES = re.compile(r"\s+")
 PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 30
 _PSEUDONYM_EXTRA = set("_-.")
@@ -25,11 +32,43 @@ def clean_line(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+def clean_input(text: str) -> str:
+    """Any text a user sends, as the forum keeps it: less the UNSAFE characters (tabs and line
+    breaks stay: a body needs them; one-line fields fold them with clean_line)."""
+    return UNSAFE.sub("", text)
+
+
 def clean_body(text: str) -> str:
-    """A post body as typed, less NUL and direction overrides; newlines normalised."""
+    """A post body as typed, less the UNSAFE characters; newlines normalised."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = NONCHARACTERS.sub("", text.replace("\x00", ""))
-    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    return clean_input(text)
+
+
+EMAIL_MAX, EMAIL_LOCAL_MAX = 254, 64  # RFC 5321's limits, which mail servers enforce
+# One plain address, the only form the mailer sends to: a dot-atom local part (RFC 5322) and a
+# host name with a dot. No display name, quotes, comments, list or route: each could add a
+# recipient or be refused later, when nobody is there to read why.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+_NOT_ALONE = re.compile(r"[\s<>,;:\"()\[\]\\]")
+
+
+def email_problem(address: str) -> str | None:
+    """Why an e-mail address will not do (a msgid), or None: the one rule of registration,
+    settings, the command line and the mailer."""
+    if len(address) > EMAIL_MAX:
+        return N_("An e-mail address has at most 254 characters.")
+    if _NOT_ALONE.search(address):
+        return N_("Give the address alone, like name@example.org: no name, brackets, "
+                  "spaces or line breaks.")
+    if not EMAIL.fullmatch(address) or len(address.split("@")[0]) > EMAIL_LOCAL_MAX:
+        return N_("This e-mail address does not look right.")
+    try:  # the standard library's reading must agree, or the mailer would write another one
+        same = str(Address(addr_spec=address)) == address
+    except (HeaderParseError, ValueError, IndexError):
+        same = False
+    return None if same else N_("This e-mail address does not look right.")
 
 
 def pseudonym_problem(name: str) -> str | None:

@@ -17,6 +17,7 @@ from forum.models.threads import Thread
 from forum.models.uploads import Upload, for_post
 from forum.models.users import User
 from forum.permissions import can
+from forum.text import clean_input
 from forum.views import check_rate
 
 # What a board address can look like (slugify's output): anything else is not looked up.
@@ -41,7 +42,8 @@ async def json_body(request: web.Request, optional: bool = False) -> dict[str, A
 
 
 def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -> str:
-    """A string member of a JSON body ("" when absent: the model says if it is required)."""
+    """A string member of a JSON body ("" when absent: the model says if it is required),
+    without the characters no user text keeps (forum.text.UNSAFE)."""
     value = data.get(name, "")
     if not isinstance(value, str):
         raise Invalid("This field must be a string.", field=name)
@@ -51,7 +53,12 @@ def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -
     if max_length is not None and len(value) > max_length:
         raise Invalid("This field is too long (at most %(max)s characters).", field=name,
                       max=max_length)
-    return value
+    return clean_input(value)  # as the forms' fields: forum.views.text_field
+
+
+def query_text(request: web.Request, name: str) -> str:
+    """A text sent in the query string to be kept (a DELETE's reason), cleaned as text_field."""
+    return clean_input(request.query.get(name, ""))
 
 
 def check_unicode(value: str, name: str) -> None:

@@ -336,6 +336,10 @@ def input_schemas(config: Config) -> dict[str, Any]:
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body,
             "attachments": attachments}},
+        "ThreadTitleInput": {"type": "object", "required": ["title"], "properties": {
+            "title": field("Not only spaces.", config.title_max, 1),
+            "reason": field("A moderator's reason, in the public journal (the titles are "
+                            f"not); {REASON_MAX} characters are kept.")}},
         "ReplyInput": {"type": "object", "required": ["body"], "properties": {
             "body": body, "attachments": attachments}},
         "PostInput": {"type": "object", "required": ["body"], "properties": {"body": body}},

@@ -172,7 +172,7 @@ async def flag_post(request: web.Request) -> web.Response:
 
 
 async def _set_thread_state(request: web.Request, action: str) -> web.Response:
-    """Lock, unlock, pin or unpin a thread {reason?}; the thread as it now is."""
+    """Lock, unlock, pin, unpin, hide or show a thread {reason?}; the thread as it now is."""
     user = require_writer(request)
     thread_id = id_param(request)
     data = await json_body(request, optional=True)
@@ -206,3 +206,13 @@ async def pin_thread(request: web.Request) -> web.Response:
 async def unpin_thread(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/threads/{id}/unpin."""
     return await _set_thread_state(request, "unpin")
+
+
+async def hide_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/hide: out of every list, page, feed and search."""
+    return await _set_thread_state(request, "hide")
+
+
+async def unhide_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/show: a hidden thread public again."""
+    return await _set_thread_state(request, "show")

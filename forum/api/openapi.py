@@ -144,6 +144,12 @@ def _thread_paths() -> dict[str, Any]:
             "get": _op("api_thread", "threads", "A thread and a page of its posts.",
                        _ok("The thread and the page.", "ThreadPage"), "400 401 404",
                        params=("thread_id", "page")),
+            # Independent of the first post: a deleted first post leaves its title showing.
+            "patch": _op("api_rename_thread", "threads",
+                         "Rename a thread (its moderators; its author while it is not public). "
+                         "The old title is kept for moderators, never shown in the journal.",
+                         _ok("The thread as it now is.", "Thread"), "400 401 403 404 422",
+                         params=("thread_id",), body="ThreadTitleInput"),
         },
         f"{V1}/threads/{{id}}/posts": {
             "post": _op("api_create_post", "posts", "Reply to a thread.",
@@ -250,7 +256,11 @@ def _moderation_paths() -> dict[str, Any]:
     for action, summary in (("lock", "Lock a thread: only moderators may still reply."),
                             ("unlock", "Unlock a thread."),
                             ("pin", "Pin a thread at the top of its board."),
-                            ("unpin", "Unpin a thread.")):
+                            ("unpin", "Unpin a thread."),
+                            # Whatever became of its first post (a title can name someone).
+                            ("hide", "Hide a thread from everyone but its moderators (its "
+                                     "status is then `rejected`, as a refused thread's)."),
+                            ("show", "Show a hidden thread again.")):
         paths[f"{mod}/threads/{{id}}/{action}"] = {"post": _op(
             f"api_moderation_{action}", "moderation", summary,
             _ok("The thread as it now is.", "Thread"), "400 401 403 404 413 422",

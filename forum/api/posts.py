@@ -10,6 +10,7 @@ from forum.api import (
     id_param,
     json_body,
     post_json,
+    query_text,
     revision_json,
     text_field,
 )
@@ -57,7 +58,7 @@ async def delete_post(request: web.Request) -> web.Response:
     """DELETE /api/v1/posts/{id}?reason=…&private=…: leave a tombstone; 204."""
     user = require_writer(request)
     post_id = id_param(request)
-    reason = request.query.get("reason", "")
+    reason = query_text(request, "reason")
     private = bool_param(request, "private")
     async with request.app[keys.DB].transaction() as tx:
         # A moderator must give a reason (422 without): it goes to the journal, the author told.

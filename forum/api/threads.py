@@ -1,4 +1,4 @@
-"""Threads in JSON: reading one page by page, starting one in a board, replying."""
+"""Threads in JSON: reading one page by page, starting one in a board, replying, renaming."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -18,7 +18,7 @@ from forum.api import (
 )
 from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
-from forum.models import boards, posts, threads, uploads
+from forum.models import boards, moderation, posts, threads, uploads
 from forum.permissions import can
 from forum.views import page_count, publication_status, require_writer
 
@@ -100,3 +100,23 @@ async def create_post(request: web.Request) -> web.Response:
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown, status=201,
                              headers={"Location": url_for(request, "api_post", id=post_id)})
+
+
+async def rename_thread(request: web.Request) -> web.Response:
+    """PATCH /api/v1/threads/{id} {title, reason?}: a new title, whatever became of the first
+    post (its moderators; its author while the thread is not public). The thread as it is."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    thread_id = id_param(request)
+    data = await json_body(request)
+    title = text_field(data, "title", config.title_max)
+    reason = text_field(data, "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        thread = await threads.get(tx, thread_id)
+        if not can(user, "see_thread", thread):
+            raise NotFound()
+        if not can(user, "rename_thread", thread):
+            raise Forbidden("You cannot rename this thread.")
+        await moderation.rename_thread(tx, thread, user, title, config.title_max, reason)
+        thread = await threads.get(tx, thread.id)
+    return web.json_response(thread_json(thread))

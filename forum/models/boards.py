@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from forum import clock
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
-from forum.text import clean_line, slugify
+from forum.text import clean_input, clean_line, slugify
 
 NAME_MAX, REGION_MAX, DESCRIPTION_MAX = 80, 120, 1000
 MODERATION_MODES = ("a-priori", "a-posteriori")
@@ -74,7 +74,7 @@ def _clean(name: str, slug: str, region: str, description: str) -> tuple[str, st
     if not slug or len(slug) > NAME_MAX:
         raise Invalid("The address of a board uses letters a-z, digits and dashes.", field="slug")
     region = clean_line(region)[:REGION_MAX]
-    description = description.strip()
+    description = clean_input(description).strip()  # also from the command line
     if len(description) > DESCRIPTION_MAX:
         raise Invalid("The description is too long.", field="description")
     return name, slug, region, description

@@ -8,7 +8,7 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts
+from forum.models import notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -351,7 +351,14 @@ async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reaso
 
 async def set_thread_state(tx: Transaction, thread: Thread, moderator: User, action: str,
                            reason: str = "") -> None:
-    """lock, unlock, pin or unpin a thread (already so: nothing changes, nothing is logged)."""
+    """lock, unlock, pin, unpin, hide or show a thread (already so: nothing changes, nothing
+    is logged)."""
+    if action in ("hide", "show"):
+        # Whatever became of its first post: hiding is how a thread (and its title) goes.
+        if await (threads.hide if action == "hide" else threads.unhide)(tx, thread):
+            await log(tx, moderator, "hide" if action == "hide" else "restore", "thread",
+                      thread.id, thread.board_id, clean_reason(reason, required=False))
+        return
     column, value = {"lock": ("locked", 1), "unlock": ("locked", 0), "pin": ("pinned", 1),
                      "unpin": ("pinned", 0)}[action]
     if not await tx.update(f"update threads set {column} = ? where id = ? and {column} <> ?",
@@ -379,6 +386,17 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
     posts.changed(tx, thread.id, board.id)
     await log(tx, moderator, "move", "thread", thread.id, board.id,
               clean_reason(reason, required=False))
+
+
+async def rename_thread(tx: Transaction, thread: Thread, editor: User, title: str,
+                        title_max: int, reason: str = "") -> None:
+    """A new title (the old one kept for moderators); a moderator's rename is in the journal,
+    which never shows either title."""
+    if not await threads.rename(tx, thread, editor, title, title_max):
+        return
+    if editor.moderates(thread.board_id):
+        await log(tx, editor, "edit", "thread", thread.id, thread.board_id,
+                  clean_reason(reason, required=False))
 
 
 async def sanction(tx: Transaction, member: User, moderator: User, kind: str, reason: str,

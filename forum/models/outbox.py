@@ -2,25 +2,22 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 
 from forum import clock
 from forum.db import Conn, Row, Transaction
-from forum.text import clean_line
+from forum.text import clean_line, email_problem
 
 SUBJECT_MAX = 200
 ERROR_MAX = 500
 MAX_ATTEMPTS = 10  # then the row is kept, marked given up, and never retried
 RETRY_CAP_SECONDS = 6 * 3600  # the back-off doubles up to this
 KEEP_SENT_DAYS = 7  # sent mails hold addresses and links: kept only long enough to debug
-# One plain address: no display name, list, comment or route that could add a recipient.
-_PART = r"[^@\s,;:<>()\[\]\\\"]+"
-ADDRESS = re.compile(f"{_PART}@{_PART}")
 
 
 def valid_address(address: str | None) -> bool:
-    return bool(address) and len(address) <= 254 and ADDRESS.fullmatch(address) is not None
+    """One plain address, by the rule members' addresses were checked with (forum.text)."""
+    return bool(address) and email_problem(address) is None
 
 
 async def enqueue(tx: Transaction, to_address: str, subject: str, text_body: str,

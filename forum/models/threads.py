@@ -1,4 +1,4 @@
-"""Threads of a board: listing by latest activity, creation with their first post."""
+"""Threads of a board: listing by latest activity, creation with their first post, titles."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ class Thread:
     last_post_id: int | None
     board_mode: str = "a-posteriori"
     board_is_city: bool = True
+    hidden_at: str | None = None  # hidden by its moderators (status 'rejected' meanwhile)
 
     @classmethod
     def from_row(cls, row: Row) -> Thread:
@@ -38,7 +39,7 @@ class Thread:
                    row["author_id"], row["author_name"], row["title"], row["status"],
                    bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
                    row["created_at"], row["last_post_at"], row["last_post_id"],
-                   row["board_mode"], bool(row["board_is_city"]))
+                   row["board_mode"], bool(row["board_is_city"]), row["hidden_at"])
 
 
 SELECT = (
@@ -93,6 +94,78 @@ async def create(tx: Transaction, board: Board, author: User, title: str, body: 
     post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at,
                                  status=status, mentions_max=mentions_max)
     return thread_id, post_id
+
+
+@dataclass(frozen=True)
+class TitleRevision:
+    """A title a thread had until `replaced_at` (for its moderators only)."""
+    title: str
+    editor_name: str
+    replaced_at: str
+
+
+async def rename(tx: Transaction, thread: Thread, editor: User, title: str,
+                 title_max: int) -> bool:
+    """Give a thread a new title, the old one kept in thread_title_revisions; False when the
+    title did not change (nothing is written)."""
+    title = clean_title(title, title_max)
+    if title == thread.title:
+        return False
+    await tx.execute(
+        "insert into thread_title_revisions (thread_id, editor_id, title, replaced_at)"
+        " values (?, ?, ?, ?)", (thread.id, editor.id, thread.title, clock.now()))
+    # The search index follows through its trigger on threads.title (0003_search.sql).
+    await tx.execute("update threads set title = ? where id = ?", (title, thread.id))
+    posts.changed(tx, thread.id, thread.board_id)
+    tx.changed("board_meta", thread.board_id)  # notifications and feeds name the thread
+    return True
+
+
+async def title_revisions(conn: Conn, thread_id: int) -> list[TitleRevision]:
+    """The titles a thread had, oldest first."""
+    rows = await conn.all(
+        "select title, users.name, replaced_at from thread_title_revisions"
+        " join users on users.id = editor_id where thread_id = ?"
+        " order by thread_title_revisions.id", (thread_id,))
+    return [TitleRevision(*row) for row in rows]
+
+
+async def hide(tx: Transaction, thread: Thread) -> bool:
+    """Take a public thread out of every list, page, feed and search (its moderators still
+    see it); False when it was not public."""
+    if not await tx.update("update threads set status = 'rejected', hidden_at = ?"
+                           " where id = ? and status = 'published'", (clock.now(), thread.id)):
+        return False
+    await _count_public_thread(tx, thread, -1)
+    return True
+
+
+async def unhide(tx: Transaction, thread: Thread) -> bool:
+    """Show a hidden thread again (never a refused one); False when it was not hidden."""
+    if not await tx.update("update threads set status = 'published', hidden_at = null"
+                           " where id = ? and hidden_at is not null", (thread.id,)):
+        return False
+    await _count_public_thread(tx, thread, +1)
+    return True
+
+
+async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> None:
+    """The board's and the authors' counts without (-1) or with (+1) the thread, counted
+    again rather than moved: a reply approved meanwhile would make them drift."""
+    counted = ("posts.status = 'published' and posts.hidden = 0"
+               " and threads.status = 'published'")
+    await tx.execute(
+        "update users set post_count = (select count(*) from posts join threads"
+        f" on threads.id = posts.thread_id where posts.author_id = users.id and {counted})"
+        " where id in (select author_id from posts where thread_id = ?)", (thread.id,))
+    await tx.execute(
+        "update boards set thread_count = thread_count + ?, post_count = (select count(*)"
+        f" from posts join threads on threads.id = posts.thread_id where threads.board_id = ?"
+        f" and {counted}), last_post_at = (select max(last_post_at) from threads"
+        " where board_id = ? and status = 'published') where id = ?",
+        (sign, thread.board_id, thread.board_id, thread.board_id))
+    posts.changed(tx, thread.id, thread.board_id)
+    tx.changed("board_meta", thread.board_id)  # watch pages name their source threads
 
 
 async def count_views(tx: Transaction, views: dict[int, int]) -> None:

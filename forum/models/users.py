@@ -13,7 +13,7 @@ from forum import clock
 from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
-from forum.text import clean_line, pseudonym_key, pseudonym_problem
+from forum.text import clean_line, email_problem, pseudonym_key, pseudonym_problem
 
 ROLES = ("member", "moderator", "admin")
 BANNED = "9999"  # a ban is a suspension until the year 9999 (moderation.BAN_UNTIL)
@@ -112,9 +112,7 @@ async def create(tx: Transaction, name: str, password: str, role: str = "member"
     check_password(password)
     if role not in ROLES:
         raise Invalid("Unknown role.", field="role")
-    email = clean_line(email or "") or None
-    if email and ("@" not in email or len(email) > 254):
-        raise Invalid("This e-mail address does not look right.", field="email")
+    email = clean_email(email)
     key = pseudonym_key(name)
     if await tx.value("select 1 from users where name_key = ?", (key,)):
         raise Conflict("This pseudonym is already taken.", field="name")
@@ -177,11 +175,18 @@ async def set_role(tx: Transaction, user_id: int, role: str) -> None:
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
 
 
+def clean_email(email: str | None) -> str | None:
+    """An address as given (spaces around it aside), None for none; Invalid when the mailer
+    could not send to it (forum.text.email_problem)."""
+    email = (email or "").strip()
+    problem = email_problem(email) if email else None
+    if problem:
+        raise Invalid(problem, field="email")
+    return email or None
+
+
 async def set_email(tx: Transaction, user_id: int, email: str) -> None:
-    email = clean_line(email)
-    if email and ("@" not in email or len(email) > 254):
-        raise Invalid("This e-mail address does not look right.", field="email")
-    await tx.execute("update users set email = ? where id = ?", (email or None, user_id))
+    await tx.execute("update users set email = ? where id = ?", (clean_email(email), user_id))
 
 
 async def check_current_password(conn: Conn, user_id: int, password: str) -> None:

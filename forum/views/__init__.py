@@ -13,6 +13,7 @@ from forum.i18n import format_when, gettext
 from forum.models.posts import cook  # by name: forum.views.posts is a submodule
 from forum.models.users import User
 from forum.templating import render
+from forum.text import clean_input
 
 
 def int_param(request: web.Request, name: str) -> int:
@@ -69,9 +70,18 @@ def require_user(request: web.Request) -> User:
     return user
 
 
+# Secrets are compared as typed: cleaning them would lock out whoever chose such a password.
+# A pseudonym ("name", also a board's: the model cleans that one) holding such characters is
+# refused with a reason rather than changed behind its owner's back.
+VERBATIM_FIELDS = frozenset({"password", "password_again", "current", "name"})
+
+
 def text_field(form: MultiDictProxy, name: str) -> str:
+    """A text field of a form, without the characters no user text keeps (forum.text)."""
     value = form.get(name, "")
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return value if name in VERBATIM_FIELDS else clean_input(value)
 
 
 def local_path(target: str | None, default: str = "/") -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -32,8 +33,12 @@ COLUMNS = ("id", "url", "city", "city_slug", "kind", "kind_label", "quantity", "
 # Numbers we format ourselves: never a formula, and a longitude of -1.55 must stay a number
 # for the spreadsheet, so they are left as they are (as a change of -3: equipment removed).
 NUMERIC = frozenset({"id", "quantity", "latitude", "longitude"})
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with = + - @ as a formula (OWASP: CSV injection), and it
+# may split a line on ; , tab or a line break (French spreadsheets use ";"), our quotes
+# notwithstanding: a quote not at the start of its piece is a plain character. So every piece
+# that would start with a formula character (after spaces or quotes) gets a "'" before it, and
+# a cell starting with a tab or a carriage return gets one too.
+FORMULA_PIECE = re.compile(r"(^|[;,\t\r\n])([ \"]*)(?=[=+\-@])")
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json"}
 
 
@@ -76,12 +81,14 @@ def record(request: web.Request, finding: Finding) -> dict[str, Any]:
 
 
 def csv_cell(column: str, value: Any) -> str:
+    """A value as a spreadsheet may safely read it: numbers as they are, text with a "'"
+    before each piece that would start a formula (FORMULA_PIECE), in URLs too."""
     if value is None:
         return ""
     if column in NUMERIC:
         return watch.number_text(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    text = FORMULA_PIECE.sub(r"\1\2'", str(value))
+    return "'" + text if text.startswith(("\t", "\r")) else text
 
 
 def to_csv(records: list[dict[str, Any]]) -> bytes:

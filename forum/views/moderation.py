@@ -163,11 +163,11 @@ async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads
 
 
 async def thread_state(request: web.Request) -> web.Response:
-    """Lock, unlock, pin or unpin a thread."""
+    """Lock, unlock, pin, unpin, hide or show a thread."""
     user, thread = await _thread_to_moderate(request)
     form = await request.post()
     action = text_field(form, "action")
-    if action not in ("lock", "unlock", "pin", "unpin"):
+    if action not in ("lock", "unlock", "pin", "unpin", "hide", "show"):
         raise Invalid("Unknown action.", field="action")
     async with request.app[keys.DB].transaction() as tx:
         await moderation.set_thread_state(tx, thread, user, action, text_field(form, "reason"))

@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
-from forum.db import Transaction
+from forum.db import Conn, Transaction
 from forum.errors import Forbidden, ForumError, NotFound
-from forum.models import boards, findings, follows, posts, threads, uploads
+from forum.models import boards, findings, follows, moderation, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
@@ -153,6 +153,43 @@ async def _quoted(request: web.Request, user: User) -> str:
         except NotFound:
             return ""
     return quote_markdown(post, title)
+
+
+async def rename(request: web.Request) -> web.Response:
+    """GET: the title form (with the earlier titles, for moderators); POST: rename the thread.
+
+    It does not depend on the first post: once that is deleted, the title still shows.
+    """
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        thread = await _thread_to_rename(conn, user, int_param(request, "id"))
+        moderator = can(user, "moderate", thread)
+        earlier = await threads.title_revisions(conn, thread.id) if moderator else []
+    context = {"thread": thread, "title": thread.title, "reason": "", "earlier": earlier,
+               "errors": {}}
+    if request.method != "POST":
+        return render(request, "threads/rename.html", context, form=True)
+    form = await request.post()
+    context.update(title=text_field(form, "title"), reason=text_field(form, "reason"))
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            # Read again in the transaction: the title kept is the one being replaced.
+            thread = await _thread_to_rename(tx, user, thread.id)
+            await moderation.rename_thread(tx, thread, user, context["title"], config.title_max,
+                                           context["reason"])
+    except ForumError as error:
+        return form_error(request, "threads/rename.html", context, error)
+    raise see_other(url_for(request, "thread", id=thread.id))
+
+
+async def _thread_to_rename(conn: Conn, user: User, thread_id: int) -> threads.Thread:
+    thread = await threads.get(conn, thread_id)
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    if not can(user, "rename_thread", thread):
+        raise Forbidden("You cannot rename this thread.")
+    return thread
 
 
 async def follow(request: web.Request) -> web.Response:
