@@ -28,7 +28,8 @@ locales: $(VENV)/.installed
 # Interface texts are English msgids. Besides _(), ngettext() and N_(), the messages passed to the
 # error classes and to check_rate() (5th argument) are msgids: gettext is applied where shown.
 MESSAGE_KEYWORDS := -k ForumError -k BadRequest -k Unauthorized -k Forbidden -k NotFound \
-	-k Conflict -k TooLarge -k Invalid -k TooManyRequests -k check_rate:5
+	-k Conflict -k TooLarge -k Invalid -k TooManyRequests -k Unavailable -k TooSlow \
+	-k check_rate:5
 
 # Refresh forum/locales/messages.pot from the code and templates, then both catalogs; translate
 # in fr/ what `pybabel update` left empty or marked fuzzy (tests/test_i18n.py checks), then

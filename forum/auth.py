@@ -1,10 +1,12 @@
 """Who is asking: the session cookie or an API bearer token; logging in and out."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from forum import clock, keys
-from forum.models import users
+from forum.models import moderation, users
 
 SESSION_COOKIE = "vigie_session"
 
@@ -40,6 +42,10 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     elif token:
         async with db.read() as conn:
             session = await users.load_session(conn, token)
+            if session is not None and session.user.moderates_any:
+                # The header's badge, from the queue's own conditions.
+                session = replace(session,
+                                  waiting=await moderation.queue_size(conn, session.user))
         if session is None:
             stale_cookie = True
         else:

@@ -1,17 +1,45 @@
-"""Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit."""
+"""Rendered-page cache for anonymous readers, invalidated exactly by the writes that commit.
+
+A page is kept with the tags of everything it shows (set by its handler in keys.CACHE_TAGS);
+a transaction names what it changed with tx.changed(kind, key), and its commit drops every page
+carrying one of those tags. The tags, what carries them and what emits them:
+
+  ("thread", id)      the thread's page and feed, and every watch page, export, feed and
+                      finding page citing one of its messages or files (views/watch.py:
+                      source_tags). Emitted by any change to its posts, title, state, board or
+                      files (models/posts.changed, uploads.attach) and by a finding drawn from
+                      one of its messages (models/findings.changed).
+  ("board", id)       the board's thread list and feed: a thread added, counted, moved, seen
+                      (models/posts.changed emits it with the thread's).
+  ("boards", None)    the home page and the site feed: any post or board change.
+  ("board_meta", id)  what names the board (thread, finding, watch pages): its rename.
+  ("watch", id)       the city's watch page, exports and feed; ("watch", None) the national
+                      ones and the compare page: findings, kinds, cities.
+  ("finding", id)     the finding's page.
+  ("journal", None)   the moderation journal and its feed: an action, a board renamed.
+  ALL                 everything: a write no narrower tag covers (every post re-rendered; a
+                      change of a member's name, which many pages show, must emit it too).
+Search, profiles and every member's page are never cached. A write by another process (the
+CLI's `board rename` while the site runs) names nothing: noticed within FOREIGN_CHECK_SECONDS,
+it drops every page.
+"""
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from forum import i18n, keys
+from forum.db import Database
 
 Tag = tuple[str, object]
 ALL: Tag = ("all", None)
+# How often a cached page first asks whether another process wrote (a trip to the database).
+FOREIGN_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,8 @@ class PageCache:
         self._by_tag: dict[Tag, set[object]] = {}
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
+        self.foreign_version: int | None = None  # Database.foreign_version when last checked
+        self.foreign_checked_at = float("-inf")
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -74,6 +104,18 @@ class PageCache:
         for tag in tags:
             for key in list(self._by_tag.get(tag, ())):
                 self._drop(key)
+
+    async def drop_if_written_elsewhere(self, db: Database) -> None:
+        """Drop every page if another process committed since the last check (at most one
+        check per FOREIGN_CHECK_SECONDS)."""
+        now = time.monotonic()
+        if now - self.foreign_checked_at < FOREIGN_CHECK_SECONDS:
+            return
+        self.foreign_checked_at = now
+        version = await db.foreign_version()
+        if self.foreign_version is not None and version != self.foreign_version:
+            self.invalidate({ALL})
+        self.foreign_version = version
 
     def _drop(self, key: object) -> None:
         entry = self._pages.pop(key, None)
@@ -131,6 +173,7 @@ async def page_cache_middleware(request: web.Request,
     if key is None:
         return await handler(request)
     cache = request.app[keys.PAGE_CACHE]
+    await cache.drop_if_written_elsewhere(request.app[keys.DB])
     page = cache.get(key)
     if page is not None:
         if page.viewed_thread is not None:

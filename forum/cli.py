@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from forum.app import create_app
-from forum.config import Config
+from forum.config import Config, ConfigError
 from forum.db import Database, Transaction
 from forum.errors import ForumError
 from forum.migrate import migrate
@@ -161,11 +161,22 @@ def serve(config: Config, host: str, port: int) -> None:
     web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
 
 
+def _config(args: argparse.Namespace) -> Config:
+    """The site's settings from FORUM_* and the options; raises ConfigError."""
+    if args.command == "demo" and not args.data_dir:
+        return Config.from_env(data_dir=Path("demo-data"),
+                               base_url=f"http://{args.host}:{args.port}")
+    return Config.from_env(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parser().parse_args(argv)
-    overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
-    config = Config.from_env(**overrides)
+    try:
+        config = _config(args)
+    except ConfigError as error:  # before anything starts; 2 like argparse's usage errors
+        print(f"vigie: configuration error: {error}", file=sys.stderr)
+        return 2
     if args.command == "init":
         applied = migrate(config.db_path)
         print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
@@ -176,9 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from forum import demo
 
-        if not args.data_dir:
-            config = Config.from_env(data_dir=Path("demo-data"),
-                                     base_url=f"http://{args.host}:{args.port}")
         demo.build(config)
         if not args.no_serve:
             serve(config, args.host, args.port)

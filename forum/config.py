@@ -1,11 +1,66 @@
-"""One frozen Config, read from FORUM_* environment variables."""
+"""One frozen Config, read from FORUM_* environment variables and checked before anything starts.
+
+A value of the wrong type or outside what a setting accepts raises ConfigError naming the
+variable and what it accepts: `python -m forum serve` prints it and exits with status 2.
+"""
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from forum.i18n import LOCALES
+from forum.models.boards import MODERATION_MODES
+from forum.uploads.kinds import KINDS
 
 MB = 1024 * 1024
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+class ConfigError(ValueError):
+    """A FORUM_* setting that cannot be used; the message names it and what it accepts."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a setting accepts beyond its type: a test, and its description for the error."""
+
+    accepts: str
+    test: Callable[[Any], bool]
+
+
+def at_least(low: int) -> Rule:
+    return Rule(f"at least {low}", lambda value: value >= low)
+
+
+def one_of(choices: tuple[str, ...] | list[str]) -> Rule:
+    return Rule("one of " + ", ".join(choices), lambda value: value in choices)
+
+
+def _web_address(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not any(char.isspace() for char in value))
+
+
+def _kind_names(value: str) -> bool:
+    names = value.replace(",", " ").lower().split()
+    return bool(names) and set(names) <= KINDS.keys()
+
+
+POSITIVE = Rule("above 0", lambda value: value > 0)
+NOT_NEGATIVE = Rule("0 or more", lambda value: value >= 0)
+WEB_ADDRESS = Rule("an http:// or https:// address with a host", _web_address)
+NOT_EMPTY = Rule("a value that is not empty", lambda value: bool(str(value).strip()))
+PORT = Rule("a port number from 1 to 65535", lambda value: 1 <= value <= 65535)
 
 
 @dataclass(frozen=True)
@@ -67,28 +122,121 @@ class Config:
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            expected = TYPES.get(f.type)
+            if expected is not None and not _has_type(value, expected[0]):
+                raise ConfigError(_refusal(f.name, value, expected[1], f.repr))
+            rule = RULES.get(f.name)
+            if rule is not None and not rule.test(value):
+                accepts = rule.accepts
+                if f.type in ("int", "float"):  # "an integer, at least 1"
+                    accepts = f"{TYPES[f.type][1]}, {accepts}"
+                raise ConfigError(_refusal(f.name, value, accepts, f.repr))
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
-        """Build a Config from FORUM_<FIELD> variables; explicit overrides win."""
+        """Build a Config from FORUM_<FIELD> variables; explicit overrides win.
+
+        Raises ConfigError for a value that cannot be read or is not accepted.
+        """
         env = dict(os.environ if env is None else env)
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = env.get("FORUM_" + f.name.upper())
-            if raw is None:
-                continue
-            if f.name == "data_dir":
-                values[f.name] = Path(raw)
-            elif f.type in ("int", int):
-                values[f.name] = int(raw)
-            elif f.type in ("float", float):
-                values[f.name] = float(raw)
-            elif f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            else:
-                values[f.name] = raw
+            raw = env.get(variable(f.name))
+            if raw is not None:
+                values[f.name] = _read(f.name, f.type, raw, f.repr)
         values.update(overrides)
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])  # type: ignore[arg-type]
         values.setdefault("base_url", cls.base_url)
         values["base_url"] = str(values["base_url"]).rstrip("/")
         return cls(**values)  # type: ignore[arg-type]
+
+
+# Beyond its type, what each setting accepts; a setting not listed takes any value of its type.
+RULES: dict[str, Rule] = {
+    "data_dir": NOT_EMPTY,
+    "base_url": WEB_ADDRESS,
+    "default_locale": one_of(LOCALES),
+    "session_days": at_least(1),
+    "posts_per_page": at_least(1),
+    "threads_per_page": at_least(1),
+    "title_max": at_least(1),
+    "body_max": at_least(1),
+    "readers": at_least(1),  # none: every read would wait forever
+    "login_attempts": at_least(1),
+    "login_window": at_least(1),
+    "posts_per_minute": at_least(1),
+    "registrations_per_hour": at_least(1),
+    "moderation_default": one_of(MODERATION_MODES),
+    "trust_threshold": at_least(0),
+    "flags_to_hide": at_least(1),
+    "journal_per_page": at_least(1),
+    "mentions_max": at_least(0),
+    "page_cache_entries": at_least(0),
+    "view_flush_seconds": POSITIVE,
+    "smtp_port": PORT,
+    "mail_interval_seconds": POSITIVE,
+    "mail_retry_seconds": POSITIVE,
+    "reset_minutes": at_least(1),
+    "resets_per_hour": at_least(1),
+    "upload_max_bytes": at_least(1),
+    "upload_post_max_bytes": at_least(1),
+    "upload_post_max_files": at_least(1),
+    "uploads_per_minute": at_least(1),
+    "uploads_per_day": at_least(1),
+    "upload_bytes_per_day": at_least(1),
+    "upload_kinds": Rule("kinds among " + " ".join(KINDS), _kind_names),
+    "upload_max_pixels": at_least(1),
+    "orphan_upload_hours": NOT_NEGATIVE,  # 0: unattached files go at the next purge
+    "data_licence_name": NOT_EMPTY,
+    "data_licence_url": WEB_ADDRESS,
+}
+
+# Field type (as annotated) -> (Python type, what the variable must hold).
+TYPES: dict[object, tuple[type, str]] = {
+    "int": (int, "an integer"), "float": (float, "a number"),
+    "bool": (bool, "one of " + ", ".join(TRUE + FALSE)), "str": (str, "text"),
+    "Path": (Path, "a folder"),
+}
+
+
+def variable(name: str) -> str:
+    """The environment variable of a Config field."""
+    return "FORUM_" + name.upper()
+
+
+def _read(name: str, kind: object, raw: str, shown: bool) -> object:
+    """The typed value of one variable, or ConfigError."""
+    try:
+        if kind == "int":
+            return int(raw.strip())
+        if kind == "float":
+            number = float(raw.strip())
+            if not math.isfinite(number):
+                raise ValueError(raw)
+            return number
+        if kind == "bool":
+            word = raw.strip().lower()
+            if word not in TRUE + FALSE:
+                raise ValueError(raw)
+            return word in TRUE
+    except ValueError:
+        raise ConfigError(_refusal(name, raw, TYPES[kind][1], shown)) from None
+    return Path(raw) if kind == "Path" else raw
+
+
+def _has_type(value: object, expected: type) -> bool:
+    if expected is float:
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value))
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _refusal(name: str, value: object, accepts: str, shown: bool = True) -> str:
+    given = repr(str(value)) if shown else "the value given"  # a password is never printed
+    return f"{variable(name)}: {given} is not accepted; it takes {accepts}."

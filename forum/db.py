@@ -4,12 +4,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+from forum.errors import TooSlow
 
 PRAGMAS = (
     "pragma journal_mode = wal",
@@ -22,7 +25,11 @@ PRAGMAS = (
 )
 
 Row = sqlite3.Row
+T = TypeVar("T")
 Params = Iterable[Any] | dict[str, Any]
+# How often SQLite asks a budgeted read whether its time is up, in virtual machine steps
+# (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
+PROGRESS_STEPS = 1000
 
 
 class Conn:
@@ -73,6 +80,38 @@ class Transaction(Conn):
         self.changed_tags.add((kind, key))
 
 
+async def _within(give_up: float, waiting: Awaitable[T]) -> T:
+    """What `waiting` gives, or TooSlow at the event loop's time `give_up`."""
+    try:
+        async with asyncio.timeout_at(give_up):
+            return await waiting
+    except TimeoutError:
+        raise TooSlow() from None
+
+
+@asynccontextmanager
+async def _interrupted_at(raw: aiosqlite.Connection, deadline: float) -> AsyncIterator[Conn]:
+    """The connection with a progress handler stopping statements at `deadline` (monotonic)."""
+    stopped = False
+
+    def past_deadline() -> bool:  # called on the connection's thread
+        nonlocal stopped
+        stopped = stopped or time.monotonic() > deadline
+        return stopped
+
+    await raw.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        yield Conn(raw)
+    except sqlite3.OperationalError:
+        # "interrupted", or another message when SQLite was opening a table then
+        if not stopped:
+            raise
+        raise TooSlow() from None
+    finally:
+        # Shielded: queued on the connection's thread before any later statement.
+        await asyncio.shield(raw.set_progress_handler(None, 0))
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -91,6 +130,8 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._write_lock = asyncio.Lock()
+        # Budgeted (heavy) reads take at most all readers but one: pages always find one.
+        self._heavy_reads = asyncio.Semaphore(max(1, readers - 1))
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
 
     async def open(self) -> None:
@@ -110,6 +151,15 @@ class Database:
             await self._writer.close()
             self._writer = None
 
+    async def foreign_version(self) -> int:
+        """A number that changes when another process (the CLI) commits, and only then.
+
+        SQLite's data_version on the writer counts commits by other connections; this process's
+        readers never write, so they are other processes' commits.
+        """
+        assert self._writer is not None, "database not open"
+        return int(await Conn(self._writer).value("pragma data_version"))
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A reader connection; each statement sees the last committed state."""
@@ -120,11 +170,35 @@ class Database:
             self._readers.put_nowait(conn)
 
     @asynccontextmanager
+    async def budgeted_read(self, seconds: float) -> AsyncIterator[Conn]:
+        """A reader for work whose cost the visitor chooses (a search): TooSlow past `seconds`.
+
+        The time counts from the call, waiting included; at most readers - 1 such reads run at
+        once. SQLite's progress handler interrupts the running statement at the deadline and
+        is removed before the reader goes back to the pool, so other reads are never cut.
+        """
+        deadline = time.monotonic() + seconds
+        give_up = asyncio.get_running_loop().time() + seconds
+        await _within(give_up, self._heavy_reads.acquire())
+        try:
+            raw = await _within(give_up, self._readers.get())
+            try:
+                async with _interrupted_at(raw, deadline) as conn:
+                    yield conn
+            finally:
+                self._readers.put_nowait(raw)
+        finally:
+            self._heavy_reads.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT on the writer; rolled back on any exception.
 
         BEGIN, COMMIT and ROLLBACK are shielded: a cancelled request must not leave the one
         writer connection inside a transaction, nor a commit without its cache invalidation.
+        A COMMIT that fails (disk full, a deferred foreign key) may leave the transaction open:
+        it is rolled back, or the next BEGIN would fail on every write until a restart. The
+        after-commit hooks (page cache invalidation, mail wake-up) run only once committed.
         """
         assert self._writer is not None, "database not open"
         async with self._write_lock:
@@ -133,11 +207,24 @@ class Database:
                 await asyncio.shield(self._writer.execute("begin immediate"))
                 yield tx
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await asyncio.shield(self._writer.execute("rollback"))
+                await asyncio.shield(self._rollback())
                 raise
-            try:
-                await asyncio.shield(self._writer.execute("commit"))
-            finally:
-                for hook in self.after_commit:
-                    hook(tx.changed_tags)
+            # One shielded step: a request cancelled meanwhile still gets its hooks or rollback.
+            await asyncio.shield(self._commit(tx))
+
+    async def _commit(self, tx: Transaction) -> None:
+        assert self._writer is not None
+        try:
+            await self._writer.execute("commit")
+        except BaseException:
+            await self._rollback()
+            raise
+        for hook in self.after_commit:
+            hook(tx.changed_tags)
+
+    async def _rollback(self) -> None:
+        """Roll back the writer's transaction if one is still open (a failed COMMIT may not)."""
+        assert self._writer is not None
+        if self._writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("rollback")

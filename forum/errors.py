@@ -1,7 +1,9 @@
 """Domain exceptions, turned into a French page or a JSON error by one middleware."""
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
 from aiohttp import web
 
@@ -59,6 +61,38 @@ class TooManyRequests(ForumError):
         self.retry_after = retry_after
 
 
+class Unavailable(ForumError):
+    """503: the site cannot do this now (its disk is full or failing); nothing was saved."""
+
+    status, code = 503, "unavailable"
+    retry_after = 60
+
+
+class TooSlow(Unavailable):
+    """503: a read went past its time budget (a search too broad for a busy site)."""
+
+    code = "too_slow"
+    retry_after = 10
+
+    def __init__(self, message: str = "", field: str | None = None, **params: object) -> None:
+        super().__init__(message or N_("This takes too long right now. Please try again in a"
+                                       " moment."), field, **params)
+
+
+# Storage faults that are no bug: the disk is full or failing. SQLite reports them with these
+# primary codes (extended I/O codes share SQLITE_IOERR's low byte); file writes with these errnos.
+STORAGE_SQLITE_CODES = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS}
+
+
+def storage_fault(error: BaseException) -> bool:
+    """Whether `error` says the data folder cannot be written (full, read-only or failing)."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code is not None and (code & 0xFF) in STORAGE_SQLITE_CODES
+    return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
+
+
 # The middleware that turns every error into a French (or English) page or a JSON error. -------
 
 log = logging.getLogger("forum")
@@ -74,6 +108,8 @@ HTTP_MESSAGES = {
     422: N_("Some fields are not valid."),
     429: N_("Too many attempts. Please wait a little and try again."),
     500: N_("Something went wrong on our side. Nothing was saved; please try again."),
+    503: N_("The site cannot save anything right now (its storage is full or failing)."
+            " Nothing was saved; please try again later."),
 }
 
 
@@ -89,6 +125,7 @@ HTTP_TITLES = {
     422: N_("Please check the form"),
     429: N_("Too many attempts"),
     500: N_("Server error"),
+    503: N_("Temporarily unavailable"),
 }
 
 
@@ -124,7 +161,7 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
     except ForumError as error:
         message = gettext(error.message or HTTP_MESSAGES.get(error.status, ""), **error.params)
         response = error_response(request, error.status, error.code, message, error.field)
-        if isinstance(error, TooManyRequests):
+        if isinstance(error, TooManyRequests | Unavailable):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     except web.HTTPException as error:
@@ -136,6 +173,12 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
         if error.status == 405:
             response.headers["Allow"] = error.headers.get("Allow", "")
         return response
-    except Exception:
+    except Exception as error:
+        if storage_fault(error):  # the transaction was rolled back: nothing half-written
+            log.error("storage fault on %s %s: %s", request.method, request.path, error)
+            response = error_response(request, 503, Unavailable.code,
+                                      gettext(HTTP_MESSAGES[503]))
+            response.headers["Retry-After"] = str(Unavailable.retry_after)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(request, 500, "internal_error", gettext(HTTP_MESSAGES[500]))

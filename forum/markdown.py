@@ -1,14 +1,20 @@
 """The only module that imports markdown-it or bleach: Markdown text -> safe HTML, once."""
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import bleach
 from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from forum.text import clean_body, pseudonym_key
@@ -142,9 +148,48 @@ def _text(content: str) -> Token:
     return token
 
 
+# A bare address is read from slices of the text. markdown-it's own linkify rule searches the
+# whole pending text for a scheme, and hands the linkifier the whole rest of the text, at each
+# "://": quadratic, 1 to 2 s on "a://" or "http://a" repeated over one body, during which the
+# event loop serves nobody. A longer address is linked up to LINK_MAX characters.
+LINK_MAX = 2000
+SCHEME_MAX = 32  # "https", "mailto"…; a scheme is searched in the last SCHEME_MAX characters
+_SCHEME_AT_END = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+
+
+def _bounded_linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it's linkify rule (rules_inline/linkify.py, MIT), on bounded slices."""
+    pos = state.pos
+    if state.linkLevel > 0 or state.src[pos:pos + 3] != "://":
+        return False
+    match = _SCHEME_AT_END.search(state.pending[-SCHEME_MAX:])
+    if not match:
+        return False
+    proto = match.group(1)
+    link = state.md.linkify.match_at_start(state.src[pos - len(proto):pos + LINK_MAX])
+    if not link:
+        return False
+    url = link.url.rstrip("*")  # a final * closes emphasis
+    full_url = state.md.normalizeLink(url)
+    if not state.md.validateLink(full_url):
+        return False
+    if not silent:
+        state.pending = state.pending[:-len(proto)]
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": full_url}
+        token.markup, token.info = "linkify", "auto"
+        token = state.push("text", "", 0)
+        token.content = state.md.normalizeLinkText(url)
+        token = state.push("link_close", "a", -1)
+        token.markup, token.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
 _parser.enable(["table", "strikethrough", "linkify"])
 _parser.validateLink = _allowed_link
+_parser.inline.ruler.at("linkify", _bounded_linkify)
 _parser.core.ruler.push("mentions", _link_mentions)
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
@@ -188,4 +233,30 @@ def render(source: str, mentions: dict[str, str] | None = None) -> str:
     # markdown-it writes it (raw HTML is off, so no user text can), we make it a class.
     html = _ALIGN_STYLE.sub(r'<\1 class="align-\2">', html)
     return _cleaner.clean(html).strip()
+
+
+# Cooking in other processes. A hostile body (nested brackets or emphasis, thousands of
+# mentions) holds the parser and sanitizer 0.3 to 0.8 s of pure Python: on the event loop every
+# request waits that long, and in a thread it still takes the GIL from the loop (readers' p99
+# 0.5 s in bench/hostile.py). Workers are spawned (a fork would copy the database threads).
+COOKS = 2
+_cooks: ProcessPoolExecutor | None = None
+R = TypeVar("R")
+
+
+async def in_worker(function: Callable[..., R], *args: Any) -> R:
+    """Run references() or render() in a worker process, off the event loop."""
+    global _cooks
+    for attempt in (1, 2):
+        if _cooks is None:
+            _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_cooks, function, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): new workers, or no post could be cooked
+            # again until a restart.
+            _cooks = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 

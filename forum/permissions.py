@@ -8,43 +8,128 @@ from __future__ import annotations
 
 from typing import Any
 
-PUBLIC_POST = "(posts.status = 'published' and posts.hidden = 0)"
-# A post anyone may read on its own (as a source, in a notification): public, not a tombstone,
-# in a public thread. SQL on `posts` joined with `threads`.
-READABLE_POST = (f"({PUBLIC_POST} and posts.deleted_at is null"
-                 " and threads.status = 'published')")
-# A finding anyone may see: approved (or published at once) and not deleted.
-PUBLIC_FINDING = "(findings.review = 'published' and findings.deleted_at is null)"
+# The visibility rule, as SQL. Every query that lists or counts posts, threads, findings,
+# their files, notifications or search results takes its condition from the builders below,
+# given the aliases it uses ("posts", "p"…): never spelt out again in a query.
+#
+# One exception: the search index is kept by SQL triggers (migrations/0003_search.sql, view
+# search_source), which cannot call Python. Their condition is readable_post() with the
+# default aliases; tests/test_leak_matrix.py checks that the index holds exactly the posts
+# readable_post() selects, for every state a post can be in.
 
 
-def post_filter(user: Any) -> tuple[str, tuple]:
-    """SQL condition on `posts` joined with `threads`: the posts this user may see in a list.
+def public_post(posts: str = "posts", threads: str = "threads") -> str:
+    """SQL on `posts` joined with `threads`: a post anyone may see in a thread (its tombstone
+    included): published, not hidden by flags, in a published thread."""
+    return (f"({posts}.status = 'published' and {posts}.hidden = 0"
+            f" and {threads}.status = 'published')")
 
-    Pending, rejected and hidden posts exist only for their author and the board's moderators.
-    """
+
+def readable_post(posts: str = "posts", threads: str = "threads") -> str:
+    """SQL: a post anyone may read on its own (a source, a notification, a feed, the search
+    index): public and not a tombstone."""
+    return f"({public_post(posts, threads)} and {posts}.deleted_at is null)"
+
+
+def public_finding(findings: str = "findings") -> str:
+    """SQL on `findings`: a finding anyone may see: approved (or published at once), not
+    deleted."""
+    return f"({findings}.review = 'published' and {findings}.deleted_at is null)"
+
+
+def public_thread(threads: str = "threads") -> str:
+    """SQL on `threads`: a thread anyone may see (its first post was published)."""
+    return f"({threads}.status = 'published')"
+
+
+# The default-alias forms, for queries on the plain table names.
+PUBLIC_POST = public_post()
+READABLE_POST = readable_post()
+PUBLIC_FINDING = public_finding()
+
+
+def moderated_board_filter(user: Any, column: str) -> tuple[str, tuple]:
+    """SQL condition on a board id `column`: the boards this member moderates ("1" for a global
+    moderator, "0" for a member who moderates none). The one copy of a moderator's scope."""
     if user is None:
-        return PUBLIC_POST, ()
+        return "0", ()
     if user.is_moderator:
         return "1", ()
-    boards = tuple(user.moderated_boards)
-    in_boards = f" or threads.board_id in ({', '.join('?' * len(boards))})" if boards else ""
-    return f"({PUBLIC_POST} or posts.author_id = ?{in_boards})", (user.id, *boards)
+    boards = tuple(sorted(user.moderated_boards))
+    if not boards:
+        return "0", ()
+    return f"{column} in ({', '.join('?' * len(boards))})", boards
 
 
-def finding_filter(user: Any) -> tuple[str, tuple]:
+def _public_or_own(user: Any, public: str, author: str, board: str,
+                   own_extra: str = "") -> tuple[str, tuple]:
+    """What is public, or the member's own, or in a board they moderate."""
+    if user is None:
+        return public, ()
+    scope, params = moderated_board_filter(user, board)
+    if scope == "1":
+        return "1", ()
+    return f"({public} or ({author} = ?{own_extra}) or {scope})", (user.id, *params)
+
+
+def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
+                tombstones: bool = False) -> tuple[str, tuple]:
+    """SQL condition on `posts` joined with `threads`: the posts this user may see in a list.
+
+    Pending, rejected and hidden posts, and those of a pending thread, exist only for their
+    author and the board's moderators. Tombstones (deleted posts) are left out unless
+    `tombstones` (a thread page shows where they stood; their text is decided by can()).
+    """
+    visible, params = _public_or_own(user, public_post(posts, threads), f"{posts}.author_id",
+                                     f"{threads}.board_id")
+    if not tombstones:
+        visible = f"({visible} and {posts}.deleted_at is null)"
+    return visible, params
+
+
+def thread_filter(user: Any, threads: str = "threads") -> tuple[str, tuple]:
+    """SQL condition on `threads`: the threads this user may see (a pending one: its author and
+    its board's moderators)."""
+    return _public_or_own(user, public_thread(threads), f"{threads}.author_id",
+                          f"{threads}.board_id")
+
+
+def finding_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
     """SQL condition on `findings`: those this user may see in a list, page or export.
 
     As posts: pending and refused findings exist only for their author and the city's
     moderators; deleted ones only for moderators (their history stays).
     """
-    if user is None:
-        return PUBLIC_FINDING, ()
-    if user.is_moderator:
-        return "1", ()
-    boards = tuple(user.moderated_boards)
-    in_boards = f" or findings.board_id in ({', '.join('?' * len(boards))})" if boards else ""
-    own = "(findings.author_id = ? and findings.deleted_at is null)"
-    return f"({PUBLIC_FINDING} or {own}{in_boards})", (user.id, *boards)
+    return _public_or_own(user, public_finding(findings), f"{findings}.author_id",
+                          f"{findings}.board_id", f" and {findings}.deleted_at is null")
+
+
+def post_queue_filter(user: Any, posts: str = "posts",
+                      threads: str = "threads") -> tuple[str, tuple]:
+    """SQL on `posts` joined with `threads`: posts waiting for this moderator's decision
+    (pending, flagged and not yet looked at, or public with an edit waiting), in their boards.
+    The queue and its count."""
+    scope, params = moderated_board_filter(user, f"{threads}.board_id")
+    return (f"(({posts}.status = 'pending' or {posts}.id in"
+            " (select post_id from flags where resolved_at is null)"
+            f" or ({posts}.status = 'published' and {posts}.id in"
+            " (select post_id from post_revisions where state = 'pending')))"
+            f" and {posts}.deleted_at is null and {scope})", params)
+
+
+def finding_queue_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
+    """SQL on `findings`: findings waiting for this moderator's decision, in their cities."""
+    scope, params = moderated_board_filter(user, f"{findings}.board_id")
+    return (f"({findings}.review = 'pending' and {findings}.deleted_at is null and {scope})",
+            params)
+
+
+def finding_correction_queue_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
+    """SQL on `findings`: public findings whose correction waits for this moderator."""
+    scope, params = moderated_board_filter(user, f"{findings}.board_id")
+    return (f"({findings}.review = 'published' and {findings}.deleted_at is null and {scope}"
+            f" and {findings}.id in (select finding_id from finding_revisions"
+            " where state = 'pending'))", params)
 
 
 def publication_status(user: Any, board_id: int, board_mode: str,

@@ -88,7 +88,7 @@ def compare_cells(page: str) -> list[str]:
 # The scenario --------------------------------------------------------------------------
 
 async def test_a_part_never_becomes_metz_headline_chart_table_or_comparison(forum, client):
-    metz, newcomer, ids = await metz_and_saint_etienne(forum)
+    metz, newcomer, _ids = await metz_and_saint_etienne(forum)
     dome = await propose_dome(forum, metz, newcomer, "part")
     await log_in(client, "locale")
     queue = await (await client.get("/moderation", headers=ENGLISH)).text()
@@ -199,7 +199,7 @@ async def test_a_total_contradicting_another_of_the_same_date_shows_both(forum, 
 
 
 async def test_a_correction_turning_a_part_into_a_far_total_asks_too(forum, client):
-    metz, newcomer, ids = await metz_and_saint_etienne(forum)
+    metz, newcomer, _ids = await metz_and_saint_etienne(forum)
     dome = await propose_dome(forum, metz, newcomer, "part")
     admin = await forum.user("m1", role="admin")
     async with forum.db.transaction() as tx:
@@ -225,7 +225,7 @@ async def test_a_correction_turning_a_part_into_a_far_total_asks_too(forum, clie
 # Changes ---------------------------------------------------------------------------------------
 
 async def test_changes_after_a_total_are_shown_beside_it_never_summed(forum, client):
-    metz, _newcomer, ids = await metz_and_saint_etienne(forum)
+    metz, _newcomer, _ids = await metz_and_saint_etienne(forum)
     lea = await forum.user("lea2")
     added = await forum.finding(metz, lea, quantity="+3", scope="change", observed="2021-05",
                                 status="installed")

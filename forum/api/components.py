@@ -118,11 +118,14 @@ def error_responses() -> dict[str, Any]:
         "413": "Too large (a post body past its limit, a file, or the whole request).",
         "422": "A field (or parameter) is not valid: `field` names it.",
         "429": "Posting or sending files too fast, or the day's quota of files is used.",
+        "503": "Not now: `too_slow`, a search past its time budget (narrow it or retry), or "
+               "`unavailable`, the server's storage is full or failing (nothing was saved).",
     }
     responses = {code: {"description": text, "content": {JSON: {"schema": ref(
         "schemas", "Error")}}} for code, text in descriptions.items()}
-    responses["429"]["headers"] = {"Retry-After": {
-        "description": "Seconds to wait.", "required": True, "schema": {"type": "string"}}}
+    for code in ("429", "503"):
+        responses[code]["headers"] = {"Retry-After": {
+            "description": "Seconds to wait.", "required": True, "schema": {"type": "string"}}}
     return responses
 
 

@@ -297,7 +297,7 @@ def _search_paths() -> dict[str, Any]:
         "hidden and deleted posts are never found). Accents and case are ignored; every word "
         'and "exact phrase" must appear; a word ending in * is a prefix. Posts whose thread '
         f"title matches come first, then the most recent; at most {CANDIDATES} are ranked.",
-        _ok("A page of results.", "SearchResults"), "400 401 404 422",
+        _ok("A page of results.", "SearchResults"), "400 401 404 422 503",
         params=("q", "board", "author", "since", "until", "page"))}}
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import page_param
-from forum.errors import BadRequest, NotFound
+from forum.errors import BadRequest, NotFound, TooSlow
 from forum.models import search
 
 
@@ -29,9 +29,14 @@ async def search_posts(request: web.Request) -> web.Response:
         raise BadRequest("The parameter q is required.", field="q")
     # Absent is no filter; present, even empty, is looked up ("" is no board: 404).
     params = {name: request.query.get(name) for name in ("board", "author", "since", "until")}
-    async with request.app[keys.DB].read() as conn:
-        filters = await search.resolve_filters(conn, **params)
-        found = await search.search(conn, query, filters, page)
+    try:
+        async with request.app[keys.DB].budgeted_read(search.TIME_BUDGET) as conn:
+            filters = await search.resolve_filters(conn, **params)
+            found = await search.search(conn, query, filters, page)
+    except TooSlow:
+        # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a
+        # quieter site; the message says how to narrow it.
+        raise TooSlow(search.TOO_SLOW, field="q") from None
     if page > found.pages:
         raise NotFound()
     return web.json_response({

@@ -127,4 +127,5 @@ async def update(tx: Transaction, board: Board, name: str, slug: str = "", regio
     tx.changed("watch", board.id)
     tx.changed("board", board.id)
     tx.changed("board_meta", board.id)
+    tx.changed("journal", None)  # its rows name the board
     return await get(tx, board.id)

@@ -41,8 +41,7 @@ _SELECT = (
 
 def _public() -> tuple[str, tuple]:
     """What an anonymous reader may see, as in a thread page, without the tombstones."""
-    visible, params = permissions.post_filter(None)
-    return f"{visible} and posts.deleted_at is null and threads.status = 'published'", params
+    return permissions.readable_post(), ()
 
 
 async def _latest(conn: Conn, where: str, params: tuple, limit: int) -> list[FeedPost]:

@@ -24,10 +24,16 @@ from forum.text import clean_line
 PLACE_MAX, NOTE_MAX, URL_MAX, LABEL_MAX = 200, 500, 500, 200
 SOURCES_MAX = 10
 QUANTITY_MAX = 1e13
+# Longer than any number a member means ("-48.8566140", "12 500 000 000 000 €"): refused before
+# any parsing, so a 40 000-digit "number" costs nothing.
+NUMBER_TEXT_MAX = 40
+DATE_TEXT_MAX = 40
 NOT_A_NUMBER = N_("This must be a number, such as 148 or 1.5.")
 YEAR_MIN = 1900
 _SPACES = re.compile(r"[\s\u00a0\u202f']")  # "250 000", "250 000", "250'000"
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+# Linear: after \d+ only a "." may follow. (The former "\d+\.?\d*" let \d+ and \d* share the
+# digits, so a long run of digits followed by a letter backtracked quadratically: 11 s.)
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _FRENCH_DATE = re.compile(r"(?:(\d{1,2})/)?(\d{1,2})/(\d{4})")  # 10/03/2020 or 11/2014
 
@@ -104,8 +110,13 @@ def parse_number(value: Any, name: str) -> float | None:
     if isinstance(value, bool):
         raise Invalid(NOT_A_NUMBER, field=name)
     if isinstance(value, int | float):
-        number = float(value)
+        try:  # a JSON integer of 400 digits is an int that no float holds
+            number = float(value)
+        except OverflowError:
+            raise Invalid(NOT_A_NUMBER, field=name) from None
     elif isinstance(value, str):
+        if len(value) > NUMBER_TEXT_MAX:
+            raise Invalid(NOT_A_NUMBER, field=name)
         text = _SPACES.sub("", value).removesuffix("€").removesuffix("%").replace(",", ".")
         if not text:
             return None
@@ -121,6 +132,8 @@ def parse_number(value: Any, name: str) -> float | None:
 
 def parse_observed(text: str, today: date) -> str:
     """"2008", "2014-11", "11/2014", "2020-03-10", "10/03/2020" -> "2008", "2014-11"…"""
+    if len(text) > DATE_TEXT_MAX:  # before strip() and the patterns
+        raise Invalid("Give the date as 2020, 2020-03 or 2020-03-10.", field="observed")
     text = text.strip()
     if not text:
         raise Invalid("Give the date the finding holds for.", field="observed")

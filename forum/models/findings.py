@@ -284,7 +284,11 @@ async def _sources_of(conn: Conn, finding_ids: list[int],
         "select finding_sources.finding_id, finding_sources.kind, finding_sources.post_id,"
         " finding_sources.upload_id, finding_sources.url, finding_sources.label,"
         " posts.thread_id, threads.title, uploads.filename,"
-        f" case when posts.id is null or ({READABLE_POST}) then 1 else 0 end as public"
+        # A file source is public while it is still attached to its public post.
+        f" case when posts.id is null or (({READABLE_POST}) and (finding_sources.upload_id"
+        " is null or exists (select 1 from post_attachments where post_attachments.upload_id"
+        " = finding_sources.upload_id and post_attachments.post_id = posts.id)))"
+        " then 1 else 0 end as public"
         " from finding_sources left join posts on posts.id = finding_sources.post_id"
         " left join threads on threads.id = posts.thread_id"
         " left join uploads on uploads.id = finding_sources.upload_id"
@@ -360,10 +364,10 @@ async def for_posts(conn: Conn, post_ids: list[int],
 async def pending(conn: Conn, moderator: User, board_id: int | None = None,
                   limit: int = 50) -> list[Finding]:
     """Findings waiting for this moderator's decision, oldest first."""
-    scope, params = _moderator_scope(moderator)
+    waiting, params = permissions.finding_queue_filter(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'pending' and findings.deleted_at is null and {scope} {extra}"
+        f"{SELECT} where {waiting} {extra}"
         " order by findings.id limit ?", (*params, *extra_params, limit))
     return await _with_sources(conn, rows)
 
@@ -377,13 +381,6 @@ _REVISION = (
 
 def _revision(row: Row) -> Revision:
     return Revision(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
-
-
-def _moderator_scope(moderator: User) -> tuple[str, tuple]:
-    if moderator.is_moderator:
-        return "1", ()
-    ids = tuple(moderator.moderated_boards) or (0,)
-    return f"findings.board_id in ({', '.join('?' * len(ids))})", ids
 
 
 async def revisions(conn: Conn, finding_id: int, private: bool = False) -> list[Revision]:
@@ -408,12 +405,10 @@ async def pending_edit(conn: Conn, finding_id: int) -> Revision | None:
 async def pending_edits(conn: Conn, moderator: User, board_id: int | None = None,
                         limit: int = 50) -> list[tuple[Finding, Revision]]:
     """Public findings whose correction waits for this moderator, oldest first."""
-    scope, params = _moderator_scope(moderator)
+    waiting, params = permissions.finding_correction_queue_filter(moderator)
     extra, extra_params = ("and findings.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{SELECT} where review = 'published' and findings.deleted_at is null and {scope}"
-        f" {extra} and findings.id in (select finding_id from finding_revisions"
-        " where state = 'pending') order by findings.id limit ?",
+        f"{SELECT} where {waiting} {extra} order by findings.id limit ?",
         (*params, *extra_params, limit))
     found = []
     for finding in await _with_sources(conn, rows):

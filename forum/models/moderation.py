@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
@@ -67,27 +67,32 @@ def clean_reason(reason: str, required: bool = True) -> str:
     return reason
 
 
-def _scope(moderator: User) -> tuple[str, tuple]:
-    """SQL condition on `threads` for the boards this moderator acts in."""
-    if moderator.is_moderator:
-        return "1", ()
-    ids = tuple(moderator.moderated_boards) or (0,)
-    return f"threads.board_id in ({', '.join('?' * len(ids))})", ids
-
-
 async def queue(conn: Conn, moderator: User, board_id: int | None = None,
                 limit: int = 50) -> list[QueueItem]:
     """Pending posts, edits waiting and flagged posts in this moderator's boards, oldest
     first."""
-    scope, params = _scope(moderator)
+    waiting, params = permissions.post_queue_filter(moderator)
     extra, extra_params = ("and threads.board_id = ?", (board_id,)) if board_id else ("", ())
     rows = await conn.all(
-        f"{posts.SELECT} where (posts.status = 'pending' or posts.id in"
-        " (select post_id from flags where resolved_at is null) or (posts.status = 'published'"
-        " and posts.id in (select post_id from post_revisions where state = 'pending')))"
-        f" and posts.deleted_at is null and {scope} {extra} order by posts.id limit ?",
+        f"{posts.SELECT} where {waiting} {extra} order by posts.id limit ?",
         (*params, *extra_params, limit))
     return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
+
+
+async def queue_size(conn: Conn, moderator: User) -> int:
+    """How many posts and findings wait in this moderator's queue: the header's badge, counted
+    with the queue's own conditions (queue(), findings.pending() and
+    findings.pending_corrections())."""
+    if not moderator.moderates_any:
+        return 0
+    waiting_posts, post_params = permissions.post_queue_filter(moderator)
+    waiting_findings, finding_params = permissions.finding_queue_filter(moderator)
+    corrections, correction_params = permissions.finding_correction_queue_filter(moderator)
+    return int(await conn.value(
+        "select (select count(*) from posts join threads on threads.id = posts.thread_id"
+        f" where {waiting_posts}) + (select count(*) from findings where {waiting_findings})"
+        f" + (select count(*) from findings where {corrections})",
+        (*post_params, *finding_params, *correction_params)))
 
 
 async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
@@ -97,7 +102,7 @@ async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
         " users where threads.id = ? and users.id = ?", (post.thread_id, post.author_id))
     previous_row = await conn.one(
         f"{posts.SELECT} where posts.thread_id = ? and posts.id < ?"
-        " and posts.status = 'published' and posts.deleted_at is null"
+        f" and {permissions.readable_post()}"
         " order by posts.id desc limit 1", (post.thread_id, post.id))
     flag_rows = await conn.all(
         "select users.name, reason, flags.created_at from flags join users on users.id = user_id"
@@ -380,7 +385,7 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
             await tx.execute(
                 "update boards set thread_count = thread_count + ?, post_count = post_count + ?,"
                 " last_post_at = (select max(last_post_at) from threads where board_id = ?"
-                " and status = 'published') where id = ?",
+                f" and {permissions.public_thread()}) where id = ?",
                 (sign, sign * thread.post_count, board_id, board_id))
             tx.changed("board", board_id)
     posts.changed(tx, thread.id, board.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Transaction
 from forum.permissions import PUBLIC_FINDING, READABLE_POST
 
@@ -118,8 +118,7 @@ async def post_published(tx: Transaction, post_id: int) -> int:
         " join posts as quoted on quoted.id = post_quotes.quoted_post_id"
         " join threads on threads.id = quoted.thread_id"
         " where post_quotes.post_id = ? and post_quotes.notified = 0"
-        " and quoted.author_id <> ? and quoted.status = 'published' and quoted.hidden = 0"
-        " and quoted.deleted_at is null and threads.status = 'published'",
+        f" and quoted.author_id <> ? and {permissions.readable_post('quoted', 'threads')}",
         (*common, post_id, post["author_id"]))
     await tx.execute("update post_quotes set notified = 1 where post_id = ?", (post_id,))
     told += await tx.update(

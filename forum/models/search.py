@@ -13,16 +13,24 @@ from datetime import date, datetime, time, timedelta
 
 from markupsafe import Markup
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Row
 from forum.errors import Invalid, NotFound
-from forum.i18n import TIMEZONE
+from forum.i18n import N_, TIMEZONE
 from forum.models import boards, users
 from forum.text import clean_line
 
 PAGE_SIZE = 20
 QUERY_MAX = 200  # characters
 TERMS_MAX = 10  # words and "phrases"
+# Words in all the terms together: FTS5 reads a word's whole index entry once per occurrence in
+# a phrase, so "de de de … de" (66 times) read the index of "de" 66 times (11 to 31 s).
+WORDS_MAX = 12
+# Wall-clock seconds a search may take, waiting for a reader included (db.budgeted_read); past
+# it the reader is freed and the visitor asked to narrow the search. Searches take < 20 ms.
+TIME_BUDGET = 1.0
+TOO_SLOW = N_("This search takes too long right now. Try rarer words, fewer words, or narrow"
+              " it to a board or to dates.")
 PREFIX_MIN = 3  # letters before a final * (shorter prefixes match half the dictionary)
 # A search ranks at most this many matches, the most recent ones: ranking every post that
 # holds a common word would cost time in proportion to the forum (bench/search.py).
@@ -32,6 +40,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9000, 1, 1)  # date filters beyond 
 # Snippet markers: bytes 2 and 3 never occur in indexed text (search_source replaces them).
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer takes for a word
 # Markdown punctuation that only clutters a snippet (emphasis, code, headings, quotes, tables).
 _MARKDOWN_NOISE = re.compile(r"\*+|~~|`+|(?:^|(?<=\s))[#>|]+(?=\s|$)")
 
@@ -103,17 +112,25 @@ def encodable(text: str) -> str:
 def parse_query(query: str) -> str:
     """The FTS5 expression for what a member typed: quoted words and phrases, all required.
 
-    Returns "" when nothing searchable is left (only punctuation, say). Raises Invalid past
-    QUERY_MAX characters or TERMS_MAX terms.
+    Returns "" when nothing searchable is left (only punctuation, say). A term given twice
+    counts once ("caméra Caméra"). Raises Invalid past QUERY_MAX characters, TERMS_MAX terms
+    or WORDS_MAX words.
     """
     if len(query) > QUERY_MAX:  # as typed: the limit the form and the API schema announce
         raise Invalid("A search has at most %(max)s characters.", field="q", max=QUERY_MAX)
     query = clean_line(encodable(query))
     terms = [_fts_term(match[1], match[2]) for match in _TERM.finditer(query)]
-    terms = [term for term in terms if term]
+    unique: dict[str, str] = {}
+    for term in terms:
+        if term:
+            unique.setdefault(term.casefold(), term)
+    terms = list(unique.values())
     if len(terms) > TERMS_MAX:
         raise Invalid("A search has at most %(max)s words or phrases.", field="q",
                       max=TERMS_MAX)
+    if sum(len(_WORD.findall(term)) for term in terms) > WORDS_MAX:
+        raise Invalid("A search has at most %(max)s words, phrases included.", field="q",
+                      max=WORDS_MAX)
     return " AND ".join(terms)
 
 
@@ -271,7 +288,10 @@ async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
         " join threads on threads.id = posts.thread_id"
         " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
         " where post_search match ? and post_search.rowid between ? and ?"
-        f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})",
+        f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})"
+        # The index holds readable posts only (its triggers); checked again on the rows shown,
+        # so that an index out of step can never show what a visitor may not read.
+        f" and {permissions.readable_post()}",
         (expression, min(post_ids), max(post_ids), *post_ids))
     by_id = {row["id"]: _hit(row) for row in rows}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]

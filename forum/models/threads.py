@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
 from forum.models import posts
@@ -68,11 +68,16 @@ async def get(conn: Conn, thread_id: int) -> Thread:
 
 
 async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) -> list[Thread]:
-    """Public threads, pinned first, then by latest activity (index threads_by_board_activity)."""
+    """Public threads, pinned first, then by latest activity (index threads_by_board_activity).
+
+    The same list for everyone (a visitor's view): a pending thread is reached from the queue
+    or its author's profile, never listed with the public record.
+    """
+    visible, params = permissions.thread_filter(None)
     rows = await conn.all(
-        f"{SELECT} where threads.board_id = ? and threads.status = 'published'"
+        f"{SELECT} where threads.board_id = ? and {visible}"
         " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
-        (board_id, per_page, (page - 1) * per_page))
+        (board_id, *params, per_page, (page - 1) * per_page))
     return [Thread.from_row(row) for row in rows]
 
 
@@ -152,8 +157,7 @@ async def unhide(tx: Transaction, thread: Thread) -> bool:
 async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> None:
     """The board's and the authors' counts without (-1) or with (+1) the thread, counted
     again rather than moved: a reply approved meanwhile would make them drift."""
-    counted = ("posts.status = 'published' and posts.hidden = 0"
-               " and threads.status = 'published'")
+    counted = permissions.public_post()
     await tx.execute(
         "update users set post_count = (select count(*) from posts join threads"
         f" on threads.id = posts.thread_id where posts.author_id = users.id and {counted})"
@@ -162,7 +166,7 @@ async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> No
         "update boards set thread_count = thread_count + ?, post_count = (select count(*)"
         f" from posts join threads on threads.id = posts.thread_id where threads.board_id = ?"
         f" and {counted}), last_post_at = (select max(last_post_at) from threads"
-        " where board_id = ? and status = 'published') where id = ?",
+        f" where board_id = ? and {permissions.public_thread()}) where id = ?",
         (sign, thread.board_id, thread.board_id, thread.board_id))
     posts.changed(tx, thread.id, thread.board_id)
     tx.changed("board_meta", thread.board_id)  # watch pages name their source threads

@@ -194,6 +194,8 @@ async def attach(tx: Transaction, post_id: int, actor_id: int, ids: list[int],
                        field="attachments", max=max_bytes // (1024 * 1024))
     # Files left out are detached: no longer attached to anything, they are purged in time.
     await tx.execute("delete from post_attachments where post_id = ?", (post_id,))
+    # The thread's pages, and the watch pages citing these files, name them.
+    tx.changed("thread", await tx.value("select thread_id from posts where id = ?", (post_id,)))
     for position, upload_id in enumerate(ids):
         await tx.execute(
             "insert into post_attachments (post_id, upload_id, position) values (?, ?, ?)",
@@ -204,7 +206,10 @@ async def orphans(conn: Conn, before: str) -> list[Upload]:
     """Files never attached to a post, uploaded before a time."""
     rows = await conn.all(
         f"select {COLUMNS} from uploads where created_at < ? and not exists"
-        " (select 1 from post_attachments where upload_id = uploads.id)", (before,))
+        " (select 1 from post_attachments where upload_id = uploads.id)"
+        # A finding still names a file taken off its post (no longer public): its row stays.
+        " and not exists (select 1 from finding_sources where upload_id = uploads.id)",
+        (before,))
     return [Upload.from_row(row) for row in rows]
 
 

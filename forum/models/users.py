@@ -209,7 +209,7 @@ class Session:
     csrf_token: str
     token_hash: str
     unread: int = 0  # notifications not yet read
-    waiting: int = 0  # for moderators: posts waiting in their queue
+    waiting: int = 0  # for moderators: what waits in their queue (moderation.queue_size)
 
 
 async def open_session(tx: Transaction, user_id: int, days: int) -> str:
@@ -227,29 +227,19 @@ async def open_session(tx: Transaction, user_id: int, days: int) -> str:
 async def load_session(conn: Conn, token: str) -> Session | None:
     digest = token_hash(token)
     row = await conn.one(
-        f"select {COLUMNS}, sessions.csrf_token, {_UNREAD}, {_WAITING} from sessions"
+        f"select {COLUMNS}, sessions.csrf_token, {_UNREAD} from sessions"
         " join users on users.id = user_id where sessions.id = ? and expires_at > ?",
         (digest, clock.now()),
     )
     if row is None:
         return None
-    return Session(User.from_row(row), row["csrf_token"], digest, row["unread"],
-                   row["waiting"])
+    return Session(User.from_row(row), row["csrf_token"], digest, row["unread"])
 
 
-# The header's counters, read with the session in the same query.
+# The header's unread count, read with the session in the same query (the queue's count:
+# moderation.queue_size, from the queue's own conditions).
 _UNREAD = ("(select count(*) from notifications where notifications.user_id = users.id"
            " and read_at is null) as unread")
-_WAITING = (
-    "(case when users.role in ('moderator', 'admin') then"
-    " (select count(*) from posts where status = 'pending')"
-    " + (select count(distinct post_id) from flags where resolved_at is null)"
-    " when exists (select 1 from board_moderators where board_moderators.user_id = users.id)"
-    " then (select count(*) from posts join threads on threads.id = posts.thread_id"
-    " where posts.status = 'pending' and threads.board_id in"
-    " (select board_id from board_moderators where board_moderators.user_id = users.id))"
-    " else 0 end) as waiting"
-)
 
 
 async def close_session(tx: Transaction, digest: str) -> None:

@@ -21,7 +21,7 @@ from aiohttp import web
 from forum import clock, keys
 from forum.config import MB, Config
 from forum.db import Database
-from forum.errors import Invalid, TooLarge, TooManyRequests
+from forum.errors import Invalid, TooLarge, TooManyRequests, Unavailable
 from forum.models import uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
@@ -102,6 +102,8 @@ class Uploader:
             result = json.loads(output)
         except ValueError:  # killed: out of memory or CPU time, or a crash
             raise Invalid(DAMAGED, field=field) from None
+        if result.get("no_space"):
+            raise Unavailable()  # 503: the data folder's disk is full
         if not result.get("ok"):
             message = result["message"]  # a msgid the worker chose (not a literal to extract)
             raise Invalid(message, field=field, **result.get("params", {}))

@@ -7,6 +7,7 @@ refuses the file. Nothing here imports aiohttp or the database.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import resource
@@ -16,6 +17,8 @@ from typing import Any
 
 from forum.uploads import kinds
 from forum.uploads.kinds import DAMAGED, KINDS, NOT_ACCEPTED, SNIFF_BYTES, Refused
+
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}  # as forum.errors.STORAGE_ERRNOS, without its imports
 
 MEMORY_BYTES = 3 * 1024 ** 3  # address space: a 50-megapixel photo decodes in well under this
 CPU_SECONDS = 60
@@ -98,6 +101,11 @@ def main() -> int:
         result = run(job)
     except Refused as refusal:
         result = {"ok": False, "message": refusal.message, "params": refusal.params}
+    except OSError as error:
+        # A full disk is no fault of the file: the site answers 503, the member tries later.
+        print(f"upload worker: {error}", file=sys.stderr)
+        result = ({"ok": False, "no_space": True} if error.errno in NO_SPACE
+                  else {"ok": False, "message": DAMAGED, "params": {}})
     except Exception as error:  # any decoder's failure on a hostile or broken file: refused
         print(f"upload worker: {type(error).__name__}: {error}", file=sys.stderr)
         result = {"ok": False, "message": DAMAGED, "params": {}}

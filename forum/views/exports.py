@@ -25,6 +25,7 @@ from forum.models.boards import Board
 from forum.models.findings import Filters, Finding, Source
 from forum.views import url_for
 from forum.views.feeds import EMPTY_FEED_UPDATED, atom
+from forum.views.watch import source_tags
 
 FEED_SIZE = 50  # entries of a watch feed
 COLUMNS = ("id", "url", "city", "city_slug", "kind", "kind_label", "quantity", "unit",
@@ -120,7 +121,7 @@ async def national(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         filters = await _filters(conn, request, None)
         found = await _all_public(conn, filters)
-    request[keys.CACHE_TAGS] = {("watch", None)} | _source_tags(found)
+    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(found)
     return _export(request, found, "vigie-findings", url_for(request, "watch"))
 
 
@@ -131,7 +132,7 @@ async def city(request: web.Request) -> web.Response:
         filters = await _filters(conn, request, board.id)
         found = await _all_public(conn, filters)
     request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
-                                | _source_tags(found))
+                                | source_tags(found))
     return _export(request, found, f"vigie-{board.slug}-findings",
                    url_for(request, "city_watch", slug=board.slug))
 
@@ -165,12 +166,6 @@ async def _all_public(conn: Conn, filters: Filters) -> list[Finding]:
     finding again for each page, quadratic (bench/watch_pages.py: 7 s at 40 000 findings).
     """
     return await findings.search(conn, None, filters, limit=-1)
-
-
-def _source_tags(found: list[Finding]) -> set[tuple[str, object]]:
-    """A source post hidden or deleted must leave the cached file: its thread's tag."""
-    return {("thread", source.thread_id) for finding in found for source in finding.sources
-            if source.thread_id is not None}
 
 
 def _export(request: web.Request, found: list[Finding], name: str,
@@ -210,7 +205,7 @@ async def feed(request: web.Request) -> web.Response:
     """GET /watch/feed.atom: the latest public findings of every city."""
     async with request.app[keys.DB].read() as conn:
         found = await findings.recently_published(conn, FEED_SIZE)
-    request[keys.CACHE_TAGS] = {("watch", None)} | _source_tags(found)
+    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(found)
     return _atom(request, found, None, EMPTY_FEED_UPDATED, url_for(request, "watch_feed"),
                  url_for(request, "watch"))
 
@@ -223,7 +218,7 @@ async def city_feed(request: web.Request) -> web.Response:
         opened = str(await conn.value("select created_at from boards where id = ?",
                                       (board.id,)))
     request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
-                                | _source_tags(found))
+                                | source_tags(found))
     return _atom(request, found, board, opened,
                  url_for(request, "city_watch_feed", slug=board.slug),
                  url_for(request, "city_watch", slug=board.slug))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
-from forum.errors import ForumError, NotFound
+from forum.errors import ForumError, NotFound, TooSlow
 from forum.i18n import gettext
 from forum.models import boards, search
 from forum.templating import render
@@ -23,22 +23,30 @@ async def results(request: web.Request) -> web.Response:
     context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
                "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE}
     status = 200
-    async with request.app[keys.DB].read() as conn:
+    db = request.app[keys.DB]
+    async with db.read() as conn:
         context["boards"] = await boards.list_all(conn)
-        try:
-            if form["q"]:
+    try:
+        if form["q"]:
+            async with db.budgeted_read(search.TIME_BUDGET) as conn:
                 # The form sends every field; an empty one is no filter.
                 filters = await search.resolve_filters(
                     conn, **{name: form[name] or None for name in FIELDS[1:]})
                 context["found"] = await search.search(conn, form["q"], filters, page)
-        except ForumError as error:
-            if error.field is None:
-                raise
-            context["errors"] = {error.field: gettext(error.message, **error.params)}
-            status = error.status
+    except TooSlow:  # the form again, the message beside the query, with 503
+        context["errors"] = {"q": gettext(search.TOO_SLOW)}
+        status = TooSlow.status
+    except ForumError as error:
+        if error.field is None:
+            raise
+        context["errors"] = {error.field: gettext(error.message, **error.params)}
+        status = error.status
     found = context["found"]
     if (found is None and page > 1) or (found is not None and page > found.pages):
         raise NotFound()
     # Keeps the filters in the pager's links; the page number is added per link.
     context["query"] = {name: value for name, value in form.items() if value}
-    return render(request, "search/results.html", context, status=status)
+    response = render(request, "search/results.html", context, status=status)
+    if status == TooSlow.status:
+        response.headers["Retry-After"] = str(TooSlow.retry_after)
+    return response

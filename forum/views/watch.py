@@ -66,7 +66,8 @@ async def city(request: web.Request) -> web.Response:
     # the viewer (or, for moderators, of anyone) are only listed, with their badge.
     public = [finding for finding in visible if finding.is_public]
     if viewer is None:
-        request[keys.CACHE_TAGS] = {("watch", board.id), ("board_meta", board.id)}
+        request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
+                                    | source_tags(visible))
     headlines = watch.latest_per_kind(public)
     return render(request, "watch/city.html", {
         "board": board, "headlines": headlines,
@@ -79,6 +80,16 @@ async def city(request: web.Request) -> web.Response:
         "statuses": findings.STATUSES, "form": form, "errors": errors,
         "filtered": any(form.values()), **licence(request),
     }, status=422 if errors else 200)
+
+
+def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
+    """The tags of the threads whose messages and files these findings cite.
+
+    A page shows each source's thread title and file name: a post deleted, hidden or
+    refused, a file removed, a thread renamed or moved must drop it (they all tag the thread).
+    """
+    return {("thread", source.thread_id) for finding in found for source in finding.sources
+            if source.thread_id is not None}
 
 
 def by_kind(listed: list[Finding]) -> list[tuple[str, list[Finding]]]:
@@ -171,7 +182,7 @@ async def compare(request: web.Request) -> web.Response:
         found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
                                                  limit=CITY_LIMIT)
                  for board in (left, right)}
-    request[keys.CACHE_TAGS] = {("watch", None)}
+    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(found[left.id] + found[right.id])
     return render(request, "watch/compare.html", {
         "left": left, "right": right, "cities": cities, "chosen": chosen, "error": "",
         **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)})

@@ -1,0 +1,416 @@
+"""No input can stall the site; storage faults answer 503 and never wedge the writer.
+
+Hostile inputs are checked here for their answers and for the cheap bound that refuses them
+before any costly work; how fast they come back is measured in bench/hostile.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import re
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markupsafe import escape
+
+from forum import db as db_module
+from forum import markdown
+from forum.db import Database
+from forum.errors import HTTP_MESSAGES, TooSlow, storage_fault
+from forum.i18n import CATALOGS
+from forum.models import finding_drafts, search
+from forum.models.finding_drafts import NOT_A_NUMBER, NUMBER_TEXT_MAX
+from forum.uploads.storage import Store
+from tests.conftest import log_in, submit
+from tests.test_api import call, error_of
+from tests.test_finding_pages import finding_form, finding_rows, send
+from tests.test_uploads import leftovers, upload
+
+HOSTILE_LENGTH = 40_000
+DIGITS = "1" * HOSTILE_LENGTH + "x"  # the input that made the old pattern backtrack for 11 s
+
+
+class GuardedPattern:
+    """A compiled pattern that fails the test if an input longer than `limit` reaches it."""
+
+    def __init__(self, pattern: re.Pattern[str], limit: int = NUMBER_TEXT_MAX) -> None:
+        self.pattern, self.limit = pattern, limit
+
+    def _check(self, text: str) -> str:
+        assert len(text) <= self.limit, f"a {len(text)}-character input reached a pattern"
+        return text
+
+    def fullmatch(self, text: str) -> Any:
+        return self.pattern.fullmatch(self._check(text))
+
+    def search(self, text: str) -> Any:
+        return self.pattern.search(self._check(text))
+
+
+def guard(monkeypatch, *names: str) -> None:
+    for name in names:
+        monkeypatch.setattr(finding_drafts, name,
+                            GuardedPattern(getattr(finding_drafts, name)))
+
+
+def french(message: str) -> str:
+    return CATALOGS["fr"].gettext(message)
+
+
+# Finding numbers: bounded before the pattern, and a pattern that cannot backtrack -------------
+
+@pytest.mark.parametrize("name", ["quantity", "latitude", "longitude"])
+async def test_a_40000_digit_number_is_422_before_any_pattern_runs(forum, client, monkeypatch,
+                                                                   name):
+    await forum.board("Metz", slug="metz")
+    token = await forum.token(await forum.user("lea"))
+    guard(monkeypatch, "_DECIMAL")
+    body = {"city": "metz", "kind": "cameras", "observed": "2020", "status": "in-use",
+            "sources": [{"url": "https://example.org/a.pdf"}], "latitude": "48.1",
+            "longitude": "6.2", name: DIGITS}
+    payload = await call(client, "POST", "/findings", token, expect=422, json=body)
+    assert error_of(payload)["field"] == name
+    assert error_of(payload)["message"] == french(NOT_A_NUMBER)
+    assert await finding_rows(forum) == 0
+
+
+async def test_a_40000_digit_quantity_in_the_form_is_422_beside_the_field(forum, client,
+                                                                          monkeypatch):
+    await forum.board("Lyon", slug="lyon")
+    await forum.user("lea")
+    await log_in(client, "lea")
+    guard(monkeypatch, "_DECIMAL")
+    response = await send(client, "/b/lyon/watch/new", finding_form(quantity=DIGITS))
+    page = await response.text()
+    assert response.status == 422
+    assert 'id="quantity-error"' in page and french(NOT_A_NUMBER) in page
+    assert await finding_rows(forum) == 0
+
+
+async def test_a_huge_json_integer_is_not_a_number_rather_than_a_crash(forum, client):
+    await forum.board("Metz", slug="metz")
+    token = await forum.token(await forum.user("lea"))
+    huge = "9" * 400  # within Python's int limit, beyond any float
+    raw = ('{"city": "metz", "kind": "cameras", "observed": "2020", "status": "in-use",'
+           f' "sources": [{{"url": "https://example.org/a.pdf"}}], "quantity": {huge},'
+           ' "unit": "count"}')
+    payload = await call(client, "POST", "/findings", token, expect=422, data=raw,
+                         headers={"Content-Type": "application/json"})
+    assert error_of(payload)["field"] == "quantity"
+
+
+def test_numbers_up_to_the_bound_are_still_read():
+    longest = "-" + "1" * (NUMBER_TEXT_MAX - 3) + ".5"
+    assert len(longest) == NUMBER_TEXT_MAX
+    assert finding_drafts.parse_number(longest, "quantity") == float(longest)
+    assert finding_drafts.parse_number("12 500 000 000 000 €", "quantity") == 1.25e13
+
+
+@pytest.mark.parametrize("text", [DIGITS, "1" * HOSTILE_LENGTH + "." + "1" * 10 + "x",
+                                  "." + "1" * HOSTILE_LENGTH + "x"])
+def test_the_number_pattern_refuses_long_runs_without_backtracking_between_its_parts(text):
+    # The old pattern r"\d+\.?\d*" took 11 s on DIGITS; this one is linear (bench/hostile.py).
+    assert finding_drafts._DECIMAL.fullmatch(text) is None
+
+
+def test_a_40000_character_date_is_refused_before_the_patterns(monkeypatch):
+    guard(monkeypatch, "_ISO_DATE", "_FRENCH_DATE")
+    with pytest.raises(finding_drafts.Invalid) as refused:
+        finding_drafts.parse_observed(" " * HOSTILE_LENGTH + "2020", finding_drafts.date.today())
+    assert refused.value.field == "observed"
+
+
+# Search: bounded queries, a time budget, and readers kept for pages ---------------------------
+
+HEAVY_SQL = ("with recursive n(x) as (select 1 union all select x + 1 from n limit 3000000)"
+             " select count(*) from n")  # a few hundred ms of pure SQLite work
+HEAVY_ROWS = 3_000_000
+
+
+async def test_a_phrase_repeating_a_common_word_is_refused_before_reading_the_index(forum,
+                                                                                    client):
+    query = '"' + " ".join(["de"] * (search.WORDS_MAX + 1)) + '"'
+    assert len(query) <= search.QUERY_MAX  # the character bound alone let it through
+    response = await client.get("/api/v1/search", params={"q": query})
+    error = error_of(await response.json())
+    assert response.status == 422 and error["field"] == "q"
+    page = await client.get("/search", params={"q": query})
+    assert page.status == 422 and 'id="q-error"' in await page.text()
+
+
+async def test_a_word_given_many_times_is_searched_once(forum):
+    assert search.parse_query("caméra " * 25) == '"caméra"'
+    assert search.parse_query("Caméra caméra CAMÉRA vidéo") == '"Caméra" AND "vidéo"'
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    _, post_id = await forum.thread(board, author, "Inventaire", "Une caméra de plus.")
+    async with forum.db.read() as conn:
+        results = await search.search(conn, "caméra " * 25)
+    assert [hit.post_id for hit in results.hits] == [post_id]
+
+
+async def test_a_search_past_its_budget_is_503_with_the_form_and_frees_its_reader(
+        forum, client, monkeypatch):
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    await forum.thread(board, author, "Inventaire", "Une caméra de plus.")
+    monkeypatch.setattr(search, "TIME_BUDGET", 0.0)  # spent before the first statement ends
+    monkeypatch.setattr(db_module, "PROGRESS_STEPS", 1)  # asked at once, however small
+    page = await client.get("/search", params={"q": "caméra"})
+    html = await page.text()
+    assert page.status == 503 and page.headers["Retry-After"] == str(TooSlow.retry_after)
+    assert 'id="q-error"' in html and escape(french(search.TOO_SLOW)) in html
+    assert 'value="caméra"' in html  # what was typed is kept
+    response = await client.get("/api/v1/search", params={"q": "caméra"})
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert error_of(await response.json()) == {
+        "code": "too_slow", "message": french(search.TOO_SLOW), "field": "q"}
+    assert forum.db._readers.qsize() == forum.config.readers  # every reader is back
+    monkeypatch.undo()
+    assert (await client.get("/search", params={"q": "caméra"})).status == 200
+
+
+async def test_an_interrupted_read_leaves_no_progress_handler_behind(tmp_path):
+    database = Database(tmp_path / "budget.sqlite3", readers=1)
+    await database.open()
+    try:
+        with pytest.raises(TooSlow):
+            async with database.budgeted_read(0.05) as conn:
+                await conn.value(HEAVY_SQL)
+        async with database.read() as conn:  # the same and only reader, long past the deadline
+            assert await conn.value(HEAVY_SQL) == HEAVY_ROWS
+        async with database.budgeted_read(30) as conn:
+            assert await conn.value(HEAVY_SQL) == HEAVY_ROWS
+    finally:
+        await database.close()
+
+
+async def test_budgeted_reads_always_leave_a_reader_for_pages(tmp_path):
+    readers = 3
+    database = Database(tmp_path / "budget.sqlite3", readers=readers)
+    await database.open()
+    try:
+        async with database.budgeted_read(30), database.budgeted_read(30):
+            with pytest.raises(TooSlow):  # a third search waits its budget, then gives up
+                async with database.budgeted_read(0.05):
+                    pass
+            async with database.read() as conn:  # a page still gets its reader at once
+                assert await conn.value("select 1") == 1
+    finally:
+        await database.close()
+
+
+# Storage faults: 503, nothing half-written, the writer never wedged ---------------------------
+
+async def row_count(forum, table: str) -> int:
+    async with forum.db.read() as conn:
+        return int(await conn.value(f"select count(*) from {table}"))
+
+
+async def fill_the_disk(forum) -> None:
+    """The database may not grow by one page: every write that needs one fails SQLITE_FULL."""
+    async with forum.db.transaction() as tx:
+        pages = await tx.value("pragma page_count")
+        await tx.value(f"pragma max_page_count = {int(pages)}")
+
+
+async def free_the_disk(forum) -> None:
+    async with forum.db.transaction() as tx:
+        await tx.value("pragma max_page_count = 1073741823")
+
+
+LONG_BODY = "Relevé des caméras, rue par rue. " * 600  # needs new pages whatever is free
+
+
+async def test_a_full_disk_answers_503_in_french_and_saves_nothing(forum, client):
+    board = await forum.board("Metz")
+    await forum.user("lea")
+    await log_in(client, "lea")
+    threads_before, posts_before = await row_count(forum, "threads"), await row_count(forum,
+                                                                                      "posts")
+    await fill_the_disk(forum)
+    response = await submit(client, f"/b/{board.slug}/new",
+                            {"title": "Capteurs", "body": LONG_BODY, "action": "publish"})
+    page = await response.text()
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert escape(french(HTTP_MESSAGES[503])) in page
+    assert (await row_count(forum, "threads"), await row_count(forum, "posts")) == (
+        threads_before, posts_before)
+    await free_the_disk(forum)  # space freed: the same post goes through, no restart
+    response = await submit(client, f"/b/{board.slug}/new",
+                            {"title": "Capteurs", "body": LONG_BODY, "action": "publish"})
+    assert response.status == 303
+    assert await row_count(forum, "threads") == threads_before + 1
+
+
+async def test_a_full_disk_answers_a_json_503_in_the_api(forum, client):
+    board = await forum.board("Metz")
+    token = await forum.token(await forum.user("lea"))
+    await fill_the_disk(forum)
+    payload = await call(client, "POST", f"/boards/{board.slug}/threads", token, expect=503,
+                         json={"title": "Capteurs", "body": LONG_BODY})
+    assert error_of(payload) == {"code": "unavailable", "message": french(HTTP_MESSAGES[503])}
+    assert await row_count(forum, "threads") == 0
+
+
+async def test_a_commit_that_fails_is_rolled_back_and_the_writer_goes_on(forum):
+    invalidated: list[set] = []
+    forum.db.after_commit.append(invalidated.append)
+    async with forum.db.transaction() as tx:  # temporary tables live on the writer only
+        await tx.execute("create temp table parent (id integer primary key)")
+        await tx.execute("create temp table child (parent_id integer references parent (id)"
+                         " deferrable initially deferred)")
+    invalidated.clear()
+    with pytest.raises(sqlite3.IntegrityError):  # checked at COMMIT, which then fails
+        async with forum.db.transaction() as tx:
+            await tx.execute("insert into child (parent_id) values (42)")
+            tx.changed("thread", 1)
+    assert invalidated == []  # nothing committed: no page is invalidated
+    board = await forum.board("Metz")  # the next write works: no "transaction within a
+    assert board.id  # transaction"
+    assert invalidated and ("thread", 1) not in set().union(*invalidated)
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from boards") == 1
+
+
+@pytest.mark.parametrize("error, fault", [
+    (sqlite3.OperationalError("database or disk is full"), False),  # no code: not ours to say
+    (OSError(errno.ENOSPC, "No space left on device"), True),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), True),
+    (OSError(errno.ENOENT, "No such file"), False),
+    (ValueError("x"), False),
+])
+def test_storage_faults_are_told_from_bugs(error, fault):
+    assert storage_fault(error) is fault
+
+
+def test_sqlite_full_and_io_errors_are_storage_faults():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (x)")
+    conn.execute(f"pragma max_page_count = {conn.execute('pragma page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        conn.execute("insert into t values (zeroblob(100000))")
+    assert full.value.sqlite_errorcode == sqlite3.SQLITE_FULL and storage_fault(full.value)
+    io_error = sqlite3.OperationalError("disk I/O error")
+    io_error.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE
+    assert storage_fault(io_error)
+
+
+async def test_a_file_store_without_space_answers_503_and_keeps_nothing(forum, client,
+                                                                        monkeypatch):
+    token = await forum.token(await forum.user("lea"))
+    real_receive = Store.receive
+
+    async def disk_full(self, chunks, path, limit, too_large):
+        await real_receive(self, chunks, path, limit, too_large)  # a partial file is written
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(Store, "receive", disk_full)
+    response = await upload(client, token, "note.txt", b"Relev\xc3\xa9 des cam\xc3\xa9ras.")
+    assert response.status == 503 and "Retry-After" in response.headers
+    assert error_of(await response.json())["code"] == "unavailable"
+    assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
+
+
+# Markdown: bare addresses are read from bounded slices --------------------------------------
+
+@pytest.mark.parametrize("text", ["a://" * (HOSTILE_LENGTH // 4), "http://a" * 5_000,
+                                  "http://" + "a" * HOSTILE_LENGTH])
+def test_bare_addresses_are_looked_for_in_bounded_slices(monkeypatch, text):
+    # markdown-it's own rule searched the whole text at each "://": 1 to 2 s per body.
+    linkifier = markdown._parser.linkify
+    seen: list[int] = []
+    real_match = linkifier.match_at_start
+
+    def bounded_match(tail: str) -> Any:
+        seen.append(len(tail))
+        return real_match(tail)
+
+    monkeypatch.setattr(markdown, "_SCHEME_AT_END",
+                        GuardedPattern(markdown._SCHEME_AT_END, markdown.SCHEME_MAX))
+    monkeypatch.setattr(linkifier, "match_at_start", bounded_match)
+    markdown.render(text)
+    assert seen and max(seen) <= markdown.LINK_MAX + markdown.SCHEME_MAX
+
+
+def test_bare_addresses_are_still_links():
+    html = markdown.render("Voir https://example.org/deliberation?id=12 et www.example.fr.")
+    assert html.count('href="https://example.org/deliberation?id=12"') == 1
+    assert 'href="http://www.example.fr"' in html
+    long_address = "https://example.org/" + "a" * (markdown.LINK_MAX * 2)
+    assert 'href="https://example.org/aaa' in markdown.render(long_address)
+
+
+async def test_markdown_is_cooked_off_the_event_loop(forum, monkeypatch):
+    # A hostile body holds the parser and sanitizer 0.3-0.8 s (bench/hostile.py): in another
+    # process, the event loop goes on serving other requests meanwhile.
+    cooked: list[tuple[str, int]] = []
+    real_in_worker = markdown.in_worker
+
+    async def in_worker(function: Any, *args: Any) -> Any:
+        cooked.append((function.__name__, await real_in_worker(os.getpid)))
+        return await real_in_worker(function, *args)
+
+    monkeypatch.setattr(markdown, "in_worker", in_worker)
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    _, post_id = await forum.thread(board, author, "Crochets", "[" * 5000 + "]" * 5000)
+    assert [name for name, _pid in cooked] == ["references", "render"]
+    assert os.getpid() not in {pid for _name, pid in cooked}
+    async with forum.db.read() as conn:
+        assert "[[[" in await conn.value("select body_html from posts where id = ?", (post_id,))
+
+
+async def test_a_budgeted_read_gives_up_when_pages_hold_every_reader(tmp_path):
+    database = Database(tmp_path / "budget.sqlite3", readers=2)
+    await database.open()
+    try:
+        async with database.read(), database.read():
+            with pytest.raises(TooSlow):
+                await asyncio.wait_for(_budgeted_select(database, 0.05), 5)
+        assert database._readers.qsize() == 2 and await _budgeted_select(database, 5) == 1
+    finally:
+        await database.close()
+
+
+async def _budgeted_select(database: Database, seconds: float) -> int:
+    async with database.budgeted_read(seconds) as conn:
+        return await conn.value("select 1")
+
+
+async def test_a_cook_that_died_is_replaced(forum):
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    await forum.thread(board, author, "Avant", "Premier.")
+    os.kill(await markdown.in_worker(os.getpid), signal.SIGKILL)  # out of memory, say
+    _, post_id = await forum.thread(board, author, "Après", "Encore **publié**.")
+    async with forum.db.read() as conn:
+        html = await conn.value("select body_html from posts where id = ?", (post_id,))
+    assert "<strong>publié</strong>" in html
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, monkeypatch):
+    # For real: the cleaned copy's temporary name is a link to /dev/full, where every write
+    # fails with ENOSPC (the store removes the link afterwards, never the device).
+    token = await forum.token(await forum.user("lea"))
+    real_temp_path = Store.temp_path
+    made: list[Path] = []
+
+    @contextlib.contextmanager
+    def temp_path(self: Store, suffix: str = "") -> Iterator[Path]:
+        with real_temp_path(self, suffix) as path:
+            made.append(path)
+            if len(made) == 2:  # what was sent, then its cleaned copy
+                path.symlink_to("/dev/full")
+            yield path
+
+    monkeypatch.setattr(Store, "temp_path", temp_path)
+    response = await upload(client, token, "note.txt", "Relevé des caméras.\n".encode())
+    assert response.status == 503, await response.text()
+    assert error_of(await response.json())["code"] == "unavailable"
+    assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
+    monkeypatch.undo()
+    assert (await upload(client, token, "note.txt", b"Encore.\n")).status == 201
