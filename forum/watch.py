@@ -180,6 +180,14 @@ def series(findings: Iterable[Finding]) -> list[Series]:
             for (kind, unit), group in groups.items()]
 
 
+def single_figures(lines: list[Series], headlines: list[Finding]) -> list[Finding]:
+    """Totals with no timeline (one figure of their kind and unit, e.g. 21 km² covered) that
+    are not a headline: shown on their own rather than dropped."""
+    shown = {finding.id for finding in headlines}
+    return [line.findings[-1] for line in lines
+            if len(line.findings) < CHART_MIN_POINTS and line.findings[-1].id not in shown]
+
+
 def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> Chart:
     """Where each point, tick and label goes: time runs left to right, zero at the bottom."""
     years = [year_fraction(f.observed) for f in line.findings]

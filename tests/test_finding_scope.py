@@ -404,3 +404,14 @@ def test_existing_quantities_become_totals(tmp_path, monkeypatch):
                      " author_id, created_at) values (1, 1, 3, 'count', '2021', 'in-use', 1, ?)",
                      (now,))
     conn.close()
+
+
+async def test_a_single_figure_of_another_unit_is_shown_not_dropped(forum, client):
+    metz, _newcomer, _ids = await metz_and_saint_etienne(forum)
+    lea = await forum.user("lea6")
+    area = await forum.finding(metz, lea, quantity="21", unit="km2", observed="2020")
+    city = await (await client.get("/b/metz/watch", headers=ENGLISH)).text()
+    singles = re.search(r'<section [^>]*id="single-figures">.*?</section>', city,
+                        re.S).group(0)
+    assert f'href="/f/{area}">21\u00a0km²</a>' in singles
+    assert ">148</a>" in headline_row(city)  # the headline stays the count of devices
