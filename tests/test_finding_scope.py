@@ -415,3 +415,23 @@ async def test_a_single_figure_of_another_unit_is_shown_not_dropped(forum, clien
                         re.S).group(0)
     assert f'href="/f/{area}">21\u00a0km²</a>' in singles
     assert ">148</a>" in headline_row(city)  # the headline stays the count of devices
+
+
+async def test_a_null_scope_is_for_a_finding_without_quantity_only(forum, client):
+    await metz_and_saint_etienne(forum)
+    token = await forum.token(await forum.user("api2"))
+    body = {"city": "metz", "kind": "drones", "scope": None, "observed": "2021",
+            "status": "voted", "sources": [{"url": LINK[0][0]}]}
+    made = await call(client, "POST", "/findings", token, expect=201, json=body)
+    assert made["quantity"] is None and made["scope"] is None
+    payload = await call(client, "POST", "/findings", token, expect=422,
+                         json={**body, "quantity": 3, "unit": "count"})
+    assert error_of(payload)["field"] == "scope"
+
+
+async def test_the_feed_says_a_part_is_a_part(forum, client):
+    metz, _newcomer, _ids = await metz_and_saint_etienne(forum)
+    await forum.finding(metz, await forum.user("lea7"), quantity="1", scope="part",
+                        observed="2026-10", status="installed", place="Rue des Jardins")
+    feed = await (await client.get("/b/metz/watch/feed.atom", headers=ENGLISH)).text()
+    assert "Metz — Video-surveillance cameras: 1, part (one place, district or contract)" in feed

@@ -174,7 +174,7 @@ def raw_finding(data: dict[str, Any]) -> finding_drafts.RawFinding:
         raise Invalid("Choose the unit of the quantity.", field="unit")
     raw = finding_drafts.RawFinding(
         kind=text_field(data, "kind"), quantity=_scalar(data, "quantity"), unit=unit,
-        scope=text_field(data, "scope"),
+        scope="" if data.get("scope") is None else text_field(data, "scope"),  # null: none
         observed=text_field(data, "observed"), status=text_field(data, "status"),
         place=text_field(data, "place", PLACE_MAX),
         latitude=_scalar(data, "latitude"), longitude=_scalar(data, "longitude"),
