@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests drive: a real browser, exiftool for metadata checks, wrk for benches.
-TEST_DEBS := chromium libimage-exiftool-perl wrk
+# Debian packages the tests drive: a real browser, exiftool for metadata checks, wrk for benches;
+# systemd-analyze, nginx, caddy and openssl check the files of deploy/ (tests/test_deploy.py).
+TEST_DEBS := chromium libimage-exiftool-perl wrk systemd nginx-light caddy openssl
 
 .PHONY: demo serve test install install-test debs locales messages lint bench clean
 

@@ -1,15 +1,15 @@
-"""Command line: init, serve, demo, user, token, board, rerender."""
+"""Command line: init, serve, demo, user, token, board, rerender, backup, restore, check."""
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from forum import logs, operations
 from forum.app import create_app
 from forum.config import Config, ConfigError
 from forum.db import Database, Transaction
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     board_mod.add_argument("--remove", action="store_true")
 
     sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
+    operations.add_parsers(sub)
     return parser
 
 
@@ -170,7 +171,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     args = _parser().parse_args(argv)
     try:
         config = _config(args)
@@ -181,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         applied = migrate(config.db_path)
         print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
         return 0
+    if args.command in operations.COMMANDS:
+        return operations.run(config.data_dir, args)
     if args.command == "serve":
         serve(config, args.host, args.port)
         return 0

@@ -147,9 +147,14 @@ class Database:
             await conn.close()
         self._all_readers.clear()
         if self._writer is not None:
-            await self._writer.execute("pragma optimize")
-            await self._writer.close()
-            self._writer = None
+            # optimize is a nicety: a full disk must not keep the writer (and its thread, which
+            # holds the process at exit) open.
+            try:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.execute("pragma optimize")
+            finally:
+                await self._writer.close()
+                self._writer = None
 
     async def foreign_version(self) -> int:
         """A number that changes when another process (the CLI) commits, and only then.
@@ -159,6 +164,15 @@ class Database:
         """
         assert self._writer is not None, "database not open"
         return int(await Conn(self._writer).value("pragma data_version"))
+
+    async def writer_free(self, timeout: float) -> bool:
+        """Whether a write could start within `timeout` seconds (for /healthz)."""
+        try:
+            await asyncio.wait_for(self._write_lock.acquire(), timeout)
+        except TimeoutError:
+            return False
+        self._write_lock.release()
+        return True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:

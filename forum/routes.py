@@ -20,6 +20,7 @@ from forum.views import (
     exports,
     feeds,
     findings,
+    health,
     moderation,
     notifications,
     passwords,
@@ -123,6 +124,7 @@ def setup(app: web.Application) -> None:
     add("POST", "/notifications/{id}/read", notifications.mark_one_read,
         name="notification_read")
     app.router.add_static("/static", STATIC, name="static")
+    get("/healthz", health.healthz, name="healthz")  # for the proxy and monitors (deploy.md)
     # JSON API, described in forum/api/openapi.py (keep both in step). No HEAD: not in the spec.
     v1 = "/api/v1"
     add("GET", "/api/openapi.json", openapi.spec, name="api_openapi")

@@ -330,10 +330,15 @@ async def purge_post_version(tx: Transaction, post: posts.Post, moderator: User,
 async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = None,
                        finding_id: int | None = None) -> None:
     """Remove purged texts from the notifications and mails about this post or finding (a
-    mail names it by its address), and from the search index's free segments."""
+    mail names it by its address), from the journal's reasons about it (a public refusal
+    reason may quote what it refused), and from the search index's free segments."""
     column, target, link = (("post_id", post_id, f"/p/{post_id}") if post_id is not None
                             else ("finding_id", finding_id, f"/f/{finding_id}"))
+    kind = "post" if post_id is not None else "finding"
     for text in texts:
+        if await tx.update("update moderation_log set reason = '' where target_kind = ?"
+                           " and target_id = ? and instr(reason, ?) > 0", (kind, target, text)):
+            tx.changed("journal", None)
         await tx.execute(f"update notifications set text = '' where {column} = ?"
                          " and instr(text, ?) > 0", (target, text))
         await tx.execute(

@@ -82,3 +82,9 @@ async def waiting(conn: Conn) -> int:
     """Mails not sent yet and still to be tried."""
     return int(await conn.value(
         "select count(*) from outbox where sent_at is null and given_up_at is null"))
+
+
+async def oldest_waiting(conn: Conn) -> str | None:
+    """When the oldest mail still to be sent was queued (None: nothing waits)."""
+    return await conn.value(
+        "select min(created_at) from outbox where sent_at is null and given_up_at is null")

@@ -1,0 +1,373 @@
+"""`vigie backup` and `vigie restore`: a consistent, self-checking copy of a data folder.
+
+A backup is a folder DEST/vigie-<UTC time>/ holding forum.sqlite3 (a snapshot taken through
+SQLite's online backup API: the site keeps serving and accepting posts meanwhile), files/ (the
+stored attachments, content-addressed as in the data folder) and manifest.json (the schema
+version, and the size and SHA-256 of every file). It is written under a hidden name and renamed
+once complete, so a crash never leaves a folder that looks like a backup.
+
+Stored files never change once placed (their name is their hash) and are only ever removed when
+an upload attached to nothing expires. So the files are copied *after* the database snapshot:
+every file the snapshot refers to is then still there, except one such expired upload, which the
+copy then leaves out of its database too.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forum import migrate as migrations
+from forum.uploads.storage import SHA256
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+DATABASE = "forum.sqlite3"
+FILES = "files"
+PREFIX = "vigie-"
+BACKUP_NAME = re.compile(r"^vigie-\d{8}T\d{6}(\d{6})?Z$")
+CHUNK = 1024 * 1024
+BUSY_MS = 10_000  # how long the snapshot waits for a checkpoint or a migration to finish
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be made; the message says why and what to do."""
+
+
+@dataclass
+class Progress:
+    """A one-line progress report on stderr (a terminal), or nothing (--quiet, cron)."""
+
+    quiet: bool = False
+    total: int = 0
+    done: int = 0
+    label: str = ""
+    _last: float = field(default=0.0, repr=False)
+
+    def step(self, size: int) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if not self.quiet and (now - self._last > 0.2 or self.done == self.total):
+            self._last = now
+            print(f"\r{self.label}: {self.done}/{self.total} files, {size_text(size)}",
+                  end="", file=sys.stderr, flush=True)
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            if self.done:
+                print(file=sys.stderr)
+                self.done = 0
+            print(text, file=sys.stderr, flush=True)
+
+
+def size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
+    """Copy a file and give its size and SHA-256, read once; dst is flushed to disk."""
+    digest, size = hashlib.sha256(), 0
+    with src.open("rb") as reader, dst.open("xb") as writer:
+        while chunk := reader.read(CHUNK):
+            digest.update(chunk)
+            writer.write(chunk)
+            size += len(chunk)
+        writer.flush()
+        os.fsync(writer.fileno())
+    return size, digest.hexdigest()
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as reader:
+        while chunk := reader.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def stored_files(files_dir: Path) -> Iterator[tuple[str, Path]]:
+    """(sha256, path) of every file in a store laid out as ab/cd/<sha256> (tmp/ left out)."""
+    if not files_dir.is_dir():
+        return
+    for first in sorted(files_dir.iterdir()):
+        if first.name == "tmp" or not first.is_dir():
+            continue
+        for path in sorted(first.glob("*/*")):
+            if path.is_file() and SHA256.fullmatch(path.name):
+                yield path.name, path
+
+
+def referenced_files(conn: sqlite3.Connection) -> set[str]:
+    """Every stored file a database refers to: uploads and their thumbnails."""
+    rows = conn.execute("select sha256 from uploads union"
+                        " select thumbnail_sha256 from uploads where thumbnail_sha256 is not null")
+    return {row[0] for row in rows}
+
+
+def schema_version(conn: sqlite3.Connection) -> tuple[int, list[str]]:
+    rows = conn.execute("select version, name from schema_migrations order by version").fetchall()
+    return (rows[-1][0] if rows else 0), [row[1] for row in rows]
+
+
+def code_schema_version() -> int:
+    found = migrations.available()
+    return found[-1][0] if found else 0
+
+
+def _snapshot(db_path: Path, target: Path) -> None:
+    """Copy the live database in one step of the online backup API.
+
+    One step reads a single consistent state under a read lock; in WAL mode that lock does not
+    stop the server's writer (a stepwise copy would restart whenever the server writes).
+    """
+    source = sqlite3.connect(f"file:{db_path}?mode=rw", uri=True, timeout=BUSY_MS / 1000)
+    copy = sqlite3.connect(target)
+    try:
+        source.execute(f"pragma busy_timeout = {BUSY_MS}")
+        source.backup(copy)
+        copy.execute("pragma journal_mode = delete")  # one self-contained file
+    finally:
+        copy.close()
+        source.close()
+
+
+def _drop_expired_uploads(copy_path: Path, missing: set[str], live_db: Path) -> set[str]:
+    """Leave out of the copy the unattached uploads purged since the snapshot.
+
+    Returns the missing files the copy still needs (the live site misses them too).
+    """
+    live = sqlite3.connect(f"file:{live_db}?mode=rw", uri=True, timeout=BUSY_MS / 1000)
+    try:
+        still_used = referenced_files(live) & missing
+    finally:
+        live.close()
+    copy = sqlite3.connect(copy_path, isolation_level=None)
+    try:
+        marks = ", ".join("?" * len(missing))
+        copy.execute("begin")
+        copy.execute(
+            f"delete from uploads where (sha256 in ({marks}) or thumbnail_sha256 in ({marks}))"
+            " and id not in (select upload_id from post_attachments)"
+            " and id not in (select upload_id from finding_sources where upload_id is not null)",
+            (*missing, *missing))
+        copy.execute("commit")
+        needed = referenced_files(copy) & missing
+    finally:
+        copy.close()
+    return needed | still_used
+
+
+def backup(data_dir: Path, dest: Path, keep: int | None = None,
+           progress: Progress | None = None) -> tuple[Path, list[str]]:
+    """Write a backup of data_dir into dest; returns its folder and the problems found.
+
+    Problems (a stored file whose bytes no longer match its name, a file the database needs
+    that is missing) do not stop the backup: it is still the best copy there is.
+    """
+    progress = progress or Progress(quiet=True)
+    db_path = data_dir / DATABASE
+    if not db_path.is_file():
+        raise BackupError(f"No database at {db_path}: is --data-dir right?")
+    dest.mkdir(parents=True, exist_ok=True)
+    name = PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=dest))
+    problems: list[str] = []
+    try:
+        os.chmod(work, 0o700)  # sessions, addresses and the site's secrets are in there
+        _snapshot(db_path, work / DATABASE)
+        conn = sqlite3.connect(work / DATABASE)
+        try:
+            version, applied = schema_version(conn)
+            needed = referenced_files(conn)
+        finally:
+            conn.close()
+        progress.say(f"database: {size_text((work / DATABASE).stat().st_size)}")
+        entries, copied = _copy_files(data_dir / FILES, work / FILES, progress, problems)
+        missing = needed - copied
+        if missing:
+            for sha in sorted(_drop_expired_uploads(work / DATABASE, missing, db_path)):
+                problems.append(f"missing stored file {sha} (referenced by the database)")
+        db_size, db_sha = hash_file(work / DATABASE)
+        manifest = {
+            "format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "schema_version": version, "migrations": applied,
+            "database": {"path": DATABASE, "size": db_size, "sha256": db_sha},
+            "files": entries, "problems": problems,
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        _sync_tree(work)
+        final = dest / name
+        os.rename(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    total = db_size + sum(entry["size"] for entry in entries)
+    progress.say(f"backup {final}: {len(entries)} files, {size_text(total)} in all")
+    if keep:
+        for old in rotate(dest, keep):
+            progress.say(f"removed old backup {old.name}")
+    return final, problems
+
+
+def _copy_files(files_dir: Path, target: Path, progress: Progress,
+                problems: list[str]) -> tuple[list[dict[str, object]], set[str]]:
+    found = list(stored_files(files_dir))
+    progress.total, progress.label = len(found), "files"
+    entries, copied, total = [], set(), 0
+    for sha, path in found:
+        rel = path.relative_to(files_dir)
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            size, digest = copy_hashed(path, target / rel)
+        except FileNotFoundError:  # an expired upload removed meanwhile
+            continue
+        if digest != sha:
+            problems.append(f"stored file {sha} does not match its hash (damaged)")
+        entries.append({"path": f"{FILES}/{rel.as_posix()}", "size": size, "sha256": digest})
+        copied.add(sha)
+        total += size
+        progress.step(total)
+    return entries, copied
+
+
+def _sync_tree(root: Path) -> None:
+    """Flush the folders' entries (the files were flushed as they were written)."""
+    for folder in [*(p for p in root.rglob("*") if p.is_dir()), root]:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def list_backups(dest: Path) -> list[Path]:
+    """The complete backups in dest, oldest first (names sort by time)."""
+    if not dest.is_dir():
+        return []
+    return sorted(p for p in dest.iterdir()
+                  if p.is_dir() and BACKUP_NAME.match(p.name) and (p / MANIFEST).is_file())
+
+
+def rotate(dest: Path, keep: int) -> list[Path]:
+    """Remove all but the `keep` newest complete backups; returns those removed.
+
+    Also removes what an interrupted backup left (a day old: not one running now).
+    """
+    backups = list_backups(dest)
+    old = backups[:-keep] if keep > 0 else []
+    stale = time.time() - 24 * 3600
+    old += [p for p in dest.glob(".partial-*") if p.is_dir() and p.stat().st_mtime < stale]
+    for path in old:
+        shutil.rmtree(path)
+    return old
+
+
+# Restore -----------------------------------------------------------------------------------
+
+
+def find_backup(src: Path) -> Path:
+    """src itself when it is a backup, else the newest backup inside it."""
+    if (src / MANIFEST).is_file():
+        return src
+    backups = list_backups(src)
+    if not backups:
+        raise BackupError(f"{src} is not a Vigie backup (no {MANIFEST}) and holds none.")
+    return backups[-1]
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BackupError(f"Unreadable manifest in {folder}: {error}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{folder}: unknown backup format.")
+    return manifest
+
+
+def check_target(data_dir: Path) -> None:
+    """A restore goes only into a folder that does not exist yet or is empty."""
+    if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        raise BackupError(
+            f"The data folder {data_dir} is not empty: restore only into a new or empty folder"
+            " (stop the site, move its data folder away, then restore).")
+
+
+def restore(src: Path, data_dir: Path, progress: Progress | None = None) -> Path:
+    """Restore the backup at src into the empty data_dir; every hash is checked first."""
+    progress = progress or Progress(quiet=True)
+    folder = find_backup(src)
+    manifest = read_manifest(folder)
+    check_target(data_dir)
+    known = code_schema_version()
+    version = manifest.get("schema_version")
+    if not isinstance(version, int) or version > known:
+        raise BackupError(
+            f"This backup comes from a newer Vigie (database schema {version}; this version"
+            f" knows up to {known}). Install the Vigie version that made it, or a newer one,"
+            " then restore.")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".restoring-", dir=data_dir.parent))
+    try:
+        os.chmod(work, 0o700)
+        entries = [manifest["database"], *manifest["files"]]
+        progress.total, progress.label = len(entries), "restoring"
+        total = 0
+        for entry in entries:
+            rel = _safe_relative(entry["path"])
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                size, digest = copy_hashed(folder / rel, work / rel)
+            except FileNotFoundError:
+                raise BackupError(f"The backup lacks {rel}: it is incomplete.") from None
+            if digest != entry["sha256"] or size != entry["size"]:
+                raise BackupError(f"{rel} does not match its hash in the manifest: the backup"
+                                  " is damaged. Nothing was restored.")
+            total += size
+            progress.step(total)
+        _check_database(work / DATABASE, version)
+        (work / FILES / "tmp").mkdir(parents=True, exist_ok=True)
+        _sync_tree(work)
+        check_target(data_dir)  # still empty: nobody started a site there meanwhile
+        if data_dir.exists():
+            data_dir.rmdir()
+        os.rename(work, data_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    progress.say(f"restored {folder.name} into {data_dir}")
+    return folder
+
+
+def _safe_relative(path: str) -> Path:
+    rel = Path(path)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise BackupError(f"The manifest names a path outside the backup: {path!r}.")
+    return rel
+
+
+def _check_database(path: Path, version: int) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        result = conn.execute("pragma integrity_check").fetchone()[0]
+        actual, _ = schema_version(conn)
+    except sqlite3.Error as error:
+        raise BackupError(f"The backed-up database cannot be read: {error}") from None
+    finally:
+        conn.close()
+    if result != "ok":
+        raise BackupError(f"The backed-up database is damaged: {result}")
+    if actual != version:
+        raise BackupError(f"The manifest says schema {version}, the database {actual}:"
+                          " the backup was altered.")

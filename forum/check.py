@@ -1,0 +1,170 @@
+"""`vigie check [--repair]`: is a data folder sound? SQLite, stored files, counters.
+
+It reads only, unless told to repair; a repair changes only what can be worked out again from
+the rest: counters are recomputed, and files no upload refers to are moved (never deleted) to
+the data folder's quarantine/. A missing or damaged file cannot be repaired here: it comes back
+from a backup (`vigie restore` into a new folder, then copy that one file).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
+from forum.permissions import PUBLIC_POST
+
+QUARANTINE = "quarantine"
+# An upload places its file just before its row commits: a younger file without a row may be
+# one on its way. A repair looks again under the write lock instead.
+ORPHAN_MIN_AGE_SECONDS = 60
+
+# Each counter the schema keeps, as (table, column, query giving id -> expected value).
+# A post counts while public (published, not hidden by flags), tombstone or not, as the models
+# count it (posts._count); a board counts its published threads and their public posts.
+COUNTERS = (
+    ("threads", "post_count",
+     f"select threads.id, (select count(*) from posts where posts.thread_id = threads.id"
+     f" and {PUBLIC_POST}) from threads"),
+    ("boards", "thread_count",
+     "select boards.id, (select count(*) from threads where threads.board_id = boards.id"
+     " and threads.status = 'published') from boards"),
+    ("boards", "post_count",
+     f"select boards.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
+     f" where threads.board_id = boards.id and threads.status = 'published' and {PUBLIC_POST})"
+     " from boards"),
+    ("users", "post_count",
+     f"select users.id, (select count(*) from posts where posts.author_id = users.id"
+     f" and {PUBLIC_POST}) from users"),
+)
+# Activity never goes backwards (a hidden post leaves it), so it may be later than the newest
+# public post, never earlier.
+ACTIVITY = (
+    ("threads", "last_post_at",
+     f"select threads.id, (select max(posts.created_at) from posts"
+     f" where posts.thread_id = threads.id and {PUBLIC_POST}) from threads"),
+    ("boards", "last_post_at",
+     f"select boards.id, (select max(posts.created_at) from posts join threads"
+     f" on threads.id = posts.thread_id where threads.board_id = boards.id"
+     f" and threads.status = 'published' and {PUBLIC_POST}) from boards"),
+)
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        self.problems.append(text)
+
+
+def check(data_dir: Path, repair: bool = False) -> Report:
+    """Check the data folder; with repair, fix counters and set orphan files aside."""
+    report = Report()
+    db_path = data_dir / DATABASE
+    if not db_path.is_file():
+        report.add(f"no database at {db_path}")
+        return report
+    conn = sqlite3.connect(f"file:{db_path}?mode=rw", uri=True, isolation_level=None,
+                           timeout=BUSY_MS / 1000)
+    try:
+        conn.execute(f"pragma busy_timeout = {BUSY_MS}")
+        _check_sqlite(conn, report)
+        _check_files(conn, data_dir, report, repair)
+        _check_counters(conn, report, repair)
+    finally:
+        conn.close()
+    return report
+
+
+def _check_sqlite(conn: sqlite3.Connection, report: Report) -> None:
+    for (line,) in conn.execute("pragma integrity_check"):
+        if line != "ok":
+            report.add(f"database integrity: {line}")
+    for table, rowid, parent, _ in conn.execute("pragma foreign_key_check"):
+        report.add(f"database: row {rowid} of {table} refers to a missing {parent} row")
+
+
+def _check_files(conn: sqlite3.Connection, data_dir: Path, report: Report,
+                 repair: bool) -> None:
+    files_dir = data_dir / FILES
+    on_disk = dict(stored_files(files_dir))  # listed first: a newer upload is never an orphan
+    needed = referenced_files(conn)
+    for sha in sorted(needed):
+        path = files_dir / sha[:2] / sha[2:4] / sha
+        if not path.is_file():
+            report.add(f"missing file {sha}: restore it from a backup")
+        elif hash_file(path)[1] != sha:
+            report.add(f"changed file {sha}: its content no longer matches its hash;"
+                       " restore it from a backup")
+    candidates = sorted(set(on_disk) - needed)
+    if not candidates:
+        return
+    if repair:
+        # Under the write lock: an upload placing its file commits before we look again.
+        conn.execute("begin immediate")
+        try:
+            orphans = sorted(set(candidates) - referenced_files(conn))
+            moved = _quarantine(data_dir, [on_disk[sha] for sha in orphans])
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+        for sha, target in zip(orphans, moved, strict=True):
+            report.repaired.append(f"orphan file {sha} moved to {target}")
+        return
+    settled = time.time() - ORPHAN_MIN_AGE_SECONDS
+    for sha in candidates:
+        if on_disk[sha].stat().st_mtime < settled:
+            report.add(f"orphan file {sha}: no upload refers to it")
+
+
+def _quarantine(data_dir: Path, paths: list[Path]) -> list[Path]:
+    folder = data_dir / QUARANTINE / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    moved = []
+    for path in paths:
+        target = folder / path.relative_to(data_dir / FILES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    return moved
+
+
+def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> None:
+    wrong: list[tuple[str, str, int, object, object]] = []
+    for table, column, query in COUNTERS:
+        actual = dict(conn.execute(f"select id, {column} from {table}"))
+        for row_id, expected in conn.execute(query):
+            if actual.get(row_id) != expected:
+                wrong.append((table, column, row_id, actual.get(row_id), expected))
+    for table, column, query in ACTIVITY:
+        actual = dict(conn.execute(f"select id, {column} from {table}"))
+        for row_id, newest in conn.execute(query):
+            if newest is not None and (actual.get(row_id) is None or actual[row_id] < newest):
+                wrong.append((table, column, row_id, actual.get(row_id), newest))
+    if not wrong:
+        return
+    if not repair:
+        for table, column, row_id, actual, expected in wrong:
+            report.add(f"counter {table}.{column} of #{row_id} is {actual}, should be {expected}")
+        return
+    conn.execute("begin immediate")
+    try:
+        for table, column, row_id, _actual, expected in wrong:
+            conn.execute(f"update {table} set {column} = ? where id = ?", (expected, row_id))
+            if (table, column) == ("threads", "last_post_at"):
+                conn.execute(
+                    f"update threads set last_post_id = (select max(posts.id) from posts"
+                    f" where posts.thread_id = threads.id and posts.created_at = ?"
+                    f" and {PUBLIC_POST}) where id = ?", (expected, row_id))
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    for table, column, row_id, actual, expected in wrong:
+        report.repaired.append(
+            f"counter {table}.{column} of #{row_id} set from {actual} to {expected}")
