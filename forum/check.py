@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
-from forum.permissions import PUBLIC_POST
+from forum.permissions import PUBLIC_POST, public_thread, shown_post
 
 QUARANTINE = "quarantine"
 # An upload places its file just before its row commits: a younger file without a row may be
@@ -28,28 +28,28 @@ ORPHAN_MIN_AGE_SECONDS = 60
 COUNTERS = (
     ("threads", "post_count",
      f"select threads.id, (select count(*) from posts where posts.thread_id = threads.id"
-     f" and {PUBLIC_POST}) from threads"),
+     f" and {shown_post()}) from threads"),
     ("boards", "thread_count",
      "select boards.id, (select count(*) from threads where threads.board_id = boards.id"
-     " and threads.status = 'published') from boards"),
+     f" and {public_thread()}) from boards"),
     ("boards", "post_count",
      f"select boards.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where threads.board_id = boards.id and threads.status = 'published' and {PUBLIC_POST})"
+     f" where threads.board_id = boards.id and {PUBLIC_POST})"
      " from boards"),
     ("users", "post_count",
-     f"select users.id, (select count(*) from posts where posts.author_id = users.id"
-     f" and {PUBLIC_POST}) from users"),
+     f"select users.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
+     f" where posts.author_id = users.id and {PUBLIC_POST}) from users"),
 )
 # Activity never goes backwards (a hidden post leaves it), so it may be later than the newest
 # public post, never earlier.
 ACTIVITY = (
     ("threads", "last_post_at",
      f"select threads.id, (select max(posts.created_at) from posts"
-     f" where posts.thread_id = threads.id and {PUBLIC_POST}) from threads"),
+     f" where posts.thread_id = threads.id and {shown_post()}) from threads"),
     ("boards", "last_post_at",
      f"select boards.id, (select max(posts.created_at) from posts join threads"
      f" on threads.id = posts.thread_id where threads.board_id = boards.id"
-     f" and threads.status = 'published' and {PUBLIC_POST}) from boards"),
+     f" and {PUBLIC_POST}) from boards"),
 )
 
 
@@ -160,7 +160,7 @@ def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> N
                 conn.execute(
                     f"update threads set last_post_id = (select max(posts.id) from posts"
                     f" where posts.thread_id = threads.id and posts.created_at = ?"
-                    f" and {PUBLIC_POST}) where id = ?", (expected, row_id))
+                    f" and {shown_post()}) where id = ?", (expected, row_id))
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")

@@ -18,11 +18,16 @@ from typing import Any
 # readable_post() selects, for every state a post can be in.
 
 
+def shown_post(posts: str = "posts") -> str:
+    """SQL on `posts` alone: the post's own state lets it be shown (published, not hidden by
+    flags); its thread decides the rest. What a thread's post counter counts."""
+    return f"({posts}.status = 'published' and {posts}.hidden = 0)"
+
+
 def public_post(posts: str = "posts", threads: str = "threads") -> str:
     """SQL on `posts` joined with `threads`: a post anyone may see in a thread (its tombstone
     included): published, not hidden by flags, in a published thread."""
-    return (f"({posts}.status = 'published' and {posts}.hidden = 0"
-            f" and {threads}.status = 'published')")
+    return f"({shown_post(posts)} and {threads}.status = 'published')"
 
 
 def readable_post(posts: str = "posts", threads: str = "threads") -> str:
