@@ -21,6 +21,7 @@ from forum.migrate import migrate
 from forum.models import threads, users
 from forum.ratelimit import RateLimiter
 from forum.uploads import pipeline as uploads
+from forum.views import drops
 
 log = logging.getLogger("forum")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -48,6 +49,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_maintenance)
     mail.setup(app)  # the outbox sender: a background task, like _maintenance
     uploads.setup(app)  # attached files: their store, and the purge of unattached ones
+    drops.setup(app)  # the drop for sources: its store, no log lines, erasing old drops
     return app
 
 

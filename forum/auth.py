@@ -5,10 +5,15 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from forum import clock, keys
-from forum.models import moderation, users
+from forum import clock, i18n, keys, mail
+from forum.config import Config
+from forum.db import Transaction
+from forum.models import moderation, outbox, sessions, two_factor, users
 
 SESSION_COOKIE = "vigie_session"
+# What a member whose role requires two-factor login may still reach before setting it up.
+SETUP_ROUTES = frozenset({"two_factor", "two_factor_start", "two_factor_enable", "logout",
+                          "language", "static"})
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -51,6 +56,11 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
         else:
             request[keys.SESSION] = session
             request[keys.USER] = session.user
+            today = clock.now()[:10]
+            if session.last_used_on != today:  # at most one write per session and day
+                async with db.transaction() as tx:
+                    await sessions.mark_session_used(tx, session.token_hash, today)
+            await _require_two_factor(request, session.user)
     response = await handler(request)
     if stale_cookie and not response.prepared:
         response.del_cookie(SESSION_COOKIE, path="/")
@@ -68,14 +78,69 @@ def _api_cache_headers(request: web.Request, response: web.StreamResponse) -> No
     response.headers["Vary"] = f"{vary}, Authorization, Cookie" if vary else "Authorization, Cookie"
 
 
-async def log_in(request: web.Request, response: web.StreamResponse, user: users.User) -> None:
-    """Start a new session (a new id every time) and end the one the browser had, if any."""
+def requires_two_factor(config: Config, user: users.User) -> bool:
+    """FORUM_REQUIRE_2FA_FOR: whether this member's role must log in with a code."""
+    if config.require_2fa_for == "admins":
+        return user.role == "admin"
+    if config.require_2fa_for == "moderators":
+        return user.holds_moderator_role or bool(user.moderated_boards)
+    return False
+
+
+async def _require_two_factor(request: web.Request, user: users.User) -> None:
+    """A member whose role requires 2FA and who has none can only set it up (or log out)."""
+    if not requires_two_factor(request.app[keys.CONFIG], user):
+        return
+    route = request.match_info.route.name
+    if route in SETUP_ROUTES:
+        return
+    async with request.app[keys.DB].read() as conn:
+        if await two_factor.is_enabled(conn, user.id):
+            return
+    if request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
+        raise web.HTTPSeeOther(str(request.app.router["two_factor"].url_for()))
+    from forum.errors import Forbidden
+
+    raise Forbidden("Your role requires two-factor login: set it up in your settings first.")
+
+
+# Browser families and systems, in the order they must be tested (Edge and Opera say "Chrome",
+# Chrome says "Safari", Android says "Linux", iOS says "like Mac OS X"). Only these words are
+# ever stored: the agent itself would be a fingerprint.
+BROWSERS = (("Edg/", "Edge"), ("EdgiOS", "Edge"), ("OPR/", "Opera"), ("Opera", "Opera"),
+            ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
+            ("FxiOS", "Firefox"), ("Chrome/", "Chrome"), ("CriOS", "Chrome"),
+            ("Chromium", "Chromium"), ("Safari/", "Safari"), ("curl/", "curl"))
+SYSTEMS = (("Windows", "Windows"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Android", "Android"),
+           ("CrOS", "ChromeOS"), ("Mac OS X", "macOS"), ("Macintosh", "macOS"),
+           ("Linux", "Linux"), ("BSD", "BSD"))
+AGENT_MAX = 512  # longer agents are cut before looking: the work stays bounded
+
+
+def device_summary(agent: str) -> tuple[str, str]:
+    """(browser family, system) of a User-Agent, '' for what is not recognised."""
+    agent = agent[:AGENT_MAX]
+    browser = next((name for word, name in BROWSERS if word in agent), "")
+    system = next((name for word, name in SYSTEMS if word in agent), "")
+    return browser, system
+
+
+async def log_in(request: web.Request, response: web.StreamResponse, user: users.User,
+                 notice: bool = True) -> None:
+    """Start a new session (a new id every time) and end the one the browser had, if any.
+
+    `notice`: a new log-in, mailed to members who asked for it (not the fresh session that a
+    password change opens on the same device).
+    """
     config = request.app[keys.CONFIG]
+    device = device_summary(request.headers.get("User-Agent", ""))
     async with request.app[keys.DB].transaction() as tx:
         old = request.get(keys.SESSION)
         if old is not None:
             await users.close_session(tx, old.token_hash)
-        token = await users.open_session(tx, user.id, config.session_days)
+        token = await users.open_session(tx, user.id, config.session_days, device)
+        if notice:
+            await _queue_login_notice(tx, request, user.id, device)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=config.session_days * 86400, path="/", httponly=True,
         samesite="Lax", secure=config.secure_cookies)
@@ -87,3 +152,19 @@ async def log_out(request: web.Request, response: web.StreamResponse) -> None:
         async with request.app[keys.DB].transaction() as tx:
             await users.close_session(tx, session.token_hash)
     response.del_cookie(SESSION_COOKIE, path="/")
+
+
+async def _queue_login_notice(tx: Transaction, request: web.Request, user_id: int,
+                              device: tuple[str, str]) -> None:
+    """The mail of a new log-in: the device summary and the day, never the address."""
+    row = await tx.one("select name, email, locale, login_notices from users where id = ?",
+                       (user_id,))
+    if row is None or not row["login_notices"] or not outbox.valid_address(row["email"]):
+        return
+    app, config = request.app, request.app[keys.CONFIG]
+    locale = row["locale"] if row["locale"] in i18n.LOCALES else config.default_locale
+    subject, text, html = mail.render_mail(
+        app, "login_notice", locale, name=mail.mail_text(row["name"]), browser=device[0],
+        os=device[1], day=clock.now()[:10],
+        settings_url=config.base_url + str(app.router["settings"].url_for()))
+    await outbox.enqueue(tx, row["email"], subject, text, html, {"Content-Language": locale})

@@ -15,7 +15,7 @@ from forum.config import Config, ConfigError
 from forum.db import Database, Transaction
 from forum.errors import ForumError
 from forum.migrate import migrate
-from forum.models import boards, moderation, posts, users
+from forum.models import boards, moderation, posts, two_factor, users
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("role", choices=users.ROLES)
     revoke = user.add_parser("logout", help="end every session of a member")
     revoke.add_argument("name")
+    two_factor_off = user.add_parser(
+        "2fa-off", help="turn off a member's two-factor login (phone and codes lost)")
+    two_factor_off.add_argument("name")
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action",
                                                                      required=True)
@@ -109,6 +112,10 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             user = await users.get_by_name(tx, args.name)
             count = await users.close_all_sessions(tx, user.id)
             print(f"{count} session(s) of {user.name} ended.")
+        elif args.command == "user" and args.action == "2fa-off":
+            user = await users.get_by_name(tx, args.name)
+            await two_factor.disable(tx, user.id)
+            print(f"Two-factor login of {user.name} turned off.")
         elif args.command == "token" and args.action == "create":
             user = await users.get_by_name(tx, args.name)
             print(await users.create_token(tx, user.id, args.label))

@@ -18,6 +18,7 @@ from forum.models.boards import MODERATION_MODES
 from forum.uploads.kinds import KINDS
 
 MB = 1024 * 1024
+REQUIRE_2FA_CHOICES = ("", "moderators", "admins")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -78,6 +79,9 @@ class Config:
     readers: int = 3
     login_attempts: int = 5  # per pseudonym and address, per login_window
     login_window: int = 300  # seconds
+    # Roles that must log in with a second factor (TOTP): "" (nobody), "moderators" (moderators
+    # of any board, and admins) or "admins".
+    require_2fa_for: str = ""
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
     # Reverse proxies allowed to name the client in X-Forwarded-For (comma-separated IPs/CIDRs).
@@ -110,6 +114,14 @@ class Config:
     upload_kinds: str = "pdf jpeg png webp gif odt ods odp docx xlsx pptx csv text"
     upload_max_pixels: int = 50_000_000  # an image's decoded size (all frames of an animation)
     orphan_upload_hours: float = 24.0  # files never attached to a post are removed after this
+    # The drop for sources (forum/views/drops.py): no account, nothing kept that names them.
+    drop_days: int = 90  # drops (messages and files) are erased for good after this
+    drop_max_bytes: int = 50 * MB  # all the files of one drop (each also upload_max_bytes)
+    drop_max_files: int = 10
+    drops_per_hour: int = 5  # drops and replies from one address, counted in memory only
+    drop_code_attempts: int = 10  # wrong codes one address may try in an hour
+    drop_question: str = ""  # asked before a drop is taken (empty: no question)
+    drop_answer: str = ""  # its accepted answers, separated by "|"; case and accents ignored
     # The open licence of the watch board's figures, named in exports, feeds and pages.
     data_licence_name: str = "ODbL 1.0"
     data_licence_url: str = "https://opendatacommons.org/licenses/odbl/1-0/"
@@ -134,6 +146,11 @@ class Config:
                 if f.type in ("int", "float"):  # "an integer, at least 1"
                     accepts = f"{TYPES[f.type][1]}, {accepts}"
                 raise ConfigError(_refusal(f.name, value, accepts, f.repr))
+        if self.drop_question.strip() and not self.drop_answer.strip(" |"):
+            # Nobody could ever send a drop: say so before the site starts.
+            raise ConfigError(f"{variable('drop_answer')}: empty while"
+                              f" {variable('drop_question')} asks a question; it takes the"
+                              " accepted answers, separated by |.")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -168,6 +185,8 @@ RULES: dict[str, Rule] = {
     "readers": at_least(1),  # none: every read would wait forever
     "login_attempts": at_least(1),
     "login_window": at_least(1),
+    "require_2fa_for": Rule("empty, moderators or admins",
+                            lambda value: value in REQUIRE_2FA_CHOICES),
     "posts_per_minute": at_least(1),
     "registrations_per_hour": at_least(1),
     "moderation_default": one_of(MODERATION_MODES),
@@ -191,6 +210,11 @@ RULES: dict[str, Rule] = {
     "upload_kinds": Rule("kinds among " + " ".join(KINDS), _kind_names),
     "upload_max_pixels": at_least(1),
     "orphan_upload_hours": NOT_NEGATIVE,  # 0: unattached files go at the next purge
+    "drop_days": at_least(1),
+    "drop_max_bytes": at_least(1),
+    "drop_max_files": at_least(1),
+    "drops_per_hour": at_least(1),
+    "drop_code_attempts": at_least(1),
     "data_licence_name": NOT_EMPTY,
     "data_licence_url": WEB_ADDRESS,
 }

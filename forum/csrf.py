@@ -17,7 +17,8 @@ ONE_CLICK_UNSUBSCRIBE_ROUTE = "unsubscribe"  # the only route a POST reaches wit
 # Forms that carry files: read as a stream by their handler (forum/views/uploads.py), which checks
 # the token as its first field, before any file is received. Reading them here would hold the
 # whole request (files and all) before the handler could refuse it.
-STREAMED_FORM_ROUTES = frozenset({"new_thread", "reply", "edit_post", "api_upload"})
+STREAMED_FORM_ROUTES = frozenset({"new_thread", "reply", "edit_post", "api_upload",
+                                  "drop_new", "drop_new_board"})
 
 
 def token_for(request: web.Request) -> str:

@@ -15,6 +15,7 @@ PAGE_CACHE = web.AppKey("page_cache", "PageCache")
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
 UPLOADER = web.AppKey("uploader", "Uploader")  # forum.uploads.pipeline: files, workers
+DROP_STORE = web.AppKey("drop_store", "Store")  # forum.views.drops: the files of drops
 MAIL = web.AppKey("mail", "Mailer")  # forum.mail: the sender's wake-up call, signing key
 
 # Request keys, set by middlewares and handlers.

@@ -17,6 +17,8 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drop_moderation,
+    drops,
     exports,
     feeds,
     findings,
@@ -28,6 +30,7 @@ from forum.views import (
     search,
     settings,
     threads,
+    two_factor,
     unsubscribe,
     uploads,
     watch,
@@ -71,15 +74,30 @@ def setup(app: web.Application) -> None:
     get("/f/{id}", findings.show, name="finding")
     add("*", "/f/{id}/edit", findings.edit, name="edit_finding")
     add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
+    # The drop for sources: no account, no JavaScript, nothing kept that names them
+    add("*", "/deposer", drops.send, name="drop_new")
+    add("*", "/b/{slug}/deposer", drops.send, name="drop_new_board")
+    add("*", "/deposer/suivi", drops.follow_up, name="drop_follow")  # the code: POST only
     # Accounts
     add("*", "/register", accounts.register, name="register")
     add("*", "/login", accounts.login, name="login")
+    add("*", "/login/code", two_factor.login_code, name="login_code")
     add("POST", "/logout", accounts.logout, name="logout")
     add("*", "/language", accounts.language, name="language")
     get("/settings", settings.show, name="settings")
     add("POST", "/settings/password", settings.change_password, name="settings_password")
     add("POST", "/settings/email", settings.change_email, name="settings_email")
     add("POST", "/settings/sessions", settings.end_other_sessions, name="settings_sessions")
+    add("POST", "/settings/sessions/{handle}/end", settings.end_session,
+        name="settings_end_session")
+    add("POST", "/settings/login-notices", settings.change_login_notices,
+        name="settings_login_notices")
+    get("/settings/two-factor", two_factor.show, name="two_factor")
+    add("POST", "/settings/two-factor/start", two_factor.start, name="two_factor_start")
+    add("POST", "/settings/two-factor/enable", two_factor.enable, name="two_factor_enable")
+    add("POST", "/settings/two-factor/disable", two_factor.disable, name="two_factor_disable")
+    add("POST", "/settings/two-factor/recovery-codes", two_factor.new_recovery_codes,
+        name="two_factor_recovery_codes")
     add("POST", "/settings/tokens/{id}/revoke", settings.revoke_token,
         name="settings_revoke_token")
     add("POST", "/settings/notifications", settings.change_email_notifications,
@@ -117,6 +135,14 @@ def setup(app: web.Application) -> None:
         name="moderation_restore_finding")
     add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
         name="moderation_purge_finding")
+    drop = f"{mod}/drops/{{id}}"  # the drop for sources: views/drop_moderation.py
+    get(f"{mod}/drops", drop_moderation.queue, name="moderation_drops")
+    get(drop, drop_moderation.show, name="moderation_drop")
+    add("POST", f"{drop}/answer", drop_moderation.answer, name="moderation_drop_answer")
+    add("POST", f"{drop}/delete", drop_moderation.delete, name="moderation_drop_delete")
+    get(f"{drop}/files/{{file}}", drop_moderation.serve_file, name="moderation_drop_file")
+    add("POST", f"{drop}/files/{{file}}/publish", drop_moderation.publish,
+        name="moderation_drop_publish")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")

@@ -163,6 +163,8 @@ async def set_password(tx: Transaction, user_id: int, password: str) -> None:
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     await tx.execute("update users set password_hash = ? where id = ?", (password_hash, user_id))
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
+    # The old password, typed a moment ago on another device, no longer leads to a code.
+    await tx.execute("delete from pending_logins where user_id = ?", (user_id,))
     await tx.execute("update api_tokens set revoked_at = ? where user_id = ?"
                      " and revoked_at is null", (clock.now(), user_id))
 
@@ -210,16 +212,22 @@ class Session:
     token_hash: str
     unread: int = 0  # notifications not yet read
     waiting: int = 0  # for moderators: what waits in their queue (moderation.queue_size)
+    last_used_on: str | None = None  # a day: written at most once a day (forum/auth.py)
 
 
-async def open_session(tx: Transaction, user_id: int, days: int) -> str:
-    """Start a session; returns the token for the cookie (the table keeps only its hash)."""
+async def open_session(tx: Transaction, user_id: int, days: int,
+                       device: tuple[str, str] = ("", "")) -> str:
+    """Start a session; returns the token for the cookie (the table keeps only its hash).
+
+    `device`: (browser family, system) from forum.auth.device_summary, never the agent itself.
+    """
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     await tx.execute(
-        "insert into sessions (id, user_id, csrf_token, created_at, expires_at)"
-        " values (?, ?, ?, ?, ?)",
-        (token_hash(token), user_id, secrets.token_urlsafe(32), clock.now(),
-         clock.later(days=days)),
+        "insert into sessions (id, user_id, csrf_token, created_at, expires_at, browser, os,"
+        " last_used_on) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        (token_hash(token), user_id, secrets.token_urlsafe(32), now,
+         clock.later(days=days), device[0], device[1], now[:10]),
     )
     return token
 
@@ -227,13 +235,14 @@ async def open_session(tx: Transaction, user_id: int, days: int) -> str:
 async def load_session(conn: Conn, token: str) -> Session | None:
     digest = token_hash(token)
     row = await conn.one(
-        f"select {COLUMNS}, sessions.csrf_token, {_UNREAD} from sessions"
+        f"select {COLUMNS}, sessions.csrf_token, sessions.last_used_on, {_UNREAD} from sessions"
         " join users on users.id = user_id where sessions.id = ? and expires_at > ?",
         (digest, clock.now()),
     )
     if row is None:
         return None
-    return Session(User.from_row(row), row["csrf_token"], digest, row["unread"])
+    return Session(User.from_row(row), row["csrf_token"], digest, row["unread"],
+                   last_used_on=row["last_used_on"])
 
 
 # The header's unread count, read with the session in the same query (the queue's count:
@@ -251,6 +260,15 @@ async def close_all_sessions(tx: Transaction, user_id: int) -> int:
     count = await tx.value("select count(*) from sessions where user_id = ?", (user_id,))
     await tx.execute("delete from sessions where user_id = ?", (user_id,))
     return int(count)
+
+
+async def login_notices(conn: Conn, user_id: int) -> bool:
+    """Whether the member wants a mail at each new log-in."""
+    return bool(await conn.value("select login_notices from users where id = ?", (user_id,)))
+
+
+async def set_login_notices(tx: Transaction, user_id: int, wanted: bool) -> None:
+    await tx.execute("update users set login_notices = ? where id = ?", (int(wanted), user_id))
 
 
 async def purge_expired_sessions(tx: Transaction) -> None:

@@ -89,6 +89,12 @@ class Uploader:
                     self.store.place(thumb, thumb_sha)
         return upload
 
+    async def clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
+                    field: str) -> dict[str, Any]:
+        """Clean a received file into `clean` (and `thumb`) in a worker, for a file that is no
+        member's upload (the drop for sources, forum/views/drops.py); Invalid if refused."""
+        return await self._clean(raw, clean, thumb, filename, claimed, field)
+
     async def _clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
                      field: str) -> dict[str, Any]:
         job = {"src": str(raw), "dst": str(clean), "thumb": str(thumb), "filename": filename,

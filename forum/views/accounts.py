@@ -7,7 +7,7 @@ from forum import auth, i18n, keys
 from forum.config import Config
 from forum.errors import ForumError, Invalid, NotFound, TooManyRequests
 from forum.i18n import N_
-from forum.models import findings, moderation, posts, users
+from forum.models import findings, moderation, posts, two_factor, users
 from forum.permissions import can
 from forum.templating import render
 from forum.text import pseudonym_key
@@ -20,6 +20,7 @@ from forum.views import (
     text_field,
     url_for,
 )
+from forum.views import two_factor as views_two_factor
 
 LOGIN_FAILED = N_("Wrong pseudonym or password.")
 
@@ -51,7 +52,8 @@ async def register(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
-    context = {"name": "", "next": local_path(request.query.get("next")), "errors": {}}
+    context = {"name": "", "next": local_path(request.query.get("next")), "errors": {},
+               "expired": request.query.get("expired") == "1"}  # a code asked for too late
     if request.method == "POST":
         form = await request.post()
         name = text_field(form, "name").strip()
@@ -75,6 +77,12 @@ async def login(request: web.Request) -> web.Response:
         limiter.clear(counted[0][0])  # the owner's own mistakes are forgiven
         for key, _limit in counted[1:]:
             limiter.unhit(key)
+        async with request.app[keys.DB].read() as conn:
+            second_step = await two_factor.is_enabled(conn, user.id)
+        if second_step:
+            response = see_other(url_for(request, "login_code"))
+            await views_two_factor.ask_for_code(request, response, user, context["next"])
+            raise response
         response = see_other(context["next"])
         await auth.log_in(request, response, user)
         raise response

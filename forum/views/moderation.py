@@ -9,7 +9,7 @@ from aiohttp import web
 from forum import clock, keys
 from forum.db import Conn
 from forum.errors import Forbidden, ForumError, Invalid, NotFound
-from forum.models import boards, findings, moderation, posts, threads, uploads, users
+from forum.models import boards, drops, findings, moderation, posts, threads, uploads, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -57,11 +57,12 @@ async def queue(request: web.Request) -> web.Response:
         corrections = await waiting_corrections(conn, user, board.id if board else None)
         proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
         doubts = await finding_doubts(conn, pending_findings)
+        drops_waiting = await drops.awaiting_count(conn, drops.scope_of(user))
     return render(request, "moderation/queue.html", {
         "items": items, "boards": all_boards, "board": board, "files": files,
         "findings": pending_findings, "proposers": proposers, "corrections": corrections,
-        "doubts": doubts,
-        "reasons": moderation.REJECT_REASONS}, form=True)
+        "doubts": doubts, "reasons": moderation.REJECT_REASONS,
+        "drops_waiting": drops_waiting}, form=True)
 
 
 async def _proposer_counts(conn: Conn, author_ids: set[int]) -> dict[int, tuple[int, int]]:

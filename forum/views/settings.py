@@ -1,11 +1,11 @@
-"""A member's own settings: password, e-mail address, sessions on other devices, API tokens."""
+"""A member's own settings: password, e-mail address, sessions, log-in notices, API tokens."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import auth, keys
 from forum.errors import ForumError, Invalid
-from forum.models import users
+from forum.models import sessions, two_factor, users
 from forum.templating import render
 from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
 
@@ -14,21 +14,27 @@ TEMPLATE = "accounts/settings.html"
 
 async def show(request: web.Request) -> web.Response:
     user = require_user(request)
+    session = request[keys.SESSION]
     async with request.app[keys.DB].read() as conn:
-        sessions = await conn.value("select count(*) from sessions where user_id = ?", (user.id,))
+        devices = await sessions.list_sessions(conn, user.id,
+                                            session.token_hash if session else None)
         follow_on_post = await conn.value("select follow_on_post from users where id = ?",
                                           (user.id,))
         email_notifications = await users.email_notifications(conn, user.id)
         tokens = await users.list_tokens(conn, user.id)
-    context = _context(user, sessions) | {"follow_on_post": follow_on_post,
-                                          "email_notifications": email_notifications,
-                                          "tokens": tokens}
+        login_notices = await users.login_notices(conn, user.id)
+        two_factor_on = await two_factor.is_enabled(conn, user.id)
+    context = _context(user, len(devices)) | {
+        "follow_on_post": follow_on_post, "email_notifications": email_notifications,
+        "tokens": tokens, "devices": devices, "login_notices": login_notices,
+        "two_factor_on": two_factor_on}
     return render(request, TEMPLATE, context, form=True)
 
 
-def _context(user: users.User, sessions: int) -> dict:
-    return {"email": user.email or "", "sessions": sessions, "errors": {}, "saved": False,
-            "follow_on_post": 1, "email_notifications": "", "tokens": None}
+def _context(user: users.User, session_count: int) -> dict:
+    return {"email": user.email or "", "sessions": session_count, "errors": {}, "saved": False,
+            "follow_on_post": 1, "email_notifications": "", "tokens": None, "devices": None,
+            "login_notices": False, "two_factor_on": None}
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -47,7 +53,7 @@ async def change_password(request: web.Request) -> web.Response:
         return form_error(request, TEMPLATE, _context(user, 1), error)
     request[keys.SESSION] = None  # already ended by set_password
     response = see_other(url_for(request, "settings", query={"saved": "password"}))
-    await auth.log_in(request, response, user)
+    await auth.log_in(request, response, user, notice=False)  # the same device goes on
     raise response
 
 
@@ -93,6 +99,28 @@ async def end_other_sessions(request: web.Request) -> web.Response:
         await tx.execute("delete from sessions where user_id = ? and id <> ?",
                          (user.id, session.token_hash if session else ""))
     raise see_other(url_for(request, "settings", query={"saved": "sessions"}))
+
+
+async def end_session(request: web.Request) -> web.Response:
+    """End one session from the list; ending this one is logging out here."""
+    user = require_user(request)
+    session = request[keys.SESSION]
+    async with request.app[keys.DB].transaction() as tx:
+        digest = await sessions.end_session(tx, user.id, request.match_info["handle"])
+    if session is not None and digest == session.token_hash:
+        response = see_other(url_for(request, "index"))
+        response.del_cookie(auth.SESSION_COOKIE, path="/")
+        raise response
+    raise see_other(url_for(request, "settings", query={"saved": "sessions"}))
+
+
+async def change_login_notices(request: web.Request) -> web.Response:
+    """Whether each new log-in is told by mail."""
+    user = require_user(request)
+    form = await request.post()
+    async with request.app[keys.DB].transaction() as tx:
+        await users.set_login_notices(tx, user.id, form.get("login_notices") == "1")
+    raise see_other(url_for(request, "settings", query={"saved": "login_notices"}))
 
 
 async def revoke_token(request: web.Request) -> web.Response:
