@@ -16,6 +16,7 @@ from forum.config import Config
 from forum.csrf import csrf_middleware
 from forum.db import Database
 from forum.errors import error_middleware
+from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
 from forum.migrate import migrate
 from forum.models import threads, users
@@ -41,6 +42,7 @@ def create_app(config: Config) -> web.Application:
     )
     app[keys.CONFIG] = config
     app[keys.PAGE_CACHE] = PageCache(config.page_cache_entries)
+    app[keys.FRAGMENTS] = FragmentCache(config.fragment_cache_entries)
     app[keys.LIMITER] = RateLimiter(config.trusted_proxies)
     app[keys.VIEWS] = Counter()
     templating.setup(app)
@@ -61,6 +63,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     db = Database(config.db_path, readers=config.readers)
     await db.open()
     db.after_commit.append(app[keys.PAGE_CACHE].invalidate)
+    db.after_commit.append(app[keys.FRAGMENTS].invalidate)
     app[keys.DB] = db
     yield
     await flush_views(app)

@@ -92,6 +92,7 @@ class Config:
     journal_per_page: int = 50
     mentions_max: int = 10  # members one post may call in with @pseudonym
     page_cache_entries: int = 2_000
+    fragment_cache_entries: int = 20_000  # rendered posts shared by readers (forum/fragments.py)
     view_flush_seconds: float = 30.0
     # Mail (forum/mail.py): an empty smtp_host disables sending; mails then wait in the outbox.
     smtp_host: str = ""
@@ -195,6 +196,7 @@ RULES: dict[str, Rule] = {
     "journal_per_page": at_least(1),
     "mentions_max": at_least(0),
     "page_cache_entries": at_least(0),
+    "fragment_cache_entries": at_least(0),
     "view_flush_seconds": POSITIVE,
     "smtp_port": PORT,
     "mail_interval_seconds": POSITIVE,

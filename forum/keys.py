@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 CONFIG = web.AppKey("config", "Config")
 DB = web.AppKey("db", "Database")
 PAGE_CACHE = web.AppKey("page_cache", "PageCache")
+FRAGMENTS = web.AppKey("fragments", "FragmentCache")  # forum/fragments.py
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
 UPLOADER = web.AppKey("uploader", "Uploader")  # forum.uploads.pipeline: files, workers

@@ -6,7 +6,7 @@ which moderators may act on it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 # The visibility rule, as SQL. Every query that lists or counts posts, threads, findings,
 # their files, notifications or search results takes its condition from the builders below,
@@ -257,3 +257,51 @@ def can(user: Any, action: str, target: Any = None) -> bool:
 
 def _author_or_moderator(user: Any, item: Any) -> bool:
     return user is not None and (user.id == item.author_id or _moderates(user, item))
+
+
+class PostState(NamedTuple):
+    """All that post_controls reads of a post, for one reader: posts in the same state get the
+    same controls (a page asks once per state, not once per post). A rule reading anything
+    else of a post fails loudly here (AttributeError) rather than deciding on a partial copy.
+    The rules only compare a post's author with the reader, so any other author is 0 here."""
+
+    author_id: int  # the reader's id if they wrote it, else 0 (no member has id 0)
+    board_id: int
+    status: str
+    is_deleted: bool
+    hidden: bool
+    thread_status: str
+    thread_locked: bool
+    edit_pending: bool
+
+    @classmethod
+    def of(cls, post: Any, user: Any) -> PostState:
+        own = user is not None and post.author_id == user.id
+        return cls(post.author_id if own else 0, post.board_id, post.status, post.is_deleted,
+                   post.hidden, post.thread_status, post.thread_locked, post.edit_pending)
+
+
+def post_controls(user: Any, post: Any) -> tuple[str, ...]:
+    """What `user` may see and do with `post` (a Post or its PostState) on a thread page, as
+    names the post template reads.
+
+    Readers with the same controls on a post version get the same rendered post (forum/
+    fragments.py shares it between them), so the template must depend on nothing else of theirs.
+    """
+    shown = post.status == "published" and not post.is_deleted
+    controls = (
+        ("member", user is not None),
+        ("own", user is not None and user.id == post.author_id),
+        ("edit", can(user, "edit_post", post)),
+        ("delete", can(user, "delete_post", post)),
+        ("quote", shown and can(user, "start_thread")),
+        ("record", shown and post.thread_status == "published" and not post.hidden
+         and can(user, "start_thread")),
+        ("flag", can(user, "flag_post", post)),
+        ("restore", post.is_deleted and can(user, "moderate", post)),
+        ("decide", post.status == "pending" and can(user, "moderate", post)),
+        ("deleted_text", post.is_deleted and can(user, "see_deleted_text", post)),
+        ("private_versions", post.edit_pending and can(user, "see_private_versions", post)),
+        ("attachments", can(user, "see_attachments", post)),
+    )
+    return tuple(name for name, allowed in controls if allowed)

@@ -374,6 +374,7 @@ async def purge_version(tx: Transaction, post: Post, revision_id: int) -> list[s
         await tx.execute("update posts set body_source = '', body_html = '' where id = ?",
                          (post.id,))
     changed(tx, post.thread_id, post.board_id)
+    tx.changed("post", post.id)  # its rendered fragments too (forum/fragments.py)
     return [text for text in (row["body_source"], row["note"]) if text.strip()]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
-from forum import keys
+from forum import csrf, i18n, keys
 from forum.db import Conn, Transaction
 from forum.errors import Forbidden, ForumError, NotFound
+from forum.fragments import render_posts
+from forum.i18n import N_
 from forum.models import boards, findings, follows, moderation, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
@@ -30,12 +33,16 @@ from forum.views import (
 )
 from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
 
+REPLY_LABEL = N_("Publish the reply")
+
 
 async def show(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     viewer = request.get(keys.USER)
     page = page_number(request)
     thread_id = int_param(request, "id")
+    fragments = request.app[keys.FRAGMENTS]
+    epoch = fragments.epoch  # before reading: a write meanwhile keeps this render's posts out
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
@@ -55,14 +62,20 @@ async def show(request: web.Request) -> web.Response:
     request.app[keys.VIEWS][thread.id] += 1
     if viewer is None:
         request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
+    # Built once, not per post: "Ajouter au relevé" under each public post of a city.
+    propose_url = (url_for(request, "propose_finding", slug=thread.board_slug)
+                   if thread.board_is_city and viewer is not None else None)
+    posts_html = render_posts(
+        fragments, request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], viewer, items,
+        thread.title, attached, drawn, propose_url,
+        csrf.token_for(request) if viewer is not None else "", epoch)
+    files = picker(request, [])
+    reply_editor = None if viewer is None else fragments.editor(
+        request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], i18n.gettext(REPLY_LABEL),
+        files.accept, files.max_mb)
     return render(request, "threads/show.html", {
-        "thread": thread, "posts": items, "page": page, "pages": pages, "following": following,
-        "body": "", "preview": None, "errors": {}, "post_attachments": attached,
-        "post_findings": drawn,
-        # Built once, not per post: "Ajouter au relevé" under each public post of a city.
-        "propose_url": url_for(request, "propose_finding", slug=thread.board_slug)
-        if thread.board_is_city and viewer is not None else None,
-        "files": picker(request, []),
+        "thread": thread, "posts_html": posts_html, "page": page, "pages": pages,
+        "following": following, "reply_editor": reply_editor,
     })
 
 

@@ -1,0 +1,238 @@
+"""Posts rendered once and shared between readers (forum/fragments.py): every change that alters a
+post's HTML shows at once, and no reader ever gets a post rendered for another role."""
+from __future__ import annotations
+
+import gettext
+import re
+
+from forum import i18n, keys, permissions
+from forum.models import moderation, posts, threads, uploads, users
+from tests.conftest import csrf_from, log_in
+
+
+async def _page(client, thread_id: int) -> str:
+    response = await client.get(f"/t/{thread_id}")
+    assert response.status == 200
+    return await response.text()
+
+
+async def _member_client(forum, user):
+    client = await forum.visitor()
+    await log_in(client, user.name)
+    return client
+
+
+async def _post(forum, post_id: int) -> posts.Post:
+    async with forum.db.read() as conn:
+        return await posts.get(conn, post_id)
+
+
+def _cached_html(forum) -> str:
+    """Every fragment the cache holds, joined (to check what lingers in memory)."""
+    return "".join(html for html, _tags in forum.app[keys.FRAGMENTS]._html.values())
+
+
+async def _scene(forum):
+    """A board with a moderator, two members and a thread of one public post."""
+    board = await forum.board()
+    moderator = await forum.user()
+    async with forum.db.transaction() as tx:
+        await moderation.add_board_moderator(tx, board, moderator)
+        moderator = await users.get(tx, moderator.id)  # now with their board
+    author, other = await forum.user(), await forum.user()
+    thread_id, post_id = await forum.thread(board, author, body="Texte d'origine.")
+    return board, moderator, author, other, thread_id, post_id
+
+
+# Invalidation: one test per change that alters a post. -------------------------------------
+
+async def test_an_edit_shows_at_once_to_members(forum):
+    _board, _mod, author, other, thread_id, post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert "Texte d'origine." in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await posts.edit(tx, await _post(forum, post_id), author, "Texte corrigé.", 10_000)
+    page = await _page(reader, thread_id)
+    assert "Texte corrigé." in page and "Texte d'origine." not in page
+
+
+async def test_a_decision_shows_at_once_to_the_author(forum):
+    board, moderator, _author, _other, thread_id, _post_id = await _scene(forum)
+    newcomer = await forum.user(trusted=False)
+    async with forum.db.transaction() as tx:
+        thread = await threads.get(tx, thread_id)
+        waiting = await posts.create(tx, thread.id, board.id, newcomer, "En attente.", 10_000,
+                                     status="pending")
+    writer = await _member_client(forum, newcomer)
+    assert "attente de modération" in await _page(writer, thread_id)
+    async with forum.db.transaction() as tx:
+        await moderation.reject(tx, await _post(forum, waiting), moderator, "Hors sujet ici")
+    page = await _page(writer, thread_id)
+    assert "Hors sujet ici" in page
+    assert "En attente." in page and "attente de modération" not in page
+
+
+async def test_a_purge_leaves_nothing_in_pages_nor_memory(forum):
+    _board, moderator, author, _other, thread_id, _post_id = await _scene(forum)
+    async with forum.db.transaction() as tx:
+        thread = await threads.get(tx, thread_id)
+        doxx = await posts.create(tx, thread.id, thread.board_id, author,
+                                  "Adresse : 12 rue Secrète.", 10_000)
+    async with forum.db.transaction() as tx:
+        await moderation.delete_post(tx, await _post(forum, doxx), moderator, "Adresse privée")
+    mod_client = await _member_client(forum, moderator)
+    assert "12 rue Secrète" in await _page(mod_client, thread_id)  # the deleted text, for them
+    async with forum.db.read() as conn:
+        revision = await conn.value("select id from post_revisions where post_id = ?", (doxx,))
+    async with forum.db.transaction() as tx:
+        await moderation.purge_post_version(tx, await _post(forum, doxx), moderator, revision)
+    assert "12 rue Secrète" not in _cached_html(forum)
+    assert "12 rue Secrète" not in await _page(mod_client, thread_id)
+
+
+async def test_a_file_change_shows_at_once(forum):
+    _board, _mod, author, other, thread_id, post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert "releve-cameras.pdf" not in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        upload = await uploads.insert(tx, author.id, "ab" * 32, "releve-cameras.pdf", "pdf",
+                                      "application/pdf", 1234, None, None, None, [])
+        await uploads.attach(tx, post_id, author.id, [upload.id], 5, 10 * 1024 * 1024)
+        posts.changed(tx, thread_id, _board.id)
+    assert "releve-cameras.pdf" in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await uploads.attach(tx, post_id, author.id, [], 5, 10 * 1024 * 1024)
+    assert "releve-cameras.pdf" not in await _page(reader, thread_id)
+
+
+async def test_a_rename_of_the_author_shows_at_once(forum):
+    _board, _mod, author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert f">{author.name}</a>" in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:  # as an administrator would, in the database
+        await tx.execute("update users set name = 'Nouveau-Nom' where id = ?", (author.id,))
+    page = await _page(reader, thread_id)
+    assert ">Nouveau-Nom</a>" in page and f">{author.name}</a>" not in page
+
+
+async def test_a_moderator_added_then_removed_gets_then_loses_the_controls(forum):
+    board, _mod, _author, other, thread_id, post_id = await _scene(forum)
+    async with forum.db.transaction() as tx:
+        await moderation.delete_post(tx, await _post(forum, post_id), _mod, "Doublon")
+    reader = await _member_client(forum, other)
+    assert "/restore" not in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await moderation.add_board_moderator(tx, board, other)
+    reader = await _member_client(forum, other)  # their sessions ended: a new login
+    assert "/restore" in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await moderation.remove_board_moderator(tx, board, other)
+    reader = await _member_client(forum, other)
+    page = await _page(reader, thread_id)
+    assert "/restore" not in page and "Texte d'origine." not in page
+
+
+async def test_a_catalog_change_shows_at_once(forum, monkeypatch):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert 'title="Lien vers ce message"' in await _page(reader, thread_id)
+
+    class Reworded(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return "Lien permanent" if message == "Link to this message" else \
+                i18n.CATALOGS_BEFORE["fr"].gettext(message)
+
+    monkeypatch.setattr(i18n, "CATALOGS_BEFORE", dict(i18n.CATALOGS), raising=False)
+    monkeypatch.setitem(i18n.CATALOGS, "fr", Reworded())
+    assert 'title="Lien permanent"' in await _page(reader, thread_id)
+
+
+# No reader gets a post rendered for another role. -----------------------------------------
+
+async def _mixed_thread(forum):
+    """A thread holding a pending post, a refused one and a deleted one, beside public ones."""
+    board, moderator, author, other, thread_id, post_id = await _scene(forum)
+    newcomer = await forum.user(trusted=False)
+    async with forum.db.transaction() as tx:
+        await posts.create(tx, thread_id, board.id, newcomer, "MARQUE-ATTENTE",
+                                     10_000, status="pending")
+        refused = await posts.create(tx, thread_id, board.id, newcomer, "MARQUE-REFUS",
+                                     10_000, status="pending")
+        deleted = await posts.create(tx, thread_id, board.id, author, "MARQUE-SUPPRIME",
+                                     10_000)
+    async with forum.db.transaction() as tx:
+        await moderation.reject(tx, await _post(forum, refused), moderator, "RAISON-PRIVEE")
+        await moderation.delete_post(tx, await _post(forum, deleted), moderator, "Doublon")
+    return moderator, author, other, newcomer, thread_id, post_id
+
+
+async def test_a_moderators_render_never_reaches_visitors_or_members(forum):
+    moderator, _author, other, _newcomer, thread_id, _post_id = await _mixed_thread(forum)
+    mod_page = await _page(await _member_client(forum, moderator), thread_id)
+    for marker in ("MARQUE-ATTENTE", "MARQUE-REFUS", "MARQUE-SUPPRIME", "/restore",
+                   "/moderation#q"):
+        assert marker in mod_page
+    visitor = await forum.visitor()
+    for page in (await _page(visitor, thread_id),
+                 await _page(await _member_client(forum, other), thread_id)):
+        for marker in ("MARQUE-ATTENTE", "MARQUE-REFUS", "MARQUE-SUPPRIME", "RAISON-PRIVEE",
+                       "/restore", "/moderation#q"):
+            assert marker not in page
+
+
+async def test_the_author_sees_their_refused_post_and_reason_others_do_not(forum):
+    _moderator, _author, other, newcomer, thread_id, _ = await _mixed_thread(forum)
+    own = await _page(await _member_client(forum, newcomer), thread_id)
+    assert "MARQUE-REFUS" in own and "RAISON-PRIVEE" in own and "MARQUE-ATTENTE" in own
+    page = await _page(await _member_client(forum, other), thread_id)
+    assert "MARQUE-REFUS" not in page and "RAISON-PRIVEE" not in page
+
+
+async def test_a_member_gets_edit_links_on_their_own_posts_only(forum):
+    _board, _mod, author, other, thread_id, first = await _scene(forum)
+    theirs = await forum.reply(thread_id, other, "Une réponse d'un autre.")
+    for user, own, foreign in ((author, first, theirs), (other, theirs, first)):
+        page = await _page(await _member_client(forum, user), thread_id)
+        assert f'href="/p/{own}/edit"' in page
+        assert f'href="/p/{foreign}/edit"' not in page
+
+
+async def test_each_moderator_gets_their_own_csrf_token_in_a_shared_post(forum):
+    board, moderator, _author, _other, thread_id, post_id = await _scene(forum)
+    second = await forum.user()
+    async with forum.db.transaction() as tx:
+        await moderation.add_board_moderator(tx, board, second)
+        await moderation.delete_post(tx, await _post(forum, post_id), moderator, "Doublon")
+    for user in (moderator, second):
+        page = await _page(await _member_client(forum, user), thread_id)
+        form = re.search(r'action="[^"]*/restore"[^>]*>(.*?)</form>', page, re.S)
+        assert form is not None
+        assert csrf_from(form.group(1)) == csrf_from(page)  # the reader's token, not a mark
+
+
+async def test_controls_by_post_state_match_controls_by_post(forum):
+    """The page decides controls once per PostState: the same answer as for the post itself,
+    for every role, on public, waiting, refused, deleted and locked posts."""
+    moderator, author, other, newcomer, thread_id, _ = await _mixed_thread(forum)
+    admin = await forum.user(role="admin")
+    async with forum.db.read() as conn:
+        thread_posts = await posts.list_for_thread(conn, thread_id, moderator, 1, 50)
+    assert len({post.status for post in thread_posts}) == 3
+    for viewer in (None, moderator, admin, author, other, newcomer):
+        for post in thread_posts:
+            assert permissions.post_controls(viewer, post) == permissions.post_controls(
+                viewer, permissions.PostState.of(post, viewer))
+
+
+async def test_the_fragment_cache_keeps_at_most_its_configured_size(forum):
+    _board, _mod, author, other, thread_id, _post_id = await _scene(forum)
+    for number in range(4):
+        await forum.reply(thread_id, author, f"Réponse {number}.")
+    cache = forum.app[keys.FRAGMENTS]
+    cache.max_entries = 3
+    page = await _page(await _member_client(forum, other), thread_id)
+    assert page.count("<article") == 5 and len(cache) == 3  # all shown, the last three kept
+    cache.max_entries = 0  # FORUM_FRAGMENT_CACHE_ENTRIES=0: every post rendered every time
+    cache.invalidate({("all", None)})
+    assert (await _page(await forum.visitor(), thread_id)).count("<article") == 5
+    assert len(cache) == 0
