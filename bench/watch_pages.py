@@ -110,7 +110,8 @@ def _finding(rng: random.Random, finding_id: int, board: int, kinds: list[int],
     lat, lon = ((rng.uniform(43.0, 50.5), rng.uniform(-4.0, 7.5))
                 if rng.random() < WITH_COORDS else (None, None))
     public = rng.random() >= PENDING
-    row = (finding_id, board, rng.choice(kinds), quantity, unit, _observed(rng),
+    row = (finding_id, board, rng.choice(kinds), quantity, unit,
+           "total" if unit else None, _observed(rng),
            rng.choice(STATUSES), rng.choice(PLACES), lat, lon, "Relevé d'après la source.",
            rng.randint(1, MEMBERS), "published" if public else "pending", AT,
            AT if public else None)
@@ -155,12 +156,12 @@ def generate(data_dir: Path, cities: int, per_city: int) -> Generated:
             row, source, mapped = _finding(rng, index + 1, index // per_city + 1, kinds)
             rows.append(row)
             sources.append(source)
-            published[index // per_city] += row[12] == "published"
+            published[index // per_city] += row[13] == "published"
             coords += mapped
         conn.executemany(
-            "insert into findings (id, board_id, kind_id, quantity, unit, observed, status,"
-            " place, latitude, longitude, note, author_id, review, created_at, published_at)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "insert into findings (id, board_id, kind_id, quantity, unit, scope, observed,"
+            " status, place, latitude, longitude, note, author_id, review, created_at,"
+            " published_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("insert into finding_sources (finding_id, position, kind, post_id, url,"
                          " label) values (?, 0, ?, ?, ?, ?)", sources)
         conn.execute("commit")

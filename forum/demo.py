@@ -98,7 +98,9 @@ async def _findings(tx, by_slug: dict, members: dict, post_ids: dict) -> None:
             await findings.create(tx, board, author, draft, "published", at=at)
             continue
         finding_id = await findings.create(tx, board, author, draft, "pending", at=at)
-        await findings.approve(tx, await findings.get(tx, finding_id), moderator)
+        # The record is entered oldest first: 35 then 72 cameras is a real move, confirmed.
+        await findings.approve(tx, await findings.get(tx, finding_id), moderator,
+                               confirmed=True)
 
 
 def _days_since(spec: dict) -> float:
@@ -122,7 +124,8 @@ async def _pending_example(tx, config: Config, board) -> None:
         config.body_max, status="pending")
     # And a finding of theirs: a newcomer's figures wait for a moderator too.
     raw = finding_drafts.RawFinding(
-        kind="cameras", quantity="4", unit="count", observed=str(date.today().year),
+        kind="cameras", quantity="4", unit="count", scope="part",  # one square, not Metz
+        observed=str(date.today().year),
         status="installed", place="Parvis de la gare",
         links=[("https://example.org/photos/metz-parvis-gare", "Photos du parvis")],
         note="Comptées sur place ; à vérifier dans les délibérations.")

@@ -61,8 +61,8 @@ def setup(app: web.Application) -> jinja2.Environment:
                        can=permissions.can)
     env.filters["when"] = i18n.format_when
     # Findings (forum/watch.py): "250 000 €", "novembre 2014", "en service", a kind's name.
-    env.filters["quantity"] = lambda finding: watch.format_quantity(finding.quantity,
-                                                                    finding.unit)
+    env.filters["quantity"] = watch.format_figure  # a change is signed: "+3", "-2"
+    env.filters["scope_label"] = watch.scope_label
     env.filters["observed"] = watch.format_observed
     env.filters["status_label"] = watch.status_label
     env.filters["kind_label"] = lambda label: i18n.gettext(label)

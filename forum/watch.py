@@ -16,22 +16,39 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from forum import i18n
-from forum.models.findings import STATUS_LABELS, UNIT_SYMBOLS, Finding
+from forum.models.findings import (
+    CHANGE,
+    PART,
+    SCOPE_LABELS,
+    STATUS_LABELS,
+    TOTAL,
+    UNIT_SYMBOLS,
+    Finding,
+    year_fraction,
+)
 from forum.text import sort_key
 
 # Planned figures are promises, not equipment: listed, never drawn on a timeline.
 NOT_CHARTED = ("planned",)
 CHART_MIN_POINTS = 2  # one figure is no timeline: it is in the latest figures and the list
 # When a kind has several figures of the same date, the one that sums it up best.
-HEADLINE_UNITS = ("days", "percent", "eur", "eur-per-year", "km2", "agents", "count")
+HEADLINE_UNITS = ("days", "percent", "eur", "eur-per-year", "eur-per-device-per-year", "km2",
+                  "agents", "devices-per-10k", "count")
 CHART_WIDTH, CHART_HEIGHT = 640, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 20, 36
 
 
+def is_total(finding: Finding) -> bool:
+    """A figure for the whole city (or a finding without a figure: a status, a vote). Only
+    these make headlines, timelines, the national table and comparisons."""
+    return finding.quantity is None or finding.scope == TOTAL
+
+
 def headline(findings: Iterable[Finding]) -> Finding | None:
-    """The figure that sums up one kind in one city: the latest count of devices if any,
-    else the latest finding whatever it says (a status, an amount)."""
-    ordered = sorted(findings, key=lambda f: (
+    """The figure that sums up one kind in one city: the latest total count of devices if
+    any, else the latest total or status whatever it says (an amount, a vote). Changes and
+    parts never: one new dome in a street is not the city's equipment."""
+    ordered = sorted((f for f in findings if is_total(f)), key=lambda f: (
         f.observed, HEADLINE_UNITS.index(f.unit) if f.unit else -1, f.id))
     counts = [f for f in ordered if f.unit == "count" and f.status not in NOT_CHARTED]
     return (counts or ordered or [None])[-1]
@@ -39,10 +56,56 @@ def headline(findings: Iterable[Finding]) -> Finding | None:
 
 def latest_per_kind(findings: Iterable[Finding]) -> list[Finding]:
     """One headline per kind of equipment, in the kinds' order of the list given."""
+    return [found for group in _by_kind(findings).values()
+            if (found := headline(group)) is not None]
+
+
+def _by_kind(findings: Iterable[Finding]) -> dict[int, list[Finding]]:
     by_kind: dict[int, list[Finding]] = {}
     for finding in findings:
         by_kind.setdefault(finding.kind_id, []).append(finding)
-    return [found for group in by_kind.values() if (found := headline(group)) is not None]
+    return by_kind
+
+
+@dataclass(frozen=True)
+class Since:
+    """Changes recorded after a headline total, of its kind and unit: shown as "148 + 3
+    since" with their own label, never added into the total."""
+    net: float
+    changes: tuple[Finding, ...]
+
+    @property
+    def first_observed(self) -> str:
+        return self.changes[0].observed
+
+    def figure(self) -> str:
+        """The net change, signed: "+3", "-2" (summed among changes, never into the total)."""
+        text = format_quantity(self.net, self.changes[0].unit)
+        return "+" + text if self.net >= 0 else text
+
+
+def changes_since(findings: Iterable[Finding], total: Finding) -> Since | None:
+    """The changes of the total's kind and unit dated after it, oldest first (None if none)."""
+    if total.quantity is None or total.scope != TOTAL:
+        return None
+    after = sorted((f for f in findings if f.scope == CHANGE and f.kind_id == total.kind_id
+                    and f.unit == total.unit and f.status not in NOT_CHARTED
+                    and year_fraction(f.observed) > year_fraction(total.observed)),
+                   key=lambda f: (year_fraction(f.observed), f.id))
+    if not after:
+        return None
+    return Since(sum(f.quantity or 0 for f in after), tuple(after))
+
+
+def beside_totals(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """The changes and parts of a city, under their kind's name, newest first: listed beside
+    the totals, not counted in them."""
+    groups: dict[int, tuple[str, list[Finding]]] = {}
+    for finding in findings:
+        if finding.scope in (CHANGE, PART):
+            groups.setdefault(finding.kind_id, (finding.kind_label, []))[1].append(finding)
+    return [(label, sorted(items, key=lambda f: (year_fraction(f.observed), f.id),
+                           reverse=True)) for label, items in groups.values()]
 
 
 @dataclass(frozen=True)
@@ -59,12 +122,21 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Event:
+    """A change marked on a timeline at its date (not a point of the line)."""
+    finding: Finding
+    x: float
+
+
+@dataclass(frozen=True)
 class Series:
-    """One timeline: the findings of a kind with the same unit, oldest first."""
+    """One timeline: the totals of a kind with the same unit, oldest first, and the changes
+    of that kind and unit (events on the line, never points)."""
     kind_slug: str
     kind_label: str
     unit: str
     findings: tuple[Finding, ...]
+    changes: tuple[Finding, ...] = ()
 
     @property
     def id(self) -> str:
@@ -82,6 +154,7 @@ class Chart:
     baseline: float  # y of zero
     left: int
     right: int
+    events: tuple[Event, ...] = ()
 
     @property
     def polyline(self) -> str:
@@ -89,21 +162,37 @@ class Chart:
 
 
 def series(findings: Iterable[Finding]) -> list[Series]:
-    """The timelines of a city: one per kind and unit, from findings with a quantity."""
+    """The timelines of a city: one per kind and unit, from its totals; the changes of the
+    same kind and unit ride along as events. Parts are not drawn."""
     groups: dict[tuple[int, str], list[Finding]] = {}
+    changes: dict[tuple[int, str], list[Finding]] = {}
     for finding in findings:
         if finding.quantity is None or finding.unit is None or finding.status in NOT_CHARTED:
             continue
-        groups.setdefault((finding.kind_id, finding.unit), []).append(finding)
+        if finding.scope == TOTAL:
+            groups.setdefault((finding.kind_id, finding.unit), []).append(finding)
+        elif finding.scope == CHANGE:
+            changes.setdefault((finding.kind_id, finding.unit), []).append(finding)
     return [Series(group[0].kind_slug, group[0].kind_label, unit,
-                   tuple(sorted(group, key=lambda f: (f.observed, f.id))))
-            for (_kind, unit), group in groups.items()]
+                   tuple(sorted(group, key=lambda f: (f.observed, f.id))),
+                   tuple(sorted(changes.get((kind, unit), []),
+                                key=lambda f: (f.observed, f.id))))
+            for (kind, unit), group in groups.items()]
+
+
+def single_figures(lines: list[Series], headlines: list[Finding]) -> list[Finding]:
+    """Totals with no timeline (one figure of their kind and unit, e.g. 21 km² covered) that
+    are not a headline: shown on their own rather than dropped."""
+    shown = {finding.id for finding in headlines}
+    return [line.findings[-1] for line in lines
+            if len(line.findings) < CHART_MIN_POINTS and line.findings[-1].id not in shown]
 
 
 def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> Chart:
     """Where each point, tick and label goes: time runs left to right, zero at the bottom."""
     years = [year_fraction(f.observed) for f in line.findings]
-    first, last = math.floor(min(years)), math.floor(max(years)) + 1
+    every_year = years + [year_fraction(f.observed) for f in line.changes]
+    first, last = math.floor(min(every_year)), math.floor(max(every_year)) + 1
     step = nice_step(max(f.quantity or 0 for f in line.findings) * 1.1 / 4)  # room above
     top = step * 4
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
@@ -119,18 +208,9 @@ def chart(line: Series, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) ->
     every = max(1, math.ceil((last - first) / 8))  # years between two labels
     x_ticks = tuple(Tick(x(year), str(year)) for year in range(first, last + 1, every))
     y_ticks = tuple(Tick(y(step * i), format_quantity(step * i, None)) for i in range(5))
-    return Chart(line, width, height, points, x_ticks, y_ticks, y(0), _LEFT, width - _RIGHT)
-
-
-def year_fraction(observed: str) -> float:
-    """2014-11 -> the middle of November 2014 as a fractional year; 2008 -> mid-2008."""
-    parts = [int(part) for part in observed.split("-")]
-    if len(parts) == 1:
-        return parts[0] + 0.5
-    if len(parts) == 2:
-        return parts[0] + (parts[1] - 0.5) / 12
-    day = date(*parts)
-    return parts[0] + (day.timetuple().tm_yday - 0.5) / 366
+    events = tuple(Event(f, x(year_fraction(f.observed))) for f in line.changes)
+    return Chart(line, width, height, points, x_ticks, y_ticks, y(0), _LEFT, width - _RIGHT,
+                 events)
 
 
 def nice_step(value: float) -> float:
@@ -212,6 +292,20 @@ def _format_quantity(quantity: float, unit: str | None, locale: str) -> str:
     if locale == "en" and symbol in ("€",):
         return f"€{number}"
     return f"{number}\u00a0{symbol}"
+
+
+def format_figure(finding: Finding) -> str:
+    """A finding's quantity as it reads: a change is signed ("+3", "-2"), never mistaken for
+    a total."""
+    text = format_quantity(finding.quantity, finding.unit)
+    if finding.scope == CHANGE and finding.quantity is not None and finding.quantity >= 0:
+        return "+" + text
+    return text
+
+
+def scope_label(scope: str | None) -> str:
+    """'total for the city', 'change (added or removed)', 'part (one place…)'; '' for none."""
+    return i18n.gettext(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else ""
 
 
 def plain_number(value: float | None) -> int | float | None:

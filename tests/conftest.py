@@ -81,7 +81,8 @@ class Forum:
         """A finding checked as a member's would be: 35 cameras in 2008 by default, sourced by
         `post_id` or else by a link; `fields` override any RawFinding field."""
         raw = finding_drafts.RawFinding(**{
-            "kind": "cameras", "quantity": "35", "unit": "count", "observed": "2008",
+            "kind": "cameras", "quantity": "35", "unit": "count", "scope": "total",
+            "observed": "2008",
             "status": "in-use", "posts": [post_id] if post_id else [],
             "links": [] if post_id else [("https://example.org/source.pdf", "Source")],
             **fields})

@@ -14,7 +14,7 @@ from tests.conftest import csrf_token, log_in
 from tests.test_api import call, error_of
 
 LINK = {"url": "https://example.org/deliberation.pdf", "label": "Délibération"}
-GOOD = {"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count",
+GOOD = {"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count", "scope": "total",
         "observed": "2020", "status": "in-use", "sources": [LINK]}
 
 
@@ -45,7 +45,9 @@ async def world(forum) -> dict[str, Any]:
         "drones": await forum.finding(metz, tom, kind="drones", quantity="2",
                                       status="planned", observed="2021"),
         "nancy": await forum.finding(nancy, tom, quantity="80", observed="2019"),
-        "pending": await forum.finding(metz, newcomer, review="pending", quantity="999"),
+        # A part (one place): no doubt to confirm (test_finding_scope.py has the totals).
+        "pending": await forum.finding(metz, newcomer, review="pending", quantity="12",
+                                       scope="part", place="Parvis de la gare"),
     }
     tokens = {name: await forum.token(user) for name, user in (
         ("lea", lea), ("tom", tom), ("newcomer", newcomer), ("local", local), ("modo", modo))}

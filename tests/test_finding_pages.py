@@ -38,8 +38,9 @@ async def send(client, path: str, pairs: list[tuple[str, str]], form_page: str |
 
 def finding_form(**fields: Any) -> list[tuple[str, str]]:
     """A filled finding form: 148 cameras in use in March 2020, sourced by a link."""
-    values = {"kind": "cameras", "quantity": "148", "unit": "count", "observed": "2020-03",
-              "status": "in-use", "place": "", "latitude": "", "longitude": "", "note": "",
+    values = {"kind": "cameras", "quantity": "148", "unit": "count", "scope": "total",
+              "observed": "2020-03", "status": "in-use", "place": "", "latitude": "",
+              "longitude": "", "note": "",
               **{k: v for k, v in fields.items() if k not in ("posts", "files", "links")}}
     pairs = list(values.items())
     pairs += [("posts", str(post_id)) for post_id in fields.get("posts", [])]
@@ -94,7 +95,7 @@ async def test_form_from_a_public_post_shows_it_and_offers_it_and_its_files(foru
     assert f'name="posts" value="{post_id}" checked' in page
     assert f'name="files" value="{upload_id}"' in page and "budget-2020.pdf" in page
     assert f'action="/b/lyon/watch/new?post={post_id}"' in page
-    for name in ("kind", "quantity", "unit", "observed", "status", "place", "latitude",
+    for name in ("kind", "quantity", "unit", "scope", "observed", "status", "place", "latitude",
                  "longitude", "note", "source_url", "source_label"):
         assert f'name="{name}"' in page
     assert 'inputmode="decimal"' in page and 'value="teleportation"' not in page

@@ -20,7 +20,7 @@ async def count_rows(forum, table: str) -> int:
 
 
 async def check(forum, board, **fields):
-    raw = RawFinding(**{"kind": "cameras", "quantity": "148", "unit": "count",
+    raw = RawFinding(**{"kind": "cameras", "quantity": "148", "unit": "count", "scope": "total",
                         "observed": "2020", "status": "in-use",
                         "links": [("https://example.org/a.pdf", "")], **fields})
     async with forum.db.read() as conn:

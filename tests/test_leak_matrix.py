@@ -197,7 +197,8 @@ async def _finding(site: Site, state: str, review: str = "published",
                    **sources: list[int]) -> Item:
     forum = site.forum
     raw = finding_drafts.RawFinding(
-        kind="cameras", quantity="7", unit="count", observed="2019", status="in-use",
+        kind="cameras", quantity="7", unit="count", scope="total", observed="2019",
+        status="in-use",
         place=f"Place {marker(state)}", note=f"Note {marker(state)}", latitude="48.85",
         longitude="2.35", **(sources or {"posts": [site.control_post]}))
     async with forum.db.transaction() as tx:
@@ -261,7 +262,8 @@ def _mentions(site: Site) -> str:
 
 async def _draft(site: Site, tx: Any, place: str, note: str) -> Any:
     raw = finding_drafts.RawFinding(
-        kind="cameras", quantity="7", unit="count", observed="2019", status="in-use",
+        kind="cameras", quantity="7", unit="count", scope="total", observed="2019",
+        status="in-use",
         place=place, note=note, latitude="48.85", longitude="2.35", posts=[site.control_post])
     return await finding_drafts.check(tx, site.board, raw, date.today())
 

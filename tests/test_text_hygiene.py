@@ -188,7 +188,7 @@ async def test_api_texts_are_cleaned(forum, client):
     assert board.status == 201, await board.text()
     assert (await board.json())["description"] == CLEAN
     finding = await client.post(f"{V1}/findings", headers=headers, json={
-        "city": "metz", "kind": "cameras", "quantity": "3", "unit": "count",
+        "city": "metz", "kind": "cameras", "quantity": "3", "unit": "count", "scope": "total",
         "observed": "2020", "status": "in-use", "place": "Place " + DIRTY,
         "note": "Note " + DIRTY, "sources": [{"url": "https://example.org/a",
                                               "label": "Lien " + DIRTY}]})

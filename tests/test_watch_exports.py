@@ -242,7 +242,8 @@ async def test_cached_exports_keep_their_headers_and_follow_new_findings(forum, 
     assert again.headers["Access-Control-Allow-Origin"] == "*"  # open data, read from anywhere
     moderator = await forum.user("modo", role="moderator")
     async with forum.db.transaction() as tx:
-        await findings.approve(tx, await findings.get(tx, world["pending"]), moderator)
+        await findings.approve(tx, await findings.get(tx, world["pending"]), moderator,
+                               confirmed=True)  # the checks are test_finding_scope.py's
     rows = read_csv((await fetch(client, "/b/metz/watch/findings.csv"))[1])
     assert world["pending"] in {int(row["id"]) for row in rows}
     rows = read_csv((await fetch(client, "/watch/findings.csv"))[1])

@@ -13,8 +13,8 @@ from forum.models.finding_drafts import (
     SOURCES_MAX,
     URL_MAX,
 )
+from forum.models.findings import SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
-from forum.models.findings import UNITS
 from forum.models.moderation import REASON_MAX
 from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
@@ -101,6 +101,9 @@ def _finding_parameters() -> dict[str, Any]:
                                 {"type": "string"}),
         "observed_until": query("until", f"Findings observed up to then, included: {observed}",
                                 {"type": "string"}),
+        "finding_scope": query("scope", "Only the quantities of this scope: total (the whole "
+                               "city), change or part.",
+                               {"type": "string", "enum": list(SCOPES)}),
     }
 
 
@@ -263,6 +266,11 @@ def _finding_schemas() -> dict[str, Any]:
                 "type": "string", "description": "As stored (English for the built-in kinds)."},
                 "name": {"type": "string", "description": "In your language."}}),
             "quantity": maybe_number, "unit": {"type": ["string", "null"], "enum": [*UNITS, None]},
+            "scope": {"type": ["string", "null"], "enum": [*SCOPES, None], "description":
+                      "What the quantity counts: total (the whole city at that date, the only "
+                      "figures of headlines, timelines and tables), change (added or removed "
+                      "then, signed) or part (one place, district or contract). null without "
+                      "a quantity."},
             "observed": {"type": "string", "description": "2008, 2014-11 or 2020-03-10: as "
                          "precise as its source."},
             "status": {"type": "string", "enum": list(FINDING_STATUSES)},
@@ -292,7 +300,8 @@ def _finding_schemas() -> dict[str, Any]:
                 "slug": text, "label": text, "name": text})},
             "statuses": {"type": "array", "items": named},
             "units": {"type": "array", "items": _object({
-                "slug": text, "name": text, "symbol": text})}}),
+                "slug": text, "name": text, "symbol": text})},
+            "scopes": {"type": "array", "items": named}}),
     }
 
 
@@ -356,6 +365,11 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
         "FindingInput": _finding_input(field),
+        "ApproveFindingInput": {"type": "object", "properties": {
+            "confirm": {"type": "boolean", "default": False, "description":
+                        "You compared the figure with the record: needed for a total that "
+                        "moves by more than half from the previous one, is older than the "
+                        "latest, or contradicts another of the same date."}}},
     }
 
 
@@ -375,8 +389,9 @@ def _finding_input(field: Any) -> dict[str, Any]:
             "properties": {"url": field("http:// or https://", URL_MAX, 1),
                            "label": field("What it is.", LABEL_MAX)}}
     quantity = number("148, 1.2 or a string as people write it (\"250 000\", \"1,5\"); "
-                      "null or absent: no figure (a status only).")
-    quantity.update(minimum=0, maximum=QUANTITY_MAX)
+                      "null or absent: no figure (a status only). Negative only for a "
+                      "`change` (equipment removed).")
+    quantity.update(minimum=-QUANTITY_MAX, maximum=QUANTITY_MAX)
     return {
         "type": "object", "required": ["city", "kind", "observed", "status", "sources"],
         "description": "A finding is `pending` (still 201) in an a-priori city or from a "
@@ -387,6 +402,10 @@ def _finding_input(field: Any) -> dict[str, Any]:
             "quantity": quantity,
             "unit": {"type": ["string", "null"], "enum": [*UNITS, None],
                      "description": "Required with a quantity."},
+            "scope": {"type": ["string", "null"], "enum": [*SCOPES, None],
+                      "description": "Required with a quantity (422 without): total (the "
+                      "whole city at that date), change (added or removed then, signed) or "
+                      "part (one place, district or contract)."},
             "observed": field("The date it holds for, as precise as the source: 2020, "
                               "2020-03 or 2020-03-10. In the future only when `planned`.",
                               min_length=1),
@@ -399,6 +418,7 @@ def _finding_input(field: Any) -> dict[str, Any]:
                 "oneOf": [source("post", "A public message of the forum."),
                           source("file", "A file attached to a public message."), link]}}},
         "examples": [{"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count",
+                      "scope": "total",
                       "observed": "2020", "status": "in-use", "sources": [
                           {"url": "https://example.org/deliberation-2020.pdf",
                            "label": "Délibération du conseil municipal"}]}],

@@ -6,6 +6,7 @@ finding waits for the moderators when a post would, and a finding that is not vi
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -41,7 +42,7 @@ from forum.views import page_count, publication_status, require_writer
 from forum.views.exports import finding_url, source_link
 
 PAGE_SIZE = 100  # findings per page of GET /api/v1/findings
-QUERY_PARAMETERS = ("city", "kind", "status", "since", "until")
+QUERY_PARAMETERS = ("city", "kind", "status", "since", "until", "scope")
 
 
 def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def finding_json(request: web.Request, finding: Finding) -> dict[str, Any]:
         "kind": {"slug": finding.kind_slug, "label": finding.kind_label,
                  "name": gettext(finding.kind_label)},
         "quantity": watch.plain_number(finding.quantity), "unit": finding.unit,
+        "scope": finding.scope,
         "observed": finding.observed, "status": finding.status, "place": finding.place,
         "latitude": finding.latitude, "longitude": finding.longitude, "note": finding.note,
         "review": finding.review,
@@ -76,7 +78,8 @@ def _source_json(request: web.Request, source: findings.Source) -> dict[str, Any
 # Reading ---------------------------------------------------------------------------------------
 
 async def list_findings(request: web.Request) -> web.Response:
-    """GET /api/v1/findings?city=&kind=&status=&since=&until=&page=: by city, kind, date."""
+    """GET /api/v1/findings?city=&kind=&status=&since=&until=&scope=&page=: by city, kind,
+    date."""
     viewer = request.get(keys.USER)
     page = page_param(request)
     for name in QUERY_PARAMETERS:
@@ -88,6 +91,10 @@ async def list_findings(request: web.Request) -> web.Response:
         # Present but empty is an error, as any other value that names nothing (422).
         filters = await finding_drafts.check_filters(conn, request.query, board_id,
                                                      blank_is_absent=False)
+        if "scope" in request.query:
+            if request.query["scope"] not in findings.SCOPES:
+                raise Invalid("Unknown scope: total, change or part.", field="scope")
+            filters = replace(filters, scope=request.query["scope"])
         total = await findings.count(conn, viewer, filters)
         pages = page_count(total, PAGE_SIZE)
         if page > pages:
@@ -121,7 +128,9 @@ async def list_kinds(request: web.Request) -> web.Response:
                      for status in findings.STATUSES],
         "units": [{"slug": unit, "name": gettext(findings.UNIT_LABELS[unit]),
                    "symbol": gettext(symbols[unit]) if symbols[unit] else ""}
-                  for unit in findings.UNITS]})
+                  for unit in findings.UNITS],
+        "scopes": [{"slug": scope, "name": gettext(findings.SCOPE_LABELS[scope])}
+                   for scope in findings.SCOPES]})
 
 
 async def _city(conn: Conn, slug: str) -> Board:
@@ -138,7 +147,7 @@ async def _city(conn: Conn, slug: str) -> Board:
 # Proposing -------------------------------------------------------------------------------------
 
 async def create_finding(request: web.Request) -> web.Response:
-    """POST /api/v1/findings {city, kind, quantity?, unit?, observed, status, place?,
+    """POST /api/v1/findings {city, kind, quantity?, unit?, scope?, observed, status, place?,
     latitude?, longitude?, note?, sources}: 201, published or pending as a post would be."""
     user = require_writer(request)
     data = await json_body(request)
@@ -165,6 +174,7 @@ def raw_finding(data: dict[str, Any]) -> finding_drafts.RawFinding:
         raise Invalid("Choose the unit of the quantity.", field="unit")
     raw = finding_drafts.RawFinding(
         kind=text_field(data, "kind"), quantity=_scalar(data, "quantity"), unit=unit,
+        scope="" if data.get("scope") is None else text_field(data, "scope"),  # null: none
         observed=text_field(data, "observed"), status=text_field(data, "status"),
         place=text_field(data, "place", PLACE_MAX),
         latitude=_scalar(data, "latitude"), longitude=_scalar(data, "longitude"),
@@ -220,12 +230,17 @@ async def _to_moderate(tx: Transaction, finding_id: int, user: User) -> Finding:
 
 
 async def approve(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/findings/{id}/approve: publish it; the finding as it now is."""
+    """POST /api/v1/moderation/findings/{id}/approve {confirm?}: publish it; the finding as
+    it now is."""
     user = require_writer(request)
     finding_id = id_param(request)
+    confirm = (await json_body(request, optional=True)).get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise Invalid("This field is true or false.", field="confirm")
     async with request.app[keys.DB].transaction() as tx:
         finding = await _to_moderate(tx, finding_id, user)
-        await findings.approve(tx, finding, user)  # 409 when already decided
+        # 409 when already decided; 422 for a doubtful total sent without {"confirm": true}
+        await findings.approve(tx, finding, user, confirmed=confirm is True)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
 

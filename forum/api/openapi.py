@@ -312,7 +312,7 @@ def _finding_paths() -> dict[str, Any]:
                        "pending ones, which say so in `review`.",
                        _ok("A page of findings.", "FindingList"), "400 401 404 422",
                        params=("city", "kind", "finding_status", "observed_since",
-                               "observed_until", "page")),
+                               "observed_until", "finding_scope", "page")),
             "post": _op("api_create_finding", "findings",
                         "Propose a finding with its sources (at least one).",
                         _ok("The new finding.", "Finding", 201, location=True),
@@ -330,9 +330,12 @@ def _finding_paths() -> dict[str, Any]:
         },
         f"{mod}/approve": {
             "post": _op("api_moderation_approve_finding", "moderation",
-                        "Publish a pending finding of a city you moderate.",
-                        _ok("The finding as it now is.", "Finding"), "401 403 404 409",
-                        params=("finding_id",), write=True),
+                        "Publish a pending finding of a city you moderate (or the correction "
+                        "waiting on a public one). A total that does not fit the published "
+                        "record is 422 unless `confirm` is true.",
+                        _ok("The finding as it now is.", "Finding"), "400 401 403 404 409 422",
+                        params=("finding_id",), body="ApproveFindingInput",
+                        body_required=False),
         },
         f"{mod}/reject": {
             "post": _op("api_moderation_reject_finding", "moderation",

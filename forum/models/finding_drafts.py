@@ -44,6 +44,7 @@ class RawFinding:
     kind: Any = ""
     quantity: Any = None
     unit: Any = ""
+    scope: Any = ""  # 'total', 'change' or 'part': required with a quantity
     observed: Any = ""
     status: Any = ""
     place: Any = ""
@@ -63,9 +64,11 @@ async def check(conn: Conn, board: Board, raw: RawFinding, today: date) -> findi
     if kind is None:
         raise Invalid("Unknown kind of equipment.", field="kind")
     quantity = parse_number(raw.quantity, "quantity")
-    if quantity is not None and quantity < 0:
-        raise Invalid("A quantity cannot be negative.", field="quantity")
-    if quantity is not None and quantity > QUANTITY_MAX:
+    scope = _scope(raw.scope, quantity)
+    if quantity is not None and quantity < 0 and scope != findings.CHANGE:
+        raise Invalid("A quantity cannot be negative (only a change can: equipment removed).",
+                      field="quantity")
+    if quantity is not None and abs(quantity) > QUANTITY_MAX:
         raise Invalid("This quantity is too large.", field="quantity")
     unit = _text(raw.unit, "unit") or None
     if quantity is None:
@@ -83,7 +86,21 @@ async def check(conn: Conn, board: Board, raw: RawFinding, today: date) -> findi
     return findings.Draft(
         kind.id, quantity, unit, observed, status,
         _line(raw.place, "place", PLACE_MAX), latitude, longitude,
-        _line(raw.note, "note", NOTE_MAX), await _sources(conn, raw))
+        _line(raw.note, "note", NOTE_MAX), await _sources(conn, raw), scope)
+
+
+def _scope(value: Any, quantity: float | None) -> str | None:
+    """What a quantity counts; a quantity without one is refused (a part must never be read
+    as the city's total). Without a quantity, nothing: a form always sends its choice."""
+    scope = _text(value, "scope").strip() or None
+    if quantity is None:
+        return None
+    if scope is None:
+        raise Invalid("Say what this figure counts: the total for the city, a change, or one"
+                      " part of it.", field="scope")
+    if scope not in findings.SCOPES:
+        raise Invalid("Unknown scope: total, change or part.", field="scope")
+    return scope
 
 
 def parse_number(value: Any, name: str) -> float | None:

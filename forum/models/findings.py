@@ -6,7 +6,8 @@ findings (latest figure per kind, timelines, the national table) lives in forum/
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 
 from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
@@ -25,21 +26,35 @@ STATUS_LABELS = {
     "in-use": N_("in use"), "abandoned": N_("abandoned"), "removed": N_("removed"),
     "forbidden": N_("forbidden"),
 }
-UNITS = ("count", "eur", "eur-per-year", "km2", "agents", "days", "percent")
+UNITS = ("count", "eur", "eur-per-year", "km2", "agents", "days", "percent",
+         "eur-per-device-per-year", "devices-per-10k")
 # How a quantity reads ("148", "250 000 €") and how the unit is named in a form.
 UNIT_SYMBOLS = {"count": "", "eur": "€", "eur-per-year": N_("€/year"), "km2": "km²",
-                "agents": N_("agents"), "days": N_("days"), "percent": "%"}
+                "agents": N_("agents"), "days": N_("days"), "percent": "%",
+                "eur-per-device-per-year": N_("€/device/year"),
+                "devices-per-10k": N_("per 10,000 inhabitants")}
 UNIT_LABELS = {
     "count": N_("number (devices, sites…)"), "eur": N_("euros"),
     "eur-per-year": N_("euros per year"), "km2": N_("square kilometres"),
     "agents": N_("agents"), "days": N_("days"), "percent": N_("percent"),
+    "eur-per-device-per-year": N_("euros per device per year"),
+    "devices-per-10k": N_("devices per 10,000 inhabitants"),
 }
+# What a quantity counts (migration 0015). Only totals make headlines, timelines and tables;
+# changes (signed) and parts are listed beside them, never summed into them.
+TOTAL, CHANGE, PART = "total", "change", "part"
+SCOPES = (TOTAL, CHANGE, PART)
+SCOPE_LABELS = {TOTAL: N_("total for the city"), CHANGE: N_("change (added or removed)"),
+                PART: N_("part (one place, district or contract)")}
 # The built-in kinds (migration 0008): their labels are msgids, translated on display.
 BUILTIN_KIND_LABELS = (
     N_("Video-surveillance cameras"), N_("Thermal cameras"), N_("Sound sensors"), N_("Drones"),
     N_("Facial recognition"), N_("Automated video analysis"), N_("Licence-plate readers"),
     N_("Body cameras"), N_("Supervision centre"), N_("Data platform"), N_("Other"),
 )
+# A total that moves by more than this share of the previous total of its kind asks the
+# moderator to confirm it (148 -> 1 is a part or a typo far more often than a fact).
+PLAUSIBLE_MOVE = 0.5
 KIND_LABEL_MAX = 80
 REASON_MAX = moderation.REASON_MAX
 SLICE = 500  # findings whose sources one query reads
@@ -83,6 +98,7 @@ class Draft:
     longitude: float | None = None
     note: str = ""
     sources: tuple[Source, ...] = ()
+    scope: str | None = None  # 'total', 'change' or 'part' when there is a quantity
 
     def as_json(self) -> str:
         data = asdict(self)
@@ -101,6 +117,7 @@ class Finding:
     kind_label: str
     quantity: float | None
     unit: str | None
+    scope: str | None  # 'total', 'change' or 'part' when there is a quantity
     observed: str
     status: str
     place: str
@@ -147,19 +164,21 @@ class Revision:
     def draft(self) -> Draft:
         """The version's fields, to make them the finding's own again."""
         data = dict(self.data)
+        if data.get("quantity") is not None:  # versions written before scopes were totals
+            data.setdefault("scope", TOTAL)
         sources = tuple(Source(**source) for source in data.pop("sources", []))
         return Draft(**data, sources=sources)
 
 
 _FIELDS = ("id", "board_id", "board_slug", "board_name", "kind_id", "kind_slug", "kind_label",
-           "quantity", "unit", "observed", "status", "place", "latitude", "longitude", "note",
-           "author_id", "author_name", "review", "decided_by_name", "decided_at",
+           "quantity", "unit", "scope", "observed", "status", "place", "latitude", "longitude",
+           "note", "author_id", "author_name", "review", "decided_by_name", "decided_at",
            "reject_reason", "created_at", "published_at", "edited_at", "deleted_at",
            "edit_pending")
 _COLUMNS = (
     "findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
     " findings.kind_id, finding_kinds.slug as kind_slug, finding_kinds.label as kind_label,"
-    " quantity, unit, observed, findings.status, place, latitude, longitude, note,"
+    " quantity, unit, scope, observed, findings.status, place, latitude, longitude, note,"
     " findings.author_id, authors.name as author_name, review,"
     " deciders.name as decided_by_name, findings.decided_at, findings.reject_reason,"
     " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at,"
@@ -183,12 +202,14 @@ class Filters:
     since: str | None = None  # 2014, 2014-11 or 2014-11-05: findings observed from then on
     until: str | None = None  # findings observed up to then (2019 takes in all of 2019)
     located: bool = False  # only those with coordinates (a map, a GeoJSON file)
+    scope: str | None = None  # 'total', 'change' or 'part'
 
     def sql(self) -> tuple[str, tuple]:
         parts, params = [], []
         for column, value in (("findings.board_id", self.board_id),
                               ("findings.kind_id", self.kind_id),
-                              ("findings.status", self.status)):
+                              ("findings.status", self.status),
+                              ("findings.scope", self.scope)):
             if value is not None:
                 parts.append(f"{column} = ?")
                 params.append(value)
@@ -397,6 +418,65 @@ async def pending_edits(conn: Conn, moderator: User, board_id: int | None = None
     return found
 
 
+# Plausibility ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Doubt:
+    """Why a moderator should look twice at a total before publishing it, and the public
+    finding it is compared with."""
+    reason: str  # 'moves' (by more than half), 'older' (than the latest), 'contradicts'
+    other: Finding
+
+
+def year_fraction(observed: str) -> float:
+    """2014-11 -> the middle of November 2014 as a fractional year; 2008 -> mid-2008."""
+    parts = [int(part) for part in observed.split("-")]
+    if len(parts) == 1:
+        return parts[0] + 0.5
+    if len(parts) == 2:
+        return parts[0] + (parts[1] - 0.5) / 12
+    day = date(*parts)
+    return parts[0] + (day.timetuple().tm_yday - 0.5) / 366
+
+
+def doubts(candidate: Finding, record: list[Finding]) -> list[Doubt]:
+    """What a total about to be published contradicts in the public record of its city,
+    kind and unit: a move by more than half from the previous total, a date older than the
+    latest total, another total of the same date that says otherwise."""
+    if candidate.scope != TOTAL or candidate.quantity is None:
+        return []
+    totals = sorted((f for f in record if f.id != candidate.id and f.is_public
+                     and f.scope == TOTAL and f.kind_id == candidate.kind_id
+                     and f.unit == candidate.unit and f.quantity is not None),
+                    key=lambda f: (year_fraction(f.observed), f.id))
+    when = year_fraction(candidate.observed)
+    found = [Doubt("contradicts", f) for f in totals
+             if f.observed == candidate.observed and f.quantity != candidate.quantity]
+    before = [f for f in totals if year_fraction(f.observed) < when]
+    if before:
+        previous = before[-1].quantity or 0.0
+        if abs(candidate.quantity - previous) > PLAUSIBLE_MOVE * previous:
+            found.append(Doubt("moves", before[-1]))
+    if totals and year_fraction(totals[-1].observed) > when:
+        found.append(Doubt("older", totals[-1]))
+    return found
+
+
+async def doubts_about(conn: Conn, finding: Finding, waiting: Revision | None = None
+                       ) -> list[Doubt]:
+    """The doubts on a pending finding, or on the correction waiting on a public one."""
+    if waiting is not None:
+        draft = waiting.draft()
+        finding = replace(finding, kind_id=draft.kind_id, quantity=draft.quantity,
+                          unit=draft.unit, scope=draft.scope, observed=draft.observed)
+    if finding.scope != TOTAL:
+        return []
+    rows = await conn.all(
+        f"{SELECT} where {PUBLIC_FINDING} and findings.board_id = ? and findings.kind_id = ?"
+        " and scope = 'total' and unit = ?", (finding.board_id, finding.kind_id, finding.unit))
+    return doubts(finding, await _with_sources(conn, rows, read=False))
+
+
 # Writing ---------------------------------------------------------------------------------------
 
 async def create(tx: Transaction, board: Board, author: User, draft: Draft,
@@ -404,11 +484,12 @@ async def create(tx: Transaction, board: Board, author: User, draft: Draft,
     """Store a finding, its sources and its first version; public at once or pending."""
     at = at or clock.now()
     finding_id = await tx.insert(
-        "insert into findings (board_id, kind_id, quantity, unit, observed, status, place,"
-        " latitude, longitude, note, author_id, review, created_at, published_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
-        (board.id, draft.kind_id, draft.quantity, draft.unit, draft.observed, draft.status,
-         draft.place, draft.latitude, draft.longitude, draft.note, author.id, review, at,
+        "insert into findings (board_id, kind_id, quantity, unit, scope, observed, status,"
+        " place, latitude, longitude, note, author_id, review, created_at, published_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
+        (board.id, draft.kind_id, draft.quantity, draft.unit, draft.scope, draft.observed,
+         draft.status, draft.place, draft.latitude, draft.longitude, draft.note, author.id,
+         review, at,
          at if review == "published" else None))
     await _store_sources(tx, finding_id, draft.sources)
     await _add_revision(tx, finding_id, author, draft, "", at,
@@ -452,10 +533,11 @@ async def _apply(tx: Transaction, finding: Finding, draft: Draft, at: str) -> No
     """Make these fields and sources the finding's own."""
     await changed(tx, finding.id, finding.board_id)  # the threads of the old sources too
     await tx.execute(
-        "update findings set kind_id = ?, quantity = ?, unit = ?, observed = ?, status = ?,"
-        " place = ?, latitude = ?, longitude = ?, note = ?, edited_at = ? where id = ?",
-        (draft.kind_id, draft.quantity, draft.unit, draft.observed, draft.status, draft.place,
-         draft.latitude, draft.longitude, draft.note, at, finding.id))
+        "update findings set kind_id = ?, quantity = ?, unit = ?, scope = ?, observed = ?,"
+        " status = ?, place = ?, latitude = ?, longitude = ?, note = ?, edited_at = ?"
+        " where id = ?",
+        (draft.kind_id, draft.quantity, draft.unit, draft.scope, draft.observed, draft.status,
+         draft.place, draft.latitude, draft.longitude, draft.note, at, finding.id))
     await tx.execute("delete from finding_sources where finding_id = ?", (finding.id,))
     await _store_sources(tx, finding.id, draft.sources)
     await changed(tx, finding.id, finding.board_id)
@@ -472,9 +554,17 @@ async def _close_unpublished(tx: Transaction, finding: Finding, editor: User,
          PENDING))
 
 
-async def approve(tx: Transaction, finding: Finding, moderator: User) -> None:
+async def approve(tx: Transaction, finding: Finding, moderator: User,
+                  confirmed: bool = False) -> None:
     """Publish a pending finding, or the correction waiting on a public one; tells its
-    author, counts towards their trust."""
+    author, counts towards their trust. A total that does not fit the public record
+    (`doubts`) is published only once the moderator confirms they compared it."""
+    if not confirmed and finding.review != "rejected" and not finding.is_deleted:
+        waiting = await pending_edit(tx, finding.id) if finding.review == "published" else None
+        if (finding.review == "pending" or waiting is not None) and await doubts_about(
+                tx, finding, waiting):
+            raise Invalid("This figure does not fit the published record (see the comparison):"
+                          " confirm that you checked it to publish it.", field="confirm")
     if finding.review == "published":
         await _publish_edit(tx, finding, moderator)
         return
@@ -590,7 +680,7 @@ async def purge_version(tx: Transaction, finding: Finding, moderator: User,
 
 
 # What a purge of the current version would erase from the page: refused (correct it first).
-_PURGEABLE = ("kind_id", "quantity", "unit", "observed", "status", "place", "latitude",
+_PURGEABLE = ("kind_id", "quantity", "unit", "scope", "observed", "status", "place", "latitude",
               "longitude", "note")
 
 

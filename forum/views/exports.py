@@ -29,10 +29,10 @@ from forum.views.watch import source_tags
 
 FEED_SIZE = 50  # entries of a watch feed
 COLUMNS = ("id", "url", "city", "city_slug", "kind", "kind_label", "quantity", "unit",
-           "observed", "status", "place", "latitude", "longitude", "note", "sources",
+           "scope", "observed", "status", "place", "latitude", "longitude", "note", "sources",
            "proposed_by", "approved_by", "published_at")
 # Numbers we format ourselves: never a formula, and a longitude of -1.55 must stay a number
-# for the spreadsheet, so they are left as they are (quantities are never negative anyway).
+# for the spreadsheet, so they are left as they are (as a change of -3: equipment removed).
 NUMERIC = frozenset({"id", "quantity", "latitude", "longitude"})
 # A spreadsheet runs a cell starting with = + - @ as a formula (OWASP: CSV injection), and it
 # may split a line on ; , tab or a line break (French spreadsheets use ";"), our quotes
@@ -73,7 +73,8 @@ def record(request: web.Request, finding: Finding) -> dict[str, Any]:
         "id": finding.id, "url": finding_url(request, finding.id), "city": finding.board_name,
         "city_slug": finding.board_slug, "kind": finding.kind_slug,
         "kind_label": finding.kind_label, "quantity": watch.plain_number(finding.quantity),
-        "unit": finding.unit, "observed": finding.observed, "status": finding.status,
+        "unit": finding.unit, "scope": finding.scope, "observed": finding.observed,
+        "status": finding.status,
         "place": finding.place, "latitude": finding.latitude, "longitude": finding.longitude,
         "note": finding.note, "sources": sources, "proposed_by": finding.author_name,
         "approved_by": finding.decided_by_name, "published_at": finding.published_at,
@@ -226,11 +227,14 @@ async def city_feed(request: web.Request) -> web.Response:
 def entry_title(finding: Finding) -> str:
     """"Metz — 148 Video-surveillance cameras (2020)", in the reader's language."""
     parts = {"city": finding.board_name, "kind": gettext(finding.kind_label),
-             "quantity": watch.format_quantity(finding.quantity, finding.unit),
+             "quantity": watch.format_figure(finding),
              "observed": watch.format_observed(finding.observed),
              "status": watch.status_label(finding.status)}
     if finding.quantity is None:
         return gettext("%(city)s — %(kind)s, %(status)s (%(observed)s)", **parts)
+    if finding.scope != findings.TOTAL:  # a part or a change never reads as the city's
+        parts["scope"] = watch.scope_label(finding.scope)
+        return gettext("%(city)s — %(kind)s: %(quantity)s, %(scope)s (%(observed)s)", **parts)
     if finding.unit == "count":
         return gettext("%(city)s — %(quantity)s %(kind)s (%(observed)s)", **parts)
     return gettext("%(city)s — %(kind)s: %(quantity)s (%(observed)s)", **parts)

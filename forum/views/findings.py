@@ -36,10 +36,17 @@ from forum.views import (
     url_for,
 )
 
-FIELDS = ("kind", "quantity", "unit", "observed", "status", "place", "latitude", "longitude",
-          "note")
+FIELDS = ("kind", "quantity", "unit", "scope", "observed", "status", "place", "latitude",
+          "longitude", "note")
 DEFAULTS = {"unit": "count", "status": "in-use"}
 LINK_ROWS = 3  # rows of web addresses a form offers at least
+# The question of the form, answered in the members' words (findings.SCOPES' order).
+SCOPE_CHOICES = (
+    ("total", N_("Yes: the total for the whole city at that date")),
+    ("change", N_("No: a change, equipment added or removed at that date (-3 for three"
+                  " removed)")),
+    ("part", N_("No: a part, one place, district or contract")),
+)
 
 
 @dataclass
@@ -134,7 +141,8 @@ async def _sent(conn: Conn, form: MultiDictProxy, posts_: list[int],
 def _form_of(finding: Finding, choices: list[Source]) -> FindingForm:
     """A form filled from a finding, to correct it."""
     values = {"kind": finding.kind_slug, "quantity": watch.number_text(finding.quantity),
-              "unit": finding.unit or DEFAULTS["unit"], "observed": finding.observed,
+              "unit": finding.unit or DEFAULTS["unit"], "scope": finding.scope or "",
+              "observed": finding.observed,
               "status": finding.status, "place": finding.place,
               "latitude": watch.number_text(finding.latitude),
               "longitude": watch.number_text(finding.longitude),
@@ -151,6 +159,7 @@ async def _form_context(conn: Conn, form: FindingForm) -> dict[str, Any]:
         "form": form, "errors": {}, "kinds": await findings.kinds(conn),
         "statuses": [(status, findings.STATUS_LABELS[status]) for status in findings.STATUSES],
         "units": [(unit, findings.UNIT_LABELS[unit]) for unit in findings.UNITS],
+        "scopes": SCOPE_CHOICES,
         "limits": {"place": finding_drafts.PLACE_MAX, "note": finding_drafts.NOTE_MAX,
                    "url": finding_drafts.URL_MAX, "label": finding_drafts.LABEL_MAX},
     }
@@ -194,6 +203,14 @@ async def propose(request: web.Request) -> web.Response:
                        "You are adding findings too fast. Please wait a minute.")
             finding_id = await findings.create(tx, board, user, draft, review)
     except Invalid as error:
+        if error.field == "scope" and source and form.fields["place"].strip() \
+                and not form.fields["scope"]:
+            # Drawn from a message about one place: most likely a part of the city's
+            # equipment. Suggested, not stored: the member confirms by sending again.
+            form.fields["scope"] = findings.PART
+            error = Invalid("You gave a place: is this figure only for that place? “Part”"
+                            " is now chosen; check it and send the form again.",
+                            field="scope")
         return form_error(request, "findings/new.html", context, error)
     raise see_other(url_for(request, "finding", id=finding_id))
 
@@ -252,7 +269,8 @@ async def _as_waiting(conn: Conn, finding: Finding) -> tuple[Finding, Revision |
     slugs = {kind.id: kind.slug for kind in await findings.kinds(conn)}
     return replace(finding, kind_id=draft.kind_id,
                    kind_slug=slugs.get(draft.kind_id, finding.kind_slug),
-                   quantity=draft.quantity, unit=draft.unit, observed=draft.observed,
+                   quantity=draft.quantity, unit=draft.unit, scope=draft.scope,
+                   observed=draft.observed,
                    status=draft.status, place=draft.place, latitude=draft.latitude,
                    longitude=draft.longitude, note=draft.note, sources=draft.sources), waiting
 
@@ -298,6 +316,9 @@ async def show(request: web.Request) -> web.Response:
         history = await findings.revisions(conn, finding.id, private=private)
         kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
         waiting = await findings.pending_edit(conn, finding.id) if private else None
+        doubts = (await findings.doubts_about(conn, finding, waiting)
+                  if can(viewer, "moderate", finding) and not finding.is_deleted
+                  and (finding.review == "pending" or waiting) else [])
     if viewer is None and finding.is_public:
         # The sources show their threads' titles: a thread renamed or hidden drops the page.
         request[keys.CACHE_TAGS] = {("finding", finding.id), ("board_meta", finding.board_id),
@@ -305,7 +326,26 @@ async def show(request: web.Request) -> web.Response:
                                       if source.thread_id)}
     return render(request, "findings/show.html", {
         "finding": finding, "versions": versions(history, kind_labels), "private": private,
-        "pending_edit": waiting, "reasons": moderation.REJECT_REASONS})
+        "pending_edit": waiting, "reasons": moderation.REJECT_REASONS, "doubts": doubts,
+        "candidate": _as_waiting_of(finding, waiting) if doubts else finding})
+
+
+def _as_waiting_of(finding: Finding, waiting: Revision | None) -> Finding:
+    """The figure the moderator decides on: the correction's, when one waits."""
+    if waiting is None:
+        return finding
+    draft = waiting.draft()
+    return replace(finding, quantity=draft.quantity, unit=draft.unit, scope=draft.scope,
+                   observed=draft.observed)
+
+
+async def finding_doubts(conn: Conn, pending: list[Finding]) -> dict[int, list[findings.Doubt]]:
+    """The queue's pending findings that do not fit the record, with what they contradict."""
+    found = {}
+    for finding in pending:
+        if doubts := await findings.doubts_about(conn, finding):
+            found[finding.id] = doubts
+    return found
 
 
 
@@ -315,6 +355,8 @@ class WaitingCorrection:
     finding: Finding
     revision: Revision
     changes: tuple[Change, ...]
+    doubts: tuple[findings.Doubt, ...] = ()
+    candidate: Finding | None = None  # the figure as the correction would make it
 
 
 async def waiting_corrections(conn: Conn, moderator: User,
@@ -325,7 +367,9 @@ async def waiting_corrections(conn: Conn, moderator: User,
     for finding, waiting in await findings.pending_edits(conn, moderator, board_id):
         public = await findings.revisions(conn, finding.id)
         found.append(WaitingCorrection(finding, waiting, versions(
-            [*public[-1:], waiting], kind_labels)[-1].changes))
+            [*public[-1:], waiting], kind_labels)[-1].changes,
+            tuple(await findings.doubts_about(conn, finding, waiting)),
+            _as_waiting_of(finding, waiting)))
     return found
 
 
@@ -353,6 +397,8 @@ def _readable(data: dict[str, Any], kind_labels: dict[int, str]) -> dict[str, st
     return {
         N_("Kind of equipment"): gettext(kind_labels.get(data.get("kind_id", 0), "?")),
         N_("Quantity"): watch.format_quantity(data.get("quantity"), data.get("unit")),
+        N_("What it counts"): watch.scope_label(
+            data.get("scope", "total" if data.get("quantity") is not None else None)),
         N_("Date"): watch.format_observed(data["observed"]),
         N_("Status"): watch.status_label(data["status"]),
         N_("Place"): data.get("place") or "",
@@ -388,7 +434,8 @@ async def approve(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
     async with request.app[keys.DB].transaction() as tx:
         # Read again in the transaction: another moderator may have decided meanwhile.
-        await findings.approve(tx, await findings.get(tx, finding.id), user)
+        await findings.approve(tx, await findings.get(tx, finding.id), user,
+                               confirmed=form.get("confirm") == "1")
     raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 

@@ -25,7 +25,7 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.findings import waiting_corrections
+from forum.views.findings import finding_doubts, waiting_corrections
 
 
 async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
@@ -56,11 +56,13 @@ async def queue(request: web.Request) -> web.Response:
         pending_findings = await findings.pending(conn, user, board.id if board else None)
         corrections = await waiting_corrections(conn, user, board.id if board else None)
         proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
+        doubts = await finding_doubts(conn, pending_findings)
         drops_waiting = await drops.awaiting_count(conn, drops.scope_of(user))
     return render(request, "moderation/queue.html", {
         "items": items, "boards": all_boards, "board": board, "files": files,
         "findings": pending_findings, "proposers": proposers, "corrections": corrections,
-        "reasons": moderation.REJECT_REASONS, "drops_waiting": drops_waiting}, form=True)
+        "doubts": doubts, "reasons": moderation.REJECT_REASONS,
+        "drops_waiting": drops_waiting}, form=True)
 
 
 async def _proposer_counts(conn: Conn, author_ids: set[int]) -> dict[int, tuple[int, int]]:

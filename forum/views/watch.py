@@ -68,10 +68,16 @@ async def city(request: web.Request) -> web.Response:
     if viewer is None:
         request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
                                     | source_tags(visible))
+    headlines = watch.latest_per_kind(public)
+    lines = watch.series(public)
     return render(request, "watch/city.html", {
-        "board": board, "headlines": watch.latest_per_kind(public),
-        "charts": [watch.chart(line) for line in watch.series(public)
+        "board": board, "headlines": headlines,
+        "since": {f.id: since for f in headlines
+                  if (since := watch.changes_since(public, f)) is not None},
+        "beside": watch.beside_totals(public),
+        "charts": [watch.chart(line) for line in lines
                    if len(line.findings) >= watch.CHART_MIN_POINTS],
+        "singles": watch.single_figures(lines, headlines),
         "groups": by_kind(listed), "kind_options": kind_options(visible, form["kind"]),
         "statuses": findings.STATUSES, "form": form, "errors": errors,
         "filtered": any(form.values()), **licence(request),
