@@ -125,7 +125,7 @@ async def test_as_a_total_it_would_and_the_queue_asks_for_confirmation(forum, cl
     # Without the tick: refused with a clear message, nothing changes.
     refused = await approve_in_queue(client, dome)
     assert refused.status == 422
-    assert "confirm that you checked it" in await refused.text()
+    assert "confirmez que vous" in await refused.text()  # the French of "confirm that you…"
     assert await review_of(forum, dome) == "pending"
     assert (await approve_in_queue(client, dome, confirm=True)).status == 303
     assert await review_of(forum, dome) == "published"
