@@ -30,6 +30,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -54,7 +55,63 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-class PageCache:
+class TaggedLRU:
+    """Entries kept with the tags of what they show, least recently used dropped first.
+
+    `epoch` grows at every invalidation: an entry computed under an older epoch (a render that
+    began before a write) is never stored. The page cache and the post fragments both use it.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.epoch = 0
+        self._entries: OrderedDict[object, tuple[Any, frozenset[Tag]]] = OrderedDict()
+        self._by_tag: dict[Tag, set[object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: object) -> Any:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: object, value: Any, tags: set[Tag] | frozenset[Tag], epoch: int) -> bool:
+        """Keep `value` unless a write came since `epoch` was read; whether it was kept."""
+        if epoch != self.epoch or self.max_entries <= 0:
+            return False
+        self._drop(key)
+        frozen = frozenset(tags)
+        self._entries[key] = (value, frozen)
+        for tag in frozen:
+            self._by_tag.setdefault(tag, set()).add(key)
+        while len(self._entries) > self.max_entries:
+            self._drop(next(iter(self._entries)))
+        return True
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._by_tag.clear()
+
+    def drop_tagged(self, tag: Tag) -> None:
+        for key in list(self._by_tag.get(tag, ())):
+            self._drop(key)
+
+    def _drop(self, key: object) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for tag in entry[1]:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
+
+
+class PageCache(TaggedLRU):
     """Pages tagged with what they show; a committed write drops every page with its tags.
 
     A render that started before a write may finish after it: `epoch` grows at every
@@ -62,48 +119,21 @@ class PageCache:
     """
 
     def __init__(self, max_entries: int = 2000) -> None:
-        self.max_entries = max_entries
-        self.epoch = 0
-        self._pages: OrderedDict[object, tuple[CachedPage, frozenset[Tag]]] = OrderedDict()
-        self._by_tag: dict[Tag, set[object]] = {}
+        super().__init__(max_entries)
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
         self.foreign_version: int | None = None  # Database.foreign_version when last checked
         self.foreign_checked_at = float("-inf")
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    def get(self, key: object) -> CachedPage | None:
-        entry = self._pages.get(key)
-        if entry is None:
-            return None
-        self._pages.move_to_end(key)
-        return entry[0]
-
-    def put(self, key: object, page: CachedPage, tags: set[Tag], epoch: int) -> bool:
-        if epoch != self.epoch or self.max_entries <= 0:
-            return False
-        self._drop(key)
-        frozen = frozenset(tags)
-        self._pages[key] = (page, frozen)
-        for tag in frozen:
-            self._by_tag.setdefault(tag, set()).add(key)
-        while len(self._pages) > self.max_entries:
-            self._drop(next(iter(self._pages)))
-        return True
 
     def invalidate(self, tags: set[Tag]) -> None:
         if not tags:
             return
         self.epoch += 1
         if ALL in tags:
-            self._pages.clear()
-            self._by_tag.clear()
+            self.clear()
             return
         for tag in tags:
-            for key in list(self._by_tag.get(tag, ())):
-                self._drop(key)
+            self.drop_tagged(tag)
 
     async def drop_if_written_elsewhere(self, db: Database) -> None:
         """Drop every page if another process committed since the last check (at most one
@@ -116,17 +146,6 @@ class PageCache:
         if self.foreign_version is not None and version != self.foreign_version:
             self.invalidate({ALL})
         self.foreign_version = version
-
-    def _drop(self, key: object) -> None:
-        entry = self._pages.pop(key, None)
-        if entry is None:
-            return
-        for tag in entry[1]:
-            keys = self._by_tag.get(tag)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_tag[tag]
 
 
 # Middlewares: the cached fast path (outermost) and the locale. -------------------------------

@@ -16,7 +16,6 @@ the other processes wrote; sharing them between processes would save renders but
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -24,7 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from forum import i18n, permissions
-from forum.cache import ALL, Tag
+from forum.cache import ALL, Tag, TaggedLRU
 
 # Where the reader's CSRF token goes in a shared fragment (a moderator's "Restore" form): secret,
 # so that no text in a post can ask for the token to be written into it.
@@ -47,7 +46,7 @@ class _EmptyPicker(NamedTuple):
     max_mb: int
 
 
-class FragmentCache:
+class FragmentCache(TaggedLRU):
     """Rendered posts, least recently used dropped first.
 
     Keys hold what a fragment was rendered from, so a changed post is simply not found again
@@ -56,59 +55,22 @@ class FragmentCache:
     """
 
     def __init__(self, max_entries: int = 20_000) -> None:
-        self.max_entries = max_entries
-        self.epoch = 0
-        self._html: OrderedDict[tuple, tuple[str, frozenset[Tag]]] = OrderedDict()
-        self._by_tag: dict[Tag, set[tuple]] = {}
+        super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, object], Any] = {}
         self._editors: dict[tuple, Markup] = {}
-
-    def __len__(self) -> int:
-        return len(self._html)
-
-    def get(self, key: tuple) -> str | None:
-        entry = self._html.get(key)
-        if entry is None:
-            return None
-        self._html.move_to_end(key)
-        return entry[0]
-
-    def put(self, key: tuple, html: str, tags: frozenset[Tag], epoch: int) -> None:
-        # A render that began before a purge keeps nothing (it may hold the purged text).
-        if epoch != self.epoch or self.max_entries <= 0:
-            return
-        self._drop(key)
-        self._html[key] = (html, tags)
-        for tag in tags:
-            self._by_tag.setdefault(tag, set()).add(key)
-        while len(self._html) > self.max_entries:
-            self._drop(next(iter(self._html)))
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
         if ALL in tags:
             self.epoch += 1
-            self._html.clear()
-            self._by_tag.clear()
+            self.clear()
             return
         named = [tag for tag in tags if tag[0] in ("post", "finding")]
         if named:
             self.epoch += 1
         for tag in named:
-            for key in list(self._by_tag.get(tag, ())):
-                self._drop(key)
-
-    def _drop(self, key: tuple) -> None:
-        entry = self._html.pop(key, None)
-        if entry is None:
-            return
-        for tag in entry[1]:
-            keys = self._by_tag.get(tag)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_tag[tag]
+            self.drop_tagged(tag)
 
     def editor(self, env: jinja2.Environment, locale: str, submit_label: str, accept: str,
                max_mb: int) -> Markup:

@@ -29,7 +29,7 @@ async def _post(forum, post_id: int) -> posts.Post:
 
 def _cached_html(forum) -> str:
     """Every fragment the cache holds, joined (to check what lingers in memory)."""
-    return "".join(html for html, _tags in forum.app[keys.FRAGMENTS]._html.values())
+    return "".join(html for html, _tags in forum.app[keys.FRAGMENTS]._entries.values())
 
 
 async def _scene(forum):
