@@ -23,7 +23,6 @@ from aiohttp import BodyPartReader, web
 from forum import keys
 from forum.config import MB, Config
 from forum.errors import (
-    BadRequest,
     ForumError,
     Invalid,
     NotFound,
@@ -43,12 +42,7 @@ from forum.views import (
     client_address,
     text_field,
 )
-from forum.views.uploads import (
-    CHUNK,
-    NOT_READABLE,
-    UNREADABLE,
-    read_multipart,
-)
+from forum.views.uploads import part_chunks, read_multipart
 
 log = logging.getLogger("forum")
 FILES_FIELD = "files"
@@ -119,7 +113,7 @@ async def _receive(request: web.Request, context: dict,
         raw = temps.enter_context(store.temp_path())
         too_large = TooLarge("This file is too large (at most %(max)s MB).", field=FILES_FIELD,
                              max=max(1, limit // MB))
-        size = await store.receive(_chunks(part), raw, limit, too_large)
+        size = await store.receive(part_chunks(part), raw, limit, too_large)
         if size:
             received.append(Received(raw, names.clean_filename(part.filename or ""),
                                      part.headers.get("Content-Type", ""), size))
@@ -191,17 +185,6 @@ async def _clean_all(request: web.Request, received: list[Received],
         raise Invalid("Nothing was sent. Refused files: %(files)s", field=FILES_FIELD,
                       files="; ".join(refused))
     return cleaned
-
-
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
-    while True:
-        try:
-            chunk = await part.read_chunk(CHUNK)
-        except UNREADABLE:
-            raise BadRequest(NOT_READABLE) from None
-        if not chunk:
-            return
-        yield chunk
 
 
 def _fold(text: str) -> str:

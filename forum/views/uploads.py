@@ -85,7 +85,7 @@ async def accept_part(request: web.Request, user: User, part: BodyPartReader, fi
     check_rate(request, f"upload:{user.id}", config.uploads_per_minute, 60,
                "You are sending files too fast. Please wait a minute.")
     return await request.app[keys.UPLOADER].accept(
-        request.app[keys.DB], user, _chunks(part), part.filename or "",
+        request.app[keys.DB], user, part_chunks(part), part.filename or "",
         part.headers.get("Content-Type", ""), limit, field_name)
 
 
@@ -143,14 +143,14 @@ async def _next_part(reader: MultipartReader) -> BodyPartReader | None:
 
 async def _text(part: BodyPartReader) -> str:
     data = bytearray()
-    async for chunk in _chunks(part):
+    async for chunk in part_chunks(part):
         data += chunk
         if len(data) > TEXT_FIELD_MAX:
             raise TooLarge()
     return data.decode("utf-8", "replace")
 
 
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
     """A part's bytes as they come; a malformed body is the client's error (400)."""
     while True:
         try:
