@@ -15,8 +15,11 @@ What it measures
 
 How to read it
   Target: readers' p99 < 100 ms while hostile requests run (OK / OVER). Searches have a time
-  budget (models.search.TIME_BUDGET) and at most all readers but one (db.budgeted_read): a
-  hostile search may take up to the budget itself, and is shown apart, but may not delay pages.
+  budget (models.search.TIME_BUDGET) and at most all readers but one, for a slice of CPU time;
+  a costly one goes on in the long lane, one at a time, and its terms and client are sent
+  there directly for a while (db.Database.budgeted): a hostile search may take up to the budget
+  itself, and is shown apart, but may not delay pages nor other clients' searches. Readers and
+  attackers are different clients, named by X-Forwarded-For as behind the documented proxy.
   Absolute figures move with whatever else runs on the machine: the load average is printed.
   Traffic goes to 127.0.0.1 only; every phase is bounded in time and the server is stopped.
 
@@ -52,6 +55,7 @@ P99_TARGET_MS = 100.0
 READY_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0  # a request slower than this counts as an error (the site stalled)
 HOSTILE_NAME = "hostile"
+CLIENTS = {"reader": "192.0.2", "attacker": "198.51.100"}  # RFC 5737 networks
 READER_QUERIES = ["caméras", "conseil municipal", "vidéoprotection", '"place de la"',
                   "briefcam", "reconnaissance faciale"]
 
@@ -154,7 +158,10 @@ def prepare(data_dir: Path) -> tuple[str, str, str]:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     # No rate limit in the way: every hostile post reaches the parsers, the worst case.
-    env.update(FORUM_POSTS_PER_MINUTE="1000000", PYTHONUNBUFFERED="1")
+    # Readers and attackers are different clients, as behind the reverse proxy of
+    # docs/deploy.md: the proxy (127.0.0.1) names each one in X-Forwarded-For (CLIENTS).
+    env.update(FORUM_POSTS_PER_MINUTE="1000000", PYTHONUNBUFFERED="1",
+               FORUM_TRUSTED_PROXIES="127.0.0.1")
     return env
 
 
@@ -171,10 +178,17 @@ def server(data_dir: Path) -> Iterator[int]:
         _stop(proc)
 
 
+def client(kind: str, number: int) -> dict[str, str]:
+    """The X-Forwarded-For of reader or attacker `number` (documentation addresses)."""
+    return {"X-Forwarded-For": f"{CLIENTS[kind]}.{1 + number % 250}"}
+
+
 async def send(session: aiohttp.ClientSession, base: str, hostile: Hostile,
-               token: str) -> tuple[int, float]:
+               token: str, attacker: int = 0) -> tuple[int, float]:
     began = time.perf_counter()
-    headers = {"Authorization": f"Bearer {token}"} if hostile.json is not None else {}
+    headers = client("attacker", attacker)
+    if hostile.json is not None:
+        headers["Authorization"] = f"Bearer {token}"
     async with session.request(hostile.method, base + hostile.path, json=hostile.json,
                                headers=headers) as response:
         await response.read()
@@ -209,8 +223,8 @@ async def phase(port: int, paths: list[str], readers: int, hostiles: list[Hostil
             timings = result.searches if path.startswith("/search") else result.pages
             began = time.perf_counter()
             try:
-                async with session.get(base + path,
-                                       headers={"Cookie": "vigie_session=bogus"}) as response:
+                headers = {"Cookie": "vigie_session=bogus", **client("reader", offset)}
+                async with session.get(base + path, headers=headers) as response:
                     await response.read()
                     timings.add(response.status, (time.perf_counter() - began) * 1000)
             except (aiohttp.ClientError, TimeoutError):
@@ -222,7 +236,7 @@ async def phase(port: int, paths: list[str], readers: int, hostiles: list[Hostil
             hostile = hostiles[turn % len(hostiles)]
             turn += 1
             try:
-                result.hostile.add(*await send(session, base, hostile, token))
+                result.hostile.add(*await send(session, base, hostile, token, offset))
             except (aiohttp.ClientError, TimeoutError):
                 result.hostile.errors += 1
 

@@ -5,7 +5,8 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +31,19 @@ Params = Iterable[Any] | dict[str, Any]
 # How often SQLite asks a budgeted read whether its time is up, in virtual machine steps
 # (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
 PROGRESS_STEPS = 1000
+# Budgeted reads (searches) share the readers for at most SHARED_SLICE seconds of CPU time. One
+# that needs more is cut and run again in the long lane: one at a time, on a connection of its
+# own, its wait counted in its budget. Its keys (the query, the client) are remembered for
+# LONG_MEMORY seconds and go straight to the long lane: a costly search repeated, or a client
+# sending costly searches, waits behind the previous costly one and never delays cheap searches
+# or pages by more than a slice (bench/hostile.py).
+SHARED_SLICE = 0.05
+LONG_MEMORY = 600.0
+LONG_KEYS = 4096  # remembered keys at most (the oldest are forgotten first)
+
+
+class _SliceSpent(Exception):
+    """A budgeted read used its slice of the shared lane with budget left: try the long lane."""
 
 
 class Conn:
@@ -90,23 +104,37 @@ async def _within(give_up: float, waiting: Awaitable[T]) -> T:
 
 
 @asynccontextmanager
-async def _interrupted_at(raw: aiosqlite.Connection, deadline: float) -> AsyncIterator[Conn]:
-    """The connection with a progress handler stopping statements at `deadline` (monotonic)."""
-    stopped = False
+async def _interrupted_at(raw: aiosqlite.Connection, deadline: float,
+                          cpu_slice: float | None = None) -> AsyncIterator[Conn]:
+    """The connection with a progress handler stopping statements at `deadline` (monotonic):
+    TooSlow; or, with `cpu_slice`, once they used that many seconds of CPU: _SliceSpent.
+
+    CPU time (of the connection's thread, where SQLite runs) rather than wall-clock time for
+    the slice: on a busy machine a cheap search takes longer but costs no more.
+    """
+    stopped: type[Exception] | None = None
+    started: float | None = None
 
     def past_deadline() -> bool:  # called on the connection's thread
-        nonlocal stopped
-        stopped = stopped or time.monotonic() > deadline
-        return stopped
+        nonlocal stopped, started
+        if stopped is None:
+            if time.monotonic() > deadline:
+                stopped = TooSlow
+            elif cpu_slice is not None:
+                if started is None:
+                    started = time.thread_time()
+                elif time.thread_time() - started > cpu_slice:
+                    stopped = _SliceSpent
+        return stopped is not None
 
     await raw.set_progress_handler(past_deadline, PROGRESS_STEPS)
     try:
         yield Conn(raw)
     except sqlite3.OperationalError:
         # "interrupted", or another message when SQLite was opening a table then
-        if not stopped:
+        if stopped is None:
             raise
-        raise TooSlow() from None
+        raise stopped() from None
     finally:
         # Shielded: queued on the connection's thread before any later statement.
         await asyncio.shield(raw.set_progress_handler(None, 0))
@@ -132,6 +160,9 @@ class Database:
         self._write_lock = asyncio.Lock()
         # Budgeted (heavy) reads take at most all readers but one: pages always find one.
         self._heavy_reads = asyncio.Semaphore(max(1, readers - 1))
+        self._long_lane = asyncio.Lock()
+        self._long_reader: aiosqlite.Connection | None = None
+        self._long_keys: OrderedDict[Hashable, float] = OrderedDict()  # key -> when marked
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
 
     async def open(self) -> None:
@@ -141,11 +172,15 @@ class Database:
             await conn.execute("pragma query_only = on")
             self._all_readers.append(conn)
             self._readers.put_nowait(conn)
+        self._long_reader = await connect(self.path)
+        await self._long_reader.execute("pragma query_only = on")
+        self._all_readers.append(self._long_reader)
 
     async def close(self) -> None:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        self._long_reader = None
         if self._writer is not None:
             # optimize is a nicety: a full disk must not keep the writer (and its thread, which
             # holds the process at exit) open.
@@ -193,16 +228,70 @@ class Database:
         """
         deadline = time.monotonic() + seconds
         give_up = asyncio.get_running_loop().time() + seconds
+        async with self._budgeted_reader(give_up, deadline) as conn:
+            yield conn
+
+    async def budgeted(self, work: Callable[[Conn], Awaitable[T]], seconds: float,
+                       keys: Iterable[Hashable] = ()) -> T:
+        """`work(conn)` on a reader within `seconds`, waiting included; TooSlow past them.
+
+        For work whose cost the visitor chooses (a search). It runs in the shared lane for at
+        most SHARED_SLICE seconds of CPU time; past that it is run again, from the start, in
+        the long lane (one at a time), and its `keys` are remembered so that the next read with
+        any of them goes to the long lane directly. `work` must only read (it may run twice).
+        """
+        deadline = time.monotonic() + seconds
+        give_up = asyncio.get_running_loop().time() + seconds
+        keys = tuple(keys)
+        if not self._is_long(keys):
+            try:
+                async with self._budgeted_reader(give_up, deadline, SHARED_SLICE) as conn:
+                    return await work(conn)
+            except _SliceSpent:
+                now = time.monotonic()
+                for key in keys:
+                    self._long_keys[key] = now
+                    self._long_keys.move_to_end(key)
+                while len(self._long_keys) > LONG_KEYS:
+                    self._long_keys.popitem(last=False)
+        async with self._long_read(give_up, deadline) as conn:
+            return await work(conn)
+
+    def _is_long(self, keys: tuple[Hashable, ...]) -> bool:
+        horizon = time.monotonic() - LONG_MEMORY
+        for key in keys:
+            marked = self._long_keys.get(key)
+            if marked is not None:
+                if marked >= horizon:
+                    return True
+                del self._long_keys[key]
+        return False
+
+    @asynccontextmanager
+    async def _budgeted_reader(self, give_up: float, deadline: float,
+                               slice_: float | None = None) -> AsyncIterator[Conn]:
+        """A pooled reader until `deadline`; with `slice_`, _SliceSpent once its statements
+        used that much CPU time within the budget."""
         await _within(give_up, self._heavy_reads.acquire())
         try:
             raw = await _within(give_up, self._readers.get())
             try:
-                async with _interrupted_at(raw, deadline) as conn:
+                async with _interrupted_at(raw, deadline, slice_) as conn:
                     yield conn
             finally:
                 self._readers.put_nowait(raw)
         finally:
             self._heavy_reads.release()
+
+    @asynccontextmanager
+    async def _long_read(self, give_up: float, deadline: float) -> AsyncIterator[Conn]:
+        assert self._long_reader is not None, "database not open"
+        await _within(give_up, self._long_lane.acquire())
+        try:
+            async with _interrupted_at(self._long_reader, deadline) as conn:
+                yield conn
+        finally:
+            self._long_lane.release()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -414,3 +414,61 @@ async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, 
     assert leftovers(forum) == [] and await row_count(forum, "uploads") == 0
     monkeypatch.undo()
     assert (await upload(client, token, "note.txt", b"Encore.\n")).status == 201
+
+
+async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(tmp_path):
+    database = Database(tmp_path / "lanes.sqlite3", readers=3)
+    await database.open()
+    used: list[object] = []
+
+    async def costly(conn: db_module.Conn) -> int:
+        used.append(conn.conn)
+        return int(await conn.value(HEAVY_SQL))
+
+    async def cheap(conn: db_module.Conn) -> int:
+        used.append(conn.conn)
+        return int(await conn.value("select 1"))
+
+    try:
+        long_reader = database._long_reader
+        assert await database.budgeted(costly, 30, keys=["de de de", "198.51.100.1"]) \
+            == HEAVY_ROWS
+        # Cut after its slice of a shared reader, then run whole on the long lane's reader.
+        assert used[0] is not long_reader and used[1] is long_reader and len(used) == 2
+        used.clear()
+        assert await database.budgeted(cheap, 30, keys=["caméras", "198.51.100.1"]) == 1
+        assert used == [long_reader]  # the same client goes straight to the long lane
+        used.clear()
+        assert await database.budgeted(cheap, 30, keys=["caméras", "192.0.2.7"]) == 1
+        assert used[0] is not long_reader  # another client's cheap search shares the readers
+        assert database._readers.qsize() == 3
+    finally:
+        await database.close()
+
+
+async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_path):
+    database = Database(tmp_path / "lanes.sqlite3", readers=3)
+    await database.open()
+
+    async def costly(conn: db_module.Conn) -> int:
+        return int(await conn.value(HEAVY_SQL))
+
+    async def cheap(conn: db_module.Conn) -> int:
+        return int(await conn.value("select 1"))
+
+    try:
+        first = asyncio.create_task(database.budgeted(costly, 30, keys=["a"]))
+        while not database._long_lane.locked():
+            await asyncio.sleep(0.01)
+        # A second costly search waits for the first one, not for a reader, until its budget.
+        with pytest.raises(TooSlow):
+            await database.budgeted(costly, 0.5, keys=["b"])
+        assert not first.done()
+        # Both costly searches together never held the readers a cheap search needs.
+        second = asyncio.create_task(database.budgeted(costly, 30, keys=["c"]))
+        await asyncio.sleep(0.2)
+        assert await asyncio.wait_for(database.budgeted(cheap, 0.2, keys=["d"]), 5) == 1
+        assert not first.done()
+        assert await first == HEAVY_ROWS and await second == HEAVY_ROWS
+    finally:
+        await database.close()

@@ -30,9 +30,9 @@ async def search_posts(request: web.Request) -> web.Response:
     # Absent is no filter; present, even empty, is looked up ("" is no board: 404).
     params = {name: request.query.get(name) for name in ("board", "author", "since", "until")}
     try:
-        async with request.app[keys.DB].budgeted_read(search.TIME_BUDGET) as conn:
-            filters = await search.resolve_filters(conn, **params)
-            found = await search.search(conn, query, filters, page)
+        client = request.app[keys.LIMITER].client(
+            request.remote, request.headers.getall("X-Forwarded-For", []))
+        found = await search.run(request.app[keys.DB], query, client, page, **params)
     except TooSlow:
         # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a
         # quieter site; the message says how to narrow it.

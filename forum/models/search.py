@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from markupsafe import Markup
 
 from forum import clock, permissions
-from forum.db import Conn, Row
+from forum.db import Conn, Database, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import N_, TIMEZONE
 from forum.models import boards, users
@@ -217,6 +217,24 @@ async def _time_window(conn: Conn, filters: Filters) -> Window | None:
             return None
         window = replace(window, high_id=last, before=before)
     return window
+
+
+async def run(db: Database, query: str, client: str, page: int = 1,
+              **filters: str | None) -> Results:
+    """search() with the filters a reader gave (resolve_filters), within TIME_BUDGET.
+
+    Through db.budgeted: a query that proves costly, and for a while any query of the same
+    terms or from the same `client` (its address), runs in the long lane, one at a time, so
+    that costly searches wait for each other and never for long hold readers that cheap
+    searches and pages need. The address stays in memory only (db.LONG_MEMORY).
+    """
+    terms = parse_query(query)  # Invalid before any reading
+
+    async def work(conn: Conn) -> Results:
+        return await search(conn, query, await resolve_filters(conn, **filters), page)
+
+    return await db.budgeted(work, TIME_BUDGET, keys=(("terms", terms.casefold()),
+                                                      ("client", client)))
 
 
 async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int = 1,

@@ -8,7 +8,7 @@ from forum.errors import ForumError, NotFound, TooSlow
 from forum.i18n import gettext
 from forum.models import boards, search
 from forum.templating import render
-from forum.views import page_number
+from forum.views import client_address, page_number
 
 FIELDS = ("q", "board", "author", "since", "until")
 
@@ -28,11 +28,10 @@ async def results(request: web.Request) -> web.Response:
         context["boards"] = await boards.list_all(conn)
     try:
         if form["q"]:
-            async with db.budgeted_read(search.TIME_BUDGET) as conn:
-                # The form sends every field; an empty one is no filter.
-                filters = await search.resolve_filters(
-                    conn, **{name: form[name] or None for name in FIELDS[1:]})
-                context["found"] = await search.search(conn, form["q"], filters, page)
+            # The form sends every field; an empty one is no filter.
+            context["found"] = await search.run(
+                db, form["q"], client_address(request), page,
+                **{name: form[name] or None for name in FIELDS[1:]})
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status
