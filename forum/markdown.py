@@ -240,18 +240,34 @@ def render(source: str, mentions: dict[str, str] | None = None) -> str:
 # request waits that long, and in a thread it still takes the GIL from the loop (readers' p99
 # 0.5 s in bench/hostile.py). Workers are spawned (a fork would copy the database threads).
 COOKS = 2
+# The most one text may take to cook. Bodies are bounded (FORUM_BODY_MAX) and the worst found
+# take 0.8 s; past this, whatever the cause, the worker is killed and the text refused.
+COOK_SECONDS = 10.0
 _cooks: ProcessPoolExecutor | None = None
 R = TypeVar("R")
 
 
+class TooComplex(Exception):
+    """A text took more than COOK_SECONDS to cook."""
+
+
 async def in_worker(function: Callable[..., R], *args: Any) -> R:
-    """Run references() or render() in a worker process, off the event loop."""
+    """Run references() or render() in a worker process, off the event loop.
+
+    TooComplex when it takes more than COOK_SECONDS: the workers are replaced.
+    """
     global _cooks
     for attempt in (1, 2):
         if _cooks is None:
             _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
+        cooks = _cooks
         try:
-            return await asyncio.get_running_loop().run_in_executor(_cooks, function, *args)
+            return await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(cooks, function, *args),
+                COOK_SECONDS)
+        except TimeoutError:
+            _stop_cooks(cooks)
+            raise TooComplex() from None
         except BrokenProcessPool:
             # A worker died (killed, out of memory): new workers, or no post could be cooked
             # again until a restart.
@@ -259,4 +275,14 @@ async def in_worker(function: Callable[..., R], *args: Any) -> R:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _stop_cooks(cooks: ProcessPoolExecutor) -> None:
+    """Kill the workers (one is stuck on a text); the next cook starts new ones."""
+    global _cooks
+    if _cooks is cooks:
+        _cooks = None
+    for process in list(getattr(cooks, "_processes", {}).values()):  # no public way to kill
+        process.kill()
+    cooks.shutdown(wait=False, cancel_futures=True)
 

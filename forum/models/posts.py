@@ -7,10 +7,13 @@ from forum import clock, markdown, permissions
 from forum.config import Config
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound, TooLarge
+from forum.i18n import N_
 from forum.models import follows, notifications, users
 from forum.models.users import User
 
 MENTIONS_MAX = Config.mentions_max
+TOO_COMPLEX = N_("This text is too complex to be shown: simplify its layout (nested quotes,"
+                 " lists, brackets or emphasis) and send it again.")
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,16 @@ class Cooked:
 async def cook(conn: Conn, body: str, mentions_max: int = MENTIONS_MAX) -> Cooked:
     """Markdown -> safe HTML with @mentions of real members linked; what it refers to."""
     # Off the event loop: a hostile body takes the parser and sanitizer 0.3 to 0.8 s.
-    names, quoted = await markdown.in_worker(markdown.references, body)
-    found = await users.resolve_names(conn, names) if names else {}
-    if len(found) > mentions_max:
-        raise Invalid("Too many mentions in one message (at most %(max)s).", field="body",
-                      max=mentions_max)
-    html = await markdown.in_worker(
-        markdown.render, body, {key: name for key, (_id, name) in found.items()})
+    try:
+        names, quoted = await markdown.in_worker(markdown.references, body)
+        found = await users.resolve_names(conn, names) if names else {}
+        if len(found) > mentions_max:
+            raise Invalid("Too many mentions in one message (at most %(max)s).", field="body",
+                          max=mentions_max)
+        html = await markdown.in_worker(
+            markdown.render, body, {key: name for key, (_id, name) in found.items()})
+    except markdown.TooComplex:
+        raise Invalid(TOO_COMPLEX, field="body") from None
     return Cooked(html, frozenset(user_id for user_id, _name in found.values()),
                   frozenset(quoted))
 
