@@ -53,6 +53,11 @@ class Invalid(ForumError):
     status, code = 422, "invalid"
 
 
+class UnknownReference(Invalid):
+    """A field names something that does not exist, or that the member may not see: a form
+    shows it beside the field (422); the API answers 404, as for a path naming nothing."""
+
+
 class TooManyRequests(ForumError):
     status, code = 429, "rate_limited"
 
@@ -160,7 +165,10 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
         return await handler(request)
     except ForumError as error:
         message = gettext(error.message or HTTP_MESSAGES.get(error.status, ""), **error.params)
-        response = error_response(request, error.status, error.code, message, error.field)
+        status, code = error.status, error.code
+        if isinstance(error, UnknownReference) and _is_api(request):
+            status, code = NotFound.status, NotFound.code
+        response = error_response(request, status, code, message, error.field)
         if isinstance(error, TooManyRequests | Unavailable):
             response.headers["Retry-After"] = str(error.retry_after)
         return response

@@ -20,6 +20,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
                     "\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 SPACES = re.compile(r"\s+")
+# One character that cleaning keeps and that is not a space: a text holding one is "not only
+# spaces". A JSON Schema pattern too (the API's required texts), so written for both engines.
+VISIBLE = ("[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069"
+           "\\ufeff\\ufffe\\uffff]")
 PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 30
 _PSEUDONYM_EXTRA = set("_-.")
 

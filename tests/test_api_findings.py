@@ -88,14 +88,26 @@ async def test_the_list_is_paged(forum, client, world):
 
 
 @pytest.mark.parametrize("query, field", [
-    ("city=nowhere", "city"), ("city=general", "city"), ("city=", "city"),
-    ("kind=teleportation", "kind"), ("kind=", "kind"), ("status=rumoured", "status"),
-    ("status=", "status"), ("since=hier", "since"), ("until=2019-02-30", "until"),
-    ("kind=%ED%A0%80", "kind"),
+    ("status=rumoured", "status"), ("status=", "status"), ("since=hier", "since"),
+    ("since=2020-3", "since"), ("until=2019-02-32", "until"),
 ])
 async def test_a_bad_filter_is_422_naming_it(client, world, query, field):
     payload = await call(client, "GET", f"/findings?{query}", expect=422)
     assert error_of(payload)["field"] == field
+
+
+@pytest.mark.parametrize("query, field", [
+    ("city=nowhere", "city"), ("city=general", "city"), ("city=", "city"),
+    ("kind=teleportation", "kind"), ("kind=", "kind"), ("kind=%ED%A0%80", "kind"),
+])
+async def test_a_filter_naming_nothing_is_404_naming_it(client, world, query, field):
+    payload = await call(client, "GET", f"/findings?{query}", expect=404)
+    assert error_of(payload)["field"] == field
+
+
+async def test_a_date_bound_past_the_month_end_is_its_last_day(client, world):
+    until_end = await call(client, "GET", "/findings?until=2019-02-28")
+    assert await call(client, "GET", "/findings?until=2019-02-31") == until_end
 
 
 async def test_pending_findings_show_only_to_their_author_and_moderators(client, world):
@@ -178,10 +190,7 @@ async def test_moderation_decides_whether_a_new_finding_waits(client, world, who
     ({"sources": [{"url": "javascript:alert(1)"}]}, "sources"),
     ({"sources": [{"url": f"https://example.org/{n}"} for n in range(SOURCES_MAX + 1)]},
      "sources"),
-    ({"kind": "teleportation"}, "kind"),
     ({"kind": 3}, "kind"),
-    ({"city": "nowhere"}, "city"),
-    ({"city": "general"}, "city"),
     ({"city": None}, "city"),
     ({"latitude": 49.1}, "longitude"),
     ({"latitude": 91, "longitude": 6}, "latitude"),
@@ -192,6 +201,19 @@ async def test_bad_input_is_422_naming_the_field_and_stores_nothing(forum, clien
                                                                     change, field):
     before = await count_findings(forum)
     payload = await call(client, "POST", "/findings", world["tokens"]["lea"], expect=422,
+                         json={**GOOD, **change})
+    assert error_of(payload)["field"] == field
+    assert await count_findings(forum) == before
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"kind": "teleportation"}, "kind"), ({"city": "nowhere"}, "city"),
+    ({"city": "general"}, "city"),  # a board, not a city
+])
+async def test_naming_what_does_not_exist_is_404_and_stores_nothing(forum, client, world,
+                                                                    change, field):
+    before = await count_findings(forum)
+    payload = await call(client, "POST", "/findings", world["tokens"]["lea"], expect=404,
                          json={**GOOD, **change})
     assert error_of(payload)["field"] == field
     assert await count_findings(forum) == before

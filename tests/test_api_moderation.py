@@ -332,7 +332,7 @@ async def test_edit_and_approve_with_a_bad_body_changes_nothing(forum, client, w
     for body in ({}, {"body": "  "}, {"body": 3}):
         payload = await call(client, "POST", path, world["modo_token"], expect=422, json=body)
         assert error_of(payload)["field"] == "body"
-    await call(client, "POST", path, world["modo_token"], expect=413,
+    await call(client, "POST", path, world["modo_token"], expect=422,
                json={"body": "x" * (forum.config.body_max + 1)})
     assert await status_of(forum, post_id) == "pending" and await journal(forum) == []
 

@@ -759,7 +759,7 @@ async def test_member_cannot_attach_someone_elses_upload(forum, client, member):
     tom = await forum.token(await forum.user("tom"))
     response = await client.post(f"{V1}/threads/{thread_id}/posts", json={
         "body": "Volée.", "attachments": [photo["id"]]}, headers={"Authorization": f"Bearer {tom}"})
-    assert response.status == 422
+    assert response.status == 404  # as if it did not exist: another member's file
     assert (await response.json())["error"]["field"] == "attachments"
     async with forum.db.read() as conn:
         assert await conn.value("select count(*) from posts where body_source = 'Volée.'") == 0
@@ -773,7 +773,7 @@ async def test_a_file_is_attached_to_one_post_only(forum, client, member):
     response = await client.post(f"{V1}/threads/{thread_id}/posts", json={
         "body": "Encore.", "attachments": [photo["id"]]}, headers={
         "Authorization": f"Bearer {member['token']}"})
-    assert response.status == 422
+    assert response.status == 404
 
 
 async def test_attachments_are_limited_per_post(make_forum):

@@ -1,13 +1,16 @@
 """JSON handlers per domain, and what they share: request bodies, parameters, serialisers."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
 
+import jsonschema_rs
 from aiohttp import web
 
 from forum import keys
+from forum.config import Config
 from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
 from forum.models.boards import NAME_MAX, Board
@@ -24,21 +27,58 @@ from forum.views import check_rate
 SLUG = re.compile(r"[a-z0-9-]+")
 
 
-async def json_body(request: web.Request, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object; 400 when the body is not one (413 past client_max_size).
+async def json_body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object, checked against the input `schema` of the OpenAPI document
+    (api/components.py): 400 when the body is not an object (413 past client_max_size), 422
+    naming the field for anything the schema refuses — so that the server is exactly as
+    strict as the document; the handlers and models then check what a schema cannot say.
 
     With `optional`, an empty body stands for an empty object.
     """
     raw = await request.read()
     if optional and not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past Python's stack
-        raise BadRequest("The request body is not valid JSON.") from None
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):  # "[[[[…" nested past Python's stack
+            raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    for name, value in data.items():  # the validator takes valid Unicode only
+        check_unicode(json.dumps([name, value], ensure_ascii=False), name)
+    error = next(_validator(request.app[keys.CONFIG], schema).iter_errors(data), None)
+    if error is not None:
+        raise _invalid(error)
     return data
+
+
+@functools.cache
+def _validator(config: Config, schema: str) -> Any:
+    from forum.api.components import input_schemas  # the document imports this module
+
+    return jsonschema_rs.validator_for(input_schemas(config)[schema])
+
+
+def _invalid(error: Any) -> Invalid:
+    """The 422 for a schema's complaint, in the words the handlers use for the same faults."""
+    kind = error.kind.name
+    path = [part for part in error.instance_path if isinstance(part, str)]
+    if kind == "additionalProperties":
+        names = [".".join([*path, name]) for name in error.kind.unexpected]
+        return Invalid("Unknown fields: %(names)s.", field=path[0] if path else names[0],
+                       names=", ".join(names))
+    if kind == "required":
+        return Invalid("This field is required.", field=path[0] if path else error.kind.property)
+    field = path[0] if path else None
+    details = error.kind.as_dict()
+    if kind == "type" and details.get("types") == ["string"]:
+        return Invalid("This field must be a string.", field=field)
+    if kind == "maxLength":
+        return Invalid("This field is too long (at most %(max)s characters).", field=field,
+                       max=details["limit"])
+    return Invalid("This value is not allowed here: see the API document (/api/openapi.json).",
+                   field=field)
 
 
 def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -> str:

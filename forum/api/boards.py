@@ -35,7 +35,7 @@ async def create_board(request: web.Request) -> web.Response:
     user = require_user(request)
     if not can(user, "manage_boards"):
         raise Forbidden("Only administrators may create boards.")
-    data = await json_body(request)
+    data = await json_body(request, "BoardInput")
     values = {name: text_field(data, name, limit) for name, limit in LIMITS.items()}
     # Absent: the site's default; present, it must be one of the modes ("" is not).
     mode = (text_field(data, "moderation_mode") if "moderation_mode" in data

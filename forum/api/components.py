@@ -6,21 +6,25 @@ from typing import Any
 from forum.config import Config
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.finding_drafts import (
+    FILTER_DATE_PATTERN,
     LABEL_MAX,
     NOTE_MAX,
     PLACE_MAX,
     QUANTITY_MAX,
     SOURCES_MAX,
     URL_MAX,
+    URL_PATTERN,
 )
 from forum.models.findings import SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
 from forum.models.moderation import REASON_MAX
 from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
-from forum.text import PSEUDONYM_MAX
+from forum.text import PSEUDONYM_MAX, VISIBLE
 
 JSON = "application/json"
+ID_MAX = 2**62 - 1  # ids past it name nothing (and would not fit SQLite's integers)
+SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"  # forum.text.slugify's output
 STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
 
 
@@ -48,7 +52,8 @@ def parameters() -> dict[str, Any]:
                  "schema": {"type": "integer", "minimum": 1, "default": 1}},
         "reason": {"name": "reason", "in": "query", "required": False,
                    "description": "Why: required from a moderator deleting someone else's "
-                                  "post (422), shown in the public journal; 500 characters "
+                                  "post (403 without), shown in the public journal; 500 "
+                                  "characters "
                                   "are kept.",
                    "schema": {"type": "string"}},
         "board": {"name": "board", "in": "query", "required": False,
@@ -92,15 +97,16 @@ def _finding_parameters() -> dict[str, Any]:
                 "own precision. Not a date: 422.")
     return {
         "city": query("city", "Only this city's findings (a board's address); unknown, or a "
-                      "board that is not a city: 422.", {"type": "string"}),
+                      "board that is not a city: 404.",
+                      {"type": "string", "minLength": 1, "pattern": SLUG_PATTERN}),
         "kind": query("kind", "Only this kind of equipment (a slug of /finding-kinds); "
-                      "unknown: 422.", {"type": "string"}),
+                      "unknown: 404.", {"type": "string", "minLength": 1, "pattern": SLUG_PATTERN}),
         "finding_status": query("status", "Only findings with this status of the equipment.",
                                 {"type": "string", "enum": list(FINDING_STATUSES)}),
         "observed_since": query("since", f"Findings observed from then on: {observed}",
-                                {"type": "string"}),
+                                {"type": "string", "pattern": FILTER_DATE_PATTERN}),
         "observed_until": query("until", f"Findings observed up to then, included: {observed}",
-                                {"type": "string"}),
+                                {"type": "string", "pattern": FILTER_DATE_PATTERN}),
         "finding_scope": query("scope", "Only the quantities of this scope: total (the whole "
                                "city), change or part.",
                                {"type": "string", "enum": list(SCOPES)}),
@@ -311,24 +317,27 @@ def input_schemas(config: Config) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "description": description}
         if min_length:
             schema["minLength"] = min_length
+            schema["pattern"] = VISIBLE  # not only spaces or what cleaning removes
         if max_length is not None:
             schema["maxLength"] = max_length
         return schema
 
-    body = field("Markdown. Not only spaces; longer is 413. The new post is `pending` (still "
+    body = field("Markdown. Not only spaces. The new post is `pending` (still "
                  "201) in an a-priori board or from a member not trusted yet.",
                  config.body_max, 1)
     attachments = {"type": "array", "uniqueItems": True, "maxItems": config.upload_post_max_files,
-                   "items": {"type": "integer", "minimum": 1},
+                   "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
                    "description": "Ids from POST /api/v1/uploads, your own, not attached yet "
-                                  f"(422 otherwise); at most {config.upload_post_max_bytes} "
+                                  f"(404 otherwise); at most {config.upload_post_max_bytes} "
                                   "bytes in all (413)."}
-    # Inputs ignore unknown members, so they stay open (no additionalProperties: false).
-    return {
+    # Closed: a member the document does not name is refused (422), as are the nested
+    # objects' (closed() below), so a misspelt field never goes unnoticed.
+    return {name: closed(schema) for name, schema in {
         "BoardInput": {"type": "object", "required": ["name"], "properties": {
             "name": field("Shown as the board's title.", NAME_MAX, 1),
-            "slug": field("Its address: made from the name when absent; letters are folded "
-                          "to a-z, 0-9 and dashes.", NAME_MAX),
+            "slug": {**field("Its address: made from the name when absent; lower-case "
+                             "letters a-z, digits and single dashes.", NAME_MAX),
+                     "pattern": SLUG_PATTERN},
             "region": field(f"Cut to {REGION_MAX} characters."),
             "description": field("Plain text.", DESCRIPTION_MAX),
             "moderation_mode": {"type": "string", "enum": list(MODERATION_MODES),
@@ -356,7 +365,8 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "private": {"type": "boolean", "default": False,
                         "description": "Keep the reason out of the public journal."}}},
         "ReadInput": {"type": "object", "properties": {
-            "ids": {"type": "array", "maxItems": 200, "items": {"type": "integer", "minimum": 1},
+            "ids": {"type": "array", "maxItems": 200,
+                    "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
                     "description": "Your notifications' ids (404 for one that is not yours)."}}},
         "FlagInput": {"type": "object", "required": ["reason"], "properties": {
             "reason": field("What is wrong with it, for the moderators. Not only spaces; "
@@ -370,13 +380,28 @@ def input_schemas(config: Config) -> dict[str, Any]:
                         "You compared the figure with the record: needed for a total that "
                         "moves by more than half from the previous one, is older than the "
                         "latest, or contradicts another of the same date."}}},
-    }
+    }.items()}
+
+
+def closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with additionalProperties: false on every object in it that lists its
+    properties."""
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: ([closed(item) for item in value] if isinstance(value, list) else
+                    closed(value) if isinstance(value, dict) and key != "properties" else
+                    {name: closed(sub) for name, sub in value.items()}
+                    if key == "properties" else value)
+              for key, value in schema.items()}
+    if "properties" in result and result.get("type") == "object":
+        result.setdefault("additionalProperties", False)
+    return result
 
 
 def _finding_input(field: Any) -> dict[str, Any]:
     def source(name: str, what: str) -> dict[str, Any]:
         return {"type": "object", "required": [name], "description": what, "properties": {
-            name: {"type": "integer", "minimum": 1}}}
+            name: {"type": "integer", "minimum": 1, "maximum": ID_MAX}}}
 
     def number(description: str, bound: float | None = None) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": ["number", "string", "null"],
@@ -386,7 +411,8 @@ def _finding_input(field: Any) -> dict[str, Any]:
         return schema
 
     link = {"type": "object", "required": ["url"], "description": "A page elsewhere.",
-            "properties": {"url": field("http:// or https://", URL_MAX, 1),
+            "properties": {"url": {**field("http:// or https://, then a host.", URL_MAX, 1),
+                                   "pattern": URL_PATTERN},
                            "label": field("What it is.", LABEL_MAX)}}
     quantity = number("148, 1.2 or a string as people write it (\"250 000\", \"1,5\"); "
                       "null or absent: no figure (a status only). Negative only for a "
@@ -411,12 +437,17 @@ def _finding_input(field: Any) -> dict[str, Any]:
                               min_length=1),
             "status": {"type": "string", "enum": list(FINDING_STATUSES)},
             "place": field("Where, in words.", PLACE_MAX),
-            "latitude": number("With the longitude, or neither.", 90),
-            "longitude": number("With the latitude, or neither.", 180),
+            "latitude": number("With the longitude, or neither (null or \"\" is none).", 90),
+            "longitude": number("With the latitude, or neither (null or \"\" is none).", 180),
             "note": field("Plain text.", NOTE_MAX),
             "sources": {"type": "array", "minItems": 1, "maxItems": SOURCES_MAX, "items": {
                 "oneOf": [source("post", "A public message of the forum."),
                           source("file", "A file attached to a public message."), link]}}},
+        # Both coordinates, or neither.
+        "allOf": [{"if": {"required": [one], "properties": {one: {"not": {"enum": [None, ""]}}}},
+                   "then": {"required": [other],
+                            "properties": {other: {"not": {"enum": [None, ""]}}}}}
+                  for one, other in (("latitude", "longitude"), ("longitude", "latitude"))],
         "examples": [{"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count",
                       "scope": "total",
                       "observed": "2020", "status": "in-use", "sources": [

@@ -23,7 +23,7 @@ from forum.api import (
     url_for,
 )
 from forum.db import Conn, Transaction
-from forum.errors import Forbidden, Invalid, NotFound
+from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
 from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
@@ -134,13 +134,13 @@ async def list_kinds(request: web.Request) -> web.Response:
 
 
 async def _city(conn: Conn, slug: str) -> Board:
-    """The city a body or a query names; anything else is a field at fault (422, not 404)."""
+    """The city a body or a query names; anything else names nothing (404 on `city`)."""
     try:
         board = await boards.get_by_slug(conn, slug)
     except NotFound:
-        raise Invalid("Unknown city.", field="city") from None
+        raise UnknownReference("Unknown city.", field="city") from None
     if not board.is_city:
-        raise Invalid("Findings are kept for cities only.", field="city")
+        raise UnknownReference("Findings are kept for cities only.", field="city")
     return board
 
 
@@ -150,7 +150,7 @@ async def create_finding(request: web.Request) -> web.Response:
     """POST /api/v1/findings {city, kind, quantity?, unit?, scope?, observed, status, place?,
     latitude?, longitude?, note?, sources}: 201, published or pending as a post would be."""
     user = require_writer(request)
-    data = await json_body(request)
+    data = await json_body(request, "FindingInput")
     slug = text_field(data, "city")
     raw = raw_finding(data)
     check_posting_rate(request, user)
@@ -211,10 +211,11 @@ def _add_source(raw: finding_drafts.RawFinding, source: Any) -> None:
         raw.links.append((text_field(source, "url", URL_MAX),
                           text_field(source, "label", LABEL_MAX)))
         return
-    if isinstance(value, bool) or not isinstance(value, int):  # not "12": the schema's type
+    # Not "12" (the schema's type), but 12.0 is the number 12 in JSON.
+    if type(value) not in (int, float) or not float(value).is_integer():
         raise Invalid("A source is given by the number of a message or a file.",
                       field="sources")
-    (raw.posts if named[0] == "post" else raw.files).append(value)
+    (raw.posts if named[0] == "post" else raw.files).append(int(value))
 
 
 # Moderation ------------------------------------------------------------------------------------
@@ -234,7 +235,8 @@ async def approve(request: web.Request) -> web.Response:
     it now is."""
     user = require_writer(request)
     finding_id = id_param(request)
-    confirm = (await json_body(request, optional=True)).get("confirm", False)
+    confirm = (await json_body(request, "ApproveFindingInput", optional=True)).get(
+        "confirm", False)
     if not isinstance(confirm, bool):
         raise Invalid("This field is true or false.", field="confirm")
     async with request.app[keys.DB].transaction() as tx:
@@ -249,7 +251,7 @@ async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/findings/{id}/reject {reason, private?}: its author is told."""
     user = require_writer(request)
     finding_id = id_param(request)
-    data = await json_body(request)
+    data = await json_body(request, "RejectInput")
     reason = text_field(data, "reason")  # required and cut to length by the model (422)
     private = data.get("private", False)
     if not isinstance(private, bool):

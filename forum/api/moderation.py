@@ -108,7 +108,7 @@ async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/reject {reason, private?}: refuse, the author told."""
     user = require_writer(request)
     post_id = id_param(request)
-    data = await json_body(request)
+    data = await json_body(request, "RejectInput")
     reason = text_field(data, "reason")  # required and cut to length by the model (422)
     private = data.get("private", False)
     if not isinstance(private, bool):
@@ -129,7 +129,7 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     post_id = id_param(request)
-    data = await json_body(request)
+    data = await json_body(request, "CorrectionInput")
     body = text_field(data, "body")
     note = text_field(data, "note")
     async with request.app[keys.DB].transaction() as tx:
@@ -158,7 +158,7 @@ async def flag_post(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     post_id = id_param(request)
-    reason = text_field(await json_body(request), "reason")
+    reason = text_field(await json_body(request, "FlagInput"), "reason")
     async with request.app[keys.DB].transaction() as tx:
         post = await posts.get(tx, post_id)
         if not can(user, "see_post", post):
@@ -175,7 +175,7 @@ async def _set_thread_state(request: web.Request, action: str) -> web.Response:
     """Lock, unlock, pin, unpin, hide or show a thread {reason?}; the thread as it now is."""
     user = require_writer(request)
     thread_id = id_param(request)
-    data = await json_body(request, optional=True)
+    data = await json_body(request, "ThreadActionInput", optional=True)
     reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
         thread = await threads.get(tx, thread_id)

@@ -36,11 +36,13 @@ async def list_notifications(request: web.Request) -> web.Response:
 async def mark_read(request: web.Request) -> web.Response:
     """POST /api/v1/notifications/read {ids?}: those (with their groups), or all; 204."""
     user = require_user(request)
-    data = await json_body(request, optional=True)
+    data = await json_body(request, "ReadInput", optional=True)
     ids = data.get("ids")
+    # JSON has numbers, not integers: 12.0 is the id 12 (as the schema's "integer" says).
     if "ids" in data and (not isinstance(ids, list) or len(ids) > 200 or not all(
-            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
+            type(i) in (int, float) and float(i).is_integer() and 0 < i < 2**62 for i in ids)):
         raise Invalid("A list of notification ids is expected.", field="ids")
+    ids = [int(i) for i in ids or ()]
     async with request.app[keys.DB].transaction() as tx:
         if "ids" not in data:
             await notifications.mark_all_read(tx, user.id)

@@ -196,7 +196,7 @@ def _upload_paths(config: Config) -> dict[str, Any]:
         # Closed: a form's other fields would be ignored, but aiohttp refuses some field names.
         "schema": {"type": "object", "required": ["file"], "additionalProperties": False,
                    "properties": {"file": {
-            "type": "string", "format": "binary",
+            "type": "string", "format": "binary", "minLength": 1,
             "description": f"At most {config.upload_max_bytes} bytes; PDF, JPEG, PNG, WebP, "
                            "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text."}}}}}}
     return {f"{V1}/uploads": {"post": operation}}
@@ -316,7 +316,7 @@ def _finding_paths() -> dict[str, Any]:
             "post": _op("api_create_finding", "findings",
                         "Propose a finding with its sources (at least one).",
                         _ok("The new finding.", "Finding", 201, location=True),
-                        "400 401 403 413 422 429", body="FindingInput"),
+                        "400 401 403 404 413 422 429", body="FindingInput"),
         },
         f"{V1}/findings/{{id}}": {
             "get": _op("api_finding", "findings", "One finding.", _ok("The finding.", "Finding"),

@@ -15,7 +15,7 @@ from forum.api import (
     text_field,
 )
 from forum.db import Conn
-from forum.errors import NotFound
+from forum.errors import Forbidden, Invalid, NotFound
 from forum.models import moderation, posts, uploads
 from forum.models.users import User
 from forum.permissions import can
@@ -44,7 +44,7 @@ async def edit_post(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     post_id = id_param(request)
-    data = await json_body(request)
+    data = await json_body(request, "PostInput")
     body = text_field(data, "body")
     async with request.app[keys.DB].transaction() as tx:
         # The post as it now is: its public text stays while an edit waits (edit_pending).
@@ -60,9 +60,16 @@ async def delete_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason = query_text(request, "reason")
     private = bool_param(request, "private")
-    async with request.app[keys.DB].transaction() as tx:
-        # A moderator must give a reason (422 without): it goes to the journal, the author told.
-        await moderation.delete_as(tx, post_id, user, reason, private=private)
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            # A moderator must give a reason: it goes to the journal, the author is told.
+            await moderation.delete_as(tx, post_id, user, reason, private=private)
+    except Invalid as error:
+        if error.field != "reason":
+            raise
+        # 403, not 422: the request is well formed, the act is not allowed without a reason.
+        raise Forbidden("Deleting someone else's message needs a reason (the reason"
+                        " parameter).", field="reason") from None
     return web.Response(status=204)
 
 

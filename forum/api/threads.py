@@ -55,9 +55,9 @@ async def create_thread(request: web.Request) -> web.Response:
         board = await boards.get_by_slug(conn, slug)
     if not can(user, "start_thread", board):
         raise Forbidden()
-    data = await json_body(request)
+    data = await json_body(request, "ThreadInput")
     title = text_field(data, "title", config.title_max)
-    body = text_field(data, "body")  # its length is the model's to check (413)
+    body = text_field(data, "body")
     attachments = attachments_field(data)
     check_posting_rate(request, user)
     status = publication_status(request, user, board.id, board.moderation_mode)
@@ -87,7 +87,7 @@ async def create_post(request: web.Request) -> web.Response:
         if thread.locked:
             raise Forbidden("This thread is locked: no new replies.")
         raise Forbidden()  # e.g. a thread still waiting for the moderators
-    data = await json_body(request)
+    data = await json_body(request, "ReplyInput")
     body = text_field(data, "body")
     attachments = attachments_field(data)
     check_posting_rate(request, user)
@@ -108,7 +108,7 @@ async def rename_thread(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     thread_id = id_param(request)
-    data = await json_body(request)
+    data = await json_body(request, "ThreadTitleInput")
     title = text_field(data, "title", config.title_max)
     reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:

@@ -62,13 +62,16 @@ def upload_json(upload: Upload) -> dict[str, Any]:
 def attachments_field(data: dict[str, Any]) -> list[int]:
     """`attachments` of a new post: ids from POST /api/v1/uploads, each once."""
     value = data.get("attachments", [])
+    # JSON has numbers, not integers: 12.0 is the id 12 (as the schema's "integer" says).
     if not isinstance(value, list) or not all(
-            type(item) is int and 1 <= item < 2 ** 63 for item in value):
+            type(item) in (int, float) and float(item).is_integer() and 1 <= item < 2 ** 62
+            for item in value):
         raise Invalid("A list of file ids from POST /api/v1/uploads is expected.",
                       field="attachments")
-    if len(set(value)) != len(value):
+    ids = [int(item) for item in value]
+    if len(set(ids)) != len(ids):
         raise Invalid("Each file may be listed only once.", field="attachments")
-    return value
+    return ids
 
 
 async def attach_listed(tx: Transaction, request: web.Request, post_id: int, user: User,

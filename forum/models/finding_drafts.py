@@ -5,16 +5,16 @@ the API returns it; nothing is stored until every field passes.
 """
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from forum.db import Conn
-from forum.errors import Invalid
+from forum.errors import Invalid, UnknownReference
 from forum.i18n import N_
 from forum.models import findings
 from forum.models.boards import Board
@@ -22,6 +22,12 @@ from forum.permissions import READABLE_POST
 from forum.text import clean_line
 
 PLACE_MAX, NOTE_MAX, URL_MAX, LABEL_MAX = 200, 500, 500, 200
+# A source link: http or https, a host (no user, no IPv6 literal), an optional port, then a
+# path, query or fragment; no space, control character or backslash (which browsers read as
+# "/"). Also the OpenAPI document's pattern, so the API and its schema agree exactly.
+URL_PATTERN = (r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f/?#@:\[\]\\]+(:[0-9]{1,5})?"
+               r"([/?#][^\x00-\x20\x7f\\]*)?$")
+_URL = re.compile(URL_PATTERN)
 SOURCES_MAX = 10
 QUANTITY_MAX = 1e13
 # Longer than any number a member means ("-48.8566140", "12 500 000 000 000 €"): refused before
@@ -36,6 +42,13 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")  # "250 000", "250 000", "250'000"
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _FRENCH_DATE = re.compile(r"(?:(\d{1,2})/)?(\d{1,2})/(\d{4})")  # 10/03/2020 or 11/2014
+# The dates the API's filters take, exactly (also the OpenAPI document's pattern): the forms
+# above with two-digit months and days. A day past the month's end is its last day ("until
+# 2023-02-31"): a bound, not a date that something happened.
+_YEAR, _MONTH, _DAY = "([1-9][0-9]{3})", "(0[1-9]|1[0-2])", "(0[1-9]|[12][0-9]|3[01])"
+FILTER_DATE_PATTERN = (f"^(?:{_YEAR}(?:-{_MONTH}(?:-{_DAY})?)?|{_MONTH}/{_YEAR}"
+                       f"|{_DAY}/{_MONTH}/{_YEAR})$")
+_FILTER_DATE = re.compile(FILTER_DATE_PATTERN)
 
 
 @dataclass
@@ -62,7 +75,7 @@ async def check(conn: Conn, board: Board, raw: RawFinding, today: date) -> findi
         raise Invalid("Findings are kept for cities only.", field="city")
     kind = await findings.kind_by_slug(conn, _text(raw.kind, "kind"))
     if kind is None:
-        raise Invalid("Unknown kind of equipment.", field="kind")
+        raise UnknownReference("Unknown kind of equipment.", field="kind")
     quantity = parse_number(raw.quantity, "quantity")
     scope = _scope(raw.scope, quantity)
     if quantity is not None and quantity < 0 and scope != findings.CHANGE:
@@ -163,9 +176,11 @@ async def check_filters(conn: Conn, query: Mapping[str, str], board_id: int | No
                         blank_is_absent: bool = True) -> findings.Filters:
     """kind, status, since and until from a query string; Invalid names the one at fault.
 
-    Links and forms of the watch pages may carry empty values ("every kind"); the API, whose
-    parameters have types, refuses them.
+    Links and forms of the watch pages may carry empty values ("every kind") and dates as
+    people type them; the API, whose parameters have types and patterns, refuses blanks and
+    takes the dates of FILTER_DATE_PATTERN.
     """
+    exact = not blank_is_absent
     values = {name: query.get(name) for name in FILTERS}
     if blank_is_absent:
         values = {name: value.strip() or None if value else None
@@ -174,18 +189,28 @@ async def check_filters(conn: Conn, query: Mapping[str, str], board_id: int | No
     if values["kind"] is not None:
         kind = await findings.kind_by_slug(conn, values["kind"])
         if kind is None:
-            raise Invalid("Unknown kind of equipment.", field="kind")
+            raise UnknownReference("Unknown kind of equipment.", field="kind")
         kind_id = kind.id
     if values["status"] is not None and values["status"] not in findings.STATUSES:
         raise Invalid("Unknown status.", field="status")
     return findings.Filters(board_id=board_id, kind_id=kind_id, status=values["status"],
-                            since=_date_filter(values["since"], "since"),
-                            until=_date_filter(values["until"], "until"))
+                            since=_date_filter(values["since"], "since", exact),
+                            until=_date_filter(values["until"], "until", exact))
 
 
-def _date_filter(text: str | None, name: str) -> str | None:
+def _date_filter(text: str | None, name: str, exact: bool = False) -> str | None:
     if text is None:
         return None
+    if exact:
+        match = _FILTER_DATE.fullmatch(text)
+        if match is None:
+            raise Invalid("Give the date as 2020, 2020-03 or 2020-03-10.", field=name)
+        iso_year, iso_month, iso_day, fr_month, fr_year, day, month, year = match.groups()
+        year, month, day = (iso_year or fr_year or year, iso_month or fr_month or month,
+                            iso_day or day)
+        if day is not None:
+            day = f"{min(int(day), calendar.monthrange(int(year), int(month))[1]):02d}"
+        return "-".join(part for part in (year, month, day) if part)
     try:
         return parse_observed(text, date.today())
     except Invalid as error:  # the message names the parameter, not the finding's field
@@ -217,7 +242,7 @@ async def _sources(conn: Conn, raw: RawFinding) -> tuple[findings.Source, ...]:
         if await conn.value(
                 "select 1 from posts join threads on threads.id = posts.thread_id"
                 f" where posts.id = ? and {READABLE_POST}", (post_id,)) is None:
-            raise Invalid("Message #%(id)s cannot be a source: it does not exist or is not"
+            raise UnknownReference("Message #%(id)s cannot be a source: it does not exist or is not"
                           " public.", field="sources", id=post_id)
         sources.append(findings.Source("post", post_id=post_id))
     for value in raw.files:
@@ -227,7 +252,7 @@ async def _sources(conn: Conn, raw: RawFinding) -> tuple[findings.Source, ...]:
             " join threads on threads.id = posts.thread_id"
             f" where upload_id = ? and {READABLE_POST}", (upload_id,))
         if post_id is None:
-            raise Invalid("File #%(id)s cannot be a source: it is not attached to a public"
+            raise UnknownReference("File #%(id)s cannot be a source: it is not attached to a public"
                           " message.", field="sources", id=upload_id)
         sources.append(findings.Source("file", post_id=post_id, upload_id=upload_id))
     for url, label in raw.links:
@@ -250,20 +275,16 @@ def check_url(url: str) -> str:
     if len(url) > URL_MAX:
         raise Invalid("This address is too long (at most %(max)s characters).",
                       field="sources", max=URL_MAX)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-            or any(char.isspace() or ord(char) < 32 for char in url)):
+    if not _URL.fullmatch(url):
         raise Invalid("A source link is a web address starting with https:// or http://.",
                       field="sources")
     return url
 
 
 def _id(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62:
-        return value
+    # JSON has numbers, not integers: 12.0 is the id 12 (as the schema's "integer" says).
+    if type(value) in (int, float) and float(value).is_integer() and 0 < value < 2**62:
+        return int(value)
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     raise Invalid("A source is given by the number of a message or a file.", field="sources")

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from forum import clock
 from forum.db import Conn, Row, Transaction
-from forum.errors import Invalid, NotFound, TooLarge
+from forum.errors import Invalid, NotFound, TooLarge, UnknownReference
 from forum.i18n import N_
 from forum.uploads.kinds import KINDS
 
@@ -187,7 +187,7 @@ async def attach(tx: Transaction, post_id: int, actor_id: int, ids: list[int],
         raise Invalid("At most %(max)s files per message.", field="attachments", max=max_files)
     found = await attachable(tx, actor_id, ids, post_id)
     if len(found) != len(ids):
-        raise Invalid("Some of these files do not exist or are not yours to attach.",
+        raise UnknownReference("Some of these files do not exist or are not yours to attach.",
                       field="attachments")
     if sum(upload.size for upload in found) > max_bytes:
         raise TooLarge("The files of one message make at most %(max)s MB.",
