@@ -1,0 +1,146 @@
+"""A member deletes their account (RGPD: the right to leave).
+
+What is personal goes: sessions, API tokens, e-mail address, settings, follows, two-factor keys,
+notifications, invitations, exports, waiting mails. What they wrote either stays, signed
+"membre parti", or is erased too (their choice): then each post leaves a tombstone so that the
+conversation still reads, its versions are emptied, its files go with it. Text that was never
+public (a waiting or refused version) is erased in both cases. The users row stays, emptied,
+so that what remains keeps an author; the pseudonym is retired for a while.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum import clock
+from forum.confusables import pseudonym_skeleton
+from forum.db import Conn, Transaction
+from forum.errors import Conflict
+from forum.models import invitations, moderation, posts
+from forum.models.users import User, close_all_sessions
+from forum.text import pseudonym_key
+
+DEPARTED_NAME = "membre parti"  # what shows where the pseudonym was (issue 17's own words)
+ERASED_TITLE = "—"  # the title of a thread whose opening post its author erased
+NEVER_PUBLIC = (posts.PENDING, posts.REFUSED, posts.SUPERSEDED, posts.CORRECTED)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What the request must finish after the commit: files no post refers to any more."""
+    file_shas: frozenset[str]
+    export_files: tuple[str, ...]
+
+
+async def is_last_admin(conn: Conn, user: User) -> bool:
+    if user.role != "admin":
+        return False
+    others = await conn.value(
+        "select count(*) from users where role = 'admin' and id <> ? and left_at is null",
+        (user.id,))
+    return not others
+
+
+async def leave(tx: Transaction, user: User, erase_posts: bool, retire_days: int) -> Departure:
+    """Delete this account, in the caller's transaction (password and code checked before)."""
+    if await is_last_admin(tx, user):
+        raise Conflict("You are the last administrator: make another member an administrator"
+                       " first, then you can leave.")
+    await close_all_sessions(tx, user.id)  # through the model: its cache follows
+    for table in ("pending_logins", "api_tokens", "follows", "notifications", "two_factor",
+                  "recovery_codes", "password_resets", "board_moderators"):
+        await tx.execute(f"delete from {table} where user_id = ?", (user.id,))
+    await tx.execute("delete from invitations where inviter_id = ? and used_at is null",
+                     (user.id,))
+    exports = await tx.all("select file_name from account_exports where user_id = ?"
+                           " and file_name is not null", (user.id,))
+    await tx.execute("delete from account_exports where user_id = ?", (user.id,))
+    if user.email:
+        await tx.execute("delete from outbox where to_address = ? collate nocase", (user.email,))
+    shas = await _erase_writing(tx, user, erase_posts)
+    await _retire_pseudonym(tx, user, retire_days)
+    await invitations.record(tx, "left", user.id)
+    tx.changed("all", None)  # the pseudonym was on many cached pages
+    return Departure(frozenset(shas), tuple(row[0] for row in exports))
+
+
+async def _retire_pseudonym(tx: Transaction, user: User, retire_days: int) -> None:
+    key = pseudonym_key(user.name)
+    await tx.execute(
+        "insert into retired_pseudonyms (name_key, name_skeleton, until) values (?, ?, ?)"
+        " on conflict (name_key) do update set until = excluded.until",
+        (key, pseudonym_skeleton(user.name), clock.later(days=retire_days)))
+    # The row stays (posts keep an author) but says nothing of the person any more. Its name_key
+    # holds a ':' that no pseudonym may hold, and lookups by name skip departed accounts.
+    await tx.execute(
+        "update users set name = ?, name_key = ?, name_skeleton = null, email = null,"
+        " password_hash = '!', role = 'member', locale = null, trust_override = null,"
+        " login_notices = 0, email_notifications = 'never', digest_sent_at = null,"
+        " follow_on_post = 0, registration_answer = null, suspension_reason = null,"
+        " left_at = ? where id = ?",
+        (DEPARTED_NAME, f"left:{user.id}", clock.now(), user.id))
+
+
+async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[str]:
+    """Empty the versions never made public (and, when asked, every post); returns the file
+    contents whose uploads were deleted (the files go once nothing refers to them)."""
+    own = "post_id in (select id from posts where author_id = ?)"
+    texts = await tx.all(
+        f"select post_id, body_source from post_revisions where {own} and"
+        f" ({'1' if erase_posts else 'state in (?, ?, ?, ?)'})",
+        (user.id,) if erase_posts else (user.id, *NEVER_PUBLIC))
+    await tx.execute(
+        "update post_revisions set body_source = '', body_html = '', note = '', state = ?"
+        f" where {own} and ({'1' if erase_posts else 'state in (?, ?, ?, ?)'})",
+        (posts.PURGED, user.id) if erase_posts else (posts.PURGED, user.id, *NEVER_PUBLIC))
+    erased = "author_id = ?" if erase_posts else "author_id = ? and status <> 'published'"
+    rows = await tx.all(f"select id, thread_id, body_source from posts where {erased}",
+                        (user.id,))
+    now = clock.now()
+    for row in rows:
+        # A tombstone: the thread keeps its place for the message, none of its words.
+        await tx.execute(
+            "update posts set body_source = '', body_html = '', delete_reason = null,"
+            " deleted_at = coalesce(deleted_at, ?), deleted_by = coalesce(deleted_by, ?)"
+            " where id = ?", (now, user.id, row["id"]))
+        await tx.execute("delete from post_mentions where post_id = ?", (row["id"],))
+        await tx.execute("delete from post_quotes where post_id = ?", (row["id"],))
+        tx.changed("thread", row["thread_id"])
+        tx.changed("post", row["id"])
+    by_post: dict[int, list[str]] = {}
+    for row in [*texts, *((r["id"], r["body_source"]) for r in rows)]:
+        if row[1].strip():
+            by_post.setdefault(row[0], []).append(row[1])
+    for post_id, post_texts in by_post.items():
+        await moderation.erase_copies(tx, post_texts, post_id=post_id)
+    if erase_posts:
+        await _erase_titles(tx, user)
+    return await _delete_files(tx, user, [row["id"] for row in rows])
+
+
+async def _erase_titles(tx: Transaction, user: User) -> None:
+    """Threads they opened keep their place (others answered in them) but not their title."""
+    await tx.execute("delete from thread_title_revisions where thread_id in"
+                     " (select id from threads where author_id = ?)", (user.id,))
+    await tx.execute("update threads set title = ? where author_id = ?", (ERASED_TITLE, user.id))
+    await tx.execute("insert into title_search (title_search) values ('optimize')")
+
+
+async def _delete_files(tx: Transaction, user: User, erased_posts: list[int]) -> set[str]:
+    """Their files never attached, and those of the posts erased; a finding that named one
+    of these files keeps the post as its source."""
+    marks = ", ".join("?" * len(erased_posts))
+    attached = (f" or id in (select upload_id from post_attachments where post_id in ({marks}))"
+                if erased_posts else "")
+    rows = await tx.all(
+        "select id, sha256, thumbnail_sha256 from uploads where owner_id = ? and"
+        f" (id not in (select upload_id from post_attachments){attached})",
+        (user.id, *erased_posts))
+    shas: set[str] = set()
+    for row in rows:
+        await tx.execute("update finding_sources set kind = 'post', upload_id = null"
+                         " where upload_id = ? and post_id is not null", (row["id"],))
+        await tx.execute("delete from finding_sources where upload_id = ?", (row["id"],))
+        await tx.execute("delete from post_attachments where upload_id = ?", (row["id"],))
+        await tx.execute("delete from uploads where id = ?", (row["id"],))
+        shas.update(sha for sha in (row["sha256"], row["thumbnail_sha256"]) if sha)
+    return shas
