@@ -114,6 +114,8 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
         await moderation.erase_copies(tx, post_texts, post_id=post_id)
     if erase_posts:
         await _erase_titles(tx, user)
+        # Her flags still count (a post others flagged too stays hidden), her words go.
+        await tx.execute("update flags set reason = '' where user_id = ?", (user.id,))
     return await _delete_files(tx, user, [row["id"] for row in rows])
 
 
