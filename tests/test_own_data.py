@@ -9,10 +9,12 @@ import sqlite3
 import zipfile
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 
 from forum import account_export, clock, keys
-from forum.models import follows, leaving, moderation, posts, threads, users
+from forum.models import follows, invitations, leaving, moderation, posts, threads, users
 from tests.conftest import PASSWORD, log_in, submit
+from tests.test_axe_browser import axe_report
 from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
     LOG_IN,
     account_nav,
@@ -363,3 +365,29 @@ async def test_threads_model_is_untouched_by_a_kept_departure(forum):
         await leaving.leave(tx, lea, erase_posts=False, retire_days=1)
     async with forum.db.read() as conn:
         assert (await threads.get(conn, thread_id)).title == "Titre gardé"
+
+
+@pytest.mark.browser
+async def test_new_account_pages_pass_axe(browser, site, forum):  # noqa: F811
+    """Sign-up with a question, invitations, the account journal, the admin's registration
+    page, the export and leaving, the privacy page: no serious or critical violation."""
+    async with forum.db.transaction() as tx:
+        await invitations.set_registration(tx, "open", "Quelle ville surveillez-vous ?")
+    await forum.user("chef", role="admin")
+    context = await new_context(browser, site)
+    await context.add_init_script(AXE_SCRIPT)
+    page = await context.new_page()
+    found: list[str] = []
+    for path in ("/register", "/confidentialite"):
+        await page.goto(path)
+        found += await axe_report(page, path, path)
+    await log_in_with_form(page, "chef")
+    await page.goto("/invitations")
+    await page.locator("main form button[type=submit]").first.click()
+    await expect(page.locator("#invitation-link")).to_be_visible()
+    found += await axe_report(page, "invitation made", "/invitations")
+    for path in ("/moderation/accounts", "/admin/registration", "/settings", "/settings/leave"):
+        await page.goto(path)
+        found += await axe_report(page, path, path)
+    await context.close()
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
