@@ -15,7 +15,7 @@ from forum import clock
 from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Transaction
 from forum.errors import Conflict
-from forum.models import invitations, moderation, posts
+from forum.models import invitations, posts
 from forum.models.users import User, close_all_sessions
 from forum.text import pseudonym_key
 
@@ -84,17 +84,16 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
     """Empty the versions never made public (and, when asked, every post); returns the file
     contents whose uploads were deleted (the files go once nothing refers to them)."""
     own = "post_id in (select id from posts where author_id = ?)"
-    texts = await tx.all(
-        f"select post_id, body_source from post_revisions where {own} and"
-        f" ({'1' if erase_posts else 'state in (?, ?, ?, ?)'})",
-        (user.id,) if erase_posts else (user.id, *NEVER_PUBLIC))
+    which, params = (("1", ()) if erase_posts else ("state in (?, ?, ?, ?)", NEVER_PUBLIC))
+    texts = await tx.all(f"select post_id, body_source from post_revisions where {own}"
+                         f" and body_source <> '' and {which}", (user.id, *params))
     await tx.execute(
         "update post_revisions set body_source = '', body_html = '', note = '', state = ?"
-        f" where {own} and ({'1' if erase_posts else 'state in (?, ?, ?, ?)'})",
-        (posts.PURGED, user.id) if erase_posts else (posts.PURGED, user.id, *NEVER_PUBLIC))
+        f" where {own} and {which}", (posts.PURGED, user.id, *params))
     erased = "author_id = ?" if erase_posts else "author_id = ? and status <> 'published'"
     rows = await tx.all(f"select id, thread_id, body_source from posts where {erased}",
                         (user.id,))
+    shas = await _delete_files(tx, user, erased)
     now = clock.now()
     for row in rows:
         # A tombstone: the thread keeps its place for the message, none of its words.
@@ -102,21 +101,42 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
             "update posts set body_source = '', body_html = '', delete_reason = null,"
             " deleted_at = coalesce(deleted_at, ?), deleted_by = coalesce(deleted_by, ?)"
             " where id = ?", (now, user.id, row["id"]))
-        await tx.execute("delete from post_mentions where post_id = ?", (row["id"],))
-        await tx.execute("delete from post_quotes where post_id = ?", (row["id"],))
         tx.changed("thread", row["thread_id"])
         tx.changed("post", row["id"])
-    by_post: dict[int, list[str]] = {}
-    for row in [*texts, *((r["id"], r["body_source"]) for r in rows)]:
-        if row[1].strip():
-            by_post.setdefault(row[0], []).append(row[1])
-    for post_id, post_texts in by_post.items():
-        await moderation.erase_copies(tx, post_texts, post_id=post_id)
+    await tx.execute(f"delete from post_mentions where post_id in (select id from posts"
+                     f" where {erased})", (user.id,))
+    await tx.execute(f"delete from post_quotes where post_id in (select id from posts"
+                     f" where {erased})", (user.id,))
+    copied = [(row[0], row[1]) for row in texts]
+    copied += [(row["id"], row["body_source"]) for row in rows if row["body_source"]]
+    await _erase_copies(tx, copied)
     if erase_posts:
         await _erase_titles(tx, user)
         # Her flags still count (a post others flagged too stays hidden), her words go.
         await tx.execute("update flags set reason = '' where user_id = ?", (user.id,))
-    return await _delete_files(tx, user, [row["id"] for row in rows])
+    return shas
+
+
+async def _erase_copies(tx: Transaction, texts: list[tuple[int, str]]) -> None:
+    """Where the erased texts may have been copied: journal reasons and notifications about
+    those posts (a refusal may quote what it refused), mails that name them, the search
+    index's segments. Set-based, unlike moderation.erase_copies (one version at a time): a
+    member may leave thousands of posts, and the writer is shared."""
+    ids = sorted({post_id for post_id, _text in texts})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        await tx.execute("update moderation_log set reason = '' where target_kind = 'post'"
+                         f" and target_id in ({marks}) and reason <> ''", chunk)
+        await tx.execute(f"update notifications set text = '' where post_id in ({marks})"
+                         " and text <> ''", chunk)
+    for post_id, text in texts:
+        await tx.execute("delete from outbox where instr(text_body || html_body, ?) > 0"
+                         " and instr(subject || text_body || html_body, ?) > 0",
+                         (f"/p/{post_id}", text))
+    tx.changed("journal", None)
+    # The full-text index keeps the words of replaced rows in its segments until they merge.
+    await tx.execute("insert into post_search (post_search) values ('optimize')")
 
 
 async def _erase_titles(tx: Transaction, user: User) -> None:
@@ -127,21 +147,19 @@ async def _erase_titles(tx: Transaction, user: User) -> None:
     await tx.execute("insert into title_search (title_search) values ('optimize')")
 
 
-async def _delete_files(tx: Transaction, user: User, erased_posts: list[int]) -> set[str]:
-    """Their files never attached, and those of the posts erased; a finding that named one
-    of these files keeps the post as its source."""
-    marks = ", ".join("?" * len(erased_posts))
-    attached = (f" or id in (select upload_id from post_attachments where post_id in ({marks}))"
-                if erased_posts else "")
+async def _delete_files(tx: Transaction, user: User, erased: str) -> set[str]:
+    """Their files never attached, and those of the posts erased (`erased`: the condition on
+    posts, with the member's id as its one parameter); a finding that named one of these files
+    keeps the post as its source."""
     rows = await tx.all(
         "select id, sha256, thumbnail_sha256 from uploads where owner_id = ? and"
-        f" (id not in (select upload_id from post_attachments){attached})",
-        (user.id, *erased_posts))
+        " (id not in (select upload_id from post_attachments) or id in (select upload_id"
+        f" from post_attachments join posts on posts.id = post_id where posts.{erased}))",
+        (user.id, user.id))
     shas: set[str] = set()
     for row in rows:
         await tx.execute("update finding_sources set kind = 'post', upload_id = null"
-                         " where upload_id = ? and post_id is not null", (row["id"],))
-        await tx.execute("delete from finding_sources where upload_id = ?", (row["id"],))
+                         " where upload_id = ?", (row["id"],))
         await tx.execute("delete from post_attachments where upload_id = ?", (row["id"],))
         await tx.execute("delete from uploads where id = ?", (row["id"],))
         shas.update(sha for sha in (row["sha256"], row["thumbnail_sha256"]) if sha)
