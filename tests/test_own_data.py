@@ -60,6 +60,9 @@ async def writer_with_everything(forum, board, email: str = EMAIL) -> dict:
         await moderation.flag(tx, await posts.get(tx, bob_post), lea, "MARQUEUR-SIGNALEMENT",
                               99, 3)
     finding_id = await forum.finding(board, lea, post_id=post_id, note="MARQUEUR-RELEVE")
+    # A finding still waiting for the moderators: private too.
+    await forum.finding(board, lea, post_id=post_id, review="pending",
+                        note="MARQUEUR-ATTENTE", observed="2011")
     reply_id = await forum.reply(thread_id, bob, "Réponse de Bob à Léa")
     return {"user": lea, "token": token, "thread": thread_id, "post": post_id,
             "upload": upload, "finding": finding_id, "bob": bob, "bob_reply": reply_id}
@@ -183,7 +186,7 @@ async def test_leaving_and_erasing_leaves_nothing_of_her_anywhere(forum, client)
     # Her posts are tombstones, Bob's reply still reads, in every channel.
     visitor = await forum.visitor()
     markers = ("MARQUEUR-SUJET", "MARQUEUR-MESSAGE", "MARQUEUR-PRIVE", "MARQUEUR-FICHIER",
-               EMAIL, ANSWER)
+               "MARQUEUR-RELEVE", "MARQUEUR-ATTENTE", EMAIL, ANSWER)
     pages = [f"/t/{made['thread']}", f"/p/{made['post']}", "/", f"/b/{board.slug}",
              "/feed.atom", f"/b/{board.slug}/feed.atom", f"/t/{made['thread']}/feed.atom",
              "/search?q=MARQUEUR", f"/api/v1/threads/{made['thread']}",
@@ -251,7 +254,8 @@ async def test_leaving_and_keeping_posts_signs_them_membre_parti(forum, client):
     # What was never public goes all the same; the e-mail address too.
     everything = database_text(forum.config.db_path)
     assert "MARQUEUR-PRIVE" not in everything and EMAIL not in everything
-    assert ANSWER not in everything
+    assert ANSWER not in everything and "MARQUEUR-ATTENTE" not in everything
+    assert "MARQUEUR-RELEVE" in everything  # a public fact she chose to leave
 
 
 async def test_a_departed_pseudonym_cannot_be_taken_for_a_while(forum, client):

@@ -3,8 +3,9 @@
 What is personal goes: sessions, API tokens, e-mail address, settings, follows, two-factor keys,
 notifications, invitations, exports, waiting mails. What they wrote either stays, signed
 "membre parti", or is erased too (their choice): then each post leaves a tombstone so that the
-conversation still reads, its versions are emptied, its files go with it. Text that was never
-public (a waiting or refused version) is erased in both cases. The users row stays, emptied,
+conversation still reads, its versions are emptied, its files go with it, and their findings
+(public facts with sources) lose their notes. Text that was never public (a waiting or refused
+version, a finding never approved) is erased in both cases. The users row stays, emptied,
 so that what remains keeps an author; the pseudonym is retired for a while.
 """
 from __future__ import annotations
@@ -110,6 +111,7 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
     copied = [(row[0], row[1]) for row in texts]
     copied += [(row["id"], row["body_source"]) for row in rows if row["body_source"]]
     await _erase_copies(tx, copied)
+    await _erase_findings(tx, user, erase_posts)
     if erase_posts:
         await _erase_titles(tx, user)
         # Her flags still count (a post others flagged too stays hidden), her words go.
@@ -137,6 +139,24 @@ async def _erase_copies(tx: Transaction, texts: list[tuple[int, str]]) -> None:
     tx.changed("journal", None)
     # The full-text index keeps the words of replaced rows in its segments until they merge.
     await tx.execute("insert into post_search (post_search) values ('optimize')")
+
+
+async def _erase_findings(tx: Transaction, user: User, erase_notes: bool) -> None:
+    """Findings are facts of the public record: the published ones stay (their note, the
+    member's own words, goes when they erase their writing). Versions never published and
+    findings never approved go in both cases."""
+    await tx.execute(
+        "update finding_revisions set data = '{}', reason = '', note = '', state = ?"
+        " where editor_id = ? and state in (?, ?, ?, ?)", (posts.PURGED, user.id, *NEVER_PUBLIC))
+    await tx.execute(
+        "update findings set place = '', note = '', latitude = null, longitude = null,"
+        " deleted_at = coalesce(deleted_at, ?), deleted_by = coalesce(deleted_by, ?)"
+        " where author_id = ? and review <> 'published'", (clock.now(), user.id, user.id))
+    if erase_notes:
+        await tx.execute("update findings set note = '' where author_id = ?", (user.id,))
+        await tx.execute(
+            "update finding_revisions set reason = '', data = json_set(data, '$.note', '')"
+            " where editor_id = ? and data <> '{}'", (user.id,))
 
 
 async def _erase_titles(tx: Transaction, user: User) -> None:
