@@ -242,11 +242,18 @@ async def test_leaving_and_erasing_leaves_nothing_of_her_anywhere(forum, client)
 async def test_leaving_and_keeping_posts_signs_them_membre_parti(forum, client):
     board = await forum.board()
     made = await writer_with_everything(forum, board)
+    visitor = await forum.visitor()
+    before = await (await visitor.get(f"/t/{made['thread']}")).text()  # now in the page cache
+    assert "/u/lea" in before
+    bob = await forum.visitor()
+    await log_in(bob, "bob")
+    assert "/u/lea" in await (await bob.get(f"/t/{made['thread']}")).text()  # fragments too
     await log_in(client, "lea")
     assert (await leave(client, "keep")).status == 303
-    visitor = await forum.visitor()
-    page = await (await visitor.get(f"/t/{made['thread']}")).text()
-    assert "MARQUEUR-MESSAGE" in page and leaving.DEPARTED_NAME in page
+    for reader in (visitor, bob):
+        page = await (await reader.get(f"/t/{made['thread']}")).text()
+        assert "MARQUEUR-MESSAGE" in page and leaving.DEPARTED_NAME in page
+        assert "/u/lea" not in page
     assert "MARQUEUR-FICHIER" in await (await visitor.get(
         f"/files/{made['upload']['id']}/note.txt")).text()
     api = await (await visitor.get(f"/api/v1/posts/{made['post']}")).json()
