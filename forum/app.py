@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from forum import keys, mail, routes, templating
+from forum import account_export, keys, mail, routes, templating
 from forum.auth import auth_middleware
 from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
@@ -52,6 +52,7 @@ def create_app(config: Config) -> web.Application:
     mail.setup(app)  # the outbox sender: a background task, like _maintenance
     uploads.setup(app)  # attached files: their store, and the purge of unattached ones
     drops.setup(app)  # the drop for sources: its store, no log lines, erasing old drops
+    account_export.setup(app)  # members' exports of their own data, prepared in the background
     return app
 
 

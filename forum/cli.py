@@ -1,4 +1,5 @@
-"""Command line: init, serve, demo, user, token, board, rerender, backup, restore, check."""
+"""Command line: init, serve, demo, user, token, board, registration, rerender, backup, restore,
+check."""
 from __future__ import annotations
 
 import argparse
@@ -11,11 +12,11 @@ from aiohttp import web
 
 from forum import logs, operations
 from forum.app import create_app
-from forum.config import Config, ConfigError
+from forum.config import REGISTRATION_MODES, Config, ConfigError
 from forum.db import Database, Transaction
 from forum.errors import ForumError
 from forum.migrate import migrate
-from forum.models import boards, moderation, posts, two_factor, users
+from forum.models import boards, invitations, moderation, posts, two_factor, users
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     board_mod.add_argument("slug")
     board_mod.add_argument("name")
     board_mod.add_argument("--remove", action="store_true")
+
+    registration = sub.add_parser(
+        "registration", help="show or set who may create an account, and the sign-up question")
+    registration.add_argument("mode", nargs="?", choices=REGISTRATION_MODES,
+                              help="open, invitation or closed (none: show the current rules)")
+    registration.add_argument("--question", help="asked at sign-up; \"\" for none")
 
     sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
     operations.add_parsers(sub)
@@ -152,6 +159,13 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         elif args.command == "board" and args.action == "list":
             for board in await boards.list_all(tx):
                 print(f"{board.slug}\t{board.name}\t{board.region}\t{board.moderation_mode}")
+        elif args.command == "registration":
+            rules = await invitations.registration(tx, config)
+            if args.mode or args.question is not None:
+                rules = await invitations.set_registration(
+                    tx, args.mode or rules.mode,
+                    rules.question if args.question is None else args.question)
+            print(f"Registration: {rules.mode}. Question: {rules.question or '(none)'}")
         elif args.command == "rerender":
             print(f"{await posts.rerender_all(tx)} post(s) rendered again.")
 

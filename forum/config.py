@@ -19,6 +19,7 @@ from forum.uploads.kinds import KINDS
 
 MB = 1024 * 1024
 REQUIRE_2FA_CHOICES = ("", "moderators", "admins")
+REGISTRATION_MODES = ("open", "invitation", "closed")  # who may create an account
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -84,6 +85,16 @@ class Config:
     require_2fa_for: str = ""
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
+    # Registration (an admin may change the mode and the question while the site runs: the
+    # admin page or `vigie registration`; these are the defaults until then).
+    registration_mode: str = "open"  # open | invitation | closed
+    registration_question: str = ""  # asked at sign-up, answered freely, shown to moderators
+    invitation_min_posts: int = 5  # approved posts before a member may invite (moderators: 0)
+    invitations_per_member: int = 5  # links a member may create per 30 days (moderators: any)
+    invitation_days: int = 7  # how long an invitation link works
+    # One's own data: exports are kept this long; a departed member's pseudonym stays taken.
+    export_hours: int = 24
+    pseudonym_retired_days: int = 365
     # Reverse proxies allowed to name the client in X-Forwarded-For (comma-separated IPs/CIDRs).
     trusted_proxies: str = ""
     moderation_default: str = "a-posteriori"  # mode of new boards: a-priori | a-posteriori
@@ -190,6 +201,12 @@ RULES: dict[str, Rule] = {
                             lambda value: value in REQUIRE_2FA_CHOICES),
     "posts_per_minute": at_least(1),
     "registrations_per_hour": at_least(1),
+    "registration_mode": one_of(REGISTRATION_MODES),
+    "invitation_min_posts": at_least(0),
+    "invitations_per_member": at_least(0),
+    "invitation_days": at_least(1),
+    "export_hours": at_least(1),
+    "pseudonym_retired_days": at_least(0),
     "moderation_default": one_of(MODERATION_MODES),
     "trust_threshold": at_least(0),
     "flags_to_hide": at_least(1),

@@ -23,8 +23,10 @@ from forum.views import (
     feeds,
     findings,
     health,
+    invitations,
     moderation,
     notifications,
+    own_data,
     passwords,
     posts,
     search,
@@ -107,10 +109,18 @@ def setup(app: web.Application) -> None:
     add("*", "/password/reset/{token}", passwords.reset, name="password_reset")
     add("*", "/unsubscribe/{token}", unsubscribe.unsubscribe, name="unsubscribe")
     add("POST", "/settings/following", settings.change_following, name="settings_following")
+    # One's own data: export, leaving, what is kept (views/own_data.py); invitations
+    add("POST", "/settings/export", own_data.request_export, name="settings_export")
+    get("/settings/export/{id}", own_data.download_export, name="settings_export_file")
+    add("*", "/settings/leave", own_data.leave, name="settings_leave")
+    get("/confidentialite", own_data.privacy, name="privacy")
+    add("*", "/invitations", invitations.index, name="invitations")
+    add("POST", "/invitations/{id}/withdraw", invitations.withdraw, name="invitation_withdraw")
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")
     add("*", "/admin/kinds", admin.kinds, name="admin_kinds")
+    add("*", "/admin/registration", admin.registration, name="admin_registration")
     # Moderation (the queue and tools for moderators; the journal is public)
     mod = "/moderation"
     get(mod, moderation.queue, name="moderation_queue")
@@ -144,6 +154,7 @@ def setup(app: web.Application) -> None:
     add("POST", f"{drop}/files/{{file}}/publish", drop_moderation.publish,
         name="moderation_drop_publish")
     get(f"{mod}/journal", moderation.journal, name="moderation_journal")
+    get(f"{mod}/accounts", invitations.journal, name="account_journal")  # moderators only
     get(f"{mod}/journal.atom", moderation.journal_feed, name="moderation_journal_feed")
     get("/notifications", notifications.index, name="notifications")
     add("POST", "/notifications/read", notifications.mark_read, name="notifications_read")

@@ -121,6 +121,11 @@ async def create(tx: Transaction, name: str, password: str, role: str = "member"
     if look_alike:
         raise Conflict("This pseudonym looks too much like that of %(name)s: choose another one.",
                        field="name", name=look_alike)
+    if await tx.value("select 1 from retired_pseudonyms where (name_key = ? or name_skeleton = ?)"
+                      " and until > ?", (key, look, clock.now())):
+        # A member who left: nobody may speak under their name (or a look-alike) for a while.
+        raise Conflict("This pseudonym belonged to a member who left; it cannot be taken yet.",
+                       field="name")
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     user_id = await tx.insert(
         "insert into users (name, name_key, name_skeleton, email, password_hash, role,"
@@ -138,7 +143,8 @@ async def get(conn: Conn, user_id: int) -> User:
 
 
 async def get_by_name(conn: Conn, name: str) -> User:
-    row = await conn.one(f"select {COLUMNS} from users where name_key = ?", (pseudonym_key(name),))
+    row = await conn.one(f"select {COLUMNS} from users where name_key = ? and left_at is null",
+                         (pseudonym_key(name),))
     if row is None:
         raise NotFound("This member does not exist.")
     return User.from_row(row)
@@ -146,8 +152,8 @@ async def get_by_name(conn: Conn, name: str) -> User:
 
 async def authenticate(conn: Conn, name: str, password: str) -> User | None:
     """The member if the password matches; None otherwise, in the same time either way."""
-    row = await conn.one(f"select {COLUMNS}, password_hash from users where name_key = ?",
-                         (pseudonym_key(name.strip()),))
+    row = await conn.one(f"select {COLUMNS}, password_hash from users where name_key = ?"
+                         " and left_at is null", (pseudonym_key(name.strip()),))
     stored = row["password_hash"] if row else _DUMMY_HASH
     try:
         await asyncio.to_thread(_hasher.verify, stored, password[:PASSWORD_MAX])
@@ -331,8 +337,8 @@ async def resolve_names(conn: Conn, names: set[str]) -> dict[str, tuple[int, str
     if not keys:
         return {}
     rows = await conn.all(
-        f"select id, name, name_key from users where name_key in ({', '.join('?' * len(keys))})",
-        keys)
+        "select id, name, name_key from users where left_at is null"
+        f" and name_key in ({', '.join('?' * len(keys))})", keys)
     return {row["name_key"]: (row["id"], row["name"]) for row in rows}
 
 
@@ -342,7 +348,8 @@ async def names_starting_with(conn: Conn, prefix: str, limit: int = 8) -> list[s
     if not key:
         return []
     rows = await conn.all(
-        "select name from users where name_key >= ? and name_key < ? order by name_key limit ?",
+        "select name from users where name_key >= ? and name_key < ? and left_at is null"
+        " order by name_key limit ?",
         (key, key + "\U0010ffff", limit))
     return [row[0] for row in rows]
 

@@ -5,9 +5,9 @@ from aiohttp import web
 
 from forum import auth, i18n, keys
 from forum.config import Config
-from forum.errors import ForumError, Invalid, NotFound, TooManyRequests
+from forum.errors import Forbidden, ForumError, Invalid, NotFound, TooManyRequests
 from forum.i18n import N_
-from forum.models import findings, moderation, posts, two_factor, users
+from forum.models import findings, invitations, moderation, posts, two_factor, users
 from forum.permissions import can
 from forum.templating import render
 from forum.text import pseudonym_key
@@ -26,28 +26,53 @@ LOGIN_FAILED = N_("Wrong pseudonym or password.")
 
 
 async def register(request: web.Request) -> web.Response:
+    """Sign up, as the registration mode allows: open, with an invitation link, or closed."""
     config = request.app[keys.CONFIG]
-    context = {"name": "", "email": "", "next": local_path(request.query.get("next")),
-               "errors": {}}
+    invitation = request.query.get("invitation", "")[:200]
+    async with request.app[keys.DB].read() as conn:
+        rules = await invitations.registration(conn, config)
+        invited = bool(invitation) and await invitations.inviter_of(conn, invitation) is not None
+    context = {"name": "", "email": "", "answer": "", "next": local_path(request.query.get("next")),
+               "errors": {}, "mode": rules.mode, "question": rules.question,
+               "invitation": invitation, "invited": invited}
     if request.method == "POST":
         form = await request.post()
         context.update(name=text_field(form, "name").strip(), email=text_field(form, "email"),
-                       next=local_path(text_field(form, "next")))
+                       answer=text_field(form, "answer"), next=local_path(text_field(form, "next")),
+                       invitation=text_field(form, "invitation")[:200])
         password = text_field(form, "password")
         check_rate(request, f"register:{client_address(request)}",
                    config.registrations_per_hour, 3600)
         try:
             if password != text_field(form, "password_again"):
                 raise Invalid("The two passwords differ.", field="password_again")
-            async with request.app[keys.DB].transaction() as tx:
-                user = await users.create(tx, context["name"], password,
-                                          email=context["email"])
+            user = await _create_account(request, rules, context, password)
         except ForumError as error:
             return form_error(request, "accounts/register.html", context, error)
         response = see_other(context["next"])
         await auth.log_in(request, response, user)
         raise response
     return render(request, "accounts/register.html", context, form=True)
+
+
+async def _create_account(request: web.Request, rules: invitations.Registration, context: dict,
+                          password: str) -> users.User:
+    """The account, its answer and the invitation it spends, in one transaction."""
+    if rules.mode == "closed":
+        raise Forbidden("Registration is closed.")
+    if rules.mode == "invitation" and not context["invitation"]:
+        raise Forbidden("Registration is by invitation only: ask a member for a link.")
+    answer = invitations.clean_answer(context["answer"], rules.question)
+    async with request.app[keys.DB].transaction() as tx:
+        user = await users.create(tx, context["name"], password, email=context["email"])
+        inviter = None
+        if rules.mode == "invitation":
+            inviter = await invitations.use(tx, context["invitation"], user.id)
+        if answer is not None:
+            await tx.execute("update users set registration_answer = ? where id = ?",
+                             (answer, user.id))
+        await invitations.record(tx, "registered", user.id, inviter)
+    return user
 
 
 async def login(request: web.Request) -> web.Response:
@@ -136,6 +161,9 @@ async def profile(request: web.Request) -> web.Response:
         # Their reasons may be private: only for those who may sanction this member.
         sanctions = (await moderation.sanctions_of(conn, member.id)
                      if can(viewer, "sanction", member) else [])
+        # The answer given at sign-up and the inviter: for the same eyes only.
+        arrival = (await invitations.arrival_of(conn, member.id)
+                   if can(viewer, "sanction", member) else None)
     return render(request, "accounts/profile.html",
                   {"member": member, "posts": recent, "findings": record,
-                   "sanctions": sanctions})
+                   "sanctions": sanctions, "arrival": arrival})

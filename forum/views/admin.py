@@ -1,12 +1,14 @@
-"""Administration: city boards (create, rename, describe) and the kinds of equipment."""
+"""Administration: city boards (create, rename, describe), the kinds of equipment, and how
+accounts are created (registration mode and question)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import keys
+from forum.config import REGISTRATION_MODES
 from forum.db import Conn
 from forum.errors import ForumError, NotFound
-from forum.models import boards, findings, moderation, users
+from forum.models import boards, findings, invitations, moderation, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
@@ -113,3 +115,24 @@ async def _kinds_in_use(conn: Conn) -> list[tuple[findings.Kind, int]]:
     rows = await conn.all("select kind_id, count(*) from findings group by kind_id")
     used = {row[0]: row[1] for row in rows}
     return [(kind, used.get(kind.id, 0)) for kind in await findings.kinds(conn)]
+
+
+async def registration(request: web.Request) -> web.Response:
+    """GET: how accounts are created (open, by invitation, closed) and the sign-up question;
+    POST: change them (the FORUM_ defaults hold until then)."""
+    _require_admin(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].read() as conn:
+        rules = await invitations.registration(conn, config)
+    context: dict = {"mode": rules.mode, "question": rules.question, "errors": {},
+                     "modes": REGISTRATION_MODES}
+    if request.method == "POST":
+        form = await request.post()
+        context.update(mode=text_field(form, "mode"), question=text_field(form, "question"))
+        try:
+            async with request.app[keys.DB].transaction() as tx:
+                await invitations.set_registration(tx, context["mode"], context["question"])
+        except ForumError as error:
+            return form_error(request, "admin/registration.html", context, error)
+        raise see_other(url_for(request, "admin_registration", query={"saved": "1"}))
+    return render(request, "admin/registration.html", context, form=True)

@@ -1,11 +1,12 @@
-"""A member's own settings: password, e-mail address, sessions, log-in notices, API tokens."""
+"""A member's own settings: password, e-mail address, sessions, log-in notices, API tokens,
+and the ways to their own data (export, leaving: views/own_data.py)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from forum import auth, keys
+from forum import account_export, auth, keys
 from forum.errors import ForumError, Invalid
-from forum.models import sessions, two_factor, users
+from forum.models import invitations, sessions, two_factor, users
 from forum.templating import render
 from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
 
@@ -24,17 +25,20 @@ async def show(request: web.Request) -> web.Response:
         tokens = await users.list_tokens(conn, user.id)
         login_notices = await users.login_notices(conn, user.id)
         two_factor_on = await two_factor.is_enabled(conn, user.id)
+        exports = await account_export.list_for(conn, user.id)
     context = _context(user, len(devices)) | {
         "follow_on_post": follow_on_post, "email_notifications": email_notifications,
         "tokens": tokens, "devices": devices, "login_notices": login_notices,
-        "two_factor_on": two_factor_on}
+        "two_factor_on": two_factor_on, "exports": exports,
+        "may_invite": invitations.may_invite(user, request.app[keys.CONFIG])}
     return render(request, TEMPLATE, context, form=True)
 
 
 def _context(user: users.User, session_count: int) -> dict:
     return {"email": user.email or "", "sessions": session_count, "errors": {}, "saved": False,
             "follow_on_post": 1, "email_notifications": "", "tokens": None, "devices": None,
-            "login_notices": False, "two_factor_on": None}
+            "login_notices": False, "two_factor_on": None, "exports": None,
+            "may_invite": False}
 
 
 async def change_password(request: web.Request) -> web.Response:
