@@ -7,17 +7,30 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # systemd-analyze, nginx, caddy and openssl check the files of deploy/ (tests/test_deploy.py).
 TEST_DEBS := chromium libimage-exiftool-perl wrk systemd nginx-light caddy openssl
 
-.PHONY: demo serve test install install-test debs locales messages lint bench clean
+# The versions every install uses (pip constraints), for the same install on every machine.
+# `make lock` refreshes it from pyproject.toml's ranges (after adding or upgrading a dependency).
+LOCK := requirements.lock
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: demo serve test install install-test debs locales messages lint lock bench clean
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(LOCK)
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
+
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[test]'
+	( echo "# pip constraints for every install: refreshed by 'make lock' from pyproject.toml"; \
+	  .venv-lock/bin/pip freeze --exclude-editable ) > $(LOCK)
+	rm -rf .venv-lock
 
 install: $(VENV)/.installed locales
 
@@ -56,8 +69,14 @@ demo: install
 serve: install
 	$(PY) -m forum serve
 
+# The whole suite, measured: the share of forum/ it runs is printed, and under the floor
+# (pyproject.toml, [tool.coverage.report] fail_under) the run fails.
 test: install-test
-	$(PY) -m pytest -q
+	$(PY) -m coverage erase
+	$(PY) -m coverage run -m pytest -q
+	@$(PY) -m coverage combine -q
+	@echo "Coverage of forum/ (floor: $$($(PY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["coverage"]["report"]["fail_under"])') %):"
+	@$(PY) -m coverage report --format=total
 
 lint: install-test
 	$(VENV)/bin/ruff check .
@@ -66,4 +85,4 @@ bench: install-test
 	$(PY) bench/thread_page.py
 
 clean:
-	rm -rf $(VENV) data demo-data
+	rm -rf $(VENV) .venv-lock data demo-data .coverage .coverage.*
