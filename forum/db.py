@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -30,6 +32,7 @@ Params = Iterable[Any] | dict[str, Any]
 # How often SQLite asks a budgeted read whether its time is up, in virtual machine steps
 # (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
 PROGRESS_STEPS = 1000
+ALL_TAG = ("all", None)  # forum.cache.ALL: every cached page
 
 
 class Conn:
@@ -132,7 +135,13 @@ class Database:
         self._write_lock = asyncio.Lock()
         # Budgeted (heavy) reads take at most all readers but one: pages always find one.
         self._heavy_reads = asyncio.Semaphore(max(1, readers - 1))
+        # Called with the tags of every commit: this process's at once, the other processes'
+        # (other workers, the CLI) when catch_up() finds them in the invalidations table.
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
+        self.origin = secrets.token_hex(8)  # names this Database's rows in invalidations
+        self._watcher: sqlite3.Connection | None = None
+        self._seen_version = 0  # the watcher's data_version when last caught up
+        self._seen_id = 0  # the last invalidations row applied
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
@@ -141,8 +150,20 @@ class Database:
             await conn.execute("pragma query_only = on")
             self._all_readers.append(conn)
             self._readers.put_nowait(conn)
+        # A plain connection used on the event loop's thread: catch_up() runs before every
+        # cached page, and a trip to a connection's thread would cost more than the check.
+        self._watcher = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False)
+        self._watcher.execute("pragma query_only = on")
+        self._watcher.execute("pragma busy_timeout = 1000")
+        self._seen_version, self._seen_id = self._watcher.execute(
+            "select (select data_version from pragma_data_version),"
+            " coalesce((select max(id) from invalidations), 0)").fetchone()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
@@ -156,14 +177,38 @@ class Database:
                 await self._writer.close()
                 self._writer = None
 
-    async def foreign_version(self) -> int:
-        """A number that changes when another process (the CLI) commits, and only then.
+    def catch_up(self) -> None:
+        """Run the after-commit hooks for what other processes committed since the last call.
 
-        SQLite's data_version on the writer counts commits by other connections; this process's
-        readers never write, so they are other processes' commits.
+        Cheap when nobody wrote: SQLite's data_version, read from shared memory. Otherwise the
+        new invalidations rows of other origins give their tags. A commit that left no row was
+        made outside forum.db (sqlite3 by hand), and a gap in the ids means rows were pruned
+        before this process read them: both drop everything.
         """
-        assert self._writer is not None, "database not open"
-        return int(await Conn(self._writer).value("pragma data_version"))
+        watcher = self._watcher
+        assert watcher is not None, "database not open"
+        watcher.execute("begin")  # one snapshot for the version and the rows
+        try:
+            version = watcher.execute("pragma data_version").fetchone()[0]
+            if version == self._seen_version:
+                return
+            rows = watcher.execute(
+                "select id, origin, kind, key from invalidations where id > ? order by id",
+                (self._seen_id,)).fetchall()
+        finally:
+            watcher.execute("commit")
+        self._seen_version = version
+        tags: set[tuple[str, object]] = set()
+        if not rows or rows[0][0] != self._seen_id + 1:
+            tags.add(ALL_TAG)
+        for _id, origin, kind, key in rows:
+            if origin != self.origin and kind is not None:
+                tags.add((kind, json.loads(key)))
+        if rows:
+            self._seen_id = rows[-1][0]
+        if tags:
+            for hook in self.after_commit:
+                hook(tags)
 
     async def writer_free(self, timeout: float) -> bool:
         """Whether a write could start within `timeout` seconds (for /healthz)."""
@@ -229,6 +274,11 @@ class Database:
     async def _commit(self, tx: Transaction) -> None:
         assert self._writer is not None
         try:
+            # In the transaction: another process learns what changed exactly when it can
+            # read the change (one row even for no tag: see catch_up).
+            await self._writer.executemany(
+                "insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)",
+                log_rows(self.origin, tx.changed_tags))
             await self._writer.execute("commit")
         except BaseException:
             await self._rollback()
@@ -242,3 +292,24 @@ class Database:
         if self._writer.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 await self._writer.execute("rollback")
+
+
+def log_rows(origin: str, tags: set[tuple[str, object]]) -> list[tuple[str, str | None,
+                                                                        str | None, float]]:
+    """The invalidations rows of one commit: its tags, or one row naming nothing."""
+    now = time.time()
+    if ALL_TAG in tags:
+        tags = {ALL_TAG}
+    if not tags:
+        return [(origin, None, None, now)]
+    return [(origin, kind, json.dumps(key), now) for kind, key in sorted(tags, key=repr)]
+
+
+# Rows older than this are pruned: every process catches up at least once a second.
+INVALIDATIONS_KEEP_SECONDS = 600.0
+
+
+async def prune_invalidations(tx: Transaction) -> None:
+    """Forget the invalidations every process has long applied (a laggard drops everything)."""
+    await tx.execute("delete from invalidations where at < ?",
+                     (time.time() - INVALIDATIONS_KEEP_SECONDS,))
