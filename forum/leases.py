@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ class Lease:
                  on_acquire: Callable[[], None] | None = None) -> None:
         self.name = name
         self.seconds = seconds
-        self.holder = secrets.token_hex(8)
+        self.holder = f"{os.getpid()}-{secrets.token_hex(8)}"  # the pid: for the logs, tests
         self.expires_at = 0.0  # unix time; 0: not held
         self.on_acquire = on_acquire  # called when this process (again) becomes the holder
 
