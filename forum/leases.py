@@ -50,7 +50,7 @@ class Lease:
         was_held = self.expires_at > now
         self.expires_at = now + self.seconds if row is not None else 0.0
         if row is not None and not was_held:
-            log.info("this process now runs %s", self.name)
+            log.info("process %d now runs %s", os.getpid(), self.name)
             if self.on_acquire is not None:
                 self.on_acquire()
         return row is not None

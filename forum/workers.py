@@ -46,6 +46,7 @@ DRAIN_SECONDS = 30.0  # a stopping worker's requests may take this long to finis
 READY_SECONDS = 60.0  # a new worker must be serving within this (migrations ran in the master)
 RESTART_PAUSE_MAX = 30.0  # the longest pause before starting again a worker that keeps dying
 POLL_SECONDS = 0.2
+ACCEPTED_GRACE = 0.5  # a connection accepted just before a stop has this long to send a request
 BACKLOG = 1024
 
 # What the master tells a worker, in its environment.
@@ -258,9 +259,44 @@ def worker_main() -> int:
     logs.configure()
     config = Config.from_env()
     sock = socket.socket(fileno=int(os.environ[SOCKET_FD]))
-    web.run_app(_worker_app(config), sock=sock, print=None, access_log=None,
-                shutdown_timeout=DRAIN_SECONDS)
+    asyncio.run(_serve(_worker_app(config), sock))
     return 0
+
+
+async def _serve(app: web.Application, sock: socket.socket) -> None:
+    """Serve until SIGTERM, then drain: no new connection, every request begun is answered.
+
+    aiohttp's own stop reads nothing more from open connections, which would cut a request
+    whose body is still arriving (an upload): so the requests in progress are waited for first
+    (DRAIN_SECONDS at most), and only then are the connections closed.
+    """
+    busy = [0]
+
+    @web.middleware
+    async def count(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        busy[0] += 1
+        try:
+            return await handler(request)
+        finally:
+            busy[0] -= 1
+
+    app.middlewares.insert(0, count)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+    await site.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await site.stop()  # this process stops accepting; the socket lives on in the master
+    deadline = loop.time() + DRAIN_SECONDS
+    await asyncio.sleep(ACCEPTED_GRACE)  # connections just accepted: their requests begin
+    while busy[0] and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    await runner.cleanup()
+
 
 if __name__ == "__main__":
     sys.exit(worker_main())
