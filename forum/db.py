@@ -33,6 +33,7 @@ Params = Iterable[Any] | dict[str, Any]
 # (FTS5's reads of its index count too): about every 0.1 ms, at no measurable cost.
 PROGRESS_STEPS = 1000
 ALL_TAG = ("all", None)  # forum.cache.ALL: every cached page
+_LOG_INSERT = "insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)"
 
 
 class Conn:
@@ -276,9 +277,7 @@ class Database:
         try:
             # In the transaction: another process learns what changed exactly when it can
             # read the change (one row even for no tag: see catch_up).
-            await self._writer.executemany(
-                "insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)",
-                log_rows(self.origin, tx.changed_tags))
+            await self._writer.executemany(_LOG_INSERT, log_rows(self.origin, tx.changed_tags))
             await self._writer.execute("commit")
         except BaseException:
             await self._rollback()
@@ -313,3 +312,10 @@ async def prune_invalidations(tx: Transaction) -> None:
     """Forget the invalidations every process has long applied (a laggard drops everything)."""
     await tx.execute("delete from invalidations where at < ?",
                      (time.time() - INVALIDATIONS_KEEP_SECONDS,))
+
+
+def log_plain_write(conn: sqlite3.Connection, tags: set[tuple[str, object]]) -> None:
+    """Inside a write made with plain sqlite3 (`vigie check --repair`): its invalidations rows,
+    so that a running site drops the pages it changed (a database not migrated yet has none)."""
+    if conn.execute("select 1 from sqlite_master where name = 'invalidations'").fetchone():
+        conn.executemany(_LOG_INSERT, log_rows("plain-" + secrets.token_hex(4), tags))

@@ -397,3 +397,21 @@ def test_sighup_replaces_every_worker_without_refusing_a_request(site):
         thread.join()
     assert failures == [] and answered > 50
     assert len(site.children()) == 2 and not site.children() & before
+
+
+def test_a_board_renamed_from_the_cli_shows_at_once_on_both_workers(site):
+    """The CLI writes through forum.db too: both workers drop the pages naming the board."""
+    pages = ("/", "/b/metz", f"/t/{site.thread_id}")
+    for path in pages:
+        warm(site, path)
+    renamed = subprocess.run(
+        [sys.executable, "-m", "forum", "--data-dir", str(site.data), "board", "rename", "metz",
+         "Metz-RENOMMEE-CLI"], cwd=ROOT, env=site.env, capture_output=True, text=True)
+    assert renamed.returncode == 0, renamed.stderr
+    served = set()
+    for _ in range(20):
+        for path in pages:
+            answer = site.get(path)
+            served.add(answer.worker)
+            assert "Metz-RENOMMEE-CLI" in answer.text, (path, answer.worker)
+    assert len(served) == 2
