@@ -258,7 +258,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
     env["PYTHONUNBUFFERED"] = "1"
     port, log = free_port(), root / "server.log"
     proc = _start([sys.executable, "-m", "forum", "--data-dir", str(root), "serve", "--host",
-                   "127.0.0.1", "--port", str(port)], log, env)
+                   "--workers", "1", "127.0.0.1", "--port", str(port)], log, env)
     try:
         began = time.perf_counter()
         _wait_ready(proc, port, log, READY_TIMEOUT)
