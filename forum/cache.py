@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,7 @@ from forum import i18n, keys
 
 Tag = tuple[str, object]
 ALL: Tag = ("all", None)  # forum.db.ALL_TAG
+log = logging.getLogger("forum")
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,11 @@ async def page_cache_middleware(request: web.Request,
     if key is None:
         return await handler(request)
     cache = request.app[keys.PAGE_CACHE]
-    request.app[keys.DB].catch_up()  # what other processes wrote drops its pages first
+    try:
+        request.app[keys.DB].catch_up()  # what other processes wrote drops its pages first
+    except sqlite3.Error:  # not knowing what changed, share nothing: render for this reader
+        log.exception("cannot read other processes' writes")
+        return await handler(request)
     page = cache.get(key)
     if page is not None:
         if page.viewed_thread is not None:
