@@ -197,7 +197,8 @@ class Database:
                 "select id, origin, kind, key from invalidations where id > ? order by id",
                 (self._seen_id,)).fetchall()
         finally:
-            watcher.execute("commit")
+            if watcher.in_transaction:
+                watcher.execute("commit")
         self._seen_version = version
         tags: set[tuple[str, object]] = set()
         if not rows or rows[0][0] != self._seen_id + 1:
