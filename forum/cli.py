@@ -18,6 +18,12 @@ from forum.migrate import migrate
 from forum.models import boards, moderation, posts, two_factor, users
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigie", description="Vigie: forum et relevé citoyen.")
     parser.add_argument("--data-dir", help="data folder (default: FORUM_DATA_DIR or ./data)")
@@ -26,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=workers.default_count(),
+    serve.add_argument("--workers", type=_at_least_one, default=workers.default_count(),
                        help="server processes sharing the port (default: one per core;"
                             " 1: a single process)")
     demo = sub.add_parser("demo", help="build a fresh demo site and serve it")
