@@ -143,6 +143,7 @@ class Database:
         self._watcher: sqlite3.Connection | None = None
         self._seen_version = 0  # the watcher's data_version when last caught up
         self._seen_id = 0  # the last invalidations row applied
+        self._logged = False  # whether the database has the invalidations table
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
@@ -157,9 +158,14 @@ class Database:
                                         check_same_thread=False)
         self._watcher.execute("pragma query_only = on")
         self._watcher.execute("pragma busy_timeout = 1000")
+        # A database without the table (not migrated: some tests, tools) only knows that
+        # something changed.
+        self._logged = self._watcher.execute(
+            "select 1 from sqlite_master where name = 'invalidations'").fetchone() is not None
         self._seen_version, self._seen_id = self._watcher.execute(
-            "select (select data_version from pragma_data_version),"
-            " coalesce((select max(id) from invalidations), 0)").fetchone()
+            "select (select data_version from pragma_data_version), "
+            + ("coalesce((select max(id) from invalidations), 0)" if self._logged else "0")
+        ).fetchone()
 
     async def close(self) -> None:
         if self._watcher is not None:
@@ -195,7 +201,7 @@ class Database:
                 return
             rows = watcher.execute(
                 "select id, origin, kind, key from invalidations where id > ? order by id",
-                (self._seen_id,)).fetchall()
+                (self._seen_id,)).fetchall() if self._logged else []
         finally:
             if watcher.in_transaction:
                 watcher.execute("commit")
@@ -278,7 +284,9 @@ class Database:
         try:
             # In the transaction: another process learns what changed exactly when it can
             # read the change (one row even for no tag: see catch_up).
-            await self._writer.executemany(_LOG_INSERT, log_rows(self.origin, tx.changed_tags))
+            if self._logged:
+                await self._writer.executemany(_LOG_INSERT,
+                                               log_rows(self.origin, tx.changed_tags))
             await self._writer.execute("commit")
         except BaseException:
             await self._rollback()
