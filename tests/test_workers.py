@@ -449,3 +449,23 @@ def test_the_drops_limits_stay_in_memory_and_each_worker_allows_its_share(tmp_pa
     assert allowed == 10
     rows = sqlite3.connect(path).execute("select count(*) from hits").fetchone()[0]
     assert rows == 0
+
+
+def test_page_views_counted_by_both_workers_add_up(site):
+    """Each worker counts in memory and adds its count to the row (at the latest when it
+    stops): no worker's views overwrite the other's."""
+    served = Counter(site.get(f"/t/{site.thread_id}").worker for _ in range(40))
+    assert len(served) == 2
+    site.stop()
+    assert asyncio.run(_views(site)) == 40
+
+
+async def _views(site: Site) -> int:
+    db = Database(site.data / "forum.sqlite3", readers=1)
+    await db.open()
+    try:
+        async with db.read() as conn:
+            return int(await conn.value("select views from threads where id = ?",
+                                        (site.thread_id,)))
+    finally:
+        await db.close()
