@@ -337,7 +337,7 @@ def server(data_dir: Path) -> Iterator[int]:
     port = free_port()
     log = data_dir / "server.log"
     proc = _start([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
-                   "--host", "127.0.0.1", "--port", str(port)], log, env)
+                   "--workers", "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
     try:
         _wait_ready(proc, port, log, READY_TIMEOUT)
         yield port

@@ -450,8 +450,8 @@ def serving(forum: GeneratedForum, **settings: str) -> Iterator[Servers]:
         began = time.perf_counter()
         log = forum.data_dir / "server.log"
         procs.append(_start([sys.executable, "-m", "forum", "--data-dir", str(forum.data_dir),
-                             "serve", "--host", "127.0.0.1", "--port", str(forum_port)],
-                            log, env))
+                             "serve", "--workers", "1", "--host", "127.0.0.1", "--port",
+                             str(forum_port)], log, env))
         _wait_ready(procs[0], forum_port, log, READY_TIMEOUT)
         startup = time.perf_counter() - began
         status, headers, page = fetch(forum_port, f"/t/{forum.thread_id}")
@@ -855,6 +855,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out the mixed run (Zipf readers beside a writer)")
     parser.add_argument("--compare-sizes", action="store_true",
                         help=f"cached and uncached page on {SMALL_FORUM:,} and --posts posts")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="instead: cached, uncached and member pages with 1 and N server"
+                             " processes, and the scaling ratio (bench/workers.py)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -864,7 +867,12 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk not found: using a Python load generator (it competes for the CPU).")
     root = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
     try:
-        (compare_sizes if args.compare_sizes else full_run)(args, root)
+        if args.workers:
+            import workers  # bench/workers.py: several processes (issue 13)
+
+            workers.compare(args, root)
+        else:
+            (compare_sizes if args.compare_sizes else full_run)(args, root)
     finally:
         if args.keep:
             print(f"\nData kept in {root}")

@@ -173,7 +173,7 @@ async def main() -> None:
         token = subprocess.run([*forum, "token", "create", "bench"], env=env, cwd=ROOT,
                                check=True, capture_output=True, text=True).stdout.strip()
         port, bare_port = free_port(), free_port()
-        server = start([*forum, "serve", "--port", str(port)], env, port)
+        server = start([*forum, "serve", "--workers", "1", "--port", str(port)], env, port)
         (folder / "bare").mkdir()
         bare = start([sys.executable, "-c", BARE_SERVER, str(bare_port), str(folder / "bare")],
                      env, bare_port)

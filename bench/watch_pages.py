@@ -257,8 +257,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     env["PYTHONUNBUFFERED"] = "1"
     port, log = free_port(), root / "server.log"
-    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(root), "serve", "--host",
-                   "127.0.0.1", "--port", str(port)], log, env)
+    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(root), "serve", "--workers",
+                   "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
     try:
         began = time.perf_counter()
         _wait_ready(proc, port, log, READY_TIMEOUT)

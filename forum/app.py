@@ -14,7 +14,7 @@ from forum.auth import auth_middleware
 from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
 from forum.csrf import csrf_middleware
-from forum.db import Database
+from forum.db import Database, prune_invalidations
 from forum.errors import error_middleware
 from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
@@ -26,6 +26,7 @@ from forum.views import drops
 
 log = logging.getLogger("forum")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+CATCH_UP_SECONDS = 1.0  # how often a process applies other processes' writes between requests
 
 
 def create_app(config: Config) -> web.Application:
@@ -87,14 +88,27 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(app[keys.CONFIG].view_flush_seconds)
             try:
+                # Each worker adds its own counts (views = views + n): they merge in the table.
                 await flush_views(app)
                 async with app[keys.DB].transaction() as tx:
                     await users.purge_expired_sessions(tx)
+                    await prune_invalidations(tx)
             except Exception:
                 log.exception("maintenance failed; will try again")
 
-    task = asyncio.create_task(loop())
+    async def follow() -> None:
+        # Between requests too: other processes' writes drop their pages and fragments from
+        # memory soon (a purged text), and wake the mail sender (mail queued by another worker).
+        while True:
+            await asyncio.sleep(CATCH_UP_SECONDS)
+            try:
+                app[keys.DB].catch_up()
+            except Exception:
+                log.exception("following other processes' writes failed; will try again")
+
+    tasks = [asyncio.create_task(loop()), asyncio.create_task(follow())]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -19,15 +19,18 @@ carrying one of those tags. The tags, what carries them and what emits them:
   ("journal", None)   the moderation journal and its feed: an action, a board renamed.
   ALL                 everything: a write no narrower tag covers (every post re-rendered; a
                       change of a member's name, which many pages show, must emit it too).
-Search, profiles and every member's page are never cached. A write by another process (the
-CLI's `board rename` while the site runs) names nothing: noticed within FOREIGN_CHECK_SECONDS,
-it drops every page.
+Search, profiles and every member's page are never cached. Another process's writes (another
+worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs) come with
+the same tags through the database's invalidations table: before a cached page is served,
+db.catch_up() applies what the others committed (a check of SQLite's data_version when none
+did), so no process serves a page older than a write another one acknowledged.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
+import logging
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -35,12 +38,10 @@ from typing import Any
 from aiohttp import web
 
 from forum import i18n, keys
-from forum.db import Database
 
 Tag = tuple[str, object]
-ALL: Tag = ("all", None)
-# How often a cached page first asks whether another process wrote (a trip to the database).
-FOREIGN_CHECK_SECONDS = 1.0
+ALL: Tag = ("all", None)  # forum.db.ALL_TAG
+log = logging.getLogger("forum")
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,6 @@ class PageCache(TaggedLRU):
         super().__init__(max_entries)
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
-        self.foreign_version: int | None = None  # Database.foreign_version when last checked
-        self.foreign_checked_at = float("-inf")
 
     def invalidate(self, tags: set[Tag]) -> None:
         if not tags:
@@ -134,18 +133,6 @@ class PageCache(TaggedLRU):
             return
         for tag in tags:
             self.drop_tagged(tag)
-
-    async def drop_if_written_elsewhere(self, db: Database) -> None:
-        """Drop every page if another process committed since the last check (at most one
-        check per FOREIGN_CHECK_SECONDS)."""
-        now = time.monotonic()
-        if now - self.foreign_checked_at < FOREIGN_CHECK_SECONDS:
-            return
-        self.foreign_checked_at = now
-        version = await db.foreign_version()
-        if self.foreign_version is not None and version != self.foreign_version:
-            self.invalidate({ALL})
-        self.foreign_version = version
 
 
 # Middlewares: the cached fast path (outermost) and the locale. -------------------------------
@@ -192,7 +179,11 @@ async def page_cache_middleware(request: web.Request,
     if key is None:
         return await handler(request)
     cache = request.app[keys.PAGE_CACHE]
-    await cache.drop_if_written_elsewhere(request.app[keys.DB])
+    try:
+        request.app[keys.DB].catch_up()  # what other processes wrote drops its pages first
+    except sqlite3.Error:  # not knowing what changed, share nothing: render for this reader
+        log.exception("cannot read other processes' writes")
+        return await handler(request)
     page = cache.get(key)
     if page is not None:
         if page.viewed_thread is not None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
+from forum.db import ALL_TAG, log_plain_write
 from forum.permissions import PUBLIC_POST, public_thread, shown_post
 
 QUARANTINE = "quarantine"
@@ -161,6 +162,7 @@ def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> N
                     f"update threads set last_post_id = (select max(posts.id) from posts"
                     f" where posts.thread_id = threads.id and posts.created_at = ?"
                     f" and {shown_post()}) where id = ?", (expected, row_id))
+        log_plain_write(conn, {ALL_TAG})  # counters show on most pages: a running site drops them
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")

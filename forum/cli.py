@@ -10,13 +10,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from forum import logs, operations
+from forum import logs, operations, workers
 from forum.app import create_app
 from forum.config import REGISTRATION_MODES, Config, ConfigError
 from forum.db import Database, Transaction
 from forum.errors import ForumError
 from forum.migrate import migrate
 from forum.models import boards, invitations, moderation, posts, two_factor, users
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=_at_least_one, default=workers.default_count(),
+                       help="server processes sharing the port (default: one per core;"
+                            " 1: a single process)")
     demo = sub.add_parser("demo", help="build a fresh demo site and serve it")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
@@ -206,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in operations.COMMANDS:
         return operations.run(config.data_dir, args)
     if args.command == "serve":
+        if args.workers > 1:
+            return workers.serve(config, args.host, args.port, args.workers)
         serve(config, args.host, args.port)
         return 0
     if args.command == "demo":

@@ -114,6 +114,9 @@ class Config:
     mail_from: str = ""  # empty: "Vigie <noreply@HOST>" with the host of base_url
     mail_interval_seconds: float = 30.0  # the sender also wakes at once when mail is queued
     mail_retry_seconds: float = 60.0  # first back-off after a failure; doubles, capped
+    # Several workers (forum/leases.py): how long the process sending mail (and purging files)
+    # holds that job without renewing it; if it dies, another takes over after this.
+    lease_seconds: float = 120.0
     reset_minutes: int = 60  # how long a password-reset link works
     resets_per_hour: int = 5  # reset requests per account (and 4x that per address)
     # Attachments (forum/uploads): every file is cleaned of its metadata before it is stored.
@@ -218,6 +221,8 @@ RULES: dict[str, Rule] = {
     "smtp_port": PORT,
     "mail_interval_seconds": POSITIVE,
     "mail_retry_seconds": POSITIVE,
+    # Half of it must outlast one SMTP exchange (forum/mail/send.py: SMTP_TIMEOUT).
+    "lease_seconds": Rule("at least 2", lambda value: value >= 2),
     "reset_minutes": at_least(1),
     "resets_per_hour": at_least(1),
     "upload_max_bytes": at_least(1),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import secrets
 import sqlite3
 import time
 from collections import OrderedDict
@@ -44,6 +46,10 @@ LONG_KEYS = 4096  # remembered keys at most (the oldest are forgotten first)
 
 class _SliceSpent(Exception):
     """A budgeted read used its slice of the shared lane with budget left: try the long lane."""
+
+
+ALL_TAG = ("all", None)  # forum.cache.ALL: every cached page
+_LOG_INSERT = "insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)"
 
 
 class Conn:
@@ -163,7 +169,14 @@ class Database:
         self._long_lane = asyncio.Lock()
         self._long_reader: aiosqlite.Connection | None = None
         self._long_keys: OrderedDict[Hashable, float] = OrderedDict()  # key -> when marked
+        # Called with the tags of every commit: this process's at once, the other processes'
+        # (other workers, the CLI) when catch_up() finds them in the invalidations table.
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
+        self.origin = secrets.token_hex(8)  # names this Database's rows in invalidations
+        self._watcher: sqlite3.Connection | None = None
+        self._seen_version = 0  # the watcher's data_version when last caught up
+        self._seen_id = 0  # the last invalidations row applied
+        self._logged = False  # whether the database has the invalidations table
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
@@ -175,8 +188,25 @@ class Database:
         self._long_reader = await connect(self.path)
         await self._long_reader.execute("pragma query_only = on")
         self._all_readers.append(self._long_reader)
+        # A plain connection used on the event loop's thread: catch_up() runs before every
+        # cached page, and a trip to a connection's thread would cost more than the check.
+        self._watcher = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False)
+        self._watcher.execute("pragma query_only = on")
+        self._watcher.execute("pragma busy_timeout = 1000")
+        # A database without the table (not migrated: some tests, tools) only knows that
+        # something changed.
+        self._logged = self._watcher.execute(
+            "select 1 from sqlite_master where name = 'invalidations'").fetchone() is not None
+        self._seen_version, self._seen_id = self._watcher.execute(
+            "select (select data_version from pragma_data_version), "
+            + ("coalesce((select max(id) from invalidations), 0)" if self._logged else "0")
+        ).fetchone()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
@@ -191,14 +221,39 @@ class Database:
                 await self._writer.close()
                 self._writer = None
 
-    async def foreign_version(self) -> int:
-        """A number that changes when another process (the CLI) commits, and only then.
+    def catch_up(self) -> None:
+        """Run the after-commit hooks for what other processes committed since the last call.
 
-        SQLite's data_version on the writer counts commits by other connections; this process's
-        readers never write, so they are other processes' commits.
+        Cheap when nobody wrote: SQLite's data_version, read from shared memory. Otherwise the
+        new invalidations rows of other origins give their tags. A commit that left no row was
+        made outside forum.db (sqlite3 by hand), and a gap in the ids means rows were pruned
+        before this process read them: both drop everything.
         """
-        assert self._writer is not None, "database not open"
-        return int(await Conn(self._writer).value("pragma data_version"))
+        watcher = self._watcher
+        assert watcher is not None, "database not open"
+        watcher.execute("begin")  # one snapshot for the version and the rows
+        try:
+            version = watcher.execute("pragma data_version").fetchone()[0]
+            if version == self._seen_version:
+                return
+            rows = watcher.execute(
+                "select id, origin, kind, key from invalidations where id > ? order by id",
+                (self._seen_id,)).fetchall() if self._logged else []
+        finally:
+            if watcher.in_transaction:
+                watcher.execute("commit")
+        self._seen_version = version
+        tags: set[tuple[str, object]] = set()
+        if not rows or rows[0][0] != self._seen_id + 1:
+            tags.add(ALL_TAG)
+        for _id, origin, kind, key in rows:
+            if origin != self.origin and kind is not None:
+                tags.add((kind, json.loads(key)))
+        if rows:
+            self._seen_id = rows[-1][0]
+        if tags:
+            for hook in self.after_commit:
+                hook(tags)
 
     async def writer_free(self, timeout: float) -> bool:
         """Whether a write could start within `timeout` seconds (for /healthz)."""
@@ -318,6 +373,11 @@ class Database:
     async def _commit(self, tx: Transaction) -> None:
         assert self._writer is not None
         try:
+            # In the transaction: another process learns what changed exactly when it can
+            # read the change (one row even for no tag: see catch_up).
+            if self._logged:
+                await self._writer.executemany(_LOG_INSERT,
+                                               log_rows(self.origin, tx.changed_tags))
             await self._writer.execute("commit")
         except BaseException:
             await self._rollback()
@@ -331,3 +391,31 @@ class Database:
         if self._writer.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 await self._writer.execute("rollback")
+
+
+def log_rows(origin: str, tags: set[tuple[str, object]]) -> list[tuple[str, str | None,
+                                                                        str | None, float]]:
+    """The invalidations rows of one commit: its tags, or one row naming nothing."""
+    now = time.time()
+    if ALL_TAG in tags:
+        tags = {ALL_TAG}
+    if not tags:
+        return [(origin, None, None, now)]
+    return [(origin, kind, json.dumps(key), now) for kind, key in sorted(tags, key=repr)]
+
+
+# Rows older than this are pruned: every process catches up at least once a second.
+INVALIDATIONS_KEEP_SECONDS = 600.0
+
+
+async def prune_invalidations(tx: Transaction) -> None:
+    """Forget the invalidations every process has long applied (a laggard drops everything)."""
+    await tx.execute("delete from invalidations where at < ?",
+                     (time.time() - INVALIDATIONS_KEEP_SECONDS,))
+
+
+def log_plain_write(conn: sqlite3.Connection, tags: set[tuple[str, object]]) -> None:
+    """Inside a write made with plain sqlite3 (`vigie check --repair`): its invalidations rows,
+    so that a running site drops the pages it changed (a database not migrated yet has none)."""
+    if conn.execute("select 1 from sqlite_master where name = 'invalidations'").fetchone():
+        conn.executemany(_LOG_INSERT, log_rows("plain-" + secrets.token_hex(4), tags))

@@ -1,13 +1,29 @@
-"""In-memory sliding-window rate limits, keyed on the real client; keys (addresses) live only
-as long as their window."""
+"""Sliding-window rate limits, keyed on the real client; keys (addresses) live only as long as
+their window.
+
+One process keeps them in memory. Several workers (`vigie serve --workers N`) share them
+through SharedHits, a small SQLite file the master makes in a temporary folder (never in the
+data folder, so never in a backup), where a key is stored only as a keyed hash whose secret
+lives in the processes' memory: N workers allow what one allows, and the file names nobody.
+The drop's limits (MEMORY_ONLY) never leave memory, whatever the file holds (a source's address
+must not touch a disk): each worker keeps its own and allows 1/N of the budget, so that the
+workers together still allow it once.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
+import sqlite3
 import time
 from collections import deque
+from pathlib import Path
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Keys (by prefix) counted in this process's memory only: the drop for sources (issue 18).
+MEMORY_ONLY = ("drop:", "drop_code:")
+SWEEP_SECONDS = 60.0
 
 
 def parse_proxies(text: str) -> tuple[Network, ...]:
@@ -38,11 +54,54 @@ def _address(text: str) -> Address | None:
     return address
 
 
+class SharedHits:
+    """Hits of every worker in one SQLite file: (hashed key, unix time) rows."""
+
+    def __init__(self, path: Path, secret: bytes) -> None:
+        self.secret = secret
+        # On the event loop's thread: a rate-limited action (a login) costs one short statement
+        # on a tiny file, less than a trip to another thread.
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=2.0,
+                                    check_same_thread=False)
+        self.conn.execute("pragma journal_mode = wal")
+        self.conn.execute("pragma synchronous = off")  # lost at a crash: limits start again
+        self.conn.execute("create table if not exists hits (key blob not null, at real not null)")
+        self.conn.execute("create index if not exists hits_by_key on hits (key, at)")
+
+    def _hash(self, key: str) -> bytes:
+        return hmac.new(self.secret, key.encode(), hashlib.sha256).digest()[:16]
+
+    def recent(self, key: str, window: float) -> list[float]:
+        return [at for (at,) in self.conn.execute(
+            "select at from hits where key = ? and at > ? order by at",
+            (self._hash(key), time.time() - window))]
+
+    def add(self, key: str) -> None:
+        self.conn.execute("insert into hits (key, at) values (?, ?)",
+                          (self._hash(key), time.time()))
+
+    def remove_latest(self, key: str) -> None:
+        self.conn.execute("delete from hits where rowid = (select rowid from hits where key = ?"
+                          " order by at desc limit 1)", (self._hash(key),))
+
+    def clear(self, key: str) -> None:
+        self.conn.execute("delete from hits where key = ?", (self._hash(key),))
+
+    def sweep(self, horizon: float) -> None:
+        self.conn.execute("delete from hits where at < ?", (time.time() - horizon,))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class RateLimiter:
-    def __init__(self, trusted_proxies: str = "") -> None:
+    def __init__(self, trusted_proxies: str = "", shared: SharedHits | None = None,
+                 workers: int = 1) -> None:
         self._hits: dict[str, deque[float]] = {}
         self._last_sweep = time.monotonic()
         self.trusted = parse_proxies(trusted_proxies)
+        self.shared = shared  # None: one process, every limit in memory
+        self.workers = workers  # processes sharing the port: divides the memory-only budgets
 
     def client(self, peer: str | None, forwarded_for: list[str]) -> str:
         """The address limits are counted against.
@@ -73,24 +132,48 @@ class RateLimiter:
             return str(ipaddress.IPv6Network((address, 64), strict=False))
         return str(address)
 
+    def _in_file(self, key: str) -> SharedHits | None:
+        if self.shared is None or key.startswith(MEMORY_ONLY):
+            return None
+        return self.shared
+
     def retry_after(self, key: str, limit: int, window: float) -> int:
         """Seconds to wait before `key` may act again (0: it may act now). Does not count."""
+        shared = self._in_file(key)
+        if shared is not None:
+            times = shared.recent(key, window)
+            if len(times) < limit:
+                return 0
+            return max(1, int(times[0] + window - time.time()) + 1)
+        if self.shared is not None:  # memory only, with other workers: this one's share
+            limit = max(1, limit // self.workers)
         hits = self._recent(key, window)
         if len(hits) < limit:
             return 0
         return max(1, int(hits[0] + window - time.monotonic()) + 1)
 
     def hit(self, key: str, window: float) -> None:
-        self._recent(key, window).append(time.monotonic())
+        shared = self._in_file(key)
+        if shared is not None:
+            shared.add(key)
+        else:
+            self._recent(key, window).append(time.monotonic())
         self._sweep(window)
 
     def unhit(self, key: str) -> None:
         """Take back the latest hit of `key` (an attempt that turned out not to count)."""
+        shared = self._in_file(key)
+        if shared is not None:
+            shared.remove_latest(key)
+            return
         hits = self._hits.get(key)
         if hits:
             hits.pop()
 
     def clear(self, key: str) -> None:
+        shared = self._in_file(key)
+        if shared is not None:
+            shared.clear(key)
         self._hits.pop(key, None)
 
     def _recent(self, key: str, window: float) -> deque[float]:
@@ -103,9 +186,11 @@ class RateLimiter:
     def _sweep(self, window: float) -> None:
         # Forget idle keys so that no address is kept longer than needed against abuse.
         now = time.monotonic()
-        if now - self._last_sweep < 60:
+        if now - self._last_sweep < SWEEP_SECONDS:
             return
         self._last_sweep = now
         horizon = max(window, 3600)
+        if self.shared is not None:
+            self.shared.sweep(horizon)
         for key in [k for k, v in self._hits.items() if not v or v[-1] < now - horizon]:
             del self._hits[key]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from forum import cache, keys
+from forum import keys
+from forum.db import Database
 from forum.models import boards, findings, moderation, posts, threads, uploads, users
 from tests.conftest import Forum, log_in, submit
 
@@ -258,38 +259,57 @@ async def test_every_cached_page_family_is_covered(forum, client):
     assert {page for _, page in CASES} == set(PAGES)
 
 
-async def test_a_write_by_another_process_drops_the_cached_pages(forum, client, monkeypatch):
-    """`vigie board rename` while the site runs: its own connection, no tags to give."""
-    monkeypatch.setattr(cache, "FOREIGN_CHECK_SECONDS", 0)
+async def test_a_write_outside_forum_db_drops_the_cached_pages(forum, client):
+    """sqlite3 by hand while the site runs: no invalidations row names the pages, so the next
+    request drops them all (it notices the commit through data_version)."""
     world = await build(forum)
     reader = await forum.visitor()
     pages = ("/", "/b/metz", f"/t/{world.thread_id}", "/b/metz/watch", "/watch")
     for path in pages:
         assert NEW_CITY not in await (await reader.get(path)).text()
-    with sqlite3.connect(forum.config.db_path) as other:  # as the CLI does, from outside
+    with sqlite3.connect(forum.config.db_path) as other:  # outside forum.db
         other.execute("update boards set name = ? where slug = 'metz'", (NEW_CITY,))
     for path in pages:
         assert NEW_CITY in await (await reader.get(path)).text(), path
 
 
-async def test_the_check_for_other_writers_is_rare_and_spares_our_own(forum, client):
-    """At most one trip to the database per FOREIGN_CHECK_SECONDS; our own writes, which
-    name their pages, do not drop every page."""
+async def test_another_process_drops_exactly_the_pages_its_write_names(forum, client):
+    """`vigie board rename` (or another worker) through its own Database: its tags reach this
+    process through the invalidations table; at the very next request, and only those pages."""
     world = await build(forum)
     reader = await forum.visitor()
     page_cache = forum.app[keys.PAGE_CACHE]
-    await reader.get(f"/t/{world.thread_id}")
-    await reader.get("/b/metz/watch")
-    checked = page_cache.foreign_checked_at
-    await reader.get("/watch")
-    assert page_cache.foreign_checked_at == checked
+    for path in (f"/t/{world.thread_id}", "/b/metz/watch", "/watch", "/b/nancy"):
+        await reader.get(path)
+    other = Database(forum.config.db_path, readers=1)  # as the CLI opens it
+    await other.open()
+    try:
+        async with other.transaction() as tx:
+            lea = await users.get_by_name(tx, "lea")
+            thread = await threads.get(tx, world.thread_id)
+            await posts.create(tx, thread.id, thread.board_id, lea, "Relevé AUTRE-PROCESSUS",
+                               forum.config.body_max)
+    finally:
+        await other.close()
+    assert "AUTRE-PROCESSUS" in await (await reader.get(f"/t/{world.thread_id}")).text()
+    assert page_cache.get(("/b/metz/watch", forum.config.default_locale)) is None  # cites it
+    assert page_cache.get(("/watch", forum.config.default_locale)) is not None
+    assert page_cache.get(("/b/nancy", forum.config.default_locale)) is not None
+
+
+async def test_our_own_writes_are_not_applied_twice(forum, client):
+    """This process's rows in the invalidations table are skipped when it catches up: a page
+    rendered after our write is not dropped by our own row."""
+    world = await build(forum)
+    reader = await forum.visitor()
     async with forum.db.read() as conn:
         lea = await users.get_by_name(conn, "lea")
     await forum.reply(world.thread_id, lea, "Encore un relevé.")
-    page_cache.foreign_checked_at = float("-inf")
-    await reader.get("/")
-    assert page_cache.get(("/b/metz/watch", forum.config.default_locale)) is None  # cites it
-    assert page_cache.get(("/watch", forum.config.default_locale)) is not None
+    await reader.get(f"/t/{world.thread_id}")
+    key = (f"/t/{world.thread_id}", forum.config.default_locale)
+    assert forum.app[keys.PAGE_CACHE].get(key) is not None
+    forum.db.catch_up()
+    assert forum.app[keys.PAGE_CACHE].get(key) is not None
 
 
 async def test_a_cited_file_taken_off_its_post_does_not_stop_the_purge(forum, client):

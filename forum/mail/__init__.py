@@ -27,6 +27,7 @@ from aiohttp import web
 
 from forum import clock, keys
 from forum.db import Database
+from forum.leases import Lease
 from forum.mail.notify import build_digests, mail_notifications, notify_by_mail
 from forum.mail.render import (
     NOTIFICATION_LINES,
@@ -63,6 +64,11 @@ class Mailer:
     next_digest_check: float = 0.0
     stopping: bool = False
     rounds: int = 0  # rounds done by the background task (tests wait on it)
+    # Only the process holding it sends mail (several workers: forum/leases.py).
+    lease: Lease | None = None
+
+    def may_send(self) -> bool:
+        return self.lease is None or self.lease.held()
 
     def after_commit(self, tags: set[tuple[str, object]]) -> None:
         """A commit that changed something (a post, a decision, queued mail: they all tag the
@@ -132,16 +138,20 @@ async def _sender(app: web.Application) -> AsyncIterator[None]:
     db = app[keys.DB]
     state.secret = await _load_secret(db)
     db.after_commit.append(state.after_commit)
-    state.wake.set()  # at start: send what an earlier run left in the outbox
+    # At start, and when this process takes the job over: send what was left in the outbox.
+    state.lease = Lease("mail", app[keys.CONFIG].lease_seconds, state.wake.set)
+    await state.lease.renew(db)
+    keeper = asyncio.create_task(state.lease.keep(db))
 
     async def loop() -> None:
         while not state.stopping:
             await _wait(state.wake, app[keys.CONFIG].mail_interval_seconds)
             state.wake.clear()
-            try:
-                await run_once(app)
-            except Exception:
-                log.exception("mail sender failed; will try again")
+            if state.may_send():
+                try:
+                    await run_once(app)
+                except Exception:
+                    log.exception("mail sender failed; will try again")
             state.rounds += 1
 
     task = asyncio.create_task(loop())
@@ -153,3 +163,4 @@ async def _sender(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await state.lease.stop(keeper, db)

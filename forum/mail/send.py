@@ -74,6 +74,8 @@ async def _deliver(app: web.Application, rows: list[Row]) -> int:
     sent = 0
     try:
         for index, row in enumerate(rows):
+            if not app[keys.MAIL].may_send():  # the lease lapsed: another process may send
+                break
             try:
                 message = build_message(config, row)
             except (ValueError, TypeError) as error:  # no server would take it: never retried

@@ -22,6 +22,7 @@ from forum import clock, keys
 from forum.config import MB, Config
 from forum.db import Database
 from forum.errors import Invalid, TooLarge, TooManyRequests, Unavailable
+from forum.leases import Lease
 from forum.models import uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
@@ -159,17 +160,24 @@ def setup(app: web.Application) -> None:
 async def _purge_loop(app: web.Application) -> AsyncIterator[None]:
     uploader = app[keys.UPLOADER]
     uploader.store.open()
+    db = app[keys.DB]
+    # Several workers: only the holder of this lease purges (forum/leases.py).
+    lease = Lease("uploads", app[keys.CONFIG].lease_seconds)
+    await lease.renew(db)
+    keeper = asyncio.create_task(lease.keep(db))
 
     async def loop() -> None:
         while True:
-            try:
-                await uploader.purge(app[keys.DB])
-            except Exception:
-                log.exception("purging unattached files failed; will try again")
-            await asyncio.sleep(PURGE_INTERVAL)
+            if lease.held():
+                try:
+                    await uploader.purge(db)
+                except Exception:
+                    log.exception("purging unattached files failed; will try again")
+            await asyncio.sleep(PURGE_INTERVAL if lease.held() else lease.seconds / 3)
 
     task = asyncio.create_task(loop())
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await lease.stop(keeper, db)
