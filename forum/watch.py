@@ -250,8 +250,8 @@ class Rate:
         return (self.figure.quantity or 0.0) / (self.population.quantity or 1.0) * PER_INHABITANTS
 
     def text(self) -> str:
-        """'12,2' (two significant decimals at most: a rate, not a count)."""
-        return format_quantity(round(self.value, 2), None)
+        """'12,2': one decimal, a rate is not a count."""
+        return format_quantity(round(self.value, 1), None)
 
 
 def population(findings: Iterable[Finding]) -> Finding | None:

@@ -1,4 +1,5 @@
-"""The search page: public posts and thread titles, with filters and highlighted snippets."""
+"""The search page: public posts and thread titles, with filters and highlighted snippets;
+findings (models/finding_search.py) listed above the messages."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -6,7 +7,7 @@ from aiohttp import web
 from forum import keys
 from forum.errors import ForumError, NotFound, TooSlow
 from forum.i18n import gettext
-from forum.models import boards, search
+from forum.models import boards, finding_search, search
 from forum.templating import render
 from forum.views import page_number
 
@@ -21,7 +22,8 @@ async def results(request: web.Request) -> web.Response:
     page = page_number(request)
     form = {name: request.query.get(name, "").strip() for name in FIELDS}
     context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
-               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE}
+               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE,
+               "found_findings": None}
     status = 200
     db = request.app[keys.DB]
     async with db.read() as conn:
@@ -33,6 +35,9 @@ async def results(request: web.Request) -> web.Response:
                 filters = await search.resolve_filters(
                     conn, **{name: form[name] or None for name in FIELDS[1:]})
                 context["found"] = await search.search(conn, form["q"], filters, page)
+                if page == 1:  # findings are listed once, above the first page of messages
+                    context["found_findings"] = await finding_search.search_findings(
+                        conn, request.get(keys.USER), form["q"], filters)
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status
