@@ -60,13 +60,24 @@ async def merge(tx: Transaction, kind: Kind, target: Kind, admin: User,
                 reason: str = "") -> int:
     """Move every finding of `kind` to `target` and hide `kind`; returns how many moved.
 
-    Versions already written keep the old kind (the history says what was entered); a
-    correction still waiting follows the merge, else publishing it would bring the old kind
-    back.
+    Versions already written keep the old kind and a new public version records the move
+    (the finding's history reads "kind: old -> new"); a correction still waiting follows the
+    merge, else publishing it would bring the old kind back.
     """
     reason = moderation.clean_reason(reason, required=False)
     if target.id == kind.id:
         raise Invalid("Choose another kind to merge this one into.", field="into")
+    # Each public finding gets a version saying so: its history shows "kind: old -> new".
+    said = reason or gettext("Kind “%(old)s” merged into “%(new)s”", old=gettext(kind.label),
+                             new=gettext(target.label))
+    await tx.execute(
+        "insert into finding_revisions (finding_id, editor_id, data, reason, created_at, state)"
+        " select latest.finding_id, ?, json_set(latest.data, '$.kind_id', ?), ?, ?, 'public'"
+        " from finding_revisions as latest join findings on findings.id = latest.finding_id"
+        " where findings.kind_id = ? and latest.id = (select max(id) from finding_revisions"
+        " where finding_id = latest.finding_id and state = 'public')"
+        " and json_extract(latest.data, '$.kind_id') = ?",
+        (admin.id, target.id, said, clock.now(), kind.id, kind.id))
     moved = await tx.update("update findings set kind_id = ? where kind_id = ?",
                             (target.id, kind.id))
     await tx.execute(
