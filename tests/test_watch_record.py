@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from forum import migrate, watch, watch_map
-from forum.models import findings, moderation
+from forum.models import finding_kinds, findings, moderation
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 
@@ -192,7 +193,6 @@ async def test_a_waiting_correction_follows_the_merge(forum):
 
 
 async def findings_kinds_merge(tx, slug: str, into: str, admin):
-    from forum.models import finding_kinds
     kind, target = await finding_kinds.get(tx, slug), await finding_kinds.get(tx, into)
     return await finding_kinds.merge(tx, kind, target, admin)
 
@@ -290,9 +290,10 @@ async def found_ids(client, query: str, **params: str) -> list[int]:
 
 
 async def test_search_finds_findings_by_kind_place_note_and_city(forum):
-    metz, saint_etienne, lea, ids = await record(forum)
+    metz, _se, lea, ids = await record(forum)
     stadium = await forum.finding(metz, lea, kind="facial-recognition", quantity=None,
-                                  unit="", scope="", observed="2020-01", place="Stade Saint-Symphorien",
+                                  unit="", scope="", observed="2020-01",
+                                  place="Stade Saint-Symphorien",
                                   note="Essai mené par le club avec une entreprise privée.")
     reader = await forum.visitor()
     assert await found_ids(reader, "stade") == [stadium]  # place
@@ -335,7 +336,6 @@ async def test_a_corrected_place_is_no_longer_found(forum):
     async with forum.db.transaction() as tx:
         current = await findings.get(tx, finding)
         draft = (await findings.revisions(tx, finding))[-1].draft()
-        from dataclasses import replace
         await findings.edit(tx, current, lea, replace(draft, place="Rue de la Gare"),
                             "Pas d'adresse privée")
     reader = await forum.visitor()
@@ -351,7 +351,7 @@ def map_of(page: str) -> ET.Element:
 
 
 async def test_watch_draws_a_map_of_france_with_a_mark_per_city_and_a_table(forum):
-    metz, saint_etienne, lea, ids = await record(forum)
+    _metz, _se, _lea, ids = await record(forum)
     reader = await forum.visitor()
     response = await reader.get("/watch", headers=ENGLISH)
     page = await response.text()
