@@ -20,6 +20,7 @@ from forum.views import url_for
 CITY_LIMIT = 5_000  # a city holds dozens of findings: this only bounds a runaway page
 NATIONAL_LIMIT = 100_000
 FILTER_FIELDS = ("kind", "status", "since", "until")
+PER_INHABITANTS = "inhabitants"  # /watch?per=inhabitants: counts per 10 000 inhabitants
 
 
 def licence(request: web.Request) -> dict[str, str]:
@@ -164,9 +165,6 @@ async def national(request: web.Request) -> web.Response:
         "has_rates": any(row.rate(kind.id) for row in rows for kind in shown),
         "map": city_map(rows, public, shown, kind_id),
         "cities": cities, **licence(request)})
-
-
-PER_INHABITANTS = "inhabitants"  # /watch?per=inhabitants
 
 
 def city_map(rows: list[watch.CityRow], public: list[Finding], shown: list[findings.Kind],
