@@ -306,7 +306,9 @@ async def test_search_finds_findings_by_kind_place_note_and_city(forum):
     assert "1 finding found" in page and ">Metz</a> · " in page
 
 
-async def test_search_shows_a_finding_only_to_whoever_may_see_it(forum, client):
+async def test_search_finds_only_public_findings_whoever_asks(forum, client):
+    """A public channel, as for messages: pending, refused and deleted findings are never
+    found, not even by their author or moderators (they have their profile and queue)."""
     metz, _se, lea, _ids = await record(forum)
     newcomer = await forum.user("voisine", trusted=False)
     local = await forum.user("locale")
@@ -316,17 +318,35 @@ async def test_search_shows_a_finding_only_to_whoever_may_see_it(forum, client):
                                   scope="part", observed="2026-10", place="Rue Zorglub")
     deleted = await forum.finding(metz, lea, quantity="4", scope="part", observed="2021",
                                   place="Impasse Zorglub")
+    shown = await forum.finding(metz, lea, quantity="5", scope="part", observed="2021",
+                                place="Place Zorglub")
     async with forum.db.transaction() as tx:
         await findings.delete(tx, await findings.get(tx, deleted), lea, "")
-    assert await found_ids(await forum.visitor(), "zorglub") == []
-    await log_in(client, "lea")
-    assert await found_ids(client, "zorglub") == []
-    author = await forum.visitor()
-    await log_in(author, "voisine")
-    assert await found_ids(author, "zorglub") == [waiting]
-    moderator = await forum.visitor()
-    await log_in(moderator, "locale")
-    assert waiting in await found_ids(moderator, "zorglub")
+    assert await found_ids(await forum.visitor(), "zorglub") == [shown]
+    for name in ("lea", "voisine", "locale"):
+        reader = await forum.visitor()
+        await log_in(reader, name)
+        assert await found_ids(reader, "zorglub") == [shown], name
+    # Once approved, it is found.
+    async with forum.db.transaction() as tx:
+        await findings.approve(tx, await findings.get(tx, waiting), local)
+    assert set(await found_ids(await forum.visitor(), "zorglub")) == {shown, waiting}
+
+
+async def test_a_purged_place_leaves_no_word_in_the_findings_index(forum):
+    metz, _se, lea, _ids = await record(forum)
+    modo = await forum.user("modo", role="moderator")
+    finding = await forum.finding(metz, lea, quantity="2", scope="part", observed="2021",
+                                  place="Domicile de Monsieur Zqquidam")
+    async with forum.db.transaction() as tx:
+        current = await findings.get(tx, finding)
+        first = (await findings.revisions(tx, finding))[-1]
+        await findings.edit(tx, current, modo, replace(first.draft(), place="Rue de la Gare"),
+                            "Pas d'adresse privée")
+        await findings.purge_version(tx, await findings.get(tx, finding), modo, first.id)
+    async with forum.db.read() as conn:
+        segments = await conn.all("select block from findings_text_data")
+    assert not any(b"zqquidam" in bytes(row[0] or b"") for row in segments)
 
 
 async def test_a_corrected_place_is_no_longer_found(forum):

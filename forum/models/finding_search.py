@@ -4,7 +4,9 @@ A separate result type from the messages (models/search.py): a finding is matche
 place and note through the `findings_text` index (migration 0020, accents and capitals
 ignored as for messages), and on its kind's and city's names as the reader sees them
 (translated kinds: "caméras" finds the built-in "Video-surveillance cameras"). Who sees which
-finding is decided by permissions.finding_filter, as on every other page.
+finding is decided by permissions.public_finding: search is a public channel, where nothing
+pending, refused or deleted is ever found, by anyone (moderators have their queue, authors
+their profile), as for messages.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from forum.db import Conn
 from forum.models import findings
 from forum.models.findings import Finding
 from forum.models.search import _TERM, Filters, _fts_term, encodable, parse_query
-from forum.models.users import User
 from forum.text import clean_line, sort_key
 
 SHOWN = 20  # findings listed above the messages; the count says how many matched
@@ -27,9 +28,9 @@ class FoundFindings:
     total: int
 
 
-async def search_findings(conn: Conn, viewer: User | None, query: str,
-                          filters: Filters | None = None, limit: int = SHOWN) -> FoundFindings:
-    """The findings this viewer may see whose kind, place, note or city holds every word."""
+async def search_findings(conn: Conn, query: str, filters: Filters | None = None,
+                          limit: int = SHOWN) -> FoundFindings:
+    """The public findings whose kind, place, note or city holds every word."""
     if not parse_query(query):  # the same limits (422) and the same "nothing to search"
         return FoundFindings([], 0)
     names = await _names(conn)
@@ -45,7 +46,7 @@ async def search_findings(conn: Conn, viewer: User | None, query: str,
                      f" match ?) or findings.kind_id in ({_ids(kinds)})"
                      f" or findings.board_id in ({_ids(cities)}))")
         params.append(term)
-    visible, visible_params = permissions.finding_filter(viewer)
+    visible, visible_params = permissions.PUBLIC_FINDING, ()
     filters = filters or Filters()
     for column, value in (("findings.board_id", filters.board_id),
                           ("findings.author_id", filters.author_id)):

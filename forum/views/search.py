@@ -37,7 +37,7 @@ async def results(request: web.Request) -> web.Response:
                 context["found"] = await search.search(conn, form["q"], filters, page)
                 if page == 1:  # findings are listed once, above the first page of messages
                     context["found_findings"] = await finding_search.search_findings(
-                        conn, request.get(keys.USER), form["q"], filters)
+                        conn, form["q"], filters)
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status
