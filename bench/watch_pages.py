@@ -183,7 +183,7 @@ def check(label: str, body: bytes, forum: Generated) -> str:
     counts = {  # label -> (what is counted, how many there are, how many there should be)
         "city page": lambda: ("findings", len(set(re.findall(rb'href="/f/(\d+)"', body))), city),
         "national page": lambda: ("cities", _national_rows(body), forum.cities),
-        "national per 10k": lambda: ("rates", body.count(b'class="figure rate"'), forum.cities),
+        "national per 10k": lambda: ("cities with a rate", _rows_with_rate(body), forum.cities),
         "national map": lambda: ("marks", body.count(b'<g class="map-city'), forum.cities),
         "compare": lambda: ("names", b"Commune 001" in body and b"Commune 002" in body, True),
         "national CSV": lambda: ("rows", len(list(csv.reader(io.StringIO(body.decode())))) - 1,
@@ -195,6 +195,13 @@ def check(label: str, body: bytes, forum: Generated) -> str:
         "national feed": lambda: ("entries", body.count(b"<entry>"), min(50, total))}
     name, got, wanted = counts[label]()
     return "ok" if got == wanted else f"MISMATCH {name}: {got}, expected {wanted}"
+
+
+def _rows_with_rate(body: bytes) -> int:
+    """Rows of the national table with at least one count per 10 000 inhabitants."""
+    table = re.search(rb'<table class="watch-national">.*?</table>', body, re.S)
+    rows = re.findall(rb"<tr>.*?</tr>", table.group(0), re.S) if table else []
+    return sum(1 for row in rows if b'class="figure rate"' in row)
 
 
 def _national_rows(body: bytes) -> int:
