@@ -120,8 +120,17 @@ LABEL_CHAR_WIDTH, LABEL_HEIGHT = 7.5, 14  # at the stylesheet's 13px, bold
 
 def _place_labels(marks: list[Mark]) -> list[Mark]:
     """Each label on the side of its mark (right, else left) where it covers no other mark
-    nor a label already placed; the right when both do (a crowded map keeps its table)."""
-    placed: list[tuple[float, float, float, float]] = []
+    nor a label already placed; the right when both do (a crowded map keeps its table).
+
+    Marks and placed labels are kept in a grid of GRID pixels: each label is checked against
+    its neighbours only (400 cities stay a few milliseconds).
+    """
+    marks_at: dict[tuple[int, int], list[Mark]] = {}
+    for mark in marks:
+        for cell in _cells((mark.x - mark.radius, mark.y - mark.radius,
+                            mark.x + mark.radius, mark.y + mark.radius)):
+            marks_at.setdefault(cell, []).append(mark)
+    labels_at: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
     result = []
     for mark in marks:
         width = LABEL_CHAR_WIDTH * len(mark.label)
@@ -129,13 +138,27 @@ def _place_labels(marks: list[Mark]) -> list[Mark]:
         if mark.x + mark.radius + 3 + width > MAP_WIDTH:
             sides.reverse()
         boxes = [(_box(x, anchor, width, mark.y), x, anchor) for x, anchor in sides]
-        free = [choice for choice in boxes
-                if not any(_overlaps(choice[0], other) for other in placed)
-                and not any(_covers(choice[0], other) for other in marks if other is not mark)]
-        box, label_x, anchor = (free or boxes)[0]
-        placed.append(box)
+
+        def free(box: tuple[float, float, float, float], mark: Mark = mark) -> bool:
+            cells = _cells(box)
+            return not any(_overlaps(box, other) for cell in cells
+                           for other in labels_at.get(cell, ())) and not any(
+                _covers(box, other) for cell in cells for other in marks_at.get(cell, ())
+                if other is not mark)
+
+        box, label_x, anchor = next((choice for choice in boxes if free(choice[0])), boxes[0])
+        for cell in _cells(box):
+            labels_at.setdefault(cell, []).append(box)
         result.append(replace(mark, label_x=label_x, anchor=anchor))
     return result
+
+
+GRID = 40  # pixels
+
+
+def _cells(box: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+    return [(column, row) for column in range(int(box[0] // GRID), int(box[2] // GRID) + 1)
+            for row in range(int(box[1] // GRID), int(box[3] // GRID) + 1)]
 
 
 def _box(x: float, anchor: str, width: float, y: float) -> tuple[float, float, float, float]:

@@ -453,3 +453,12 @@ def test_migration_0020_keeps_the_journal_and_indexes_existing_findings(tmp_path
     assert conn.execute("select label from finding_kinds where slug = 'population'"
                         ).fetchone() == ("Population",)
     conn.close()
+
+
+def test_a_label_goes_to_the_side_where_it_covers_no_other_mark():
+    def mark(slug: str, x: float, radius: float) -> watch_map.Mark:
+        return watch_map.Mark(slug, slug, x, 300.0, radius, None, slug.title(), "", 0, "start")
+    big, small = mark("saint-etienne", 360, 22), mark("grenoble", 330, 4)  # big on its right
+    placed = {m.board_slug: m for m in watch_map._place_labels([big, small])}
+    assert placed["saint-etienne"].anchor == "start"
+    assert placed["grenoble"].anchor == "end" and placed["grenoble"].label_x < 330
