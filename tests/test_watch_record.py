@@ -462,3 +462,18 @@ def test_a_label_goes_to_the_side_where_it_covers_no_other_mark():
     placed = {m.board_slug: m for m in watch_map._place_labels([big, small])}
     assert placed["saint-etienne"].anchor == "start"
     assert placed["grenoble"].anchor == "end" and placed["grenoble"].label_x < 330
+
+
+async def test_the_comparison_lists_populations_but_draws_no_population_timeline(forum):
+    metz, saint_etienne, lea, _ids = await record(forum)
+    await forum.finding(saint_etienne, lea, kind="population", quantity="173 000",
+                        observed="2021")
+    await forum.finding(metz, lea, kind="population", quantity="118 000", observed="2015")
+    page = await (await (await forum.visitor()).get("/watch/compare?a=metz&b=saint-etienne",
+                                                    headers=ENGLISH)).text()
+    latest = re.search(r'<table class="watch-compare">.*?</table>', page, re.S).group(0)
+    assert re.search(r'<th scope="row">Population</th>\s*<td><a class="figure" [^>]*>121,000'
+                     r'</a>\s*<span class="meta"><time datetime="2021">2021</time></span>',
+                     latest)  # no equipment status beside a population
+    timelines = re.findall(r'<h3 id="timeline-\d+">([^<]+)</h3>', page)
+    assert timelines == ["Video-surveillance cameras"]  # not "Population"

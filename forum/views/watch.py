@@ -231,7 +231,9 @@ def side_by_side(kinds: list[findings.Kind], left: list[Finding],
                        for head, who in zip(heads, people, strict=True)]
              for kind, _, _ in rows}
     lines = [{(s.kind_slug, s.unit): s for s in watch.series(found)} for found in (left, right)]
-    timelines = [(lines[0][key], lines[1][key]) for key in lines[0] if key in lines[1]]
+    # A population is compared in the table (with its date), not drawn as equipment.
+    timelines = [(lines[0][key], lines[1][key]) for key in lines[0] if key in lines[1]
+                 and key[0] != findings.POPULATION]
     return {"rows": rows, "rates": rates, "timelines": [
         {"left": watch.chart(a), "right": watch.chart(b), "table": watch.side_by_side(a, b)}
         for a, b in timelines]}
