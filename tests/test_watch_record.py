@@ -74,7 +74,7 @@ async def test_the_comparison_gives_the_rate_where_both_figures_exist(forum):
     rates = re.findall(r'<span class="per-inhabitants">(.*?)</span></span>', page, re.S)
     assert len(rates) == 1  # Saint-Étienne has no population: no rate, nothing invented
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", rates[0]))
-    assert text == "12.2 per 10,000 inhabitants (148 (2020) for 121,000 inhabitants (2021))"
+    assert text == "12.2 per 10,000 inhabitants 148 (2020) for 121,000 inhabitants (2021)"
 
 
 async def test_a_population_is_the_city_s_not_a_headline_of_equipment(forum):
