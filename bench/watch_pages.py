@@ -1,11 +1,13 @@
-"""Watch pages speed (issue 7): city page, national table, comparison, exports, API and feed.
+"""Watch pages speed (issues 7, 14): city page, national table (also per 10 000 inhabitants)
+and map, comparison, exports, API and feed.
 
 What it measures
   A forum is generated in a temporary data folder with bulk SQL into a migrated database:
   `--cities` city boards with `--findings` findings each (default 100 × 50 = 5 000), spread
   over the built-in kinds, the units (~15 % without a quantity) and the statuses, observed
   between 2005 and 2025 (as a year, a month or a day), ~5 % with coordinates, each with one
-  source (40 % a public post of the one generated thread, else a link), ~2 % pending.
+  source (40 % a public post of the one generated thread, else a link), ~2 % pending; then
+  each city's population (located: a mark on the map) and a cameras total (a rate each).
   `--large` is 400 cities × 100 = 40 000 findings. The real server runs as
   `python -m forum serve` (one process) on 127.0.0.1, and for each page:
 
@@ -133,7 +135,9 @@ def generate(data_dir: Path, cities: int, per_city: int) -> Generated:
     try:
         for pragma in ("journal_mode = off", "synchronous = off"):
             conn.execute(f"pragma {pragma}")
-        kinds = [row[0] for row in conn.execute("select id from finding_kinds")]
+        # Populations are one per city, added by add_populations (not drawn at random).
+        kinds = [row[0] for row in conn.execute(
+            "select id from finding_kinds where slug <> 'population'")]
         conn.execute("begin")
         conn.executemany(
             "insert into users (id, name, name_key, password_hash, created_at)"
@@ -178,7 +182,9 @@ def check(label: str, body: bytes, forum: Generated) -> str:
     city, total = forum.published[0], sum(forum.published)
     counts = {  # label -> (what is counted, how many there are, how many there should be)
         "city page": lambda: ("findings", len(set(re.findall(rb'href="/f/(\d+)"', body))), city),
-        "national page": lambda: ("cities", body.count(b'<th scope="row">'), forum.cities),
+        "national page": lambda: ("cities", _national_rows(body), forum.cities),
+        "national per 10k": lambda: ("cities with a rate", _rows_with_rate(body), forum.cities),
+        "national map": lambda: ("marks", body.count(b'<g class="map-city'), forum.cities),
         "compare": lambda: ("names", b"Commune 001" in body and b"Commune 002" in body, True),
         "national CSV": lambda: ("rows", len(list(csv.reader(io.StringIO(body.decode())))) - 1,
                                  total),
@@ -191,11 +197,103 @@ def check(label: str, body: bytes, forum: Generated) -> str:
     return "ok" if got == wanted else f"MISMATCH {name}: {got}, expected {wanted}"
 
 
+def _rows_with_rate(body: bytes) -> int:
+    """Rows of the national table with at least one count per 10 000 inhabitants."""
+    table = re.search(rb'<table class="watch-national">.*?</table>', body, re.S)
+    rows = re.findall(rb"<tr>.*?</tr>", table.group(0), re.S) if table else []
+    return sum(1 for row in rows if b'class="figure rate"' in row)
+
+
+def _national_rows(body: bytes) -> int:
+    table = re.search(rb'<table class="watch-national">.*?</table>', body, re.S)
+    return table.group(0).count(b'<th scope="row">') if table else 0
+
+
 PAGES = (("city page", "/b/commune-001/watch"), ("national page", "/watch"),
          ("compare", "/watch/compare?a=commune-001&b=commune-002"),
          ("national CSV", "/watch/findings.csv"), ("national GeoJSON", "/watch/findings.geojson"),
          ("city JSON", "/b/commune-001/watch/findings.json"),
          ("API city", "/api/v1/findings?city=commune-001"), ("national feed", "/watch/feed.atom"))
+
+
+# Issue 14: populations, figures per 10 000 inhabitants, the national map ----------------------
+
+# /watch holds the table and the map: its line above is both. These add the table per 10 000
+# inhabitants (sorted by a kind's rate) and the map's own check (one mark per city).
+WATCH_RECORD_PAGES = (
+    ("national per 10k", "/watch?per=inhabitants&sort=cameras&order=desc"),
+    ("national map", "/watch?sort=cameras&order=desc"))
+MAP_RUNS = 20
+
+
+def add_populations(forum: Generated) -> None:
+    """Each city's population (a public total of kind 'population', 2021, at a place in
+    France): the rates and the map read them. Every city gets a cameras total too, so that
+    each one has a rate."""
+    rng = random.Random(SEED + 14)
+    conn = sqlite3.connect(forum.data_dir / "forum.sqlite3", isolation_level=None)
+    try:
+        kind = dict(conn.execute("select slug, id from finding_kinds").fetchall())
+        first = conn.execute("select max(id) from findings").fetchone()[0] + 1
+        rows = []
+        for city in range(1, forum.cities + 1):
+            lat, lon = rng.uniform(43.5, 50.0), rng.uniform(-1.0, 7.0)
+            rows.append((kind["population"], rng.randint(2_000, 500_000), "2021", lat, lon,
+                         city))
+            rows.append((kind["cameras"], rng.randint(5, 900), "2026", None, None, city))
+        conn.execute("begin")
+        conn.executemany(
+            "insert into findings (id, board_id, kind_id, quantity, unit, scope, observed,"
+            " status, place, latitude, longitude, note, author_id, review, created_at,"
+            " published_at) values (?, ?, ?, ?, 'count', 'total', ?, 'in-use', '', ?, ?,"
+            " 'INSEE', 1, 'published', ?, ?)",
+            [(first + i, city, kind_id, quantity, observed, lat, lon, AT, AT)
+             for i, (kind_id, quantity, observed, lat, lon, city) in enumerate(rows)])
+        conn.executemany(
+            "insert into finding_sources (finding_id, position, kind, url, label)"
+            " values (?, 0, 'link', 'https://www.insee.fr/', 'INSEE')",
+            [(first + i,) for i in range(len(rows))])
+        conn.execute("commit")
+    finally:
+        conn.close()
+    for city in range(forum.cities):
+        forum.published[city] += 2
+    forum.with_coords += forum.cities
+    forum.findings += len(rows)
+
+
+def map_cost(root: Path) -> None:
+    """The map alone, in this process: positions, marks and labels from the public findings
+    (ms per map, median of MAP_RUNS), and the SVG's share of the page."""
+    import asyncio
+
+    from forum import i18n, watch, watch_map
+    from forum.db import Database
+    from forum.models import findings
+
+    async def load() -> list:
+        db = Database(root / "forum.sqlite3", readers=1)
+        await db.open()
+        try:
+            async with db.read() as conn:
+                return await findings.search(conn, None, findings.Filters(), limit=1_000_000,
+                                             with_sources=False)
+        finally:
+            await db.close()
+
+    public = asyncio.run(load())
+    rows = watch.national_table(public)
+    kind_id = next(f.kind_id for f in public if f.kind_slug == "cameras")
+    times = []
+    i18n.current_locale.set("fr")
+    for _ in range(MAP_RUNS):
+        began = time.perf_counter()
+        drawn = watch_map.national_map(rows, watch_map.city_positions(public), kind_id,
+                                       "Video-surveillance cameras")
+        times.append((time.perf_counter() - began) * 1000)
+    print(f"\nMap alone ({len(drawn.marks)} marks, {len(public):,} public findings):"
+          f" {_percentile(times, 50):.1f} ms p50, {_percentile(times, 99):.1f} ms p99"
+          f" over {MAP_RUNS} runs (in the bench's process)")
 
 
 # Measures -------------------------------------------------------------------------------------
@@ -251,6 +349,7 @@ def table(results: list[Figures], args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, root: Path) -> None:
     print(f"Generating {args.cities} cities × {args.findings} findings...", flush=True)
     forum = generate(root, args.cities, args.findings)
+    add_populations(forum)
     size = (root / "forum.sqlite3").stat().st_size / 1e6
     print(f"  {forum.findings:,} findings ({sum(forum.published):,} public, {forum.with_coords}"
           f" with coordinates) in {forum.seconds:.1f} s, {size:,.1f} MB", flush=True)
@@ -265,7 +364,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         print(f"Server ready in {time.perf_counter() - began:.1f} s; load before:"
               f" {os.getloadavg()[0]:.2f}", flush=True)
         results = []
-        for label, path in PAGES:
+        for label, path in PAGES + WATCH_RECORD_PAGES:
             results.append(Figures(label, path))
             measure(results[-1], proc, port, forum, args)
     finally:
@@ -276,6 +375,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
           f" or {args.budget:.0f} s; cached: wrk {args.connections} connections"
           f" {args.duration:.0f} s; load average {load} on {os.cpu_count()} CPUs")
     table(results, args)
+    map_cost(root)
     if any(not f.check.startswith("ok") for f in results):
         raise SystemExit("some responses did not hold what was generated (see check)")
 

@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 from forum import clock
 from forum.config import Config
 from forum.db import Database
-from forum.demo_content import BOARDS, FINDINGS, MEMBERS, THREADS
+from forum.demo_content import (
+    BOARDS,
+    FINDINGS,
+    INSEE,
+    MEMBERS,
+    POPULATION_NOTE,
+    POPULATIONS,
+    THREADS,
+)
 from forum.migrate import migrate
 from forum.models import boards, finding_drafts, findings, posts, threads, users
 
@@ -75,6 +83,7 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
                 "insert into board_moderators (board_id, user_id) select boards.id, users.id"
                 " from boards, users where boards.slug = 'metz' and users.name = 'Bastien_57'")
             await _findings(tx, by_slug, members, post_ids)
+            await _populations(tx, by_slug, members["moderatrice"])
             await _pending_example(tx, config, by_slug["metz"])
     finally:
         await db.close()
@@ -101,6 +110,20 @@ async def _findings(tx, by_slug: dict, members: dict, post_ids: dict) -> None:
         # The record is entered oldest first: 35 then 72 cameras is a real move, confirmed.
         await findings.approve(tx, await findings.get(tx, finding_id), moderator,
                                confirmed=True)
+
+
+async def _populations(tx, by_slug: dict, moderator) -> None:
+    """Each city's population, sourced (INSEE) and placed at its town hall: the rates per
+    10 000 inhabitants and the national map read them."""
+    for spec in POPULATIONS:
+        raw = finding_drafts.RawFinding(
+            kind="population", quantity=spec["quantity"], unit="count", scope="total",
+            observed="2021", status="in-use", place="Commune (hôtel de ville)",
+            latitude=spec["latitude"], longitude=spec["longitude"], note=POPULATION_NOTE,
+            links=[INSEE])
+        board = by_slug[spec["board"]]
+        draft = await finding_drafts.check(tx, board, raw, date.today())
+        await findings.create(tx, board, moderator, draft, "published")
 
 
 def _days_since(spec: dict) -> float:

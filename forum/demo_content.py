@@ -757,3 +757,17 @@ FINDINGS: list[dict] = [
      "sources": [(MTP_LETTER, 2), (MTP_DRONES, 0)],
      "note": "Engagement du maire de ne pas utiliser de drones de police municipale."},
 ]
+
+# Each city's population (issue 14: figures per 10 000 inhabitants), entered by a moderator
+# from INSEE's figures; the coordinates are the town hall's and place the city on the map.
+INSEE = ("https://www.insee.fr/fr/accueil", "INSEE, populations légales 2021 (recensement)")
+POPULATION_NOTE = ("Population municipale au 1er janvier 2021, arrondie au millier : "
+                   "vérifier le chiffre exact sur le site de l'INSEE avant de le citer.")
+POPULATIONS: list[dict] = [
+    {"board": "metz", "quantity": "121 000", "latitude": "49.1197", "longitude": "6.1764"},
+    {"board": "saint-etienne", "quantity": "173 000", "latitude": "45.4397",
+     "longitude": "4.3872"},
+    {"board": "montpellier", "quantity": "302 000", "latitude": "43.5995",
+     "longitude": "3.8967"},
+    {"board": "grenoble", "quantity": "156 000", "latitude": "45.1866", "longitude": "5.7360"},
+]

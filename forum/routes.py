@@ -121,6 +121,8 @@ def setup(app: web.Application) -> None:
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")
     add("*", "/admin/kinds", admin.kinds, name="admin_kinds")
     add("*", "/admin/registration", admin.registration, name="admin_registration")
+    add("POST", "/admin/kinds/rename", admin.rename_kind, name="admin_rename_kind")
+    add("POST", "/admin/kinds/merge", admin.merge_kind, name="admin_merge_kind")
     # Moderation (the queue and tools for moderators; the journal is public)
     mod = "/moderation"
     get(mod, moderation.queue, name="moderation_queue")
@@ -190,6 +192,10 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/findings", api_findings.create_finding, name="api_create_finding")
     add("GET", f"{v1}/findings/{{id}}", api_findings.show_finding, name="api_finding")
     add("GET", f"{v1}/finding-kinds", api_findings.list_kinds, name="api_finding_kinds")
+    add("PATCH", f"{v1}/finding-kinds/{{slug}}", api_findings.rename_kind,
+        name="api_rename_kind")
+    add("POST", f"{v1}/finding-kinds/{{slug}}/merge", api_findings.merge_kind,
+        name="api_merge_kind")
     add("POST", f"{v1}/posts/{{id}}/flags", api_moderation.flag_post, name="api_flag_post")
     api_mod = f"{v1}/moderation"
     add("GET", f"{api_mod}/queue", api_moderation.queue, name="api_moderation_queue")

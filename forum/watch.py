@@ -19,6 +19,8 @@ from forum import i18n
 from forum.models.findings import (
     CHANGE,
     PART,
+    PER_INHABITANTS,
+    POPULATION,
     SCOPE_LABELS,
     STATUS_LABELS,
     TOTAL,
@@ -234,6 +236,38 @@ def side_by_side(left: Series, right: Series) -> list[tuple[str, Finding | None,
                                    key=lambda o: (year_fraction(o), o))]
 
 
+# Per inhabitant --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rate:
+    """A total count per PER_INHABITANTS inhabitants, with the two figures it comes from (and
+    so their dates, which a reader must see: 148 cameras in 2020 over the 2021 population)."""
+    figure: Finding
+    population: Finding
+
+    @property
+    def value(self) -> float:
+        return (self.figure.quantity or 0.0) / (self.population.quantity or 1.0) * PER_INHABITANTS
+
+    def text(self) -> str:
+        """'12,2': one decimal, a rate is not a count."""
+        return format_quantity(round(self.value, 1), None)
+
+
+def population(findings: Iterable[Finding]) -> Finding | None:
+    """A city's latest total population (a finding of kind 'population'), if any."""
+    return headline(f for f in findings if f.kind_slug == POPULATION and f.unit == "count")
+
+
+def per_inhabitants(figure: Finding | None, people: Finding | None) -> Rate | None:
+    """The rate where both figures exist: a total count of equipment and a population > 0."""
+    if (figure is None or people is None or figure.kind_slug == POPULATION
+            or figure.unit != "count" or figure.scope != TOTAL or figure.quantity is None
+            or not people.quantity or people.quantity <= 0):
+        return None
+    return Rate(figure, people)
+
+
 # The national table ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -241,6 +275,10 @@ class CityRow:
     board_slug: str
     board_name: str
     cells: dict[int, Finding]  # kind id -> headline
+    population: Finding | None = None
+
+    def rate(self, kind_id: int | None) -> Rate | None:
+        return per_inhabitants(self.cells.get(kind_id or 0), self.population)
 
 
 def national_table(findings: Iterable[Finding]) -> list[CityRow]:
@@ -253,17 +291,26 @@ def national_table(findings: Iterable[Finding]) -> list[CityRow]:
     rows = []
     for slug, group in by_city.items():
         cells = {f.kind_id: f for f in latest_per_kind(group)}
-        rows.append(CityRow(slug, names[slug], cells))
+        rows.append(CityRow(slug, names[slug], cells, population(group)))
     return sorted(rows, key=lambda row: sort_key(row.board_name))
 
 
-def sort_rows(rows: list[CityRow], kind_id: int | None, descending: bool) -> list[CityRow]:
-    """By one kind's figure (cities without one last, whatever the order), else by name."""
+def sort_rows(rows: list[CityRow], kind_id: int | None, descending: bool,
+              per_inhabitant: bool = False) -> list[CityRow]:
+    """By one kind's figure, or its rate per inhabitants (cities without one last, whatever
+    the order), else by name."""
     if kind_id is None:
         return sorted(rows, key=lambda row: sort_key(row.board_name), reverse=descending)
-    with_figure = [row for row in rows if _figure(row, kind_id) is not None]
-    without = [row for row in rows if _figure(row, kind_id) is None]
-    with_figure.sort(key=lambda row: _figure(row, kind_id) or 0.0, reverse=descending)
+
+    def value(row: CityRow) -> float | None:
+        if per_inhabitant:
+            rate = row.rate(kind_id)
+            return None if rate is None else rate.value
+        return _figure(row, kind_id)
+
+    with_figure = [row for row in rows if value(row) is not None]
+    without = [row for row in rows if value(row) is None]
+    with_figure.sort(key=lambda row: value(row) or 0.0, reverse=descending)
     return with_figure + without
 
 

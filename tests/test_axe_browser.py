@@ -71,6 +71,10 @@ async def build(forum: Forum) -> World:
     for quantity, observed in (("20", "2008"), ("64", "2014-11")):  # compare draws both
         await forum.finding(nancy, lea, quantity=quantity, observed=observed)
     await forum.finding(metz, karim, review="pending", kind="drones", quantity="2")
+    # Populations: rates per 10 000 inhabitants, and Nancy placed on the map at its town hall.
+    await forum.finding(metz, lea, kind="population", quantity="121 000", observed="2021")
+    await forum.finding(nancy, lea, kind="population", quantity="104 000", observed="2021",
+                        latitude="48.6936", longitude="6.1832")
     return World(thread_id, first, reply, pending, finding_id)
 
 
@@ -102,7 +106,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "propose finding": lambda w: "/b/metz/watch/new",
     "edit finding": lambda w: f"/f/{w.finding_id}/edit",
     "city watch": lambda w: "/b/metz/watch",
-    "national watch": lambda w: "/watch",
+    "national watch": lambda w: "/watch",  # with the map of the cities
+    "national watch per inhabitant": lambda w: "/watch?per=inhabitants&sort=cameras",
     "compare": lambda w: "/watch/compare?a=metz&b=nancy",
     "compare form": lambda w: "/watch/compare",
     "city watch, bad filter": lambda w: "/b/metz/watch?since=demain",

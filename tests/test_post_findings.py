@@ -63,13 +63,15 @@ def test_the_demo_record_holds_metz_cameras_timeline_with_sources(tmp_path):
         "select count(*) from findings where id not in (select finding_id from finding_sources"
         " where kind in ('post', 'file'))").fetchone()[0]
     pending = conn.execute("select count(*) from findings where review = 'pending'").fetchone()
-    assert unsourced == 1 and pending[0] == 1  # the newcomer's, sourced by a link only
+    # The newcomer's, sourced by a link only, and the populations (INSEE's site).
+    assert unsourced == 1 + len(demo.POPULATIONS) and pending[0] == 1
     assert conn.execute("select is_city from boards where slug = 'general'").fetchone() == (0,)
     journal = conn.execute("select count(*) from moderation_log where target_kind = 'finding'"
                            " and action = 'approve'").fetchone()[0]
     assert journal > 0
     published = conn.execute("select count(*) from findings where review = 'published'")
-    assert published.fetchone()[0] == len(demo.FINDINGS)  # every demo figure passed the rules
+    # Every demo figure passed the rules.
+    assert published.fetchone()[0] == len(demo.FINDINGS) + len(demo.POPULATIONS)
 
 
 

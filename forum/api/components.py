@@ -47,6 +47,9 @@ def parameters() -> dict[str, Any]:
         "slug": {"name": "slug", "in": "path", "required": True,
                  "description": "A board's address (a former one still answers).",
                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
+        "kind_slug": {"name": "slug", "in": "path", "required": True,
+                      "description": "A kind of equipment's identifier (not a merged one).",
+                      "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
         "page": {"name": "page", "in": "query", "required": False,
                  "description": "From 1; past the last page is 404.",
                  "schema": {"type": "integer", "minimum": 1, "default": 1}},
@@ -308,6 +311,8 @@ def _finding_schemas() -> dict[str, Any]:
             "units": {"type": "array", "items": _object({
                 "slug": text, "name": text, "symbol": text})},
             "scopes": {"type": "array", "items": named}}),
+        "FindingKind": _object({"slug": text, "label": text, "name": text}),
+        "MergedKind": _object({"kind": ref("schemas", "FindingKind"), "moved": count}),
     }
 
 
@@ -375,6 +380,15 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
         "FindingInput": _finding_input(field),
+        "RenameKindInput": {"type": "object", "required": ["label"], "properties": {
+            "label": field("The new name, as shown (the identifier stays).", min_length=1),
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept.")}},
+        "MergeKindInput": {"type": "object", "required": ["into"], "properties": {
+            "into": field("The identifier of the kind that receives the findings.",
+                          min_length=1),
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept.")}},
         "ApproveFindingInput": {"type": "object", "properties": {
             "confirm": {"type": "boolean", "default": False, "description":
                         "You compared the figure with the record: needed for a total that "

@@ -25,7 +25,7 @@ from forum.api import (
 from forum.db import Conn, Transaction
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
-from forum.models import boards, finding_drafts, findings
+from forum.models import boards, finding_drafts, finding_kinds, findings
 from forum.models.boards import Board
 from forum.models.finding_drafts import (
     LABEL_MAX,
@@ -122,8 +122,7 @@ async def list_kinds(request: web.Request) -> web.Response:
         kinds = await findings.kinds(conn)
     symbols = findings.UNIT_SYMBOLS
     return web.json_response({
-        "kinds": [{"slug": kind.slug, "label": kind.label, "name": gettext(kind.label)}
-                  for kind in kinds],
+        "kinds": [_kind_json(kind) for kind in kinds],
         "statuses": [{"slug": status, "name": gettext(findings.STATUS_LABELS[status])}
                      for status in findings.STATUSES],
         "units": [{"slug": unit, "name": gettext(findings.UNIT_LABELS[unit]),
@@ -131,6 +130,45 @@ async def list_kinds(request: web.Request) -> web.Response:
                   for unit in findings.UNITS],
         "scopes": [{"slug": scope, "name": gettext(findings.SCOPE_LABELS[scope])}
                    for scope in findings.SCOPES]})
+
+
+async def rename_kind(request: web.Request) -> web.Response:
+    """PATCH /api/v1/finding-kinds/{slug} {label, reason?}: admins; the kind as it now is
+    (its slug stays), the old name kept in the history and the journal."""
+    user = _kind_admin(request)
+    data = await json_body(request, "RenameKindInput")
+    label, reason = text_field(data, "label"), text_field(data, "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        kind = await finding_kinds.get(tx, request.match_info["slug"])
+        kind = await finding_kinds.rename(tx, kind, label, user, reason)
+    return web.json_response(_kind_json(kind))
+
+
+async def merge_kind(request: web.Request) -> web.Response:
+    """POST /api/v1/finding-kinds/{slug}/merge {into, reason?}: admins; every finding of the
+    kind moves to `into`: {"kind": the target, "moved": how many}."""
+    user = _kind_admin(request)
+    data = await json_body(request, "MergeKindInput")
+    into, reason = text_field(data, "into"), text_field(data, "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        kind = await finding_kinds.get(tx, request.match_info["slug"])
+        try:
+            target = await finding_kinds.get(tx, into)
+        except NotFound:
+            raise UnknownReference("Unknown kind of equipment.", field="into") from None
+        moved = await finding_kinds.merge(tx, kind, target, user, reason)
+    return web.json_response({"kind": _kind_json(target), "moved": moved})
+
+
+def _kind_admin(request: web.Request) -> User:
+    user = require_writer(request)
+    if not can(user, "manage_kinds"):
+        raise Forbidden("Only administrators may rename or merge kinds of equipment.")
+    return user
+
+
+def _kind_json(kind: findings.Kind) -> dict[str, str]:
+    return {"slug": kind.slug, "label": kind.label, "name": gettext(kind.label)}
 
 
 async def _city(conn: Conn, slug: str) -> Board:

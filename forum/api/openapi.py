@@ -328,6 +328,23 @@ def _finding_paths() -> dict[str, Any]:
                        _ok("The choices, with their names in your language.", "FindingKinds"),
                        "401"),
         },
+        f"{V1}/finding-kinds/{{slug}}": {
+            "patch": _op("api_rename_kind", "findings",
+                         "Rename a kind of equipment (administrators). The old name stays in "
+                         "the journal and the kinds' history.",
+                         _ok("The kind as it now is.", "FindingKind"),
+                         "400 401 403 404 409 413 422", params=("kind_slug",),
+                         body="RenameKindInput"),
+        },
+        f"{V1}/finding-kinds/{{slug}}/merge": {
+            "post": _op("api_merge_kind", "findings",
+                        "Merge a kind of equipment into another (administrators): its "
+                        "findings move there; earlier versions keep the old name.",
+                        _ok("The kind that received the findings, and how many moved.",
+                            "MergedKind"),
+                        "400 401 403 404 413 422", params=("kind_slug",),
+                        body="MergeKindInput"),
+        },
         f"{mod}/approve": {
             "post": _op("api_moderation_approve_finding", "moderation",
                         "Publish a pending finding of a city you moderate (or the correction "

@@ -51,7 +51,12 @@ BUILTIN_KIND_LABELS = (
     N_("Video-surveillance cameras"), N_("Thermal cameras"), N_("Sound sensors"), N_("Drones"),
     N_("Facial recognition"), N_("Automated video analysis"), N_("Licence-plate readers"),
     N_("Body cameras"), N_("Supervision centre"), N_("Data platform"), N_("Other"),
+    N_("Population"),
 )
+# A city's population (migration 0020): a sourced total like the others, never a headline of
+# equipment; it turns counts into figures per PER_INHABITANTS inhabitants.
+POPULATION = "population"
+PER_INHABITANTS = 10_000
 # A total that moves by more than this share of the previous total of its kind asks the
 # moderator to confirm it (148 -> 1 is a part or a typo far more often than a fact).
 PLAUSIBLE_MOVE = 0.5
@@ -226,13 +231,23 @@ class Filters:
 
 # Kinds of equipment ----------------------------------------------------------------------------
 
-async def kinds(conn: Conn) -> list[Kind]:
-    rows = await conn.all("select id, slug, label from finding_kinds order by position, label")
+async def kinds(conn: Conn, merged: bool = False) -> list[Kind]:
+    """The kinds a finding may have, in their order; `merged`: those merged into another too
+    (old versions and the journal still name them)."""
+    where = "" if merged else " where merged_into is null"
+    rows = await conn.all(
+        f"select id, slug, label from finding_kinds{where} order by position, label")
     return [Kind(*row) for row in rows]
 
 
 async def kind_by_slug(conn: Conn, slug: str) -> Kind | None:
-    row = await conn.one("select id, slug, label from finding_kinds where slug = ?", (slug,))
+    """The kind with this slug; a kind merged into another answers with the one it went
+    into (old links, filters and API clients keep working)."""
+    row = await conn.one(
+        "select coalesce(target.id, kind.id), coalesce(target.slug, kind.slug),"
+        " coalesce(target.label, kind.label) from finding_kinds as kind"
+        " left join finding_kinds as target on target.id = kind.merged_into"
+        " where kind.slug = ?", (slug,))
     return Kind(*row) if row else None
 
 
@@ -675,6 +690,9 @@ async def purge_version(tx: Transaction, finding: Finding, moderator: User,
     await moderation.erase_copies(
         tx, [text for text in (*texts, row["reason"], row["note"]) if text.strip()],
         finding_id=finding.id)
+    # The findings' search index (migration 0020) keeps the words of replaced fields in its
+    # segments until they merge: merge them now, as erase_copies does for the messages'.
+    await tx.execute("insert into findings_text (findings_text) values ('optimize')")
     await moderation.log(tx, moderator, "purge", "finding", finding.id, finding.board_id)
     await changed(tx, finding.id, finding.board_id)
 

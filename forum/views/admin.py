@@ -7,8 +7,9 @@ from aiohttp import web
 from forum import keys
 from forum.config import REGISTRATION_MODES
 from forum.db import Conn
-from forum.errors import ForumError, NotFound
-from forum.models import boards, findings, invitations, moderation, users
+from forum.errors import ForumError, Invalid, NotFound
+from forum.i18n import gettext
+from forum.models import boards, finding_kinds, findings, invitations, moderation, users
 from forum.permissions import can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
@@ -90,24 +91,71 @@ async def _change_moderator(request: web.Request, board: boards.Board, form,
     raise see_other(url_for(request, "admin_board", slug=board.slug))
 
 
+KIND_FORM = ("label", "kind", "new_label", "merged", "into", "reason")  # the three forms' fields
+
+
 async def kinds(request: web.Request) -> web.Response:
-    """GET: the kinds of equipment and how many findings use each; POST: add a kind."""
+    """GET: the kinds of equipment, how many findings use each, their renames and merges;
+    POST: add a kind."""
     _require_admin(request, "manage_kinds")
-    context: dict = {"label": "", "label_max": findings.KIND_LABEL_MAX, "errors": {}}
     if request.method == "POST":
         form = await request.post()
-        context["label"] = text_field(form, "label")
-        try:
-            async with request.app[keys.DB].transaction() as tx:
-                await findings.add_kind(tx, context["label"])
-        except ForumError as error:
-            async with request.app[keys.DB].read() as conn:
-                context["kinds"] = await _kinds_in_use(conn)
-            return form_error(request, "admin/kinds.html", context, error)
-        raise see_other(url_for(request, "admin_kinds"))
+        return await _kind_action(request, form, lambda tx, admin: findings.add_kind(
+            tx, text_field(form, "label")))
+    return await _kinds_page(request, {}, {})
+
+
+async def rename_kind(request: web.Request) -> web.Response:
+    """POST /admin/kinds/rename {kind, new_label, reason}: the journal keeps the old name."""
+    _require_admin(request, "manage_kinds")
+    form = await request.post()
+
+    async def act(tx, admin):
+        kind = await _chosen_kind(tx, form, "kind")
+        await finding_kinds.rename(tx, kind, text_field(form, "new_label"), admin,
+                                   text_field(form, "reason"))
+    return await _kind_action(request, form, act)
+
+
+async def merge_kind(request: web.Request) -> web.Response:
+    """POST /admin/kinds/merge {merged, into, reason}: the findings move to `into`."""
+    _require_admin(request, "manage_kinds")
+    form = await request.post()
+
+    async def act(tx, admin):
+        kind = await _chosen_kind(tx, form, "merged")
+        target = await _chosen_kind(tx, form, "into")
+        await finding_kinds.merge(tx, kind, target, admin, text_field(form, "reason"))
+    return await _kind_action(request, form, act)
+
+
+async def _chosen_kind(conn: Conn, form, name: str) -> findings.Kind:
+    try:
+        return await finding_kinds.get(conn, text_field(form, name))
+    except NotFound:
+        raise Invalid("Choose a kind of equipment from the list.", field=name) from None
+
+
+async def _kind_action(request: web.Request, form, act) -> web.Response:
+    """Run one of the kinds page's forms in a transaction: back to the page, or the page
+    again with the message beside the field at fault (nothing changed)."""
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await act(tx, require_user(request))
+    except ForumError as error:
+        values = {name: text_field(form, name) for name in KIND_FORM}
+        errors = {error.field or "form": gettext(error.message, **error.params)}
+        return await _kinds_page(request, values, errors, error.status)
+    raise see_other(url_for(request, "admin_kinds"))
+
+
+async def _kinds_page(request: web.Request, values: dict, errors: dict,
+                      status: int = 200) -> web.Response:
     async with request.app[keys.DB].read() as conn:
-        context["kinds"] = await _kinds_in_use(conn)
-    return render(request, "admin/kinds.html", context, form=True)
+        context = {"kinds": await _kinds_in_use(conn),
+                   "history": await finding_kinds.history(conn),
+                   "values": values, "errors": errors, "label_max": findings.KIND_LABEL_MAX}
+    return render(request, "admin/kinds.html", context, status=status, form=True)
 
 
 async def _kinds_in_use(conn: Conn) -> list[tuple[findings.Kind, int]]:

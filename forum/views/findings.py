@@ -266,7 +266,7 @@ async def _as_waiting(conn: Conn, finding: Finding) -> tuple[Finding, Revision |
     if waiting is None:
         return finding, None
     draft = waiting.draft()
-    slugs = {kind.id: kind.slug for kind in await findings.kinds(conn)}
+    slugs = {kind.id: kind.slug for kind in await findings.kinds(conn, merged=True)}
     return replace(finding, kind_id=draft.kind_id,
                    kind_slug=slugs.get(draft.kind_id, finding.kind_slug),
                    quantity=draft.quantity, unit=draft.unit, scope=draft.scope,
@@ -314,7 +314,7 @@ async def show(request: web.Request) -> web.Response:
     private = can(viewer, "see_private_versions", finding)
     async with request.app[keys.DB].read() as conn:
         history = await findings.revisions(conn, finding.id, private=private)
-        kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
+        kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn, merged=True)}
         waiting = await findings.pending_edit(conn, finding.id) if private else None
         doubts = (await findings.doubts_about(conn, finding, waiting)
                   if can(viewer, "moderate", finding) and not finding.is_deleted
@@ -362,7 +362,7 @@ class WaitingCorrection:
 async def waiting_corrections(conn: Conn, moderator: User,
                               board_id: int | None = None) -> list[WaitingCorrection]:
     """The corrections of public findings that wait for this moderator, oldest first."""
-    kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn)}
+    kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn, merged=True)}
     found = []
     for finding, waiting in await findings.pending_edits(conn, moderator, board_id):
         public = await findings.revisions(conn, finding.id)

@@ -1,12 +1,14 @@
-"""The search page: public posts and thread titles, with filters and highlighted snippets."""
+"""The search page: public posts and thread titles, with filters and highlighted snippets;
+findings (models/finding_search.py) listed above the messages."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import keys
+from forum.db import Conn
 from forum.errors import ForumError, NotFound, TooSlow
 from forum.i18n import gettext
-from forum.models import boards, search
+from forum.models import boards, finding_search, search
 from forum.templating import render
 from forum.views import client_address, page_number
 
@@ -21,7 +23,8 @@ async def results(request: web.Request) -> web.Response:
     page = page_number(request)
     form = {name: request.query.get(name, "").strip() for name in FIELDS}
     context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
-               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE}
+               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE,
+               "found_findings": None}
     status = 200
     db = request.app[keys.DB]
     async with db.read() as conn:
@@ -29,9 +32,17 @@ async def results(request: web.Request) -> web.Response:
     try:
         if form["q"]:
             # The form sends every field; an empty one is no filter.
-            context["found"] = await search.run(
-                db, form["q"], client_address(request), page,
-                **{name: form[name] or None for name in FIELDS[1:]})
+            given = {name: form[name] or None for name in FIELDS[1:]}
+            client = client_address(request)
+            context["found"] = await search.run(db, form["q"], client, page, **given)
+            if page == 1:  # findings are listed once, above the first page of messages
+
+                async def findings_of(conn: Conn) -> finding_search.FoundFindings:
+                    filters = await search.resolve_filters(conn, **given)
+                    return await finding_search.search_findings(conn, form["q"], filters)
+
+                context["found_findings"] = await db.budgeted(
+                    findings_of, search.TIME_BUDGET, keys=(("client", client),))
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from forum import keys, watch
+from forum import keys, watch, watch_map
 from forum.db import Conn
 from forum.errors import Invalid, NotFound
 from forum.i18n import gettext
@@ -20,6 +20,7 @@ from forum.views import url_for
 CITY_LIMIT = 5_000  # a city holds dozens of findings: this only bounds a runaway page
 NATIONAL_LIMIT = 100_000
 FILTER_FIELDS = ("kind", "status", "since", "until")
+PER_INHABITANTS = "inhabitants"  # /watch?per=inhabitants: counts per 10 000 inhabitants
 
 
 def licence(request: web.Request) -> dict[str, str]:
@@ -68,13 +69,18 @@ async def city(request: web.Request) -> web.Response:
     if viewer is None:
         request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
                                     | source_tags(visible))
-    headlines = watch.latest_per_kind(public)
-    lines = watch.series(public)
+    # The population is the city's, not equipment: its own line, and the rates it gives.
+    people = watch.population(public)
+    equipment = [f for f in public if f.kind_slug != findings.POPULATION]
+    headlines = watch.latest_per_kind(equipment)
+    lines = watch.series(equipment)
     return render(request, "watch/city.html", {
-        "board": board, "headlines": headlines,
+        "board": board, "headlines": headlines, "population": people,
+        "rates": {f.id: rate for f in headlines
+                  if (rate := watch.per_inhabitants(f, people)) is not None},
         "since": {f.id: since for f in headlines
-                  if (since := watch.changes_since(public, f)) is not None},
-        "beside": watch.beside_totals(public),
+                  if (since := watch.changes_since(equipment, f)) is not None},
+        "beside": watch.beside_totals(equipment),
         "charts": [watch.chart(line) for line in lines
                    if len(line.findings) >= watch.CHART_MIN_POINTS],
         "singles": watch.single_figures(lines, headlines),
@@ -127,7 +133,8 @@ class Column:
 
 
 async def national(request: web.Request) -> web.Response:
-    """GET /watch?sort=<kind slug>|city&order=asc|desc: every city's figures, one row each."""
+    """GET /watch?sort=<kind slug>|city&order=asc|desc&per=inhabitants: every city's figures,
+    one row each (counts per 10 000 inhabitants with `per`), and the map of the cities."""
     async with request.app[keys.DB].read() as conn:
         # As a visitor sees them: the table is the same for everyone, and cached.
         public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT,
@@ -144,22 +151,44 @@ async def national(request: web.Request) -> web.Response:
     order = request.query.get("order", default_order)
     if order not in ("asc", "desc"):
         order = default_order
+    per = request.query.get("per") == PER_INHABITANTS  # anything else: figures as counted
     kind_id = next((kind.id for kind in shown if kind.slug == sort), None)
-    columns = [column(request, "city", gettext("City"), None, sort, order)] + [
-        column(request, kind.slug, gettext(kind.label), kind.id, sort, order) for kind in shown]
+    extra = {"per": PER_INHABITANTS} if per else {}
+    columns = [column(request, "city", gettext("City"), None, sort, order, extra)] + [
+        column(request, kind.slug, gettext(kind.label), kind.id, sort, order, extra)
+        for kind in shown]
     request[keys.CACHE_TAGS] = {("watch", None)}
     return render(request, "watch/national.html", {
-        "rows": watch.sort_rows(rows, kind_id, order == "desc"), "columns": columns,
+        "rows": watch.sort_rows(rows, kind_id, order == "desc", per), "columns": columns,
+        "per": per, "toggle": url_for(request, "watch", query={
+            "sort": sort, "order": order, **({} if per else {"per": PER_INHABITANTS})}),
+        "has_rates": any(row.rate(kind.id) for row in rows for kind in shown),
+        "map": city_map(rows, public, shown, kind_id),
         "cities": cities, **licence(request)})
 
 
+def city_map(rows: list[watch.CityRow], public: list[Finding], shown: list[findings.Kind],
+             kind_id: int | None) -> watch_map.Map:
+    """The map sized by the sorted kind if it is counted, else by the kind most cities count
+    (cameras, on a real record)."""
+    def counted(kind: findings.Kind) -> int:
+        return sum(1 for row in rows if (cell := row.cells.get(kind.id)) is not None
+                   and cell.unit == "count" and cell.quantity)
+    candidates = [kind for kind in shown if kind.slug != findings.POPULATION and counted(kind)]
+    chosen = next((kind for kind in candidates if kind.id == kind_id), None) or max(
+        candidates, key=counted, default=None)
+    return watch_map.national_map(rows, watch_map.city_positions(public),
+                                  chosen.id if chosen else None,
+                                  chosen.label if chosen else "")
+
+
 def column(request: web.Request, slug: str, label: str, kind_id: int | None, sort: str,
-           order: str) -> Column:
+           order: str, extra: dict[str, str] | None = None) -> Column:
     if slug == sort:
         aria, next_order = ("ascending", "desc") if order == "asc" else ("descending", "asc")
     else:
         aria, next_order = None, "asc" if slug == "city" else "desc"
-    href = url_for(request, "watch", query={"sort": slug, "order": next_order})
+    href = url_for(request, "watch", query={"sort": slug, "order": next_order, **(extra or {})})
     return Column(slug, label, kind_id, href, aria)
 
 
@@ -196,8 +225,15 @@ def side_by_side(kinds: list[findings.Kind], left: list[Finding],
     heads = [{f.kind_id: f for f in watch.latest_per_kind(found)} for found in (left, right)]
     rows = [(kind, heads[0].get(kind.id), heads[1].get(kind.id)) for kind in kinds
             if kind.id in heads[0] or kind.id in heads[1]]
+    people = [watch.population(found) for found in (left, right)]
+    # Per 10 000 inhabitants where a city has both figures (each with its own date).
+    rates = {kind.id: [watch.per_inhabitants(head.get(kind.id), who)
+                       for head, who in zip(heads, people, strict=True)]
+             for kind, _, _ in rows}
     lines = [{(s.kind_slug, s.unit): s for s in watch.series(found)} for found in (left, right)]
-    timelines = [(lines[0][key], lines[1][key]) for key in lines[0] if key in lines[1]]
-    return {"rows": rows, "timelines": [
+    # A population is compared in the table (with its date), not drawn as equipment.
+    timelines = [(lines[0][key], lines[1][key]) for key in lines[0] if key in lines[1]
+                 and key[0] != findings.POPULATION]
+    return {"rows": rows, "rates": rates, "timelines": [
         {"left": watch.chart(a), "right": watch.chart(b), "table": watch.side_by_side(a, b)}
         for a, b in timelines]}
