@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import aiohttp
 import pytest
 from PIL import Image
+from playwright.async_api import expect
 
 from forum.models import follows, moderation, notifications
 from forum.models import request_deadlines as rules
@@ -17,6 +18,7 @@ from forum.models import requests as records
 from forum.views import requests as request_views
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
+from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
 
 TODAY = date.today()
 ENGLISH = {"Accept-Language": "en"}
@@ -382,3 +384,31 @@ async def test_the_city_page_links_to_its_requests_and_the_national_list_counts(
     assert outcome.average_days == pytest.approx(47.5)
     national = await (await client.get("/requests")).text()
     assert "Mairie de Metz" in national
+
+
+# In a browser without JavaScript -------------------------------------------------------------
+
+@pytest.mark.browser
+async def test_metz_requests_page_and_a_timeline_in_a_browser_without_javascript(
+        browser, site, forum):  # noqa: F811
+    metz = await forum.board("Metz", slug="metz")
+    lea = await forum.user("lea")
+    request_id = await record(forum, metz, lea, sent_days_ago=70)
+    await change(forum, request_id, lea, "refused", 50, "Refus écrit du maire")
+    await change(forum, request_id, lea, "cada_referral", 30)
+    context = await new_context(browser, site, javascript=False)
+    page = await context.new_page()
+    await page.goto("/b/metz")
+    await page.get_by_role("link", name=re.compile("Demandes de documents|Records requests"),
+                           exact=False).first.click()
+    await expect(page).to_have_url(re.compile(r"/b/metz/requests$"))
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Metz")
+    await page.get_by_role("link", name="Mairie de Metz").first.click()
+    await expect(page).to_have_url(re.compile(rf"/r/{request_id}$"))
+    timeline = page.locator("ol.request-timeline li")
+    await expect(timeline).to_have_count(3)
+    await expect(timeline.nth(1)).to_contain_text("Refus écrit du maire")
+    # The CADA's opinion is expected a month after the referral: a date, not a formula.
+    expected = rules.add_months(TODAY - timedelta(days=30), 1)
+    await expect(page.locator("ul.request-deadlines")).to_contain_text(str(expected.year))
+    await context.close()
