@@ -35,7 +35,7 @@ STATUS_LABELS = {
     "abandoned": N_("abandoned"),
 }
 CHANNELS = ("mail", "email", "online", "hand")
-CHANNEL_LABELS = {"mail": N_("post"), "email": N_("e-mail"), "online": N_("online form"),
+CHANNEL_LABELS = {"mail": N_("postal mail"), "email": N_("e-mail"), "online": N_("online form"),
                   "hand": N_("delivered by hand")}
 ANSWERS = ("answered", "answered_part", "obtained")  # what counts as answered in the outcomes
 ADMINISTRATION_MAX, DOCUMENTS_MAX, NOTE_MAX = 200, 2000, 500
