@@ -412,3 +412,31 @@ async def test_metz_requests_page_and_a_timeline_in_a_browser_without_javascript
     expected = rules.add_months(TODAY - timedelta(days=30), 1)
     await expect(page.locator("ul.request-deadlines")).to_contain_text(str(expected.year))
     await context.close()
+
+
+async def test_a_document_received_becomes_the_source_of_a_finding(forum, client):
+    metz = await forum.board("Metz", slug="metz")
+    await forum.user("lea")
+    await log_in(client, "lea")
+    token = await forum.token(await forum.user("tom"))
+    created = await call(client, "POST", "/requests", token, expect=201, json={
+        "city": "metz", "administration": "Mairie de Metz", "documents": "Plan des caméras",
+        "channel": "email", "sent_on": days_ago(20)})
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(image, "JPEG")
+    form = aiohttp.FormData()
+    form.add_field("file", image.getvalue(), filename="plan-cameras.jpg",
+                   content_type="image/jpeg")
+    upload = await (await client.post("/api/v1/uploads", data=form, headers={
+        "Authorization": f"Bearer {token}"})).json()
+    patched = await call(client, "PATCH", f"/requests/{created['id']}", token, json={
+        "status": "answered", "happened_on": days_ago(2), "files": [upload["id"]]})
+    assert patched["files"][0]["role"] == "document"
+    page = await (await client.get(f"/r/{created['id']}")).text()
+    link = re.search(r'href="(/b/metz/watch/new\?document=\d+)"', page).group(1)
+    form_page = await (await client.get(link)).text()
+    assert f"/files/{upload['id']}/plan-cameras.jpg" in form_page  # the source link, filled
+    # Anyone else's id, or a file not a request's document, fills nothing.
+    other = await (await client.get("/b/metz/watch/new?document=999999")).text()
+    assert "plan-cameras" not in other
+    assert metz.is_city

@@ -291,6 +291,25 @@ def letter(board: Board, administration: str, documents: str) -> str:
                          city=board.name, documents=listed)
 
 
+# A document received as a finding's source -----------------------------------------------------
+
+async def document_source(conn: Conn, base_url: str, raw: str) -> list[tuple[str, str]]:
+    """?document=ID on the finding form: a public request's document, as the (address, label)
+    of a source link; nothing for any other id. The finding cites it by its address, so
+    models/findings.py needs no new kind of source."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return []
+    request_id = await records.request_of_file(conn, int(raw))
+    if request_id is None or not (await records.get(conn, request_id)).is_public:
+        return []
+    found = next((f for f in await records.files(conn, request_id)
+                  if f.upload_id == int(raw) and f.role == "document"), None)
+    if found is None:
+        return []
+    return [(f"{base_url}/files/{found.upload_id}/{found.filename}",
+             f"{found.filename} (/r/{request_id})")]
+
+
 # Moderation ------------------------------------------------------------------------------------
 
 async def queue(request: web.Request) -> web.Response:
