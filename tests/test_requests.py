@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import expect
 
+from forum.mail.notify import mail_notifications
 from forum.models import follows, moderation, notifications
 from forum.models import request_deadlines as rules
 from forum.models import requests as records
@@ -440,3 +441,30 @@ async def test_a_document_received_becomes_the_source_of_a_finding(forum, client
     other = await (await client.get("/b/metz/watch/new?document=999999")).text()
     assert "plan-cameras" not in other
     assert metz.is_city
+
+
+async def test_a_cached_city_page_shows_a_status_change_at_once(forum, client):
+    metz = await forum.board("Metz", slug="metz")
+    lea = await forum.user("lea")
+    request_id = await record(forum, metz, lea, sent_days_ago=10)
+    visitor = await forum.visitor()
+    for path in ("/b/metz/requests", "/requests", f"/r/{request_id}"):
+        assert "réponse complète" not in await (await visitor.get(path)).text()  # cached now
+    await change(forum, request_id, lea, "answered", 1)
+    for path in ("/b/metz/requests", "/requests", f"/r/{request_id}"):
+        assert "réponse complète" in await (await visitor.get(path)).text() or \
+            "answered in full" in await (await visitor.get(path)).text(), path
+
+
+async def test_a_deadline_is_mailed_with_a_link_to_the_request(forum):
+    metz = await forum.board("Metz", slug="metz")
+    lea = await forum.user("lea", email="lea@example.org")
+    request_id = await record(forum, metz, lea, sent_days_ago=40,
+                              administration="Préfecture de la Moselle")
+    await request_views.tell_deadlines(forum.app)
+    assert await mail_notifications(forum.app) == 1
+    async with forum.db.read() as conn:
+        mail = await conn.one("select to_address, text_body from outbox")
+    assert mail["to_address"] == "lea@example.org"
+    assert f"/r/{request_id}" in mail["text_body"]
+    assert "Préfecture de la Moselle" in mail["text_body"]

@@ -179,6 +179,8 @@ async def change_status(request: web.Request) -> web.Response:
         raise Forbidden("You may not update this request.")
     form = await read_post_form(request, user)
     fields = {name: _field(form.fields, name) for name in STATUS_FIELDS}
+    check_rate(request, f"request:{user.id}", request.app[keys.CONFIG].posts_per_minute, 60,
+               "You are recording requests too fast. Please wait a minute.")
     if form.errors:
         return await _show(request, user, found, fields, {"files": "\n".join(form.errors)}, 422)
     try:
