@@ -10,7 +10,7 @@ from forum.config import Config
 from forum.db import Database
 from forum.demo_content import BOARDS, FINDINGS, MEMBERS, REQUESTS, THREADS
 from forum.migrate import migrate
-from forum.models import boards, finding_drafts, findings, posts, threads, users
+from forum.models import boards, finding_drafts, findings, posts, request_drafts, threads, users
 from forum.models import requests as records
 
 MARKER = ".vigie-demo"
@@ -143,7 +143,7 @@ async def _requests(tx, by_slug: dict, members: dict) -> None:
         board, author = by_slug[spec["board"]], members[spec["author"]]
         day = (today - timedelta(days=spec["sent"])).isoformat()
         received = spec.get("received")
-        checked = records.check_new({
+        checked = request_drafts.check_new({
             "administration": spec["administration"], "documents": spec["documents"],
             "channel": spec["channel"], "sent_on": day,
             "received_on": (today - timedelta(days=received)).isoformat() if received else ""},
@@ -155,11 +155,11 @@ async def _requests(tx, by_slug: dict, members: dict) -> None:
             await records.approve(tx, await records.get(tx, request_id), moderator)
         for status, days_ago, note in spec["events"]:
             item = await records.get(tx, request_id)
-            status, on, note = records.check_change(
+            status, on, note = request_drafts.check_change(
                 item, status, (today - timedelta(days=days_ago)).isoformat(), note, today)
             await records.change_status(tx, item, author, status, on, note)
     newcomer = await users.get_by_name(tx, "nouveau.venu")
-    checked = records.check_new({
+    checked = request_drafts.check_new({
         "administration": "Mairie de Metz", "channel": "email",
         "documents": "Délibération sur les caméras du parvis de la gare",
         "sent_on": (today - timedelta(days=3)).isoformat()}, today)

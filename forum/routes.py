@@ -28,6 +28,7 @@ from forum.views import (
     notifications,
     passwords,
     posts,
+    request_exports,
     requests,
     search,
     settings,
@@ -78,9 +79,9 @@ def setup(app: web.Application) -> None:
     add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
     # Records requests (demandes CADA): views/requests.py
     get("/requests", requests.national, name="requests")
-    get("/requests.{format:csv|json}", requests.export_national, name="requests_export")
+    get("/requests.{format:csv|json}", request_exports.export_national, name="requests_export")
     get("/b/{slug}/requests", requests.city, name="city_requests")
-    get("/b/{slug}/requests.{format:csv|json}", requests.export_city,
+    get("/b/{slug}/requests.{format:csv|json}", request_exports.export_city,
         name="city_requests_export")
     add("*", "/b/{slug}/requests/new", requests.new, name="new_request")
     get("/r/{id}", requests.show, name="request")

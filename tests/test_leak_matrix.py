@@ -951,6 +951,7 @@ class RequestSite:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
     # Imported here, not at the top: the block stays apart from the shared import list (merge).
+    from forum.models import request_drafts
     from forum.models import requests as records
     from forum.views.requests import tell_deadlines
 
@@ -982,7 +983,7 @@ async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
             made = await uploaded(client, token, f"{marker(state)}.jpg", jpeg_with_gps(),
                                   "image/jpeg")
             async with forum.db.transaction() as tx:
-                checked = records.check_new({
+                checked = request_drafts.check_new({
                     "administration": f"Mairie {marker(state)}", "channel": "mail",
                     "documents": f"Plan {marker(state)}", "sent_on": sent_on}, date.today())
                 ids[state] = await records.create(tx, board, people["author"], checked, review,

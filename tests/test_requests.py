@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 from playwright.async_api import expect
 
+from forum.errors import Invalid
 from forum.mail.notify import mail_notifications
-from forum.models import follows, moderation, notifications
+from forum.models import follows, moderation, notifications, request_drafts
 from forum.models import request_deadlines as rules
 from forum.models import requests as records
 from forum.views import requests as request_views
@@ -35,14 +36,14 @@ async def record(forum, board, author, review: str = "published", sent_days_ago:
     raw = {"administration": administration, "documents": "Plan des caméras\nMarché public",
            "channel": "email", "sent_on": days_ago(sent_days_ago), **fields}
     async with forum.db.transaction() as tx:
-        checked = records.check_new(raw, TODAY)
+        checked = request_drafts.check_new(raw, TODAY)
         return await records.create(tx, board, author, checked, review)
 
 
 async def change(forum, request_id: int, actor, status: str, days: int, note: str = "") -> None:
     async with forum.db.transaction() as tx:
         item = await records.get(tx, request_id)
-        status, day, note = records.check_change(item, status, days_ago(days), note, TODAY)
+        status, day, note = request_drafts.check_change(item, status, days_ago(days), note, TODAY)
         await records.change_status(tx, item, actor, status, day, note)
 
 
@@ -111,8 +112,8 @@ def test_check_refuses_a_future_date_an_unknown_channel_and_empty_fields():
                          ("sent_on", "2026-02-30"), ("sent_on", "hier"),
                          ("channel", "pigeon"), ("administration", "  "),
                          ("documents", ""), ("received_on", days_ago(400))):
-        with pytest.raises(records.Invalid) as caught:
-            records.check_new({**good, field: value}, TODAY)
+        with pytest.raises(Invalid) as caught:
+            request_drafts.check_new({**good, field: value}, TODAY)
         assert caught.value.field == field
 
 

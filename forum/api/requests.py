@@ -24,13 +24,14 @@ from forum.api import (
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards
+from forum.models import boards, request_drafts
 from forum.models import requests as records
 from forum.models.boards import Board
 from forum.models.requests import Filters, Request
 from forum.permissions import can
 from forum.views import page_count, publication_status, require_writer
-from forum.views.requests import export_record, today
+from forum.views.request_exports import export_record
+from forum.views.requests import today
 
 QUERY_PARAMETERS = ("city", "status", "administration")
 
@@ -132,7 +133,7 @@ async def create_request(request: web.Request) -> web.Response:
         board = await _city(tx, slug)
         if not can(user, "record_request", board):
             raise Forbidden()
-        checked = records.check_new(raw, today())
+        checked = request_drafts.check_new(raw, today())
         review = publication_status(request, user, board.id, board.moderation_mode)
         request_id = await records.create(tx, board, user, checked, review, files)
         body = await _detail(request, tx, await records.get(tx, request_id))
@@ -152,7 +153,7 @@ async def change_status(request: web.Request) -> web.Response:
             raise NotFound()
         if not can(user, "update_request", item):
             raise Forbidden("You may not update this request.")
-        status, happened_on, note = records.check_change(item, status, day, note, today())
+        status, happened_on, note = request_drafts.check_change(item, status, day, note, today())
         await records.change_status(tx, item, user, status, happened_on, note, files)
         body = await _detail(request, tx, await records.get(tx, item.id))
     return web.json_response(body)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import date
@@ -23,7 +20,7 @@ from forum import keys
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, drops, moderation, uploads
+from forum.models import boards, drops, moderation, request_drafts, uploads
 from forum.models import requests as records
 from forum.models.boards import Board
 from forum.models.requests import Filters, Request
@@ -44,17 +41,12 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.exports import csv_cell
 from forum.views.uploads import read_post_form
 
 log = logging.getLogger("forum")
 NEW_FIELDS = ("administration", "documents", "channel", "sent_on", "received_on")
 STATUS_FIELDS = ("status", "happened_on", "note")
 CHECK_INTERVAL = 600  # seconds between two rounds of the deadline job
-EXPORT_COLUMNS = ("id", "url", "city", "administration", "documents", "channel", "sent_on",
-                  "received_on", "status", "status_on", "implicit_refusal_on", "counted_from",
-                  "cada_referral_by", "requested_by", "published_at")
-NUMERIC_COLUMNS = frozenset({"id"})
 
 
 def today() -> date:
@@ -63,7 +55,7 @@ def today() -> date:
 
 # Lists -----------------------------------------------------------------------------------------
 
-async def _city(conn: Conn, request: web.Request, route: str) -> Board:
+async def city_of(conn: Conn, request: web.Request, route: str) -> Board:
     """The city of the path; a former address redirects, a board that is no city is 404."""
     slug = request.match_info["slug"]
     board = await boards.get_by_slug(conn, slug)
@@ -89,7 +81,7 @@ async def city(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     page, status, day = page_number(request), _status_filter(request), today()
     async with request.app[keys.DB].read() as conn:
-        board = await _city(conn, request, "city_requests")
+        board = await city_of(conn, request, "city_requests")
         filters = Filters(board_id=board.id, status=status)
         total = await records.count(conn, viewer, filters, day)
         pages = page_count(total, records.PAGE_SIZE)
@@ -186,7 +178,7 @@ async def change_status(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             current = await records.get(tx, found.id)
-            status, day, note = records.check_change(current, fields["status"],
+            status, day, note = request_drafts.check_change(current, fields["status"],
                                                      fields["happened_on"], fields["note"],
                                                      today())
             await records.change_status(tx, current, user, status, day, note,
@@ -211,7 +203,7 @@ async def new(request: web.Request) -> web.Response:
     """GET: the form; POST with `letter`: the same form with the letter to copy; POST: store."""
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        board = await _city(conn, request, "new_request")
+        board = await city_of(conn, request, "new_request")
     if not can(user, "record_request", board):
         raise Forbidden()
     review = publication_status(request, user, board.id, board.moderation_mode)
@@ -237,7 +229,7 @@ async def new(request: web.Request) -> web.Response:
         return render(request, "requests/new.html", context, form=True)
     try:
         async with request.app[keys.DB].transaction() as tx:
-            checked = records.check_new(context["fields"], today())
+            checked = request_drafts.check_new(context["fields"], today())
             check_rate(request, f"request:{user.id}", request.app[keys.CONFIG].posts_per_minute,
                        60, "You are recording requests too fast. Please wait a minute.")
             request_id = await records.create(tx, board, user, checked, review,
@@ -350,64 +342,6 @@ async def reject(request: web.Request) -> web.Response:
         await records.reject(tx, await records.get(tx, found.id), user, decision_reason(form),
                              private=bool(form.get("private")))
     raise back_to_next(form, url_for(request, "moderation_requests"))
-
-
-# Exports ---------------------------------------------------------------------------------------
-
-def export_record(request: web.Request, item: Request) -> dict[str, Any]:
-    """A public request as the exports (and the API's list) give it."""
-    found = item.deadlines()
-    return {
-        "id": item.id, "url": request.app[keys.CONFIG].base_url + f"/r/{item.id}",
-        "city": item.board_name, "administration": item.administration,
-        "documents": item.documents, "channel": item.channel, "sent_on": item.sent_on,
-        "received_on": item.received_on, "status": item.shown_status(today()),
-        "status_on": item.status_on, "implicit_refusal_on": found.refusal_on.isoformat(),
-        "counted_from": found.counted_from,
-        "cada_referral_by": found.referral_by.isoformat() if found.referral_by else None,
-        "requested_by": item.author_name, "published_at": item.published_at}
-
-
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow([str(row[c]) if c in NUMERIC_COLUMNS else csv_cell(c, row[c])
-                         for c in EXPORT_COLUMNS])
-    return out.getvalue().encode("utf-8")
-
-
-async def export_city(request: web.Request) -> web.Response:
-    """GET /b/{slug}/requests.{csv|json}: the city's public requests."""
-    async with request.app[keys.DB].read() as conn:
-        board = await _city(conn, request, "city_requests_export")
-        found = await records.search(conn, None, Filters(board_id=board.id), today(), -1)
-    request[keys.CACHE_TAGS] = {("requests", board.id), ("board_meta", board.id)}
-    return _export(request, found, f"vigie-{board.slug}-requests")
-
-
-async def export_national(request: web.Request) -> web.Response:
-    """GET /requests.{csv|json}: every public request."""
-    async with request.app[keys.DB].read() as conn:
-        found = await records.search(conn, None, Filters(), today(), -1)
-    request[keys.CACHE_TAGS] = {("requests", None), ("boards", None)}
-    return _export(request, found, "vigie-requests")
-
-
-def _export(request: web.Request, found: list[Request], name: str) -> web.Response:
-    config = request.app[keys.CONFIG]
-    rows = [export_record(request, item) for item in found]
-    if request.match_info["format"] == "csv":
-        response = web.Response(body=to_csv(rows), content_type="text/csv", charset="utf-8")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    else:
-        head = {"licence": {"name": config.data_licence_name, "url": config.data_licence_url}}
-        response = web.Response(body=json.dumps({**head, "requests": rows},
-                                                ensure_ascii=False).encode(),
-                                content_type="application/json")
-    response.headers["Access-Control-Allow-Origin"] = "*"  # open data, never with cookies
-    return response
 
 
 # The deadline job ------------------------------------------------------------------------------
