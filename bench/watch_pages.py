@@ -299,11 +299,12 @@ def map_cost(root: Path) -> None:
 # Measures -------------------------------------------------------------------------------------
 
 def measure(figures: Figures, proc: subprocess.Popen[bytes], port: int, forum: Generated,
-            args: argparse.Namespace) -> None:
+            args: argparse.Namespace, checker=None) -> None:
     bogus = {"Cookie": "vigie_session=bogus"}
     status, _headers, body = fetch(port, figures.path, bogus)
     figures.size = len(body)
-    figures.check = check(figures.label, body, forum) if status == 200 else f"STATUS {status}"
+    figures.check = ((checker or check)(figures.label, body, forum) if status == 200
+                     else f"STATUS {status}")
     cpu_before, deadline = _cpu_seconds(proc.pid), time.perf_counter() + args.budget
     while len(figures.render) < args.requests and (
             len(figures.render) < 3 or time.perf_counter() < deadline):
@@ -350,6 +351,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     print(f"Generating {args.cities} cities × {args.findings} findings...", flush=True)
     forum = generate(root, args.cities, args.findings)
     add_populations(forum)
+    made = generate_requests(root, args.cities, args.records_requests)
+    print(f"  {made.total:,} records requests ({made.public:,} public)", flush=True)
     size = (root / "forum.sqlite3").stat().st_size / 1e6
     print(f"  {forum.findings:,} findings ({sum(forum.published):,} public, {forum.with_coords}"
           f" with coordinates) in {forum.seconds:.1f} s, {size:,.1f} MB", flush=True)
@@ -367,6 +370,10 @@ def run(args: argparse.Namespace, root: Path) -> None:
         for label, path in PAGES + WATCH_RECORD_PAGES:
             results.append(Figures(label, path))
             measure(results[-1], proc, port, forum, args)
+        for label, path in REQUEST_PAGES:
+            results.append(Figures(label, path))
+            measure(results[-1], proc, port, forum, args,
+                    lambda label_, body, _forum: check_requests(label_, body, made))
     finally:
         _stop(proc)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -380,6 +387,72 @@ def run(args: argparse.Namespace, root: Path) -> None:
         raise SystemExit("some responses did not hold what was generated (see check)")
 
 
+# Records requests (demandes CADA): 2 000 by default, their city page, national list, export ---
+
+REQUESTS_DEFAULT = 2000
+REQUEST_STATUSES = ("sent", "answered", "answered_part", "refused", "cada_referral",
+                    "cada_favourable", "cada_unfavourable", "obtained", "abandoned")
+ADMINISTRATIONS = ("Mairie de {city}", "Préfecture", "Police municipale de {city}",
+                   "Métropole", "Direction départementale de la sécurité publique")
+REQUEST_PAGES = (("city requests", "/b/commune-001/requests"),
+                 ("national requests", "/requests"), ("requests CSV", "/requests.csv"))
+
+
+@dataclass
+class RequestsMade:
+    total: int
+    public: int
+    first_city_public: int
+
+
+def generate_requests(data_dir: Path, cities: int, count: int) -> RequestsMade:
+    """Insert `count` requests (round-robin over the cities, ~2 % pending), each with 1 to 3
+    events, dated over the last two years."""
+    rng = random.Random(SEED + 1)
+    conn = sqlite3.connect(data_dir / "forum.sqlite3", isolation_level=None)
+    rows, events, public, first = [], [], 0, 0
+    for index in range(count):
+        request_id, board = index + 1, index % cities + 1
+        sent = 20000 + rng.randint(0, 700)  # days since 1970: 2024-10 to 2026-09
+        day = time.strftime("%Y-%m-%d", time.gmtime(sent * 86400))
+        refusal = time.strftime("%Y-%m-%d", time.gmtime((sent + 30) * 86400))
+        status = rng.choice(REQUEST_STATUSES)
+        at = time.strftime("%Y-%m-%d", time.gmtime((sent + rng.randint(5, 90)) * 86400))
+        review = "pending" if rng.random() < PENDING else "published"
+        public += review == "published"
+        first += review == "published" and board == 1
+        rows.append((request_id, board, rng.randint(1, MEMBERS),
+                     rng.choice(ADMINISTRATIONS).format(city=f"Commune {board:03d}"),
+                     "Plan des caméras\nMarché de maintenance", rng.choice(
+                         ("mail", "email", "online", "hand")), day, status,
+                     day if status == "sent" else at, refusal, review, AT, AT))
+        events.append((request_id, "sent", day, AT))
+        if status != "sent":
+            events.append((request_id, status, at, AT))
+    conn.execute("begin")
+    conn.executemany(
+        "insert into records_requests (id, board_id, author_id, administration, documents,"
+        " channel, sent_on, status, status_on, refusal_on, review, created_at, published_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany("insert into request_events (request_id, status, happened_on, author_id,"
+                     " created_at) values (?, ?, ?, 1, ?)", events)
+    conn.execute("commit")
+    conn.close()
+    return RequestsMade(count, public, first)
+
+
+def check_requests(label: str, body: bytes, made: RequestsMade) -> str:
+    """"ok", or what a requests page holds against what was generated."""
+    listed = len(set(re.findall(rb'<tr id="r(\d+)"', body)))
+    counts = {
+        "city requests": ("requests", listed, min(50, made.first_city_public)),
+        "national requests": ("requests", listed, min(50, made.public)),
+        "requests CSV": ("rows", len(list(csv.reader(io.StringIO(body.decode())))) - 1,
+                         made.public)}
+    name, got, wanted = counts[label]
+    return "ok" if got == wanted else f"MISMATCH {name}: {got}, expected {wanted}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cities", type=int, default=100)
@@ -391,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=1, help="2 cores: leave one")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--records-requests", type=int, default=REQUESTS_DEFAULT,
+                        help="records requests, spread over the cities")
     args = parser.parse_args(argv)
     if args.large:
         args.cities, args.findings = 400, 100

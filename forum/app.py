@@ -23,6 +23,7 @@ from forum.models import threads, users
 from forum.ratelimit import RateLimiter
 from forum.uploads import pipeline as uploads
 from forum.views import drops
+from forum.views import requests as records_requests
 
 log = logging.getLogger("forum")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -54,6 +55,7 @@ def create_app(config: Config) -> web.Application:
     uploads.setup(app)  # attached files: their store, and the purge of unattached ones
     drops.setup(app)  # the drop for sources: its store, no log lines, erasing old drops
     account_export.setup(app)  # members' exports of their own data, prepared in the background
+    records_requests.setup(app)  # records requests: telling deadlines that passed
     return app
 
 

@@ -159,7 +159,8 @@ def _drop_expired_uploads(copy_path: Path, missing: set[str], live_db: Path) -> 
         copy.execute(
             f"delete from uploads where (sha256 in ({marks}) or thumbnail_sha256 in ({marks}))"
             " and id not in (select upload_id from post_attachments)"
-            " and id not in (select upload_id from finding_sources where upload_id is not null)",
+            " and id not in (select upload_id from finding_sources where upload_id is not null)"
+            " and id not in (select upload_id from request_files)",  # records requests' files
             (*missing, *missing))
         copy.execute("commit")
         needed = referenced_files(copy) & missing

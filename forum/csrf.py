@@ -18,7 +18,8 @@ ONE_CLICK_UNSUBSCRIBE_ROUTE = "unsubscribe"  # the only route a POST reaches wit
 # the token as its first field, before any file is received. Reading them here would hold the
 # whole request (files and all) before the handler could refuse it.
 STREAMED_FORM_ROUTES = frozenset({"new_thread", "reply", "edit_post", "api_upload",
-                                  "drop_new", "drop_new_board"})
+                                  "drop_new", "drop_new_board",
+                                  "new_request", "request_status"})  # views/requests.py
 
 
 def token_for(request: web.Request) -> str:

@@ -15,10 +15,12 @@ from forum.demo_content import (
     MEMBERS,
     POPULATION_NOTE,
     POPULATIONS,
+    REQUESTS,
     THREADS,
 )
 from forum.migrate import migrate
-from forum.models import boards, finding_drafts, findings, posts, threads, users
+from forum.models import boards, finding_drafts, findings, posts, request_drafts, threads, users
+from forum.models import requests as records
 
 MARKER = ".vigie-demo"
 # Metz moderates before publication, as the local forum in the reference material does.
@@ -85,6 +87,7 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
             await _findings(tx, by_slug, members, post_ids)
             await _populations(tx, by_slug, members["moderatrice"])
             await _pending_example(tx, config, by_slug["metz"])
+            await _requests(tx, by_slug, members)
     finally:
         await db.close()
 
@@ -154,3 +157,34 @@ async def _pending_example(tx, config: Config, board) -> None:
         note="Comptées sur place ; à vérifier dans les délibérations.")
     draft = await finding_drafts.check(tx, board, raw, date.today())
     await findings.create(tx, board, newcomer, draft, "pending")
+
+
+async def _requests(tx, by_slug: dict, members: dict) -> None:
+    """Records requests at every stage, approved by the city's moderator where one is needed
+    (in the journal), and one newcomer's request waiting in Metz's queue."""
+    today = date.today()
+    for spec in REQUESTS:
+        board, author = by_slug[spec["board"]], members[spec["author"]]
+        day = (today - timedelta(days=spec["sent"])).isoformat()
+        received = spec.get("received")
+        checked = request_drafts.check_new({
+            "administration": spec["administration"], "documents": spec["documents"],
+            "channel": spec["channel"], "sent_on": day,
+            "received_on": (today - timedelta(days=received)).isoformat() if received else ""},
+            today)
+        moderator = members["Bastien_57"] if spec["board"] == "metz" else members["moderatrice"]
+        review = "published" if author.id == moderator.id else "pending"
+        request_id = await records.create(tx, board, author, checked, review)
+        if review == "pending":
+            await records.approve(tx, await records.get(tx, request_id), moderator)
+        for status, days_ago, note in spec["events"]:
+            item = await records.get(tx, request_id)
+            status, on, note = request_drafts.check_change(
+                item, status, (today - timedelta(days=days_ago)).isoformat(), note, today)
+            await records.change_status(tx, item, author, status, on, note)
+    newcomer = await users.get_by_name(tx, "nouveau.venu")
+    checked = request_drafts.check_new({
+        "administration": "Mairie de Metz", "channel": "email",
+        "documents": "Délibération sur les caméras du parvis de la gare",
+        "sent_on": (today - timedelta(days=3)).isoformat()}, today)
+    await records.create(tx, by_slug["metz"], newcomer, checked, "pending")

@@ -771,3 +771,48 @@ POPULATIONS: list[dict] = [
      "longitude": "3.8967"},
     {"board": "grenoble", "quantity": "156 000", "latitude": "45.1866", "longitude": "5.7360"},
 ]
+
+
+# Records requests (demandes CADA) at different stages: (status, days ago, note) after sending.
+REQUESTS: list[dict] = [
+    {"board": "metz", "author": "Bastien_57", "channel": "email", "sent": 120,
+     "administration": "Mairie de Metz",
+     "documents": "Plan d'implantation à jour des caméras de vidéoprotection\n"
+                  "Rapport d'activité 2024 du centre de supervision urbaine",
+     "events": [("answered_part", 85, "Le plan est arrivé ; le rapport d'activité est refusé"
+                 " au nom de la sécurité publique."),
+                ("cada_referral", 60, "Saisine envoyée en ligne, pour le rapport seulement."),
+                ("cada_favourable", 22, "Avis favorable, noms des agents à occulter.")]},
+    {"board": "metz", "author": "karim.mtz", "channel": "mail", "sent": 50,
+     "administration": "Préfecture de la Moselle",
+     "documents": "Arrêtés autorisant les systèmes de vidéoprotection de la ville depuis 2020",
+     "events": []},  # no answer: an implicit refusal by now
+    {"board": "metz", "author": "Bastien_57", "channel": "online", "sent": 12,
+     "administration": "Mairie de Metz",
+     "documents": "Cahier des clauses techniques du marché de 2020 (dix caméras de plus)\n"
+                  "Avenants au contrat de maintenance",
+     "events": []},
+    {"board": "metz", "author": "lea", "channel": "hand", "sent": 210, "received": 210,
+     "administration": "Metz Métropole",
+     "documents": "Délibérations sur le financement du centre de supervision urbaine",
+     "events": [("answered", 180, "Copies remises au guichet, trois semaines plus tard."),
+                ("obtained", 180, "")]},
+    {"board": "montpellier", "author": "yann-34", "channel": "email", "sent": 90,
+     "administration": "Mairie de Montpellier",
+     "documents": "Compte rendu de la séance de décembre 2022 (motion sur l'analyse"
+                  " automatisée des images)\nNote de la police municipale sur les drones",
+     "events": [("answered", 64, "Les deux documents, en PDF, par retour de courriel."),
+                ("obtained", 63, "")]},
+    {"board": "montpellier", "author": "yann-34", "channel": "mail", "sent": 160,
+     "received": 156,
+     "administration": "Direction départementale de la sécurité publique de l'Hérault",
+     "documents": "Convention de coordination entre police municipale et police nationale",
+     "events": [("refused", 135, "Réponse écrite : document jugé non communicable."),
+                ("cada_referral", 110, ""),
+                ("cada_unfavourable", 70, "La commission suit l'administration."),
+                ("abandoned", 40, "Pas de recours devant le tribunal pour l'instant.")]},
+    {"board": "montpellier", "author": "camille.l", "channel": "online", "sent": 20,
+     "administration": "Mairie de Montpellier",
+     "documents": "Liste des logiciels d'analyse d'images testés ou achetés depuis 2020",
+     "events": []},
+]

@@ -305,3 +305,39 @@ def post_controls(user: Any, post: Any) -> tuple[str, ...]:
         ("attachments", can(user, "see_attachments", post)),
     )
     return tuple(name for name, allowed in controls if allowed)
+
+
+# Records requests (demandes CADA, models/requests.py): moderated like findings, never deleted.
+# Kept together here, apart from the rules above.
+
+def public_request(requests: str = "records_requests") -> str:
+    """SQL on `records_requests`: a request anyone may see (approved, or published at once)."""
+    return f"({requests}.review = 'published')"
+
+
+def request_filter(user: Any, requests: str = "records_requests") -> tuple[str, tuple]:
+    """SQL condition on `records_requests`: those this user may see in a list, page or export
+    (a pending or refused one: its author and the city's moderators)."""
+    return _public_or_own(user, public_request(requests), f"{requests}.author_id",
+                          f"{requests}.board_id")
+
+
+def request_queue_filter(user: Any, requests: str = "records_requests") -> tuple[str, tuple]:
+    """SQL on `records_requests`: requests waiting for this moderator's decision."""
+    scope, params = moderated_board_filter(user, f"{requests}.board_id")
+    return f"({requests}.review = 'pending' and {scope})", params
+
+
+def _see_request(user: Any, request: Any) -> bool:
+    return request.is_public or _author_or_moderator(user, request)
+
+
+REQUEST_RULES = {
+    "see_request": _see_request,
+    "record_request": lambda user, board: _active(user) and board.is_city,
+    # Its requester records what became of it, and the city's moderators; not once refused.
+    "update_request": lambda user, request: (
+        _active(user) and request.review != "rejected" and _see_request(user, request)
+        and (user.id == request.author_id or _moderates(user, request))),
+}
+RULES.update(REQUEST_RULES)

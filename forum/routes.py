@@ -9,6 +9,7 @@ from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
+from forum.api import requests as api_requests
 from forum.api import search as api_search
 from forum.api import threads as api_threads
 from forum.api import uploads as api_uploads
@@ -29,6 +30,8 @@ from forum.views import (
     own_data,
     passwords,
     posts,
+    request_exports,
+    requests,
     search,
     settings,
     threads,
@@ -76,6 +79,15 @@ def setup(app: web.Application) -> None:
     get("/f/{id}", findings.show, name="finding")
     add("*", "/f/{id}/edit", findings.edit, name="edit_finding")
     add("*", "/f/{id}/delete", findings.delete, name="delete_finding")
+    # Records requests (demandes CADA): views/requests.py
+    get("/requests", requests.national, name="requests")
+    get("/requests.{format:csv|json}", request_exports.export_national, name="requests_export")
+    get("/b/{slug}/requests", requests.city, name="city_requests")
+    get("/b/{slug}/requests.{format:csv|json}", request_exports.export_city,
+        name="city_requests_export")
+    add("*", "/b/{slug}/requests/new", requests.new, name="new_request")
+    get("/r/{id}", requests.show, name="request")
+    add("POST", "/r/{id}/status", requests.change_status, name="request_status")
     # The drop for sources: no account, no JavaScript, nothing kept that names them
     add("*", "/deposer", drops.send, name="drop_new")
     add("*", "/b/{slug}/deposer", drops.send, name="drop_new_board")
@@ -147,6 +159,11 @@ def setup(app: web.Application) -> None:
         name="moderation_restore_finding")
     add("POST", f"{mod}/findings/{{id}}/revisions/{{revision}}/purge", findings.purge,
         name="moderation_purge_finding")
+    get(f"{mod}/requests", requests.queue, name="moderation_requests")
+    add("POST", f"{mod}/requests/{{id}}/approve", requests.approve,
+        name="moderation_approve_request")
+    add("POST", f"{mod}/requests/{{id}}/reject", requests.reject,
+        name="moderation_reject_request")
     drop = f"{mod}/drops/{{id}}"  # the drop for sources: views/drop_moderation.py
     get(f"{mod}/drops", drop_moderation.queue, name="moderation_drops")
     get(drop, drop_moderation.show, name="moderation_drop")
@@ -191,6 +208,11 @@ def setup(app: web.Application) -> None:
     add("GET", f"{v1}/findings", api_findings.list_findings, name="api_findings")
     add("POST", f"{v1}/findings", api_findings.create_finding, name="api_create_finding")
     add("GET", f"{v1}/findings/{{id}}", api_findings.show_finding, name="api_finding")
+    add("GET", f"{v1}/requests", api_requests.list_requests, name="api_requests")
+    add("POST", f"{v1}/requests", api_requests.create_request, name="api_create_request")
+    add("GET", f"{v1}/requests/{{id}}", api_requests.show_request, name="api_request")
+    add("PATCH", f"{v1}/requests/{{id}}", api_requests.change_status,
+        name="api_change_request")
     add("GET", f"{v1}/finding-kinds", api_findings.list_kinds, name="api_finding_kinds")
     add("PATCH", f"{v1}/finding-kinds/{{slug}}", api_findings.rename_kind,
         name="api_rename_kind")

@@ -910,3 +910,127 @@ async def test_mentions_come_only_from_published_versions(site: Site) -> None:
             (site.items["post_purged"].post_id,))
     assert [tuple(row) for row in told] == []
     assert mentioned == len(ROLES) - 2  # all but the visitor and the author
+
+
+# Records requests (models/requests.py): a block of its own, on a site of its own -------------
+# A pending and a refused request, each with its marker in its administration, documents and
+# letter's file name, beside a published control; every role, through every channel that shows
+# requests. Written from the promise (a request is moderated like a post), not from
+# permissions.request_filter.
+
+REQUEST_SEES: dict[str, set[str]] = {
+    "request_published": set(ROLES),
+    "request_pending": {"author", *MODERATORS},
+    "request_refused": {"author", *MODERATORS},
+}
+# channel -> (kind, path from the request's id, its letter's file address and its city's slug)
+REQUEST_CHANNELS: dict[str, tuple[str, Callable[[int, str, str], str]]] = {
+    "request page": ("item", lambda r, f, s: f"/r/{r}"),
+    "api request": ("item", lambda r, f, s: f"/api/v1/requests/{r}"),
+    "letter file": ("item", lambda r, f, s: f),
+    "city requests page": ("list", lambda r, f, s: f"/b/{s}/requests"),
+    "national requests page": ("list", lambda r, f, s: "/requests"),
+    "api requests": ("list", lambda r, f, s: "/api/v1/requests"),
+    "api city requests": ("list", lambda r, f, s: f"/api/v1/requests?city={s}"),
+    "notifications page": ("list", lambda r, f, s: "/notifications"),
+    "outbox": ("list", lambda r, f, s: "outbox"),
+    "city requests CSV": ("public", lambda r, f, s: f"/b/{s}/requests.csv"),
+    "city requests JSON": ("public", lambda r, f, s: f"/b/{s}/requests.json"),
+    "national requests CSV": ("public", lambda r, f, s: "/requests.csv"),
+    "national requests JSON": ("public", lambda r, f, s: "/requests.json"),
+}
+
+
+@dataclass
+class RequestSite:
+    site: Site
+    ids: dict[str, int]
+    files: dict[str, str]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
+    # Imported here, not at the top: the block stays apart from the shared import list (merge).
+    from forum.models import request_drafts
+    from forum.models import requests as records
+    from forum.views.requests import tell_deadlines
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
+                                                       parallelism=1))
+        forum, _server, client = await _new_site(tmp_path_factory.mktemp("request-leaks"))
+        people = await _people(forum)
+        board = await forum.board("Ville Demandes", slug="demandes")
+        other = await forum.board("Ville Autre", slug="autre")
+        async with forum.db.transaction() as tx:
+            await moderation.add_board_moderator(tx, board, people["mod_this_board"])
+            await moderation.add_board_moderator(tx, other, people["mod_other_board"])
+            for user in people.values():
+                await follows.set_state(tx, user.id, "board", board.id, "follow")
+        clients = {"visitor": await forum.visitor()}
+        for role in ROLES[1:]:
+            clients[role] = await forum.visitor()
+            await log_in(clients[role], people[role].name, PASSWORD)
+        site = Site(forum, people, clients, board, other, 0, 0)
+        for path in ("/b/demandes/requests", "/requests", "/requests.csv",
+                     "/b/demandes/requests.json"):  # cached before the changes
+            assert (await clients["visitor"].get(path)).status == 200
+        ids, files = {}, {}
+        token = await forum.token(people["author"])
+        sent_on = date.fromordinal(date.today().toordinal() - 45).isoformat()
+        for state, review in (("request_published", "published"),
+                              ("request_pending", "pending"), ("request_refused", "pending")):
+            made = await uploaded(client, token, f"{marker(state)}.jpg", jpeg_with_gps(),
+                                  "image/jpeg")
+            async with forum.db.transaction() as tx:
+                checked = request_drafts.check_new({
+                    "administration": f"Mairie {marker(state)}", "channel": "mail",
+                    "documents": f"Plan {marker(state)}", "sent_on": sent_on}, date.today())
+                ids[state] = await records.create(tx, board, people["author"], checked, review,
+                                                  [made["id"]])
+            files[state] = f"/files/{made['id']}/{made['filename']}"
+        async with forum.db.transaction() as tx:
+            await records.reject(tx, await records.get(tx, ids["request_refused"]),
+                                 people["mod_this_board"], "Refusée pour la matrice",
+                                 private=True)
+        async with forum.db.transaction() as tx:
+            await moderation.sanction(tx, people["banned_admin"], people["admin"], "ban",
+                                      "Banni pour la matrice")
+        assert await tell_deadlines(forum.app) > 0  # a month of silence: everyone is told
+        await mail_notifications(forum.app)
+        async with forum.db.read() as conn:
+            rows = await conn.all("select to_address, subject, text_body, html_body from outbox")
+        for role, user in people.items():
+            site.outbox[role] = "\n".join(" ".join(row[1:]) for row in rows
+                                          if row[0] == user.email)
+        yield RequestSite(site, ids, files)
+        await forum.close()
+        await client.close()
+
+
+def _request_cases() -> list[Any]:
+    return [pytest.param(state, role, channel, id=f"{state}×{role}×{channel}")
+            for state in REQUEST_SEES for role in ROLES for channel in REQUEST_CHANNELS]
+
+
+@pytest.mark.parametrize(("state", "role", "channel"), _request_cases())
+async def test_request_leak_matrix(request_site: RequestSite, state: str, role: str,
+                                   channel: str) -> None:
+    site, request_id = request_site.site, request_site.ids[state]
+    kind, make_path = REQUEST_CHANNELS[channel]
+    path = make_path(request_id, request_site.files[state], site.board.slug)
+    status, text = await _fetch(site, role, path)
+    if path.startswith("/files/"):
+        shown = status == 200
+    else:
+        shown = status < 300 and (marker(state) in text or re.search(
+            rf"/r/{request_id}(?![0-9])", text) is not None)
+    allowed = role in REQUEST_SEES[state]
+    if kind == "public":
+        allowed = state == "request_published"
+    if kind == "item" or (state == "request_published" and kind != "list"):
+        assert shown == allowed, (path, status)
+    elif not allowed:
+        assert not shown, (path, status)
+    if state == "request_published" and channel not in ("notifications page", "outbox"):
+        assert shown, (path, status)  # the control: the channel does show requests

@@ -16,6 +16,14 @@ from forum.api.components import (
 )
 from forum.api.findings import PAGE_SIZE as FINDINGS_PAGE_SIZE
 from forum.api.moderation import QUEUE_LIMIT
+from forum.api.request_components import (
+    TAG as REQUESTS_TAG,
+)
+from forum.api.request_components import (
+    request_parameters,
+    request_paths,
+    request_schemas,
+)
 from forum.auth import SESSION_COOKIE
 from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
@@ -54,12 +62,13 @@ def build(config: Config) -> dict[str, Any]:
                  {"name": "search", "description": "Full-text search of published posts."},
                  {"name": "findings", "description": "The watch board: sourced facts about "
                   "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
-                  "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."}],
+                  "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."},
+                 REQUESTS_TAG],
         "paths": _paths(config),
         "components": {
-            "schemas": {**output_schemas(), **input_schemas(config)},
+            "schemas": {**output_schemas(), **input_schemas(config), **request_schemas()},
             "responses": error_responses(),
-            "parameters": parameters(),
+            "parameters": {**parameters(), **request_parameters()},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "An API token of a member."},
@@ -114,7 +123,7 @@ def _paths(config: Config) -> dict[str, Any]:
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
-            **_notification_paths(), **_finding_paths()}
+            **_notification_paths(), **_finding_paths(), **request_paths(_op, _ok)}
 
 
 def _board_paths() -> dict[str, Any]:

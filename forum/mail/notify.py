@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from forum import clock, keys
+from forum import clock, keys, permissions
 from forum.config import Config
 from forum.db import Conn, Row, Transaction
 from forum.mail.render import (
@@ -41,6 +41,14 @@ def _visible(kind: str, post: str, finding: str) -> str:
         f" where findings.id = {finding} and {PUBLIC_FINDING}))))")
 
 
+def _request_visible() -> str:
+    """SQL on a notifications row: its records request (if any) may be told (REQUEST_TOLD)."""
+    return ("(notifications.request_id is null or exists (select 1 from records_requests"
+            " where records_requests.id = notifications.request_id and"
+            f" ({permissions.public_request()}"
+            " or records_requests.author_id = notifications.user_id)))")
+
+
 # A notification with what its mail shows: thread title or finding's city, actor, recipient's
 # address, choice.
 _SELECT = (
@@ -50,19 +58,24 @@ _SELECT = (
     " threads.title, city.name as city, actor.name as actor, member.email, member.locale,"
     " member.email_notifications,"
     f" {_visible('notifications.kind', 'notifications.post_id', 'notifications.finding_id')}"
-    " as visible"
+    f" and {_request_visible()} as visible, notifications.request_id,"
+    " request_city.name as request_city"
     " from notifications left join posts on posts.id = notifications.post_id"
     " left join threads on threads.id = coalesce(notifications.thread_id, posts.thread_id)"
     " left join findings on findings.id = notifications.finding_id"
     " left join boards as city on city.id = findings.board_id"
     " left join users as actor on actor.id = notifications.actor_id"
+    " left join records_requests on records_requests.id = notifications.request_id"
+    " left join boards as request_city on request_city.id = records_requests.board_id"
     " join users as member on member.id = notifications.user_id")
 # A deleted finding is not shown to its author any more: its mail leads to the notifications.
 _FINDING_LINKED = ("finding_approved", "finding_rejected", "new_finding")
 
 
 def _link(config: Config, kind: str, post_id: int | None, thread_id: int | None,
-          finding_id: int | None) -> str:
+          finding_id: int | None, request_id: int | None = None) -> str:
+    if request_id:
+        return f"{config.base_url}/r/{int(request_id)}"
     if finding_id and kind in _FINDING_LINKED:
         return f"{config.base_url}/f/{int(finding_id)}"
     if post_id:
@@ -76,9 +89,9 @@ def _item(config: Config, kind: str, values: Row | dict[str, Any]) -> dict[str, 
     data = dict(values)
     return {"kind": kind, "title": mail_text(data.get("title")),
             "actor": mail_text(data.get("actor")), "text": mail_text(data.get("text")),
-            "city": mail_text(data.get("city")),
+            "city": mail_text(data.get("city") or data.get("request_city")),
             "url": _link(config, kind, data.get("post_id"), data.get("thread_id"),
-                         data.get("finding_id"))}
+                         data.get("finding_id"), data.get("request_id"))}
 
 
 def _wants_now(member: Row) -> bool:

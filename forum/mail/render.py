@@ -42,6 +42,18 @@ NOTIFICATION_LINES: dict[str, str | tuple[str, str]] = {
     "finding_approved": N_("Your finding about %(city)s was approved."),
     "finding_rejected": N_("Your finding about %(city)s was refused: %(reason)s"),
     "finding_deleted": N_("Your finding about %(city)s was deleted by a moderator: %(reason)s"),
+    # Records requests (models/requests.py): `reason` is the administration asked.
+    "request_approved": N_("Your records request about %(city)s was approved."),
+    "request_rejected": N_("Your records request about %(city)s was refused: %(reason)s"),
+    "request_implicit_refusal": N_("Records request to %(reason)s (%(city)s): a month without"
+                                   " an answer, it is now an implicit refusal."),
+    "request_cada_referral": N_("Records request to %(reason)s (%(city)s): the two months to"
+                                " refer the refusal to the CADA are over."),
+    "request_cada_opinion": N_("Records request to %(reason)s (%(city)s): the CADA's opinion,"
+                               " expected within a month, is not recorded yet."),
+    "request_administration_reply": N_("Records request to %(reason)s (%(city)s): the"
+                                       " administration had a month after the CADA's opinion"
+                                       " to say what it does."),
 }
 GENERIC_LINE = N_("You have a new notification.")
 

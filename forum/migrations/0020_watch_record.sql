@@ -28,7 +28,8 @@ create table finding_kind_changes (
 );
 create index finding_kind_changes_by_kind on finding_kind_changes (kind_id, id);
 
--- The journal records renames and merges of kinds: SQLite cannot change a CHECK in place.
+-- The journal records renames and merges of kinds (and, since 0019, records requests): SQLite
+-- cannot change a CHECK in place.
 create table moderation_log_new (
     id integer primary key,
     moderator_id integer not null references users (id),
@@ -36,7 +37,7 @@ create table moderation_log_new (
         'lock', 'unlock', 'pin', 'unpin', 'move', 'warn', 'suspend', 'ban', 'lift', 'trust',
         'distrust', 'dismiss_flags', 'hide', 'purge', 'rename', 'merge')),
     target_kind text not null check (target_kind in ('post', 'thread', 'user', 'finding',
-        'kind')),
+        'request', 'kind')),
     target_id integer not null,
     board_id integer references boards (id),
     reason text not null default '',

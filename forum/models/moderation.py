@@ -88,11 +88,14 @@ async def queue_size(conn: Conn, moderator: User) -> int:
     waiting_posts, post_params = permissions.post_queue_filter(moderator)
     waiting_findings, finding_params = permissions.finding_queue_filter(moderator)
     corrections, correction_params = permissions.finding_correction_queue_filter(moderator)
+    # Records requests waiting (requests.pending(), the queue's requests tab).
+    waiting_requests, request_params = permissions.request_queue_filter(moderator, "r")
     return int(await conn.value(
         "select (select count(*) from posts join threads on threads.id = posts.thread_id"
         f" where {waiting_posts}) + (select count(*) from findings where {waiting_findings})"
-        f" + (select count(*) from findings where {corrections})",
-        (*post_params, *finding_params, *correction_params)))
+        f" + (select count(*) from findings where {corrections})"
+        f" + (select count(*) from records_requests as r where {waiting_requests})",
+        (*post_params, *finding_params, *correction_params, *request_params)))
 
 
 async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:

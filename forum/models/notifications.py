@@ -8,6 +8,9 @@ from forum.db import Conn, Transaction
 from forum.permissions import PUBLIC_FINDING, READABLE_POST
 
 PAGE_SIZE = 50
+# A notification about a records request: shown while the request is public, or to its author.
+REQUEST_TOLD = (f"records_requests.id is null or {permissions.public_request()}"
+                " or records_requests.author_id = notifications.user_id")
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,18 @@ class Notification:
     finding_id: int | None = None
     finding_city: str | None = None  # the name of the finding's board
     count: int = 1  # grouped: this many of the same kind about the same thread
+    request_id: int | None = None  # a records request (models/requests.py)
+    request_city: str | None = None
 
 
 # Kinds about the member's own posts, findings or account: shown even if no longer public.
 PERSONAL = ("approved", "rejected", "deleted", "warn", "suspend", "ban", "lift",
-            "finding_approved", "finding_rejected", "finding_deleted")
+            "finding_approved", "finding_rejected", "finding_deleted",
+            "request_approved", "request_rejected")
 GROUPED = ("reply", "new_thread")
 # The columns of list_for_user's query that make a Notification, by name.
 _COLUMNS = ("id", "kind", "post_id", "thread_id", "thread_title", "actor_name", "text",
-            "created_at", "read_at", "finding_id", "finding_city")
+            "created_at", "read_at", "finding_id", "finding_city", "request_id", "request_city")
 
 
 async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
@@ -43,14 +49,18 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
         " notifications.thread_id, threads.title as thread_title, users.name as actor_name,"
         " notifications.text, notifications.created_at, notifications.read_at,"
         " notifications.finding_id, finding_boards.name as finding_city,"
+        " notifications.request_id, request_boards.name as request_city,"
         f" case when (posts.id is null or {READABLE_POST})"
         f" and (findings.id is null or {PUBLIC_FINDING})"
+        f" and ({REQUEST_TOLD})"
         " then 1 else 0 end as visible"
         " from notifications left join posts on posts.id = notifications.post_id"
         " left join threads on threads.id = notifications.thread_id"
         " left join users on users.id = notifications.actor_id"
         " left join findings on findings.id = notifications.finding_id"
         " left join boards as finding_boards on finding_boards.id = findings.board_id"
+        " left join records_requests on records_requests.id = notifications.request_id"
+        " left join boards as request_boards on request_boards.id = records_requests.board_id"
         " where notifications.user_id = ? order by notifications.id desc limit ?",
         (user_id, limit * 4))
     items: list[Notification] = []

@@ -161,7 +161,9 @@ async def attachable(conn: Conn, actor_id: int, ids: list[int],
     rows = await conn.all(
         f"select {COLUMNS} from uploads where id in ({marks}) and (exists (select 1 from"
         " post_attachments where upload_id = uploads.id and post_id = ?) or (owner_id = ? and"
-        " not exists (select 1 from post_attachments where upload_id = uploads.id)))",
+        " not exists (select 1 from post_attachments where upload_id = uploads.id)"
+        # A records request's file belongs to it (models/requests.py): never to a post too.
+        " and not exists (select 1 from request_files where upload_id = uploads.id)))",
         (*ids, post_id, actor_id))
     by_id = {row["id"]: Upload.from_row(row) for row in rows}
     return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
@@ -208,7 +210,9 @@ async def orphans(conn: Conn, before: str) -> list[Upload]:
         f"select {COLUMNS} from uploads where created_at < ? and not exists"
         " (select 1 from post_attachments where upload_id = uploads.id)"
         # A finding still names a file taken off its post (no longer public): its row stays.
-        " and not exists (select 1 from finding_sources where upload_id = uploads.id)",
+        " and not exists (select 1 from finding_sources where upload_id = uploads.id)"
+        # Nor the letters and documents of records requests (models/requests.py).
+        " and not exists (select 1 from request_files where upload_id = uploads.id)",
         (before,))
     return [Upload.from_row(row) for row in rows]
 

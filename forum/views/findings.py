@@ -35,6 +35,7 @@ from forum.views import (
     text_field,
     url_for,
 )
+from forum.views.requests import document_source
 
 FIELDS = ("kind", "quantity", "unit", "scope", "observed", "status", "place", "latitude",
           "longitude", "note")
@@ -186,6 +187,9 @@ async def propose(request: web.Request) -> web.Response:
             form = FindingForm(dict.fromkeys(FIELDS, "") | DEFAULTS,
                                await _choices(conn, offered_posts, offered_files),
                                set(offered_posts))
+            # A document obtained through a records request (?document=ID): its address.
+            form.links = await document_source(conn, config.base_url,
+                                               request.query.get("document", ""))
         else:
             form = await _sent(conn, sent, offered_posts, offered_files)
         context = await _form_context(conn, form)

@@ -21,7 +21,7 @@ from forum import csrf, keys
 from forum.db import Transaction
 from forum.errors import BadRequest, Invalid, NotFound, TooLarge
 from forum.i18n import gettext
-from forum.models import posts, uploads
+from forum.models import posts, requests, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
@@ -242,7 +242,11 @@ async def _visible_upload(request: web.Request) -> Upload:
         upload = await uploads.get(conn, int_param(request, "id"))
         post_id = await uploads.post_of(conn, upload.id)
         post = await posts.get(conn, post_id) if post_id is not None else None
-    if post is None:
+        request_id = await requests.request_of_file(conn, upload.id) if post is None else None
+        records_request = await requests.get(conn, request_id) if request_id else None
+    if records_request is not None:  # a records request's letter or document: as the request
+        visible = can(viewer, "see_request", records_request)
+    elif post is None:
         visible = viewer is not None and viewer.id == upload.owner_id
     else:
         visible = can(viewer, "see_attachments", post)
