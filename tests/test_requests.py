@@ -351,7 +351,7 @@ async def test_api_records_filters_and_patches(forum, client):
     assert len((await call(client, "GET", "/requests?city=montpellier"))["requests"]) == 0
     error = error_of(await call(client, "GET", "/requests?status=perdue", expect=422))
     assert error["field"] == "status"
-    error_of(await call(client, "GET", "/requests?city=nulle-part", expect=422))
+    error_of(await call(client, "GET", "/requests?city=nulle-part", expect=404))
     patched = await call(client, "PATCH", f"/requests/{created['id']}", token, json={
         "status": "cada_referral", "happened_on": days_ago(5)})
     assert patched["status"] == "cada_referral" and len(patched["events"]) == 2

@@ -249,7 +249,7 @@ async def test_the_api_renames_and_merges_kinds_for_admins_only(forum):
     await call(client, "POST", "/finding-kinds/cameras-pietons/merge", member, expect=403,
                json={"into": "body-cameras"})
     bad = await call(client, "POST", "/finding-kinds/cameras-pietons/merge", admin,
-                     expect=422, json={"into": "nowhere"})
+                     expect=404, json={"into": "nowhere"})  # names nothing: 404 on the field
     assert error_of(bad)["field"] == "into"
     merged = await call(client, "POST", "/finding-kinds/cameras-pietons/merge", admin,
                         json={"into": "body-cameras"})

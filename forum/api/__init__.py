@@ -55,9 +55,12 @@ async def json_body(request: web.Request, schema: str, optional: bool = False) -
 
 @functools.cache
 def _validator(config: Config, schema: str) -> Any:
-    from forum.api.components import input_schemas  # the document imports this module
+    """The validator of one input schema of the document, its references resolved in it."""
+    from forum.api.openapi import build  # the document imports this module
 
-    return jsonschema_rs.validator_for(input_schemas(config)[schema])
+    schemas = build(config)["components"]["schemas"]
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{schema}",
+                                        "components": {"schemas": schemas}})
 
 
 def _invalid(error: Any) -> Invalid:

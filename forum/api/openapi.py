@@ -8,6 +8,7 @@ from aiohttp import web
 from forum import keys
 from forum.api.components import (
     JSON,
+    closed,
     error_responses,
     input_schemas,
     output_schemas,
@@ -53,7 +54,7 @@ def build(config: Config) -> dict[str, Any]:
                 "`Authorization: Bearer <token>` (`vigie token create <name>` prints one), "
                 f"or with the session cookie plus the `{CSRF_HEADER}` header on writes. Errors are "
                 '`{"error": {"code", "message", "field"?}}`. Fields a client may not set '
-                "(author, status, role, pinned…) and unknown fields are ignored."),
+                "(author, status, role, pinned…) and unknown fields are refused (422)."),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "tags": [{"name": "boards"}, {"name": "threads"}, {"name": "posts"},
@@ -66,7 +67,10 @@ def build(config: Config) -> dict[str, Any]:
                  REQUESTS_TAG],
         "paths": _paths(config),
         "components": {
-            "schemas": {**output_schemas(), **input_schemas(config), **request_schemas()},
+            # Inputs are closed (components.closed): an unknown field is refused.
+            "schemas": {name: closed(schema) if name.endswith("Input") else schema
+                        for name, schema in {**output_schemas(), **input_schemas(config),
+                                             **request_schemas()}.items()},
             "responses": error_responses(),
             "parameters": {**parameters(), **request_parameters()},
             "securitySchemes": {

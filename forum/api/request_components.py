@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components import _object, ref
+from forum.api.components import SLUG_PATTERN, _object, ref
 from forum.models.requests import (
     ADMINISTRATION_MAX,
     CHANNELS,
@@ -33,8 +33,8 @@ def request_parameters() -> dict[str, Any]:
                        "description": "A records request's id.",
                        "schema": {"type": "integer", "minimum": 1}},
         "request_city": _query("city", "Only this city's requests (a board's address); "
-                               "unknown, or a board that is not a city: 422.",
-                               {"type": "string"}),
+                               "unknown, or a board that is not a city: 404.",
+                               {"type": "string", "minLength": 1, "pattern": SLUG_PATTERN}),
         "request_status": _query("status", "Only requests with this status as readers see "
                                  "it (`implicit_refusal`: still unanswered past the month).",
                                  {"type": "string", "enum": list(SHOWN_STATUSES)}),
@@ -84,14 +84,15 @@ def request_schemas() -> dict[str, Any]:
             "description": "`pending` (still 201) in an a-priori city or from a member not "
                            "trusted yet. Every rule answers 422 naming the field.",
             "properties": {
-                "city": {"type": "string", "minLength": 1},
+                "city": {"type": "string", "minLength": 1, "pattern": SLUG_PATTERN},
                 "administration": {"type": "string", "minLength": 1,
                                    "maxLength": ADMINISTRATION_MAX},
                 "documents": {"type": "string", "minLength": 1, "maxLength": DOCUMENTS_MAX,
                               "description": "One per line."},
                 "channel": {"type": "string", "enum": list(CHANNELS)},
-                "sent_on": {"type": "string", "description": "YYYY-MM-DD, not in the future."},
-                "received_on": {"type": ["string", "null"],
+                "sent_on": {"type": "string", "format": "date",
+                            "description": "YYYY-MM-DD, not in the future."},
+                "received_on": {"type": ["string", "null"], "format": "date",
                                 "description": "YYYY-MM-DD if known: the month runs from it."},
                 "files": _files("A copy of the letter: ids of your files (POST /uploads).")},
             "examples": [{"city": "metz", "administration": "Mairie de Metz",
@@ -102,7 +103,8 @@ def request_schemas() -> dict[str, Any]:
             "properties": {
                 "status": {"type": "string", "enum": list(STATUSES),
                            "description": "The implicit refusal is computed, not recorded."},
-                "happened_on": {"type": "string", "description": "YYYY-MM-DD, not in the "
+                "happened_on": {"type": "string", "format": "date",
+                                "description": "YYYY-MM-DD, not in the "
                                 "future nor before the request was sent."},
                 "note": {"type": "string", "maxLength": NOTE_MAX, "description": "Required "
                          "when the status goes back (a lower step or an earlier date)."},

@@ -22,7 +22,7 @@ from forum.api import (
     url_for,
 )
 from forum.db import Conn
-from forum.errors import Forbidden, Invalid, NotFound
+from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
 from forum.models import boards, request_drafts
 from forum.models import requests as records
@@ -94,13 +94,13 @@ async def show_request(request: web.Request) -> web.Response:
 
 
 async def _city(conn: Conn, slug: str) -> Board:
-    """The city a body or a query names; anything else is a field at fault (422)."""
+    """The city a body or a query names; anything else names nothing (404 on `city`)."""
     try:
         board = await boards.get_by_slug(conn, slug)
     except NotFound:
-        raise Invalid("Unknown city.", field="city") from None
+        raise UnknownReference("Unknown city.", field="city") from None
     if not board.is_city:
-        raise Invalid("Requests are recorded for cities only.", field="city")
+        raise UnknownReference("Requests are recorded for cities only.", field="city")
     return board
 
 
@@ -122,7 +122,7 @@ async def create_request(request: web.Request) -> web.Response:
     """POST /api/v1/requests {city, administration, documents, channel, sent_on,
     received_on?, files?}: 201, published or pending as a post would be."""
     user = require_writer(request)
-    data = await json_body(request)
+    data = await json_body(request, "RecordsRequestInput")
     raw = {"administration": text_field(data, "administration", records.ADMINISTRATION_MAX),
            "documents": text_field(data, "documents", records.DOCUMENTS_MAX),
            "channel": text_field(data, "channel"), "sent_on": _day_text(data, "sent_on"),
@@ -144,7 +144,7 @@ async def create_request(request: web.Request) -> web.Response:
 async def change_status(request: web.Request) -> web.Response:
     """PATCH /api/v1/requests/{id} {status, happened_on, note?, files?}: a status change."""
     user = require_writer(request)
-    data = await json_body(request)
+    data = await json_body(request, "RecordsRequestStatusInput")
     status, day = text_field(data, "status"), _day_text(data, "happened_on")
     note, files = text_field(data, "note", records.NOTE_MAX), _file_ids(data)
     async with request.app[keys.DB].transaction() as tx:

@@ -9,7 +9,7 @@ from typing import Any
 
 from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
-from forum.errors import Conflict, Invalid, NotFound
+from forum.errors import Conflict, Invalid, NotFound, UnknownReference
 from forum.i18n import N_
 from forum.models import moderation, notifications
 from forum.models import request_deadlines as rules
@@ -295,8 +295,8 @@ async def attach(tx: Transaction, request_id: int, actor: User, file_ids: list[i
         " and not exists (select 1 from request_files where upload_id = uploads.id)",
         (*ids, actor.id))
     if free != len(ids):
-        raise Invalid("Some of these files do not exist or are not yours to attach.",
-                      field="files")
+        raise UnknownReference("Some of these files do not exist or are not yours to attach.",
+                               field="files")
     position = int(await tx.value("select count(*) from request_files where request_id = ?",
                                   (request_id,)))
     for offset, upload_id in enumerate(ids):
