@@ -60,7 +60,8 @@ def _validator(config: Config, schema: str) -> Any:
 
     schemas = build(config)["components"]["schemas"]
     return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{schema}",
-                                        "components": {"schemas": schemas}})
+                                        "components": {"schemas": schemas}},
+                                       validate_formats=True)
 
 
 def _invalid(error: Any) -> Invalid:

@@ -130,7 +130,7 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
             "post": op("api_create_request", "requests",
                        "Record a request you sent (Vigie sends nothing).",
                        ok("The new request.", "RecordsRequestDetail", 201, location=True),
-                       "400 401 403 413 422 429", body="RecordsRequestInput"),
+                       "400 401 403 404 413 422 429", body="RecordsRequestInput"),
         },
         f"{V1}/requests/{{id}}": {
             "get": op("api_request", "requests", "One request with its timeline and files.",
@@ -139,7 +139,7 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
             "patch": op("api_change_request", "requests",
                         "Record a new status (its requester or the city's moderators).",
                         ok("The request as it now is.", "RecordsRequestDetail"),
-                        "400 401 403 404 413 422", params=("request_id",),
+                        "400 401 403 404 409 413 422", params=("request_id",),
                         body="RecordsRequestStatusInput"),
         },
     }

@@ -107,10 +107,10 @@ async def _city(conn: Conn, slug: str) -> Board:
 def _file_ids(data: dict[str, Any]) -> list[int]:
     value = data.get("files", [])
     if not isinstance(value, list) or len(value) > records.FILES_MAX or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**62 for v in value):
+            type(v) in (int, float) and float(v).is_integer() and 0 < v < 2**62 for v in value):
         raise Invalid("“files” is a list of ids of files you sent (POST /api/v1/uploads).",
                       field="files")
-    return value
+    return [int(v) for v in value]  # 12.0 is the number 12 in JSON
 
 
 def _day_text(data: dict[str, Any], name: str) -> str:
