@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from forum.errors import Conflict, Invalid
+from forum.errors import Invalid
 from forum.models.requests import (
     ADMINISTRATION_MAX,
     CHANNELS,
@@ -84,8 +84,7 @@ def check_change(request: Request, status: str, raw_day: str, note: str,
     day = check_date(raw_day, "happened_on", today)
     assert day is not None
     if day < date.fromisoformat(request.sent_on):
-        # 409: the date conflicts with the request as recorded, not with any rule of form.
-        raise Conflict("This date is before the request was sent.", field="happened_on")
+        raise Invalid("This date is before the request was sent.", field="happened_on")
     note = clean_line(note or "")
     if len(note) > NOTE_MAX:
         raise Invalid("This field is too long (at most %(max)s characters).", field="note",
