@@ -57,6 +57,16 @@ class UnknownReference(Invalid):
     """A field names something that does not exist, or that the member may not see: a form
     shows it beside the field (422); the API answers 404, as for a path naming nothing."""
 
+    api_status, api_code = 404, "not_found"
+
+
+class Contradiction(Invalid):
+    """A well-formed value that contradicts another field or what is recorded (a reply dated
+    before the request was sent): a form shows it beside the field (422); the API answers 409,
+    since no schema of the request alone can tell it."""
+
+    api_status, api_code = 409, "conflict"
+
 
 class TooManyRequests(ForumError):
     status, code = 429, "rate_limited"
@@ -166,8 +176,8 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
     except ForumError as error:
         message = gettext(error.message or HTTP_MESSAGES.get(error.status, ""), **error.params)
         status, code = error.status, error.code
-        if isinstance(error, UnknownReference) and _is_api(request):
-            status, code = NotFound.status, NotFound.code
+        if isinstance(error, UnknownReference | Contradiction) and _is_api(request):
+            status, code = error.api_status, error.api_code
         response = error_response(request, status, code, message, error.field)
         if isinstance(error, TooManyRequests | Unavailable):
             response.headers["Retry-After"] = str(error.retry_after)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from forum.errors import Invalid
+from forum.errors import Contradiction, Invalid
 from forum.models.requests import (
     ADMINISTRATION_MAX,
     CHANNELS,
@@ -66,8 +66,8 @@ def check_new(raw: dict[str, str], today: date) -> NewRequest:
     assert sent_on is not None
     received_on = check_date(raw.get("received_on", ""), "received_on", today, required=False)
     if received_on is not None and received_on < sent_on:
-        raise Invalid("The administration cannot have received it before it was sent.",
-                      field="received_on")
+        raise Contradiction("The administration cannot have received it before it was sent.",
+                            field="received_on")
     return NewRequest(administration, documents, channel, sent_on, received_on)
 
 
@@ -84,7 +84,7 @@ def check_change(request: Request, status: str, raw_day: str, note: str,
     day = check_date(raw_day, "happened_on", today)
     assert day is not None
     if day < date.fromisoformat(request.sent_on):
-        raise Invalid("This date is before the request was sent.", field="happened_on")
+        raise Contradiction("This date is before the request was sent.", field="happened_on")
     note = clean_line(note or "")
     if len(note) > NOTE_MAX:
         raise Invalid("This field is too long (at most %(max)s characters).", field="note",
@@ -93,7 +93,7 @@ def check_change(request: Request, status: str, raw_day: str, note: str,
     backwards = (RANK[status] < RANK[current]
                  or day < date.fromisoformat(request.status_on))
     if backwards and not note:
-        raise Invalid("This status goes back from “%(current)s”: say why in the note (an"
-                      " earlier record was wrong, a new request…).", field="note",
-                      current=STATUS_LABELS[current])
+        raise Contradiction("This status goes back from “%(current)s”: say why in the note (an"
+                            " earlier record was wrong, a new request…).", field="note",
+                            current=STATUS_LABELS[current])
     return status, day, note
