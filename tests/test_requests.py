@@ -356,9 +356,9 @@ async def test_api_records_filters_and_patches(forum, client):
         "status": "cada_referral", "happened_on": days_ago(5)})
     assert patched["status"] == "cada_referral" and len(patched["events"]) == 2
     error = error_of(await call(client, "PATCH", f"/requests/{created['id']}", token,
-                                expect=422, json={"status": "sent",
+                                expect=409, json={"status": "sent",  # contradicts the record
                                                   "happened_on": days_ago(4)}))
-    assert error["field"] == "note"
+    assert error["field"] == "note" and error["code"] == "conflict"
     error = error_of(await call(client, "POST", "/requests", token, expect=422, json={
         "city": "metz", "administration": "Mairie", "documents": "Plan", "channel": "email",
         "sent_on": (TODAY + timedelta(days=2)).isoformat()}))

@@ -27,6 +27,10 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
             "schema": schema}
 
 
+# A day as check_date takes it: from 1900 on (and, which no pattern can say, not in the future).
+DAY_PATTERN = "^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
+
+
 def request_parameters() -> dict[str, Any]:
     return {
         "request_id": {"name": "id", "in": "path", "required": True,
@@ -90,9 +94,10 @@ def request_schemas() -> dict[str, Any]:
                 "documents": {"type": "string", "minLength": 1, "maxLength": DOCUMENTS_MAX,
                               "description": "One per line."},
                 "channel": {"type": "string", "enum": list(CHANNELS)},
-                "sent_on": {"type": "string", "format": "date",
+                "sent_on": {"type": "string", "format": "date", "pattern": DAY_PATTERN,
                             "description": "YYYY-MM-DD, not in the future."},
                 "received_on": {"type": ["string", "null"], "format": "date",
+                                "pattern": DAY_PATTERN,
                                 "description": "YYYY-MM-DD if known: the month runs from it."},
                 "files": _files("A copy of the letter: ids of your files (POST /uploads).")},
             "examples": [{"city": "metz", "administration": "Mairie de Metz",
@@ -103,7 +108,7 @@ def request_schemas() -> dict[str, Any]:
             "properties": {
                 "status": {"type": "string", "enum": list(STATUSES),
                            "description": "The implicit refusal is computed, not recorded."},
-                "happened_on": {"type": "string", "format": "date",
+                "happened_on": {"type": "string", "format": "date", "pattern": DAY_PATTERN,
                                 "description": "YYYY-MM-DD, not in the "
                                 "future nor before the request was sent."},
                 "note": {"type": "string", "maxLength": NOTE_MAX, "description": "Required "
@@ -130,7 +135,7 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
             "post": op("api_create_request", "requests",
                        "Record a request you sent (Vigie sends nothing).",
                        ok("The new request.", "RecordsRequestDetail", 201, location=True),
-                       "400 401 403 404 413 422 429", body="RecordsRequestInput"),
+                       "400 401 403 404 409 413 422 429", body="RecordsRequestInput"),
         },
         f"{V1}/requests/{{id}}": {
             "get": op("api_request", "requests", "One request with its timeline and files.",
