@@ -34,8 +34,9 @@ def check_date(raw: str, field: str, today: date, required: bool = True) -> date
     if day is None or day.year < 1900:
         raise Invalid("This is not a date: write it as 2026-03-31.", field=field)
     if day > today:
-        raise Invalid("This date is in the future: a request is recorded once it happened.",
-                      field=field)
+        # A contradiction with today, which no schema can know (409 in the API).
+        raise Contradiction("This date is in the future: a request is recorded once it"
+                            " happened.", field=field)
     return day
 
 
