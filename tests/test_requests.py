@@ -359,7 +359,7 @@ async def test_api_records_filters_and_patches(forum, client):
                                 expect=409, json={"status": "sent",  # contradicts the record
                                                   "happened_on": days_ago(4)}))
     assert error["field"] == "note" and error["code"] == "conflict"
-    error = error_of(await call(client, "POST", "/requests", token, expect=422, json={
+    error = error_of(await call(client, "POST", "/requests", token, expect=409, json={
         "city": "metz", "administration": "Mairie", "documents": "Plan", "channel": "email",
         "sent_on": (TODAY + timedelta(days=2)).isoformat()}))
     assert error["field"] == "sent_on"
