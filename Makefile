@@ -42,7 +42,8 @@ locales: $(VENV)/.installed
 # Interface texts are English msgids. Besides _(), ngettext() and N_(), the messages passed to the
 # error classes and to check_rate() (5th argument) are msgids: gettext is applied where shown.
 MESSAGE_KEYWORDS := -k ForumError -k BadRequest -k Unauthorized -k Forbidden -k NotFound \
-	-k Conflict -k TooLarge -k Invalid -k TooManyRequests -k Unavailable -k TooSlow \
+	-k Conflict -k TooLarge -k Invalid -k UnknownReference -k Contradiction -k TooManyRequests \
+	-k Unavailable -k TooSlow \
 	-k check_rate:5
 
 # Refresh forum/locales/messages.pot from the code and templates, then both catalogs; translate
