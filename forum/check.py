@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
-from forum.permissions import PUBLIC_POST, public_thread, shown_post
+from forum.permissions import published_post, published_thread, shown_post
 
 QUARANTINE = "quarantine"
 # An upload places its file just before its row commits: a younger file without a row may be
@@ -31,14 +31,14 @@ COUNTERS = (
      f" and {shown_post()}) from threads"),
     ("boards", "thread_count",
      "select boards.id, (select count(*) from threads where threads.board_id = boards.id"
-     f" and {public_thread()}) from boards"),
+     f" and {published_thread()}) from boards"),
     ("boards", "post_count",
      f"select boards.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where threads.board_id = boards.id and {PUBLIC_POST})"
+     f" where threads.board_id = boards.id and {published_post()})"
      " from boards"),
     ("users", "post_count",
      f"select users.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where posts.author_id = users.id and {PUBLIC_POST}) from users"),
+     f" where posts.author_id = users.id and {published_post()}) from users"),
 )
 # Activity never goes backwards (a hidden post leaves it), so it may be later than the newest
 # public post, never earlier.
@@ -49,7 +49,7 @@ ACTIVITY = (
     ("boards", "last_post_at",
      f"select boards.id, (select max(posts.created_at) from posts join threads"
      f" on threads.id = posts.thread_id where threads.board_id = boards.id"
-     f" and {PUBLIC_POST}) from boards"),
+     f" and {published_post()}) from boards"),
 )
 
 

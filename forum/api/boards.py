@@ -26,7 +26,7 @@ LIMITS = {"name": NAME_MAX, "slug": NAME_MAX, "region": None, "description": DES
 async def list_boards(request: web.Request) -> web.Response:
     """GET /api/v1/boards: every board, in the order of the home page."""
     async with request.app[keys.DB].read() as conn:
-        all_boards = await boards.list_all(conn)
+        all_boards = await boards.list_readable(conn, request.get(keys.USER))
     return web.json_response({"boards": [board_json(board) for board in all_boards]})
 
 
@@ -56,11 +56,13 @@ async def list_threads(request: web.Request) -> web.Response:
     slug = slug_param(request)
     async with request.app[keys.DB].read() as conn:
         # A former slug answers for the renamed board; its `slug` tells the current one.
-        board = await boards.get_by_slug(conn, slug)
+        viewer = request.get(keys.USER)
+        board = await boards.get_readable(conn, slug, viewer)
         pages = page_count(board.thread_count, config.threads_per_page)
         if page > pages:
             raise NotFound()
-        items = await threads.list_for_board(conn, board.id, page, config.threads_per_page)
+        items = await threads.list_for_board(conn, board.id, page, config.threads_per_page,
+                                             viewer)
     return web.json_response({"board": board_json(board),
                               "threads": [thread_json(thread) for thread in items],
                               "page": page, "pages": pages})

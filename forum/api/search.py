@@ -31,8 +31,9 @@ async def search_posts(request: web.Request) -> web.Response:
     params = {name: request.query.get(name) for name in ("board", "author", "since", "until")}
     try:
         async with request.app[keys.DB].budgeted_read(search.TIME_BUDGET) as conn:
-            filters = await search.resolve_filters(conn, **params)
-            found = await search.search(conn, query, filters, page)
+            viewer = request.get(keys.USER)
+            filters = await search.resolve_filters(conn, viewer, **params)
+            found = await search.search(conn, query, filters, page, viewer=viewer)
     except TooSlow:
         # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a
         # quieter site; the message says how to narrow it.

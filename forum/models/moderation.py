@@ -390,7 +390,7 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
             await tx.execute(
                 "update boards set thread_count = thread_count + ?, post_count = post_count + ?,"
                 " last_post_at = (select max(last_post_at) from threads where board_id = ?"
-                f" and {permissions.public_thread()}) where id = ?",
+                f" and {permissions.published_thread()}) where id = ?",
                 (sign, sign * thread.post_count, board_id, board_id))
             tx.changed("board", board_id)
     posts.changed(tx, thread.id, board.id)

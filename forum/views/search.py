@@ -24,15 +24,17 @@ async def results(request: web.Request) -> web.Response:
                "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE}
     status = 200
     db = request.app[keys.DB]
+    viewer = request.get(keys.USER)
     async with db.read() as conn:
-        context["boards"] = await boards.list_all(conn)
+        context["boards"] = await boards.list_readable(conn, viewer)
     try:
         if form["q"]:
             async with db.budgeted_read(search.TIME_BUDGET) as conn:
                 # The form sends every field; an empty one is no filter.
                 filters = await search.resolve_filters(
-                    conn, **{name: form[name] or None for name in FIELDS[1:]})
-                context["found"] = await search.search(conn, form["q"], filters, page)
+                    conn, viewer, **{name: form[name] or None for name in FIELDS[1:]})
+                context["found"] = await search.search(conn, form["q"], filters, page,
+                                                       viewer=viewer)
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status

@@ -218,7 +218,7 @@ async def follow(request: web.Request) -> web.Response:
                 raise NotFound()
             back = url_for(request, "thread", id=target.id)
         else:
-            target = await boards.get_by_slug(conn, request.match_info["id"])
+            target = await boards.get_readable(conn, request.match_info["id"], user)
             back = url_for(request, "board", slug=target.slug)
     async with request.app[keys.DB].transaction() as tx:
         await follows.set_state(tx, user.id, kind, target.id, mode)
