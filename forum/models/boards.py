@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.cache import ALL
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
@@ -206,3 +206,34 @@ async def remove_member(tx: Transaction, board: Board, name: str) -> None:
             " (select id from users where name_key = ?)",
             (board.id, pseudonym_key(clean_line(name)))):
         raise NotFound("This member is not in the board's group.", field="name")
+
+
+# Moving a thread out of a closed board -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exposure:
+    """What everyone may read once a thread leaves its closed board for an open one."""
+    posts: int  # its public posts (pending ones still wait for a moderator)
+    files: tuple[str, ...]  # the names of their files
+    findings_elsewhere: int  # public findings of open boards citing them: their sources show
+    findings_kept: int  # findings of the closed board drawn from them: they stay closed
+
+
+async def exposure(conn: Conn, thread_id: int, board_id: int) -> Exposure:
+    """What a move of this thread out of the closed board `board_id` would show."""
+    shown = f"{permissions.shown_post()} and posts.deleted_at is null"
+    count = await conn.value(
+        f"select count(*) from posts where posts.thread_id = ? and {shown}", (thread_id,))
+    files = await conn.all(
+        "select uploads.filename from post_attachments"
+        " join posts on posts.id = post_attachments.post_id"
+        " join uploads on uploads.id = post_attachments.upload_id"
+        f" where posts.thread_id = ? and {shown} order by posts.id, uploads.id", (thread_id,))
+    cited = await conn.all(
+        "select findings.board_id = ?, count(distinct findings.id) from finding_sources"
+        " join findings on findings.id = finding_sources.finding_id"
+        " where finding_sources.post_id in (select id from posts where thread_id = ?)"
+        f" and {permissions.published_finding()} group by 1", (board_id, thread_id))
+    by_kind = {bool(row[0]): int(row[1]) for row in cited}
+    return Exposure(int(count), tuple(row[0] for row in files), by_kind.get(False, 0),
+                    by_kind.get(True, 0))

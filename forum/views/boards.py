@@ -1,12 +1,23 @@
-"""The list of city boards, and a board's threads by latest activity."""
+"""The list of city boards, a board's threads by latest activity, and a closed board's
+members."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from forum import keys
+from forum.errors import Forbidden, ForumError, NotFound
 from forum.models import boards, follows, threads
+from forum.permissions import can
 from forum.templating import render
-from forum.views import page_count, page_number, url_for
+from forum.views import (
+    form_error,
+    page_count,
+    page_number,
+    require_user,
+    see_other,
+    text_field,
+    url_for,
+)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -37,3 +48,31 @@ async def show(request: web.Request) -> web.Response:
         request[keys.CACHE_TAGS] = {("board", board.id), ("board_meta", board.id)}
     return render(request, "boards/show.html", {
         "board": board, "threads": items, "page": page, "pages": pages, "following": following})
+
+
+async def members(request: web.Request) -> web.Response:
+    """GET: a board's members (a closed board's readers); POST: its moderators add or remove
+    one by pseudonym. For anyone else the page does not exist."""
+    viewer = require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get_readable(conn, request.match_info["slug"], viewer)
+        listed = await boards.members(conn, board.id)
+    manage = can(viewer, "manage_members", board)
+    if not manage and not board.closed:
+        raise NotFound()
+    context = {"board": board, "members": listed, "manage": manage, "name": "", "errors": {}}
+    if request.method == "POST":
+        if not manage:
+            raise Forbidden("Only the moderators of this board manage its members.")
+        form = await request.post()
+        context["name"] = text_field(form, "name")
+        try:
+            async with request.app[keys.DB].transaction() as tx:
+                if form.get("action") == "remove":
+                    await boards.remove_member(tx, board, context["name"])
+                else:
+                    await boards.add_member(tx, board, context["name"], viewer)
+        except ForumError as error:
+            return form_error(request, "boards/members.html", context, error)
+        raise see_other(url_for(request, "board_members", slug=board.slug))
+    return render(request, "boards/members.html", context, form=manage)
