@@ -84,7 +84,7 @@ async def new_thread(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        board = await boards.get_by_slug(conn, request.match_info["slug"])
+        board = await boards.get_readable(conn, request.match_info["slug"], user)
     if not can(user, "start_thread", board):
         raise Forbidden()
     context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
