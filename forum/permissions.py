@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 # given the aliases it uses ("posts", "p"…): never spelt out again in a query.
 #
 # One exception: the search index is kept by SQL triggers (migrations/0003_search.sql, view
-# search_source), which cannot call Python. Their condition is readable_post() with the
-# default aliases; tests/test_leak_matrix.py checks that the index holds exactly the posts
-# readable_post() selects, for every state a post can be in.
+# search_source), which cannot call Python. Their condition is indexed_post() with the
+# default aliases (closed boards included: models/search.py leaves out those a reader may not
+# read); tests/test_leak_matrix.py checks that the index holds exactly the posts
+# indexed_post() selects, for every state a post can be in.
 
 
 # Closed boards (issue 17): only their members, their moderators, global moderators and

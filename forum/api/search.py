@@ -32,7 +32,7 @@ async def search_posts(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].budgeted_read(search.TIME_BUDGET) as conn:
             viewer = request.get(keys.USER)
-            filters = await search.resolve_filters(conn, viewer, **params)
+            filters = await search.resolve_filters(conn, viewer=viewer, **params)
             found = await search.search(conn, query, filters, page, viewer=viewer)
     except TooSlow:
         # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a

@@ -178,9 +178,9 @@ def parse_day(text: str | None, field: str) -> date | None:
         raise Invalid("Write a date as YYYY-MM-DD.", field=field) from None
 
 
-async def resolve_filters(conn: Conn, viewer: users.User | None, board: str | None = None,
-                          author: str | None = None, since: str | None = None,
-                          until: str | None = None) -> Filters:
+async def resolve_filters(conn: Conn, board: str | None = None, author: str | None = None,
+                          since: str | None = None, until: str | None = None,
+                          viewer: users.User | None = None) -> Filters:
     """Filters from what `viewer` gave: a board's address, a pseudonym, two days (None: none).
 
     An unknown board (or a closed one they may not read) or member (even "") is NotFound, a

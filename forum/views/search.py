@@ -32,7 +32,7 @@ async def results(request: web.Request) -> web.Response:
             async with db.budgeted_read(search.TIME_BUDGET) as conn:
                 # The form sends every field; an empty one is no filter.
                 filters = await search.resolve_filters(
-                    conn, viewer, **{name: form[name] or None for name in FIELDS[1:]})
+                    conn, viewer=viewer, **{name: form[name] or None for name in FIELDS[1:]})
                 context["found"] = await search.search(conn, form["q"], filters, page,
                                                        viewer=viewer)
     except TooSlow:  # the form again, the message beside the query, with 503
