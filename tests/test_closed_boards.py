@@ -11,7 +11,7 @@ import pytest
 
 from forum.check import check
 from forum.mail.notify import mail_notifications
-from forum.models import boards, follows, moderation
+from forum.models import boards, follows, moderation, posts
 from tests.conftest import PASSWORD, log_in, submit
 from tests.test_boards_admin import run_cli
 from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
@@ -318,3 +318,15 @@ async def test_browser_moves_a_thread_out_after_the_warning_without_js(
     visitor = await forum.visitor()
     assert (await visitor.get(f"/t/{made['thread']}")).status == 200
     await context.close()
+
+
+async def test_the_public_journal_leaves_out_closed_boards(forum):
+    made = await closed_site(forum)
+    reply = await forum.reply(made["thread"], made["lea"], "À retirer")
+    async with forum.db.transaction() as tx:
+        post = await posts.get(tx, reply)
+        await moderation.delete_post(tx, post, made["modo"], "Motif zqjournalfermemark")
+    visitor = await forum.visitor()
+    for path in ("/moderation/journal", "/moderation/journal.atom"):
+        body = await (await visitor.get(path)).text()
+        assert "zqjournalfermemark" not in body and "préparation" not in body, path
