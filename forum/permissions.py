@@ -95,6 +95,22 @@ def public_thread(threads: str = "threads") -> str:
     return f"({published_thread(threads)} and {open_board(f'{threads}.board_id')})"
 
 
+def member_reads_board(user: str, board: str) -> str:
+    """SQL: the member whose id is in `user` may read the board whose id is in `board` (open,
+    or closed and they are in its group, moderate it, or are a global moderator or admin not
+    banned). For what is told to many at once: notifications and mails. `user` must name its
+    table ("follows.user_id"): a bare column would be read inside the subqueries."""
+    unbanned = "coalesce(reader.suspended_until, '') not like '9999%'"
+    return (f"({open_board(board)}"
+            f" or exists (select 1 from board_members as reader"
+            f" where reader.board_id = {board} and reader.user_id = {user})"
+            f" or exists (select 1 from board_moderators as moderating join users as reader"
+            f" on reader.id = moderating.user_id where moderating.board_id = {board}"
+            f" and moderating.user_id = {user} and {unbanned})"
+            f" or exists (select 1 from users as reader where reader.id = {user}"
+            f" and reader.role in ('moderator', 'admin') and {unbanned}))")
+
+
 # The default-alias forms, for queries on the plain table names.
 PUBLIC_POST = public_post()
 READABLE_POST = readable_post()

@@ -31,7 +31,8 @@ EN = {"Accept-Language": "en"}
 async def closed_site(forum) -> dict[str, Any]:
     """Metz — préparation (closed, moderated by "modo", "lea" in its group, "zoe" not) with a
     thread holding a photo; Metz, public."""
-    people = {name: await forum.user(name) for name in ("lea", "zoe", "modo", "autre")}
+    people = {name: await forum.user(name, email=f"{name}@example.org")
+              for name in ("lea", "zoe", "modo", "autre")}
     people["global"] = await forum.user("globale", role="moderator")
     public = await forum.board("Metz", slug="metz")
     closed = await forum.board("Metz — préparation", slug="metz-preparation")
@@ -112,12 +113,23 @@ async def test_members_and_moderators_read_everything_of_a_closed_board(forum):
 
 async def test_a_follower_who_is_not_a_member_is_told_nothing(forum):
     made = await closed_site(forum)
+    await forum.user("membre", email="membre@example.org")
+    async with forum.db.transaction() as tx:
+        await boards.add_member(tx, made["closed"], "membre", made["modo"])
+    await forum.reply(made["thread"], made["modo"], "Relisez, @membre et @zoe : secret")
     await mail_notifications(forum.app)
+    async with forum.db.read() as conn:
+        member_told = await conn.value(
+            "select count(*) from notifications join users on users.id = user_id"
+            " where users.name = 'membre' and kind = 'mention'")
+        member_mailed = await conn.value(
+            "select count(*) from outbox where to_address = 'membre@example.org'")
+    assert member_told == 1 and member_mailed == 1  # the group is told
     async with forum.db.read() as conn:
         told = await conn.value("select count(*) from notifications where user_id = ?",
                                 (made["zoe"].id,))
-        mailed = await conn.value("select count(*) from outbox where instr(text_body, ?) > 0",
-                                  ("secret",))
+        mailed = await conn.value("select count(*) from outbox where to_address = ?",
+                                  ("zoe@example.org",))
     assert told == 0 and mailed == 0
     zoe = await as_member(forum, "zoe")
     assert "Brouillon" not in await (await zoe.get("/notifications")).text()

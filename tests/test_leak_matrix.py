@@ -89,9 +89,10 @@ SEES: dict[str, set[str]] = {
     "thread_board_closed_later": CLOSED_READERS,
 }
 CLOSED_STATES = {state for state, seen in SEES.items() if seen is CLOSED_READERS}
-# Public channels a closed board's readers may find its items in (search is theirs too);
-# every other public channel (feeds, exports, notifications, mails) never shows them.
-MEMBER_SEARCH = {"search page", "api search"}
+# Public channels a closed board's readers may find its items in (search, what they are told);
+# every other public channel (feeds, exports, the journal) never shows them.
+MEMBER_CHANNELS = {"search page", "api search", "notifications page", "api notifications",
+                   "outbox"}
 # Versions of items that are themselves public (issue 11): the marker is in a version that was
 # never public, or that a moderator purged; the item's public text carries no marker. Each
 # entry: state -> (the item's kind, who may see the marker, the channels where they must see
@@ -800,7 +801,7 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
             False if not allowed else None)
     elif (state, channel) == ("post_deleted", "post permalink"):
         expected = None  # leads to its tombstone: the text is checked there
-    elif state in CLOSED_STATES and channel in MEMBER_SEARCH:
+    elif state in CLOSED_STATES and channel in MEMBER_CHANNELS:
         expected = False if not allowed else None
     elif kind == "public":
         expected = False if (state, role) not in PERSONAL else None

@@ -721,7 +721,9 @@ async def _tell_followers(tx: Transaction, finding_id: int, board_id: int,
     return await tx.update(
         "insert into notifications (user_id, kind, finding_id, actor_id, created_at)"
         " select user_id, 'new_finding', ?, ?, ? from follows where target_kind = 'board'"
-        " and target_id = ? and mode = 'follow' and user_id <> ?",
+        " and target_id = ? and mode = 'follow' and user_id <> ?"
+        # A closed city: its group only (the id is an integer from the database).
+        f" and {permissions.member_reads_board('follows.user_id', str(int(board_id)))}",
         (finding_id, author_id, clock.now(), board_id, author_id))
 
 
