@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
-from forum.permissions import published_post, published_thread, shown_post
+from forum.permissions import public_post, published_post, published_thread, shown_post
 
 QUARANTINE = "quarantine"
 # An upload places its file just before its row commits: a younger file without a row may be
@@ -24,7 +24,8 @@ ORPHAN_MIN_AGE_SECONDS = 60
 
 # Each counter the schema keeps, as (table, column, query giving id -> expected value).
 # A post counts while public (published, not hidden by flags), tombstone or not, as the models
-# count it (posts._count); a board counts its published threads and their public posts.
+# count it (posts._count); a board counts its published threads and their public posts; a
+# member (whose count anyone reads) their public posts outside closed boards.
 COUNTERS = (
     ("threads", "post_count",
      f"select threads.id, (select count(*) from posts where posts.thread_id = threads.id"
@@ -38,7 +39,7 @@ COUNTERS = (
      " from boards"),
     ("users", "post_count",
      f"select users.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where posts.author_id = users.id and {published_post()}) from users"),
+     f" where posts.author_id = users.id and {public_post()}) from users"),
 )
 # Activity never goes backwards (a hidden post leaves it), so it may be later than the newest
 # public post, never earlier.

@@ -288,6 +288,16 @@ async def test_closed_board_counts_are_kept_and_checked(forum):
         board = await boards.get(conn, made["closed"].id)
     assert (board.thread_count, board.post_count) == (1, 2)
     assert check(forum.config.data_dir).problems == []
+    # A member's count (on their profile, for anyone) leaves closed boards out.
+    await forum.thread(made["public"], made["lea"], "Public", "Un message public")
+    visitor = await forum.visitor()
+    profile = " ".join((await (await visitor.get("/u/lea")).text()).split())
+    assert "1 message" in profile and "3 messages" not in profile
+    async with forum.db.transaction() as tx:
+        await boards.set_closed(tx, made["closed"], False)
+    profile = " ".join((await (await visitor.get("/u/lea")).text()).split())
+    assert "3 messages" in profile
+    assert check(forum.config.data_dir).problems == []
 
 
 @pytest.mark.slow

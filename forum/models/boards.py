@@ -164,7 +164,19 @@ async def set_closed(tx: Transaction, board: Board, closed: bool) -> None:
     search at once: every cached page is dropped."""
     if await tx.update("update boards set closed = ? where id = ? and closed <> ?",
                        (int(closed), board.id, int(closed))):
+        await recount_authors(tx, "threads.board_id = ?", board.id)
         tx.changed(*ALL)
+
+
+async def recount_authors(tx: Transaction, scope: str, scope_id: int) -> None:
+    """Count again the public posts of the authors of posts in `scope` (a condition on posts
+    joined with threads, one parameter): a member's count, which anyone reads on their
+    profile, leaves out closed boards."""
+    await tx.execute(
+        "update users set post_count = (select count(*) from posts join threads"
+        " on threads.id = posts.thread_id where posts.author_id = users.id"
+        f" and {permissions.public_post()}) where id in (select posts.author_id from posts"
+        f" join threads on threads.id = posts.thread_id where {scope})", (scope_id,))
 
 
 # Members of closed boards ----------------------------------------------------------------------

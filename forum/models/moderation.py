@@ -9,7 +9,7 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts, threads
+from forum.models import boards, notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -397,7 +397,8 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
     posts.changed(tx, thread.id, board.id)
     if thread.board_closed or board.closed:
         # Into or out of a closed board: its posts, files and titles join or leave every
-        # public page, feed and export at once.
+        # public page, feed and export at once, and its authors' public counts.
+        await boards.recount_authors(tx, "posts.thread_id = ?", thread.id)
         tx.changed(*ALL)
     await log(tx, moderator, "move", "thread", thread.id, board.id,
               clean_reason(reason, required=False))

@@ -206,8 +206,9 @@ async def _count(tx: Transaction, thread_id: int, board_id: int, author_id: int,
                      (delta, thread_id))
     await tx.execute("update boards set post_count = post_count + ? where id = ?",
                      (delta, board_id))
-    await tx.execute("update users set post_count = post_count + ? where id = ?",
-                     (delta, author_id))
+    # A member's count is shown on their profile to anyone: posts of closed boards stay out.
+    await tx.execute("update users set post_count = post_count + ? where id = ?"
+                     f" and {permissions.open_board('?')}", (delta, author_id, board_id))
     if at is not None:
         # An approved post keeps its original time; activity never goes backwards.
         await tx.execute(

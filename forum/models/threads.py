@@ -169,7 +169,8 @@ async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> No
     counted = permissions.published_post()
     await tx.execute(
         "update users set post_count = (select count(*) from posts join threads"
-        f" on threads.id = posts.thread_id where posts.author_id = users.id and {counted})"
+        " on threads.id = posts.thread_id where posts.author_id = users.id"
+        f" and {permissions.public_post()})"
         " where id in (select author_id from posts where thread_id = ?)", (thread.id,))
     await tx.execute(
         "update boards set thread_count = thread_count + ?, post_count = (select count(*)"
