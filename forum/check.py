@@ -16,7 +16,7 @@ from pathlib import Path
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
 from forum.db import ALL_TAG, log_plain_write
-from forum.permissions import PUBLIC_POST, public_thread, shown_post
+from forum.permissions import public_post, published_post, published_thread, shown_post
 
 QUARANTINE = "quarantine"
 # An upload places its file just before its row commits: a younger file without a row may be
@@ -25,21 +25,22 @@ ORPHAN_MIN_AGE_SECONDS = 60
 
 # Each counter the schema keeps, as (table, column, query giving id -> expected value).
 # A post counts while public (published, not hidden by flags), tombstone or not, as the models
-# count it (posts._count); a board counts its published threads and their public posts.
+# count it (posts._count); a board counts its published threads and their public posts; a
+# member (whose count anyone reads) their public posts outside closed boards.
 COUNTERS = (
     ("threads", "post_count",
      f"select threads.id, (select count(*) from posts where posts.thread_id = threads.id"
      f" and {shown_post()}) from threads"),
     ("boards", "thread_count",
      "select boards.id, (select count(*) from threads where threads.board_id = boards.id"
-     f" and {public_thread()}) from boards"),
+     f" and {published_thread()}) from boards"),
     ("boards", "post_count",
      f"select boards.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where threads.board_id = boards.id and {PUBLIC_POST})"
+     f" where threads.board_id = boards.id and {published_post()})"
      " from boards"),
     ("users", "post_count",
      f"select users.id, (select count(*) from posts join threads on threads.id = posts.thread_id"
-     f" where posts.author_id = users.id and {PUBLIC_POST}) from users"),
+     f" where posts.author_id = users.id and {public_post()}) from users"),
 )
 # Activity never goes backwards (a hidden post leaves it), so it may be later than the newest
 # public post, never earlier.
@@ -50,7 +51,7 @@ ACTIVITY = (
     ("boards", "last_post_at",
      f"select boards.id, (select max(posts.created_at) from posts join threads"
      f" on threads.id = posts.thread_id where threads.board_id = boards.id"
-     f" and {PUBLIC_POST}) from boards"),
+     f" and {published_post()}) from boards"),
 )
 
 

@@ -84,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     board_rename.add_argument("--new-slug", default="")
     board_rename.add_argument("--region")
     board_rename.add_argument("--description")
+    board_add.add_argument("--closed", action="store_true",
+                           help="only its members and moderators read it")
     board.add_parser("list", help="list the boards")
+    for action, what in (("close", "only its members and moderators read it"),
+                         ("open", "everyone reads it again")):
+        board.add_parser(action, help=f"{action} a board: {what}").add_argument("slug")
     board_mod = board.add_parser("moderator", help="add or remove a moderator of a board")
     board_mod.add_argument("slug")
     board_mod.add_argument("name")
@@ -147,8 +152,14 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         elif args.command == "board" and args.action == "add":
             board = await boards.create(tx, args.name, args.slug, args.region,
                                         args.description,
-                                        args.moderation or config.moderation_default)
-            print(f"Board {board.name} created at /b/{board.slug}.")
+                                        args.moderation or config.moderation_default,
+                                        closed=args.closed)
+            print(f"Board {board.name} created at /b/{board.slug}"
+                  f"{' (closed)' if board.closed else ''}.")
+        elif args.command == "board" and args.action in ("close", "open"):
+            board = await boards.get_by_slug(tx, args.slug)
+            await boards.set_closed(tx, board, args.action == "close")
+            print(f"Board {board.name} is {'closed' if args.action == 'close' else 'open'}.")
         elif args.command == "board" and args.action == "rename":
             board = await boards.get_by_slug(tx, args.slug)
             board = await boards.update(
@@ -167,7 +178,8 @@ def _run(config: Config, args: argparse.Namespace) -> int:
                   f" {board.name}.")
         elif args.command == "board" and args.action == "list":
             for board in await boards.list_all(tx):
-                print(f"{board.slug}\t{board.name}\t{board.region}\t{board.moderation_mode}")
+                print(f"{board.slug}\t{board.name}\t{board.region}\t{board.moderation_mode}"
+                      f"{chr(9) + 'closed' if board.closed else ''}")
         elif args.command == "registration":
             rules = await invitations.registration(tx, config)
             if args.mode or args.question is not None:

@@ -13,9 +13,34 @@ from typing import Any, NamedTuple
 # given the aliases it uses ("posts", "p"…): never spelt out again in a query.
 #
 # One exception: the search index is kept by SQL triggers (migrations/0003_search.sql, view
-# search_source), which cannot call Python. Their condition is readable_post() with the
-# default aliases; tests/test_leak_matrix.py checks that the index holds exactly the posts
-# readable_post() selects, for every state a post can be in.
+# search_source), which cannot call Python. Their condition is indexed_post() with the
+# default aliases (closed boards included: models/search.py leaves out those a reader may not
+# read); tests/test_leak_matrix.py checks that the index holds exactly the posts
+# indexed_post() selects, for every state a post can be in.
+
+
+# Closed boards (issue 17): only their members, their moderators, global moderators and
+# admins read them; for anyone else they do not exist. Their content is never "public" (feeds,
+# exports, caches and public API answers rely on it), and a reader's filters add back the
+# closed boards they may read.
+CLOSED_BOARDS = "(select id from boards where closed = 1)"
+
+
+def open_board(column: str) -> str:
+    """SQL on a board id `column`: a board anyone may read (not closed)."""
+    return f"({column} not in {CLOSED_BOARDS})"
+
+
+def readable_board_filter(user: Any, column: str) -> tuple[str, tuple]:
+    """SQL on a board id `column`: the boards `user` may read (open ones, closed ones they are
+    a member of or moderate)."""
+    if user is None:
+        return open_board(column), ()
+    scope, params = moderated_board_filter(user, column)
+    if scope == "1":
+        return "1", ()
+    return (f"({open_board(column)} or {column} in (select board_id from board_members"
+            f" where user_id = ?) or {scope})", (user.id, *params))
 
 
 def shown_post(posts: str = "posts") -> str:
@@ -24,27 +49,66 @@ def shown_post(posts: str = "posts") -> str:
     return f"({posts}.status = 'published' and {posts}.hidden = 0)"
 
 
-def public_post(posts: str = "posts", threads: str = "threads") -> str:
-    """SQL on `posts` joined with `threads`: a post anyone may see in a thread (its tombstone
-    included): published, not hidden by flags, in a published thread."""
+def published_post(posts: str = "posts", threads: str = "threads") -> str:
+    """SQL on `posts` joined with `threads`: public by its own state and its thread's, in any
+    board. What the counters of boards and members count (a closed board's counts are read by
+    those who read the board)."""
     return f"({shown_post(posts)} and {threads}.status = 'published')"
 
 
+def public_post(posts: str = "posts", threads: str = "threads") -> str:
+    """SQL on `posts` joined with `threads`: a post anyone may see in a thread (its tombstone
+    included): published, not hidden by flags, in a published thread of an open board."""
+    return f"({published_post(posts, threads)} and {open_board(f'{threads}.board_id')})"
+
+
 def readable_post(posts: str = "posts", threads: str = "threads") -> str:
-    """SQL: a post anyone may read on its own (a source, a notification, a feed, the search
-    index): public and not a tombstone."""
+    """SQL: a post anyone may read on its own (a source, a notification, a feed, a search
+    result): public and not a tombstone."""
     return f"({public_post(posts, threads)} and {posts}.deleted_at is null)"
 
 
-def public_finding(findings: str = "findings") -> str:
-    """SQL on `findings`: a finding anyone may see: approved (or published at once), not
-    deleted."""
+def indexed_post(posts: str = "posts", threads: str = "threads") -> str:
+    """SQL: what the search index holds (migrations/0003_search.sql spells it for its
+    triggers): published, not a tombstone, in any board. models/search.py leaves out the
+    closed boards a reader may not read."""
+    return f"({published_post(posts, threads)} and {posts}.deleted_at is null)"
+
+
+def published_finding(findings: str = "findings") -> str:
+    """SQL on `findings`: approved (or published at once) and not deleted, in any board."""
     return f"({findings}.review = 'published' and {findings}.deleted_at is null)"
 
 
-def public_thread(threads: str = "threads") -> str:
-    """SQL on `threads`: a thread anyone may see (its first post was published)."""
+def public_finding(findings: str = "findings") -> str:
+    """SQL on `findings`: a finding anyone may see: published, in an open board."""
+    return f"({published_finding(findings)} and {open_board(f'{findings}.board_id')})"
+
+
+def published_thread(threads: str = "threads") -> str:
+    """SQL on `threads`: its first post was published, in any board (a board's counter)."""
     return f"({threads}.status = 'published')"
+
+
+def public_thread(threads: str = "threads") -> str:
+    """SQL on `threads`: a thread anyone may see (published, in an open board)."""
+    return f"({published_thread(threads)} and {open_board(f'{threads}.board_id')})"
+
+
+def member_reads_board(user: str, board: str) -> str:
+    """SQL: the member whose id is in `user` may read the board whose id is in `board` (open,
+    or closed and they are in its group, moderate it, or are a global moderator or admin not
+    banned). For what is told to many at once: notifications and mails. `user` must name its
+    table ("follows.user_id"): a bare column would be read inside the subqueries."""
+    unbanned = "coalesce(reader.suspended_until, '') not like '9999%'"
+    return (f"({open_board(board)}"
+            f" or exists (select 1 from board_members as reader"
+            f" where reader.board_id = {board} and reader.user_id = {user})"
+            f" or exists (select 1 from board_moderators as moderating join users as reader"
+            f" on reader.id = moderating.user_id where moderating.board_id = {board}"
+            f" and moderating.user_id = {user} and {unbanned})"
+            f" or exists (select 1 from users as reader where reader.id = {user}"
+            f" and reader.role in ('moderator', 'admin') and {unbanned}))")
 
 
 # The default-alias forms, for queries on the plain table names.
@@ -66,15 +130,18 @@ def moderated_board_filter(user: Any, column: str) -> tuple[str, tuple]:
     return f"{column} in ({', '.join('?' * len(boards))})", boards
 
 
-def _public_or_own(user: Any, public: str, author: str, board: str,
+def _public_or_own(user: Any, published: str, author: str, board: str,
                    own_extra: str = "") -> tuple[str, tuple]:
-    """What is public, or the member's own, or in a board they moderate."""
+    """What is published or the member's own, in a board they may read (a closed board: its
+    members only); or anything in a board they moderate."""
     if user is None:
-        return public, ()
+        return f"({published} and {open_board(board)})", ()
     scope, params = moderated_board_filter(user, board)
     if scope == "1":
         return "1", ()
-    return f"({public} or ({author} = ?{own_extra}) or {scope})", (user.id, *params)
+    return (f"((({published}) or ({author} = ?{own_extra})) and ({open_board(board)}"
+            f" or {board} in (select board_id from board_members where user_id = ?))"
+            f" or {scope})", (user.id, user.id, *params))
 
 
 def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
@@ -85,7 +152,7 @@ def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
     author and the board's moderators. Tombstones (deleted posts) are left out unless
     `tombstones` (a thread page shows where they stood; their text is decided by can()).
     """
-    visible, params = _public_or_own(user, public_post(posts, threads), f"{posts}.author_id",
+    visible, params = _public_or_own(user, published_post(posts, threads), f"{posts}.author_id",
                                      f"{threads}.board_id")
     if not tombstones:
         visible = f"({visible} and {posts}.deleted_at is null)"
@@ -95,7 +162,7 @@ def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
 def thread_filter(user: Any, threads: str = "threads") -> tuple[str, tuple]:
     """SQL condition on `threads`: the threads this user may see (a pending one: its author and
     its board's moderators)."""
-    return _public_or_own(user, public_thread(threads), f"{threads}.author_id",
+    return _public_or_own(user, published_thread(threads), f"{threads}.author_id",
                           f"{threads}.board_id")
 
 
@@ -105,7 +172,7 @@ def finding_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
     As posts: pending and refused findings exist only for their author and the city's
     moderators; deleted ones only for moderators (their history stays).
     """
-    return _public_or_own(user, public_finding(findings), f"{findings}.author_id",
+    return _public_or_own(user, published_finding(findings), f"{findings}.author_id",
                           f"{findings}.board_id", f" and {findings}.deleted_at is null")
 
 
@@ -158,18 +225,31 @@ def _moderates(user: Any, target: Any) -> bool:
     return user is not None and user.moderates(_board_of(target))
 
 
+def _read_board(user: Any, target: Any) -> bool:
+    """Whether `user` may read the board of `target` (a post, thread, finding or the board
+    itself): any open board; a closed one for its members and moderators only."""
+    if not target.board_closed:
+        return True
+    return user is not None and (_moderates(user, target)
+                                 or _board_of(target) in user.member_boards)
+
+
 def _active(user: Any) -> bool:
     """A member who may write: logged in and not suspended or banned."""
     return user is not None and not user.is_suspended
 
 
 def _see_thread(user: Any, thread: Any) -> bool:
+    if not _read_board(user, thread):
+        return False
     if thread.status == "published":
         return True
     return user is not None and (user.id == thread.author_id or _moderates(user, thread))
 
 
 def _see_post(user: Any, post: Any) -> bool:
+    if not _read_board(user, post):
+        return False
     if post.status == "published" and not post.hidden and post.thread_status == "published":
         return True
     return user is not None and (user.id == post.author_id or _moderates(user, post))
@@ -200,6 +280,8 @@ def _rename_thread(user: Any, thread: Any) -> bool:
 
 
 def _see_finding(user: Any, finding: Any) -> bool:
+    if not _read_board(user, finding):
+        return False
     if finding.is_public:
         return True
     if user is None:
@@ -229,7 +311,11 @@ RULES = {
         not post.is_deleted or _moderates(user, post)),
     "reply": _reply,
     "rename_thread": _rename_thread,
-    "start_thread": lambda user, board: _active(user),
+    "start_thread": lambda user, board: _active(user) and (
+        board is None or _read_board(user, board)),
+    "see_board": _read_board,
+    # A closed board's members: its moderators add and remove them.
+    "manage_members": lambda user, board: _active(user) and _moderates(user, board),
     "edit_post": _change_own_post,
     "delete_post": _change_own_post,
     "flag_post": _flag,
@@ -238,7 +324,8 @@ RULES = {
     "sanction": lambda user, member: _active(user) and user.is_moderator and (
         user.is_admin or not member.holds_moderator_role) and user.id != member.id,
     "see_finding": _see_finding,
-    "propose_finding": lambda user, board: _active(user) and board.is_city,
+    "propose_finding": lambda user, board: _active(user) and board.is_city and _read_board(
+        user, board),
     "edit_finding": _change_finding,
     "delete_finding": _change_finding,
     "manage_kinds": lambda user, target: user is not None and user.is_admin,
@@ -267,6 +354,7 @@ class PostState(NamedTuple):
 
     author_id: int  # the reader's id if they wrote it, else 0 (no member has id 0)
     board_id: int
+    board_closed: bool
     status: str
     is_deleted: bool
     hidden: bool
@@ -277,7 +365,8 @@ class PostState(NamedTuple):
     @classmethod
     def of(cls, post: Any, user: Any) -> PostState:
         own = user is not None and post.author_id == user.id
-        return cls(post.author_id if own else 0, post.board_id, post.status, post.is_deleted,
+        return cls(post.author_id if own else 0, post.board_id, post.board_closed, post.status,
+                   post.is_deleted,
                    post.hidden, post.thread_status, post.thread_locked, post.edit_pending)
 
 
@@ -310,15 +399,20 @@ def post_controls(user: Any, post: Any) -> tuple[str, ...]:
 # Records requests (demandes CADA, models/requests.py): moderated like findings, never deleted.
 # Kept together here, apart from the rules above.
 
-def public_request(requests: str = "records_requests") -> str:
-    """SQL on `records_requests`: a request anyone may see (approved, or published at once)."""
+def published_request(requests: str = "records_requests") -> str:
+    """SQL on `records_requests`: approved, or published at once, in any board."""
     return f"({requests}.review = 'published')"
+
+
+def public_request(requests: str = "records_requests") -> str:
+    """SQL on `records_requests`: a request anyone may see: published, in an open board."""
+    return f"({published_request(requests)} and {open_board(f'{requests}.board_id')})"
 
 
 def request_filter(user: Any, requests: str = "records_requests") -> tuple[str, tuple]:
     """SQL condition on `records_requests`: those this user may see in a list, page or export
     (a pending or refused one: its author and the city's moderators)."""
-    return _public_or_own(user, public_request(requests), f"{requests}.author_id",
+    return _public_or_own(user, published_request(requests), f"{requests}.author_id",
                           f"{requests}.board_id")
 
 
@@ -329,7 +423,8 @@ def request_queue_filter(user: Any, requests: str = "records_requests") -> tuple
 
 
 def _see_request(user: Any, request: Any) -> bool:
-    return request.is_public or _author_or_moderator(user, request)
+    return _read_board(user, request) and (request.is_public
+                                           or _author_or_moderator(user, request))
 
 
 REQUEST_RULES = {

@@ -48,6 +48,7 @@ def setup(app: web.Application) -> None:
     # Reading
     get("/", boards.index, name="index")
     get("/b/{slug}", boards.show, name="board")
+    add("*", "/b/{slug}/members", boards.members, name="board_members")
     get("/t/{id}", threads.show, name="thread")
     get("/p/{id}", posts.permalink, name="post")
     get("/p/{id}/revisions", posts.revisions, name="post_revisions")
@@ -193,6 +194,14 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/boards", api_boards.create_board, name="api_create_board")
     add("GET", f"{v1}/boards/{{slug}}/threads", api_boards.list_threads,
         name="api_board_threads")
+    add("PATCH", f"{v1}/boards/{{slug}}", api_boards.change_board, name="api_change_board")
+    add("GET", f"{v1}/boards/{{slug}}/members", api_boards.list_members,
+        name="api_board_members")
+    add("POST", f"{v1}/boards/{{slug}}/members", api_boards.add_member,
+        name="api_add_board_member")
+    add("DELETE", f"{v1}/boards/{{slug}}/members/{{name}}", api_boards.remove_member,
+        name="api_remove_board_member")
+    add("POST", f"{v1}/threads/{{id}}/move", api_boards.move_thread, name="api_move_thread")
     add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
         name="api_create_thread")
     add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")

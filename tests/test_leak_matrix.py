@@ -52,9 +52,9 @@ from forum.models import uploads as upload_models
 from forum.permissions import (
     can,
     finding_filter,
+    indexed_post,
     post_filter,
     public_post,
-    readable_post,
     thread_filter,
 )
 from tests.conftest import PASSWORD, Forum, log_in
@@ -64,8 +64,11 @@ from tests.test_uploads import jpeg_with_gps, uploaded
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROLES = ("visitor", "untrusted", "trusted", "author", "mod_other_board", "mod_this_board",
-         "global_mod", "admin", "banned_admin")
+         "global_mod", "admin", "banned_admin", "group_member", "non_member")
 MODERATORS = {"mod_this_board", "global_mod", "admin"}
+# Closed boards (issue 17): the group's members (the author is one), the board's moderators,
+# global moderators and admins; "non_member" follows the board and is named in every post.
+CLOSED_READERS = {"author", "group_member", *MODERATORS}
 # Who may see an item in each state (the banned admin lost their powers with the ban).
 SEES: dict[str, set[str]] = {
     "published": set(ROLES),  # the control: everyone, everywhere
@@ -77,7 +80,19 @@ SEES: dict[str, set[str]] = {
     "finding_pending": {"author", *MODERATORS},
     "finding_refused": {"author", *MODERATORS},
     "finding_deleted": MODERATORS,
+    # Public by their own state, in a closed board: created there once it was closed...
+    "post_closed_board": CLOSED_READERS,
+    "thread_closed_board": CLOSED_READERS,
+    "finding_closed_board": CLOSED_READERS,
+    # ... or while it was open (told, mailed, cached for visitors), then the board was closed.
+    "post_board_closed_later": CLOSED_READERS,
+    "thread_board_closed_later": CLOSED_READERS,
 }
+CLOSED_STATES = {state for state, seen in SEES.items() if seen is CLOSED_READERS}
+# Public channels a closed board's readers may find its items in (search, what they are told);
+# every other public channel (feeds, exports, the journal) never shows them.
+MEMBER_CHANNELS = {"search page", "api search", "notifications page", "api notifications",
+                   "outbox"}
 # Versions of items that are themselves public (issue 11): the marker is in a version that was
 # never public, or that a moderator purged; the item's public text carries no marker. Each
 # entry: state -> (the item's kind, who may see the marker, the channels where they must see
@@ -122,6 +137,7 @@ class Item:
     file_url: str | None = None
     thumbnail_url: str | None = None
     version: bool = False  # the marker is in a version of a public item, not in the item
+    board: str | None = None  # its board's slug when not the matrix's board
 
 
 
@@ -132,6 +148,7 @@ class Site:
     clients: dict[str, TestClient]
     board: boards.Board
     other_board: boards.Board
+    closed_board: boards.Board  # open while its "closed later" items are made
     control_thread: int
     control_post: int
     items: dict[str, Item] = field(default_factory=dict)
@@ -194,17 +211,19 @@ async def _upload_id(site: Site, item: Item) -> int:
 
 
 async def _finding(site: Site, state: str, review: str = "published",
-                   **sources: list[int]) -> Item:
+                   board: boards.Board | None = None, **sources: list[int]) -> Item:
     forum = site.forum
     raw = finding_drafts.RawFinding(
         kind="cameras", quantity="7", unit="count", scope="total", observed="2019",
         status="in-use",
         place=f"Place {marker(state)}", note=f"Note {marker(state)}", latitude="48.85",
         longitude="2.35", **(sources or {"posts": [site.control_post]}))
+    board = board or site.board
     async with forum.db.transaction() as tx:
-        draft = await finding_drafts.check(tx, site.board, raw, date.today())
-        finding_id = await findings.create(tx, site.board, site.people["author"], draft, review)
-    return Item("finding", marker(state), site.control_post, site.control_thread, finding_id)
+        draft = await finding_drafts.check(tx, board, raw, date.today())
+        finding_id = await findings.create(tx, board, site.people["author"], draft, review)
+    return Item("finding", marker(state), site.control_post, site.control_thread, finding_id,
+                board=None if board is site.board else board.slug)
 
 
 async def _decide_post(site: Site, item: Item, action: str) -> None:
@@ -444,6 +463,50 @@ async def _finding_purged(site: Site, state: str) -> Item:
     return item
 
 
+# Closed boards ---------------------------------------------------------------------------------
+
+async def _in_closed_board(site: Site, thread_state: str, post_state: str) -> None:
+    """A thread (its title and first post) and a reply with a photo, both naming everyone, in
+    the closed board."""
+    forum, author, board = site.forum, site.people["author"], site.closed_board
+    async with forum.db.transaction() as tx:
+        thread_id, first_id = await threads.create(
+            tx, board, author, f"Sujet {marker(thread_state)}",
+            f"Premier {marker(thread_state)} pour {_mentions(site)}", forum.config.title_max,
+            forum.config.body_max)
+    site.items[thread_state] = Item("thread", marker(thread_state), first_id, thread_id,
+                                    board=board.slug)
+    upload = await _upload(site, post_state)
+    async with forum.db.transaction() as tx:
+        post_id = await posts.create(tx, thread_id, board.id, author,
+                                     f"Texte {marker(post_state)} pour {_mentions(site)}",
+                                     forum.config.body_max)
+        await upload_models.attach(tx, post_id, author.id, [upload.id], 10, 10**9)
+    site.items[post_state] = Item("post", marker(post_state), post_id, thread_id, None,
+                                  upload.url, upload.thumbnail_url, board=board.slug)
+
+
+async def _build_closed_board(site: Site) -> None:
+    """Items made while the board was open (followers and mentioned members told, visitors'
+    pages cached), then the board closed; then items made in the closed board."""
+    await _in_closed_board(site, "thread_board_closed_later", "post_board_closed_later")
+    visitor, slug = site.clients["visitor"], site.closed_board.slug
+    for path in (f"/b/{slug}", f"/b/{slug}/feed.atom", f"/b/{slug}/watch",
+                 *_list_paths(site), *(f"{path}".replace("matrice", slug, 1)
+                                       for path in _list_paths(site) if "matrice" in path)):
+        await visitor.get(path)
+    for state in ("thread_board_closed_later", "post_board_closed_later"):
+        item = site.items[state]
+        for path in (f"/t/{item.thread_id}", f"/t/{item.thread_id}/feed.atom",
+                     f"/p/{item.post_id}/revisions", f"/search?q={item.marker}"):
+            assert (await visitor.get(path)).status == 200, path
+    async with site.forum.db.transaction() as tx:
+        await boards.set_closed(tx, site.closed_board, True)
+    await _in_closed_board(site, "thread_closed_board", "post_closed_board")
+    site.items["finding_closed_board"] = await _finding(site, "finding_closed_board",
+                                                        board=site.closed_board)
+
+
 VERSION_BUILDERS: dict[str, Callable[[Site, str], Awaitable[Item]]] = {
     "post_edit_waiting": _post_edit_waiting,
     "finding_correction_waiting": _finding_correction_waiting,
@@ -504,6 +567,7 @@ async def _build(site: Site) -> None:
     await _decide_post(site, items["post_hidden_by_flags"], "hide")
     await _decide_post(site, items["post_deleted"], "delete")
     await _decide_post(site, items["post_refused"], "reject")
+    await _build_closed_board(site)
     for state, build in VERSION_BUILDERS.items():
         items[state] = await build(site, state)
     await mail_notifications(site.forum.app)
@@ -523,11 +587,16 @@ async def site(tmp_path_factory) -> AsyncIterator[Site]:
         people = await _people(forum)
         board = await forum.board("Ville Matrice", slug="matrice")
         other = await forum.board("Ville Voisine", slug="voisine")
+        closed = await forum.board("Ville Fermée", slug="fermee")  # closed once items are in
         async with forum.db.transaction() as tx:
             await moderation.add_board_moderator(tx, board, people["mod_this_board"])
+            await moderation.add_board_moderator(tx, closed, people["mod_this_board"])
             await moderation.add_board_moderator(tx, other, people["mod_other_board"])
+            for role in ("author", "group_member"):
+                await boards.add_member(tx, closed, people[role].name, people["mod_this_board"])
             for user in people.values():
                 await follows.set_state(tx, user.id, "board", board.id, "follow")
+                await follows.set_state(tx, user.id, "board", closed.id, "follow")
         thread_id, post_id = await forum.thread(board, people["author"], "Sujet public",
                                                 "Premier message public.")
         clients = {"visitor": await forum.visitor()}
@@ -537,7 +606,7 @@ async def site(tmp_path_factory) -> AsyncIterator[Site]:
         async with forum.db.transaction() as tx:
             await moderation.sanction(tx, people["banned_admin"], people["admin"], "ban",
                                       "Banni pour la matrice")
-        site = Site(forum, people, clients, board, other, thread_id, post_id)
+        site = Site(forum, people, clients, board, other, closed, thread_id, post_id)
         await _build(site)
         yield site
         await forum.close()
@@ -545,6 +614,11 @@ async def site(tmp_path_factory) -> AsyncIterator[Site]:
 
 
 # Channels ------------------------------------------------------------------------------------
+
+def _b(site: Site, item: Item) -> str:
+    """The slug of the item's board."""
+    return item.board or site.board.slug
+
 
 def _list_paths(site: Site) -> list[str]:
     """Every listing a visitor may load (warmed in the page cache before the changes)."""
@@ -569,30 +643,30 @@ class Channel:
 CHANNELS: dict[str, Channel] = {
     "thread page": Channel("list", lambda s, i: f"/t/{i.thread_id}"),
     "post permalink": Channel("item", lambda s, i: f"/p/{i.post_id}", POSTS),
-    "board page": Channel("list", lambda s, i: f"/b/{s.board.slug}", THREADS),
+    "board page": Channel("list", lambda s, i: f"/b/{_b(s, i)}", THREADS),
     "home page": Channel("list", lambda s, i: "/", THREADS),
     "profile": Channel("list", lambda s, i: f"/u/{s.people['author'].name}"),
     "api post": Channel("item", lambda s, i: f"/api/v1/posts/{i.post_id}", POSTS),
     "api thread": Channel("list", lambda s, i: f"/api/v1/threads/{i.thread_id}", POSTS),
     "api board threads": Channel(
-        "list", lambda s, i: f"/api/v1/boards/{s.board.slug}/threads", THREADS),
+        "list", lambda s, i: f"/api/v1/boards/{_b(s, i)}/threads", THREADS),
     "api findings": Channel("list", lambda s, i: "/api/v1/findings"),
     "api finding": Channel("item", lambda s, i: f"/api/v1/findings/{i.finding_id}", FINDINGS),
     "finding page": Channel("item", lambda s, i: f"/f/{i.finding_id}", FINDINGS),
-    "city watch page": Channel("list", lambda s, i: f"/b/{s.board.slug}/watch"),
+    "city watch page": Channel("list", lambda s, i: f"/b/{_b(s, i)}/watch"),
     "national watch page": Channel("list", lambda s, i: "/watch"),
-    "compare page": Channel("list", lambda s, i: "/watch/compare?a=matrice&b=voisine"),
+    "compare page": Channel("list", lambda s, i: f"/watch/compare?a={_b(s, i)}&b=voisine"),
     "search page": Channel("public", lambda s, i: f"/search?q={i.marker}"),
     "api search": Channel("public", lambda s, i: f"/api/v1/search?q={i.marker}"),
     "feed site": Channel("public", lambda s, i: "/feed.atom"),
-    "feed board": Channel("public", lambda s, i: f"/b/{s.board.slug}/feed.atom"),
+    "feed board": Channel("public", lambda s, i: f"/b/{_b(s, i)}/feed.atom"),
     "feed thread": Channel("public", lambda s, i: f"/t/{i.thread_id}/feed.atom", POSTS),
     "feed findings": Channel("public", lambda s, i: "/watch/feed.atom"),
-    "feed city findings": Channel("public", lambda s, i: f"/b/{s.board.slug}/watch/feed.atom"),
+    "feed city findings": Channel("public", lambda s, i: f"/b/{_b(s, i)}/watch/feed.atom"),
     "export csv": Channel("public", lambda s, i: "/watch/findings.csv"),
     "export json": Channel("public", lambda s, i: "/watch/findings.json"),
     "export geojson": Channel("public", lambda s, i: "/watch/findings.geojson"),
-    "city export csv": Channel("public", lambda s, i: f"/b/{s.board.slug}/watch/findings.csv"),
+    "city export csv": Channel("public", lambda s, i: f"/b/{_b(s, i)}/watch/findings.csv"),
     "notifications page": Channel("public", lambda s, i: "/notifications"),
     "api notifications": Channel("public", lambda s, i: "/api/v1/notifications"),
     "outbox": Channel("public", lambda s, i: "outbox"),
@@ -727,6 +801,8 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
             False if not allowed else None)
     elif (state, channel) == ("post_deleted", "post permalink"):
         expected = None  # leads to its tombstone: the text is checked there
+    elif state in CLOSED_STATES and channel in MEMBER_CHANNELS:
+        expected = False if not allowed else None
     elif kind == "public":
         expected = False if (state, role) not in PERSONAL else None
     elif kind == "list":
@@ -747,9 +823,12 @@ async def test_search_index_holds_exactly_the_readable_posts(site: Site) -> None
         indexed = {row[0] for row in await conn.all("select id from search_docs")}
         readable = {row[0] for row in await conn.all(
             "select posts.id from posts join threads on threads.id = posts.thread_id"
-            f" where {readable_post()}")}
+            f" where {indexed_post()}")}
     assert indexed == readable
     assert site.items["post_pending"].post_id not in indexed
+    # Closed boards' posts are indexed (their readers search them); searches leave them out
+    # for everyone else (the matrix's search channels).
+    assert site.items["post_closed_board"].post_id in indexed
 
 
 async def test_counts_on_board_and_home_pages_hold_public_posts_only(site: Site) -> None:

@@ -173,6 +173,7 @@ def board_json(board: Board) -> dict[str, Any]:
         "description": board.description, "moderation_mode": board.moderation_mode,
         "thread_count": board.thread_count, "post_count": board.post_count,
         "last_post_at": board.last_post_at, "is_city": board.is_city,
+        "closed": board.closed,
     }
 
 

@@ -1,4 +1,5 @@
-"""City boards in JSON: the list, creating one (administrators), and a board's threads."""
+"""City boards in JSON: the list, creating or closing one (administrators), a board's threads,
+a closed board's members, and moving a thread out of (or into) a closed board."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -6,6 +7,7 @@ from aiohttp import web
 from forum import keys
 from forum.api import (
     board_json,
+    id_param,
     json_body,
     page_param,
     slug_param,
@@ -13,11 +15,12 @@ from forum.api import (
     thread_json,
     url_for,
 )
-from forum.errors import Forbidden, Invalid, NotFound
-from forum.models import boards, threads
+from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.models import boards, moderation, threads
 from forum.models.boards import DESCRIPTION_MAX, NAME_MAX
+from forum.models.users import User
 from forum.permissions import can
-from forum.views import page_count, require_user
+from forum.views import page_count, require_user, require_writer
 
 # Region is cut to its maximum by the model rather than refused, so it has no limit here.
 LIMITS = {"name": NAME_MAX, "slug": NAME_MAX, "region": None, "description": DESCRIPTION_MAX}
@@ -26,7 +29,7 @@ LIMITS = {"name": NAME_MAX, "slug": NAME_MAX, "region": None, "description": DES
 async def list_boards(request: web.Request) -> web.Response:
     """GET /api/v1/boards: every board, in the order of the home page."""
     async with request.app[keys.DB].read() as conn:
-        all_boards = await boards.list_all(conn)
+        all_boards = await boards.list_readable(conn, request.get(keys.USER))
     return web.json_response({"boards": [board_json(board) for board in all_boards]})
 
 
@@ -40,11 +43,10 @@ async def create_board(request: web.Request) -> web.Response:
     # Absent: the site's default; present, it must be one of the modes ("" is not).
     mode = (text_field(data, "moderation_mode") if "moderation_mode" in data
             else request.app[keys.CONFIG].moderation_default)
-    is_city = data.get("is_city", True)
-    if not isinstance(is_city, bool):
-        raise Invalid("This field must be true or false.", field="is_city")
+    is_city, closed = _flag(data, "is_city", True), _flag(data, "closed", False)
     async with request.app[keys.DB].transaction() as tx:
-        board = await boards.create(tx, **values, moderation_mode=mode, is_city=is_city)
+        board = await boards.create(tx, **values, moderation_mode=mode, is_city=is_city,
+                                    closed=closed)
     return web.json_response(board_json(board), status=201, headers={
         "Location": url_for(request, "api_board_threads", slug=board.slug)})
 
@@ -56,11 +58,118 @@ async def list_threads(request: web.Request) -> web.Response:
     slug = slug_param(request)
     async with request.app[keys.DB].read() as conn:
         # A former slug answers for the renamed board; its `slug` tells the current one.
-        board = await boards.get_by_slug(conn, slug)
+        viewer = request.get(keys.USER)
+        board = await boards.get_readable(conn, slug, viewer)
         pages = page_count(board.thread_count, config.threads_per_page)
         if page > pages:
             raise NotFound()
-        items = await threads.list_for_board(conn, board.id, page, config.threads_per_page)
+        items = await threads.list_for_board(conn, board.id, page, config.threads_per_page,
+                                             viewer)
     return web.json_response({"board": board_json(board),
                               "threads": [thread_json(thread) for thread in items],
                               "page": page, "pages": pages})
+
+
+def _flag(data: dict, name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise Invalid("This field must be true or false.", field=name)
+    return value
+
+
+async def change_board(request: web.Request) -> web.Response:
+    """PATCH /api/v1/boards/{slug} {closed}: close a board or open it (administrators)."""
+    user = require_user(request)
+    if not can(user, "manage_boards"):
+        raise Forbidden("Only administrators may change boards.")
+    data = await json_body(request)
+    if "closed" not in data:
+        raise Invalid("This field is required.", field="closed")
+    closed = _flag(data, "closed", False)
+    async with request.app[keys.DB].transaction() as tx:
+        board = await boards.get_by_slug(tx, slug_param(request))
+        await boards.set_closed(tx, board, closed)
+        board = await boards.get(tx, board.id)
+    return web.json_response(board_json(board))
+
+
+async def _board_of_members(request: web.Request,
+                            manage: bool) -> tuple[User, boards.Board]:
+    """The caller and the board of the path: 404 unless they read it and (for a list) it is
+    closed or theirs to manage; 403 to change it unless they moderate it."""
+    user = require_writer(request) if manage else require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        board = await boards.get_readable(conn, slug_param(request), user)
+    allowed = can(user, "manage_members", board)
+    if not allowed and not board.closed:
+        raise NotFound()
+    if manage and not allowed:
+        raise Forbidden("Only the moderators of this board manage its members.")
+    return user, board
+
+
+async def list_members(request: web.Request) -> web.Response:
+    """GET /api/v1/boards/{slug}/members: a closed board's members (its readers see them)."""
+    _user, board = await _board_of_members(request, manage=False)
+    async with request.app[keys.DB].read() as conn:
+        listed = await boards.members(conn, board.id)
+    return web.json_response({"board": board.slug, "members": [
+        {"name": member.name, "added_at": member.added_at} for member in listed]})
+
+
+async def add_member(request: web.Request) -> web.Response:
+    """POST /api/v1/boards/{slug}/members {name}: its moderators add a member."""
+    user, board = await _board_of_members(request, manage=True)
+    name = text_field(await json_body(request), "name")
+    async with request.app[keys.DB].transaction() as tx:
+        added = await boards.add_member(tx, board, name, user)
+    return web.json_response({"name": added}, status=201, headers={
+        "Location": url_for(request, "api_board_members", slug=board.slug)})
+
+
+async def remove_member(request: web.Request) -> web.Response:
+    """DELETE /api/v1/boards/{slug}/members/{name}: its moderators take a member out."""
+    _user, board = await _board_of_members(request, manage=True)
+    async with request.app[keys.DB].transaction() as tx:
+        await boards.remove_member(tx, board, request.match_info["name"])
+    return web.Response(status=204)
+
+
+async def move_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/threads/{id}/move {board, reason?, confirm?}: a moderator of both boards
+    moves a thread. Out of a closed board into an open one, without {"confirm": true}: 409 and
+    what would become visible (`exposure`), nothing moved."""
+    user = require_writer(request)
+    data = await json_body(request)
+    confirm = data.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise Invalid("This field must be true or false.", field="confirm")
+    async with request.app[keys.DB].read() as conn:
+        thread = await threads.get(conn, id_param(request))
+        if not can(user, "see_thread", thread):
+            raise NotFound()
+        if not can(user, "moderate", thread):
+            raise Forbidden("You do not moderate this board.")
+        try:
+            target = await boards.get_readable(conn, text_field(data, "board"), user)
+        except NotFound:
+            raise Invalid("Unknown board.", field="board") from None
+        if not can(user, "moderate", target):
+            raise Forbidden("You do not moderate this board.")
+        shown = await boards.exposure(conn, thread.id, thread.board_id)
+    if thread.board_closed and not target.closed and not confirm:
+        error = Conflict("Moving this thread out of its closed board makes it public: send"
+                         " confirm true to move it.", field="confirm")
+        return web.json_response({"error": {
+            "code": error.code, "message": error.message, "field": error.field},
+            "exposure": _exposure_json(shown)}, status=409)
+    async with request.app[keys.DB].transaction() as tx:
+        await moderation.move_thread(tx, thread, target, user, text_field(data, "reason"))
+        moved = await threads.get(tx, thread.id)
+    return web.json_response({"thread": thread_json(moved), "exposure": _exposure_json(shown)})
+
+
+def _exposure_json(shown: boards.Exposure) -> dict:
+    return {"posts": shown.posts, "files": list(shown.files),
+            "findings_elsewhere": shown.findings_elsewhere,
+            "findings_kept": shown.findings_kept}

@@ -44,6 +44,9 @@ def parameters() -> dict[str, Any]:
         "revision_id": {"name": "revision", "in": "path", "required": True,
                         "description": "A version's id (from its history).",
                         "schema": {"type": "integer", "minimum": 1}},
+        "member_name": {"name": "name", "in": "path", "required": True,
+                        "description": "A member's pseudonym.",
+                        "schema": {"type": "string", "minLength": 1}},
         "slug": {"name": "slug", "in": "path", "required": True,
                  "description": "A board's address (a former one still answers).",
                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
@@ -164,7 +167,20 @@ def output_schemas() -> dict[str, Any]:
                           "thread_count": count, "post_count": count,
                           "last_post_at": maybe_when, "is_city": {
                               "type": "boolean", "description": "A city: it has a watch page "
-                              "and findings."}}),
+                              "and findings."}, "closed": {
+                              "type": "boolean", "description": "Only its members and "
+                              "moderators read it (listed only to them)."}}),
+        "BoardMembers": _object({"board": text, "members": {"type": "array", "items": _object(
+            {"name": text, "added_at": when})}}),
+        "MemberAdded": _object({"name": text}),
+        "Exposure": _object({
+            "posts": count, "files": {"type": "array", "items": text},
+            "findings_elsewhere": count, "findings_kept": count}),
+        "MovedThread": _object({"thread": ref("schemas", "Thread"),
+                                "exposure": ref("schemas", "Exposure")}),
+        "MoveRefused": _object({"error": _object(
+            {"code": text, "message": text, "field": text}, required=["code", "message"]),
+            "exposure": ref("schemas", "Exposure")}),
         "Thread": _object({"id": ident, "board": text, "title": text, "author": text,
                            "status": status, "pinned": {"type": "boolean"},
                            "locked": {"type": "boolean"}, "post_count": count,
@@ -349,7 +365,23 @@ def input_schemas(config: Config) -> dict[str, Any]:
                                 "default": config.moderation_default,
                                 "description": "a-priori: posts wait for a moderator."},
             "is_city": {"type": "boolean", "default": True,
-                        "description": "A city has a watch page and findings."}}},
+                        "description": "A city has a watch page and findings."},
+            "closed": {"type": "boolean", "default": False,
+                       "description": "Only its members and moderators read it; for anyone "
+                                      "else it does not exist."}}},
+        "BoardChange": {"type": "object", "required": ["closed"], "properties": {
+            "closed": {"type": "boolean", "description": "Close the board (true) or open it "
+                                                         "to everyone (false)."}}},
+        "MemberInput": {"type": "object", "required": ["name"], "properties": {
+            "name": field("A member's pseudonym.", min_length=1)}},
+        "MoveInput": {"type": "object", "required": ["board"], "properties": {
+            "board": field("The address of the board to move it to (one you moderate).",
+                           NAME_MAX, 1),
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept."),
+            "confirm": {"type": "boolean", "default": False, "description":
+                        "You read what becomes public (409 `exposure`): needed to move a "
+                        "thread out of a closed board into an open one."}}},
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body,
             "attachments": attachments}},

@@ -87,7 +87,7 @@ async def list_findings(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         board_id = None
         if "city" in request.query:
-            board_id = (await _city(conn, request.query["city"])).id
+            board_id = (await _city(conn, request.query["city"], viewer)).id
         # Present but empty is an error, as any other value that names nothing (422).
         filters = await finding_drafts.check_filters(conn, request.query, board_id,
                                                      blank_is_absent=False)
@@ -171,10 +171,11 @@ def _kind_json(kind: findings.Kind) -> dict[str, str]:
     return {"slug": kind.slug, "label": kind.label, "name": gettext(kind.label)}
 
 
-async def _city(conn: Conn, slug: str) -> Board:
-    """The city a body or a query names; anything else names nothing (404 on `city`)."""
+async def _city(conn: Conn, slug: str, viewer: User | None) -> Board:
+    """The city a body or a query names; anything else (a closed city `viewer` may not read
+    too) names nothing (404 on `city`)."""
     try:
-        board = await boards.get_by_slug(conn, slug)
+        board = await boards.get_readable(conn, slug, viewer)
     except NotFound:
         raise UnknownReference("Unknown city.", field="city") from None
     if not board.is_city:
@@ -193,7 +194,7 @@ async def create_finding(request: web.Request) -> web.Response:
     raw = raw_finding(data)
     check_posting_rate(request, user)
     async with request.app[keys.DB].transaction() as tx:
-        board = await _city(tx, slug)
+        board = await _city(tx, slug, user)
         if not can(user, "propose_finding", board):
             raise Forbidden()
         draft = await finding_drafts.check(tx, board, raw, date.today())

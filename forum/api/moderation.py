@@ -67,7 +67,7 @@ async def queue(request: web.Request) -> web.Response:
         board_id = None
         if slug is not None:  # "" too is a board that does not exist
             # As on the page, a board the member does not moderate just has nothing for them.
-            board_id = (await boards.get_by_slug(conn, board_slug(slug))).id
+            board_id = (await boards.get_readable(conn, board_slug(slug), user)).id
         items = await moderation.queue(conn, user, board_id, limit=QUEUE_LIMIT)
         by_id = {board.id: board for board in await boards.list_all(conn)}
         files = await uploads.for_posts(conn, [p.id for item in items

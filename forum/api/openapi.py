@@ -139,6 +139,28 @@ def _board_paths() -> dict[str, Any]:
                         _ok("The new board.", "Board", 201, location=True),
                         "400 401 403 409 413 422", body="BoardInput"),
         },
+        f"{V1}/boards/{{slug}}": {
+            "patch": _op("api_change_board", "boards",
+                         "Close a board (only its members and moderators read it then) or "
+                         "open it (administrators).", _ok("The board.", "Board"),
+                         "400 401 403 404 413 422", params=("slug",), body="BoardChange"),
+        },
+        f"{V1}/boards/{{slug}}/members": {
+            "get": _op("api_board_members", "boards",
+                       "A closed board's members (for its members and moderators; 404 for "
+                       "anyone else).", _ok("The members.", "BoardMembers"), "400 401 404",
+                       params=("slug",), member=True),
+            "post": _op("api_add_board_member", "boards",
+                        "Add a member to a board's group (its moderators).",
+                        _ok("The member added.", "MemberAdded", 201, location=True),
+                        "400 401 403 404 409 413 422", params=("slug",), body="MemberInput"),
+        },
+        f"{V1}/boards/{{slug}}/members/{{name}}": {
+            "delete": _op("api_remove_board_member", "boards",
+                          "Take a member out of a board's group (its moderators).",
+                          {"204": {"description": "Removed."}}, "400 401 403 404",
+                          params=("slug", "member_name"), write=True),
+        },
         f"{V1}/boards/{{slug}}/threads": {
             "get": _op("api_board_threads", "threads", "A page of a board's threads.",
                        _ok("The board and a page of its threads.", "BoardThreads"),
@@ -163,6 +185,16 @@ def _thread_paths() -> dict[str, Any]:
                          "The old title is kept for moderators, never shown in the journal.",
                          _ok("The thread as it now is.", "Thread"), "400 401 403 404 422",
                          params=("thread_id",), body="ThreadTitleInput"),
+        },
+        f"{V1}/threads/{{id}}/move": {
+            "post": _op("api_move_thread", "threads",
+                        "Move a thread to another board (a moderator of both). Out of a closed "
+                        "board into an open one, it needs `confirm`: without it, 409 says what "
+                        "would become public and nothing moves. The journal records the move.",
+                        {**_ok("The thread moved, and what became public.", "MovedThread"),
+                         "409": {"description": "Not confirmed: what would become public.",
+                                 "content": {JSON: {"schema": ref("schemas", "MoveRefused")}}}},
+                        "400 401 403 404 413 422", params=("thread_id",), body="MoveInput"),
         },
         f"{V1}/threads/{{id}}/posts": {
             "post": _op("api_create_post", "posts", "Reply to a thread.",

@@ -32,7 +32,8 @@ async def search_posts(request: web.Request) -> web.Response:
     try:
         client = request.app[keys.LIMITER].client(
             request.remote, request.headers.getall("X-Forwarded-For", []))
-        found = await search.run(request.app[keys.DB], query, client, page, **params)
+        found = await search.run(request.app[keys.DB], query, client, page,
+                                 viewer=request.get(keys.USER), **params)
     except TooSlow:
         # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a
         # quieter site; the message says how to narrow it.

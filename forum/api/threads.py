@@ -52,7 +52,7 @@ async def create_thread(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     slug = slug_param(request)
     async with request.app[keys.DB].read() as conn:
-        board = await boards.get_by_slug(conn, slug)
+        board = await boards.get_readable(conn, slug, user)
     if not can(user, "start_thread", board):
         raise Forbidden()
     data = await json_body(request, "ThreadInput")

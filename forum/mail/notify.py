@@ -22,7 +22,7 @@ from forum.mail.render import (
 )
 from forum.models import outbox
 from forum.models.notifications import PERSONAL
-from forum.permissions import PUBLIC_FINDING, READABLE_POST
+from forum.permissions import indexed_post, member_reads_board, published_finding
 
 DIGEST_MAX_ITEMS = 50  # more than this: the digest says how many more are waiting
 NOTIFY_BATCH = 100  # notifications handled per transaction (the writer is shared)
@@ -30,15 +30,16 @@ NOTIFY_MAX_AGE_HOURS = 24  # older ones still unhandled (a long outage) are stal
 _PERSONAL_SQL = "(" + ", ".join(f"'{kind}'" for kind in PERSONAL) + ")"
 
 
-def _visible(kind: str, post: str, finding: str) -> str:
+def _visible(kind: str, post: str, finding: str, user: str) -> str:
     """SQL: a notification may be mailed: about the member themself, or about a public post
-    or finding."""
+    or finding in a board the member reads (a closed board's group only)."""
     return (
         f"({kind} in {_PERSONAL_SQL} or (({post} is null or exists (select 1 from posts"
         f" join threads on threads.id = posts.thread_id where posts.id = {post}"
-        f" and {READABLE_POST}))"
+        f" and {indexed_post()} and {member_reads_board(user, 'threads.board_id')}))"
         f" and ({finding} is null or exists (select 1 from findings"
-        f" where findings.id = {finding} and {PUBLIC_FINDING}))))")
+        f" where findings.id = {finding} and {published_finding()}"
+        f" and {member_reads_board(user, 'findings.board_id')}))))")
 
 
 def _request_visible() -> str:
@@ -49,6 +50,8 @@ def _request_visible() -> str:
             " or records_requests.author_id = notifications.user_id)))")
 
 
+_NOTIFICATION_COLUMNS = ("notifications.kind", "notifications.post_id",
+                         "notifications.finding_id", "notifications.user_id")
 # A notification with what its mail shows: thread title or finding's city, actor, recipient's
 # address, choice.
 _SELECT = (
@@ -57,7 +60,7 @@ _SELECT = (
     " notifications.text, notifications.created_at, notifications.read_at,"
     " threads.title, city.name as city, actor.name as actor, member.email, member.locale,"
     " member.email_notifications,"
-    f" {_visible('notifications.kind', 'notifications.post_id', 'notifications.finding_id')}"
+    f" {_visible(*_NOTIFICATION_COLUMNS)}"
     f" and {_request_visible()} as visible, notifications.request_id,"
     " request_city.name as request_city"
     " from notifications left join posts on posts.id = notifications.post_id"
@@ -128,9 +131,10 @@ async def notify_by_mail(tx: Transaction, app: web.Application, user: Any,
     member = await tx.one("select email, locale, email_notifications from users where id = ?",
                           (user_id,))
     if member is None or not _wants_now(member) or not await tx.value(
-            f"select {_visible('?', '?', '?')}", (
+            f"select {_visible('?', '?', '?', '?')}", (
                 notification_kind, context.get("post_id"), context.get("post_id"),
-                context.get("finding_id"), context.get("finding_id"))):
+                *[user_id] * 3, context.get("finding_id"), context.get("finding_id"),
+                *[user_id] * 3)):
         return None
     item = _item(app[keys.CONFIG], notification_kind, context)
     subject, text, html, headers = _render(app, user_id, member, "notification", item=item)

@@ -140,6 +140,7 @@ class Finding:
     edited_at: str | None
     deleted_at: str | None
     edit_pending: bool  # a public finding whose correction waits for a moderator
+    board_closed: bool  # in a closed board: its members and moderators only
     sources: tuple[Source, ...] = field(default=())
 
     @property
@@ -179,7 +180,7 @@ _FIELDS = ("id", "board_id", "board_slug", "board_name", "kind_id", "kind_slug",
            "quantity", "unit", "scope", "observed", "status", "place", "latitude", "longitude",
            "note", "author_id", "author_name", "review", "decided_by_name", "decided_at",
            "reject_reason", "created_at", "published_at", "edited_at", "deleted_at",
-           "edit_pending")
+           "edit_pending", "board_closed")
 _COLUMNS = (
     "findings.id, findings.board_id, boards.slug as board_slug, boards.name as board_name,"
     " findings.kind_id, finding_kinds.slug as kind_slug, finding_kinds.label as kind_label,"
@@ -188,7 +189,8 @@ _COLUMNS = (
     " deciders.name as decided_by_name, findings.decided_at, findings.reject_reason,"
     " findings.created_at, findings.published_at, findings.edited_at, findings.deleted_at,"
     " (review = 'published' and exists (select 1 from finding_revisions as waiting"
-    " where waiting.finding_id = findings.id and waiting.state = 'pending')) as edit_pending"
+    " where waiting.finding_id = findings.id and waiting.state = 'pending')) as edit_pending,"
+    " boards.closed as board_closed"
 )
 _FROM = (
     " from findings join boards on boards.id = findings.board_id"
@@ -737,7 +739,9 @@ async def _tell_followers(tx: Transaction, finding_id: int, board_id: int,
     return await tx.update(
         "insert into notifications (user_id, kind, finding_id, actor_id, created_at)"
         " select user_id, 'new_finding', ?, ?, ? from follows where target_kind = 'board'"
-        " and target_id = ? and mode = 'follow' and user_id <> ?",
+        " and target_id = ? and mode = 'follow' and user_id <> ?"
+        # A closed city: its group only (the id is an integer from the database).
+        f" and {permissions.member_reads_board('follows.user_id', str(int(board_id)))}",
         (finding_id, author_id, clock.now(), board_id, author_id))
 
 

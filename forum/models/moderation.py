@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forum import clock, permissions
+from forum.cache import ALL
 from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts, threads
+from forum.models import boards, notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -393,10 +394,15 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
             await tx.execute(
                 "update boards set thread_count = thread_count + ?, post_count = post_count + ?,"
                 " last_post_at = (select max(last_post_at) from threads where board_id = ?"
-                f" and {permissions.public_thread()}) where id = ?",
+                f" and {permissions.published_thread()}) where id = ?",
                 (sign, sign * thread.post_count, board_id, board_id))
             tx.changed("board", board_id)
     posts.changed(tx, thread.id, board.id)
+    if thread.board_closed or board.closed:
+        # Into or out of a closed board: its posts, files and titles join or leave every
+        # public page, feed and export at once, and its authors' public counts.
+        await boards.recount_authors(tx, "posts.thread_id = ?", thread.id)
+        tx.changed(*ALL)
     await log(tx, moderator, "move", "thread", thread.id, board.id,
               clean_reason(reason, required=False))
 
@@ -475,12 +481,18 @@ async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:
         " case when reason_private then '' else reason end, moderation_log.created_at"
         " from moderation_log join users on users.id = moderator_id"
         " left join boards on boards.id = moderation_log.board_id"
+        f" where {_JOURNAL_PUBLIC}"
         " order by moderation_log.id desc limit ? offset ?", (per_page, (page - 1) * per_page))
     return [JournalEntry(*row) for row in rows]
 
 
+# A closed board's actions are not public (its name, its threads' ids, the reasons).
+_JOURNAL_PUBLIC = (f"(moderation_log.board_id is null"
+                   f" or {permissions.open_board('moderation_log.board_id')})")
+
+
 async def journal_size(conn: Conn) -> int:
-    return int(await conn.value("select count(*) from moderation_log"))
+    return int(await conn.value(f"select count(*) from moderation_log where {_JOURNAL_PUBLIC}"))
 
 
 async def get_board_moderators(conn: Conn, board_id: int) -> list[str]:

@@ -5,7 +5,6 @@ from dataclasses import dataclass, replace
 
 from forum import clock, permissions
 from forum.db import Conn, Transaction
-from forum.permissions import PUBLIC_FINDING, READABLE_POST
 
 PAGE_SIZE = 50
 # A notification about a records request: shown while the request is public, or to its author.
@@ -50,8 +49,11 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
         " notifications.text, notifications.created_at, notifications.read_at,"
         " notifications.finding_id, finding_boards.name as finding_city,"
         " notifications.request_id, request_boards.name as request_city,"
-        f" case when (posts.id is null or {READABLE_POST})"
-        f" and (findings.id is null or {PUBLIC_FINDING})"
+        # Public by its state, in a board this member reads (a closed board's group only).
+        f" case when (posts.id is null or ({permissions.indexed_post()} and"
+        f" {permissions.member_reads_board('notifications.user_id', 'threads.board_id')}))"
+        f" and (findings.id is null or ({permissions.published_finding()} and"
+        f" {permissions.member_reads_board('notifications.user_id', 'findings.board_id')}))"
         f" and ({REQUEST_TOLD})"
         " then 1 else 0 end as visible"
         " from notifications left join posts on posts.id = notifications.post_id"
@@ -117,7 +119,7 @@ async def post_published(tx: Transaction, post_id: int) -> int:
         " posts.followers_notified, (select min(id) from posts as p"
         " where p.thread_id = posts.thread_id) = posts.id as opens_thread"
         f" from posts join threads on threads.id = posts.thread_id"
-        f" where posts.id = ? and {READABLE_POST}", (post_id,))
+        f" where posts.id = ? and {permissions.indexed_post()}", (post_id,))
     if post is None:
         return 0
     at = clock.now()
@@ -128,18 +130,26 @@ async def post_published(tx: Transaction, post_id: int) -> int:
         " join posts as quoted on quoted.id = post_quotes.quoted_post_id"
         " join threads on threads.id = quoted.thread_id"
         " where post_quotes.post_id = ? and post_quotes.notified = 0"
-        f" and quoted.author_id <> ? and {permissions.readable_post('quoted', 'threads')}",
+        f" and quoted.author_id <> ? and {permissions.indexed_post('quoted', 'threads')}"
+        f" and {_reads('quoted.author_id', post['board_id'])}",
         (*common, post_id, post["author_id"]))
     await tx.execute("update post_quotes set notified = 1 where post_id = ?", (post_id,))
     told += await tx.update(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
         " select user_id, 'mention', ?, ?, ?, ? from post_mentions"
         " where post_id = ? and notified = 0 and user_id <> ?"
-        f" and {_NOT_YET_TOLD}", (*common, post_id, post["author_id"], post_id))
+        f" and {_NOT_YET_TOLD} and {_reads('post_mentions.user_id', post['board_id'])}",
+        (*common, post_id, post["author_id"], post_id))
     await tx.execute("update post_mentions set notified = 1 where post_id = ?", (post_id,))
     if not post["followers_notified"]:
         told += await _tell_followers(tx, post, common)
     return told
+
+
+def _reads(user: str, board_id: int) -> str:
+    """SQL: the member in `user` reads this board (in a closed board, only its group is told).
+    The id is an integer from the database, written in the SQL."""
+    return permissions.member_reads_board(user, str(int(board_id)))
 
 
 # A member told once about a post, whatever the reason (a quote beats a mention beats a follow).
@@ -158,7 +168,8 @@ async def _tell_followers(tx: Transaction, post, common: tuple) -> int:
         " where target_kind = ? and target_id = ? and mode = 'follow' and user_id <> ?"
         f" and {_NOT_YET_TOLD}"
         " and user_id not in (select user_id from follows as m where m.target_kind = 'thread'"
-        " and m.target_id = ? and m.mode = 'mute')",
+        " and m.target_id = ? and m.mode = 'mute')"
+        f" and {_reads('follows.user_id', post['board_id'])}",
         (*common, target_kind, target_id, post["author_id"], post["id"], post["thread_id"]))
     await tx.execute("update posts set followers_notified = 1 where id = ?", (post["id"],))
     return told

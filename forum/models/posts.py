@@ -34,6 +34,7 @@ class Post:
     reject_reason: str | None = None
     thread_status: str = "published"
     edit_pending: bool = False  # a public post whose edit waits for a moderator
+    board_closed: bool = False  # in a closed board: its members and moderators only
 
     @property
     def is_deleted(self) -> bool:
@@ -45,7 +46,7 @@ class Post:
                    row["author_name"], row["body_source"], row["body_html"], row["status"],
                    row["created_at"], row["edited_at"], row["deleted_at"],
                    bool(row["thread_locked"]), bool(row["hidden"]), row["reject_reason"],
-                   row["thread_status"], bool(row["edit_pending"]))
+                   row["thread_status"], bool(row["edit_pending"]), bool(row["board_closed"]))
 
 
 # What became of a version (post_revisions.state, migration 0009). Only public versions are
@@ -72,7 +73,8 @@ SELECT = (
     " posts.created_at, posts.edited_at, posts.deleted_at, threads.locked as thread_locked,"
     " posts.hidden, posts.reject_reason, threads.status as thread_status,"
     " (posts.status = 'published' and exists (select 1 from post_revisions as waiting"
-    " where waiting.post_id = posts.id and waiting.state = 'pending')) as edit_pending"
+    " where waiting.post_id = posts.id and waiting.state = 'pending')) as edit_pending,"
+    f" not {permissions.open_board('threads.board_id')} as board_closed"
     " from posts join threads on threads.id = posts.thread_id"
     " join users on users.id = posts.author_id"
 )
@@ -210,8 +212,9 @@ async def _count(tx: Transaction, thread_id: int, board_id: int, author_id: int,
                      (delta, thread_id))
     await tx.execute("update boards set post_count = post_count + ? where id = ?",
                      (delta, board_id))
-    await tx.execute("update users set post_count = post_count + ? where id = ?",
-                     (delta, author_id))
+    # A member's count is shown on their profile to anyone: posts of closed boards stay out.
+    await tx.execute("update users set post_count = post_count + ? where id = ?"
+                     f" and {permissions.open_board('?')}", (delta, author_id, board_id))
     if at is not None:
         # An approved post keeps its original time; activity never goes backwards.
         await tx.execute(

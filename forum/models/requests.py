@@ -62,6 +62,7 @@ class Request:
     reject_reason: str | None
     created_at: str
     published_at: str | None
+    board_closed: bool = False  # a closed board's requests: its group only (permissions.py)
 
     @property
     def is_public(self) -> bool:
@@ -128,7 +129,7 @@ def _day(text: str | None) -> date | None:
 _COLUMNS = (
     "r.id, r.board_id, boards.slug, boards.name, r.author_id, authors.name, r.administration,"
     " r.documents, r.channel, r.sent_on, r.received_on, r.status, r.status_on, r.refusal_on,"
-    " r.review, r.reject_reason, r.created_at, r.published_at")
+    " r.review, r.reject_reason, r.created_at, r.published_at, boards.closed")
 _FROM = (" from records_requests as r join boards on boards.id = r.board_id"
          " join users as authors on authors.id = r.author_id")
 SELECT = f"select {_COLUMNS}{_FROM}"

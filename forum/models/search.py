@@ -18,6 +18,7 @@ from forum.db import Conn, Database, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import N_, TIMEZONE
 from forum.models import boards, users
+from forum.permissions import can
 from forum.text import clean_line
 
 PAGE_SIZE = 20
@@ -53,6 +54,9 @@ class Filters:
     author_id: int | None = None
     since: date | None = None  # from this day on
     until: date | None = None  # up to this day, included
+    # The closed boards the reader may not read: the index holds their public posts (its
+    # triggers cannot tell who reads), every search leaves them out, counts included.
+    unread_boards: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,9 @@ def match_expression(terms: str, filters: Filters, columns: str = "title body") 
         expression += f' AND tags : "b{int(filters.board_id)}"'
     if filters.author_id is not None:
         expression += f' AND tags : "u{int(filters.author_id)}"'
+    if filters.unread_boards:
+        left_out = " OR ".join(f'"b{int(board_id)}"' for board_id in filters.unread_boards)
+        expression = f"({expression}) NOT (tags : ({left_out}))"
     return expression
 
 
@@ -172,16 +179,19 @@ def parse_day(text: str | None, field: str) -> date | None:
 
 
 async def resolve_filters(conn: Conn, board: str | None = None, author: str | None = None,
-                          since: str | None = None, until: str | None = None) -> Filters:
-    """Filters from what a reader gave: a board's address, a pseudonym, two days (None: none).
+                          since: str | None = None, until: str | None = None,
+                          viewer: users.User | None = None) -> Filters:
+    """Filters from what `viewer` gave: a board's address, a pseudonym, two days (None: none).
 
-    An unknown board or member (even "") is NotFound, a malformed day Invalid, each with its
-    field.
+    An unknown board (or a closed one they may not read) or member (even "") is NotFound, a
+    malformed day Invalid, each with its field.
     """
     board_id = author_id = None
+    unread = tuple(candidate.id for candidate in await boards.list_all(conn)
+                   if not can(viewer, "see_board", candidate))
     if board is not None:
         try:
-            board_id = (await boards.get_by_slug(conn, encodable(board))).id
+            board_id = (await boards.get_readable(conn, encodable(board), viewer)).id
         except NotFound as error:
             error.field = "board"
             raise
@@ -191,7 +201,8 @@ async def resolve_filters(conn: Conn, board: str | None = None, author: str | No
         except NotFound as error:
             error.field = "author"
             raise
-    return Filters(board_id, author_id, parse_day(since, "since"), parse_day(until, "until"))
+    return Filters(board_id, author_id, parse_day(since, "since"), parse_day(until, "until"),
+                   unread)
 
 
 async def _time_window(conn: Conn, filters: Filters) -> Window | None:
@@ -220,7 +231,7 @@ async def _time_window(conn: Conn, filters: Filters) -> Window | None:
 
 
 async def run(db: Database, query: str, client: str, page: int = 1,
-              **filters: str | None) -> Results:
+              viewer: users.User | None = None, **filters: str | None) -> Results:
     """search() with the filters a reader gave (resolve_filters), within TIME_BUDGET.
 
     Through db.budgeted: a query that proves costly, and for a while any query of the same
@@ -231,14 +242,15 @@ async def run(db: Database, query: str, client: str, page: int = 1,
     terms = parse_query(query)  # Invalid before any reading
 
     async def work(conn: Conn) -> Results:
-        return await search(conn, query, await resolve_filters(conn, **filters), page)
+        resolved = await resolve_filters(conn, viewer=viewer, **filters)
+        return await search(conn, query, resolved, page, viewer=viewer)
 
     return await db.budgeted(work, TIME_BUDGET, keys=(("terms", terms.casefold()),
                                                       ("client", client)))
 
 
 async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int = 1,
-                 per_page: int = PAGE_SIZE) -> Results:
+                 per_page: int = PAGE_SIZE, viewer: users.User | None = None) -> Results:
     """A page of public posts matching `query`: posts whose thread title matches first, then the
     most recent. Only the CANDIDATES most recent matches are ranked (`more` says there are more).
     """
@@ -253,7 +265,7 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     ranked = await _titles_first(conn, terms, filters, recent)
     pages = max(1, -(-len(ranked) // per_page))
     chosen = ranked[(page - 1) * per_page:page * per_page]
-    hits = await _hits(conn, match_expression(terms, filters), chosen)
+    hits = await _hits(conn, match_expression(terms, filters), chosen, viewer)
     return Results(hits, len(ranked), more, page, pages)
 
 
@@ -288,7 +300,8 @@ async def _match_ids(conn: Conn, table: str, expression: str, window: Window,
     return sorted(map(int, ids.split(",")), reverse=True) if ids else []
 
 
-async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
+async def _hits(conn: Conn, expression: str, post_ids: list[int],
+                viewer: users.User | None) -> list[Hit]:
     """Snippets and context of the chosen posts, in the order given.
 
     FTS5 walks the range of their ids once (`+` keeps the IN list from FTS5, which would
@@ -296,6 +309,7 @@ async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
     """
     if not post_ids:
         return []
+    board_scope, params = permissions.readable_board_filter(viewer, "threads.board_id")
     rows = await conn.all(
         "select post_search.rowid as id, posts.thread_id, threads.title as thread_title,"
         " highlight(post_search, 0, char(2), char(3)) as title_marked,"
@@ -308,9 +322,9 @@ async def _hits(conn: Conn, expression: str, post_ids: list[int]) -> list[Hit]:
         " where post_search match ? and post_search.rowid between ? and ?"
         f" and +post_search.rowid in ({', '.join('?' * len(post_ids))})"
         # The index holds readable posts only (its triggers); checked again on the rows shown,
-        # so that an index out of step can never show what a visitor may not read.
-        f" and {permissions.readable_post()}",
-        (expression, min(post_ids), max(post_ids), *post_ids))
+        # so that an index out of step can never show what this reader may not read.
+        f" and {permissions.indexed_post()} and {board_scope}",
+        (expression, min(post_ids), max(post_ids), *post_ids, *params))
     by_id = {row["id"]: _hit(row) for row in rows}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]
 

@@ -32,6 +32,7 @@ class Thread:
     board_mode: str = "a-posteriori"
     board_is_city: bool = True
     hidden_at: str | None = None  # hidden by its moderators (status 'rejected' meanwhile)
+    board_closed: bool = False  # in a closed board: its members and moderators only
 
     @classmethod
     def from_row(cls, row: Row) -> Thread:
@@ -39,12 +40,14 @@ class Thread:
                    row["author_id"], row["author_name"], row["title"], row["status"],
                    bool(row["pinned"]), bool(row["locked"]), row["post_count"], row["views"],
                    row["created_at"], row["last_post_at"], row["last_post_id"],
-                   row["board_mode"], bool(row["board_is_city"]), row["hidden_at"])
+                   row["board_mode"], bool(row["board_is_city"]), row["hidden_at"],
+                   bool(row["board_closed"]))
 
 
 SELECT = (
     "select threads.*, boards.slug as board_slug, boards.name as board_name,"
     " boards.moderation_mode as board_mode, boards.is_city as board_is_city,"
+    " boards.closed as board_closed,"
     " users.name as author_name from threads"
     " join boards on boards.id = threads.board_id join users on users.id = threads.author_id"
 )
@@ -67,13 +70,19 @@ async def get(conn: Conn, thread_id: int) -> Thread:
     return Thread.from_row(row)
 
 
-async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int) -> list[Thread]:
+async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int,
+                         viewer: User | None = None) -> list[Thread]:
     """Public threads, pinned first, then by latest activity (index threads_by_board_activity).
 
-    The same list for everyone (a visitor's view): a pending thread is reached from the queue
-    or its author's profile, never listed with the public record.
+    The same list for everyone who reads the board: a pending thread is reached from the queue
+    or its author's profile, never listed with the public record. (The caller checked that
+    `viewer` may read the board: a closed board's threads are listed for its readers.)
     """
     visible, params = permissions.thread_filter(None)
+    if viewer is not None:
+        board_read, read_params = permissions.readable_board_filter(viewer, "threads.board_id")
+        visible = (f"({permissions.published_thread()} and {board_read})")
+        params = read_params
     rows = await conn.all(
         f"{SELECT} where threads.board_id = ? and {visible}"
         " order by threads.pinned desc, threads.last_post_at desc limit ? offset ?",
@@ -157,16 +166,17 @@ async def unhide(tx: Transaction, thread: Thread) -> bool:
 async def _count_public_thread(tx: Transaction, thread: Thread, sign: int) -> None:
     """The board's and the authors' counts without (-1) or with (+1) the thread, counted
     again rather than moved: a reply approved meanwhile would make them drift."""
-    counted = permissions.public_post()
+    counted = permissions.published_post()
     await tx.execute(
         "update users set post_count = (select count(*) from posts join threads"
-        f" on threads.id = posts.thread_id where posts.author_id = users.id and {counted})"
+        " on threads.id = posts.thread_id where posts.author_id = users.id"
+        f" and {permissions.public_post()})"
         " where id in (select author_id from posts where thread_id = ?)", (thread.id,))
     await tx.execute(
         "update boards set thread_count = thread_count + ?, post_count = (select count(*)"
         f" from posts join threads on threads.id = posts.thread_id where threads.board_id = ?"
         f" and {counted}), last_post_at = (select max(last_post_at) from threads"
-        f" where board_id = ? and {permissions.public_thread()}) where id = ?",
+        f" where board_id = ? and {permissions.published_thread()}) where id = ?",
         (sign, thread.board_id, thread.board_id, thread.board_id))
     posts.changed(tx, thread.id, thread.board_id)
     tx.changed("board_meta", thread.board_id)  # watch pages name their source threads

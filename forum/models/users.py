@@ -37,6 +37,7 @@ class User:
     suspended_until: str | None = None
     suspension_reason: str | None = None
     moderated_boards: frozenset[int] = frozenset()
+    member_boards: frozenset[int] = frozenset()  # the closed boards they are a member of
 
     @property
     def is_moderator(self) -> bool:
@@ -80,15 +81,22 @@ class User:
         return cls(row["id"], row["name"], row["role"], row["email"], row["locale"],
                    row["post_count"], row["created_at"], row["approved_count"],
                    row["trust_override"], row["suspended_until"], row["suspension_reason"],
-                   frozenset(int(b) for b in moderated.split(",")) if moderated else frozenset())
+                   frozenset(int(b) for b in moderated.split(",")) if moderated else frozenset(),
+                   _ids(row["member_of"]))
 
 
 COLUMNS = (
     "users.id, users.name, users.role, users.email, users.locale, users.post_count,"
     " users.created_at, users.approved_count, users.trust_override, users.suspended_until,"
     " users.suspension_reason, (select group_concat(board_id) from board_moderators"
-    " where board_moderators.user_id = users.id) as moderated"
+    " where board_moderators.user_id = users.id) as moderated,"
+    " (select group_concat(board_id) from board_members"
+    " where board_members.user_id = users.id) as member_of"
 )
+
+
+def _ids(joined: str | None) -> frozenset[int]:
+    return frozenset(int(part) for part in joined.split(",")) if joined else frozenset()
 
 
 def token_hash(token: str) -> str:

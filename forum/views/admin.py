@@ -24,15 +24,17 @@ def _require_admin(request: web.Request, action: str = "manage_boards") -> None:
 
 
 def _board_values(form) -> dict:
-    """The board form's fields; an unchecked box sends nothing, so absent means not a city."""
-    return {**{name: text_field(form, name) for name in FIELDS}, "is_city": "is_city" in form}
+    """The board form's fields; an unchecked box sends nothing, so absent means not a city (or
+    not closed)."""
+    return {**{name: text_field(form, name) for name in FIELDS}, "is_city": "is_city" in form,
+            "closed": "closed" in form}
 
 
 async def board_list(request: web.Request) -> web.Response:
     """GET: the boards and a creation form; POST: create a board."""
     _require_admin(request)
     config = request.app[keys.CONFIG]
-    context: dict = {"values": {**dict.fromkeys(FIELDS, ""), "is_city": True,
+    context: dict = {"values": {**dict.fromkeys(FIELDS, ""), "is_city": True, "closed": False,
                                 "moderation_mode": config.moderation_default}, "errors": {}}
     if request.method == "POST":
         form = await request.post()
@@ -61,7 +63,7 @@ async def board_edit(request: web.Request) -> web.Response:
     if board.slug != request.match_info["slug"]:
         raise NotFound()
     context: dict = {"board": board,
-                     "values": {f: getattr(board, f) for f in (*FIELDS, "is_city")},
+                     "values": {f: getattr(board, f) for f in (*FIELDS, "is_city", "closed")},
                      "moderators": moderators, "errors": {}}
     if request.method == "POST":
         form = await request.post()

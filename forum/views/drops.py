@@ -73,8 +73,8 @@ async def send(request: web.Request) -> web.Response:
     """/deposer and /b/{slug}/deposer: the form, and a drop received (its code shown once)."""
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        cities = [board for board in await boards.list_all(conn) if board.is_city]
-        board = (await boards.get_by_slug(conn, request.match_info["slug"])
+        cities = [board for board in await boards.list_readable(conn, None) if board.is_city]
+        board = (await boards.get_readable(conn, request.match_info["slug"], None)
                  if "slug" in request.match_info else None)
     if board is not None and not board.is_city:
         raise NotFound()

@@ -140,7 +140,7 @@ async def city(request: web.Request) -> web.Response:
 async def _city(conn: Conn, request: web.Request, route: str) -> Board:
     """The city of the path; a former slug redirects, a board that is no city is 404."""
     slug = request.match_info["slug"]
-    board = await boards.get_by_slug(conn, slug)
+    board = await boards.get_readable(conn, slug, None)  # exports: the public record only
     if not board.is_city:
         raise NotFound("This board is not a city: it has no watch page.")
     if board.slug != slug:

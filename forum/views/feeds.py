@@ -34,7 +34,7 @@ async def site(request: web.Request) -> web.Response:
 async def board(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     async with request.app[keys.DB].read() as conn:
-        found = await boards.get_by_slug(conn, slug)
+        found = await boards.get_readable(conn, slug, None)  # feeds: public posts only
         if found.slug != slug:
             raise web.HTTPMovedPermanently(url_for(request, "feed_board", slug=found.slug))
         entries = await feeds.latest_for_board(conn, found.id)

@@ -174,7 +174,7 @@ async def propose(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     sent = await request.post() if request.method == "POST" else None
     async with request.app[keys.DB].read() as conn:
-        board = await boards.get_by_slug(conn, request.match_info["slug"])
+        board = await boards.get_readable(conn, request.match_info["slug"], user)
         if not board.is_city:
             raise NotFound()
         if not can(user, "propose_finding", board):

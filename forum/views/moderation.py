@@ -182,6 +182,13 @@ async def move(request: web.Request) -> web.Response:
         target = await boards.get_by_slug(conn, text_field(form, "board"))
     if not can(user, "moderate", target):
         raise Forbidden("You do not moderate this board.")
+    if thread.board_closed and not target.closed and form.get("confirmed") != "1":
+        # Out of a closed board: first what everyone will read, then the move.
+        async with request.app[keys.DB].read() as conn:
+            shown = await boards.exposure(conn, thread.id, thread.board_id)
+        return render(request, "moderation/move_confirm.html", {
+            "thread": thread, "target": target, "reason": text_field(form, "reason"),
+            "exposure": shown}, form=True)
     async with request.app[keys.DB].transaction() as tx:
         await moderation.move_thread(tx, thread, target, user, text_field(form, "reason"))
     raise see_other(url_for(request, "thread", id=thread.id))

@@ -27,18 +27,20 @@ async def results(request: web.Request) -> web.Response:
                "found_findings": None}
     status = 200
     db = request.app[keys.DB]
+    viewer = request.get(keys.USER)
     async with db.read() as conn:
-        context["boards"] = await boards.list_all(conn)
+        context["boards"] = await boards.list_readable(conn, viewer)
     try:
         if form["q"]:
             # The form sends every field; an empty one is no filter.
             given = {name: form[name] or None for name in FIELDS[1:]}
             client = client_address(request)
-            context["found"] = await search.run(db, form["q"], client, page, **given)
+            context["found"] = await search.run(db, form["q"], client, page, viewer=viewer,
+                                                **given)
             if page == 1:  # findings are listed once, above the first page of messages
 
                 async def findings_of(conn: Conn) -> finding_search.FoundFindings:
-                    filters = await search.resolve_filters(conn, **given)
+                    filters = await search.resolve_filters(conn, viewer=viewer, **given)
                     return await finding_search.search_findings(conn, form["q"], filters)
 
                 context["found_findings"] = await db.budgeted(

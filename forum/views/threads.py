@@ -84,7 +84,7 @@ async def new_thread(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        board = await boards.get_by_slug(conn, request.match_info["slug"])
+        board = await boards.get_readable(conn, request.match_info["slug"], user)
     if not can(user, "start_thread", board):
         raise Forbidden()
     context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
@@ -218,7 +218,7 @@ async def follow(request: web.Request) -> web.Response:
                 raise NotFound()
             back = url_for(request, "thread", id=target.id)
         else:
-            target = await boards.get_by_slug(conn, request.match_info["id"])
+            target = await boards.get_readable(conn, request.match_info["id"], user)
             back = url_for(request, "board", slug=target.slug)
     async with request.app[keys.DB].transaction() as tx:
         await follows.set_state(tx, user.id, kind, target.id, mode)

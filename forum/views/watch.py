@@ -14,6 +14,7 @@ from forum.i18n import gettext
 from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
 from forum.models.findings import Filters, Finding
+from forum.models.users import User
 from forum.templating import render
 from forum.views import url_for
 
@@ -29,9 +30,10 @@ def licence(request: web.Request) -> dict[str, str]:
     return {"licence_name": config.data_licence_name, "licence_url": config.data_licence_url}
 
 
-async def city_board(conn: Conn, slug: str) -> Board:
-    """The city with this slug (or a former one); a board that is not a city has no watch."""
-    board = await boards.get_by_slug(conn, slug)
+async def city_board(conn: Conn, slug: str, viewer: User | None) -> Board:
+    """The city with this slug (or a former one) that `viewer` may read; a board that is not a
+    city has no watch."""
+    board = await boards.get_readable(conn, slug, viewer)
     if not board.is_city:
         raise NotFound("This board is not a city: it has no watch page.")
     return board
@@ -46,7 +48,7 @@ async def city(request: web.Request) -> web.Response:
     form = {name: request.query.get(name, "").strip() for name in FILTER_FIELDS}
     errors: dict[str, str] = {}
     async with request.app[keys.DB].read() as conn:
-        board = await city_board(conn, slug)
+        board = await city_board(conn, slug, viewer)
         if board.slug != slug:
             raise web.HTTPMovedPermanently(url_for(request, "city_watch", slug=board.slug,
                                                    query=dict(request.query)))
@@ -140,7 +142,7 @@ async def national(request: web.Request) -> web.Response:
         public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT,
                                        with_sources=False)  # the table shows none
         kinds = await findings.kinds(conn)
-        cities = [board for board in await boards.list_all(conn) if board.is_city]
+        cities = [board for board in await boards.list_readable(conn, None) if board.is_city]
     rows = watch.national_table(public)
     present = {kind_id for row in rows for kind_id in row.cells}
     shown = [kind for kind in kinds if kind.id in present]
@@ -201,14 +203,16 @@ async def compare(request: web.Request) -> web.Response:
     """
     chosen = {name: request.query.get(name, "").strip() for name in ("a", "b")}
     async with request.app[keys.DB].read() as conn:
-        cities = [board for board in await boards.list_all(conn) if board.is_city]
+        cities = [board for board in await boards.list_readable(conn, None) if board.is_city]
         if not chosen["a"] or not chosen["b"] or chosen["a"] == chosen["b"]:
             message = ("Choose two cities to compare." if not (chosen["a"] and chosen["b"])
                        else "Choose two different cities to compare.")
             return render(request, "watch/compare.html", {
                 "left": None, "right": None, "cities": cities, "chosen": chosen,
                 "error": gettext(message), **licence(request)}, status=400)
-        left, right = await city_board(conn, chosen["a"]), await city_board(conn, chosen["b"])
+        # As a visitor sees them (the same page for everyone): no closed city.
+        left = await city_board(conn, chosen["a"], None)
+        right = await city_board(conn, chosen["b"], None)
         kinds = await findings.kinds(conn)
         found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
                                                  limit=CITY_LIMIT)
