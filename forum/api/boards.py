@@ -82,7 +82,7 @@ async def change_board(request: web.Request) -> web.Response:
     user = require_user(request)
     if not can(user, "manage_boards"):
         raise Forbidden("Only administrators may change boards.")
-    data = await json_body(request)
+    data = await json_body(request, "BoardChange")
     if "closed" not in data:
         raise Invalid("This field is required.", field="closed")
     closed = _flag(data, "closed", False)
@@ -120,7 +120,7 @@ async def list_members(request: web.Request) -> web.Response:
 async def add_member(request: web.Request) -> web.Response:
     """POST /api/v1/boards/{slug}/members {name}: its moderators add a member."""
     user, board = await _board_of_members(request, manage=True)
-    name = text_field(await json_body(request), "name")
+    name = text_field(await json_body(request, "MemberInput"), "name")
     async with request.app[keys.DB].transaction() as tx:
         added = await boards.add_member(tx, board, name, user)
     return web.json_response({"name": added}, status=201, headers={
@@ -140,7 +140,7 @@ async def move_thread(request: web.Request) -> web.Response:
     moves a thread. Out of a closed board into an open one, without {"confirm": true}: 409 and
     what would become visible (`exposure`), nothing moved."""
     user = require_writer(request)
-    data = await json_body(request)
+    data = await json_body(request, "MoveInput")
     confirm = data.get("confirm", False)
     if not isinstance(confirm, bool):
         raise Invalid("This field must be true or false.", field="confirm")
