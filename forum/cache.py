@@ -19,7 +19,10 @@ carrying one of those tags. The tags, what carries them and what emits them:
   ("journal", None)   the moderation journal and its feed: an action, a board renamed.
   ALL                 everything: a write no narrower tag covers (every post re-rendered; a
                       change of a member's name, which many pages show, must emit it too).
-Search, profiles and every member's page are never cached. A write by another process (the
+Search and profiles are never cached. A member's page is kept per capability class with marks
+where its reader's bits go (forum/fragments.py: ReaderPage), in this same cache under the same
+tags. Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
+every commit, tags or none: it is dropped whole at every write. A write by another process (the
 CLI's `board rename` while the site runs) names nothing: noticed within FOREIGN_CHECK_SECONDS,
 it drops every page.
 """
@@ -29,6 +32,7 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +128,13 @@ class PageCache(TaggedLRU):
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
         self.foreign_version: int | None = None  # Database.foreign_version when last checked
         self.foreign_checked_at = float("-inf")
+        # Called at every invalidation, even one with no tag (a commit that named nothing): the
+        # per-reader data kept in memory (forum/auth.py) is dropped at every write.
+        self.listeners: list[Callable[[set[Tag]], None]] = []
 
     def invalidate(self, tags: set[Tag]) -> None:
+        for listener in self.listeners:
+            listener(tags)
         if not tags:
             return
         self.epoch += 1

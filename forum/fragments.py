@@ -15,8 +15,11 @@ the other processes wrote; sharing them between processes would save renders but
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jinja2
@@ -24,12 +27,21 @@ from markupsafe import Markup
 
 from forum import i18n, permissions
 from forum.cache import ALL, Tag, TaggedLRU
+from forum.db import Conn
 
 # Where the reader's CSRF token goes in a shared fragment (a moderator's "Restore" form): secret,
 # so that no text in a post can ask for the token to be written into it.
 CSRF_MARK = "csrf-" + secrets.token_hex(16)
 TEMPLATE = "macros/post.html"
 FORMS = "macros/forms.html"
+READER = "macros/reader.html"
+# Where a member's page kept for their whole class (ReaderPage) has its reader's bits: the CSRF
+# token, the header's links and counters, a suspension notice, the follow form. Secret too.
+SLOTS = {"csrf": CSRF_MARK, **{name: f"{name}-{secrets.token_hex(16)}"
+                               for name in ("nav", "notice", "follow")}}
+SLOT_MARKUP = {name: Markup(mark) for name, mark in SLOTS.items()}
+_SLOT_NAMES = {mark: name for name, mark in SLOTS.items()}
+_SPLIT = re.compile("(" + "|".join(SLOTS.values()) + ")")
 
 
 class FileOwner(NamedTuple):
@@ -57,7 +69,7 @@ class FragmentCache(TaggedLRU):
     def __init__(self, max_entries: int = 20_000) -> None:
         super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
-        self._modules: dict[tuple[str, object], Any] = {}
+        self._modules: dict[tuple[str, str, object], Any] = {}
         self._editors: dict[tuple, Markup] = {}
 
     def invalidate(self, tags: set[Tag]) -> None:
@@ -85,14 +97,14 @@ class FragmentCache(TaggedLRU):
             self._editors[key] = found
         return found
 
-    def module(self, env: jinja2.Environment, locale: str) -> Any:
-        """The post template's macros for a locale (its labels translated once)."""
+    def module(self, env: jinja2.Environment, locale: str, template: str = TEMPLATE) -> Any:
+        """A template's macros for a locale (the post's, or the reader's bits: READER)."""
         catalog = i18n.CATALOGS[locale]
-        found = self._modules.get((locale, catalog))
+        found = self._modules.get((template, locale, catalog))
         if found is None:
-            found = env.get_template(TEMPLATE).make_module(
+            found = env.get_template(template).make_module(
                 {"locale": locale, "csrf_token": CSRF_MARK})
-            self._modules[(locale, catalog)] = found
+            self._modules[(template, locale, catalog)] = found
         return found
 
 
@@ -129,3 +141,114 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
         page = page.replace(CSRF_MARK, csrf_token)
     return Markup(page)
 
+
+
+# A member's page: kept per capability class, assembled per reader. ---------------------------
+
+
+@dataclass(frozen=True)
+class ReaderPage:
+    """A page as every member of a capability class sees it, with marks where the reader's bits
+    go. `personal`: the members for whom the page would differ (they wrote something on it, or
+    something in the thread only they and moderators see, or own a file on it): they get a page
+    of their own, kept under their id."""
+
+    parts: tuple[str, ...]  # text, slot name, text, slot name, ..., text
+    personal: frozenset[int]
+    etag: str  # of the kept page, marks included
+    viewed_thread: int | None = None
+
+    @classmethod
+    def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None) -> ReaderPage:
+        parts = _SPLIT.split(body)
+        parts[1::2] = [_SLOT_NAMES[mark] for mark in parts[1::2]]
+        return cls(tuple(parts), personal,
+                   hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread)
+
+    def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
+        """The page for one reader and its validator (the kept page's and the reader's bits)."""
+        parts = list(self.parts)
+        parts[1::2] = [bits[name] for name in parts[1::2]]
+        reader = "\0".join(bits[name] for name in SLOTS if name in bits)
+        etag = hashlib.blake2b(f"{self.etag}\0{reader}".encode(), digest_size=16).hexdigest()
+        return "".join(parts).encode(), f'"{etag}"'
+
+
+def reader_class(user: Any) -> tuple:
+    """All that a page reads of its member besides their id and the bits filled in per reader
+    (permissions.post_controls and the page templates): members alike get the same page."""
+    return (user.role, user.is_suspended, user.is_banned, user.moderated_boards)
+
+
+def reader_keys(path_qs: str, locale: str, user: Any) -> tuple[tuple, tuple]:
+    """The keys of a member's page in the page cache: their class's, and their own."""
+    shared = ("reader", path_qs, locale, i18n.CATALOGS[locale], reader_class(user), 0)
+    return shared, (*shared[:-1], user.id)
+
+
+def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any) -> ReaderPage | None:
+    """The page kept for this member: their own, or their class's if it is also theirs."""
+    shared, own = reader_keys(path_qs, locale, user)
+    page = cache.get(shared)
+    if page is not None and user.id not in page.personal:
+        return page
+    return cache.get(own)
+
+
+def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any, page: ReaderPage,
+              tags: set[Tag], epoch: int) -> None:
+    """Keep a page rendered for `user`: for their class unless it is personal to them."""
+    shared, own = reader_keys(path_qs, locale, user)
+    cache.put(own if user.id in page.personal else shared, page, tags, epoch)
+
+
+async def personal_readers(conn: Conn, thread: Any, items: Sequence[Any],
+                           files: dict[int, list[Any]]) -> frozenset[int]:
+    """Members whose view of this thread page is not their class's: the thread's author, the
+    authors of its posts on the page, of any post of the thread that only its author and the
+    moderators see (it would be listed, and move the pages), of findings drawn from these
+    posts that are not public, and the owners of their files."""
+    ids = {thread.author_id, *(post.author_id for post in items),
+           *(f.owner_id for post_files in files.values() for f in post_files)}
+    rows = await conn.all(
+        "select distinct posts.author_id from posts join threads on threads.id = posts.thread_id"
+        f" where posts.thread_id = ? and not {permissions.PUBLIC_POST}", (thread.id,))
+    ids.update(row[0] for row in rows)
+    if items:
+        marks = ", ".join("?" * len(items))
+        rows = await conn.all(
+            "select distinct findings.author_id from findings join finding_sources"
+            " on finding_sources.finding_id = findings.id"
+            f" where finding_sources.post_id in ({marks}) and not {permissions.PUBLIC_FINDING}",
+            tuple(post.id for post in items))
+        ids.update(row[0] for row in rows)
+    return frozenset(ids)
+
+
+def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
+                extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """This reader's bits of a page (the header, a notice, the token), rendered once per session
+    and locale: kept with the session (forum/auth.py: KnownSession), dropped at every write."""
+    catalog = i18n.CATALOGS[locale]
+    key = ("bits", locale, catalog)
+    bits = known.memo.get(key)
+    if bits is None:
+        session = known.session
+        module = cache.module(env, locale, READER)
+        bits = {"csrf": session.csrf_token,
+                "nav": str(module.account_nav(session.user, session, session.csrf_token)),
+                "notice": str(module.suspension_notice(session.user))}
+        known.memo[key] = bits
+    return {**bits, **dict(extra)}
+
+
+def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
+                kind: str, target_id: int, following: str | None) -> str:
+    """The follow form of a thread (its state is the reader's: kept with their session)."""
+    key = ("follow_html", kind, target_id, following, locale, i18n.CATALOGS[locale])
+    html = known.memo.get(key)
+    if html is None:
+        module = cache.module(env, locale, READER)
+        html = known.memo[key] = str(module.follow_form(kind, target_id, following,
+                                                        known.session.csrf_token))
+    return html

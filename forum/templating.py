@@ -73,6 +73,18 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
            status: int = 200, form: bool = False) -> web.Response:
     """Render a page; `form=True` when it holds a form (it then carries a CSRF token)."""
     user = request.get(keys.USER)
+    body = render_string(request, template, context, form)
+    response = web.Response(text=body, status=status, content_type="text/html",
+                            charset="utf-8")
+    if user is not None or form:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def render_string(request: web.Request, template: str, context: dict[str, Any] | None = None,
+                  form: bool = False) -> str:
+    """A page's HTML for this request (render() without the response)."""
+    user = request.get(keys.USER)
     base = {
         "request": request,
         "user": user,
@@ -83,9 +95,18 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "csrf_token": csrf.token_for(request) if (user is not None or form) else "",
     }
     base.update(context or {})
-    body = aiohttp_jinja2.render_string(template, request, base)
-    response = web.Response(text=body, status=status, content_type="text/html",
-                            charset="utf-8")
-    if user is not None or form:
-        response.headers["Cache-Control"] = "private, no-store"
+    return aiohttp_jinja2.render_string(template, request, base)
+
+
+def reader_response(request: web.Request, body: bytes, etag: str) -> web.Response:
+    """A member's page (forum/fragments.py: ReaderPage) with its per-reader validator.
+
+    Still `no-store`: once they log out, the browser must not show it again from its history;
+    a client that keeps it anyway may ask again with If-None-Match and get a 304."""
+    if request.headers.get("If-None-Match") == etag:
+        response = web.Response(status=304)
+    else:
+        response = web.Response(body=body, content_type="text/html", charset="utf-8")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -111,6 +111,7 @@ async def test_a_rename_of_the_author_shows_at_once(forum):
     assert f">{author.name}</a>" in await _page(reader, thread_id)
     async with forum.db.transaction() as tx:  # as an administrator would, in the database
         await tx.execute("update users set name = 'Nouveau-Nom' where id = ?", (author.id,))
+        tx.changed("all", None)  # what a rename must emit (forum/cache.py): many pages name them
     page = await _page(reader, thread_id)
     assert ">Nouveau-Nom</a>" in page and f">{author.name}</a>" not in page
 
