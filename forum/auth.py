@@ -48,12 +48,12 @@ class SessionCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: str) -> KnownSession | None:
+    def get(self, digest: str, now: str) -> KnownSession | None:
         entry = self._entries.get(digest)
         if entry is None:
             return None
         session = entry.session
-        if session is not None and (session.expires_at or "") <= clock.now():
+        if session is not None and (session.expires_at or "") <= now:
             del self._entries[digest]
             return None
         self._entries.move_to_end(digest)
@@ -101,7 +101,8 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
             async with db.transaction() as tx:
                 await users.mark_token_used(tx, token_id, today)
     elif token:
-        known = await _known_session(request, token)
+        now = clock.now()
+        known = await _known_session(request, token, now)
         session = known.session
         if session is None:
             stale_cookie = True
@@ -109,7 +110,7 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
             request[keys.SESSION] = session
             request[keys.USER] = session.user
             request[keys.KNOWN_SESSION] = known
-            today = clock.now()[:10]
+            today = now[:10]
             if session.last_used_on != today:  # at most one write per session and day
                 async with db.transaction() as tx:
                     await sessions.mark_session_used(tx, session.token_hash, today)
@@ -122,13 +123,13 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     return response
 
 
-async def _known_session(request: web.Request, token: str) -> KnownSession:
+async def _known_session(request: web.Request, token: str, now: str) -> KnownSession:
     """The session of this cookie from memory, or read (with the header's counters) and kept."""
     cache = request.app[keys.SESSIONS]
     db = request.app[keys.DB]
     await request.app[keys.PAGE_CACHE].drop_if_written_elsewhere(db)
     digest = users.token_hash(token)
-    known = cache.get(digest)
+    known = cache.get(digest, now)
     if known is not None:
         return known
     epoch = cache.epoch

@@ -153,25 +153,27 @@ class ReaderPage:
     something in the thread only they and moderators see, or own a file on it): they get a page
     of their own, kept under their id."""
 
-    parts: tuple[str, ...]  # text, slot name, text, slot name, ..., text
+    parts: tuple[bytes | str, ...]  # UTF-8 text, slot name, UTF-8 text, ..., UTF-8 text
     personal: frozenset[int]
     etag: str  # of the kept page, marks included
     viewed_thread: int | None = None
 
     @classmethod
     def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None) -> ReaderPage:
-        parts = _SPLIT.split(body)
-        parts[1::2] = [_SLOT_NAMES[mark] for mark in parts[1::2]]
+        parts: list[bytes | str] = list(_SPLIT.split(body))
+        parts[1::2] = [_SLOT_NAMES[str(mark)] for mark in parts[1::2]]
+        parts[::2] = [str(text).encode() for text in parts[::2]]
         return cls(tuple(parts), personal,
                    hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread)
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
         parts = list(self.parts)
-        parts[1::2] = [bits[name] for name in parts[1::2]]
-        reader = "\0".join(bits[name] for name in SLOTS if name in bits)
-        etag = hashlib.blake2b(f"{self.etag}\0{reader}".encode(), digest_size=16).hexdigest()
-        return "".join(parts).encode(), f'"{etag}"'
+        encoded = {name: value.encode() for name, value in bits.items()}
+        parts[1::2] = [encoded[str(name)] for name in parts[1::2]]
+        reader = b"\0".join(encoded[name] for name in SLOTS if name in encoded)
+        etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
+        return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
 
 
 def reader_class(user: Any) -> tuple:
