@@ -71,13 +71,23 @@ class FragmentCache(TaggedLRU):
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, str, object], Any] = {}
         self._editors: dict[tuple, Markup] = {}
+        # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
+        # their thread's tag so that nothing renamed or purged lingers.
+        self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
         if ALL in tags:
             self.epoch += 1
             self.clear()
+            self.shells.epoch += 1
+            self.shells.clear()
             return
+        threads = [tag for tag in tags if tag[0] in ("thread", "board_meta")]
+        if threads:
+            self.shells.epoch += 1
+            for tag in threads:
+                self.shells.drop_tagged(tag)
         named = [tag for tag in tags if tag[0] in ("post", "finding")]
         if named:
             self.epoch += 1
@@ -141,6 +151,26 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
         page = page.replace(CSRF_MARK, csrf_token)
     return Markup(page)
 
+
+
+# Where a page's posts go in its shell.
+POSTS_MARK = "posts-" + secrets.token_hex(16)
+
+
+class Shell(NamedTuple):
+    """A page around its posts: what comes before them and after them."""
+
+    before: str
+    after: str
+
+    @classmethod
+    def of(cls, body: str) -> Shell:
+        before, found, after = body.partition(POSTS_MARK)
+        assert found, "the page has no place for its posts"
+        return cls(before, after)
+
+    def around(self, posts_html: str) -> str:
+        return f"{self.before}{posts_html}{self.after}"
 
 
 # A member's page: kept per capability class, assembled per reader. ---------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from forum import csrf, fragments, i18n, keys
 from forum.db import Conn, Transaction
@@ -58,6 +59,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     config = request.app[keys.CONFIG]
     cache = request.app[keys.FRAGMENTS]
     epoch = cache.epoch  # before reading: a write meanwhile keeps this render's posts out
+    shell_epoch = cache.shells.epoch
     page_epoch = request.app[keys.PAGE_CACHE].epoch  # and this member's page
     known = request.get(keys.KNOWN_SESSION) if request.method == "GET" else None
     async with request.app[keys.DB].read() as conn:
@@ -91,22 +93,43 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     files = picker(request, [])
     reply_editor = None if viewer is None else cache.editor(
         env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)
-    context = {"thread": thread, "posts_html": posts_html, "page": page, "pages": pages,
-               "reply_editor": reply_editor}
-    if known is None:
-        following = None if viewer is None else await _following(request, viewer, thread.id)
-        follow = None if viewer is None else fragments.follow_html(
-            cache, env, _Known(request), request[keys.LOCALE], "thread", thread.id, following)
-        return render(request, "threads/show.html", {**context, "follow_html": follow})
-    # A member's page: rendered with marks for their bits, kept, then assembled for them.
-    body = render_string(request, "threads/show.html", {
-        **context, "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-        "follow_html": fragments.SLOT_MARKUP["follow"]})
+    context = {"thread": thread, "posts_html": Markup(fragments.POSTS_MARK), "page": page,
+               "pages": pages, "reply_editor": reply_editor}
+    if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
+        following = await _following(request, viewer, thread.id)
+        follow = fragments.follow_html(cache, env, _Known(request), request[keys.LOCALE],
+                                       "thread", thread.id, following)
+        body = render_string(request, "threads/show.html", {**context, "follow_html": follow})
+        return _html(fragments.Shell.of(body).around(posts_html), private=True)
+    # The shell around the posts, kept by all it shows (like the posts): a write that changes
+    # only posts re-renders none of it. A member's holds marks for their bits (ReaderPage).
+    locale = request[keys.LOCALE]
+    shell_key = (thread, page, pages, request.path_qs, locale, i18n.CATALOGS[locale],
+                 None if viewer is None else (fragments.reader_class(viewer),
+                                              viewer.id == thread.author_id))
+    shell = cache.shells.get(shell_key)
+    if shell is None:
+        member_bits = {} if viewer is None else {
+            "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
+            "follow_html": fragments.SLOT_MARKUP["follow"]}
+        shell = fragments.Shell.of(render_string(request, "threads/show.html",
+                                                 {**context, **member_bits}))
+        cache.shells.put(shell_key, shell, tags, shell_epoch)
+    body = shell.around(posts_html)
+    if viewer is None:
+        return _html(body, private=False)
     kept = fragments.ReaderPage.of(body, personal, thread.id)
-    fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, request[keys.LOCALE],
-                        viewer, kept, tags, page_epoch)
+    fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
+                        tags, page_epoch)
     return _reader_response(request, kept, thread.id,
                             await _following(request, viewer, thread.id))
+
+
+def _html(body: str, private: bool) -> web.Response:
+    response = web.Response(text=body, content_type="text/html", charset="utf-8")
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 class _Known:
