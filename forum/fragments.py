@@ -187,14 +187,17 @@ class ReaderPage:
     personal: frozenset[int]
     etag: str  # of the kept page, marks included
     viewed_thread: int | None = None
+    subject: Any = None  # what the page is about, as its bits need it (a board to follow)
 
     @classmethod
-    def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None) -> ReaderPage:
+    def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None,
+           subject: Any = None) -> ReaderPage:
         parts: list[bytes | str] = list(_SPLIT.split(body))
         parts[1::2] = [_SLOT_NAMES[str(mark)] for mark in parts[1::2]]
         parts[::2] = [str(text).encode() for text in parts[::2]]
         return cls(tuple(parts), personal,
-                   hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread)
+                   hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread,
+                   subject)
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
@@ -262,7 +265,8 @@ def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, local
     """This reader's bits of a page (the header, a notice, the token), rendered once per session
     and locale: kept with the session (forum/auth.py: KnownSession), dropped at every write."""
     catalog = i18n.CATALOGS[locale]
-    key = ("bits", locale, catalog)
+    # (A suspension ends by itself, with no write: its notice goes then.)
+    key = ("bits", locale, catalog, known.session.user.is_suspended)
     bits = known.memo.get(key)
     if bits is None:
         session = known.session
@@ -275,12 +279,13 @@ def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, local
 
 
 def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
-                kind: str, target_id: int, following: str | None) -> str:
-    """The follow form of a thread (its state is the reader's: kept with their session)."""
-    key = ("follow_html", kind, target_id, following, locale, i18n.CATALOGS[locale])
+                kind: str, target: Any, following: str | None) -> str:
+    """The follow form of a thread (its id) or a board (the Board): the state is the reader's,
+    kept with their session like the form."""
+    key = ("follow_html", kind, target, following, locale, i18n.CATALOGS[locale])
     html = known.memo.get(key)
     if html is None:
         module = cache.module(env, locale, READER)
-        html = known.memo[key] = str(module.follow_form(kind, target_id, following,
-                                                        known.session.csrf_token))
+        form = module.follow_form if kind == "thread" else module.board_follow_form
+        html = known.memo[key] = str(form(kind, target, following, known.session.csrf_token))
     return html

@@ -915,12 +915,14 @@ async def test_mentions_come_only_from_published_versions(site: Site) -> None:
 
 
 async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(site: Site) -> None:
-    """Members' thread pages are kept per capability class (forum/fragments.py: ReaderPage):
-    served from memory in any order, each role's page is byte for byte the one rendered for it
-    alone (no moderator's tools, another author's pending post or refused reason)."""
+    """Members' pages are kept per capability class (forum/fragments.py: ReaderPage): served
+    from memory in any order, each role's page (threads, board, home, notifications) is byte
+    for byte the one rendered for it alone (no moderator's tools, another author's pending post
+    or refused reason, another member's notifications)."""
     cache = site.forum.app[keys.PAGE_CACHE]
     paths = sorted({f"/t/{item.thread_id}" for item in site.items.values() if item.thread_id})
     assert len(paths) > 1
+    paths += ["/", f"/b/{site.board.slug}", f"/b/{site.other_board.slug}", "/notifications"]
     for path in paths:
         fresh = {}
         for role in ROLES:
