@@ -367,3 +367,49 @@ async def test_a_member_page_has_a_validator_of_its_own(forum):
     await forum.reply(thread_id, other, "Une réponse de plus.")
     changed = await reader.get(f"/t/{thread_id}", headers={"If-None-Match": etag})
     assert changed.status == 200 and "Une réponse de plus." in await changed.text()
+
+
+async def test_a_members_board_page_follows_new_threads_and_their_follow(forum):
+    board, _mod, author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    page = await (await reader.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" in page and f">{other.name}</a>" in page
+    assert "Sujet-Neuf" not in await (await reader.get(f"/b/{board.slug}")).text()
+    await forum.thread(board, author, title="Sujet-Neuf")
+    assert "Sujet-Neuf" in await (await reader.get(f"/b/{board.slug}")).text()
+    response = await reader.post(f"/follow/board/{board.slug}",
+                                 data={"csrf_token": csrf_from(page), "mode": "follow"},
+                                 allow_redirects=False)
+    assert response.status == 303
+    page = await (await reader.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" not in page and "Ne plus suivre" in page
+    peer = await _member_client(forum, await forum.user())  # the same kept page, not her state
+    page = await (await peer.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" in page and other.name not in page
+
+
+async def test_a_members_home_page_follows_a_new_board(forum):
+    _board, _mod, _author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert "Ville-Neuve" not in await (await reader.get("/")).text()
+    assert "Ville-Neuve" not in await (await reader.get("/")).text()
+    await forum.board("Ville-Neuve")
+    assert "Ville-Neuve" in await (await reader.get("/")).text()
+
+
+async def test_notifications_page_follows_each_write_and_is_only_its_members(forum):
+    _board, moderator, _author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    peer = await _member_client(forum, await forum.user())
+    assert "Avertissement-Un" not in await (await reader.get("/notifications")).text()
+    async with forum.db.transaction() as tx:
+        await moderation.sanction(tx, other, await users.get(tx, moderator.id), "warn",
+                                  "Avertissement-Un")
+    page = await (await reader.get("/notifications")).text()
+    assert "Avertissement-Un" in page
+    assert "Avertissement-Un" not in await (await peer.get("/notifications")).text()
+    before = _unread(await (await reader.get("/notifications")).text())
+    response = await reader.post("/notifications/read", data={"csrf_token": csrf_from(page)},
+                                 allow_redirects=False)
+    assert response.status == 303 and before == 1
+    assert _unread(await (await reader.get("/notifications")).text()) == 0
