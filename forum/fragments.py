@@ -9,9 +9,19 @@ moderator added or removed or a catalog change all give new keys at once, and no
 a fragment made for another role. Writes also drop their thread's fragments (tags), so that a
 purged text does not even linger in memory.
 
-Each worker process keeps its own fragments: a page's data is read from the database on every
-request, and keys are built from that data, so a process never serves a stale fragment, whatever
-the other processes wrote; sharing them between processes would save renders but add I/O.
+The page around the posts (Shell) is kept the same way, by value (the thread row, page, address,
+locale, catalog, the reader's class). Each worker process keeps its own posts and shells: keys
+are built from data read from the database, so a process never serves a stale one, whatever the
+other processes wrote; sharing them between processes would save renders but add I/O.
+
+A member's whole page (ReaderPage) is kept in the page cache, for every member of a capability
+class (reader_class: role, suspension, ban, boards moderated), with marks where each reader's
+bits go (CSRF token, header links and counters, suspension notice, follow form); members for whom
+the page differs (personal_readers: they wrote on it, or own something in the thread only they
+see) get one of their own. Those pages are not keyed by value: the page cache drops them with the
+tags of each commit, as visitors' pages; with several processes, each one's page cache must hear
+every commit's tags (forum/cache.py). The reader's bits are kept with their session
+(forum/auth.py: SessionCache), dropped whole at every commit.
 """
 from __future__ import annotations
 
@@ -258,6 +268,15 @@ async def personal_readers(conn: Conn, thread: Any, items: Sequence[Any],
             tuple(post.id for post in items))
         ids.update(row[0] for row in rows)
     return frozenset(ids)
+
+
+class Unkept:
+    """A request's session as reader_bits and follow_html read it when none is kept in memory
+    (a HEAD request): nothing is remembered."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.memo: dict[object, Any] = {}
 
 
 def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,

@@ -413,3 +413,13 @@ async def test_notifications_page_follows_each_write_and_is_only_its_members(for
                                  allow_redirects=False)
     assert response.status == 303 and before == 1
     assert _unread(await (await reader.get("/notifications")).text()) == 0
+
+
+async def test_a_members_head_request_is_answered_without_keeping_anything(forum):
+    board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    for path in (f"/t/{thread_id}", f"/b/{board.slug}", "/", "/notifications"):
+        response = await reader.head(path)
+        assert response.status == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert f">{other.name}</a>" in await _page(reader, thread_id)

@@ -70,14 +70,7 @@ async def _follow_bits(request: web.Request, viewer: User, board: boards.Board) 
         if known is not None:
             known.memo[key] = following
     env = request.app[aiohttp_jinja2.APP_KEY]
-    holder = known if known is not None else _Unkept(request)
+    holder = known if known is not None else fragments.Unkept(request[keys.SESSION])
     return {"follow": fragments.follow_html(request.app[keys.FRAGMENTS], env, holder,
                                             request[keys.LOCALE], "board", board, following)}
 
-
-class _Unkept:
-    """A request's session as fragments.follow_html reads it when none is kept (a HEAD)."""
-
-    def __init__(self, request: web.Request) -> None:
-        self.session = request[keys.SESSION]
-        self.memo: dict[object, object] = {}

@@ -97,8 +97,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
                "pages": pages, "reply_editor": reply_editor}
     if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
         following = await _following(request, viewer, thread.id)
-        follow = fragments.follow_html(cache, env, _Known(request), request[keys.LOCALE],
-                                       "thread", thread.id, following)
+        follow = fragments.follow_html(cache, env, fragments.Unkept(request[keys.SESSION]),
+                                       request[keys.LOCALE], "thread", thread.id, following)
         body = render_string(request, "threads/show.html", {**context, "follow_html": follow})
         return _html(fragments.Shell.of(body).around(posts_html), private=True)
     # The shell around the posts, kept by all it shows (like the posts): a write that changes
@@ -130,14 +130,6 @@ def _html(body: str, private: bool) -> web.Response:
     if private:
         response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-class _Known:
-    """A request's session as fragments.follow_html reads it when none is kept (a POST)."""
-
-    def __init__(self, request: web.Request) -> None:
-        self.session = request[keys.SESSION]
-        self.memo: dict[object, Any] = {}
 
 
 async def _following(request: web.Request, viewer: User, thread_id: int) -> str | None:
