@@ -423,3 +423,16 @@ async def test_a_members_head_request_is_answered_without_keeping_anything(forum
         assert response.status == 200, path
         assert response.headers["Cache-Control"] == "private, no-store"
         assert f">{other.name}</a>" in await _page(reader, thread_id)
+
+
+async def test_a_new_pending_finding_shows_at_once_to_its_author_only(forum):
+    board = await forum.board("Metz", "metz")
+    author, other = await forum.user(), await forum.user()
+    newcomer = await forum.user(trusted=False)
+    thread_id, post_id = await forum.thread(board, author)
+    proposer, peer = (await _member_client(forum, newcomer), await _member_client(forum, other))
+    for client in (proposer, peer, proposer, peer):  # both kept: one page for their class
+        assert "/f/" not in await _page(client, thread_id)
+    finding_id = await forum.finding(board, newcomer, post_id, review="pending")
+    assert f'href="/f/{finding_id}"' in await _page(proposer, thread_id)
+    assert f"/f/{finding_id}" not in await _page(peer, thread_id)
