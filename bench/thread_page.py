@@ -12,8 +12,10 @@ What it measures
     304               the same with If-None-Match: the cache answers "not modified"
     render (no cache) `Cookie: vigie_session=bogus`: skips the cache, looks the session up, finds
                       none and renders the page as for a visitor (SQL + Jinja every time)
-    member            a logged-in member: SQL, the shell rendered for them (reply form, CSRF
-                      token), the posts joined from the fragment cache (forum/fragments.py)
+    member            a logged-in member: their session from memory (forum/auth.py), the page
+                      kept for their capability class with their bits joined in (CSRF token,
+                      header, follow form: forum/fragments.py ReaderPage); rendered again
+                      (shell and posts from their caches) only after a write that changes it
     moderator         the same for a global moderator (moderation tools on every post)
     render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
                       cache)`: every post rendered every time (a page whose posts all changed)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from forum import account_export, keys, mail, routes, templating
-from forum.auth import auth_middleware
+from forum.auth import SessionCache, auth_middleware
 from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
 from forum.csrf import csrf_middleware
@@ -45,6 +45,9 @@ def create_app(config: Config) -> web.Application:
     app[keys.CONFIG] = config
     app[keys.PAGE_CACHE] = PageCache(config.page_cache_entries)
     app[keys.FRAGMENTS] = FragmentCache(config.fragment_cache_entries)
+    app[keys.SESSIONS] = SessionCache()
+    # Every commit calls the page cache's invalidate (tags or none): sessions are dropped then.
+    app[keys.PAGE_CACHE].listeners.append(app[keys.SESSIONS].drop)
     app[keys.LIMITER] = RateLimiter(config.trusted_proxies)
     app[keys.VIEWS] = Counter()
     templating.setup(app)

@@ -1,7 +1,11 @@
 """Who is asking: the session cookie or an API bearer token; logging in and out."""
 from __future__ import annotations
 
+import logging
+import sqlite3
+from collections import OrderedDict
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
@@ -10,10 +14,66 @@ from forum.config import Config
 from forum.db import Transaction
 from forum.models import moderation, outbox, sessions, two_factor, users
 
+log = logging.getLogger(__name__)
+
 SESSION_COOKIE = "vigie_session"
 # What a member whose role requires two-factor login may still reach before setting it up.
 SETUP_ROUTES = frozenset({"two_factor", "two_factor_start", "two_factor_enable", "logout",
                           "language", "static"})
+
+
+class KnownSession:
+    """A session as a request finds it in memory, with what pages show of its member."""
+
+    __slots__ = ("memo", "session", "two_factor")
+
+    def __init__(self, session: users.Session | None) -> None:
+        self.session = session  # None: no such session (a stale or made-up cookie)
+        self.two_factor: bool | None = None  # whether 2FA is on, once asked
+        # Per-reader bits of pages (forum/fragments.py: follow states, the header's links).
+        self.memo: dict[object, Any] = {}
+
+
+class SessionCache:
+    """Sessions by token digest, with their counters and per-reader page bits, kept in memory.
+
+    Exact by construction: everything is dropped at every commit of this process (PageCache.
+    listeners: a log-out, a password change, a ban, a role or name change, a new notification,
+    a post waiting in a queue...) and at any write of another process the page cache notices
+    (db.catch_up(), before a kept session is used). A session loaded while a write
+    committed is not kept (`epoch`), and an entry past its session's end is never used.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self.epoch = 0
+        self._entries: OrderedDict[str, KnownSession] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: str, now: str) -> KnownSession | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        session = entry.session
+        if session is not None and (session.expires_at or "") <= now:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return entry
+
+    def put(self, digest: str, session: users.Session | None, epoch: int) -> KnownSession:
+        entry = KnownSession(session)
+        if epoch == self.epoch and self.max_entries > 0:
+            self._entries[digest] = entry
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return entry
+
+    def drop(self, _tags: object = None) -> None:
+        self.epoch += 1
+        self._entries.clear()
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -45,28 +105,48 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
             async with db.transaction() as tx:
                 await users.mark_token_used(tx, token_id, today)
     elif token:
-        async with db.read() as conn:
-            session = await users.load_session(conn, token)
-            if session is not None and session.user.moderates_any:
-                # The header's badge, from the queue's own conditions.
-                session = replace(session,
-                                  waiting=await moderation.queue_size(conn, session.user))
+        now = clock.now()
+        known = await _known_session(request, token, now)
+        session = known.session
         if session is None:
             stale_cookie = True
         else:
             request[keys.SESSION] = session
             request[keys.USER] = session.user
-            today = clock.now()[:10]
+            request[keys.KNOWN_SESSION] = known
+            today = now[:10]
             if session.last_used_on != today:  # at most one write per session and day
                 async with db.transaction() as tx:
                     await sessions.mark_session_used(tx, session.token_hash, today)
-            await _require_two_factor(request, session.user)
+            await _require_two_factor(request, session.user, known)
     response = await handler(request)
     if stale_cookie and not response.prepared:
         response.del_cookie(SESSION_COOKIE, path="/")
     if request.path.startswith("/api/") and not response.prepared:
         _api_cache_headers(request, response)
     return response
+
+
+async def _known_session(request: web.Request, token: str, now: str) -> KnownSession:
+    """The session of this cookie from memory, or read (with the header's counters) and kept."""
+    cache = request.app[keys.SESSIONS]
+    db = request.app[keys.DB]
+    try:
+        db.catch_up()  # another process's writes (a log-out, a ban) drop the kept sessions
+    except sqlite3.Error:  # not knowing what changed, trust nothing kept
+        log.exception("cannot read other processes' writes")
+        cache.drop()
+    digest = users.token_hash(token)
+    known = cache.get(digest, now)
+    if known is not None:
+        return known
+    epoch = cache.epoch
+    async with db.read() as conn:
+        session = await users.load_session(conn, token)
+        if session is not None and session.user.moderates_any:
+            # The header's badge, from the queue's own conditions.
+            session = replace(session, waiting=await moderation.queue_size(conn, session.user))
+    return cache.put(digest, session, epoch)
 
 
 def _api_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -87,16 +167,19 @@ def requires_two_factor(config: Config, user: users.User) -> bool:
     return False
 
 
-async def _require_two_factor(request: web.Request, user: users.User) -> None:
+async def _require_two_factor(request: web.Request, user: users.User,
+                              known: KnownSession) -> None:
     """A member whose role requires 2FA and who has none can only set it up (or log out)."""
     if not requires_two_factor(request.app[keys.CONFIG], user):
         return
     route = request.match_info.route.name
     if route in SETUP_ROUTES:
         return
-    async with request.app[keys.DB].read() as conn:
-        if await two_factor.is_enabled(conn, user.id):
-            return
+    if known.two_factor is None:
+        async with request.app[keys.DB].read() as conn:
+            known.two_factor = await two_factor.is_enabled(conn, user.id)
+    if known.two_factor:
+        return
     if request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
         raise web.HTTPSeeOther(str(request.app.router["two_factor"].url_for()))
     from forum.errors import Forbidden

@@ -19,11 +19,15 @@ carrying one of those tags. The tags, what carries them and what emits them:
   ("journal", None)   the moderation journal and its feed: an action, a board renamed.
   ALL                 everything: a write no narrower tag covers (every post re-rendered; a
                       change of a member's name, which many pages show, must emit it too).
-Search, profiles and every member's page are never cached. Another process's writes (another
-worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs) come with
-the same tags through the database's invalidations table: before a cached page is served,
-db.catch_up() applies what the others committed (a check of SQLite's data_version when none
-did), so no process serves a page older than a write another one acknowledged.
+Search and profiles are never cached. A member's page is kept per capability class with marks
+where its reader's bits go (forum/fragments.py: ReaderPage), in this same cache under the same
+tags. Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
+every commit, tags or none: it is dropped whole at every write. Another process's writes
+(another worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs)
+come with the same tags through the database's invalidations table: before a cached page or a
+kept session is used, db.catch_up() applies what the others committed (a check of SQLite's
+data_version when none did), so no process serves a page older than a write another one
+acknowledged.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ import hashlib
 import logging
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,8 +128,13 @@ class PageCache(TaggedLRU):
         super().__init__(max_entries)
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
+        # Called at every invalidation, even one with no tag (a commit that named nothing): the
+        # per-reader data kept in memory (forum/auth.py) is dropped at every write.
+        self.listeners: list[Callable[[set[Tag]], None]] = []
 
     def invalidate(self, tags: set[Tag]) -> None:
+        for listener in self.listeners:
+            listener(tags)
         if not tags:
             return
         self.epoch += 1

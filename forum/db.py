@@ -244,14 +244,19 @@ class Database:
                 watcher.execute("commit")
         self._seen_version = version
         tags: set[tuple[str, object]] = set()
+        foreign = False  # another process committed, even naming no page (a log-out, a ban)
         if not rows or rows[0][0] != self._seen_id + 1:
             tags.add(ALL_TAG)
         for _id, origin, kind, key in rows:
-            if origin != self.origin and kind is not None:
-                tags.add((kind, json.loads(key)))
+            if origin != self.origin:
+                foreign = True
+                if kind is not None:
+                    tags.add((kind, json.loads(key)))
         if rows:
             self._seen_id = rows[-1][0]
-        if tags:
+        # Every foreign commit reaches the hooks, tags or none: the per-reader data kept in
+        # memory (forum/auth.py: SessionCache) is dropped at every write, as for this process's.
+        if tags or foreign:
             for hook in self.after_commit:
                 hook(tags)
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 CONFIG = web.AppKey("config", "Config")
 DB = web.AppKey("db", "Database")
 PAGE_CACHE = web.AppKey("page_cache", "PageCache")
+SESSIONS = web.AppKey("sessions", "SessionCache")  # forum/auth.py: sessions kept in memory
 FRAGMENTS = web.AppKey("fragments", "FragmentCache")  # forum/fragments.py
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
@@ -22,6 +23,7 @@ MAIL = web.AppKey("mail", "Mailer")  # forum.mail: the sender's wake-up call, si
 # Request keys, set by middlewares and handlers.
 USER = web.RequestKey("user", object)  # models.users.User | None
 SESSION = web.RequestKey("session", object)  # models.users.Session | None
+KNOWN_SESSION = web.RequestKey("known_session", object)  # forum/auth.py: KnownSession
 VIA_TOKEN = web.RequestKey("via_token", bool)  # authenticated by an API bearer token
 LOCALE = web.RequestKey("locale", str)  # "fr" | "en"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)  # the token forms must send back

@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 from yarl import URL
 
-from forum import csrf, i18n, keys, permissions, watch
+from forum import csrf, fragments, i18n, keys, permissions, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -73,6 +73,18 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
            status: int = 200, form: bool = False) -> web.Response:
     """Render a page; `form=True` when it holds a form (it then carries a CSRF token)."""
     user = request.get(keys.USER)
+    body = render_string(request, template, context, form)
+    response = web.Response(text=body, status=status, content_type="text/html",
+                            charset="utf-8")
+    if user is not None or form:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def render_string(request: web.Request, template: str, context: dict[str, Any] | None = None,
+                  form: bool = False) -> str:
+    """A page's HTML for this request (render() without the response)."""
+    user = request.get(keys.USER)
     base = {
         "request": request,
         "user": user,
@@ -83,9 +95,68 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "csrf_token": csrf.token_for(request) if (user is not None or form) else "",
     }
     base.update(context or {})
-    body = aiohttp_jinja2.render_string(template, request, base)
-    response = web.Response(text=body, status=status, content_type="text/html",
-                            charset="utf-8")
-    if user is not None or form:
-        response.headers["Cache-Control"] = "private, no-store"
+    return aiohttp_jinja2.render_string(template, request, base)
+
+
+def reader_response(request: web.Request, body: bytes, etag: str) -> web.Response:
+    """A member's page (forum/fragments.py: ReaderPage) with its per-reader validator.
+
+    Still `no-store`: once they log out, the browser must not show it again from its history;
+    a client that keeps it anyway may ask again with If-None-Match and get a 304."""
+    if request.headers.get("If-None-Match") == etag:
+        response = web.Response(status=304)
+    else:
+        response = web.Response(body=body, content_type="text/html", charset="utf-8")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# Members' pages kept and assembled per reader (forum/fragments.py: ReaderPage). -------------
+
+
+def kept_member_page(request: web.Request, own: bool = False) -> fragments.ReaderPage | None:
+    """The page kept for this member at this address, if any: for their class (the page
+    cache), or with `own`, one kept with their session (dropped at the next write)."""
+    known = request.get(keys.KNOWN_SESSION)
+    if known is None or request.method != "GET":
+        return None
+    locale = request[keys.LOCALE]
+    if own:
+        return known.memo.get(("page", request.path_qs, locale, i18n.CATALOGS[locale]))
+    return fragments.kept_page(request.app[keys.PAGE_CACHE], request.path_qs, locale,
+                               request[keys.USER])
+
+
+def member_page(request: web.Request, template: str, context: dict[str, Any],
+                bits: dict[str, str], tags: set | None, epoch: int,
+                personal: frozenset[int] = frozenset(),
+                viewed_thread: int | None = None, subject: Any = None) -> web.Response:
+    """A member's page: rendered with marks where their bits go, kept for their class under
+    `tags` (page cache, read at `epoch` before the data), or with `tags` None with their session
+    alone; then assembled for them. Only for a GET with a kept session (kept_member_page)."""
+    body = render_string(request, template, {
+        **context, "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
+        "follow_html": fragments.SLOT_MARKUP["follow"]})
+    locale = request[keys.LOCALE]
+    known = request[keys.KNOWN_SESSION]
+    if tags is None:
+        kept = fragments.ReaderPage.of(body, frozenset({known.session.user.id}), viewed_thread,
+                                       subject)
+        known.memo[("page", request.path_qs, locale, i18n.CATALOGS[locale])] = kept
+    else:
+        kept = fragments.ReaderPage.of(body, personal, viewed_thread, subject)
+        fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale,
+                            request[keys.USER], kept, tags, epoch)
+    return assembled(request, kept, bits)
+
+
+def assembled(request: web.Request, kept: fragments.ReaderPage,
+              bits: dict[str, str]) -> web.Response:
+    """A kept member's page with this reader's bits (and `bits`: a follow form...)."""
+    all_bits = fragments.reader_bits(request.app[keys.FRAGMENTS],
+                                     request.app[aiohttp_jinja2.APP_KEY],
+                                     request[keys.KNOWN_SESSION], request[keys.LOCALE],
+                                     bits.items())
+    body, etag = kept.assemble(all_bits)
+    return reader_response(request, body, etag)

@@ -7,7 +7,7 @@ import re
 
 from forum import i18n, keys, permissions
 from forum.models import moderation, posts, threads, uploads, users
-from tests.conftest import csrf_from, log_in
+from tests.conftest import PASSWORD, csrf_from, log_in
 
 
 async def _page(client, thread_id: int) -> str:
@@ -111,6 +111,7 @@ async def test_a_rename_of_the_author_shows_at_once(forum):
     assert f">{author.name}</a>" in await _page(reader, thread_id)
     async with forum.db.transaction() as tx:  # as an administrator would, in the database
         await tx.execute("update users set name = 'Nouveau-Nom' where id = ?", (author.id,))
+        tx.changed("all", None)  # what a rename must emit (forum/cache.py): many pages name them
     page = await _page(reader, thread_id)
     assert ">Nouveau-Nom</a>" in page and f">{author.name}</a>" not in page
 
@@ -236,3 +237,202 @@ async def test_the_fragment_cache_keeps_at_most_its_configured_size(forum):
     cache.invalidate({("all", None)})
     assert (await _page(await forum.visitor(), thread_id)).count("<article") == 5
     assert len(cache) == 0
+
+
+# Member pages kept per capability class, sessions kept in memory (the same session throughout).
+
+async def test_a_waiting_edit_shows_at_once_to_the_moderator_then_goes_when_refused(forum):
+    _board, moderator, author, _other, thread_id, post_id = await _scene(forum)
+    watcher = await _member_client(forum, moderator)
+    badge = f'href="/p/{post_id}/revisions">'
+    assert badge not in await _page(watcher, thread_id)
+    assert badge not in await _page(watcher, thread_id)  # kept, and still right
+    async with forum.db.transaction() as tx:
+        assert not await posts.edit(tx, await _post(forum, post_id), author, "Texte revu.",
+                                    10_000, wait=True)
+    page = await _page(watcher, thread_id)
+    assert badge in page and "Texte d'origine." in page
+    async with forum.db.transaction() as tx:
+        await posts.refuse_edit(tx, await _post(forum, post_id), "Non")
+    assert badge not in await _page(watcher, thread_id)
+
+
+async def test_a_logged_out_session_is_not_kept_in_memory(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert f">{other.name}</a>" in await _page(reader, thread_id)
+    cookie = reader.session.cookie_jar.filter_cookies(reader.make_url("/"))["vigie_session"]
+    page = await _page(reader, thread_id)
+    response = await reader.post("/logout", data={"csrf_token": csrf_from(page)},
+                                 allow_redirects=False)
+    assert response.status == 303
+    thief = await forum.visitor()  # the old cookie, kept by someone else
+    response = await thief.get(f"/t/{thread_id}",
+                               headers={"Cookie": f"vigie_session={cookie.value}"})
+    page = await response.text()
+    assert other.name not in page and "/logout" not in page and 'action="/reply' not in page
+
+
+async def test_a_ban_shows_at_once_in_the_same_session(forum):
+    _board, moderator, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    peer = await _member_client(forum, await forum.user())  # the same class, still allowed
+    assert f'action="/t/{thread_id}/reply"' in await _page(reader, thread_id)
+    assert f'action="/t/{thread_id}/reply"' in await _page(peer, thread_id)
+    async with forum.db.transaction() as tx:
+        await moderation.sanction(tx, other, await users.get(tx, moderator.id), "ban",
+                                  "Harcèlement")
+    page = await _page(reader, thread_id)
+    assert "Harcèlement" in page and f'action="/t/{thread_id}/reply"' not in page
+    page = await _page(peer, thread_id)
+    assert "Harcèlement" not in page and f'action="/t/{thread_id}/reply"' in page
+
+
+async def test_a_role_change_and_a_password_change_end_the_kept_session(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    for change in ("role", "password"):
+        reader = await _member_client(forum, other)
+        assert f">{other.name}</a>" in await _page(reader, thread_id)
+        async with forum.db.transaction() as tx:
+            if change == "role":
+                await users.set_role(tx, other.id, "moderator")
+            else:
+                await users.set_password(tx, other.id, "un autre mot de passe solide")
+        page = await _page(reader, thread_id)
+        assert f">{other.name}</a>" not in page and "Moderate this thread" not in page
+        async with forum.db.transaction() as tx:
+            await users.set_role(tx, other.id, "member")
+            await users.set_password(tx, other.id, PASSWORD)
+
+
+async def test_an_ended_session_is_not_kept_in_memory(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert f">{other.name}</a>" in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await users.close_all_sessions(tx, other.id)
+    assert f">{other.name}</a>" not in await _page(reader, thread_id)
+
+
+def _unread(page: str) -> int:
+    """The header's count of unread notifications."""
+    found = re.search(r'href="/notifications">[^<]*(?:<span class="count"[^>]*>(\d+)</span>)?',
+                      page)
+    assert found is not None
+    return int(found.group(1) or 0)
+
+
+async def test_counters_and_follow_state_follow_their_writes_in_the_same_session(forum):
+    _board, moderator, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    page = await _page(reader, thread_id)
+    before = _unread(page)
+    assert "Suivre ce sujet" in page and "Suivre ce sujet" in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:
+        await moderation.sanction(tx, other, await users.get(tx, moderator.id), "warn",
+                                  "Restez courtois")
+    assert _unread(await _page(reader, thread_id)) == before + 1
+    response = await reader.post(f"/follow/thread/{thread_id}",
+                                 data={"csrf_token": csrf_from(page), "mode": "follow"},
+                                 allow_redirects=False)
+    assert response.status == 303
+    assert "Vous suivez ce sujet." in await _page(reader, thread_id)
+
+
+async def test_members_of_one_class_share_a_page_with_their_own_name_and_token(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    second = await forum.user()
+    first_client, second_client = (await _member_client(forum, other),
+                                   await _member_client(forum, second))
+    first, again = await _page(first_client, thread_id), await _page(second_client, thread_id)
+    assert f">{other.name}</a>" in first and f">{other.name}</a>" not in again
+    assert f">{second.name}</a>" in again
+    assert csrf_from(first) != csrf_from(again)
+    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', again)) == {csrf_from(again)}
+    reader_pages = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
+    assert len(reader_pages) == 1  # one page for the class, assembled for each
+
+
+async def test_a_member_page_has_a_validator_of_its_own(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    peer = await _member_client(forum, await forum.user())
+    response = await reader.get(f"/t/{thread_id}")
+    etag = response.headers["ETag"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    again = await reader.get(f"/t/{thread_id}", headers={"If-None-Match": etag})
+    assert again.status == 304
+    other_reader = await peer.get(f"/t/{thread_id}", headers={"If-None-Match": etag})
+    assert other_reader.status == 200 and other_reader.headers["ETag"] != etag
+    await forum.reply(thread_id, other, "Une réponse de plus.")
+    changed = await reader.get(f"/t/{thread_id}", headers={"If-None-Match": etag})
+    assert changed.status == 200 and "Une réponse de plus." in await changed.text()
+
+
+async def test_a_members_board_page_follows_new_threads_and_their_follow(forum):
+    board, _mod, author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    page = await (await reader.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" in page and f">{other.name}</a>" in page
+    assert "Sujet-Neuf" not in await (await reader.get(f"/b/{board.slug}")).text()
+    await forum.thread(board, author, title="Sujet-Neuf")
+    assert "Sujet-Neuf" in await (await reader.get(f"/b/{board.slug}")).text()
+    response = await reader.post(f"/follow/board/{board.slug}",
+                                 data={"csrf_token": csrf_from(page), "mode": "follow"},
+                                 allow_redirects=False)
+    assert response.status == 303
+    page = await (await reader.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" not in page and "Ne plus suivre" in page
+    peer = await _member_client(forum, await forum.user())  # the same kept page, not her state
+    page = await (await peer.get(f"/b/{board.slug}")).text()
+    assert "Suivre cette ville" in page and other.name not in page
+
+
+async def test_a_members_home_page_follows_a_new_board(forum):
+    _board, _mod, _author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    assert "Ville-Neuve" not in await (await reader.get("/")).text()
+    assert "Ville-Neuve" not in await (await reader.get("/")).text()
+    await forum.board("Ville-Neuve")
+    assert "Ville-Neuve" in await (await reader.get("/")).text()
+
+
+async def test_notifications_page_follows_each_write_and_is_only_its_members(forum):
+    _board, moderator, _author, other, _thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    peer = await _member_client(forum, await forum.user())
+    assert "Avertissement-Un" not in await (await reader.get("/notifications")).text()
+    async with forum.db.transaction() as tx:
+        await moderation.sanction(tx, other, await users.get(tx, moderator.id), "warn",
+                                  "Avertissement-Un")
+    page = await (await reader.get("/notifications")).text()
+    assert "Avertissement-Un" in page
+    assert "Avertissement-Un" not in await (await peer.get("/notifications")).text()
+    before = _unread(await (await reader.get("/notifications")).text())
+    response = await reader.post("/notifications/read", data={"csrf_token": csrf_from(page)},
+                                 allow_redirects=False)
+    assert response.status == 303 and before == 1
+    assert _unread(await (await reader.get("/notifications")).text()) == 0
+
+
+async def test_a_members_head_request_is_answered_without_keeping_anything(forum):
+    board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    for path in (f"/t/{thread_id}", f"/b/{board.slug}", "/", "/notifications"):
+        response = await reader.head(path)
+        assert response.status == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert f">{other.name}</a>" in await _page(reader, thread_id)
+
+
+async def test_a_new_pending_finding_shows_at_once_to_its_author_only(forum):
+    board = await forum.board("Metz", "metz")
+    author, other = await forum.user(), await forum.user()
+    newcomer = await forum.user(trusted=False)
+    thread_id, post_id = await forum.thread(board, author)
+    proposer, peer = (await _member_client(forum, newcomer), await _member_client(forum, other))
+    for client in (proposer, peer, proposer, peer):  # both kept: one page for their class
+        assert "/f/" not in await _page(client, thread_id)
+    finding_id = await forum.finding(board, newcomer, post_id, review="pending")
+    assert f'href="/f/{finding_id}"' in await _page(proposer, thread_id)
+    assert f"/f/{finding_id}" not in await _page(peer, thread_id)

@@ -35,7 +35,9 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 
+from forum import keys
 from forum.app import create_app
+from forum.cache import ALL
 from forum.config import Config
 from forum.mail.notify import mail_notifications
 from forum.models import (
@@ -989,6 +991,27 @@ async def test_mentions_come_only_from_published_versions(site: Site) -> None:
             (site.items["post_purged"].post_id,))
     assert [tuple(row) for row in told] == []
     assert mentioned == len(ROLES) - 2  # all but the visitor and the author
+
+
+async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(site: Site) -> None:
+    """Members' pages are kept per capability class (forum/fragments.py: ReaderPage): served
+    from memory in any order, each role's page (threads, board, home, notifications) is byte
+    for byte the one rendered for it alone (no moderator's tools, another author's pending post
+    or refused reason, another member's notifications)."""
+    cache = site.forum.app[keys.PAGE_CACHE]
+    paths = sorted({f"/t/{item.thread_id}" for item in site.items.values() if item.thread_id})
+    assert len(paths) > 1
+    paths += ["/", f"/b/{site.board.slug}", f"/b/{site.other_board.slug}", "/notifications"]
+    for path in paths:
+        fresh = {}
+        for role in ROLES:
+            cache.invalidate({ALL})  # nothing kept: rendered for this role alone
+            response = await site.clients[role].get(path, allow_redirects=False)
+            fresh[role] = (response.status, await response.text())
+        cache.invalidate({ALL})
+        for role in (*ROLES, *reversed(ROLES), *ROLES[1::2], *ROLES[::2]):
+            response = await site.clients[role].get(path, allow_redirects=False)
+            assert (response.status, await response.text()) == fresh[role], (role, path)
 
 
 # Records requests (models/requests.py): a block of its own, on a site of its own -------------

@@ -534,6 +534,7 @@ async def edit(tx: Transaction, finding: Finding, editor: User, draft: Draft,
     await _close_unpublished(tx, finding, editor, reason)
     if wait and finding.review == "published":
         await _add_revision(tx, finding.id, editor, draft, reason, at, PENDING)
+        await changed(tx, finding.id, finding.board_id)  # a correction now waits
         return False
     await _add_revision(tx, finding.id, editor, draft, "" if private else reason, at,
                         PUBLIC if finding.review == "published" else PENDING)

@@ -247,6 +247,7 @@ async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: i
     await _close_unpublished(tx, post, editor, note)
     if wait and post.status == "published":
         await _add_revision(tx, post.id, editor.id, body, cooked.html, at, PENDING)
+        changed(tx, post.thread_id, post.board_id)  # it now shows "edit waiting" to some
         return False
     await _add_revision(tx, post.id, editor.id, body, cooked.html, at,
                         PUBLIC if post.status == "published" else PENDING)
@@ -316,6 +317,7 @@ async def refuse_edit(tx: Transaction, post: Post, reason: str) -> Revision:
         raise Conflict("Another moderator has already decided on this message.")
     await tx.execute("update post_revisions set state = ?, note = ? where id = ?",
                      (REFUSED, reason, waiting.id))
+    changed(tx, post.thread_id, post.board_id)  # no edit waits any more
     return waiting
 
 

@@ -227,6 +227,7 @@ class Session:
     unread: int = 0  # notifications not yet read
     waiting: int = 0  # for moderators: what waits in their queue (moderation.queue_size)
     last_used_on: str | None = None  # a day: written at most once a day (forum/auth.py)
+    expires_at: str | None = None  # its end: a session kept in memory (forum/auth.py) ends too
 
 
 async def open_session(tx: Transaction, user_id: int, days: int,
@@ -249,14 +250,15 @@ async def open_session(tx: Transaction, user_id: int, days: int,
 async def load_session(conn: Conn, token: str) -> Session | None:
     digest = token_hash(token)
     row = await conn.one(
-        f"select {COLUMNS}, sessions.csrf_token, sessions.last_used_on, {_UNREAD} from sessions"
+        f"select {COLUMNS}, sessions.csrf_token, sessions.last_used_on, sessions.expires_at,"
+        f" {_UNREAD} from sessions"
         " join users on users.id = user_id where sessions.id = ? and expires_at > ?",
         (digest, clock.now()),
     )
     if row is None:
         return None
     return Session(User.from_row(row), row["csrf_token"], digest, row["unread"],
-                   last_used_on=row["last_used_on"])
+                   last_used_on=row["last_used_on"], expires_at=row["expires_at"])
 
 
 # The header's unread count, read with the session in the same query (the queue's count:

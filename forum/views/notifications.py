@@ -6,14 +6,21 @@ from aiohttp import web
 from forum import keys
 from forum.errors import NotFound
 from forum.models import notifications
-from forum.templating import render
+from forum.templating import assembled, kept_member_page, member_page, render
 from forum.views import int_param, require_user, see_other, url_for
 
 
 async def index(request: web.Request) -> web.Response:
+    """The member's notifications: kept with their session until the next write (anything may
+    add one, mark one read or change what one names), then assembled like any member's page."""
     user = require_user(request)
+    kept = kept_member_page(request, own=True)
+    if kept is not None:
+        return assembled(request, kept, {})
     async with request.app[keys.DB].read() as conn:
         items = await notifications.list_for_user(conn, user.id)
+    if request.get(keys.KNOWN_SESSION) is not None and request.method == "GET":
+        return member_page(request, "notifications/index.html", {"items": items}, {}, None, 0)
     return render(request, "notifications/index.html", {"items": items}, form=True)
 
 

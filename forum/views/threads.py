@@ -6,8 +6,9 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 
-from forum import csrf, i18n, keys
+from forum import csrf, fragments, i18n, keys
 from forum.db import Conn, Transaction
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.fragments import render_posts
@@ -15,7 +16,7 @@ from forum.i18n import N_
 from forum.models import boards, findings, follows, moderation, posts, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
-from forum.templating import render
+from forum.templating import reader_response, render, render_string
 from forum.views import (
     check_rate,
     form_error,
@@ -37,12 +38,30 @@ REPLY_LABEL = N_("Publish the reply")
 
 
 async def show(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
+    """A thread page. Visitors' pages are kept by the page cache; a member's page is kept for
+    their capability class (or for them alone) with marks where their bits go, and assembled
+    per request (forum/fragments.py: ReaderPage)."""
     viewer = request.get(keys.USER)
     page = page_number(request)
     thread_id = int_param(request, "id")
-    fragments = request.app[keys.FRAGMENTS]
-    epoch = fragments.epoch  # before reading: a write meanwhile keeps this render's posts out
+    if viewer is not None and request.method == "GET" and request.get(keys.KNOWN_SESSION):
+        kept = fragments.kept_page(request.app[keys.PAGE_CACHE], request.path_qs,
+                                   request[keys.LOCALE], viewer)
+        if kept is not None:
+            request.app[keys.VIEWS][thread_id] += 1
+            following = await _following(request, viewer, thread_id)
+            return _reader_response(request, kept, thread_id, following)
+    return await _render_show(request, viewer, page, thread_id)
+
+
+async def _render_show(request: web.Request, viewer: User | None, page: int,
+                       thread_id: int) -> web.Response:
+    config = request.app[keys.CONFIG]
+    cache = request.app[keys.FRAGMENTS]
+    epoch = cache.epoch  # before reading: a write meanwhile keeps this render's posts out
+    shell_epoch = cache.shells.epoch
+    page_epoch = request.app[keys.PAGE_CACHE].epoch  # and this member's page
+    known = request.get(keys.KNOWN_SESSION) if request.method == "GET" else None
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
@@ -54,29 +73,89 @@ async def show(request: web.Request) -> web.Response:
             raise NotFound()
         items = await posts.list_for_thread(conn, thread.id, viewer, page,
                                             config.posts_per_page)
-        following = None if viewer is None else await follows.state(conn, viewer.id, "thread",
-                                                                    thread.id)
         attached = await uploads.for_posts(conn, [post.id for post in items])
         drawn = await findings.for_posts(conn, [post.id for post in items], viewer)
+        personal = (None if known is None
+                    else await fragments.personal_readers(conn, thread, items, attached))
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
+    tags = {("thread", thread.id), ("board_meta", thread.board_id)}
     if viewer is None:
-        request[keys.CACHE_TAGS] = {("thread", thread.id), ("board_meta", thread.board_id)}
+        request[keys.CACHE_TAGS] = tags
+    env = request.app[aiohttp_jinja2.APP_KEY]
     # Built once, not per post: "Ajouter au relevé" under each public post of a city.
     propose_url = (url_for(request, "propose_finding", slug=thread.board_slug)
                    if thread.board_is_city and viewer is not None else None)
-    posts_html = render_posts(
-        fragments, request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], viewer, items,
-        thread.title, attached, drawn, propose_url,
-        csrf.token_for(request) if viewer is not None else "", epoch)
+    token = "" if viewer is None else (
+        fragments.CSRF_MARK if known is not None else csrf.token_for(request))
+    posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
+                              attached, drawn, propose_url, token, epoch)
     files = picker(request, [])
-    reply_editor = None if viewer is None else fragments.editor(
-        request.app[aiohttp_jinja2.APP_KEY], request[keys.LOCALE], i18n.gettext(REPLY_LABEL),
-        files.accept, files.max_mb)
-    return render(request, "threads/show.html", {
-        "thread": thread, "posts_html": posts_html, "page": page, "pages": pages,
-        "following": following, "reply_editor": reply_editor,
-    })
+    reply_editor = None if viewer is None else cache.editor(
+        env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)
+    context = {"thread": thread, "posts_html": Markup(fragments.POSTS_MARK), "page": page,
+               "pages": pages, "reply_editor": reply_editor}
+    if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
+        following = await _following(request, viewer, thread.id)
+        follow = fragments.follow_html(cache, env, fragments.Unkept(request[keys.SESSION]),
+                                       request[keys.LOCALE], "thread", thread.id, following)
+        body = render_string(request, "threads/show.html", {**context, "follow_html": follow})
+        return _html(fragments.Shell.of(body).around(posts_html), private=True)
+    # The shell around the posts, kept by all it shows (like the posts): a write that changes
+    # only posts re-renders none of it. A member's holds marks for their bits (ReaderPage).
+    locale = request[keys.LOCALE]
+    shell_key = (thread, page, pages, request.path_qs, locale, i18n.CATALOGS[locale],
+                 None if viewer is None else (fragments.reader_class(viewer),
+                                              viewer.id == thread.author_id))
+    shell = cache.shells.get(shell_key)
+    if shell is None:
+        member_bits = {} if viewer is None else {
+            "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
+            "follow_html": fragments.SLOT_MARKUP["follow"]}
+        shell = fragments.Shell.of(render_string(request, "threads/show.html",
+                                                 {**context, **member_bits}))
+        cache.shells.put(shell_key, shell, tags, shell_epoch)
+    body = shell.around(posts_html)
+    if viewer is None:
+        return _html(body, private=False)
+    kept = fragments.ReaderPage.of(body, personal, thread.id)
+    fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
+                        tags, page_epoch)
+    return _reader_response(request, kept, thread.id,
+                            await _following(request, viewer, thread.id))
+
+
+def _html(body: str, private: bool) -> web.Response:
+    response = web.Response(text=body, content_type="text/html", charset="utf-8")
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+async def _following(request: web.Request, viewer: User, thread_id: int) -> str | None:
+    """The member's follow state of a thread, kept with their session until the next write."""
+    known = request.get(keys.KNOWN_SESSION)
+    key = ("following", "thread", thread_id)
+    if known is not None and key in known.memo:
+        return known.memo[key]
+    async with request.app[keys.DB].read() as conn:
+        state = await follows.state(conn, viewer.id, "thread", thread_id)
+    if known is not None:
+        known.memo[key] = state
+    return state
+
+
+def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id: int,
+                     following: str | None) -> web.Response:
+    env = request.app[aiohttp_jinja2.APP_KEY]
+    known = request[keys.KNOWN_SESSION]
+    cache = request.app[keys.FRAGMENTS]
+    locale = request[keys.LOCALE]
+    bits = fragments.reader_bits(cache, env, known, locale, (
+        ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
+                                         following)),))
+    body, etag = kept.assemble(bits)
+    return reader_response(request, body, etag)
 
 
 async def new_thread(request: web.Request) -> web.Response:
