@@ -7,8 +7,10 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import page_param
-from forum.errors import BadRequest, NotFound, TooSlow
-from forum.models import search
+from forum.errors import BadRequest, Invalid, NotFound, TooSlow
+from forum.models import documents, search
+
+TYPES = ("", "posts", "documents")  # as the search page's ?type=
 
 
 def hit_json(hit: search.Hit) -> dict[str, Any]:
@@ -21,24 +23,53 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
     }
 
 
+def document_json(hit: documents.DocumentHit) -> dict[str, Any]:
+    """One document found: the file (at its page), the snippet, the post it is attached to."""
+    return {
+        "upload_id": hit.upload_id, "filename": hit.filename, "kind": hit.kind, "url": hit.url,
+        "page": hit.page, "other_pages": list(hit.other_pages),
+        "snippet_html": str(hit.snippet_html), "post_id": hit.post_id,
+        "thread_id": hit.thread_id, "thread_title": hit.thread_title, "board": hit.board_slug,
+        "author": hit.author_name, "created_at": hit.created_at,
+    }
+
+
 async def search_posts(request: web.Request) -> web.Response:
-    """GET /api/v1/search?q=…&board=…&author=…&since=…&until=…&page=…: public posts only."""
+    """GET /api/v1/search?q=…&board=…&author=…&since=…&until=…&type=…&page=…: public posts,
+    and the files of the posts the caller may see."""
     page = page_param(request)
     query = request.query.get("q")
     if query is None:
         raise BadRequest("The parameter q is required.", field="q")
     # Absent is no filter; present, even empty, is looked up ("" is no board: 404).
     params = {name: request.query.get(name) for name in ("board", "author", "since", "until")}
+    kind = request.query.get("type", "")
+    if kind not in TYPES:
+        raise Invalid("The parameter type is posts or documents.", field="type")
+    found: search.Results | documents.DocumentResults = search.Results([], 0, False, page, 1)
+    found_documents = documents.NO_RESULTS
     try:
         async with request.app[keys.DB].budgeted_read(search.TIME_BUDGET) as conn:
             filters = await search.resolve_filters(conn, **params)
-            found = await search.search(conn, query, filters, page)
+            if kind != "documents":
+                found = await search.search(conn, query, filters, page)
+            if kind != "posts":
+                found_documents = await documents.search_documents(
+                    conn, request.get(keys.USER), query, filters,
+                    page if kind == "documents" else 1,
+                    documents.PAGE_SIZE if kind == "documents" else documents.PREVIEW)
+                if kind == "documents":
+                    found = found_documents
     except TooSlow:
         # 503 (code too_slow, Retry-After), not 422: the query is valid and may pass on a
         # quieter site; the message says how to narrow it.
         raise TooSlow(search.TOO_SLOW, field="q") from None
     if page > found.pages:
         raise NotFound()
+    posts_found = found if isinstance(found, search.Results) else search.Results(
+        [], 0, False, page, found.pages)
     return web.json_response({
-        "results": [hit_json(hit) for hit in found.hits], "total": found.total,
+        "results": [hit_json(hit) for hit in posts_found.hits], "total": posts_found.total,
+        "documents": [document_json(hit) for hit in found_documents.hits],
+        "documents_total": found_documents.total,
         "more": found.more, "page": found.page, "pages": found.pages})

@@ -8,7 +8,7 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts, threads
+from forum.models import drops, notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -80,9 +80,9 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
 
 
 async def queue_size(conn: Conn, moderator: User) -> int:
-    """How many posts and findings wait in this moderator's queue: the header's badge, counted
-    with the queue's own conditions (queue(), findings.pending() and
-    findings.pending_corrections())."""
+    """How many posts, findings and drops wait in this moderator's queue: the header's badge,
+    counted with the queue's own conditions (queue(), findings.pending(),
+    findings.pending_corrections() and the drops tab's drops awaiting an answer)."""
     if not moderator.moderates_any:
         return 0
     waiting_posts, post_params = permissions.post_queue_filter(moderator)
@@ -92,7 +92,8 @@ async def queue_size(conn: Conn, moderator: User) -> int:
         "select (select count(*) from posts join threads on threads.id = posts.thread_id"
         f" where {waiting_posts}) + (select count(*) from findings where {waiting_findings})"
         f" + (select count(*) from findings where {corrections})",
-        (*post_params, *finding_params, *correction_params)))
+        (*post_params, *finding_params, *correction_params))) + await drops.waiting_for(
+            conn, moderator)
 
 
 async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:

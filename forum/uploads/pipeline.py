@@ -22,10 +22,10 @@ from forum import clock, keys
 from forum.config import MB, Config
 from forum.db import Database
 from forum.errors import Invalid, TooLarge, TooManyRequests, Unavailable
-from forum.models import uploads
+from forum.models import documents, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
-from forum.uploads import kinds, names
+from forum.uploads import kinds, names, text
 from forum.uploads.kinds import DAMAGED, KINDS
 from forum.uploads.storage import Store, sha256_of
 
@@ -83,6 +83,7 @@ class Uploader:
                     tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
                     kind.content_type, result["size"], result["width"], result["height"],
                     thumb_sha, result["removed"])
+                await documents.store_text(tx, upload.id, result["text"])
                 # In the transaction: purge() removes unused files under the same lock.
                 self.store.place(clean, result["sha256"])
                 if thumb_sha:
@@ -116,6 +117,15 @@ class Uploader:
         if result["size"] == 0:
             raise Invalid("This file is empty.", field=field)
         return result
+
+    async def read_text(self, db: Database, upload_id: int, sha256: str, kind: str) -> str:
+        """Read a stored file's text again (`vigie reindex-files`, a drop's file published) and
+        index it; returns its text status."""
+        found = await asyncio.to_thread(text.extract, self.store.path_for(sha256), kind)
+        async with db.transaction() as tx:
+            if await tx.value("select 1 from uploads where id = ?", (upload_id,)):
+                await documents.store_text(tx, upload_id, found)
+        return str(found["status"])
 
     async def purge(self, db: Database) -> int:
         """Remove the files never attached after orphan_upload_hours; returns how many."""
