@@ -9,6 +9,7 @@ from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound, TooLarge
 from forum.i18n import N_
 from forum.uploads.kinds import KINDS
+from forum.uploads.text import NOTICE_PARAMS
 from forum.uploads.text import notice as text_notice
 
 # What a file carried and lost before it was stored (codes in uploads.removed), told to the
@@ -97,6 +98,10 @@ class Upload:
     def text_notice(self) -> str | None:
         """Why its text cannot be searched (a msgid, with text.NOTICE_PARAMS), if it cannot."""
         return text_notice(self.text_status, self.text_note)
+
+    @property
+    def text_notice_params(self) -> dict[str, int]:
+        return dict(NOTICE_PARAMS)
 
     @property
     def markdown(self) -> str:
