@@ -18,7 +18,7 @@ import pytest
 from forum.cli import reindex_files
 from forum.models import documents, drops, moderation, posts
 from forum.uploads import text
-from tests.conftest import Forum, log_in
+from tests.conftest import Forum, log_in, submit
 from tests.test_drop import moderator_of, send_drop
 from tests.test_uploads import V1, docx_with_author, post_with, uploaded
 
@@ -358,3 +358,25 @@ async def test_a_drop_counts_in_the_badge_and_is_told_to_the_citys_moderators_on
     async with forum.db.read() as conn:
         drop = (await drops.list_for_boards(conn, None))[0]
     assert drop.awaiting_answer
+
+
+async def test_a_drops_file_is_found_once_published_in_a_post_never_before(forum):
+    metz = await forum.board("Metz", slug="metz")
+    lea = await moderator_of(forum, metz, "lea")
+    thread_id, _ = await forum.thread(metz, lea, "Le marché de 2024")
+    await send_drop(forum.client, "metz", files=[
+        ("contrat.odt", odt_saying("Clause Zorglubdrop du contrat"),
+         "application/vnd.oasis.opendocument.text")])
+    async with forum.db.read() as conn:
+        drop = (await drops.list_for_boards(conn, None))[0]
+        dropped = (await drops.files(conn, drop.id))[0]
+        assert await conn.value("select count(*) from document_pages") == 0
+    token = await forum.token(lea)
+    assert (await search_api(forum.client, "zorglubdrop", token=token))["documents"] == []
+    moderator = await as_member(forum, "lea")
+    response = await submit(moderator, f"/moderation/drops/{drop.id}/files/{dropped.id}/publish",
+                            {"thread": str(thread_id), "body": "Un document reçu."},
+                            form_page=f"/moderation/drops/{drop.id}")
+    assert response.status == 303, await response.text()
+    hit = (await search_api(forum.client, "zorglubdrop"))["documents"][0]
+    assert hit["filename"] == "contrat.odt" and hit["thread_id"] == thread_id
