@@ -543,15 +543,18 @@ def generate_documents(data_dir: Path, count: int) -> None:
                 ).fetchone()[0]
                 conn.execute("insert into post_attachments (post_id, upload_id, position)"
                              " values (?, ?, 0)", (post_id, upload_id))
-                total = max(1, round(rng.expovariate(1 / DOCUMENT_PAGES_MEAN)))
+                total = min(2000, max(1, round(rng.expovariate(1 / DOCUMENT_PAGES_MEAN))))
                 rows = []
                 for page in range(1, total + 1):
                     body = rng.choices(words, cum_weights=weights, k=rng.randint(*PAGE_WORDS))
                     if rng.random() < 0.001:
                         body.insert(rng.randrange(len(body)), "Serpenoise")
-                    rows.append((upload_id, page, " ".join(body)))
-                conn.executemany("insert into document_pages (upload_id, page, text)"
-                                 " values (?, ?, ?)", rows)
+                    rows.append((upload_id * documents.PAGE_SLOTS + page, upload_id, page,
+                                 " ".join(body), upload_id))
+                conn.executemany(
+                    "insert into document_pages (id, upload_id, page, text, tags) values"
+                    " (?, ?, ?, ?, coalesce((select tags from document_tags where upload_id"
+                    " = ?), ''))", rows)
                 pages += total
             conn.execute("commit")
             print(f"  {start + 1000:,} documents, {pages:,} pages in"

@@ -21,6 +21,7 @@ from forum.models import search
 from forum.uploads.text import KINDS_WITH_TEXT
 
 PAGE_SIZE = 20
+PAGE_SLOTS = 4096  # a page's id is upload_id * PAGE_SLOTS + page (0021_documents.sql)
 PREVIEW = 5  # documents shown beside the messages when a search covers both
 OTHER_PAGES_SHOWN = 10  # "also on pages …"
 
@@ -69,8 +70,12 @@ async def store_text(tx: Transaction, upload_id: int, result: dict[str, Any]) ->
     for page, text in result.get("pages", []):
         text = text.replace(search.MARK_OPEN, " ").replace(search.MARK_CLOSE, " ")
         if text.strip():
-            await tx.execute("insert into document_pages (upload_id, page, text)"
-                             " values (?, ?, ?)", (upload_id, int(page), text))
+            # Tags as the triggers would set them, for a file already attached (reindex-files).
+            await tx.execute(
+                "insert into document_pages (id, upload_id, page, text, tags)"
+                " values (?, ?, ?, ?, coalesce((select tags from document_tags"
+                " where upload_id = ?), ''))",
+                (upload_id * PAGE_SLOTS + int(page), upload_id, int(page), text, upload_id))
     await tx.execute("update uploads set text_status = ?, text_note = ? where id = ?",
                      (result.get("status", "none"), result.get("note", ""), upload_id))
     post_id = await tx.value("select post_id from post_attachments where upload_id = ?",
@@ -100,20 +105,35 @@ async def pages_of(conn: Conn, upload_id: int) -> list[tuple[int, str]]:
 
 # Searching -----------------------------------------------------------------------------------
 
-def _conditions(user: Any, filters: search.Filters) -> tuple[str, list[object]]:
-    """Who may see the post (post_filter), and the search filters, on posts and threads."""
-    visible, params = permissions.post_filter(user)
-    sql, values = f" and {visible}", list(params)
+def visible_tags(user: Any) -> str:
+    """The FTS5 condition on `tags` for the pages this reader may find: the tokens the triggers
+    of 0021_documents.sql write for permissions.post_filter (checked again on what is shown)."""
+    if user is None:
+        return 'tags : "pub"'
+    if user.is_moderator:
+        return 'tags : "att"'  # every attached file of a post not deleted
+    tokens = ['"pub"', f'"u{int(user.id)}"', *(f'"b{int(board)}"'
+                                              for board in sorted(user.moderated_boards))]
+    return f"tags : ({' OR '.join(tokens)})"
+
+
+def _expression(user: Any, terms: str, filters: search.Filters) -> str:
+    expression = f"text : ({terms}) AND {visible_tags(user)}"
     if filters.board_id is not None:
-        sql, values = sql + " and threads.board_id = ?", [*values, filters.board_id]
+        expression += f' AND tags : "b{int(filters.board_id)}"'
     if filters.author_id is not None:
-        sql, values = sql + " and posts.author_id = ?", [*values, filters.author_id]
+        expression += f' AND tags : "u{int(filters.author_id)}"'
+    return expression
+
+
+def _dates(filters: search.Filters) -> tuple[str, list[object]]:
+    """The date filters on the post, as SQL (they cannot be FTS5 tokens)."""
+    sql, values = "", []
     if filters.since is not None and filters.since > search.FIRST_DAY:
-        sql, values = sql + " and posts.created_at >= ?", [*values,
-                                                           search.day_start(filters.since)]
+        sql, values = " and posts.created_at >= ?", [search.day_start(filters.since)]
     if filters.until is not None and filters.until < search.LAST_DAY:
-        sql, values = sql + " and posts.created_at < ?", [
-            *values, search.day_start(filters.until + timedelta(days=1))]
+        sql += " and posts.created_at < ?"
+        values.append(search.day_start(filters.until + timedelta(days=1)))
     return sql, values
 
 
@@ -127,38 +147,47 @@ async def search_documents(conn: Conn, user: Any, query: str,
                            filters: search.Filters = NO_FILTERS, page: int = 1,
                            per_page: int = PAGE_SIZE) -> DocumentResults:
     """A page of documents whose text matches `query`, among the files of the posts `user`
-    may see, the most recently indexed first; each with its first matching page."""
+    may see, the most recently sent first; each with its first matching page.
+
+    The index answers alone (its tags hold who may find a page, its ids the document and the
+    page): the CANDIDATES most recent matching pages cost the same in a forum of any size.
+    """
     terms = search.parse_query(query)
     if not terms:
         return DocumentResults([], 0, False, page, 1)
-    expression = f"text : ({terms})"
-    conditions, params = _conditions(user, filters)
-    # One string rather than a thousand rows (as search._match_ids): "id:upload:page,…".
-    found = await conn.value(
-        "select group_concat(id || ':' || upload_id || ':' || page) from (select"
-        f" document_pages.id, document_pages.upload_id, document_pages.page {_FROM}"
-        f" where document_search match ?{conditions}"
-        " order by document_search.rowid desc limit ?)",
-        (expression, *params, search.CANDIDATES + 1))
-    rows = [tuple(map(int, item.split(":"))) for item in found.split(",")] if found else []
+    expression = _expression(user, terms, filters)
+    dates, params = _dates(filters)
+    if dates:  # walks the matches with their posts until enough fall within the dates
+        found = await conn.value(
+            "select group_concat(id) from (select document_search.rowid as id"
+            f" {_FROM} where document_search match ?{dates}"
+            " order by document_search.rowid desc limit ?)",
+            (expression, *params, search.CANDIDATES + 1))
+    else:
+        found = await conn.value(
+            "select group_concat(rowid) from (select rowid from document_search"
+            " where document_search match ? order by rowid desc limit ?)",
+            (expression, search.CANDIDATES + 1))
+    rows = [int(item) for item in found.split(",")] if found else []
     more = len(rows) > search.CANDIDATES
-    documents: dict[int, list[tuple[int, int]]] = {}  # upload -> [(page, row id)], newest first
-    for row_id, upload_id, number in rows[:search.CANDIDATES]:
-        documents.setdefault(upload_id, []).append((number, row_id))
+    documents: dict[int, list[tuple[int, int]]] = {}  # upload -> [(page, id)], newest first
+    for row_id in rows[:search.CANDIDATES]:
+        documents.setdefault(row_id // PAGE_SLOTS, []).append((row_id % PAGE_SLOTS, row_id))
     pages = max(1, -(-len(documents) // per_page))
     chosen = list(documents.items())[(page - 1) * per_page:page * per_page]
-    hits = await _hits(conn, user, expression, filters,
-                       {upload_id: sorted(found) for upload_id, found in chosen})
+    hits = await _hits(conn, user, expression, {upload_id: sorted(found)
+                                                for upload_id, found in chosen})
     return DocumentResults(hits, len(documents), more, page, pages)
 
 
-async def _hits(conn: Conn, user: Any, expression: str, filters: search.Filters,
+async def _hits(conn: Conn, user: Any, expression: str,
                 chosen: dict[int, list[tuple[int, int]]]) -> list[DocumentHit]:
-    """The snippet of each chosen document's first matching page, with its post."""
+    """The snippet of each chosen document's first matching page, with its post, if `user`
+    may see that post (post_filter: the index's tags are not trusted alone)."""
     if not chosen:
         return []
     first_rows = [found[0][1] for found in chosen.values()]
-    conditions, params = _conditions(user, filters)
+    visible, params = permissions.post_filter(user)
     rows = await conn.all(
         "select document_pages.upload_id, document_pages.page,"
         f" snippet(document_search, 0, char(2), char(3), '…', {search.SNIPPET_TOKENS})"
@@ -168,7 +197,7 @@ async def _hits(conn: Conn, user: Any, expression: str, filters: search.Filters,
         " join uploads on uploads.id = document_pages.upload_id"
         " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
         " where document_search match ? and document_search.rowid between ? and ?"
-        f" and +document_search.rowid in ({', '.join('?' * len(first_rows))}){conditions}",
+        f" and +document_search.rowid in ({', '.join('?' * len(first_rows))}) and {visible}",
         (expression, min(first_rows), max(first_rows), *first_rows, *params))
     by_upload = {row["upload_id"]: _hit(row, chosen[row["upload_id"]]) for row in rows}
     return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
