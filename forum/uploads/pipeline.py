@@ -93,14 +93,15 @@ class Uploader:
     async def clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
                     field: str) -> dict[str, Any]:
         """Clean a received file into `clean` (and `thumb`) in a worker, for a file that is no
-        member's upload (the drop for sources, forum/views/drops.py); Invalid if refused."""
-        return await self._clean(raw, clean, thumb, filename, claimed, field)
+        member's upload (the drop for sources, forum/views/drops.py); Invalid if refused.
+        Its text is not read: a drop is never searched (a file published from it is)."""
+        return await self._clean(raw, clean, thumb, filename, claimed, field, read_text=False)
 
     async def _clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
-                     field: str) -> dict[str, Any]:
+                     field: str, read_text: bool = True) -> dict[str, Any]:
         job = {"src": str(raw), "dst": str(clean), "thumb": str(thumb), "filename": filename,
                "claimed": claimed, "kinds": sorted(self.kinds),
-               "max_pixels": self.config.upload_max_pixels}
+               "max_pixels": self.config.upload_max_pixels, "read_text": read_text}
         async with self._workers:
             output, errors = await _run_worker(json.dumps(job).encode())
         if errors:

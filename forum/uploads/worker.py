@@ -73,7 +73,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         has_thumbnail = True
     # Read from the cleaned file, in a process of its own: a document hostile to reading is
     # kept without text (and without a thumbnail, which PDFium would draw from the same bomb).
-    found = text.extract(dst, kind.name)
+    found = (text.extract(dst, kind.name) if job.get("read_text", True)
+             else {"status": "none", "note": "", "params": {}, "pages": []})
     if kind.name == "pdf" and found.get("note") not in text.NO_THUMBNAIL:
         from forum.uploads import pdf
 
