@@ -73,12 +73,16 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         has_thumbnail = True
     # Read from the cleaned file, in a process of its own: a document hostile to reading is
     # kept without text (and without a thumbnail, which PDFium would draw from the same bomb).
-    found = (text.extract(dst, kind.name) if job.get("read_text", True)
-             else {"status": "none", "note": "", "params": {}, "pages": []})
+    # A drop's file (read_text false) is read too when a PDF, only to spare PDFium a bomb.
+    nothing = {"status": "none", "note": "", "params": {}, "pages": []}
+    read_text = job.get("read_text", True)
+    found = text.extract(dst, kind.name) if read_text or kind.name == "pdf" else nothing
     if kind.name == "pdf" and found.get("note") not in text.NO_THUMBNAIL:
         from forum.uploads import pdf
 
         has_thumbnail = pdf.render_thumbnail(dst, thumb)
+    if not read_text:
+        found = nothing
     size, digest = _measure(dst)
     return {"ok": True, "kind": kind.name, "width": width, "height": height,
             "removed": sorted(removed), "thumbnail": has_thumbnail, "size": size,
