@@ -380,3 +380,14 @@ async def test_a_drops_file_is_found_once_published_in_a_post_never_before(forum
     assert response.status == 303, await response.text()
     hit = (await search_api(forum.client, "zorglubdrop"))["documents"][0]
     assert hit["filename"] == "contrat.odt" and hit["thread_id"] == thread_id
+
+
+async def test_a_files_text_goes_with_the_file(forum, client):
+    lea = await forum.user("lea")
+    made = await uploaded(client, await forum.token(lea), "oubli.txt", b"Le mot Zorglubgone.")
+    async with forum.db.transaction() as tx:  # as Uploader.purge() removes unattached files
+        await tx.execute("delete from uploads where id = ?", (made["id"],))
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from document_pages") == 0
+        assert await conn.value("select count(*) from document_search where document_search"
+                                " match 'zorglubgone'") == 0
