@@ -33,6 +33,10 @@ create table document_pages (
     tags text not null default ''
 );
 create index document_pages_by_upload on document_pages (upload_id, page);
+-- Also without `pragma foreign_keys` (vigie backup edits its copy with a plain connection).
+create trigger document_pages_of_upload after delete on uploads begin
+    delete from document_pages where upload_id = old.id;
+end;
 
 create virtual table document_search using fts5(
     text, tags,
