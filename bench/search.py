@@ -24,6 +24,19 @@ How to read it
   python bench/search.py [--posts 1000000] [--iterations 300] [--duration 5] [--keep]
   python bench/search.py --data-dir DIR [--optimize]   # reuse a folder kept by --keep
 
+Documents (issue 18; --documents 0 leaves them out)
+  `--documents` files (default 10 000, about 20 pages each: ~200 000 pages) are attached to
+  random posts (whatever their state) and their pages indexed through the real table and
+  triggers (document_pages -> document_search), with text drawn like posts' (rows written
+  directly: reading 10 000 real PDFs would take an hour). Then:
+    extraction   real PDFs written with pikepdf (French words, WinAnsi accents, 45 lines a
+                 page) read by forum.uploads.text.extract (its own process, as the worker
+                 does): pages per second and characters per second;
+    search       models.documents.search_documents() for every query above, as a visitor,
+                 and posts + documents together as the default /search page runs them;
+    memory       the upload worker cleaning and reading a `--pdf-pages` (500) page PDF: its
+                 peak resident memory and its text reader's, and the time.
+
   Posts carry no HTML (body_html is empty): only search is measured here.
 """
 from __future__ import annotations
@@ -66,8 +79,9 @@ from thread_page import (  # the same forum shape, servers and load tools as the
 
 from forum.db import Database
 from forum.migrate import migrate
-from forum.models import search
+from forum.models import documents, search
 from forum.text import pseudonym_key
+from forum.uploads import text as document_text
 
 SEED = 2026
 BATCH = 50_000  # posts per transaction while generating
@@ -438,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="measure this folder (from --keep)")
     parser.add_argument("--optimize", action="store_true",
                         help="merge each FTS5 index into one segment before measuring")
+    parser.add_argument("--documents", type=int, default=10_000,
+                        help="attached documents to index (0: posts only)")
+    parser.add_argument("--pdf-pages", type=int, default=500,
+                        help="pages of the PDF whose cleaning and reading are measured")
     args = parser.parse_args(argv)
     if args.posts < 1000:
         parser.error("--posts must be at least 1000")
@@ -451,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             size = (data_dir / "forum.sqlite3").stat().st_size / 1e6
             print(f"  generated in {made.seconds:.0f} s (index filled by the triggers),"
                   f" {size:,.0f} MB", flush=True)
+            if args.documents:
+                generate_documents(data_dir, args.documents)
         if args.optimize:
             optimize(data_dir)
         run(data_dir, args)
@@ -487,6 +507,198 @@ def run(data_dir: Path, args: argparse.Namespace) -> None:
     _table(model, http)
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     _verdict(model, http)
+    if args.documents:
+        run_documents(data_dir, args)
+
+
+# Documents (issue 18) ------------------------------------------------------------------------
+
+DOCUMENT_PAGES_MEAN = 20
+PAGE_WORDS = (120, 260)  # words of a generated page (a PDF page holds 300 to 600)
+DOCUMENT_QUERIES = {**QUERIES, "document word": ("serpenoise", {})}
+EXTRACTION_FILES = 12  # real PDFs read for the extraction rate
+
+
+def generate_documents(data_dir: Path, count: int) -> None:
+    """`count` documents on random posts, their pages indexed by the real triggers."""
+    began = time.perf_counter()
+    rng = random.Random(SEED + 18)
+    words, weights = _vocabulary()
+    conn = sqlite3.connect(data_dir / "forum.sqlite3", isolation_level=None)
+    try:
+        conn.execute("pragma synchronous = off")
+        posts = conn.execute("select max(id) from posts").fetchone()[0]
+        chosen = rng.sample(range(1, posts + 1), count)
+        pages = 0
+        for start in range(0, count, 1000):
+            conn.execute("begin")
+            for number, post_id in enumerate(chosen[start:start + 1000], start + 1):
+                author, created = conn.execute("select author_id, created_at from posts"
+                                               " where id = ?", (post_id,)).fetchone()
+                upload_id = conn.execute(
+                    "insert into uploads (owner_id, sha256, filename, kind, content_type, size,"
+                    " created_at, text_status) values (?, ?, ?, 'pdf', 'application/pdf', ?, ?,"
+                    " 'indexed') returning id", (author, f"{number:064x}",
+                                                 f"document-{number}.pdf", 100_000, created)
+                ).fetchone()[0]
+                conn.execute("insert into post_attachments (post_id, upload_id, position)"
+                             " values (?, ?, 0)", (post_id, upload_id))
+                total = min(2000, max(1, round(rng.expovariate(1 / DOCUMENT_PAGES_MEAN))))
+                rows = []
+                for page in range(1, total + 1):
+                    body = rng.choices(words, cum_weights=weights, k=rng.randint(*PAGE_WORDS))
+                    if rng.random() < 0.001:
+                        body.insert(rng.randrange(len(body)), "Serpenoise")
+                    rows.append((upload_id * documents.PAGE_SLOTS + page, upload_id, page,
+                                 " ".join(body), upload_id))
+                conn.executemany(
+                    "insert into document_pages (id, upload_id, page, text, tags) values"
+                    " (?, ?, ?, ?, coalesce((select tags from document_tags where upload_id"
+                    " = ?), ''))", rows)
+                pages += total
+            conn.execute("commit")
+            print(f"  {start + 1000:,} documents, {pages:,} pages in"
+                  f" {time.perf_counter() - began:.0f} s", flush=True)
+    finally:
+        conn.close()
+
+
+def _pdf_of(path: Path, pages: int, rng: random.Random) -> int:
+    """A PDF of `pages` pages of French words (45 lines each); returns its characters."""
+    import pikepdf
+
+    words, weights = _vocabulary()
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica,
+        Encoding=pikepdf.Name.WinAnsiEncoding))
+    characters = 0
+    for _ in range(pages):
+        lines = [" ".join(rng.choices(words, cum_weights=weights, k=11)) for _ in range(45)]
+        characters += sum(map(len, lines))
+        stream = b"BT /F1 10 Tf 12 TL 60 780 Td " + b" ".join(
+            b"(" + line.encode("cp1252", "replace").replace(b"(", b"").replace(b")", b"")
+            + b") Tj T*" for line in lines) + b" ET"
+        pdf.add_blank_page(page_size=(595, 842))
+        page = pdf.pages[-1]
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        page.Contents = pdf.make_stream(stream)
+    pdf.save(path)
+    return characters
+
+
+def measure_extraction(folder: Path) -> None:
+    """Pages and characters per second read by the text reader from real generated PDFs."""
+    rng = random.Random(SEED + 19)
+    files = []
+    for number in range(EXTRACTION_FILES):
+        path = folder / f"extraction-{number}.pdf"
+        files.append((path, rng.randint(5, 60)))
+        _pdf_of(path, files[-1][1], rng)
+    began = time.perf_counter()
+    pages = characters = 0
+    for path, _count in files:
+        found = document_text.extract(path, "pdf")
+        pages += len(found["pages"])
+        characters += sum(len(page) for _n, page in found["pages"])
+    seconds = time.perf_counter() - began
+    print(f"  extraction: {len(files)} PDFs, {pages} pages in {seconds:.1f} s:"
+          f" {pages / seconds:.0f} pages/s, {characters / seconds / 1000:.0f} k characters/s"
+          f" (a process per file included)", flush=True)
+    began = time.perf_counter()  # the same reading without starting a process per file
+    for path, _count in files:
+        document_text.read(path, "pdf")
+    seconds = time.perf_counter() - began
+    print(f"  extraction inside one process: {pages / seconds:.0f} pages/s,"
+          f" {characters / seconds / 1000:.0f} k characters/s", flush=True)
+
+
+def measure_worker_memory(folder: Path, pages: int) -> None:
+    """The upload worker cleaning and reading a PDF of `pages` pages: peak memory, time."""
+    import json
+    import subprocess
+
+    source = folder / "long.pdf"
+    characters = _pdf_of(source, pages, random.Random(SEED + 20))
+    job = json.dumps({"src": str(source), "dst": str(folder / "long-clean.pdf"),
+                      "thumb": str(folder / "long-thumb.jpg"), "filename": "long.pdf",
+                      "claimed": "", "kinds": ["pdf"], "max_pixels": 50_000_000})
+    # A small process runs the worker, so that its children's peak is the worker's (and the
+    # reader's) alone; this process's own memory does not count.
+    probe = ("import resource, subprocess, sys, json; done = subprocess.run([sys.executable,"
+             " '-m', 'forum.uploads.worker'], input=sys.argv[1].encode(), capture_output=True);"
+             " print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+             " json.loads(done.stdout)['text']['status']]))")
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe, job], capture_output=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    seconds = time.perf_counter() - began
+    peak_kb, status = json.loads(done.stdout)
+    found = document_text.extract(folder / "long-clean.pdf", "pdf")
+    read_kb = resource_peak_of_reader(folder / "long-clean.pdf")
+    print(f"  {pages}-page PDF ({characters / 1e6:.1f} M characters): cleaned and read by the"
+          f" worker in {seconds:.1f} s ({status}, {len(found['pages'])} pages);"
+          f" peak memory of the worker or its reader {peak_kb / 1024:.0f} MB, of the reader"
+          f" alone {read_kb / 1024:.0f} MB; the server process itself holds none of it",
+          flush=True)
+
+
+def resource_peak_of_reader(path: Path) -> int:
+    """Peak resident memory (kB) of the text reader's process on one file."""
+    import subprocess
+
+    probe = ("import resource, subprocess, sys; subprocess.run([sys.executable, '-m',"
+             " 'forum.uploads.text', sys.argv[1], 'pdf'], capture_output=True);"
+             " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    return int(done.stdout)
+
+
+async def measure_documents(data_dir: Path, iterations: int) -> None:
+    """Document search, and posts + documents as the default /search page runs them."""
+    db = Database(data_dir / "forum.sqlite3", readers=1)
+    await db.open()
+    worst: list[tuple[float, str]] = []
+    try:
+        async with db.read() as conn:
+            for label, (query, params) in DOCUMENT_QUERIES.items():
+                filters, page = _filters(params)
+                found = await documents.search_documents(conn, None, query, filters)
+                alone, both = [], []
+                for _ in range(iterations):
+                    began = time.perf_counter()
+                    await documents.search_documents(conn, None, query, filters)
+                    alone.append(time.perf_counter() - began)
+                    began = time.perf_counter()
+                    await search.search(conn, query, filters, page)
+                    await documents.search_documents(conn, None, query, filters, 1,
+                                                     documents.PREVIEW)
+                    both.append(time.perf_counter() - began)
+                docs, mixed = _percentiles(label, alone), _percentiles(label, both)
+                worst.append((mixed.p99, label))
+                print(f"  {label:<24} documents p50 {docs.p50:6.2f} p99 {docs.p99:6.2f} ms"
+                      f"  {found.total:>5} docs{'+' if found.more else ' '}  posts + documents"
+                      f" p50 {mixed.p50:6.2f} p99 {mixed.p99:6.2f} ms", flush=True)
+    finally:
+        await db.close()
+    p99, label = max(worst)
+    verdict = "OK" if p99 < P99_TARGET_MS else "OVER"
+    print(f"worst p99, posts + documents: {p99:.1f} ms ({label}); target <"
+          f" {P99_TARGET_MS:.0f} ms: {verdict}")
+
+
+def run_documents(data_dir: Path, args: argparse.Namespace) -> None:
+    with contextlib.closing(sqlite3.connect(data_dir / "forum.sqlite3")) as conn:
+        count = conn.execute("select count(*) from uploads where text_status = 'indexed'"
+                             ).fetchone()[0]
+        pages = conn.execute("select count(*) from document_pages").fetchone()[0]
+    print(f"\nDocuments: {count:,} files, {pages:,} pages indexed. Model level,"
+          f" {args.iterations} calls per query (as a visitor):", flush=True)
+    asyncio.run(measure_documents(data_dir, args.iterations))
+    with tempfile.TemporaryDirectory(prefix="vigie-pdf-bench-") as folder:
+        measure_extraction(Path(folder))
+        measure_worker_memory(Path(folder), args.pdf_pages)
 
 
 if __name__ == "__main__":

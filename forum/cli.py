@@ -1,5 +1,5 @@
-"""Command line: init, serve, demo, user, token, board, registration, rerender, backup, restore,
-check."""
+"""Command line: init, serve, demo, user, token, board, registration, rerender, reindex-files,
+backup, restore, check."""
 from __future__ import annotations
 
 import argparse
@@ -102,8 +102,38 @@ def _parser() -> argparse.ArgumentParser:
     registration.add_argument("--question", help="asked at sign-up; \"\" for none")
 
     sub.add_parser("rerender", help="cook every post's HTML again from its Markdown")
+    reindex = sub.add_parser("reindex-files",
+                             help="read the text of stored documents, for search")
+    reindex.add_argument("--all", action="store_true",
+                         help="every document, not only those never read (after an upgrade)")
     operations.add_parsers(sub)
     return parser
+
+
+async def reindex_files(config: Config, everything: bool,
+                        out: Callable[[str], None] = print) -> int:
+    """Read and index the text of stored files (each in the text reader's own process, under
+    its limits), printing progress; returns how many were read. The server may be running:
+    each file's text is written in a transaction of its own."""
+    from forum.models import documents
+    from forum.uploads.pipeline import Uploader
+
+    migrate(config.db_path)
+    db = Database(config.db_path, readers=1)
+    await db.open()
+    try:
+        async with db.read() as conn:
+            todo = await documents.to_read(conn, everything)
+        uploader, statuses = Uploader(config), {}
+        for number, (upload_id, sha256, kind) in enumerate(todo, 1):
+            status = await uploader.read_text(db, upload_id, sha256, kind)
+            statuses[status] = statuses.get(status, 0) + 1
+            out(f"{number}/{len(todo)} file {upload_id} ({kind}): {status}")
+        summary = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+        out(f"{len(todo)} file(s) read" + (f": {summary}." if summary else "."))
+        return len(todo)
+    finally:
+        await db.close()
 
 
 async def _in_transaction(config: Config, work: Callable[[Transaction], Awaitable[None]]) -> None:
@@ -226,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in operations.COMMANDS:
         return operations.run(config.data_dir, args)
+    if args.command == "reindex-files":
+        asyncio.run(reindex_files(config, args.all))
+        return 0
     if args.command == "serve":
         if args.workers > 1:
             return workers.serve(config, args.host, args.port, args.workers)

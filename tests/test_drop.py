@@ -253,8 +253,10 @@ async def test_only_the_citys_moderators_see_a_drop(forum):
         served = await client.get(pages[1])
         assert served.status == 200 and b"Serpenoise" in await served.read()
         assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    async with forum.db.read() as conn:
-        assert await conn.value("select count(*) from notifications") == 0
+    async with forum.db.read() as conn:  # the moderators are told of a drop, by its city only
+        told = await conn.all("select users.name, kind, text from notifications"
+                              " join users on users.id = notifications.user_id order by 1")
+    assert [tuple(row) for row in told] == [("globale", "drop", "Metz"), ("lea", "drop", "Metz")]
 
 
 async def test_the_queue_has_a_drops_tab_for_moderators(forum):

@@ -1136,3 +1136,66 @@ async def test_request_leak_matrix(request_site: RequestSite, state: str, role: 
         assert not shown, (path, status)
     if state == "request_published" and channel not in ("notifications page", "outbox"):
         assert shown, (path, status)  # the control: the channel does show requests
+
+
+# Document text (issue 18) ---------------------------------------------------------------------
+# A separate block: the words inside attached files are searched with the reader's own
+# visibility (models/documents.py). Each post state gets a text file by its author, whose text
+# holds a marker of its own, attached to that state's post; every role searches it through the
+# search page (default and type=documents) and the API. As the "list" channels above: a role
+# that may not see the post never finds its file; the published control is found by everyone.
+
+DOCUMENT_STATES = ("published", "post_pending", "post_refused", "post_hidden_by_flags",
+                   "post_deleted", "thread_pending")
+DOCUMENT_CHANNELS: dict[str, Callable[[str], str]] = {
+    "document search page": lambda word: f"/search?q={word}&type=documents",
+    "search page with documents": lambda word: f"/search?q={word}",
+    "api document search": lambda word: f"/api/v1/search?q={word}&type=documents",
+    "api search with documents": lambda word: f"/api/v1/search?q={word}",
+}
+
+
+def document_marker(state: str) -> str:
+    return "zqdoc" + state.replace("_", "") + "mark"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def document_files(site: Site) -> dict[str, int]:
+    """state -> the id of a text file attached (beside its photo) to that state's post."""
+    token = await site.forum.token(site.people["author"])
+    made = {}
+    for state in DOCUMENT_STATES:
+        item = site.items[state]
+        upload = await uploaded(site.forum.client, token, f"texte-{state}.txt",
+                                f"Compte rendu {document_marker(state)} du conseil".encode(),
+                                "text/plain")
+        async with site.forum.db.transaction() as tx:
+            ids = [row[0] for row in await tx.all(
+                "select upload_id from post_attachments where post_id = ? order by position",
+                (item.post_id,))]
+            await upload_models.attach(tx, item.post_id, site.people["author"].id,
+                                       [*ids, upload["id"]], 10, 10**9)
+        made[state] = upload["id"]
+    return made
+
+
+@pytest.mark.parametrize(("state", "role", "channel"), [
+    pytest.param(state, role, channel, id=f"{state}×{role}×{channel}")
+    for state in DOCUMENT_STATES for role in ROLES for channel in DOCUMENT_CHANNELS])
+async def test_document_text_is_found_only_by_who_may_see_its_post(
+        site: Site, document_files: dict[str, int], state: str, role: str,
+        channel: str) -> None:
+    upload_id = document_files[state]
+    status, text = await _fetch(site, role, DOCUMENT_CHANNELS[channel](document_marker(state)))
+    assert status == 200, text
+    if channel.startswith("api"):
+        found = json.loads(text)
+        # Counted is seen too: the marker is in this file only, a count would tell it exists.
+        seen = found["documents_total"] > 0 or upload_id in [
+            hit["upload_id"] for hit in found["documents"]]
+    else:
+        seen = re.search(rf'href="/files/{upload_id}/[^"#]*#?[^"]*"', text) is not None
+    if state == "published":
+        assert seen, f"the control document is not found in {channel} by {role}"
+    elif role not in SEES[state]:
+        assert not seen, f"{role} finds the file of a {state} item in {channel}"

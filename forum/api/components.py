@@ -91,6 +91,12 @@ def _searchparameters() -> dict[str, Any]:
                    "schema": {"type": "string", "minLength": 1, "maxLength": PSEUDONYM_MAX}},
         "since": day("since", "Posts from this day on (Paris time)."),
         "until": day("until", "Posts up to this day, included (Paris time)."),
+        "search_type": {
+            "name": "type", "in": "query", "required": False,
+            "description": "What to search: posts and the text of their files (absent: posts in "
+                           "`results`, a few documents in `documents`), `posts` only, or "
+                           "`documents` only (then `page` and `pages` are the documents').",
+            "schema": {"type": "string", "enum": ["posts", "documents"]}},
     }
 
 
@@ -266,8 +272,23 @@ def output_schemas() -> dict[str, Any]:
                              "matches, which are in <mark>."},
             "board": text, "author": text, "created_at": when,
             "opens_thread": {"type": "boolean", "description": "The first post of its thread."}}),
+        "DocumentHit": _object({
+            "upload_id": ident, "filename": text, "kind": text,
+            "url": {"type": "string", "description": "The file, with #page=N for a PDF: "
+                    "browsers open it at the page."},
+            "page": {"type": "integer", "minimum": 0, "description": "The first page that "
+                     "matches (0: a document without pages)."},
+            "other_pages": {"type": "array", "items": ident, "description": "Further pages "
+                            "that match (the first ten)."},
+            "snippet_html": {"type": "string", "description": "Escaped text around the "
+                             "matches, which are in <mark>."},
+            "post_id": ident, "thread_id": ident, "thread_title": text, "board": text,
+            "author": text, "created_at": when}),
         "SearchResults": _object({
             "results": array("SearchHit"), "total": count,
+            "documents": {"type": "array", "items": ref("schemas", "DocumentHit"),
+                          "description": "Files of the posts you may see whose text matches."},
+            "documents_total": count,
             "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
                      "the most recent were ranked."},
             "page": page, "pages": page}),

@@ -341,9 +341,12 @@ def _search_paths() -> dict[str, Any]:
         "Search published posts and thread titles (the same for everyone: pending, refused, "
         "hidden and deleted posts are never found). Accents and case are ignored; every word "
         'and "exact phrase" must appear; a word ending in * is a prefix. Posts whose thread '
-        f"title matches come first, then the most recent; at most {CANDIDATES} are ranked.",
+        f"title matches come first, then the most recent; at most {CANDIDATES} are ranked. "
+        "`documents` holds the attached files whose text matches, among the posts you may "
+        "see (a file of a pending, refused, hidden or deleted post only for those who may see "
+        "that post), each with its page and snippet.",
         _ok("A page of results.", "SearchResults"), "400 401 404 422 503",
-        params=("q", "board", "author", "since", "until", "page"))}}
+        params=("q", "board", "author", "since", "until", "search_type", "page"))}}
 
 
 def _finding_paths() -> dict[str, Any]:

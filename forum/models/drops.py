@@ -13,10 +13,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from forum import permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
 from forum.models.uploads import REMOVED_LABELS
-from forum.models.users import User
+from forum.models.users import BANNED, User
 
 CODE_BYTES = 20  # 160 random bits, written as 32 letters and digits (base32)
 CODE_LENGTH = 32
@@ -113,12 +114,14 @@ class CleanFile:
 
 FILE_COLUMNS = ("id, drop_id, sha256, filename, kind, content_type, size, width, height,"
                 " thumbnail_sha256, removed, published_post_id")
+# A drop waits for an answer while its sender wrote last, or nobody wrote yet (files alone).
+AWAITING = ("coalesce((select moderator_id is null from drop_messages where drop_id = drops.id"
+            " order by id desc limit 1), 1)")
 DROP_SELECT = (
     "select drops.id, drops.board_id, boards.name, boards.slug, drops.day,"
     " (select count(*) from drop_messages where drop_id = drops.id),"
     " (select count(*) from drop_files where drop_id = drops.id),"
-    " coalesce((select moderator_id is null from drop_messages where drop_id = drops.id"
-    " order by id desc limit 1), 0)"
+    f" {AWAITING}"
     " from drops join boards on boards.id = drops.board_id")
 
 
@@ -145,6 +148,7 @@ async def create(tx: Transaction, board_id: int, message: str, files: list[Clean
         (board_id, code_hash(code), day))
     if message:
         await add_message(tx, drop_id, None, message)
+    await _tell_moderators(tx, board_id)
     for f in files:
         await tx.execute(
             "insert into drop_files (drop_id, sha256, filename, kind, content_type, size, width,"
@@ -152,6 +156,30 @@ async def create(tx: Transaction, board_id: int, message: str, files: list[Clean
             (drop_id, f.sha256, f.filename, f.kind, f.content_type, f.size, f.width, f.height,
              f.thumbnail_sha256, ",".join(f.removed)))
     return code
+
+
+async def _tell_moderators(tx: Transaction, board_id: int) -> None:
+    """Notify the city's moderators and the global ones (banned staff apart) that a drop came:
+    the notification names the city and nothing of the drop (its text is the city's name)."""
+    name = await tx.value("select name from boards where id = ?", (board_id,))
+    moderators = await tx.all(
+        "select id from users where (role in ('moderator', 'admin') or id in"
+        " (select user_id from board_moderators where board_id = ?))"
+        " and coalesce(suspended_until, '') not like ? order by id",
+        (board_id, f"{BANNED}%"))
+    # Dated by the day, as the drop, and never mailed (marked so): an exact time, in a row or
+    # in a mail's headers, could be matched with a network's logs.
+    day = f"{today()}T00:00:00.000Z"
+    for row in moderators:
+        await tx.execute("insert into notifications (user_id, kind, text, created_at, mailed_at)"
+                         " values (?, 'drop', ?, ?, ?)", (row[0], name, day, day))
+
+
+async def waiting_for(conn: Conn, moderator: User) -> int:
+    """How many drops of this moderator's cities wait for an answer (the header's badge)."""
+    scope, params = permissions.moderated_board_filter(moderator, "drops.board_id")
+    return int(await conn.value(f"select count(*) from drops where {scope} and {AWAITING}",
+                                params))
 
 
 async def add_message(tx: Transaction, drop_id: int, moderator_id: int | None,

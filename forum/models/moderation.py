@@ -9,7 +9,7 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import boards, notifications, posts, threads
+from forum.models import boards, drops, notifications, posts, threads
 from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -81,9 +81,9 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
 
 
 async def queue_size(conn: Conn, moderator: User) -> int:
-    """How many posts and findings wait in this moderator's queue: the header's badge, counted
-    with the queue's own conditions (queue(), findings.pending() and
-    findings.pending_corrections())."""
+    """How many posts, findings and drops wait in this moderator's queue: the header's badge,
+    counted with the queue's own conditions (queue(), findings.pending(),
+    findings.pending_corrections() and the drops tab's drops awaiting an answer)."""
     if not moderator.moderates_any:
         return 0
     waiting_posts, post_params = permissions.post_queue_filter(moderator)
@@ -96,7 +96,8 @@ async def queue_size(conn: Conn, moderator: User) -> int:
         f" where {waiting_posts}) + (select count(*) from findings where {waiting_findings})"
         f" + (select count(*) from findings where {corrections})"
         f" + (select count(*) from records_requests as r where {waiting_requests})",
-        (*post_params, *finding_params, *correction_params, *request_params)))
+        (*post_params, *finding_params, *correction_params, *request_params))) + (
+            await drops.waiting_for(conn, moderator))
 
 
 async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:

@@ -9,6 +9,8 @@ from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound, TooLarge, UnknownReference
 from forum.i18n import N_
 from forum.uploads.kinds import KINDS
+from forum.uploads.text import NOTICE_PARAMS
+from forum.uploads.text import notice as text_notice
 
 # What a file carried and lost before it was stored (codes in uploads.removed), told to the
 # member who sent it.
@@ -59,6 +61,8 @@ class Upload:
     thumbnail_sha256: str | None
     removed: tuple[str, ...]
     created_at: str
+    text_status: str = "none"  # what became of its text (0021_documents.sql)
+    text_note: str = ""  # why its reading stopped
 
     @classmethod
     def from_row(cls, row: Row) -> Upload:
@@ -66,7 +70,7 @@ class Upload:
                    row["content_type"], row["size"], row["width"], row["height"],
                    row["thumbnail_sha256"],
                    tuple(code for code in row["removed"].split(",") if code),
-                   row["created_at"])
+                   row["created_at"], row["text_status"], row["text_note"])
 
     @property
     def is_image(self) -> bool:
@@ -91,6 +95,15 @@ class Upload:
         return [label for code, label in REMOVED_LABELS.items() if code in self.removed]
 
     @property
+    def text_notice(self) -> str | None:
+        """Why its text cannot be searched (a msgid, with text.NOTICE_PARAMS), if it cannot."""
+        return text_notice(self.text_status, self.text_note)
+
+    @property
+    def text_notice_params(self) -> dict[str, int]:
+        return dict(NOTICE_PARAMS)
+
+    @property
     def markdown(self) -> str:
         """How to show an image in a post's text."""
         alt = self.filename.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
@@ -98,7 +111,7 @@ class Upload:
 
 
 COLUMNS = ("id, owner_id, sha256, filename, kind, content_type, size, width, height,"
-           " thumbnail_sha256, removed, created_at")
+           " thumbnail_sha256, removed, created_at, text_status, text_note")
 PREFIXED = ", ".join("uploads." + column for column in COLUMNS.split(", "))
 
 

@@ -23,10 +23,10 @@ from forum.config import MB, Config
 from forum.db import Database
 from forum.errors import Invalid, TooLarge, TooManyRequests, Unavailable
 from forum.leases import Lease
-from forum.models import uploads
+from forum.models import documents, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
-from forum.uploads import kinds, names
+from forum.uploads import kinds, names, text
 from forum.uploads.kinds import DAMAGED, KINDS
 from forum.uploads.storage import Store, sha256_of
 
@@ -84,6 +84,7 @@ class Uploader:
                     tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
                     kind.content_type, result["size"], result["width"], result["height"],
                     thumb_sha, result["removed"])
+                await documents.store_text(tx, upload.id, result["text"])
                 # In the transaction: purge() removes unused files under the same lock.
                 self.store.place(clean, result["sha256"])
                 if thumb_sha:
@@ -93,14 +94,15 @@ class Uploader:
     async def clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
                     field: str) -> dict[str, Any]:
         """Clean a received file into `clean` (and `thumb`) in a worker, for a file that is no
-        member's upload (the drop for sources, forum/views/drops.py); Invalid if refused."""
-        return await self._clean(raw, clean, thumb, filename, claimed, field)
+        member's upload (the drop for sources, forum/views/drops.py); Invalid if refused.
+        Its text is not read: a drop is never searched (a file published from it is)."""
+        return await self._clean(raw, clean, thumb, filename, claimed, field, read_text=False)
 
     async def _clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
-                     field: str) -> dict[str, Any]:
+                     field: str, read_text: bool = True) -> dict[str, Any]:
         job = {"src": str(raw), "dst": str(clean), "thumb": str(thumb), "filename": filename,
                "claimed": claimed, "kinds": sorted(self.kinds),
-               "max_pixels": self.config.upload_max_pixels}
+               "max_pixels": self.config.upload_max_pixels, "read_text": read_text}
         async with self._workers:
             output, errors = await _run_worker(json.dumps(job).encode())
         if errors:
@@ -117,6 +119,15 @@ class Uploader:
         if result["size"] == 0:
             raise Invalid("This file is empty.", field=field)
         return result
+
+    async def read_text(self, db: Database, upload_id: int, sha256: str, kind: str) -> str:
+        """Read a stored file's text again (`vigie reindex-files`, a drop's file published) and
+        index it; returns its text status."""
+        found = await asyncio.to_thread(text.extract, self.store.path_for(sha256), kind)
+        async with db.transaction() as tx:
+            if await tx.value("select 1 from uploads where id = ?", (upload_id,)):
+                await documents.store_text(tx, upload_id, found)
+        return str(found["status"])
 
     async def purge(self, db: Database) -> int:
         """Remove the files never attached after orphan_upload_hours; returns how many."""

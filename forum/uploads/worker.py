@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from forum.uploads import kinds
+from forum.uploads import kinds, text
 from forum.uploads.kinds import DAMAGED, KINDS, NOT_ACCEPTED, SNIFF_BYTES, Refused
 
 NO_SPACE = {errno.ENOSPC, errno.EDQUOT}  # as forum.errors.STORAGE_ERRNOS, without its imports
@@ -64,7 +64,6 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         kind = KINDS["pdf"]
         _check(kind, job, allowed)
         removed = pdf.clean_pdf(src, dst, job["max_pixels"])
-        has_thumbnail = pdf.render_thumbnail(dst, thumb)
     else:
         from forum.uploads import images
 
@@ -72,10 +71,22 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         _check(kind, job, allowed)
         width, height, removed = images.clean_image(src, dst, thumb, kind, job["max_pixels"])
         has_thumbnail = True
+    # Read from the cleaned file, in a process of its own: a document hostile to reading is
+    # kept without text (and without a thumbnail, which PDFium would draw from the same bomb).
+    # A drop's file (read_text false) is read too when a PDF, only to spare PDFium a bomb.
+    nothing = {"status": "none", "note": "", "params": {}, "pages": []}
+    read_text = job.get("read_text", True)
+    found = text.extract(dst, kind.name) if read_text or kind.name == "pdf" else nothing
+    if kind.name == "pdf" and found.get("note") not in text.NO_THUMBNAIL:
+        from forum.uploads import pdf
+
+        has_thumbnail = pdf.render_thumbnail(dst, thumb)
+    if not read_text:
+        found = nothing
     size, digest = _measure(dst)
     return {"ok": True, "kind": kind.name, "width": width, "height": height,
             "removed": sorted(removed), "thumbnail": has_thumbnail, "size": size,
-            "sha256": digest}
+            "sha256": digest, "text": found}
 
 
 def _check(kind: kinds.Kind, job: dict[str, Any], allowed: set[str]) -> None:

@@ -147,4 +147,6 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
             uploader.store.place(copy, f.sha256)  # under the writer's lock, as pipeline does
             if f.thumbnail_sha256:
                 uploader.store.place(thumb_copy, f.thumbnail_sha256)
+    # Its text is read from the published copy only: a drop's own files are never indexed.
+    await uploader.read_text(request.app[keys.DB], upload.id, f.sha256, f.kind)
     return post_id

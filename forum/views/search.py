@@ -8,23 +8,28 @@ from forum import keys
 from forum.db import Conn
 from forum.errors import ForumError, NotFound, TooSlow
 from forum.i18n import gettext
-from forum.models import boards, finding_search, search
+from forum.models import boards, documents, finding_search, search
 from forum.templating import render
 from forum.views import client_address, page_number
 
 FIELDS = ("q", "board", "author", "since", "until")
+# What a search looks in (?type=): messages and the documents attached to them (""), or one.
+TYPES = ("", "posts", "documents")
 
 
 async def results(request: web.Request) -> web.Response:
-    """GET /search?q=&board=&author=&since=&until=&page=: a form and its results, no JS needed.
+    """GET /search?q=&board=&author=&since=&until=&type=&page=: a form and its results, no JS
+    needed. Documents (type=documents, or a few beside the messages) are those of the posts
+    this reader may see.
 
     Never cached for visitors (no CACHE_TAGS): any write anywhere may change any search.
     """
     page = page_number(request)
     form = {name: request.query.get(name, "").strip() for name in FIELDS}
+    kind = search_type(request)
     context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
                "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE,
-               "found_findings": None}
+               "found_findings": None, "type": kind, "documents": None}
     status = 200
     db = request.app[keys.DB]
     viewer = request.get(keys.USER)
@@ -35,16 +40,26 @@ async def results(request: web.Request) -> web.Response:
             # The form sends every field; an empty one is no filter.
             given = {name: form[name] or None for name in FIELDS[1:]}
             client = client_address(request)
-            context["found"] = await search.run(db, form["q"], client, page, viewer=viewer,
-                                                **given)
-            if page == 1:  # findings are listed once, above the first page of messages
+            if kind != "documents":
+                context["found"] = await search.run(db, form["q"], client, page,
+                                                    viewer=viewer, **given)
+            keys_ = (("terms", search.parse_query(form["q"]).casefold()), ("client", client))
+            if page == 1 and kind != "documents":  # findings: once, above the first page
 
                 async def findings_of(conn: Conn) -> finding_search.FoundFindings:
                     filters = await search.resolve_filters(conn, viewer=viewer, **given)
                     return await finding_search.search_findings(conn, form["q"], filters)
 
-                context["found_findings"] = await db.budgeted(
-                    findings_of, search.TIME_BUDGET, keys=(("client", client),))
+                context["found_findings"] = await db.budgeted(findings_of, search.TIME_BUDGET,
+                                                              keys=keys_)
+            if kind != "posts":
+
+                async def documents_of(conn: Conn) -> documents.DocumentResults:
+                    filters = await search.resolve_filters(conn, viewer=viewer, **given)
+                    return await find_documents(request, conn, form["q"], filters, kind, page)
+
+                context["documents"] = await db.budgeted(documents_of, search.TIME_BUDGET,
+                                                         keys=keys_)
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status
@@ -53,12 +68,30 @@ async def results(request: web.Request) -> web.Response:
             raise
         context["errors"] = {error.field: gettext(error.message, **error.params)}
         status = error.status
-    found = context["found"]
+    found = context["documents"] if kind == "documents" else context["found"]
     if (found is None and page > 1) or (found is not None and page > found.pages):
         raise NotFound()
     # Keeps the filters in the pager's links; the page number is added per link.
     context["query"] = {name: value for name, value in form.items() if value}
+    if kind:
+        context["query"]["type"] = kind
     response = render(request, "search/results.html", context, status=status)
     if status == TooSlow.status:
         response.headers["Retry-After"] = str(TooSlow.retry_after)
     return response
+
+
+def search_type(request: web.Request) -> str:
+    """The ?type= asked for; anything unknown is the default (messages and documents)."""
+    kind = request.query.get("type", "")
+    return kind if kind in TYPES else ""
+
+
+async def find_documents(request: web.Request, conn: Conn, query: str, filters: search.Filters,
+                         kind: str, page: int) -> documents.DocumentResults:
+    """Documents matching, as a page of their own (type=documents) or a few beside messages."""
+    if kind == "documents":
+        return await documents.search_documents(conn, request.get(keys.USER), query, filters,
+                                                page)
+    return await documents.search_documents(conn, request.get(keys.USER), query, filters, 1,
+                                            documents.PREVIEW)
