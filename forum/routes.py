@@ -17,6 +17,7 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drafts,
     drop_moderation,
     drops,
     exports,
@@ -53,6 +54,8 @@ def setup(app: web.Application) -> None:
     get("/t/{id}/feed.atom", feeds.thread, name="feed_thread")
     # Writing (GET shows the form, POST previews or publishes)
     add("*", "/b/{slug}/new", threads.new_thread, name="new_thread")
+    add("*", "/b/{slug}/new/draft", drafts.autosave, name="new_thread_draft")
+    add("*", "/t/{id}/reply/draft", drafts.autosave, name="reply_draft")
     add("*", "/t/{id}/reply", threads.reply, name="reply")
     add("*", "/t/{id}/title", threads.rename, name="rename_thread")
     add("POST", "/follow/{kind:thread|board}/{id}", threads.follow, name="follow")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock, permissions
+from forum import clock, permissions, stems
 from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
@@ -349,6 +349,8 @@ async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = 
     # merge them now, so that nothing of the text stays in the database file.
     await tx.execute("insert into post_search (post_search) values ('optimize')")
     await tx.execute("insert into title_search (title_search) values ('optimize')")
+    await stems.index_waiting(tx)  # the stems of the purged text too (forum/stems.py), now
+    await tx.execute("insert into stem_search (stem_search) values ('optimize')")
 
 
 async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reason: str) -> None:
