@@ -110,6 +110,8 @@ def setup(app: web.Application) -> None:
     add("*", "/password/reset/{token}", passwords.reset, name="password_reset")
     add("*", "/unsubscribe/{token}", unsubscribe.unsubscribe, name="unsubscribe")
     add("POST", "/settings/following", settings.change_following, name="settings_following")
+    add("POST", "/settings/follows/{kind:thread|board}/{id}/stop", settings.stop_following,
+        name="settings_stop_following")
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")

@@ -125,28 +125,43 @@ async def log(tx: Transaction, moderator: User, action: str, target_kind: str, t
     tx.changed("journal", None)
 
 
-async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
+async def approve(tx: Transaction, post: posts.Post, moderator: User,
+                  correction: str = "") -> None:
     """Publish a pending post in place, with its original time, or the edit waiting on a
-    public post; tells its author."""
+    public post; tells its author (`correction`: the note of a correction, see
+    correct_and_approve)."""
     if post.status == "published":
         await posts.publish_edit(tx, post)  # 409 when nothing waits
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                                thread_id=post.thread_id, actor_id=moderator.id)
+                                thread_id=post.thread_id, actor_id=moderator.id,
+                                text=correction)
         return
     decided = await tx.update(
         "update posts set status = 'published', decided_by = ?, decided_at = ?"
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), post.id))
     if not decided:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     await posts.decide_versions(tx, post.id, posts.PUBLIC)
     await posts.publish(tx, post)
     await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
                      (post.author_id,))
     await log(tx, moderator, "approve", "post", post.id, post.board_id)
     await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                            thread_id=post.thread_id, actor_id=moderator.id)
+                            thread_id=post.thread_id, actor_id=moderator.id, text=correction)
+
+
+async def already_decided(conn: Conn, post_id: int) -> Conflict:
+    """The 409 of a decision someone took first: who decided and what (issue 16)."""
+    row = await conn.one(
+        "select posts.status, posts.deleted_at, users.name from posts"
+        " left join users on users.id = posts.decided_by where posts.id = ?", (post_id,))
+    if row is None or row["name"] is None or row["deleted_at"] is not None:
+        return Conflict("Another moderator has already decided on this message.")
+    if row["status"] == "published":
+        return Conflict("%(name)s has already approved this message.", name=row["name"])
+    return Conflict("%(name)s has already refused this message.", name=row["name"])
 
 
 async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str,
@@ -166,7 +181,7 @@ async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), reason, post.id))
     if not decided:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     await posts.decide_versions(tx, post.id, posts.REFUSED, reason)
     await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
                      (post.author_id,))
@@ -277,18 +292,22 @@ async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, bo
     if not can(moderator, "moderate", post):
         raise Forbidden("You do not moderate this board.")
     if post.status != "pending" and not post.edit_pending:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     waiting = await posts.pending_edit(tx, post.id)
     if body == (waiting.body_source if waiting else post.body_source):  # nothing corrected
         await approve(tx, post, moderator)
         return await posts.get(tx, post.id)
     edited = await edit_as(tx, post_id, moderator, body, body_max, mentions_max, note=note)
+    # The approval's text tells the author their text was corrected (the page of the post's
+    # history shows what changed): the note, or a space when the moderator left none.
+    correction = note.strip() or " "
     if post.status == "pending":
-        await approve(tx, edited, moderator)
+        await approve(tx, edited, moderator, correction)
     else:  # the correction itself was published over the waiting edit
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                                thread_id=post.thread_id, actor_id=moderator.id)
+                                thread_id=post.thread_id, actor_id=moderator.id,
+                                text=correction)
     return await posts.get(tx, post.id)
 
 
