@@ -23,15 +23,17 @@ SCREENSHOTS = {"thread": "phone-thread.png", "national watch": "phone-watch.png"
 
 OVERFLOW = """() => {
   const width = window.innerWidth;
-  const wide = [...document.querySelectorAll("body *")]
-    .filter((node) => node.getBoundingClientRect().right > width + 1)
-    .slice(0, 5).map((node) => node.tagName.toLowerCase() + (node.className ? "." + String(node.className).split(" ")[0] : ""));
+  const name = (node) => node.tagName.toLowerCase() + "." + String(node.className).split(" ")[0];
+  const all = [...document.querySelectorAll("body *")];
+  const wide = all.filter((node) => node.getBoundingClientRect().right > width + 1)
+    .slice(0, 5).map(name);
   // A table in a box that scrolls sideways is sideways scrolling too (code blocks excepted).
-  const boxes = [...document.querySelectorAll("body *")].filter((node) =>
+  const boxes = all.filter((node) =>
     ["auto", "scroll"].includes(getComputedStyle(node).overflowX)
     && node.scrollWidth > node.clientWidth + 1 && !node.closest("pre, .post-body"))
-    .map((node) => "scrolling " + node.tagName.toLowerCase() + "." + String(node.className).split(" ")[0]);
-  return {scroll: document.documentElement.scrollWidth, width, wide: [...boxes, ...wide], boxes: boxes.length};
+    .map((node) => "scrolling " + name(node));
+  return {scroll: document.documentElement.scrollWidth, width, wide: [...boxes, ...wide],
+          boxes: boxes.length};
 }"""
 
 

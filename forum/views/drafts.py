@@ -55,10 +55,10 @@ async def erase(tx: Transaction, user: User, context: dict[str, Any]) -> None:
 def _check_lengths(request: web.Request, title: str, body: str) -> None:
     config = request.app[keys.CONFIG]
     if len(body) > config.body_max:
-        raise Invalid("A message has at most %(max)s characters.", field="body",
+        raise Invalid("This message is too long (at most %(max)s characters).", field="body",
                       max=config.body_max)
     if len(title) > config.title_max:
-        raise Invalid("A title has at most %(max)s characters.", field="title",
+        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
                       max=config.title_max)
 
 
