@@ -142,3 +142,42 @@ async def test_a_suspended_members_profile_says_so(forum, client, lea):
     page = await (await client.get("/u/lea", headers=EN)).text()
     assert "This account is suspended until" in page
     assert clock.now()
+
+
+async def _pending_post(forum, metz) -> int:
+    novice = await forum.user("novice", trusted=False)
+    thread_id, _ = await forum.thread(metz, await forum.user("lea"), "Sujet")
+    async with forum.db.transaction() as tx:
+        return await posts.create(tx, thread_id, metz.id, novice, "Texte en attente", 20_000,
+                                  status="pending")
+
+
+async def test_a_refusal_without_reason_comes_back_with_what_was_typed(forum, client, metz):
+    post_id = await _pending_post(forum, metz)
+    await forum.user("modo", role="moderator")
+    await log_in(client, "modo")
+    response = await submit(client, f"/moderation/posts/{post_id}/reject",
+                            {"reason": "   ", "private": "1", "next": "/moderation"},
+                            form_page="/moderation", headers=EN)
+    assert response.status == 422
+    page = await response.text()
+    assert "Please give a reason." in page and 'aria-invalid="true"' in page
+    assert 'name="private" value="1" checked' in page and "Texte en attente" in page
+    async with forum.db.read() as conn:
+        assert (await posts.get(conn, post_id)).status == "pending"
+
+
+async def test_a_refusal_after_an_approval_says_who_approved(forum, client, metz):
+    post_id = await _pending_post(forum, metz)
+    first = await forum.user("camille", role="moderator")
+    await forum.user("bruno", role="moderator")
+    await log_in(client, "bruno")
+    token_page = await client.get("/moderation")
+    assert token_page.status == 200
+    async with forum.db.transaction() as tx:
+        await moderation.approve(tx, await posts.get(tx, post_id), first)
+    response = await submit(client, f"/moderation/posts/{post_id}/reject",
+                            {"reason": "Hors sujet", "next": "/moderation"},
+                            form_page="/moderation", headers=EN)
+    assert response.status == 409
+    assert "camille has already approved this message." in await response.text()

@@ -131,6 +131,8 @@ async def approve(tx: Transaction, post: posts.Post, moderator: User,
     public post; tells its author (`correction`: the note of a correction, see
     correct_and_approve)."""
     if post.status == "published":
+        if not post.edit_pending:  # approved by someone first: say who
+            raise await already_decided(tx, post.id)
         await posts.publish_edit(tx, post)  # 409 when nothing waits
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
@@ -171,6 +173,8 @@ async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str
     the moderators, and the public journal unless `private`."""
     reason = clean_reason(reason)
     if post.status == "published":
+        if not post.edit_pending:  # approved (or refused) by someone first: say who
+            raise await already_decided(tx, post.id)
         await posts.refuse_edit(tx, post, reason)  # 409 when nothing waits
         await log(tx, moderator, "reject", "post", post.id, post.board_id, reason, private)
         await notifications.add(tx, post.author_id, "rejected", post_id=post.id,
