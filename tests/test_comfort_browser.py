@@ -129,3 +129,19 @@ async def test_leaving_with_unsaved_text_asks_first(browser: Browser, site: str,
     assert asked == ["beforeunload"]
     assert world
     await context.close()
+
+
+async def test_the_pending_explanation_before_and_after_sending(browser: Browser, site: str,  # noqa: F811
+                                                                forum):
+    world = await build(forum)
+    context = await new_context(browser, site, javascript=False, viewport=PHONE)
+    await sign_in(forum, context, "karim")  # a newcomer: his messages wait
+    page = await context.new_page()
+    await page.goto(f"/t/{world.thread_id}")
+    before = page.locator("form#reply .pending-before")
+    assert await before.is_visible()
+    await page.locator("form#reply textarea#body").fill("Ma question sur les drones")
+    await page.locator("form#reply button[name=action][value=publish]").click()
+    mine = page.locator("article.pending", has_text="Ma question sur les drones")
+    assert await mine.locator(".pending-after").is_visible()
+    await context.close()
