@@ -340,3 +340,21 @@ def _format_observed(observed: str, locale: str) -> str:
 
 def status_label(status: str) -> str:
     return i18n.gettext(STATUS_LABELS[status])
+
+
+# The built-in kinds in the singular, for "1 caméra de vidéosurveillance" (issue 16). Kinds an
+# administrator adds have one label: they read the same for every quantity.
+KIND_SINGULARS = {
+    "Video-surveillance cameras": "Video-surveillance camera",
+    "Thermal cameras": "Thermal camera", "Sound sensors": "Sound sensor", "Drones": "Drone",
+    "Licence-plate readers": "Licence-plate reader", "Body cameras": "Body camera",
+}
+
+
+def kind_label_for(label: str, quantity: float | None) -> str:
+    """A kind's name agreeing with a quantity: singular for 1 (and for 0 in French), as
+    ngettext decides per language; the plural name when there is no quantity."""
+    singular = KIND_SINGULARS.get(label)
+    if singular is None or quantity is None or quantity != int(quantity):
+        return i18n.gettext(label)
+    return i18n.ngettext(singular, label, abs(int(quantity)))

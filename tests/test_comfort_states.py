@@ -181,3 +181,12 @@ async def test_a_refusal_after_an_approval_says_who_approved(forum, client, metz
                             form_page="/moderation", headers=EN)
     assert response.status == 409
     assert "camille has already approved this message." in await response.text()
+
+
+async def test_a_kind_agrees_with_its_quantity(forum, client, metz):
+    lea = await forum.user("lea")
+    await forum.finding(metz, lea, quantity="1", observed="2020")
+    await forum.finding(metz, lea, quantity="148", observed="2021")
+    page = await (await client.get("/u/lea", headers=EN)).text()
+    assert '>1</strong> Video-surveillance camera</a>' in page
+    assert '>148</strong> Video-surveillance cameras</a>' in page
