@@ -40,12 +40,12 @@ def stems(text: str) -> str:
     return " ".join(_STEMMER.stemWords(words(text)))
 
 
-def query_terms(query: str) -> str:
+def query_terms(query: str, joiner: str = " AND ") -> str:
     """The FTS5 expression over stem_search for a (cleaned, checked) query; "" if none.
 
     Each word becomes its quoted stem, each "phrase" the phrase of its stems, and a word ending
     with * the prefix of its stem ("drones*" -> "dron"*). Terms are all required, as in
-    models.search.parse_query, which has already checked the limits.
+    models.search.parse_query, which has already checked the limits (`joiner` " OR ": any).
     """
     terms: dict[str, str] = {}
     for match in _TERM.finditer(query):
@@ -59,7 +59,7 @@ def query_terms(query: str) -> str:
         if prefix and len(stemmed) >= PREFIX_MIN:
             term += "*"
         terms.setdefault(term, term)
-    return " AND ".join(terms)
+    return joiner.join(terms)
 
 
 def highlight_terms(query: str) -> list[str]:

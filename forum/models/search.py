@@ -233,10 +233,15 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
         return Results([], 0, False, page, 1)
     recent = await _match_ids(conn, "post_search", match_expression(terms, filters), window,
                               CANDIDATES + 1)
-    stemmed = stems.query_terms(clean_line(encodable(query)))
+    cleaned = clean_line(encodable(query))
+    stemmed = stems.query_terms(cleaned)
     if stemmed:  # the same terms by their French stems: "drone" finds "drones" (issue 16)
+        # Every term in the post, its thread's title or its board ("Metz drones"), and one
+        # at least in the post itself: a thread's replies are not all found by its title.
+        own = "{title body} : (" + stems.query_terms(cleaned, " OR ") + ")"
         recent = _newest(recent, await _match_ids(
-            conn, "stem_search", match_expression(stemmed, filters, "title body context"),
+            conn, "stem_search",
+            f"{match_expression(stemmed, filters, 'title body context')} AND {own}",
             window, CANDIDATES + 1))
     more = len(recent) > CANDIDATES
     recent = recent[:CANDIDATES]
