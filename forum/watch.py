@@ -16,6 +16,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from forum import i18n
+from forum.i18n import N_
 from forum.models.findings import (
     CHANGE,
     PART,
@@ -344,10 +345,11 @@ def status_label(status: str) -> str:
 
 # The built-in kinds in the singular, for "1 caméra de vidéosurveillance" (issue 16). Kinds an
 # administrator adds have one label: they read the same for every quantity.
-KIND_SINGULARS = {
-    "Video-surveillance cameras": "Video-surveillance camera",
-    "Thermal cameras": "Thermal camera", "Sound sensors": "Sound sensor", "Drones": "Drone",
-    "Licence-plate readers": "Licence-plate reader", "Body cameras": "Body camera",
+KIND_SINGULARS = {  # N_: extracted, translated as plural entries (singular, plural)
+    "Video-surveillance cameras": N_("Video-surveillance camera"),
+    "Thermal cameras": N_("Thermal camera"), "Sound sensors": N_("Sound sensor"),
+    "Drones": N_("Drone"), "Licence-plate readers": N_("Licence-plate reader"),
+    "Body cameras": N_("Body camera"),
 }
 
 
