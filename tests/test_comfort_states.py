@@ -190,3 +190,9 @@ async def test_a_kind_agrees_with_its_quantity(forum, client, metz):
     page = await (await client.get("/u/lea", headers=EN)).text()
     assert '>1</strong> Video-surveillance camera</a>' in page
     assert '>148</strong> Video-surveillance cameras</a>' in page
+
+
+def test_english_dates_have_no_seconds():
+    from forum.i18n import format_when
+    assert format_when("2026-11-23T14:42:07.000Z", "en") == "November 23, 2026, 3:42 PM"
+    assert format_when("2026-11-23T14:42:07.000Z", "fr") == "23 novembre 2026 à 15:42"
