@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from forum import stems
 from forum.errors import TooSlow
 
 PRAGMAS = (
@@ -369,6 +370,8 @@ class Database:
             try:
                 await asyncio.shield(self._writer.execute("begin immediate"))
                 yield tx
+                # Still inside the transaction: the search stems of the posts it changed.
+                await stems.index_waiting(tx)
             except BaseException:
                 await asyncio.shield(self._rollback())
                 raise

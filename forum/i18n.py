@@ -105,5 +105,6 @@ def format_when(iso_text: str | None, locale: str | None = None) -> str:
 def _format_when(iso_text: str, locale: str) -> str:
     # Babel's formatting is the costliest part of a page render; a post's time never changes.
     moment: datetime = clock.parse(iso_text)
-    pattern = "d MMMM y 'à' HH:mm" if locale == "fr" else "medium"
+    # English: no seconds either (Babel's "medium" has them: "3:42:07 PM").
+    pattern = "d MMMM y 'à' HH:mm" if locale == "fr" else "MMMM d, y, h:mm a"
     return format_datetime(moment, pattern, tzinfo=TIMEZONE, locale=locale)

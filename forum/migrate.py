@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from forum.confusables import pseudonym_skeleton
+from forum.stems import stems
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -22,6 +23,7 @@ def migrate(db_path: Path) -> list[str]:
     conn = sqlite3.connect(db_path, isolation_level=None)
     # Backfills that SQL alone cannot compute (0010: the skeletons of existing pseudonyms).
     conn.create_function("pseudonym_skeleton", 1, pseudonym_skeleton, deterministic=True)
+    conn.create_function("search_stems", 1, stems, deterministic=True)  # 0024
     applied: list[str] = []
     try:
         conn.execute("pragma journal_mode = wal")

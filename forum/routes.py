@@ -18,6 +18,7 @@ from forum.views import (
     accounts,
     admin,
     boards,
+    drafts,
     drop_moderation,
     drops,
     exports,
@@ -59,6 +60,8 @@ def setup(app: web.Application) -> None:
     get("/t/{id}/feed.atom", feeds.thread, name="feed_thread")
     # Writing (GET shows the form, POST previews or publishes)
     add("*", "/b/{slug}/new", threads.new_thread, name="new_thread")
+    add("*", "/b/{slug}/new/draft", drafts.autosave, name="new_thread_draft")
+    add("*", "/t/{id}/reply/draft", drafts.autosave, name="reply_draft")
     add("*", "/t/{id}/reply", threads.reply, name="reply")
     add("*", "/t/{id}/title", threads.rename, name="rename_thread")
     add("POST", "/follow/{kind:thread|board}/{id}", threads.follow, name="follow")
@@ -129,6 +132,8 @@ def setup(app: web.Application) -> None:
     get("/confidentialite", own_data.privacy, name="privacy")
     add("*", "/invitations", invitations.index, name="invitations")
     add("POST", "/invitations/{id}/withdraw", invitations.withdraw, name="invitation_withdraw")
+    add("POST", "/settings/follows/{kind:thread|board}/{id}/stop", settings.stop_following,
+        name="settings_stop_following")
     # Administration
     add("*", "/admin/boards", admin.board_list, name="admin_boards")
     add("*", "/admin/boards/{slug}", admin.board_edit, name="admin_board")

@@ -66,6 +66,7 @@ def setup(app: web.Application) -> jinja2.Environment:
     env.filters["observed"] = watch.format_observed
     env.filters["status_label"] = watch.status_label
     env.filters["kind_label"] = lambda label: i18n.gettext(label)
+    env.filters["kind_label_for"] = watch.kind_label_for  # "1 caméra", "148 caméras"
     return env
 
 

@@ -16,6 +16,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from forum import i18n
+from forum.i18n import N_
 from forum.models.findings import (
     CHANGE,
     PART,
@@ -387,3 +388,22 @@ def _format_observed(observed: str, locale: str) -> str:
 
 def status_label(status: str) -> str:
     return i18n.gettext(STATUS_LABELS[status])
+
+
+# The built-in kinds in the singular, for "1 caméra de vidéosurveillance" (issue 16). Kinds an
+# administrator adds have one label: they read the same for every quantity.
+KIND_SINGULARS = {  # N_: extracted, translated as plural entries (singular, plural)
+    "Video-surveillance cameras": N_("Video-surveillance camera"),
+    "Thermal cameras": N_("Thermal camera"), "Sound sensors": N_("Sound sensor"),
+    "Drones": N_("Drone"), "Licence-plate readers": N_("Licence-plate reader"),
+    "Body cameras": N_("Body camera"),
+}
+
+
+def kind_label_for(label: str, quantity: float | None) -> str:
+    """A kind's name agreeing with a quantity: singular for 1 (and for 0 in French), as
+    ngettext decides per language; the plural name when there is no quantity."""
+    singular = KIND_SINGULARS.get(label)
+    if singular is None or quantity is None or quantity != int(quantity):
+        return i18n.gettext(label)
+    return i18n.ngettext(singular, label, abs(int(quantity)))

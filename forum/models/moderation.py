@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock, permissions
+from forum import clock, permissions, stems
 from forum.cache import ALL
 from forum.config import Config
 from forum.db import Conn, Transaction
@@ -130,28 +130,45 @@ async def log(tx: Transaction, moderator: User, action: str, target_kind: str, t
     tx.changed("journal", None)
 
 
-async def approve(tx: Transaction, post: posts.Post, moderator: User) -> None:
+async def approve(tx: Transaction, post: posts.Post, moderator: User,
+                  correction: str = "") -> None:
     """Publish a pending post in place, with its original time, or the edit waiting on a
-    public post; tells its author."""
+    public post; tells its author (`correction`: the note of a correction, see
+    correct_and_approve)."""
     if post.status == "published":
+        if not post.edit_pending:  # approved by someone first: say who
+            raise await already_decided(tx, post.id)
         await posts.publish_edit(tx, post)  # 409 when nothing waits
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                                thread_id=post.thread_id, actor_id=moderator.id)
+                                thread_id=post.thread_id, actor_id=moderator.id,
+                                text=correction)
         return
     decided = await tx.update(
         "update posts set status = 'published', decided_by = ?, decided_at = ?"
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), post.id))
     if not decided:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     await posts.decide_versions(tx, post.id, posts.PUBLIC)
     await posts.publish(tx, post)
     await tx.execute("update users set approved_count = approved_count + 1 where id = ?",
                      (post.author_id,))
     await log(tx, moderator, "approve", "post", post.id, post.board_id)
     await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                            thread_id=post.thread_id, actor_id=moderator.id)
+                            thread_id=post.thread_id, actor_id=moderator.id, text=correction)
+
+
+async def already_decided(conn: Conn, post_id: int) -> Conflict:
+    """The 409 of a decision someone took first: who decided and what (issue 16)."""
+    row = await conn.one(
+        "select posts.status, posts.deleted_at, users.name from posts"
+        " left join users on users.id = posts.decided_by where posts.id = ?", (post_id,))
+    if row is None or row["name"] is None or row["deleted_at"] is not None:
+        return Conflict("Another moderator has already decided on this message.")
+    if row["status"] == "published":
+        return Conflict("%(name)s has already approved this message.", name=row["name"])
+    return Conflict("%(name)s has already refused this message.", name=row["name"])
 
 
 async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str,
@@ -161,6 +178,8 @@ async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str
     the moderators, and the public journal unless `private`."""
     reason = clean_reason(reason)
     if post.status == "published":
+        if not post.edit_pending:  # approved (or refused) by someone first: say who
+            raise await already_decided(tx, post.id)
         await posts.refuse_edit(tx, post, reason)  # 409 when nothing waits
         await log(tx, moderator, "reject", "post", post.id, post.board_id, reason, private)
         await notifications.add(tx, post.author_id, "rejected", post_id=post.id,
@@ -171,7 +190,7 @@ async def reject(tx: Transaction, post: posts.Post, moderator: User, reason: str
         " where id = ? and status = 'pending' and deleted_at is null",
         (moderator.id, clock.now(), reason, post.id))
     if not decided:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     await posts.decide_versions(tx, post.id, posts.REFUSED, reason)
     await tx.execute("update users set rejected_count = rejected_count + 1 where id = ?",
                      (post.author_id,))
@@ -282,18 +301,22 @@ async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, bo
     if not can(moderator, "moderate", post):
         raise Forbidden("You do not moderate this board.")
     if post.status != "pending" and not post.edit_pending:
-        raise Conflict("Another moderator has already decided on this message.")
+        raise await already_decided(tx, post.id)
     waiting = await posts.pending_edit(tx, post.id)
     if body == (waiting.body_source if waiting else post.body_source):  # nothing corrected
         await approve(tx, post, moderator)
         return await posts.get(tx, post.id)
     edited = await edit_as(tx, post_id, moderator, body, body_max, mentions_max, note=note)
+    # The approval's text tells the author their text was corrected (the page of the post's
+    # history shows what changed): the note, or a space when the moderator left none.
+    correction = note.strip() or " "
     if post.status == "pending":
-        await approve(tx, edited, moderator)
+        await approve(tx, edited, moderator, correction)
     else:  # the correction itself was published over the waiting edit
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
-                                thread_id=post.thread_id, actor_id=moderator.id)
+                                thread_id=post.thread_id, actor_id=moderator.id,
+                                text=correction)
     return await posts.get(tx, post.id)
 
 
@@ -354,6 +377,8 @@ async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = 
     # merge them now, so that nothing of the text stays in the database file.
     await tx.execute("insert into post_search (post_search) values ('optimize')")
     await tx.execute("insert into title_search (title_search) values ('optimize')")
+    await stems.index_waiting(tx)  # the stems of the purged text too (forum/stems.py), now
+    await tx.execute("insert into stem_search (stem_search) values ('optimize')")
 
 
 async def restore_post(tx: Transaction, post: posts.Post, moderator: User, reason: str) -> None:

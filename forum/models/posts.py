@@ -416,13 +416,30 @@ class AuthoredPost:
     created_at: str
 
 
+# The tabs of a member's profile (issue 16): what each one lists, beside what the viewer may see.
+AUTHOR_TABS = {"published": "posts.status = 'published'", "pending": "posts.status = 'pending'",
+               "refused": "posts.status = 'rejected'"}
+
+
 async def list_for_author(conn: Conn, author_id: int, viewer: User | None,
-                          limit: int = 20) -> list[AuthoredPost]:
-    """A member's latest posts that this viewer may see, tombstones left out."""
+                          limit: int = 20, tab: str = "published") -> list[AuthoredPost]:
+    """A member's latest posts of a profile tab that this viewer may see, tombstones left out."""
     visible, params = permissions.post_filter(viewer)
     rows = await conn.all(
         "select posts.id, posts.thread_id, threads.title, posts.body_html, posts.status,"
         " posts.created_at from posts join threads on threads.id = posts.thread_id"
-        f" where posts.author_id = ? and {visible} order by posts.id desc limit ?",
+        f" where posts.author_id = ? and {visible} and {AUTHOR_TABS[tab]}"
+        " order by posts.id desc limit ?",
         (author_id, *params, limit))
     return [AuthoredPost(*row) for row in rows]
+
+
+async def count_for_author(conn: Conn, author_id: int, viewer: User | None) -> dict[str, int]:
+    """How many of a member's posts each profile tab holds, for this viewer."""
+    visible, params = permissions.post_filter(viewer)
+    counts = ", ".join(f"count(*) filter (where {condition})"
+                       for condition in AUTHOR_TABS.values())
+    row = await conn.one(
+        f"select {counts} from posts join threads on threads.id = posts.thread_id"
+        f" where posts.author_id = ? and {visible}", (author_id, *params))
+    return dict(zip(AUTHOR_TABS, row or (0, 0, 0), strict=True))

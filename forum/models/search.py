@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from markupsafe import Markup
 
-from forum import clock, permissions
+from forum import clock, permissions, stems
 from forum.db import Conn, Database, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import N_, TIMEZONE
@@ -67,6 +67,7 @@ class Window:
     high_id: int | None = None
     since: str | None = None  # created_at >= since
     before: str | None = None  # created_at < before
+    fresh_stems: bool = False  # stem_search only: rows whose stems are up to date
 
     def sql(self, table: str) -> tuple[str, list[object]]:
         """Conditions to add to a query on `table` (post_search or title_search)."""
@@ -78,6 +79,8 @@ class Window:
                                                                    self.before)):
             if value is not None:
                 times, params = [*times, condition], [*params, value]
+        if self.fresh_stems:
+            sql += f" and {table}.rowid not in (select id from stem_queue)"
         if times:
             # From search_docs, a small row read by id: FTS5 would read its whole content row.
             sql += (f" and (select {' and '.join(times)} from search_docs"
@@ -260,22 +263,47 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
         return Results([], 0, False, page, 1)
     recent = await _match_ids(conn, "post_search", match_expression(terms, filters), window,
                               CANDIDATES + 1)
+    cleaned = clean_line(encodable(query))
+    stemmed = stems.query_terms(cleaned)
+    if stemmed:  # the same terms by their French stems: "drone" finds "drones" (issue 16)
+        # Every term in the post, its thread's title or its board ("Metz drones"), and one
+        # at least in the post itself: a thread's replies are not all found by its title.
+        own = "{title body} : (" + stems.query_terms(cleaned, " OR ") + ")"
+        recent = _newest(recent, await _match_ids(
+            conn, "stem_search",
+            f"{match_expression(stemmed, filters, 'title body context')} AND {own}",
+            window, CANDIDATES + 1))
     more = len(recent) > CANDIDATES
     recent = recent[:CANDIDATES]
-    ranked = await _titles_first(conn, terms, filters, recent)
+    ranked = await _titles_first(conn, terms, filters, recent, stemmed)
     pages = max(1, -(-len(ranked) // per_page))
     chosen = ranked[(page - 1) * per_page:page * per_page]
-    hits = await _hits(conn, match_expression(terms, filters), chosen, viewer)
+    hits = await _hits(conn, _marking_expression(terms, query), chosen, viewer)
     return Results(hits, len(ranked), more, page, pages)
 
 
+def _newest(first: list[int], second: list[int]) -> list[int]:
+    """Two lists of ids, newest first, merged without repeats, newest first."""
+    return sorted(set(first) | set(second), reverse=True)[:CANDIDATES + 1]
+
+
+def _marking_expression(terms: str, query: str) -> str:
+    """What marks the matches in snippets: the terms, or (found by stem) a word of the stem."""
+    marks = [terms, *stems.highlight_terms(clean_line(encodable(query)))]
+    return "{title body} : (" + " OR ".join(f"({mark})" for mark in marks) + ")"
+
+
 async def _titles_first(conn: Conn, terms: str, filters: Filters,
-                        recent: list[int]) -> list[int]:
+                        recent: list[int], stemmed: str = "") -> list[int]:
     """The matches, those whose thread title matches moved first (each part newest first)."""
     if not recent:
         return []
+    span = Window(low_id=recent[-1], high_id=recent[0])
     titled = await _match_ids(conn, "title_search", match_expression(terms, filters, "title"),
-                              Window(low_id=recent[-1], high_id=recent[0]), len(recent))
+                              span, len(recent))
+    if stemmed:
+        titled = _newest(titled, await _match_ids(
+            conn, "stem_search", match_expression(stemmed, filters, "title"), span, len(recent)))
     # Within the ids of `recent`, a title match is one of them (the date filters hold).
     among = set(recent)
     titled = [post_id for post_id in titled if post_id in among]
@@ -285,6 +313,10 @@ async def _titles_first(conn: Conn, terms: str, filters: Filters,
 
 async def _match_ids(conn: Conn, table: str, expression: str, window: Window,
                      limit: int) -> list[int]:
+    if table == "stem_search":
+        # Stems not yet recomputed (this transaction's own writes, or the CLI's until the
+        # server's next write) are out of date: those posts are found by their words only.
+        window = replace(window, fresh_stems=True)
     """Ids of the `limit` most recent posts matching in `table`, newest first.
 
     FTS5 walks its index in rowid order and stops at the limit: a word found in every post
@@ -326,7 +358,25 @@ async def _hits(conn: Conn, expression: str, post_ids: list[int],
         f" and {permissions.indexed_post()} and {board_scope}",
         (expression, min(post_ids), max(post_ids), *post_ids, *params))
     by_id = {row["id"]: _hit(row) for row in rows}
+    missing = [post_id for post_id in post_ids if post_id not in by_id]
+    if missing:  # found by their stems only ("oeuvre" for "œuvre"): no mark, the text's start
+        by_id.update({row["id"]: _hit(row) for row in await _unmarked_rows(conn, missing)})
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]
+
+
+async def _unmarked_rows(conn: Conn, post_ids: list[int]) -> list[Row]:
+    """The rows _hits reads, for posts the marking expression does not match."""
+    return await conn.all(
+        "select search_docs.id, posts.thread_id, threads.title as thread_title,"
+        " search_docs.title as title_marked,"
+        f" substr(search_docs.body, 1, {SNIPPET_TOKENS * 8}) as snippet,"
+        " boards.slug, boards.name as board_name, users.name as author_name,"
+        " posts.created_at from search_docs"
+        " join posts on posts.id = search_docs.id"
+        " join threads on threads.id = posts.thread_id"
+        " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
+        f" where search_docs.id in ({', '.join('?' * len(post_ids))})"
+        f" and {permissions.readable_post()}", post_ids)
 
 
 def _hit(row: Row) -> Hit:

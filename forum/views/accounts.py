@@ -156,7 +156,14 @@ async def profile(request: web.Request) -> web.Response:
         member = await users.get_by_name(conn, request.match_info["name"])
         if member.name != request.match_info["name"]:
             raise NotFound()
-        recent = await posts.list_for_author(conn, member.id, viewer, limit=20)
+        # Tabs "published / pending / refused": the last two for the author and moderators.
+        tabs = (list(posts.AUTHOR_TABS) if viewer is not None
+                and (viewer.id == member.id or viewer.moderates_any) else ["published"])
+        tab = request.query.get("tab", "published")
+        if tab not in tabs:
+            raise NotFound()
+        recent = await posts.list_for_author(conn, member.id, viewer, limit=20, tab=tab)
+        counts = await posts.count_for_author(conn, member.id, viewer)
         record = await findings.by_author(conn, member.id, viewer, limit=20)
         # Their reasons may be private: only for those who may sanction this member.
         sanctions = (await moderation.sanctions_of(conn, member.id)
@@ -166,4 +173,5 @@ async def profile(request: web.Request) -> web.Response:
                    if can(viewer, "sanction", member) else None)
     return render(request, "accounts/profile.html",
                   {"member": member, "posts": recent, "findings": record,
-                   "sanctions": sanctions, "arrival": arrival})
+                   "sanctions": sanctions, "arrival": arrival, "tabs": tabs, "tab": tab,
+                   "counts": counts})

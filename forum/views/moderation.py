@@ -8,7 +8,8 @@ from aiohttp import web
 
 from forum import clock, keys
 from forum.db import Conn
-from forum.errors import Forbidden, ForumError, Invalid, NotFound
+from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
+from forum.i18n import gettext
 from forum.models import boards, drops, findings, moderation, posts, threads, uploads, users
 from forum.permissions import can
 from forum.templating import render
@@ -17,6 +18,7 @@ from forum.views import (
     decision_reason,
     form_error,
     int_param,
+    local_path,
     page_count,
     page_number,
     preview,
@@ -87,9 +89,24 @@ async def approve(request: web.Request) -> web.Response:
 async def reject(request: web.Request) -> web.Response:
     user, post = await _post_to_moderate(request)
     form = await request.post()
-    async with request.app[keys.DB].transaction() as tx:
-        await moderation.reject(tx, post, user, decision_reason(form),
-                                private=bool(form.get("private")))
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await moderation.reject(tx, post, user, decision_reason(form),
+                                    private=bool(form.get("private")))
+    except (Invalid, Conflict) as error:
+        # The refusal again, with what was typed and the message beside the reason; a
+        # conflict says who decided first and what (issue 16).
+        async with request.app[keys.DB].read() as conn:
+            thread = await threads.get(conn, post.thread_id)
+        message = gettext(error.message, **error.params)
+        typed = {name: text_field(form, name) for name in ("reason_choice", "reason", "private")}
+        return render(request, "moderation/refuse.html", {
+            "post": post, "thread": thread, "reasons": moderation.REJECT_REASONS,
+            "typed": typed, "next": local_path(text_field(form, "next"),
+                                               url_for(request, "moderation_queue")),
+            "error": message if isinstance(error, Invalid) else "",
+            "conflict": message if isinstance(error, Conflict) else ""},
+            status=error.status, form=True)
     raise back_to_next(form, url_for(request, "moderation_queue"))
 
 

@@ -1,9 +1,12 @@
 """A post's permalink, editing (every revision kept), deleting (a tombstone) and history."""
 from __future__ import annotations
 
+import itertools
+
 from aiohttp import web
 
 from forum import keys
+from forum.diffs import changes_html
 from forum.errors import Forbidden, ForumError, Invalid, NotFound
 from forum.models import moderation, posts, threads, uploads
 from forum.permissions import can
@@ -114,6 +117,11 @@ async def revisions(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
         history = await posts.revisions(conn, post.id, private=private)
+    # A version the moderators corrected: what they changed, against the version after it.
+    changes = {} if not private else {
+        revision.id: changes_html(revision.body_source, following.body_source)
+        for revision, following in itertools.pairwise(history)
+        if revision.state == "corrected"}
     return render(request, "posts/revisions.html",
-                  {"post": post, "thread": thread, "revisions": history, "private": private},
-                  form=private)
+                  {"post": post, "thread": thread, "revisions": history, "private": private,
+                   "changes": changes}, form=private)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from forum import account_export, auth, keys
 from forum.errors import ForumError, Invalid
-from forum.models import invitations, sessions, two_factor, users
+from forum.models import follows, invitations, sessions, two_factor, users
 from forum.templating import render
 from forum.views import form_error, int_param, require_user, see_other, text_field, url_for
 
@@ -26,7 +26,8 @@ async def show(request: web.Request) -> web.Response:
         login_notices = await users.login_notices(conn, user.id)
         two_factor_on = await two_factor.is_enabled(conn, user.id)
         exports = await account_export.list_for(conn, user.id)
-    context = _context(user, len(devices)) | {
+        followed = await follows.list_for_user(conn, user)
+    context = _context(user, len(devices)) | {"followed": followed} | {
         "follow_on_post": follow_on_post, "email_notifications": email_notifications,
         "tokens": tokens, "devices": devices, "login_notices": login_notices,
         "two_factor_on": two_factor_on, "exports": exports,
@@ -38,7 +39,7 @@ def _context(user: users.User, session_count: int) -> dict:
     return {"email": user.email or "", "sessions": session_count, "errors": {}, "saved": False,
             "follow_on_post": 1, "email_notifications": "", "tokens": None, "devices": None,
             "login_notices": False, "two_factor_on": None, "exports": None,
-            "may_invite": False}
+            "may_invite": False, "followed": None}
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -80,6 +81,16 @@ async def change_following(request: web.Request) -> web.Response:
     async with request.app[keys.DB].transaction() as tx:
         await users.set_follow_on_post(tx, user.id, form.get("follow_on_post") == "1")
     raise see_other(url_for(request, "settings", query={"saved": "following"}))
+
+
+async def stop_following(request: web.Request) -> web.Response:
+    """Unfollow or unmute a thread or board from the list in /settings ("What I follow")."""
+    user = require_user(request)
+    kind = request.match_info["kind"]
+    target_id = int_param(request, "id")
+    async with request.app[keys.DB].transaction() as tx:
+        await follows.set_state(tx, user.id, kind, target_id, None)
+    raise see_other(url_for(request, "settings", query={"saved": "follows"}) + "#follows")
 
 
 async def change_email_notifications(request: web.Request) -> web.Response:

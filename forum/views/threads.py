@@ -19,6 +19,7 @@ from forum.permissions import can
 from forum.templating import reader_response, render, render_string
 from forum.views import (
     check_rate,
+    drafts,
     form_error,
     int_param,
     page_count,
@@ -207,7 +208,10 @@ async def _compose(request: web.Request, user: User, template: str, context: dic
                    create: Callable[[Transaction, str], Awaitable[int]]) -> web.Response:
     """The writing form of a thread or a reply: show it, preview it, or publish it with its
     files in one transaction (pending when the board's moderation says so)."""
+    # Said before sending: the message will wait for a moderator (issue 16).
+    context["will_wait"] = publication_status(request, user, *board) == "pending"
     if request.method != "POST":
+        await drafts.restore(request, user, context)
         return render(request, template, context, form=True)
     config = request.app[keys.CONFIG]
     sent = await read_post_form(request, user)
@@ -220,13 +224,18 @@ async def _compose(request: web.Request, user: User, template: str, context: dic
     if sent.fields.get("action") == "preview":
         context["preview"] = await preview(request, context["body"])
         return render(request, template, context, form=True)
-    check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
-               "You are posting too fast. Please wait a minute.")
     try:
+        if sent.fields.get("action") == "draft":  # "Save the draft", without JavaScript
+            await drafts.keep(request, user, context)
+            return render(request, template, context, form=True)
+        # Inside the try: past the limit, the form comes back with its text (issue 16).
+        check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+                   "You are posting too fast. Please wait a minute.")
         status = publication_status(request, user, *board)
         async with request.app[keys.DB].transaction() as tx:
             post_id = await create(tx, status)
             await attach_files(tx, request, post_id, user, sent)
+            await drafts.erase(tx, user, context)
     except ForumError as error:
         return form_error(request, template, context, error)
     raise see_other(url_for(request, "post", id=post_id))

@@ -9,12 +9,16 @@
     return input ? input.value : "";
   }
 
+  // Units in the page's language: "ko", "Mo" in French (octets), "kB", "MB" in English.
+  const UNITS = { fr: ["o", "ko", "Mo"], en: ["B", "kB", "MB"] };
+
   function size(bytes) {
-    const format = new Intl.NumberFormat(document.documentElement.lang || "fr",
-                                         { maximumFractionDigits: 1 });
-    if (bytes >= 1048576) return format.format(bytes / 1048576) + " MB";
-    if (bytes >= 1024) return format.format(Math.round(bytes / 1024)) + " kB";
-    return bytes + " B";
+    const lang = document.documentElement.lang || "fr";
+    const units = UNITS[lang.slice(0, 2)] || UNITS.en;
+    const format = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+    if (bytes >= 1048576) return format.format(bytes / 1048576) + "\u00a0" + units[2];
+    if (bytes >= 1024) return format.format(Math.round(bytes / 1024)) + "\u00a0" + units[1];
+    return bytes + "\u00a0" + units[0];
   }
 
   function element(tag, className, text) {

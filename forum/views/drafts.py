@@ -1,0 +1,96 @@
+"""Drafts of replies and new threads: saved by a button (no JS) or every few seconds by
+static/js/drafts.js, and put back in the form when the member comes back, on any device."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from forum import keys
+from forum.db import Transaction
+from forum.errors import Forbidden, Invalid, NotFound
+from forum.models import boards, drafts, threads
+from forum.models.users import User
+from forum.permissions import can
+from forum.views import check_rate, int_param, require_writer, text_field
+
+# Autosaves that a member's browser may send per minute (one every few seconds, two tabs).
+AUTOSAVES_PER_MINUTE = 60
+
+
+def target(context: dict[str, Any]) -> dict[str, int]:
+    """The draft of a writing form's context: its thread (a reply) or its board."""
+    if "thread" in context:
+        return {"thread_id": context["thread"].id}
+    return {"board_id": context["board"].id}
+
+
+async def restore(request: web.Request, user: User, context: dict[str, Any]) -> None:
+    """Fill an empty form with the member's draft (a quote asked for wins: it is not empty)."""
+    if context.get("body"):
+        return
+    async with request.app[keys.DB].read() as conn:
+        draft = await drafts.get(conn, user.id, **target(context))
+    if draft is not None:
+        context["body"] = draft.body
+        if "title" in context:
+            context["title"] = draft.title
+        context["draft_at"] = draft.updated_at
+
+
+async def keep(request: web.Request, user: User, context: dict[str, Any]) -> None:
+    """The "Save the draft" button: the text typed so far, kept on the server."""
+    _check_lengths(request, context.get("title", ""), context["body"])
+    async with request.app[keys.DB].transaction() as tx:
+        await drafts.save(tx, user.id, context.get("title", ""), context["body"],
+                          **target(context))
+    context["draft_saved"] = True
+
+
+async def erase(tx: Transaction, user: User, context: dict[str, Any]) -> None:
+    """The message is sent (in this transaction): its draft goes with it."""
+    await drafts.erase(tx, user.id, **target(context))
+
+
+def _check_lengths(request: web.Request, title: str, body: str) -> None:
+    config = request.app[keys.CONFIG]
+    if len(body) > config.body_max:
+        raise Invalid("This message is too long (at most %(max)s characters).", field="body",
+                      max=config.body_max)
+    if len(title) > config.title_max:
+        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
+                      max=config.title_max)
+
+
+async def _target_of(request: web.Request, user: User) -> dict[str, int]:
+    """The thread (/t/N/reply/draft) or board (/b/slug/new/draft) of the request, checked."""
+    async with request.app[keys.DB].read() as conn:
+        if "slug" in request.match_info:
+            board = await boards.get_by_slug(conn, request.match_info["slug"])
+            if not can(user, "start_thread", board):
+                raise Forbidden()
+            return {"board_id": board.id}
+        thread = await threads.get(conn, int_param(request, "id"))
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    return {"thread_id": thread.id}
+
+
+async def autosave(request: web.Request) -> web.Response:
+    """GET: the member's draft as JSON ({} when none); POST title/body: keep it, 204."""
+    user = require_writer(request)
+    where = await _target_of(request, user)
+    headers = {"Cache-Control": "private, no-store"}
+    if request.method != "POST":
+        async with request.app[keys.DB].read() as conn:
+            draft = await drafts.get(conn, user.id, **where)
+        found = {} if draft is None else {"title": draft.title, "body": draft.body,
+                                          "updated_at": draft.updated_at}
+        return web.json_response(found, headers=headers)
+    check_rate(request, f"draft:{user.id}", AUTOSAVES_PER_MINUTE, 60)
+    form = await request.post()
+    title, body = text_field(form, "title"), text_field(form, "body")
+    _check_lengths(request, title, body)
+    async with request.app[keys.DB].transaction() as tx:
+        await drafts.save(tx, user.id, title, body, **where)
+    return web.Response(status=204, headers=headers)
