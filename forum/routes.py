@@ -5,11 +5,14 @@ from aiohttp import web
 
 from forum.api import boards as api_boards
 from forum.api import findings as api_findings
+from forum.api import follows as api_follows
+from forum.api import members as api_members
 from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
 from forum.api import search as api_search
+from forum.api import settings as api_settings
 from forum.api import threads as api_threads
 from forum.api import uploads as api_uploads
 from forum.templating import STATIC
@@ -220,3 +223,30 @@ def setup(app: web.Application) -> None:
         name="api_moderation_hide")
     add("POST", f"{api_mod}/threads/{{id}}/show", api_moderation.unhide_thread,
         name="api_moderation_show")
+    add("POST", f"{api_mod}/posts/{{id}}/dismiss-flags", api_moderation.dismiss_flags,
+        name="api_moderation_dismiss_flags")
+    add("POST", f"{api_mod}/posts/{{id}}/restore", api_moderation.restore_post,
+        name="api_moderation_restore")
+    add("POST", f"{api_mod}/threads/{{id}}/move", api_moderation.move_thread,
+        name="api_moderation_move")
+    add("GET", f"{api_mod}/journal", api_moderation.journal, name="api_moderation_journal")
+    add("GET", f"{v1}/members/{{name}}", api_members.show_member, name="api_member")
+    add("POST", f"{v1}/members/{{name}}/decisions", api_members.decide,
+        name="api_member_decision")
+    add("POST", f"{v1}/preview", api_posts.preview, name="api_preview")
+    # Following and one's own settings (api/follows.py, api/settings.py)
+    add("GET", f"{v1}/follows", api_follows.list_follows, name="api_follows")
+    add("PUT", f"{v1}/follows/threads/{{id}}", api_follows.follow_thread,
+        name="api_follow_thread")
+    add("DELETE", f"{v1}/follows/threads/{{id}}", api_follows.unfollow_thread,
+        name="api_unfollow_thread")
+    add("PUT", f"{v1}/follows/boards/{{slug}}", api_follows.follow_board,
+        name="api_follow_board")
+    add("DELETE", f"{v1}/follows/boards/{{slug}}", api_follows.unfollow_board,
+        name="api_unfollow_board")
+    add("GET", f"{v1}/preferences", api_settings.show_preferences, name="api_preferences")
+    add("PATCH", f"{v1}/preferences", api_settings.change_preferences,
+        name="api_change_preferences")
+    add("GET", f"{v1}/tokens", api_settings.list_tokens, name="api_tokens")
+    add("POST", f"{v1}/tokens", api_settings.create_token, name="api_create_token")
+    add("DELETE", f"{v1}/tokens/{{id}}", api_settings.revoke_token, name="api_revoke_token")

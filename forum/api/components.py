@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from forum.config import Config
+from forum.i18n import LOCALES
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.finding_drafts import (
     FILTER_DATE_PATTERN,
@@ -17,14 +18,17 @@ from forum.models.finding_drafts import (
 )
 from forum.models.findings import SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
-from forum.models.moderation import REASON_MAX
+from forum.models.follows import MODES as FOLLOW_MODES
+from forum.models.moderation import REASON_MAX, SANCTIONS, TRUST
 from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
+from forum.models.users import EMAIL_CHOICES
 from forum.text import PSEUDONYM_MAX, VISIBLE
 
 JSON = "application/json"
 ID_MAX = 2**62 - 1  # ids past it name nothing (and would not fit SQLite's integers)
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"  # forum.text.slugify's output
+TOKEN_LABEL_MAX = 100  # as stored (models.users.create_token)
 STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
 
 
@@ -62,6 +66,11 @@ def parameters() -> dict[str, Any]:
         "private": {"name": "private", "in": "query", "required": False,
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
+        "token_id": path_id("personal token"),
+        "member_name": {"name": "name", "in": "path", "required": True,
+                        "description": "A member's pseudonym, spelt as registered.",
+                        "schema": {"type": "string", "minLength": 1,
+                                   "maxLength": PSEUDONYM_MAX}},
         "prefix": {"name": "prefix", "in": "query", "required": False,
                    "description": "The start of a pseudonym (a leading @ is ignored).",
                    "schema": {"type": "string", "maxLength": 30}},
@@ -253,6 +262,62 @@ def output_schemas() -> dict[str, Any]:
                      "the most recent were ranked."},
             "page": page, "pages": page}),
         **_finding_schemas(),
+        **_member_schemas(),
+    }
+
+
+def _member_schemas() -> dict[str, Any]:
+    """Following, preferences, tokens, profiles and the journal."""
+    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
+    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
+    when = {"type": "string", "format": "date-time"}
+    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    mode = {"type": "string", "enum": list(FOLLOW_MODES)}
+    token = {"id": ident, "label": text, "created_at": when,
+             "last_used_on": {"type": ["string", "null"], "description": "The day (UTC)."}}
+    return {
+        "FollowState": _object({
+            "kind": {"type": "string", "enum": ["thread", "board"]},
+            "target": {"type": "string", "description": "The thread's id or board's address."},
+            "mode": {"type": ["string", "null"], "enum": [*FOLLOW_MODES, None]}}),
+        "FollowList": _object({
+            "threads": {"type": "array", "items": _object({
+                "id": ident, "title": text, "mode": mode, "since": when})},
+            "boards": {"type": "array", "items": _object({
+                "slug": text, "name": text, "mode": mode, "since": when})}}),
+        "Preferences": _object({
+            "follow_on_post": {"type": "boolean", "description": "Starting or replying to a "
+                               "thread follows it."},
+            "email_notifications": {"type": "string", "enum": list(EMAIL_CHOICES)},
+            "login_notices": {"type": "boolean", "description": "A mail at each new log-in."},
+            "locale": {"type": ["string", "null"], "enum": [*LOCALES, None],
+                       "description": "The interface and mails' language (null: the "
+                                      "browser's)."}}),
+        "Token": _object(token),
+        "TokenList": _object({"tokens": {"type": "array", "items": ref("schemas", "Token")}}),
+        "NewToken": _object({**token, "token": {
+            "type": "string", "description": "The token itself, shown this once only."}}),
+        "Preview": _object({"body_html": {"type": "string", "description": "Sanitized HTML."}}),
+        "Member": _object({
+            "name": text, "role": {"type": "string", "enum": ["member", "moderator", "admin"]},
+            "created_at": when, "post_count": count,
+            "posts": {"type": "array", "description": "Their latest posts you may see.",
+                      "items": _object({"id": ident, "thread_id": ident, "thread_title": text,
+                                        "body_html": text, "status": {
+                                            "type": "string", "enum": STATUSES},
+                                        "created_at": when})},
+            "sanctions": {"type": "array", "description": "Only for those who may sanction "
+                          "this member (their reasons may be private); empty otherwise.",
+                          "items": _object({"kind": text, "until": maybe_when, "reason": text,
+                                            "moderator": text, "created_at": when})}}),
+        "Journal": _object({
+            "entries": {"type": "array", "items": _object({
+                "id": ident, "moderator": text, "action": text,
+                "target_kind": text, "target_id": ident,
+                "board": {"type": ["string", "null"]},
+                "reason": {"type": "string", "description": "\"\" when private."},
+                "created_at": when})},
+            "page": page, "pages": page}),
     }
 
 
@@ -375,6 +440,28 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
         "FindingInput": _finding_input(field),
+        "FollowInput": {"type": "object", "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": list(FOLLOW_MODES),
+                     "description": "follow: be notified; mute: never, even when mentioned "
+                                    "in it."}}},
+        "PreferencesInput": {"type": "object", "description": "Only what is sent changes.",
+                             "properties": {
+            "follow_on_post": {"type": "boolean"},
+            "email_notifications": {"type": "string", "enum": list(EMAIL_CHOICES),
+                                    "description": "Each at once, a daily digest, or none."},
+            "login_notices": {"type": "boolean"},
+            "locale": {"type": ["string", "null"], "enum": [*LOCALES, None]}}},
+        "TokenInput": {"type": "object", "properties": {
+            "label": field("What it is for (a script, a laptop).", TOKEN_LABEL_MAX)}},
+        "PreviewInput": {"type": "object", "required": ["body"], "properties": {"body": field(
+            "Markdown. Not only spaces.", config.body_max, 1)}},
+        "MoveInput": {"type": "object", "required": ["board"], "properties": {
+            "board": {"type": "string", "minLength": 1, "maxLength": NAME_MAX,
+                      "pattern": SLUG_PATTERN, "description": "The address of a board you "
+                      "moderate too (403 otherwise), not the thread's own (422)."},
+            "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
+                            "kept.")}},
+        "MemberDecisionInput": _decision_input(field),
         "ApproveFindingInput": {"type": "object", "properties": {
             "confirm": {"type": "boolean", "default": False, "description":
                         "You compared the figure with the record: needed for a total that "
@@ -453,4 +540,30 @@ def _finding_input(field: Any) -> dict[str, Any]:
                       "observed": "2020", "status": "in-use", "sources": [
                           {"url": "https://example.org/deliberation-2020.pdf",
                            "label": "Délibération du conseil municipal"}]}],
+    }
+
+
+def _decision_input(field: Any) -> dict[str, Any]:
+    """A moderator's decision about a member: what the profile's form sends."""
+    day = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+    return {
+        "type": "object", "required": ["kind"],
+        "properties": {
+            "kind": {"type": "string", "enum": [*SANCTIONS, *TRUST], "description":
+                     "warn, suspend (until a day), ban, lift what is in force; trust or "
+                     "distrust (whether their posts wait for a moderator). Sanctioning a "
+                     "moderator is for administrators (422)."},
+            "reason": field("Told to the member; in the public journal unless `private`. "
+                            f"Required but for trust and distrust; {REASON_MAX} characters "
+                            "are kept."),
+            "until": {"type": "string", "pattern": day, "description": "For `suspend`: the "
+                      "last day (UTC), in the future (422 otherwise)."},
+            "private": {"type": "boolean", "default": False,
+                        "description": "Keep the reason out of the public journal."}},
+        "allOf": [
+            {"if": {"properties": {"kind": {"enum": list(SANCTIONS)}}},
+             "then": {"required": ["reason"], "properties": {"reason": {
+                 "minLength": 1, "pattern": VISIBLE}}}},
+            {"if": {"properties": {"kind": {"const": "suspend"}}},
+             "then": {"required": ["until"]}}],
     }

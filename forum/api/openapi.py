@@ -52,6 +52,13 @@ def build(config: Config) -> dict[str, Any]:
                  {"name": "moderation", "description": "Flags, and the moderators' tools."},
                  {"name": "uploads", "description": "Files to attach to new posts."},
                  {"name": "search", "description": "Full-text search of published posts."},
+                 {"name": "members", "description": "Profiles, and moderators' decisions "
+                  "about a member."},
+                 {"name": "following", "description": "Threads and boards one follows "
+                  "(notified) or muted."},
+                 {"name": "settings", "description": "One's preferences and personal API "
+                  "tokens. The password, e-mail address, sessions, two-factor set-up and "
+                  "leaving stay on /settings: a stolen token must not take an account."},
                  {"name": "findings", "description": "The watch board: sourced facts about "
                   "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
                   "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."}],
@@ -114,7 +121,8 @@ def _paths(config: Config) -> dict[str, Any]:
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
-            **_notification_paths(), **_finding_paths()}
+            **_notification_paths(), **_finding_paths(), **_member_paths(),
+            **_settings_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -253,6 +261,23 @@ def _moderation_paths() -> dict[str, Any]:
                         params=("post_id",), body="CorrectionInput"),
         },
     }
+    for action, summary in (
+            ("dismiss-flags", "The flags were unfounded: close them and show the post again "
+                              "(409: nothing to dismiss)."),
+            ("restore", "Restore a deleted post (409: it is not deleted).")):
+        paths[f"{mod}/posts/{{id}}/{action}"] = {"post": _op(
+            f"api_moderation_{action.replace('-', '_')}", "moderation", summary,
+            _ok("The post as it now is.", "Post"), decision, params=("post_id",),
+            body="ThreadActionInput", body_required=False)}
+    paths[f"{mod}/threads/{{id}}/move"] = {"post": _op(
+        "api_moderation_move", "moderation",
+        "Move a thread to another board you moderate; the journal records it.",
+        _ok("The thread as it now is.", "Thread"), "400 401 403 404 413 422",
+        params=("thread_id",), body="MoveInput")}
+    paths[f"{mod}/journal"] = {"get": _op(
+        "api_moderation_journal", "moderation",
+        "The public journal of moderation, newest first (private reasons left out).",
+        _ok("A page of the journal.", "Journal"), "400 401 404", params=("page",))}
     for action, summary in (("lock", "Lock a thread: only moderators may still reply."),
                             ("unlock", "Unlock a thread."),
                             ("pin", "Pin a thread at the top of its board."),
@@ -349,4 +374,68 @@ def _finding_paths() -> dict[str, Any]:
                         {"204": {"description": "Purged."}}, "401 403 404 409",
                         params=("finding_id", "revision_id"), write=True),
         },
+    }
+
+
+def _member_paths() -> dict[str, Any]:
+    return {
+        f"{V1}/members/{{name}}": {"get": _op(
+            "api_member", "members", "A member's profile, as their page shows it.",
+            _ok("The member.", "Member"), "401 404", params=("member_name",))},
+        f"{V1}/members/{{name}}/decisions": {"post": _op(
+            "api_member_decision", "members",
+            "Warn, suspend, ban or lift (the member is told, the journal records it); or "
+            "grant or withdraw trust. 403 unless you may sanction this member.",
+            {"204": {"description": "Done."}}, "400 401 403 404 413 422",
+            params=("member_name",), body="MemberDecisionInput")},
+        f"{V1}/preview": {"post": _op(
+            "api_preview", "posts", "The HTML a post with this Markdown would show, as the "
+            "editor's preview (mentions of real members linked). Nothing is stored.",
+            _ok("The preview.", "Preview"), "400 401 403 413 422", body="PreviewInput")},
+    }
+
+
+def _settings_paths() -> dict[str, Any]:
+    thread = f"{V1}/follows/threads/{{id}}"
+    board = f"{V1}/follows/boards/{{slug}}"
+    state = _ok("What you now do with it.", "FollowState")
+    gone = {"204": {"description": "Neither followed nor muted (as by default)."}}
+    create = _op("api_create_token", "settings",
+                 "A new personal token, shown once. Only with the session cookie (a browser "
+                 "logged in, with its CSRF header): a token may not mint tokens, or a stolen "
+                 "one would outlive its revocation (403).",
+                 _ok("The token.", "NewToken", 201), "400 401 403 413 422", body="TokenInput",
+                 body_required=False)
+    create["security"] = [{"session": [], "csrf": []}]
+    return {
+        f"{V1}/follows": {"get": _op(
+            "api_follows", "following", "What you follow or muted, newest first.",
+            _ok("Your threads and boards.", "FollowList"), "401", member=True)},
+        thread: {
+            "put": _op("api_follow_thread", "following", "Follow a thread (notified of its "
+                       "replies) or mute it.", state, "400 401 403 404 413 422",
+                       params=("thread_id",), body="FollowInput"),
+            "delete": _op("api_unfollow_thread", "following", "Stop following or muting a "
+                          "thread.", gone, "401 403 404", params=("thread_id",), write=True)},
+        board: {
+            "put": _op("api_follow_board", "following", "Follow a board (notified of its new "
+                       "threads) or mute it.", state, "400 401 403 404 413 422",
+                       params=("slug",), body="FollowInput"),
+            "delete": _op("api_unfollow_board", "following", "Stop following or muting a "
+                          "board.", gone, "401 403 404", params=("slug",), write=True)},
+        f"{V1}/preferences": {
+            "get": _op("api_preferences", "settings", "Your preferences.",
+                       _ok("Your preferences.", "Preferences"), "401", member=True),
+            "patch": _op("api_change_preferences", "settings", "Change some preferences.",
+                         _ok("Your preferences as they now are.", "Preferences"),
+                         "400 401 403 413 422", body="PreferencesInput")},
+        f"{V1}/tokens": {
+            "get": _op("api_tokens", "settings", "Your live personal tokens (never the "
+                       "tokens themselves).", _ok("Your tokens.", "TokenList"), "401",
+                       member=True),
+            "post": create},
+        f"{V1}/tokens/{{id}}": {"delete": _op(
+            "api_revoke_token", "settings", "End one of your tokens (404 for another's).",
+            {"204": {"description": "Ended."}}, "401 403 404", params=("token_id",),
+            write=True)},
     }

@@ -37,3 +37,4 @@ async def follow_by_default(tx: Transaction, user_id: int, thread_id: int) -> No
         "insert or ignore into follows (user_id, target_kind, target_id, mode, created_at)"
         " select id, 'thread', ?, 'follow', ? from users where id = ? and follow_on_post = 1",
         (thread_id, clock.now(), user_id))
+

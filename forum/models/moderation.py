@@ -9,7 +9,7 @@ from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import notifications, posts, threads
-from forum.models.boards import Board
+from forum.models.boards import Board, get_by_slug
 from forum.models.threads import Thread
 from forum.models.users import User
 from forum.permissions import can, publication_status
@@ -398,6 +398,17 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
               clean_reason(reason, required=False))
 
 
+async def move_thread_to(tx: Transaction, thread: Thread, slug: str, moderator: User,
+                         reason: str = "") -> Board:
+    """Move a thread to the board with this address, which the moderator must moderate too
+    (403 otherwise; 404 for no such board); the board it went to."""
+    board = await get_by_slug(tx, slug)
+    if not can(moderator, "moderate", board):
+        raise Forbidden("You do not moderate this board.")
+    await move_thread(tx, thread, board, moderator, reason)
+    return board
+
+
 async def rename_thread(tx: Transaction, thread: Thread, editor: User, title: str,
                         title_max: int, reason: str = "") -> None:
     """A new title (the old one kept for moderators); a moderator's rename is in the journal,
@@ -455,6 +466,31 @@ async def sanctions_of(conn: Conn, member_id: int, limit: int = 20) -> list[Sanc
         " join users on users.id = moderator_id where user_id = ?"
         " order by sanctions.id desc limit ?", (member_id, limit))
     return [Sanction(*row) for row in rows]
+
+
+SANCTIONS = ("warn", "suspend", "ban", "lift")
+TRUST = ("trust", "distrust")
+
+
+async def decide_on_member(tx: Transaction, member: User, moderator: User, kind: str,
+                           reason: str, until_day: str = "", private: bool = False) -> None:
+    """A moderator's decision about a member, from their profile or the API: a sanction
+    (warn, suspend until the end of `until_day`, ban, lift) or granting or withdrawing trust."""
+    if not can(moderator, "sanction", member):
+        raise Forbidden()
+    if kind in TRUST:
+        await set_trust(tx, member, moderator, kind == "trust", reason, private=private)
+        return
+    await sanction(tx, member, moderator, kind, reason,
+                   end_of_day(until_day) if until_day else None, private=private)
+
+
+def end_of_day(date_text: str) -> str:
+    """'2026-12-01' (a date field) -> the end of that day, as stored."""
+    try:
+        return clock.iso(clock.parse(date_text + "T23:59:59+00:00"))
+    except ValueError as error:
+        raise Invalid("This date is not valid.", field="until") from error
 
 
 async def set_trust(tx: Transaction, member: User, moderator: User, trusted: bool,
