@@ -250,3 +250,11 @@ def setup(app: web.Application) -> None:
     add("GET", f"{v1}/tokens", api_settings.list_tokens, name="api_tokens")
     add("POST", f"{v1}/tokens", api_settings.create_token, name="api_create_token")
     add("DELETE", f"{v1}/tokens/{{id}}", api_settings.revoke_token, name="api_revoke_token")
+    add("PATCH", f"{v1}/findings/{{id}}", api_findings.correct_finding,
+        name="api_edit_finding")
+    add("DELETE", f"{v1}/findings/{{id}}", api_findings.withdraw_finding,
+        name="api_delete_finding")
+    add("GET", f"{v1}/findings/{{id}}/revisions", api_findings.list_revisions,
+        name="api_finding_revisions")
+    add("POST", f"{api_mod}/findings/{{id}}/restore", api_findings.restore,
+        name="api_moderation_restore_finding")

@@ -26,6 +26,9 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "edit_post": ("api_edit_post", "api_preview"),
     "delete_post": ("api_delete_post",),
     "propose_finding": ("api_create_finding",),
+    "edit_finding": ("api_edit_finding", "api_finding_revisions"),
+    "delete_finding": ("api_delete_finding",),
+    "moderation_restore_finding": ("api_moderation_restore_finding",),
     "language": ("api_change_preferences",),  # `locale`; visitors' cookie is the browser's
     "settings_login_notices": ("api_change_preferences",),
     "settings_email_notifications": ("api_change_preferences",),
@@ -87,9 +90,6 @@ WEB_ONLY: dict[str, str] = {
 # Still missing from the API (issue 12): each must move to API_TWINS when its operation lands;
 # test_known_gaps_are_still_gaps fails as soon as the planned operation exists.
 NOT_YET: dict[str, str] = {
-    "edit_finding": "api_edit_finding",
-    "delete_finding": "api_delete_finding",
-    "moderation_restore_finding": "api_moderation_restore_finding",
     "admin_board": "api_edit_board",  # name, mode, city, moderators
     "admin_kinds": "api_finding_kinds_rename",  # rename/merge: the watch record's branch
     "admin_registration": "api_registration",
@@ -343,3 +343,68 @@ async def test_a_followed_thread_hidden_since_is_not_listed(forum, client, world
     assert (await call(client, "GET", "/follows", world["tom_token"]))["threads"] == []
     listed = await call(client, "GET", "/follows", world["lea_token"])  # she started it
     assert [t["id"] for t in listed["threads"]] == [world["thread"]]
+
+
+# Findings: correcting, withdrawing, restoring, history ----------------------------------------
+
+CORRECTION = {"kind": "cameras", "quantity": 150, "unit": "count", "scope": "total",
+              "observed": "2021", "status": "in-use",
+              "sources": [{"url": "https://example.org/rapport-2021.pdf", "label": "Rapport"}],
+              "reason": "Chiffre du rapport 2021"}
+
+
+async def test_correcting_a_finding_keeps_its_history(forum, client, world):
+    finding_id = await forum.finding(world["metz"], world["lea"])
+    await call(client, "PATCH", f"/findings/{finding_id}", world["tom_token"], expect=403,
+               json=CORRECTION)
+    error = error_of(await call(client, "PATCH", f"/findings/{finding_id}", world["lea_token"],
+                                expect=422, json={**CORRECTION, "reason": " "}))
+    assert error["field"] == "reason"
+    error = error_of(await call(client, "PATCH", f"/findings/{finding_id}", world["lea_token"],
+                                expect=422, json={**CORRECTION, "city": "grenoble"}))
+    assert error["field"] == "city"  # a finding stays in its city
+    finding = await call(client, "PATCH", f"/findings/{finding_id}", world["lea_token"],
+                         json=CORRECTION)
+    assert (finding["quantity"], finding["observed"], finding["edit_pending"]) == (
+        150, "2021", False)
+    history = await call(client, "GET", f"/findings/{finding_id}/revisions")
+    assert [(v["fields"]["quantity"], v["reason"]) for v in history["revisions"]] == [
+        (35, ""), (150, "Chiffre du rapport 2021")]
+    assert history["revisions"][1]["fields"]["sources"] == [{
+        "kind": "link", "post_id": None, "upload_id": None,
+        "url": "https://example.org/rapport-2021.pdf", "label": "Rapport"}]
+    await call(client, "PATCH", "/findings/999999", world["lea_token"], expect=404,
+               json=CORRECTION)
+
+
+async def test_withdrawing_and_restoring_a_finding(forum, client, world):
+    finding_id = await forum.finding(world["metz"], world["lea"])
+    path = f"/findings/{finding_id}"
+    await call(client, "DELETE", path, world["tom_token"], expect=403)
+    # A moderator withdrawing another's finding gives a reason (403 without, as for posts).
+    error = error_of(await call(client, "DELETE", path, world["local_token"], expect=403))
+    assert error["field"] == "reason"
+    await call(client, "DELETE", f"{path}?reason=Source%20douteuse", world["local_token"],
+               expect=204)
+    await call(client, "GET", path, expect=404)  # readers no longer see it
+    assert (await call(client, "GET", path, world["local_token"]))["deleted"] is True
+    restore = f"/moderation/findings/{finding_id}/restore"
+    # Withdrawn, it is the moderators' only: to its author too it no longer exists.
+    await call(client, "POST", restore, world["lea_token"], expect=404)
+    restored = await call(client, "POST", restore, world["local_token"],
+                          json={"reason": "Source vérifiée"})
+    assert restored["deleted"] is False
+    await call(client, "POST", restore, world["local_token"], expect=409)
+    assert (await call(client, "GET", path))["id"] == finding_id
+    await call(client, "DELETE", path, world["lea_token"], expect=204)  # her own: no reason
+    await call(client, "DELETE", path, world["lea_token"], expect=404)  # gone for her
+
+
+async def test_web_forms_correct_and_withdraw_through_the_same_actions(forum, client, world):
+    finding_id = await forum.finding(world["metz"], world["lea"])
+    await log_in(client, "lea")
+    csrf = await csrf_token(client, f"/f/{finding_id}/delete")
+    response = await client.post(f"/f/{finding_id}/delete", data={"csrf_token": csrf},
+                                 allow_redirects=False)
+    assert response.status == 303
+    await call(client, "GET", f"/findings/{finding_id}", expect=404)

@@ -67,6 +67,11 @@ def parameters() -> dict[str, Any]:
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
         "token_id": path_id("personal token"),
+        "withdraw_reason": {"name": "reason", "in": "query", "required": False,
+                            "description": "Why: required from a moderator withdrawing "
+                                           "someone else's finding (403 without), told to "
+                                           f"its author; {REASON_MAX} characters are kept.",
+                            "schema": {"type": "string"}},
         "member_name": {"name": "name", "in": "path", "required": True,
                         "description": "A member's pseudonym, spelt as registered.",
                         "schema": {"type": "string", "minLength": 1,
@@ -364,6 +369,31 @@ def _finding_schemas() -> dict[str, Any]:
             "url": {"type": ["string", "null"], "description": "null: a message that is no "
                     "longer public."},
             "label": text}),
+        "FindingRevision": _object({
+            "id": {"type": "integer", "minimum": 1}, "editor": text,
+            "created_at": {"type": "string", "format": "date-time"},
+            "state": {"type": "string", "enum": list(REVISION_STATES), "description": "public; "
+                      "or (only for its author and moderators) pending, refused, "
+                      "superseded, corrected, purged."},
+            "reason": {"type": "string", "description": "The editor's reason, public with "
+                       "the version."},
+            "note": {"type": "string", "description": "A refusal's reason or a moderator's "
+                     "word (\"\" but for its author and moderators)."},
+            "fields": {"description": "The version's values (null: purged).", "anyOf": [
+                {"type": "null"}, _object({
+                    "kind": {"type": ["string", "null"]}, "quantity": maybe_number,
+                    "unit": {"type": ["string", "null"]}, "scope": {"type": ["string", "null"]},
+                    "observed": {"type": ["string", "null"]},
+                    "status": {"type": ["string", "null"]},
+                    "place": {"type": ["string", "null"]}, "latitude": maybe_number,
+                    "longitude": maybe_number, "note": text,
+                    "sources": {"type": "array", "items": _object({
+                        "kind": {"type": ["string", "null"]}, "post_id": maybe_id,
+                        "upload_id": maybe_id, "url": {"type": ["string", "null"]},
+                        "label": {"type": ["string", "null"]}})}})]}}),
+        "FindingRevisionList": _object({
+            "finding_id": {"type": "integer", "minimum": 1},
+            "revisions": {"type": "array", "items": ref("schemas", "FindingRevision")}}),
         "FindingList": _object({"findings": {"type": "array", "items": ref(
             "schemas", "Finding")}, "total": count, "page": page, "pages": page}),
         "FindingKinds": _object({
@@ -440,6 +470,7 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
         "FindingInput": _finding_input(field),
+        "FindingCorrectionInput": _correction_input(field),
         "FollowInput": {"type": "object", "required": ["mode"], "properties": {
             "mode": {"type": "string", "enum": list(FOLLOW_MODES),
                      "description": "follow: be notified; mute: never, even when mentioned "
@@ -541,6 +572,24 @@ def _finding_input(field: Any) -> dict[str, Any]:
                           {"url": "https://example.org/deliberation-2020.pdf",
                            "label": "Délibération du conseil municipal"}]}],
     }
+
+
+def _correction_input(field: Any) -> dict[str, Any]:
+    """A finding's correction: every field again but its city, and why."""
+    schema = _finding_input(field)
+    properties = {name: value for name, value in schema["properties"].items() if name != "city"}
+    properties["reason"] = field("Why (a new source, a mistake): shown with the version. Not "
+                                 f"only spaces; {REASON_MAX} characters are kept.",
+                                 min_length=1)
+    return {**schema, "properties": properties,
+            "required": [*(name for name in schema["required"] if name != "city"), "reason"],
+            "description": "The finding as it should now be, every field sent again. Where a "
+                           "new finding would wait, the correction of a public one waits "
+                           "(`edit_pending`); a refused finding corrected by its author goes "
+                           "back to the moderators.",
+            "examples": [{key: value for key, value in example.items() if key != "city"}
+                         | {"reason": "Chiffre du rapport 2021"}
+                         for example in schema["examples"]]}
 
 
 def _decision_input(field: Any) -> dict[str, Any]:

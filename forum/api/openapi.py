@@ -346,6 +346,30 @@ def _finding_paths() -> dict[str, Any]:
         f"{V1}/findings/{{id}}": {
             "get": _op("api_finding", "findings", "One finding.", _ok("The finding.", "Finding"),
                        "401 404", params=("finding_id",)),
+            "patch": _op("api_edit_finding", "findings",
+                         "Correct a finding (its author, or its city's moderators): a new "
+                         "version with its reason, every earlier one kept.",
+                         _ok("The finding as it now is.", "Finding"),
+                         "400 401 403 404 409 413 422", params=("finding_id",),
+                         body="FindingCorrectionInput"),
+            "delete": _op("api_delete_finding", "findings",
+                          "Withdraw a finding (a tombstone moderators still see; they may "
+                          "restore it).", {"204": {"description": "Withdrawn."}},
+                          "401 403 404 409", params=("finding_id", "withdraw_reason"),
+                          write=True),
+        },
+        f"{V1}/findings/{{id}}/revisions": {
+            "get": _op("api_finding_revisions", "findings",
+                       "The versions of a finding that were public; every version, with its "
+                       "state and note, for its author and moderators.",
+                       _ok("The versions, oldest first.", "FindingRevisionList"), "401 404",
+                       params=("finding_id",)),
+        },
+        f"{mod}/restore": {
+            "post": _op("api_moderation_restore_finding", "moderation",
+                        "Restore a withdrawn finding of a city you moderate (409: it is not "
+                        "withdrawn).", _ok("The finding as it now is.", "Finding"), decision,
+                        params=("finding_id",), body="ThreadActionInput", body_required=False),
         },
         f"{V1}/finding-kinds": {
             "get": _op("api_finding_kinds", "findings",
