@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from forum.api import board_admin as api_board_admin
 from forum.api import boards as api_boards
 from forum.api import findings as api_findings
 from forum.api import follows as api_follows
@@ -258,3 +259,11 @@ def setup(app: web.Application) -> None:
         name="api_finding_revisions")
     add("POST", f"{api_mod}/findings/{{id}}/restore", api_findings.restore,
         name="api_moderation_restore_finding")
+    # Boards' administration (api/board_admin.py)
+    add("PATCH", f"{v1}/boards/{{slug}}", api_board_admin.edit_board, name="api_edit_board")
+    add("GET", f"{v1}/boards/{{slug}}/moderators", api_board_admin.list_moderators,
+        name="api_board_moderators")
+    add("PUT", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.add_moderator,
+        name="api_add_board_moderator")
+    add("DELETE", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.remove_moderator,
+        name="api_remove_board_moderator")

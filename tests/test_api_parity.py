@@ -35,6 +35,8 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "settings_following": ("api_change_preferences",),
     "settings_revoke_token": ("api_revoke_token", "api_tokens"),
     "admin_boards": ("api_create_board",),
+    "admin_board": ("api_edit_board", "api_board_moderators", "api_add_board_moderator",
+                    "api_remove_board_moderator"),
     "moderation_approve": ("api_moderation_approve",),
     "moderation_reject": ("api_moderation_reject",),
     "moderation_edit": ("api_moderation_edit_and_approve",),
@@ -90,7 +92,6 @@ WEB_ONLY: dict[str, str] = {
 # Still missing from the API (issue 12): each must move to API_TWINS when its operation lands;
 # test_known_gaps_are_still_gaps fails as soon as the planned operation exists.
 NOT_YET: dict[str, str] = {
-    "admin_board": "api_edit_board",  # name, mode, city, moderators
     "admin_kinds": "api_finding_kinds_rename",  # rename/merge: the watch record's branch
     "admin_registration": "api_registration",
     "invitations": "api_create_invitation",
@@ -408,3 +409,36 @@ async def test_web_forms_correct_and_withdraw_through_the_same_actions(forum, cl
                                  allow_redirects=False)
     assert response.status == 303
     await call(client, "GET", f"/findings/{finding_id}", expect=404)
+
+
+# Boards' administration ------------------------------------------------------------------------
+
+async def test_editing_a_board_and_its_moderators(forum, client, world):
+    admin = await forum.user("chef", role="admin")
+    token = await forum.token(admin)
+    await call(client, "PATCH", "/boards/metz", world["modo_token"], expect=403,
+               json={"name": "Metz-Ville"})
+    board = await call(client, "PATCH", "/boards/metz", token,
+                       json={"name": "Metz-Ville", "slug": "metz-ville",
+                             "moderation_mode": "a-priori"})
+    assert (board["name"], board["slug"], board["moderation_mode"], board["is_city"]) == (
+        "Metz-Ville", "metz-ville", "a-priori", True)
+    await call(client, "PATCH", "/boards/metz", token, expect=404, json={"name": "X"})
+    listed = await call(client, "GET", "/boards/metz/threads")  # the old address leads on
+    assert listed["board"]["slug"] == "metz-ville"
+    error = error_of(await call(client, "PATCH", "/boards/metz-ville", token, expect=409,
+                                json={"slug": "grenoble"}))
+    assert error["field"] == "slug"
+    await call(client, "PATCH", "/boards/metz-ville", token, expect=422,
+               json={"moderation_mode": "never"})
+    path = "/boards/metz-ville/moderators"
+    assert await call(client, "GET", path, token) == {"moderators": ["local"]}
+    await call(client, "GET", path, world["local_token"], expect=403)
+    await call(client, "PUT", f"{path}/tom", token, expect=204)
+    assert await call(client, "GET", path, token) == {"moderators": ["local", "tom"]}
+    # tom now moderates Metz: the queue is his to see (his token reads his new powers).
+    await call(client, "GET", "/moderation/queue", world["tom_token"])
+    await call(client, "DELETE", f"{path}/local", token, expect=204)
+    await call(client, "DELETE", f"{path}/local", token, expect=404)
+    await call(client, "PUT", f"{path}/personne", token, expect=404)
+    assert await call(client, "GET", path, token) == {"moderators": ["tom"]}

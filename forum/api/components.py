@@ -302,6 +302,9 @@ def _member_schemas() -> dict[str, Any]:
         "TokenList": _object({"tokens": {"type": "array", "items": ref("schemas", "Token")}}),
         "NewToken": _object({**token, "token": {
             "type": "string", "description": "The token itself, shown this once only."}}),
+        "BoardModerators": _object({"moderators": {
+            "type": "array", "items": text, "description": "Pseudonyms, by name; global "
+            "moderators (every board) are not listed."}}),
         "Preview": _object({"body_html": {"type": "string", "description": "Sanitized HTML."}}),
         "Member": _object({
             "name": text, "role": {"type": "string", "enum": ["member", "moderator", "admin"]},
@@ -440,6 +443,7 @@ def input_schemas(config: Config) -> dict[str, Any]:
                                 "description": "a-priori: posts wait for a moderator."},
             "is_city": {"type": "boolean", "default": True,
                         "description": "A city has a watch page and findings."}}},
+        "BoardEditInput": _board_edit_input(field),
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body,
             "attachments": attachments}},
@@ -572,6 +576,22 @@ def _finding_input(field: Any) -> dict[str, Any]:
                           {"url": "https://example.org/deliberation-2020.pdf",
                            "label": "Délibération du conseil municipal"}]}],
     }
+
+
+def _board_edit_input(field: Any) -> dict[str, Any]:
+    """A board's changes: BoardInput's fields, each optional, with no defaults (absent: as
+    it is)."""
+    return {"type": "object", "description": "Only what is sent changes; a former address "
+            "keeps leading to the board.", "properties": {
+        "name": field("Shown as the board's title.", NAME_MAX, 1),
+        "slug": {**field("Its new address (409 if taken): lower-case letters a-z, digits and "
+                         "single dashes.", NAME_MAX), "pattern": SLUG_PATTERN},
+        "region": field(f"Cut to {REGION_MAX} characters."),
+        "description": field("Plain text.", DESCRIPTION_MAX),
+        "moderation_mode": {"type": "string", "enum": list(MODERATION_MODES),
+                            "description": "a-priori: posts wait for a moderator."},
+        "is_city": {"type": "boolean", "description": "A city has a watch page and "
+                    "findings."}}}
 
 
 def _correction_input(field: Any) -> dict[str, Any]:

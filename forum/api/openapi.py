@@ -134,6 +134,28 @@ def _board_paths() -> dict[str, Any]:
                         _ok("The new board.", "Board", 201, location=True),
                         "400 401 403 409 413 422", body="BoardInput"),
         },
+        f"{V1}/boards/{{slug}}": {
+            "patch": _op("api_edit_board", "boards", "Rename, move to a new address, describe a "
+                         "board, change its moderation mode or whether it is a city "
+                         "(administrators).", _ok("The board as it now is.", "Board"),
+                         "400 401 403 404 409 413 422", params=("slug",),
+                         body="BoardEditInput"),
+        },
+        f"{V1}/boards/{{slug}}/moderators": {
+            "get": _op("api_board_moderators", "boards", "Who moderates this board "
+                       "(administrators).", _ok("Their pseudonyms.", "BoardModerators"),
+                       "401 403 404", params=("slug",), member=True),
+        },
+        f"{V1}/boards/{{slug}}/moderators/{{name}}": {
+            "put": _op("api_add_board_moderator", "boards", "Make a member a moderator of "
+                       "this board (administrators); their sessions end, so that it holds at "
+                       "once.", {"204": {"description": "Done (or already so)."}},
+                       "401 403 404", params=("slug", "member_name"), write=True),
+            "delete": _op("api_remove_board_moderator", "boards", "A member no longer "
+                          "moderates this board (404 if they did not).",
+                          {"204": {"description": "Done."}}, "401 403 404",
+                          params=("slug", "member_name"), write=True),
+        },
         f"{V1}/boards/{{slug}}/threads": {
             "get": _op("api_board_threads", "threads", "A page of a board's threads.",
                        _ok("The board and a page of its threads.", "BoardThreads"),

@@ -8,7 +8,7 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import notifications, posts, threads
+from forum.models import notifications, posts, threads, users
 from forum.models.boards import Board, get_by_slug
 from forum.models.threads import Thread
 from forum.models.users import User
@@ -535,3 +535,14 @@ async def remove_board_moderator(tx: Transaction, board: Board, member: User) ->
     if not removed:
         raise NotFound("This member does not moderate this board.")
     await tx.execute("delete from sessions where user_id = ?", (member.id,))
+
+
+async def appoint(tx: Transaction, board: Board, name: str, appointed: bool) -> User:
+    """Make the member with this pseudonym a moderator of the board, or no longer one (404
+    if they were not); their sessions end, so that their powers change at once."""
+    member = await users.get_by_name(tx, name)
+    if appointed:
+        await add_board_moderator(tx, board, member)
+    else:
+        await remove_board_moderator(tx, board, member)
+    return member
