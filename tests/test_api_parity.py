@@ -442,3 +442,25 @@ async def test_editing_a_board_and_its_moderators(forum, client, world):
     await call(client, "DELETE", f"{path}/local", token, expect=404)
     await call(client, "PUT", f"{path}/personne", token, expect=404)
     assert await call(client, "GET", path, token) == {"moderators": ["tom"]}
+
+
+# Files with a bearer token ---------------------------------------------------------------------
+
+async def test_files_are_read_with_a_bearer_token(forum, client, world):
+    from tests.test_uploads import jpeg_with_gps, uploaded
+
+    photo = await uploaded(client, world["tom_token"], "place.jpg", jpeg_with_gps((40, 40)))
+    # Not attached yet: its owner's only, whether by session or by token.
+    mine = await client.get(photo["url"], headers={"Authorization":
+                                                   f"Bearer {world['tom_token']}"})
+    assert mine.status == 200 and mine.content_type == "image/jpeg"
+    assert "private" in mine.headers["Cache-Control"]
+    thumb = await client.get(photo["thumbnail_url"],
+                             headers={"Authorization": f"Bearer {world['tom_token']}"})
+    assert thumb.status == 200
+    other = await client.get(photo["url"],
+                             headers={"Authorization": f"Bearer {world['lea_token']}"})
+    assert other.status == 404
+    assert (await client.get(photo["url"])).status == 404
+    bad = await client.get(photo["url"], headers={"Authorization": "Bearer vigie_faux"})
+    assert bad.status == 401
