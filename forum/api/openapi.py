@@ -122,7 +122,7 @@ def _paths(config: Config) -> dict[str, Any]:
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
             **_notification_paths(), **_finding_paths(), **_member_paths(),
-            **_settings_paths()}
+            **_settings_paths(), **_open_data_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -484,4 +484,87 @@ def _settings_paths() -> dict[str, Any]:
             "api_revoke_token", "settings", "End one of your tokens (404 for another's).",
             {"204": {"description": "Ended."}}, "401 403 404", params=("token_id",),
             write=True)},
+    }
+
+
+# Pages outside /api/v1 that a client reads: open data, feeds and attached files. Their errors
+# are HTML pages (they are the site's own addresses); tests/test_openapi.py checks the names.
+OPEN_DATA_ROUTES = ("watch_export", "city_watch_export", "watch_feed", "city_watch_feed",
+                    "feed_site", "feed_board", "feed_thread", "moderation_journal_feed",
+                    "file", "file_thumbnail")
+HTML = "text/html"
+ATOM = "application/atom+xml"
+
+
+def _page(op_id: str, tag: str, summary: str, content: dict[str, Any], errors: str,
+          params: tuple[dict[str, Any], ...] = (), security: list[Any] | None = None,
+          moved: bool = False) -> dict[str, Any]:
+    """A GET of a page that is no JSON: its media types, and its errors as HTML pages."""
+    responses: dict[str, Any] = {"200": {"description": "The document.", "content": content}}
+    if moved:
+        responses["301"] = {"description": "A former address of the board: the new one is in "
+                                           "Location.",
+                            "headers": {"Location": {"schema": {"type": "string"}}}}
+    for code in errors.split():
+        responses[code] = {"description": "An error page.",
+                           "content": {HTML: {"schema": {"type": "string"}}}}
+    return {"operationId": op_id, "tags": [tag], "summary": summary,
+            "security": security if security is not None else [{}],
+            "parameters": list(params), "responses": responses}
+
+
+def _open_data_paths() -> dict[str, Any]:
+    fmt = {"name": "format", "in": "path", "required": True,
+           "description": "csv (UTF-8, `;`-safe for spreadsheets), json or geojson (only the "
+                          "findings with a place).",
+           "schema": {"type": "string", "enum": ["csv", "json", "geojson"]}}
+    exports = {"text/csv": {"schema": {"type": "string"}},
+               JSON: {"schema": {"type": "object"}},
+               "application/geo+json": {"schema": {"type": "object"}}}
+    filters = ("The watch pages' filters apply too, as their links carry them: `kind`, "
+               "`status`, `since`, `until` (400 for one that is not valid). Public findings "
+               "only, the same bytes for everyone, licensed as the `Link` header says.")
+    atom = {ATOM: {"schema": {"type": "string"}}}
+    slug, thread = ref("parameters", "slug"), ref("parameters", "thread_id")
+    file_id = {"name": "id", "in": "path", "required": True, "description": "A file's id.",
+               "schema": {"type": "integer", "minimum": 1}}
+    name = {"name": "name", "in": "path", "required": True,
+            "description": "Its file name, as in its `url` (404 for another).",
+            "schema": {"type": "string", "minLength": 1}}
+    files = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+             "*/*": {"schema": {"type": "string", "format": "binary"}}}
+    return {
+        "/watch/findings.{format}": {"get": _page(
+            "watch_export", "findings", "Every city's public findings. " + filters, exports,
+            "404", (fmt,))},
+        "/b/{slug}/watch/findings.{format}": {"get": _page(
+            "city_watch_export", "findings", "One city's public findings. " + filters,
+            exports, "404", (slug, fmt), moved=True)},
+        "/watch/feed.atom": {"get": _page(
+            "watch_feed", "findings", "The latest public findings of every city.", atom,
+            "404")},
+        "/b/{slug}/watch/feed.atom": {"get": _page(
+            "city_watch_feed", "findings", "The latest public findings of a city.", atom,
+            "404", (slug,), moved=True)},
+        "/feed.atom": {"get": _page(
+            "feed_site", "threads", "The latest public posts of every board.", atom, "404")},
+        "/b/{slug}/feed.atom": {"get": _page(
+            "feed_board", "threads", "The latest public posts of a board.", atom, "404",
+            (slug,), moved=True)},
+        "/t/{id}/feed.atom": {"get": _page(
+            "feed_thread", "threads", "The latest posts of a public thread.", atom, "404",
+            (thread,))},
+        "/moderation/journal.atom": {"get": _page(
+            "moderation_journal_feed", "moderation", "The public journal of moderation.",
+            atom, "404")},
+        "/files/{id}/{name}": {"get": _page(
+            "file", "uploads", "A file attached to a post (or your own, not attached yet), "
+            "cleaned of its metadata, to whoever may see the post: with a bearer token or the "
+            "session cookie for what is not public.", files, "401 404", (file_id, name),
+            security=READ)},
+        "/files/{id}/thumb": {"get": _page(
+            "file_thumbnail", "uploads", "A small JPEG of an image or of a PDF's first page "
+            "(404 for other files).", {"image/jpeg": {"schema": {
+                "type": "string", "format": "binary"}}}, "401 404", (file_id,),
+            security=READ)},
     }
