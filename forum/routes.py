@@ -267,3 +267,8 @@ def setup(app: web.Application) -> None:
         name="api_add_board_moderator")
     add("DELETE", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.remove_moderator,
         name="api_remove_board_moderator")
+    add("GET", f"{v1}/invitations", api_settings.list_invitations, name="api_invitations")
+    add("POST", f"{v1}/invitations", api_settings.create_invitation,
+        name="api_create_invitation")
+    add("DELETE", f"{v1}/invitations/{{id}}", api_settings.withdraw_invitation,
+        name="api_withdraw_invitation")

@@ -34,6 +34,8 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "settings_email_notifications": ("api_change_preferences",),
     "settings_following": ("api_change_preferences",),
     "settings_revoke_token": ("api_revoke_token", "api_tokens"),
+    "invitations": ("api_create_invitation", "api_invitations"),
+    "invitation_withdraw": ("api_withdraw_invitation",),
     "admin_boards": ("api_create_board",),
     "admin_board": ("api_edit_board", "api_board_moderators", "api_add_board_moderator",
                     "api_remove_board_moderator"),
@@ -79,6 +81,8 @@ WEB_ONLY: dict[str, str] = {
     "two_factor_disable": "weakens the account: asks for a code, in a browser",
     "two_factor_recovery_codes": "recovery codes are shown once, to a person",
     "settings_leave": "erasing one's account asks for the password, in a browser",
+    "settings_export": "the archive of one's personal data (address, sessions, every text) "
+                       "is asked for and downloaded in a browser session, never by a token",
     # The drop for sources: no account, no JavaScript, nothing kept that names them; what it
     # receives never leaves the moderators' pages (no token can read or act on it).
     "drop_new": "the drop for people without accounts",
@@ -94,9 +98,6 @@ WEB_ONLY: dict[str, str] = {
 NOT_YET: dict[str, str] = {
     "admin_kinds": "api_finding_kinds_rename",  # rename/merge: the watch record's branch
     "admin_registration": "api_registration",
-    "invitations": "api_create_invitation",
-    "invitation_withdraw": "api_withdraw_invitation",
-    "settings_export": "api_create_export",
 }
 
 
@@ -464,3 +465,23 @@ async def test_files_are_read_with_a_bearer_token(forum, client, world):
     assert (await client.get(photo["url"])).status == 404
     bad = await client.get(photo["url"], headers={"Authorization": "Bearer vigie_faux"})
     assert bad.status == 401
+
+
+# Invitations -----------------------------------------------------------------------------------
+
+async def test_invitations_made_listed_and_withdrawn(forum, client, world):
+    # A member with no approved post yet may not invite (the page's rule).
+    newcomer = await forum.user("nouvelle", trusted=False)
+    await call(client, "POST", "/invitations", await forum.token(newcomer), expect=403)
+    made = await call(client, "POST", "/invitations", world["modo_token"], expect=201)
+    assert made["link"].endswith("/register?invitation=" + made["link"].rpartition("=")[2])
+    assert made["live"] is True and made["used_by"] is None
+    listed = await call(client, "GET", "/invitations", world["modo_token"])
+    assert [item["id"] for item in listed["invitations"]] == [made["id"]]
+    assert "link" not in listed["invitations"][0]
+    await call(client, "DELETE", f"/invitations/{made['id']}", world["tom_token"], expect=404)
+    await call(client, "DELETE", f"/invitations/{made['id']}", world["modo_token"], expect=204)
+    listed = await call(client, "GET", "/invitations", world["modo_token"])
+    assert [(item["id"], item["live"]) for item in listed["invitations"]] == [
+        (made["id"], False)]
+    await call(client, "DELETE", f"/invitations/{made['id']}", world["modo_token"], expect=404)

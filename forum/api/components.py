@@ -67,6 +67,7 @@ def parameters() -> dict[str, Any]:
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
         "token_id": path_id("personal token"),
+        "invitation_id": path_id("invitation"),
         "withdraw_reason": {"name": "reason", "in": "query", "required": False,
                             "description": "Why: required from a moderator withdrawing "
                                            "someone else's finding (403 without), told to "
@@ -280,6 +281,10 @@ def _member_schemas() -> dict[str, Any]:
     mode = {"type": "string", "enum": list(FOLLOW_MODES)}
     token = {"id": ident, "label": text, "created_at": when,
              "last_used_on": {"type": ["string", "null"], "description": "The day (UTC)."}}
+    invitation = {"id": ident, "created_at": when, "expires_at": when, "used_at": maybe_when,
+                  "used_by": {"type": ["string", "null"], "description": "Who signed up "
+                              "with it."},
+                  "live": {"type": "boolean", "description": "Not used yet, not expired."}}
     return {
         "FollowState": _object({
             "kind": {"type": "string", "enum": ["thread", "board"]},
@@ -299,6 +304,11 @@ def _member_schemas() -> dict[str, Any]:
                        "description": "The interface and mails' language (null: the "
                                       "browser's)."}}),
         "Token": _object(token),
+        "Invitation": _object(invitation),
+        "InvitationList": _object({"invitations": {"type": "array", "items": ref(
+            "schemas", "Invitation")}}),
+        "NewInvitation": _object({**invitation, "link": {
+            "type": "string", "description": "The sign-up link, shown this once only."}}),
         "TokenList": _object({"tokens": {"type": "array", "items": ref("schemas", "Token")}}),
         "NewToken": _object({**token, "token": {
             "type": "string", "description": "The token itself, shown this once only."}}),

@@ -480,6 +480,19 @@ def _settings_paths() -> dict[str, Any]:
                        "tokens themselves).", _ok("Your tokens.", "TokenList"), "401",
                        member=True),
             "post": create},
+        f"{V1}/invitations": {
+            "get": _op("api_invitations", "settings", "The sign-up links you made, newest "
+                       "first (never the links again).",
+                       _ok("Your invitations.", "InvitationList"), "401", member=True),
+            "post": _op("api_create_invitation", "settings",
+                        "A new single-use sign-up link, shown once: for members with enough "
+                        "approved posts and moderators, within a limit per period (403).",
+                        _ok("The invitation.", "NewInvitation", 201), "401 403",
+                        write=True)},
+        f"{V1}/invitations/{{id}}": {"delete": _op(
+            "api_withdraw_invitation", "settings", "Withdraw an unused link of yours (404 "
+            "for another's or one used).", {"204": {"description": "Withdrawn."}},
+            "401 403 404", params=("invitation_id",), write=True)},
         f"{V1}/tokens/{{id}}": {"delete": _op(
             "api_revoke_token", "settings", "End one of your tokens (404 for another's).",
             {"204": {"description": "Ended."}}, "401 403 404", params=("token_id",),

@@ -10,11 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
-from forum.api import id_param, json_body, require_user, text_field
+from forum.api import id_param, json_body, require_user, require_writer, text_field
 from forum.api.components import TOKEN_LABEL_MAX
 from forum.db import Conn
 from forum.errors import Forbidden
-from forum.models import users
+from forum.models import invitations, users
 
 
 async def _preferences(conn: Conn, user_id: int) -> dict[str, Any]:
@@ -83,4 +83,39 @@ async def revoke_token(request: web.Request) -> web.Response:
     token_id = id_param(request)
     async with request.app[keys.DB].transaction() as tx:
         await users.revoke_token(tx, user.id, token_id)
+    return web.Response(status=204)
+
+
+# Invitations: single-use sign-up links, as /invitations makes them ---------------------------
+
+def _invitation_json(item: invitations.Invitation) -> dict[str, Any]:
+    return {"id": item.id, "created_at": item.created_at, "expires_at": item.expires_at,
+            "used_at": item.used_at, "used_by": item.used_by_name, "live": item.is_live}
+
+
+async def list_invitations(request: web.Request) -> web.Response:
+    """GET /api/v1/invitations: the links one made, newest first (never the links again)."""
+    user = require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        made = await invitations.list_for(conn, user.id)
+    return web.json_response({"invitations": [_invitation_json(item) for item in made]})
+
+
+async def create_invitation(request: web.Request) -> web.Response:
+    """POST /api/v1/invitations: a new link, shown once; 403 for who may not invite (yet)."""
+    user = require_writer(request)
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.DB].transaction() as tx:
+        token = await invitations.create(tx, user, config)
+        item = (await invitations.list_for(tx, user.id, limit=1))[0]  # this one
+    return web.json_response({**_invitation_json(item),
+                              "link": invitations.link(config, token)}, status=201)
+
+
+async def withdraw_invitation(request: web.Request) -> web.Response:
+    """DELETE /api/v1/invitations/{id}: an unused link no longer opens (404 for another's)."""
+    user = require_user(request)
+    invitation_id = id_param(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await invitations.withdraw(tx, user.id, invitation_id)
     return web.Response(status=204)
