@@ -272,3 +272,7 @@ def setup(app: web.Application) -> None:
         name="api_create_invitation")
     add("DELETE", f"{v1}/invitations/{{id}}", api_settings.withdraw_invitation,
         name="api_withdraw_invitation")
+    add("GET", f"{v1}/registration", api_board_admin.show_registration,
+        name="api_registration")
+    add("PATCH", f"{v1}/registration", api_board_admin.change_registration,
+        name="api_change_registration")

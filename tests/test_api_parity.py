@@ -34,6 +34,7 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "settings_email_notifications": ("api_change_preferences",),
     "settings_following": ("api_change_preferences",),
     "settings_revoke_token": ("api_revoke_token", "api_tokens"),
+    "admin_registration": ("api_change_registration", "api_registration"),
     "invitations": ("api_create_invitation", "api_invitations"),
     "invitation_withdraw": ("api_withdraw_invitation",),
     "admin_boards": ("api_create_board",),
@@ -97,7 +98,6 @@ WEB_ONLY: dict[str, str] = {
 # test_known_gaps_are_still_gaps fails as soon as the planned operation exists.
 NOT_YET: dict[str, str] = {
     "admin_kinds": "api_finding_kinds_rename",  # rename/merge: the watch record's branch
-    "admin_registration": "api_registration",
 }
 
 
@@ -485,3 +485,20 @@ async def test_invitations_made_listed_and_withdrawn(forum, client, world):
     assert [(item["id"], item["live"]) for item in listed["invitations"]] == [
         (made["id"], False)]
     await call(client, "DELETE", f"/invitations/{made['id']}", world["modo_token"], expect=404)
+
+
+async def test_registration_rules_for_administrators(forum, client, world):
+    admin = await forum.user("chef", role="admin")
+    token = await forum.token(admin)
+    await call(client, "GET", "/registration", world["modo_token"], expect=403)
+    await call(client, "PATCH", "/registration", world["modo_token"], expect=403,
+               json={"mode": "closed"})
+    rules = await call(client, "PATCH", "/registration", token,
+                       json={"mode": "invitation", "question": "Quelle ville suivez-vous ?"})
+    assert rules == {"mode": "invitation", "question": "Quelle ville suivez-vous ?"}
+    assert await call(client, "PATCH", "/registration", token, json={"mode": "closed"}) == {
+        "mode": "closed", "question": "Quelle ville suivez-vous ?"}
+    await call(client, "PATCH", "/registration", token, expect=422, json={"mode": "ouvert"})
+    page = await (await client.get("/register")).text()  # the sign-up page obeys
+    assert "Quelle ville suivez-vous" not in page
+    assert (await call(client, "GET", "/registration", token))["mode"] == "closed"

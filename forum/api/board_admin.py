@@ -1,5 +1,5 @@
-"""Boards' administration in JSON: editing a board (name, address, mode, city) and naming its
-moderators — administrators only, through the same models as /admin/boards/{slug}."""
+"""Administration in JSON: editing a board (name, address, mode, city), naming its moderators,
+and how accounts are created — administrators only, through the same models as /admin."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -9,7 +9,7 @@ from forum.api import board_json, json_body, require_user, slug_param, text_fiel
 from forum.api.boards import LIMITS
 from forum.db import Transaction
 from forum.errors import Forbidden, NotFound
-from forum.models import boards, moderation
+from forum.models import boards, invitations, moderation
 from forum.permissions import can
 from forum.text import PSEUDONYM_MAX
 
@@ -73,3 +73,35 @@ async def remove_moderator(request: web.Request) -> web.Response:
         board = await _board(tx, request)
         await moderation.appoint(tx, board, _name(request), appointed=False)
     return web.Response(status=204)
+
+
+# How accounts are created (as /admin/registration) --------------------------------------------
+
+def _rules_json(rules: invitations.Registration) -> dict[str, str]:
+    return {"mode": rules.mode, "question": rules.question}
+
+
+def _require_admin(request: web.Request) -> None:
+    if not can(require_user(request), "manage_boards"):  # the page's permission
+        raise Forbidden("Only administrators may change how accounts are created.")
+
+
+async def show_registration(request: web.Request) -> web.Response:
+    """GET /api/v1/registration: open, by invitation or closed, and the sign-up question."""
+    _require_admin(request)
+    async with request.app[keys.DB].read() as conn:
+        rules = await invitations.registration(conn, request.app[keys.CONFIG])
+    return web.json_response(_rules_json(rules))
+
+
+async def change_registration(request: web.Request) -> web.Response:
+    """PATCH /api/v1/registration {mode?, question?}: what is sent changes."""
+    _require_admin(request)
+    data = await json_body(request, "RegistrationInput")
+    async with request.app[keys.DB].transaction() as tx:
+        rules = await invitations.registration(tx, request.app[keys.CONFIG])
+        rules = await invitations.set_registration(
+            tx, text_field(data, "mode") if "mode" in data else rules.mode,
+            text_field(data, "question", invitations.QUESTION_MAX) if "question" in data
+            else rules.question)
+    return web.json_response(_rules_json(rules))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.config import Config
+from forum.config import REGISTRATION_MODES, Config
 from forum.i18n import LOCALES
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.finding_drafts import (
@@ -19,6 +19,7 @@ from forum.models.finding_drafts import (
 from forum.models.findings import SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
 from forum.models.follows import MODES as FOLLOW_MODES
+from forum.models.invitations import QUESTION_MAX
 from forum.models.moderation import REASON_MAX, SANCTIONS, TRUST
 from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
@@ -312,6 +313,10 @@ def _member_schemas() -> dict[str, Any]:
         "TokenList": _object({"tokens": {"type": "array", "items": ref("schemas", "Token")}}),
         "NewToken": _object({**token, "token": {
             "type": "string", "description": "The token itself, shown this once only."}}),
+        "Registration": _object({
+            "mode": {"type": "string", "enum": list(REGISTRATION_MODES)},
+            "question": {"type": "string", "description": "Asked at sign-up, the answer "
+                         "shown to moderators (\"\": none)."}}),
         "BoardModerators": _object({"moderators": {
             "type": "array", "items": text, "description": "Pseudonyms, by name; global "
             "moderators (every board) are not listed."}}),
@@ -496,6 +501,11 @@ def input_schemas(config: Config) -> dict[str, Any]:
                                     "description": "Each at once, a daily digest, or none."},
             "login_notices": {"type": "boolean"},
             "locale": {"type": ["string", "null"], "enum": [*LOCALES, None]}}},
+        "RegistrationInput": {"type": "object", "description": "Only what is sent changes.",
+                              "properties": {
+            "mode": {"type": "string", "enum": list(REGISTRATION_MODES), "description":
+                     "open, by invitation only, or closed."},
+            "question": field("Asked at sign-up (\"\": none); one line.", QUESTION_MAX)}},
         "TokenInput": {"type": "object", "properties": {
             "label": field("What it is for (a script, a laptop).", TOKEN_LABEL_MAX)}},
         "PreviewInput": {"type": "object", "required": ["body"], "properties": {"body": field(

@@ -141,6 +141,15 @@ def _board_paths() -> dict[str, Any]:
                          "400 401 403 404 409 413 422", params=("slug",),
                          body="BoardEditInput"),
         },
+        f"{V1}/registration": {
+            "get": _op("api_registration", "boards", "How accounts are created "
+                       "(administrators).", _ok("The rules.", "Registration"), "401 403",
+                       member=True),
+            "patch": _op("api_change_registration", "boards", "Open sign-up, by invitation "
+                         "only, or closed; the sign-up question (administrators).",
+                         _ok("The rules as they now are.", "Registration"),
+                         "400 401 403 413 422", body="RegistrationInput"),
+        },
         f"{V1}/boards/{{slug}}/moderators": {
             "get": _op("api_board_moderators", "boards", "Who moderates this board "
                        "(administrators).", _ok("Their pseudonyms.", "BoardModerators"),
