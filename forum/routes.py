@@ -276,3 +276,4 @@ def setup(app: web.Application) -> None:
         name="api_registration")
     add("PATCH", f"{v1}/registration", api_board_admin.change_registration,
         name="api_change_registration")
+    add("POST", f"{v1}/finding-kinds", api_findings.create_kind, name="api_create_finding_kind")

@@ -16,7 +16,7 @@ from forum.models.finding_drafts import (
     URL_MAX,
     URL_PATTERN,
 )
-from forum.models.findings import SCOPES, UNITS
+from forum.models.findings import KIND_LABEL_MAX, SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
 from forum.models.follows import MODES as FOLLOW_MODES
 from forum.models.invitations import QUESTION_MAX
@@ -412,6 +412,8 @@ def _finding_schemas() -> dict[str, Any]:
         "FindingRevisionList": _object({
             "finding_id": {"type": "integer", "minimum": 1},
             "revisions": {"type": "array", "items": ref("schemas", "FindingRevision")}}),
+        "FindingKind": _object({"slug": text, "label": text, "name": {
+            "type": "string", "description": "In your language."}}),
         "FindingList": _object({"findings": {"type": "array", "items": ref(
             "schemas", "Finding")}, "total": count, "page": page, "pages": page}),
         "FindingKinds": _object({
@@ -501,6 +503,9 @@ def input_schemas(config: Config) -> dict[str, Any]:
                                     "description": "Each at once, a daily digest, or none."},
             "login_notices": {"type": "boolean"},
             "locale": {"type": ["string", "null"], "enum": [*LOCALES, None]}}},
+        "KindInput": {"type": "object", "required": ["label"], "properties": {"label": {
+            **field("Its name (shown as written; its slug is made from it). At least one "
+                    "letter a-z or digit.", KIND_LABEL_MAX, 1), "pattern": "[A-Za-z0-9]"}}},
         "RegistrationInput": {"type": "object", "description": "Only what is sent changes.",
                               "properties": {
             "mode": {"type": "string", "enum": list(REGISTRATION_MODES), "description":

@@ -338,3 +338,15 @@ def _revision_json(revision: findings.Revision, slugs: dict[int, str],
     return {"id": revision.id, "editor": revision.editor_name, "created_at": revision.created_at,
             "state": revision.state, "reason": revision.reason,
             "note": revision.note if private else "", "fields": fields}
+
+
+async def create_kind(request: web.Request) -> web.Response:
+    """POST /api/v1/finding-kinds {label}: a new kind of equipment (administrators), listed
+    before "Other"; 409 if it exists."""
+    if not can(require_writer(request), "manage_kinds"):
+        raise Forbidden("Only administrators may add kinds of equipment.")
+    label = text_field(await json_body(request, "KindInput"), "label")
+    async with request.app[keys.DB].transaction() as tx:
+        kind = await findings.add_kind(tx, label)
+    return web.json_response({"slug": kind.slug, "label": kind.label,
+                              "name": gettext(kind.label)}, status=201)

@@ -407,6 +407,10 @@ def _finding_paths() -> dict[str, Any]:
                        "The kinds of equipment, statuses and units a finding may have.",
                        _ok("The choices, with their names in your language.", "FindingKinds"),
                        "401"),
+            "post": _op("api_create_finding_kind", "findings",
+                        "Add a kind of equipment (administrators).",
+                        _ok("The new kind.", "FindingKind", 201), "400 401 403 409 413 422",
+                        body="KindInput"),
         },
         f"{mod}/approve": {
             "post": _op("api_moderation_approve_finding", "moderation",
