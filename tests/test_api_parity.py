@@ -520,3 +520,12 @@ async def test_adding_a_kind_of_equipment(forum, client, world):
                                 json={"label": "lecteurs de plaques"}))
     assert error["field"] == "label"
     await call(client, "POST", "/finding-kinds", token, expect=422, json={"label": "???"})
+
+
+async def test_a_method_no_page_takes_is_405_not_a_csrf_403(client, world):
+    """The document lists GET for the feeds and exports: anything else is 405, as it says."""
+    for path in ("/feed.atom", "/b/metz/feed.atom", "/watch/findings.csv"):
+        response = await client.request("TRACE", path)
+        assert response.status == 405, path
+    response = await client.post("/logout")  # a real form without its token: still refused
+    assert response.status == 403
