@@ -7,6 +7,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import json_body, require_writer, text_field
+from forum.db import Conn
 from forum.errors import NotFound
 from forum.models import moderation, posts, users
 from forum.models.users import User
@@ -23,7 +24,7 @@ def _name(request: web.Request) -> str:
     return name
 
 
-async def _member(conn, request: web.Request) -> User:
+async def _member(conn: Conn, request: web.Request) -> User:
     """The member named in the path, spelt as registered (as the page: 404 otherwise)."""
     name = _name(request)
     member = await users.get_by_name(conn, name)

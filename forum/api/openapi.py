@@ -42,7 +42,8 @@ def build(config: Config) -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Read and write the forum as a member. Authenticate with "
-                "`Authorization: Bearer <token>` (`vigie token create <name>` prints one), "
+                "`Authorization: Bearer <token>` (`vigie token create <name>` prints one, and "
+                "so does POST /api/v1/tokens from a logged-in browser), "
                 f"or with the session cookie plus the `{CSRF_HEADER}` header on writes. Errors are "
                 '`{"error": {"code", "message", "field"?}}`. Fields a client may not set '
                 "(author, status, role, pinned…) and unknown fields are ignored."),
