@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from forum.api import openapi
+from forum.app import create_app
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models import follows, moderation, users
 from tests.conftest import csrf_token, log_in
@@ -120,6 +121,16 @@ async def test_every_web_action_has_an_api_twin(app, config):
     missing = {name: op for name, ops in API_TWINS.items() for op in ops
                if op not in operations}
     assert missing == {}
+
+
+async def test_a_new_web_action_without_a_twin_is_caught(config):
+    async def archive(request):  # never called
+        raise AssertionError
+
+    app = create_app(config)
+    app.router.add_post("/b/{slug}/archive", archive, name="archive_board")
+    listed = API_TWINS.keys() | WEB_ONLY.keys() | NOT_YET.keys()
+    assert state_changing_web_routes(app) - listed == {"archive_board"}
 
 
 async def test_known_gaps_are_still_gaps(config):
