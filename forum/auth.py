@@ -76,6 +76,9 @@ class SessionCache:
         self._entries.clear()
 
 
+BEARER_PATHS = ("/api/", "/files/")
+
+
 def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
@@ -89,7 +92,9 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     request[keys.VIA_TOKEN] = False
     db = request.app[keys.DB]
     token = request.cookies.get(SESSION_COOKIE)
-    bearer = _bearer(request) if request.path.startswith("/api/") else None
+    # Files too, so that a client that read a post through the API can fetch its attachments
+    # (only GETs: their responses are private, and no form takes a token).
+    bearer = _bearer(request) if request.path.startswith(BEARER_PATHS) else None
     stale_cookie = False
     if bearer:
         async with db.read() as conn:

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from forum.api import board_admin as api_board_admin
 from forum.api import boards as api_boards
 from forum.api import findings as api_findings
+from forum.api import follows as api_follows
+from forum.api import members as api_members
 from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
 from forum.api import requests as api_requests
 from forum.api import search as api_search
+from forum.api import settings as api_settings
 from forum.api import threads as api_threads
 from forum.api import uploads as api_uploads
 from forum.templating import STATIC
@@ -199,7 +203,6 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/boards", api_boards.create_board, name="api_create_board")
     add("GET", f"{v1}/boards/{{slug}}/threads", api_boards.list_threads,
         name="api_board_threads")
-    add("PATCH", f"{v1}/boards/{{slug}}", api_boards.change_board, name="api_change_board")
     add("GET", f"{v1}/boards/{{slug}}/members", api_boards.list_members,
         name="api_board_members")
     add("POST", f"{v1}/boards/{{slug}}/members", api_boards.add_member,
@@ -262,3 +265,56 @@ def setup(app: web.Application) -> None:
         name="api_moderation_hide")
     add("POST", f"{api_mod}/threads/{{id}}/show", api_moderation.unhide_thread,
         name="api_moderation_show")
+    add("POST", f"{api_mod}/posts/{{id}}/dismiss-flags", api_moderation.dismiss_flags,
+        name="api_moderation_dismiss_flags")
+    add("POST", f"{api_mod}/posts/{{id}}/restore", api_moderation.restore_post,
+        name="api_moderation_restore")
+    add("POST", f"{api_mod}/threads/{{id}}/move", api_moderation.move_thread,
+        name="api_moderation_move")
+    add("GET", f"{api_mod}/journal", api_moderation.journal, name="api_moderation_journal")
+    add("GET", f"{v1}/members/{{name}}", api_members.show_member, name="api_member")
+    add("POST", f"{v1}/members/{{name}}/decisions", api_members.decide,
+        name="api_member_decision")
+    add("POST", f"{v1}/preview", api_posts.preview, name="api_preview")
+    # Following and one's own settings (api/follows.py, api/settings.py)
+    add("GET", f"{v1}/follows", api_follows.list_follows, name="api_follows")
+    add("PUT", f"{v1}/follows/threads/{{id}}", api_follows.follow_thread,
+        name="api_follow_thread")
+    add("DELETE", f"{v1}/follows/threads/{{id}}", api_follows.unfollow_thread,
+        name="api_unfollow_thread")
+    add("PUT", f"{v1}/follows/boards/{{slug}}", api_follows.follow_board,
+        name="api_follow_board")
+    add("DELETE", f"{v1}/follows/boards/{{slug}}", api_follows.unfollow_board,
+        name="api_unfollow_board")
+    add("GET", f"{v1}/preferences", api_settings.show_preferences, name="api_preferences")
+    add("PATCH", f"{v1}/preferences", api_settings.change_preferences,
+        name="api_change_preferences")
+    add("GET", f"{v1}/tokens", api_settings.list_tokens, name="api_tokens")
+    add("POST", f"{v1}/tokens", api_settings.create_token, name="api_create_token")
+    add("DELETE", f"{v1}/tokens/{{id}}", api_settings.revoke_token, name="api_revoke_token")
+    add("PATCH", f"{v1}/findings/{{id}}", api_findings.correct_finding,
+        name="api_edit_finding")
+    add("DELETE", f"{v1}/findings/{{id}}", api_findings.withdraw_finding,
+        name="api_delete_finding")
+    add("GET", f"{v1}/findings/{{id}}/revisions", api_findings.list_revisions,
+        name="api_finding_revisions")
+    add("POST", f"{api_mod}/findings/{{id}}/restore", api_findings.restore,
+        name="api_moderation_restore_finding")
+    # Boards' administration (api/board_admin.py)
+    add("PATCH", f"{v1}/boards/{{slug}}", api_board_admin.edit_board, name="api_edit_board")
+    add("GET", f"{v1}/boards/{{slug}}/moderators", api_board_admin.list_moderators,
+        name="api_board_moderators")
+    add("PUT", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.add_moderator,
+        name="api_add_board_moderator")
+    add("DELETE", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.remove_moderator,
+        name="api_remove_board_moderator")
+    add("GET", f"{v1}/invitations", api_settings.list_invitations, name="api_invitations")
+    add("POST", f"{v1}/invitations", api_settings.create_invitation,
+        name="api_create_invitation")
+    add("DELETE", f"{v1}/invitations/{{id}}", api_settings.withdraw_invitation,
+        name="api_withdraw_invitation")
+    add("GET", f"{v1}/registration", api_board_admin.show_registration,
+        name="api_registration")
+    add("PATCH", f"{v1}/registration", api_board_admin.change_registration,
+        name="api_change_registration")
+    add("POST", f"{v1}/finding-kinds", api_findings.create_kind, name="api_create_finding_kind")

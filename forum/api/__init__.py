@@ -21,7 +21,7 @@ from forum.models.uploads import Upload, for_post
 from forum.models.users import User
 from forum.permissions import can
 from forum.text import clean_input
-from forum.views import check_rate
+from forum.views import check_rate, require_user, require_writer  # noqa: F401 (shared)
 
 # What a board address can look like (slugify's output): anything else is not looked up.
 SLUG = re.compile(r"[a-z0-9-]+")

@@ -77,22 +77,6 @@ def _flag(data: dict, name: str, default: bool) -> bool:
     return value
 
 
-async def change_board(request: web.Request) -> web.Response:
-    """PATCH /api/v1/boards/{slug} {closed}: close a board or open it (administrators)."""
-    user = require_user(request)
-    if not can(user, "manage_boards"):
-        raise Forbidden("Only administrators may change boards.")
-    data = await json_body(request, "BoardChange")
-    if "closed" not in data:
-        raise Invalid("This field is required.", field="closed")
-    closed = _flag(data, "closed", False)
-    async with request.app[keys.DB].transaction() as tx:
-        board = await boards.get_by_slug(tx, slug_param(request))
-        await boards.set_closed(tx, board, closed)
-        board = await boards.get(tx, board.id)
-    return web.json_response(board_json(board))
-
-
 async def _board_of_members(request: web.Request,
                             manage: bool) -> tuple[User, boards.Board]:
     """The caller and the board of the path: 404 unless they read it and (for a list) it is

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.config import Config
+from forum.config import REGISTRATION_MODES, Config
+from forum.i18n import LOCALES
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.finding_drafts import (
     FILTER_DATE_PATTERN,
@@ -15,16 +16,20 @@ from forum.models.finding_drafts import (
     URL_MAX,
     URL_PATTERN,
 )
-from forum.models.findings import SCOPES, UNITS
+from forum.models.findings import KIND_LABEL_MAX, SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
-from forum.models.moderation import REASON_MAX
+from forum.models.follows import MODES as FOLLOW_MODES
+from forum.models.invitations import QUESTION_MAX
+from forum.models.moderation import REASON_MAX, SANCTIONS, TRUST
 from forum.models.posts import REVISION_STATES
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
+from forum.models.users import EMAIL_CHOICES
 from forum.text import PSEUDONYM_MAX, VISIBLE
 
 JSON = "application/json"
 ID_MAX = 2**62 - 1  # ids past it name nothing (and would not fit SQLite's integers)
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"  # forum.text.slugify's output
+TOKEN_LABEL_MAX = 100  # as stored (models.users.create_token)
 STATUSES = ["published", "pending", "rejected"]  # the CHECK of posts.status and threads.status
 
 
@@ -44,9 +49,6 @@ def parameters() -> dict[str, Any]:
         "revision_id": {"name": "revision", "in": "path", "required": True,
                         "description": "A version's id (from its history).",
                         "schema": {"type": "integer", "minimum": 1}},
-        "member_name": {"name": "name", "in": "path", "required": True,
-                        "description": "A member's pseudonym.",
-                        "schema": {"type": "string", "minLength": 1}},
         "slug": {"name": "slug", "in": "path", "required": True,
                  "description": "A board's address (a former one still answers).",
                  "schema": {"type": "string", "minLength": 1, "maxLength": NAME_MAX}},
@@ -68,6 +70,17 @@ def parameters() -> dict[str, Any]:
         "private": {"name": "private", "in": "query", "required": False,
                     "description": "Keep the moderator's reason out of the public journal.",
                     "schema": {"type": "boolean", "default": False}},
+        "token_id": path_id("personal token"),
+        "invitation_id": path_id("invitation"),
+        "withdraw_reason": {"name": "reason", "in": "query", "required": False,
+                            "description": "Why: required from a moderator withdrawing "
+                                           "someone else's finding (403 without), told to "
+                                           f"its author; {REASON_MAX} characters are kept.",
+                            "schema": {"type": "string"}},
+        "member_name": {"name": "name", "in": "path", "required": True,
+                        "description": "A member's pseudonym, spelt as registered.",
+                        "schema": {"type": "string", "minLength": 1,
+                                   "maxLength": PSEUDONYM_MAX}},
         "prefix": {"name": "prefix", "in": "query", "required": False,
                    "description": "The start of a pseudonym (a leading @ is ignored).",
                    "schema": {"type": "string", "maxLength": 30}},
@@ -293,6 +306,78 @@ def output_schemas() -> dict[str, Any]:
                      "the most recent were ranked."},
             "page": page, "pages": page}),
         **_finding_schemas(),
+        **_member_schemas(),
+    }
+
+
+def _member_schemas() -> dict[str, Any]:
+    """Following, preferences, tokens, profiles and the journal."""
+    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
+    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
+    when = {"type": "string", "format": "date-time"}
+    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    mode = {"type": "string", "enum": list(FOLLOW_MODES)}
+    token = {"id": ident, "label": text, "created_at": when,
+             "last_used_on": {"type": ["string", "null"], "description": "The day (UTC)."}}
+    invitation = {"id": ident, "created_at": when, "expires_at": when, "used_at": maybe_when,
+                  "used_by": {"type": ["string", "null"], "description": "Who signed up "
+                              "with it."},
+                  "live": {"type": "boolean", "description": "Not used yet, not expired."}}
+    return {
+        "FollowState": _object({
+            "kind": {"type": "string", "enum": ["thread", "board"]},
+            "target": {"type": "string", "description": "The thread's id or board's address."},
+            "mode": {"type": ["string", "null"], "enum": [*FOLLOW_MODES, None]}}),
+        "FollowList": _object({
+            "threads": {"type": "array", "items": _object({
+                "id": ident, "title": text, "mode": mode, "since": when})},
+            "boards": {"type": "array", "items": _object({
+                "slug": text, "name": text, "mode": mode, "since": when})}}),
+        "Preferences": _object({
+            "follow_on_post": {"type": "boolean", "description": "Starting or replying to a "
+                               "thread follows it."},
+            "email_notifications": {"type": "string", "enum": list(EMAIL_CHOICES)},
+            "login_notices": {"type": "boolean", "description": "A mail at each new log-in."},
+            "locale": {"type": ["string", "null"], "enum": [*LOCALES, None],
+                       "description": "The interface and mails' language (null: the "
+                                      "browser's)."}}),
+        "Token": _object(token),
+        "Invitation": _object(invitation),
+        "InvitationList": _object({"invitations": {"type": "array", "items": ref(
+            "schemas", "Invitation")}}),
+        "NewInvitation": _object({**invitation, "link": {
+            "type": "string", "description": "The sign-up link, shown this once only."}}),
+        "TokenList": _object({"tokens": {"type": "array", "items": ref("schemas", "Token")}}),
+        "NewToken": _object({**token, "token": {
+            "type": "string", "description": "The token itself, shown this once only."}}),
+        "Registration": _object({
+            "mode": {"type": "string", "enum": list(REGISTRATION_MODES)},
+            "question": {"type": "string", "description": "Asked at sign-up, the answer "
+                         "shown to moderators (\"\": none)."}}),
+        "BoardModerators": _object({"moderators": {
+            "type": "array", "items": text, "description": "Pseudonyms, by name; global "
+            "moderators (every board) are not listed."}}),
+        "Preview": _object({"body_html": {"type": "string", "description": "Sanitized HTML."}}),
+        "Member": _object({
+            "name": text, "role": {"type": "string", "enum": ["member", "moderator", "admin"]},
+            "created_at": when, "post_count": count,
+            "posts": {"type": "array", "description": "Their latest posts you may see.",
+                      "items": _object({"id": ident, "thread_id": ident, "thread_title": text,
+                                        "body_html": text, "status": {
+                                            "type": "string", "enum": STATUSES},
+                                        "created_at": when})},
+            "sanctions": {"type": "array", "description": "Only for those who may sanction "
+                          "this member (their reasons may be private); empty otherwise.",
+                          "items": _object({"kind": text, "until": maybe_when, "reason": text,
+                                            "moderator": text, "created_at": when})}}),
+        "Journal": _object({
+            "entries": {"type": "array", "items": _object({
+                "id": ident, "moderator": text, "action": text,
+                "target_kind": text, "target_id": ident,
+                "board": {"type": ["string", "null"]},
+                "reason": {"type": "string", "description": "\"\" when private."},
+                "created_at": when})},
+            "page": page, "pages": page}),
     }
 
 
@@ -339,6 +424,33 @@ def _finding_schemas() -> dict[str, Any]:
             "url": {"type": ["string", "null"], "description": "null: a message that is no "
                     "longer public."},
             "label": text}),
+        "FindingRevision": _object({
+            "id": {"type": "integer", "minimum": 1}, "editor": text,
+            "created_at": {"type": "string", "format": "date-time"},
+            "state": {"type": "string", "enum": list(REVISION_STATES), "description": "public; "
+                      "or (only for its author and moderators) pending, refused, "
+                      "superseded, corrected, purged."},
+            "reason": {"type": "string", "description": "The editor's reason, public with "
+                       "the version."},
+            "note": {"type": "string", "description": "A refusal's reason or a moderator's "
+                     "word (\"\" but for its author and moderators)."},
+            "fields": {"description": "The version's values (null: purged).", "anyOf": [
+                {"type": "null"}, _object({
+                    "kind": {"type": ["string", "null"]}, "quantity": maybe_number,
+                    "unit": {"type": ["string", "null"]}, "scope": {"type": ["string", "null"]},
+                    "observed": {"type": ["string", "null"]},
+                    "status": {"type": ["string", "null"]},
+                    "place": {"type": ["string", "null"]}, "latitude": maybe_number,
+                    "longitude": maybe_number, "note": text,
+                    "sources": {"type": "array", "items": _object({
+                        "kind": {"type": ["string", "null"]}, "post_id": maybe_id,
+                        "upload_id": maybe_id, "url": {"type": ["string", "null"]},
+                        "label": {"type": ["string", "null"]}})}})]}}),
+        "FindingRevisionList": _object({
+            "finding_id": {"type": "integer", "minimum": 1},
+            "revisions": {"type": "array", "items": ref("schemas", "FindingRevision")}}),
+        "FindingKind": _object({"slug": text, "label": text, "name": {
+            "type": "string", "description": "In your language."}}),
         "FindingList": _object({"findings": {"type": "array", "items": ref(
             "schemas", "Finding")}, "total": count, "page": page, "pages": page}),
         "FindingKinds": _object({
@@ -348,7 +460,6 @@ def _finding_schemas() -> dict[str, Any]:
             "units": {"type": "array", "items": _object({
                 "slug": text, "name": text, "symbol": text})},
             "scopes": {"type": "array", "items": named}}),
-        "FindingKind": _object({"slug": text, "label": text, "name": text}),
         "MergedKind": _object({"kind": ref("schemas", "FindingKind"), "moved": count}),
     }
 
@@ -390,9 +501,6 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "closed": {"type": "boolean", "default": False,
                        "description": "Only its members and moderators read it; for anyone "
                                       "else it does not exist."}}},
-        "BoardChange": {"type": "object", "required": ["closed"], "properties": {
-            "closed": {"type": "boolean", "description": "Close the board (true) or open it "
-                                                         "to everyone (false)."}}},
         "MemberInput": {"type": "object", "required": ["name"], "properties": {
             "name": field("A member's pseudonym.", min_length=1)}},
         "MoveInput": {"type": "object", "required": ["board"], "properties": {
@@ -403,6 +511,7 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "confirm": {"type": "boolean", "default": False, "description":
                         "You read what becomes public (409 `exposure`): needed to move a "
                         "thread out of a closed board into an open one."}}},
+        "BoardEditInput": _board_edit_input(field),
         "ThreadInput": {"type": "object", "required": ["title", "body"], "properties": {
             "title": field("Not only spaces.", config.title_max, 1), "body": body,
             "attachments": attachments}},
@@ -442,6 +551,31 @@ def input_schemas(config: Config) -> dict[str, Any]:
                           min_length=1),
             "reason": field(f"Optional, in the public journal; {REASON_MAX} characters are "
                             "kept.")}},
+        "FindingCorrectionInput": _correction_input(field),
+        "FollowInput": {"type": "object", "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": list(FOLLOW_MODES),
+                     "description": "follow: be notified; mute: never, even when mentioned "
+                                    "in it."}}},
+        "PreferencesInput": {"type": "object", "description": "Only what is sent changes.",
+                             "properties": {
+            "follow_on_post": {"type": "boolean"},
+            "email_notifications": {"type": "string", "enum": list(EMAIL_CHOICES),
+                                    "description": "Each at once, a daily digest, or none."},
+            "login_notices": {"type": "boolean"},
+            "locale": {"type": ["string", "null"], "enum": [*LOCALES, None]}}},
+        "KindInput": {"type": "object", "required": ["label"], "properties": {"label": {
+            **field("Its name (shown as written; its slug is made from it). At least one "
+                    "letter a-z or digit.", KIND_LABEL_MAX, 1), "pattern": "[A-Za-z0-9]"}}},
+        "RegistrationInput": {"type": "object", "description": "Only what is sent changes.",
+                              "properties": {
+            "mode": {"type": "string", "enum": list(REGISTRATION_MODES), "description":
+                     "open, by invitation only, or closed."},
+            "question": field("Asked at sign-up (\"\": none); one line.", QUESTION_MAX)}},
+        "TokenInput": {"type": "object", "properties": {
+            "label": field("What it is for (a script, a laptop).", TOKEN_LABEL_MAX)}},
+        "PreviewInput": {"type": "object", "required": ["body"], "properties": {"body": field(
+            "Markdown. Not only spaces.", config.body_max, 1)}},
+        "MemberDecisionInput": _decision_input(field),
         "ApproveFindingInput": {"type": "object", "properties": {
             "confirm": {"type": "boolean", "default": False, "description":
                         "You compared the figure with the record: needed for a total that "
@@ -520,4 +654,66 @@ def _finding_input(field: Any) -> dict[str, Any]:
                       "observed": "2020", "status": "in-use", "sources": [
                           {"url": "https://example.org/deliberation-2020.pdf",
                            "label": "Délibération du conseil municipal"}]}],
+    }
+
+
+def _board_edit_input(field: Any) -> dict[str, Any]:
+    """A board's changes: BoardInput's fields, each optional, with no defaults (absent: as
+    it is)."""
+    return {"type": "object", "description": "Only what is sent changes; a former address "
+            "keeps leading to the board.", "properties": {
+        "name": field("Shown as the board's title.", NAME_MAX, 1),
+        "slug": {**field("Its new address (409 if taken): lower-case letters a-z, digits and "
+                         "single dashes.", NAME_MAX), "pattern": SLUG_PATTERN},
+        "region": field(f"Cut to {REGION_MAX} characters."),
+        "description": field("Plain text.", DESCRIPTION_MAX),
+        "moderation_mode": {"type": "string", "enum": list(MODERATION_MODES),
+                            "description": "a-priori: posts wait for a moderator."},
+        "is_city": {"type": "boolean", "description": "A city has a watch page and "
+                    "findings."},
+        "closed": {"type": "boolean", "description": "Close the board (only its members and "
+                   "moderators read it then) or open it to everyone."}}}
+
+
+def _correction_input(field: Any) -> dict[str, Any]:
+    """A finding's correction: every field again but its city, and why."""
+    schema = _finding_input(field)
+    properties = {name: value for name, value in schema["properties"].items() if name != "city"}
+    properties["reason"] = field("Why (a new source, a mistake): shown with the version. Not "
+                                 f"only spaces; {REASON_MAX} characters are kept.",
+                                 min_length=1)
+    return {**schema, "properties": properties,
+            "required": [*(name for name in schema["required"] if name != "city"), "reason"],
+            "description": "The finding as it should now be, every field sent again. Where a "
+                           "new finding would wait, the correction of a public one waits "
+                           "(`edit_pending`); a refused finding corrected by its author goes "
+                           "back to the moderators.",
+            "examples": [{key: value for key, value in example.items() if key != "city"}
+                         | {"reason": "Chiffre du rapport 2021"}
+                         for example in schema["examples"]]}
+
+
+def _decision_input(field: Any) -> dict[str, Any]:
+    """A moderator's decision about a member: what the profile's form sends."""
+    day = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+    return {
+        "type": "object", "required": ["kind"],
+        "properties": {
+            "kind": {"type": "string", "enum": [*SANCTIONS, *TRUST], "description":
+                     "warn, suspend (until a day), ban, lift what is in force; trust or "
+                     "distrust (whether their posts wait for a moderator). Sanctioning a "
+                     "moderator is for administrators (422)."},
+            "reason": field("Told to the member; in the public journal unless `private`. "
+                            f"Required but for trust and distrust; {REASON_MAX} characters "
+                            "are kept."),
+            "until": {"type": "string", "pattern": day, "description": "For `suspend`: the "
+                      "last day (UTC), in the future (422 otherwise)."},
+            "private": {"type": "boolean", "default": False,
+                        "description": "Keep the reason out of the public journal."}},
+        "allOf": [
+            {"if": {"properties": {"kind": {"enum": list(SANCTIONS)}}},
+             "then": {"required": ["reason"], "properties": {"reason": {
+                 "minLength": 1, "pattern": VISIBLE}}}},
+            {"if": {"properties": {"kind": {"const": "suspend"}}},
+             "then": {"required": ["until"]}}],
     }

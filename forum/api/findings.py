@@ -19,13 +19,14 @@ from forum.api import (
     id_param,
     json_body,
     page_param,
+    query_text,
     text_field,
     url_for,
 )
-from forum.db import Conn, Transaction
+from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
-from forum.models import boards, finding_drafts, finding_kinds, findings
+from forum.models import boards, finding_actions, finding_drafts, finding_kinds, findings
 from forum.models.boards import Board
 from forum.models.finding_drafts import (
     LABEL_MAX,
@@ -259,16 +260,6 @@ def _add_source(raw: finding_drafts.RawFinding, source: Any) -> None:
 
 # Moderation ------------------------------------------------------------------------------------
 
-async def _to_moderate(tx: Transaction, finding_id: int, user: User) -> Finding:
-    """The finding as it is now, inside the transaction, if this moderator may decide on it."""
-    finding = await findings.get(tx, finding_id)
-    if not can(user, "see_finding", finding):
-        raise NotFound()
-    if not can(user, "moderate", finding):
-        raise Forbidden("You do not moderate this board.")
-    return finding
-
-
 async def approve(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/findings/{id}/approve {confirm?}: publish it; the finding as
     it now is."""
@@ -279,7 +270,7 @@ async def approve(request: web.Request) -> web.Response:
     if not isinstance(confirm, bool):
         raise Invalid("This field is true or false.", field="confirm")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await _to_moderate(tx, finding_id, user)
+        finding = await finding_actions.to_moderate(tx, finding_id, user)
         # 409 when already decided; 422 for a doubtful total sent without {"confirm": true}
         await findings.approve(tx, finding, user, confirmed=confirm is True)
         finding = await findings.get(tx, finding_id)
@@ -296,7 +287,7 @@ async def reject(request: web.Request) -> web.Response:
     if not isinstance(private, bool):
         raise Invalid("This field is true or false.", field="private")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await _to_moderate(tx, finding_id, user)
+        finding = await finding_actions.to_moderate(tx, finding_id, user)
         await findings.reject(tx, finding, user, reason, private)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
@@ -313,3 +304,89 @@ async def purge(request: web.Request) -> web.Response:
             raise NotFound()
         await findings.purge_version(tx, finding, user, revision_id)
     return web.Response(status=204)
+
+
+# Correcting, withdrawing, restoring, history ----------------------------------------------------
+
+async def correct_finding(request: web.Request) -> web.Response:
+    """PATCH /api/v1/findings/{id} {kind, …, sources, reason}: a new version with its reason,
+    every field sent again (as the page's form); the finding as it now is (`edit_pending`
+    when the correction waits for the moderators)."""
+    user = require_writer(request)
+    finding_id = id_param(request)
+    data = await json_body(request, "FindingCorrectionInput")
+    raw, reason = raw_finding(data), text_field(data, "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        await finding_actions.correct(tx, finding_id, user, raw, reason,
+                                      request.app[keys.CONFIG].trust_threshold)
+        finding = await findings.get(tx, finding_id)
+    return web.json_response(finding_json(request, finding))
+
+
+async def withdraw_finding(request: web.Request) -> web.Response:
+    """DELETE /api/v1/findings/{id}?reason=…: a tombstone (moderators still see it); 204."""
+    user = require_writer(request)
+    finding_id = id_param(request)
+    reason = query_text(request, "reason")
+    try:
+        async with request.app[keys.DB].transaction() as tx:
+            await finding_actions.withdraw(tx, finding_id, user, reason)
+    except Invalid as error:
+        if error.field != "reason":
+            raise
+        # 403, not 422, as for posts: well formed, but not allowed without a reason.
+        raise Forbidden("Deleting someone else's finding needs a reason (the reason"
+                        " parameter).", field="reason") from None
+    return web.Response(status=204)
+
+
+async def restore(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/findings/{id}/restore {reason?}: a withdrawn finding back."""
+    user = require_writer(request)
+    finding_id = id_param(request)
+    reason = text_field(await json_body(request, "ThreadActionInput", optional=True), "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        await finding_actions.restore(tx, finding_id, user, reason)
+        finding = await findings.get(tx, finding_id)
+    return web.json_response(finding_json(request, finding))
+
+
+async def list_revisions(request: web.Request) -> web.Response:
+    """GET /api/v1/findings/{id}/revisions: the versions that were public, oldest first;
+    every version, with its state and note, for its author and moderators."""
+    viewer = request.get(keys.USER)
+    finding_id = id_param(request)
+    async with request.app[keys.DB].read() as conn:
+        finding = await finding_actions.visible(conn, finding_id, viewer)
+        private = can(viewer, "see_private_versions", finding)
+        history = await findings.revisions(conn, finding.id, private=private)
+        slugs = {kind.id: kind.slug for kind in await findings.kinds(conn)}
+    return web.json_response({"finding_id": finding.id, "revisions": [
+        _revision_json(revision, slugs, private) for revision in history]})
+
+
+def _revision_json(revision: findings.Revision, slugs: dict[int, str],
+                   private: bool) -> dict[str, Any]:
+    data = revision.data
+    fields = None if not data else {  # a purged version keeps nothing
+        "kind": slugs.get(data.get("kind_id", 0)),
+        **{name: data.get(name) for name in ("quantity", "unit", "scope", "observed",
+                                              "status", "place", "latitude", "longitude")},
+        "note": data.get("note", ""),
+        "sources": [{key: source.get(key) for key in ("kind", "post_id", "upload_id", "url")}
+                    | {"label": source.get("label", "")} for source in data.get("sources", [])]}
+    return {"id": revision.id, "editor": revision.editor_name, "created_at": revision.created_at,
+            "state": revision.state, "reason": revision.reason,
+            "note": revision.note if private else "", "fields": fields}
+
+
+async def create_kind(request: web.Request) -> web.Response:
+    """POST /api/v1/finding-kinds {label}: a new kind of equipment (administrators), listed
+    before "Other"; 409 if it exists."""
+    if not can(require_writer(request), "manage_kinds"):
+        raise Forbidden("Only administrators may add kinds of equipment.")
+    label = text_field(await json_body(request, "KindInput"), "label")
+    async with request.app[keys.DB].transaction() as tx:
+        kind = await findings.add_kind(tx, label)
+    return web.json_response({"slug": kind.slug, "label": kind.label,
+                              "name": gettext(kind.label)}, status=201)

@@ -17,6 +17,7 @@ from forum.api import (
     fresh_post_json,
     id_param,
     json_body,
+    page_param,
     post_json,
     revision_json,
     text_field,
@@ -216,3 +217,67 @@ async def hide_thread(request: web.Request) -> web.Response:
 async def unhide_thread(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/threads/{id}/show: a hidden thread public again."""
     return await _set_thread_state(request, "show")
+
+
+async def _post_decision(request: web.Request, schema: str) -> tuple[User, int, str]:
+    user = require_writer(request)
+    post_id = id_param(request)
+    reason = text_field(await json_body(request, schema, optional=True), "reason")
+    return user, post_id, reason
+
+
+async def dismiss_flags(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/dismiss-flags {reason?}: the flags were unfounded;
+    the post shows again. 409 when there is nothing to dismiss."""
+    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _post_to_moderate(tx, post_id, user)
+        await moderation.dismiss_flags(tx, post, user, reason)
+        shown = await fresh_post_json(tx, post.id, user)
+    return web.json_response(shown)
+
+
+async def restore_post(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/restore {reason?}: a deleted post back (409 if it
+    is not deleted)."""
+    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
+    async with request.app[keys.DB].transaction() as tx:
+        post = await _post_to_moderate(tx, post_id, user)
+        await moderation.restore_post(tx, post, user, reason)
+        shown = await fresh_post_json(tx, post.id, user)
+    return web.json_response(shown)
+
+
+async def move_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/move {board, reason?}: to another board one
+    moderates too; the thread as it now is."""
+    user = require_writer(request)
+    thread_id = id_param(request)
+    data = await json_body(request, "MoveInput")
+    slug = board_slug(text_field(data, "board"))
+    async with request.app[keys.DB].transaction() as tx:
+        thread = await threads.get(tx, thread_id)
+        if not can(user, "see_thread", thread):
+            raise NotFound()
+        if not can(user, "moderate", thread):
+            raise Forbidden("You do not moderate this board.")
+        await moderation.move_thread_to(tx, thread, slug, user, text_field(data, "reason"))
+        thread = await threads.get(tx, thread.id)
+    return web.json_response(thread_json(thread))
+
+
+async def journal(request: web.Request) -> web.Response:
+    """GET /api/v1/moderation/journal?page=n: the public journal, newest first (private
+    reasons left out), as /moderation/journal."""
+    per_page = request.app[keys.CONFIG].journal_per_page
+    page = page_param(request)
+    async with request.app[keys.DB].read() as conn:
+        pages = max(1, -(-await moderation.journal_size(conn) // per_page))
+        if page > pages:
+            raise NotFound()
+        entries = await moderation.journal(conn, page, per_page)
+    return web.json_response({"entries": [{
+        "id": entry.id, "moderator": entry.moderator_name, "action": entry.action,
+        "target_kind": entry.target_kind, "target_id": entry.target_id,
+        "board": entry.board_name, "reason": entry.reason, "created_at": entry.created_at}
+        for entry in entries], "page": page, "pages": pages})

@@ -51,7 +51,8 @@ def build(config: Config) -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Read and write the forum as a member. Authenticate with "
-                "`Authorization: Bearer <token>` (`vigie token create <name>` prints one), "
+                "`Authorization: Bearer <token>` (`vigie token create <name>` prints one, and "
+                "so does POST /api/v1/tokens from a logged-in browser), "
                 f"or with the session cookie plus the `{CSRF_HEADER}` header on writes. Errors are "
                 '`{"error": {"code", "message", "field"?}}`. Fields a client may not set '
                 "(author, status, role, pinned…) and unknown fields are refused (422)."),
@@ -61,6 +62,13 @@ def build(config: Config) -> dict[str, Any]:
                  {"name": "moderation", "description": "Flags, and the moderators' tools."},
                  {"name": "uploads", "description": "Files to attach to new posts."},
                  {"name": "search", "description": "Full-text search of published posts."},
+                 {"name": "members", "description": "Profiles, and moderators' decisions "
+                  "about a member."},
+                 {"name": "following", "description": "Threads and boards one follows "
+                  "(notified) or muted."},
+                 {"name": "settings", "description": "One's preferences and personal API "
+                  "tokens. The password, e-mail address, sessions, two-factor set-up and "
+                  "leaving stay on /settings: a stolen token must not take an account."},
                  {"name": "findings", "description": "The watch board: sourced facts about "
                   "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
                   "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."},
@@ -127,7 +135,8 @@ def _paths(config: Config) -> dict[str, Any]:
                               "content": {JSON: {"schema": {"type": "object"}}}}}}}
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
-            **_notification_paths(), **_finding_paths(), **request_paths(_op, _ok)}
+            **_notification_paths(), **_finding_paths(), **request_paths(_op, _ok),
+            **_member_paths(), **_settings_paths(), **_open_data_paths()}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -140,10 +149,11 @@ def _board_paths() -> dict[str, Any]:
                         "400 401 403 409 413 422", body="BoardInput"),
         },
         f"{V1}/boards/{{slug}}": {
-            "patch": _op("api_change_board", "boards",
-                         "Close a board (only its members and moderators read it then) or "
-                         "open it (administrators).", _ok("The board.", "Board"),
-                         "400 401 403 404 413 422", params=("slug",), body="BoardChange"),
+            "patch": _op("api_edit_board", "boards", "Rename, move to a new address, describe a "
+                         "board, change its moderation mode or whether it is a city "
+                         "(administrators).", _ok("The board as it now is.", "Board"),
+                         "400 401 403 404 409 413 422", params=("slug",),
+                         body="BoardEditInput"),
         },
         f"{V1}/boards/{{slug}}/members": {
             "get": _op("api_board_members", "boards",
@@ -159,6 +169,30 @@ def _board_paths() -> dict[str, Any]:
             "delete": _op("api_remove_board_member", "boards",
                           "Take a member out of a board's group (its moderators).",
                           {"204": {"description": "Removed."}}, "400 401 403 404",
+                          params=("slug", "member_name"), write=True),
+        },
+        f"{V1}/registration": {
+            "get": _op("api_registration", "boards", "How accounts are created "
+                       "(administrators).", _ok("The rules.", "Registration"), "401 403",
+                       member=True),
+            "patch": _op("api_change_registration", "boards", "Open sign-up, by invitation "
+                         "only, or closed; the sign-up question (administrators).",
+                         _ok("The rules as they now are.", "Registration"),
+                         "400 401 403 413 422", body="RegistrationInput"),
+        },
+        f"{V1}/boards/{{slug}}/moderators": {
+            "get": _op("api_board_moderators", "boards", "Who moderates this board "
+                       "(administrators).", _ok("Their pseudonyms.", "BoardModerators"),
+                       "401 403 404", params=("slug",), member=True),
+        },
+        f"{V1}/boards/{{slug}}/moderators/{{name}}": {
+            "put": _op("api_add_board_moderator", "boards", "Make a member a moderator of "
+                       "this board (administrators); their sessions end, so that it holds at "
+                       "once.", {"204": {"description": "Done (or already so)."}},
+                       "401 403 404", params=("slug", "member_name"), write=True),
+            "delete": _op("api_remove_board_moderator", "boards", "A member no longer "
+                          "moderates this board (404 if they did not).",
+                          {"204": {"description": "Done."}}, "401 403 404",
                           params=("slug", "member_name"), write=True),
         },
         f"{V1}/boards/{{slug}}/threads": {
@@ -298,6 +332,25 @@ def _moderation_paths() -> dict[str, Any]:
                         params=("post_id",), body="CorrectionInput"),
         },
     }
+    for action, summary in (
+            ("dismiss-flags", "The flags were unfounded: close them and show the post again "
+                              "(409: nothing to dismiss)."),
+            ("restore", "Restore a deleted post (409: it is not deleted).")):
+        paths[f"{mod}/posts/{{id}}/{action}"] = {"post": _op(
+            f"api_moderation_{action.replace('-', '_')}", "moderation", summary,
+            _ok("The post as it now is.", "Post"), decision, params=("post_id",),
+            body="ThreadActionInput", body_required=False)}
+    paths[f"{mod}/threads/{{id}}/move"] = {"post": _op(
+        "api_moderation_move", "moderation",
+        "Move a thread to another board you moderate; the journal records it. Out of a "
+        "closed board into an open one: 409 (POST /api/v1/threads/{id}/move shows what "
+        "becomes public and takes `confirm`).",
+        _ok("The thread as it now is.", "Thread"), "400 401 403 404 409 413 422",
+        params=("thread_id",), body="MoveInput")}
+    paths[f"{mod}/journal"] = {"get": _op(
+        "api_moderation_journal", "moderation",
+        "The public journal of moderation, newest first (private reasons left out).",
+        _ok("A page of the journal.", "Journal"), "400 401 404", params=("page",))}
     for action, summary in (("lock", "Lock a thread: only moderators may still reply."),
                             ("unlock", "Unlock a thread."),
                             ("pin", "Pin a thread at the top of its board."),
@@ -369,12 +422,40 @@ def _finding_paths() -> dict[str, Any]:
         f"{V1}/findings/{{id}}": {
             "get": _op("api_finding", "findings", "One finding.", _ok("The finding.", "Finding"),
                        "401 404", params=("finding_id",)),
+            "patch": _op("api_edit_finding", "findings",
+                         "Correct a finding (its author, or its city's moderators): a new "
+                         "version with its reason, every earlier one kept.",
+                         _ok("The finding as it now is.", "Finding"),
+                         "400 401 403 404 409 413 422", params=("finding_id",),
+                         body="FindingCorrectionInput"),
+            "delete": _op("api_delete_finding", "findings",
+                          "Withdraw a finding (a tombstone moderators still see; they may "
+                          "restore it).", {"204": {"description": "Withdrawn."}},
+                          "401 403 404 409", params=("finding_id", "withdraw_reason"),
+                          write=True),
+        },
+        f"{V1}/findings/{{id}}/revisions": {
+            "get": _op("api_finding_revisions", "findings",
+                       "The versions of a finding that were public; every version, with its "
+                       "state and note, for its author and moderators.",
+                       _ok("The versions, oldest first.", "FindingRevisionList"), "401 404",
+                       params=("finding_id",)),
+        },
+        f"{mod}/restore": {
+            "post": _op("api_moderation_restore_finding", "moderation",
+                        "Restore a withdrawn finding of a city you moderate (409: it is not "
+                        "withdrawn).", _ok("The finding as it now is.", "Finding"), decision,
+                        params=("finding_id",), body="ThreadActionInput", body_required=False),
         },
         f"{V1}/finding-kinds": {
             "get": _op("api_finding_kinds", "findings",
                        "The kinds of equipment, statuses and units a finding may have.",
                        _ok("The choices, with their names in your language.", "FindingKinds"),
                        "401"),
+            "post": _op("api_create_finding_kind", "findings",
+                        "Add a kind of equipment (administrators).",
+                        _ok("The new kind.", "FindingKind", 201), "400 401 403 409 413 422",
+                        body="KindInput"),
         },
         f"{V1}/finding-kinds/{{slug}}": {
             "patch": _op("api_rename_kind", "findings",
@@ -414,4 +495,164 @@ def _finding_paths() -> dict[str, Any]:
                         {"204": {"description": "Purged."}}, "401 403 404 409",
                         params=("finding_id", "revision_id"), write=True),
         },
+    }
+
+
+def _member_paths() -> dict[str, Any]:
+    return {
+        f"{V1}/members/{{name}}": {"get": _op(
+            "api_member", "members", "A member's profile, as their page shows it.",
+            _ok("The member.", "Member"), "401 404", params=("member_name",))},
+        f"{V1}/members/{{name}}/decisions": {"post": _op(
+            "api_member_decision", "members",
+            "Warn, suspend, ban or lift (the member is told, the journal records it); or "
+            "grant or withdraw trust. 403 unless you may sanction this member.",
+            {"204": {"description": "Done."}}, "400 401 403 404 413 422",
+            params=("member_name",), body="MemberDecisionInput")},
+        f"{V1}/preview": {"post": _op(
+            "api_preview", "posts", "The HTML a post with this Markdown would show, as the "
+            "editor's preview (mentions of real members linked). Nothing is stored.",
+            _ok("The preview.", "Preview"), "400 401 403 413 422", body="PreviewInput")},
+    }
+
+
+def _settings_paths() -> dict[str, Any]:
+    thread = f"{V1}/follows/threads/{{id}}"
+    board = f"{V1}/follows/boards/{{slug}}"
+    state = _ok("What you now do with it.", "FollowState")
+    gone = {"204": {"description": "Neither followed nor muted (as by default)."}}
+    create = _op("api_create_token", "settings",
+                 "A new personal token, shown once. Only with the session cookie (a browser "
+                 "logged in, with its CSRF header): a token may not mint tokens, or a stolen "
+                 "one would outlive its revocation (403).",
+                 _ok("The token.", "NewToken", 201), "400 401 403 413 422", body="TokenInput",
+                 body_required=False)
+    create["security"] = [{"session": [], "csrf": []}]
+    return {
+        f"{V1}/follows": {"get": _op(
+            "api_follows", "following", "What you follow or muted, newest first.",
+            _ok("Your threads and boards.", "FollowList"), "401", member=True)},
+        thread: {
+            "put": _op("api_follow_thread", "following", "Follow a thread (notified of its "
+                       "replies) or mute it.", state, "400 401 403 404 413 422",
+                       params=("thread_id",), body="FollowInput"),
+            "delete": _op("api_unfollow_thread", "following", "Stop following or muting a "
+                          "thread.", gone, "401 403 404", params=("thread_id",), write=True)},
+        board: {
+            "put": _op("api_follow_board", "following", "Follow a board (notified of its new "
+                       "threads) or mute it.", state, "400 401 403 404 413 422",
+                       params=("slug",), body="FollowInput"),
+            "delete": _op("api_unfollow_board", "following", "Stop following or muting a "
+                          "board.", gone, "401 403 404", params=("slug",), write=True)},
+        f"{V1}/preferences": {
+            "get": _op("api_preferences", "settings", "Your preferences.",
+                       _ok("Your preferences.", "Preferences"), "401", member=True),
+            "patch": _op("api_change_preferences", "settings", "Change some preferences.",
+                         _ok("Your preferences as they now are.", "Preferences"),
+                         "400 401 403 413 422", body="PreferencesInput")},
+        f"{V1}/tokens": {
+            "get": _op("api_tokens", "settings", "Your live personal tokens (never the "
+                       "tokens themselves).", _ok("Your tokens.", "TokenList"), "401",
+                       member=True),
+            "post": create},
+        f"{V1}/invitations": {
+            "get": _op("api_invitations", "settings", "The sign-up links you made, newest "
+                       "first (never the links again).",
+                       _ok("Your invitations.", "InvitationList"), "401", member=True),
+            "post": _op("api_create_invitation", "settings",
+                        "A new single-use sign-up link, shown once: for members with enough "
+                        "approved posts and moderators, within a limit per period (403).",
+                        _ok("The invitation.", "NewInvitation", 201), "401 403",
+                        write=True)},
+        f"{V1}/invitations/{{id}}": {"delete": _op(
+            "api_withdraw_invitation", "settings", "Withdraw an unused link of yours (404 "
+            "for another's or one used).", {"204": {"description": "Withdrawn."}},
+            "401 403 404", params=("invitation_id",), write=True)},
+        f"{V1}/tokens/{{id}}": {"delete": _op(
+            "api_revoke_token", "settings", "End one of your tokens (404 for another's).",
+            {"204": {"description": "Ended."}}, "401 403 404", params=("token_id",),
+            write=True)},
+    }
+
+
+# Pages outside /api/v1 that a client reads: open data, feeds and attached files. Their errors
+# are HTML pages (they are the site's own addresses); tests/test_openapi.py checks the names.
+OPEN_DATA_ROUTES = ("watch_export", "city_watch_export", "watch_feed", "city_watch_feed",
+                    "feed_site", "feed_board", "feed_thread", "moderation_journal_feed",
+                    "file", "file_thumbnail")
+HTML = "text/html"
+ATOM = "application/atom+xml"
+
+
+def _page(op_id: str, tag: str, summary: str, content: dict[str, Any], errors: str,
+          params: tuple[dict[str, Any], ...] = (), security: list[Any] | None = None,
+          moved: bool = False) -> dict[str, Any]:
+    """A GET of a page that is no JSON: its media types, and its errors as HTML pages."""
+    responses: dict[str, Any] = {"200": {"description": "The document.", "content": content}}
+    if moved:
+        responses["301"] = {"description": "A former address of the board: the new one is in "
+                                           "Location.",
+                            "headers": {"Location": {"schema": {"type": "string"}}}}
+    for code in errors.split():
+        responses[code] = {"description": "An error page.",
+                           "content": {HTML: {"schema": {"type": "string"}}}}
+    return {"operationId": op_id, "tags": [tag], "summary": summary,
+            "security": security if security is not None else [{}],
+            "parameters": list(params), "responses": responses}
+
+
+def _open_data_paths() -> dict[str, Any]:
+    fmt = {"name": "format", "in": "path", "required": True,
+           "description": "csv (UTF-8, `;`-safe for spreadsheets), json or geojson (only the "
+                          "findings with a place).",
+           "schema": {"type": "string", "enum": ["csv", "json", "geojson"]}}
+    exports = {"text/csv": {"schema": {"type": "string"}},
+               JSON: {"schema": {"type": "object"}},
+               "application/geo+json": {"schema": {"type": "object"}}}
+    filters = ("The watch pages' filters apply too, as their links carry them: `kind`, "
+               "`status`, `since`, `until` (400 for one that is not valid). Public findings "
+               "only, the same bytes for everyone, licensed as the `Link` header says.")
+    atom = {ATOM: {"schema": {"type": "string"}}}
+    slug, thread = ref("parameters", "slug"), ref("parameters", "thread_id")
+    file_id = {"name": "id", "in": "path", "required": True, "description": "A file's id.",
+               "schema": {"type": "integer", "minimum": 1}}
+    name = {"name": "name", "in": "path", "required": True,
+            "description": "Its file name, as in its `url` (404 for another).",
+            "schema": {"type": "string", "minLength": 1}}
+    files = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+             "*/*": {"schema": {"type": "string", "format": "binary"}}}
+    return {
+        "/watch/findings.{format}": {"get": _page(
+            "watch_export", "findings", "Every city's public findings. " + filters, exports,
+            "404", (fmt,))},
+        "/b/{slug}/watch/findings.{format}": {"get": _page(
+            "city_watch_export", "findings", "One city's public findings. " + filters,
+            exports, "404", (slug, fmt), moved=True)},
+        "/watch/feed.atom": {"get": _page(
+            "watch_feed", "findings", "The latest public findings of every city.", atom,
+            "404")},
+        "/b/{slug}/watch/feed.atom": {"get": _page(
+            "city_watch_feed", "findings", "The latest public findings of a city.", atom,
+            "404", (slug,), moved=True)},
+        "/feed.atom": {"get": _page(
+            "feed_site", "threads", "The latest public posts of every board.", atom, "404")},
+        "/b/{slug}/feed.atom": {"get": _page(
+            "feed_board", "threads", "The latest public posts of a board.", atom, "404",
+            (slug,), moved=True)},
+        "/t/{id}/feed.atom": {"get": _page(
+            "feed_thread", "threads", "The latest posts of a public thread.", atom, "404",
+            (thread,))},
+        "/moderation/journal.atom": {"get": _page(
+            "moderation_journal_feed", "moderation", "The public journal of moderation.",
+            atom, "404")},
+        "/files/{id}/{name}": {"get": _page(
+            "file", "uploads", "A file attached to a post (or your own, not attached yet), "
+            "cleaned of its metadata, to whoever may see the post: with a bearer token or the "
+            "session cookie for what is not public.", files, "401 404", (file_id, name),
+            security=READ)},
+        "/files/{id}/thumb": {"get": _page(
+            "file_thumbnail", "uploads", "A small JPEG of an image or of a PDF's first page "
+            "(404 for other files).", {"image/jpeg": {"schema": {
+                "type": "string", "format": "binary"}}}, "401 404", (file_id,),
+            security=READ)},
     }

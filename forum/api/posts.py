@@ -86,3 +86,12 @@ async def list_revisions(request: web.Request) -> web.Response:
                                         private=can(viewer, "see_private_versions", post))
     return web.json_response({"post_id": post.id,
                               "revisions": [revision_json(rev) for rev in history]})
+
+
+async def preview(request: web.Request) -> web.Response:
+    """POST /api/v1/preview {body}: the HTML a post with this Markdown would show (mentions of
+    real members linked), as the editor's preview; nothing is stored."""
+    require_writer(request)
+    body = text_field(await json_body(request, "PreviewInput"), "body")
+    async with request.app[keys.DB].read() as conn:
+        return web.json_response({"body_html": await posts.preview_html(conn, body)})

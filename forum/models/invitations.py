@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from forum import clock
 from forum.config import REGISTRATION_MODES, Config
@@ -108,6 +109,11 @@ async def create(tx: Transaction, inviter: User, config: Config) -> str:
         " values (?, ?, ?, ?)",
         (_hash(token), inviter.id, clock.now(), clock.later(days=config.invitation_days)))
     return token
+
+
+def link(config: Config, token: str) -> str:
+    """The sign-up address an invitation's token opens."""
+    return f"{config.base_url}/register?{urlencode({'invitation': token})}"
 
 
 async def list_for(conn: Conn, inviter_id: int, limit: int = 50) -> list[Invitation]:

@@ -9,8 +9,8 @@ from forum.config import Config
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.i18n import N_
-from forum.models import boards, drops, notifications, posts, threads
-from forum.models.boards import Board
+from forum.models import boards, drops, notifications, posts, threads, users
+from forum.models.boards import Board, get_by_slug
 from forum.models.threads import Thread
 from forum.models.users import User
 from forum.permissions import can, publication_status
@@ -433,6 +433,21 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
               clean_reason(reason, required=False))
 
 
+async def move_thread_to(tx: Transaction, thread: Thread, slug: str, moderator: User,
+                         reason: str = "", exposure_seen: bool = False) -> Board:
+    """Move a thread to the board with this address, which the moderator must moderate too
+    (403 otherwise; 404 for no such board); the board it went to. Out of a closed board into
+    an open one only once the moderator has seen what becomes public (`exposure_seen`)."""
+    board = await get_by_slug(tx, slug)
+    if not can(moderator, "moderate", board):
+        raise Forbidden("You do not moderate this board.")
+    if thread.board_closed and not board.closed and not exposure_seen:
+        raise Conflict("Moving this thread out of its closed board makes it public: see what"
+                       " becomes visible first (POST /api/v1/threads/{id}/move).")
+    await move_thread(tx, thread, board, moderator, reason)
+    return board
+
+
 async def rename_thread(tx: Transaction, thread: Thread, editor: User, title: str,
                         title_max: int, reason: str = "") -> None:
     """A new title (the old one kept for moderators); a moderator's rename is in the journal,
@@ -492,6 +507,31 @@ async def sanctions_of(conn: Conn, member_id: int, limit: int = 20) -> list[Sanc
     return [Sanction(*row) for row in rows]
 
 
+SANCTIONS = ("warn", "suspend", "ban", "lift")
+TRUST = ("trust", "distrust")
+
+
+async def decide_on_member(tx: Transaction, member: User, moderator: User, kind: str,
+                           reason: str, until_day: str = "", private: bool = False) -> None:
+    """A moderator's decision about a member, from their profile or the API: a sanction
+    (warn, suspend until the end of `until_day`, ban, lift) or granting or withdrawing trust."""
+    if not can(moderator, "sanction", member):
+        raise Forbidden()
+    if kind in TRUST:
+        await set_trust(tx, member, moderator, kind == "trust", reason, private=private)
+        return
+    await sanction(tx, member, moderator, kind, reason,
+                   end_of_day(until_day) if until_day else None, private=private)
+
+
+def end_of_day(date_text: str) -> str:
+    """'2026-12-01' (a date field) -> the end of that day, as stored."""
+    try:
+        return clock.iso(clock.parse(date_text + "T23:59:59+00:00"))
+    except ValueError as error:
+        raise Invalid("This date is not valid.", field="until") from error
+
+
 async def set_trust(tx: Transaction, member: User, moderator: User, trusted: bool,
                     reason: str = "", private: bool = False) -> None:
     await tx.execute("update users set trust_override = ? where id = ?",
@@ -540,3 +580,14 @@ async def remove_board_moderator(tx: Transaction, board: Board, member: User) ->
     if not removed:
         raise NotFound("This member does not moderate this board.")
     await tx.execute("delete from sessions where user_id = ?", (member.id,))
+
+
+async def appoint(tx: Transaction, board: Board, name: str, appointed: bool) -> User:
+    """Make the member with this pseudonym a moderator of the board, or no longer one (404
+    if they were not); their sessions end, so that their powers change at once."""
+    member = await users.get_by_name(tx, name)
+    if appointed:
+        await add_board_moderator(tx, board, member)
+    else:
+        await remove_board_moderator(tx, board, member)
+    return member

@@ -87,6 +87,12 @@ class Cooked:
     quoted: frozenset[int]  # post ids
 
 
+async def preview_html(conn: Conn, body: str) -> str:
+    """The post as it would be published, @mentions of real members linked (every one: the
+    limit is on whom a post notifies, not on what a preview shows)."""
+    return (await cook(conn, body, mentions_max=10_000)).html
+
+
 async def cook(conn: Conn, body: str, mentions_max: int = MENTIONS_MAX) -> Cooked:
     """Markdown -> safe HTML with @mentions of real members linked; what it refers to."""
     # Off the event loop: a hostile body takes the parser and sanitizer 0.3 to 0.8 s.

@@ -13,6 +13,7 @@ from forum import clock
 from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
+from forum.i18n import LOCALES
 from forum.text import clean_line, email_problem, pseudonym_key, pseudonym_problem
 
 ROLES = ("member", "moderator", "admin")
@@ -213,7 +214,14 @@ async def check_current_password(conn: Conn, user_id: int, password: str) -> Non
         raise Invalid("Your current password is not this one.", field="current") from None
 
 
+async def locale_of(conn: Conn, user_id: int) -> str | None:
+    """The language a member chose (None: their browser's)."""
+    return await conn.value("select locale from users where id = ?", (user_id,))
+
+
 async def set_locale(tx: Transaction, user_id: int, locale: str | None) -> None:
+    if locale is not None and locale not in LOCALES:
+        raise Invalid("Unknown language.", field="locale")
     await tx.execute("update users set locale = ? where id = ?", (locale, user_id))
 
 
@@ -362,6 +370,11 @@ async def names_starting_with(conn: Conn, prefix: str, limit: int = 8) -> list[s
         " order by name_key limit ?",
         (key, key + "\U0010ffff", limit))
     return [row[0] for row in rows]
+
+
+async def follow_on_post(conn: Conn, user_id: int) -> bool:
+    """Whether starting or replying to a thread follows it."""
+    return bool(await conn.value("select follow_on_post from users where id = ?", (user_id,)))
 
 
 async def set_follow_on_post(tx: Transaction, user_id: int, follow: bool) -> None:

@@ -10,7 +10,7 @@ from multidict import MultiDictProxy
 from forum import keys, permissions
 from forum.errors import Forbidden, ForumError, NotFound, TooManyRequests, Unauthorized
 from forum.i18n import format_when, gettext
-from forum.models.posts import cook  # by name: forum.views.posts is a submodule
+from forum.models.posts import preview_html  # by name: forum.views.posts is a submodule
 from forum.models.users import User
 from forum.templating import render
 from forum.text import clean_input
@@ -144,7 +144,7 @@ def publication_status(request: web.Request, user: User, board_id: int,
 async def preview(request: web.Request, body: str) -> str:
     """The post as it would be published, @mentions of real members linked."""
     async with request.app[keys.DB].read() as conn:
-        return (await cook(conn, body, mentions_max=10_000)).html
+        return await preview_html(conn, body)
 
 
 def quote_markdown(post: Any, thread_title: str, selection: str = "") -> str:

@@ -9,7 +9,7 @@ from forum.config import REGISTRATION_MODES
 from forum.db import Conn
 from forum.errors import ForumError, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, finding_kinds, findings, invitations, moderation, users
+from forum.models import boards, finding_kinds, findings, invitations, moderation
 from forum.permissions import can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
@@ -83,11 +83,8 @@ async def _change_moderator(request: web.Request, board: boards.Board, form,
                             context: dict) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
-            member = await users.get_by_name(tx, text_field(form, "moderator").strip())
-            if form.get("action") == "remove":
-                await moderation.remove_board_moderator(tx, board, member)
-            else:
-                await moderation.add_board_moderator(tx, board, member)
+            await moderation.appoint(tx, board, text_field(form, "moderator").strip(),
+                                     appointed=form.get("action") != "remove")
     except ForumError as error:
         return form_error(request, "admin/board_edit.html", context, error)
     raise see_other(url_for(request, "admin_board", slug=board.slug))

@@ -17,7 +17,16 @@ from forum import keys, watch
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import N_, gettext, ngettext
-from forum.models import boards, finding_drafts, findings, moderation, posts, threads, uploads
+from forum.models import (
+    boards,
+    finding_actions,
+    finding_drafts,
+    findings,
+    moderation,
+    posts,
+    threads,
+    uploads,
+)
 from forum.models.finding_drafts import RawFinding
 from forum.models.findings import Finding, Revision, Source
 from forum.models.users import User
@@ -234,7 +243,6 @@ async def edit(request: web.Request) -> web.Response:
         raise Forbidden("You may not correct this finding.")
     sent = await request.post() if request.method == "POST" else None
     async with request.app[keys.DB].read() as conn:
-        board = await boards.get(conn, finding.board_id)
         # The member goes on from their correction that waits, if there is one.
         current, waiting = await _as_waiting(conn, finding)
         offered_posts = [s.post_id for s in current.sources if s.kind == "post" and s.post_id]
@@ -252,13 +260,11 @@ async def edit(request: web.Request) -> web.Response:
                    dropped=sum(1 for s in finding.sources if not s.public))
     if sent is None:
         return render(request, "findings/edit.html", context, form=True)
-    # Where a new finding would wait, so does a correction of a public one.
-    wait = publication_status(request, user, board.id, board.moderation_mode) == "pending"
     try:
         async with request.app[keys.DB].transaction() as tx:
-            draft = await finding_drafts.check(tx, board, _raw(sent), date.today())
-            await findings.edit(tx, await findings.get(tx, finding.id), user, draft,
-                                context["reason"], wait=wait)
+            # Where a new finding would wait, so does a correction of a public one.
+            await finding_actions.correct(tx, finding.id, user, _raw(sent), context["reason"],
+                                          request.app[keys.CONFIG].trust_threshold)
     except Invalid as error:
         return form_error(request, "findings/edit.html", context, error)
     raise see_other(url_for(request, "finding", id=finding.id))
@@ -293,8 +299,7 @@ async def delete(request: web.Request) -> web.Response:
     context["reason"] = text_field(form, "reason")
     try:
         async with request.app[keys.DB].transaction() as tx:
-            await findings.delete(tx, await findings.get(tx, finding.id), user,
-                                  context["reason"])
+            await finding_actions.withdraw(tx, finding.id, user, context["reason"])
     except Invalid as error:
         return form_error(request, "findings/delete.html", context, error)
     raise see_other(url_for(request, "city_watch", slug=finding.board_slug))
@@ -454,8 +459,7 @@ async def reject(request: web.Request) -> web.Response:
 async def restore(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
     async with request.app[keys.DB].transaction() as tx:
-        await findings.restore(tx, await findings.get(tx, finding.id), user,
-                               text_field(form, "reason"))
+        await finding_actions.restore(tx, finding.id, user, text_field(form, "reason"))
     raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 

@@ -2,8 +2,6 @@
 accounts: who invited whom, the answers given at sign-up, departures."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from aiohttp import web
 
 from forum import keys
@@ -32,7 +30,7 @@ async def index(request: web.Request) -> web.Response:
         user = require_writer(request)
         async with request.app[keys.DB].transaction() as tx:
             token = await invitations.create(tx, user, config)
-        new_link = f"{config.base_url}/register?{urlencode({'invitation': token})}"
+        new_link = invitations.link(config, token)
     async with request.app[keys.DB].read() as conn:
         rules = await invitations.registration(conn, config)
         made = await invitations.list_for(conn, user.id)

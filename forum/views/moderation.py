@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import clock, keys
+from forum import keys
 from forum.db import Conn
 from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.i18n import gettext
@@ -207,7 +207,9 @@ async def move(request: web.Request) -> web.Response:
             "thread": thread, "target": target, "reason": text_field(form, "reason"),
             "exposure": shown}, form=True)
     async with request.app[keys.DB].transaction() as tx:
-        await moderation.move_thread(tx, thread, target, user, text_field(form, "reason"))
+        # Out of a closed board, the confirmation page above was seen.
+        await moderation.move_thread_to(tx, thread, text_field(form, "board"), user,
+                                        text_field(form, "reason"), exposure_seen=True)
     raise see_other(url_for(request, "thread", id=thread.id))
 
 
@@ -240,29 +242,12 @@ async def sanction(request: web.Request) -> web.Response:
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
         member = await users.get_by_name(conn, request.match_info["name"])
-    if not can(user, "sanction", member):
-        raise Forbidden()
     form = await request.post()
-    kind = text_field(form, "kind")
     async with request.app[keys.DB].transaction() as tx:
-        if kind in ("trust", "distrust"):
-            await moderation.set_trust(tx, member, user, kind == "trust",
-                                       text_field(form, "reason"),
-                                       private=bool(form.get("private")))
-        else:
-            until = text_field(form, "until")
-            await moderation.sanction(tx, member, user, kind, text_field(form, "reason"),
-                                      _end_of_day(until) if until else None,
-                                      private=bool(form.get("private")))
+        await moderation.decide_on_member(tx, member, user, text_field(form, "kind"),
+                                          text_field(form, "reason"), text_field(form, "until"),
+                                          private=bool(form.get("private")))
     raise see_other(url_for(request, "profile", name=member.name))
-
-
-def _end_of_day(date_text: str) -> str:
-    """'2026-12-01' (a date field) -> the end of that day, as stored."""
-    try:
-        return clock.iso(clock.parse(date_text + "T23:59:59+00:00"))
-    except ValueError as error:
-        raise Invalid("This date is not valid.", field="until") from error
 
 
 async def journal(request: web.Request) -> web.Response:

@@ -19,8 +19,7 @@ async def show(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         devices = await sessions.list_sessions(conn, user.id,
                                             session.token_hash if session else None)
-        follow_on_post = await conn.value("select follow_on_post from users where id = ?",
-                                          (user.id,))
+        follow_on_post = await users.follow_on_post(conn, user.id)
         email_notifications = await users.email_notifications(conn, user.id)
         tokens = await users.list_tokens(conn, user.id)
         login_notices = await users.login_notices(conn, user.id)

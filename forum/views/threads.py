@@ -14,6 +14,7 @@ from forum.errors import Forbidden, ForumError, NotFound
 from forum.fragments import render_posts
 from forum.i18n import N_
 from forum.models import boards, findings, follows, moderation, posts, threads, uploads
+from forum.models.following import set_for_board, set_for_thread
 from forum.models.users import User
 from forum.permissions import can
 from forum.templating import reader_response, render, render_string
@@ -299,15 +300,11 @@ async def follow(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     form = await request.post()
     mode = text_field(form, "mode") or None
-    async with request.app[keys.DB].read() as conn:
-        if kind == "thread":
-            target = await threads.get(conn, int_param(request, "id"))
-            if not can(user, "see_thread", target):
-                raise NotFound()
-            back = url_for(request, "thread", id=target.id)
-        else:
-            target = await boards.get_readable(conn, request.match_info["id"], user)
-            back = url_for(request, "board", slug=target.slug)
     async with request.app[keys.DB].transaction() as tx:
-        await follows.set_state(tx, user.id, kind, target.id, mode)
+        if kind == "thread":
+            thread = await set_for_thread(tx, user, int_param(request, "id"), mode)
+            back = url_for(request, "thread", id=thread.id)
+        else:
+            board = await set_for_board(tx, user, request.match_info["id"], mode)
+            back = url_for(request, "board", slug=board.slug)
     raise see_other(back)
