@@ -53,6 +53,13 @@ API_TWINS: dict[str, tuple[str, ...]] = {
                                 "api_moderation_pin", "api_moderation_unpin",
                                 "api_moderation_hide", "api_moderation_show"),
     "moderation_move": ("api_moderation_move",),
+    # From the branches merged beside this one (closed boards, records requests, watch record).
+    "board_members": ("api_board_members", "api_add_board_member", "api_remove_board_member"),
+    "new_request": ("api_create_request",),
+    "request_status": ("api_change_request",),
+    "admin_rename_kind": ("api_rename_kind",),
+    "admin_merge_kind": ("api_merge_kind",),
+    "settings_stop_following": ("api_unfollow_thread", "api_unfollow_board"),
     "sanction": ("api_member_decision",),  # warn, suspend, ban, lift, trust, distrust
     "flag_post": ("api_flag_post",),
     "moderation_approve_finding": ("api_moderation_approve_finding",),
@@ -100,7 +107,14 @@ WEB_ONLY: dict[str, str] = {
 # Web actions the API still lacks, each with the operation planned for it (none today): a
 # stopgap for a new page whose twin comes later, and test_known_gaps_are_still_gaps fails as
 # soon as that operation exists, so that it moves to API_TWINS.
-NOT_YET: dict[str, str] = {}
+NOT_YET: dict[str, str] = {
+    # Known gaps, each to close with an API operation (issue 12); listed so the test still
+    # catches any new web action without a twin.
+    "moderation_approve_request": "no JSON moderation of records requests yet",
+    "moderation_reject_request": "no JSON moderation of records requests yet",
+    "new_thread_draft": "drafts: the page's autosave (JSON already); no /api/v1 route yet",
+    "reply_draft": "drafts: the page's autosave (JSON already); no /api/v1 route yet",
+}
 
 
 def state_changing_web_routes(app) -> set[str]:
