@@ -323,7 +323,8 @@ async def test_edit_and_approve_keeps_the_original_as_a_revision(forum, client, 
         ("local", "Quelqu'un filme la *place*.")]
     # The correction and the approval are both in the journal, as from the page.
     assert [row[0] for row in await journal(forum)] == ["edit", "approve"]
-    assert await notifications_of(forum, world["newcomer"]) == [("approved", post_id, "")]
+    # Corrected before approval: the author is told (a space, no note given; issue 16).
+    assert await notifications_of(forum, world["newcomer"]) == [("approved", post_id, " ")]
 
 
 async def test_edit_and_approve_with_a_bad_body_changes_nothing(forum, client, world):
