@@ -1073,7 +1073,9 @@ async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
         for role in ROLES[1:]:
             clients[role] = await forum.visitor()
             await log_in(clients[role], people[role].name, PASSWORD)
-        site = Site(forum, people, clients, board, other, 0, 0)
+        # No closed board in this block (its own site): the other board stands in.
+        site = Site(forum, people, clients, board, other, closed_board=other, control_thread=0,
+                    control_post=0)
         for path in ("/b/demandes/requests", "/requests", "/requests.csv",
                      "/b/demandes/requests.json"):  # cached before the changes
             assert (await clients["visitor"].get(path)).status == 200

@@ -41,7 +41,7 @@ def row_of(page: str, city: str) -> str:
 
 def cell_texts(row: str) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()
-            for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
 
 
 # Per inhabitant --------------------------------------------------------------------------------
