@@ -480,3 +480,23 @@ async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_pat
     finally:
         release.set()
         await database.close()
+
+
+async def test_a_text_too_slow_to_cook_is_refused_and_its_cook_replaced(forum, client,
+                                                                        monkeypatch):
+    board, author = await forum.board("Metz"), await forum.user("lea")
+    token = await forum.token(author)
+    await forum.thread(board, author, "Avant", "Premier.")  # the cooks are up
+    monkeypatch.setattr(markdown, "COOK_SECONDS", 0.05)  # nested brackets take ~0.3 s
+    body = "[" * 5000 + "]" * 5000
+    answer = await call(client, "POST", f"/boards/{board.slug}/threads", token, expect=422,
+                        json={"title": "Crochets", "body": body})
+    assert error_of(answer)["field"] == "body"
+    assert error_of(answer)["message"] == french(posts.TOO_COMPLEX)
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from threads where title = 'Crochets'") == 0
+    monkeypatch.undo()
+    _, post_id = await forum.thread(board, author, "Après", "Encore **publié**.")
+    async with forum.db.read() as conn:
+        html = await conn.value("select body_html from posts where id = ?", (post_id,))
+    assert "<strong>publié</strong>" in html
