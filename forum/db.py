@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,10 +37,11 @@ PROGRESS_STEPS = 1000
 # Budgeted reads (searches) share the readers for at most SHARED_SLICE seconds of CPU time. One
 # that needs more is cut and run again in the long lane: one at a time, on a connection of its
 # own, its wait counted in its budget. Its keys (the query, the client) are remembered for
-# LONG_MEMORY seconds and go straight to the long lane: a costly search repeated, or a client
-# sending costly searches, waits behind the previous costly one and never delays cheap searches
-# or pages by more than a slice (bench/hostile.py).
-SHARED_SLICE = 0.05
+# LONG_MEMORY seconds; once a key was cut as often as it says (the same words at once, a client
+# after a few costly searches), reads with it go straight to the long lane: a costly search
+# repeated waits behind the previous costly one and never delays cheap searches or pages by
+# more than a slice (bench/hostile.py).
+SHARED_SLICE = 0.1
 LONG_MEMORY = 600.0
 LONG_KEYS = 4096  # remembered keys at most (the oldest are forgotten first)
 
@@ -169,7 +170,7 @@ class Database:
         self._heavy_reads = asyncio.Semaphore(max(1, readers - 1))
         self._long_lane = asyncio.Lock()
         self._long_reader: aiosqlite.Connection | None = None
-        self._long_keys: OrderedDict[Hashable, float] = OrderedDict()  # key -> when marked
+        self._long_keys: OrderedDict[Hashable, list[float]] = OrderedDict()  # key -> its cuts
         # Called with the tags of every commit: this process's at once, the other processes'
         # (other workers, the CLI) when catch_up() finds them in the invalidations table.
         self.after_commit: list[Callable[[set[tuple[str, object]]], None]] = []
@@ -293,40 +294,42 @@ class Database:
             yield conn
 
     async def budgeted(self, work: Callable[[Conn], Awaitable[T]], seconds: float,
-                       keys: Iterable[Hashable] = ()) -> T:
+                       keys: Mapping[Hashable, int] | Iterable[Hashable] = ()) -> T:
         """`work(conn)` on a reader within `seconds`, waiting included; TooSlow past them.
 
         For work whose cost the visitor chooses (a search). It runs in the shared lane for at
         most SHARED_SLICE seconds of CPU time; past that it is run again, from the start, in
-        the long lane (one at a time), and its `keys` are remembered so that the next read with
-        any of them goes to the long lane directly. `work` must only read (it may run twice).
+        the long lane (one at a time), and its `keys` are remembered: the next read with a key
+        cut as many times as it says (a mapping key -> cuts; 1 for a plain list) goes to the
+        long lane directly. `work` must only read (it may run twice).
         """
         deadline = time.monotonic() + seconds
         give_up = asyncio.get_running_loop().time() + seconds
-        keys = tuple(keys)
-        if not self._is_long(keys):
+        needed = dict(keys) if isinstance(keys, Mapping) else dict.fromkeys(keys, 1)
+        if not self._is_long(needed):
             try:
                 async with self._budgeted_reader(give_up, deadline, SHARED_SLICE) as conn:
                     return await work(conn)
             except _SliceSpent:
                 now = time.monotonic()
-                for key in keys:
-                    self._long_keys[key] = now
+                for key, times in needed.items():
+                    cuts = [*self._recent_cuts(key), now][-times:]
+                    self._long_keys[key] = cuts
                     self._long_keys.move_to_end(key)
                 while len(self._long_keys) > LONG_KEYS:
                     self._long_keys.popitem(last=False)
         async with self._long_read(give_up, deadline) as conn:
             return await work(conn)
 
-    def _is_long(self, keys: tuple[Hashable, ...]) -> bool:
+    def _recent_cuts(self, key: Hashable) -> list[float]:
         horizon = time.monotonic() - LONG_MEMORY
-        for key in keys:
-            marked = self._long_keys.get(key)
-            if marked is not None:
-                if marked >= horizon:
-                    return True
-                del self._long_keys[key]
-        return False
+        cuts = [cut for cut in self._long_keys.get(key, ()) if cut >= horizon]
+        if not cuts:
+            self._long_keys.pop(key, None)
+        return cuts
+
+    def _is_long(self, needed: dict[Hashable, int]) -> bool:
+        return any(len(self._recent_cuts(key)) >= times for key, times in needed.items())
 
     @asynccontextmanager
     async def _budgeted_reader(self, give_up: float, deadline: float,

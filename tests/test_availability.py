@@ -500,3 +500,31 @@ async def test_a_text_too_slow_to_cook_is_refused_and_its_cook_replaced(forum, c
     async with forum.db.read() as conn:
         html = await conn.value("select body_html from posts where id = ?", (post_id,))
     assert "<strong>publié</strong>" in html
+
+
+async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(tmp_path):
+    database = Database(tmp_path / "lanes.sqlite3", readers=3)
+    await database.open()
+    used: list[object] = []
+
+    async def costly(conn: db_module.Conn) -> int:
+        used.append(conn.conn)
+        return int(await conn.value(HEAVY_SQL))
+
+    async def cheap(conn: db_module.Conn) -> int:
+        used.append(conn.conn)
+        return int(await conn.value("select 1"))
+
+    try:
+        long_reader = database._long_reader
+        await database.budgeted(costly, 30, keys={"de de de": 1, "198.51.100.1": 2})
+        used.clear()
+        # One costly search may be bad luck: the client's next ones share the readers still.
+        await database.budgeted(cheap, 30, keys={"caméras": 1, "198.51.100.1": 2})
+        assert used == [used[0]] and used[0] is not long_reader
+        await database.budgeted(costly, 30, keys={"la la la": 1, "198.51.100.1": 2})
+        used.clear()
+        await database.budgeted(cheap, 30, keys={"drones": 1, "198.51.100.1": 2})
+        assert used == [long_reader]  # the second costly one makes a pattern
+    finally:
+        await database.close()

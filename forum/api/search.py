@@ -65,7 +65,7 @@ async def search_posts(request: web.Request) -> web.Response:
 
             found_documents = await db.budgeted(
                 documents_of, search.TIME_BUDGET,
-                keys=(("terms", search.parse_query(query).casefold()), ("client", client)))
+                keys=search.lane_keys(search.parse_query(query), client))
             if kind == "documents":
                 found = found_documents
     except TooSlow:

@@ -30,6 +30,7 @@ WORDS_MAX = 12
 # Wall-clock seconds a search may take, waiting for a reader included (db.budgeted_read); past
 # it the reader is freed and the visitor asked to narrow the search. Searches take < 20 ms.
 TIME_BUDGET = 1.0
+CLIENT_CUTS = 3  # costly searches in db.LONG_MEMORY before all a client's go to the long lane
 TOO_SLOW = N_("This search takes too long right now. Try rarer words, fewer words, or narrow"
               " it to a board or to dates.")
 PREFIX_MIN = 3  # letters before a final * (shorter prefixes match half the dictionary)
@@ -248,8 +249,13 @@ async def run(db: Database, query: str, client: str, page: int = 1,
         resolved = await resolve_filters(conn, viewer=viewer, **filters)
         return await search(conn, query, resolved, page, viewer=viewer)
 
-    return await db.budgeted(work, TIME_BUDGET, keys=(("terms", terms.casefold()),
-                                                      ("client", client)))
+    return await db.budgeted(work, TIME_BUDGET, keys=lane_keys(terms, client))
+
+
+def lane_keys(terms: str, client: str) -> dict[tuple[str, str], int]:
+    """What sends a search to the long lane (db.budgeted): its words once they proved costly,
+    its client after CLIENT_CUTS costly searches (one may be bad luck; several are a pattern)."""
+    return {("terms", terms.casefold()): 1, ("client", client): CLIENT_CUTS}
 
 
 async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int = 1,
@@ -266,13 +272,16 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     cleaned = clean_line(encodable(query))
     stemmed = stems.query_terms(cleaned)
     if stemmed:  # the same terms by their French stems: "drone" finds "drones" (issue 16)
-        # Every term in the post, its thread's title or its board ("Metz drones"), and one
-        # at least in the post itself: a thread's replies are not all found by its title.
-        own = "{title body} : (" + stems.query_terms(cleaned, " OR ") + ")"
-        recent = _newest(recent, await _match_ids(
-            conn, "stem_search",
-            f"{match_expression(stemmed, filters, 'title body context')} AND {own}",
-            window, CANDIDATES + 1))
+        own = stems.query_terms(cleaned, " OR ")
+        if own == stemmed:  # one term: in the post itself (searched once, not twice)
+            expression = match_expression(stemmed, filters)
+        else:
+            # Every term in the post, its thread's title or its board ("Metz drones"), and one
+            # at least in the post itself: a thread's replies are not all found by its title.
+            expression = (f"{match_expression(stemmed, filters, 'title body context')}"
+                          f" AND {{title body}} : ({own})")
+        recent = _newest(recent, await _match_ids(conn, "stem_search", expression, window,
+                                                  CANDIDATES + 1))
     more = len(recent) > CANDIDATES
     recent = recent[:CANDIDATES]
     ranked = await _titles_first(conn, terms, filters, recent, stemmed)

@@ -43,7 +43,7 @@ async def results(request: web.Request) -> web.Response:
             if kind != "documents":
                 context["found"] = await search.run(db, form["q"], client, page,
                                                     viewer=viewer, **given)
-            keys_ = (("terms", search.parse_query(form["q"]).casefold()), ("client", client))
+            keys_ = search.lane_keys(search.parse_query(form["q"]), client)
             if page == 1 and kind != "documents":  # findings: once, above the first page
 
                 async def findings_of(conn: Conn) -> finding_search.FoundFindings:
