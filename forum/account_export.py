@@ -188,15 +188,38 @@ async def _invitations(conn: Conn, user_id: int) -> list[dict[str, Any]]:
                                 " where inviter_id = ? order by id", (user_id,)))
 
 
+async def _requests(conn: Conn, user_id: int) -> list[dict[str, Any]]:
+    """Their records requests, each with its timeline and the ids of its files (in files)."""
+    items = _rows(await conn.all(
+        "select records_requests.id, boards.slug as board, administration, documents, channel,"
+        " sent_on, received_on, records_requests.status, review, records_requests.created_at"
+        " from records_requests join boards on boards.id = records_requests.board_id"
+        " where author_id = ? order by records_requests.id", (user_id,)))
+    for item in items:
+        item["events"] = _rows(await conn.all(
+            "select status, happened_on, note, created_at from request_events"
+            " where request_id = ? order by id", (item["id"],)))
+        item["files"] = [row[0] for row in await conn.all(
+            "select upload_id from request_files where request_id = ? order by position",
+            (item["id"],))]
+    return items
+
+
+async def _drafts(conn: Conn, user_id: int) -> list[dict[str, Any]]:
+    return _rows(await conn.all("select thread_id, board_id, title, body, updated_at from drafts"
+                                " where user_id = ? order by id", (user_id,)))
+
+
 Section = Callable[[Conn, int], Awaitable[Any]]
-# data.json's keys, in order. Drafts: the forum keeps none on the server (the editor's text
-# lives in the browser until it is sent), so there is no section for them.
+# data.json's keys, in order.
 SECTIONS: dict[str, Section] = {
     "account": _account,
     "settings": _settings,
     "posts": _posts,
     "threads": _threads,
     "findings": _findings,
+    "requests": _requests,
+    "drafts": _drafts,
     "files": _files,
     "follows": _follows,
     "flags": _flags,

@@ -7,12 +7,24 @@ import json
 import re
 import sqlite3
 import zipfile
+from datetime import date
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
 from forum import account_export, clock, keys
-from forum.models import follows, invitations, leaving, moderation, posts, threads, users
+from forum.models import (
+    drafts,
+    follows,
+    invitations,
+    leaving,
+    moderation,
+    posts,
+    request_drafts,
+    threads,
+    users,
+)
+from forum.models import requests as records
 from tests.conftest import PASSWORD, log_in, submit
 from tests.test_axe_browser import axe_report
 from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
@@ -64,6 +76,11 @@ async def writer_with_everything(forum, board, email: str = EMAIL) -> dict:
     await forum.finding(board, lea, post_id=post_id, review="pending",
                         note="MARQUEUR-ATTENTE", observed="2011")
     reply_id = await forum.reply(thread_id, bob, "Réponse de Bob à Léa")
+    async with forum.db.transaction() as tx:
+        await drafts.save(tx, lea.id, "", "Brouillon MARQUEUR-BROUILLON", thread_id=thread_id)
+        await records.create(tx, board, lea, request_drafts.check_new(
+            {"administration": "Mairie MARQUEUR-DEMANDE", "documents": "Plan des caméras",
+             "channel": "email", "sent_on": "2026-01-05"}, date(2026, 2, 1)), "published")
     return {"user": lea, "token": token, "thread": thread_id, "post": post_id,
             "upload": upload, "finding": finding_id, "bob": bob, "bob_reply": reply_id}
 
@@ -104,7 +121,8 @@ async def test_the_export_holds_a_marker_of_each_kind_of_content(forum, client):
     data = json.loads(archive.read("data.json"))
     text = json.dumps(data, ensure_ascii=False)
     for marker in ("MARQUEUR-SUJET", "MARQUEUR-MESSAGE", "MARQUEUR-PRIVE", "MARQUEUR-RELEVE",
-                   "MARQUEUR-SIGNALEMENT", EMAIL, ANSWER):
+                   "MARQUEUR-SIGNALEMENT", "MARQUEUR-DEMANDE", "MARQUEUR-BROUILLON", EMAIL,
+                   ANSWER):
         assert marker in text, marker
     assert data["settings"]["email_notifications"] == "digest"
     assert {"target_kind": "board", "target_id": board.id}.items() <= data["follows"][0].items()
@@ -186,7 +204,7 @@ async def test_leaving_and_erasing_leaves_nothing_of_her_anywhere(forum, client)
     # Her posts are tombstones, Bob's reply still reads, in every channel.
     visitor = await forum.visitor()
     markers = ("MARQUEUR-SUJET", "MARQUEUR-MESSAGE", "MARQUEUR-PRIVE", "MARQUEUR-FICHIER",
-               "MARQUEUR-RELEVE", "MARQUEUR-ATTENTE", EMAIL, ANSWER)
+               "MARQUEUR-RELEVE", "MARQUEUR-ATTENTE", "MARQUEUR-BROUILLON", EMAIL, ANSWER)
     pages = [f"/t/{made['thread']}", f"/p/{made['post']}", "/", f"/b/{board.slug}",
              "/feed.atom", f"/b/{board.slug}/feed.atom", f"/t/{made['thread']}/feed.atom",
              "/search?q=MARQUEUR", f"/api/v1/threads/{made['thread']}",
