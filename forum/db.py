@@ -233,6 +233,9 @@ class Database:
         """
         watcher = self._watcher
         assert watcher is not None, "database not open"
+        # The common case, before every cached page: nobody wrote. One statement, no transaction.
+        if watcher.execute("pragma data_version").fetchone()[0] == self._seen_version:
+            return
         watcher.execute("begin")  # one snapshot for the version and the rows
         try:
             version = watcher.execute("pragma data_version").fetchone()[0]
