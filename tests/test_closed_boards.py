@@ -330,7 +330,7 @@ async def test_browser_moves_a_thread_out_after_the_warning_without_js(
     await page.get_by_text("Modérer ce sujet").click()
     await page.get_by_label("Déplacer vers la ville").fill("metz")
     await page.get_by_role("button", name="Déplacer", exact=True).click()
-    # (New texts: English until the lead merges their French, in /work/i18n/closed.po.)
+    # (The heading is matched in English or French, as the page negotiates its language.)
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         re.compile("Make this thread public\\?|Rendre ce sujet public ?"))
     await expect(page.locator(".exposure")).to_contain_text("brouillon-demande.jpg")
