@@ -7,7 +7,6 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import page_param
-from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound, TooSlow
 from forum.models import documents, search
 
@@ -57,15 +56,11 @@ async def search_posts(request: web.Request) -> web.Response:
             found = await search.run(db, query, client, page, viewer=viewer, **params)
         if kind != "posts":
 
-            async def documents_of(conn: Conn) -> documents.DocumentResults:
-                filters = await search.resolve_filters(conn, viewer=viewer, **params)
-                return await documents.search_documents(
+            found_documents = await search.run_with(
+                db, query, client, lambda conn, filters: documents.search_documents(
                     conn, viewer, query, filters, page if kind == "documents" else 1,
-                    documents.PAGE_SIZE if kind == "documents" else documents.PREVIEW)
-
-            found_documents = await db.budgeted(
-                documents_of, search.TIME_BUDGET,
-                keys=search.lane_keys(search.parse_query(query), client))
+                    documents.PAGE_SIZE if kind == "documents" else documents.PREVIEW),
+                viewer, **params)
             if kind == "documents":
                 found = found_documents
     except TooSlow:

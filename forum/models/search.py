@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 from markupsafe import Markup
 
@@ -21,6 +23,7 @@ from forum.models import boards, users
 from forum.permissions import can
 from forum.text import clean_line
 
+T = TypeVar("T")
 PAGE_SIZE = 20
 QUERY_MAX = 200  # characters
 TERMS_MAX = 10  # words and "phrases"
@@ -243,13 +246,23 @@ async def run(db: Database, query: str, client: str, page: int = 1,
     that costly searches wait for each other and never for long hold readers that cheap
     searches and pages need. The address stays in memory only (db.LONG_MEMORY).
     """
-    terms = parse_query(query)  # Invalid before any reading
-
-    async def work(conn: Conn) -> Results:
-        resolved = await resolve_filters(conn, viewer=viewer, **filters)
+    async def messages(conn: Conn, resolved: Filters) -> Results:
         return await search(conn, query, resolved, page, viewer=viewer)
 
-    return await db.budgeted(work, TIME_BUDGET, keys=lane_keys(terms, client))
+    return await run_with(db, query, client, messages, viewer, **filters)
+
+
+async def run_with(db: Database, query: str, client: str,
+                   work: Callable[[Conn, Filters], Awaitable[T]],
+                   viewer: users.User | None = None, **filters: str | None) -> T:
+    """`work(conn, filters)` (messages, documents, findings of `query`) with the filters a
+    reader gave, in the lanes of `run`."""
+    terms = parse_query(query)  # Invalid before any reading
+
+    async def budgeted(conn: Conn) -> T:
+        return await work(conn, await resolve_filters(conn, viewer=viewer, **filters))
+
+    return await db.budgeted(budgeted, TIME_BUDGET, keys=lane_keys(terms, client))
 
 
 def lane_keys(terms: str, client: str) -> dict[tuple[str, str], int]:

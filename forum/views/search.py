@@ -43,23 +43,14 @@ async def results(request: web.Request) -> web.Response:
             if kind != "documents":
                 context["found"] = await search.run(db, form["q"], client, page,
                                                     viewer=viewer, **given)
-            keys_ = search.lane_keys(search.parse_query(form["q"]), client)
             if page == 1 and kind != "documents":  # findings: once, above the first page
-
-                async def findings_of(conn: Conn) -> finding_search.FoundFindings:
-                    filters = await search.resolve_filters(conn, viewer=viewer, **given)
-                    return await finding_search.search_findings(conn, form["q"], filters)
-
-                context["found_findings"] = await db.budgeted(findings_of, search.TIME_BUDGET,
-                                                              keys=keys_)
+                context["found_findings"] = await search.run_with(
+                    db, form["q"], client, lambda conn, filters: finding_search.search_findings(
+                        conn, form["q"], filters), viewer, **given)
             if kind != "posts":
-
-                async def documents_of(conn: Conn) -> documents.DocumentResults:
-                    filters = await search.resolve_filters(conn, viewer=viewer, **given)
-                    return await find_documents(request, conn, form["q"], filters, kind, page)
-
-                context["documents"] = await db.budgeted(documents_of, search.TIME_BUDGET,
-                                                         keys=keys_)
+                context["documents"] = await search.run_with(
+                    db, form["q"], client, lambda conn, filters: find_documents(
+                        request, conn, form["q"], filters, kind, page), viewer, **given)
     except TooSlow:  # the form again, the message beside the query, with 503
         context["errors"] = {"q": gettext(search.TOO_SLOW)}
         status = TooSlow.status
