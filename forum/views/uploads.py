@@ -25,6 +25,7 @@ from forum.models import posts, requests, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
+from forum.templating import render
 from forum.uploads import names
 from forum.uploads.kinds import KINDS
 from forum.views import check_rate, int_param
@@ -197,8 +198,6 @@ async def picker_for(request: web.Request, user: User, ids: list[int],
 def refused_files(request: web.Request, template: str, context: dict[str, Any],
                   form: PostForm) -> web.Response:
     """The form again, its text kept and its accepted files listed, with why others were not."""
-    from forum.templating import render
-
     context["errors"] = {FILES_FIELD: "\n".join(form.errors)}
     return render(request, template, context, status=422, form=True)
 
