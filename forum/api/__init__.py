@@ -10,6 +10,7 @@ import jsonschema_rs
 from aiohttp import web
 
 from forum import keys
+from forum.api import components
 from forum.config import Config
 from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
@@ -78,9 +79,7 @@ def _has_surrogate(value: Any) -> bool:
 @functools.cache
 def _max_lengths(config: Config, schema: str) -> dict[str, int]:
     """The maxLength of each text property of an input schema."""
-    from forum.api.openapi import build  # the document imports this module
-
-    properties = build(config)["components"]["schemas"][schema].get("properties", {})
+    properties = components.schemas(config)[schema].get("properties", {})
     return {name: prop["maxLength"] for name, prop in properties.items()
             if isinstance(prop, dict) and "maxLength" in prop}
 
@@ -88,9 +87,7 @@ def _max_lengths(config: Config, schema: str) -> dict[str, int]:
 @functools.cache
 def _validator(config: Config, schema: str) -> Any:
     """The validator of one input schema of the document, its references resolved in it."""
-    from forum.api.openapi import build  # the document imports this module
-
-    schemas = build(config)["components"]["schemas"]
+    schemas = components.schemas(config)
     return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{schema}",
                                         "components": {"schemas": schemas}},
                                        validate_formats=True)
