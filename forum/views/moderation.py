@@ -27,7 +27,7 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.findings import finding_doubts, waiting_corrections
+from forum.views.finding_history import finding_doubts, waiting_corrections
 
 
 async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
