@@ -179,8 +179,7 @@ async def city_feed(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         board = await _city(conn, request, "city_watch_feed")
         found = await findings.recently_published(conn, FEED_SIZE, board_id=board.id)
-        opened = str(await conn.value("select created_at from boards where id = ?",
-                                      (board.id,)))
+        opened = await boards.created_at(conn, board.id)
     request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
                                 | source_tags(found))
     return _atom(request, found, board, opened,

@@ -23,6 +23,7 @@ from forum.models.findings.kinds import (
     KIND_LABEL_MAX,
     Kind,
     add_kind,
+    findings_per_kind,
     kind_by_slug,
     kinds,
 )
@@ -74,7 +75,7 @@ __all__ = [
     "STATUSES", "STATUS_LABELS", "TOTAL", "UNITS", "UNIT_LABELS", "UNIT_SYMBOLS", "_COLUMNS",
     "_FIELDS", "Doubt", "Draft", "Filters", "Finding", "Kind", "Revision", "Source", "add_kind",
     "approve", "by_author", "changed", "count", "create", "delete", "doubts", "doubts_about",
-    "edit", "for_posts", "get", "kind_by_slug", "kinds", "pending", "pending_edit",
-    "pending_edits", "purge_version", "recently_published", "reject", "restore", "revisions",
-    "search", "sources_of", "year_fraction",
+    "edit", "findings_per_kind", "for_posts", "get", "kind_by_slug", "kinds", "pending",
+    "pending_edit", "pending_edits", "purge_version", "recently_published", "reject", "restore",
+    "revisions", "search", "sources_of", "year_fraction",
 ]

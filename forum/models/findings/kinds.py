@@ -47,6 +47,12 @@ async def kind_by_slug(conn: Conn, slug: str) -> Kind | None:
     return Kind(*row) if row else None
 
 
+async def findings_per_kind(conn: Conn) -> dict[int, int]:
+    """How many findings each kind has (deleted ones too: they keep their kind)."""
+    rows = await conn.all("select kind_id, count(*) from findings group by kind_id")
+    return {row[0]: row[1] for row in rows}
+
+
 async def add_kind(tx: Transaction, label: str) -> Kind:
     """A new kind of equipment, listed after the built-in ones (before 'Other')."""
     label = clean_line(label)
