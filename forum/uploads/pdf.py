@@ -3,11 +3,12 @@
 Taken out: the document information (Author, Creator, Producer, dates, title...), every XMP
 stream (document, pages, images), JavaScript, automatic actions (/OpenAction, /AA, and link
 actions other than going to a page or a web address), embedded files, application data
-(/PieceInfo), annotation authors and dates (and the look drawn with them), signatures (the signer's name, place, contact and
-certificate), and the metadata of the pictures inside: JPEG photos, whatever filters wrap them,
-lose their EXIF/XMP/comment segments (pixels untouched); JPEG 2000 pictures, whose boxes can
-hold anything, are decoded and stored again as plain pixels. qpdf writes only the objects still
-in use, so earlier revisions of the file (incremental updates) are gone too.
+(/PieceInfo), annotation authors and dates (and the look drawn with them), signatures (the
+signer's name, place, contact and certificate), and the metadata of the pictures inside: JPEG
+photos, whatever filters wrap them, lose their EXIF/XMP/comment segments (pixels untouched);
+JPEG 2000 pictures, whose boxes can hold anything, are decoded and stored again as plain
+pixels. qpdf writes only the objects still in use, so earlier revisions of the file
+(incremental updates) are gone too.
 """
 from __future__ import annotations
 
