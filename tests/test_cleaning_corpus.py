@@ -33,6 +33,7 @@ from PIL import Image
 from forum.i18n import CATALOGS
 from forum.models.uploads import REMOVED_LABELS
 from forum.uploads.kinds import DAMAGED
+from forum.uploads import ooxml
 from forum.uploads.metafiles import clean_metafile
 from forum.uploads.pdf import UNREADABLE_PICTURE
 from tests.conftest import csrf_token, log_in
@@ -1161,3 +1162,14 @@ async def test_a_metafile_cut_short_refuses_the_document(forum, lea):
     data = docx(blip("rId5"), [("rId5", "image", "media/image1.emf")],
                 {"word/media/image1.emf": emf("x")[:-12]}, {"word/media/image1.emf": "image/x-emf"})
     assert await refusal(forum, lea, "releve.docx", data) == CATALOGS["fr"].gettext(DAMAGED)
+
+
+def test_a_vml_comment_box_keeps_its_shape_once_cleaned():
+    """Excel's <br> is closed, not "recovered" into a tree where the box's data moved."""
+    removed: set[str] = set()
+    cleaned = ooxml.vml(vml_note('<v:imagedata src="file:///C:/Users/lea/p.jpg"/>').encode(),
+                        "xl/drawings/vmlDrawing1.vml", ooxml.Plan(), removed)
+    shape = etree.fromstring(cleaned)[0]
+    assert [etree.QName(child).localname for child in shape] == [
+        "imagedata", "textbox", "ClientData"]
+    assert b"<br/>demain" in cleaned and removed == {"external_links"}

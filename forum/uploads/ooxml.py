@@ -26,6 +26,7 @@ CONTENT_TYPES = "[Content_Types].xml"
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_RELS_BYTES = 8 * 1024 * 1024
+UNCLOSED_BREAK = re.compile(rb"<br\s*>", re.IGNORECASE)
 LENIENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                  huge_tree=False, recover=True)
 # Attributes naming a person anywhere in a part (comments, tracked changes, people, pivots).
@@ -161,9 +162,11 @@ def part(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
 def vml(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
     """A legacy drawing part (VML: Excel's comment boxes, old Word and PowerPoint shapes),
     cleaned as any part: linked pictures' paths, the DrawingML copy a shape hides (gfxdata),
-    signature lines' signers. Excel writes some that are not well-formed XML (<br>): those are
-    read by lxml's recovering parser, which keeps every element it can, and written back whole.
+    signature lines' signers. Excel writes its comment boxes' line breaks as HTML does (<br>):
+    closed first; anything else not well-formed is read by lxml's recovering parser, which
+    keeps every element it can.
     """
+    data = UNCLOSED_BREAK.sub(b"<br/>", data)
     try:
         root = parse(data)
     except Refused:
