@@ -32,8 +32,8 @@ from PIL import Image
 
 from forum.i18n import CATALOGS
 from forum.models.uploads import REMOVED_LABELS
-from forum.uploads.kinds import DAMAGED
 from forum.uploads import ooxml
+from forum.uploads.kinds import DAMAGED
 from forum.uploads.metafiles import clean_metafile
 from forum.uploads.pdf import UNREADABLE_PICTURE
 from tests.conftest import csrf_token, log_in
