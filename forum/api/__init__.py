@@ -67,6 +67,11 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
     or as soon as it grows past it (a chunked body says nothing)."""
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+    if not request.can_read_body:  # none, or read already (a form's CSRF field): as kept
+        body = bytearray(await request.read())
+        if len(body) > limit:
+            raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+        return bytes(body)
     body = bytearray()
     while chunk := await request.content.read(min(READ_CHUNK, limit + 1 - len(body))):
         body += chunk
