@@ -59,7 +59,7 @@ READY_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0  # a request slower than this counts as an error (the site stalled)
 HOSTILE_NAME = "hostile"
 CLIENTS = {"reader": "192.0.2", "attacker": "198.51.100"}  # RFC 5737 networks
-PHASE_CLIENTS = 10  # attackers of phase i are numbered from 10 * i: new clients each phase
+PHASE_CLIENTS = 10  # phase i's attackers are numbered from 10 * i (or --hostile * i): new ones
 ALONE_CLIENTS = 200  # and the hostile requests sent alone, from 200 on
 READER_QUERIES = ["caméras", "conseil municipal", "vidéoprotection", '"place de la"',
                   "briefcam", "reconnaissance faciale"]
