@@ -34,15 +34,17 @@ INVALID_STATUSES = frozenset({400, 413, 422})
 PAUSE_SECONDS = 1.0
 # No form or link of the site sends more; a thousand is someone measuring the parser.
 QUERY_PARAMETERS_MAX = 100
-# JSON escapes take up to 12 bytes for one character ("\ud83d\ude00"); the rest of a body
-# (names, numbers, ids, spacing) fits in this, whatever the schema.
-JSON_SLACK_BYTES = 64 * 1024
+# One character takes up to 12 bytes in a JSON body ("\ud83d\ude00") or a form (four UTF-8
+# bytes, each "%F0"); the rest of a body (names, numbers, ids, spacing) fits in this.
+BODY_SLACK_BYTES = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 
-def json_bytes_max(config: Config) -> int:
-    """The largest JSON body any API input can need: the longest text, every character
-    escaped, and room for the other fields. Past it, 413 before the body is read."""
-    return 12 * config.body_max + JSON_SLACK_BYTES
+def body_bytes_max(config: Config) -> int:
+    """The largest JSON body or form any input can need: the longest text, every character
+    escaped, and room for the other fields. Past it, 413 before the body is read (files come
+    as multipart forms, streamed against their own limits)."""
+    return 12 * config.body_max + BODY_SLACK_BYTES
 
 
 def _refused_as_invalid(error: BaseException) -> bool:
@@ -78,6 +80,9 @@ async def input_limits_middleware(request: web.Request,
         if request.rel_url.raw_query_string.count("&") >= QUERY_PARAMETERS_MAX:
             raise BadRequest("This address has too many parameters (at most %(max)s).",
                              max=QUERY_PARAMETERS_MAX)
+        limit = body_bytes_max(request.app[keys.CONFIG])
+        if request.content_type == FORM and (request.content_length or 0) > limit:
+            raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
         response = await handler(request)
     except (ForumError, web.HTTPException) as error:
         if _refused_as_invalid(error):

@@ -20,7 +20,7 @@ from forum import api, input_limits, keys
 from forum.app import create_app
 from forum.config import Config
 from forum.i18n import CATALOGS
-from forum.input_limits import QUERY_PARAMETERS_MAX, json_bytes_max
+from forum.input_limits import QUERY_PARAMETERS_MAX, body_bytes_max
 from forum.models import search
 from forum.ratelimit import RateLimiter, SharedHits
 from tests.conftest import Forum
@@ -101,7 +101,7 @@ async def test_a_json_body_longer_than_any_input_is_413_before_it_is_read(
         aiohttp_client, tmp_path, bytes_read):
     forum = await site(aiohttp_client, tmp_path)
     token = await _member(forum)
-    limit = json_bytes_max(forum.app[keys.CONFIG])
+    limit = body_bytes_max(forum.app[keys.CONFIG])
     body = json.dumps({"title": "Corps", "body": "x" * limit}).encode()
     response = await post_thread(forum, token, body)
     assert response.status == 413, await response.text()
@@ -114,7 +114,7 @@ async def test_a_chunked_json_body_is_cut_off_once_past_the_bound(aiohttp_client
                                                                   bytes_read):
     forum = await site(aiohttp_client, tmp_path)
     token = await _member(forum)
-    limit = json_bytes_max(forum.app[keys.CONFIG])
+    limit = body_bytes_max(forum.app[keys.CONFIG])
     chunk = b" " * 65536
 
     async def endless():  # no Content-Length: the body says nothing of its size
@@ -217,3 +217,23 @@ async def test_workers_count_a_clients_invalid_requests_together(aiohttp_client,
         assert (await post_thread(forum, tokens[forum], bad)).status == 422
     assert (await post_thread(second, tokens[second], bad)).status == 429
     assert len(pauses) == 1
+
+
+async def test_a_form_longer_than_any_form_is_413_before_it_is_read(aiohttp_client, tmp_path,
+                                                                     monkeypatch):
+    forum = await site(aiohttp_client, tmp_path)
+    read: list[int] = []
+    post = web.Request.post
+
+    async def spy(self: web.Request) -> Any:
+        read.append(1)
+        return await post(self)
+
+    monkeypatch.setattr(web.Request, "post", spy)
+    limit = body_bytes_max(forum.app[keys.CONFIG])
+    response = await forum.client.post("/login", data={"name": "x" * limit, "password": "p"},
+                                       headers={"X-Forwarded-For": FLOODER})
+    assert response.status == 413 and read == []
+    response = await forum.client.post("/login", data={"name": "lea", "password": "p"},
+                                       headers={"X-Forwarded-For": READER})
+    assert response.status == 403 and read == [1]  # read, and refused for its missing token

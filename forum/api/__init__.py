@@ -13,7 +13,7 @@ from forum import keys
 from forum.config import Config
 from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound, TooLarge
-from forum.input_limits import json_bytes_max
+from forum.input_limits import body_bytes_max
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
 from forum.models.posts import get as get_post
@@ -31,13 +31,13 @@ READ_CHUNK = 64 * 1024  # a JSON body is read by pieces of this, and never past 
 
 async def json_body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object, checked against the input `schema` of the OpenAPI document
-    (api/components.py): 400 when the body is not an object (413 past json_bytes_max), 422
+    (api/components.py): 400 when the body is not an object (413 past body_bytes_max), 422
     naming the field for anything the schema refuses — so that the server is exactly as
     strict as the document; the handlers and models then check what a schema cannot say.
 
     With `optional`, an empty body stands for an empty object.
     """
-    raw = await _bounded_body(request, json_bytes_max(request.app[keys.CONFIG]))
+    raw = await _bounded_body(request, body_bytes_max(request.app[keys.CONFIG]))
     if optional and not raw:
         data: Any = {}
     else:
