@@ -20,6 +20,9 @@ How to read it
   there directly for a while (db.Database.budgeted): a hostile search may take up to the budget
   itself, and is shown apart, but may not delay pages nor other clients' searches. Readers and
   attackers are different clients, named by X-Forwarded-For as behind the documented proxy.
+  A client refused as invalid too often gets 429s (forum/input_limits.py, default limit): each
+  phase's attackers, and each request sent alone, are new clients, so that what one phase
+  earned does not turn away the next one's requests; the hostile answers' statuses are printed.
   Absolute figures move with whatever else runs on the machine: the load average is printed.
   Traffic goes to 127.0.0.1 only; every phase is bounded in time and the server is stopped.
 
@@ -56,6 +59,8 @@ READY_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0  # a request slower than this counts as an error (the site stalled)
 HOSTILE_NAME = "hostile"
 CLIENTS = {"reader": "192.0.2", "attacker": "198.51.100"}  # RFC 5737 networks
+PHASE_CLIENTS = 10  # phase i's attackers are numbered from 10 * i (or --hostile * i): new ones
+ALONE_CLIENTS = 200  # and the hostile requests sent alone, from 200 on
 READER_QUERIES = ["caméras", "conseil municipal", "vidéoprotection", '"place de la"',
                   "briefcam", "reconnaissance faciale"]
 
@@ -196,21 +201,25 @@ async def send(session: aiohttp.ClientSession, base: str, hostile: Hostile,
 
 
 async def one_by_one(port: int, hostiles: list[Hostile], token: str) -> list[Timings]:
-    """Each hostile request alone, three times: what it costs the server by itself."""
+    """Each hostile request alone, three times, from a client of its own: what it costs the
+    server by itself."""
     results = []
     async with _session() as session:
-        for hostile in hostiles:
+        for number, hostile in enumerate(hostiles, start=ALONE_CLIENTS):
             timings = Timings(hostile.label)
             for _ in range(3):
-                status, ms = await send(session, f"http://127.0.0.1:{port}", hostile, token)
+                status, ms = await send(session, f"http://127.0.0.1:{port}", hostile, token,
+                                        number)
                 timings.add(status, ms)
             results.append(timings)
     return results
 
 
 async def phase(port: int, paths: list[str], readers: int, hostiles: list[Hostile],
-                hostile_connections: int, token: str, seconds: float) -> Phase:
-    """Readers (and hostile connections, if any) for `seconds`; their timings."""
+                hostile_connections: int, token: str, seconds: float,
+                first_attacker: int = 0) -> Phase:
+    """Readers (and hostile connections, if any, attackers numbered from `first_attacker`)
+    for `seconds`; their timings."""
     base = f"http://127.0.0.1:{port}"
     result = Phase(Timings("pages"), Timings("searches"), Timings("hostile"))
     deadline = time.perf_counter() + seconds
@@ -243,7 +252,8 @@ async def phase(port: int, paths: list[str], readers: int, hostiles: list[Hostil
     async with _session() as reading, _session() as attacking:
         await asyncio.gather(
             *(reader(reading, n * 7) for n in range(readers)),
-            *(attacker(attacking, n * 5) for n in range(hostile_connections if hostiles else 0)))
+            *(attacker(attacking, first_attacker + n)
+              for n in range(hostile_connections if hostiles else 0)))
     return result
 
 
@@ -285,6 +295,13 @@ def report(alone: list[Timings], phases: dict[str, Phase]) -> bool:
               + (f" ({readers.errors} errors)" if readers.errors else ""))
     print(f"  (milliseconds; readers' target: p99 < {P99_TARGET_MS:.0f} ms; 'hostile': hostile"
           " requests answered meanwhile)")
+    print("\nHostile answers by status:")
+    for label, result in phases.items():
+        if result.hostile.statuses or result.hostile.errors:
+            counts = "  ".join(f"{status}: {count}"
+                               for status, count in sorted(result.hostile.statuses.items()))
+            errors = f"  errors: {result.hostile.errors}" if result.hostile.errors else ""
+            print(f"  {label:<44} {counts}{errors}")
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return all(verdicts)
 
@@ -300,10 +317,11 @@ def run(data_dir: Path, args: argparse.Namespace) -> bool:
     with server(data_dir) as port:
         alone = asyncio.run(one_by_one(port, hostiles, token))
         asyncio.run(phase(port, paths, args.readers, [], 0, token, 2))  # warm the caches
-        for label, chosen in plan.items():
+        for number, (label, chosen) in enumerate(plan.items()):
             print(f"Readers beside {label}, {args.duration:.0f} s...", flush=True)
             phases[label] = asyncio.run(phase(port, paths, args.readers, chosen, args.hostile,
-                                              token, args.duration))
+                                              token, args.duration,
+                                              max(PHASE_CLIENTS, args.hostile) * number))
     return report(alone, phases)
 
 

@@ -18,6 +18,7 @@ from forum.db import Database, prune_invalidations
 from forum.error_pages import error_middleware
 from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
+from forum.input_limits import input_limits_middleware
 from forum.migrate import migrate
 from forum.models import threads, users
 from forum.ratelimit import RateLimiter
@@ -36,6 +37,7 @@ def create_app(config: Config) -> web.Application:
             page_cache_middleware,  # first: a cached page costs no more than this
             security_headers_middleware,
             error_middleware,
+            input_limits_middleware,  # before the session: a turned-away client costs little
             auth_middleware,
             locale_middleware,
             csrf_middleware,

@@ -85,6 +85,9 @@ class Config:
     require_2fa_for: str = ""
     posts_per_minute: int = 6
     registrations_per_hour: int = 10  # per address
+    # Requests refused as invalid (400, 413, 422) one client may send per minute; past it, its
+    # requests with input get a 429 until the minute has passed (forum/input_limits.py).
+    invalid_requests_per_minute: int = 30
     # Registration (an admin may change the mode and the question while the site runs: the
     # admin page or `vigie registration`; these are the defaults until then).
     registration_mode: str = "open"  # open | invitation | closed
@@ -204,6 +207,7 @@ RULES: dict[str, Rule] = {
                             lambda value: value in REQUIRE_2FA_CHOICES),
     "posts_per_minute": at_least(1),
     "registrations_per_hour": at_least(1),
+    "invalid_requests_per_minute": at_least(1),
     "registration_mode": one_of(REGISTRATION_MODES),
     "invitation_min_posts": at_least(0),
     "invitations_per_member": at_least(0),

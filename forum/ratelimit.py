@@ -147,6 +147,8 @@ class RateLimiter:
             return max(1, int(times[0] + window - time.time()) + 1)
         if self.shared is not None:  # memory only, with other workers: this one's share
             limit = max(1, limit // self.workers)
+        if key not in self._hits:  # asked on every request by some limits: keep no address
+            return 0
         hits = self._recent(key, window)
         if len(hits) < limit:
             return 0

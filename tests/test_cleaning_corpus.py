@@ -14,6 +14,7 @@ import io
 import json
 import posixpath
 import re
+import struct
 import subprocess
 import zipfile
 import zlib
@@ -31,6 +32,9 @@ from PIL import Image
 
 from forum.i18n import CATALOGS
 from forum.models.uploads import REMOVED_LABELS
+from forum.uploads import ooxml
+from forum.uploads.kinds import DAMAGED
+from forum.uploads.metafiles import clean_metafile
 from forum.uploads.pdf import UNREADABLE_PICTURE
 from tests.conftest import csrf_token, log_in
 from tests.test_uploads import png_declaring, post_form
@@ -96,6 +100,63 @@ def jp2_with_boxes(mark: str) -> bytes:
 def ole_object(mark: str) -> bytes:
     """The start of an OLE compound file, with the author's name in it (as Word writes it)."""
     return OLE2 + b"\x00" * 504 + mark.encode() + mark.encode("utf-16-le") + b"\x00" * 512
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\x00" * (-len(data) % 4)
+
+
+def emf(mark: str) -> bytes:
+    """An EMF picture as Office writes one: a description naming the program and the file, an
+    EMF+ comment, a printer escape, a bitmap holding a JPEG photo, a rectangle, the end."""
+    description = f"Microsoft Office\0C:\\Users\\{mark}\\plan.emf\0\0".encode("utf-16-le")
+    comment = _padded(b"EMF+" + mark.encode("utf-16-le"))
+    escape = _padded(f"%%Creator: {mark}".encode())
+    bitmap = _padded(photo(mark))
+    records = [
+        struct.pack("<III", 70, 12 + len(comment), len(comment)) + comment,
+        struct.pack("<IIIII", 110, 20 + len(escape), 0, 0, len(escape)) + escape,
+        struct.pack("<II", 81, 8 + len(bitmap)) + bitmap,  # EMR_STRETCHDIBITS
+        struct.pack("<II4i", 43, 24, 4, 4, 60, 44),  # EMR_RECTANGLE
+        struct.pack("<IIIII", 14, 20, 0, 16, 20),  # EMR_EOF
+    ]
+    header_size = 88 + len(_padded(description))
+    total = header_size + sum(len(record) for record in records)
+    header = struct.pack("<II4i4i4sIIIHHIIIiiii", 1, header_size, 0, 0, 64, 48, 0, 0, 1700,
+                         1270, b" EMF", 0x10000, total, len(records) + 1, 1, 0,
+                         len(description) // 2, 88, 0, 1024, 768, 320, 240)
+    return header + _padded(description) + b"".join(records)
+
+
+def wmf(mark: str) -> bytes:
+    """A placeable WMF picture with a comment (an escape), a rectangle and the end."""
+    comment = mark.encode() + b"\x00" * (len(mark) % 2)
+    records = [
+        struct.pack("<IHHH", (10 + len(comment)) // 2, 0x0626, 0x000F, len(comment)) + comment,
+        struct.pack("<IH4h", 7, 0x041B, 44, 60, 4, 4),  # META_RECTANGLE
+        struct.pack("<IH", 3, 0x0000),  # META_EOF
+    ]
+    words = 9 + sum(len(record) for record in records) // 2
+    header = struct.pack("<HHHIHIH", 1, 9, 0x0300, words, 0,
+                         max(len(record) // 2 for record in records), 0)
+    placeable = struct.pack("<IH4hHI", 0x9AC6CDD7, 0, 0, 0, 64, 48, 1440, 0)
+    checksum = 0
+    for (word,) in struct.iter_unpack("<H", placeable):
+        checksum ^= word
+    return placeable + struct.pack("<H", checksum) + header + b"".join(records)
+
+
+VML_NS = ('xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
+          'office" xmlns:x="urn:schemas-microsoft-com:office:excel"')
+VML_TYPE = f"{OFFICE_DOC}.vmlDrawing"
+
+
+def vml_note(inside: str) -> str:
+    """Excel's legacy drawing of a comment box: not well-formed XML (<br>), as Excel writes."""
+    return (f'<xml {VML_NS}><v:shape id="_x0000_s1025" type="#_x0000_t202">{inside}'
+            '<v:textbox><div style="text-align:left">à vérifier<br>demain</div></v:textbox>'
+            '<x:ClientData ObjectType="Note"><x:Row>0</x:Row><x:Column>0</x:Column>'
+            "</x:ClientData></v:shape></xml>")
 
 
 # OOXML packages. ------------------------------------------------------------------------------
@@ -233,6 +294,15 @@ def docx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                                                               "media/image1.jpeg")],
                                              {"word/media/image1.jpeg": photo(m)}),
                               {"gps", "author"}),
+        "docx-emf-picture": (lambda m: docx(blip("rId5"), [("rId5", "image", "media/image1.emf")],
+                                            {"word/media/image1.emf": emf(m)},
+                                            {"word/media/image1.emf": "image/x-emf"}),
+                             {"comments", "software", "exif"}),
+        "docx-vml-signature-line": (lambda m: docx(
+            '<w:p><w:r><w:pict><v:shape id="s2"><o:signatureline v:ext="edit" '
+            f'o:suggestedsigner="{m}" o:suggestedsigner2="Maire" '
+            f'o:suggestedsigneremail="{m.lower()}@mairie.example"/></v:shape></w:pict></w:r>'
+            "</w:p>"), {"author"}),
         "docx-picture-png": (lambda m: docx(blip("rId5"), [("rId5", "image", "media/image1.png")],
                                             {"word/media/image1.png": photo(m, "PNG")}),
                              {"gps"}),
@@ -378,6 +448,19 @@ def xlsx_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
            'progId="Word.Document.12" shapeId="1025" r:id="rId2"/></oleObjects></mc:Choice>'
            "</mc:AlternateContent>")
     return {
+        "xlsx-wmf-picture": (lambda m: xlsx('<drawing r:id="rId1"/>', [
+            ("rId1", "drawing", "../drawings/drawing1.xml")], parts={
+            "xl/drawings/drawing1.xml": drawing,
+            "xl/drawings/_rels/drawing1.xml.rels": rels_xml([("rId1", "image",
+                                                              "../media/image1.wmf")]),
+            "xl/media/image1.wmf": wmf(m)}, overrides={"xl/media/image1.wmf": "image/x-wmf"}),
+            {"comments"}),
+        "xlsx-vml-linked-picture": (lambda m: xlsx('<legacyDrawing r:id="rId3"/>', [
+            ("rId3", "vmlDrawing", "../drawings/vmlDrawing1.vml")], parts={
+            "xl/drawings/vmlDrawing1.vml": vml_note(
+                f'<v:imagedata src="file:///C:/Users/{m}/photo.jpg" '
+                f'o:href="C:\\Users\\{m}\\photo.jpg" alt="/home/{m}/photo.jpg"/>')},
+            overrides={"xl/drawings/vmlDrawing1.vml": VML_TYPE}), {"external_links", "paths"}),
         "xlsx-picture-exif": (lambda m: xlsx('<drawing r:id="rId1"/>', [
             ("rId1", "drawing", "../drawings/drawing1.xml")], parts={
             "xl/drawings/drawing1.xml": drawing,
@@ -627,6 +710,21 @@ def popup(mark: str) -> Callable[[pikepdf.Pdf], None]:
     return change
 
 
+def stamped(mark: str) -> Callable[[pikepdf.Pdf], None]:
+    """A stamp whose look, drawn by the author's reader, says who approved it."""
+    def change(document: pikepdf.Pdf) -> None:
+        look = document.make_stream(
+            b"BT /Helv 9 Tf 2 6 Td (Approuve par " + mark.encode() + b") Tj ET",
+            Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 200, 20],
+            Resources=Dictionary(Font=Dictionary(Helv=Dictionary(
+                Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))))
+        stamp = document.make_indirect(Dictionary(
+            Type=Name.Annot, Subtype=Name.Stamp, Rect=[72, 500, 272, 520], Name=Name.Approved,
+            T=pikepdf.String(mark), AP=Dictionary(N=look)))
+        document.pages[0].Annots = document.make_indirect(Array([stamp]))
+    return change
+
+
 def signed(**signature: str) -> Callable[[pikepdf.Pdf], None]:
     """A signature field whose value names the signer (and holds a certificate)."""
     def change(document: pikepdf.Pdf) -> None:
@@ -744,6 +842,8 @@ def pdf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
                                              CreationDate=pikepdf.String("D:20310713112233Z"))),
             {"dates"}),
         "pdf-popup-author": (lambda m: pdf(popup(m)), {"author"}),
+        "pdf-annotation-appearance": (lambda m: pdf(stamped(m)),
+                                      {"author", "annotation_appearances"}),
         "pdf-signature-name": (lambda m: pdf(signed(Name=m)), {"signatures"}),
         "pdf-signature-location": (lambda m: pdf(signed(Location=m)), {"signatures"}),
         "pdf-signature-contact": (lambda m: pdf(signed(ContactInfo=f"{m}@mairie.example")),
@@ -1037,3 +1137,39 @@ async def test_picture_inside_a_document_keeps_its_orientation_alone(forum, lea)
     with Image.open(io.BytesIO(picture_bytes)) as img:
         assert img.size == (64, 48) and dict(img.getexif()) == {0x0112: 6}
     assert marker("orientation").encode() not in picture_bytes
+
+
+@pytest.mark.parametrize("make", [emf, wmf], ids=["emf", "wmf"])
+def test_a_cleaned_metafile_still_holds_together(make):
+    """Sizes written again, drawing records kept: Pillow reads it, a second pass finds nothing."""
+    removed: set[str] = set()
+    cleaned = clean_metafile("image1." + make.__name__, make("Vigiemark"), removed, 10**6)
+    assert b"Vigiemark" not in cleaned and "comments" in removed
+    with Image.open(io.BytesIO(cleaned)) as picture:
+        assert picture.format == "WMF" and picture.size[0] > 0
+    if make is emf:
+        assert struct.unpack_from("<I", cleaned, 48)[0] == len(cleaned)
+        assert struct.pack("<II", 43, 24) in cleaned  # the rectangle
+    else:
+        assert struct.unpack_from("<I", cleaned, 22 + 6)[0] * 2 == len(cleaned) - 22
+        assert struct.pack("<IH", 7, 0x041B) in cleaned
+    again: set[str] = set()
+    assert clean_metafile("image1." + make.__name__, cleaned, again, 10**6) == cleaned
+    assert again == set()
+
+
+async def test_a_metafile_cut_short_refuses_the_document(forum, lea):
+    data = docx(blip("rId5"), [("rId5", "image", "media/image1.emf")],
+                {"word/media/image1.emf": emf("x")[:-12]}, {"word/media/image1.emf": "image/x-emf"})
+    assert await refusal(forum, lea, "releve.docx", data) == CATALOGS["fr"].gettext(DAMAGED)
+
+
+def test_a_vml_comment_box_keeps_its_shape_once_cleaned():
+    """Excel's <br> is closed, not "recovered" into a tree where the box's data moved."""
+    removed: set[str] = set()
+    cleaned = ooxml.vml(vml_note('<v:imagedata src="file:///C:/Users/lea/p.jpg"/>').encode(),
+                        "xl/drawings/vmlDrawing1.vml", ooxml.Plan(), removed)
+    shape = etree.fromstring(cleaned)[0]
+    assert [etree.QName(child).localname for child in shape] == [
+        "imagedata", "textbox", "ClientData"]
+    assert b"<br/>demain" in cleaned and removed == {"external_links"}

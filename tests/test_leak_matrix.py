@@ -1144,11 +1144,13 @@ async def test_request_leak_matrix(request_site: RequestSite, state: str, role: 
 # A separate block: the words inside attached files are searched with the reader's own
 # visibility (models/documents.py). Each post state gets a text file by its author, whose text
 # holds a marker of its own, attached to that state's post; every role searches it through the
-# search page (default and type=documents) and the API. As the "list" channels above: a role
+# search page (default and type=documents) and the API, the documents found counted too (closed
+# boards: their tags say nothing of it). As the "list" channels above: a role
 # that may not see the post never finds its file; the published control is found by everyone.
 
 DOCUMENT_STATES = ("published", "post_pending", "post_refused", "post_hidden_by_flags",
-                   "post_deleted", "thread_pending")
+                   "post_deleted", "thread_pending", "post_closed_board",
+                   "post_board_closed_later")
 DOCUMENT_CHANNELS: dict[str, Callable[[str], str]] = {
     "document search page": lambda word: f"/search?q={word}&type=documents",
     "search page with documents": lambda word: f"/search?q={word}",
@@ -1196,7 +1198,9 @@ async def test_document_text_is_found_only_by_who_may_see_its_post(
         seen = found["documents_total"] > 0 or upload_id in [
             hit["upload_id"] for hit in found["documents"]]
     else:
-        seen = re.search(rf'href="/files/{upload_id}/[^"#]*#?[^"]*"', text) is not None
+        # The count too, on the page: "1 document found" above no hit tells the file exists.
+        counted = re.search(r'id="documents-heading">\s*([1-9])', text) is not None
+        seen = counted or re.search(rf'href="/files/{upload_id}/[^"#]*#?[^"]*"', text) is not None
     if state == "published":
         assert seen, f"the control document is not found in {channel} by {role}"
     elif role not in SEES[state]:

@@ -53,8 +53,10 @@ DECISIONS = ("approve", "reject", "edit_and_approve")
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    # The fuzzer posts hundreds of times a minute; the limit itself is tested in test_api.py.
-    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=1_000_000)
+    # The fuzzer posts hundreds of times a minute, most of it invalid on purpose; the limits
+    # themselves are tested in test_api.py and test_input_limits.py.
+    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=1_000_000,
+                           invalid_requests_per_minute=1_000_000)
 
 
 async def test_document_is_valid_openapi_3_1(client):

@@ -13,7 +13,7 @@ from forum import keys
 from forum.api import components
 from forum.config import Config
 from forum.db import Conn
-from forum.errors import BadRequest, Invalid, NotFound
+from forum.errors import BadRequest, Invalid, NotFound, TooLarge
 from forum.handlers import (  # noqa: F401 (shared with the pages, used through forum.api)
     check_rate,
     require_user,
@@ -21,6 +21,7 @@ from forum.handlers import (  # noqa: F401 (shared with the pages, used through 
     url_for,
 )
 from forum.handlers import int_param as id_param  # noqa: F401 (a numeric path part, else 404)
+from forum.input_limits import body_bytes_max
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
 from forum.models.posts import get as get_post
@@ -32,17 +33,18 @@ from forum.text import clean_input
 
 # What a board address can look like (slugify's output): anything else is not looked up.
 SLUG = re.compile(r"[a-z0-9-]+")
+READ_CHUNK = 64 * 1024  # a JSON body is read by pieces of this, and never past its bound
 
 
 async def json_body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object, checked against the input `schema` of the OpenAPI document
-    (api/components/): 400 when the body is not an object (413 past client_max_size), 422
+    (api/components/): 400 when the body is not an object (413 past body_bytes_max), 422
     naming the field for anything the schema refuses — so that the server is exactly as
     strict as the document; the handlers and models then check what a schema cannot say.
 
     With `optional`, an empty body stands for an empty object.
     """
-    raw = await request.read()
+    raw = await _bounded_body(request, body_bytes_max(request.app[keys.CONFIG]))
     if optional and not raw:
         data: Any = {}
     else:
@@ -65,6 +67,24 @@ async def json_body(request: web.Request, schema: str, optional: bool = False) -
     if error is not None:
         raise _invalid(error)
     return data
+
+
+async def _bounded_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 before it is read when it says it is longer than `limit`,
+    or as soon as it grows past it (a chunked body says nothing)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+    if not request.can_read_body:  # none, or read already (a form's CSRF field): as kept
+        body = bytearray(await request.read())
+        if len(body) > limit:
+            raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+        return bytes(body)
+    body = bytearray()
+    while chunk := await request.content.read(min(READ_CHUNK, limit + 1 - len(body))):
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+    return bytes(body)
 
 
 def _has_surrogate(value: Any) -> bool:

@@ -100,11 +100,16 @@ def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
 
     `member`: a read that needs a logged-in member; `body_required=False`: may be sent empty.
     """
+    codes = errors.split()
+    # Whatever sends input (a body, a query) may be turned away: too many invalid requests
+    # (forum/input_limits.py); a JSON body past its bound is 413 before it is read.
+    codes += [code for code, applies in (("413", body), ("429", body or write or params))
+              if applies and code not in codes]
     operation: dict[str, Any] = {
         "operationId": op_id, "tags": [tag], "summary": summary,
         "security": WRITE if write or body else MEMBER if member else READ,
         "parameters": [ref("parameters", name) for name in params],
-        "responses": {**ok, **{code: ref("responses", code) for code in errors.split()}},
+        "responses": {**ok, **{code: ref("responses", code) for code in sorted(codes)}},
     }
     if body:
         operation["requestBody"] = {"required": body_required,

@@ -164,10 +164,16 @@ def match_expression(terms: str, filters: Filters, columns: str = "title body") 
         expression += f' AND tags : "b{int(filters.board_id)}"'
     if filters.author_id is not None:
         expression += f' AND tags : "u{int(filters.author_id)}"'
-    if filters.unread_boards:
-        left_out = " OR ".join(f'"b{int(board_id)}"' for board_id in filters.unread_boards)
-        expression = f"({expression}) NOT (tags : ({left_out}))"
-    return expression
+    return without_unread_boards(expression, filters)
+
+
+def without_unread_boards(expression: str, filters: Filters) -> str:
+    """An FTS5 expression on an index whose `tags` hold "b<board id>", without the closed
+    boards the reader may not read (Filters.unread_boards): found, and counted, by nobody."""
+    if not filters.unread_boards:
+        return expression
+    left_out = " OR ".join(f'"b{int(board_id)}"' for board_id in filters.unread_boards)
+    return f"({expression}) NOT (tags : ({left_out}))"
 
 
 def day_start(day: date) -> str:

@@ -44,6 +44,8 @@ REMOVED_LABELS = {
     "external_links": N_("links to files on the author's computer or network"),
     "settings": N_("application settings (printer, data sources, windows)"),
     "jpeg2000": N_("JPEG 2000 pictures, stored again without what they carried"),
+    "annotation_appearances": N_("the look of annotations (it may show their author's name;"
+                                 " PDF readers draw it again)"),
 }
 
 

@@ -5,7 +5,8 @@ against zip bombs, refused if it holds macros, then copied entry by entry into a
 document properties emptied (author, last modified by, company, dates, template path...),
 comment and tracked-change authors replaced by a neutral name, revision ids and thumbnails
 dropped, signatures (which name their signer) dropped, entry dates set to 1980. Pictures inside
-go through the image cleaner (GPS, author, XMP...), SVG drawings through drawings.py; embedded
+go through the image cleaner (GPS, author, XMP...), SVG drawings through drawings.py, Windows
+metafiles (EMF, WMF) through metafiles.py, legacy VML drawings as XML parts; embedded
 objects (OLE and others), custom XML, printer settings and data connections are dropped
 (ooxml.py says which and why); links to files outside the document are blanked.
 """
@@ -21,7 +22,7 @@ from typing import IO
 
 from lxml import etree
 
-from forum.uploads import drawings, images, ooxml
+from forum.uploads import drawings, images, metafiles, ooxml
 from forum.uploads.kinds import ARCHIVE, DAMAGED, MACROS, N_, NOT_ACCEPTED, Refused
 from forum.uploads.ooxml import CONTENT_TYPES, NEUTRAL_NAME, NEUTRAL_TARGET, OLE2, SAFE_LINKS
 from forum.uploads.xmlsafe import local as _local
@@ -172,6 +173,10 @@ def _rewrite(package: zipfile.ZipFile, out: zipfile.ZipFile, kind: str, removed:
         picture = images.embedded_kind(heads[entry.filename])
         if clean is not None:
             out.writestr(target, clean(_read(package, entry, MAX_XML_BYTES), removed))
+        elif metafiles.is_metafile(entry.filename, heads[entry.filename]):
+            out.writestr(target, metafiles.clean_metafile(
+                entry.filename, _read(package, entry, MAX_PICTURE_BYTES), removed,
+                MAX_PICTURE_BYTES))
         elif picture is not None:
             data, found = images.clean_image_data(_read(package, entry, MAX_PICTURE_BYTES),
                                                   picture, max_pixels)
@@ -227,6 +232,8 @@ def _cleaner(entry: zipfile.ZipInfo, odf: bool, plan: ooxml.Plan,
         return lambda data, removed: ooxml.content_types(data, plan)
     if name.endswith(".rels"):
         return lambda data, removed: ooxml.relationships(data, name, plan, removed)
+    if name.lower().endswith(".vml"):
+        return lambda data, removed: ooxml.vml(data, name, plan, removed)
     # Sheets may be huge and name nobody: copied as they are, unless they point to a dropped
     # part (printer settings, an OLE object). A slide is read when it is of a readable size.
     large = name.startswith("xl/worksheets/") or (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from forum.uploads.kinds import DAMAGED, Refused
 from forum.uploads.xmlsafe import REL_NS, local, parse, read_entry, serialize
 
 NEUTRAL_NAME = "Auteur"
@@ -25,9 +26,15 @@ CONTENT_TYPES = "[Content_Types].xml"
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_RELS_BYTES = 8 * 1024 * 1024
+UNCLOSED_BREAK = re.compile(rb"<br\s*>", re.IGNORECASE)
+LENIENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                 huge_tree=False, recover=True)
 # Attributes naming a person anywhere in a part (comments, tracked changes, people, pivots).
 PERSON_ATTRIBUTES = {"author": NEUTRAL_NAME, "userName": NEUTRAL_NAME, "initials": "A",
-                     "userId": "", "providerId": "", "refreshedBy": NEUTRAL_NAME}
+                     "userId": "", "providerId": "", "refreshedBy": NEUTRAL_NAME,
+                     # A signature line (VML): who is to sign, their title and address.
+                     "suggestedsigner": NEUTRAL_NAME, "suggestedsigner2": "",
+                     "suggestedsigneremail": ""}
 DROPPED_DATES = ("dT", "dt", "refreshedDate", "refreshedDateIso")  # optional: removed
 NEUTRAL_DATES = ("dateUtc", "created", "dateTime")  # required where they appear: made neutral
 # Elements that only exist to point to a dropped part: removed with it (the rest lose the id).
@@ -148,6 +155,32 @@ def content_types(data: bytes, result: Plan) -> bytes:
 def part(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
     """Names, dates, revision ids and references to dropped parts, out of one XML part."""
     root = parse(data)
+    _clean_tree(root, name, result, removed)
+    return serialize(root)
+
+
+def vml(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
+    """A legacy drawing part (VML: Excel's comment boxes, old Word and PowerPoint shapes),
+    cleaned as any part: linked pictures' paths, the DrawingML copy a shape hides (gfxdata),
+    signature lines' signers. Excel writes its comment boxes' line breaks as HTML does (<br>):
+    closed first; anything else not well-formed is read by lxml's recovering parser, which
+    keeps every element it can.
+    """
+    data = UNCLOSED_BREAK.sub(b"<br/>", data)
+    try:
+        root = parse(data)
+    except Refused:
+        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+            raise
+        root = etree.fromstring(data, LENIENT_PARSER)
+        if root is None:
+            raise Refused(DAMAGED) from None
+    _clean_tree(root, name, result, removed)
+    declared = data.lstrip().startswith(b"<?xml")
+    return etree.tostring(root, xml_declaration=declared, encoding="UTF-8")
+
+
+def _clean_tree(root: etree._Element, name: str, result: Plan, removed: set[str]) -> None:
     authors: set[str] = set()
     doomed = []
     gone = result.dropped_ids.get(name, set())
@@ -179,7 +212,6 @@ def part(data: bytes, name: str, result: Plan, removed: set[str]) -> bytes:
         for element in root.iter("{*}t"):
             if element.text and element.text.strip().rstrip(":") in authors:
                 element.text = ""
-    return serialize(root)
 
 
 def has_references(name: str, result: Plan) -> bool:
@@ -208,9 +240,15 @@ def _clean_attributes(element: etree._Element, gone: set[str], no_connections: b
         elif key.startswith(W + "rsid"):
             del element.attrib[key]
             removed.add("revisions")
-        elif attribute in ("descr", "title") and LOCAL_FILE.match(value):
+        elif attribute in ("descr", "title", "alt") and LOCAL_FILE.match(value):
             element.attrib[key] = ""  # Word 2007-2010 described a picture by its path
             removed.add("paths")
+        elif attribute in ("href", "src") and LOCAL_FILE.match(value):
+            element.attrib[key] = ""  # a VML picture linked from the author's disk
+            removed.add("external_links")
+        elif attribute == "gfxdata":  # a VML shape's copy in DrawingML, zipped: unread
+            del element.attrib[key]
+            removed.add("embedded_objects")
         elif attribute == "instr" or (attribute == "ddeTopic" and value):
             element.attrib[key] = (_without_local_paths(value, removed) if attribute == "instr"
                                    else "")

@@ -3,11 +3,12 @@
 Taken out: the document information (Author, Creator, Producer, dates, title...), every XMP
 stream (document, pages, images), JavaScript, automatic actions (/OpenAction, /AA, and link
 actions other than going to a page or a web address), embedded files, application data
-(/PieceInfo), annotation authors and dates, signatures (the signer's name, place, contact and
-certificate), and the metadata of the pictures inside: JPEG photos, whatever filters wrap them,
-lose their EXIF/XMP/comment segments (pixels untouched); JPEG 2000 pictures, whose boxes can
-hold anything, are decoded and stored again as plain pixels. qpdf writes only the objects still
-in use, so earlier revisions of the file (incremental updates) are gone too.
+(/PieceInfo), annotation authors and dates (and the look drawn with them), signatures (the
+signer's name, place, contact and certificate), and the metadata of the pictures inside: JPEG
+photos, whatever filters wrap them, lose their EXIF/XMP/comment segments (pixels untouched);
+JPEG 2000 pictures, whose boxes can hold anything, are decoded and stored again as plain
+pixels. qpdf writes only the objects still in use, so earlier revisions of the file
+(incremental updates) are gone too.
 """
 from __future__ import annotations
 
@@ -179,10 +180,21 @@ def _clean_dictionary(obj: Dictionary | Stream, removed: set[str]) -> None:
             del obj[key]
             removed.add("embedded_files")
     if _is_annotation(obj):
+        named = False
         for key, code in ANNOTATION_KEYS.items():
             if key in obj and (key != "/T" or obj.get("/Subtype") != Name.Widget):
                 del obj[key]
                 removed.add(code)
+                named = True
+        if named and obj.get("/Subtype") != Name.Widget and "/AP" in obj:
+            # Its look was drawn by the author's reader, often with their name and the date
+            # (a stamp "Approved by …", a comment's header): dropped, and readers draw it
+            # again from what the annotation still says (its text, colour, shape). A form
+            # field's look shows its value, not who filled it in: kept.
+            del obj["/AP"]
+            if "/AS" in obj:
+                del obj["/AS"]
+            removed.add("annotation_appearances")
     if obj.get("/Type") == Name.Sig or "/ByteRange" in obj or obj.get("/FT") == Name.Sig:
         for key in (*SIGNATURE_KEYS, "/V", "/SV", "/Lock"):
             if key in obj:

@@ -70,7 +70,8 @@ def outputs() -> dict[str, Any]:
 
 def error_responses() -> dict[str, Any]:
     descriptions = {
-        "400": "Malformed JSON, a body that is not an object, or a bad query parameter.",
+        "400": "Malformed JSON, a body that is not an object, or a bad query parameter (or"
+               " more than 100 of them).",
         "401": "Not logged in, or the bearer token is not valid.",
         "403": "Not allowed (or, with the session cookie, a missing CSRF header).",
         "404": "No such thing, or not visible to you.",
@@ -78,7 +79,8 @@ def error_responses() -> dict[str, Any]:
                "decision another moderator already took, a second flag).",
         "413": "Too large (a post body past its limit, a file, or the whole request).",
         "422": "A field (or parameter) is not valid: `field` names it.",
-        "429": "Posting or sending files too fast, or the day's quota of files is used.",
+        "429": "Posting or sending files too fast, the day's quota of files is used, or too"
+               " many invalid requests (400, 413, 422) from your address this minute.",
         "503": "Not now: `too_slow`, a search past its time budget (narrow it or retry), or "
                "`unavailable`, the server's storage is full or failing (nothing was saved).",
     }
