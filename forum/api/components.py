@@ -173,6 +173,11 @@ def output_schemas() -> dict[str, Any]:
     when = {"type": "string", "format": "date-time"}
     maybe_when = {"type": ["string", "null"], "format": "date-time"}
     status = {"type": "string", "enum": STATUSES}
+    # A photo's smaller copies (JPEG, made at upload), for a srcset; empty for other files.
+    sizes = {"type": "array", "items": ref("schemas", "PhotoSize"),
+             "description": "Smaller JPEG copies of an image, smallest first (a srcset)."}
+    viewer_url = {"type": ["string", "null"], "description": "The photo's page (full size, "
+                  "previous and next of its thread); null for other files."}
     mode = {"type": "string", "enum": list(MODERATION_MODES)}
 
     def array(name: str) -> dict[str, Any]:
@@ -221,7 +226,11 @@ def output_schemas() -> dict[str, Any]:
                             "description": "Its files (empty when you may not see them)."}}),
         "Attachment": _object({"id": ident, "filename": text, "content_type": text,
                                "kind": text, "size": count, "url": text,
-                               "thumbnail_url": {"type": ["string", "null"]}}),
+                               "thumbnail_url": {"type": ["string", "null"]},
+                               "width": {"type": ["integer", "null"]},
+                               "height": {"type": ["integer", "null"]},
+                               "sizes": sizes, "viewer_url": viewer_url}),
+        "PhotoSize": _object({"width": ident, "height": ident, "url": text}),
         "Revision": _object({"id": ident, "editor": text, "body_html": text,
                              "body_source": text, "created_at": when,
                              "state": {"type": "string", "enum": list(REVISION_STATES),
@@ -260,6 +269,7 @@ def output_schemas() -> dict[str, Any]:
             "content_type": text, "kind": text, "size": count,
             "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
             "url": text, "thumbnail_url": {"type": ["string", "null"]},
+            "sizes": sizes, "viewer_url": viewer_url,
             "removed": {"type": "array", "items": text,
                         "description": "What was removed, in the reader's language."}}),
         "Notification": _object({
