@@ -694,7 +694,8 @@ async def test_files_are_served_with_safe_headers(forum, client, member):
     thumb = await client.get(photo["thumbnail_url"])
     assert thumb.status == 200 and thumb.headers["Content-Type"] == "image/jpeg"
     page = await (await client.get(f"/t/{thread_id}")).text()
-    assert f'src="/files/{photo["id"]}/thumb"' in page and "notes.docx" in page
+    # A photo shows in its post from its smaller copies (issue 16); a document is listed.
+    assert f'src="/files/{photo["id"]}/sizes/' in page and "notes.docx" in page
 
 
 async def browser_of(forum: Forum, name: str) -> TestClient:
@@ -841,7 +842,7 @@ async def test_reply_form_previews_then_publishes_a_photo(forum, client, member)
         kept=[upload_id]), allow_redirects=False)
     assert response.status == 303, await response.text()
     page = await (await client.get(f"/t/{thread_id}")).text()
-    assert f'src="/files/{upload_id}/thumb"' in page
+    assert f'src="/files/{upload_id}/sizes/' in page  # shown under the post (issue 16)
     assert f'<img src="/files/{upload_id}/place.jpg" alt="place.jpg"' in page  # inline image
 
 

@@ -49,7 +49,7 @@
     image.height = Number(link.dataset.height);
     image.alt = thumb ? thumb.alt : "";
     caption.textContent = (thumb ? thumb.alt : "") + " · " + (current + 1) + " / " + links.length;
-    page.href = link.href;
+    page.setAttribute("href", link.getAttribute("href"));
     previous.disabled = next.disabled = links.length < 2;
   }
 
