@@ -43,8 +43,8 @@ async def three_photos(forum) -> tuple[int, list[int]]:
     return thread_id, ids
 
 
-async def test_photos_inline_then_the_viewer_without_javascript(browser: Browser,  # noqa: F811
-                                                                site: str, forum):
+async def test_photos_inline_then_the_viewer_without_javascript(
+        browser: Browser, site: str, forum):  # noqa: F811
     thread_id, ids = await three_photos(forum)
     context = await new_context(browser, site, javascript=False, viewport=PHONE, is_mobile=True)
     page = await context.new_page()
@@ -106,8 +106,8 @@ async def test_the_lightbox_opens_navigates_and_closes(browser: Browser, site: s
     await context.close()
 
 
-async def test_a_draft_keeps_its_file_after_the_tab_is_closed(browser: Browser,  # noqa: F811
-                                                              site: str, forum):
+async def test_a_draft_keeps_its_file_after_the_tab_is_closed(
+        browser: Browser, site: str, forum):  # noqa: F811
     thread_id, _ids = await three_photos(forum)
     await forum.user("paul")
     context = await new_context(browser, site)
@@ -146,8 +146,8 @@ async def test_a_draft_keeps_its_file_after_the_tab_is_closed(browser: Browser, 
         await opened.close()
 
 
-async def test_the_viewer_page_fits_a_phone_and_passes_axe(browser: Browser,  # noqa: F811
-                                                            site: str, forum):
+async def test_the_viewer_page_fits_a_phone_and_passes_axe(
+        browser: Browser, site: str, forum):  # noqa: F811
     _thread_id, ids = await three_photos(forum)
     context = await new_context(browser, site, viewport=PHONE, is_mobile=True)
     await context.add_init_script(AXE_SCRIPT)

@@ -652,7 +652,8 @@ async def test_unattached_uploads_are_purged_after_the_delay(make_forum):
     assert await site.app[keys.UPLOADER].purge(site.db) == 1
     assert not stored_path(site, lost["sha256"]).exists()
     assert stored_path(site, kept["sha256"]).exists()
-    assert len(stored_files(site)) == 2  # the kept photo and its thumbnail
+    # The kept photo, its thumbnail and its one smaller copy (its own width: issue 16).
+    assert len(stored_files(site)) == 3
 
 
 # Serving. -------------------------------------------------------------------------------------
@@ -734,7 +735,7 @@ async def test_file_of_a_pending_post_is_404_for_others(forum, client):
             assert (await reader.get(url)).status == status, url
     # The moderator decides with the file in view: the queue lists it.
     queue = await (await (await browser_of(forum, "modo")).get("/moderation")).text()
-    assert photo["url"] in queue and photo["thumbnail_url"] in queue
+    assert photo["url"] in queue and photo["sizes"][0]["url"] in queue  # shown (issue 16)
 
 
 async def test_file_of_a_deleted_post_is_404_but_for_moderators(forum, client, member):
