@@ -109,9 +109,10 @@ def stored_files(files_dir: Path) -> Iterator[tuple[str, Path]]:
 
 
 def referenced_files(conn: sqlite3.Connection) -> set[str]:
-    """Every stored file a database refers to: uploads and their thumbnails."""
+    """Every stored file a database refers to: uploads, their thumbnails and smaller copies."""
     rows = conn.execute("select sha256 from uploads union"
-                        " select thumbnail_sha256 from uploads where thumbnail_sha256 is not null")
+                        " select thumbnail_sha256 from uploads where thumbnail_sha256 is not null"
+                        " union select sha256 from upload_sizes")
     return {row[0] for row in rows}
 
 

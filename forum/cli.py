@@ -106,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
                              help="read the text of stored documents, for search")
     reindex.add_argument("--all", action="store_true",
                          help="every document, not only those never read (after an upgrade)")
+    sub.add_parser("thumbnails", help="make the smaller copies of photos stored before them "
+                   "(posts show them inline; run once after upgrading)")
     operations.add_parsers(sub)
     return parser
 
@@ -132,6 +134,39 @@ async def reindex_files(config: Config, everything: bool,
         summary = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
         out(f"{len(todo)} file(s) read" + (f": {summary}." if summary else "."))
         return len(todo)
+    finally:
+        await db.close()
+
+
+THUMBNAIL_BATCH = 100  # images read from the database at a time
+
+
+async def make_thumbnails(config: Config, out: Callable[[str], None] = print) -> int:
+    """Make the smaller copies (srcset) of every image stored before 0026_photos, each in the
+    cleaning worker's process; returns how many images got them. The server may be running:
+    each image's copies commit on their own, and its thread's pages are told."""
+    from forum.models import uploads
+    from forum.uploads.pipeline import Uploader
+
+    migrate(config.db_path)
+    db = Database(config.db_path, readers=1)
+    await db.open()
+    try:
+        uploader, done, after = Uploader(config), 0, 0
+        uploader.store.open()
+        while True:
+            async with db.read() as conn:
+                batch = await uploads.needing_sizes(conn, after, THUMBNAIL_BATCH)
+            if not batch:
+                break
+            for upload in batch:
+                made = await uploader.make_sizes(db, upload)
+                done += made > 0
+                out(f"file {upload.id} ({upload.kind}): "
+                    + (f"{made} size(s)" if made else "left as it is (unreadable)"))
+            after = batch[-1].id
+        out(f"{done} image(s) given their smaller copies.")
+        return done
     finally:
         await db.close()
 
@@ -258,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         return operations.run(config.data_dir, args)
     if args.command == "reindex-files":
         asyncio.run(reindex_files(config, args.all))
+        return 0
+    if args.command == "thumbnails":
+        asyncio.run(make_thumbnails(config))
         return 0
     if args.command == "serve":
         if args.workers > 1:

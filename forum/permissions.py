@@ -159,6 +159,16 @@ def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
     return visible, params
 
 
+def attachment_filter(user: Any, posts: str = "posts",
+                      threads: str = "threads") -> tuple[str, tuple]:
+    """SQL condition on `posts` joined with `threads`: the posts whose files this user may see
+    (can "see_attachments"): those they may see, a deleted one's for its board's moderators."""
+    visible, params = post_filter(user, posts, threads, tombstones=True)
+    scope, scope_params = moderated_board_filter(user, f"{threads}.board_id")
+    return (f"({visible} and ({posts}.deleted_at is null or {scope}))",
+            (*params, *scope_params))
+
+
 def thread_filter(user: Any, threads: str = "threads") -> tuple[str, tuple]:
     """SQL condition on `threads`: the threads this user may see (a pending one: its author and
     its board's moderators)."""

@@ -34,6 +34,7 @@ from forum.views import (
     notifications,
     own_data,
     passwords,
+    photos,
     posts,
     request_exports,
     requests,
@@ -73,6 +74,8 @@ def setup(app: web.Application) -> None:
     add("*", "/p/{id}/delete", posts.delete, name="delete_post")
     # Attached files (the thumbnail's route first: no file name is "thumb", see uploads/names.py)
     get("/files/{id}/thumb", uploads.serve_thumbnail, name="file_thumbnail")
+    get("/files/{id}/sizes/{width}", uploads.serve_size, name="file_size")
+    get("/photos/{id}", photos.viewer, name="photo")  # full size, previous and next, no JS
     get("/files/{id}/{name}", uploads.serve_file, name="file")
     # The watch board: findings per city, the national table, exports (views/exports.py)
     get("/watch", watch.national, name="watch")

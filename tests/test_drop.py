@@ -298,6 +298,10 @@ async def test_publishing_a_file_reattaches_it_and_keeps_the_message_private(for
     assert link, page
     served = await reader.get(link.group(1))
     assert served.status == 200 and await served.read() == stored.read_bytes()
+    # Shown in its post as any photo, from its smaller copies (issue 16).
+    upload_id = link.group(1).split("/")[2]
+    assert f'href="/photos/{upload_id}"' in page
+    assert (await reader.get(f"/files/{upload_id}/sizes/300")).status == 200
     async with forum.db.read() as conn:
         assert (await drops.files(conn, drop.id))[0].published_post_id == post_id
         author = await conn.value("select author_id from posts where id = ?", (post_id,))

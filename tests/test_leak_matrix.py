@@ -140,6 +140,8 @@ class Item:
     thumbnail_url: str | None = None
     version: bool = False  # the marker is in a version of a public item, not in the item
     board: str | None = None  # its board's slug when not the matrix's board
+    size_url: str | None = None  # its photo's smallest copy (a srcset's, 0026_photos)
+    photo_url: str | None = None  # its photo's viewer page, with previous and next
 
 
 
@@ -203,7 +205,13 @@ async def _post(site: Site, state: str, status: str = "published") -> Item:
                                      forum.config.body_max, status=status)
         await upload_models.attach(tx, post_id, author.id, [upload.id], 10, 10**9)
     return Item("post", marker(state), post_id, site.control_thread, None, upload.url,
-                upload.thumbnail_url)
+                upload.thumbnail_url, **_photo_urls(upload))
+
+
+def _photo_urls(upload: upload_models.Upload) -> dict[str, str]:
+    """Where a post's photo shows besides its file: its smallest copy and its viewer page."""
+    assert upload.sizes, "the matrix's photos have their copies"
+    return {"size_url": upload.sizes[0].url, "photo_url": f"/photos/{upload.id}"}
 
 
 async def _upload_id(site: Site, item: Item) -> int:
@@ -485,7 +493,8 @@ async def _in_closed_board(site: Site, thread_state: str, post_state: str) -> No
                                      forum.config.body_max)
         await upload_models.attach(tx, post_id, author.id, [upload.id], 10, 10**9)
     site.items[post_state] = Item("post", marker(post_state), post_id, thread_id, None,
-                                  upload.url, upload.thumbnail_url, board=board.slug)
+                                  upload.url, upload.thumbnail_url, board=board.slug,
+                                  **_photo_urls(upload))
 
 
 async def _build_closed_board(site: Site) -> None:
@@ -680,6 +689,10 @@ CHANNELS: dict[str, Channel] = {
     "api revisions": Channel("item", lambda s, i: f"/api/v1/posts/{i.post_id}/revisions", POSTS),
     "file": Channel("item", lambda s, i: i.file_url, {"post"}),
     "thumbnail": Channel("item", lambda s, i: i.thumbnail_url, {"post"}),
+    # Photos (issue 16): the copies of the srcset, and the viewer page (its title is the file's
+    # name, the marker); its previous and next are checked by test_viewer_neighbours below.
+    "photo size": Channel("item", lambda s, i: i.size_url, {"post"}),
+    "photo viewer": Channel("item", lambda s, i: i.photo_url, {"post"}),
     # The same for everyone: reasons, never a private one nor what was refused or purged.
     "moderation journal": Channel("public", lambda s, i: "/moderation/journal"),
     "moderation journal feed": Channel("public", lambda s, i: "/moderation/journal.atom"),
@@ -763,7 +776,8 @@ def _cases() -> list[Any]:
                 if kind is not None and kind not in CHANNELS[channel].shows:
                     continue
                 if state in VERSION_STATES and channel in ("post permalink", "file",
-                                                           "thumbnail"):
+                                                           "thumbnail", "photo size",
+                                                           "photo viewer"):
                     continue  # the public item's own: they hold no version's text
                 cases.append(pytest.param(state, role, channel,
                                           id=f"{state}×{role}×{channel}"))
@@ -831,6 +845,31 @@ async def test_search_index_holds_exactly_the_readable_posts(site: Site) -> None
     # Closed boards' posts are indexed (their readers search them); searches leave them out
     # for everyone else (the matrix's search channels).
     assert site.items["post_closed_board"].post_id in indexed
+
+
+async def test_viewer_neighbours_are_the_photos_each_role_may_see(site: Site) -> None:
+    """The viewer page's previous and next lead, for each role, through exactly the photos of
+    the control thread's posts that this role may see (never to a pending, refused, hidden or
+    deleted post's photo for anyone else)."""
+    photos = {int(item.photo_url.rsplit("/", 1)[1]): state for state, item in site.items.items()
+              if item.photo_url and item.thread_id == site.control_thread and state in SEES
+              and item.kind == "post"}
+    assert {"published", "post_pending", "post_deleted"} <= set(photos.values())
+    start = site.items["published"].photo_url
+    for role in ROLES:
+        reached = set()
+        for rel in ("prev", "next"):
+            path = start
+            for _step in range(50):
+                status, text = await _fetch(site, role, path)
+                assert status == 200, (role, path)
+                reached.add(int(path.rsplit("/", 1)[1]))
+                found = re.search(rf'href="(/photos/\d+)" rel="{rel}"', text)
+                if found is None:
+                    break
+                path = found.group(1)
+        expected = {pid for pid, state in photos.items() if role in SEES[state]}
+        assert reached & set(photos) == expected, role
 
 
 async def test_counts_on_board_and_home_pages_hold_public_posts_only(site: Site) -> None:

@@ -652,7 +652,8 @@ async def test_unattached_uploads_are_purged_after_the_delay(make_forum):
     assert await site.app[keys.UPLOADER].purge(site.db) == 1
     assert not stored_path(site, lost["sha256"]).exists()
     assert stored_path(site, kept["sha256"]).exists()
-    assert len(stored_files(site)) == 2  # the kept photo and its thumbnail
+    # The kept photo, its thumbnail and its one smaller copy (its own width: issue 16).
+    assert len(stored_files(site)) == 3
 
 
 # Serving. -------------------------------------------------------------------------------------
@@ -694,7 +695,8 @@ async def test_files_are_served_with_safe_headers(forum, client, member):
     thumb = await client.get(photo["thumbnail_url"])
     assert thumb.status == 200 and thumb.headers["Content-Type"] == "image/jpeg"
     page = await (await client.get(f"/t/{thread_id}")).text()
-    assert f'src="/files/{photo["id"]}/thumb"' in page and "notes.docx" in page
+    # A photo shows in its post from its smaller copies (issue 16); a document is listed.
+    assert f'src="/files/{photo["id"]}/sizes/' in page and "notes.docx" in page
 
 
 async def browser_of(forum: Forum, name: str) -> TestClient:
@@ -733,7 +735,7 @@ async def test_file_of_a_pending_post_is_404_for_others(forum, client):
             assert (await reader.get(url)).status == status, url
     # The moderator decides with the file in view: the queue lists it.
     queue = await (await (await browser_of(forum, "modo")).get("/moderation")).text()
-    assert photo["url"] in queue and photo["thumbnail_url"] in queue
+    assert photo["url"] in queue and photo["sizes"][0]["url"] in queue  # shown (issue 16)
 
 
 async def test_file_of_a_deleted_post_is_404_but_for_moderators(forum, client, member):
@@ -841,7 +843,7 @@ async def test_reply_form_previews_then_publishes_a_photo(forum, client, member)
         kept=[upload_id]), allow_redirects=False)
     assert response.status == 303, await response.text()
     page = await (await client.get(f"/t/{thread_id}")).text()
-    assert f'src="/files/{upload_id}/thumb"' in page
+    assert f'src="/files/{upload_id}/sizes/' in page  # shown under the post (issue 16)
     assert f'<img src="/files/{upload_id}/place.jpg" alt="place.jpg"' in page  # inline image
 
 

@@ -259,7 +259,14 @@ def attachment_json(file: Upload) -> dict[str, Any]:
     """A file under a post, as any reader of the post sees it."""
     return {"id": file.id, "filename": file.filename, "content_type": file.content_type,
             "kind": file.kind, "size": file.size, "url": file.url,
-            "thumbnail_url": file.thumbnail_url}
+            "thumbnail_url": file.thumbnail_url, **photo_json(file)}
+
+
+def photo_json(file: Upload) -> dict[str, Any]:
+    """A photo's size, smaller copies and viewer page (empty and null for other files)."""
+    return {"width": file.width, "height": file.height,
+            "sizes": [{"width": s.width, "height": s.height, "url": s.url} for s in file.sizes],
+            "viewer_url": f"/photos/{file.id}" if file.is_photo else None}
 
 
 def revision_json(revision: Revision) -> dict[str, Any]:

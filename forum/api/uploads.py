@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from forum import csrf, keys
+from forum.api import photo_json
 from forum.db import Transaction
 from forum.errors import BadRequest, Invalid
 from forum.handlers import require_writer
@@ -55,6 +56,7 @@ def upload_json(upload: Upload) -> dict[str, Any]:
         "content_type": upload.content_type, "kind": upload.kind, "size": upload.size,
         "width": upload.width, "height": upload.height, "url": upload.url,
         "thumbnail_url": upload.thumbnail_url,
+        **photo_json(upload),
         "removed": [gettext(label) for label in upload.removed_labels],
     }
 

@@ -1,7 +1,9 @@
 """Drafts: what a member was writing and has not sent, kept on the server (table drafts, 0024).
 
 One draft per member and thread (a reply) and per member and board (a new thread), so that the
-text comes back on another device too; erased in the transaction that sends the message.
+text comes back on another device too; erased in the transaction that sends the message. The
+files sent with it are kept with it (draft_attachments, 0026): not purged as unattached, and
+given back with the text.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 
 from forum import clock
 from forum.db import Conn, Transaction
+from forum.models import uploads
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class Draft:
     title: str
     body: str
     updated_at: str
+    attachment_ids: tuple[int, ...] = ()  # in their order
 
 
 def _target(thread_id: int | None, board_id: int | None) -> tuple[str, int]:
@@ -29,24 +33,41 @@ async def get(conn: Conn, user_id: int, thread_id: int | None = None,
               board_id: int | None = None) -> Draft | None:
     """This member's draft for a reply to the thread or a new thread on the board, if any."""
     column, target = _target(thread_id, board_id)
-    row = await conn.one(f"select title, body, updated_at from drafts"
+    row = await conn.one(f"select id, title, body, updated_at from drafts"
                          f" where user_id = ? and {column} = ?", (user_id, target))
-    return None if row is None else Draft(row["title"], row["body"], row["updated_at"])
+    if row is None:
+        return None
+    files = await conn.all("select upload_id from draft_attachments where draft_id = ?"
+                           " order by position", (row["id"],))
+    return Draft(row["title"], row["body"], row["updated_at"], tuple(r[0] for r in files))
 
 
 async def save(tx: Transaction, user_id: int, title: str, body: str,
-               thread_id: int | None = None, board_id: int | None = None) -> None:
-    """Keep the text (an empty one erases the draft: nothing is left to lose)."""
+               thread_id: int | None = None, board_id: int | None = None,
+               attachment_ids: list[int] | None = None) -> None:
+    """Keep the text, and the files listed (None: those kept already stay); a draft with no
+    text and no file is erased: nothing is left to lose."""
     column, target = _target(thread_id, board_id)
-    if not title.strip() and not body.strip():
+    if attachment_ids is not None:
+        # Only the member's own files that no post holds (as a form shown again lists them).
+        attachment_ids = [f.id for f in await uploads.attachable(tx, user_id, attachment_ids)]
+    else:
+        kept = await get(tx, user_id, thread_id, board_id)
+        attachment_ids = list(kept.attachment_ids) if kept else []
+    if not title.strip() and not body.strip() and not attachment_ids:
         await erase(tx, user_id, thread_id, board_id)
         return
     # The partial unique indexes drafts_reply and drafts_thread are the conflict targets.
-    await tx.execute(
+    draft_id = await tx.value(
         f"insert into drafts (user_id, {column}, title, body, updated_at) values (?, ?, ?, ?, ?)"
         f" on conflict (user_id, {column}) where {column} is not null"
         " do update set title = excluded.title, body = excluded.body,"
-        " updated_at = excluded.updated_at", (user_id, target, title, body, clock.now()))
+        " updated_at = excluded.updated_at returning id",
+        (user_id, target, title, body, clock.now()))
+    await tx.execute("delete from draft_attachments where draft_id = ?", (draft_id,))
+    for position, upload_id in enumerate(attachment_ids):
+        await tx.execute("insert into draft_attachments (draft_id, upload_id, position)"
+                         " values (?, ?, ?)", (draft_id, upload_id, position))
 
 
 async def erase(tx: Transaction, user_id: int, thread_id: int | None = None,

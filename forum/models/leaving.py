@@ -179,6 +179,9 @@ async def _delete_files(tx: Transaction, user: User, erased: str) -> set[str]:
         (user.id, user.id))
     shas: set[str] = set()
     for row in rows:
+        # Its smaller copies (0026_photos.sql) go with it: their rows by cascade, their files here.
+        shas.update(r[0] for r in await tx.all(
+            "select sha256 from upload_sizes where upload_id = ?", (row["id"],)))
         await tx.execute("update finding_sources set kind = 'post', upload_id = null"
                          " where upload_id = ?", (row["id"],))
         await tx.execute("delete from post_attachments where upload_id = ?", (row["id"],))

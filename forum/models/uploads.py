@@ -1,14 +1,16 @@
 """Uploaded files and the posts they are attached to (tables uploads, post_attachments)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from forum import clock
+from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound, TooLarge, UnknownReference
 from forum.i18n import N_
+from forum.models.users import User
 from forum.uploads.kinds import KINDS
+from forum.uploads.sizes import INLINE_WIDTH
 from forum.uploads.text import NOTICE_PARAMS
 from forum.uploads.text import notice as text_notice
 
@@ -50,6 +52,19 @@ REMOVED_LABELS = {
 
 
 @dataclass(frozen=True)
+class Size:
+    """A smaller copy of an image (table upload_sizes), served at /files/{id}/sizes/{width}."""
+
+    upload_id: int
+    width: int
+    height: int
+
+    @property
+    def url(self) -> str:
+        return f"/files/{self.upload_id}/sizes/{self.width}"
+
+
+@dataclass(frozen=True)
 class Upload:
     id: int
     owner_id: int
@@ -65,6 +80,8 @@ class Upload:
     created_at: str
     text_status: str = "none"  # what became of its text (0021_documents.sql)
     text_note: str = ""  # why its reading stopped
+    # Its smaller copies, smallest first (0026_photos.sql); loaded by for_posts and with_sizes.
+    sizes: tuple[Size, ...] = ()
 
     @classmethod
     def from_row(cls, row: Row) -> Upload:
@@ -82,6 +99,26 @@ class Upload:
     def url(self) -> str:
         """Where the file is served; its name is part of it, so a saved copy keeps it."""
         return f"/files/{self.id}/{quote(self.filename, safe='')}"
+
+    @property
+    def is_photo(self) -> bool:
+        """An image shown in its post, with its smaller copies (made at upload or backfilled)."""
+        return self.is_image and bool(self.sizes) and bool(self.width and self.height)
+
+    @property
+    def srcset(self) -> str:
+        return ", ".join(f"{size.url} {size.width}w" for size in self.sizes)
+
+    @property
+    def inline(self) -> Size:
+        """The copy a post shows at first: the largest up to images.INLINE_WIDTH."""
+        fitting = [size for size in self.sizes if size.width <= INLINE_WIDTH]
+        return fitting[-1] if fitting else self.sizes[0]
+
+    @property
+    def alt(self) -> str:
+        """Its text alternative: the name it was given, without its extension."""
+        return self.filename.rpartition(".")[0] or self.filename
 
     @property
     def thumbnail_url(self) -> str | None:
@@ -134,7 +171,56 @@ async def get(conn: Conn, upload_id: int) -> Upload:
     row = await conn.one(f"select {COLUMNS} from uploads where id = ?", (upload_id,))
     if row is None:
         raise NotFound("This file does not exist.")
-    return Upload.from_row(row)
+    return (await with_sizes(conn, [Upload.from_row(row)]))[0]
+
+
+async def with_sizes(conn: Conn, files: list[Upload]) -> list[Upload]:
+    """The same files, each with its smaller copies."""
+    images = [f.id for f in files if f.is_image]
+    if not images:
+        return files
+    marks = ", ".join("?" * len(images))
+    rows = await conn.all(f"select upload_id, width, height from upload_sizes"
+                          f" where upload_id in ({marks}) order by upload_id, width", images)
+    found: dict[int, list[Size]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(Size(row[0], row[1], row[2]))
+    return [replace(f, sizes=tuple(found[f.id])) if f.id in found else f for f in files]
+
+
+async def size_sha(conn: Conn, upload_id: int, width: int) -> str | None:
+    """The stored content of one smaller copy, None if there is none of that width."""
+    return await conn.value("select sha256 from upload_sizes where upload_id = ? and width = ?",
+                            (upload_id, width))
+
+
+async def add_sizes(tx: Transaction, upload_id: int, sizes: list[tuple[int, int, str]]) -> None:
+    """Record an image's smaller copies (width, height, sha256), already stored."""
+    for width, height, sha in sizes:
+        await tx.execute("insert or ignore into upload_sizes (upload_id, width, height, sha256)"
+                         " values (?, ?, ?, ?)", (upload_id, width, height, sha))
+
+
+async def needing_sizes(conn: Conn, after: int, limit: int) -> list[Upload]:
+    """Images stored before their smaller copies were made (0026_photos.sql), by id."""
+    rows = await conn.all(
+        f"select {COLUMNS} from uploads where id > ? and content_type like 'image/%'"
+        " and not exists (select 1 from upload_sizes where upload_id = uploads.id)"
+        " order by id limit ?", (after, limit))
+    return [Upload.from_row(row) for row in rows]
+
+
+async def stored_shas(conn: Conn, upload_ids: list[int]) -> set[str]:
+    """Every stored content of these uploads: the file, its thumbnail, its smaller copies."""
+    shas: set[str] = set()
+    for upload_id in upload_ids:
+        rows = await conn.all(
+            "select sha256 from uploads where id = ? union select thumbnail_sha256 from uploads"
+            " where id = ? and thumbnail_sha256 is not null"
+            " union select sha256 from upload_sizes where upload_id = ?",
+            (upload_id, upload_id, upload_id))
+        shas.update(row[0] for row in rows)
+    return shas
 
 
 async def post_of(conn: Conn, upload_id: int) -> int | None:
@@ -153,10 +239,26 @@ async def for_posts(conn: Conn, post_ids: list[int]) -> dict[int, list[Upload]]:
         " from post_attachments join uploads on uploads.id = post_attachments.upload_id"
         f" where post_attachments.post_id in ({marks})"
         " order by post_attachments.post_id, post_attachments.position", post_ids)
+    files = await with_sizes(conn, [Upload.from_row(row) for row in rows])
     found: dict[int, list[Upload]] = {}
-    for row in rows:
-        found.setdefault(row["post_id"], []).append(Upload.from_row(row))
+    for row, upload in zip(rows, files, strict=True):
+        found.setdefault(row["post_id"], []).append(upload)
     return found
+
+
+async def thread_photos(conn: Conn, thread_id: int, viewer: User | None) -> list[tuple[int, int]]:
+    """(upload id, post id) of the photos of a thread this viewer may see, in reading order:
+    the viewer page's previous and next (permissions.attachment_filter decides)."""
+    visible, params = permissions.attachment_filter(viewer)
+    rows = await conn.all(
+        "select post_attachments.upload_id, posts.id from post_attachments"
+        " join posts on posts.id = post_attachments.post_id"
+        " join threads on threads.id = posts.thread_id"
+        " join uploads on uploads.id = post_attachments.upload_id"
+        f" where posts.thread_id = ? and {visible} and uploads.content_type like 'image/%'"
+        " and exists (select 1 from upload_sizes where upload_id = uploads.id)"
+        " order by posts.id, post_attachments.position", (thread_id, *params))
+    return [(row[0], row[1]) for row in rows]
 
 
 async def for_post(conn: Conn, post_id: int) -> list[Upload]:
@@ -227,7 +329,9 @@ async def orphans(conn: Conn, before: str) -> list[Upload]:
         # A finding still names a file taken off its post (no longer public): its row stays.
         " and not exists (select 1 from finding_sources where upload_id = uploads.id)"
         # Nor the letters and documents of records requests (models/requests.py).
-        " and not exists (select 1 from request_files where upload_id = uploads.id)",
+        " and not exists (select 1 from request_files where upload_id = uploads.id)"
+        # Nor the files kept with a draft: they come back with its text (models/drafts.py).
+        " and not exists (select 1 from draft_attachments where upload_id = uploads.id)",
         (before,))
     return [Upload.from_row(row) for row in rows]
 
@@ -241,7 +345,8 @@ async def unused(conn: Conn, shas: set[str]) -> set[str]:
     """Of these contents, those no upload (file or thumbnail) refers to any more."""
     still = set()
     for sha in shas:
-        if await conn.value("select 1 from uploads where sha256 = ? or thumbnail_sha256 = ?",
-                            (sha, sha)):
+        if await conn.value("select 1 from uploads where sha256 = ? or thumbnail_sha256 = ?"
+                            " union all select 1 from upload_sizes where sha256 = ?",
+                            (sha, sha, sha)):
             still.add(sha)
     return shas - still

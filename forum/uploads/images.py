@@ -14,6 +14,7 @@ from typing import IO
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
 from forum.uploads.kinds import KINDS, N_, Kind, Refused
+from forum.uploads.sizes import SIZE_QUALITY, size_widths, sized_path
 
 THUMBNAIL_SIZE = 320  # pixels, the longer side
 THUMBNAIL_QUALITY = 80
@@ -39,9 +40,10 @@ TOO_LARGE = N_("This image is too large: %(width)s × %(height)s pixels (at most
                "million pixels).")
 
 
-def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind,
-                max_pixels: int) -> tuple[int, int, set[str]]:
-    """Write the cleaned image to dst and its thumbnail to thumb; (width, height, removed)."""
+def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind, max_pixels: int,
+                sizes: Path | None = None) -> tuple[int, int, set[str], list[list[int]]]:
+    """Write the cleaned image to dst, its thumbnail to thumb and its smaller copies to
+    <sizes>.<width>; (width, height, removed, [[width, height] of each copy made])."""
     with Image.open(src, formats=[kind.pil_format]) as img:
         width, height = img.size  # from the header: nothing is decoded yet
         if width * height > max_pixels or max(width, height) > 65_000:
@@ -61,7 +63,33 @@ def clean_image(src: Path, dst: Path, thumb: Path, kind: Kind,
             first = _fresh(_to_srgb(first, img.info.get("icc_profile")))
             _save(first, dst, kind, lossless=_is_lossless_webp(src, kind))
         save_thumbnail(first, thumb)
-        return first.width, first.height, removed
+        made = save_sizes(first, sizes) if sizes is not None else []
+        return first.width, first.height, removed, made
+
+
+def sized_copies(src: Path, kind: Kind, max_pixels: int, sizes: Path) -> list[list[int]]:
+    """The smaller copies of an image already cleaned and stored (made before 0026_photos)."""
+    with Image.open(src, formats=[kind.pil_format]) as img:
+        width, height = img.size
+        if width * height > max_pixels or max(width, height) > 65_000:
+            raise Refused(TOO_LARGE, width=width, height=height, max=max_pixels // 1_000_000)
+        img.load()
+        # A stored file is upright already, its tag gone; exif_transpose is a no-op then.
+        return save_sizes(_fresh(_upright(img)), sizes)
+
+
+def save_sizes(img: Image.Image, prefix: Path) -> list[list[int]]:
+    """JPEG copies of `img` (made from the cleaned pixels: nothing the file lost comes back) at
+    each width of size_widths, as <prefix>.<width> (transparency on white, no metadata); the
+    [width, height] of each, smallest first."""
+    made = []
+    for width in size_widths(img.width):
+        height = max(1, round(img.height * width / img.width))
+        small = img if width == img.width else img.resize((width, height), Image.Resampling.LANCZOS,
+                                                           reducing_gap=3.0)
+        _save_jpeg_copy(small, sized_path(prefix, width), SIZE_QUALITY)
+        made.append([width, height])
+    return made
 
 
 def clean_image_data(data: bytes, kind: Kind, max_pixels: int) -> tuple[bytes, set[str]]:
@@ -221,6 +249,11 @@ def save_thumbnail(img: Image.Image, thumb: Path) -> None:
     """A small JPEG of any picture (an image, a PDF's first page), transparency on white."""
     small = img.copy()
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    _save_jpeg_copy(small, thumb, THUMBNAIL_QUALITY)
+
+
+def _save_jpeg_copy(small: Image.Image, path: Path, quality: int) -> None:
+    """A JPEG of pixels alone: transparency flattened on white, no EXIF, comment or profile."""
     if small.mode in ("RGBA", "LA", "PA") or (small.mode == "P" and "transparency" in small.info):
         small = small.convert("RGBA")
         background = Image.new("RGB", small.size, "white")
@@ -228,5 +261,7 @@ def save_thumbnail(img: Image.Image, thumb: Path) -> None:
         small = background
     elif small.mode != "RGB":
         small = small.convert("RGB")
+    else:
+        small = small.copy()
     small.info = {}
-    small.save(thumb, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    small.save(path, "JPEG", quality=quality, optimize=True)

@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,15 @@ from aiohttp import web
 
 from forum import clock, keys
 from forum.config import MB, Config
-from forum.db import Database
+from forum.db import Database, Transaction
 from forum.errors import Invalid, TooLarge, TooManyRequests, Unavailable
 from forum.leases import Lease
 from forum.models import documents, uploads
-from forum.models.uploads import Upload
+from forum.models.uploads import Size, Upload
 from forum.models.users import User
 from forum.uploads import kinds, names, text
 from forum.uploads.kinds import DAMAGED, KINDS
+from forum.uploads.sizes import sized_path
 from forum.uploads.storage import Store, sha256_of
 
 log = logging.getLogger("forum")
@@ -68,17 +70,19 @@ class Uploader:
         too_large = TooLarge("This file is too large (at most %(max)s MB).", field=field,
                              max=max(1, limit // MB))
         with self.store.temp_path() as raw, self.store.temp_path() as clean, \
-                self.store.temp_path() as thumb:
+                self.store.temp_path() as thumb, self._size_paths() as size_paths:
             size = await self.store.receive(chunks, raw, limit, too_large)
             if size == 0:
                 raise Invalid("This file is empty.", field=field)
-            result = await self._clean(raw, clean, thumb, name, claimed, field)
+            result = await self._clean(raw, clean, thumb, name, claimed, field,
+                                       sizes=size_paths)
             raw.unlink()  # what was sent is never kept, only the cleaned copy
             kind = KINDS[result["kind"]]
             thumb_sha = sha256_of(thumb) if result["thumbnail"] else None
             await self.check_quota(db, user, result["size"])
             # On disk before any row points to it; outside the transaction (the writer's lock).
             await asyncio.to_thread(self.store.sync, clean, thumb if thumb_sha else None)
+            sized = await asyncio.to_thread(self._sync_sizes, result["sizes"], size_paths)
             async with db.transaction() as tx:
                 upload = await uploads.insert(
                     tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
@@ -89,7 +93,68 @@ class Uploader:
                 self.store.place(clean, result["sha256"])
                 if thumb_sha:
                     self.store.place(thumb, thumb_sha)
-        return upload
+                await self._place_sizes(tx, upload.id, sized, size_paths)
+        return replace(upload, sizes=tuple(Size(upload.id, w, h) for w, h, _sha in sized))
+
+    @contextlib.contextmanager
+    def _size_paths(self) -> Iterator[Path]:
+        """A temporary prefix for a photo's smaller copies (the worker writes <prefix>.<width>),
+        all removed on the way out unless placed."""
+        with self.store.temp_path() as prefix:
+            try:
+                yield prefix
+            finally:
+                for path in prefix.parent.glob(prefix.name + ".*"):
+                    path.unlink(missing_ok=True)
+
+    def _sync_sizes(self, made: list[list[int]], prefix: Path) -> list[tuple[int, int, str]]:
+        """The copies the worker made, flushed to disk: (width, height, sha256) of each."""
+        sized = []
+        for width, height in made:
+            path = sized_path(prefix, width)
+            self.store.sync(path)
+            sized.append((width, height, sha256_of(path)))
+        return sized
+
+    async def _place_sizes(self, tx: Transaction, upload_id: int,
+                           sized: list[tuple[int, int, str]], prefix: Path) -> None:
+        """Record and store the copies, in the upload's transaction (as purge() removes)."""
+        await uploads.add_sizes(tx, upload_id, sized)
+        for width, _height, sha in sized:
+            self.store.place(sized_path(prefix, width), sha)
+
+    async def make_sizes(self, db: Database, upload: Upload) -> int:
+        """The smaller copies of an image stored before they were made (`vigie thumbnails`),
+        made in a worker from the stored file; returns how many (0: refused or gone)."""
+        source = self.store.path_for(upload.sha256)
+        with self._size_paths() as size_paths:
+            job = {"only_sizes": True, "src": str(source), "kind": upload.kind,
+                   "max_pixels": self.config.upload_max_pixels, "sizes": str(size_paths)}
+            async with self._workers:
+                output, errors = await _run_worker(json.dumps(job).encode())
+            if errors:
+                log.info("thumbnails of upload %s: %s", upload.id, errors.decode(
+                    errors="replace")[:500])
+            try:
+                result = json.loads(output)
+            except ValueError:
+                return 0
+            if not result.get("ok"):
+                return 0
+            sized = await asyncio.to_thread(self._sync_sizes, result["sizes"], size_paths)
+            async with db.transaction() as tx:
+                if not await tx.value("select 1 from uploads where id = ?", (upload.id,)):
+                    return 0  # purged meanwhile: nothing to show
+                await self._place_sizes(tx, upload.id, sized, size_paths)
+                # Its thread's pages now show the photo inline: kept copies are dropped.
+                thread_id = await tx.value(
+                    "select posts.thread_id from post_attachments join posts on posts.id ="
+                    " post_attachments.post_id where post_attachments.upload_id = ?",
+                    (upload.id,))
+                if thread_id is not None:
+                    tx.changed("thread", thread_id)
+                    tx.changed("post", await uploads.post_of(tx, upload.id))
+        return len(sized)
 
     async def clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
                     field: str) -> dict[str, Any]:
@@ -99,10 +164,13 @@ class Uploader:
         return await self._clean(raw, clean, thumb, filename, claimed, field, read_text=False)
 
     async def _clean(self, raw: Path, clean: Path, thumb: Path, filename: str, claimed: str,
-                     field: str, read_text: bool = True) -> dict[str, Any]:
+                     field: str, read_text: bool = True,
+                     sizes: Path | None = None) -> dict[str, Any]:
         job = {"src": str(raw), "dst": str(clean), "thumb": str(thumb), "filename": filename,
                "claimed": claimed, "kinds": sorted(self.kinds),
                "max_pixels": self.config.upload_max_pixels, "read_text": read_text}
+        if sizes is not None:
+            job["sizes"] = str(sizes)
         async with self._workers:
             output, errors = await _run_worker(json.dumps(job).encode())
         if errors:
@@ -118,6 +186,7 @@ class Uploader:
             raise Invalid(message, field=field, **result.get("params", {}))
         if result["size"] == 0:
             raise Invalid("This file is empty.", field=field)
+        result.setdefault("sizes", [])
         return result
 
     async def read_text(self, db: Database, upload_id: int, sha256: str, kind: str) -> str:
@@ -135,9 +204,8 @@ class Uploader:
         before = clock.iso(datetime.now(UTC) - timedelta(hours=hours))
         async with db.transaction() as tx:
             gone = await uploads.orphans(tx, before)
+            contents = await uploads.stored_shas(tx, [upload.id for upload in gone])
             await uploads.delete(tx, [upload.id for upload in gone])
-            contents = {u.sha256 for u in gone} | {u.thumbnail_sha256 for u in gone
-                                                    if u.thumbnail_sha256}
             # Under the write lock: an upload of the same content cannot slip in between.
             for sha in await uploads.unused(tx, contents):
                 self.store.remove(sha)

@@ -35,7 +35,10 @@ def limit_resources() -> None:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    """Decide the kind, check the name and claim, clean into job["dst"], draw the thumbnail."""
+    """Decide the kind, check the name and claim, clean into job["dst"], draw the thumbnail
+    (and an image's smaller copies, as <job["sizes"]>.<width>, when given)."""
+    if job.get("only_sizes"):
+        return _only_sizes(job)
     src, dst, thumb = Path(job["src"]), Path(job["dst"]), Path(job["thumb"])
     allowed = set(job["kinds"])
     with src.open("rb") as file:
@@ -43,6 +46,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     sniffed = kinds.sniff(head)
     width = height = None
     has_thumbnail = False
+    made: list[list[int]] = []
     if sniffed == "zip":
         from forum.uploads import office
 
@@ -69,7 +73,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
         kind = KINDS[sniffed]
         _check(kind, job, allowed)
-        width, height, removed = images.clean_image(src, dst, thumb, kind, job["max_pixels"])
+        sizes = Path(job["sizes"]) if job.get("sizes") else None
+        width, height, removed, made = images.clean_image(src, dst, thumb, kind,
+                                                          job["max_pixels"], sizes)
         has_thumbnail = True
     # Read from the cleaned file, in a process of its own: a document hostile to reading is
     # kept without text (and without a thumbnail, which PDFium would draw from the same bomb).
@@ -86,7 +92,16 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     size, digest = _measure(dst)
     return {"ok": True, "kind": kind.name, "width": width, "height": height,
             "removed": sorted(removed), "thumbnail": has_thumbnail, "size": size,
-            "sha256": digest, "text": found}
+            "sha256": digest, "text": found, "sizes": made}
+
+
+def _only_sizes(job: dict[str, Any]) -> dict[str, Any]:
+    """The smaller copies of a stored image (`vigie thumbnails`, for files stored before them)."""
+    from forum.uploads import images
+
+    made = images.sized_copies(Path(job["src"]), KINDS[job["kind"]], job["max_pixels"],
+                               Path(job["sizes"]))
+    return {"ok": True, "sizes": made}
 
 
 def _check(kind: kinds.Kind, job: dict[str, Any], allowed: set[str]) -> None:

@@ -149,4 +149,6 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
                 uploader.store.place(thumb_copy, f.thumbnail_sha256)
     # Its text is read from the published copy only: a drop's own files are never indexed.
     await uploader.read_text(request.app[keys.DB], upload.id, f.sha256, f.kind)
+    if upload.is_image:  # shown in its post like any photo (issue 16)
+        await uploader.make_sizes(request.app[keys.DB], upload)
     return post_id

@@ -227,7 +227,7 @@ async def _compose(request: web.Request, user: User, template: str, context: dic
         return render(request, template, context, form=True)
     try:
         if sent.fields.get("action") == "draft":  # "Save the draft", without JavaScript
-            await drafts.keep(request, user, context)
+            await drafts.keep(request, user, context, sent.attachment_ids)
             return render(request, template, context, form=True)
         # Inside the try: past the limit, the form comes back with its text (issue 16).
         check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,

@@ -50,7 +50,7 @@ async def read_post_form(request: web.Request, user: User) -> PostForm:
     """The form of a new post or an edit, with its files received, cleaned and stored."""
     if request.content_type != "multipart/form-data":
         data = await request.post()
-        return PostForm(data, _ids(data.getall(KEPT_FIELD, [])), SHOWN_FIELD in data)
+        return PostForm(data, ids_of(data.getall(KEPT_FIELD, [])), SHOWN_FIELD in data)
     config = request.app[keys.CONFIG]
     received: list[Upload] = []
     errors: list[str] = []
@@ -66,12 +66,12 @@ async def read_post_form(request: web.Request, user: User) -> PostForm:
             errors.append(f"{name}: {gettext(error.message, **error.params)}")
 
     fields = await read_multipart(request, FILES_FIELD, on_file, config.upload_post_max_bytes)
-    kept = _ids(fields.getall(KEPT_FIELD, []))
+    kept = ids_of(fields.getall(KEPT_FIELD, []))
     return PostForm(fields, kept + [upload.id for upload in received], SHOWN_FIELD in fields,
                     errors)
 
 
-def _ids(values: list) -> list[int]:
+def ids_of(values: list) -> list[int]:
     """Ids from checkboxes; anything that is not one is ignored (and so never attached)."""
     return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit()
             and len(v) < 19]
@@ -140,6 +140,30 @@ async def serve_thumbnail(request: web.Request) -> web.StreamResponse:
         raise NotFound()
     stem = upload.filename.rpartition(".")[0] or upload.filename
     return _file_response(request, upload.thumbnail_sha256, "image/jpeg", f"{stem}.jpg", True)
+
+
+async def serve_size(request: web.Request) -> web.StreamResponse:
+    """/files/{id}/sizes/{width}: a smaller copy of a photo (its srcset), as the file itself."""
+    upload = await _visible_upload(request)
+    width = int_param(request, "width")
+    async with request.app[keys.DB].read() as conn:
+        sha = await uploads.size_sha(conn, upload.id, width)
+    if sha is None:
+        raise NotFound()
+    stem = upload.filename.rpartition(".")[0] or upload.filename
+    return _file_response(request, sha, "image/jpeg", f"{stem}-{width}.jpg", True)
+
+
+async def visible_upload(request: web.Request) -> tuple[Upload, posts.Post | None]:
+    """The file of the request's {id} and its post, if this viewer may see it (else 404)."""
+    viewer = request.get(keys.USER)
+    async with request.app[keys.DB].read() as conn:
+        upload = await uploads.get(conn, int_param(request, "id"))
+        post_id = await uploads.post_of(conn, upload.id)
+        post = await posts.get(conn, post_id) if post_id is not None else None
+    if post is None or not can(viewer, "see_attachments", post):
+        raise NotFound()
+    return upload, post
 
 
 async def _visible_upload(request: web.Request) -> Upload:

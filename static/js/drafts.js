@@ -1,6 +1,6 @@
 // Drafts, progressive enhancement (the "Save the draft" button works without it):
 // - a writing form with data-draft keeps its text on the server every few seconds;
-// - an empty form gets the member's draft back (from another device too);
+// - an empty form gets the member's draft back (from another device too), with its files;
 // - leaving the page with text not yet saved asks first.
 "use strict";
 (function () {
@@ -23,14 +23,51 @@
     let dirty = false;
     let sending = false;
 
+    const picker = form.querySelector("fieldset.attachments-picker");
+
     function current() {
       return { title: title ? title.value : "", body: body.value };
+    }
+
+    // The files listed in the form (checked boxes), kept with the draft.
+    function withFiles(data) {
+      if (!picker) return data;
+      data.append("attachments_shown", "1");
+      form.querySelectorAll('input[name="attachment"]:checked').forEach((box) => data.append("attachment", box.value));
+      return data;
+    }
+
+    function hasFiles() {
+      return !!form.querySelector('input[name="attachment"]:checked');
+    }
+
+    // A file of the draft listed again as static/js/uploads.js lists a file just sent.
+    function listFile(upload) {
+      const list = picker && picker.querySelector("ul.attached");
+      if (!list || form.querySelector('input[name="attachment"][value="' + upload.id + '"]')) return;
+      const item = document.createElement("li");
+      if (upload.thumbnail_url) {
+        const thumb = document.createElement("img");
+        thumb.className = "thumb";
+        thumb.src = upload.thumbnail_url;
+        thumb.alt = "";
+        item.appendChild(thumb);
+      }
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "attachment";
+      box.value = String(upload.id);
+      box.checked = true;
+      label.append(box, " " + upload.filename);
+      item.appendChild(label);
+      list.appendChild(item);
     }
 
     async function save() {
       if (!dirty || sending) return;
       dirty = false;
-      const data = new URLSearchParams(current());
+      const data = withFiles(new URLSearchParams(current()));
       try {
         const response = await fetch(url, {
           method: "POST", body: data, credentials: "same-origin",
@@ -50,10 +87,12 @@
         const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
         if (!response.ok) return;
         const draft = await response.json();
-        if (!draft.body && !draft.title) return;
+        const files = draft.attachments || [];
+        if (!draft.body && !draft.title && !files.length) return;
         if (body.value.trim()) return; // typed meanwhile
         body.value = draft.body || "";
         if (title && !title.value) title.value = draft.title || "";
+        files.forEach(listFile);
         status.textContent = savedText;
         status.hidden = false;
       } catch (error) {
@@ -64,10 +103,13 @@
     const changed = () => { dirty = true; };
     body.addEventListener("input", changed);
     if (title) title.addEventListener("input", changed);
+    // A box (un)checked, or a file sent by uploads.js: the draft's files change.
+    form.addEventListener("change", (event) => { if (event.target.name === "attachment") changed(); });
+    form.addEventListener("attachments-changed", changed);
     form.addEventListener("submit", () => { sending = true; });
     window.setInterval(save, AUTOSAVE_MS);
     window.addEventListener("beforeunload", (event) => {
-      if (dirty && !sending && (body.value.trim() || (title && title.value.trim()))) {
+      if (dirty && !sending && (body.value.trim() || (title && title.value.trim()) || hasFiles())) {
         event.preventDefault();
         event.returnValue = status.dataset.leaveText || "";
       }
@@ -79,7 +121,7 @@
         data.append("csrf_token", token.value);
         data.append("title", current().title);
         data.append("body", current().body);
-        navigator.sendBeacon(url, data);
+        navigator.sendBeacon(url, withFiles(data));
       }
     });
     restore();

@@ -97,7 +97,11 @@
     });
     request.addEventListener("load", () => {
       const body = request.response;
-      if (request.status === 201 && body) listed(picker, item, body);
+      if (request.status === 201 && body) {
+        listed(picker, item, body);
+        // static/js/drafts.js keeps the files with the draft.
+        picker.dispatchEvent(new CustomEvent("attachments-changed", { bubbles: true }));
+      }
       else failed(item, file, body && body.error ? body.error.message : picker.dataset.failed);
     });
     request.addEventListener("error", () => failed(item, file, picker.dataset.failed));

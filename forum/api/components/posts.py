@@ -18,6 +18,7 @@ from forum.api.components.common import (
     path_id,
     ref,
 )
+from forum.api.components.uploads import photo_fields
 from forum.config import Config
 from forum.models.moderation import REASON_MAX
 from forum.models.posts import REVISION_STATES
@@ -66,7 +67,10 @@ def outputs() -> dict[str, Any]:
                             "description": "Its files (empty when you may not see them)."}}),
         "Attachment": exact({"id": ident, "filename": text, "content_type": text,
                                "kind": text, "size": count, "url": text,
-                               "thumbnail_url": {"type": ["string", "null"]}}),
+                               "thumbnail_url": {"type": ["string", "null"]},
+                               "width": {"type": ["integer", "null"]},
+                               "height": {"type": ["integer", "null"]},
+                               **photo_fields()}),
         "Revision": exact({"id": ident, "editor": text, "body_html": text,
                              "body_source": text, "created_at": when,
                              "state": {"type": "string", "enum": list(REVISION_STATES),

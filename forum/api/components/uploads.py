@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import COUNT, IDENT, TEXT, exact
+from forum.api.components.common import COUNT, IDENT, TEXT, exact, ref
+
+
+def photo_fields() -> dict[str, Any]:
+    """A photo's smaller copies (JPEG, made at upload) for a srcset, and its viewer page."""
+    return {
+        "sizes": {"type": "array", "items": ref("schemas", "PhotoSize"),
+                  "description": "Smaller JPEG copies of an image, smallest first (a srcset)."},
+        "viewer_url": {"type": ["string", "null"], "description": "The photo's page (full "
+                       "size, previous and next of its thread); null for other files."},
+    }
 
 
 def outputs() -> dict[str, Any]:
@@ -16,6 +26,8 @@ def outputs() -> dict[str, Any]:
             "content_type": text, "kind": text, "size": count,
             "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
             "url": text, "thumbnail_url": {"type": ["string", "null"]},
+            **photo_fields(),
             "removed": {"type": "array", "items": text,
                         "description": "What was removed, in the reader's language."}}),
+        "PhotoSize": exact({"width": ident, "height": ident, "url": text}),
     }
