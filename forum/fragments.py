@@ -137,17 +137,19 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
     module = None
     parts = []
     decided: dict[permissions.PostState, tuple[str, ...]] = {}
+    # Run for every post of every page rendered: most posts have no files and no findings.
     for post in items:
-        post_files = tuple(files.get(post.id, ()))
+        post_files = tuple(files[post.id]) if post.id in files else ()
         owner = None
-        if viewer is not None and any(f.owner_id == viewer.id for f in post_files):
+        if post_files and viewer is not None and any(f.owner_id == viewer.id
+                                                     for f in post_files):
             owner = FileOwner(viewer.id)
         state = permissions.PostState.of(post, viewer)
         controls = decided.get(state)
         if controls is None:
             controls = decided[state] = permissions.post_controls(viewer, state)
-        key = (post, post_files, tuple(drawn.get(post.id, ())), locale, catalog, controls,
-               thread_title, propose_url, owner)
+        key = (post, post_files, tuple(drawn[post.id]) if post.id in drawn else (), locale,
+               catalog, controls, thread_title, propose_url, owner)
         html = cache.get(key)
         if html is None:
             module = module or cache.module(env, locale)

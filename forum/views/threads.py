@@ -73,10 +73,10 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         pages = page_count(total, config.posts_per_page)
         if page > pages:
             raise NotFound()
-        items = await posts.list_for_thread(conn, thread.id, viewer, page,
-                                            config.posts_per_page)
-        attached = await uploads.for_posts(conn, [post.id for post in items])
-        drawn = await findings.for_posts(conn, [post.id for post in items], viewer)
+        items, with_files, with_sources = await posts.page_for_thread(
+            conn, thread.id, viewer, page, config.posts_per_page)
+        attached = await uploads.for_posts(conn, with_files)
+        drawn = await findings.for_posts(conn, with_sources, viewer)
         personal = (None if known is None
                     else await fragments.personal_readers(conn, thread, items, attached))
     request[keys.VIEWED_THREAD] = thread.id
@@ -92,9 +92,11 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         fragments.CSRF_MARK if known is not None else csrf.token_for(request))
     posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
                               attached, drawn, propose_url, token, epoch)
-    files = picker(request, [])
-    reply_editor = None if viewer is None else cache.editor(
-        env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)
+    reply_editor = None
+    if viewer is not None:
+        files = picker(request, [])
+        reply_editor = cache.editor(env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL),
+                                    files.accept, files.max_mb)
     context = {"thread": thread, "posts_html": Markup(fragments.POSTS_MARK), "page": page,
                "pages": pages, "reply_editor": reply_editor}
     if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
