@@ -46,9 +46,10 @@ TEMPLATE = "macros/post.html"
 FORMS = "macros/forms.html"
 READER = "macros/reader.html"
 # Where a member's page kept for their whole class (ReaderPage) has its reader's bits: the CSRF
-# token, the header's links and counters, a suspension notice, the follow form. Secret too.
+# token, the header's links and counters, a suspension notice, the follow form, whether their
+# reply will wait for a moderator (their trust is not part of the class). Secret too.
 SLOTS = {"csrf": CSRF_MARK, **{name: f"{name}-{secrets.token_hex(16)}"
-                               for name in ("nav", "notice", "follow")}}
+                               for name in ("nav", "notice", "follow", "wait")}}
 SLOT_MARKUP = {name: Markup(mark) for name, mark in SLOTS.items()}
 _SLOT_NAMES = {mark: name for name, mark in SLOTS.items()}
 _SPLIT = re.compile("(" + "|".join(SLOTS.values()) + ")")
@@ -299,6 +300,17 @@ def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, local
                 "notice": str(module.suspension_notice(session.user))}
         known.memo[key] = bits
     return {**bits, **dict(extra)}
+
+
+def wait_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
+              will_wait: bool) -> str:
+    """The notice of a reply form saying that this member's message will wait for a moderator
+    (permissions.publication_status), or nothing: kept with their session like the form."""
+    key = ("wait_html", will_wait, locale, i18n.CATALOGS[locale])
+    html = known.memo.get(key)
+    if html is None:
+        html = known.memo[key] = str(cache.module(env, locale, READER).wait_notice(will_wait))
+    return html
 
 
 def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,

@@ -353,6 +353,29 @@ async def test_members_of_one_class_share_a_page_with_their_own_name_and_token(f
     assert len(reader_pages) == 1  # one page for the class, assembled for each
 
 
+async def test_the_reply_notice_of_a_shared_page_is_each_members_own(forum):
+    """A trusted member and a newcomer share the kept page; only the newcomer is told that
+    their reply will wait, and no longer once a moderator trusts them (their next request)."""
+    _board, moderator, _author, other, thread_id, _post_id = await _scene(forum)
+    newcomer = await forum.user(trusted=False)
+    trusted_client, new_client = (await _member_client(forum, other),
+                                  await _member_client(forum, newcomer))
+    mod_client = await _member_client(forum, moderator)
+    waits = "Your message will wait for a moderator"
+    english = {"Accept-Language": "en"}
+    pages = [await (await client.get(f"/t/{thread_id}", headers=english)).text()
+             for client in (trusted_client, new_client, mod_client, trusted_client)]
+    assert [waits in page for page in pages] == [False, True, False, False]
+    reader_pages = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
+    assert len(reader_pages) == 2  # members' class and the moderator's
+    etags = {(await client.get(f"/t/{thread_id}")).headers["ETag"]
+             for client in (trusted_client, new_client)}
+    assert len(etags) == 2
+    async with forum.db.transaction() as tx:
+        await tx.execute("update users set trust_override = 1 where id = ?", (newcomer.id,))
+    assert waits not in await (await new_client.get(f"/t/{thread_id}", headers=english)).text()
+
+
 async def test_a_member_page_has_a_validator_of_its_own(forum):
     _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
     reader = await _member_client(forum, other)

@@ -101,9 +101,14 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
                "pages": pages, "reply_editor": reply_editor}
     if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
         following = await _following(request, viewer, thread.id)
-        follow = fragments.follow_html(cache, env, fragments.Unkept(request[keys.SESSION]),
-                                       request[keys.LOCALE], "thread", thread.id, following)
-        body = render_string(request, "threads/show.html", {**context, "follow_html": follow})
+        unkept = fragments.Unkept(request[keys.SESSION])
+        follow = fragments.follow_html(cache, env, unkept, request[keys.LOCALE], "thread",
+                                       thread.id, following)
+        wait = fragments.wait_html(cache, env, unkept, request[keys.LOCALE],
+                                   _will_wait(request, viewer, (thread.board_id,
+                                                                thread.board_mode)))
+        body = render_string(request, "threads/show.html",
+                             {**context, "follow_html": follow, "wait_html": wait})
         return _html(fragments.Shell.of(body).around(posts_html), private=True)
     # The shell around the posts, kept by all it shows (like the posts): a write that changes
     # only posts re-renders none of it. A member's holds marks for their bits (ReaderPage).
@@ -115,14 +120,18 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     if shell is None:
         member_bits = {} if viewer is None else {
             "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-            "follow_html": fragments.SLOT_MARKUP["follow"]}
+            "follow_html": fragments.SLOT_MARKUP["follow"],
+            "wait_html": fragments.SLOT_MARKUP["wait"]}
         shell = fragments.Shell.of(render_string(request, "threads/show.html",
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)
     body = shell.around(posts_html)
     if viewer is None:
         return _html(body, private=False)
-    kept = fragments.ReaderPage.of(body, personal, thread.id)
+    # Its subject: the board's id and rule, which say with the reader's trust whether their
+    # reply will wait (the board's rule changes with its board_meta tag, which drops the page).
+    kept = fragments.ReaderPage.of(body, personal, thread.id,
+                                   (thread.board_id, thread.board_mode))
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
     return _reader_response(request, kept, thread.id,
@@ -157,9 +166,16 @@ def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id
     locale = request[keys.LOCALE]
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
-                                         following)),))
+                                         following)),
+        ("wait", fragments.wait_html(cache, env, known, locale,
+                                     _will_wait(request, request[keys.USER], kept.subject)))))
     body, etag = kept.assemble(bits)
     return reader_response(request, body, etag)
+
+
+def _will_wait(request: web.Request, viewer: User, board: tuple[int, str]) -> bool:
+    """Whether this member's reply in this board (its id and rule) waits for a moderator."""
+    return publication_status(request, viewer, *board) == "pending"
 
 
 async def new_thread(request: web.Request) -> web.Response:
