@@ -85,6 +85,8 @@ class FragmentCache(TaggedLRU):
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
         self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
+        # Follow forms (follow_html), keyed by value, their CSRF token a mark.
+        self.forms = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
@@ -93,6 +95,7 @@ class FragmentCache(TaggedLRU):
             self.clear()
             self.shells.epoch += 1
             self.shells.clear()
+            self.forms.clear()
             return
         threads = [tag for tag in tags if tag[0] in ("thread", "board_meta")]
         if threads:
@@ -320,7 +323,14 @@ def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, local
     key = ("follow_html", kind, target, following, locale, i18n.CATALOGS[locale])
     html = known.memo.get(key)
     if html is None:
-        module = cache.module(env, locale, READER)
-        form = module.follow_form if kind == "thread" else module.board_follow_form
-        html = known.memo[key] = str(form(kind, target, following, known.session.csrf_token))
+        # The form itself is the same for every member in this state, their token aside: it is
+        # rendered once and shared (keyed by all it shows, like the posts), since each write
+        # drops the session's memo and a member reading many threads would render it anew.
+        shared = cache.forms.get(key)
+        if shared is None:
+            module = cache.module(env, locale, READER)
+            form = module.follow_form if kind == "thread" else module.board_follow_form
+            shared = str(form(kind, target, following, CSRF_MARK))
+            cache.forms.put(key, shared, frozenset(), cache.forms.epoch)
+        html = known.memo[key] = shared.replace(CSRF_MARK, known.session.csrf_token)
     return html

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gettext
 import re
 
-from forum import i18n, keys, permissions
-from forum.models import moderation, posts, threads, uploads, users
+from forum import fragments, i18n, keys, permissions
+from forum.models import follows, moderation, posts, threads, uploads, users
 from tests.conftest import PASSWORD, csrf_from, log_in
 
 
@@ -374,6 +374,24 @@ async def test_the_reply_notice_of_a_shared_page_is_each_members_own(forum):
     async with forum.db.transaction() as tx:
         await tx.execute("update users set trust_override = 1 where id = ?", (newcomer.id,))
     assert waits not in await (await new_client.get(f"/t/{thread_id}", headers=english)).text()
+
+
+async def test_a_follow_form_is_rendered_once_and_carries_each_members_token(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    clients = [await _member_client(forum, other), await _member_client(forum, await forum.user())]
+    for client in clients:
+        page = await _page(client, thread_id)
+        form = re.search(r'<form method="post" action="/follow/thread/\d+"[^>]*>.*?</form>', page,
+                         re.S)
+        assert form and f'value="{csrf_from(page)}"' in form.group(0)
+        assert fragments.CSRF_MARK not in page
+    assert len(forum.app[keys.FRAGMENTS].forms) == 1
+    async with forum.db.transaction() as tx:  # following: another form, rendered then
+        await follows.set_state(tx, other.id, "thread", thread_id, "follow")
+    follow_button = 'name="mode" value="follow"'
+    assert follow_button not in await _page(clients[0], thread_id)
+    assert follow_button in await _page(clients[1], thread_id)
+    assert len(forum.app[keys.FRAGMENTS].forms) == 2
 
 
 async def test_a_member_page_has_a_validator_of_its_own(forum):
