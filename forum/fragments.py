@@ -256,24 +256,27 @@ def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any, page: Read
 
 
 async def personal_readers(conn: Conn, thread: Any, items: Sequence[Any],
-                           files: dict[int, list[Any]]) -> frozenset[int]:
+                           files: dict[int, list[Any]],
+                           sourced: Sequence[int] | None = None) -> frozenset[int]:
     """Members whose view of this thread page is not their class's: the thread's author, the
     authors of its posts on the page, of any post of the thread that only its author and the
     moderators see (it would be listed, and move the pages), of findings drawn from these
-    posts that are not public, and the owners of their files."""
+    posts that are not public, and the owners of their files. `sourced`: the ids of the posts
+    on the page that findings are drawn from, when known (posts.page_for_thread)."""
     ids = {thread.author_id, *(post.author_id for post in items),
            *(f.owner_id for post_files in files.values() for f in post_files)}
     rows = await conn.all(
         "select distinct posts.author_id from posts join threads on threads.id = posts.thread_id"
         f" where posts.thread_id = ? and not {permissions.PUBLIC_POST}", (thread.id,))
     ids.update(row[0] for row in rows)
-    if items:
-        marks = ", ".join("?" * len(items))
+    post_ids = [post.id for post in items] if sourced is None else list(sourced)
+    if post_ids:
+        marks = ", ".join("?" * len(post_ids))
         rows = await conn.all(
             "select distinct findings.author_id from findings join finding_sources"
             " on finding_sources.finding_id = findings.id"
             f" where finding_sources.post_id in ({marks}) and not {permissions.PUBLIC_FINDING}",
-            tuple(post.id for post in items))
+            post_ids)
         ids.update(row[0] for row in rows)
     return frozenset(ids)
 

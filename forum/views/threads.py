@@ -78,7 +78,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         attached = await uploads.for_posts(conn, with_files)
         drawn = await findings.for_posts(conn, with_sources, viewer)
         personal = (None if known is None
-                    else await fragments.personal_readers(conn, thread, items, attached))
+                    else await fragments.personal_readers(conn, thread, items, attached,
+                                                          with_sources))
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
     tags = {("thread", thread.id), ("board_meta", thread.board_id)}
