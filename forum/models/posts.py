@@ -177,18 +177,19 @@ async def page_for_thread(conn: Conn, thread_id: int, viewer: User | None, page:
     reads their files and findings only for those)."""
     visible, params = permissions.post_filter(viewer, tombstones=True)
     rows = await conn.all(
-        f"{SELECT.replace(' from posts join', _PAGE_FLAGS, 1)} where posts.thread_id = ?"
-        f" and {visible} order by posts.id limit ? offset ?",
+        f"{_PAGE_SELECT} where posts.thread_id = ? and {visible} order by posts.id"
+        " limit ? offset ?",
         (thread_id, *params, per_page, (page - 1) * per_page))
     return PostPage([Post.from_row(row) for row in rows],
                     [row[0] for row in rows if row[17]], [row[0] for row in rows if row[18]])
 
 
-_PAGE_FLAGS = (
+# SELECT and two columns more: whether the post has files, and whether findings cite it.
+_PAGE_SELECT = SELECT.replace(
+    " from posts join",
     ", exists (select 1 from post_attachments where post_attachments.post_id = posts.id),"
     " exists (select 1 from finding_sources where finding_sources.post_id = posts.id)"
-    " from posts join"
-)
+    " from posts join", 1)
 
 
 async def count_for_thread(conn: Conn, thread_id: int, viewer: User | None) -> int:
