@@ -87,6 +87,11 @@ class FragmentCache(TaggedLRU):
         self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
         # Follow forms (follow_html), keyed by value, their CSRF token a mark.
         self.forms = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
+        # Members' follow states of threads, (member, thread) -> 'follow', 'mute' or None:
+        # read for every member page. Kept across writes (unlike a session's memo, dropped at
+        # every commit), dropped by the only writes that change them: models/follows.py tags
+        # each with ("follows", member), from any process (db.catch_up).
+        self.follow_states = TaggedLRU(max_entries)
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
@@ -96,7 +101,14 @@ class FragmentCache(TaggedLRU):
             self.shells.epoch += 1
             self.shells.clear()
             self.forms.clear()
+            self.follow_states.epoch += 1
+            self.follow_states.clear()
             return
+        follows = [tag for tag in tags if tag[0] == "follows"]
+        if follows:
+            self.follow_states.epoch += 1
+            for tag in follows:
+                self.follow_states.drop_tagged(tag)
         threads = [tag for tag in tags if tag[0] in ("thread", "board_meta")]
         if threads:
             self.shells.epoch += 1

@@ -394,6 +394,26 @@ async def test_a_follow_form_is_rendered_once_and_carries_each_members_token(for
     assert len(forum.app[keys.FRAGMENTS].forms) == 2
 
 
+async def test_follow_states_outlive_other_writes_and_follow_their_own(forum):
+    """Kept across writes that do not touch follows (a session's memo is not), dropped by a
+    follow written anywhere (here through the model, as another process or the API would)."""
+    board, _mod, author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    states = forum.app[keys.FRAGMENTS].follow_states
+    follow_button = 'name="mode" value="follow"'
+    assert follow_button in await _page(reader, thread_id)
+    assert states.get((other.id, thread_id)) == (None,)
+    await forum.thread(board, author, body="Un autre sujet.")  # a write, no follow of theirs
+    assert states.get((other.id, thread_id)) == (None,)
+    async with forum.db.transaction() as tx:
+        await follows.set_state(tx, other.id, "thread", thread_id, "follow")
+    assert states.get((other.id, thread_id)) is None
+    assert follow_button not in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:  # another member's follow leaves theirs kept
+        await follows.set_state(tx, author.id, "thread", thread_id, "mute")
+    assert states.get((other.id, thread_id)) == ("follow",)
+
+
 async def test_a_member_page_has_a_validator_of_its_own(forum):
     _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
     reader = await _member_client(forum, other)

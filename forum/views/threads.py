@@ -147,15 +147,18 @@ def _html(body: str, private: bool) -> web.Response:
 
 
 async def _following(request: web.Request, viewer: User, thread_id: int) -> str | None:
-    """The member's follow state of a thread, kept with their session until the next write."""
-    known = request.get(keys.KNOWN_SESSION)
-    key = ("following", "thread", thread_id)
-    if known is not None and key in known.memo:
-        return known.memo[key]
+    """The member's follow state of a thread, kept until they follow or mute something
+    (fragments.FragmentCache.follow_states): a member reading many threads between others'
+    writes would otherwise ask the database for each."""
+    kept = request.app[keys.FRAGMENTS].follow_states
+    key = (viewer.id, thread_id)
+    entry = kept.get(key)
+    if entry is not None:
+        return entry[0]
+    epoch = kept.epoch  # before reading: a follow written meanwhile keeps this one out
     async with request.app[keys.DB].read() as conn:
         state = await follows.state(conn, viewer.id, "thread", thread_id)
-    if known is not None:
-        known.memo[key] = state
+    kept.put(key, (state,), {("follows", viewer.id)}, epoch)
     return state
 
 
