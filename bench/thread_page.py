@@ -41,6 +41,7 @@ How to read it
 
   python bench/thread_page.py [--posts 100000] [--duration 10] [--connections 16] [--keep]
                               [--rounds 3]
+  python bench/thread_page.py --sizes 1000,1000000     every figure at both sizes
   python bench/thread_page.py --compare-sizes --posts 1000000
 """
 from __future__ import annotations
@@ -50,6 +51,7 @@ import asyncio
 import bisect
 import calendar
 import contextlib
+import functools
 import hashlib
 import http.client
 import json
@@ -82,7 +84,7 @@ from harness import (  # bench/ is on sys.path when a bench runs
     wait_ready,
 )
 
-from forum import markdown
+from forum import markdown, stems
 from forum.migrate import migrate
 from forum.models.users import token_hash
 from forum.text import pseudonym_key
@@ -308,6 +310,7 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
         _insert_boards_threads(conn, rng, sizes, thread_ids, thread_author, thread_board,
                                starts, last_at, last_id)
         _insert_posts(conn, rows)
+        _stem_posts(conn)
         conn.execute("pragma journal_mode = wal")
     finally:
         conn.close()
@@ -380,6 +383,31 @@ def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             " created_at) values (?, ?, ?, ?, ?, ?)",
             [(row[0], row[0], row[2], row[3], row[4], row[5]) for row in chunk])
         conn.execute("commit")
+
+
+def _stem_posts(conn: sqlite3.Connection) -> None:
+    """The French stems of every post (forum/stems.py), as the server's first commit would
+    compute them: a million posts left in stem_queue would hold its writer for minutes. The
+    forum has few distinct texts, so each is stemmed once."""
+    stemmed = functools.lru_cache(maxsize=None)(stems.stems)
+    while True:
+        conn.execute("begin")
+        rows = conn.execute(
+            "select search_docs.id, search_docs.title, search_docs.body, search_docs.tags,"
+            " threads.title || ' ' || boards.name from search_docs"
+            " join posts on posts.id = search_docs.id join threads on threads.id = posts.thread_id"
+            " join boards on boards.id = threads.board_id"
+            " where search_docs.id in (select id from stem_queue order by id limit ?)",
+            (BATCH,)).fetchall()
+        conn.executemany(
+            "insert into stem_search (rowid, title, body, tags, context) values (?, ?, ?, ?, ?)",
+            [(doc, stemmed(title), stemmed(body), tags, stemmed(context))
+             for doc, title, body, tags, context in rows])
+        done = conn.execute("delete from stem_queue where id in"
+                            " (select id from stem_queue order by id limit ?)", (BATCH,)).rowcount
+        conn.execute("commit")
+        if done < BATCH:
+            return
 
 
 # Servers -------------------------------------------------------------------------------------
@@ -467,6 +495,7 @@ def measure_all(targets: list[Target], path: str, args: argparse.Namespace) -> l
 async def count_queries(forum: GeneratedForum) -> dict[str, list[str]]:
     """Statements SQLite runs for one uncached thread page, traced in-process."""
     from forum import db as forum_db
+    from forum import keys
     from forum.app import create_app
     from forum.config import Config
 
@@ -486,11 +515,19 @@ async def count_queries(forum: GeneratedForum) -> dict[str, list[str]]:
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
+        url = f"http://127.0.0.1:{port}/t/{forum.thread_id}"
+        readers = (("render (no cache)", "bogus"), ("member", forum.member_token))
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
-            for label, cookie in (("render (no cache)", "bogus"), ("member", forum.member_token)):
+            for _label, cookie in readers:  # the server's start-up writes (leases, purges)
+                async with session.get(url, headers={"Cookie": f"vigie_session={cookie}"}):
+                    pass
+            await asyncio.sleep(2)  # end meanwhile, and stay out of the trace
+            for label, cookie in readers:
+                # As after a write: nothing kept (the member's session neither).
+                runner.app[keys.PAGE_CACHE].invalidate({("all", None)})
+                runner.app[keys.FRAGMENTS].invalidate({("thread", forum.thread_id)})
                 statements.clear()
-                async with session.get(f"http://127.0.0.1:{port}/t/{forum.thread_id}",
-                                       headers={"Cookie": f"vigie_session={cookie}"}) as page:
+                async with session.get(url, headers={"Cookie": f"vigie_session={cookie}"}) as page:
                     await page.read()
                 found[label] = list(statements)
     finally:
@@ -619,6 +656,27 @@ def _writer(port: int, forum: GeneratedForum, ids: list[int], cdf: list[float],
     connection.close()
 
 
+def _read_once(port: int, forum: GeneratedForum, ids: list[int],
+               proc: subprocess.Popen[bytes]) -> str:
+    """Every thread of the run read once by a visitor and by the member, one at a time: the
+    pages a site that has been running holds (the run measures reading beside writes, not a
+    start with nothing in memory). Returns what those first renders cost, for the note."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    cpu_before, began = _cpu_seconds(proc.pid), time.perf_counter()
+    try:
+        for thread_id in ids:
+            for headers in ({}, {"Cookie": f"vigie_session={forum.member_token}"}):
+                connection.request("GET", f"/t/{thread_id}", headers=headers)
+                connection.getresponse().read()
+    finally:
+        connection.close()
+    cpu_after = _cpu_seconds(proc.pid)
+    cpu = "" if cpu_before is None or cpu_after is None else (
+        f", {(cpu_after - cpu_before) * 1000 / (2 * len(ids)):.2f} ms CPU each")
+    return (f"first renders of the {len(ids)} threads (visitor, member) before:"
+            f" {time.perf_counter() - began:.1f} s{cpu}")
+
+
 def mixed_run(forum: GeneratedForum, proc: subprocess.Popen[bytes], port: int,
               args: argparse.Namespace) -> LoadResult:
     """Readers on many threads (Zipf), half of them members, while a member edits posts."""
@@ -631,6 +689,7 @@ def mixed_run(forum: GeneratedForum, proc: subprocess.Popen[bytes], port: int,
     stop = threading.Event()
     writer = threading.Thread(target=_writer, args=(port, forum, ids, cdf, first, stop, counts))
     url = f"http://127.0.0.1:{port}/"
+    first_renders = _read_once(port, forum, ids, proc)
     if args.warmup > 0:
         run_wrk("mixed", url, {}, args.warmup, args, str(script))
     cpu_before = cpu_seconds(proc.pid)
@@ -644,7 +703,7 @@ def mixed_run(forum: GeneratedForum, proc: subprocess.Popen[bytes], port: int,
     if cpu_before is not None and cpu_after is not None and result.requests:
         result.cpu_ms = (cpu_after - cpu_before) * 1000 / result.requests
     result.label = f"mixed ({len(ids)} threads)"
-    result.note = f"{counts['ok']} edits, {counts['bad']} failed"
+    result.note = f"{counts['ok']} edits, {counts['bad']} failed; {first_renders}"
     print(f"  {result.label:<20} {result.rps:>9,.0f} req/s  p99 {result.percentiles['99%']:.1f}"
           f" ms  ({result.note})", flush=True)
     return result
@@ -712,6 +771,10 @@ def compare_sizes(args: argparse.Namespace, root: Path) -> None:
         _table(results, results[0].rps)
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=100_000, help="posts in the forum")
@@ -724,6 +787,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--skip-mixed", action="store_true",
                         help="leave out the mixed run (Zipf readers beside a writer)")
+    parser.add_argument("--sizes", type=_sizes, default=None, metavar="N,N",
+                        help="the full run on each of these forum sizes in turn, instead of"
+                             " --posts (issue 15: 1000,1000000)")
     parser.add_argument("--compare-sizes", action="store_true",
                         help=f"cached and uncached page on {SMALL_FORUM:,} and --posts posts")
     parser.add_argument("--workers", type=int, default=0,
@@ -732,7 +798,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    if args.posts < TARGET_POSTS * 2:
+    if min(args.sizes or [args.posts]) < TARGET_POSTS * 2:
         parser.error(f"--posts must be at least {TARGET_POSTS * 2}")
     if not shutil.which("wrk"):
         print("wrk not found: using a Python load generator (it competes for the CPU).")
@@ -742,6 +808,12 @@ def main(argv: list[str] | None = None) -> int:
             import workers  # bench/workers.py: several processes (issue 13)
 
             workers.compare(args, root)
+        elif args.sizes:
+            for posts in args.sizes:
+                args.posts = posts
+                full_run(args, root)
+                if not args.keep:  # a million posts take 1.4 GB
+                    shutil.rmtree(root / f"forum-{posts}", ignore_errors=True)
         else:
             (compare_sizes if args.compare_sizes else full_run)(args, root)
     finally:

@@ -1,16 +1,24 @@
 """Times as ISO 8601 UTC text, the form the database stores."""
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
-
-def today() -> date:
-    """The local calendar day: records requests' deadlines count in days."""
-    return date.today()
+# now() is asked several times per request (sessions, suspensions): the text of the current
+# second is made once, and only its milliseconds per call. One tuple, read and replaced whole,
+# so that a thread never pairs a second with another second's text.
+_second: tuple[int, str] = (0, "")
 
 
 def now() -> str:
-    return iso(datetime.now(UTC))
+    global _second
+    moment = time.time()
+    whole = int(moment)
+    second, text = _second
+    if whole != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second = (whole, text)
+    return f"{text}.{int((moment - whole) * 1000):03d}Z"
 
 
 def iso(moment: datetime) -> str:
@@ -23,3 +31,8 @@ def parse(text: str) -> datetime:
 
 def later(**delta: float) -> str:
     return iso(datetime.now(UTC) + timedelta(**delta))
+
+
+def today() -> date:
+    """The local calendar day: records requests' deadlines count in days."""
+    return date.today()

@@ -46,9 +46,10 @@ TEMPLATE = "macros/post.html"
 FORMS = "macros/forms.html"
 READER = "macros/reader.html"
 # Where a member's page kept for their whole class (ReaderPage) has its reader's bits: the CSRF
-# token, the header's links and counters, a suspension notice, the follow form. Secret too.
+# token, the header's links and counters, a suspension notice, the follow form, whether their
+# reply will wait for a moderator (their trust is not part of the class). Secret too.
 SLOTS = {"csrf": CSRF_MARK, **{name: f"{name}-{secrets.token_hex(16)}"
-                               for name in ("nav", "notice", "follow")}}
+                               for name in ("nav", "notice", "follow", "wait")}}
 SLOT_MARKUP = {name: Markup(mark) for name, mark in SLOTS.items()}
 _SLOT_NAMES = {mark: name for name, mark in SLOTS.items()}
 _SPLIT = re.compile("(" + "|".join(SLOTS.values()) + ")")
@@ -84,6 +85,13 @@ class FragmentCache(TaggedLRU):
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
         self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
+        # Follow forms (follow_html), keyed by value, their CSRF token a mark.
+        self.forms = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
+        # Members' follow states of threads, (member, thread) -> 'follow', 'mute' or None:
+        # read for every member page. Kept across writes (unlike a session's memo, dropped at
+        # every commit), dropped by the only writes that change them: models/follows.py tags
+        # each with ("follows", member), from any process (db.catch_up).
+        self.follow_states = TaggedLRU(max_entries)
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
@@ -92,7 +100,15 @@ class FragmentCache(TaggedLRU):
             self.clear()
             self.shells.epoch += 1
             self.shells.clear()
+            self.forms.clear()
+            self.follow_states.epoch += 1
+            self.follow_states.clear()
             return
+        follows = [tag for tag in tags if tag[0] == "follows"]
+        if follows:
+            self.follow_states.epoch += 1
+            for tag in follows:
+                self.follow_states.drop_tagged(tag)
         threads = [tag for tag in tags if tag[0] in ("thread", "board_meta")]
         if threads:
             self.shells.epoch += 1
@@ -137,17 +153,19 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
     module = None
     parts = []
     decided: dict[permissions.PostState, tuple[str, ...]] = {}
+    # Run for every post of every page rendered: most posts have no files and no findings.
     for post in items:
-        post_files = tuple(files.get(post.id, ()))
+        post_files = tuple(files[post.id]) if post.id in files else ()
         owner = None
-        if viewer is not None and any(f.owner_id == viewer.id for f in post_files):
+        if post_files and viewer is not None and any(f.owner_id == viewer.id
+                                                     for f in post_files):
             owner = FileOwner(viewer.id)
         state = permissions.PostState.of(post, viewer)
         controls = decided.get(state)
         if controls is None:
             controls = decided[state] = permissions.post_controls(viewer, state)
-        key = (post, post_files, tuple(drawn.get(post.id, ())), locale, catalog, controls,
-               thread_title, propose_url, owner)
+        key = (post, post_files, tuple(drawn[post.id]) if post.id in drawn else (), locale,
+               catalog, controls, thread_title, propose_url, owner)
         html = cache.get(key)
         if html is None:
             module = module or cache.module(env, locale)
@@ -250,24 +268,27 @@ def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any, page: Read
 
 
 async def personal_readers(conn: Conn, thread: Any, items: Sequence[Any],
-                           files: dict[int, list[Any]]) -> frozenset[int]:
+                           files: dict[int, list[Any]],
+                           sourced: Sequence[int] | None = None) -> frozenset[int]:
     """Members whose view of this thread page is not their class's: the thread's author, the
     authors of its posts on the page, of any post of the thread that only its author and the
     moderators see (it would be listed, and move the pages), of findings drawn from these
-    posts that are not public, and the owners of their files."""
+    posts that are not public, and the owners of their files. `sourced`: the ids of the posts
+    on the page that findings are drawn from, when known (posts.page_for_thread)."""
     ids = {thread.author_id, *(post.author_id for post in items),
            *(f.owner_id for post_files in files.values() for f in post_files)}
     rows = await conn.all(
         "select distinct posts.author_id from posts join threads on threads.id = posts.thread_id"
         f" where posts.thread_id = ? and not {permissions.PUBLIC_POST}", (thread.id,))
     ids.update(row[0] for row in rows)
-    if items:
-        marks = ", ".join("?" * len(items))
+    post_ids = [post.id for post in items] if sourced is None else list(sourced)
+    if post_ids:
+        marks = ", ".join("?" * len(post_ids))
         rows = await conn.all(
             "select distinct findings.author_id from findings join finding_sources"
             " on finding_sources.finding_id = findings.id"
             f" where finding_sources.post_id in ({marks}) and not {permissions.PUBLIC_FINDING}",
-            tuple(post.id for post in items))
+            post_ids)
         ids.update(row[0] for row in rows)
     return frozenset(ids)
 
@@ -299,6 +320,17 @@ def reader_bits(cache: FragmentCache, env: jinja2.Environment, known: Any, local
     return {**bits, **dict(extra)}
 
 
+def wait_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
+              will_wait: bool) -> str:
+    """The notice of a reply form saying that this member's message will wait for a moderator
+    (permissions.publication_status), or nothing: kept with their session like the form."""
+    key = ("wait_html", will_wait, locale, i18n.CATALOGS[locale])
+    html = known.memo.get(key)
+    if html is None:
+        html = known.memo[key] = str(cache.module(env, locale, READER).wait_notice(will_wait))
+    return html
+
+
 def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, locale: str,
                 kind: str, target: Any, following: str | None) -> str:
     """The follow form of a thread (its id) or a board (the Board): the state is the reader's,
@@ -306,7 +338,14 @@ def follow_html(cache: FragmentCache, env: jinja2.Environment, known: Any, local
     key = ("follow_html", kind, target, following, locale, i18n.CATALOGS[locale])
     html = known.memo.get(key)
     if html is None:
-        module = cache.module(env, locale, READER)
-        form = module.follow_form if kind == "thread" else module.board_follow_form
-        html = known.memo[key] = str(form(kind, target, following, known.session.csrf_token))
+        # The form itself is the same for every member in this state, their token aside: it is
+        # rendered once and shared (keyed by all it shows, like the posts), since each write
+        # drops the session's memo and a member reading many threads would render it anew.
+        shared = cache.forms.get(key)
+        if shared is None:
+            module = cache.module(env, locale, READER)
+            form = module.follow_form if kind == "thread" else module.board_follow_form
+            shared = str(form(kind, target, following, CSRF_MARK))
+            cache.forms.put(key, shared, frozenset(), cache.forms.epoch)
+        html = known.memo[key] = shared.replace(CSRF_MARK, known.session.csrf_token)
     return html

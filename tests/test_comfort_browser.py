@@ -136,8 +136,7 @@ async def test_the_pending_explanation_before_and_after_sending(browser: Browser
     context = await new_context(browser, site, javascript=False, viewport=PHONE)
     await sign_in(forum, context, "karim")  # a newcomer: his messages wait
     page = await context.new_page()
-    # The reply page is made for each member (the thread page is kept per capability class,
-    # which a member's trust is not part of: its inline form says only the board's rule).
+    # The reply page says it (the thread page's inline form too, each reader's own notice).
     await page.goto(f"/t/{world.thread_id}/reply")
     before = page.locator("form.reply .pending-before")
     assert await before.is_visible()

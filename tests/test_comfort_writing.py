@@ -117,10 +117,11 @@ async def test_no_pending_notice_where_a_message_is_published_at_once(forum, cli
     await forum.user("novice", trusted=False)
     other = await forum.visitor()
     await log_in(other, "novice")
-    # The thread page is kept per capability class (a trusted and a new member share it): the
-    # reply page, made for each, tells a new member their message will wait.
-    assert WAITS not in await (await other.get(f"/t/{thread_id}", headers=EN)).text()
+    # The thread page is kept per capability class (a trusted and a new member share it): its
+    # reply form's notice is each reader's own (forum/fragments.py: the "wait" mark).
+    assert WAITS in await (await other.get(f"/t/{thread_id}", headers=EN)).text()
     assert WAITS in await (await other.get(f"/t/{thread_id}/reply", headers=EN)).text()
+    assert WAITS not in await (await client.get(f"/t/{thread_id}", headers=EN)).text()
 
 
 async def test_rate_limit_shows_the_form_again_with_the_text(forum, client, metz, lea):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gettext
 import re
 
-from forum import i18n, keys, permissions
-from forum.models import moderation, posts, threads, uploads, users
+from forum import fragments, i18n, keys, permissions
+from forum.models import follows, moderation, posts, threads, uploads, users
 from tests.conftest import PASSWORD, csrf_from, log_in
 
 
@@ -351,6 +351,67 @@ async def test_members_of_one_class_share_a_page_with_their_own_name_and_token(f
     assert set(re.findall(r'name="csrf_token" value="([^"]+)"', again)) == {csrf_from(again)}
     reader_pages = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
     assert len(reader_pages) == 1  # one page for the class, assembled for each
+
+
+async def test_the_reply_notice_of_a_shared_page_is_each_members_own(forum):
+    """A trusted member and a newcomer share the kept page; only the newcomer is told that
+    their reply will wait, and no longer once a moderator trusts them (their next request)."""
+    _board, moderator, _author, other, thread_id, _post_id = await _scene(forum)
+    newcomer = await forum.user(trusted=False)
+    trusted_client, new_client = (await _member_client(forum, other),
+                                  await _member_client(forum, newcomer))
+    mod_client = await _member_client(forum, moderator)
+    waits = "Your message will wait for a moderator"
+    english = {"Accept-Language": "en"}
+    pages = [await (await client.get(f"/t/{thread_id}", headers=english)).text()
+             for client in (trusted_client, new_client, mod_client, trusted_client)]
+    assert [waits in page for page in pages] == [False, True, False, False]
+    reader_pages = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
+    assert len(reader_pages) == 2  # members' class and the moderator's
+    etags = {(await client.get(f"/t/{thread_id}")).headers["ETag"]
+             for client in (trusted_client, new_client)}
+    assert len(etags) == 2
+    async with forum.db.transaction() as tx:
+        await tx.execute("update users set trust_override = 1 where id = ?", (newcomer.id,))
+    assert waits not in await (await new_client.get(f"/t/{thread_id}", headers=english)).text()
+
+
+async def test_a_follow_form_is_rendered_once_and_carries_each_members_token(forum):
+    _board, _mod, _author, other, thread_id, _post_id = await _scene(forum)
+    clients = [await _member_client(forum, other), await _member_client(forum, await forum.user())]
+    for client in clients:
+        page = await _page(client, thread_id)
+        form = re.search(r'<form method="post" action="/follow/thread/\d+"[^>]*>.*?</form>', page,
+                         re.S)
+        assert form and f'value="{csrf_from(page)}"' in form.group(0)
+        assert fragments.CSRF_MARK not in page
+    assert len(forum.app[keys.FRAGMENTS].forms) == 1
+    async with forum.db.transaction() as tx:  # following: another form, rendered then
+        await follows.set_state(tx, other.id, "thread", thread_id, "follow")
+    follow_button = 'name="mode" value="follow"'
+    assert follow_button not in await _page(clients[0], thread_id)
+    assert follow_button in await _page(clients[1], thread_id)
+    assert len(forum.app[keys.FRAGMENTS].forms) == 2
+
+
+async def test_follow_states_outlive_other_writes_and_follow_their_own(forum):
+    """Kept across writes that do not touch follows (a session's memo is not), dropped by a
+    follow written anywhere (here through the model, as another process or the API would)."""
+    board, _mod, author, other, thread_id, _post_id = await _scene(forum)
+    reader = await _member_client(forum, other)
+    states = forum.app[keys.FRAGMENTS].follow_states
+    follow_button = 'name="mode" value="follow"'
+    assert follow_button in await _page(reader, thread_id)
+    assert states.get((other.id, thread_id)) == (None,)
+    await forum.thread(board, author, body="Un autre sujet.")  # a write, no follow of theirs
+    assert states.get((other.id, thread_id)) == (None,)
+    async with forum.db.transaction() as tx:
+        await follows.set_state(tx, other.id, "thread", thread_id, "follow")
+    assert states.get((other.id, thread_id)) is None
+    assert follow_button not in await _page(reader, thread_id)
+    async with forum.db.transaction() as tx:  # another member's follow leaves theirs kept
+        await follows.set_state(tx, author.id, "thread", thread_id, "mute")
+    assert states.get((other.id, thread_id)) == ("follow",)
 
 
 async def test_a_member_page_has_a_validator_of_its_own(forum):

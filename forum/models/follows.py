@@ -21,6 +21,7 @@ async def state(conn: Conn, user_id: int, kind: str, target_id: int) -> str | No
 async def set_state(tx: Transaction, user_id: int, kind: str, target_id: int,
                     mode: str | None) -> None:
     """Follow, mute, or go back to neither (mode None)."""
+    tx.changed("follows", user_id)  # the states kept in memory (fragments.FragmentCache)
     if mode is None:
         await tx.execute(
             "delete from follows where user_id = ? and target_kind = ? and target_id = ?",
@@ -36,6 +37,7 @@ async def set_state(tx: Transaction, user_id: int, kind: str, target_id: int,
 
 async def follow_by_default(tx: Transaction, user_id: int, thread_id: int) -> None:
     """Starting or replying follows the thread, if the member wants it and did not mute it."""
+    tx.changed("follows", user_id)
     await tx.execute(
         "insert or ignore into follows (user_id, target_kind, target_id, mode, created_at)"
         " select id, 'thread', ?, 'follow', ? from users where id = ? and follow_on_post = 1",

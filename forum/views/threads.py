@@ -73,12 +73,13 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         pages = page_count(total, config.posts_per_page)
         if page > pages:
             raise NotFound()
-        items = await posts.list_for_thread(conn, thread.id, viewer, page,
-                                            config.posts_per_page)
-        attached = await uploads.for_posts(conn, [post.id for post in items])
-        drawn = await findings.for_posts(conn, [post.id for post in items], viewer)
+        items, with_files, with_sources = await posts.page_for_thread(
+            conn, thread.id, viewer, page, config.posts_per_page)
+        attached = await uploads.for_posts(conn, with_files)
+        drawn = await findings.for_posts(conn, with_sources, viewer)
         personal = (None if known is None
-                    else await fragments.personal_readers(conn, thread, items, attached))
+                    else await fragments.personal_readers(conn, thread, items, attached,
+                                                          with_sources))
     request[keys.VIEWED_THREAD] = thread.id
     request.app[keys.VIEWS][thread.id] += 1
     tags = {("thread", thread.id), ("board_meta", thread.board_id)}
@@ -92,16 +93,23 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         fragments.CSRF_MARK if known is not None else csrf.token_for(request))
     posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
                               attached, drawn, propose_url, token, epoch)
-    files = picker(request, [])
-    reply_editor = None if viewer is None else cache.editor(
-        env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)
+    reply_editor = None
+    if viewer is not None:
+        files = picker(request, [])
+        reply_editor = cache.editor(env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL),
+                                    files.accept, files.max_mb)
     context = {"thread": thread, "posts_html": Markup(fragments.POSTS_MARK), "page": page,
                "pages": pages, "reply_editor": reply_editor}
     if known is None and viewer is not None:  # a member's page with no session kept (HEAD)
         following = await _following(request, viewer, thread.id)
-        follow = fragments.follow_html(cache, env, fragments.Unkept(request[keys.SESSION]),
-                                       request[keys.LOCALE], "thread", thread.id, following)
-        body = render_string(request, "threads/show.html", {**context, "follow_html": follow})
+        unkept = fragments.Unkept(request[keys.SESSION])
+        follow = fragments.follow_html(cache, env, unkept, request[keys.LOCALE], "thread",
+                                       thread.id, following)
+        wait = fragments.wait_html(cache, env, unkept, request[keys.LOCALE],
+                                   _will_wait(request, viewer, (thread.board_id,
+                                                                thread.board_mode)))
+        body = render_string(request, "threads/show.html",
+                             {**context, "follow_html": follow, "wait_html": wait})
         return _html(fragments.Shell.of(body).around(posts_html), private=True)
     # The shell around the posts, kept by all it shows (like the posts): a write that changes
     # only posts re-renders none of it. A member's holds marks for their bits (ReaderPage).
@@ -113,14 +121,18 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     if shell is None:
         member_bits = {} if viewer is None else {
             "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-            "follow_html": fragments.SLOT_MARKUP["follow"]}
+            "follow_html": fragments.SLOT_MARKUP["follow"],
+            "wait_html": fragments.SLOT_MARKUP["wait"]}
         shell = fragments.Shell.of(render_string(request, "threads/show.html",
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)
     body = shell.around(posts_html)
     if viewer is None:
         return _html(body, private=False)
-    kept = fragments.ReaderPage.of(body, personal, thread.id)
+    # Its subject: the board's id and rule, which say with the reader's trust whether their
+    # reply will wait (the board's rule changes with its board_meta tag, which drops the page).
+    kept = fragments.ReaderPage.of(body, personal, thread.id,
+                                   (thread.board_id, thread.board_mode))
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
     return _reader_response(request, kept, thread.id,
@@ -135,15 +147,18 @@ def _html(body: str, private: bool) -> web.Response:
 
 
 async def _following(request: web.Request, viewer: User, thread_id: int) -> str | None:
-    """The member's follow state of a thread, kept with their session until the next write."""
-    known = request.get(keys.KNOWN_SESSION)
-    key = ("following", "thread", thread_id)
-    if known is not None and key in known.memo:
-        return known.memo[key]
+    """The member's follow state of a thread, kept until they follow or mute something
+    (fragments.FragmentCache.follow_states): a member reading many threads between others'
+    writes would otherwise ask the database for each."""
+    kept = request.app[keys.FRAGMENTS].follow_states
+    key = (viewer.id, thread_id)
+    entry = kept.get(key)
+    if entry is not None:
+        return entry[0]
+    epoch = kept.epoch  # before reading: a follow written meanwhile keeps this one out
     async with request.app[keys.DB].read() as conn:
         state = await follows.state(conn, viewer.id, "thread", thread_id)
-    if known is not None:
-        known.memo[key] = state
+    kept.put(key, (state,), {("follows", viewer.id)}, epoch)
     return state
 
 
@@ -155,9 +170,16 @@ def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id
     locale = request[keys.LOCALE]
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
-                                         following)),))
+                                         following)),
+        ("wait", fragments.wait_html(cache, env, known, locale,
+                                     _will_wait(request, request[keys.USER], kept.subject)))))
     body, etag = kept.assemble(bits)
     return reader_response(request, body, etag)
+
+
+def _will_wait(request: web.Request, viewer: User, board: tuple[int, str]) -> bool:
+    """Whether this member's reply in this board (its id and rule) waits for a moderator."""
+    return publication_status(request, viewer, *board) == "pending"
 
 
 async def new_thread(request: web.Request) -> web.Response:
