@@ -25,6 +25,7 @@ every commit's tags (forum/cache.py). The reader's bits are kept with their sess
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -51,7 +52,20 @@ SLOTS = {"csrf": CSRF_MARK, **{name: f"{name}-{secrets.token_hex(16)}"
                                for name in ("nav", "notice", "follow")}}
 SLOT_MARKUP = {name: Markup(mark) for name, mark in SLOTS.items()}
 _SLOT_NAMES = {mark: name for name, mark in SLOTS.items()}
-_SPLIT = re.compile("(" + "|".join(SLOTS.values()) + ")")
+# Bits of a reader kept per item of a page (issue 16: unread tracking): a thread's unread count
+# on a board, a board's on the home page, the "new messages" marker before a post. Their mark is
+# this secret followed by ":kind:id;", and their name in the page "kind:id" (keyed_slot).
+KEYED_MARK = "keyed-" + secrets.token_hex(16)
+_SPLIT = re.compile("(" + "|".join(SLOTS.values()) + f"|{KEYED_MARK}:[a-z]+:[0-9]+;)")
+
+
+def keyed_slot(kind: str, key: int) -> Markup:
+    """The mark of a reader's bit about one item of a kept page (its name: "kind:key")."""
+    return Markup(f"{KEYED_MARK}:{kind}:{int(key)};")
+
+
+def _slot_name(mark: str) -> str:
+    return _SLOT_NAMES.get(mark) or mark[len(KEYED_MARK) + 1:-1]
 
 
 class FileOwner(NamedTuple):
@@ -131,8 +145,10 @@ class FragmentCache(TaggedLRU):
 def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: Any,
                  items: Sequence[Any], thread_title: str, files: dict[int, list[Any]],
                  drawn: dict[int, list[Any]], propose_url: str | None, csrf_token: str,
-                 epoch: int) -> Markup:
-    """The posts of a page for this reader, each from the cache or rendered once and kept."""
+                 epoch: int, marked: bool = False) -> Markup:
+    """The posts of a page for this reader, each from the cache or rendered once and kept;
+    `marked`: each one after a mark for a bit of its reader's ("before:id", the "new messages"
+    marker of the first post new to them)."""
     catalog = i18n.CATALOGS[locale]
     module = None
     parts = []
@@ -155,6 +171,8 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
                                         key[2], propose_url, owner))
             tags = frozenset([("post", post.id), *(("finding", f.id) for f in key[2])])
             cache.put(key, html, tags, epoch)
+        if marked:
+            parts.append(keyed_slot("before", post.id))
         parts.append(html)
     page = "".join(parts)
     if CSRF_MARK in page:
@@ -203,18 +221,28 @@ class ReaderPage:
     def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None,
            subject: Any = None) -> ReaderPage:
         parts: list[bytes | str] = list(_SPLIT.split(body))
-        parts[1::2] = [_SLOT_NAMES[str(mark)] for mark in parts[1::2]]
+        parts[1::2] = [_slot_name(str(mark)) for mark in parts[1::2]]
         parts[::2] = [str(text).encode() for text in parts[::2]]
         return cls(tuple(parts), personal,
                    hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread,
                    subject)
+
+    @functools.cached_property
+    def keyed(self) -> tuple[str, ...]:
+        """The names of the page's bits about its items ("unread:12"), in page order."""
+        return tuple(str(name) for name in self.parts[1::2] if ":" in str(name))
+
+    def keyed_ids(self, kind: str) -> list[int]:
+        """The ids of the items of a kind the page has bits for (keyed_slot)."""
+        prefix = kind + ":"
+        return [int(name[len(prefix):]) for name in self.keyed if name.startswith(prefix)]
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
         parts = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
         parts[1::2] = [encoded[str(name)] for name in parts[1::2]]
-        reader = b"\0".join(encoded[name] for name in SLOTS if name in encoded)
+        reader = b"\0".join(encoded[name] for name in (*SLOTS, *self.keyed) if name in encoded)
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
         return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
 

@@ -41,6 +41,7 @@ from forum.views import (
     settings,
     threads,
     two_factor,
+    unread,
     unsubscribe,
     uploads,
     watch,
@@ -55,6 +56,9 @@ def setup(app: web.Application) -> None:
     get("/b/{slug}", boards.show, name="board")
     add("*", "/b/{slug}/members", boards.members, name="board_members")
     get("/t/{id}", threads.show, name="thread")
+    get("/t/{id}/unread", unread.first_unread, name="thread_unread")  # the first new post
+    add("POST", "/b/{slug}/read", unread.mark_board_read, name="mark_board_read")
+    add("POST", "/read", unread.mark_all_read, name="mark_all_read")
     get("/p/{id}", posts.permalink, name="post")
     get("/p/{id}/revisions", posts.revisions, name="post_revisions")
     get("/u/{name}", accounts.profile, name="profile")

@@ -32,6 +32,7 @@ from forum.views import (
     require_writer,
     see_other,
     text_field,
+    unread,
     url_for,
 )
 from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
@@ -52,7 +53,7 @@ async def show(request: web.Request) -> web.Response:
         if kept is not None:
             request.app[keys.VIEWS][thread_id] += 1
             following = await _following(request, viewer, thread_id)
-            return _reader_response(request, kept, thread_id, following)
+            return await _reader_response(request, kept, thread_id, following)
     return await _render_show(request, viewer, page, thread_id)
 
 
@@ -91,7 +92,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     token = "" if viewer is None else (
         fragments.CSRF_MARK if known is not None else csrf.token_for(request))
     posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
-                              attached, drawn, propose_url, token, epoch)
+                              attached, drawn, propose_url, token, epoch,
+                              marked=known is not None and viewer is not None)
     files = picker(request, [])
     reply_editor = None if viewer is None else cache.editor(
         env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)
@@ -123,8 +125,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     kept = fragments.ReaderPage.of(body, personal, thread.id)
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
-    return _reader_response(request, kept, thread.id,
-                            await _following(request, viewer, thread.id))
+    return await _reader_response(request, kept, thread.id,
+                                  await _following(request, viewer, thread.id))
 
 
 def _html(body: str, private: bool) -> web.Response:
@@ -147,15 +149,17 @@ async def _following(request: web.Request, viewer: User, thread_id: int) -> str 
     return state
 
 
-def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id: int,
-                     following: str | None) -> web.Response:
+async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id: int,
+                           following: str | None) -> web.Response:
     env = request.app[aiohttp_jinja2.APP_KEY]
     known = request[keys.KNOWN_SESSION]
     cache = request.app[keys.FRAGMENTS]
     locale = request[keys.LOCALE]
+    marker = await unread.marker_bits(request, request[keys.USER], thread_id,
+                                      kept.keyed_ids("before"))
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
-                                         following)),))
+                                         following)), *marker.items()))
     body, etag = kept.assemble(bits)
     return reader_response(request, body, etag)
 
