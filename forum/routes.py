@@ -12,6 +12,7 @@ from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
+from forum.api import reads as api_reads
 from forum.api import requests as api_requests
 from forum.api import search as api_search
 from forum.api import settings as api_settings
@@ -217,6 +218,11 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
         name="api_create_thread")
     add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")
+    add("POST", f"{v1}/threads/{{id}}/read", api_reads.mark_thread_read,
+        name="api_mark_thread_read")
+    add("POST", f"{v1}/boards/{{slug}}/read", api_reads.mark_board_read,
+        name="api_mark_board_read")
+    add("POST", f"{v1}/read", api_reads.mark_all_read, name="api_mark_all_read")
     add("PATCH", f"{v1}/threads/{{id}}", api_threads.rename_thread, name="api_rename_thread")
     add("POST", f"{v1}/threads/{{id}}/posts", api_threads.create_post, name="api_create_post")
     add("GET", f"{v1}/posts/{{id}}", api_posts.show_post, name="api_post")

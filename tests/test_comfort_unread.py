@@ -11,9 +11,10 @@ import pytest
 from forum import keys
 from forum.app import create_app, flush_views
 from forum.config import Config
-from forum.models import moderation, posts, reads
+from forum.models import moderation, posts, reads, threads
 from forum.reads import ReadLog
 from tests.conftest import log_in, submit
+from tests.test_api import call, error_of
 
 EN = {"Accept-Language": "en"}
 
@@ -40,7 +41,7 @@ async def board_page(client, board) -> str:
 
 async def test_a_member_sees_new_posts_counted_and_lands_on_the_marker(forum, client, metz,
                                                                        people):
-    lea, paul = people
+    _lea, paul = people
     thread_id, _ = await forum.thread(metz, paul, "Caméras place Stanislas")
     await log_in(client, "lea")
     page = await board_page(client, metz)
@@ -72,7 +73,7 @@ async def test_own_posts_are_never_new(forum, client, metz, people):
 
 
 async def test_the_jump_goes_to_the_page_of_the_first_new_post(forum, client, metz, people):
-    lea, paul = people
+    _lea, paul = people
     per_page = forum.config.posts_per_page
     thread_id, _ = await forum.thread(metz, paul)
     for n in range(per_page):
@@ -139,7 +140,7 @@ async def test_visitors_see_nothing_of_it(forum, client, metz, people):
 
 async def test_pending_and_refused_posts_count_only_for_who_may_see_them(forum, client, metz,
                                                                          people):
-    lea, paul = people
+    _lea, paul = people
     moderator = await forum.user("modo", role="moderator")
     thread_id, _ = await forum.thread(metz, paul)
     await log_in(client, "lea")
@@ -165,7 +166,7 @@ async def test_the_kept_page_never_carries_one_members_state_to_another(forum, c
                                                                         people):
     """Léa and Paul share the board's and the thread's kept pages (same class): each sees
     their own counts and marker, in either order, from the same kept page."""
-    lea, paul = people
+    _lea, _paul = people
     author = await forum.user("auteur")
     thread_id, _ = await forum.thread(metz, author)
     await log_in(client, "lea")
@@ -177,7 +178,7 @@ async def test_the_kept_page_never_carries_one_members_state_to_another(forum, c
         assert unread_count(await board_page(client, metz), thread_id) == 1
         assert f'href="/t/{thread_id}/unread">new</a>' in await board_page(other, metz)
     kept = forum.app[keys.PAGE_CACHE]
-    assert any(key[0] == "reader" for key in kept._entries)  # noqa: SLF001 (the kept page)
+    assert any(key[0] == "reader" for key in kept._entries)
     page = await (await other.get(f"/t/{thread_id}")).text()
     assert 'id="unread"' not in page  # Paul never opened it: no marker
     page = await (await client.get(f"/t/{thread_id}")).text()
@@ -237,7 +238,7 @@ async def test_each_process_flushes_its_own_reads(forum, config, metz, people):
 
 
 async def test_a_read_noted_during_a_flush_stays_for_the_next_one(forum, metz, people):
-    lea, paul = people
+    lea, _paul = people
     log = ReadLog()
     log.seen(lea.id, 1, 5)
     batch = log.batch()
@@ -262,3 +263,48 @@ class _started:
 
     async def __aexit__(self, *exc):
         await self.server.close()
+
+
+# API ------------------------------------------------------------------------------------------
+
+async def test_the_api_lists_unread_counts_and_marks_read(forum, client, metz, people):
+    lea, paul = people
+    thread_id, first = await forum.thread(metz, paul)
+    second = await forum.reply(thread_id, paul)
+    await forum.reply(thread_id, paul)
+    token = await forum.token(lea)
+    path = f"/boards/{metz.slug}/threads"
+    listed = (await call(client, "GET", path, token))["threads"][0]
+    assert (listed["unread_posts"], listed["new"]) == (3, True)
+    assert "unread_posts" not in (await call(client, "GET", path))["threads"][0]  # visitors
+    await call(client, "POST", f"/threads/{thread_id}/read", token, 204,
+               json={"post_id": second})
+    listed = (await call(client, "GET", path, token))["threads"][0]
+    assert (listed["unread_posts"], listed["new"]) == (1, False)
+    await call(client, "POST", f"/threads/{thread_id}/read", token, 204,
+               json={"post_id": first})  # never back
+    assert (await call(client, "GET", path, token))["threads"][0]["unread_posts"] == 1
+    await call(client, "POST", f"/boards/{metz.slug}/read", token, 204)
+    assert (await call(client, "GET", path, token))["threads"][0]["unread_posts"] == 0
+    await forum.reply(thread_id, paul)
+    await call(client, "POST", "/read", token, 204, json={})
+    assert (await call(client, "GET", path, token))["threads"][0]["unread_posts"] == 0
+
+
+async def test_the_api_refuses_what_it_should(forum, client, metz, people):
+    lea, paul = people
+    thread_id, _ = await forum.thread(metz, paul)
+    token = await forum.token(lea)
+    await call(client, "POST", "/read", None, 401)
+    error = await call(client, "POST", f"/threads/{thread_id}/read", token, 422,
+                       json={"post_id": "x"})
+    assert error_of(error)["field"] == "post_id"
+    await call(client, "POST", "/read", token, 422, json={"everything": True})
+    await call(client, "POST", f"/boards/{metz.slug}/read", token, 400, data=b"[1]",
+               headers={"Content-Type": "application/json"})
+    async with forum.db.transaction() as tx:
+        hidden, _ = await threads.create(tx, metz, paul, "En attente", "Texte.", 150, 20_000,
+                                         status="pending")
+    await call(client, "POST", f"/threads/{hidden}/read", token, 404)
+    await call(client, "POST", "/boards/nowhere/read", token, 404)
+

@@ -203,7 +203,15 @@ def output_schemas() -> dict[str, Any]:
         "Thread": _object({"id": ident, "board": text, "title": text, "author": text,
                            "status": status, "pinned": {"type": "boolean"},
                            "locked": {"type": "boolean"}, "post_count": count,
-                           "created_at": when, "last_post_at": when}),
+                           "created_at": when, "last_post_at": when,
+                           "unread_posts": {**count, "description": "In a board's list, for "
+                                            "a member: the posts new to you (that you may see "
+                                            "and did not write, after the last you read)."},
+                           "new": {"type": "boolean", "description": "In a board's list, for "
+                                   "a member: you never opened the thread and it has posts "
+                                   "new to you."}},
+                          required=["id", "board", "title", "author", "status", "pinned",
+                                    "locked", "post_count", "created_at", "last_post_at"]),
         "Post": _object({
             "id": ident, "thread_id": ident, "author": text,
             "body_html": {"type": "string", "description": "Sanitized HTML; \"\" when "
@@ -535,6 +543,11 @@ def input_schemas(config: Config) -> dict[str, Any]:
             "ids": {"type": "array", "maxItems": 200,
                     "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
                     "description": "Your notifications' ids (404 for one that is not yours)."}}},
+        "ThreadReadInput": {"type": "object", "properties": {
+            "post_id": {"type": "integer", "minimum": 1, "maximum": ID_MAX,
+                        "description": "Read up to this post (by default, the last one you "
+                                       "may see). A mark never goes back."}}},
+        "MarkReadInput": {"type": "object", "properties": {}},
         "FlagInput": {"type": "object", "required": ["reason"], "properties": {
             "reason": field("What is wrong with it, for the moderators. Not only spaces; "
                             f"{REASON_MAX} characters are kept.", min_length=1)}},
