@@ -17,6 +17,10 @@ What it measures
                       header, follow form: forum/fragments.py ReaderPage); rendered again
                       (shell and posts from their caches) only after a write that changes it
     moderator         the same for a global moderator (moderation tools on every post)
+    member (no unread) the member on a server with FORUM_UNREAD_TRACKING=0: the member read
+                      half of the thread, so that with tracking their page carries the "new
+                      messages" marker (issue 16); the summary compares CPU per page with and
+                      without (target: no worse)
     render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
                       cache)`: every post rendered every time (a page whose posts all changed)
     mixed             `--skip-mixed` leaves it out: 16 connections read up to 1 000 threads
@@ -318,6 +322,11 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
         _insert_boards_threads(conn, rng, sizes, thread_ids, thread_author, thread_board,
                                starts, last_at, last_id)
         _insert_posts(conn, rows)
+        # Member 1 read the target thread halfway (issue 16): their page carries the "new
+        # messages" marker, computed per request like the rest of their bits.
+        conn.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
+                     " select 1, thread_id, id from posts where thread_id = ?"
+                     " order by id limit 1 offset ?", (thread_ids[target], TARGET_POSTS // 2))
         conn.execute("pragma journal_mode = wal")
     finally:
         conn.close()
@@ -674,6 +683,11 @@ def full_run(args: argparse.Namespace, root: Path) -> None:
         # Every post rendered for every request: what a page costs when all its posts changed.
         results.insert(-1, measure_all([("render (cold)", cold.forum, cold.forum_port,
                                          {"Cookie": "vigie_session=bogus"})], path, args)[0])
+    with serving(forum, FORUM_UNREAD_TRACKING="0") as plain:
+        # The member's page without unread tracking (no marker, no read noted): its cost.
+        results.insert(-1, measure_all([("member (no unread)", plain.forum, plain.forum_port,
+                                         {"Cookie": f"vigie_session={forum.member_token}"})],
+                                       path, args)[0])
     print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
           f" (generated in {forum.seconds:.1f} s), {len(servers.page):,} bytes;"
           f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -802,6 +816,12 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
         if len(bare_cpu) == 2 and cpu:
             print(f"  same ratio from server CPU per request (less sensitive to other load),"
                   f" {label}: {sum(bare_cpu) / 2 / cpu:.2f}")
+    tracked, plain = by_label["member"], by_label.get("member (no unread)")
+    if plain is not None and tracked.cpu_ms and plain.cpu_ms:
+        # Issue 16: unread tracking must not make a member's page dearer (compared by CPU).
+        print(f"member with unread tracking: {tracked.cpu_ms:.3f} ms CPU per page, without:"
+              f" {plain.cpu_ms:.3f} ms ({tracked.cpu_ms / plain.cpu_ms:.2f}x);"
+              f" / bare {tracked.rps / bare:.2f} against {plain.rps / bare:.2f}")
     for label in ("render (no cache)", "render (cold)"):
         cpu = by_label[label].cpu_ms
         if cpu is not None:

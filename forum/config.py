@@ -104,7 +104,9 @@ class Config:
     mentions_max: int = 10  # members one post may call in with @pseudonym
     page_cache_entries: int = 2_000
     fragment_cache_entries: int = 20_000  # rendered posts shared by readers (forum/fragments.py)
-    view_flush_seconds: float = 30.0
+    view_flush_seconds: float = 30.0  # page views and members' reads (forum/reads.py)
+    # Unread tracking (issue 16): counts of new posts, the "new messages" marker, mark as read.
+    unread_tracking: bool = True
     # Mail (forum/mail.py): an empty smtp_host disables sending; mails then wait in the outbox.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -4,6 +4,7 @@ process its own); only posts the reader may see count; kept pages never carry on
 state to another."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -308,3 +309,20 @@ async def test_the_api_refuses_what_it_should(forum, client, metz, people):
     await call(client, "POST", f"/threads/{hidden}/read", token, 404)
     await call(client, "POST", "/boards/nowhere/read", token, 404)
 
+
+
+async def test_tracking_can_be_left_out(forum, app, client, metz, people):
+    """FORUM_UNREAD_TRACKING=0: no count, marker, form or note of reads (the bench compares)."""
+    lea, paul = people
+    app[keys.CONFIG] = dataclasses.replace(app[keys.CONFIG], unread_tracking=False)
+    thread_id, _ = await forum.thread(metz, paul)
+    await log_in(client, "lea")
+    await client.get(f"/t/{thread_id}")
+    await forum.reply(thread_id, paul)
+    page = await board_page(client, metz)
+    assert "/unread" not in page and "mark-read" not in page
+    assert 'id="unread"' not in await (await client.get(f"/t/{thread_id}")).text()
+    assert len(app[keys.READS]) == 0
+    token = await forum.token(lea)
+    listed = (await call(client, "GET", f"/boards/{metz.slug}/threads", token))["threads"]
+    assert "unread_posts" not in listed[0]

@@ -66,7 +66,7 @@ async def list_threads(request: web.Request) -> web.Response:
         items = await threads.list_for_board(conn, board.id, page, config.threads_per_page,
                                              viewer)
     listed = [thread_json(thread) for thread in items]
-    if viewer is not None:  # what is new to this member (visitors see nothing of it)
+    if viewer is not None and config.unread_tracking:  # what is new to this member
         found = await reads.unread(request, viewer, [thread.id for thread in items])
         for thread in listed:
             unread = found[thread["id"]]

@@ -93,7 +93,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         fragments.CSRF_MARK if known is not None else csrf.token_for(request))
     posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
                               attached, drawn, propose_url, token, epoch,
-                              marked=known is not None and viewer is not None)
+                              marked=(known is not None and viewer is not None
+                                      and config.unread_tracking))
     files = picker(request, [])
     reply_editor = None if viewer is None else cache.editor(
         env, request[keys.LOCALE], i18n.gettext(REPLY_LABEL), files.accept, files.max_mb)

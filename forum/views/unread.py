@@ -28,6 +28,8 @@ def _macros(request: web.Request) -> object:
 async def thread_bits(request: web.Request, user: User,
                       thread_ids: Iterable[int]) -> dict[str, str]:
     """A board page's bits: per thread, its count of new posts or its "new" badge."""
+    if not request.app[keys.CONFIG].unread_tracking:
+        return {f"unread:{thread_id}": "" for thread_id in thread_ids}
     found = await reads.unread(request, user, thread_ids)
     macros = None
     bits = {}
@@ -43,6 +45,8 @@ async def thread_bits(request: web.Request, user: User,
 async def board_bits(request: web.Request, user: User,
                      board_ids: Iterable[int]) -> dict[str, str]:
     """The home page's bits: per board, how many of its threads have new posts."""
+    if not request.app[keys.CONFIG].unread_tracking:
+        return {f"news:{board_id}": "" for board_id in board_ids}
     news = await reads.boards_with_news(request, user)
     macros = _macros(request) if news else None
     return {f"news:{board_id}": str(macros.board_news(news[board_id]))  # type: ignore[union-attr]
