@@ -241,7 +241,9 @@ class ReaderPage:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
         parts = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
-        parts[1::2] = [encoded[str(name)] for name in parts[1::2]]
+        # A bit about an item (keyed_slot) that the reader has nothing for is empty.
+        parts[1::2] = [encoded[name] if ":" not in name else encoded.get(name, b"")
+                       for name in map(str, parts[1::2])]
         reader = b"\0".join(encoded[name] for name in (*SLOTS, *self.keyed) if name in encoded)
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
         return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import aiohttp_jinja2
 from aiohttp import web
 
-from forum import fragments, keys, reads
+from forum import fragments, i18n, keys, reads
 from forum.errors import NotFound
 from forum.models import boards, posts, threads
 from forum.models import reads as read_marks
@@ -54,17 +54,24 @@ async def board_bits(request: web.Request, user: User,
 
 
 async def marker_bits(request: web.Request, user: User, thread_id: int,
-                      post_ids: list[int]) -> dict[str, str]:
+                      post_ids: list[int]) -> dict[str, str]:  # (ids in page order)
     """A thread page's bits: the "new messages" marker before the first post new to the
-    reader, if they read the thread before. Then the page counts as read up to its last post
-    (in memory: forum/reads.py ReadLog), after the marker was placed."""
-    bits = {f"before:{post_id}": "" for post_id in post_ids}
+    reader, if they read the thread before (the other marks stay empty: ReaderPage.assemble).
+    Then the page counts as read up to its last post (in memory: forum/reads.py ReadLog),
+    after the marker was placed."""
     if not post_ids:
-        return bits
+        return {}
     unread = (await reads.unread(request, user, (thread_id,)))[thread_id]
-    if unread.opened and unread.first is not None and f"before:{unread.first}" in bits:
-        bits[f"before:{unread.first}"] = str(_macros(request).unread_marker())
-    request.app[keys.READS].seen(user.id, thread_id, max(post_ids))
+    bits = {}
+    if unread.opened and unread.first is not None and unread.first in post_ids:
+        known = request.get(keys.KNOWN_SESSION)
+        memo = known.memo if known is not None else {}
+        key = ("unread_marker", request[keys.LOCALE], i18n.CATALOGS[request[keys.LOCALE]])
+        marker = memo.get(key)
+        if marker is None:
+            marker = memo[key] = str(_macros(request).unread_marker())
+        bits[f"before:{unread.first}"] = marker
+    request.app[keys.READS].seen(user.id, thread_id, post_ids[-1])
     return bits
 
 
