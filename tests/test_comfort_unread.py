@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from forum import keys
+from forum import account_export, keys
 from forum.app import create_app, flush_views
 from forum.config import Config
-from forum.models import moderation, posts, reads, threads
+from forum.models import leaving, moderation, posts, reads, threads
 from forum.reads import ReadLog
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
@@ -326,3 +326,20 @@ async def test_tracking_can_be_left_out(forum, app, client, metz, people):
     token = await forum.token(lea)
     listed = (await call(client, "GET", f"/boards/{metz.slug}/threads", token))["threads"]
     assert "unread_posts" not in listed[0]
+
+
+async def test_reads_are_ones_own_data_exported_and_erased_on_leaving(forum, metz, people):
+    lea, paul = people
+    thread_id, first = await forum.thread(metz, paul)
+    async with forum.db.transaction() as tx:
+        await reads.record(tx, {(lea.id, thread_id): first})
+        await reads.mark_board(tx, lea, metz.id)
+    async with forum.db.read() as conn:
+        data = await account_export.gather(conn, lea.id)
+    assert data["reads"] == {"threads": [{"thread_id": thread_id, "last_read_post_id": first}],
+                             "boards": [{"board_id": metz.id, "read_before": first}]}
+    async with forum.db.transaction() as tx:
+        await leaving.leave(tx, lea, erase_posts=False, retire_days=0)
+    async with forum.db.read() as conn:
+        for table in ("thread_reads", "board_reads"):
+            assert await conn.value(f"select count(*) from {table}") == 0, table
