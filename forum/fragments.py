@@ -228,14 +228,18 @@ class ReaderPage:
                    subject)
 
     @functools.cached_property
-    def keyed(self) -> tuple[str, ...]:
-        """The names of the page's bits about its items ("unread:12"), in page order."""
-        return tuple(str(name) for name in self.parts[1::2] if ":" in str(name))
+    def _keyed(self) -> dict[str, list[int]]:
+        """Kind -> the ids of the items the page has bits for (keyed_slot), in page order."""
+        found: dict[str, list[int]] = {}
+        for name in map(str, self.parts[1::2]):
+            kind, colon, key = name.partition(":")
+            if colon:
+                found.setdefault(kind, []).append(int(key))
+        return found
 
     def keyed_ids(self, kind: str) -> list[int]:
-        """The ids of the items of a kind the page has bits for (keyed_slot)."""
-        prefix = kind + ":"
-        return [int(name[len(prefix):]) for name in self.keyed if name.startswith(prefix)]
+        """The ids of the items of a kind the page has bits for (keyed_slot): not to change."""
+        return self._keyed.get(kind, [])
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
@@ -244,7 +248,9 @@ class ReaderPage:
         # A bit about an item (keyed_slot) that the reader has nothing for is empty.
         parts[1::2] = [encoded[name] if ":" not in name else encoded.get(name, b"")
                        for name in map(str, parts[1::2])]
-        reader = b"\0".join(encoded[name] for name in (*SLOTS, *self.keyed) if name in encoded)
+        reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
+                             *(name.encode() + b"=" + encoded[name]
+                               for name in sorted(encoded) if ":" in name)])
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
         return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
 
