@@ -216,25 +216,39 @@ class ReaderPage:
     etag: str  # of the kept page, marks included
     viewed_thread: int | None = None
     subject: Any = None  # what the page is about, as its bits need it (a board to follow)
+    # Where bits about items go (keyed_slot): name -> (index of a text in parts, byte offset).
+    # Not slots: a page may have one per post, and a reader bits for a few (an unread count,
+    # one marker), so that a request costs the bits it has, not one step per item.
+    anchors: tuple[tuple[str, tuple[int, int]], ...] = ()
 
     @classmethod
     def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None,
            subject: Any = None) -> ReaderPage:
-        parts: list[bytes | str] = list(_SPLIT.split(body))
-        parts[1::2] = [_slot_name(str(mark)) for mark in parts[1::2]]
-        parts[::2] = [str(text).encode() for text in parts[::2]]
+        pieces = _SPLIT.split(body)
+        parts: list[bytes | str] = [pieces[0].encode()]
+        anchors = []
+        for mark, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            name = _slot_name(mark)
+            if ":" in name:  # an item's: a place in the text around it
+                anchors.append((name, (len(parts) - 1, len(parts[-1]))))
+                parts[-1] += text.encode()  # type: ignore[operator]
+            else:
+                parts += [name, text.encode()]
         return cls(tuple(parts), personal,
                    hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread,
-                   subject)
+                   subject, tuple(anchors))
+
+    @functools.cached_property
+    def _places(self) -> dict[str, tuple[int, int]]:
+        return dict(self.anchors)
 
     @functools.cached_property
     def _keyed(self) -> dict[str, list[int]]:
         """Kind -> the ids of the items the page has bits for (keyed_slot), in page order."""
         found: dict[str, list[int]] = {}
-        for name in map(str, self.parts[1::2]):
-            kind, colon, key = name.partition(":")
-            if colon:
-                found.setdefault(kind, []).append(int(key))
+        for name, _place in self.anchors:
+            kind, _colon, key = name.partition(":")
+            found.setdefault(kind, []).append(int(key))
         return found
 
     def keyed_ids(self, kind: str) -> list[int]:
@@ -242,17 +256,23 @@ class ReaderPage:
         return self._keyed.get(kind, [])
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
-        """The page for one reader and its validator (the kept page's and the reader's bits)."""
-        parts = list(self.parts)
+        """The page for one reader and its validator (the kept page's and the reader's bits).
+        A bit about an item (keyed_slot) that the reader has nothing for is empty."""
+        parts: list[Any] = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
-        # A bit about an item (keyed_slot) that the reader has nothing for is empty.
-        parts[1::2] = [encoded[name] if ":" not in name else encoded.get(name, b"")
-                       for name in map(str, parts[1::2])]
+        parts[1::2] = [encoded[name] for name in parts[1::2]]  # type: ignore[index]
+        places = self._places
+        inserted = sorted(((places[name], value) for name, value in encoded.items()
+                           if value and name in places), key=lambda found: found[0],
+                          reverse=True)  # from the end: the places before stay right
+        for (index, offset), value in inserted:
+            text = memoryview(parts[index])
+            parts[index:index + 1] = [text[:offset], value, text[offset:]]
         reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
                              *(name.encode() + b"=" + encoded[name]
                                for name in sorted(encoded) if ":" in name)])
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
-        return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
+        return b"".join(parts), f'"{etag}"'
 
 
 def reader_class(user: Any) -> tuple:
