@@ -16,7 +16,8 @@ other processes wrote; sharing them between processes would save renders but add
 
 A member's whole page (ReaderPage) is kept in the page cache, for every member of a capability
 class (reader_class: role, suspension, ban, boards moderated), with marks where each reader's
-bits go (CSRF token, header links and counters, suspension notice, follow form); members for whom
+bits go (CSRF token, header links and counters, suspension notice, follow form) and places for
+their bits about its items (keyed_slot: unread counts, the "new messages" marker); members for whom
 the page differs (personal_readers: they wrote on it, or own something in the thread only they
 see) get one of their own. Those pages are not keyed by value: the page cache drops them with the
 tags of each commit, as visitors' pages; with several processes, each one's page cache must hear

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from forum import account_export, keys
+from forum import account_export, fragments, keys
 from forum.app import create_app, flush_views
 from forum.config import Config
 from forum.models import leaving, moderation, posts, reads, threads
@@ -343,3 +343,21 @@ async def test_reads_are_ones_own_data_exported_and_erased_on_leaving(forum, met
     async with forum.db.read() as conn:
         for table in ("thread_reads", "board_reads"):
             assert await conn.value(f"select count(*) from {table}") == 0, table
+
+
+def test_a_kept_page_puts_each_readers_item_bits_in_their_places():
+    """Places of keyed bits (fragments.keyed_slot) cost nothing when empty, several may share
+    a text, and the validator changes with where a marker goes."""
+    slot = fragments.keyed_slot
+    body = (f"<main>{fragments.CSRF_MARK}<div>{slot('before', 1)}<p>un</p>{slot('before', 2)}"
+            f"<p>deux</p>{slot('before', 3)}<p>trois</p></div>é</main>")
+    kept = fragments.ReaderPage.of(body, frozenset(), 7)
+    assert kept.keyed_ids("before") == [1, 2, 3] and kept.keyed_ids("unread") == []
+    plain, plain_etag = kept.assemble({"csrf": "T"})
+    assert plain.decode() == "<main>T<div><p>un</p><p>deux</p><p>trois</p></div>é</main>"
+    page, etag = kept.assemble({"csrf": "T", "before:2": "<hr>", "before:3": "<br>",
+                                "before:9": "<b>"})
+    assert page.decode() == ("<main>T<div><p>un</p><hr><p>deux</p><br><p>trois</p></div>"
+                             "é</main>")
+    _, elsewhere = kept.assemble({"csrf": "T", "before:3": "<hr>"})
+    assert len({plain_etag, etag, elsewhere}) == 3
