@@ -4,8 +4,8 @@ A thread page shown to a member notes, in this process's memory (ReadLog), the l
 showed them; the maintenance task writes those notes in batches through the one writer
 (app.flush_views, with the page views), each process its own, with max() so that no mark ever
 goes back. A note stays in memory until its batch is committed, so that what a reader sees
-never steps back while it is written. Until then another worker process does not know it: there, for at most
-Config.view_flush_seconds, the thread still shows as unread.
+never steps back while it is written. Until then another worker process does not know it:
+there, for at most Config.view_flush_seconds, the thread still shows as unread.
 
 What is new to a member is per reader, and their pages are kept for their whole class
 (forum/fragments.py: ReaderPage): the counts and the marker are bits of the reader's, filled in
