@@ -97,22 +97,30 @@ def _floors(ids: tuple[int, ...], stored: dict[int, tuple[int, bool]],
 
 
 async def boards_with_news(request: web.Request, user: User) -> dict[int, int]:
-    """Per board: how many of its threads have posts new to this member (the home page)."""
+    """Per board: how many of its threads have posts new to this member (the home page), among
+    the most recently active (models/reads.py: ACTIVE_MAX)."""
     memo = _memo(request)
+    pending = request.app[keys.READS].of(user.id)
     active = memo.get("active_threads")
-    async with request.app[keys.DB].read() as conn:
-        if active is None:
-            active = memo["active_threads"] = await reads.active_threads(conn, user)
-        pending = request.app[keys.READS].of(user.id)
-        floors = {thread_id: max(floor, pending.get(thread_id, 0))
-                  for thread_id, (_board, floor, _opened) in active.items()}
-        key = ("unread", tuple(floors.items()))
-        counted = memo.get(key)
-        if counted is None:
-            counted = memo[key] = await reads.count_new(conn, user, floors)
+    found = None
+    if active is not None:
+        floors = _active_floors(active, pending)
+        found = memo.get(("news", tuple(floors.items())))
+    if found is None:
+        async with request.app[keys.DB].read() as conn:
+            if active is None:
+                active = memo["active_threads"] = await reads.active_threads(conn, user)
+            floors = _active_floors(active, pending)
+            found = await reads.with_news(conn, user, floors)
+            memo[("news", tuple(floors.items()))] = found
     news: dict[int, int] = {}
-    for thread_id, (count, _first) in counted.items():
-        if count:
-            board_id = active[thread_id][0]
-            news[board_id] = news.get(board_id, 0) + 1
+    for thread_id in found:
+        board_id = active[thread_id][0]
+        news[board_id] = news.get(board_id, 0) + 1
     return news
+
+
+def _active_floors(active: dict[int, tuple[int, int, bool]],
+                   pending: dict[int, int]) -> dict[int, int]:
+    return {thread_id: max(floor, pending.get(thread_id, 0))
+            for thread_id, (_board, floor, _opened) in active.items()}

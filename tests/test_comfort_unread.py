@@ -361,3 +361,26 @@ def test_a_kept_page_puts_each_readers_item_bits_in_their_places():
                              "é</main>")
     _, elsewhere = kept.assemble({"csrf": "T", "before:3": "<hr>"})
     assert len({plain_etag, etag, elsewhere}) == 3
+
+
+async def test_the_home_page_counts_visible_news_among_the_latest_threads(forum, client, metz,
+                                                                          people, monkeypatch):
+    lea, paul = people
+    older, _ = await forum.thread(metz, paul)
+    newer, _ = await forum.thread(metz, paul)
+    await log_in(client, "lea")
+    for thread_id in (older, newer):
+        await client.get(f"/t/{thread_id}")
+    async with forum.db.transaction() as tx:
+        await posts.create(tx, older, metz.id, paul, "En attente.", forum.config.body_max,
+                           status="pending")
+    home = await (await client.get("/", headers=EN)).text()
+    assert "with new messages" not in home  # a pending post is news to nobody but moderators
+    await forum.reply(older, paul)
+    await forum.reply(newer, paul)
+    home = await (await client.get("/", headers=EN)).text()
+    assert "2 threads with new messages" in home
+    monkeypatch.setattr(reads, "ACTIVE_MAX", 1)
+    await forum.reply(newer, paul)  # (a write: what the session kept is dropped)
+    home = await (await client.get("/", headers=EN)).text()
+    assert "1 thread with new messages" in home

@@ -64,10 +64,33 @@ async def count_new(conn: Conn, user: User,
     return {thread_id: found.get(thread_id, (0, None)) for thread_id in floors}
 
 
+# The home page counts, per board, the threads with news among this many most recently active
+# (a member who never marks anything read would otherwise have every thread counted each time).
+ACTIVE_MAX = 500
+
+
+async def with_news(conn: Conn, user: User, floors: Mapping[int, int]) -> set[int]:
+    """The threads with at least one post above its floor that is new to this member (as
+    count_new, stopping at the first)."""
+    if not floors:
+        return set()
+    visible, params = permissions.post_filter(user)
+    values = ", ".join("(?, ?)" for _ in floors)
+    rows = await conn.all(
+        f"with floor (thread_id, post_id) as (values {values})"
+        " select floor.thread_id from floor where exists (select 1 from posts"
+        " join threads on threads.id = posts.thread_id"
+        " where posts.thread_id = floor.thread_id and posts.id > floor.post_id"
+        f" and {visible} and posts.author_id <> ? and posts.created_at >= ?)",
+        (*(value for pair in floors.items() for value in pair), *params, user.id,
+         user.created_at))
+    return {row[0] for row in rows}
+
+
 async def active_threads(conn: Conn, user: User) -> dict[int, tuple[int, int, bool]]:
     """The listed threads with a public post after the member's floor there, since they joined:
-    thread id -> (board id, stored floor, opened). Bounded by the activity since they joined
-    (index threads_by_board_activity), for the home page's counts per board."""
+    thread id -> (board id, stored floor, opened), the ACTIVE_MAX most recently active ones,
+    for the home page's counts per board."""
     board_read, params = permissions.readable_board_filter(user, "threads.board_id")
     rows = await conn.all(
         "select threads.id, threads.board_id, max(coalesce(thread_reads.last_read_post_id, 0),"
@@ -78,8 +101,8 @@ async def active_threads(conn: Conn, user: User) -> dict[int, tuple[int, int, bo
         " and board_reads.board_id = threads.board_id"
         f" where threads.last_post_at >= ? and {permissions.published_thread()} and {board_read}"
         " and threads.last_post_id > max(coalesce(thread_reads.last_read_post_id, 0),"
-        " coalesce(board_reads.read_before, 0))",
-        (user.id, user.id, user.created_at, *params))
+        " coalesce(board_reads.read_before, 0)) order by threads.last_post_at desc limit ?",
+        (user.id, user.id, user.created_at, *params, ACTIVE_MAX))
     return {row[0]: (row[1], int(row[2]), bool(row[3])) for row in rows}
 
 
