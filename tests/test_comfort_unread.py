@@ -365,7 +365,7 @@ def test_a_kept_page_puts_each_readers_item_bits_in_their_places():
 
 async def test_the_home_page_counts_visible_news_among_the_latest_threads(forum, client, metz,
                                                                           people, monkeypatch):
-    lea, paul = people
+    _lea, paul = people
     older, _ = await forum.thread(metz, paul)
     newer, _ = await forum.thread(metz, paul)
     await log_in(client, "lea")
