@@ -384,3 +384,18 @@ async def test_the_home_page_counts_visible_news_among_the_latest_threads(forum,
     await forum.reply(newer, paul)  # (a write: what the session kept is dropped)
     home = await (await client.get("/", headers=EN)).text()
     assert "1 thread with new messages" in home
+
+
+async def test_an_earlier_page_links_to_the_first_new_post(forum, client, metz, people):
+    _lea, paul = people
+    thread_id, _ = await forum.thread(metz, paul)
+    for n in range(forum.config.posts_per_page):
+        await forum.reply(thread_id, paul, f"Message {n}.")
+    await log_in(client, "lea")
+    await client.get(f"/t/{thread_id}?page=2")  # read to the end
+    await forum.reply(thread_id, paul, "Nouveau.")
+    page = await (await client.get(f"/t/{thread_id}", headers=EN)).text()
+    assert f'<a href="/t/{thread_id}/unread">New messages further on</a>' in page
+    assert 'id="unread"' not in page
+    page = await (await client.get(f"/t/{thread_id}?page=2", headers=EN)).text()
+    assert 'id="unread"' in page and "further on" not in page

@@ -116,7 +116,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     if shell is None:
         member_bits = {} if viewer is None else {
             "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-            "follow_html": fragments.SLOT_MARKUP["follow"]}
+            "follow_html": fragments.SLOT_MARKUP["follow"], "keyed_slot": fragments.keyed_slot}
         shell = fragments.Shell.of(render_string(request, "threads/show.html",
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)

@@ -64,15 +64,24 @@ async def marker_bits(request: web.Request, user: User, thread_id: int,
     unread = (await reads.unread(request, user, (thread_id,)))[thread_id]
     bits = {}
     if unread.opened and unread.first is not None and unread.first in post_ids:
-        known = request.get(keys.KNOWN_SESSION)
-        memo = known.memo if known is not None else {}
-        key = ("unread_marker", request[keys.LOCALE], i18n.CATALOGS[request[keys.LOCALE]])
-        marker = memo.get(key)
-        if marker is None:
-            marker = memo[key] = str(_macros(request).unread_marker())
-        bits[f"before:{unread.first}"] = marker
+        bits[f"before:{unread.first}"] = _kept_html(request, "unread_marker")
+    elif unread.opened and unread.first is not None and unread.first > post_ids[-1]:
+        # Opened at an earlier page than the first new post: a link to it, at the top.
+        bits[f"jump:{thread_id}"] = _kept_html(request, "unread_jump", thread_id)
     request.app[keys.READS].seen(user.id, thread_id, post_ids[-1])
     return bits
+
+
+def _kept_html(request: web.Request, macro: str, *args: object) -> str:
+    """A reader macro's HTML, kept with the session (it is the same at every request)."""
+    known = request.get(keys.KNOWN_SESSION)
+    memo = known.memo if known is not None else {}
+    locale = request[keys.LOCALE]
+    key = (macro, args, locale, i18n.CATALOGS[locale])
+    html = memo.get(key)
+    if html is None:
+        html = memo[key] = str(getattr(_macros(request), macro)(*args))
+    return html
 
 
 async def first_unread(request: web.Request) -> web.Response:
