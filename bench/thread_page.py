@@ -17,6 +17,10 @@ What it measures
                       header, follow form: forum/fragments.py ReaderPage); rendered again
                       (shell and posts from their caches) only after a write that changes it
     moderator         the same for a global moderator (moderation tools on every post)
+    member (no unread) the member on a server with FORUM_UNREAD_TRACKING=0: the member read
+                      half of the thread, so that with tracking their page carries the "new
+                      messages" marker (issue 16); the summary compares CPU per page with and
+                      without (target: no worse)
     render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
                       cache)`: every post rendered every time (a page whose posts all changed)
     mixed             `--skip-mixed` leaves it out: 16 connections read up to 1 000 threads
@@ -311,6 +315,11 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
                                starts, last_at, last_id)
         _insert_posts(conn, rows)
         _stem_posts(conn)
+        # Member 1 read the target thread halfway (issue 16): their page carries the "new
+        # messages" marker, computed per request like the rest of their bits.
+        conn.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
+                     " select 1, thread_id, id from posts where thread_id = ?"
+                     " order by id limit 1 offset ?", (thread_ids[target], TARGET_POSTS // 2))
         conn.execute("pragma journal_mode = wal")
     finally:
         conn.close()
@@ -580,6 +589,11 @@ def full_run(args: argparse.Namespace, root: Path) -> None:
         # Every post rendered for every request: what a page costs when all its posts changed.
         results.insert(-1, measure_all([("render (cold)", cold.forum, cold.forum_port,
                                          {"Cookie": "vigie_session=bogus"})], path, args)[0])
+    with serving(forum, FORUM_UNREAD_TRACKING="0") as plain:
+        # The member's page without unread tracking (no marker, no read noted): its cost.
+        results.insert(-1, measure_all([("member (no unread)", plain.forum, plain.forum_port,
+                                         {"Cookie": f"vigie_session={forum.member_token}"})],
+                                       path, args)[0])
     print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
           f" (generated in {forum.seconds:.1f} s), {len(servers.page):,} bytes;"
           f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -662,7 +676,7 @@ def _read_once(port: int, forum: GeneratedForum, ids: list[int],
     pages a site that has been running holds (the run measures reading beside writes, not a
     start with nothing in memory). Returns what those first renders cost, for the note."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    cpu_before, began = _cpu_seconds(proc.pid), time.perf_counter()
+    cpu_before, began = cpu_seconds(proc.pid), time.perf_counter()
     try:
         for thread_id in ids:
             for headers in ({}, {"Cookie": f"vigie_session={forum.member_token}"}):
@@ -670,7 +684,7 @@ def _read_once(port: int, forum: GeneratedForum, ids: list[int],
                 connection.getresponse().read()
     finally:
         connection.close()
-    cpu_after = _cpu_seconds(proc.pid)
+    cpu_after = cpu_seconds(proc.pid)
     cpu = "" if cpu_before is None or cpu_after is None else (
         f", {(cpu_after - cpu_before) * 1000 / (2 * len(ids)):.2f} ms CPU each")
     return (f"first renders of the {len(ids)} threads (visitor, member) before:"
@@ -730,6 +744,12 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
         if len(bare_cpu) == 2 and cpu:
             print(f"  same ratio from server CPU per request (less sensitive to other load),"
                   f" {label}: {sum(bare_cpu) / 2 / cpu:.2f}")
+    tracked, plain = by_label["member"], by_label.get("member (no unread)")
+    if plain is not None and tracked.cpu_ms and plain.cpu_ms:
+        # Issue 16: unread tracking must not make a member's page dearer (compared by CPU).
+        print(f"member with unread tracking: {tracked.cpu_ms:.3f} ms CPU per page, without:"
+              f" {plain.cpu_ms:.3f} ms ({tracked.cpu_ms / plain.cpu_ms:.2f}x);"
+              f" / bare {tracked.rps / bare:.2f} against {plain.rps / bare:.2f}")
     for label in ("render (no cache)", "render (cold)"):
         cpu = by_label[label].cpu_ms
         if cpu is not None:

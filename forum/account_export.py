@@ -210,6 +210,16 @@ async def _drafts(conn: Conn, user_id: int) -> list[dict[str, Any]]:
                                 " where user_id = ? order by id", (user_id,)))
 
 
+async def _reads(conn: Conn, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Where they stopped reading (issue 16): per thread, and "marked as read" per board."""
+    return {"threads": _rows(await conn.all(
+                "select thread_id, last_read_post_id from thread_reads where user_id = ?"
+                " order by thread_id", (user_id,))),
+            "boards": _rows(await conn.all(
+                "select board_id, read_before from board_reads where user_id = ?"
+                " order by board_id", (user_id,)))}
+
+
 Section = Callable[[Conn, int], Awaitable[Any]]
 # data.json's keys, in order.
 SECTIONS: dict[str, Section] = {
@@ -220,6 +230,7 @@ SECTIONS: dict[str, Section] = {
     "findings": _findings,
     "requests": _requests,
     "drafts": _drafts,
+    "reads": _reads,
     "files": _files,
     "follows": _follows,
     "flags": _flags,

@@ -20,8 +20,9 @@ from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
 from forum.input_limits import input_limits_middleware
 from forum.migrate import migrate
-from forum.models import threads, users
+from forum.models import reads, threads, users
 from forum.ratelimit import RateLimiter
+from forum.reads import ReadLog
 from forum.uploads import pipeline as uploads
 from forum.views import drops
 from forum.views import requests as records_requests
@@ -52,6 +53,7 @@ def create_app(config: Config) -> web.Application:
     app[keys.PAGE_CACHE].listeners.append(app[keys.SESSIONS].drop)
     app[keys.LIMITER] = RateLimiter(config.trusted_proxies)
     app[keys.VIEWS] = Counter()
+    app[keys.READS] = ReadLog()
     templating.setup(app)
     routes.setup(app)
     app.cleanup_ctx.append(_database)
@@ -80,14 +82,19 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def flush_views(app: web.Application) -> None:
-    """Write the page views counted in memory (no write on the read path)."""
+    """Write the page views counted in memory and the members' reads (forum/reads.py) in one
+    transaction: no write on the read path."""
     views = app[keys.VIEWS]
-    if not views:
+    read = app[keys.READS].batch()
+    if not views and not read:
         return
     batch = dict(views)
     views.clear()
     async with app[keys.DB].transaction() as tx:
-        await threads.count_views(tx, batch)
+        if batch:
+            await threads.count_views(tx, batch)
+        await reads.record(tx, read)
+    app[keys.READS].forget(read)  # after the commit: a reader never sees a mark step back
 
 
 async def _maintenance(app: web.Application) -> AsyncIterator[None]:
@@ -95,7 +102,8 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(app[keys.CONFIG].view_flush_seconds)
             try:
-                # Each worker adds its own counts (views = views + n): they merge in the table.
+                # Each worker adds its own counts (views = views + n) and reads (max()): they
+                # merge in the tables.
                 await flush_views(app)
                 async with app[keys.DB].transaction() as tx:
                     await users.purge_expired_sessions(tx)

@@ -110,7 +110,9 @@ class Config:
     # rendered its tail again and again (bench/thread_page.py: 0.36 -> 0.21 ms CPU a page).
     page_cache_entries: int = 5_000
     fragment_cache_entries: int = 20_000  # rendered posts shared by readers (forum/fragments.py)
-    view_flush_seconds: float = 30.0
+    view_flush_seconds: float = 30.0  # page views and members' reads (forum/reads.py)
+    # Unread tracking (issue 16): counts of new posts, the "new messages" marker, mark as read.
+    unread_tracking: bool = True
     # Mail (forum/mail.py): an empty smtp_host disables sending; mails then wait in the outbox.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -16,7 +16,8 @@ other processes wrote; sharing them between processes would save renders but add
 
 A member's whole page (ReaderPage) is kept in the page cache, for every member of a capability
 class (reader_class: role, suspension, ban, boards moderated), with marks where each reader's
-bits go (CSRF token, header links and counters, suspension notice, follow form); members for whom
+bits go (CSRF token, header links and counters, suspension notice, follow form) and places for
+their bits about its items (keyed_slot: unread counts, the "new messages" marker); members for whom
 the page differs (personal_readers: they wrote on it, or own something in the thread only they
 see) get one of their own. Those pages are not keyed by value: the page cache drops them with the
 tags of each commit, as visitors' pages; with several processes, each one's page cache must hear
@@ -25,6 +26,7 @@ every commit's tags (forum/cache.py). The reader's bits are kept with their sess
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -52,7 +54,20 @@ SLOTS = {"csrf": CSRF_MARK, **{name: f"{name}-{secrets.token_hex(16)}"
                                for name in ("nav", "notice", "follow", "wait")}}
 SLOT_MARKUP = {name: Markup(mark) for name, mark in SLOTS.items()}
 _SLOT_NAMES = {mark: name for name, mark in SLOTS.items()}
-_SPLIT = re.compile("(" + "|".join(SLOTS.values()) + ")")
+# Bits of a reader kept per item of a page (issue 16: unread tracking): a thread's unread count
+# on a board, a board's on the home page, the "new messages" marker before a post. Their mark is
+# this secret followed by ":kind:id;", and their name in the page "kind:id" (keyed_slot).
+KEYED_MARK = "keyed-" + secrets.token_hex(16)
+_SPLIT = re.compile("(" + "|".join(SLOTS.values()) + f"|{KEYED_MARK}:[a-z]+:[0-9]+;)")
+
+
+def keyed_slot(kind: str, key: int) -> Markup:
+    """The mark of a reader's bit about one item of a kept page (its name: "kind:key")."""
+    return Markup(f"{KEYED_MARK}:{kind}:{int(key)};")
+
+
+def _slot_name(mark: str) -> str:
+    return _SLOT_NAMES.get(mark) or mark[len(KEYED_MARK) + 1:-1]
 
 
 class FileOwner(NamedTuple):
@@ -147,8 +162,10 @@ class FragmentCache(TaggedLRU):
 def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: Any,
                  items: Sequence[Any], thread_title: str, files: dict[int, list[Any]],
                  drawn: dict[int, list[Any]], propose_url: str | None, csrf_token: str,
-                 epoch: int) -> Markup:
-    """The posts of a page for this reader, each from the cache or rendered once and kept."""
+                 epoch: int, marked: bool = False) -> Markup:
+    """The posts of a page for this reader, each from the cache or rendered once and kept;
+    `marked`: each one after a mark for a bit of its reader's ("before:id", the "new messages"
+    marker of the first post new to them)."""
     catalog = i18n.CATALOGS[locale]
     module = None
     parts = []
@@ -173,6 +190,8 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
                                         key[2], propose_url, owner))
             tags = frozenset([("post", post.id), *(("finding", f.id) for f in key[2])])
             cache.put(key, html, tags, epoch)
+        if marked:
+            parts.append(keyed_slot("before", post.id))
         parts.append(html)
     page = "".join(parts)
     if CSRF_MARK in page:
@@ -216,25 +235,63 @@ class ReaderPage:
     etag: str  # of the kept page, marks included
     viewed_thread: int | None = None
     subject: Any = None  # what the page is about, as its bits need it (a board to follow)
+    # Where bits about items go (keyed_slot): name -> (index of a text in parts, byte offset).
+    # Not slots: a page may have one per post, and a reader bits for a few (an unread count,
+    # one marker), so that a request costs the bits it has, not one step per item.
+    anchors: tuple[tuple[str, tuple[int, int]], ...] = ()
 
     @classmethod
     def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None,
            subject: Any = None) -> ReaderPage:
-        parts: list[bytes | str] = list(_SPLIT.split(body))
-        parts[1::2] = [_SLOT_NAMES[str(mark)] for mark in parts[1::2]]
-        parts[::2] = [str(text).encode() for text in parts[::2]]
+        pieces = _SPLIT.split(body)
+        parts: list[bytes | str] = [pieces[0].encode()]
+        anchors = []
+        for mark, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            name = _slot_name(mark)
+            if ":" in name:  # an item's: a place in the text around it
+                anchors.append((name, (len(parts) - 1, len(parts[-1]))))
+                parts[-1] += text.encode()  # type: ignore[operator]
+            else:
+                parts += [name, text.encode()]
         return cls(tuple(parts), personal,
                    hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread,
-                   subject)
+                   subject, tuple(anchors))
+
+    @functools.cached_property
+    def _places(self) -> dict[str, tuple[int, int]]:
+        return dict(self.anchors)
+
+    @functools.cached_property
+    def _keyed(self) -> dict[str, list[int]]:
+        """Kind -> the ids of the items the page has bits for (keyed_slot), in page order."""
+        found: dict[str, list[int]] = {}
+        for name, _place in self.anchors:
+            kind, _colon, key = name.partition(":")
+            found.setdefault(kind, []).append(int(key))
+        return found
+
+    def keyed_ids(self, kind: str) -> list[int]:
+        """The ids of the items of a kind the page has bits for (keyed_slot): not to change."""
+        return self._keyed.get(kind, [])
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
-        """The page for one reader and its validator (the kept page's and the reader's bits)."""
-        parts = list(self.parts)
+        """The page for one reader and its validator (the kept page's and the reader's bits).
+        A bit about an item (keyed_slot) that the reader has nothing for is empty."""
+        parts: list[Any] = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
-        parts[1::2] = [encoded[str(name)] for name in parts[1::2]]
-        reader = b"\0".join(encoded[name] for name in SLOTS if name in encoded)
+        parts[1::2] = [encoded[name] for name in parts[1::2]]  # type: ignore[index]
+        places = self._places
+        inserted = sorted(((places[name], value) for name, value in encoded.items()
+                           if value and name in places), key=lambda found: found[0],
+                          reverse=True)  # from the end: the places before stay right
+        for (index, offset), value in inserted:
+            text = memoryview(parts[index])
+            parts[index:index + 1] = [text[:offset], value, text[offset:]]
+        reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
+                             *(name.encode() + b"=" + encoded[name]
+                               for name in sorted(encoded) if ":" in name)])
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
-        return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
+        return b"".join(parts), f'"{etag}"'
 
 
 def reader_class(user: Any) -> tuple:

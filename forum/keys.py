@@ -16,6 +16,7 @@ SESSIONS = web.AppKey("sessions", "SessionCache")  # forum/auth.py: sessions kep
 FRAGMENTS = web.AppKey("fragments", "FragmentCache")  # forum/fragments.py
 LIMITER = web.AppKey("limiter", "RateLimiter")
 VIEWS = web.AppKey("views", Counter)  # thread id -> page views not yet written
+READS = web.AppKey("reads", "ReadLog")  # forum/reads.py: members' reads not yet written
 UPLOADER = web.AppKey("uploader", "Uploader")  # forum.uploads.pipeline: files, workers
 DROP_STORE = web.AppKey("drop_store", "Store")  # forum.views.drops: the files of drops
 MAIL = web.AppKey("mail", "Mailer")  # forum.mail: the sender's wake-up call, signing key

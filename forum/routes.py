@@ -12,6 +12,7 @@ from forum.api import moderation as api_moderation
 from forum.api import notifications as api_notifications
 from forum.api import openapi
 from forum.api import posts as api_posts
+from forum.api import reads as api_reads
 from forum.api import requests as api_requests
 from forum.api import search as api_search
 from forum.api import settings as api_settings
@@ -42,6 +43,7 @@ from forum.views import (
     settings,
     threads,
     two_factor,
+    unread,
     unsubscribe,
     uploads,
     watch,
@@ -56,6 +58,9 @@ def setup(app: web.Application) -> None:
     get("/b/{slug}", boards.show, name="board")
     add("*", "/b/{slug}/members", boards.members, name="board_members")
     get("/t/{id}", threads.show, name="thread")
+    get("/t/{id}/unread", unread.first_unread, name="thread_unread")  # the first new post
+    add("POST", "/b/{slug}/read", unread.mark_board_read, name="mark_board_read")
+    add("POST", "/read", unread.mark_all_read, name="mark_all_read")
     get("/p/{id}", posts.permalink, name="post")
     get("/p/{id}/revisions", posts.revisions, name="post_revisions")
     get("/u/{name}", accounts.profile, name="profile")
@@ -216,6 +221,11 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
         name="api_create_thread")
     add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")
+    add("POST", f"{v1}/threads/{{id}}/read", api_reads.mark_thread_read,
+        name="api_mark_thread_read")
+    add("POST", f"{v1}/boards/{{slug}}/read", api_reads.mark_board_read,
+        name="api_mark_board_read")
+    add("POST", f"{v1}/read", api_reads.mark_all_read, name="api_mark_all_read")
     add("PATCH", f"{v1}/threads/{{id}}", api_threads.rename_thread, name="api_rename_thread")
     add("POST", f"{v1}/threads/{{id}}/posts", api_threads.create_post, name="api_create_post")
     add("GET", f"{v1}/posts/{{id}}", api_posts.show_post, name="api_post")

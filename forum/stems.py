@@ -10,6 +10,7 @@ transaction, just before its COMMIT (db.Database.transaction): the stems commit 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 import Stemmer
@@ -26,18 +27,57 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ﬁ
 PREFIX_MIN = 3  # as models.search.PREFIX_MIN: shorter prefixes match half the dictionary
 
 
+# French words made on these (vidéoprotection, vidéosurveillance, télésurveillance): each such
+# word is also indexed as its two parts, so that "video" finds "vidéoprotection". Only forms
+# that surveillance vocabulary uses, so as not to cut ordinary words ("biographie" is no "bio").
+COMPOUND_HEADS = ("video", "tele", "cyber", "photo", "audio", "radio")
+_COMPOUND_TAIL_MIN = 4  # letters after the head: "video" + "s" is no compound
+
+
 def words(text: str) -> list[str]:
     """The words of `text`, lower case, ligatures spelt out (accents kept for the stemmer)."""
     return _WORD.findall(text.translate(_LIGATURES).lower())
 
 
+def _bare(word: str) -> str:
+    """The word without its accents ("caméras" -> "cameras")."""
+    return "".join(char for char in unicodedata.normalize("NFKD", word)
+                   if not unicodedata.combining(char))
+
+
+def _bare_words(typed: list[str]) -> list[str]:
+    """The words without accents, each compound followed by its parts."""
+    bare = []
+    for word in map(_bare, typed):
+        bare.append(word)
+        head = next((head for head in COMPOUND_HEADS if word.startswith(head)
+                     and len(word) >= len(head) + _COMPOUND_TAIL_MIN), None)
+        if head is not None:
+            bare += [head, word[len(head):]]
+    return bare
+
+
+def _spellings(text: str) -> list[str]:
+    """The stems of `text` as typed, then (when they differ) as typed without accents.
+
+    The stemmer cuts words by their accents: "caméras" -> "camer" but "cameras" -> "cam",
+    "sécurité" -> "sécur" but "securite" -> "securit". People type queries without accents, so
+    both are kept: a text is indexed with both, a query matches either.
+    """
+    typed = words(text)
+    stemmed = " ".join(_STEMMER.stemWords(typed))
+    bare = " ".join(_STEMMER.stemWords(_bare_words(typed)))
+    return [stemmed] if bare == stemmed else [stemmed, bare]
+
+
 def stems(text: str) -> str:
-    """The stems of `text`, space separated, in order (phrases still match as phrases).
+    """The stems of `text`, space separated, in order (phrases still match as phrases); then,
+    when they differ, the stems of the same words without accents (and compounds' parts).
 
     The tokenizer of stem_search then removes the accents, so a stem matches whatever accents
     the query had, as long as the stemmer cut both words alike.
     """
-    return " ".join(_STEMMER.stemWords(words(text)))
+    return " ".join(_spellings(text))
 
 
 def query_terms(query: str, joiner: str = " AND ") -> str:
@@ -52,12 +92,14 @@ def query_terms(query: str, joiner: str = " AND ") -> str:
         phrase, word = match[1], match[2]
         text = phrase if phrase is not None else word or ""
         prefix = word is not None and word.endswith("*")
-        stemmed = stems(text.rstrip("*") if prefix else text)
-        if not stemmed:
+        spellings = [spelling for spelling in _spellings(text.rstrip("*") if prefix else text)
+                     if spelling]
+        if not spellings:
             continue
-        term = '"' + stemmed + '"'  # stems are letters and digits only: nothing to escape
-        if prefix and len(stemmed) >= PREFIX_MIN:
-            term += "*"
+        # Stems are letters and digits only: nothing to escape.
+        quoted = ['"' + spelling + '"' + ("*" if prefix and len(spelling) >= PREFIX_MIN else "")
+                  for spelling in spellings]
+        term = quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
         terms.setdefault(term, term)
     return joiner.join(terms)
 

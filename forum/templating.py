@@ -138,7 +138,7 @@ def member_page(request: web.Request, template: str, context: dict[str, Any],
     alone; then assembled for them. Only for a GET with a kept session (kept_member_page)."""
     body = render_string(request, template, {
         **context, "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-        "follow_html": fragments.SLOT_MARKUP["follow"]})
+        "follow_html": fragments.SLOT_MARKUP["follow"], "keyed_slot": fragments.keyed_slot})
     locale = request[keys.LOCALE]
     known = request[keys.KNOWN_SESSION]
     if tags is None:

@@ -67,6 +67,10 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "moderation_purge_finding": ("api_moderation_purge_finding",),
     "notifications_read": ("api_notifications_read",),
     "notification_read": ("api_notifications_read",),  # with `ids`
+    # Unread tracking (issue 16); the API also marks one thread read (api_mark_thread_read),
+    # which the pages do by showing it.
+    "mark_board_read": ("api_mark_board_read",),
+    "mark_all_read": ("api_mark_all_read",),
 }
 
 # What stays on the web, and why. Most of it protects an account from whoever holds one of its

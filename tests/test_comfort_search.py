@@ -166,3 +166,18 @@ async def test_a_write_from_another_process_is_stemmed_by_the_next_write(forum, 
     assert await read_found(forum, "drone") == []
     await forum.thread(metz, camille, "Autre", "Rien.")
     assert await read_found(forum, "drone") == [post_id]
+
+
+async def test_queries_without_accents_find_the_stems_of_accented_words(forum, metz, camille):
+    """The stemmer cuts "caméras" to "camer" but "camera" to "cam": both are indexed."""
+    _, cameras = await forum.thread(metz, camille, "Inventaire", "Quarante caméras en 2024.")
+    _, protection = await forum.thread(metz, camille, "Plan", "Un plan de vidéoprotection.")
+    _, security = await forum.thread(metz, camille, "Budget", "Le budget de la sécurité.")
+    for query in ("camera", "cameras", "caméra", "CAMERA", "camera*"):
+        assert await read_found(forum, query) == [cameras], query
+    for query in ("video", "vidéo", "videoprotection", "vidéoprotection", "protection"):
+        assert await read_found(forum, query) == [protection], query
+    for query in ("securite", "sécurité", "securité"):
+        assert await read_found(forum, query) == [security], query
+    assert await read_found(forum, '"quarante cameras"') == [cameras]  # phrases too
+    assert await read_found(forum, "camera budget") == []

@@ -14,6 +14,9 @@ Three kinds of channel:
   see an item does not require every list to show it);
 - "public": feeds, search, exports, notifications, mails: what any visitor may read, only.
 A published control item, in every channel, checks that the channel really shows markers.
+The unread counts and marker (issue 16) show no text: their channel tells whether a post counts
+as new to a role (the board's count changes when the role's read mark passes it) or has the
+"new messages" marker placed before it (_unread below).
 
 Versions (VERSION_STATES): items that are public, with a marker only in a version that was
 never public (an edit waiting, a refused or corrected version) or that was purged. Only the
@@ -699,6 +702,9 @@ CHANNELS: dict[str, Channel] = {
     # What waits for a decision, for the board's moderators.
     "moderation queue": Channel("list", lambda s, i: "/moderation"),
     "api moderation queue": Channel("list", lambda s, i: "/api/v1/moderation/queue", POSTS),
+    # Unread tracking: counted among the new posts of its thread, or marked as the first one.
+    "unread counts": Channel(
+        "list", lambda s, i: f"unread:{_b(s, i)}:{i.thread_id}:{i.post_id}", POSTS),
 }
 # Those that show findings (and, through their sources, posts' files).
 FINDING_CHANNELS = {
@@ -729,7 +735,9 @@ NO_CONTROL = {"home page", "national watch page", "api suggestions", "compare pa
 async def _fetch(site: Site, role: str, path: str) -> tuple[int, str]:
     key = (role, path)
     if key not in site.fetched:
-        if path == "outbox":
+        if path.startswith("unread:"):
+            site.fetched[key] = await _unread(site, role, path)
+        elif path == "outbox":
             site.fetched[key] = (200, site.outbox.get(role, ""))
         else:
             response = await site.clients[role].get(path, allow_redirects=False)
@@ -740,7 +748,47 @@ async def _fetch(site: Site, role: str, path: str) -> tuple[int, str]:
     return site.fetched[key]
 
 
+async def _read_up_to(site: Site, role: str, thread_id: int, post_id: int) -> None:
+    """The role's read mark in the thread, exactly (none in memory, where pages put theirs)."""
+    log = site.forum.app[keys.READS]
+    log.forget(log.batch())
+    if role == "visitor":
+        return
+    async with site.forum.db.transaction() as tx:
+        await tx.execute("delete from thread_reads where user_id = ? and thread_id = ?",
+                         (site.people[role].id, thread_id))
+        await tx.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
+                         " values (?, ?, ?)", (site.people[role].id, thread_id, post_id))
+
+
+async def _unread_count(site: Site, role: str, slug: str, thread_id: int) -> tuple[int, int]:
+    response = await site.clients[role].get(f"/b/{slug}", allow_redirects=False)
+    found = re.search(rf'href="/t/{thread_id}/unread">(\d+)', await response.text())
+    return response.status, int(found.group(1)) if found else 0
+
+
+async def _unread(site: Site, role: str, path: str) -> tuple[int, str]:
+    """Whether the post counts as new to the role ("seen"): read just before it, the board's
+    count for its thread is one more than read up to it; or the jump to the first new post
+    lands on the marker placed right before it."""
+    _, slug, thread, post = path.split(":")
+    thread_id, post_id = int(thread), int(post)
+    await _read_up_to(site, role, thread_id, post_id - 1)
+    status, before = await _unread_count(site, role, slug, thread_id)
+    client = site.clients[role]
+    jump = await client.get(f"/t/{thread_id}/unread", allow_redirects=False)
+    page = ""
+    if jump.status == 302:
+        page = await (await client.get(jump.headers["Location"].split("#")[0])).text()
+    marked = re.search(rf'id="unread">.*?</p>\s*<article[^>]* id="p{post_id}"', page, re.S)
+    await _read_up_to(site, role, thread_id, post_id)
+    _, after = await _unread_count(site, role, slug, thread_id)
+    return status, "seen" if before > after or marked else ""
+
+
 def _shows(item: Item, channel: str, path: str, status: int, text: str) -> bool:
+    if path.startswith("unread:"):
+        return text == "seen"
     if item.version and channel != "search page":
         # The item is public: only its marker (in one of its versions) tells.
         return status < 300 and item.marker in text
@@ -777,7 +825,7 @@ def _cases() -> list[Any]:
                     continue
                 if state in VERSION_STATES and channel in ("post permalink", "file",
                                                            "thumbnail", "photo size",
-                                                           "photo viewer"):
+                                                           "photo viewer", "unread counts"):
                     continue  # the public item's own: they hold no version's text
                 cases.append(pytest.param(state, role, channel,
                                           id=f"{state}×{role}×{channel}"))
@@ -806,6 +854,8 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
             return  # members' pages (a banned member may not reply)
         if channel in EDIT_FORMS and role not in {"author", *MODERATORS}:
             return  # only its author and its moderators may edit it
+        if channel == "unread counts" and role in ("visitor", "author"):
+            return  # visitors see nothing of it, and one's own posts are never new
         assert seen, f"the control does not show in {channel} ({path}) for {role}: {status}"
         return
     if state in VERSION_STATES:
@@ -1036,11 +1086,20 @@ async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(si
     """Members' pages are kept per capability class (forum/fragments.py: ReaderPage): served
     from memory in any order, each role's page (threads, board, home, notifications) is byte
     for byte the one rendered for it alone (no moderator's tools, another author's pending post
-    or refused reason, another member's notifications)."""
+    or refused reason, another member's notifications). Reading a thread moves its reader's
+    unread marker (issue 16): here nobody's reads move, so that each page stays the same."""
     cache = site.forum.app[keys.PAGE_CACHE]
     paths = sorted({f"/t/{item.thread_id}" for item in site.items.values() if item.thread_id})
     assert len(paths) > 1
     paths += ["/", f"/b/{site.board.slug}", f"/b/{site.other_board.slug}", "/notifications"]
+    log = site.forum.app[keys.READS]
+    log.forget(log.batch())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(log, "seen", lambda *_: None)
+        await _compare_kept_and_fresh(site, cache, paths)
+
+
+async def _compare_kept_and_fresh(site: Site, cache: Any, paths: list[str]) -> None:
     for path in paths:
         fresh = {}
         for role in ROLES:
@@ -1244,3 +1303,11 @@ async def test_document_text_is_found_only_by_who_may_see_its_post(
         assert seen, f"the control document is not found in {channel} by {role}"
     elif role not in SEES[state]:
         assert not seen, f"{role} finds the file of a {state} item in {channel}"
+
+
+async def test_unread_channel_counts_what_the_role_may_see(site: Site) -> None:
+    """The channel is not blind: a pending reply is new to the board's moderators only."""
+    item = site.items["post_pending"]
+    path = f"unread:{site.board.slug}:{item.thread_id}:{item.post_id}"
+    assert (await _unread(site, "mod_this_board", path))[1] == "seen"
+    assert (await _unread(site, "trusted", path))[1] == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from forum import keys
+from forum import keys, reads
 from forum.api import (
     board_json,
     id_param,
@@ -65,8 +65,13 @@ async def list_threads(request: web.Request) -> web.Response:
             raise NotFound()
         items = await threads.list_for_board(conn, board.id, page, config.threads_per_page,
                                              viewer)
-    return web.json_response({"board": board_json(board),
-                              "threads": [thread_json(thread) for thread in items],
+    listed = [thread_json(thread) for thread in items]
+    if viewer is not None and config.unread_tracking:  # what is new to this member
+        found = await reads.unread(request, viewer, [thread.id for thread in items])
+        for thread in listed:
+            unread = found[thread["id"]]
+            thread.update(unread_posts=unread.count, new=bool(unread.count and not unread.opened))
+    return web.json_response({"board": board_json(board), "threads": listed,
                               "page": page, "pages": pages})
 
 

@@ -184,6 +184,15 @@ def _board_paths() -> dict[str, Any]:
                           {"204": {"description": "Done."}}, "401 403 404",
                           params=("slug", "member_name"), write=True),
         },
+        f"{V1}/boards/{{slug}}/read": {"post": _op(
+            "api_mark_board_read", "threads", "Everything posted in this board until now "
+            "counts as read by you (its threads' `unread_posts` drop to 0).",
+            {"204": {"description": "Done."}}, "400 401 404 413 422", params=("slug",),
+            body="MarkReadInput", body_required=False)},
+        f"{V1}/read": {"post": _op(
+            "api_mark_all_read", "threads", "Everything posted until now in every board you "
+            "read counts as read by you.", {"204": {"description": "Done."}},
+            "400 401 413 422", body="MarkReadInput", body_required=False)},
         f"{V1}/boards/{{slug}}/threads": {
             "get": _op("api_board_threads", "threads", "A page of a board's threads.",
                        _ok("The board and a page of its threads.", "BoardThreads"),
@@ -209,6 +218,11 @@ def _thread_paths() -> dict[str, Any]:
                          _ok("The thread as it now is.", "Thread"), "400 401 403 404 422",
                          params=("thread_id",), body="ThreadTitleInput"),
         },
+        f"{V1}/threads/{{id}}/read": {"post": _op(
+            "api_mark_thread_read", "threads", "You read this thread up to `post_id` (by "
+            "default, its last post you may see). A mark never goes back.",
+            {"204": {"description": "Done."}}, "400 401 404 413 422", params=("thread_id",),
+            body="ThreadReadInput", body_required=False)},
         f"{V1}/threads/{{id}}/move": {
             "post": _op("api_move_thread", "threads",
                         "Move a thread to another board (a moderator of both). Out of a closed "

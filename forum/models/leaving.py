@@ -49,7 +49,7 @@ async def leave(tx: Transaction, user: User, erase_posts: bool, retire_days: int
     await close_all_sessions(tx, user.id)  # through the model: its cache follows
     for table in ("pending_logins", "api_tokens", "follows", "notifications", "two_factor",
                   "recovery_codes", "password_resets", "board_moderators", "board_members",
-                  "drafts"):
+                  "drafts", "thread_reads", "board_reads"):
         await tx.execute(f"delete from {table} where user_id = ?", (user.id,))
     await tx.execute("delete from invitations where inviter_id = ? and used_at is null",
                      (user.id,))

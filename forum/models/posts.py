@@ -199,6 +199,14 @@ async def count_for_thread(conn: Conn, thread_id: int, viewer: User | None) -> i
         f" where posts.thread_id = ? and {visible}", (thread_id, *params)))
 
 
+async def last_visible(conn: Conn, thread_id: int, viewer: User | None) -> int:
+    """The id of the thread's last post this viewer may see (0 when none)."""
+    visible, params = permissions.post_filter(viewer, tombstones=True)
+    return int(await conn.value(
+        "select coalesce(max(posts.id), 0) from posts join threads on threads.id = posts.thread_id"
+        f" where posts.thread_id = ? and {visible}", (thread_id, *params)))
+
+
 async def page_of(conn: Conn, post: Post, viewer: User | None, per_page: int) -> int:
     """The page of its thread on which this post stands for this viewer."""
     visible, params = permissions.post_filter(viewer, tombstones=True)

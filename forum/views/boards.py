@@ -22,6 +22,7 @@ from forum.views import (
     require_user,
     see_other,
     text_field,
+    unread,
     url_for,
 )
 
@@ -29,7 +30,8 @@ from forum.views import (
 async def index(request: web.Request) -> web.Response:
     kept = kept_member_page(request)
     if kept is not None:
-        return assembled(request, kept, {})
+        return assembled(request, kept, await unread.board_bits(
+            request, request[keys.USER], kept.keyed_ids("news")))
     viewer = request.get(keys.USER)
     epoch = request.app[keys.PAGE_CACHE].epoch
     async with request.app[keys.DB].read() as conn:
@@ -37,7 +39,8 @@ async def index(request: web.Request) -> web.Response:
     tags = {("boards", None)}
     context = {"boards": all_boards}
     if request.get(keys.KNOWN_SESSION) is not None and request.method == "GET":
-        return member_page(request, "boards/index.html", context, {}, tags, epoch)
+        bits = await unread.board_bits(request, viewer, [board.id for board in all_boards])
+        return member_page(request, "boards/index.html", context, bits, tags, epoch)
     request[keys.CACHE_TAGS] = tags
     return render(request, "boards/index.html", context)
 
@@ -48,7 +51,9 @@ async def show(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     kept = kept_member_page(request)
     if kept is not None:  # (kept at its address while the board keeps it: board_meta tag)
-        return assembled(request, kept, await _follow_bits(request, viewer, kept.subject))
+        return assembled(request, kept, {
+            **await _follow_bits(request, viewer, kept.subject),
+            **await unread.thread_bits(request, viewer, kept.keyed_ids("unread"))})
     epoch = request.app[keys.PAGE_CACHE].epoch
     async with request.app[keys.DB].read() as conn:
         viewer = request.get(keys.USER)
@@ -67,6 +72,7 @@ async def show(request: web.Request) -> web.Response:
         return render(request, "boards/show.html", {**context, "follow_html": None})
     bits = await _follow_bits(request, viewer, board)
     if request.get(keys.KNOWN_SESSION) is not None and request.method == "GET":
+        bits.update(await unread.thread_bits(request, viewer, [item.id for item in items]))
         return member_page(request, "boards/show.html", context, bits, tags, epoch,
                            subject=board)
     return render(request, "boards/show.html", {**context, "follow_html": bits["follow"]})

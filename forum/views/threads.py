@@ -32,6 +32,7 @@ from forum.views import (
     require_writer,
     see_other,
     text_field,
+    unread,
     url_for,
 )
 from forum.views.uploads import attach_files, picker, picker_for, read_post_form, refused_files
@@ -52,7 +53,7 @@ async def show(request: web.Request) -> web.Response:
         if kept is not None:
             request.app[keys.VIEWS][thread_id] += 1
             following = await _following(request, viewer, thread_id)
-            return _reader_response(request, kept, thread_id, following)
+            return await _reader_response(request, kept, thread_id, following)
     return await _render_show(request, viewer, page, thread_id)
 
 
@@ -92,7 +93,9 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     token = "" if viewer is None else (
         fragments.CSRF_MARK if known is not None else csrf.token_for(request))
     posts_html = render_posts(cache, env, request[keys.LOCALE], viewer, items, thread.title,
-                              attached, drawn, propose_url, token, epoch)
+                              attached, drawn, propose_url, token, epoch,
+                              marked=(known is not None and viewer is not None
+                                      and config.unread_tracking))
     reply_editor = None
     if viewer is not None:
         files = picker(request, [])
@@ -122,7 +125,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         member_bits = {} if viewer is None else {
             "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
             "follow_html": fragments.SLOT_MARKUP["follow"],
-            "wait_html": fragments.SLOT_MARKUP["wait"]}
+            "wait_html": fragments.SLOT_MARKUP["wait"], "keyed_slot": fragments.keyed_slot}
         shell = fragments.Shell.of(render_string(request, "threads/show.html",
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)
@@ -135,8 +138,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
                                    (thread.board_id, thread.board_mode))
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
-    return _reader_response(request, kept, thread.id,
-                            await _following(request, viewer, thread.id))
+    return await _reader_response(request, kept, thread.id,
+                                  await _following(request, viewer, thread.id))
 
 
 def _html(body: str, private: bool) -> web.Response:
@@ -162,17 +165,20 @@ async def _following(request: web.Request, viewer: User, thread_id: int) -> str 
     return state
 
 
-def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id: int,
-                     following: str | None) -> web.Response:
+async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thread_id: int,
+                           following: str | None) -> web.Response:
     env = request.app[aiohttp_jinja2.APP_KEY]
     known = request[keys.KNOWN_SESSION]
     cache = request.app[keys.FRAGMENTS]
     locale = request[keys.LOCALE]
+    marker = await unread.marker_bits(request, request[keys.USER], thread_id,
+                                      kept.keyed_ids("before"))
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
                                          following)),
         ("wait", fragments.wait_html(cache, env, known, locale,
-                                     _will_wait(request, request[keys.USER], kept.subject)))))
+                                     _will_wait(request, request[keys.USER], kept.subject))),
+        *marker.items()))
     body, etag = kept.assemble(bits)
     return reader_response(request, body, etag)
 

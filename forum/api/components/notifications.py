@@ -31,4 +31,10 @@ def inputs() -> dict[str, Any]:
             "ids": {"type": "array", "maxItems": 200,
                     "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
                     "description": "Your notifications' ids (404 for one that is not yours)."}}},
+        # Unread posts (issue 16): a thread read up to a post, a board or everything read.
+        "ThreadReadInput": {"type": "object", "properties": {
+            "post_id": {"type": "integer", "minimum": 1, "maximum": ID_MAX,
+                        "description": "Read up to this post (by default, the last one you "
+                                       "may see). A mark never goes back."}}},
+        "MarkReadInput": {"type": "object", "properties": {}},
     }

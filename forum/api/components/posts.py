@@ -49,7 +49,15 @@ def outputs() -> dict[str, Any]:
         "Thread": exact({"id": ident, "board": text, "title": text, "author": text,
                            "status": status, "pinned": {"type": "boolean"},
                            "locked": {"type": "boolean"}, "post_count": count,
-                           "created_at": when, "last_post_at": when}),
+                           "created_at": when, "last_post_at": when,
+                           "unread_posts": {**count, "description": "In a board's list, for "
+                                            "a member: the posts new to you (that you may see "
+                                            "and did not write, after the last you read)."},
+                           "new": {"type": "boolean", "description": "In a board's list, for "
+                                   "a member: you never opened the thread and it has posts "
+                                   "new to you."}},
+                          required=["id", "board", "title", "author", "status", "pinned",
+                                    "locked", "post_count", "created_at", "last_post_at"]),
         "Post": exact({
             "id": ident, "thread_id": ident, "author": text,
             "body_html": {"type": "string", "description": "Sanitized HTML; \"\" when "
