@@ -7,9 +7,9 @@ from aiohttp import web
 from forum import keys
 from forum.api import id_param, json_body, slug_param
 from forum.errors import Invalid, NotFound
+from forum.handlers import require_user
 from forum.models import boards, posts, reads, threads
 from forum.permissions import can
-from forum.views import require_user
 
 
 async def mark_thread_read(request: web.Request) -> web.Response:
