@@ -5,6 +5,7 @@ from aiohttp import web
 
 from forum.api import board_admin as api_board_admin
 from forum.api import boards as api_boards
+from forum.api import drafts as api_drafts
 from forum.api import findings as api_findings
 from forum.api import follows as api_follows
 from forum.api import members as api_members
@@ -230,6 +231,11 @@ def setup(app: web.Application) -> None:
     add("GET", f"{v1}/requests/{{id}}", api_requests.show_request, name="api_request")
     add("PATCH", f"{v1}/requests/{{id}}", api_requests.change_status,
         name="api_change_request")
+    add("GET", f"{v1}/moderation/requests", api_requests.queue, name="api_moderation_requests")
+    add("POST", f"{v1}/moderation/requests/{{id}}/approve", api_requests.approve,
+        name="api_moderation_approve_request")
+    add("POST", f"{v1}/moderation/requests/{{id}}/reject", api_requests.reject,
+        name="api_moderation_reject_request")
     add("GET", f"{v1}/finding-kinds", api_findings.list_kinds, name="api_finding_kinds")
     add("PATCH", f"{v1}/finding-kinds/{{slug}}", api_findings.rename_kind,
         name="api_rename_kind")
@@ -318,3 +324,11 @@ def setup(app: web.Application) -> None:
     add("PATCH", f"{v1}/registration", api_board_admin.change_registration,
         name="api_change_registration")
     add("POST", f"{v1}/finding-kinds", api_findings.create_kind, name="api_create_finding_kind")
+    # Drafts (api/drafts.py): a reply's, on its thread; a new thread's, on its board
+    reply_draft, thread_draft = f"{v1}/threads/{{id}}/draft", f"{v1}/boards/{{slug}}/draft"
+    add("GET", reply_draft, api_drafts.show, name="api_thread_draft")
+    add("PUT", reply_draft, api_drafts.save, name="api_save_thread_draft")
+    add("DELETE", reply_draft, api_drafts.erase, name="api_delete_thread_draft")
+    add("GET", thread_draft, api_drafts.show, name="api_board_draft")
+    add("PUT", thread_draft, api_drafts.save, name="api_save_board_draft")
+    add("DELETE", thread_draft, api_drafts.erase, name="api_delete_board_draft")

@@ -16,6 +16,7 @@ from forum.models.finding_drafts import (
     URL_MAX,
     URL_PATTERN,
 )
+from forum.models.finding_search import SHOWN as FINDINGS_SHOWN
 from forum.models.findings import KIND_LABEL_MAX, SCOPES, UNITS
 from forum.models.findings import STATUSES as FINDING_STATUSES
 from forum.models.follows import MODES as FOLLOW_MODES
@@ -302,6 +303,11 @@ def output_schemas() -> dict[str, Any]:
             "documents": {"type": "array", "items": ref("schemas", "DocumentHit"),
                           "description": "Files of the posts you may see whose text matches."},
             "documents_total": count,
+            "findings": {"type": "array", "items": ref("schemas", "Finding"),
+                         "description": "On the first page (not with type=documents): the "
+                         f"public findings whose kind, place, note or city match, at most "
+                         f"{FINDINGS_SHOWN}, the most recent observations first."},
+            "findings_total": count,
             "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
                      "the most recent were ranked."},
             "page": page, "pages": page}),

@@ -15,6 +15,7 @@ from forum.api.components import (
     parameters,
     ref,
 )
+from forum.api.draft_components import draft_paths, draft_schemas
 from forum.api.findings import PAGE_SIZE as FINDINGS_PAGE_SIZE
 from forum.api.moderation import QUEUE_LIMIT
 from forum.api.request_components import (
@@ -72,13 +73,16 @@ def build(config: Config) -> dict[str, Any]:
                  {"name": "findings", "description": "The watch board: sourced facts about "
                   "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
                   "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."},
-                 REQUESTS_TAG],
+                 REQUESTS_TAG,
+                 {"name": "drafts", "description": "What you are writing and did not send "
+                  "yet, kept on the server for any device."}],
         "paths": _paths(config),
         "components": {
             # Inputs are closed (components.closed): an unknown field is refused.
             "schemas": {name: closed(schema) if name.endswith("Input") else schema
                         for name, schema in {**output_schemas(), **input_schemas(config),
-                                             **request_schemas()}.items()},
+                                             **request_schemas(),
+                                             **draft_schemas(config)}.items()},
             "responses": error_responses(),
             "parameters": {**parameters(), **request_parameters()},
             "securitySchemes": {
@@ -136,7 +140,8 @@ def _paths(config: Config) -> dict[str, Any]:
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
             **_notification_paths(), **_finding_paths(), **request_paths(_op, _ok),
-            **_member_paths(), **_settings_paths(), **_open_data_paths()}
+            **_member_paths(), **_settings_paths(), **_open_data_paths(),
+            **draft_paths(_op, _ok)}
 
 
 def _board_paths() -> dict[str, Any]:

@@ -82,6 +82,8 @@ def request_schemas() -> dict[str, Any]:
         "RecordsRequestList": _object({
             "requests": {"type": "array", "items": ref("schemas", "RecordsRequest")},
             "total": {"type": "integer", "minimum": 0}, "page": page, "pages": page}),
+        "RecordsRequestQueue": _object({
+            "requests": {"type": "array", "items": ref("schemas", "RecordsRequest")}}),
         "RecordsRequestInput": {
             "type": "object", "required": ["city", "administration", "documents", "channel",
                                            "sent_on"],
@@ -146,5 +148,26 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
                         ok("The request as it now is.", "RecordsRequestDetail"),
                         "400 401 403 404 409 413 422", params=("request_id",),
                         body="RecordsRequestStatusInput"),
+        },
+        f"{V1}/moderation/requests": {
+            "get": op("api_moderation_requests", "moderation",
+                      "The requests waiting for a decision in the cities you moderate, oldest "
+                      "first (404 when you moderate none).",
+                      ok("The waiting requests.", "RecordsRequestQueue"), "401 404",
+                      member=True),
+        },
+        f"{V1}/moderation/requests/{{id}}/approve": {
+            "post": op("api_moderation_approve_request", "moderation",
+                       "Publish a pending request; its author is told. 404 unless you "
+                       "moderate its city; 409 when it was already decided.",
+                       ok("The request as it now is.", "RecordsRequestDetail"),
+                       "401 404 409", params=("request_id",), write=True),
+        },
+        f"{V1}/moderation/requests/{{id}}/reject": {
+            "post": op("api_moderation_reject_request", "moderation",
+                       "Refuse a pending request with a reason its author reads. 404 unless "
+                       "you moderate its city; 409 when it was already decided.",
+                       ok("The request as it now is.", "RecordsRequestDetail"),
+                       "400 401 404 409 413 422", params=("request_id",), body="RejectInput"),
         },
     }
