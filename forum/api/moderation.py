@@ -23,6 +23,7 @@ from forum.api import (
     text_field,
     thread_json,
 )
+from forum.api.boards import moved_thread
 from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.i18n import gettext
@@ -249,21 +250,13 @@ async def restore_post(request: web.Request) -> web.Response:
 
 
 async def move_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/move {board, reason?}: to another board one
-    moderates too; the thread as it now is."""
-    user = require_writer(request)
-    thread_id = id_param(request)
-    data = await json_body(request, "MoveInput")
-    slug = board_slug(text_field(data, "board"))
-    async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
-        await moderation.move_thread_to(tx, thread, slug, user, text_field(data, "reason"))
-        thread = await threads.get(tx, thread.id)
-    return web.json_response(thread_json(thread))
+    """POST /api/v1/moderation/threads/{id}/move {board, reason?, confirm?}: deprecated for
+    POST /api/v1/threads/{id}/move, the same move (api/boards.moved_thread); the thread as it
+    now is, and a plain 409 where that one says what would become public."""
+    moved, _shown = await moved_thread(request)
+    if moved is None:
+        raise moderation.NotConfirmed()
+    return web.json_response(thread_json(moved))
 
 
 async def journal(request: web.Request) -> web.Response:

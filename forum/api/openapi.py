@@ -30,12 +30,14 @@ from forum.auth import SESSION_COOKIE
 from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.search import CANDIDATES
+from forum.uploads.kinds import KINDS
 
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 # Reads are open to anonymous readers ({}), who see what the pages show them.
 READ = [{}, {"bearer": []}, {"session": []}]
 MEMBER = [{"bearer": []}, {"session": []}]  # reads for logged-in members only (401 without)
 WRITE = [{"bearer": []}, {"session": [], "csrf": []}]
+UPLOAD_MEDIA_TYPES = [kind.content_type.split(";")[0] for kind in KINDS.values()]
 
 
 async def spec(request: web.Request) -> web.Response:
@@ -282,7 +284,12 @@ def _upload_paths(config: Config) -> dict[str, Any]:
                    "properties": {"file": {
             "type": "string", "format": "binary", "minLength": 1,
             "description": f"At most {config.upload_max_bytes} bytes; PDF, JPEG, PNG, WebP, "
-                           "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text."}}}}}}
+                           "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text. Its "
+                           "content decides, not the part's Content-Type: bytes of none of "
+                           "these kinds are refused (422)."}}},
+        # What a file may be: its content has to be one of these (a schema cannot say more
+        # of bytes; clients and fuzzers generate files of these media types).
+        "encoding": {"file": {"contentType": ", ".join(UPLOAD_MEDIA_TYPES)}}}}}
     return {f"{V1}/uploads": {"post": operation}}
 
 
@@ -345,13 +352,13 @@ def _moderation_paths() -> dict[str, Any]:
             f"api_moderation_{action.replace('-', '_')}", "moderation", summary,
             _ok("The post as it now is.", "Post"), decision, params=("post_id",),
             body="ThreadActionInput", body_required=False)}
-    paths[f"{mod}/threads/{{id}}/move"] = {"post": _op(
+    paths[f"{mod}/threads/{{id}}/move"] = {"post": {**_op(
         "api_moderation_move", "moderation",
-        "Move a thread to another board you moderate; the journal records it. Out of a "
-        "closed board into an open one: 409 (POST /api/v1/threads/{id}/move shows what "
-        "becomes public and takes `confirm`).",
+        "Deprecated: use POST /api/v1/threads/{id}/move, the same move, which also says what "
+        "became public. This one answers the thread only, and a plain 409 out of a closed "
+        "board without `confirm`.",
         _ok("The thread as it now is.", "Thread"), "400 401 403 404 409 413 422",
-        params=("thread_id",), body="MoveInput")}
+        params=("thread_id",), body="MoveInput"), "deprecated": True}}
     paths[f"{mod}/journal"] = {"get": _op(
         "api_moderation_journal", "moderation",
         "The public journal of moderation, newest first (private reasons left out).",
