@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -85,6 +86,28 @@ def test_limits_come_from_the_configuration():
     assert schemas["ThreadInput"]["properties"]["title"]["maxLength"] == 42
     assert schemas["PostInput"]["properties"]["body"]["maxLength"] == 500
     assert schemas["BoardInput"]["properties"]["name"]["maxLength"] == NAME_MAX
+
+
+async def test_the_fuzzers_files_are_files_the_server_takes(forum, client, config):
+    """Each media type the upload lists and tests/schemathesis_hooks.py makes files of: the
+    smallest such file is stored (201), so the positive-data check is a real one."""
+    from hypothesis import find
+    from schemathesis.core.media_types import MEDIA_TYPE_STRATEGIES
+
+    from tests.test_uploads import uploaded
+
+    importlib.import_module(HOOKS)
+    encoding = openapi.build(config)["paths"]["/api/v1/uploads"]["post"]["requestBody"][
+        "content"]["multipart/form-data"]["encoding"]["file"]["contentType"].split(", ")
+    made = {kind: strategy for kind, strategy in MEDIA_TYPE_STRATEGIES.items()}
+    assert set(made) <= set(encoding) and len(made) >= 6
+    token = await forum.token(await forum.user("lea"))
+    for media_type, strategy in made.items():
+        data = find(strategy, lambda _: True)
+        stored = await uploaded(client, token, "file", data, media_type)
+        # A text is CSV by its name (uploads/kinds.text_kind); schemathesis names it "file".
+        expected = "text/plain" if media_type == "text/csv" else media_type
+        assert stored["content_type"].split(";")[0] == expected, media_type
 
 
 # CI fuzzes with a fixed seed, so that a run lands or fails for what it changed; a new seed
