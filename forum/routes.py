@@ -284,13 +284,13 @@ def setup(app: web.Application) -> None:
     add("POST", f"{v1}/preview", api_posts.preview, name="api_preview")
     # Following and one's own settings (api/follows.py, api/settings.py)
     add("GET", f"{v1}/follows", api_follows.list_follows, name="api_follows")
-    add("PUT", f"{v1}/follows/threads/{{id}}", api_follows.follow_thread,
+    add("PUT", f"{v1}/follows/threads/{{id}}", api_follows.follow,
         name="api_follow_thread")
-    add("DELETE", f"{v1}/follows/threads/{{id}}", api_follows.unfollow_thread,
+    add("DELETE", f"{v1}/follows/threads/{{id}}", api_follows.unfollow,
         name="api_unfollow_thread")
-    add("PUT", f"{v1}/follows/boards/{{slug}}", api_follows.follow_board,
+    add("PUT", f"{v1}/follows/boards/{{slug}}", api_follows.follow,
         name="api_follow_board")
-    add("DELETE", f"{v1}/follows/boards/{{slug}}", api_follows.unfollow_board,
+    add("DELETE", f"{v1}/follows/boards/{{slug}}", api_follows.unfollow,
         name="api_unfollow_board")
     add("GET", f"{v1}/preferences", api_settings.show_preferences, name="api_preferences")
     add("PATCH", f"{v1}/preferences", api_settings.change_preferences,
