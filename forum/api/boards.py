@@ -131,11 +131,7 @@ async def moved_thread(request: web.Request) -> tuple[Thread | None, boards.Expo
     data = await json_body(request, "MoveInput")
     slug, reason = board_slug(text_field(data, "board")), text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
+        thread = await moderation.thread_to_moderate(tx, thread_id, user)
         shown = await boards.exposure(tx, thread.id, thread.board_id)
         try:
             await moderation.move_thread_to(tx, thread, slug, user, reason,

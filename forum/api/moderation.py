@@ -173,51 +173,19 @@ async def flag_post(request: web.Request) -> web.Response:
     return web.json_response({"post_id": post.id, "hidden": post.hidden}, status=201)
 
 
-async def _set_thread_state(request: web.Request, action: str) -> web.Response:
-    """Lock, unlock, pin, unpin, hide or show a thread {reason?}; the thread as it now is."""
+async def thread_state(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/{lock,unlock,pin,unpin,hide,show} {reason?}: the
+    action its route names (lock: no more replies but from moderators; pin: first in its
+    board; hide: out of every list, page, feed and search); the thread as it now is."""
+    action = request.match_info.route.name.removeprefix("api_moderation_")
     user = require_writer(request)
     thread_id = id_param(request)
     data = await json_body(request, "ThreadActionInput", optional=True)
-    reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
-        await moderation.set_thread_state(tx, thread, user, action, reason)
+        thread = await moderation.thread_to_moderate(tx, thread_id, user)
+        await moderation.set_thread_state(tx, thread, user, action, text_field(data, "reason"))
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))
-
-
-async def lock_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/lock: no more replies (but from moderators)."""
-    return await _set_thread_state(request, "lock")
-
-
-async def unlock_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/unlock."""
-    return await _set_thread_state(request, "unlock")
-
-
-async def pin_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/pin: first in its board's list."""
-    return await _set_thread_state(request, "pin")
-
-
-async def unpin_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/unpin."""
-    return await _set_thread_state(request, "unpin")
-
-
-async def hide_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/hide: out of every list, page, feed and search."""
-    return await _set_thread_state(request, "hide")
-
-
-async def unhide_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/show: a hidden thread public again."""
-    return await _set_thread_state(request, "show")
 
 
 async def _post_decision(request: web.Request, schema: str) -> tuple[User, int, str]:

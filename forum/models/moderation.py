@@ -433,6 +433,17 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
               clean_reason(reason, required=False))
 
 
+async def thread_to_moderate(conn: Conn, thread_id: int, moderator: User) -> Thread:
+    """The thread, if this moderator may see it (404 otherwise) and moderates its board
+    (403 otherwise)."""
+    thread = await threads.get(conn, thread_id)
+    if not can(moderator, "see_thread", thread):
+        raise NotFound()
+    if not can(moderator, "moderate", thread):
+        raise Forbidden("You do not moderate this board.")
+    return thread
+
+
 class NotConfirmed(Conflict):
     """A move out of a closed board into an open one, before its moderator saw what becomes
     public (the page shows it; the API answers it with the 409)."""
