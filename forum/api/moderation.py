@@ -177,7 +177,7 @@ async def thread_state(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/threads/{id}/{lock,unlock,pin,unpin,hide,show} {reason?}: the
     action its route names (lock: no more replies but from moderators; pin: first in its
     board; hide: out of every list, page, feed and search); the thread as it now is."""
-    action = request.match_info.route.name.removeprefix("api_moderation_")
+    action = str(request.match_info.route.name).removeprefix("api_moderation_")
     user = require_writer(request)
     thread_id = id_param(request)
     data = await json_body(request, "ThreadActionInput", optional=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from forum import clock
@@ -62,7 +63,7 @@ class StoredFile:
     removed: tuple[str, ...]  # codes of REMOVED_LABELS
 
     @staticmethod
-    def columns(row: Row) -> dict[str, object]:
+    def columns(row: Row) -> dict[str, Any]:
         """The stored file's fields of a row (files, drop_files), as keyword arguments."""
         return {"sha256": row["sha256"], "filename": row["filename"], "kind": row["kind"],
                 "content_type": row["content_type"], "size": row["size"],
