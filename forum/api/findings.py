@@ -23,6 +23,7 @@ from forum.api import (
     text_field,
     url_for,
 )
+from forum.api.moderation import purge_version, reason_required
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
@@ -294,16 +295,8 @@ async def reject(request: web.Request) -> web.Response:
 
 
 async def purge(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge: erase a version;
-    the journal says only that a version was purged. 204."""
-    user = require_writer(request)
-    finding_id, revision_id = id_param(request), id_param(request, "revision")
-    async with request.app[keys.DB].transaction() as tx:
-        finding = await findings.get(tx, finding_id)
-        if not can(user, "purge", finding):
-            raise NotFound()
-        await findings.purge_version(tx, finding, user, revision_id)
-    return web.Response(status=204)
+    """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge."""
+    return await purge_version(request, findings.get, findings.purge_version)
 
 
 # Correcting, withdrawing, restoring, history ----------------------------------------------------
@@ -328,15 +321,10 @@ async def withdraw_finding(request: web.Request) -> web.Response:
     user = require_writer(request)
     finding_id = id_param(request)
     reason = query_text(request, "reason")
-    try:
+    with reason_required("Deleting someone else's finding needs a reason (the reason"
+                         " parameter)."):
         async with request.app[keys.DB].transaction() as tx:
             await finding_actions.withdraw(tx, finding_id, user, reason)
-    except Invalid as error:
-        if error.field != "reason":
-            raise
-        # 403, not 422, as for posts: well formed, but not allowed without a reason.
-        raise Forbidden("Deleting someone else's finding needs a reason (the reason"
-                        " parameter).", field="reason") from None
     return web.Response(status=204)
 
 

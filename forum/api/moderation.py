@@ -7,6 +7,8 @@ once the second finds it decided (409) and nothing is applied twice.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -142,17 +144,35 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
-async def purge_post_version(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge: erase a version's text
-    everywhere it was copied; the journal says only that a version was purged. 204."""
+async def purge_version(request: web.Request, load: Any, purge: Any) -> web.Response:
+    """POST …/{id}/revisions/{revision}/purge, for posts and findings alike: erase a version's
+    text everywhere it was copied (`load` reads the post or finding, `purge` erases); the
+    journal says only that a version was purged. 204; 404 for whoever may not purge it."""
     user = require_writer(request)
-    post_id, revision_id = id_param(request), id_param(request, "revision")
+    target_id, revision_id = id_param(request), id_param(request, "revision")
     async with request.app[keys.DB].transaction() as tx:
-        post = await posts.get(tx, post_id)
-        if not can(user, "purge", post):
+        target = await load(tx, target_id)
+        if not can(user, "purge", target):
             raise NotFound()
-        await moderation.purge_post_version(tx, post, user, revision_id)
+        await purge(tx, target, user, revision_id)
     return web.Response(status=204)
+
+
+async def purge_post_version(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge."""
+    return await purge_version(request, posts.get, moderation.purge_post_version)
+
+
+@contextlib.contextmanager
+def reason_required(message: str) -> Iterator[None]:
+    """Deleting another's text without a reason: 403 naming `reason` (not 422: the request is
+    well formed, the act is not allowed without one), for posts and findings alike."""
+    try:
+        yield
+    except Invalid as error:
+        if error.field != "reason":
+            raise
+        raise Forbidden(message, field="reason") from None
 
 
 async def flag_post(request: web.Request) -> web.Response:
