@@ -20,7 +20,7 @@ from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
 from forum.models import boards, moderation, posts, threads, uploads
 from forum.permissions import can
-from forum.views import page_count, publication_status, require_writer
+from forum.views import publication_status, require_writer
 
 
 async def show_thread(request: web.Request) -> web.Response:
@@ -33,12 +33,8 @@ async def show_thread(request: web.Request) -> web.Response:
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
             raise NotFound()
-        total = await posts.count_for_thread(conn, thread.id, viewer)
-        pages = page_count(total, config.posts_per_page)
-        if page > pages:
-            raise NotFound()
-        items = await posts.list_for_thread(conn, thread.id, viewer, page,
-                                            config.posts_per_page)
+        items, pages = await threads.posts_page(conn, thread, viewer, page,
+                                                config.posts_per_page)
         files = await uploads.for_posts(conn, [post.id for post in items])
     return web.json_response({
         "thread": thread_json(thread),

@@ -23,7 +23,6 @@ from forum.views import (
     drafts,
     form_error,
     int_param,
-    page_count,
     page_number,
     preview,
     publication_status,
@@ -68,13 +67,8 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
             raise NotFound()
-        total = thread.post_count if viewer is None else await posts.count_for_thread(
-            conn, thread.id, viewer)
-        pages = page_count(total, config.posts_per_page)
-        if page > pages:
-            raise NotFound()
-        items = await posts.list_for_thread(conn, thread.id, viewer, page,
-                                            config.posts_per_page)
+        items, pages = await threads.posts_page(conn, thread, viewer, page,
+                                                config.posts_per_page)
         attached = await uploads.for_posts(conn, [post.id for post in items])
         drawn = await findings.for_posts(conn, [post.id for post in items], viewer)
         personal = (None if known is None
