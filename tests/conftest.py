@@ -70,11 +70,13 @@ class Forum:
             return await threads.create(tx, board, author, title or self._next("Sujet "),
                                         body, self.config.title_max, self.config.body_max)
 
-    async def reply(self, thread_id: int, author: users.User, body: str = "Une réponse.") -> int:
+    async def reply(self, thread_id: int, author: users.User, body: str = "Une réponse.",
+                    status: str = "published") -> int:
+        """A reply; `status="pending"`: one waiting for a moderator (a newcomer's, say)."""
         async with self.db.transaction() as tx:
             thread = await threads.get(tx, thread_id)
             return await posts.create(tx, thread.id, thread.board_id, author, body,
-                                      self.config.body_max)
+                                      self.config.body_max, status=status)
 
     async def finding(self, board: boards.Board, author: users.User, post_id: int | None = None,
                       review: str = "published", **fields: Any) -> int:

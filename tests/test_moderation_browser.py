@@ -6,7 +6,6 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from forum.models import posts
 from tests.test_browser import (  # noqa: F401  (fixtures)
     browser,
     log_in_with_form,
@@ -27,11 +26,8 @@ async def test_moderator_decides_from_the_queue_without_javascript(browser, site
     newcomer = await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     thread_id, _ = await forum.thread(board, veteran, "Metz - équipement et utilisation")
-    async with forum.db.transaction() as tx:
-        good = await posts.create(tx, thread_id, board.id, newcomer, "Quatre caméras gare",
-                                  forum.config.body_max, status="pending")
-        bad = await posts.create(tx, thread_id, board.id, newcomer, "Adresse d'un policier",
-                                 forum.config.body_max, status="pending")
+    good = await forum.reply(thread_id, newcomer, "Quatre caméras gare", status="pending")
+    bad = await forum.reply(thread_id, newcomer, "Adresse d'un policier", status="pending")
     context = await new_context(browser, site, javascript=False)
     page = await context.new_page()
     await log_in_with_form(page, "moderatrice")
@@ -60,11 +56,8 @@ async def test_keyboard_approves_without_leaving_the_queue(browser, site, forum)
     newcomer = await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     thread_id, _ = await forum.thread(board, veteran, "Drones")
-    async with forum.db.transaction() as tx:
-        first = await posts.create(tx, thread_id, board.id, newcomer, "Premier signalement",
-                                   forum.config.body_max, status="pending")
-        second = await posts.create(tx, thread_id, board.id, newcomer, "Second signalement",
-                                    forum.config.body_max, status="pending")
+    first = await forum.reply(thread_id, newcomer, "Premier signalement", status="pending")
+    second = await forum.reply(thread_id, newcomer, "Second signalement", status="pending")
     context = await new_context(browser, site, javascript=True)
     page = await context.new_page()
     await log_in_with_form(page, "moderatrice")
