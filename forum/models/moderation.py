@@ -449,8 +449,8 @@ class NotConfirmed(Conflict):
     public (the page shows it; the API answers it with the 409)."""
 
     def __init__(self) -> None:
-        super().__init__("Moving this thread out of its closed board makes it public: send"
-                         " confirm true to move it.", field="confirm")
+        super().__init__(N_("Moving this thread out of its closed board makes it public: send"
+                            " confirm true to move it."), field="confirm")
 
 
 async def move_thread_to(tx: Transaction, thread: Thread, slug: str, moderator: User,
