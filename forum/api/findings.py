@@ -23,7 +23,7 @@ from forum.api import (
     text_field,
     url_for,
 )
-from forum.api.moderation import purge_version, reason_required
+from forum.api.moderation import purge_version, reason_required, refusal
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
@@ -282,11 +282,7 @@ async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/findings/{id}/reject {reason, private?}: its author is told."""
     user = require_writer(request)
     finding_id = id_param(request)
-    data = await json_body(request, "RejectInput")
-    reason = text_field(data, "reason")  # required and cut to length by the model (422)
-    private = data.get("private", False)
-    if not isinstance(private, bool):
-        raise Invalid("This field is true or false.", field="private")
+    reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
         finding = await finding_actions.to_moderate(tx, finding_id, user)
         await findings.reject(tx, finding, user, reason, private)

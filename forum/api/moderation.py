@@ -108,15 +108,19 @@ async def approve(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
+async def refusal(request: web.Request) -> tuple[str, bool]:
+    """A refusal's body (RejectInput), for posts, findings and records requests: its reason
+    (required and cut to length by the models: 422) and whether it stays out of the public
+    journal."""
+    data = await json_body(request, "RejectInput")
+    return text_field(data, "reason"), data.get("private", False) is True
+
+
 async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/reject {reason, private?}: refuse, the author told."""
     user = require_writer(request)
     post_id = id_param(request)
-    data = await json_body(request, "RejectInput")
-    reason = text_field(data, "reason")  # required and cut to length by the model (422)
-    private = data.get("private", False)
-    if not isinstance(private, bool):
-        raise Invalid("This field is true or false.", field="private")
+    reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
         post = await _post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
@@ -208,33 +212,27 @@ async def thread_state(request: web.Request) -> web.Response:
     return web.json_response(thread_json(thread))
 
 
-async def _post_decision(request: web.Request, schema: str) -> tuple[User, int, str]:
+async def _decide_on_post(request: web.Request, decide: Any) -> web.Response:
+    """A decision about a post with an optional reason {reason?}: the post as it now is."""
     user = require_writer(request)
     post_id = id_param(request)
-    reason = text_field(await json_body(request, schema, optional=True), "reason")
-    return user, post_id, reason
+    reason = text_field(await json_body(request, "ThreadActionInput", optional=True), "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        await decide(tx, await _post_to_moderate(tx, post_id, user), user, reason)
+        shown = await fresh_post_json(tx, post_id, user)
+    return web.json_response(shown)
 
 
 async def dismiss_flags(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/dismiss-flags {reason?}: the flags were unfounded;
     the post shows again. 409 when there is nothing to dismiss."""
-    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
-    async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
-        await moderation.dismiss_flags(tx, post, user, reason)
-        shown = await fresh_post_json(tx, post.id, user)
-    return web.json_response(shown)
+    return await _decide_on_post(request, moderation.dismiss_flags)
 
 
 async def restore_post(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/restore {reason?}: a deleted post back (409 if it
     is not deleted)."""
-    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
-    async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
-        await moderation.restore_post(tx, post, user, reason)
-        shown = await fresh_post_json(tx, post.id, user)
-    return web.json_response(shown)
+    return await _decide_on_post(request, moderation.restore_post)
 
 
 async def move_thread(request: web.Request) -> web.Response:

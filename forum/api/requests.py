@@ -21,6 +21,7 @@ from forum.api import (
     text_field,
     url_for,
 )
+from forum.api.moderation import refusal
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.i18n import gettext
@@ -175,8 +176,7 @@ async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/requests/{id}/reject {reason, private?}: its author is told
     the reason (unless `private`, the journal shows it too)."""
     user, request_id = require_writer(request), id_param(request)
-    data = await json_body(request, "RejectInput")
-    reason, private = text_field(data, "reason"), data.get("private", False) is True
+    reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
         await records.reject(tx, await records.to_moderate(tx, request_id, user), user, reason,
                              private=private)
