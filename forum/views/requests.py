@@ -7,16 +7,13 @@ sent, with the message beside that field (422), and nothing is stored.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 
-from forum import keys
+from forum import keys, periodic
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
@@ -335,21 +332,5 @@ async def tell_deadlines(app: web.Application) -> int:
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(_deadline_loop)
-
-
-async def _deadline_loop(app: web.Application) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            try:
-                await tell_deadlines(app)
-            except Exception:
-                log.exception("telling records requests' deadlines failed; will try again")
-            await asyncio.sleep(CHECK_INTERVAL)
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
+    app.cleanup_ctx.append(periodic.every(CHECK_INTERVAL, tell_deadlines,
+                                          "telling records requests' deadlines"))
