@@ -26,7 +26,6 @@ from forum.api import (
     thread_json,
 )
 from forum.api.boards import moved_thread
-from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, threads, uploads
@@ -87,22 +86,12 @@ async def reasons(request: web.Request) -> web.Response:
                                           for reason in moderation.REJECT_REASONS]})
 
 
-async def _post_to_moderate(tx: Transaction, post_id: int, user: User) -> posts.Post:
-    """The post as it is now, inside the transaction, if this moderator may decide on it."""
-    post = await posts.get(tx, post_id)
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "moderate", post):
-        raise Forbidden("You do not moderate this board.")
-    return post
-
-
 async def approve(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/approve: publish in place; the post as it now is."""
     user = require_writer(request)
     post_id = id_param(request)
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await moderation.post_to_moderate(tx, post_id, user)
         await moderation.approve(tx, post, user)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -122,7 +111,7 @@ async def reject(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await moderation.post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -141,7 +130,7 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     body = text_field(data, "body")
     note = text_field(data, "note")
     async with request.app[keys.DB].transaction() as tx:
-        await _post_to_moderate(tx, post_id, user)
+        await moderation.post_to_moderate(tx, post_id, user)
         post = await moderation.correct_and_approve(tx, post_id, user, body, config.body_max,
                                                     config.mentions_max, note=note)
         shown = await fresh_post_json(tx, post.id, user)
@@ -218,7 +207,7 @@ async def _decide_on_post(request: web.Request, decide: Any) -> web.Response:
     post_id = id_param(request)
     reason = text_field(await json_body(request, "ThreadActionInput", optional=True), "reason")
     async with request.app[keys.DB].transaction() as tx:
-        await decide(tx, await _post_to_moderate(tx, post_id, user), user, reason)
+        await decide(tx, await moderation.post_to_moderate(tx, post_id, user), user, reason)
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown)
 

@@ -108,11 +108,7 @@ async def rename_thread(request: web.Request) -> web.Response:
     title = text_field(data, "title", config.title_max)
     reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "rename_thread", thread):
-            raise Forbidden("You cannot rename this thread.")
+        thread = await moderation.thread_to_rename(tx, thread_id, user)
         await moderation.rename_thread(tx, thread, user, title, config.title_max, reason)
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))
