@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
@@ -126,14 +127,21 @@ async def test_pending_thread_is_invisible_to_others(forum, client):
     assert (await reader.get(f"/api/v1/threads/{thread_id}")).status == 404
 
 
-async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client):
+async def waiting_reply(forum, client, body: str) -> tuple[int, int, Any]:
+    """A newcomer's reply, sent from the page (`client` is theirs), waiting in an a-priori
+    board; the thread, the reply, and a moderator's own client, logged in."""
     _board, thread_id = await board_with_moderators(forum, "a-priori")
     await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     await log_in(client, "nouvelle")
-    post_id = post_id_from(await reply_via_web(client, thread_id, "Il habite au 3 rue X"))
+    post_id = post_id_from(await reply_via_web(client, thread_id, body))
     moderator = await forum.visitor()
     await log_in(moderator, "moderatrice")
+    return thread_id, post_id, moderator
+
+
+async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client):
+    thread_id, post_id, moderator = await waiting_reply(forum, client, "Il habite au 3 rue X")
     rejected = await submit(moderator, f"/moderation/posts/{post_id}/reject", {
         "reason_choice": "Reveals someone's identity or private life", "reason": "",
         "next": "/moderation"}, form_page="/moderation")
@@ -150,13 +158,7 @@ async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client)
 
 
 async def test_reject_needs_a_reason_and_private_reasons_stay_private(forum, client):
-    _board, thread_id = await board_with_moderators(forum, "a-priori")
-    await forum.user("nouvelle", trusted=False)
-    await forum.user("moderatrice", role="moderator")
-    await log_in(client, "nouvelle")
-    post_id = post_id_from(await reply_via_web(client, thread_id, "Texte"))
-    moderator = await forum.visitor()
-    await log_in(moderator, "moderatrice")
+    _thread_id, post_id, moderator = await waiting_reply(forum, client, "Texte")
     no_reason = await submit(moderator, f"/moderation/posts/{post_id}/reject", {"reason": ""},
                              form_page="/moderation")
     assert no_reason.status == 422 and await status_of(forum, post_id) == "pending"
