@@ -15,6 +15,7 @@ from forum.api import openapi
 from forum.config import Config
 from forum.models import posts
 from forum.models.boards import NAME_MAX
+from tests.test_requests import record
 
 # Per operation and phase; about 40 s for the whole run on a laptop.
 MAX_EXAMPLES = 25
@@ -153,10 +154,13 @@ async def test_server_keeps_to_its_openapi_document(forum, client, tmp_path):
             pending[name] = [await posts.create(tx, thread_id, board.id, newcomer, f"{name} {n}",
                                                 forum.config.body_max, status="pending")
                              for n in range(2)]
+    # Records requests waiting in Metz (the admin moderates it): approving and refusing them.
+    waiting = [await record(forum, board, newcomer, review="pending") for _ in range(2)]
     folder = tmp_path / "schemathesis"
     folder.mkdir()
     (folder / "schemathesis.toml").write_text(SCHEMATHESIS_TOML.format(
-        ids=sorted({thread_id, post_id, reply_id, flaggable}), slug=board.slug) + "".join(
+        ids=sorted({thread_id, post_id, reply_id, flaggable, *waiting}),
+        slug=board.slug) + "".join(
         DECISION_TOML.format(name=name, ids=ids) for name, ids in pending.items()))
     base_url = str(client.make_url("/")).rstrip("/")
     code, output = await run_schemathesis(base_url, token, folder)
