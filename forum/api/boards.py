@@ -17,13 +17,13 @@ from forum.api import (
     url_for,
 )
 from forum.errors import Forbidden, Invalid, NotFound
+from forum.handlers import page_count, require_user, require_writer
 from forum.i18n import gettext
-from forum.models import boards, moderation, threads
+from forum.models import boards, moderation, targets, threads
 from forum.models.boards import DESCRIPTION_MAX, NAME_MAX
 from forum.models.threads import Thread
 from forum.models.users import User
 from forum.permissions import can
-from forum.views import page_count, require_user, require_writer
 
 # Region is cut to its maximum by the model rather than refused, so it has no limit here.
 LIMITS = {"name": NAME_MAX, "slug": NAME_MAX, "region": None, "description": DESCRIPTION_MAX}
@@ -131,7 +131,7 @@ async def moved_thread(request: web.Request) -> tuple[Thread | None, boards.Expo
     data = await json_body(request, "MoveInput")
     slug, reason = board_slug(text_field(data, "board")), text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await moderation.thread_to_moderate(tx, thread_id, user)
+        thread = await targets.thread_to_moderate(tx, thread_id, user)
         shown = await boards.exposure(tx, thread.id, thread.board_id)
         try:
             await moderation.move_thread_to(tx, thread, slug, user, reason,

@@ -1,29 +1,12 @@
-"""The OpenAPI parts of drafts (api/drafts.py), in the style of api/request_components.py:
-schemas and paths, merged into the document by api/openapi.py."""
+"""The paths of drafts (api/drafts.py), merged into the document by api/openapi.py; their
+schemas are in api/components/drafts.py."""
 from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components import _object
-from forum.config import Config
 from forum.models.drafts import AUTOSAVES_PER_MINUTE
 
 V1 = "/api/v1"
-
-
-def draft_schemas(config: Config) -> dict[str, Any]:
-    def text(description: str, max_length: int) -> dict[str, Any]:
-        return {"type": "string", "maxLength": max_length, "description": description}
-
-    body = text("The Markdown typed so far (empty: nothing is kept).", config.body_max)
-    return {
-        "Draft": _object({"title": {"type": "string"}, "body": {"type": "string"},
-                          "updated_at": {"type": "string"}}),
-        "ReplyDraftInput": {"type": "object", "required": ["body"],
-                            "properties": {"body": body}},
-        "ThreadDraftInput": {"type": "object", "required": ["body"], "properties": {
-            "title": text("The title typed so far.", config.title_max), "body": body}},
-    }
 
 
 def draft_paths(op: Any, ok: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from forum.api import (
 from forum.api.moderation import purge_version, reason_required, refusal
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
+from forum.handlers import page_count, publication_status, require_writer
 from forum.i18n import gettext
 from forum.models import boards, finding_actions, finding_drafts, finding_kinds, findings
 from forum.models.boards import Board
@@ -39,9 +40,8 @@ from forum.models.finding_drafts import (
 )
 from forum.models.findings import Finding
 from forum.models.users import User
+from forum.open_data import finding_url, source_link
 from forum.permissions import can
-from forum.views import page_count, publication_status, require_writer
-from forum.views.exports import finding_url, source_link
 
 PAGE_SIZE = 100  # findings per page of GET /api/v1/findings
 QUERY_PARAMETERS = ("city", "kind", "status", "since", "until", "scope")
@@ -112,9 +112,7 @@ async def show_finding(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     finding_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
-        finding = await findings.get(conn, finding_id)
-    if not can(viewer, "see_finding", finding):
-        raise NotFound()
+        finding = await finding_actions.visible(conn, finding_id, viewer)
     return web.json_response(finding_json(request, finding))
 
 
@@ -271,9 +269,8 @@ async def approve(request: web.Request) -> web.Response:
     if not isinstance(confirm, bool):
         raise Invalid("This field is true or false.", field="confirm")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await finding_actions.to_moderate(tx, finding_id, user)
         # 409 when already decided; 422 for a doubtful total sent without {"confirm": true}
-        await findings.approve(tx, finding, user, confirmed=confirm is True)
+        await finding_actions.approve(tx, finding_id, user, confirm is True)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
 
@@ -284,15 +281,14 @@ async def reject(request: web.Request) -> web.Response:
     finding_id = id_param(request)
     reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
-        finding = await finding_actions.to_moderate(tx, finding_id, user)
-        await findings.reject(tx, finding, user, reason, private)
+        await finding_actions.reject(tx, finding_id, user, reason, private)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
 
 
 async def purge(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge."""
-    return await purge_version(request, findings.get, findings.purge_version)
+    return await purge_version(request, finding_actions.purge_version)
 
 
 # Correcting, withdrawing, restoring, history ----------------------------------------------------

@@ -26,12 +26,13 @@ from forum.api import (
     thread_json,
 )
 from forum.api.boards import moved_thread
+from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
+from forum.handlers import require_writer
 from forum.i18n import gettext
-from forum.models import boards, moderation, posts, threads, uploads
+from forum.models import boards, moderation, posts, targets, threads, uploads
 from forum.models.users import User
 from forum.permissions import can
-from forum.views import require_writer
 
 QUEUE_LIMIT = 50  # the oldest items; the rest show once these are decided
 
@@ -91,7 +92,7 @@ async def approve(request: web.Request) -> web.Response:
     user = require_writer(request)
     post_id = id_param(request)
     async with request.app[keys.DB].transaction() as tx:
-        post = await moderation.post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.approve(tx, post, user)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -111,7 +112,7 @@ async def reject(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
-        post = await moderation.post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -130,30 +131,32 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     body = text_field(data, "body")
     note = text_field(data, "note")
     async with request.app[keys.DB].transaction() as tx:
-        await moderation.post_to_moderate(tx, post_id, user)
+        await targets.post_to_moderate(tx, post_id, user)
         post = await moderation.correct_and_approve(tx, post_id, user, body, config.body_max,
                                                     config.mentions_max, note=note)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
 
 
-async def purge_version(request: web.Request, load: Any, purge: Any) -> web.Response:
+async def purge_version(request: web.Request, purge: Any) -> web.Response:
     """POST …/{id}/revisions/{revision}/purge, for posts and findings alike: erase a version's
-    text everywhere it was copied (`load` reads the post or finding, `purge` erases); the
+    text everywhere it was copied (`purge(tx, id, moderator, revision)` checks who may); the
     journal says only that a version was purged. 204; 404 for whoever may not purge it."""
     user = require_writer(request)
     target_id, revision_id = id_param(request), id_param(request, "revision")
     async with request.app[keys.DB].transaction() as tx:
-        target = await load(tx, target_id)
-        if not can(user, "purge", target):
-            raise NotFound()
-        await purge(tx, target, user, revision_id)
+        await purge(tx, target_id, user, revision_id)
     return web.Response(status=204)
+
+
+async def _purge_post(tx: Transaction, post_id: int, user: User, revision_id: int) -> None:
+    post = await targets.post_to_purge(tx, post_id, user)
+    await moderation.purge_post_version(tx, post, user, revision_id)
 
 
 async def purge_post_version(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge."""
-    return await purge_version(request, posts.get, moderation.purge_post_version)
+    return await purge_version(request, _purge_post)
 
 
 @contextlib.contextmanager
@@ -175,11 +178,7 @@ async def flag_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason = text_field(await json_body(request, "FlagInput"), "reason")
     async with request.app[keys.DB].transaction() as tx:
-        post = await posts.get(tx, post_id)
-        if not can(user, "see_post", post):
-            raise NotFound()
-        if not can(user, "flag_post", post):
-            raise Forbidden("You cannot flag this message.")
+        post = await targets.post_to_flag(tx, post_id, user)
         await moderation.flag(tx, post, user, reason, config.flags_to_hide,
                               config.trust_threshold)
         post = await posts.get(tx, post.id)
@@ -195,7 +194,7 @@ async def thread_state(request: web.Request) -> web.Response:
     thread_id = id_param(request)
     data = await json_body(request, "ThreadActionInput", optional=True)
     async with request.app[keys.DB].transaction() as tx:
-        thread = await moderation.thread_to_moderate(tx, thread_id, user)
+        thread = await targets.thread_to_moderate(tx, thread_id, user)
         await moderation.set_thread_state(tx, thread, user, action, text_field(data, "reason"))
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))
@@ -207,7 +206,7 @@ async def _decide_on_post(request: web.Request, decide: Any) -> web.Response:
     post_id = id_param(request)
     reason = text_field(await json_body(request, "ThreadActionInput", optional=True), "reason")
     async with request.app[keys.DB].transaction() as tx:
-        await decide(tx, await moderation.post_to_moderate(tx, post_id, user), user, reason)
+        await decide(tx, await targets.post_to_moderate(tx, post_id, user), user, reason)
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from forum import clock, permissions, stems
 from forum.cache import ALL
@@ -432,35 +431,6 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
         tx.changed(*ALL)
     await log(tx, moderator, "move", "thread", thread.id, board.id,
               clean_reason(reason, required=False))
-
-
-def _checked(user: User, target: Any, see: str, act: str, refusal: str) -> Any:
-    """`target` if this member may see it (404 otherwise) and `act` on it (403, saying
-    `refusal`, otherwise): the order of every "load, check, act" of the two faces."""
-    if not can(user, see, target):
-        raise NotFound()
-    if not can(user, act, target):
-        raise Forbidden(refusal)
-    return target
-
-
-async def thread_to_moderate(conn: Conn, thread_id: int, moderator: User) -> Thread:
-    """The thread, if this moderator may see it and moderates its board."""
-    return _checked(moderator, await threads.get(conn, thread_id), "see_thread", "moderate",
-                    N_("You do not moderate this board."))
-
-
-async def thread_to_rename(conn: Conn, thread_id: int, user: User) -> Thread:
-    """The thread, if this member may see it and rename it (its moderators; its author while
-    it is not public)."""
-    return _checked(user, await threads.get(conn, thread_id), "see_thread", "rename_thread",
-                    N_("You cannot rename this thread."))
-
-
-async def post_to_moderate(conn: Conn, post_id: int, moderator: User) -> posts.Post:
-    """The post as it is now, if this moderator may see it and decide on it."""
-    return _checked(moderator, await posts.get(conn, post_id), "see_post", "moderate",
-                    N_("You do not moderate this board."))
 
 
 class NotConfirmed(Conflict):

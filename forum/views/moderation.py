@@ -7,10 +7,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
-from forum.db import Conn
 from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, drops, findings, moderation, posts, threads, uploads, users
+from forum.models import (
+    boards,
+    drops,
+    findings,
+    moderation,
+    posts,
+    targets,
+    threads,
+    uploads,
+    users,
+)
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -27,18 +36,14 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.findings import finding_doubts, waiting_corrections
+from forum.views.finding_history import finding_doubts, waiting_corrections
 
 
 async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
     """The post named in the URL, if this moderator may act on it (404 if they may not see it)."""
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "moderate", post):
-        raise Forbidden("You do not moderate this board.")
+        post = await targets.post_to_moderate(conn, int_param(request, "id"), user)
     return user, post
 
 
@@ -57,7 +62,8 @@ async def queue(request: web.Request) -> web.Response:
         files = await uploads.for_posts(conn, [item.post.id for item in items])
         pending_findings = await findings.pending(conn, user, board.id if board else None)
         corrections = await waiting_corrections(conn, user, board.id if board else None)
-        proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
+        # How many of each proposer's contributions were approved and refused: a hint of trust.
+        proposers = await users.decision_counts(conn, {f.author_id for f in pending_findings})
         doubts = await finding_doubts(conn, pending_findings)
         drops_waiting = await drops.awaiting_count(conn, drops.scope_of(user))
     return render(request, "moderation/queue.html", {
@@ -65,17 +71,6 @@ async def queue(request: web.Request) -> web.Response:
         "findings": pending_findings, "proposers": proposers, "corrections": corrections,
         "doubts": doubts, "reasons": moderation.REJECT_REASONS,
         "drops_waiting": drops_waiting}, form=True)
-
-
-async def _proposer_counts(conn: Conn, author_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """How many of each proposer's contributions were approved and refused: a hint of trust."""
-    if not author_ids:
-        return {}
-    ids = sorted(author_ids)
-    rows = await conn.all(
-        "select id, approved_count, rejected_count from users"
-        f" where id in ({', '.join('?' * len(ids))})", ids)
-    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def approve(request: web.Request) -> web.Response:
@@ -159,9 +154,7 @@ async def purge(request: web.Request) -> web.Response:
     user = require_writer(request)
     revision_id = int_param(request, "revision")
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "purge", post):
-        raise NotFound()
+        post = await targets.post_to_purge(conn, int_param(request, "id"), user)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.purge_post_version(tx, await posts.get(tx, post.id), user,
@@ -172,11 +165,7 @@ async def purge(request: web.Request) -> web.Response:
 async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        thread = await threads.get(conn, int_param(request, "id"))
-    if not can(user, "see_thread", thread):
-        raise NotFound()
-    if not can(user, "moderate", thread):
-        raise Forbidden("You do not moderate this board.")
+        thread = await targets.thread_to_moderate(conn, int_param(request, "id"), user)
     return user, thread
 
 
@@ -218,11 +207,7 @@ async def flag(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "flag_post", post):
-        raise Forbidden("You cannot flag this message.")
+        post = await targets.post_to_flag(conn, int_param(request, "id"), user)
     context = {"post": post, "reason": "", "errors": {}}
     if request.method == "POST":
         form = await request.post()

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys, periodic
+from forum.clock import today
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
@@ -43,10 +44,6 @@ log = logging.getLogger("forum")
 NEW_FIELDS = ("administration", "documents", "channel", "sent_on", "received_on")
 STATUS_FIELDS = ("status", "happened_on", "note")
 CHECK_INTERVAL = 600  # seconds between two rounds of the deadline job
-
-
-def today() -> date:
-    return date.today()
 
 
 # Lists -----------------------------------------------------------------------------------------
@@ -275,7 +272,7 @@ def letter(board: Board, administration: str, documents: str) -> str:
 async def document_source(conn: Conn, base_url: str, raw: str) -> list[tuple[str, str]]:
     """?document=ID on the finding form: a public request's document, as the (address, label)
     of a source link; nothing for any other id. The finding cites it by its address, so
-    models/findings.py needs no new kind of source."""
+    models/findings/ needs no new kind of source."""
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return []
     request_id = await records.request_of_file(conn, int(raw))

@@ -13,7 +13,7 @@ from forum.db import Transaction
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.fragments import render_posts
 from forum.i18n import N_
-from forum.models import boards, findings, follows, moderation, posts, threads, uploads
+from forum.models import boards, findings, follows, moderation, posts, targets, threads, uploads
 from forum.models.following import set_for_board, set_for_thread
 from forum.models.users import User
 from forum.permissions import can
@@ -259,7 +259,7 @@ async def rename(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        thread = await moderation.thread_to_rename(conn, int_param(request, "id"), user)
+        thread = await targets.thread_to_rename(conn, int_param(request, "id"), user)
         moderator = can(user, "moderate", thread)
         earlier = await threads.title_revisions(conn, thread.id) if moderator else []
     context = {"thread": thread, "title": thread.title, "reason": "", "earlier": earlier,
@@ -271,7 +271,7 @@ async def rename(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             # Read again in the transaction: the title kept is the one being replaced.
-            thread = await moderation.thread_to_rename(tx, thread.id, user)
+            thread = await targets.thread_to_rename(tx, thread.id, user)
             await moderation.rename_thread(tx, thread, user, context["title"], config.title_max,
                                            context["reason"])
     except ForumError as error:
