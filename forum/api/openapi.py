@@ -501,8 +501,9 @@ def _member_paths() -> dict[str, Any]:
         f"{V1}/members/{{name}}/decisions": {"post": _op(
             "api_member_decision", "members",
             "Warn, suspend, ban or lift (the member is told, the journal records it); or "
-            "grant or withdraw trust. 403 unless you may sanction this member.",
-            {"204": {"description": "Done."}}, "400 401 403 404 413 422",
+            "grant or withdraw trust. 403 unless you may sanction this member; 409 for a "
+            "suspension whose end date is already past (a date valid when it was written).",
+            {"204": {"description": "Done."}}, "400 401 403 404 409 413 422",
             params=("member_name",), body="MemberDecisionInput")},
         f"{V1}/preview": {"post": _op(
             "api_preview", "posts", "The HTML a post with this Markdown would show, as the "

@@ -7,7 +7,7 @@ from forum import clock, permissions, stems
 from forum.cache import ALL
 from forum.config import Config
 from forum.db import Conn, Transaction
-from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.errors import Conflict, Contradiction, Forbidden, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import boards, drops, notifications, posts, threads, users
 from forum.models.boards import Board
@@ -478,8 +478,11 @@ async def sanction(tx: Transaction, member: User, moderator: User, kind: str, re
     if member.holds_moderator_role and not moderator.is_admin:
         raise Invalid("Only an administrator can sanction a moderator.", field="kind")
     if kind == "suspend":
-        if not until or until <= clock.now():
+        if not until:
             raise Invalid("A suspension needs an end date in the future.", field="until")
+        if until <= clock.now():  # well formed, but past by now: 409 in the API
+            raise Contradiction("A suspension needs an end date in the future.",
+                                field="until")
     elif kind == "ban":
         until = BAN_UNTIL
     elif kind in ("warn", "lift"):
