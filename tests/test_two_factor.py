@@ -458,15 +458,6 @@ async def turn_on_in_page(page: Any, check: Any = None) -> pyotp.TOTP:
     return totp
 
 
-async def password_step_in_page(page: Any, name: str) -> None:
-    """The log-in form's first step, which asks for the code next."""
-    await page.goto("/login")
-    await page.get_by_label(PSEUDONYM).fill(name)
-    await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
-    await page.get_by_role("button", name=LOG_IN).click()
-    await expect(page).to_have_url(re.compile(r"/login/code$"))
-
-
 @pytest.mark.browser
 async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, forum):  # noqa: F811
     """Without JavaScript: the key read from the page, the code computed from it."""
@@ -482,7 +473,7 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
     totp = await turn_on_in_page(page)
     assert csp_errors == []
     await account_nav(page).get_by_role("button", name=LOG_OUT).click()
-    await password_step_in_page(page, "lea")
+    await log_in_with_form(page, "lea", code_next=True)
     await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_have_count(0)
     await page.get_by_label(LOGIN_CODE).fill(later_code(totp))
     await page.get_by_role("button", name=LOG_IN).click()
@@ -510,7 +501,7 @@ async def test_two_factor_pages_pass_axe(browser, site, forum):  # noqa: F811
     await page.goto("/settings/two-factor")
     found += await axe_report(page, "two-factor, on", "/settings/two-factor")
     await account_nav(page).get_by_role("button", name=LOG_OUT).click()
-    await password_step_in_page(page, "lea")
+    await log_in_with_form(page, "lea", code_next=True)
     found += await axe_report(page, "login code", "/login/code")
     await context.close()
     assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
