@@ -10,7 +10,7 @@ import pytest
 from forum.api import openapi
 from forum.app import create_app
 from forum.csrf import HEADER as CSRF_HEADER
-from forum.models import follows, moderation, users
+from forum.models import boards, follows, moderation, users
 from tests.conftest import csrf_token, log_in
 from tests.test_api import call, error_of
 
@@ -610,6 +610,12 @@ async def test_drafts_kept_read_and_erased(forum, client, world):
                                 json={"title": "x", "body": "y"}))  # a reply has no title
     assert error["field"] == "title"
     await call(client, "PUT", "/threads/999999/draft", token, expect=404, json={"body": "x"})
+    closed = await forum.board("Groupe de travail")
+    async with forum.db.transaction() as tx:
+        await boards.set_closed(tx, closed, True)
+    # A closed board is not there for whoever is not of its group: nor its drafts (404).
+    await call(client, "PUT", f"/boards/{closed.slug}/draft", token, expect=404,
+               json={"body": "x"})
     await call(client, "POST", f"/moderation/threads/{world['thread']}/hide",
                world["modo_token"])
     await call(client, "PUT", reply, token, expect=404, json={"body": "x"})  # hidden now

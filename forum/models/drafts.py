@@ -68,9 +68,10 @@ async def erase(tx: Transaction, user_id: int, thread_id: int | None = None,
 async def place(conn: Conn, user: User, thread_id: int | None = None,
                 board_slug: str | None = None) -> dict[str, int]:
     """The target of a draft, checked: a thread this member may see (404 otherwise), or a
-    board they may start a thread on (403 otherwise, 404 if it does not exist)."""
+    board they may start a thread on (403 otherwise; 404 if it does not exist for them, as a
+    closed board for who is not of its group)."""
     if board_slug is not None:
-        board = await boards.get_by_slug(conn, board_slug)
+        board = await boards.get_readable(conn, board_slug, user)
         if not can(user, "start_thread", board):
             raise Forbidden()
         return {"board_id": board.id}
