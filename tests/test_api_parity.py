@@ -52,7 +52,7 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "moderation_thread_state": ("api_moderation_lock", "api_moderation_unlock",
                                 "api_moderation_pin", "api_moderation_unpin",
                                 "api_moderation_hide", "api_moderation_show"),
-    "moderation_move": ("api_moderation_move",),
+    "moderation_move": ("api_move_thread",),  # api_moderation_move: deprecated, the same move
     # From the branches merged beside this one (closed boards, records requests, watch record).
     "board_members": ("api_board_members", "api_add_board_member", "api_remove_board_member"),
     "new_request": ("api_create_request",),
