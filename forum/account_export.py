@@ -12,20 +12,19 @@ To add a kind of content (records requests, for instance), write an async functi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import secrets
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from forum import clock, keys
+from forum import clock, keys, periodic
 from forum.db import Conn, Row, Transaction
 from forum.errors import NotFound
 from forum.models import notifications
@@ -331,22 +330,4 @@ def wake(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     app[WAKE] = asyncio.Event()
-    app.cleanup_ctx.append(_loop)
-
-
-async def _loop(app: web.Application) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            try:
-                await run_once(app)
-            except Exception:
-                log.exception("exports round failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(app[WAKE].wait(), CHECK_SECONDS)
-            app[WAKE].clear()
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    app.cleanup_ctx.append(periodic.every(CHECK_SECONDS, run_once, "exports round", WAKE))

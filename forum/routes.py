@@ -5,6 +5,7 @@ from aiohttp import web
 
 from forum.api import board_admin as api_board_admin
 from forum.api import boards as api_boards
+from forum.api import drafts as api_drafts
 from forum.api import findings as api_findings
 from forum.api import follows as api_follows
 from forum.api import members as api_members
@@ -199,135 +200,191 @@ def setup(app: web.Application) -> None:
         name="notification_read")
     app.router.add_static("/static", STATIC, name="static")
     get("/healthz", health.healthz, name="healthz")  # for the proxy and monitors (deploy.md)
-    # JSON API, described in forum/api/openapi.py (keep both in step). No HEAD: not in the spec.
-    v1 = "/api/v1"
+    # JSON API: the document, then API_V1 below
     add("GET", "/api/openapi.json", openapi.spec, name="api_openapi")
-    add("GET", f"{v1}/notifications", api_notifications.list_notifications,
-        name="api_notifications")
-    add("POST", f"{v1}/notifications/read", api_notifications.mark_read,
-        name="api_notifications_read")
-    add("GET", f"{v1}/members", api_notifications.members, name="api_members")
-    add("GET", f"{v1}/boards", api_boards.list_boards, name="api_boards")
-    add("POST", f"{v1}/boards", api_boards.create_board, name="api_create_board")
-    add("GET", f"{v1}/boards/{{slug}}/threads", api_boards.list_threads,
-        name="api_board_threads")
-    add("GET", f"{v1}/boards/{{slug}}/members", api_boards.list_members,
-        name="api_board_members")
-    add("POST", f"{v1}/boards/{{slug}}/members", api_boards.add_member,
-        name="api_add_board_member")
-    add("DELETE", f"{v1}/boards/{{slug}}/members/{{name}}", api_boards.remove_member,
-        name="api_remove_board_member")
-    add("POST", f"{v1}/threads/{{id}}/move", api_boards.move_thread, name="api_move_thread")
-    add("POST", f"{v1}/boards/{{slug}}/threads", api_threads.create_thread,
-        name="api_create_thread")
-    add("GET", f"{v1}/threads/{{id}}", api_threads.show_thread, name="api_thread")
-    add("POST", f"{v1}/threads/{{id}}/read", api_reads.mark_thread_read,
-        name="api_mark_thread_read")
-    add("POST", f"{v1}/boards/{{slug}}/read", api_reads.mark_board_read,
-        name="api_mark_board_read")
-    add("POST", f"{v1}/read", api_reads.mark_all_read, name="api_mark_all_read")
-    add("PATCH", f"{v1}/threads/{{id}}", api_threads.rename_thread, name="api_rename_thread")
-    add("POST", f"{v1}/threads/{{id}}/posts", api_threads.create_post, name="api_create_post")
-    add("GET", f"{v1}/posts/{{id}}", api_posts.show_post, name="api_post")
-    add("PATCH", f"{v1}/posts/{{id}}", api_posts.edit_post, name="api_edit_post")
-    add("DELETE", f"{v1}/posts/{{id}}", api_posts.delete_post, name="api_delete_post")
-    add("GET", f"{v1}/posts/{{id}}/revisions", api_posts.list_revisions,
-        name="api_post_revisions")
-    add("POST", f"{v1}/uploads", api_uploads.create_upload, name="api_upload")
-    add("GET", f"{v1}/search", api_search.search_posts, name="api_search")
-    add("GET", f"{v1}/findings", api_findings.list_findings, name="api_findings")
-    add("POST", f"{v1}/findings", api_findings.create_finding, name="api_create_finding")
-    add("GET", f"{v1}/findings/{{id}}", api_findings.show_finding, name="api_finding")
-    add("GET", f"{v1}/requests", api_requests.list_requests, name="api_requests")
-    add("POST", f"{v1}/requests", api_requests.create_request, name="api_create_request")
-    add("GET", f"{v1}/requests/{{id}}", api_requests.show_request, name="api_request")
-    add("PATCH", f"{v1}/requests/{{id}}", api_requests.change_status,
-        name="api_change_request")
-    add("GET", f"{v1}/finding-kinds", api_findings.list_kinds, name="api_finding_kinds")
-    add("PATCH", f"{v1}/finding-kinds/{{slug}}", api_findings.rename_kind,
-        name="api_rename_kind")
-    add("POST", f"{v1}/finding-kinds/{{slug}}/merge", api_findings.merge_kind,
-        name="api_merge_kind")
-    add("POST", f"{v1}/posts/{{id}}/flags", api_moderation.flag_post, name="api_flag_post")
-    api_mod = f"{v1}/moderation"
-    add("GET", f"{api_mod}/queue", api_moderation.queue, name="api_moderation_queue")
-    add("GET", f"{api_mod}/reasons", api_moderation.reasons, name="api_moderation_reasons")
-    add("POST", f"{api_mod}/posts/{{id}}/approve", api_moderation.approve,
-        name="api_moderation_approve")
-    add("POST", f"{api_mod}/posts/{{id}}/reject", api_moderation.reject,
-        name="api_moderation_reject")
-    add("POST", f"{api_mod}/posts/{{id}}/edit-and-approve", api_moderation.edit_and_approve,
-        name="api_moderation_edit_and_approve")
-    add("POST", f"{api_mod}/posts/{{id}}/revisions/{{revision}}/purge",
-        api_moderation.purge_post_version, name="api_moderation_purge_post")
-    add("POST", f"{api_mod}/findings/{{id}}/revisions/{{revision}}/purge", api_findings.purge,
-        name="api_moderation_purge_finding")
-    add("POST", f"{api_mod}/findings/{{id}}/approve", api_findings.approve,
-        name="api_moderation_approve_finding")
-    add("POST", f"{api_mod}/findings/{{id}}/reject", api_findings.reject,
-        name="api_moderation_reject_finding")
-    add("POST", f"{api_mod}/threads/{{id}}/lock", api_moderation.lock_thread,
-        name="api_moderation_lock")
-    add("POST", f"{api_mod}/threads/{{id}}/unlock", api_moderation.unlock_thread,
-        name="api_moderation_unlock")
-    add("POST", f"{api_mod}/threads/{{id}}/pin", api_moderation.pin_thread,
-        name="api_moderation_pin")
-    add("POST", f"{api_mod}/threads/{{id}}/unpin", api_moderation.unpin_thread,
-        name="api_moderation_unpin")
-    add("POST", f"{api_mod}/threads/{{id}}/hide", api_moderation.hide_thread,
-        name="api_moderation_hide")
-    add("POST", f"{api_mod}/threads/{{id}}/show", api_moderation.unhide_thread,
-        name="api_moderation_show")
-    add("POST", f"{api_mod}/posts/{{id}}/dismiss-flags", api_moderation.dismiss_flags,
-        name="api_moderation_dismiss_flags")
-    add("POST", f"{api_mod}/posts/{{id}}/restore", api_moderation.restore_post,
-        name="api_moderation_restore")
-    add("POST", f"{api_mod}/threads/{{id}}/move", api_moderation.move_thread,
-        name="api_moderation_move")
-    add("GET", f"{api_mod}/journal", api_moderation.journal, name="api_moderation_journal")
-    add("GET", f"{v1}/members/{{name}}", api_members.show_member, name="api_member")
-    add("POST", f"{v1}/members/{{name}}/decisions", api_members.decide,
-        name="api_member_decision")
-    add("POST", f"{v1}/preview", api_posts.preview, name="api_preview")
-    # Following and one's own settings (api/follows.py, api/settings.py)
-    add("GET", f"{v1}/follows", api_follows.list_follows, name="api_follows")
-    add("PUT", f"{v1}/follows/threads/{{id}}", api_follows.follow_thread,
-        name="api_follow_thread")
-    add("DELETE", f"{v1}/follows/threads/{{id}}", api_follows.unfollow_thread,
-        name="api_unfollow_thread")
-    add("PUT", f"{v1}/follows/boards/{{slug}}", api_follows.follow_board,
-        name="api_follow_board")
-    add("DELETE", f"{v1}/follows/boards/{{slug}}", api_follows.unfollow_board,
-        name="api_unfollow_board")
-    add("GET", f"{v1}/preferences", api_settings.show_preferences, name="api_preferences")
-    add("PATCH", f"{v1}/preferences", api_settings.change_preferences,
-        name="api_change_preferences")
-    add("GET", f"{v1}/tokens", api_settings.list_tokens, name="api_tokens")
-    add("POST", f"{v1}/tokens", api_settings.create_token, name="api_create_token")
-    add("DELETE", f"{v1}/tokens/{{id}}", api_settings.revoke_token, name="api_revoke_token")
-    add("PATCH", f"{v1}/findings/{{id}}", api_findings.correct_finding,
-        name="api_edit_finding")
-    add("DELETE", f"{v1}/findings/{{id}}", api_findings.withdraw_finding,
-        name="api_delete_finding")
-    add("GET", f"{v1}/findings/{{id}}/revisions", api_findings.list_revisions,
-        name="api_finding_revisions")
-    add("POST", f"{api_mod}/findings/{{id}}/restore", api_findings.restore,
-        name="api_moderation_restore_finding")
-    # Boards' administration (api/board_admin.py)
-    add("PATCH", f"{v1}/boards/{{slug}}", api_board_admin.edit_board, name="api_edit_board")
-    add("GET", f"{v1}/boards/{{slug}}/moderators", api_board_admin.list_moderators,
-        name="api_board_moderators")
-    add("PUT", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.add_moderator,
-        name="api_add_board_moderator")
-    add("DELETE", f"{v1}/boards/{{slug}}/moderators/{{name}}", api_board_admin.remove_moderator,
-        name="api_remove_board_moderator")
-    add("GET", f"{v1}/invitations", api_settings.list_invitations, name="api_invitations")
-    add("POST", f"{v1}/invitations", api_settings.create_invitation,
-        name="api_create_invitation")
-    add("DELETE", f"{v1}/invitations/{{id}}", api_settings.withdraw_invitation,
-        name="api_withdraw_invitation")
-    add("GET", f"{v1}/registration", api_board_admin.show_registration,
-        name="api_registration")
-    add("PATCH", f"{v1}/registration", api_board_admin.change_registration,
-        name="api_change_registration")
-    add("POST", f"{v1}/finding-kinds", api_findings.create_kind, name="api_create_finding_kind")
+    for method, path, handler, name in API_V1:
+        add(method, f"/api/v1{path}", handler, name=name)
+
+
+# The JSON API, under /api/v1: (method, path, handler, name), described in forum/api/openapi.py
+# (tests/test_openapi.py checks that both list the same routes). No HEAD: not in the spec.
+API_V1 = (
+    ("GET", "/boards",
+     api_boards.list_boards, "api_boards"),
+    ("POST", "/boards",
+     api_boards.create_board, "api_create_board"),
+    ("PATCH", "/boards/{slug}",
+     api_board_admin.edit_board, "api_edit_board"),
+    ("GET", "/boards/{slug}/draft",
+     api_drafts.show, "api_board_draft"),
+    ("PUT", "/boards/{slug}/draft",
+     api_drafts.save, "api_save_board_draft"),
+    ("DELETE", "/boards/{slug}/draft",
+     api_drafts.erase, "api_delete_board_draft"),
+    ("GET", "/boards/{slug}/members",
+     api_boards.list_members, "api_board_members"),
+    ("POST", "/boards/{slug}/members",
+     api_boards.add_member, "api_add_board_member"),
+    ("DELETE", "/boards/{slug}/members/{name}",
+     api_boards.remove_member, "api_remove_board_member"),
+    ("GET", "/boards/{slug}/moderators",
+     api_board_admin.list_moderators, "api_board_moderators"),
+    ("PUT", "/boards/{slug}/moderators/{name}",
+     api_board_admin.add_moderator, "api_add_board_moderator"),
+    ("DELETE", "/boards/{slug}/moderators/{name}",
+     api_board_admin.remove_moderator, "api_remove_board_moderator"),
+    ("POST", "/boards/{slug}/read",
+     api_reads.mark_board_read, "api_mark_board_read"),
+    ("GET", "/boards/{slug}/threads",
+     api_boards.list_threads, "api_board_threads"),
+    ("POST", "/boards/{slug}/threads",
+     api_threads.create_thread, "api_create_thread"),
+    ("GET", "/finding-kinds",
+     api_findings.list_kinds, "api_finding_kinds"),
+    ("POST", "/finding-kinds",
+     api_findings.create_kind, "api_create_finding_kind"),
+    ("PATCH", "/finding-kinds/{slug}",
+     api_findings.rename_kind, "api_rename_kind"),
+    ("POST", "/finding-kinds/{slug}/merge",
+     api_findings.merge_kind, "api_merge_kind"),
+    ("GET", "/findings",
+     api_findings.list_findings, "api_findings"),
+    ("POST", "/findings",
+     api_findings.create_finding, "api_create_finding"),
+    ("GET", "/findings/{id}",
+     api_findings.show_finding, "api_finding"),
+    ("PATCH", "/findings/{id}",
+     api_findings.correct_finding, "api_edit_finding"),
+    ("DELETE", "/findings/{id}",
+     api_findings.withdraw_finding, "api_delete_finding"),
+    ("GET", "/findings/{id}/revisions",
+     api_findings.list_revisions, "api_finding_revisions"),
+    ("GET", "/follows",
+     api_follows.list_follows, "api_follows"),
+    ("PUT", "/follows/boards/{slug}",
+     api_follows.follow, "api_follow_board"),
+    ("DELETE", "/follows/boards/{slug}",
+     api_follows.unfollow, "api_unfollow_board"),
+    ("PUT", "/follows/threads/{id}",
+     api_follows.follow, "api_follow_thread"),
+    ("DELETE", "/follows/threads/{id}",
+     api_follows.unfollow, "api_unfollow_thread"),
+    ("GET", "/invitations",
+     api_settings.list_invitations, "api_invitations"),
+    ("POST", "/invitations",
+     api_settings.create_invitation, "api_create_invitation"),
+    ("DELETE", "/invitations/{id}",
+     api_settings.withdraw_invitation, "api_withdraw_invitation"),
+    ("GET", "/members",
+     api_notifications.members, "api_members"),
+    ("GET", "/members/{name}",
+     api_members.show_member, "api_member"),
+    ("POST", "/members/{name}/decisions",
+     api_members.decide, "api_member_decision"),
+    ("POST", "/moderation/findings/{id}/approve",
+     api_findings.approve, "api_moderation_approve_finding"),
+    ("POST", "/moderation/findings/{id}/reject",
+     api_findings.reject, "api_moderation_reject_finding"),
+    ("POST", "/moderation/findings/{id}/restore",
+     api_findings.restore, "api_moderation_restore_finding"),
+    ("POST", "/moderation/findings/{id}/revisions/{revision}/purge",
+     api_findings.purge, "api_moderation_purge_finding"),
+    ("GET", "/moderation/journal",
+     api_moderation.journal, "api_moderation_journal"),
+    ("POST", "/moderation/posts/{id}/approve",
+     api_moderation.approve, "api_moderation_approve"),
+    ("POST", "/moderation/posts/{id}/dismiss-flags",
+     api_moderation.dismiss_flags, "api_moderation_dismiss_flags"),
+    ("POST", "/moderation/posts/{id}/edit-and-approve",
+     api_moderation.edit_and_approve, "api_moderation_edit_and_approve"),
+    ("POST", "/moderation/posts/{id}/reject",
+     api_moderation.reject, "api_moderation_reject"),
+    ("POST", "/moderation/posts/{id}/restore",
+     api_moderation.restore_post, "api_moderation_restore"),
+    ("POST", "/moderation/posts/{id}/revisions/{revision}/purge",
+     api_moderation.purge_post_version, "api_moderation_purge_post"),
+    ("GET", "/moderation/queue",
+     api_moderation.queue, "api_moderation_queue"),
+    ("GET", "/moderation/reasons",
+     api_moderation.reasons, "api_moderation_reasons"),
+    ("GET", "/moderation/requests",
+     api_requests.queue, "api_moderation_requests"),
+    ("POST", "/moderation/requests/{id}/approve",
+     api_requests.approve, "api_moderation_approve_request"),
+    ("POST", "/moderation/requests/{id}/reject",
+     api_requests.reject, "api_moderation_reject_request"),
+    ("POST", "/moderation/threads/{id}/hide",
+     api_moderation.thread_state, "api_moderation_hide"),
+    ("POST", "/moderation/threads/{id}/lock",
+     api_moderation.thread_state, "api_moderation_lock"),
+    ("POST", "/moderation/threads/{id}/move",
+     api_moderation.move_thread, "api_moderation_move"),
+    ("POST", "/moderation/threads/{id}/pin",
+     api_moderation.thread_state, "api_moderation_pin"),
+    ("POST", "/moderation/threads/{id}/show",
+     api_moderation.thread_state, "api_moderation_show"),
+    ("POST", "/moderation/threads/{id}/unlock",
+     api_moderation.thread_state, "api_moderation_unlock"),
+    ("POST", "/moderation/threads/{id}/unpin",
+     api_moderation.thread_state, "api_moderation_unpin"),
+    ("GET", "/notifications",
+     api_notifications.list_notifications, "api_notifications"),
+    ("POST", "/notifications/read",
+     api_notifications.mark_read, "api_notifications_read"),
+    ("GET", "/posts/{id}",
+     api_posts.show_post, "api_post"),
+    ("PATCH", "/posts/{id}",
+     api_posts.edit_post, "api_edit_post"),
+    ("DELETE", "/posts/{id}",
+     api_posts.delete_post, "api_delete_post"),
+    ("POST", "/posts/{id}/flags",
+     api_moderation.flag_post, "api_flag_post"),
+    ("GET", "/posts/{id}/revisions",
+     api_posts.list_revisions, "api_post_revisions"),
+    ("GET", "/preferences",
+     api_settings.show_preferences, "api_preferences"),
+    ("PATCH", "/preferences",
+     api_settings.change_preferences, "api_change_preferences"),
+    ("POST", "/preview",
+     api_posts.preview, "api_preview"),
+    ("POST", "/read",
+     api_reads.mark_all_read, "api_mark_all_read"),
+    ("GET", "/registration",
+     api_board_admin.show_registration, "api_registration"),
+    ("PATCH", "/registration",
+     api_board_admin.change_registration, "api_change_registration"),
+    ("GET", "/requests",
+     api_requests.list_requests, "api_requests"),
+    ("POST", "/requests",
+     api_requests.create_request, "api_create_request"),
+    ("GET", "/requests/{id}",
+     api_requests.show_request, "api_request"),
+    ("PATCH", "/requests/{id}",
+     api_requests.change_status, "api_change_request"),
+    ("GET", "/search",
+     api_search.search_posts, "api_search"),
+    ("GET", "/threads/{id}",
+     api_threads.show_thread, "api_thread"),
+    ("PATCH", "/threads/{id}",
+     api_threads.rename_thread, "api_rename_thread"),
+    ("GET", "/threads/{id}/draft",
+     api_drafts.show, "api_thread_draft"),
+    ("PUT", "/threads/{id}/draft",
+     api_drafts.save, "api_save_thread_draft"),
+    ("DELETE", "/threads/{id}/draft",
+     api_drafts.erase, "api_delete_thread_draft"),
+    ("POST", "/threads/{id}/move",
+     api_boards.move_thread, "api_move_thread"),
+    ("POST", "/threads/{id}/posts",
+     api_threads.create_post, "api_create_post"),
+    ("POST", "/threads/{id}/read",
+     api_reads.mark_thread_read, "api_mark_thread_read"),
+    ("GET", "/tokens",
+     api_settings.list_tokens, "api_tokens"),
+    ("POST", "/tokens",
+     api_settings.create_token, "api_create_token"),
+    ("DELETE", "/tokens/{id}",
+     api_settings.revoke_token, "api_revoke_token"),
+    ("POST", "/uploads",
+     api_uploads.create_upload, "api_upload"),
+)

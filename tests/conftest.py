@@ -160,3 +160,19 @@ async def forum(app: web.Application, client: TestClient) -> AsyncIterator[Forum
     helper = Forum(app, client)
     yield helper
     await helper.close()
+
+
+# The board and members most tests start from (a test file may define its own under the name).
+@pytest.fixture
+async def metz(forum: Forum) -> boards.Board:
+    return await forum.board("Metz")
+
+
+@pytest.fixture
+async def lea(forum: Forum) -> users.User:
+    return await forum.user("lea")
+
+
+@pytest.fixture
+async def camille(forum: Forum) -> users.User:
+    return await forum.user("camille")

@@ -197,11 +197,7 @@ async def test_moderation_decides_whether_a_new_finding_waits(client, world, who
 ])
 async def test_bad_input_is_422_naming_the_field_and_stores_nothing(forum, client, world,
                                                                     change, field):
-    before = await count_findings(forum)
-    payload = await call(client, "POST", "/findings", world["tokens"]["lea"], expect=422,
-                         json={**GOOD, **change})
-    assert error_of(payload)["field"] == field
-    assert await count_findings(forum) == before
+    await refused_naming(forum, client, world, change, field, 422)
 
 
 @pytest.mark.parametrize("change, field", [
@@ -210,8 +206,13 @@ async def test_bad_input_is_422_naming_the_field_and_stores_nothing(forum, clien
 ])
 async def test_naming_what_does_not_exist_is_404_and_stores_nothing(forum, client, world,
                                                                     change, field):
+    await refused_naming(forum, client, world, change, field, 404)
+
+
+async def refused_naming(forum, client, world, change: dict, field: str, status: int) -> None:
+    """A finding sent with `change` is refused with `status`, naming `field`; none is kept."""
     before = await count_findings(forum)
-    payload = await call(client, "POST", "/findings", world["tokens"]["lea"], expect=404,
+    payload = await call(client, "POST", "/findings", world["tokens"]["lea"], expect=status,
                          json={**GOOD, **change})
     assert error_of(payload)["field"] == field
     assert await count_findings(forum) == before

@@ -10,7 +10,7 @@ import pytest
 from forum.api import openapi
 from forum.app import create_app
 from forum.csrf import HEADER as CSRF_HEADER
-from forum.models import follows, moderation, users
+from forum.models import boards, follows, moderation, users
 from tests.conftest import csrf_token, log_in
 from tests.test_api import call, error_of
 
@@ -52,7 +52,7 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     "moderation_thread_state": ("api_moderation_lock", "api_moderation_unlock",
                                 "api_moderation_pin", "api_moderation_unpin",
                                 "api_moderation_hide", "api_moderation_show"),
-    "moderation_move": ("api_moderation_move",),
+    "moderation_move": ("api_move_thread",),  # api_moderation_move: deprecated, the same move
     # From the branches merged beside this one (closed boards, records requests, watch record).
     "board_members": ("api_board_members", "api_add_board_member", "api_remove_board_member"),
     "new_request": ("api_create_request",),
@@ -71,6 +71,10 @@ API_TWINS: dict[str, tuple[str, ...]] = {
     # which the pages do by showing it.
     "mark_board_read": ("api_mark_board_read",),
     "mark_all_read": ("api_mark_all_read",),
+    "moderation_approve_request": ("api_moderation_approve_request", "api_moderation_requests"),
+    "moderation_reject_request": ("api_moderation_reject_request", "api_moderation_requests"),
+    "new_thread_draft": ("api_board_draft", "api_save_board_draft", "api_delete_board_draft"),
+    "reply_draft": ("api_thread_draft", "api_save_thread_draft", "api_delete_thread_draft"),
 }
 
 # What stays on the web, and why. Most of it protects an account from whoever holds one of its
@@ -108,17 +112,10 @@ WEB_ONLY: dict[str, str] = {
     "moderation_drop_publish": "publishes a drop's file: kept on the moderators' pages",
 }
 
-# Web actions the API still lacks, each with the operation planned for it (none today): a
-# stopgap for a new page whose twin comes later, and test_known_gaps_are_still_gaps fails as
-# soon as that operation exists, so that it moves to API_TWINS.
-NOT_YET: dict[str, str] = {
-    # Known gaps, each to close with an API operation (issue 12); listed so the test still
-    # catches any new web action without a twin.
-    "moderation_approve_request": "no JSON moderation of records requests yet",
-    "moderation_reject_request": "no JSON moderation of records requests yet",
-    "new_thread_draft": "drafts: the page's autosave (JSON already); no /api/v1 route yet",
-    "reply_draft": "drafts: the page's autosave (JSON already); no /api/v1 route yet",
-}
+# Web actions the API still lacks, each with the operation planned for it: a stopgap for a new
+# page whose twin comes later, and test_known_gaps_are_still_gaps fails as soon as that
+# operation exists, so that it moves to API_TWINS. None today.
+NOT_YET: dict[str, str] = {}
 
 
 def state_changing_web_routes(app) -> set[str]:
@@ -260,7 +257,8 @@ async def test_moderator_decisions_about_a_member(forum, client, world):
     error = error_of(await call(client, "POST", path, world["modo_token"], expect=422,
                                 json={"kind": "warn"}))
     assert error["field"] == "reason"
-    error = error_of(await call(client, "POST", path, world["modo_token"], expect=422,
+    # A past date is well formed, refused by what time it is: 409, as a conflict with now.
+    error = error_of(await call(client, "POST", path, world["modo_token"], expect=409,
                                 json={"kind": "suspend", "reason": "Insultes",
                                       "until": "2001-01-01"}))
     assert error["field"] == "until"
@@ -558,3 +556,80 @@ async def test_a_method_no_page_takes_is_405_not_a_csrf_403(client, world):
         assert response.status == 405, path
     response = await client.post("/logout")  # a real form without its token: still refused
     assert response.status == 403
+
+
+# Records requests' moderation and drafts ----------------------------------------------------------
+
+async def test_moderating_records_requests(forum, client, world):
+    from tests.test_requests import record
+
+    newcomer = await forum.user("nouvelle", trusted=False)
+    waiting = await record(forum, world["metz"], newcomer, review="pending")
+    other = await record(forum, world["metz"], newcomer, review="pending")
+    queue = await call(client, "GET", "/moderation/requests", world["local_token"])
+    assert [item["id"] for item in queue["requests"]] == [waiting, other]
+    await call(client, "GET", "/moderation/requests", world["tom_token"], expect=404)
+    # Whoever does not moderate Metz is not told the request waits (404, as the page).
+    path = f"/moderation/requests/{waiting}"
+    await call(client, "POST", f"{path}/approve", world["tom_token"], expect=404)
+    approved = await call(client, "POST", f"{path}/approve", world["local_token"])
+    assert approved["review"] == "published" and approved["id"] == waiting
+    await call(client, "POST", f"{path}/approve", world["local_token"], expect=409)
+    await call(client, "GET", f"/requests/{waiting}")  # public now
+    reject = f"/moderation/requests/{other}/reject"
+    error = error_of(await call(client, "POST", reject, world["local_token"], expect=422,
+                                json={"reason": "Hors sujet", "colour": "red"}))
+    assert error["field"] == "colour"
+    refused = await call(client, "POST", reject, world["modo_token"],
+                         json={"reason": "Doublon", "private": True})
+    assert (refused["review"], refused["reject_reason"]) == ("rejected", "Doublon")
+    await call(client, "GET", f"/requests/{other}", expect=404)  # readers never see it
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from notifications where user_id = ?",
+                                (newcomer.id,)) == 2  # told each decision, as from the page
+
+
+async def test_drafts_kept_read_and_erased(forum, client, world):
+    reply = f"/threads/{world['thread']}/draft"
+    token = world["tom_token"]
+    await call(client, "GET", reply, token, expect=404)  # none yet
+    await call(client, "PUT", reply, expect=401, json={"body": "x"})
+    await call(client, "PUT", reply, token, expect=204, json={"body": "Je commence…"})
+    draft = await call(client, "GET", reply, token)
+    assert (draft["title"], draft["body"]) == ("", "Je commence…")
+    await call(client, "GET", reply, world["lea_token"], expect=404)  # one's own only
+    # The page's autosave reads the very same draft.
+    await log_in(client, "tom")
+    shown = await (await client.get(f"/t/{world['thread']}/reply/draft")).json()
+    assert shown["body"] == "Je commence…"
+    await call(client, "DELETE", reply, token, expect=204)
+    await call(client, "GET", reply, token, expect=404)
+    new = "/boards/metz/draft"
+    await call(client, "PUT", new, token, expect=204,
+               json={"title": "Nouvelles caméras", "body": "Rue Serpenoise"})
+    assert (await call(client, "GET", new, token))["title"] == "Nouvelles caméras"
+    await call(client, "PUT", new, token, expect=204, json={"title": "", "body": " "})
+    await call(client, "GET", new, token, expect=404)  # emptied: erased
+    error = error_of(await call(client, "PUT", reply, token, expect=422,
+                                json={"title": "x", "body": "y"}))  # a reply has no title
+    assert error["field"] == "title"
+    await call(client, "PUT", "/threads/999999/draft", token, expect=404, json={"body": "x"})
+    closed = await forum.board("Groupe de travail")
+    async with forum.db.transaction() as tx:
+        await boards.set_closed(tx, closed, True)
+    # A closed board is not there for whoever is not of its group: nor its drafts (404).
+    await call(client, "PUT", f"/boards/{closed.slug}/draft", token, expect=404,
+               json={"body": "x"})
+    await call(client, "POST", f"/moderation/threads/{world['thread']}/hide",
+               world["modo_token"])
+    await call(client, "PUT", reply, token, expect=404, json={"body": "x"})  # hidden now
+
+
+async def test_search_finds_findings_as_the_page_does(forum, client, world):
+    await forum.finding(world["metz"], world["lea"], note="Caméras du parking Paixhans")
+    await forum.finding(world["metz"], world["lea"], review="pending", note="Paixhans aussi")
+    found = await call(client, "GET", "/search", params={"q": "Paixhans"})
+    assert found["findings_total"] == 1 and len(found["findings"]) == 1
+    assert found["findings"][0]["city"]["slug"] == "metz"
+    second = await call(client, "GET", "/search", params={"q": "Paixhans", "type": "documents"})
+    assert second["findings"] == [] and second["findings_total"] == 0

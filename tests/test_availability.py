@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import os
 import re
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -394,11 +395,10 @@ async def test_a_cook_that_died_is_replaced(forum):
     assert "<strong>publié</strong>" in html
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, monkeypatch):
-    # For real: the cleaned copy's temporary name is a link to /dev/full, where every write
-    # fails with ENOSPC (the store removes the link afterwards, never the device).
-    token = await forum.token(await forum.user("lea"))
+def full_disk_for_the_cleaned_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second temporary file of the store (a sent file's cleaned copy) is a link to
+    /dev/full, where every write fails with ENOSPC (the store removes the link afterwards,
+    never the device)."""
     real_temp_path = Store.temp_path
     made: list[Path] = []
 
@@ -411,6 +411,12 @@ async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, 
             yield path
 
     monkeypatch.setattr(Store, "temp_path", temp_path)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, monkeypatch):
+    token = await forum.token(await forum.user("lea"))
+    full_disk_for_the_cleaned_copy(monkeypatch)
     response = await upload(client, token, "note.txt", "Relevé des caméras.\n".encode())
     assert response.status == 503, await response.text()
     assert error_of(await response.json())["code"] == "unavailable"
@@ -419,7 +425,18 @@ async def test_a_cleaned_file_that_meets_a_full_disk_answers_503(forum, client, 
     assert (await upload(client, token, "note.txt", b"Encore.\n")).status == 201
 
 
-async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(tmp_path):
+@dataclasses.dataclass
+class Lanes:
+    """A database with three readers and the long lane, and two reads (a costly one past any
+    slice, a cheap one) that note the connection each ran on in `used`."""
+    database: Database
+    used: list[object]
+    costly: Any
+    cheap: Any
+
+
+@pytest.fixture
+async def lanes(tmp_path: Path) -> AsyncIterator[Lanes]:
     database = Database(tmp_path / "lanes.sqlite3", readers=3)
     await database.open()
     used: list[object] = []
@@ -432,21 +449,24 @@ async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(tmp
         used.append(conn.conn)
         return int(await conn.value("select 1"))
 
-    try:
-        long_reader = database._long_reader
-        assert await database.budgeted(costly, 30, keys=["de de de", "198.51.100.1"]) \
-            == HEAVY_ROWS
-        # Cut after its slice of a shared reader, then run whole on the long lane's reader.
-        assert used[0] is not long_reader and used[1] is long_reader and len(used) == 2
-        used.clear()
-        assert await database.budgeted(cheap, 30, keys=["caméras", "198.51.100.1"]) == 1
-        assert used == [long_reader]  # the same client goes straight to the long lane
-        used.clear()
-        assert await database.budgeted(cheap, 30, keys=["caméras", "192.0.2.7"]) == 1
-        assert used[0] is not long_reader  # another client's cheap search shares the readers
-        assert database._readers.qsize() == 3
-    finally:
-        await database.close()
+    yield Lanes(database, used, costly, cheap)
+    await database.close()
+
+
+async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(lanes: Lanes):
+    database, used, costly, cheap = lanes.database, lanes.used, lanes.costly, lanes.cheap
+    long_reader = database._long_reader
+    assert await database.budgeted(costly, 30, keys=["de de de", "198.51.100.1"]) \
+        == HEAVY_ROWS
+    # Cut after its slice of a shared reader, then run whole on the long lane's reader.
+    assert used[0] is not long_reader and used[1] is long_reader and len(used) == 2
+    used.clear()
+    assert await database.budgeted(cheap, 30, keys=["caméras", "198.51.100.1"]) == 1
+    assert used == [long_reader]  # the same client goes straight to the long lane
+    used.clear()
+    assert await database.budgeted(cheap, 30, keys=["caméras", "192.0.2.7"]) == 1
+    assert used[0] is not long_reader  # another client's cheap search shares the readers
+    assert database._readers.qsize() == 3
 
 
 async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_path):
@@ -504,29 +524,15 @@ async def test_a_text_too_slow_to_cook_is_refused_and_its_cook_replaced(forum, c
     assert "<strong>publié</strong>" in html
 
 
-async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(tmp_path):
-    database = Database(tmp_path / "lanes.sqlite3", readers=3)
-    await database.open()
-    used: list[object] = []
-
-    async def costly(conn: db_module.Conn) -> int:
-        used.append(conn.conn)
-        return int(await conn.value(HEAVY_SQL))
-
-    async def cheap(conn: db_module.Conn) -> int:
-        used.append(conn.conn)
-        return int(await conn.value("select 1"))
-
-    try:
-        long_reader = database._long_reader
-        await database.budgeted(costly, 30, keys={"de de de": 1, "198.51.100.1": 2})
-        used.clear()
-        # One costly search may be bad luck: the client's next ones share the readers still.
-        await database.budgeted(cheap, 30, keys={"caméras": 1, "198.51.100.1": 2})
-        assert used == [used[0]] and used[0] is not long_reader
-        await database.budgeted(costly, 30, keys={"la la la": 1, "198.51.100.1": 2})
-        used.clear()
-        await database.budgeted(cheap, 30, keys={"drones": 1, "198.51.100.1": 2})
-        assert used == [long_reader]  # the second costly one makes a pattern
-    finally:
-        await database.close()
+async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(lanes: Lanes):
+    database, used, costly, cheap = lanes.database, lanes.used, lanes.costly, lanes.cheap
+    long_reader = database._long_reader
+    await database.budgeted(costly, 30, keys={"de de de": 1, "198.51.100.1": 2})
+    used.clear()
+    # One costly search may be bad luck: the client's next ones share the readers still.
+    await database.budgeted(cheap, 30, keys={"caméras": 1, "198.51.100.1": 2})
+    assert used == [used[0]] and used[0] is not long_reader
+    await database.budgeted(costly, 30, keys={"la la la": 1, "198.51.100.1": 2})
+    used.clear()
+    await database.budgeted(cheap, 30, keys={"drones": 1, "198.51.100.1": 2})
+    assert used == [long_reader]  # the second costly one makes a pattern

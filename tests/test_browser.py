@@ -84,12 +84,16 @@ async def new_context(browser: Browser, site: str, javascript: bool = True,
     return context
 
 
-async def log_in_with_form(page: Page, name: str) -> None:
-    """Fill the login form and send it, as a member does."""
+async def log_in_with_form(page: Page, name: str, code_next: bool = False) -> None:
+    """Fill the login form and send it, as a member does; `code_next`: two-factor is on, so
+    the form asks for the code next (tests/test_two_factor.py)."""
     await page.goto("/login")
     await page.get_by_label(PSEUDONYM).fill(name)
     await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
     await page.get_by_role("button", name=LOG_IN).click()
+    if code_next:
+        await expect(page).to_have_url(re.compile(r"/login/code$"))
+        return
     await expect(account_nav(page).get_by_role("link", name=name, exact=True)).to_be_visible()
 
 

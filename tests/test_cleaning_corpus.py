@@ -37,7 +37,7 @@ from forum.uploads.kinds import DAMAGED
 from forum.uploads.metafiles import clean_metafile
 from forum.uploads.pdf import UNREADABLE_PICTURE
 from tests.conftest import csrf_token, log_in
-from tests.test_uploads import png_declaring, post_form
+from tests.test_uploads import odf_package, png_declaring, post_form
 
 EXIFTOOL = "/usr/bin/exiftool"
 OPENXML = "http://schemas.openxmlformats.org"
@@ -598,21 +598,7 @@ def odf(kind: str = "odt", body: str = "", meta: str = "", settings: str = "",
                          f'config:name="ooo:configuration-settings">{settings}'
                          "</config:config-item-set></office:settings></office:document-settings>"),
         **(files or {})}
-    entries = {"/": f"application/vnd.oasis.opendocument.{media}",
-               **{name: "text/xml" if name.endswith(".xml") else "application/octet-stream"
-                  for name in parts}}
-    manifest = (f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                f'xmlns:manifest="{ODF}:manifest:1.0" manifest:version="1.3">'
-                + "".join(f'<manifest:file-entry manifest:full-path="{path}" '
-                          f'manifest:media-type="{kind}"/>' for path, kind in entries.items())
-                + "</manifest:manifest>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr(zipfile.ZipInfo("mimetype"), entries["/"])
-        for name, data in parts.items():
-            package.writestr(name, data)
-        package.writestr("META-INF/manifest.xml", manifest)
-    return out.getvalue()
+    return odf_package(f"application/vnd.oasis.opendocument.{media}", parts)
 
 
 def config_item(name: str, value: str) -> str:

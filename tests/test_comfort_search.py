@@ -6,21 +6,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 
-import pytest
-
-from forum import migrate
 from forum.models import moderation, posts, threads
-from tests.test_search import found, read_found
-
-
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def camille(forum):
-    return await forum.user("camille")
+from tests.test_search import found, migrated_from, read_found
 
 
 async def test_a_word_finds_its_plural_and_the_plural_the_word(forum, metz, camille):
@@ -134,23 +121,9 @@ async def test_a_purge_leaves_no_stem_of_the_text(forum, metz, camille):
 
 
 async def test_migration_stems_what_was_already_indexed(tmp_path, monkeypatch):
-    db_path = tmp_path / "old.sqlite3"
-    everything = migrate.available()
-    monkeypatch.setattr(migrate, "available", lambda: [m for m in everything if m[0] < 24])
-    migrate.migrate(db_path)
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript("""
-        insert into users (id, name, name_key, password_hash, created_at)
-            values (1, 'a', 'a', '!', '2024-01-01T00:00:00.000Z');
-        insert into boards (id, slug, name, created_at) values (1, 'metz', 'Metz', '2024');
-        insert into threads (id, board_id, author_id, title, created_at, last_post_at)
-            values (1, 1, 1, 'Survols', '2024-01-01T00:00:00.000Z', '2024');
-        insert into posts (id, thread_id, author_id, body_source, body_html, created_at, status)
-            values (1, 1, 1, 'Des drones.', '', '2024-01-01T00:00:00.000Z', 'published');
-    """)
-    conn.close()
-    monkeypatch.setattr(migrate, "available", lambda: everything)
-    migrate.migrate(db_path)
+    db_path = migrated_from(tmp_path, monkeypatch, 24, "Survols", """
+        select 1 as id, 'Des drones.' as body, '2024-01-01T00:00:00.000Z' as at,
+               'published' as status""")
     conn = sqlite3.connect(db_path)
     rows = conn.execute("select rowid from stem_search where stem_search match 'dron'")
     assert rows.fetchall() == [(1,)]

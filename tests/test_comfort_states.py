@@ -14,16 +14,6 @@ from tests.conftest import log_in, submit
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def lea(forum):
-    return await forum.user("lea")
-
-
 async def test_settings_list_what_i_follow_with_unfollow_buttons(forum, client, metz, lea):
     nancy = await forum.board("Nancy")
     thread_id, _ = await forum.thread(metz, lea, "Drones au marché")

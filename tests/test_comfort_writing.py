@@ -5,21 +5,9 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
-
 from tests.conftest import PASSWORD, csrf_token, log_in, submit
 
 WAITS = "Your message will wait for a moderator"
-
-
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def lea(forum):
-    return await forum.user("lea")
 
 
 def textarea(page: str) -> str:

@@ -41,15 +41,12 @@ async def test_mentions_in_code_links_and_quotes_do_not_count(forum):
 
 
 async def test_pending_mention_tells_nobody_until_approval_and_never_if_rejected(forum):
-    board, _starter, thread_id, _ = await metz(forum)
+    _board, _starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
     newcomer = await forum.user("nouvelle", trusted=False)
     moderator = await forum.user("moderatrice", role="moderator")
-    async with forum.db.transaction() as tx:
-        waiting = await posts.create(tx, thread_id, board.id, newcomer, "Bonjour @lea",
-                                     forum.config.body_max, status="pending")
-        refused = await posts.create(tx, thread_id, board.id, newcomer, "Salut @lea",
-                                     forum.config.body_max, status="pending")
+    waiting = await forum.reply(thread_id, newcomer, "Bonjour @lea", status="pending")
+    refused = await forum.reply(thread_id, newcomer, "Salut @lea", status="pending")
     assert await told(forum, "lea") == [] and await told(forum, "bastien") == []
     async with forum.db.transaction() as tx:
         await moderation.reject(tx, await posts.get(tx, refused), moderator, "hors sujet")
@@ -102,11 +99,9 @@ async def test_quote_starts_a_reply_and_tells_the_quoted_author(forum, client):
 
 
 async def test_hidden_posts_cannot_be_quoted(forum, client):
-    board, _starter, thread_id, _ = await metz(forum)
+    _board, _starter, thread_id, _ = await metz(forum)
     newcomer = await forum.user("nouvelle", trusted=False)
-    async with forum.db.transaction() as tx:
-        waiting = await posts.create(tx, thread_id, board.id, newcomer, "Secret en attente",
-                                     forum.config.body_max, status="pending")
+    waiting = await forum.reply(thread_id, newcomer, "Secret en attente", status="pending")
     await forum.user("lea")
     await log_in(client, "lea")
     page = await (await client.get(f"/t/{thread_id}/reply?quote={waiting}")).text()

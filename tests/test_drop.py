@@ -3,11 +3,9 @@ followed up with a code, and nothing kept or logged that could name the sender."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,9 +18,9 @@ from forum import keys
 from forum.app import create_app
 from forum.config import Config, ConfigError
 from forum.models import drops, moderation, users
-from forum.uploads.storage import Store
 from forum.views import drops as drop_views
 from tests.conftest import Forum, csrf_token, log_in, submit
+from tests.test_availability import full_disk_for_the_cleaned_copy
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
 from tests.test_uploads import EXIFTOOL, jpeg_with_gps
 
@@ -441,20 +439,8 @@ async def test_a_refused_file_refuses_the_drop(forum):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 async def test_a_drop_that_meets_a_full_disk_answers_503_and_keeps_nothing(forum, monkeypatch):
-    # For real, as in test_availability.py: the cleaned copy's temporary name is a link to
-    # /dev/full, where every write fails with ENOSPC.
     await forum.board("Metz", slug="metz")
-    real_temp_path, made = Store.temp_path, []
-
-    @contextlib.contextmanager
-    def temp_path(self: Store, suffix: str = "") -> Iterator[Path]:
-        with real_temp_path(self, suffix) as path:
-            made.append(path)
-            if len(made) == 2:  # what was sent, then its cleaned copy
-                path.symlink_to("/dev/full")
-            yield path
-
-    monkeypatch.setattr(Store, "temp_path", temp_path)
+    full_disk_for_the_cleaned_copy(monkeypatch)
     response = await send_drop(forum.client, "metz", files=[("n.txt", b"Note.\n", "text/plain")])
     assert response.status == 503 and "Retry-After" in response.headers
     monkeypatch.undo()

@@ -1138,7 +1138,11 @@ REQUEST_CHANNELS: dict[str, tuple[str, Callable[[int, str, str], str]]] = {
     "city requests JSON": ("public", lambda r, f, s: f"/b/{s}/requests.json"),
     "national requests CSV": ("public", lambda r, f, s: "/requests.csv"),
     "national requests JSON": ("public", lambda r, f, s: "/requests.json"),
+    # What waits for a decision, for the city's moderators (never a published request).
+    "moderation requests page": ("list", lambda r, f, s: "/moderation/requests"),
+    "api moderation requests": ("list", lambda r, f, s: "/api/v1/moderation/requests"),
 }
+REQUEST_QUEUES = {"moderation requests page", "api moderation requests"}
 
 
 @dataclass
@@ -1234,8 +1238,12 @@ async def test_request_leak_matrix(request_site: RequestSite, state: str, role: 
         assert shown == allowed, (path, status)
     elif not allowed:
         assert not shown, (path, status)
-    if state == "request_published" and channel not in ("notifications page", "outbox"):
+    if state == "request_published" and channel not in ("notifications page", "outbox",
+                                                        *REQUEST_QUEUES):
         assert shown, (path, status)  # the control: the channel does show requests
+    if state == "request_pending" and channel in REQUEST_QUEUES:
+        # The queue's control: those who decide on it find it there.
+        assert shown == (role in {"mod_this_board", "global_mod", "admin"}), (path, status)
 
 
 # Document text (issue 18) ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
@@ -123,14 +124,21 @@ async def test_pending_thread_is_invisible_to_others(forum, client):
     assert (await reader.get(f"/api/v1/threads/{thread_id}")).status == 404
 
 
-async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client):
+async def waiting_reply(forum, client, body: str) -> tuple[int, int, Any]:
+    """A newcomer's reply, sent from the page (`client` is theirs), waiting in an a-priori
+    board; the thread, the reply, and a moderator's own client, logged in."""
     _board, thread_id = await board_with_moderators(forum, "a-priori")
     await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
     await log_in(client, "nouvelle")
-    post_id = post_id_from(await reply_via_web(client, thread_id, "Il habite au 3 rue X"))
+    post_id = post_id_from(await reply_via_web(client, thread_id, body))
     moderator = await forum.visitor()
     await log_in(moderator, "moderatrice")
+    return thread_id, post_id, moderator
+
+
+async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client):
+    thread_id, post_id, moderator = await waiting_reply(forum, client, "Il habite au 3 rue X")
     rejected = await submit(moderator, f"/moderation/posts/{post_id}/reject", {
         "reason_choice": "Reveals someone's identity or private life", "reason": "",
         "next": "/moderation"}, form_page="/moderation")
@@ -147,13 +155,7 @@ async def test_reject_with_reason_then_author_edits_and_resubmits(forum, client)
 
 
 async def test_reject_needs_a_reason_and_private_reasons_stay_private(forum, client):
-    _board, thread_id = await board_with_moderators(forum, "a-priori")
-    await forum.user("nouvelle", trusted=False)
-    await forum.user("moderatrice", role="moderator")
-    await log_in(client, "nouvelle")
-    post_id = post_id_from(await reply_via_web(client, thread_id, "Texte"))
-    moderator = await forum.visitor()
-    await log_in(moderator, "moderatrice")
+    _thread_id, post_id, moderator = await waiting_reply(forum, client, "Texte")
     no_reason = await submit(moderator, f"/moderation/posts/{post_id}/reject", {"reason": ""},
                              form_page="/moderation")
     assert no_reason.status == 422 and await status_of(forum, post_id) == "pending"
@@ -164,13 +166,11 @@ async def test_reject_needs_a_reason_and_private_reasons_stay_private(forum, cli
 
 
 async def test_two_moderators_deciding_at_once_apply_it_once(forum):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     author = await forum.user("nouvelle", trusted=False)
     first = await forum.user("moderatrice", role="moderator")
     second = await forum.user("moderateur2", role="moderator")
-    async with forum.db.transaction() as tx:
-        post_id = await posts.create(tx, thread_id, board.id, author, "Texte",
-                                     forum.config.body_max, status="pending")
+    post_id = await forum.reply(thread_id, author, "Texte", status="pending")
     async with forum.db.read() as conn:
         stale = await posts.get(conn, post_id)  # both loaded it before deciding
     async with forum.db.transaction() as tx:
@@ -184,12 +184,10 @@ async def test_two_moderators_deciding_at_once_apply_it_once(forum):
 
 
 async def test_already_decided_gives_409_over_http(forum, client):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     author = await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
-    async with forum.db.transaction() as tx:
-        post_id = await posts.create(tx, thread_id, board.id, author, "Texte",
-                                     forum.config.body_max, status="pending")
+    post_id = await forum.reply(thread_id, author, "Texte", status="pending")
     await log_in(client, "moderatrice")
     first = await submit(client, f"/moderation/posts/{post_id}/approve", {},
                          form_page="/moderation")
@@ -293,9 +291,7 @@ async def test_board_moderator_cannot_act_elsewhere(forum, client):
                                      forum.config.body_max, status="pending")
     veteran = await forum.user("v2")
     g_thread, _ = await forum.thread(grenoble, veteran)
-    async with forum.db.transaction() as tx:
-        in_grenoble = await posts.create(tx, g_thread, grenoble.id, author, "À Grenoble",
-                                         forum.config.body_max, status="pending")
+    in_grenoble = await forum.reply(g_thread, author, "À Grenoble", status="pending")
     await log_in(client, "local")
     queue = await (await client.get("/moderation")).text()
     assert "À Metz" in queue and "À Grenoble" not in queue
@@ -364,9 +360,7 @@ async def test_each_role_against_each_moderation_action(forum, client, role):
     metz, thread_id = await board_with_moderators(forum, "a-priori")
     grenoble = await forum.board("Grenoble")
     author = await forum.user("author", trusted=False)
-    async with forum.db.transaction() as tx:
-        pending = await posts.create(tx, thread_id, metz.id, author, "En attente",
-                                     forum.config.body_max, status="pending")
+    pending = await forum.reply(thread_id, author, "En attente", status="pending")
     if role != "visitor":
         if role == "author":
             name = "author"
@@ -494,12 +488,11 @@ async def test_journal_feed_is_valid_atom_without_private_reasons(forum, client)
 
 
 async def test_notifications_tell_the_author_and_can_be_marked_read(forum, client):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     author = await forum.user("nouvelle", trusted=False)
     moderator = await forum.user("moderatrice", role="moderator")
+    post_id = await forum.reply(thread_id, author, "Texte", status="pending")
     async with forum.db.transaction() as tx:
-        post_id = await posts.create(tx, thread_id, board.id, author, "Texte",
-                                     forum.config.body_max, status="pending")
         await moderation.reject(tx, await posts.get(tx, post_id), moderator, "hors sujet")
     await log_in(client, "nouvelle")
     home = await (await client.get("/")).text()
@@ -511,12 +504,11 @@ async def test_notifications_tell_the_author_and_can_be_marked_read(forum, clien
 
 
 async def test_a_pending_post_deleted_by_its_author_leaves_the_queue(forum):
-    board, thread_id = await board_with_moderators(forum, "a-priori")
+    _board, thread_id = await board_with_moderators(forum, "a-priori")
     author = await forum.user("nouvelle", trusted=False)
     moderator = await forum.user("moderatrice", role="moderator")
+    post_id = await forum.reply(thread_id, author, "Oups", status="pending")
     async with forum.db.transaction() as tx:
-        post_id = await posts.create(tx, thread_id, board.id, author, "Oups",
-                                     forum.config.body_max, status="pending")
         await moderation.delete_as(tx, post_id, author, "")
     async with forum.db.read() as conn:
         assert await moderation.queue(conn, moderator) == []

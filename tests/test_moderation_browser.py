@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from forum.models import posts
 from tests.test_browser import (  # noqa: F401  (fixtures)
     browser,
     log_in_with_form,
@@ -21,21 +21,27 @@ REFUSE = re.compile("^(Refuser|Refuse)$")
 REASON = re.compile("^(Motif|Reason)")
 
 
-async def test_moderator_decides_from_the_queue_without_javascript(browser, site, forum):  # noqa: F811
+async def queue_of(browser, site, forum, title: str, bodies: list[str],  # noqa: F811
+                   javascript: bool) -> tuple[Any, Any, int, list[int]]:
+    """A newcomer's replies waiting under a veteran's thread in Metz, and the queue's page
+    open for "moderatrice": (browser context, page, thread, replies)."""
     board = await forum.board("Metz")
     veteran = await forum.user("veteran")
     newcomer = await forum.user("nouvelle", trusted=False)
     await forum.user("moderatrice", role="moderator")
-    thread_id, _ = await forum.thread(board, veteran, "Metz - équipement et utilisation")
-    async with forum.db.transaction() as tx:
-        good = await posts.create(tx, thread_id, board.id, newcomer, "Quatre caméras gare",
-                                  forum.config.body_max, status="pending")
-        bad = await posts.create(tx, thread_id, board.id, newcomer, "Adresse d'un policier",
-                                 forum.config.body_max, status="pending")
-    context = await new_context(browser, site, javascript=False)
+    thread_id, _ = await forum.thread(board, veteran, title)
+    waiting = [await forum.reply(thread_id, newcomer, body, status="pending") for body in bodies]
+    context = await new_context(browser, site, javascript=javascript)
     page = await context.new_page()
     await log_in_with_form(page, "moderatrice")
     await page.goto("/moderation")
+    return context, page, thread_id, waiting
+
+
+async def test_moderator_decides_from_the_queue_without_javascript(browser, site, forum):  # noqa: F811
+    context, page, thread_id, (good, bad) = await queue_of(
+        browser, site, forum, "Metz - équipement et utilisation",
+        ["Quatre caméras gare", "Adresse d'un policier"], javascript=False)
     first, second = page.locator(f"#q{good}"), page.locator(f"#q{bad}")
     await expect(first).to_contain_text("Quatre caméras gare")
     await expect(first).to_contain_text("Metz - équipement et utilisation")
@@ -55,20 +61,9 @@ async def test_moderator_decides_from_the_queue_without_javascript(browser, site
 
 
 async def test_keyboard_approves_without_leaving_the_queue(browser, site, forum):  # noqa: F811
-    board = await forum.board("Metz")
-    veteran = await forum.user("veteran")
-    newcomer = await forum.user("nouvelle", trusted=False)
-    await forum.user("moderatrice", role="moderator")
-    thread_id, _ = await forum.thread(board, veteran, "Drones")
-    async with forum.db.transaction() as tx:
-        first = await posts.create(tx, thread_id, board.id, newcomer, "Premier signalement",
-                                   forum.config.body_max, status="pending")
-        second = await posts.create(tx, thread_id, board.id, newcomer, "Second signalement",
-                                    forum.config.body_max, status="pending")
-    context = await new_context(browser, site, javascript=True)
-    page = await context.new_page()
-    await log_in_with_form(page, "moderatrice")
-    await page.goto("/moderation")
+    context, page, _thread_id, (first, second) = await queue_of(
+        browser, site, forum, "Drones", ["Premier signalement", "Second signalement"],
+        javascript=True)
     url = page.url
     await page.keyboard.press("a")  # approves the first item, in place
     await expect(page.locator(f"#q{first}")).to_have_count(0)

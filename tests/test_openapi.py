@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -14,18 +15,17 @@ from forum.api import openapi
 from forum.config import Config
 from forum.models import posts
 from forum.models.boards import NAME_MAX
+from tests.test_requests import record
 
 # Per operation and phase; about 40 s for the whole run on a laptop.
 MAX_EXAMPLES = 25
 RUN_TIMEOUT = 300  # seconds: a hung run fails instead of blocking the suite
-# schemathesis' default checks, as they are, but for one: a file's content decides whether it
-# is accepted (a PDF, a photo, an office file or plain text), which no schema can describe, so
-# the made-up bytes of a "valid" upload are refused (422). The upload tests cover that route.
+# schemathesis' default checks, as they are. A file's content decides whether it is accepted,
+# which no schema can describe: the document lists the media types of the upload's `file` part
+# (its `encoding`), and tests/schemathesis_hooks.py tells schemathesis how to make a file of
+# each, as its documentation shows ("Custom Media Types"), instead of random bytes.
+HOOKS = "tests.schemathesis_hooks"
 SCHEMATHESIS_TOML = """
-[[operations]]
-include-operation-id = "api_upload"
-checks.positive_data_acceptance.enabled = false
-
 [dictionaries.known_ids]
 values = {ids}
 
@@ -91,8 +91,31 @@ def test_limits_come_from_the_configuration():
     assert schemas["BoardInput"]["properties"]["name"]["maxLength"] == NAME_MAX
 
 
+async def test_the_fuzzers_files_are_files_the_server_takes(forum, client, config):
+    """Each media type the upload lists and tests/schemathesis_hooks.py makes files of: the
+    smallest such file is stored (201), so the positive-data check is a real one."""
+    from hypothesis import find
+    from schemathesis.core.media_types import MEDIA_TYPE_STRATEGIES
+
+    from tests.test_uploads import uploaded
+
+    importlib.import_module(HOOKS)
+    encoding = openapi.build(config)["paths"]["/api/v1/uploads"]["post"]["requestBody"][
+        "content"]["multipart/form-data"]["encoding"]["file"]["contentType"].split(", ")
+    made = {kind: strategy for kind, strategy in MEDIA_TYPE_STRATEGIES.items()}
+    assert set(made) <= set(encoding) and len(made) >= 6
+    token = await forum.token(await forum.user("lea"))
+    for media_type, strategy in made.items():
+        data = find(strategy, lambda _: True)
+        stored = await uploaded(client, token, "file", data, media_type)
+        # A text is CSV by its name (uploads/kinds.text_kind); schemathesis names it "file".
+        expected = "text/plain" if media_type == "text/csv" else media_type
+        assert stored["content_type"].split(";")[0] == expected, media_type
+
+
 # CI fuzzes with a fixed seed, so that a run lands or fails for what it changed; a new seed
 # (VIGIE_FUZZ_SEED=random) explores other inputs: a failure it finds is a real bug to fix.
+ROOT = Path(__file__).resolve().parent.parent  # where `tests.schemathesis_hooks` is found
 FUZZ_SEED = os.environ.get("VIGIE_FUZZ_SEED", "20261123")
 
 
@@ -106,7 +129,9 @@ async def run_schemathesis(base_url: str, token: str, folder: Path) -> tuple[int
         "--max-examples", str(MAX_EXAMPLES), "--generation-database", "none", "--no-color",
         "--report", "json", "--report-json-path", str(folder / "report.json"), *seed,
         cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+        env={**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+             "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": os.pathsep.join(
+                 [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
     try:
         output, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
     except TimeoutError:
@@ -131,10 +156,13 @@ async def test_server_keeps_to_its_openapi_document(forum, client, tmp_path):
             pending[name] = [await posts.create(tx, thread_id, board.id, newcomer, f"{name} {n}",
                                                 forum.config.body_max, status="pending")
                              for n in range(2)]
+    # Records requests waiting in Metz (the admin moderates it): approving and refusing them.
+    waiting = [await record(forum, board, newcomer, review="pending") for _ in range(2)]
     folder = tmp_path / "schemathesis"
     folder.mkdir()
     (folder / "schemathesis.toml").write_text(SCHEMATHESIS_TOML.format(
-        ids=sorted({thread_id, post_id, reply_id, flaggable}), slug=board.slug) + "".join(
+        ids=sorted({thread_id, post_id, reply_id, flaggable, *waiting}),
+        slug=board.slug) + "".join(
         DECISION_TOML.format(name=name, ids=ids) for name, ids in pending.items()))
     base_url = str(client.make_url("/")).rstrip("/")
     code, output = await run_schemathesis(base_url, token, folder)

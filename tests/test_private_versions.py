@@ -84,15 +84,21 @@ async def assert_seen_only_by_insiders(world, paths: list[str], api_paths: list[
 
 # 1. Histories ----------------------------------------------------------------------------------
 
-async def test_correct_then_approve_keeps_the_named_agent_private(world):
-    post_id = await pending_reply(world, "Le brigadier Agent-Dupont-7Q a verbalisé.")
+async def correct_and_publish(world, post_id: int, body: str, note: str, secret: str) -> None:
+    """The moderator corrects the waiting text, with a note, and publishes it: what was
+    corrected (`secret`) and the note stay in the history for insiders only."""
     response = await submit(world.clients["moderator"], f"/moderation/posts/{post_id}/edit",
-                            {"body": "Un agent a verbalisé.", "note": "Nom-retire-K2",
-                             "action": "publish"})
+                            {"body": body, "note": note, "action": "publish"})
     assert response.status == 303
     await assert_seen_only_by_insiders(
         world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
-        "Agent-Dupont-7Q", "Nom-retire-K2", "version-corrected")
+        secret, note, "version-corrected")
+
+
+async def test_correct_then_approve_keeps_the_named_agent_private(world):
+    post_id = await pending_reply(world, "Le brigadier Agent-Dupont-7Q a verbalisé.")
+    await correct_and_publish(world, post_id, "Un agent a verbalisé.", "Nom-retire-K2",
+                              "Agent-Dupont-7Q")
     for role in ROLES:  # the published text is the corrected one, for everyone
         thread = await html(world, role, f"/t/{world.thread_id}")
         assert "Un agent a verbalisé." in thread and "Agent-Dupont-7Q" not in thread
@@ -241,13 +247,8 @@ async def test_a_moderator_corrects_a_waiting_edit_then_it_is_public(world):
               json={"body": "Le brigadier Agent-Edit-2H est passé."})
     form = await html(world, "moderator", f"/moderation/posts/{post_id}/edit")
     assert "Agent-Edit-2H" in form
-    response = await submit(world.clients["moderator"], f"/moderation/posts/{post_id}/edit",
-                            {"body": "Un agent est passé.", "note": "Nom-Retire-Edit",
-                             "action": "publish"})
-    assert response.status == 303
-    await assert_seen_only_by_insiders(
-        world, [f"/p/{post_id}/revisions"], [f"/posts/{post_id}/revisions"],
-        "Agent-Edit-2H", "Nom-Retire-Edit", "version-corrected")
+    await correct_and_publish(world, post_id, "Un agent est passé.", "Nom-Retire-Edit",
+                              "Agent-Edit-2H")
     for role in ROLES:
         assert "Un agent est passé." in await html(world, role, f"/t/{world.thread_id}")
 

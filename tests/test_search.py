@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -30,16 +31,6 @@ async def found(conn: Conn, query: str, **filters: object) -> list[int]:
 async def read_found(forum, query: str, **filters: object) -> list[int]:
     async with forum.db.read() as conn:
         return await found(conn, query, **filters)
-
-
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def camille(forum):
-    return await forum.user("camille")
 
 
 # Words, phrases, titles ------------------------------------------------------------------------
@@ -404,25 +395,36 @@ async def test_index_holds_exactly_what_a_visitor_may_read(forum, metz, camille)
         await tx.execute("insert into title_search (title_search) values ('integrity-check')")
 
 
-async def test_migration_indexes_what_was_already_public(tmp_path, monkeypatch):
+def migrated_from(tmp_path, monkeypatch, before: int, title: str, posts: str) -> Path:
+    """A database made by the migrations before number `before`, holding a member, a board,
+    a thread titled `title` and the posts rows `posts` (id, body, created_at, status), then
+    brought up to date: what a site upgraded from that version holds. Raw SQL, since the
+    models write today's schema."""
     db_path = tmp_path / "old.sqlite3"
     everything = migrate.available()
-    monkeypatch.setattr(migrate, "available", lambda: [m for m in everything if m[0] < 3])
+    monkeypatch.setattr(migrate, "available", lambda: [m for m in everything if m[0] < before])
     migrate.migrate(db_path)
     conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript("""
-        insert into users (id, name, name_key, password_hash, created_at)
-            values (1, 'a', 'a', '!', '2024-01-01T00:00:00.000Z');
-        insert into boards (id, slug, name, created_at) values (1, 'metz', 'Metz', '2024');
-        insert into threads (id, board_id, author_id, title, created_at, last_post_at)
-            values (1, 1, 1, 'Caméras', '2024-01-01T00:00:00.000Z', '2024');
-        insert into posts (id, thread_id, author_id, body_source, body_html, created_at, status)
-            values (1, 1, 1, 'Un mât.', '', '2024-01-01T00:00:00.000Z', 'published'),
-                   (2, 1, 1, 'Un mât caché.', '', '2024-01-02T00:00:00.000Z', 'pending');
-    """)
+    conn.execute("insert into users (id, name, name_key, password_hash, created_at)"
+                 " values (1, 'a', 'a', '!', '2024-01-01T00:00:00.000Z')")
+    conn.execute("insert into boards (id, slug, name, created_at) values (1, 'metz', 'Metz',"
+                 " '2024')")
+    conn.execute("insert into threads (id, board_id, author_id, title, created_at,"
+                 " last_post_at) values (1, 1, 1, ?, '2024-01-01T00:00:00.000Z', '2024')",
+                 (title,))
+    conn.execute("insert into posts (id, thread_id, author_id, body_source, body_html,"
+                 f" created_at, status) select id, 1, 1, body, '', at, status from ({posts})")
     conn.close()
     monkeypatch.setattr(migrate, "available", lambda: everything)
     migrate.migrate(db_path)
+    return db_path
+
+
+async def test_migration_indexes_what_was_already_public(tmp_path, monkeypatch):
+    db_path = migrated_from(tmp_path, monkeypatch, 3, "Caméras", """
+        select 1 as id, 'Un mât.' as body, '2024-01-01T00:00:00.000Z' as at,
+               'published' as status
+        union all select 2, 'Un mât caché.', '2024-01-02T00:00:00.000Z', 'pending'""")
     conn = sqlite3.connect(db_path)
     rows = conn.execute("select rowid from post_search where post_search match 'mat'").fetchall()
     assert rows == [(1,)]

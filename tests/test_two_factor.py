@@ -6,6 +6,7 @@ import io
 import re
 import sqlite3
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -441,6 +442,22 @@ LOGIN_CODE = re.compile("^(Code from your app, or a recovery code|"
                         "Code de votre application, ou code de secours)$")
 
 
+async def turn_on_in_page(page: Any, check: Any = None) -> pyotp.TOTP:
+    """From the set-up page: the key read from the page, the code computed from it, the
+    recovery codes shown; `check(step, path)` is awaited on the two pages it goes through."""
+    await page.get_by_role("button", name=SET_UP).click()
+    await expect(page.locator("figure svg")).to_be_visible()  # the QR code, drawn inline
+    if check:
+        await check("two-factor, setting up", "/settings/two-factor")
+    totp = pyotp.TOTP((await page.locator("#totp-key").inner_text()).replace(" ", ""))
+    await page.get_by_label(APP_CODE).fill(totp.now())
+    await page.get_by_role("button", name=TURN_ON).click()
+    await expect(page.locator(".recovery-codes li")).to_have_count(two_factor.RECOVERY_CODES)
+    if check:
+        await check("recovery codes", "/settings/two-factor/enable")
+    return totp
+
+
 @pytest.mark.browser
 async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, forum):  # noqa: F811
     """Without JavaScript: the key read from the page, the code computed from it."""
@@ -453,21 +470,10 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
     await log_in_with_form(page, "lea")
     await page.goto("/settings")
     await page.get_by_role("link", name=SET_UP).click()
-    await page.get_by_role("button", name=SET_UP).click()
-    await expect(page.locator("figure svg")).to_be_visible()  # the QR code, drawn inline
-    key = (await page.locator("#totp-key").inner_text()).replace(" ", "")
-    totp = pyotp.TOTP(key)
-    await page.get_by_label(APP_CODE).fill(totp.now())
-    await page.get_by_role("button", name=TURN_ON).click()
-    await expect(page.locator(".recovery-codes li")).to_have_count(two_factor.RECOVERY_CODES)
+    totp = await turn_on_in_page(page)
     assert csp_errors == []
     await account_nav(page).get_by_role("button", name=LOG_OUT).click()
-
-    await page.goto("/login")
-    await page.get_by_label(PSEUDONYM).fill("lea")
-    await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
-    await page.get_by_role("button", name=LOG_IN).click()
-    await expect(page).to_have_url(re.compile(r"/login/code$"))
+    await log_in_with_form(page, "lea", code_next=True)
     await expect(account_nav(page).get_by_role("link", name="lea", exact=True)).to_have_count(0)
     await page.get_by_label(LOGIN_CODE).fill(later_code(totp))
     await page.get_by_role("button", name=LOG_IN).click()
@@ -487,22 +493,15 @@ async def test_two_factor_pages_pass_axe(browser, site, forum):  # noqa: F811
     await log_in_with_form(page, "lea")
     await page.goto("/settings/two-factor")
     found = await axe_report(page, "two-factor, off", "/settings/two-factor")
-    await page.get_by_role("button", name=SET_UP).click()
-    await expect(page.locator("figure svg")).to_be_visible()
-    found += await axe_report(page, "two-factor, setting up", "/settings/two-factor")
-    totp = pyotp.TOTP((await page.locator("#totp-key").inner_text()).replace(" ", ""))
-    await page.get_by_label(APP_CODE).fill(totp.now())
-    await page.get_by_role("button", name=TURN_ON).click()
-    await expect(page.locator(".recovery-codes li")).to_have_count(two_factor.RECOVERY_CODES)
-    found += await axe_report(page, "recovery codes", "/settings/two-factor/enable")
+
+    async def audit(step: str, path: str) -> None:
+        found.extend(await axe_report(page, step, path))
+
+    await turn_on_in_page(page, audit)
     await page.goto("/settings/two-factor")
     found += await axe_report(page, "two-factor, on", "/settings/two-factor")
     await account_nav(page).get_by_role("button", name=LOG_OUT).click()
-    await page.goto("/login")
-    await page.get_by_label(PSEUDONYM).fill("lea")
-    await page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
-    await page.get_by_role("button", name=LOG_IN).click()
-    await expect(page).to_have_url(re.compile(r"/login/code$"))
+    await log_in_with_form(page, "lea", code_next=True)
     found += await axe_report(page, "login code", "/login/code")
     await context.close()
     assert not found, "axe found serious or critical violations:\n" + "\n".join(found)

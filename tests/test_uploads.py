@@ -237,8 +237,16 @@ def odt_with_author() -> bytes:
                f"<dc:creator>{SECRET_NAME}</dc:creator><dc:date>2025-06-01T10:00:00</dc:date>"
                "<text:p>note</text:p></office:annotation></text:p></office:text></office:body>"
                "</office:document-content>")
-    entries = {"/": "application/vnd.oasis.opendocument.text", "content.xml": "text/xml",
-               "meta.xml": "text/xml", "Thumbnails/thumbnail.png": "image/png"}
+    return odf_package("application/vnd.oasis.opendocument.text", {
+        "content.xml": content, "meta.xml": meta,
+        "Thumbnails/thumbnail.png": png_with_text()})
+
+
+def odf_package(media_type: str, parts: dict[str, str | bytes]) -> bytes:
+    """An OpenDocument zip: its mimetype first and stored, the parts, and a manifest listing
+    them (XML parts as text/xml, anything else as octet-stream)."""
+    entries = {"/": media_type, **{name: "text/xml" if name.endswith(".xml")
+                                   else "application/octet-stream" for name in parts}}
     manifest = (f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
                 f'xmlns:manifest="{ODF}:manifest:1.0" manifest:version="1.3">'
                 + "".join(f'<manifest:file-entry manifest:full-path="{path}" '
@@ -246,10 +254,9 @@ def odt_with_author() -> bytes:
                 + "</manifest:manifest>")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
-        package.writestr("content.xml", content)
-        package.writestr("meta.xml", meta)
-        package.writestr("Thumbnails/thumbnail.png", png_with_text())
+        package.writestr(zipfile.ZipInfo("mimetype"), media_type)
+        for name, data in parts.items():
+            package.writestr(name, data)
         package.writestr("META-INF/manifest.xml", manifest)
     return out.getvalue()
 

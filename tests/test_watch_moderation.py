@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from forum import keys
 from forum.app import create_app
 from forum.config import Config
-from forum.models import boards, findings, follows, moderation, posts
+from forum.models import boards, findings, follows, moderation
 from tests.conftest import Forum, log_in, submit
 from tests.test_browser import (  # noqa: F401  (fixtures)
     browser,
@@ -95,9 +95,7 @@ async def test_keyboard_moves_from_posts_to_findings(browser, site, forum):  # n
     metz, finding_id = await city_with_pending_finding(forum)
     veteran = await forum.user("veteran")
     thread_id, _ = await forum.thread(metz, veteran, "Drones")
-    async with forum.db.transaction() as tx:
-        post_id = await posts.create(tx, thread_id, metz.id, veteran, "Un drone vu hier",
-                                     forum.config.body_max, status="pending")
+    post_id = await forum.reply(thread_id, veteran, "Un drone vu hier", status="pending")
     context = await new_context(browser, site, javascript=True)
     page = await context.new_page()
     await log_in_with_form(page, "locale")

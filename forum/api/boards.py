@@ -7,6 +7,7 @@ from aiohttp import web
 from forum import keys, reads
 from forum.api import (
     board_json,
+    board_slug,
     id_param,
     json_body,
     page_param,
@@ -15,10 +16,12 @@ from forum.api import (
     thread_json,
     url_for,
 )
-from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.errors import Forbidden, Invalid, NotFound
 from forum.handlers import page_count, require_user, require_writer
-from forum.models import boards, moderation, threads
+from forum.i18n import gettext
+from forum.models import boards, moderation, targets, threads
 from forum.models.boards import DESCRIPTION_MAX, NAME_MAX
+from forum.models.threads import Thread
 from forum.models.users import User
 from forum.permissions import can
 
@@ -124,37 +127,34 @@ async def remove_member(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def move_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/threads/{id}/move {board, reason?, confirm?}: a moderator of both boards
-    moves a thread. Out of a closed board into an open one, without {"confirm": true}: 409 and
-    what would become visible (`exposure`), nothing moved."""
+async def moved_thread(request: web.Request) -> tuple[Thread | None, boards.Exposure]:
+    """Both move operations (this one and its deprecated twin under /moderation): a moderator
+    of both boards moves a thread, in one transaction; (None, what would become public) when
+    it would leave a closed board for an open one without {"confirm": true}."""
     user = require_writer(request)
+    thread_id = id_param(request)
     data = await json_body(request, "MoveInput")
-    confirm = data.get("confirm", False)
-    if not isinstance(confirm, bool):
-        raise Invalid("This field must be true or false.", field="confirm")
-    async with request.app[keys.DB].read() as conn:
-        thread = await threads.get(conn, id_param(request))
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
-        try:
-            target = await boards.get_readable(conn, text_field(data, "board"), user)
-        except NotFound:
-            raise Invalid("Unknown board.", field="board") from None
-        if not can(user, "moderate", target):
-            raise Forbidden("You do not moderate this board.")
-        shown = await boards.exposure(conn, thread.id, thread.board_id)
-    if thread.board_closed and not target.closed and not confirm:
-        error = Conflict("Moving this thread out of its closed board makes it public: send"
-                         " confirm true to move it.", field="confirm")
-        return web.json_response({"error": {
-            "code": error.code, "message": error.message, "field": error.field},
-            "exposure": _exposure_json(shown)}, status=409)
+    slug, reason = board_slug(text_field(data, "board")), text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        await moderation.move_thread(tx, thread, target, user, text_field(data, "reason"))
-        moved = await threads.get(tx, thread.id)
+        thread = await targets.thread_to_moderate(tx, thread_id, user)
+        shown = await boards.exposure(tx, thread.id, thread.board_id)
+        try:
+            await moderation.move_thread_to(tx, thread, slug, user, reason,
+                                            exposure_seen=data.get("confirm") is True)
+        except moderation.NotConfirmed:
+            return None, shown
+        return await threads.get(tx, thread.id), shown
+
+
+async def move_thread(request: web.Request) -> web.Response:
+    """POST /api/v1/threads/{id}/move {board, reason?, confirm?}: the thread moved and what
+    became public; not confirmed, 409 with what would (`exposure`), nothing moved."""
+    moved, shown = await moved_thread(request)
+    if moved is None:
+        error = moderation.NotConfirmed()
+        return web.json_response({"error": {
+            "code": error.code, "message": gettext(error.message), "field": "confirm"},
+            "exposure": _exposure_json(shown)}, status=409)
     return web.json_response({"thread": thread_json(moved), "exposure": _exposure_json(shown)})
 
 

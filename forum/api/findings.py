@@ -23,6 +23,7 @@ from forum.api import (
     text_field,
     url_for,
 )
+from forum.api.moderation import purge_version, reason_required, refusal
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
 from forum.handlers import page_count, publication_status, require_writer
@@ -278,11 +279,7 @@ async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/findings/{id}/reject {reason, private?}: its author is told."""
     user = require_writer(request)
     finding_id = id_param(request)
-    data = await json_body(request, "RejectInput")
-    reason = text_field(data, "reason")  # required and cut to length by the model (422)
-    private = data.get("private", False)
-    if not isinstance(private, bool):
-        raise Invalid("This field is true or false.", field="private")
+    reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
         await finding_actions.reject(tx, finding_id, user, reason, private)
         finding = await findings.get(tx, finding_id)
@@ -290,13 +287,8 @@ async def reject(request: web.Request) -> web.Response:
 
 
 async def purge(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge: erase a version;
-    the journal says only that a version was purged. 204."""
-    user = require_writer(request)
-    finding_id, revision_id = id_param(request), id_param(request, "revision")
-    async with request.app[keys.DB].transaction() as tx:
-        await finding_actions.purge_version(tx, finding_id, user, revision_id)
-    return web.Response(status=204)
+    """POST /api/v1/moderation/findings/{id}/revisions/{revision}/purge."""
+    return await purge_version(request, finding_actions.purge_version)
 
 
 # Correcting, withdrawing, restoring, history ----------------------------------------------------
@@ -321,15 +313,10 @@ async def withdraw_finding(request: web.Request) -> web.Response:
     user = require_writer(request)
     finding_id = id_param(request)
     reason = query_text(request, "reason")
-    try:
+    with reason_required("Deleting someone else's finding needs a reason (the reason"
+                         " parameter)."):
         async with request.app[keys.DB].transaction() as tx:
             await finding_actions.withdraw(tx, finding_id, user, reason)
-    except Invalid as error:
-        if error.field != "reason":
-            raise
-        # 403, not 422, as for posts: well formed, but not allowed without a reason.
-        raise Forbidden("Deleting someone else's finding needs a reason (the reason"
-                        " parameter).", field="reason") from None
     return web.Response(status=204)
 
 

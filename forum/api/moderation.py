@@ -7,6 +7,8 @@ once the second finds it decided (409) and nothing is applied twice.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +25,9 @@ from forum.api import (
     text_field,
     thread_json,
 )
-from forum.errors import Invalid, NotFound, Unauthorized
+from forum.api.boards import moved_thread
+from forum.db import Transaction
+from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.handlers import require_writer
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, targets, threads, uploads
@@ -94,15 +98,19 @@ async def approve(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
+async def refusal(request: web.Request) -> tuple[str, bool]:
+    """A refusal's body (RejectInput), for posts, findings and records requests: its reason
+    (required and cut to length by the models: 422) and whether it stays out of the public
+    journal."""
+    data = await json_body(request, "RejectInput")
+    return text_field(data, "reason"), data.get("private", False) is True
+
+
 async def reject(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/reject {reason, private?}: refuse, the author told."""
     user = require_writer(request)
     post_id = id_param(request)
-    data = await json_body(request, "RejectInput")
-    reason = text_field(data, "reason")  # required and cut to length by the model (422)
-    private = data.get("private", False)
-    if not isinstance(private, bool):
-        raise Invalid("This field is true or false.", field="private")
+    reason, private = await refusal(request)
     async with request.app[keys.DB].transaction() as tx:
         post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
@@ -130,15 +138,37 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
-async def purge_post_version(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge: erase a version's text
-    everywhere it was copied; the journal says only that a version was purged. 204."""
+async def purge_version(request: web.Request, purge: Any) -> web.Response:
+    """POST …/{id}/revisions/{revision}/purge, for posts and findings alike: erase a version's
+    text everywhere it was copied (`purge(tx, id, moderator, revision)` checks who may); the
+    journal says only that a version was purged. 204; 404 for whoever may not purge it."""
     user = require_writer(request)
-    post_id, revision_id = id_param(request), id_param(request, "revision")
+    target_id, revision_id = id_param(request), id_param(request, "revision")
     async with request.app[keys.DB].transaction() as tx:
-        post = await targets.post_to_purge(tx, post_id, user)
-        await moderation.purge_post_version(tx, post, user, revision_id)
+        await purge(tx, target_id, user, revision_id)
     return web.Response(status=204)
+
+
+async def _purge_post(tx: Transaction, post_id: int, user: User, revision_id: int) -> None:
+    post = await targets.post_to_purge(tx, post_id, user)
+    await moderation.purge_post_version(tx, post, user, revision_id)
+
+
+async def purge_post_version(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/posts/{id}/revisions/{revision}/purge."""
+    return await purge_version(request, _purge_post)
+
+
+@contextlib.contextmanager
+def reason_required(message: str) -> Iterator[None]:
+    """Deleting another's text without a reason: 403 naming `reason` (not 422: the request is
+    well formed, the act is not allowed without one), for posts and findings alike."""
+    try:
+        yield
+    except Invalid as error:
+        if error.field != "reason":
+            raise
+        raise Forbidden(message, field="reason") from None
 
 
 async def flag_post(request: web.Request) -> web.Response:
@@ -155,90 +185,52 @@ async def flag_post(request: web.Request) -> web.Response:
     return web.json_response({"post_id": post.id, "hidden": post.hidden}, status=201)
 
 
-async def _set_thread_state(request: web.Request, action: str) -> web.Response:
-    """Lock, unlock, pin, unpin, hide or show a thread {reason?}; the thread as it now is."""
+async def thread_state(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/threads/{id}/{lock,unlock,pin,unpin,hide,show} {reason?}: the
+    action its route names (lock: no more replies but from moderators; pin: first in its
+    board; hide: out of every list, page, feed and search); the thread as it now is."""
+    action = str(request.match_info.route.name).removeprefix("api_moderation_")
     user = require_writer(request)
     thread_id = id_param(request)
     data = await json_body(request, "ThreadActionInput", optional=True)
-    reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
         thread = await targets.thread_to_moderate(tx, thread_id, user)
-        await moderation.set_thread_state(tx, thread, user, action, reason)
+        await moderation.set_thread_state(tx, thread, user, action, text_field(data, "reason"))
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))
 
 
-async def lock_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/lock: no more replies (but from moderators)."""
-    return await _set_thread_state(request, "lock")
-
-
-async def unlock_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/unlock."""
-    return await _set_thread_state(request, "unlock")
-
-
-async def pin_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/pin: first in its board's list."""
-    return await _set_thread_state(request, "pin")
-
-
-async def unpin_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/unpin."""
-    return await _set_thread_state(request, "unpin")
-
-
-async def hide_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/hide: out of every list, page, feed and search."""
-    return await _set_thread_state(request, "hide")
-
-
-async def unhide_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/show: a hidden thread public again."""
-    return await _set_thread_state(request, "show")
-
-
-async def _post_decision(request: web.Request, schema: str) -> tuple[User, int, str]:
+async def _decide_on_post(request: web.Request, decide: Any) -> web.Response:
+    """A decision about a post with an optional reason {reason?}: the post as it now is."""
     user = require_writer(request)
     post_id = id_param(request)
-    reason = text_field(await json_body(request, schema, optional=True), "reason")
-    return user, post_id, reason
+    reason = text_field(await json_body(request, "ThreadActionInput", optional=True), "reason")
+    async with request.app[keys.DB].transaction() as tx:
+        await decide(tx, await targets.post_to_moderate(tx, post_id, user), user, reason)
+        shown = await fresh_post_json(tx, post_id, user)
+    return web.json_response(shown)
 
 
 async def dismiss_flags(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/dismiss-flags {reason?}: the flags were unfounded;
     the post shows again. 409 when there is nothing to dismiss."""
-    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
-    async with request.app[keys.DB].transaction() as tx:
-        post = await targets.post_to_moderate(tx, post_id, user)
-        await moderation.dismiss_flags(tx, post, user, reason)
-        shown = await fresh_post_json(tx, post.id, user)
-    return web.json_response(shown)
+    return await _decide_on_post(request, moderation.dismiss_flags)
 
 
 async def restore_post(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/restore {reason?}: a deleted post back (409 if it
     is not deleted)."""
-    user, post_id, reason = await _post_decision(request, "ThreadActionInput")
-    async with request.app[keys.DB].transaction() as tx:
-        post = await targets.post_to_moderate(tx, post_id, user)
-        await moderation.restore_post(tx, post, user, reason)
-        shown = await fresh_post_json(tx, post.id, user)
-    return web.json_response(shown)
+    return await _decide_on_post(request, moderation.restore_post)
 
 
 async def move_thread(request: web.Request) -> web.Response:
-    """POST /api/v1/moderation/threads/{id}/move {board, reason?}: to another board one
-    moderates too; the thread as it now is."""
-    user = require_writer(request)
-    thread_id = id_param(request)
-    data = await json_body(request, "MoveInput")
-    slug = board_slug(text_field(data, "board"))
-    async with request.app[keys.DB].transaction() as tx:
-        thread = await targets.thread_to_moderate(tx, thread_id, user)
-        await moderation.move_thread_to(tx, thread, slug, user, text_field(data, "reason"))
-        thread = await threads.get(tx, thread.id)
-    return web.json_response(thread_json(thread))
+    """POST /api/v1/moderation/threads/{id}/move {board, reason?, confirm?}: deprecated for
+    POST /api/v1/threads/{id}/move, the same move (api/boards.moved_thread); the thread as it
+    now is, and a plain 409 where that one says what would become public."""
+    moved, _shown = await moved_thread(request)
+    if moved is None:
+        raise moderation.NotConfirmed()
+    return web.json_response(thread_json(moved))
 
 
 async def journal(request: web.Request) -> web.Response:

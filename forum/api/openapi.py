@@ -7,6 +7,7 @@ from aiohttp import web
 
 from forum import keys
 from forum.api.components import JSON, error_responses, parameters, ref, schemas
+from forum.api.draft_components import draft_paths
 from forum.api.findings import PAGE_SIZE as FINDINGS_PAGE_SIZE
 from forum.api.moderation import QUEUE_LIMIT
 from forum.api.request_components import TAG as REQUESTS_TAG
@@ -15,12 +16,14 @@ from forum.auth import SESSION_COOKIE
 from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.search import CANDIDATES
+from forum.uploads.kinds import KINDS
 
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 # Reads are open to anonymous readers ({}), who see what the pages show them.
 READ = [{}, {"bearer": []}, {"session": []}]
 MEMBER = [{"bearer": []}, {"session": []}]  # reads for logged-in members only (401 without)
 WRITE = [{"bearer": []}, {"session": [], "csrf": []}]
+UPLOAD_MEDIA_TYPES = [kind.content_type.split(";")[0] for kind in KINDS.values()]
 
 
 async def spec(request: web.Request) -> web.Response:
@@ -58,7 +61,9 @@ def build(config: Config) -> dict[str, Any]:
                  {"name": "findings", "description": "The watch board: sourced facts about "
                   "each city's surveillance equipment. Open data exports (CSV, JSON, GeoJSON) "
                   "are at /watch/findings.csv and /b/{slug}/watch/findings.csv."},
-                 REQUESTS_TAG],
+                 REQUESTS_TAG,
+                 {"name": "drafts", "description": "What you are writing and did not send "
+                  "yet, kept on the server for any device."}],
         "paths": _paths(config),
         "components": {
             # Inputs are closed (components.closed): an unknown field is refused.
@@ -125,7 +130,8 @@ def _paths(config: Config) -> dict[str, Any]:
     return {"/api/openapi.json": document, **_board_paths(), **_thread_paths(),
             **_post_paths(), **_upload_paths(config), **_moderation_paths(), **_search_paths(),
             **_notification_paths(), **_finding_paths(), **request_paths(_op, _ok),
-            **_member_paths(), **_settings_paths(), **_open_data_paths()}
+            **_member_paths(), **_settings_paths(), **_open_data_paths(),
+            **draft_paths(_op, _ok)}
 
 
 def _board_paths() -> dict[str, Any]:
@@ -280,7 +286,12 @@ def _upload_paths(config: Config) -> dict[str, Any]:
                    "properties": {"file": {
             "type": "string", "format": "binary", "minLength": 1,
             "description": f"At most {config.upload_max_bytes} bytes; PDF, JPEG, PNG, WebP, "
-                           "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text."}}}}}}
+                           "GIF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV or UTF-8 text. Its "
+                           "content decides, not the part's Content-Type: bytes of none of "
+                           "these kinds are refused (422)."}}},
+        # What a file may be: its content has to be one of these (a schema cannot say more
+        # of bytes; clients and fuzzers generate files of these media types).
+        "encoding": {"file": {"contentType": ", ".join(UPLOAD_MEDIA_TYPES)}}}}}
     return {f"{V1}/uploads": {"post": operation}}
 
 
@@ -343,13 +354,13 @@ def _moderation_paths() -> dict[str, Any]:
             f"api_moderation_{action.replace('-', '_')}", "moderation", summary,
             _ok("The post as it now is.", "Post"), decision, params=("post_id",),
             body="ThreadActionInput", body_required=False)}
-    paths[f"{mod}/threads/{{id}}/move"] = {"post": _op(
+    paths[f"{mod}/threads/{{id}}/move"] = {"post": {**_op(
         "api_moderation_move", "moderation",
-        "Move a thread to another board you moderate; the journal records it. Out of a "
-        "closed board into an open one: 409 (POST /api/v1/threads/{id}/move shows what "
-        "becomes public and takes `confirm`).",
+        "Deprecated: use POST /api/v1/threads/{id}/move, the same move, which also says what "
+        "became public. This one answers the thread only, and a plain 409 out of a closed "
+        "board without `confirm`.",
         _ok("The thread as it now is.", "Thread"), "400 401 403 404 409 413 422",
-        params=("thread_id",), body="MoveInput")}
+        params=("thread_id",), body="MoveInput"), "deprecated": True}}
     paths[f"{mod}/journal"] = {"get": _op(
         "api_moderation_journal", "moderation",
         "The public journal of moderation, newest first (private reasons left out).",
@@ -509,8 +520,9 @@ def _member_paths() -> dict[str, Any]:
         f"{V1}/members/{{name}}/decisions": {"post": _op(
             "api_member_decision", "members",
             "Warn, suspend, ban or lift (the member is told, the journal records it); or "
-            "grant or withdraw trust. 403 unless you may sanction this member.",
-            {"204": {"description": "Done."}}, "400 401 403 404 413 422",
+            "grant or withdraw trust. 403 unless you may sanction this member; 409 for a "
+            "suspension whose end date is already past (a date valid when it was written).",
+            {"204": {"description": "Done."}}, "400 401 403 404 409 413 422",
             params=("member_name",), body="MemberDecisionInput")},
         f"{V1}/preview": {"post": _op(
             "api_preview", "posts", "The HTML a post with this Markdown would show, as the "

@@ -14,8 +14,8 @@ from forum.api import (
     revision_json,
     text_field,
 )
+from forum.api.moderation import reason_required
 from forum.db import Conn
-from forum.errors import Forbidden, Invalid
 from forum.handlers import require_writer, visible_or_404
 from forum.models import moderation, posts, uploads
 from forum.models.users import User
@@ -57,16 +57,11 @@ async def delete_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason = query_text(request, "reason")
     private = bool_param(request, "private")
-    try:
+    # A moderator must give a reason: it goes to the journal, the author is told.
+    with reason_required("Deleting someone else's message needs a reason (the reason"
+                         " parameter)."):
         async with request.app[keys.DB].transaction() as tx:
-            # A moderator must give a reason: it goes to the journal, the author is told.
             await moderation.delete_as(tx, post_id, user, reason, private=private)
-    except Invalid as error:
-        if error.field != "reason":
-            raise
-        # 403, not 422: the request is well formed, the act is not allowed without a reason.
-        raise Forbidden("Deleting someone else's message needs a reason (the reason"
-                        " parameter).", field="reason") from None
     return web.Response(status=204)
 
 

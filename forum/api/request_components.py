@@ -23,7 +23,8 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
                       ok("A page of requests.", "RecordsRequestList"), "400 401 404 422",
                       params=("request_city", "request_status", "administration", "page")),
             "post": op("api_create_request", "requests",
-                       "Record a request you sent (Vigie sends nothing).",
+                       "Record a request you sent (Vigie sends nothing). 409 for a date "
+                       "in the future, or received before it was sent.",
                        ok("The new request.", "RecordsRequestDetail", 201, location=True),
                        "400 401 403 404 409 413 422 429", body="RecordsRequestInput"),
         },
@@ -32,9 +33,34 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
                       ok("The request.", "RecordsRequestDetail"), "401 404",
                       params=("request_id",)),
             "patch": op("api_change_request", "requests",
-                        "Record a new status (its requester or the city's moderators).",
+                        "Record a new status (its requester or the city's moderators). "
+                        "409 (`field` says which) for what depends on the request's record "
+                        "or on the day, which no schema can tell: a date in the future or "
+                        "before the request was sent, or a status going back (a lower step "
+                        "or an earlier date) without a `note`.",
                         ok("The request as it now is.", "RecordsRequestDetail"),
                         "400 401 403 404 409 413 422", params=("request_id",),
                         body="RecordsRequestStatusInput"),
+        },
+        f"{V1}/moderation/requests": {
+            "get": op("api_moderation_requests", "moderation",
+                      "The requests waiting for a decision in the cities you moderate, oldest "
+                      "first (404 when you moderate none).",
+                      ok("The waiting requests.", "RecordsRequestQueue"), "401 404",
+                      member=True),
+        },
+        f"{V1}/moderation/requests/{{id}}/approve": {
+            "post": op("api_moderation_approve_request", "moderation",
+                       "Publish a pending request; its author is told. 404 unless you "
+                       "moderate its city; 409 when it was already decided.",
+                       ok("The request as it now is.", "RecordsRequestDetail"),
+                       "401 404 409", params=("request_id",), write=True),
+        },
+        f"{V1}/moderation/requests/{{id}}/reject": {
+            "post": op("api_moderation_reject_request", "moderation",
+                       "Refuse a pending request with a reason its author reads. 404 unless "
+                       "you moderate its city; 409 when it was already decided.",
+                       ok("The request as it now is.", "RecordsRequestDetail"),
+                       "400 401 404 409 413 422", params=("request_id",), body="RejectInput"),
         },
     }

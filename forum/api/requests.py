@@ -21,10 +21,11 @@ from forum.api import (
     text_field,
     url_for,
 )
+from forum.api.moderation import refusal
 from forum.clock import today
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
-from forum.handlers import page_count, publication_status, require_writer
+from forum.handlers import publication_status, require_writer
 from forum.i18n import gettext
 from forum.models import boards, request_drafts
 from forum.models import requests as records
@@ -68,28 +69,19 @@ async def list_requests(request: web.Request) -> web.Response:
     if administration is not None and not administration.strip():
         raise Invalid("Name the administration you asked (e.g. Mairie de Metz).",
                       field="administration")
-    day = today()
     async with request.app[keys.DB].read() as conn:
         board = await _city(conn, request.query["city"]) if "city" in request.query else None
         filters = Filters(board_id=board.id if board else None, status=status,
                           administration=administration)
-        total = await records.count(conn, viewer, filters, day)
-        pages = page_count(total, records.PAGE_SIZE)
-        if page > pages:
-            raise NotFound()
-        found = await records.search(conn, viewer, filters, day, records.PAGE_SIZE,
-                                     (page - 1) * records.PAGE_SIZE)
-    return web.json_response({"requests": [request_json(request, item) for item in found],
-                              "total": total, "page": page, "pages": pages})
+        found = await records.page_of(conn, viewer, filters, today(), page)
+    return web.json_response({"requests": [request_json(request, item) for item in found.items],
+                              "total": found.total, "page": found.page, "pages": found.pages})
 
 
 async def show_request(request: web.Request) -> web.Response:
     """GET /api/v1/requests/{id}: 404 unless this viewer may see it."""
-    viewer = request.get(keys.USER)
     async with request.app[keys.DB].read() as conn:
-        item = await records.get(conn, id_param(request))
-        if not can(viewer, "see_request", item):
-            raise NotFound()
+        item = await records.visible(conn, id_param(request), request.get(keys.USER))
         return web.json_response(await _detail(request, conn, item))
 
 
@@ -148,9 +140,7 @@ async def change_status(request: web.Request) -> web.Response:
     status, day = text_field(data, "status"), _day_text(data, "happened_on")
     note, files = text_field(data, "note", records.NOTE_MAX), _file_ids(data)
     async with request.app[keys.DB].transaction() as tx:
-        item = await records.get(tx, id_param(request))
-        if not can(user, "see_request", item):
-            raise NotFound()
+        item = await records.visible(tx, id_param(request), user)
         if not can(user, "update_request", item):
             raise Forbidden("You may not update this request.")
         status, happened_on, note = request_drafts.check_change(item, status, day, note, today())
@@ -158,3 +148,37 @@ async def change_status(request: web.Request) -> web.Response:
         body = await _detail(request, tx, await records.get(tx, item.id))
     return web.json_response(body)
 
+
+
+# Moderation: the same decisions as /moderation/requests (models/requests.py) ---------------------
+
+async def queue(request: web.Request) -> web.Response:
+    """GET /api/v1/moderation/requests: the requests waiting in the cities you moderate,
+    oldest first (404 when you moderate none, as the page)."""
+    user = require_writer(request)
+    if not can(user, "moderate_any"):
+        raise NotFound()
+    async with request.app[keys.DB].read() as conn:
+        waiting = await records.pending(conn, user)
+    return web.json_response({"requests": [request_json(request, item) for item in waiting]})
+
+
+async def approve(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/requests/{id}/approve: publish it; its author is told."""
+    user, request_id = require_writer(request), id_param(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await records.approve(tx, await records.to_moderate(tx, request_id, user), user)
+        body = await _detail(request, tx, await records.get(tx, request_id))
+    return web.json_response(body)
+
+
+async def reject(request: web.Request) -> web.Response:
+    """POST /api/v1/moderation/requests/{id}/reject {reason, private?}: its author is told
+    the reason (unless `private`, the journal shows it too)."""
+    user, request_id = require_writer(request), id_param(request)
+    reason, private = await refusal(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await records.reject(tx, await records.to_moderate(tx, request_id, user), user, reason,
+                             private=private)
+        body = await _detail(request, tx, await records.get(tx, request_id))
+    return web.json_response(body)

@@ -1,4 +1,5 @@
-"""Search in JSON: public posts and thread titles, with the filters of the search page."""
+"""Search in JSON: public posts and thread titles, the public findings and the documents the
+caller may see, with the filters of the search page (views/search.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,9 @@ from aiohttp import web
 
 from forum import keys
 from forum.api import page_param
+from forum.api.findings import finding_json
 from forum.errors import BadRequest, Invalid, NotFound, TooSlow
-from forum.models import documents, search
+from forum.models import documents, finding_search, search
 
 TYPES = ("", "posts", "documents")  # as the search page's ?type=
 
@@ -48,14 +50,18 @@ async def search_posts(request: web.Request) -> web.Response:
         raise Invalid("The parameter type is posts or documents.", field="type")
     found: search.Results | documents.DocumentResults = search.Results([], 0, False, page, 1)
     found_documents = documents.NO_RESULTS
+    found_findings = finding_search.FoundFindings([], 0)
     try:
         db, viewer = request.app[keys.DB], request.get(keys.USER)
         client = request.app[keys.LIMITER].client(
             request.remote, request.headers.getall("X-Forwarded-For", []))
         if kind != "documents":
             found = await search.run(db, query, client, page, viewer=viewer, **params)
+        if kind != "documents" and page == 1:  # findings: once, as above the page's results
+            found_findings = await search.run_with(
+                db, query, client, lambda conn, filters: finding_search.search_findings(
+                    conn, query, filters), viewer, **params)
         if kind != "posts":
-
             found_documents = await search.run_with(
                 db, query, client, lambda conn, filters: documents.search_documents(
                     conn, viewer, query, filters, page if kind == "documents" else 1,
@@ -75,4 +81,6 @@ async def search_posts(request: web.Request) -> web.Response:
         "results": [hit_json(hit) for hit in posts_found.hits], "total": posts_found.total,
         "documents": [document_json(hit) for hit in found_documents.hits],
         "documents_total": found_documents.total,
+        "findings": [finding_json(request, item) for item in found_findings.findings],
+        "findings_total": found_findings.total,
         "more": found.more, "page": found.page, "pages": found.pages})

@@ -18,7 +18,7 @@ from forum.api import (
 )
 from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
-from forum.handlers import page_count, publication_status, require_writer, visible_or_404
+from forum.handlers import publication_status, require_writer, visible_or_404
 from forum.models import boards, moderation, posts, targets, threads, uploads
 from forum.permissions import can
 
@@ -31,12 +31,8 @@ async def show_thread(request: web.Request) -> web.Response:
     thread_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
         thread = visible_or_404(viewer, "see_thread", await threads.get(conn, thread_id))
-        total = await posts.count_for_thread(conn, thread.id, viewer)
-        pages = page_count(total, config.posts_per_page)
-        if page > pages:
-            raise NotFound()
-        items = await posts.list_for_thread(conn, thread.id, viewer, page,
-                                            config.posts_per_page)
+        items, pages = await threads.posts_page(conn, thread, viewer, page,
+                                                config.posts_per_page)
         files = await uploads.for_posts(conn, [post.id for post in items])
     return web.json_response({
         "thread": thread_json(thread),

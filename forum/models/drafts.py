@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from forum import clock
 from forum.db import Conn, Transaction
-from forum.models import uploads
+from forum.errors import Forbidden, Invalid, NotFound
+from forum.models import boards, threads, uploads
+from forum.models.users import User
+from forum.permissions import can
+
+# Autosaves that a member's browser may send per minute (one every few seconds, two tabs).
+AUTOSAVES_PER_MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -75,3 +81,31 @@ async def erase(tx: Transaction, user_id: int, thread_id: int | None = None,
     """The message was sent (or emptied): its draft goes."""
     column, target = _target(thread_id, board_id)
     await tx.execute(f"delete from drafts where user_id = ? and {column} = ?", (user_id, target))
+
+
+# What the pages' autosave and the API share: where a draft may be kept, and its limits. ------
+
+async def place(conn: Conn, user: User, thread_id: int | None = None,
+                board_slug: str | None = None) -> dict[str, int]:
+    """The target of a draft, checked: a thread this member may see (404 otherwise), or a
+    board they may start a thread on (403 otherwise; 404 if it does not exist for them, as a
+    closed board for who is not of its group)."""
+    if board_slug is not None:
+        board = await boards.get_readable(conn, board_slug, user)
+        if not can(user, "start_thread", board):
+            raise Forbidden()
+        return {"board_id": board.id}
+    thread = await threads.get(conn, thread_id or 0)
+    if not can(user, "see_thread", thread):
+        raise NotFound()
+    return {"thread_id": thread.id}
+
+
+def check_lengths(title: str, body: str, title_max: int, body_max: int) -> None:
+    """A draft is kept within the limits of the message it will become (422 otherwise)."""
+    if len(body) > body_max:
+        raise Invalid("This message is too long (at most %(max)s characters).", field="body",
+                      max=body_max)
+    if len(title) > title_max:
+        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
+                      max=title_max)

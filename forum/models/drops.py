@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from forum import permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
-from forum.models.uploads import REMOVED_LABELS
+from forum.models.uploads import StoredFile
 from forum.models.users import BANNED, User
 
 CODE_BYTES = 20  # 160 random bits, written as 32 letters and digits (base32)
@@ -70,46 +70,18 @@ class Message:
 
 
 @dataclass(frozen=True)
-class DropFile:
+class DropFile(StoredFile):
     id: int
     drop_id: int
-    sha256: str
-    filename: str
-    kind: str
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
-    thumbnail_sha256: str | None
-    removed: tuple[str, ...]
     published_post_id: int | None
 
     @classmethod
     def from_row(cls, row: Row) -> DropFile:
-        return cls(row["id"], row["drop_id"], row["sha256"], row["filename"], row["kind"],
-                   row["content_type"], row["size"], row["width"], row["height"],
-                   row["thumbnail_sha256"],
-                   tuple(code for code in row["removed"].split(",") if code),
-                   row["published_post_id"])
-
-    @property
-    def removed_labels(self) -> list[str]:
-        return [label for code, label in REMOVED_LABELS.items() if code in self.removed]
+        return cls(**StoredFile.columns(row), id=row["id"], drop_id=row["drop_id"],
+                   published_post_id=row["published_post_id"])
 
 
-@dataclass(frozen=True)
-class CleanFile:
-    """A file the upload worker cleaned, about to be stored with its drop."""
-
-    sha256: str
-    filename: str
-    kind: str
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
-    thumbnail_sha256: str | None
-    removed: tuple[str, ...]
+CleanFile = StoredFile  # a file the upload worker cleaned, about to be stored with its drop
 
 
 FILE_COLUMNS = ("id, drop_id, sha256, filename, kind, content_type, size, width, height,"

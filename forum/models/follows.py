@@ -46,7 +46,7 @@ async def follow_by_default(tx: Transaction, user_id: int, thread_id: int) -> No
 
 @dataclass(frozen=True)
 class Followed:
-    """A thread or board a member follows or muted, as /settings lists it."""
+    """A thread or board a member follows or muted, as /settings and the API list it."""
 
     kind: str  # 'thread' or 'board'
     target_id: int
@@ -54,10 +54,11 @@ class Followed:
     name: str  # the thread's title or the board's name
     slug: str  # the board's address (of the thread's board for a thread)
     is_city: bool
+    created_at: str
 
 
 async def list_for_user(conn: Conn, user: Any) -> list[Followed]:
-    """What this member follows or muted: boards (cities first), then threads, newest first.
+    """What this member follows or muted: boards, then threads, newest first.
 
     A thread the member may no longer see (hidden, refused) is left out of the list.
     """
@@ -73,4 +74,5 @@ async def list_for_user(conn: Conn, user: Any) -> list[Followed]:
         " join boards on boards.id = threads.board_id"
         f" where follows.user_id = ? and follows.target_kind = 'thread' and {visible}"
         " order by 1, 7 desc", (user.id, user.id, *params))
-    return [Followed(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows]
+    return [Followed(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+            for row in rows]

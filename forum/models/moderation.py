@@ -7,10 +7,10 @@ from forum import clock, permissions, stems
 from forum.cache import ALL
 from forum.config import Config
 from forum.db import Conn, Transaction
-from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.errors import Conflict, Contradiction, Forbidden, Invalid, NotFound
 from forum.i18n import N_
 from forum.models import boards, drops, notifications, posts, threads, users
-from forum.models.boards import Board, get_by_slug
+from forum.models.boards import Board
 from forum.models.threads import Thread
 from forum.models.users import User
 from forum.permissions import can, publication_status
@@ -433,17 +433,25 @@ async def move_thread(tx: Transaction, thread: Thread, board: Board, moderator: 
               clean_reason(reason, required=False))
 
 
+class NotConfirmed(Conflict):
+    """A move out of a closed board into an open one, before its moderator saw what becomes
+    public (the page shows it; the API answers it with the 409)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Moving this thread out of its closed board makes it public: send"
+                            " confirm true to move it."), field="confirm")
+
+
 async def move_thread_to(tx: Transaction, thread: Thread, slug: str, moderator: User,
                          reason: str = "", exposure_seen: bool = False) -> Board:
     """Move a thread to the board with this address, which the moderator must moderate too
     (403 otherwise; 404 for no such board); the board it went to. Out of a closed board into
     an open one only once the moderator has seen what becomes public (`exposure_seen`)."""
-    board = await get_by_slug(tx, slug)
+    board = await boards.get_readable(tx, slug, moderator)
     if not can(moderator, "moderate", board):
         raise Forbidden("You do not moderate this board.")
     if thread.board_closed and not board.closed and not exposure_seen:
-        raise Conflict("Moving this thread out of its closed board makes it public: see what"
-                       " becomes visible first (POST /api/v1/threads/{id}/move).")
+        raise NotConfirmed()
     await move_thread(tx, thread, board, moderator, reason)
     return board
 
@@ -470,8 +478,11 @@ async def sanction(tx: Transaction, member: User, moderator: User, kind: str, re
     if member.holds_moderator_role and not moderator.is_admin:
         raise Invalid("Only an administrator can sanction a moderator.", field="kind")
     if kind == "suspend":
-        if not until or until <= clock.now():
+        if not until:
             raise Invalid("A suspension needs an end date in the future.", field="until")
+        if until <= clock.now():  # well formed, but past by now: 409 in the API
+            raise Contradiction("A suspension needs an end date in the future.",
+                                field="until")
     elif kind == "ban":
         until = BAN_UNTIL
     elif kind in ("warn", "lift"):

@@ -179,6 +179,44 @@ async def count(conn: Conn, viewer: User | None, filters: Filters, today: date) 
                                 values))
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list of requests, for the pages and the API alike."""
+    items: list[Request]
+    total: int
+    page: int
+    pages: int
+
+
+async def page_of(conn: Conn, viewer: User | None, filters: Filters, today: date,
+                  page: int) -> Page:
+    """The requests this viewer may see, page `page` (404 past the last one)."""
+    total = await count(conn, viewer, filters, today)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        raise NotFound()
+    found = await search(conn, viewer, filters, today, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return Page(found, total, page, pages)
+
+
+async def visible(conn: Conn, request_id: int, viewer: User | None) -> Request:
+    """The request, if this viewer may see it (404 otherwise: a pending request exists only
+    for its author and its city's moderators)."""
+    found = await get(conn, request_id)
+    if not permissions.can(viewer, "see_request", found):
+        raise NotFound()
+    return found
+
+
+async def to_moderate(conn: Conn, request_id: int, moderator: User) -> Request:
+    """The request as it is now, if this moderator decides on it: 404 otherwise, as on the
+    moderators' page (whoever does not moderate its city is not told it waits)."""
+    found = await visible(conn, request_id, moderator)
+    if not permissions.can(moderator, "moderate", found):
+        raise NotFound()
+    return found
+
+
 async def events(conn: Conn, request_id: int) -> list[Event]:
     rows = await conn.all(
         "select e.id, e.status, e.happened_on, e.note, users.name, e.created_at"

@@ -190,3 +190,23 @@ async def count_views(tx: Transaction, views: dict[int, int]) -> None:
             continue
         await tx.execute("update threads set views = views + ? where id = ?", (count, thread_id))
         tx.changed("board", board_id)
+
+
+async def posts_page(conn: Conn, thread: Thread, viewer: User | None, page: int,
+                     per_page: int) -> tuple[list[posts.Post], int]:
+    """A page of a thread as this viewer sees it, and how many pages it has (404 past the
+    last), for the API (the page reads which posts have files and sources beside them)."""
+    pages = await page_total(conn, thread, viewer, page, per_page)
+    return await posts.list_for_thread(conn, thread.id, viewer, page, per_page), pages
+
+
+async def page_total(conn: Conn, thread: Thread, viewer: User | None, page: int,
+                     per_page: int) -> int:
+    """How many pages of the thread this viewer sees (404 when `page` is past the last). A
+    visitor's count is the thread's own counter."""
+    total = thread.post_count if viewer is None else await posts.count_for_thread(
+        conn, thread.id, viewer)
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        raise NotFound()
+    return pages

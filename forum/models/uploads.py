@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import quote
 
 from forum import clock, permissions
@@ -65,9 +66,9 @@ class Size:
 
 
 @dataclass(frozen=True)
-class Upload:
-    id: int
-    owner_id: int
+class StoredFile:
+    """What is kept of a cleaned file, wherever it belongs (a member's upload, a drop's file)."""
+
     sha256: str
     filename: str
     kind: str
@@ -76,7 +77,27 @@ class Upload:
     width: int | None
     height: int | None
     thumbnail_sha256: str | None
-    removed: tuple[str, ...]
+    removed: tuple[str, ...]  # codes of REMOVED_LABELS
+
+    @staticmethod
+    def columns(row: Row) -> dict[str, Any]:
+        """The stored file's fields of a row (files, drop_files), as keyword arguments."""
+        return {"sha256": row["sha256"], "filename": row["filename"], "kind": row["kind"],
+                "content_type": row["content_type"], "size": row["size"],
+                "width": row["width"], "height": row["height"],
+                "thumbnail_sha256": row["thumbnail_sha256"],
+                "removed": tuple(code for code in row["removed"].split(",") if code)}
+
+    @property
+    def removed_labels(self) -> list[str]:
+        """What was removed, as msgids in a stable order (gettext them where shown)."""
+        return [label for code, label in REMOVED_LABELS.items() if code in self.removed]
+
+
+@dataclass(frozen=True)
+class Upload(StoredFile):
+    id: int
+    owner_id: int
     created_at: str
     text_status: str = "none"  # what became of its text (0021_documents.sql)
     text_note: str = ""  # why its reading stopped
@@ -85,11 +106,9 @@ class Upload:
 
     @classmethod
     def from_row(cls, row: Row) -> Upload:
-        return cls(row["id"], row["owner_id"], row["sha256"], row["filename"], row["kind"],
-                   row["content_type"], row["size"], row["width"], row["height"],
-                   row["thumbnail_sha256"],
-                   tuple(code for code in row["removed"].split(",") if code),
-                   row["created_at"], row["text_status"], row["text_note"])
+        return cls(**StoredFile.columns(row), id=row["id"], owner_id=row["owner_id"],
+                   created_at=row["created_at"], text_status=row["text_status"],
+                   text_note=row["text_note"])
 
     @property
     def is_image(self) -> bool:
@@ -127,11 +146,6 @@ class Upload:
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind].label if self.kind in KINDS else self.kind.upper()
-
-    @property
-    def removed_labels(self) -> list[str]:
-        """What was removed, as msgids in a stable order (gettext them where shown)."""
-        return [label for code, label in REMOVED_LABELS.items() if code in self.removed]
 
     @property
     def text_notice(self) -> str | None:

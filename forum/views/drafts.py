@@ -9,17 +9,14 @@ from aiohttp import web
 
 from forum import keys
 from forum.db import Transaction
-from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, drafts, threads, uploads
+from forum.models import drafts, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
-from forum.permissions import can
 from forum.views import check_rate, int_param, require_writer, text_field
 from forum.views.uploads import KEPT_FIELD, SHOWN_FIELD, ids_of, picker_for
 
-# Autosaves that a member's browser may send per minute (one every few seconds, two tabs).
-AUTOSAVES_PER_MINUTE = 60
+AUTOSAVES_PER_MINUTE = drafts.AUTOSAVES_PER_MINUTE
 
 
 def target(context: dict[str, Any]) -> dict[str, int]:
@@ -61,31 +58,21 @@ async def erase(tx: Transaction, user: User, context: dict[str, Any]) -> None:
 
 def _check_lengths(request: web.Request, title: str, body: str) -> None:
     config = request.app[keys.CONFIG]
-    if len(body) > config.body_max:
-        raise Invalid("This message is too long (at most %(max)s characters).", field="body",
-                      max=config.body_max)
-    if len(title) > config.title_max:
-        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
-                      max=config.title_max)
+    drafts.check_lengths(title, body, config.title_max, config.body_max)
 
 
 async def _target_of(request: web.Request, user: User) -> dict[str, int]:
     """The thread (/t/N/reply/draft) or board (/b/slug/new/draft) of the request, checked."""
     async with request.app[keys.DB].read() as conn:
         if "slug" in request.match_info:
-            board = await boards.get_by_slug(conn, request.match_info["slug"])
-            if not can(user, "start_thread", board):
-                raise Forbidden()
-            return {"board_id": board.id}
-        thread = await threads.get(conn, int_param(request, "id"))
-    if not can(user, "see_thread", thread):
-        raise NotFound()
-    return {"thread_id": thread.id}
+            return await drafts.place(conn, user, board_slug=request.match_info["slug"])
+        return await drafts.place(conn, user, thread_id=int_param(request, "id"))
 
 
 async def autosave(request: web.Request) -> web.Response:
     """GET: the member's draft as JSON ({} when none), with its files; POST title, body and
-    the form's files (`attachment` ids, with `attachments_shown`): keep it, 204."""
+    the form's files (`attachment` ids, with `attachments_shown`): keep it, 204. (The API's
+    twin, with a documented body: api/drafts.py.)"""
     user = require_writer(request)
     where = await _target_of(request, user)
     headers = {"Cache-Control": "private, no-store"}

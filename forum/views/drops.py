@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from forum import keys
+from forum import keys, periodic
 from forum.config import MB, Config
 from forum.errors import (
     ForumError,
@@ -307,17 +307,5 @@ def setup(app: web.Application) -> None:
 
 async def _expiry_loop(app: web.Application) -> AsyncIterator[None]:
     app[keys.DROP_STORE].open()
-
-    async def loop() -> None:
-        while True:
-            try:
-                await expire(app)
-            except Exception:
-                log.exception("erasing old drops failed; will try again")
-            await asyncio.sleep(EXPIRY_INTERVAL)
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async for _ in periodic.every(EXPIRY_INTERVAL, expire, "erasing old drops")(app):
+        yield

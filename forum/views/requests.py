@@ -7,16 +7,13 @@ sent, with the message beside that field (422), and nothing is stored.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 
-from forum import keys
+from forum import keys, periodic
 from forum.clock import today
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
@@ -34,7 +31,6 @@ from forum.views import (
     decision_reason,
     form_error,
     int_param,
-    page_count,
     page_number,
     publication_status,
     require_writer,
@@ -79,19 +75,13 @@ async def city(request: web.Request) -> web.Response:
     page, status, day = page_number(request), _status_filter(request), today()
     async with request.app[keys.DB].read() as conn:
         board = await city_of(conn, request, "city_requests")
-        filters = Filters(board_id=board.id, status=status)
-        total = await records.count(conn, viewer, filters, day)
-        pages = page_count(total, records.PAGE_SIZE)
-        if page > pages:
-            raise NotFound()
-        found = await records.search(conn, viewer, filters, day, records.PAGE_SIZE,
-                                     (page - 1) * records.PAGE_SIZE)
+        found = await records.page_of(conn, viewer, Filters(board_id=board.id, status=status),
+                                      day, page)
         outcomes = await records.outcomes(conn, day, board.id)
     if viewer is None:
         request[keys.CACHE_TAGS] = {("requests", board.id), ("board_meta", board.id)}
     return render(request, "requests/city.html", {
-        "board": board, "items": found, "outcomes": outcomes, "page": page, "pages": pages,
-        "status": status, "total": total, **_labels(day),
+        "board": board, "outcomes": outcomes, "status": status, **_listed(found, day),
         "may_record": can(viewer, "record_request", board)})
 
 
@@ -99,20 +89,18 @@ async def national(request: web.Request) -> web.Response:
     """GET /requests: every city's requests, and how each administration answered."""
     viewer = request.get(keys.USER)
     page, status, day = page_number(request), _status_filter(request), today()
-    filters = Filters(status=status)
     async with request.app[keys.DB].read() as conn:
-        total = await records.count(conn, viewer, filters, day)
-        pages = page_count(total, records.PAGE_SIZE)
-        if page > pages:
-            raise NotFound()
-        found = await records.search(conn, viewer, filters, day, records.PAGE_SIZE,
-                                     (page - 1) * records.PAGE_SIZE)
+        found = await records.page_of(conn, viewer, Filters(status=status), day, page)
         outcomes = await records.outcomes(conn, day)
     if viewer is None:
         request[keys.CACHE_TAGS] = {("requests", None), ("boards", None)}
     return render(request, "requests/national.html", {
-        "items": found, "outcomes": outcomes, "page": page, "pages": pages, "status": status,
-        "total": total, **_labels(day)})
+        "outcomes": outcomes, "status": status, **_listed(found, day)})
+
+
+def _listed(found: records.Page, day: date) -> dict[str, Any]:
+    return {"items": found.items, "page": found.page, "pages": found.pages,
+            "total": found.total, **_labels(day)}
 
 
 def _labels(day: date) -> dict[str, Any]:
@@ -124,10 +112,7 @@ def _labels(day: date) -> dict[str, Any]:
 
 async def _visible(request: web.Request, viewer: User | None) -> Request:
     async with request.app[keys.DB].read() as conn:
-        found = await records.get(conn, int_param(request, "id"))
-    if not can(viewer, "see_request", found):
-        raise NotFound()
-    return found
+        return await records.visible(conn, int_param(request, "id"), viewer)
 
 
 async def show(request: web.Request) -> web.Response:
@@ -316,28 +301,22 @@ async def queue(request: web.Request) -> web.Response:
         **_labels(today())}, form=True)
 
 
-async def _to_moderate(request: web.Request) -> tuple[User, Request]:
-    user = require_writer(request)
-    found = await _visible(request, user)
-    if not can(user, "moderate", found):
-        raise NotFound()
-    return user, found
-
-
 async def approve(request: web.Request) -> web.Response:
-    user, found = await _to_moderate(request)
+    """POST /moderation/requests/{id}/approve (the API's twin: api/requests.py)."""
+    user, request_id = require_writer(request), int_param(request, "id")
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
-        await records.approve(tx, await records.get(tx, found.id), user)
+        await records.approve(tx, await records.to_moderate(tx, request_id, user), user)
     raise back_to_next(form, url_for(request, "moderation_requests"))
 
 
 async def reject(request: web.Request) -> web.Response:
-    user, found = await _to_moderate(request)
+    """POST /moderation/requests/{id}/reject: a reason picked or written; the author is told."""
+    user, request_id = require_writer(request), int_param(request, "id")
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
-        await records.reject(tx, await records.get(tx, found.id), user, decision_reason(form),
-                             private=bool(form.get("private")))
+        await records.reject(tx, await records.to_moderate(tx, request_id, user), user,
+                             decision_reason(form), private=bool(form.get("private")))
     raise back_to_next(form, url_for(request, "moderation_requests"))
 
 
@@ -350,21 +329,5 @@ async def tell_deadlines(app: web.Application) -> int:
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(_deadline_loop)
-
-
-async def _deadline_loop(app: web.Application) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            try:
-                await tell_deadlines(app)
-            except Exception:
-                log.exception("telling records requests' deadlines failed; will try again")
-            await asyncio.sleep(CHECK_INTERVAL)
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
+    app.cleanup_ctx.append(periodic.every(CHECK_INTERVAL, tell_deadlines,
+                                          "telling records requests' deadlines"))

@@ -23,7 +23,6 @@ from forum.views import (
     drafts,
     form_error,
     int_param,
-    page_count,
     page_number,
     preview,
     publication_status,
@@ -69,11 +68,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
         thread = await threads.get(conn, thread_id)
         if not can(viewer, "see_thread", thread):
             raise NotFound()
-        total = thread.post_count if viewer is None else await posts.count_for_thread(
-            conn, thread.id, viewer)
-        pages = page_count(total, config.posts_per_page)
-        if page > pages:
-            raise NotFound()
+        pages = await threads.page_total(conn, thread, viewer, page, config.posts_per_page)
         items, with_files, with_sources = await posts.page_for_thread(
             conn, thread.id, viewer, page, config.posts_per_page)
         attached = await uploads.for_posts(conn, with_files)

@@ -7,6 +7,7 @@ from typing import Any
 from forum.api.components import (
     boards,
     common,
+    drafts,
     findings,
     members,
     moderation,
@@ -43,7 +44,7 @@ def parameters() -> dict[str, Any]:
 def output_schemas() -> dict[str, Any]:
     return {**common.outputs(), **boards.outputs(), **posts.outputs(), **moderation.outputs(),
             **uploads.outputs(), **notifications.outputs(), **members.outputs(),
-            **search.outputs(), **findings.outputs()}
+            **search.outputs(), **findings.outputs(), **drafts.outputs()}
 
 
 def input_schemas(config: Config) -> dict[str, Any]:
@@ -51,7 +52,8 @@ def input_schemas(config: Config) -> dict[str, Any]:
     # objects' (closed()), so a misspelt field never goes unnoticed.
     return {name: closed(schema) for name, schema in {
         **boards.inputs(config), **posts.inputs(config), **moderation.inputs(),
-        **notifications.inputs(), **findings.inputs(), **members.inputs()}.items()}
+        **notifications.inputs(), **findings.inputs(), **members.inputs(),
+        **drafts.inputs(config)}.items()}
 
 
 def schemas(config: Config) -> dict[str, Any]:

@@ -75,6 +75,8 @@ def outputs() -> dict[str, Any]:
         "RecordsRequestList": exact({
             "requests": {"type": "array", "items": ref("schemas", "RecordsRequest")},
             "total": {"type": "integer", "minimum": 0}, "page": page, "pages": page}),
+        "RecordsRequestQueue": exact({
+            "requests": {"type": "array", "items": ref("schemas", "RecordsRequest")}}),
         "RecordsRequestInput": {
             "type": "object", "required": ["city", "administration", "documents", "channel",
                                            "sent_on"],

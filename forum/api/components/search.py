@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from forum.api.components.common import COUNT, IDENT, PAGE, TEXT, WHEN, array, exact, ref
+from forum.models.finding_search import SHOWN as FINDINGS_SHOWN
 from forum.models.search import CANDIDATES, QUERY_MAX, TERMS_MAX
 from forum.text import PSEUDONYM_MAX
 
@@ -61,6 +62,11 @@ def outputs() -> dict[str, Any]:
             "documents": {"type": "array", "items": ref("schemas", "DocumentHit"),
                           "description": "Files of the posts you may see whose text matches."},
             "documents_total": count,
+            "findings": {"type": "array", "items": ref("schemas", "Finding"),
+                         "description": "On the first page (not with type=documents): the "
+                         "public findings whose kind, place, note or city match, at most "
+                         f"{FINDINGS_SHOWN}, the most recent observations first."},
+            "findings_total": count,
             "more": {"type": "boolean", "description": f"More than {CANDIDATES} posts match: "
                      "the most recent were ranked."},
             "page": page, "pages": page}),
