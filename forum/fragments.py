@@ -38,6 +38,7 @@ from markupsafe import Markup
 from forum import i18n, permissions
 from forum.cache import ALL, Tag, TaggedLRU
 from forum.db import Conn
+from forum.models.users import User
 
 # Where the reader's CSRF token goes in a shared fragment (a moderator's "Restore" form): secret,
 # so that no text in a post can ask for the token to be written into it.
@@ -80,7 +81,7 @@ class FragmentCache(TaggedLRU):
         super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, str, object], Any] = {}
-        self._editors: dict[tuple, Markup] = {}
+        self._editors: dict[tuple[str, object, str, str, int], Markup] = {}
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
         self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
@@ -111,7 +112,8 @@ class FragmentCache(TaggedLRU):
         key = (locale, i18n.CATALOGS[locale], submit_label, accept, max_mb)
         found = self._editors.get(key)
         if found is None:
-            module = env.get_template(FORMS).make_module({"locale": locale})
+            # A template's macros are attributes jinja2 adds as it runs it.
+            module: Any = env.get_template(FORMS).make_module({"locale": locale})
             found = Markup(str(module.editor("", {}, None, submit_label,
                                              _EmptyPicker([], accept, max_mb))))
             self._editors[key] = found
@@ -219,7 +221,7 @@ class ReaderPage:
         return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
 
 
-def reader_class(user: Any) -> tuple:
+def reader_class(user: User) -> tuple[object, ...]:
     """All that a page reads of its member besides their id and the bits filled in per reader
     (permissions.post_controls and the page templates): members alike get the same page. The
     closed boards they read are part of it: a closed board's group sees what others do not."""
@@ -227,13 +229,14 @@ def reader_class(user: Any) -> tuple:
             user.member_boards)
 
 
-def reader_keys(path_qs: str, locale: str, user: Any) -> tuple[tuple, tuple]:
+def reader_keys(path_qs: str, locale: str,
+                user: User) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """The keys of a member's page in the page cache: their class's, and their own."""
     shared = ("reader", path_qs, locale, i18n.CATALOGS[locale], reader_class(user), 0)
     return shared, (*shared[:-1], user.id)
 
 
-def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any) -> ReaderPage | None:
+def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: User) -> ReaderPage | None:
     """The page kept for this member: their own, or their class's if it is also theirs."""
     shared, own = reader_keys(path_qs, locale, user)
     page = cache.get(shared)
@@ -242,7 +245,7 @@ def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any) -> ReaderP
     return cache.get(own)
 
 
-def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any, page: ReaderPage,
+def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: User, page: ReaderPage,
               tags: set[Tag], epoch: int) -> None:
     """Keep a page rendered for `user`: for their class unless it is personal to them."""
     shared, own = reader_keys(path_qs, locale, user)
