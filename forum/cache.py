@@ -37,6 +37,7 @@ import logging
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ from aiohttp.typedefs import Handler
 from forum import i18n, keys
 
 Tag = tuple[str, object]
+# The tags of a page (what a write must touch to drop it): any set, {("board", 3)} as well.
+Tags = AbstractSet[Tag]
 ALL: Tag = ("all", None)  # forum.db.ALL_TAG
 log = logging.getLogger("forum")
 
@@ -85,7 +88,7 @@ class TaggedLRU:
         self._entries.move_to_end(key)
         return entry[0]
 
-    def put(self, key: object, value: Any, tags: set[Tag] | frozenset[Tag], epoch: int) -> bool:
+    def put(self, key: object, value: Any, tags: Tags, epoch: int) -> bool:
         """Keep `value` unless a write came since `epoch` was read; whether it was kept."""
         if epoch != self.epoch or self.max_entries <= 0:
             return False

@@ -36,7 +36,7 @@ import jinja2
 from markupsafe import Markup
 
 from forum import i18n, permissions
-from forum.cache import ALL, Tag, TaggedLRU
+from forum.cache import ALL, Tag, TaggedLRU, Tags
 from forum.db import Conn
 from forum.models.users import User
 
@@ -246,7 +246,7 @@ def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: User) -> Reader
 
 
 def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: User, page: ReaderPage,
-              tags: set[Tag], epoch: int) -> None:
+              tags: Tags, epoch: int) -> None:
     """Keep a page rendered for `user`: for their class unless it is personal to them."""
     shared, own = reader_keys(path_qs, locale, user)
     cache.put(own if user.id in page.personal else shared, page, tags, epoch)

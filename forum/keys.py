@@ -13,7 +13,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from forum.auth import KnownSession, SessionCache
-    from forum.cache import PageCache, Tag
+    from forum.cache import PageCache, Tags
     from forum.config import Config
     from forum.db import Database
     from forum.fragments import FragmentCache
@@ -43,7 +43,7 @@ LOCALE = web.RequestKey("locale", str)  # "fr" | "en"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)  # the token forms must send back
 NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)  # a visitor's token to set
 # Set by a handler whose page visitors share: what a write must touch to drop the page.
-CACHE_TAGS: web.RequestKey[set[Tag]] = web.RequestKey("cache_tags")
+CACHE_TAGS: web.RequestKey[Tags] = web.RequestKey("cache_tags")
 VIEWED_THREAD = web.RequestKey("viewed_thread", int)
 # A multipart form whose CSRF token the handler checks as it streams it (forum/csrf.py).
 CSRF_IN_STREAM = web.RequestKey("csrf_in_stream", bool)

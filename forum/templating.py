@@ -12,7 +12,7 @@ from aiohttp import web
 from yarl import URL
 
 from forum import csrf, fragments, i18n, keys, permissions, watch
-from forum.cache import Tag
+from forum.cache import Tags
 from forum.models.users import User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,7 +136,7 @@ def kept_member_page(request: web.Request, own: bool = False) -> fragments.Reade
 
 
 def member_page(request: web.Request, template: str, context: dict[str, Any],
-                bits: dict[str, str], tags: set[Tag] | None, epoch: int,
+                bits: dict[str, str], tags: Tags | None, epoch: int,
                 personal: frozenset[int] = frozenset(),
                 viewed_thread: int | None = None, subject: Any = None) -> web.Response:
     """A member's page: rendered with marks where their bits go, kept for their class under

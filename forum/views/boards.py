@@ -6,6 +6,8 @@ marks for their bits (forum/templating.py: member_page): nothing on them is thei
 """
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -47,7 +49,8 @@ async def show(request: web.Request) -> web.Response:
     page = page_number(request)
     viewer = request.get(keys.USER)
     kept = kept_member_page(request)
-    if kept is not None:  # (kept at its address while the board keeps it: board_meta tag)
+    # (kept at its address while the board keeps it: board_meta tag; only for a member)
+    if kept is not None and viewer is not None:
         return assembled(request, kept, await _follow_bits(request, viewer, kept.subject))
     epoch = request.app[keys.PAGE_CACHE].epoch
     async with request.app[keys.DB].read() as conn:
@@ -99,7 +102,8 @@ async def members(request: web.Request) -> web.Response:
     manage = can(viewer, "manage_members", board)
     if not manage and not board.closed:
         raise NotFound()
-    context = {"board": board, "members": listed, "manage": manage, "name": "", "errors": {}}
+    context: dict[str, Any] = {"board": board, "members": listed, "manage": manage, "name": "",
+                               "errors": {}}
     if request.method == "POST":
         if not manage:
             raise Forbidden("Only the moderators of this board manage its members.")

@@ -118,7 +118,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)
     body = shell.around(posts_html)
-    if viewer is None:
+    if viewer is None or personal is None:  # (personal: None without a kept session)
         return _html(body, private=False)
     kept = fragments.ReaderPage.of(body, personal, thread.id)
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
@@ -168,7 +168,8 @@ async def new_thread(request: web.Request) -> web.Response:
         board = await boards.get_readable(conn, request.match_info["slug"], user)
     if not can(user, "start_thread", board):
         raise Forbidden()
-    context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
+    context: dict[str, Any] = {"board": board, "title": "", "body": "", "preview": None,
+                               "errors": {},
                "files": picker(request, [])}
 
     async def create(tx: Transaction, status: str) -> int:
@@ -192,7 +193,8 @@ async def reply(request: web.Request) -> web.Response:
         raise NotFound()
     if not can(user, "reply", thread):
         raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
-    context = {"thread": thread, "body": await _quoted(request, user), "preview": None,
+    context: dict[str, Any] = {"thread": thread, "body": await _quoted(request, user),
+                               "preview": None,
                "errors": {}, "files": picker(request, [])}
 
     async def create(tx: Transaction, status: str) -> int:
@@ -268,7 +270,8 @@ async def rename(request: web.Request) -> web.Response:
         thread = await _thread_to_rename(conn, user, int_param(request, "id"))
         moderator = can(user, "moderate", thread)
         earlier = await threads.title_revisions(conn, thread.id) if moderator else []
-    context = {"thread": thread, "title": thread.title, "reason": "", "earlier": earlier,
+    context: dict[str, Any] = {"thread": thread, "title": thread.title, "reason": "",
+                               "earlier": earlier,
                "errors": {}}
     if request.method != "POST":
         return render(request, "threads/rename.html", context, form=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiDict, MultiMapping
 
 from forum import csrf, keys
 from forum.db import Transaction
@@ -47,7 +47,7 @@ NOT_READABLE = "This form could not be read. Please try again."
 class PostForm:
     """A post's form as sent: its text fields, and the files it is to carry."""
 
-    fields: MultiDict[str] | MultiDictProxy
+    fields: MultiMapping[object]  # the text fields (a multipart form's or a plain one's)
     attachment_ids: list[int] = field(default_factory=list)
     shown: bool = False  # False: a form without the files block, attachments left as they are
     errors: list[str] = field(default_factory=list)  # one line per file refused
@@ -162,7 +162,7 @@ async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _ids(values: list) -> list[int]:
+def _ids(values: Iterable[object]) -> list[int]:
     """Ids from checkboxes; anything that is not one is ignored (and so never attached)."""
     return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit()
             and len(v) < 19]
