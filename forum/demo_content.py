@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-BOARDS: list[dict] = [
+from typing import Any
+
+BOARDS: list[dict[str, Any]] = [
     {
         "slug": "metz",
         "name": "Metz",
@@ -62,7 +64,7 @@ MEMBERS: list[tuple[str, str]] = [
     ("marion.g38", "member"),
 ]
 
-THREADS: list[dict] = [
+THREADS: list[dict[str, Any]] = [
     # ------------------------------------------------------------------ Général
     {
         "board": "general",
@@ -653,7 +655,7 @@ MTP_MOTION = "Motion de décembre 2022 contre l'analyse automatisée des images"
 MTP_LETTER = "Lettre ouverte du 10 mars 2020 aux candidats : toujours sans réponse"
 MTP_DRONES = "Drones de police : l'engagement de 2020 tient-il ?"
 
-FINDINGS: list[dict] = [
+FINDINGS: list[dict[str, Any]] = [
     # ------------------------------------------------------------------------ Metz
     {"board": "metz", "kind": "cameras", "quantity": "35", "unit": "count", "observed": "2008",
      "scope": "total",
@@ -763,7 +765,7 @@ FINDINGS: list[dict] = [
 INSEE = ("https://www.insee.fr/fr/accueil", "INSEE, populations légales 2021 (recensement)")
 POPULATION_NOTE = ("Population municipale au 1er janvier 2021, arrondie au millier : "
                    "vérifier le chiffre exact sur le site de l'INSEE avant de le citer.")
-POPULATIONS: list[dict] = [
+POPULATIONS: list[dict[str, Any]] = [
     {"board": "metz", "quantity": "121 000", "latitude": "49.1197", "longitude": "6.1764"},
     {"board": "saint-etienne", "quantity": "173 000", "latitude": "45.4397",
      "longitude": "4.3872"},
@@ -774,7 +776,7 @@ POPULATIONS: list[dict] = [
 
 
 # Records requests (demandes CADA) at different stages: (status, days ago, note) after sending.
-REQUESTS: list[dict] = [
+REQUESTS: list[dict[str, Any]] = [
     {"board": "metz", "author": "Bastien_57", "channel": "email", "sent": 120,
      "administration": "Mairie de Metz",
      "documents": "Plan d'implantation à jour des caméras de vidéoprotection\n"

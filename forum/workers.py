@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import keys, logs
 from forum.config import Config
@@ -273,7 +274,7 @@ async def _serve(app: web.Application, sock: socket.socket) -> None:
     busy = [0]
 
     @web.middleware
-    async def count(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         busy[0] += 1
         try:
             return await handler(request)

@@ -27,6 +27,7 @@ from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, threads, uploads
+from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
 from forum.views import require_writer
@@ -45,7 +46,7 @@ def _require_moderator(request: web.Request) -> User:
 
 
 def _queue_item(item: moderation.QueueItem, board: boards.Board, viewer: User,
-                files: dict[int, list]) -> dict[str, Any]:
+                files: dict[int, list[Upload]]) -> dict[str, Any]:
     return {
         "post": post_json(item.post, viewer, files.get(item.post.id, [])),
         "thread": {"id": item.post.thread_id, "title": item.thread_title},

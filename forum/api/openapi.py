@@ -32,9 +32,10 @@ from forum.models.search import CANDIDATES
 
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 # Reads are open to anonymous readers ({}), who see what the pages show them.
-READ = [{}, {"bearer": []}, {"session": []}]
-MEMBER = [{"bearer": []}, {"session": []}]  # reads for logged-in members only (401 without)
-WRITE = [{"bearer": []}, {"session": [], "csrf": []}]
+Security = list[dict[str, list[str]]]
+READ: Security = [{}, {"bearer": []}, {"session": []}]
+MEMBER: Security = [{"bearer": []}, {"session": []}]  # reads for members only (401 without)
+WRITE: Security = [{"bearer": []}, {"session": [], "csrf": []}]
 
 
 async def spec(request: web.Request) -> web.Response:

@@ -128,7 +128,8 @@ def _expression(user: Any, terms: str, filters: search.Filters) -> str:
 
 def _dates(filters: search.Filters) -> tuple[str, list[object]]:
     """The date filters on the post, as SQL (they cannot be FTS5 tokens)."""
-    sql, values = "", []
+    sql = ""
+    values: list[object] = []
     if filters.since is not None and filters.since > search.FIRST_DAY:
         sql, values = " and posts.created_at >= ?", [search.day_start(filters.since)]
     if filters.until is not None and filters.until < search.LAST_DAY:
