@@ -32,7 +32,6 @@ from forum.models import notifications
 
 log = logging.getLogger("forum")
 FORMAT_VERSION = 1
-WAKE = web.AppKey("account_exports_wake", asyncio.Event)
 CHECK_SECONDS = 300.0  # expired exports are removed at least this often
 READY_KIND = "export_ready"  # the notification's kind
 
@@ -315,11 +314,11 @@ def remove_files(app: web.Application, names: list[str] | tuple[str, ...]) -> No
 
 def wake(app: web.Application) -> None:
     """A new request: the task starts at once instead of at its next round."""
-    app[WAKE].set()
+    app[keys.EXPORT_WAKE].set()
 
 
 def setup(app: web.Application) -> None:
-    app[WAKE] = asyncio.Event()
+    app[keys.EXPORT_WAKE] = asyncio.Event()
     app.cleanup_ctx.append(_loop)
 
 
@@ -331,8 +330,8 @@ async def _loop(app: web.Application) -> AsyncIterator[None]:
             except Exception:
                 log.exception("exports round failed; will try again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(app[WAKE].wait(), CHECK_SECONDS)
-            app[WAKE].clear()
+                await asyncio.wait_for(app[keys.EXPORT_WAKE].wait(), CHECK_SECONDS)
+            app[keys.EXPORT_WAKE].clear()
 
     task = asyncio.create_task(loop())
     yield

@@ -130,7 +130,7 @@ class FragmentCache(TaggedLRU):
         return found
 
 
-def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: Any,
+def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: User | None,
                  items: Sequence[Any], thread_title: str, files: dict[int, list[Any]],
                  drawn: dict[int, list[Any]], propose_url: str | None, csrf_token: str,
                  epoch: int) -> Markup:

@@ -6,6 +6,7 @@ The types are imported for the checker only, since their modules import this one
 """
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ VIEWS: web.AppKey[Counter[int]] = web.AppKey("views")  # thread id -> page views
 UPLOADER: web.AppKey[Uploader] = web.AppKey("uploader")  # forum.uploads.pipeline: files, workers
 DROP_STORE: web.AppKey[Store] = web.AppKey("drop_store")  # forum.views.drops: the files of drops
 MAIL: web.AppKey[Mailer] = web.AppKey("mail")  # forum.mail: the sender's wake-up call, signing key
+# forum.account_export: set when a member asks for their data, so the maker starts at once.
+EXPORT_WAKE: web.AppKey[asyncio.Event] = web.AppKey("account_exports_wake")
 
 # Request keys, set by middlewares and handlers.
 USER: web.RequestKey[User | None] = web.RequestKey("user")

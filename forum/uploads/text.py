@@ -264,7 +264,7 @@ def _odf_text(element: Any, local: Any) -> str:
     return "".join(parts)
 
 
-def _natural(name: str) -> tuple:
+def _natural(name: str) -> tuple[int | str, ...]:
     """slide2 before slide10."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
