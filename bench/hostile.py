@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from harness import ROOT, free_port, start_process, stop_process, wait_ready
 from search import generate
-from thread_page import ROOT, _start, _stop, _wait_ready, free_port
 
 from forum.config import Config
 from forum.models import search
@@ -169,13 +169,13 @@ def _env() -> dict[str, str]:
 def server(data_dir: Path) -> Iterator[int]:
     port = free_port()
     log = data_dir / "hostile-server.log"
-    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
+    proc = start_process([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
                    "--workers", "1", "--host", "127.0.0.1", "--port", str(port)], log, _env())
     try:
-        _wait_ready(proc, port, log, READY_TIMEOUT)
+        wait_ready(proc, port, log, READY_TIMEOUT)
         yield port
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def client(kind: str, number: int) -> dict[str, str]:

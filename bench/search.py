@@ -58,24 +58,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from thread_page import (  # the same forum shape, servers and load tools as the page bench
-    BOARDS,
-    FIRST_NAMES,
-    MEMBERS,
-    PLACES,
-    SPAN,
-    START,
-    TOPICS,
+from harness import (
     LoadResult,
-    _iso,
-    _python_load,
-    _start,
-    _stop,
-    _wait_ready,
     fetch,
     free_port,
+    iso,
+    python_load,
     run_wrk,
+    start_process,
+    stop_process,
+    wait_ready,
 )
+from thread_page import BOARDS, FIRST_NAMES, MEMBERS, PLACES, SPAN, START, TOPICS  # same shape
 
 from forum.db import Database
 from forum.migrate import migrate
@@ -206,10 +200,10 @@ def _post_rows(rng: random.Random, events: list[tuple[float, int]], first_id: in
         if opened[index] and rng.random() < NOT_PUBLIC_SHARE:
             status, hidden, deleted = rng.choice([("pending", 0, None), ("rejected", 0, None),
                                                   ("published", 1, None),
-                                                  ("published", 0, _iso(moment + 3600))])
+                                                  ("published", 0, iso(moment + 3600))])
         opened[index] = 1
         rows.append((post_id, threads[index][1], author, _body(rng, words, weights),
-                     _iso(moment), status, hidden, deleted))
+                     iso(moment), status, hidden, deleted))
     return rows
 
 
@@ -246,7 +240,7 @@ def generate(data_dir: Path, posts: int) -> Generated:
 
 
 def _insert_people_boards(conn: sqlite3.Connection, threads: list[tuple]) -> None:
-    joined = _iso(START - 86400)
+    joined = iso(START - 86400)
     names = [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(MEMBERS + 1)]
     conn.execute("begin")
     conn.executemany("insert into users (id, name, name_key, password_hash, created_at)"
@@ -259,7 +253,7 @@ def _insert_people_boards(conn: sqlite3.Connection, threads: list[tuple]) -> Non
                       for i, (slug, name, region) in enumerate(BOARDS, 1)])
     conn.executemany("insert into threads (id, board_id, author_id, title, created_at,"
                      " last_post_at) values (?, ?, ?, ?, ?, ?)",
-                     [(number, board, author, title, _iso(start), _iso(start))
+                     [(number, board, author, title, iso(start), iso(start))
                       for start, number, board, author, title in threads])
     conn.execute("commit")
 
@@ -350,13 +344,13 @@ def server(data_dir: Path) -> Iterator[int]:
     env["PYTHONUNBUFFERED"] = "1"
     port = free_port()
     log = data_dir / "server.log"
-    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
+    proc = start_process([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
                    "--workers", "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
     try:
-        _wait_ready(proc, port, log, READY_TIMEOUT)
+        wait_ready(proc, port, log, READY_TIMEOUT)
         yield port
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
@@ -383,7 +377,7 @@ def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
 def _load(label: str, url: str, seconds: float, load: argparse.Namespace) -> LoadResult:
     if shutil.which("wrk"):
         return run_wrk(label, url, {}, seconds, load)
-    return asyncio.run(_python_load(label, url, {}, seconds, load.connections))
+    return asyncio.run(python_load(label, url, {}, seconds, load.connections))
 
 
 MIXED_SCRIPT = """

@@ -55,10 +55,8 @@ import http.client
 import json
 import os
 import random
-import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -67,18 +65,28 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from harness import (  # bench/ is on sys.path when a bench runs
+    LoadResult,
+    cpu_seconds,
+    fetch,
+    free_port,
+    iso,
+    python_load,
+    run_wrk,
+    start_process,
+    stop_process,
+    wait_ready,
+)
 
 from forum import markdown
 from forum.migrate import migrate
 from forum.models.users import token_hash
 from forum.text import pseudonym_key
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_POSTS = 50  # the thread under test, all on one page (FORUM_POSTS_PER_PAGE)
 MEAN_THREAD_POSTS = 20
 MEMBERS = 120
@@ -228,18 +236,6 @@ class GeneratedForum:
 
 
 @dataclass
-class LoadResult:
-    label: str
-    rps: float
-    percentiles: dict[str, float]  # "50%", "75%", "90%", "99%" -> milliseconds
-    requests: int
-    bad_status: int = 0
-    errors: int = 0
-    note: str = ""
-    cpu_ms: float | None = None  # server CPU time per request (all its threads)
-
-
-@dataclass
 class Servers:
     forum_port: int
     bare_port: int
@@ -251,12 +247,6 @@ class Servers:
 
 
 # Generation ----------------------------------------------------------------------------------
-
-def _iso(seconds: float) -> str:
-    whole = int(seconds)
-    millis = int((seconds - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
-
 
 def _plan_threads(rng: random.Random, total: int) -> tuple[list[int], int]:
     """Posts per thread (skewed, at least one each) and the index of the 50-post target."""
@@ -306,7 +296,7 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
         author = rng.randint(1, MEMBERS) if started[index] else thread_author[index]
         started[index] = 1
         body = rng.randrange(len(BODIES))
-        at = _iso(moment)
+        at = iso(moment)
         rows.append((post_id, thread_ids[index], author, BODIES[body], cooked[body], at))
         last_at[index], last_id[index] = at, post_id
         user_posts[author] += 1
@@ -328,7 +318,7 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
 def _insert_people(conn: sqlite3.Connection, user_posts: list[int]) -> tuple[str, str, str]:
     """Members (no usable password), an open session for member 1, and member 2 a global
     moderator with a session and an API token; returns the three tokens."""
-    joined = _iso(START - 86400)
+    joined = iso(START - 86400)
     names = [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(MEMBERS + 1)]
     members = [(i, names[i], pseudonym_key(names[i]), user_posts[i], joined)
                for i in range(1, MEMBERS + 1)]
@@ -358,7 +348,7 @@ def _insert_boards_threads(conn: sqlite3.Connection, rng: random.Random, sizes: 
         board = boards[index]
         title = rng.choice(TOPICS).format(place=rng.choice(PLACES))
         threads.append((thread_ids[index], board, authors[index], title, size,
-                        rng.randint(size, size * 40), _iso(starts[index]), last_at[index],
+                        rng.randint(size, size * 40), iso(starts[index]), last_at[index],
                         last_id[index]))
         board_threads[board] += 1
         board_posts[board] += size
@@ -368,7 +358,7 @@ def _insert_boards_threads(conn: sqlite3.Connection, rng: random.Random, sizes: 
         "insert into boards (id, slug, name, region, description, position, thread_count,"
         " post_count, last_post_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(i, slug, name, region, f"Le relevé citoyen de {name}.", i, board_threads[i],
-          board_posts[i], board_last[i] or None, _iso(START - 86400))
+          board_posts[i], board_last[i] or None, iso(START - 86400))
          for i, (slug, name, region) in enumerate(BOARDS, 1)])
     for chunk in range(0, len(threads), BATCH):
         conn.executemany(
@@ -394,50 +384,6 @@ def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 # Servers -------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fetch(port: int, path: str, headers: dict[str, str] | None = None,
-          ) -> tuple[int, Message, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
-
-
-def _start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            if fetch(port, "/")[0] < 500:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"server not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @contextlib.contextmanager
 def serving(forum: GeneratedForum, **settings: str) -> Iterator[Servers]:
     """The real server on the forum, its thread page checked, and a bare server of its bytes.
@@ -451,10 +397,10 @@ def serving(forum: GeneratedForum, **settings: str) -> Iterator[Servers]:
     try:
         began = time.perf_counter()
         log = forum.data_dir / "server.log"
-        procs.append(_start([sys.executable, "-m", "forum", "--data-dir", str(forum.data_dir),
-                             "serve", "--workers", "1", "--host", "127.0.0.1", "--port",
-                             str(forum_port)], log, env))
-        _wait_ready(procs[0], forum_port, log, READY_TIMEOUT)
+        procs.append(start_process([sys.executable, "-m", "forum", "--data-dir",
+                                    str(forum.data_dir), "serve", "--workers", "1", "--host",
+                                    "127.0.0.1", "--port", str(forum_port)], log, env))
+        wait_ready(procs[0], forum_port, log, READY_TIMEOUT)
         startup = time.perf_counter() - began
         status, headers, page = fetch(forum_port, f"/t/{forum.thread_id}")
         articles = page.count(b"<article")
@@ -463,93 +409,16 @@ def serving(forum: GeneratedForum, **settings: str) -> Iterator[Servers]:
         page_file = forum.data_dir / "page.html"
         page_file.write_bytes(page)
         bare_log = forum.data_dir / "bare.log"
-        procs.append(_start([sys.executable, "-c", BARE_SERVER, str(page_file), str(bare_port),
-                             headers["Content-Type"]], bare_log, env))
-        _wait_ready(procs[1], bare_port, bare_log, 30)
+        procs.append(start_process([sys.executable, "-c", BARE_SERVER, str(page_file),
+                                    str(bare_port), headers["Content-Type"]], bare_log, env))
+        wait_ready(procs[1], bare_port, bare_log, 30)
         yield Servers(forum_port, bare_port, procs[0], procs[1], page, headers["ETag"], startup)
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_process(proc)
 
 
 # Load ----------------------------------------------------------------------------------------
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _ms(text: str) -> float:
-    number, unit = _must(r"([\d.]+)(us|ms|s|m)$", text).groups()
-    return float(number) * _UNITS[unit]
-
-
-def _must(pattern: str, text: str) -> re.Match[str]:
-    match = re.search(pattern, text, re.M)
-    if match is None:
-        raise SystemExit(f"unexpected wrk output (no {pattern!r}):\n{text}")
-    return match
-
-
-def run_wrk(label: str, url: str, headers: dict[str, str], seconds: float,
-            args: argparse.Namespace, script: str | None = None) -> LoadResult:
-    """wrk on `url` (or on the paths a Lua `script` requests, bench/search.py)."""
-    command = ["wrk", f"-t{min(args.wrk_threads, args.connections)}", f"-c{args.connections}",
-               f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"]
-    if script:
-        command += ["-s", script]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True,
-                            timeout=seconds + 60).stdout
-    rps = float(_must(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+%)\s+(\S+)\s*$", output, re.M)}
-    if set(percentiles) != {"50%", "75%", "90%", "99%"}:
-        raise SystemExit(f"unexpected wrk output (latency distribution):\n{output}")
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       output)
-    requests = int(_must(r"(\d+) requests in", output).group(1))
-    return LoadResult(label, rps, percentiles, requests, int(bad.group(1)) if bad else 0,
-                      sum(map(int, errors.groups())) if errors else 0)
-
-
-async def _python_load(label: str, url: str, headers: dict[str, str], seconds: float,
-                       connections: int) -> LoadResult:
-    """The fallback when wrk is missing: bounded in time; the client itself costs CPU."""
-    latencies: list[float] = []
-    counts = {"bad": 0, "errors": 0}
-    deadline = time.perf_counter() + seconds
-    async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=connections),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=10)) as session:
-
-        async def worker() -> None:
-            while (began := time.perf_counter()) < deadline:
-                try:
-                    async with session.get(url, headers=headers) as response:
-                        await response.read()
-                        counts["bad"] += response.status >= 400
-                except (aiohttp.ClientError, TimeoutError):
-                    counts["errors"] += 1
-                    continue
-                latencies.append((time.perf_counter() - began) * 1000)
-
-        await asyncio.gather(*(worker() for _ in range(connections)))
-    latencies = sorted(latencies) or [0.0]
-    percentiles = {f"{p}%": latencies[min(len(latencies) - 1, len(latencies) * p // 100)]
-                   for p in (50, 75, 90, 99)}
-    return LoadResult(label, len(latencies) / seconds, percentiles, len(latencies),
-                      counts["bad"], counts["errors"], "python client")
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def measure(label: str, proc: subprocess.Popen[bytes], port: int, path: str,
             headers: dict[str, str], args: argparse.Namespace) -> LoadResult:
@@ -563,12 +432,12 @@ def measure(label: str, proc: subprocess.Popen[bytes], port: int, path: str,
     use_wrk = shutil.which("wrk") is not None
     if use_wrk and args.warmup > 0:
         run_wrk(label, url, headers, args.warmup, args)
-    cpu_before = _cpu_seconds(proc.pid)
+    cpu_before = cpu_seconds(proc.pid)
     if use_wrk:
         result = run_wrk(label, url, headers, args.duration, args)
     else:
-        result = asyncio.run(_python_load(label, url, headers, args.duration, args.connections))
-    cpu_after = _cpu_seconds(proc.pid)
+        result = asyncio.run(python_load(label, url, headers, args.duration, args.connections))
+    cpu_after = cpu_seconds(proc.pid)
     if cpu_before is not None and cpu_after is not None and result.requests:
         # Robust to noisy neighbours: what one page costs the server, whatever the wall clock.
         result.cpu_ms = (cpu_after - cpu_before) * 1000 / result.requests
@@ -644,7 +513,7 @@ def _table(results: list[LoadResult], bare_rps: float) -> None:
               f" {r.errors:>5} {r.note}")
 
 
-def _make_forum(root: Path, posts: int) -> GeneratedForum:
+def make_forum(root: Path, posts: int) -> GeneratedForum:
     print(f"Generating a forum of {posts:,} posts...", flush=True)
     forum = generate(root / f"forum-{posts}", posts)
     size = (forum.data_dir / "forum.sqlite3").stat().st_size / 1e6
@@ -654,7 +523,7 @@ def _make_forum(root: Path, posts: int) -> GeneratedForum:
 
 
 def full_run(args: argparse.Namespace, root: Path) -> None:
-    forum = _make_forum(root, args.posts)
+    forum = make_forum(root, args.posts)
     path = f"/t/{forum.thread_id}"
     with serving(forum) as servers:
         print(f"Server ready in {servers.startup_seconds:.1f} s; page {len(servers.page):,}"
@@ -764,14 +633,14 @@ def mixed_run(forum: GeneratedForum, proc: subprocess.Popen[bytes], port: int,
     url = f"http://127.0.0.1:{port}/"
     if args.warmup > 0:
         run_wrk("mixed", url, {}, args.warmup, args, str(script))
-    cpu_before = _cpu_seconds(proc.pid)
+    cpu_before = cpu_seconds(proc.pid)
     writer.start()
     try:
         result = run_wrk("mixed", url, {}, args.duration, args, str(script))
     finally:
         stop.set()
         writer.join()
-    cpu_after = _cpu_seconds(proc.pid)
+    cpu_after = cpu_seconds(proc.pid)
     if cpu_before is not None and cpu_after is not None and result.requests:
         result.cpu_ms = (cpu_after - cpu_before) * 1000 / result.requests
     result.label = f"mixed ({len(ids)} threads)"
@@ -824,7 +693,7 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
 def compare_sizes(args: argparse.Namespace, root: Path) -> None:
     rows: list[tuple[GeneratedForum, float, list[LoadResult], float]] = []
     for posts in (SMALL_FORUM, args.posts):
-        forum = _make_forum(root, posts)
+        forum = make_forum(root, posts)
         with serving(forum) as servers:
             print(f"Server ready in {servers.startup_seconds:.1f} s", flush=True)
             f, fp = servers.forum_port, servers.forum

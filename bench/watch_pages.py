@@ -49,14 +49,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thread_page import (  # the same servers and load tools as the thread page bench
-    _cpu_seconds,
-    _start,
-    _stop,
-    _wait_ready,
+from harness import (  # the same servers and load tools as the thread page bench
+    cpu_seconds,
     fetch,
     free_port,
     run_wrk,
+    start_process,
+    stop_process,
+    wait_ready,
 )
 
 from forum.migrate import migrate
@@ -305,7 +305,7 @@ def measure(figures: Figures, proc: subprocess.Popen[bytes], port: int, forum: G
     figures.size = len(body)
     figures.check = ((checker or check)(figures.label, body, forum) if status == 200
                      else f"STATUS {status}")
-    cpu_before, deadline = _cpu_seconds(proc.pid), time.perf_counter() + args.budget
+    cpu_before, deadline = cpu_seconds(proc.pid), time.perf_counter() + args.budget
     while len(figures.render) < args.requests and (
             len(figures.render) < 3 or time.perf_counter() < deadline):
         began = time.perf_counter()
@@ -313,7 +313,7 @@ def measure(figures: Figures, proc: subprocess.Popen[bytes], port: int, forum: G
         figures.render.append((time.perf_counter() - began) * 1000)
         if status != 200:
             figures.check = f"STATUS {status}"
-    cpu_after = _cpu_seconds(proc.pid)
+    cpu_after = cpu_seconds(proc.pid)
     if cpu_before is not None and cpu_after is not None:
         figures.cpu_ms = (cpu_after - cpu_before) * 1000 / len(figures.render)
     if args.duration > 0 and shutil.which("wrk"):
@@ -359,11 +359,11 @@ def run(args: argparse.Namespace, root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     env["PYTHONUNBUFFERED"] = "1"
     port, log = free_port(), root / "server.log"
-    proc = _start([sys.executable, "-m", "forum", "--data-dir", str(root), "serve", "--workers",
-                   "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
+    proc = start_process([sys.executable, "-m", "forum", "--data-dir", str(root), "serve",
+                          "--workers", "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
     try:
         began = time.perf_counter()
-        _wait_ready(proc, port, log, READY_TIMEOUT)
+        wait_ready(proc, port, log, READY_TIMEOUT)
         print(f"Server ready in {time.perf_counter() - began:.1f} s; load before:"
               f" {os.getloadavg()[0]:.2f}", flush=True)
         results = []
@@ -375,7 +375,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
             measure(results[-1], proc, port, forum, args,
                     lambda label_, body, _forum: check_requests(label_, body, made))
     finally:
-        _stop(proc)
+        stop_process(proc)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\nWatch pages, {forum.cities} cities × {args.findings} findings = {forum.findings:,}"
           f" ({sum(forum.published):,} public); render: up to {args.requests} uncached requests"

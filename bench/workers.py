@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import harness
 import thread_page as tp  # bench/ is on sys.path when thread_page.py runs
 
 SCALING_GOAL = 1.7  # issue 13, on 2 cores, for uncached and member pages
@@ -31,20 +32,20 @@ def _worker_pids(master: int) -> list[int]:
 
 
 def _cpu(pids: list[int]) -> float:
-    return sum(tp._cpu_seconds(pid) or 0.0 for pid in pids)
+    return sum(harness.cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def _measure(label: str, port: int, path: str, headers: dict[str, str], pids: list[int],
              args: argparse.Namespace) -> tuple[float, float]:
     """req/s and server CPU ms per request."""
     url = f"http://127.0.0.1:{port}{path}"
-    status, _headers, body = tp.fetch(port, path, headers)
+    status, _headers, body = harness.fetch(port, path, headers)
     if status != 200 or body.count(b"<article") != tp.TARGET_POSTS:
         raise SystemExit(f"{label}: status {status}, {body.count(b'<article')} <article>")
     if args.warmup > 0:
-        tp.run_wrk(label, url, headers, args.warmup, args)
+        harness.run_wrk(label, url, headers, args.warmup, args)
     before = _cpu(pids)
-    result = tp.run_wrk(label, url, headers, args.duration, args)
+    result = harness.run_wrk(label, url, headers, args.duration, args)
     cpu_ms = (_cpu(pids) - before) * 1000 / max(1, result.requests)
     print(f"  {label:<22} {result.rps:>9,.0f} req/s  p99 {result.percentiles['99%']:.1f} ms"
           f"  {cpu_ms:.2f} CPU ms", flush=True)
@@ -55,13 +56,13 @@ def _run(forum: tp.GeneratedForum, workers: int,
          args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     env.update(FORUM_POSTS_PER_PAGE=str(tp.TARGET_POSTS), PYTHONUNBUFFERED="1")
-    port = tp.free_port()
+    port = harness.free_port()
     log = forum.data_dir / f"server-{workers}.log"
-    proc = tp._start([sys.executable, "-m", "forum", "--data-dir", str(forum.data_dir), "serve",
-                      "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                     log, env)
+    proc = harness.start_process([sys.executable, "-m", "forum", "--data-dir",
+                                  str(forum.data_dir), "serve", "--host", "127.0.0.1", "--port",
+                                  str(port), "--workers", str(workers)], log, env)
     try:
-        tp._wait_ready(proc, port, log, tp.READY_TIMEOUT)
+        harness.wait_ready(proc, port, log, tp.READY_TIMEOUT)
         pids = _worker_pids(proc.pid)
         while workers > 1 and len(pids) < workers:
             pids = _worker_pids(proc.pid)
@@ -73,12 +74,12 @@ def _run(forum: tp.GeneratedForum, workers: int,
                     ("uncached", {"Cookie": "vigie_session=bogus"}),
                     ("member", {"Cookie": f"vigie_session={forum.member_token}"}))}
     finally:
-        tp._stop(proc)
+        harness.stop_process(proc)
 
 
 def compare(args: argparse.Namespace, root: Path) -> None:
     """Generate the forum, measure with 1 then args.workers workers, print the ratios."""
-    forum = tp._make_forum(root, args.posts)
+    forum = tp.make_forum(root, args.posts)
     one = _run(forum, 1, args)
     many = _run(forum, args.workers, args)
     print(f"\nThread page, {tp.TARGET_POSTS} posts, forum of {forum.posts:,} posts;"

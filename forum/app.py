@@ -15,7 +15,7 @@ from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
 from forum.csrf import csrf_middleware
 from forum.db import Database, prune_invalidations
-from forum.errors import error_middleware
+from forum.error_pages import error_middleware
 from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
 from forum.migrate import migrate

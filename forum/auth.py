@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 from forum import clock, i18n, keys, mail
 from forum.config import Config
 from forum.db import Transaction
+from forum.errors import Forbidden, Unauthorized
 from forum.models import moderation, outbox, sessions, two_factor, users
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         async with db.read() as conn:
             found = await users.user_for_token(conn, bearer)
         if found is None:
-            from forum.errors import Unauthorized
-
             raise Unauthorized("This API token is not valid.")
         request[keys.USER], token_id, last_used_on = found
         request[keys.VIA_TOKEN] = True
@@ -188,8 +187,6 @@ async def _require_two_factor(request: web.Request, user: users.User,
         return
     if request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
         raise web.HTTPSeeOther(str(request.app.router["two_factor"].url_for()))
-    from forum.errors import Forbidden
-
     raise Forbidden("Your role requires two-factor login: set it up in your settings first.")
 
 

@@ -1,7 +1,12 @@
 """Times as ISO 8601 UTC text, the form the database stores."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+
+def today() -> date:
+    """The local calendar day: records requests' deadlines count in days."""
+    return date.today()
 
 
 def now() -> str:

@@ -423,6 +423,11 @@ def log_rows(origin: str, tags: set[tuple[str, object]]) -> list[tuple[str, str 
 INVALIDATIONS_KEEP_SECONDS = 600.0
 
 
+async def read_schema(conn: Conn) -> None:
+    """One read of the migrations table: the database opens and answers (GET /healthz)."""
+    await conn.value("select 1 from schema_migrations limit 1")
+
+
 async def prune_invalidations(tx: Transaction) -> None:
     """Forget the invalidations every process has long applied (a laggard drops everything)."""
     await tx.execute("delete from invalidations where at < ?",

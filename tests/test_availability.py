@@ -22,7 +22,8 @@ from markupsafe import escape
 from forum import db as db_module
 from forum import markdown
 from forum.db import Database
-from forum.errors import HTTP_MESSAGES, TooSlow, storage_fault
+from forum.error_pages import HTTP_MESSAGES, storage_fault
+from forum.errors import TooSlow
 from forum.i18n import CATALOGS
 from forum.models import finding_drafts, posts, search
 from forum.models.finding_drafts import NOT_A_NUMBER, NUMBER_TEXT_MAX

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from forum.cli import _parser
 from forum.config import MB, Config
-from forum.views.uploads import FIELDS_ALLOWANCE
+from forum.multipart import FIELDS_ALLOWANCE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -264,7 +264,7 @@ async def test_a_chart_spreads_its_value_ticks_from_zero_to_above_the_highest(fo
 
 async def test_sources_are_read_in_slices_for_long_lists(forum, monkeypatch):
     """SQLite bounds the parameters of a statement: the national page reads sources by slices."""
-    monkeypatch.setattr(findings, "SLICE", 2)
+    monkeypatch.setattr(findings.reads, "SLICE", 2)
     board = await forum.board("Metz")
     author = await forum.user()
     for year in range(2001, 2006):

@@ -10,9 +10,17 @@ import jsonschema_rs
 from aiohttp import web
 
 from forum import keys
+from forum.api import components
 from forum.config import Config
 from forum.db import Conn
 from forum.errors import BadRequest, Invalid, NotFound
+from forum.handlers import (  # noqa: F401 (shared with the pages, used through forum.api)
+    check_rate,
+    require_user,
+    require_writer,
+    url_for,
+)
+from forum.handlers import int_param as id_param  # noqa: F401 (a numeric path part, else 404)
 from forum.models.boards import NAME_MAX, Board
 from forum.models.posts import Post, Revision
 from forum.models.posts import get as get_post
@@ -21,7 +29,6 @@ from forum.models.uploads import Upload, for_post
 from forum.models.users import User
 from forum.permissions import can
 from forum.text import clean_input
-from forum.views import check_rate, require_user, require_writer  # noqa: F401 (shared)
 
 # What a board address can look like (slugify's output): anything else is not looked up.
 SLUG = re.compile(r"[a-z0-9-]+")
@@ -78,9 +85,7 @@ def _has_surrogate(value: Any) -> bool:
 @functools.cache
 def _max_lengths(config: Config, schema: str) -> dict[str, int]:
     """The maxLength of each text property of an input schema."""
-    from forum.api.openapi import build  # the document imports this module
-
-    properties = build(config)["components"]["schemas"][schema].get("properties", {})
+    properties = components.schemas(config)[schema].get("properties", {})
     return {name: prop["maxLength"] for name, prop in properties.items()
             if isinstance(prop, dict) and "maxLength" in prop}
 
@@ -88,9 +93,7 @@ def _max_lengths(config: Config, schema: str) -> dict[str, int]:
 @functools.cache
 def _validator(config: Config, schema: str) -> Any:
     """The validator of one input schema of the document, its references resolved in it."""
-    from forum.api.openapi import build  # the document imports this module
-
-    schemas = build(config)["components"]["schemas"]
+    schemas = components.schemas(config)
     return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{schema}",
                                         "components": {"schemas": schemas}},
                                        validate_formats=True)
@@ -129,7 +132,7 @@ def text_field(data: dict[str, Any], name: str, max_length: int | None = None) -
     if max_length is not None and len(value) > max_length:
         raise Invalid("This field is too long (at most %(max)s characters).", field=name,
                       max=max_length)
-    return clean_input(value)  # as the forms' fields: forum.views.text_field
+    return clean_input(value)  # as the forms' fields: forum.handlers.text_field
 
 
 def query_text(request: web.Request, name: str) -> str:
@@ -143,14 +146,6 @@ def check_unicode(value: str, name: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise Invalid("This text is not valid Unicode.", field=name) from None
-
-
-def id_param(request: web.Request, name: str = "id") -> int:
-    """A numeric path part (ASCII digits only); anything else is a thing that does not exist."""
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise NotFound()
-    return int(raw)
 
 
 def slug_param(request: web.Request) -> str:
@@ -189,11 +184,6 @@ def check_posting_rate(request: web.Request, user: User) -> None:
     config = request.app[keys.CONFIG]
     check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                "You are posting too fast. Please wait a minute.")
-
-
-def url_for(request: web.Request, route: str, **parts: object) -> str:
-    """The path of a named route, for Location headers."""
-    return str(request.app.router[route].url_for(**{k: str(v) for k, v in parts.items()}))
 
 
 # Serialisers: what a client sees of each model, decided by permissions like the pages. ---------

@@ -18,11 +18,11 @@ from forum.api import (
     url_for,
 )
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.handlers import page_count, require_user, require_writer
 from forum.models import boards, moderation, threads
 from forum.models.boards import DESCRIPTION_MAX, NAME_MAX
 from forum.models.users import User
 from forum.permissions import can
-from forum.views import page_count, require_user, require_writer
 
 # Region is cut to its maximum by the model rather than refused, so it has no limit here.
 LIMITS = {"name": NAME_MAX, "slug": NAME_MAX, "region": None, "description": DESCRIPTION_MAX}

@@ -25,6 +25,7 @@ from forum.api import (
 )
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
+from forum.handlers import page_count, publication_status, require_writer
 from forum.i18n import gettext
 from forum.models import boards, finding_actions, finding_drafts, finding_kinds, findings
 from forum.models.boards import Board
@@ -38,9 +39,8 @@ from forum.models.finding_drafts import (
 )
 from forum.models.findings import Finding
 from forum.models.users import User
+from forum.open_data import finding_url, source_link
 from forum.permissions import can
-from forum.views import page_count, publication_status, require_writer
-from forum.views.exports import finding_url, source_link
 
 PAGE_SIZE = 100  # findings per page of GET /api/v1/findings
 QUERY_PARAMETERS = ("city", "kind", "status", "since", "until", "scope")

@@ -25,12 +25,12 @@ from forum.api import (
 )
 from forum.db import Transaction
 from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
+from forum.handlers import require_writer
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, threads, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
-from forum.views import require_writer
 
 QUEUE_LIMIT = 50  # the oldest items; the rest show once these are decided
 

@@ -8,8 +8,8 @@ from aiohttp import web
 from forum import keys
 from forum.api import json_body
 from forum.errors import Invalid, NotFound
+from forum.handlers import require_user
 from forum.models import notifications, users
-from forum.views import require_user
 
 PREFIX_MAX = 30
 

@@ -6,25 +6,11 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
-from forum.api.components import (
-    JSON,
-    closed,
-    error_responses,
-    input_schemas,
-    output_schemas,
-    parameters,
-    ref,
-)
+from forum.api.components import JSON, error_responses, parameters, ref, schemas
 from forum.api.findings import PAGE_SIZE as FINDINGS_PAGE_SIZE
 from forum.api.moderation import QUEUE_LIMIT
-from forum.api.request_components import (
-    TAG as REQUESTS_TAG,
-)
-from forum.api.request_components import (
-    request_parameters,
-    request_paths,
-    request_schemas,
-)
+from forum.api.request_components import TAG as REQUESTS_TAG
+from forum.api.request_components import request_paths
 from forum.auth import SESSION_COOKIE
 from forum.config import Config
 from forum.csrf import HEADER as CSRF_HEADER
@@ -77,11 +63,9 @@ def build(config: Config) -> dict[str, Any]:
         "paths": _paths(config),
         "components": {
             # Inputs are closed (components.closed): an unknown field is refused.
-            "schemas": {name: closed(schema) if name.endswith("Input") else schema
-                        for name, schema in {**output_schemas(), **input_schemas(config),
-                                             **request_schemas()}.items()},
+            "schemas": schemas(config),
             "responses": error_responses(),
-            "parameters": {**parameters(), **request_parameters()},
+            "parameters": parameters(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "An API token of a member."},

@@ -16,10 +16,10 @@ from forum.api import (
 )
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
+from forum.handlers import require_writer
 from forum.models import moderation, posts, uploads
 from forum.models.users import User
 from forum.permissions import can
-from forum.views import require_writer
 
 
 async def _visible_post(conn: Conn, post_id: int, viewer: User | None) -> posts.Post:

@@ -21,17 +21,17 @@ from forum.api import (
     text_field,
     url_for,
 )
+from forum.clock import today
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound, UnknownReference
+from forum.handlers import page_count, publication_status, require_writer
 from forum.i18n import gettext
 from forum.models import boards, request_drafts
 from forum.models import requests as records
 from forum.models.boards import Board
 from forum.models.requests import Filters, Request
+from forum.open_data import export_record
 from forum.permissions import can
-from forum.views import page_count, publication_status, require_writer
-from forum.views.request_exports import export_record
-from forum.views.requests import today
 
 QUERY_PARAMETERS = ("city", "status", "administration")
 

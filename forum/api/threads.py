@@ -18,9 +18,9 @@ from forum.api import (
 )
 from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
+from forum.handlers import page_count, publication_status, require_writer
 from forum.models import boards, moderation, posts, threads, uploads
 from forum.permissions import can
-from forum.views import page_count, publication_status, require_writer
 
 
 async def show_thread(request: web.Request) -> web.Response:

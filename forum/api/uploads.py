@@ -8,12 +8,12 @@ from aiohttp import BodyPartReader, web
 from forum import csrf, keys
 from forum.db import Transaction
 from forum.errors import BadRequest, Invalid
+from forum.handlers import require_writer
 from forum.i18n import gettext
 from forum.models import uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
-from forum.views import require_writer
-from forum.views.uploads import accept_part, read_multipart
+from forum.multipart import accept_part, read_multipart
 
 FILE_FIELD = "file"
 

@@ -70,6 +70,11 @@ async def get(conn: Conn, board_id: int) -> Board:
     return Board.from_row(row)
 
 
+async def created_at(conn: Conn, board_id: int) -> str:
+    """When the board was opened (an empty feed's date)."""
+    return str(await conn.value("select created_at from boards where id = ?", (board_id,)))
+
+
 async def get_by_slug(conn: Conn, slug: str) -> Board:
     """The board with this slug, or with this former slug (the caller may redirect)."""
     row = await conn.one(f"select {COLUMNS} from boards where slug = ?", (slug,))

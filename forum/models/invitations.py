@@ -64,6 +64,12 @@ def clean_answer(answer: str, question: str) -> str | None:
     return answer
 
 
+async def keep_answer(tx: Transaction, user_id: int, answer: str) -> None:
+    """Store a new member's sign-up answer, for the moderators (their profile shows it)."""
+    await tx.execute("update users set registration_answer = ? where id = ?",
+                     (answer, user_id))
+
+
 # Invitations ---------------------------------------------------------------------------------
 
 def _hash(token: str) -> str:

@@ -47,5 +47,11 @@ async def end_session(tx: Transaction, user_id: int, handle: str) -> str:
     return str(digest)
 
 
+async def end_other_sessions(tx: Transaction, user_id: int, kept_digest: str) -> None:
+    """End every session of this member but the one whose digest is `kept_digest`."""
+    await tx.execute("delete from sessions where user_id = ? and id <> ?",
+                     (user_id, kept_digest))
+
+
 async def mark_session_used(tx: Transaction, digest: str, day: str) -> None:
     await tx.execute("update sessions set last_used_on = ? where id = ?", (day, digest))

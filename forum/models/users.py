@@ -349,6 +349,17 @@ async def revoke_token(tx: Transaction, user_id: int, token_id: int) -> None:
         raise NotFound("This API token does not exist.")
 
 
+async def decision_counts(conn: Conn, user_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """(approved, refused) contributions of each of these members."""
+    if not user_ids:
+        return {}
+    ids = sorted(user_ids)
+    rows = await conn.all(
+        "select id, approved_count, rejected_count from users"
+        f" where id in ({', '.join('?' * len(ids))})", ids)
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
 async def resolve_names(conn: Conn, names: set[str]) -> dict[str, tuple[int, str]]:
     """Which of these typed @names are members: pseudonym key -> (id, name as registered)."""
     keys = sorted({pseudonym_key(name) for name in names})[:100]

@@ -18,7 +18,7 @@ from typing import Any
 from forum.uploads import kinds, text
 from forum.uploads.kinds import DAMAGED, KINDS, NOT_ACCEPTED, SNIFF_BYTES, Refused
 
-NO_SPACE = {errno.ENOSPC, errno.EDQUOT}  # as forum.errors.STORAGE_ERRNOS, without its imports
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}  # as forum.error_pages.STORAGE_ERRNOS, without its imports
 
 MEMORY_BYTES = 3 * 1024 ** 3  # address space: a 50-megapixel photo decodes in well under this
 CPU_SECONDS = 60

@@ -73,8 +73,7 @@ async def _create_account(request: web.Request, rules: invitations.Registration,
         if rules.mode == "invitation":
             inviter = await invitations.use(tx, context["invitation"], user.id)
         if answer is not None:
-            await tx.execute("update users set registration_answer = ? where id = ?",
-                             (answer, user.id))
+            await invitations.keep_answer(tx, user.id, answer)
         await invitations.record(tx, "registered", user.id, inviter)
     return user
 

@@ -159,8 +159,7 @@ async def _kinds_page(request: web.Request, values: dict, errors: dict,
 
 async def _kinds_in_use(conn: Conn) -> list[tuple[findings.Kind, int]]:
     """Every kind with how many findings use it (deleted ones too: they keep their kind)."""
-    rows = await conn.all("select kind_id, count(*) from findings group by kind_id")
-    used = {row[0]: row[1] for row in rows}
+    used = await findings.findings_per_kind(conn)
     return [(kind, used.get(kind.id, 0)) for kind in await findings.kinds(conn)]
 
 

@@ -35,6 +35,7 @@ from forum.errors import (
 from forum.i18n import gettext
 from forum.models import boards, drops
 from forum.models.drops import CleanFile
+from forum.multipart import part_chunks, read_multipart
 from forum.templating import render
 from forum.uploads import names
 from forum.uploads.kinds import KINDS
@@ -44,7 +45,6 @@ from forum.views import (
     client_address,
     text_field,
 )
-from forum.views.uploads import part_chunks, read_multipart
 
 log = logging.getLogger("forum")
 FILES_FIELD = "files"

@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -22,7 +21,8 @@ from forum.errors import BadRequest, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
-from forum.models.findings import Filters, Finding, Source
+from forum.models.findings import Filters, Finding
+from forum.open_data import record, source_link
 from forum.views import url_for
 from forum.views.feeds import EMPTY_FEED_UPDATED, atom
 from forum.views.watch import source_tags
@@ -44,42 +44,6 @@ MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "geojson": "applic
 
 
 # How findings read in open data ----------------------------------------------------------------
-
-def source_link(request: web.Request, source: Source) -> tuple[str | None, str]:
-    """(absolute URL, label) of a source; a post no longer public gives neither."""
-    base = request.app[keys.CONFIG].base_url
-    if source.kind == "link":
-        return source.url, source.label
-    if not source.public:
-        return None, ""
-    if source.kind == "file":
-        # As models/uploads.py builds a file's address: the name quoted whole.
-        return f"{base}/files/{source.upload_id}/{quote(source.filename or '', safe='')}", (
-            source.filename or "")
-    return base + url_for(request, "post", id=source.post_id), source.thread_title or ""
-
-
-def finding_url(request: web.Request, finding_id: int) -> str:
-    return request.app[keys.CONFIG].base_url + url_for(request, "finding", id=finding_id)
-
-
-def record(request: web.Request, finding: Finding) -> dict[str, Any]:
-    """One public finding as the JSON and GeoJSON exports give it (the CSV's columns)."""
-    sources = []
-    for source in finding.sources:
-        url, label = source_link(request, source)
-        sources.append({"kind": source.kind, "url": url, "label": label})
-    return {
-        "id": finding.id, "url": finding_url(request, finding.id), "city": finding.board_name,
-        "city_slug": finding.board_slug, "kind": finding.kind_slug,
-        "kind_label": finding.kind_label, "quantity": watch.plain_number(finding.quantity),
-        "unit": finding.unit, "scope": finding.scope, "observed": finding.observed,
-        "status": finding.status,
-        "place": finding.place, "latitude": finding.latitude, "longitude": finding.longitude,
-        "note": finding.note, "sources": sources, "proposed_by": finding.author_name,
-        "approved_by": finding.decided_by_name, "published_at": finding.published_at,
-    }
-
 
 def csv_cell(column: str, value: Any) -> str:
     """A value as a spreadsheet may safely read it: numbers as they are, text with a "'"
@@ -215,8 +179,7 @@ async def city_feed(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         board = await _city(conn, request, "city_watch_feed")
         found = await findings.recently_published(conn, FEED_SIZE, board_id=board.id)
-        opened = str(await conn.value("select created_at from boards where id = ?",
-                                      (board.id,)))
+        opened = await boards.created_at(conn, board.id)
     request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
                                 | source_tags(found))
     return _atom(request, found, board, opened,

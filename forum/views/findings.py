@@ -1,34 +1,29 @@
 """A finding's page; proposing, correcting and deleting one; the moderators' decisions on it.
 
 The rules of input live in models/finding_drafts.py: a refused field shows the form again,
-filled in as sent, with the message beside that field.
+filled in as sent, with the message beside that field (views/finding_forms.py reads and fills
+the form; views/finding_history.py shows the versions).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
-from itertools import zip_longest
-from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from forum import keys, watch
+from forum import keys
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
-from forum.i18n import N_, gettext, ngettext
 from forum.models import (
     boards,
     finding_actions,
     finding_drafts,
     findings,
     moderation,
-    posts,
-    threads,
     uploads,
 )
-from forum.models.finding_drafts import RawFinding
-from forum.models.findings import Finding, Revision, Source
+from forum.models.findings import Finding, Revision
 from forum.models.users import User
 from forum.permissions import can
 from forum.templating import render
@@ -44,136 +39,19 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.requests import document_source
-
-FIELDS = ("kind", "quantity", "unit", "scope", "observed", "status", "place", "latitude",
-          "longitude", "note")
-DEFAULTS = {"unit": "count", "status": "in-use"}
-LINK_ROWS = 3  # rows of web addresses a form offers at least
-# The question of the form, answered in the members' words (findings.SCOPES' order).
-SCOPE_CHOICES = (
-    ("total", N_("Yes: the total for the whole city at that date")),
-    ("change", N_("No: a change, equipment added or removed at that date (-3 for three"
-                  " removed)")),
-    ("part", N_("No: a part, one place, district or contract")),
+from forum.views.finding_forms import (
+    DEFAULTS,
+    FIELDS,
+    FindingForm,
+    form_context,
+    form_of,
+    offered_sources,
+    raw_finding,
+    sent_form,
+    source_post,
 )
-
-
-@dataclass
-class FindingForm:
-    """What a finding form shows: the fields as typed, the sources offered and those ticked."""
-    fields: dict[str, str]
-    choices: list[Source]  # public messages and files that may be ticked as sources
-    posts: set[int] = field(default_factory=set)
-    files: set[int] = field(default_factory=set)
-    links: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def link_rows(self) -> list[tuple[str, str]]:
-        """The links given, then empty rows: always at least one to add a source."""
-        return self.links + [("", "")] * max(LINK_ROWS - len(self.links), 1)
-
-
-@dataclass(frozen=True)
-class Change:
-    label: str  # msgid of the field
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class Version:
-    number: int
-    revision: Revision
-    changes: tuple[Change, ...]  # from the version before; none for the first
-
-
-# Reading a form --------------------------------------------------------------------------------
-
-def _strings(form: MultiDictProxy, name: str) -> list[str]:
-    return [value for value in form.getall(name, []) if isinstance(value, str)]
-
-
-def _ids(form: MultiDictProxy, name: str) -> list[int]:
-    return [int(value) for value in _strings(form, name)
-            if value.isascii() and value.isdigit() and len(value) <= 18]
-
-
-def _links(form: MultiDictProxy) -> list[tuple[str, str]]:
-    """The (address, label) rows of the form, empty ones left out."""
-    rows = zip_longest(_strings(form, "source_url"), _strings(form, "source_label"),
-                       fillvalue="")
-    return [(url, label) for url, label in rows if url.strip() or label.strip()]
-
-
-def _raw(form: MultiDictProxy) -> RawFinding:
-    return RawFinding(**{name: text_field(form, name) for name in FIELDS},
-                      posts=_strings(form, "posts"), files=_strings(form, "files"),
-                      links=_links(form))
-
-
-async def _public_post(conn: Conn, post_id: int) -> tuple[posts.Post, str] | None:
-    """A message everyone may read, with its thread's title; None for any other."""
-    try:
-        post = await posts.get(conn, post_id)
-    except NotFound:
-        return None
-    if not can(None, "see_post", post) or post.is_deleted:
-        return None
-    return post, (await threads.get(conn, post.thread_id)).title
-
-
-async def _choices(conn: Conn, post_ids: list[int], file_ids: list[int]) -> list[Source]:
-    """The messages and files a form offers as sources: only public ones, with their names."""
-    offered = []
-    for post_id in list(dict.fromkeys(post_ids))[:finding_drafts.SOURCES_MAX]:
-        if found := await _public_post(conn, post_id):
-            offered.append(Source("post", post_id=post_id, thread_title=found[1]))
-    for upload_id in list(dict.fromkeys(file_ids))[:finding_drafts.SOURCES_MAX]:
-        post_id = await uploads.post_of(conn, upload_id)
-        found = await _public_post(conn, post_id) if post_id else None
-        if found:
-            upload = await uploads.get(conn, upload_id)
-            offered.append(Source("file", post_id=post_id, upload_id=upload_id,
-                                  thread_title=found[1], filename=upload.filename))
-    return offered
-
-
-async def _sent(conn: Conn, form: MultiDictProxy, posts_: list[int],
-                files: list[int]) -> FindingForm:
-    """The form as sent, to show again; `posts_` and `files` are offered whatever was ticked."""
-    ticked_posts, ticked_files = _ids(form, "posts"), _ids(form, "files")
-    return FindingForm({name: text_field(form, name) for name in FIELDS},
-                       await _choices(conn, posts_ + ticked_posts, files + ticked_files),
-                       set(ticked_posts), set(ticked_files), _links(form))
-
-
-def _form_of(finding: Finding, choices: list[Source]) -> FindingForm:
-    """A form filled from a finding, to correct it."""
-    values = {"kind": finding.kind_slug, "quantity": watch.number_text(finding.quantity),
-              "unit": finding.unit or DEFAULTS["unit"], "scope": finding.scope or "",
-              "observed": finding.observed,
-              "status": finding.status, "place": finding.place,
-              "latitude": watch.number_text(finding.latitude),
-              "longitude": watch.number_text(finding.longitude),
-              "note": finding.note}
-    return FindingForm(values, choices,
-                       {s.post_id for s in finding.sources if s.kind == "post" and s.post_id},
-                       {s.upload_id for s in finding.sources if s.kind == "file" and s.upload_id},
-                       [(s.url or "", s.label) for s in finding.sources if s.kind == "link"])
-
-
-async def _form_context(conn: Conn, form: FindingForm) -> dict[str, Any]:
-    """What every finding form needs besides its values: the menus and the limits."""
-    return {
-        "form": form, "errors": {}, "kinds": await findings.kinds(conn),
-        "statuses": [(status, findings.STATUS_LABELS[status]) for status in findings.STATUSES],
-        "units": [(unit, findings.UNIT_LABELS[unit]) for unit in findings.UNITS],
-        "scopes": SCOPE_CHOICES,
-        "limits": {"place": finding_drafts.PLACE_MAX, "note": finding_drafts.NOTE_MAX,
-                   "url": finding_drafts.URL_MAX, "label": finding_drafts.LABEL_MAX},
-    }
-
+from forum.views.finding_history import as_waiting_of, versions
+from forum.views.requests import document_source
 
 # Proposing and correcting ----------------------------------------------------------------------
 
@@ -188,20 +66,20 @@ async def propose(request: web.Request) -> web.Response:
             raise NotFound()
         if not can(user, "propose_finding", board):
             raise Forbidden()
-        source = await _source_post(conn, request.query.get("post", ""))
+        source = await source_post(conn, request.query.get("post", ""))
         offered_posts = [source[0].id] if source else []
         offered_files = ([upload.id for upload in await uploads.for_post(conn, source[0].id)]
                          if source else [])
         if sent is None:
             form = FindingForm(dict.fromkeys(FIELDS, "") | DEFAULTS,
-                               await _choices(conn, offered_posts, offered_files),
+                               await offered_sources(conn, offered_posts, offered_files),
                                set(offered_posts))
             # A document obtained through a records request (?document=ID): its address.
             form.links = await document_source(conn, config.base_url,
                                                request.query.get("document", ""))
         else:
-            form = await _sent(conn, sent, offered_posts, offered_files)
-        context = await _form_context(conn, form)
+            form = await sent_form(conn, sent, offered_posts, offered_files)
+        context = await form_context(conn, form)
     review = publication_status(request, user, board.id, board.moderation_mode)
     context.update(board=board, will_wait=review == "pending",
                    source=source[0] if source else None, source_title=source[1] if source else "",
@@ -211,7 +89,7 @@ async def propose(request: web.Request) -> web.Response:
         return render(request, "findings/new.html", context, form=True)
     try:
         async with request.app[keys.DB].transaction() as tx:
-            draft = await finding_drafts.check(tx, board, _raw(sent), date.today())
+            draft = await finding_drafts.check(tx, board, raw_finding(sent), date.today())
             check_rate(request, f"finding:{user.id}", config.posts_per_minute, 60,
                        "You are adding findings too fast. Please wait a minute.")
             finding_id = await findings.create(tx, board, user, draft, review)
@@ -228,11 +106,6 @@ async def propose(request: web.Request) -> web.Response:
     raise see_other(url_for(request, "finding", id=finding_id))
 
 
-async def _source_post(conn: Conn, raw: str) -> tuple[posts.Post, str] | None:
-    """?post=12: the message a finding is drawn from, if it is public."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        return None
-    return await _public_post(conn, int(raw))
 
 
 async def edit(request: web.Request) -> web.Response:
@@ -249,10 +122,10 @@ async def edit(request: web.Request) -> web.Response:
         offered_files = [s.upload_id for s in current.sources
                          if s.kind == "file" and s.upload_id]
         if sent is None:
-            form = _form_of(current, await _choices(conn, offered_posts, offered_files))
+            form = form_of(current, await offered_sources(conn, offered_posts, offered_files))
         else:
-            form = await _sent(conn, sent, offered_posts, offered_files)
-        context = await _form_context(conn, form)
+            form = await sent_form(conn, sent, offered_posts, offered_files)
+        context = await form_context(conn, form)
     context.update(finding=finding, edit_pending=waiting is not None,
                    reason=text_field(sent, "reason") if sent else (
                        waiting.reason if waiting else ""),
@@ -263,7 +136,8 @@ async def edit(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             # Where a new finding would wait, so does a correction of a public one.
-            await finding_actions.correct(tx, finding.id, user, _raw(sent), context["reason"],
+            await finding_actions.correct(tx, finding.id, user, raw_finding(sent),
+                                          context["reason"],
                                           request.app[keys.CONFIG].trust_threshold)
     except Invalid as error:
         return form_error(request, "findings/edit.html", context, error)
@@ -336,95 +210,7 @@ async def show(request: web.Request) -> web.Response:
     return render(request, "findings/show.html", {
         "finding": finding, "versions": versions(history, kind_labels), "private": private,
         "pending_edit": waiting, "reasons": moderation.REJECT_REASONS, "doubts": doubts,
-        "candidate": _as_waiting_of(finding, waiting) if doubts else finding})
-
-
-def _as_waiting_of(finding: Finding, waiting: Revision | None) -> Finding:
-    """The figure the moderator decides on: the correction's, when one waits."""
-    if waiting is None:
-        return finding
-    draft = waiting.draft()
-    return replace(finding, quantity=draft.quantity, unit=draft.unit, scope=draft.scope,
-                   observed=draft.observed)
-
-
-async def finding_doubts(conn: Conn, pending: list[Finding]) -> dict[int, list[findings.Doubt]]:
-    """The queue's pending findings that do not fit the record, with what they contradict."""
-    found = {}
-    for finding in pending:
-        if doubts := await findings.doubts_about(conn, finding):
-            found[finding.id] = doubts
-    return found
-
-
-
-@dataclass(frozen=True)
-class WaitingCorrection:
-    """A public finding's correction waiting in the queue, with the fields it would change."""
-    finding: Finding
-    revision: Revision
-    changes: tuple[Change, ...]
-    doubts: tuple[findings.Doubt, ...] = ()
-    candidate: Finding | None = None  # the figure as the correction would make it
-
-
-async def waiting_corrections(conn: Conn, moderator: User,
-                              board_id: int | None = None) -> list[WaitingCorrection]:
-    """The corrections of public findings that wait for this moderator, oldest first."""
-    kind_labels = {kind.id: kind.label for kind in await findings.kinds(conn, merged=True)}
-    found = []
-    for finding, waiting in await findings.pending_edits(conn, moderator, board_id):
-        public = await findings.revisions(conn, finding.id)
-        found.append(WaitingCorrection(finding, waiting, versions(
-            [*public[-1:], waiting], kind_labels)[-1].changes,
-            tuple(await findings.doubts_about(conn, finding, waiting)),
-            _as_waiting_of(finding, waiting)))
-    return found
-
-
-def versions(history: list[Revision], kind_labels: dict[int, str]) -> list[Version]:
-    """Each version of a finding with the fields it changed, oldest first."""
-    found: list[Version] = []
-    before: dict[str, str] | None = None
-    for number, revision in enumerate(history, start=1):
-        if revision.state == findings.PURGED:  # nothing left to compare
-            found.append(Version(number, revision, ()))
-            continue
-        after = _readable(revision.data, kind_labels)
-        changes = () if before is None else tuple(
-            Change(label, before[label], value) for label, value in after.items()
-            if before[label] != value)
-        found.append(Version(number, revision, changes))
-        before = after
-    return found
-
-
-def _readable(data: dict[str, Any], kind_labels: dict[int, str]) -> dict[str, str]:
-    """A version's fields as the page shows them, by the msgid of their label."""
-    latitude, longitude = data.get("latitude"), data.get("longitude")
-    sources = data.get("sources", [])
-    return {
-        N_("Kind of equipment"): gettext(kind_labels.get(data.get("kind_id", 0), "?")),
-        N_("Quantity"): watch.format_quantity(data.get("quantity"), data.get("unit")),
-        N_("What it counts"): watch.scope_label(
-            data.get("scope", "total" if data.get("quantity") is not None else None)),
-        N_("Date"): watch.format_observed(data["observed"]),
-        N_("Status"): watch.status_label(data["status"]),
-        N_("Place"): data.get("place") or "",
-        N_("Coordinates"): "" if latitude is None else f"{latitude}, {longitude}",
-        N_("Note"): data.get("note") or "",
-        N_("Sources"): ngettext("%(num)s source", "%(num)s sources", len(sources),
-                                num=len(sources))
-        + " (" + ", ".join(_source_name(source) for source in sources) + ")",
-    }
-
-
-def _source_name(source: dict[str, Any]) -> str:
-    if source.get("kind") == "post":
-        return gettext("message #%(id)s", id=source.get("post_id"))
-    if source.get("kind") == "file":
-        return gettext("file #%(id)s", id=source.get("upload_id"))
-    return str(source.get("label") or source.get("url") or "")
+        "candidate": as_waiting_of(finding, waiting) if doubts else finding})
 
 
 # Moderators' decisions -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from forum import clock, keys
+from forum import clock, db, keys
 from forum.models import outbox
 
 CHECK_SECONDS = 2.0  # a database or writer that does not answer within this is not healthy
@@ -30,7 +30,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def _database(request: web.Request) -> str:
     async def ask() -> None:
         async with request.app[keys.DB].read() as conn:
-            await conn.value("select 1 from schema_migrations limit 1")
+            await db.read_schema(conn)
 
     try:
         await asyncio.wait_for(ask(), CHECK_SECONDS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from forum import keys
-from forum.db import Conn
 from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import boards, drops, findings, moderation, posts, threads, uploads, users
@@ -27,7 +26,7 @@ from forum.views import (
     text_field,
     url_for,
 )
-from forum.views.findings import finding_doubts, waiting_corrections
+from forum.views.finding_history import finding_doubts, waiting_corrections
 
 
 async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
@@ -57,7 +56,8 @@ async def queue(request: web.Request) -> web.Response:
         files = await uploads.for_posts(conn, [item.post.id for item in items])
         pending_findings = await findings.pending(conn, user, board.id if board else None)
         corrections = await waiting_corrections(conn, user, board.id if board else None)
-        proposers = await _proposer_counts(conn, {f.author_id for f in pending_findings})
+        # How many of each proposer's contributions were approved and refused: a hint of trust.
+        proposers = await users.decision_counts(conn, {f.author_id for f in pending_findings})
         doubts = await finding_doubts(conn, pending_findings)
         drops_waiting = await drops.awaiting_count(conn, drops.scope_of(user))
     return render(request, "moderation/queue.html", {
@@ -65,17 +65,6 @@ async def queue(request: web.Request) -> web.Response:
         "findings": pending_findings, "proposers": proposers, "corrections": corrections,
         "doubts": doubts, "reasons": moderation.REJECT_REASONS,
         "drops_waiting": drops_waiting}, form=True)
-
-
-async def _proposer_counts(conn: Conn, author_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """How many of each proposer's contributions were approved and refused: a hint of trust."""
-    if not author_ids:
-        return {}
-    ids = sorted(author_ids)
-    rows = await conn.all(
-        "select id, approved_count, rejected_count from users"
-        f" where id in ({', '.join('?' * len(ids))})", ids)
-    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def approve(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 from forum import keys
 from forum.models import requests as records
 from forum.models.requests import Filters, Request
+from forum.open_data import export_record
 from forum.views.exports import csv_cell
 from forum.views.requests import city_of, today
 
@@ -20,20 +21,6 @@ EXPORT_COLUMNS = ("id", "url", "city", "administration", "documents", "channel",
                   "received_on", "status", "status_on", "implicit_refusal_on", "counted_from",
                   "cada_referral_by", "requested_by", "published_at")
 NUMERIC_COLUMNS = frozenset({"id"})
-
-
-def export_record(request: web.Request, item: Request) -> dict[str, Any]:
-    """A public request as the exports (and the API's list) give it."""
-    found = item.deadlines()
-    return {
-        "id": item.id, "url": request.app[keys.CONFIG].base_url + f"/r/{item.id}",
-        "city": item.board_name, "administration": item.administration,
-        "documents": item.documents, "channel": item.channel, "sent_on": item.sent_on,
-        "received_on": item.received_on, "status": item.shown_status(today()),
-        "status_on": item.status_on, "implicit_refusal_on": found.refusal_on.isoformat(),
-        "counted_from": found.counted_from,
-        "cada_referral_by": found.referral_by.isoformat() if found.referral_by else None,
-        "requested_by": item.author_name, "published_at": item.published_at}
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
+from forum.clock import today
 from forum.db import Conn
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.i18n import gettext
@@ -47,10 +48,6 @@ log = logging.getLogger("forum")
 NEW_FIELDS = ("administration", "documents", "channel", "sent_on", "received_on")
 STATUS_FIELDS = ("status", "happened_on", "note")
 CHECK_INTERVAL = 600  # seconds between two rounds of the deadline job
-
-
-def today() -> date:
-    return date.today()
 
 
 # Lists -----------------------------------------------------------------------------------------

@@ -110,8 +110,7 @@ async def end_other_sessions(request: web.Request) -> web.Response:
     user = require_user(request)
     session = request[keys.SESSION]
     async with request.app[keys.DB].transaction() as tx:
-        await tx.execute("delete from sessions where user_id = ? and id <> ?",
-                         (user.id, session.token_hash if session else ""))
+        await sessions.end_other_sessions(tx, user.id, session.token_hash if session else "")
     raise see_other(url_for(request, "settings", query={"saved": "sessions"}))
 
 
