@@ -4,6 +4,8 @@ Decisions on findings are in views/findings.py; the queue lists them beside the 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import keys
@@ -106,9 +108,10 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
         waiting = await posts.pending_edit(conn, post.id)
-    context = {"post": post, "thread": thread, "preview": None, "errors": {}, "note": "",
-               "body": waiting.body_source if waiting else post.body_source,
-               "edit_pending": waiting is not None}
+    context: dict[str, Any] = {
+        "post": post, "thread": thread, "preview": None, "errors": {}, "note": "",
+        "body": waiting.body_source if waiting else post.body_source,
+        "edit_pending": waiting is not None}
     if request.method == "POST":
         form = await request.post()
         context["body"] = text_field(form, "body")
@@ -212,7 +215,7 @@ async def flag(request: web.Request) -> web.Response:
         raise NotFound()
     if not can(user, "flag_post", post):
         raise Forbidden("You cannot flag this message.")
-    context = {"post": post, "reason": "", "errors": {}}
+    context: dict[str, Any] = {"post": post, "reason": "", "errors": {}}
     if request.method == "POST":
         form = await request.post()
         context["reason"] = text_field(form, "reason")
