@@ -58,17 +58,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from harness import (
-    LoadResult,
-    fetch,
-    free_port,
-    iso,
-    python_load,
-    run_wrk,
-    start_process,
-    stop_process,
-    wait_ready,
-)
+import harness  # bench/ is on sys.path when a bench runs
 from thread_page import BOARDS, FIRST_NAMES, MEMBERS, PLACES, SPAN, START, TOPICS  # same shape
 
 from forum.db import Database
@@ -200,10 +190,10 @@ def _post_rows(rng: random.Random, events: list[tuple[float, int]], first_id: in
         if opened[index] and rng.random() < NOT_PUBLIC_SHARE:
             status, hidden, deleted = rng.choice([("pending", 0, None), ("rejected", 0, None),
                                                   ("published", 1, None),
-                                                  ("published", 0, iso(moment + 3600))])
+                                                  ("published", 0, harness.iso(moment + 3600))])
         opened[index] = 1
         rows.append((post_id, threads[index][1], author, _body(rng, words, weights),
-                     iso(moment), status, hidden, deleted))
+                     harness.iso(moment), status, hidden, deleted))
     return rows
 
 
@@ -240,7 +230,7 @@ def generate(data_dir: Path, posts: int) -> Generated:
 
 
 def _insert_people_boards(conn: sqlite3.Connection, threads: list[tuple]) -> None:
-    joined = iso(START - 86400)
+    joined = harness.iso(START - 86400)
     names = [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(MEMBERS + 1)]
     conn.execute("begin")
     conn.executemany("insert into users (id, name, name_key, password_hash, created_at)"
@@ -253,7 +243,7 @@ def _insert_people_boards(conn: sqlite3.Connection, threads: list[tuple]) -> Non
                       for i, (slug, name, region) in enumerate(BOARDS, 1)])
     conn.executemany("insert into threads (id, board_id, author_id, title, created_at,"
                      " last_post_at) values (?, ?, ?, ?, ?, ?)",
-                     [(number, board, author, title, iso(start), iso(start))
+                     [(number, board, author, title, harness.iso(start), harness.iso(start))
                       for start, number, board, author, title in threads])
     conn.execute("commit")
 
@@ -342,15 +332,16 @@ def server(data_dir: Path) -> Iterator[int]:
     """The real server (`python -m forum serve`, one process) on a free port of 127.0.0.1."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     env["PYTHONUNBUFFERED"] = "1"
-    port = free_port()
+    port = harness.free_port()
     log = data_dir / "server.log"
-    proc = start_process([sys.executable, "-m", "forum", "--data-dir", str(data_dir), "serve",
-                   "--workers", "1", "--host", "127.0.0.1", "--port", str(port)], log, env)
+    proc = harness.start_process([sys.executable, "-m", "forum", "--data-dir", str(data_dir),
+                                  "serve", "--workers", "1", "--host", "127.0.0.1", "--port",
+                                  str(port)], log, env)
     try:
-        wait_ready(proc, port, log, READY_TIMEOUT)
+        harness.wait_ready(proc, port, log, READY_TIMEOUT)
         yield port
     finally:
-        stop_process(proc)
+        harness.stop_process(proc)
 
 
 def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
@@ -361,7 +352,7 @@ def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
                   for label, (query, params) in QUERIES.items()})
     results = []
     for label, path in paths.items():
-        status, _headers, body = fetch(port, path)
+        status, _headers, body = harness.fetch(port, path)
         if status != 200 or (b"<mark>" not in body and "q=" in path and "zzyzx" not in path):
             raise SystemExit(f"{path}: status {status}, no result")
         result = _load(label, f"http://127.0.0.1:{port}{path}", args.duration, load)
@@ -374,10 +365,10 @@ def measure_http(port: int, args: argparse.Namespace) -> list[Figures]:
     return results
 
 
-def _load(label: str, url: str, seconds: float, load: argparse.Namespace) -> LoadResult:
+def _load(label: str, url: str, seconds: float, load: argparse.Namespace) -> harness.LoadResult:
     if shutil.which("wrk"):
-        return run_wrk(label, url, {}, seconds, load)
-    return asyncio.run(python_load(label, url, {}, seconds, load.connections))
+        return harness.run_wrk(label, url, {}, seconds, load)
+    return asyncio.run(harness.python_load(label, url, {}, seconds, load.connections))
 
 
 MIXED_SCRIPT = """
@@ -398,7 +389,7 @@ def _load_mixed(port: int, paths: list[str], args: argparse.Namespace) -> Figure
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(MIXED_SCRIPT % ", ".join(f'"{path}"' for path in paths))
     try:
-        result = run_wrk(label, f"http://127.0.0.1:{port}/", {}, args.duration * 2,
+        result = harness.run_wrk(label, f"http://127.0.0.1:{port}/", {}, args.duration * 2,
                          argparse.Namespace(wrk_threads=1, connections=args.connections),
                          script=script.name)
     finally:

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from forum import keys
 from forum.app import create_app
 from forum.config import Config
-from forum.models import boards, finding_drafts, findings, posts, threads, users
+from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -58,10 +58,17 @@ class Forum:
             return await users.get(tx, user.id)
 
     async def board(self, name: str | None = None, slug: str = "", region: str = "",
-                    description: str = "") -> boards.Board:
+                    description: str = "", moderation_mode: str = "a-posteriori") -> boards.Board:
+        """A city board; `moderation_mode="a-priori"` for one whose new posts wait."""
         async with self.db.transaction() as tx:
             return await boards.create(tx, name or self._next("Ville"), slug, region,
-                                       description)
+                                       description, moderation_mode)
+
+    async def appoint(self, board: boards.Board, member: users.User) -> None:
+        """Make `member` a moderator of `board`, as an administrator does (it ends their
+        sessions: appoint before logging in)."""
+        async with self.db.transaction() as tx:
+            await moderation.add_board_moderator(tx, board, member)
 
     async def thread(self, board: boards.Board, author: users.User, title: str = "",
                      body: str = "Premier message.") -> tuple[int, int]:
@@ -70,11 +77,13 @@ class Forum:
             return await threads.create(tx, board, author, title or self._next("Sujet "),
                                         body, self.config.title_max, self.config.body_max)
 
-    async def reply(self, thread_id: int, author: users.User, body: str = "Une réponse.") -> int:
+    async def reply(self, thread_id: int, author: users.User, body: str = "Une réponse.",
+                    status: str = "published") -> int:
+        """A reply; `status="pending"` for one waiting for a moderator."""
         async with self.db.transaction() as tx:
             thread = await threads.get(tx, thread_id)
             return await posts.create(tx, thread.id, thread.board_id, author, body,
-                                      self.config.body_max)
+                                      self.config.body_max, status=status)
 
     async def finding(self, board: boards.Board, author: users.User, post_id: int | None = None,
                       review: str = "published", **fields: Any) -> int:

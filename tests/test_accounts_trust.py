@@ -249,9 +249,7 @@ async def test_a_banned_admin_keeps_no_power(forum, client):
     chief, other = await forum.user("chef", role="admin"), await forum.user("autre", role="admin")
     newcomer = await forum.user("nouveau", trusted=False)
     board = await forum.board("Metz")
-    async with forum.db.transaction() as tx:
-        await tx.execute("insert into board_moderators (board_id, user_id) values (?, ?)",
-                         (board.id, chief.id))
+    await forum.appoint(board, chief)
     thread_id, _ = await forum.thread(board, await forum.user("lea"))
     async with forum.db.transaction() as tx:
         pending_id = await posts.create(tx, thread_id, board.id, newcomer,

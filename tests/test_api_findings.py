@@ -34,9 +34,7 @@ async def world(forum) -> dict[str, Any]:
     lea, tom = await forum.user("lea"), await forum.user("tom")
     newcomer = await forum.user("nouvelle", trusted=False)
     local, modo = await forum.user("local"), await forum.user("modo", role="moderator")
-    async with forum.db.transaction() as tx:
-        await tx.execute("insert into board_moderators (board_id, user_id) values (?, ?)",
-                         (metz.id, local.id))
+    await forum.appoint(metz, local)
     _thread, post_id = await forum.thread(metz, lea, "Caméras du centre")
     ids = {
         "cameras_2014": await forum.finding(metz, lea, quantity="35", observed="2014-11"),

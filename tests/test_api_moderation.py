@@ -34,9 +34,7 @@ async def world(forum) -> dict[str, Any]:
     newcomer = await forum.user("nouvelle", trusted=False)
     modo = await forum.user("modo", role="moderator")
     local = await forum.user("local")
-    async with forum.db.transaction() as tx:
-        await tx.execute("insert into board_moderators (board_id, user_id) values (?, ?)",
-                         (metz.id, local.id))
+    await forum.appoint(metz, local)
     metz_thread, metz_first = await forum.thread(metz, lea, "Caméras place Saint-Louis")
     grenoble_thread, grenoble_first = await forum.thread(grenoble, tom, "Drones à Grenoble")
     return {

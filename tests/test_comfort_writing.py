@@ -97,10 +97,7 @@ async def test_autosave_endpoint_is_private_to_its_author(forum, client, metz, l
 
 
 async def test_pending_is_said_before_and_after_sending(forum, client, lea):
-    apriori = await forum.board("Nancy")
-    async with forum.db.transaction() as tx:
-        await tx.execute("update boards set moderation_mode = 'a-priori' where id = ?",
-                         (apriori.id,))
+    apriori = await forum.board("Nancy", moderation_mode="a-priori")
     thread_id, _ = await forum.thread(apriori, await forum.user("modo", role="admin"), "Sujet")
     await log_in(client, "lea")
     for path in (f"/t/{thread_id}", f"/t/{thread_id}/reply", f"/b/{apriori.slug}/new"):
@@ -117,8 +114,7 @@ async def test_no_pending_notice_where_a_message_is_published_at_once(forum, cli
     thread_id, _ = await forum.thread(metz, lea, "Sujet")
     await log_in(client, "lea")
     assert WAITS not in await (await client.get(f"/t/{thread_id}", headers=EN)).text()
-    newcomer = await forum.user("novice", trusted=False)
-    assert newcomer
+    await forum.user("novice", trusted=False)
     other = await forum.visitor()
     await log_in(other, "novice")
     # The thread page is kept per capability class (a trusted and a new member share it): the

@@ -60,13 +60,9 @@ def finding_id_from(response) -> int:
 
 async def a_priori_city(forum):
     """A city whose new findings wait for its moderator; returns (board, moderator)."""
-    board = await forum.board("Nice", slug="nice")
+    board = await forum.board("Nice", slug="nice", moderation_mode="a-priori")
     moderator = await forum.user("garde", trusted=True)
-    async with forum.db.transaction() as tx:
-        await tx.execute("update boards set moderation_mode = 'a-priori' where id = ?",
-                         (board.id,))
-        await tx.execute("insert into board_moderators (board_id, user_id) values (?, ?)",
-                         (board.id, moderator.id))
+    await forum.appoint(board, moderator)
     return board, moderator
 
 
@@ -107,9 +103,7 @@ async def test_a_message_that_is_not_public_is_not_offered(forum, client):
     author = await forum.user("lea")
     newcomer = await forum.user("nouveau", trusted=False)
     thread_id, _ = await forum.thread(board, author)
-    pending_id = await forum.reply(thread_id, newcomer, "Secret: 12 drones.")
-    async with forum.db.transaction() as tx:  # waiting for a moderator
-        await tx.execute("update posts set status = 'pending' where id = ?", (pending_id,))
+    pending_id = await forum.reply(thread_id, newcomer, "Secret: 12 drones.", status="pending")
     await log_in(client, "lea")
     page = await (await client.get(f"/b/lyon/watch/new?post={pending_id}")).text()
     assert "12 drones" not in page and 'name="posts"' not in page

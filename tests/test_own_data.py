@@ -49,8 +49,7 @@ async def writer_with_everything(forum, board, email: str = EMAIL) -> dict:
     lea = await forum.user("lea", email=email)
     token = await forum.token(lea)
     async with forum.db.transaction() as tx:
-        await tx.execute("update users set registration_answer = ? where id = ?",
-                         (ANSWER, lea.id))
+        await invitations.keep_answer(tx, lea.id, ANSWER)
         await users.set_email_notifications(tx, lea.id, "digest")
     upload = await uploaded(forum.client, token, "note.txt", b"MARQUEUR-FICHIER dans le texte\n")
     response = await forum.client.post(

@@ -47,7 +47,7 @@ async def test_board_lists_threads_newest_activity_first(forum, client):
     await forum.reply(old, lea, "Le rapport est en ligne.")
     html = await (await client.get(f"/b/{board.slug}")).text()
     assert html.index("Étude universitaire") < html.index("Nouvelles caméras")
-    assert new  # both listed
+    assert f'href="/t/{old}"' in html and f'href="/t/{new}"' in html  # both listed
 
 
 async def test_board_pages_and_unknown_board(forum, client):
@@ -164,6 +164,7 @@ async def test_delete_leaves_a_tombstone_and_keeps_the_text(forum, client):
     reader = await forum.visitor()
     html = await (await reader.get(f"/t/{thread_id}")).text()
     assert f'id="p{post_id}"' in html and "Adresse personnelle" not in html
+    assert f'id="p{first}"' in html and "Premier" in html  # the rest of the thread stays
     assert 'class="tombstone"' in html
     assert (await reader.get(f"/p/{post_id}/revisions")).status == 404
     moderator = await forum.visitor()
@@ -172,8 +173,8 @@ async def test_delete_leaves_a_tombstone_and_keeps_the_text(forum, client):
     again = await submit(client, f"/p/{post_id}/delete", {}, form_page=f"/t/{thread_id}")
     assert again.status == 403
     async with forum.db.read() as conn:
-        assert await conn.value("select body_source from posts where id = ?", (post_id,))
-    assert first
+        assert await conn.value("select body_source from posts where id = ?", (post_id,)) \
+            == "Adresse personnelle de quelqu'un"
 
 
 async def test_locked_thread_refuses_replies(forum, client):

@@ -194,12 +194,16 @@ async def test_exports_are_the_same_for_moderators_and_authors(forum, client, wo
         for fmt, body in anonymous.items():
             assert (await fetch(client, f"/b/metz/watch/findings.{fmt}", headers=headers))[1] \
                 == body
-    for body in anonymous.values():
-        # The pending and deleted figures: five digits in a row never occur in a timestamp or
-        # an id of this test (three did, now and then, in a millisecond).
-        assert b"98765" not in body and b"87654" not in body
-    listed = {item["id"] for item in json.loads(anonymous["json"])["findings"]}
-    assert world["pending"] not in listed and world["deleted"] not in listed
+    # Read as a program would (not searched as bytes: a figure's digits can stand in a
+    # timestamp): the same public findings in every format, never the pending or deleted one.
+    rows = {int(row["id"]): row["quantity"] for row in read_csv(anonymous["csv"])}
+    items = {item["id"]: item["quantity"] for item in json.loads(anonymous["json"])["findings"]}
+    located = {feature["id"] for feature in json.loads(anonymous["geojson"])["features"]}
+    public = {world["cameras"], world["budget"], world["facial"]}
+    assert set(rows) == set(items) == public and located == {world["cameras"], world["facial"]}
+    assert {rows[world["cameras"]], items[world["cameras"]]} == {"148", 148}
+    for hidden in ("98765", "87654"):  # the pending and the deleted figures
+        assert hidden not in rows.values() and float(hidden) not in items.values()
 
 
 async def test_exports_take_the_filters_of_the_api(client, world):

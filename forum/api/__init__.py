@@ -36,7 +36,7 @@ SLUG = re.compile(r"[a-z0-9-]+")
 
 async def json_body(request: web.Request, schema: str, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object, checked against the input `schema` of the OpenAPI document
-    (api/components.py): 400 when the body is not an object (413 past client_max_size), 422
+    (api/components/): 400 when the body is not an object (413 past client_max_size), 422
     naming the field for anything the schema refuses — so that the server is exactly as
     strict as the document; the handlers and models then check what a schema cannot say.
 

@@ -111,9 +111,7 @@ async def show_finding(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     finding_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
-        finding = await findings.get(conn, finding_id)
-    if not can(viewer, "see_finding", finding):
-        raise NotFound()
+        finding = await finding_actions.visible(conn, finding_id, viewer)
     return web.json_response(finding_json(request, finding))
 
 

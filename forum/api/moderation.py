@@ -23,11 +23,10 @@ from forum.api import (
     text_field,
     thread_json,
 )
-from forum.db import Transaction
-from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
+from forum.errors import Invalid, NotFound, Unauthorized
 from forum.handlers import require_writer
 from forum.i18n import gettext
-from forum.models import boards, moderation, posts, threads, uploads
+from forum.models import boards, moderation, posts, targets, threads, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
@@ -85,22 +84,12 @@ async def reasons(request: web.Request) -> web.Response:
                                           for reason in moderation.REJECT_REASONS]})
 
 
-async def _post_to_moderate(tx: Transaction, post_id: int, user: User) -> posts.Post:
-    """The post as it is now, inside the transaction, if this moderator may decide on it."""
-    post = await posts.get(tx, post_id)
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "moderate", post):
-        raise Forbidden("You do not moderate this board.")
-    return post
-
-
 async def approve(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/approve: publish in place; the post as it now is."""
     user = require_writer(request)
     post_id = id_param(request)
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.approve(tx, post, user)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -116,7 +105,7 @@ async def reject(request: web.Request) -> web.Response:
     if not isinstance(private, bool):
         raise Invalid("This field is true or false.", field="private")
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.reject(tx, post, user, reason, private=private)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -135,7 +124,7 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     body = text_field(data, "body")
     note = text_field(data, "note")
     async with request.app[keys.DB].transaction() as tx:
-        await _post_to_moderate(tx, post_id, user)
+        await targets.post_to_moderate(tx, post_id, user)
         post = await moderation.correct_and_approve(tx, post_id, user, body, config.body_max,
                                                     config.mentions_max, note=note)
         shown = await fresh_post_json(tx, post.id, user)
@@ -148,9 +137,7 @@ async def purge_post_version(request: web.Request) -> web.Response:
     user = require_writer(request)
     post_id, revision_id = id_param(request), id_param(request, "revision")
     async with request.app[keys.DB].transaction() as tx:
-        post = await posts.get(tx, post_id)
-        if not can(user, "purge", post):
-            raise NotFound()
+        post = await targets.post_to_purge(tx, post_id, user)
         await moderation.purge_post_version(tx, post, user, revision_id)
     return web.Response(status=204)
 
@@ -162,11 +149,7 @@ async def flag_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     reason = text_field(await json_body(request, "FlagInput"), "reason")
     async with request.app[keys.DB].transaction() as tx:
-        post = await posts.get(tx, post_id)
-        if not can(user, "see_post", post):
-            raise NotFound()
-        if not can(user, "flag_post", post):
-            raise Forbidden("You cannot flag this message.")
+        post = await targets.post_to_flag(tx, post_id, user)
         await moderation.flag(tx, post, user, reason, config.flags_to_hide,
                               config.trust_threshold)
         post = await posts.get(tx, post.id)
@@ -180,11 +163,7 @@ async def _set_thread_state(request: web.Request, action: str) -> web.Response:
     data = await json_body(request, "ThreadActionInput", optional=True)
     reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
+        thread = await targets.thread_to_moderate(tx, thread_id, user)
         await moderation.set_thread_state(tx, thread, user, action, reason)
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))
@@ -232,7 +211,7 @@ async def dismiss_flags(request: web.Request) -> web.Response:
     the post shows again. 409 when there is nothing to dismiss."""
     user, post_id, reason = await _post_decision(request, "ThreadActionInput")
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.dismiss_flags(tx, post, user, reason)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -243,7 +222,7 @@ async def restore_post(request: web.Request) -> web.Response:
     is not deleted)."""
     user, post_id, reason = await _post_decision(request, "ThreadActionInput")
     async with request.app[keys.DB].transaction() as tx:
-        post = await _post_to_moderate(tx, post_id, user)
+        post = await targets.post_to_moderate(tx, post_id, user)
         await moderation.restore_post(tx, post, user, reason)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
@@ -257,11 +236,7 @@ async def move_thread(request: web.Request) -> web.Response:
     data = await json_body(request, "MoveInput")
     slug = board_slug(text_field(data, "board"))
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "moderate", thread):
-            raise Forbidden("You do not moderate this board.")
+        thread = await targets.thread_to_moderate(tx, thread_id, user)
         await moderation.move_thread_to(tx, thread, slug, user, text_field(data, "reason"))
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))

@@ -15,18 +15,15 @@ from forum.api import (
     text_field,
 )
 from forum.db import Conn
-from forum.errors import Forbidden, Invalid, NotFound
-from forum.handlers import require_writer
+from forum.errors import Forbidden, Invalid
+from forum.handlers import require_writer, visible_or_404
 from forum.models import moderation, posts, uploads
 from forum.models.users import User
 from forum.permissions import can
 
 
 async def _visible_post(conn: Conn, post_id: int, viewer: User | None) -> posts.Post:
-    post = await posts.get(conn, post_id)
-    if not can(viewer, "see_post", post):
-        raise NotFound()
-    return post
+    return visible_or_404(viewer, "see_post", await posts.get(conn, post_id))
 
 
 async def show_post(request: web.Request) -> web.Response:
@@ -79,9 +76,7 @@ async def list_revisions(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
     post_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
-        post = await _visible_post(conn, post_id, viewer)
-        if not can(viewer, "see_revisions", post):
-            raise NotFound()
+        post = visible_or_404(viewer, "see_revisions", await _visible_post(conn, post_id, viewer))
         history = await posts.revisions(conn, post.id,
                                         private=can(viewer, "see_private_versions", post))
     return web.json_response({"post_id": post.id,

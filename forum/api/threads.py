@@ -18,8 +18,8 @@ from forum.api import (
 )
 from forum.api.uploads import attach_listed, attachments_field
 from forum.errors import Forbidden, NotFound
-from forum.handlers import page_count, publication_status, require_writer
-from forum.models import boards, moderation, posts, threads, uploads
+from forum.handlers import page_count, publication_status, require_writer, visible_or_404
+from forum.models import boards, moderation, posts, targets, threads, uploads
 from forum.permissions import can
 
 
@@ -30,9 +30,7 @@ async def show_thread(request: web.Request) -> web.Response:
     page = page_param(request)
     thread_id = id_param(request)
     async with request.app[keys.DB].read() as conn:
-        thread = await threads.get(conn, thread_id)
-        if not can(viewer, "see_thread", thread):
-            raise NotFound()
+        thread = visible_or_404(viewer, "see_thread", await threads.get(conn, thread_id))
         total = await posts.count_for_thread(conn, thread.id, viewer)
         pages = page_count(total, config.posts_per_page)
         if page > pages:
@@ -112,11 +110,7 @@ async def rename_thread(request: web.Request) -> web.Response:
     title = text_field(data, "title", config.title_max)
     reason = text_field(data, "reason")
     async with request.app[keys.DB].transaction() as tx:
-        thread = await threads.get(tx, thread_id)
-        if not can(user, "see_thread", thread):
-            raise NotFound()
-        if not can(user, "rename_thread", thread):
-            raise Forbidden("You cannot rename this thread.")
+        thread = await targets.thread_to_rename(tx, thread_id, user)
         await moderation.rename_thread(tx, thread, user, title, config.title_max, reason)
         thread = await threads.get(tx, thread.id)
     return web.json_response(thread_json(thread))

@@ -43,10 +43,10 @@ async def withdraw(tx: Transaction, finding_id: int, by: User, reason: str) -> F
     return finding
 
 
-async def to_moderate(tx: Transaction, finding_id: int, moderator: User) -> Finding:
+async def to_moderate(conn: Conn, finding_id: int, moderator: User) -> Finding:
     """The finding as it is now, if this moderator may decide on it (404 if they may not
     see it, 403 if it is not of their city)."""
-    finding = await visible(tx, finding_id, moderator)
+    finding = await visible(conn, finding_id, moderator)
     if not can(moderator, "moderate", finding):
         raise Forbidden("You do not moderate this board.")
     return finding

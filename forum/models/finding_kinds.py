@@ -14,9 +14,8 @@ from forum.db import Conn, Transaction
 from forum.errors import Conflict, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import moderation
-from forum.models.findings import KIND_LABEL_MAX, Kind
+from forum.models.findings import Kind, checked_label
 from forum.models.users import User
-from forum.text import clean_line
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ async def get(conn: Conn, slug: str) -> Kind:
 async def rename(tx: Transaction, kind: Kind, label: str, admin: User,
                  reason: str = "") -> Kind:
     """Give a kind a new name (its slug stays: links and exports keep working)."""
-    label = _checked_label(label)
+    label = checked_label(label)
     reason = moderation.clean_reason(reason, required=False)
     if label == kind.label:
         raise Invalid("This is already the kind's name.", field="label")
@@ -102,14 +101,6 @@ async def history(conn: Conn, limit: int = 100) -> list[KindChange]:
     return [KindChange(*row) for row in rows]
 
 
-def _checked_label(label: str) -> str:
-    label = clean_line(label)
-    if not label:
-        raise Invalid("Give the kind of equipment a name.", field="label")
-    if len(label) > KIND_LABEL_MAX:
-        raise Invalid("This name is too long (at most %(max)s characters).", field="label",
-                      max=KIND_LABEL_MAX)
-    return label
 
 
 async def _record(tx: Transaction, kind: Kind, action: str, new_label: str,

@@ -185,10 +185,7 @@ async def delete(request: web.Request) -> web.Response:
 async def _visible_finding(request: web.Request, viewer: User | None) -> Finding:
     """The finding named in the URL; 404 for whoever may not see it."""
     async with request.app[keys.DB].read() as conn:
-        finding = await findings.get(conn, int_param(request, "id"))
-    if not can(viewer, "see_finding", finding):
-        raise NotFound()
-    return finding
+        return await finding_actions.visible(conn, int_param(request, "id"), viewer)
 
 
 async def show(request: web.Request) -> web.Response:
@@ -220,9 +217,8 @@ async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiMappin
     """The finding named in the URL, if this moderator may act on it (404 if they may not see
     it), and the form sent."""
     user = require_writer(request)
-    finding = await _visible_finding(request, user)
-    if not can(user, "moderate", finding):
-        raise Forbidden("You do not moderate this board.")
+    async with request.app[keys.DB].read() as conn:
+        finding = await finding_actions.to_moderate(conn, int_param(request, "id"), user)
     return user, finding, await request.post()
 
 

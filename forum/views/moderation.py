@@ -11,7 +11,17 @@ from aiohttp import web
 from forum import keys
 from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import boards, drops, findings, moderation, posts, threads, uploads, users
+from forum.models import (
+    boards,
+    drops,
+    findings,
+    moderation,
+    posts,
+    targets,
+    threads,
+    uploads,
+    users,
+)
 from forum.permissions import can
 from forum.templating import render
 from forum.views import (
@@ -35,11 +45,7 @@ async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Pos
     """The post named in the URL, if this moderator may act on it (404 if they may not see it)."""
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "moderate", post):
-        raise Forbidden("You do not moderate this board.")
+        post = await targets.post_to_moderate(conn, int_param(request, "id"), user)
     return user, post
 
 
@@ -151,9 +157,7 @@ async def purge(request: web.Request) -> web.Response:
     user = require_writer(request)
     revision_id = int_param(request, "revision")
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "purge", post):
-        raise NotFound()
+        post = await targets.post_to_purge(conn, int_param(request, "id"), user)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.purge_post_version(tx, await posts.get(tx, post.id), user,
@@ -164,11 +168,7 @@ async def purge(request: web.Request) -> web.Response:
 async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        thread = await threads.get(conn, int_param(request, "id"))
-    if not can(user, "see_thread", thread):
-        raise NotFound()
-    if not can(user, "moderate", thread):
-        raise Forbidden("You do not moderate this board.")
+        thread = await targets.thread_to_moderate(conn, int_param(request, "id"), user)
     return user, thread
 
 
@@ -210,11 +210,7 @@ async def flag(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        post = await posts.get(conn, int_param(request, "id"))
-    if not can(user, "see_post", post):
-        raise NotFound()
-    if not can(user, "flag_post", post):
-        raise Forbidden("You cannot flag this message.")
+        post = await targets.post_to_flag(conn, int_param(request, "id"), user)
     context: dict[str, Any] = {"post": post, "reason": "", "errors": {}}
     if request.method == "POST":
         form = await request.post()

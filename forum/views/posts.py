@@ -8,7 +8,8 @@ from aiohttp import web
 
 from forum import keys
 from forum.diffs import changes_html
-from forum.errors import Forbidden, ForumError, Invalid, NotFound
+from forum.errors import Forbidden, ForumError, Invalid
+from forum.handlers import visible_or_404
 from forum.models import moderation, posts, threads, uploads
 from forum.permissions import can
 from forum.templating import render
@@ -27,9 +28,7 @@ from forum.views.uploads import attach_files, picker, picker_for, read_post_form
 async def _visible_post(request: web.Request) -> posts.Post:
     async with request.app[keys.DB].read() as conn:
         post = await posts.get(conn, int_param(request, "id"))
-    if not can(request.get(keys.USER), "see_post", post):
-        raise NotFound()
-    return post
+    return visible_or_404(request.get(keys.USER), "see_post", post)
 
 
 async def permalink(request: web.Request) -> web.Response:
@@ -111,9 +110,7 @@ async def revisions(request: web.Request) -> web.Response:
     """A post's history: its public versions; every version, marked, for its author and
     moderators."""
     viewer = request.get(keys.USER)
-    post = await _visible_post(request)
-    if not can(viewer, "see_revisions", post):
-        raise NotFound()
+    post = visible_or_404(viewer, "see_revisions", await _visible_post(request))
     private = can(viewer, "see_private_versions", post)
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)

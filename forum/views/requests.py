@@ -287,7 +287,7 @@ def letter(board: Board, administration: str, documents: str) -> str:
 async def document_source(conn: Conn, base_url: str, raw: str) -> list[tuple[str, str]]:
     """?document=ID on the finding form: a public request's document, as the (address, label)
     of a source link; nothing for any other id. The finding cites it by its address, so
-    models/findings.py needs no new kind of source."""
+    models/findings/ needs no new kind of source."""
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return []
     request_id = await records.request_of_file(conn, int(raw))

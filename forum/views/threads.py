@@ -9,11 +9,11 @@ from aiohttp import web
 from markupsafe import Markup
 
 from forum import csrf, fragments, i18n, keys
-from forum.db import Conn, Transaction
+from forum.db import Transaction
 from forum.errors import Forbidden, ForumError, NotFound
 from forum.fragments import render_posts
 from forum.i18n import N_
-from forum.models import boards, findings, follows, moderation, posts, threads, uploads
+from forum.models import boards, findings, follows, moderation, posts, targets, threads, uploads
 from forum.models.following import set_for_board, set_for_thread
 from forum.models.users import User
 from forum.permissions import can
@@ -267,7 +267,7 @@ async def rename(request: web.Request) -> web.Response:
     user = require_writer(request)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
-        thread = await _thread_to_rename(conn, user, int_param(request, "id"))
+        thread = await targets.thread_to_rename(conn, int_param(request, "id"), user)
         moderator = can(user, "moderate", thread)
         earlier = await threads.title_revisions(conn, thread.id) if moderator else []
     context: dict[str, Any] = {"thread": thread, "title": thread.title, "reason": "",
@@ -280,21 +280,12 @@ async def rename(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             # Read again in the transaction: the title kept is the one being replaced.
-            thread = await _thread_to_rename(tx, user, thread.id)
+            thread = await targets.thread_to_rename(tx, thread.id, user)
             await moderation.rename_thread(tx, thread, user, context["title"], config.title_max,
                                            context["reason"])
     except ForumError as error:
         return form_error(request, "threads/rename.html", context, error)
     raise see_other(url_for(request, "thread", id=thread.id))
-
-
-async def _thread_to_rename(conn: Conn, user: User, thread_id: int) -> threads.Thread:
-    thread = await threads.get(conn, thread_id)
-    if not can(user, "see_thread", thread):
-        raise NotFound()
-    if not can(user, "rename_thread", thread):
-        raise Forbidden("You cannot rename this thread.")
-    return thread
 
 
 async def follow(request: web.Request) -> web.Response:

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import SLUG_PATTERN, exact, field, ref
+from forum.api.components.common import (
+    COUNT,
+    IDENT,
+    MAYBE_WHEN,
+    PAGE,
+    SLUG_PATTERN,
+    TEXT,
+    WHEN,
+    array,
+    exact,
+    field,
+    ref,
+)
 from forum.config import Config
 from forum.models.boards import DESCRIPTION_MAX, MODERATION_MODES, NAME_MAX, REGION_MAX
 from forum.models.moderation import REASON_MAX
@@ -21,14 +33,8 @@ def parameters() -> dict[str, Any]:
 
 
 def outputs() -> dict[str, Any]:
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
-    when = {"type": "string", "format": "date-time"}
-    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    text, count, ident, page, when, maybe_when = TEXT, COUNT, IDENT, PAGE, WHEN, MAYBE_WHEN
     mode = {"type": "string", "enum": list(MODERATION_MODES)}
-
-    def array(name: str) -> dict[str, Any]:
-        return {"type": "array", "items": ref("schemas", name)}
 
     return {
         "Board": exact({"id": ident, "slug": text, "name": text, "region": text,

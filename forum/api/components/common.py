@@ -16,6 +16,18 @@ def ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
+# The building blocks of response schemas, shared by every resource (never changed in place).
+TEXT, COUNT = {"type": "string"}, {"type": "integer", "minimum": 0}
+IDENT = PAGE = {"type": "integer", "minimum": 1}
+WHEN = {"type": "string", "format": "date-time"}
+MAYBE_WHEN = {"type": ["string", "null"], "format": "date-time"}
+
+
+def array(name: str) -> dict[str, Any]:
+    """A list of the schema `name`."""
+    return {"type": "array", "items": ref("schemas", name)}
+
+
 def path_id(what: str) -> dict[str, Any]:
     """A path parameter `id` naming one `what`."""
     return {"name": "id", "in": "path", "required": True, "description": f"A {what} id.",

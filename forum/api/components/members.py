@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import STATUSES, exact, field, path_id, ref
+from forum.api.components.common import (
+    COUNT,
+    IDENT,
+    MAYBE_WHEN,
+    STATUSES,
+    TEXT,
+    WHEN,
+    exact,
+    field,
+    path_id,
+    ref,
+)
 from forum.config import REGISTRATION_MODES
 from forum.i18n import LOCALES
 from forum.models.follows import MODES as FOLLOW_MODES
@@ -30,10 +41,7 @@ def parameters() -> dict[str, Any]:
 
 def outputs() -> dict[str, Any]:
     """Following, preferences, tokens, profiles, invitations and sign-up."""
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident = {"type": "integer", "minimum": 1}
-    when = {"type": "string", "format": "date-time"}
-    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    text, count, ident, when, maybe_when = TEXT, COUNT, IDENT, WHEN, MAYBE_WHEN
     mode = {"type": "string", "enum": list(FOLLOW_MODES)}
     token = {"id": ident, "label": text, "created_at": when,
              "last_used_on": {"type": ["string", "null"], "description": "The day (UTC)."}}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import exact, field, ref
+from forum.api.components.common import COUNT, IDENT, PAGE, TEXT, WHEN, array, exact, field, ref
 from forum.models.moderation import REASON_MAX, SANCTIONS, TRUST
 from forum.text import VISIBLE
 
@@ -17,12 +17,7 @@ def parameters() -> dict[str, Any]:
 
 
 def outputs() -> dict[str, Any]:
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
-    when = {"type": "string", "format": "date-time"}
-
-    def array(name: str) -> dict[str, Any]:
-        return {"type": "array", "items": ref("schemas", name)}
+    text, count, ident, page, when = TEXT, COUNT, IDENT, PAGE, WHEN
 
     return {
         "QueueItem": exact({

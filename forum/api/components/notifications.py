@@ -3,16 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import ID_MAX, exact, ref
+from forum.api.components.common import COUNT, ID_MAX, IDENT, TEXT, WHEN, array, exact
 
 
 def outputs() -> dict[str, Any]:
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident = {"type": "integer", "minimum": 1}
-    when = {"type": "string", "format": "date-time"}
-
-    def array(name: str) -> dict[str, Any]:
-        return {"type": "array", "items": ref("schemas", name)}
+    text, count, ident, when = TEXT, COUNT, IDENT, WHEN
 
     return {
         "Notification": exact({

@@ -3,7 +3,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import ID_MAX, STATUSES, exact, field, path_id, ref
+from forum.api.components.common import (
+    COUNT,
+    ID_MAX,
+    IDENT,
+    MAYBE_WHEN,
+    PAGE,
+    STATUSES,
+    TEXT,
+    WHEN,
+    array,
+    exact,
+    field,
+    path_id,
+    ref,
+)
 from forum.config import Config
 from forum.models.moderation import REASON_MAX
 from forum.models.posts import REVISION_STATES
@@ -27,14 +41,8 @@ def parameters() -> dict[str, Any]:
 
 
 def outputs() -> dict[str, Any]:
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident, page = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}
-    when = {"type": "string", "format": "date-time"}
-    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    text, count, ident, page, when, maybe_when = TEXT, COUNT, IDENT, PAGE, WHEN, MAYBE_WHEN
     status = {"type": "string", "enum": STATUSES}
-
-    def array(name: str) -> dict[str, Any]:
-        return {"type": "array", "items": ref("schemas", name)}
 
     return {
         "Thread": exact({"id": ident, "board": text, "title": text, "author": text,

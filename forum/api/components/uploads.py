@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.api.components.common import exact
+from forum.api.components.common import COUNT, IDENT, TEXT, exact
 
 
 def outputs() -> dict[str, Any]:
-    text, count = {"type": "string"}, {"type": "integer", "minimum": 0}
-    ident = {"type": "integer", "minimum": 1}
+    text, count, ident = TEXT, COUNT, IDENT
     return {
         "Upload": exact({
             "id": ident, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},

@@ -23,6 +23,7 @@ from forum.models.findings.kinds import (
     KIND_LABEL_MAX,
     Kind,
     add_kind,
+    checked_label,
     findings_per_kind,
     kind_by_slug,
     kinds,
@@ -70,12 +71,12 @@ from forum.models.findings.records import (
 )
 
 __all__ = [
-    "BUILTIN_KIND_LABELS", "CHANGE", "KIND_LABEL_MAX", "PART", "PER_INHABITANTS",
-    "PLAUSIBLE_MOVE", "POPULATION", "REASON_MAX", "SCOPES", "SCOPE_LABELS", "SELECT",
-    "STATUSES", "STATUS_LABELS", "TOTAL", "UNITS", "UNIT_LABELS", "UNIT_SYMBOLS", "_COLUMNS",
-    "_FIELDS", "Doubt", "Draft", "Filters", "Finding", "Kind", "Revision", "Source", "add_kind",
-    "approve", "by_author", "changed", "count", "create", "delete", "doubts", "doubts_about",
-    "edit", "findings_per_kind", "for_posts", "get", "kind_by_slug", "kinds", "pending",
-    "pending_edit", "pending_edits", "purge_version", "recently_published", "reject", "restore",
-    "revisions", "search", "sources_of", "year_fraction",
+    "BUILTIN_KIND_LABELS", "CHANGE", "KIND_LABEL_MAX", "PART", "PER_INHABITANTS", "PLAUSIBLE_MOVE",
+    "POPULATION", "REASON_MAX", "SCOPES", "SCOPE_LABELS", "SELECT", "STATUSES", "STATUS_LABELS",
+    "TOTAL", "UNITS", "UNIT_LABELS", "UNIT_SYMBOLS", "_COLUMNS", "_FIELDS", "Doubt", "Draft",
+    "Filters", "Finding", "Kind", "Revision", "Source", "add_kind", "approve", "by_author",
+    "changed", "checked_label", "count", "create", "delete", "doubts", "doubts_about", "edit",
+    "findings_per_kind", "for_posts", "get", "kind_by_slug", "kinds", "pending", "pending_edit",
+    "pending_edits", "purge_version", "recently_published", "reject", "restore", "revisions",
+    "search", "sources_of", "year_fraction",
 ]

@@ -53,14 +53,20 @@ async def findings_per_kind(conn: Conn) -> dict[int, int]:
     return {row[0]: row[1] for row in rows}
 
 
-async def add_kind(tx: Transaction, label: str) -> Kind:
-    """A new kind of equipment, listed after the built-in ones (before 'Other')."""
+def checked_label(label: str) -> str:
+    """A kind's name as typed, cleaned; 422 when it is empty or too long."""
     label = clean_line(label)
     if not label:
         raise Invalid("Give the kind of equipment a name.", field="label")
     if len(label) > KIND_LABEL_MAX:
         raise Invalid("This name is too long (at most %(max)s characters).", field="label",
                       max=KIND_LABEL_MAX)
+    return label
+
+
+async def add_kind(tx: Transaction, label: str) -> Kind:
+    """A new kind of equipment, listed after the built-in ones (before 'Other')."""
+    label = checked_label(label)
     slug = slugify(label)[:60].strip("-")
     if not slug:
         raise Invalid("This name needs at least one letter or digit.", field="label")
