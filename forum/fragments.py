@@ -213,12 +213,12 @@ class ReaderPage:
 
     def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
-        parts = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
-        parts[1::2] = [encoded[str(name)] for name in parts[1::2]]
+        # Texts are bytes, slot names str (ReaderPage.of): each name gives way to its bit.
+        body = b"".join(part if isinstance(part, bytes) else encoded[part] for part in self.parts)
         reader = b"\0".join(encoded[name] for name in SLOTS if name in encoded)
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
-        return b"".join(parts), f'"{etag}"'  # type: ignore[arg-type]
+        return body, f'"{etag}"'
 
 
 def reader_class(user: User) -> tuple[object, ...]:

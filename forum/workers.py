@@ -74,6 +74,7 @@ class Slot:
 
     sock: socket.socket
     process: subprocess.Popen[bytes] | None = None
+    ready_pipe: int = -1  # the read end of the pipe on which the new worker says it serves
     started_at: float = 0.0
     failures: int = 0  # deaths in a row soon after starting
     next_start: float = 0.0  # monotonic; when a dead worker may be started again
@@ -138,15 +139,12 @@ class Master:
         process = subprocess.Popen([sys.executable, "-m", "forum.workers"], env=env,
                                    pass_fds=(slot.sock.fileno(), write_end))
         os.close(write_end)
-        process.ready_pipe = read_end  # type: ignore[attr-defined]
-        slot.process, slot.started_at = process, time.monotonic()
+        slot.process, slot.ready_pipe, slot.started_at = process, read_end, time.monotonic()
         return process
 
     def _wait_ready(self, slot: Slot) -> bool:
         """Whether the slot's new worker said it serves (within READY_SECONDS)."""
-        process = slot.process
-        assert process is not None
-        pipe = process.ready_pipe  # type: ignore[attr-defined]
+        pipe = slot.ready_pipe
         try:
             readable, _, _ = select.select([pipe], [], [], READY_SECONDS)
             return bool(readable) and os.read(pipe, 1) == b"1"
