@@ -215,7 +215,7 @@ class ReaderPage:
         """The page for one reader and its validator (the kept page's and the reader's bits)."""
         encoded = {name: value.encode() for name, value in bits.items()}
         # Texts are bytes, slot names str (ReaderPage.of): each name gives way to its bit.
-        body = b"".join(part if isinstance(part, bytes) else encoded[part] for part in self.parts)
+        body = b"".join([part if isinstance(part, bytes) else encoded[part] for part in self.parts])
         reader = b"\0".join(encoded[name] for name in SLOTS if name in encoded)
         etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
         return body, f'"{etag}"'
