@@ -268,9 +268,8 @@ async def approve(request: web.Request) -> web.Response:
     if not isinstance(confirm, bool):
         raise Invalid("This field is true or false.", field="confirm")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await finding_actions.to_moderate(tx, finding_id, user)
         # 409 when already decided; 422 for a doubtful total sent without {"confirm": true}
-        await findings.approve(tx, finding, user, confirmed=confirm is True)
+        await finding_actions.approve(tx, finding_id, user, confirm is True)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
 
@@ -285,8 +284,7 @@ async def reject(request: web.Request) -> web.Response:
     if not isinstance(private, bool):
         raise Invalid("This field is true or false.", field="private")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await finding_actions.to_moderate(tx, finding_id, user)
-        await findings.reject(tx, finding, user, reason, private)
+        await finding_actions.reject(tx, finding_id, user, reason, private)
         finding = await findings.get(tx, finding_id)
     return web.json_response(finding_json(request, finding))
 
@@ -297,10 +295,7 @@ async def purge(request: web.Request) -> web.Response:
     user = require_writer(request)
     finding_id, revision_id = id_param(request), id_param(request, "revision")
     async with request.app[keys.DB].transaction() as tx:
-        finding = await findings.get(tx, finding_id)
-        if not can(user, "purge", finding):
-            raise NotFound()
-        await findings.purge_version(tx, finding, user, revision_id)
+        await finding_actions.purge_version(tx, finding_id, user, revision_id)
     return web.Response(status=204)
 
 

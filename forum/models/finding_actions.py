@@ -1,5 +1,6 @@
-"""What a member or moderator does to an existing finding — correct it, withdraw it, restore
-it — with the checks the pages and the API share: one implementation of each action."""
+"""What a member or moderator does to an existing finding — correct it, withdraw it, approve,
+refuse or restore it, purge a version — with the checks the pages and the API share: one
+implementation of each action, taking the transaction it runs in."""
 from __future__ import annotations
 
 from datetime import date
@@ -55,3 +56,26 @@ async def to_moderate(conn: Conn, finding_id: int, moderator: User) -> Finding:
 async def restore(tx: Transaction, finding_id: int, moderator: User, reason: str) -> None:
     """A withdrawn finding back (409 if it is not withdrawn)."""
     await findings.restore(tx, await to_moderate(tx, finding_id, moderator), moderator, reason)
+
+
+async def approve(tx: Transaction, finding_id: int, moderator: User, confirmed: bool) -> None:
+    """Publish a pending finding or the correction waiting on it (409 when already decided;
+    422 for a doubtful total not `confirmed`)."""
+    await findings.approve(tx, await to_moderate(tx, finding_id, moderator), moderator,
+                           confirmed=confirmed)
+
+
+async def reject(tx: Transaction, finding_id: int, moderator: User, reason: str,
+                 private: bool) -> None:
+    """Refuse a pending finding or the correction waiting on it; its author is told."""
+    await findings.reject(tx, await to_moderate(tx, finding_id, moderator), moderator, reason,
+                          private)
+
+
+async def purge_version(tx: Transaction, finding_id: int, moderator: User,
+                        revision_id: int) -> None:
+    """Erase a version of a finding; 404 for whoever may not purge it."""
+    finding = await findings.get(tx, finding_id)
+    if not can(moderator, "purge", finding):
+        raise NotFound()
+    await findings.purge_version(tx, finding, moderator, revision_id)

@@ -226,16 +226,15 @@ async def approve(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
     async with request.app[keys.DB].transaction() as tx:
         # Read again in the transaction: another moderator may have decided meanwhile.
-        await findings.approve(tx, await findings.get(tx, finding.id), user,
-                               confirmed=form.get("confirm") == "1")
+        await finding_actions.approve(tx, finding.id, user, form.get("confirm") == "1")
     raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 
 async def reject(request: web.Request) -> web.Response:
     user, finding, form = await _to_moderate(request)
     async with request.app[keys.DB].transaction() as tx:
-        await findings.reject(tx, await findings.get(tx, finding.id), user,
-                              decision_reason(form), private=bool(form.get("private")))
+        await finding_actions.reject(tx, finding.id, user, decision_reason(form),
+                                     bool(form.get("private")))
     raise back_to_next(form, url_for(request, "finding", id=finding.id))
 
 
@@ -249,11 +248,8 @@ async def restore(request: web.Request) -> web.Response:
 async def purge(request: web.Request) -> web.Response:
     """Erase a version of a finding that must disappear; 404 for whoever may not purge it."""
     user = require_writer(request)
-    revision_id = int_param(request, "revision")
-    finding = await _visible_finding(request, user)
-    if not can(user, "purge", finding):
-        raise NotFound()
+    finding_id, revision_id = int_param(request, "id"), int_param(request, "revision")
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
-        await findings.purge_version(tx, await findings.get(tx, finding.id), user, revision_id)
-    raise back_to_next(form, url_for(request, "finding", id=finding.id))
+        await finding_actions.purge_version(tx, finding_id, user, revision_id)
+    raise back_to_next(form, url_for(request, "finding", id=finding_id))
