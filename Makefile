@@ -82,6 +82,7 @@ test: install-test
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy forum
 
 bench: install-test
 	$(PY) bench/thread_page.py

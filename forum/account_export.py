@@ -31,7 +31,6 @@ from forum.models import notifications
 
 log = logging.getLogger("forum")
 FORMAT_VERSION = 1
-WAKE = web.AppKey("account_exports_wake", asyncio.Event)
 CHECK_SECONDS = 300.0  # expired exports are removed at least this often
 READY_KIND = "export_ready"  # the notification's kind
 
@@ -325,9 +324,10 @@ def remove_files(app: web.Application, names: list[str] | tuple[str, ...]) -> No
 
 def wake(app: web.Application) -> None:
     """A new request: the task starts at once instead of at its next round."""
-    app[WAKE].set()
+    app[keys.EXPORT_WAKE].set()
 
 
 def setup(app: web.Application) -> None:
-    app[WAKE] = asyncio.Event()
-    app.cleanup_ctx.append(periodic.every(CHECK_SECONDS, run_once, "exports round", WAKE))
+    app[keys.EXPORT_WAKE] = asyncio.Event()
+    app.cleanup_ctx.append(periodic.every(CHECK_SECONDS, run_once, "exports round",
+                                          keys.EXPORT_WAKE))

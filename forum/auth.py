@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import clock, i18n, keys, mail
 from forum.config import Config
@@ -87,7 +88,7 @@ def _bearer(request: web.Request) -> str | None:
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[keys.USER] = None
     request[keys.SESSION] = None
     request[keys.VIA_TOKEN] = False

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypedDict
 
 from forum import migrate as migrations
 from forum.uploads.storage import SHA256
@@ -222,11 +223,21 @@ def backup(data_dir: Path, dest: Path, keep: int | None = None,
     return final, problems
 
 
+class FileEntry(TypedDict):
+    """A file in the manifest (the database is one too)."""
+
+    path: str  # relative to the backup folder
+    size: int
+    sha256: str
+
+
 def _copy_files(files_dir: Path, target: Path, progress: Progress,
-                problems: list[str]) -> tuple[list[dict[str, object]], set[str]]:
+                problems: list[str]) -> tuple[list[FileEntry], set[str]]:
     found = list(stored_files(files_dir))
     progress.total, progress.label = len(found), "files"
-    entries, copied, total = [], set(), 0
+    entries: list[FileEntry] = []
+    copied: set[str] = set()
+    total = 0
     for sha, path in found:
         rel = path.relative_to(files_dir)
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +247,7 @@ def _copy_files(files_dir: Path, target: Path, progress: Progress,
             continue
         if digest != sha:
             problems.append(f"stored file {sha} does not match its hash (damaged)")
-        entries.append({"path": f"{FILES}/{rel.as_posix()}", "size": size, "sha256": digest})
+        entries.append(FileEntry(path=f"{FILES}/{rel.as_posix()}", size=size, sha256=digest))
         copied.add(sha)
         total += size
         progress.step(total)
@@ -288,7 +299,7 @@ def find_backup(src: Path) -> Path:
     return backups[-1]
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

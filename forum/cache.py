@@ -38,15 +38,19 @@ import logging
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from forum import i18n, keys
 
 Tag = tuple[str, object]
+# The tags of a page (what a write must touch to drop it): any set, {("board", 3)} as well.
+Tags = AbstractSet[Tag]
 ALL: Tag = ("all", None)  # forum.db.ALL_TAG
 log = logging.getLogger("forum")
 
@@ -95,7 +99,7 @@ class TaggedLRU:
         self._entries.move_to_end(key)
         return entry[0]
 
-    def put(self, key: object, value: Any, tags: set[Tag] | frozenset[Tag], epoch: int) -> bool:
+    def put(self, key: object, value: Any, tags: Tags, epoch: int) -> bool:
         """Keep `value` unless a write came since `epoch` was read; whether it was kept."""
         if epoch != self.epoch or self.max_entries <= 0:
             return False
@@ -184,7 +188,7 @@ def _respond(request: web.Request, page: CachedPage) -> web.Response:
 
 @web.middleware
 async def page_cache_middleware(request: web.Request,
-                                handler: web.Handler) -> web.StreamResponse:
+                                handler: Handler) -> web.StreamResponse:
     # Requests on one kept-alive connection share a task, hence this context variable: set
     # it for each request before anything may need it (the locale middleware refines it).
     app = request.app  # (a property: read once on this path, run before every page)
@@ -229,16 +233,18 @@ async def page_cache_middleware(request: web.Request,
     return response
 
 
-async def _render(request: web.Request, handler: web.Handler, cache: PageCache,
+async def _render(request: web.Request, handler: Handler, cache: PageCache,
                   key: object) -> tuple[web.StreamResponse, CachedPage | None]:
     """The response to send, and the page if it was kept in the cache for other readers."""
     epoch = cache.epoch
     response = await handler(request)
     tags = request.get(keys.CACHE_TAGS)
-    if (tags is None or response.status != 200 or not isinstance(response, web.Response)
-            or response.body is None or "Set-Cookie" in response.headers):
+    # Only a page held whole in memory is kept (a streamed body or payload is not).
+    body = response.body if isinstance(response, web.Response) else None
+    if (tags is None or response.status != 200 or not isinstance(body, (bytes, bytearray))
+            or "Set-Cookie" in response.headers):
         return response, None
-    body = response.body if isinstance(response.body, bytes) else bytes(response.body)
+    body = bytes(body)
     kept = tuple((name, response.headers[name]) for name in _KEPT_HEADERS
                  if name in response.headers)
     page = CachedPage(body, etag_for(body), kept, request.get(keys.VIEWED_THREAD))
@@ -247,7 +253,7 @@ async def _render(request: web.Request, handler: web.Handler, cache: PageCache,
 
 
 @web.middleware
-async def locale_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def locale_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     user = request.get(keys.USER)
     locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),

@@ -151,8 +151,8 @@ def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> N
     if not wrong:
         return
     if not repair:
-        for table, column, row_id, actual, expected in wrong:
-            report.add(f"counter {table}.{column} of #{row_id} is {actual}, should be {expected}")
+        for table, column, row_id, was, expected in wrong:
+            report.add(f"counter {table}.{column} of #{row_id} is {was}, should be {expected}")
         return
     conn.execute("begin immediate")
     try:
@@ -168,6 +168,6 @@ def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> N
     except BaseException:
         conn.execute("rollback")
         raise
-    for table, column, row_id, actual, expected in wrong:
+    for table, column, row_id, was, expected in wrong:
         report.repaired.append(
-            f"counter {table}.{column} of #{row_id} set from {actual} to {expected}")
+            f"counter {table}.{column} of #{row_id} set from {was} to {expected}")

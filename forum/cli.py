@@ -126,7 +126,8 @@ async def reindex_files(config: Config, everything: bool,
     try:
         async with db.read() as conn:
             todo = await documents.to_read(conn, everything)
-        uploader, statuses = Uploader(config), {}
+        uploader = Uploader(config)
+        statuses: dict[str, int] = {}
         for number, (upload_id, sha256, kind) in enumerate(todo, 1):
             status = await uploader.read_text(db, upload_id, sha256, kind)
             statuses[status] = statuses.get(status, 0) + 1
@@ -274,7 +275,7 @@ def _config(args: argparse.Namespace) -> Config:
     if args.command == "demo" and not args.data_dir:
         return Config.from_env(data_dir=Path("demo-data"),
                                base_url=f"http://{args.host}:{args.port}")
-    return Config.from_env(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
+    return Config.from_env(data_dir=Path(args.data_dir)) if args.data_dir else Config.from_env()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -189,9 +189,10 @@ class Config:
                 values[f.name] = _read(f.name, f.type, raw, f.repr)
         values.update(overrides)
         if "data_dir" in values:
-            values["data_dir"] = Path(values["data_dir"])  # type: ignore[arg-type]
+            values["data_dir"] = Path(str(values["data_dir"]))
         values.setdefault("base_url", cls.base_url)
         values["base_url"] = str(values["base_url"]).rstrip("/")
+        # Each value has its field's type (_read checked it), which a dict of objects cannot say.
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -5,6 +5,7 @@ import hmac
 import secrets
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import keys
 from forum.errors import Forbidden
@@ -41,7 +42,7 @@ def check_form_token(request: web.Request, sent: object) -> None:
 
 
 @web.middleware
-async def csrf_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     session = request.get(keys.SESSION)
     if session is not None:
         request[keys.CSRF_TOKEN] = session.csrf_token
@@ -69,7 +70,8 @@ async def csrf_middleware(request: web.Request, handler: web.Handler) -> web.Str
         else:
             if sent is None and request.content_type in (
                     "application/x-www-form-urlencoded", "multipart/form-data"):
-                sent = (await request.post()).get(FIELD)
+                field = (await request.post()).get(FIELD)
+                sent = field if isinstance(field, str) else None  # a file is no token
             check_form_token(request, sent)
     response = await handler(request)
     new_cookie = request.get(keys.NEW_CSRF_COOKIE)

@@ -72,7 +72,7 @@ class Conn:
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.conn.execute_fetchall(sql, params)
-        return rows[0] if rows else None
+        return next(iter(rows), None)
 
     async def value(self, sql: str, params: Params = ()) -> Any:
         row = await self.one(sql, params)
@@ -150,7 +150,8 @@ async def _interrupted_at(raw: aiosqlite.Connection, deadline: float,
         raise stopped() from None
     finally:
         # Shielded: queued on the connection's thread before any later statement.
-        await asyncio.shield(raw.set_progress_handler(None, 0))
+        # None removes the handler (sqlite3's documentation); aiosqlite's hint leaves it out.
+        await asyncio.shield(raw.set_progress_handler(None, 0))  # type: ignore[arg-type]
 
 
 async def connect(path: Path) -> aiosqlite.Connection:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from forum import clock
 from forum.config import Config
-from forum.db import Database
+from forum.db import Database, Transaction
 from forum.demo_content import (
     BOARDS,
     FINDINGS,
@@ -58,10 +59,10 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
     now = datetime.now(UTC)
     try:
         async with db.transaction() as tx:
-            members = {}
+            members: dict[str, users.User] = {}
             for name, role in MEMBERS:
                 members[name] = await users.create(tx, name, passwords[name], role)
-            by_slug = {}
+            by_slug: dict[str, boards.Board] = {}
             for spec in BOARDS:
                 by_slug[spec["slug"]] = await boards.create(
                     tx, spec["name"], spec["slug"], spec["region"], spec["description"],
@@ -92,7 +93,12 @@ async def _fill(config: Config, passwords: dict[str, str]) -> None:
         await db.close()
 
 
-async def _findings(tx, by_slug: dict, members: dict, post_ids: dict) -> None:
+Boards = dict[str, boards.Board]  # by slug
+Members = dict[str, users.User]  # by pseudonym
+
+
+async def _findings(tx: Transaction, by_slug: Boards, members: Members,
+                    post_ids: dict[tuple[str, int], int]) -> None:
     """The watch record: each finding proposed by the author of its first source post and,
     as in a real a-priori city, approved by the city's moderator (in the journal)."""
     moderators = {"metz": members["Bastien_57"]}
@@ -115,7 +121,7 @@ async def _findings(tx, by_slug: dict, members: dict, post_ids: dict) -> None:
                                confirmed=True)
 
 
-async def _populations(tx, by_slug: dict, moderator) -> None:
+async def _populations(tx: Transaction, by_slug: Boards, moderator: users.User) -> None:
     """Each city's population, sourced (INSEE) and placed at its town hall: the rates per
     10 000 inhabitants and the national map read them."""
     for spec in POPULATIONS:
@@ -129,7 +135,7 @@ async def _populations(tx, by_slug: dict, moderator) -> None:
         await findings.create(tx, board, moderator, draft, "published")
 
 
-def _days_since(spec: dict) -> float:
+def _days_since(spec: dict[str, Any]) -> float:
     """Proposed a day after its source post was written (the demo's posts are dated)."""
     return max(0.5, _POST_AGE.get(spec["sources"][0], 1.0) - 1)
 
@@ -138,7 +144,7 @@ _POST_AGE = {(spec["title"], index): post[2] for spec in THREADS
              for index, post in enumerate(spec["posts"])}
 
 
-async def _pending_example(tx, config: Config, board) -> None:
+async def _pending_example(tx: Transaction, config: Config, board: boards.Board) -> None:
     """A newcomer's message waiting in the moderation queue, so the queue is not empty."""
     newcomer = await users.create(tx, "nouveau.venu", secrets.token_urlsafe(12))
     thread_id = await tx.value(
@@ -159,7 +165,7 @@ async def _pending_example(tx, config: Config, board) -> None:
     await findings.create(tx, board, newcomer, draft, "pending")
 
 
-async def _requests(tx, by_slug: dict, members: dict) -> None:
+async def _requests(tx: Transaction, by_slug: Boards, members: Members) -> None:
     """Records requests at every stage, approved by the city's moderator where one is needed
     (in the journal), and one newcomer's request waiting in Metz's queue."""
     today = date.today()

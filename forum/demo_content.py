@@ -22,13 +22,13 @@ from typing import Any
 _DATA: dict[str, Any] = json.loads(
     Path(__file__).with_name("demo_content.json").read_text(encoding="utf-8"))
 
-BOARDS: list[dict] = _DATA["boards"]
+BOARDS: list[dict[str, Any]] = _DATA["boards"]
 MEMBERS: list[tuple[str, str]] = [tuple(member) for member in _DATA["members"]]
-THREADS: list[dict] = _DATA["threads"]
+THREADS: list[dict[str, Any]] = _DATA["threads"]
 # A finding's sources as the keys the demo gives its posts: (thread title, index).
-FINDINGS: list[dict] = [{**spec, "sources": [tuple(source) for source in spec["sources"]]}
+FINDINGS: list[dict[str, Any]] = [{**spec, "sources": [tuple(source) for source in spec["sources"]]}
                         for spec in _DATA["findings"]]
 INSEE: tuple[str, str] = tuple(_DATA["insee"])
 POPULATION_NOTE: str = _DATA["population_note"]
-POPULATIONS: list[dict] = _DATA["populations"]
-REQUESTS: list[dict] = _DATA["requests"]
+POPULATIONS: list[dict[str, Any]] = _DATA["populations"]
+REQUESTS: list[dict[str, Any]] = _DATA["requests"]

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import templating
 from forum.errors import (
@@ -96,7 +97,7 @@ def error_response(request: web.Request, status: int, code: str, message: str,
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ForumError as error:

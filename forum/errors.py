@@ -65,8 +65,9 @@ class Contradiction(Invalid):
 class TooManyRequests(ForumError):
     status, code = 429, "rate_limited"
 
-    def __init__(self, message: str = "", retry_after: int = 60, **params: object) -> None:
-        super().__init__(message, **params)
+    def __init__(self, message: str = "", retry_after: int = 60, field: str | None = None,
+                 **params: object) -> None:
+        super().__init__(message, field, **params)
         self.retry_after = retry_after
 
 

@@ -38,8 +38,9 @@ import jinja2
 from markupsafe import Markup
 
 from forum import i18n, permissions
-from forum.cache import ALL, Tag, TaggedLRU
+from forum.cache import ALL, Tag, TaggedLRU, Tags
 from forum.db import Conn
+from forum.models.users import User
 
 # Where the reader's CSRF token goes in a shared fragment (a moderator's "Restore" form): secret,
 # so that no text in a post can ask for the token to be written into it.
@@ -96,7 +97,7 @@ class FragmentCache(TaggedLRU):
         super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, str, object], Any] = {}
-        self._editors: dict[tuple, Markup] = {}
+        self._editors: dict[tuple[str, object, str, str, int], Markup] = {}
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
         self.shells = TaggedLRU(max(1, max_entries // 10) if max_entries > 0 else 0)
@@ -142,7 +143,8 @@ class FragmentCache(TaggedLRU):
         key = (locale, i18n.CATALOGS[locale], submit_label, accept, max_mb)
         found = self._editors.get(key)
         if found is None:
-            module = env.get_template(FORMS).make_module({"locale": locale})
+            # A template's macros are attributes jinja2 adds as it runs it.
+            module: Any = env.get_template(FORMS).make_module({"locale": locale})
             found = Markup(str(module.editor("", {}, None, submit_label,
                                              _EmptyPicker([], accept, max_mb))))
             self._editors[key] = found
@@ -159,7 +161,7 @@ class FragmentCache(TaggedLRU):
         return found
 
 
-def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: Any,
+def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, viewer: User | None,
                  items: Sequence[Any], thread_title: str, files: dict[int, list[Any]],
                  drawn: dict[int, list[Any]], propose_url: str | None, csrf_token: str,
                  epoch: int, marked: bool = False) -> Markup:
@@ -279,7 +281,7 @@ class ReaderPage:
         A bit about an item (keyed_slot) that the reader has nothing for is empty."""
         parts: list[Any] = list(self.parts)
         encoded = {name: value.encode() for name, value in bits.items()}
-        parts[1::2] = [encoded[name] for name in parts[1::2]]  # type: ignore[index]
+        parts[1::2] = [encoded[name] for name in parts[1::2]]
         places = self._places
         inserted = sorted(((places[name], value) for name, value in encoded.items()
                            if value and name in places), key=lambda found: found[0],
@@ -294,7 +296,7 @@ class ReaderPage:
         return b"".join(parts), f'"{etag}"'
 
 
-def reader_class(user: Any) -> tuple:
+def reader_class(user: User) -> tuple[object, ...]:
     """All that a page reads of its member besides their id and the bits filled in per reader
     (permissions.post_controls and the page templates): members alike get the same page. The
     closed boards they read are part of it: a closed board's group sees what others do not."""
@@ -302,13 +304,14 @@ def reader_class(user: Any) -> tuple:
             user.member_boards)
 
 
-def reader_keys(path_qs: str, locale: str, user: Any) -> tuple[tuple, tuple]:
+def reader_keys(path_qs: str, locale: str,
+                user: User) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """The keys of a member's page in the page cache: their class's, and their own."""
     shared = ("reader", path_qs, locale, i18n.CATALOGS[locale], reader_class(user), 0)
     return shared, (*shared[:-1], user.id)
 
 
-def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any) -> ReaderPage | None:
+def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: User) -> ReaderPage | None:
     """The page kept for this member: their own, or their class's if it is also theirs."""
     shared, own = reader_keys(path_qs, locale, user)
     page = cache.get(shared)
@@ -317,8 +320,8 @@ def kept_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any) -> ReaderP
     return cache.get(own)
 
 
-def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: Any, page: ReaderPage,
-              tags: set[Tag], epoch: int) -> None:
+def keep_page(cache: TaggedLRU, path_qs: str, locale: str, user: User, page: ReaderPage,
+              tags: Tags, epoch: int) -> None:
     """Keep a page rendered for `user`: for their class unless it is personal to them."""
     shared, own = reader_keys(path_qs, locale, user)
     cache.put(own if user.id in page.personal else shared, page, tags, epoch)

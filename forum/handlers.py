@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from forum import keys, permissions
 from forum.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
@@ -75,7 +75,7 @@ def publication_status(request: web.Request, user: User, board_id: int,
 VERBATIM_FIELDS = frozenset({"password", "password_again", "current", "name"})
 
 
-def text_field(form: MultiDictProxy, name: str) -> str:
+def text_field(form: MultiMapping[object], name: str) -> str:
     """A text field of a form, without the characters no user text keeps (forum.text)."""
     value = form.get(name, "")
     if not isinstance(value, str):
@@ -99,7 +99,7 @@ def check_rate(request: web.Request, key: str, limit: int, window: float,
     limiter.hit(key, window)
 
 
-def visible_or_404(viewer: User | None, action: str, target: T) -> T:
+def visible_or_404(viewer: User | None, action: permissions.Action, target: T) -> T:
     """`target` if `viewer` may `action` it ("see_post", "see_finding"…); otherwise 404, as for
     something that does not exist, so that nobody learns it does."""
     if not can(viewer, action, target):

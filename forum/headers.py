@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import i18n, keys
 
@@ -22,7 +23,7 @@ SECURITY_HEADERS = {
 
 @web.middleware
 async def security_headers_middleware(request: web.Request,
-                                      handler: web.Handler) -> web.StreamResponse:
+                                      handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import keys
 from forum.config import Config
@@ -65,7 +66,7 @@ async def _pause() -> None:
 
 @web.middleware
 async def input_limits_middleware(request: web.Request,
-                                  handler: web.Handler) -> web.StreamResponse:
+                                  handler: Handler) -> web.StreamResponse:
     limiter = request.app[keys.LIMITER]
     key = "invalid:" + limiter.client(request.remote, request.headers.getall("X-Forwarded-For", []))
     if _carries_input(request):

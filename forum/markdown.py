@@ -7,17 +7,23 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import bleach
-from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from forum.text import clean_body, pseudonym_key
+
+if TYPE_CHECKING:  # bleach's stubs name its vendored html5lib as html5lib
+    from html5lib.filters.base import Filter
+
+    _TokenFilter = Filter[dict[str, Any]]
+else:
+    from bleach.html5lib_shim import Filter as _TokenFilter
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code",
@@ -69,14 +75,14 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return False
 
 
-class _LinkRel(Filter):
+class _LinkRel(_TokenFilter):
     """rel="nofollow ugc noopener" on every link, after sanitizing.
 
     Not bleach's LinkifyFilter: it decodes entities in text again ("&amp;copy;" came out as
     "&copy;", so "\\&copy;" showed "©"), and markdown-it already turns bare URLs into links.
     """
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["name"] == "a":
                 token["data"] = {**token["data"], (None, "rel"): LINK_REL}
@@ -88,8 +94,10 @@ MENTION = re.compile(r"(?<![\w@.])@([^\W_][\w.-]{0,29})")
 QUOTE_LINK = re.compile(r"^/p/(\d{1,18})$")
 
 
-def _outside_quotes_code_and_links(tokens: list[Token]):
-    """Yield (inline token, child index, child) for text children a mention may live in."""
+def _outside_quotes_code_and_links(tokens: list[Token]
+                                   ) -> Iterator[tuple[list[Token], int, Token]]:
+    """Yield (an inline token's children, child index, child) for text children a mention may
+    live in."""
     quote_depth = 0
     for token in tokens:
         if token.type == "blockquote_open":
@@ -104,7 +112,7 @@ def _outside_quotes_code_and_links(tokens: list[Token]):
                 elif child.type == "link_close":
                     link_depth -= 1
                 elif child.type == "text" and link_depth == 0:
-                    yield token, index, child
+                    yield token.children, index, child
 
 
 def _mention_names(text: str) -> list[str]:
@@ -116,10 +124,10 @@ def _link_mentions(state: StateCore) -> None:
     known: dict[str, str] = state.env.get("mentions") or {}
     if not known:
         return
-    for token, index, child in reversed(list(_outside_quotes_code_and_links(state.tokens))):
+    for children, index, child in reversed(list(_outside_quotes_code_and_links(state.tokens))):
         pieces = _split_mentions(child.content, known)
         if pieces is not None:
-            token.children[index:index + 1] = pieces
+            children[index:index + 1] = pieces
 
 
 def _split_mentions(text: str, known: dict[str, str]) -> list[Token] | None:
@@ -166,7 +174,10 @@ def _bounded_linkify(state: StateInline, silent: bool) -> bool:
     if not match:
         return False
     proto = match.group(1)
-    link = state.md.linkify.match_at_start(state.src[pos - len(proto):pos + LINK_MAX])
+    linkify = state.md.linkify
+    if linkify is None:  # linkify-it-py missing: no bare URL becomes a link
+        return False
+    link = linkify.match_at_start(state.src[pos - len(proto):pos + LINK_MAX])
     if not link:
         return False
     url = link.url.rstrip("*")  # a final * closes emphasis
@@ -186,9 +197,15 @@ def _bounded_linkify(state: StateInline, silent: bool) -> bool:
     return True
 
 
-_parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+class _Parser(MarkdownIt):
+    """markdown-it asks its parser whether a link may be made: ours says _allowed_link."""
+
+    def validateLink(self, url: str) -> bool:
+        return _allowed_link(url)
+
+
+_parser = _Parser("commonmark", {"html": False, "linkify": True, "typographer": False})
 _parser.enable(["table", "strikethrough", "linkify"])
-_parser.validateLink = _allowed_link
 _parser.inline.ruler.at("linkify", _bounded_linkify)
 _parser.core.ruler.push("mentions", _link_mentions)
 _cleaner = bleach.Cleaner(

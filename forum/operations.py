@@ -15,7 +15,7 @@ from forum import backup, check
 COMMANDS = ("backup", "restore", "check")
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The subcommands, added to `vigie`'s parser."""
     make = sub.add_parser("backup", help="copy the database and files of a site, even running")
     make.add_argument("dest", help="folder of the backups (each one is a vigie-<time> folder)")

@@ -2,11 +2,28 @@
 
 `user` is a models.users.User or None (an anonymous reader); targets are model dataclasses
 (a post, a thread, a board) — each carries the `board_id` (or `id` for a board) that decides
-which moderators may act on it.
+which moderators may act on it. They stay `Any`: a rule reads only what its target has, and a
+post's PostState stands in for the post.
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard
+
+if TYPE_CHECKING:
+    from forum.models.users import User
+
+# What can() decides: one name per rule of RULES (a typo is a type error, not a KeyError).
+Action = Literal[
+    "see_thread", "see_post", "see_deleted_text", "see_revisions", "see_attachments", "reply",
+    "rename_thread", "start_thread", "see_board", "manage_members", "edit_post", "delete_post",
+    "flag_post", "moderate", "moderate_any", "sanction", "see_finding", "propose_finding",
+    "edit_finding", "delete_finding", "manage_kinds", "manage_boards", "see_private_versions",
+    "purge", "see_request", "record_request", "update_request",
+]
+Rule = Callable[["User | None", Any], bool]
+# An SQL condition and its parameters, to paste into a query's `where`.
+Filter = tuple[str, tuple[object, ...]]
 
 # The visibility rule, as SQL. Every query that lists or counts posts, threads, findings,
 # their files, notifications or search results takes its condition from the builders below,
@@ -31,7 +48,7 @@ def open_board(column: str) -> str:
     return f"({column} not in {CLOSED_BOARDS})"
 
 
-def readable_board_filter(user: Any, column: str) -> tuple[str, tuple]:
+def readable_board_filter(user: User | None, column: str) -> Filter:
     """SQL on a board id `column`: the boards `user` may read (open ones, closed ones they are
     a member of or moderate)."""
     if user is None:
@@ -117,7 +134,7 @@ READABLE_POST = readable_post()
 PUBLIC_FINDING = public_finding()
 
 
-def moderated_board_filter(user: Any, column: str) -> tuple[str, tuple]:
+def moderated_board_filter(user: User | None, column: str) -> Filter:
     """SQL condition on a board id `column`: the boards this member moderates ("1" for a global
     moderator, "0" for a member who moderates none). The one copy of a moderator's scope."""
     if user is None:
@@ -130,8 +147,8 @@ def moderated_board_filter(user: Any, column: str) -> tuple[str, tuple]:
     return f"{column} in ({', '.join('?' * len(boards))})", boards
 
 
-def _public_or_own(user: Any, published: str, author: str, board: str,
-                   own_extra: str = "") -> tuple[str, tuple]:
+def _public_or_own(user: User | None, published: str, author: str, board: str,
+                   own_extra: str = "") -> Filter:
     """What is published or the member's own, in a board they may read (a closed board: its
     members only); or anything in a board they moderate."""
     if user is None:
@@ -144,8 +161,8 @@ def _public_or_own(user: Any, published: str, author: str, board: str,
             f" or {scope})", (user.id, user.id, *params))
 
 
-def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
-                tombstones: bool = False) -> tuple[str, tuple]:
+def post_filter(user: User | None, posts: str = "posts", threads: str = "threads",
+                tombstones: bool = False) -> Filter:
     """SQL condition on `posts` joined with `threads`: the posts this user may see in a list.
 
     Pending, rejected and hidden posts, and those of a pending thread, exist only for their
@@ -159,8 +176,8 @@ def post_filter(user: Any, posts: str = "posts", threads: str = "threads",
     return visible, params
 
 
-def attachment_filter(user: Any, posts: str = "posts",
-                      threads: str = "threads") -> tuple[str, tuple]:
+def attachment_filter(user: User | None, posts: str = "posts",
+                      threads: str = "threads") -> Filter:
     """SQL condition on `posts` joined with `threads`: the posts whose files this user may see
     (can "see_attachments"): those they may see, a deleted one's for its board's moderators."""
     visible, params = post_filter(user, posts, threads, tombstones=True)
@@ -169,14 +186,14 @@ def attachment_filter(user: Any, posts: str = "posts",
             (*params, *scope_params))
 
 
-def thread_filter(user: Any, threads: str = "threads") -> tuple[str, tuple]:
+def thread_filter(user: User | None, threads: str = "threads") -> Filter:
     """SQL condition on `threads`: the threads this user may see (a pending one: its author and
     its board's moderators)."""
     return _public_or_own(user, published_thread(threads), f"{threads}.author_id",
                           f"{threads}.board_id")
 
 
-def finding_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
+def finding_filter(user: User | None, findings: str = "findings") -> Filter:
     """SQL condition on `findings`: those this user may see in a list, page or export.
 
     As posts: pending and refused findings exist only for their author and the city's
@@ -186,8 +203,8 @@ def finding_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
                           f"{findings}.board_id", f" and {findings}.deleted_at is null")
 
 
-def post_queue_filter(user: Any, posts: str = "posts",
-                      threads: str = "threads") -> tuple[str, tuple]:
+def post_queue_filter(user: User | None, posts: str = "posts",
+                      threads: str = "threads") -> Filter:
     """SQL on `posts` joined with `threads`: posts waiting for this moderator's decision
     (pending, flagged and not yet looked at, or public with an edit waiting), in their boards.
     The queue and its count."""
@@ -199,14 +216,14 @@ def post_queue_filter(user: Any, posts: str = "posts",
             f" and {posts}.deleted_at is null and {scope})", params)
 
 
-def finding_queue_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
+def finding_queue_filter(user: User | None, findings: str = "findings") -> Filter:
     """SQL on `findings`: findings waiting for this moderator's decision, in their cities."""
     scope, params = moderated_board_filter(user, f"{findings}.board_id")
     return (f"({findings}.review = 'pending' and {findings}.deleted_at is null and {scope})",
             params)
 
 
-def finding_correction_queue_filter(user: Any, findings: str = "findings") -> tuple[str, tuple]:
+def finding_correction_queue_filter(user: User | None, findings: str = "findings") -> Filter:
     """SQL on `findings`: public findings whose correction waits for this moderator."""
     scope, params = moderated_board_filter(user, f"{findings}.board_id")
     return (f"({findings}.review = 'published' and {findings}.deleted_at is null and {scope}"
@@ -214,7 +231,7 @@ def finding_correction_queue_filter(user: Any, findings: str = "findings") -> tu
             " where state = 'pending'))", params)
 
 
-def publication_status(user: Any, board_id: int, board_mode: str,
+def publication_status(user: User, board_id: int, board_mode: str,
                        trust_threshold: int) -> str:
     """'published' or 'pending' for a new post or thread by `user` in a board.
 
@@ -231,11 +248,11 @@ def _board_of(target: Any) -> int:
     return target.board_id if hasattr(target, "board_id") else target.id
 
 
-def _moderates(user: Any, target: Any) -> bool:
+def _moderates(user: User | None, target: Any) -> TypeGuard[User]:
     return user is not None and user.moderates(_board_of(target))
 
 
-def _read_board(user: Any, target: Any) -> bool:
+def _read_board(user: User | None, target: Any) -> bool:
     """Whether `user` may read the board of `target` (a post, thread, finding or the board
     itself): any open board; a closed one for its members and moderators only."""
     if not target.board_closed:
@@ -244,12 +261,12 @@ def _read_board(user: Any, target: Any) -> bool:
                                  or _board_of(target) in user.member_boards)
 
 
-def _active(user: Any) -> bool:
+def _active(user: User | None) -> TypeGuard[User]:
     """A member who may write: logged in and not suspended or banned."""
     return user is not None and not user.is_suspended
 
 
-def _see_thread(user: Any, thread: Any) -> bool:
+def _see_thread(user: User | None, thread: Any) -> bool:
     if not _read_board(user, thread):
         return False
     if thread.status == "published":
@@ -257,7 +274,7 @@ def _see_thread(user: Any, thread: Any) -> bool:
     return user is not None and (user.id == thread.author_id or _moderates(user, thread))
 
 
-def _see_post(user: Any, post: Any) -> bool:
+def _see_post(user: User | None, post: Any) -> bool:
     if not _read_board(user, post):
         return False
     if post.status == "published" and not post.hidden and post.thread_status == "published":
@@ -265,7 +282,7 @@ def _see_post(user: Any, post: Any) -> bool:
     return user is not None and (user.id == post.author_id or _moderates(user, post))
 
 
-def _change_own_post(user: Any, post: Any) -> bool:
+def _change_own_post(user: User | None, post: Any) -> bool:
     if not _active(user) or post.is_deleted or not _see_post(user, post):
         return False
     if _moderates(user, post):
@@ -273,13 +290,13 @@ def _change_own_post(user: Any, post: Any) -> bool:
     return user.id == post.author_id and not post.thread_locked
 
 
-def _reply(user: Any, thread: Any) -> bool:
+def _reply(user: User | None, thread: Any) -> bool:
     if not _active(user) or not _see_thread(user, thread) or thread.status != "published":
         return False
     return not thread.locked or _moderates(user, thread)
 
 
-def _rename_thread(user: Any, thread: Any) -> bool:
+def _rename_thread(user: User | None, thread: Any) -> bool:
     """Its board's moderators, whatever became of its first post (a title can name someone);
     its author only while the thread is not public: a public title changed by its author
     would skip moderation."""
@@ -289,7 +306,7 @@ def _rename_thread(user: Any, thread: Any) -> bool:
         user.id == thread.author_id and thread.status != "published" and not thread.locked)
 
 
-def _see_finding(user: Any, finding: Any) -> bool:
+def _see_finding(user: User | None, finding: Any) -> bool:
     if not _read_board(user, finding):
         return False
     if finding.is_public:
@@ -299,18 +316,18 @@ def _see_finding(user: Any, finding: Any) -> bool:
     return _moderates(user, finding) or (user.id == finding.author_id and not finding.is_deleted)
 
 
-def _change_finding(user: Any, finding: Any) -> bool:
+def _change_finding(user: User | None, finding: Any) -> bool:
     """Its author corrects or withdraws it, the city's moderators too."""
     return (_active(user) and not finding.is_deleted and _see_finding(user, finding)
             and (user.id == finding.author_id or _moderates(user, finding)))
 
 
-def _flag(user: Any, post: Any) -> bool:
+def _flag(user: User | None, post: Any) -> bool:
     return (_active(user) and user.id != post.author_id and post.status == "published"
             and not post.is_deleted and _see_post(user, post))
 
 
-RULES = {
+RULES: dict[Action, Rule] = {
     "see_thread": _see_thread,
     "see_post": _see_post,
     "see_deleted_text": _moderates,
@@ -347,12 +364,12 @@ RULES = {
 }
 
 
-def can(user: Any, action: str, target: Any = None) -> bool:
+def can(user: User | None, action: Action, target: Any = None) -> bool:
     """Whether `user` (None for an anonymous reader) may do `action` on `target`."""
     return RULES[action](user, target)
 
 
-def _author_or_moderator(user: Any, item: Any) -> bool:
+def _author_or_moderator(user: User | None, item: Any) -> bool:
     return user is not None and (user.id == item.author_id or _moderates(user, item))
 
 
@@ -373,14 +390,14 @@ class PostState(NamedTuple):
     edit_pending: bool
 
     @classmethod
-    def of(cls, post: Any, user: Any) -> PostState:
+    def of(cls, post: Any, user: User | None) -> PostState:
         own = user is not None and post.author_id == user.id
         return cls(post.author_id if own else 0, post.board_id, post.board_closed, post.status,
                    post.is_deleted,
                    post.hidden, post.thread_status, post.thread_locked, post.edit_pending)
 
 
-def post_controls(user: Any, post: Any) -> tuple[str, ...]:
+def post_controls(user: User | None, post: Any) -> tuple[str, ...]:
     """What `user` may see and do with `post` (a Post or its PostState) on a thread page, as
     names the post template reads.
 
@@ -419,25 +436,25 @@ def public_request(requests: str = "records_requests") -> str:
     return f"({published_request(requests)} and {open_board(f'{requests}.board_id')})"
 
 
-def request_filter(user: Any, requests: str = "records_requests") -> tuple[str, tuple]:
+def request_filter(user: User | None, requests: str = "records_requests") -> Filter:
     """SQL condition on `records_requests`: those this user may see in a list, page or export
     (a pending or refused one: its author and the city's moderators)."""
     return _public_or_own(user, published_request(requests), f"{requests}.author_id",
                           f"{requests}.board_id")
 
 
-def request_queue_filter(user: Any, requests: str = "records_requests") -> tuple[str, tuple]:
+def request_queue_filter(user: User | None, requests: str = "records_requests") -> Filter:
     """SQL on `records_requests`: requests waiting for this moderator's decision."""
     scope, params = moderated_board_filter(user, f"{requests}.board_id")
     return f"({requests}.review = 'pending' and {scope})", params
 
 
-def _see_request(user: Any, request: Any) -> bool:
+def _see_request(user: User | None, request: Any) -> bool:
     return _read_board(user, request) and (request.is_public
                                            or _author_or_moderator(user, request))
 
 
-REQUEST_RULES = {
+REQUEST_RULES: dict[Action, Rule] = {
     "see_request": _see_request,
     "record_request": lambda user, board: _active(user) and board.is_city,
     # Its requester records what became of it, and the city's moderators; not once refused.

@@ -85,8 +85,10 @@ async def unread(request: web.Request, user: User,
             floors = _floors(ids, stored, pending)
             counted = await reads.count_new(conn, user, floors)
             memo[("unread", tuple(floors.items()))] = counted
-    return {thread_id: Unread(*counted[thread_id], stored.get(thread_id, (0, False))[1]
-                              or thread_id in pending)
+    floors_read: dict[int, tuple[int, bool]] = stored or {}  # (read or memoised above)
+    found: dict[int, tuple[int, int | None]] = counted
+    return {thread_id: Unread(found[thread_id][0], found[thread_id][1],
+                              floors_read.get(thread_id, (0, False))[1] or thread_id in pending)
             for thread_id in ids}
 
 
@@ -113,9 +115,10 @@ async def boards_with_news(request: web.Request, user: User) -> dict[int, int]:
             floors = _active_floors(active, pending)
             found = await reads.with_news(conn, user, floors)
             memo[("news", tuple(floors.items()))] = found
+    listed: dict[int, tuple[int, int, bool]] = active or {}  # (read or memoised above)
     news: dict[int, int] = {}
     for thread_id in found:
-        board_id = active[thread_id][0]
+        board_id = listed[thread_id][0]
         news[board_id] = news.get(board_id, 0) + 1
     return news
 

@@ -12,6 +12,8 @@ from aiohttp import web
 from yarl import URL
 
 from forum import csrf, fragments, i18n, keys, permissions, watch
+from forum.cache import Tags
+from forum.models.users import User
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -39,7 +41,9 @@ def setup(app: web.Application) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # templates are read once: no file checks on every render
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # A method jinja2.ext.i18n adds to the environment, unknown to jinja2's types.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
     versions = _static_versions()
 
     def static_url(path: str) -> str:
@@ -124,13 +128,15 @@ def kept_member_page(request: web.Request, own: bool = False) -> fragments.Reade
         return None
     locale = request[keys.LOCALE]
     if own:
-        return known.memo.get(("page", request.path_qs, locale, i18n.CATALOGS[locale]))
+        page: fragments.ReaderPage | None = known.memo.get(
+            ("page", request.path_qs, locale, i18n.CATALOGS[locale]))
+        return page
     return fragments.kept_page(request.app[keys.PAGE_CACHE], request.path_qs, locale,
-                               request[keys.USER])
+                               _member(request))
 
 
 def member_page(request: web.Request, template: str, context: dict[str, Any],
-                bits: dict[str, str], tags: set | None, epoch: int,
+                bits: dict[str, str], tags: Tags | None, epoch: int,
                 personal: frozenset[int] = frozenset(),
                 viewed_thread: int | None = None, subject: Any = None) -> web.Response:
     """A member's page: rendered with marks where their bits go, kept for their class under
@@ -141,15 +147,23 @@ def member_page(request: web.Request, template: str, context: dict[str, Any],
         "follow_html": fragments.SLOT_MARKUP["follow"], "keyed_slot": fragments.keyed_slot})
     locale = request[keys.LOCALE]
     known = request[keys.KNOWN_SESSION]
+    user = _member(request)
     if tags is None:
-        kept = fragments.ReaderPage.of(body, frozenset({known.session.user.id}), viewed_thread,
-                                       subject)
+        kept = fragments.ReaderPage.of(body, frozenset({user.id}), viewed_thread, subject)
         known.memo[("page", request.path_qs, locale, i18n.CATALOGS[locale])] = kept
     else:
         kept = fragments.ReaderPage.of(body, personal, viewed_thread, subject)
         fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale,
-                            request[keys.USER], kept, tags, epoch)
+                            user, kept, tags, epoch)
     return assembled(request, kept, bits)
+
+
+def _member(request: web.Request) -> User:
+    """The member of a request with a kept session (auth_middleware sets both together)."""
+    user = request[keys.USER]
+    if user is None:
+        raise RuntimeError("a member's page asked for without a member")
+    return user
 
 
 def assembled(request: web.Request, kept: fragments.ReaderPage,

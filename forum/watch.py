@@ -54,7 +54,8 @@ def headline(findings: Iterable[Finding]) -> Finding | None:
     ordered = sorted((f for f in findings if is_total(f)), key=lambda f: (
         f.observed, HEADLINE_UNITS.index(f.unit) if f.unit else -1, f.id))
     counts = [f for f in ordered if f.unit == "count" and f.status not in NOT_CHARTED]
-    return (counts or ordered or [None])[-1]
+    charted = counts or ordered
+    return charted[-1] if charted else None
 
 
 def latest_per_kind(findings: Iterable[Finding]) -> list[Finding]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from forum import keys, logs
 from forum.config import Config
@@ -73,6 +74,7 @@ class Slot:
 
     sock: socket.socket
     process: subprocess.Popen[bytes] | None = None
+    ready_pipe: int = -1  # the read end of the pipe on which the new worker says it serves
     started_at: float = 0.0
     failures: int = 0  # deaths in a row soon after starting
     next_start: float = 0.0  # monotonic; when a dead worker may be started again
@@ -137,15 +139,12 @@ class Master:
         process = subprocess.Popen([sys.executable, "-m", "forum.workers"], env=env,
                                    pass_fds=(slot.sock.fileno(), write_end))
         os.close(write_end)
-        process.ready_pipe = read_end  # type: ignore[attr-defined]
-        slot.process, slot.started_at = process, time.monotonic()
+        slot.process, slot.ready_pipe, slot.started_at = process, read_end, time.monotonic()
         return process
 
     def _wait_ready(self, slot: Slot) -> bool:
         """Whether the slot's new worker said it serves (within READY_SECONDS)."""
-        process = slot.process
-        assert process is not None
-        pipe = process.ready_pipe  # type: ignore[attr-defined]
+        pipe = slot.ready_pipe
         try:
             readable, _, _ = select.select([pipe], [], [], READY_SECONDS)
             return bool(readable) and os.read(pipe, 1) == b"1"
@@ -273,7 +272,7 @@ async def _serve(app: web.Application, sock: socket.socket) -> None:
     busy = [0]
 
     @web.middleware
-    async def count(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         busy[0] += 1
         try:
             return await handler(request)

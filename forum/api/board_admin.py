@@ -7,19 +7,19 @@ from aiohttp import web
 from forum import keys
 from forum.api import board_json, json_body, require_user, slug_param, text_field
 from forum.api.boards import LIMITS
-from forum.db import Transaction
+from forum.db import Conn
 from forum.errors import Forbidden, NotFound
 from forum.models import boards, invitations, moderation
 from forum.permissions import can
 from forum.text import PSEUDONYM_MAX
 
 
-async def _board(tx: Transaction, request: web.Request) -> boards.Board:
+async def _board(conn: Conn, request: web.Request) -> boards.Board:
     """The board at its current address (a former one is 404, as on the page), for admins."""
     if not can_manage(request):
         raise Forbidden("Only administrators may manage boards.")
     slug = slug_param(request)
-    board = await boards.get_by_slug(tx, slug)
+    board = await boards.get_by_slug(conn, slug)
     if board.slug != slug:
         raise NotFound()
     return board
@@ -35,10 +35,14 @@ async def edit_board(request: web.Request) -> web.Response:
     data = await json_body(request, "BoardEditInput")
     async with request.app[keys.DB].transaction() as tx:
         board = await _board(tx, request)
-        values = {name: text_field(data, name, limit) if name in data else getattr(board, name)
-                  for name, limit in LIMITS.items()}
+
+        def given(name: str, current: str) -> str:
+            return text_field(data, name, LIMITS[name]) if name in data else current
+
         board = await boards.update(
-            tx, board, **values,
+            tx, board, name=given("name", board.name), slug=given("slug", board.slug),
+            region=given("region", board.region),
+            description=given("description", board.description),
             moderation_mode=data.get("moderation_mode", board.moderation_mode),
             is_city=data.get("is_city", board.is_city))
         if "closed" in data and data["closed"] != board.closed:

@@ -2,6 +2,8 @@
 a closed board's members, and moving a thread out of (or into) a closed board."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import keys, reads
@@ -78,7 +80,7 @@ async def list_threads(request: web.Request) -> web.Response:
                               "page": page, "pages": pages})
 
 
-def _flag(data: dict, name: str, default: bool) -> bool:
+def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
     value = data.get(name, default)
     if not isinstance(value, bool):
         raise Invalid("This field must be true or false.", field=name)
@@ -158,7 +160,7 @@ async def move_thread(request: web.Request) -> web.Response:
     return web.json_response({"thread": thread_json(moved), "exposure": _exposure_json(shown)})
 
 
-def _exposure_json(shown: boards.Exposure) -> dict:
+def _exposure_json(shown: boards.Exposure) -> dict[str, Any]:
     return {"posts": shown.posts, "files": list(shown.files),
             "findings_elsewhere": shown.findings_elsewhere,
             "findings_kept": shown.findings_kept}

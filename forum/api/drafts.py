@@ -43,7 +43,8 @@ async def save(request: web.Request) -> web.Response:
     drafts.check_lengths(title, body, config.title_max, config.body_max)
     check_rate(request, f"draft:{user.id}", drafts.AUTOSAVES_PER_MINUTE, 60)
     async with request.app[keys.DB].transaction() as tx:
-        await drafts.save(tx, user.id, title, body, **where)
+        await drafts.save(tx, user.id, title, body, thread_id=where.get("thread_id"),
+                          board_id=where.get("board_id"))
     return web.Response(status=204, headers=HEADERS)
 
 

@@ -31,6 +31,7 @@ from forum.errors import Forbidden, Invalid, NotFound, Unauthorized
 from forum.handlers import require_writer
 from forum.i18n import gettext
 from forum.models import boards, moderation, posts, targets, threads, uploads
+from forum.models.uploads import Upload
 from forum.models.users import User
 from forum.permissions import can
 
@@ -48,7 +49,7 @@ def _require_moderator(request: web.Request) -> User:
 
 
 def _queue_item(item: moderation.QueueItem, board: boards.Board, viewer: User,
-                files: dict[int, list]) -> dict[str, Any]:
+                files: dict[int, list[Upload]]) -> dict[str, Any]:
     return {
         "post": post_json(item.post, viewer, files.get(item.post.id, [])),
         "thread": {"id": item.post.thread_id, "title": item.thread_title},

@@ -20,9 +20,10 @@ from forum.uploads.kinds import KINDS
 
 V1 = "/api/v1"  # as in routes.py; tests/test_openapi.py checks that both list the same routes
 # Reads are open to anonymous readers ({}), who see what the pages show them.
-READ = [{}, {"bearer": []}, {"session": []}]
-MEMBER = [{"bearer": []}, {"session": []}]  # reads for logged-in members only (401 without)
-WRITE = [{"bearer": []}, {"session": [], "csrf": []}]
+Security = list[dict[str, list[str]]]
+READ: Security = [{}, {"bearer": []}, {"session": []}]
+MEMBER: Security = [{"bearer": []}, {"session": []}]  # reads for members only (401 without)
+WRITE: Security = [{"bearer": []}, {"session": [], "csrf": []}]
 UPLOAD_MEDIA_TYPES = [kind.content_type.split(";")[0] for kind in KINDS.values()]
 
 

@@ -22,6 +22,7 @@ from forum.mail.render import (
 )
 from forum.models import outbox
 from forum.models.notifications import PERSONAL
+from forum.models.users import User
 from forum.permissions import indexed_post, member_reads_board, published_finding
 
 DIGEST_MAX_ITEMS = 50  # more than this: the digest says how many more are waiting
@@ -113,7 +114,7 @@ def _render(app: web.Application, member_id: int, member: Row, kind: str,
     return subject, text, html, {"Content-Language": locale, **list_headers(link)}
 
 
-async def notify_by_mail(tx: Transaction, app: web.Application, user: Any,
+async def notify_by_mail(tx: Transaction, app: web.Application, user: int | User | Row,
                          notification_kind: str, context: dict[str, Any]) -> int | None:
     """Queue, in `tx`, the mail of one notification if the member wants mail at once.
 

@@ -65,7 +65,9 @@ def environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(("html",), default_for_string=False),
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # A method jinja2.ext.i18n adds to the environment, unknown to jinja2's types.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["notification_line"] = notification_line
     env.globals["site_name"] = SITE_NAME
     return env

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from forum import permissions
 from forum.db import Conn, Row, Transaction
 from forum.models import search
+from forum.models.users import User
 from forum.uploads.text import KINDS_WITH_TEXT
 
 PAGE_SIZE = 20
@@ -105,7 +106,7 @@ async def pages_of(conn: Conn, upload_id: int) -> list[tuple[int, str]]:
 
 # Searching -----------------------------------------------------------------------------------
 
-def visible_tags(user: Any) -> str:
+def visible_tags(user: User | None) -> str:
     """The FTS5 condition on `tags` for the pages this reader may find: the tokens the triggers
     of 0021_documents.sql write for permissions.post_filter (checked again on what is shown)."""
     if user is None:
@@ -117,7 +118,7 @@ def visible_tags(user: Any) -> str:
     return f"tags : ({' OR '.join(tokens)})"
 
 
-def _expression(user: Any, terms: str, filters: search.Filters) -> str:
+def _expression(user: User | None, terms: str, filters: search.Filters) -> str:
     expression = f"text : ({terms}) AND {visible_tags(user)}"
     if filters.board_id is not None:
         expression += f' AND tags : "b{int(filters.board_id)}"'
@@ -130,7 +131,8 @@ def _expression(user: Any, terms: str, filters: search.Filters) -> str:
 
 def _dates(filters: search.Filters) -> tuple[str, list[object]]:
     """The date filters on the post, as SQL (they cannot be FTS5 tokens)."""
-    sql, values = "", []
+    sql = ""
+    values: list[object] = []
     if filters.since is not None and filters.since > search.FIRST_DAY:
         sql, values = " and posts.created_at >= ?", [search.day_start(filters.since)]
     if filters.until is not None and filters.until < search.LAST_DAY:
@@ -145,7 +147,7 @@ _FROM = (" from document_search join document_pages on document_pages.id = docum
          " join threads on threads.id = posts.thread_id")
 
 
-async def search_documents(conn: Conn, user: Any, query: str,
+async def search_documents(conn: Conn, user: User | None, query: str,
                            filters: search.Filters = NO_FILTERS, page: int = 1,
                            per_page: int = PAGE_SIZE) -> DocumentResults:
     """A page of documents whose text matches `query`, among the files of the posts `user`
@@ -182,7 +184,7 @@ async def search_documents(conn: Conn, user: Any, query: str,
     return DocumentResults(hits, len(documents), more, page, pages)
 
 
-async def _hits(conn: Conn, user: Any, expression: str,
+async def _hits(conn: Conn, user: User | None, expression: str,
                 chosen: dict[int, list[tuple[int, int]]]) -> list[DocumentHit]:
     """The snippet of each chosen document's first matching page, with its post, if `user`
     may see that post (post_filter: the index's tags are not trusted alone)."""

@@ -30,9 +30,11 @@ class Draft:
 
 def _target(thread_id: int | None, board_id: int | None) -> tuple[str, int]:
     """The column and id a draft belongs to: exactly one of a thread or a board."""
-    if (thread_id is None) == (board_id is None):
-        raise ValueError("a draft is for a thread or for a board")
-    return ("thread_id", thread_id) if thread_id is not None else ("board_id", board_id)  # type: ignore[return-value]
+    if thread_id is not None and board_id is None:
+        return "thread_id", thread_id
+    if board_id is not None and thread_id is None:
+        return "board_id", board_id
+    raise ValueError("a draft is for a thread or for a board")
 
 
 async def get(conn: Conn, user_id: int, thread_id: int | None = None,

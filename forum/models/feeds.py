@@ -39,12 +39,13 @@ _SELECT = (
 )
 
 
-def _public() -> tuple[str, tuple]:
+def _public() -> permissions.Filter:
     """What an anonymous reader may see, as in a thread page, without the tombstones."""
     return permissions.readable_post(), ()
 
 
-async def _latest(conn: Conn, where: str, params: tuple, limit: int) -> list[FeedPost]:
+async def _latest(conn: Conn, where: str, params: tuple[object, ...],
+                  limit: int) -> list[FeedPost]:
     # Pick the ids first, then read only those rows: sorting a big board's posts with their
     # bodies and authors costs twenty times more than sorting their ids.
     public, public_params = _public()
@@ -53,7 +54,8 @@ async def _latest(conn: Conn, where: str, params: tuple, limit: int) -> list[Fee
         f" on threads.id = posts.thread_id where {where} and {public}"
         " order by posts.id desc limit ?) order by posts.id desc",
         (*params, *public_params, limit))
-    return [FeedPost(*row[:9], bool(row[9])) for row in rows]
+    # mypy cannot count the fields of a row's slice (any length for it), so it sees one too many.
+    return [FeedPost(*row[:9], bool(row[9])) for row in rows]  # type: ignore[call-arg]
 
 
 async def latest_for_site(conn: Conn, limit: int = FEED_SIZE) -> list[FeedPost]:

@@ -34,7 +34,8 @@ async def search_findings(conn: Conn, query: str, filters: Filters | None = None
     if not parse_query(query):  # the same limits (422) and the same "nothing to search"
         return FoundFindings([], 0)
     names = await _names(conn)
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for match in _TERM.finditer(clean_line(encodable(query))):
         term = _fts_term(match[1], match[2])
         if not term:

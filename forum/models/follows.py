@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from forum import clock, permissions
 from forum.db import Conn, Transaction
 from forum.errors import Invalid
+from forum.models.users import User
 
 MODES = ("follow", "mute")
 
@@ -57,7 +57,7 @@ class Followed:
     created_at: str
 
 
-async def list_for_user(conn: Conn, user: Any) -> list[Followed]:
+async def list_for_user(conn: Conn, user: User) -> list[Followed]:
     """What this member follows or muted: boards, then threads, newest first.
 
     A thread the member may no longer see (hidden, refused) is left out of the list.

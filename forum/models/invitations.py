@@ -27,7 +27,8 @@ class Registration:
 
 
 async def registration(conn: Conn, config: Config) -> Registration:
-    rows = dict(await conn.all("select name, value from site_settings"))
+    rows: dict[str, str] = {name: value for name, value in await conn.all(
+        "select name, value from site_settings")}
     return Registration(rows.get("registration_mode", config.registration_mode),
                         rows.get("registration_question", config.registration_question))
 

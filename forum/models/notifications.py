@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from forum import clock, permissions
-from forum.db import Conn, Transaction
+from forum.db import Conn, Row, Transaction
 
 PAGE_SIZE = 50
 # A notification about a records request: shown while the request is public, or to its author.
@@ -66,7 +66,7 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
         " where notifications.user_id = ? order by notifications.id desc limit ?",
         (user_id, limit * 4))
     items: list[Notification] = []
-    groups: dict[tuple, int] = {}
+    groups: dict[tuple[str, int | None, bool], int] = {}
     for row in rows:
         if not row["visible"] and row["kind"] not in PERSONAL:
             continue
@@ -157,7 +157,7 @@ _NOT_YET_TOLD = ("user_id not in (select user_id from notifications as n"
                  " where n.post_id = ? and n.kind in ('quote', 'mention'))")
 
 
-async def _tell_followers(tx: Transaction, post, common: tuple) -> int:
+async def _tell_followers(tx: Transaction, post: Row, common: tuple[object, ...]) -> int:
     if post["opens_thread"]:
         kind, target_kind, target_id = "new_thread", "board", post["board_id"]
     else:

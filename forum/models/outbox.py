@@ -17,7 +17,7 @@ KEEP_SENT_DAYS = 7  # sent mails hold addresses and links: kept only long enough
 
 def valid_address(address: str | None) -> bool:
     """One plain address, by the rule members' addresses were checked with (forum.text)."""
-    return bool(address) and email_problem(address) is None
+    return address is not None and address != "" and email_problem(address) is None
 
 
 async def enqueue(tx: Transaction, to_address: str, subject: str, text_body: str,

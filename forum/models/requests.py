@@ -3,6 +3,7 @@ it, status by status; moderated like posts. The deadlines are in models/request_
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -279,7 +280,7 @@ async def outcomes(conn: Conn, today: date, board_id: int | None = None) -> list
 # Writing ---------------------------------------------------------------------------------------
 
 async def create(tx: Transaction, board: Board, author: User, new: NewRequest, review: str,
-                 file_ids: list[int] = ()) -> int:  # type: ignore[assignment]
+                 file_ids: Sequence[int] = ()) -> int:
     """Store a request (published or pending), its first event and its letter's copy."""
     now = clock.now()
     refusal_on, _counted = rules.implicit_refusal_on(new.sent_on, new.received_on)
@@ -300,7 +301,7 @@ async def create(tx: Transaction, board: Board, author: User, new: NewRequest, r
 
 
 async def change_status(tx: Transaction, request: Request, actor: User, status: str,
-                        day: date, note: str, file_ids: list[int] = ()  # type: ignore[assignment]
+                        day: date, note: str, file_ids: Sequence[int] = ()
                         ) -> int:
     """Record a status (checked by check_change) and the documents received with it."""
     now = clock.now()

@@ -75,14 +75,16 @@ class Window:
 
     def sql(self, table: str) -> tuple[str, list[object]]:
         """Conditions to add to a query on `table` (post_search or title_search)."""
-        sql, params, times = "", [], []
+        sql = ""
+        params: list[object] = []
+        times: list[str] = []
         for condition, value in (("rowid >= ?", self.low_id), ("rowid <= ?", self.high_id)):
             if value is not None:
                 sql, params = f"{sql} and {condition}", [*params, value]
-        for condition, value in (("created_at >= ?", self.since), ("created_at < ?",
-                                                                   self.before)):
-            if value is not None:
-                times, params = [*times, condition], [*params, value]
+        for condition, moment in (("created_at >= ?", self.since), ("created_at < ?",
+                                                                    self.before)):
+            if moment is not None:
+                times, params = [*times, condition], [*params, moment]
         if self.fresh_stems:
             sql += f" and {table}.rowid not in (select id from stem_queue)"
         if times:

@@ -16,14 +16,14 @@ from forum.models import posts, threads
 from forum.models.posts import Post
 from forum.models.threads import Thread
 from forum.models.users import User
-from forum.permissions import can
+from forum.permissions import Action, can
 
 T = TypeVar("T", Post, Thread)
 
 NOT_A_MODERATOR = N_("You do not moderate this board.")
 
 
-def _checked(user: User, seen: str, action: str, target: T, refusal: str) -> T:
+def _checked(user: User, seen: Action, action: Action, target: T, refusal: str) -> T:
     """`target` if `user` may see it (else 404) and do `action` to it (else 403, `refusal`)."""
     if not can(user, seen, target):
         raise NotFound()

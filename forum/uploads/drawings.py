@@ -94,6 +94,8 @@ def _clean_picture(picture: re.Match[str], removed: set[str], max_pixels: int) -
 
 def _remove_keeping_tail(element: etree._Element) -> None:
     parent = element.getparent()
+    if parent is None:  # the root stays (its caller never removes it)
+        return
     if element.tail:
         previous = element.getprevious()
         if previous is not None:

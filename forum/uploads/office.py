@@ -27,6 +27,7 @@ from forum.uploads.kinds import ARCHIVE, DAMAGED, MACROS, N_, NOT_ACCEPTED, Refu
 from forum.uploads.ooxml import CONTENT_TYPES, NEUTRAL_NAME, NEUTRAL_TARGET, OLE2, SAFE_LINKS
 from forum.uploads.xmlsafe import local as _local
 from forum.uploads.xmlsafe import parse as _parse
+from forum.uploads.xmlsafe import qualified as _qualified
 from forum.uploads.xmlsafe import read_entry as _read
 from forum.uploads.xmlsafe import serialize as _serialize
 
@@ -269,7 +270,7 @@ def _ooxml_properties(data: bytes, removed: set[str]) -> bytes:
     removed |= _codes(root)
     if _local(root.tag) == "coreProperties":
         return CORE_XML
-    return CUSTOM_XML if "custom-properties" in root.tag else APP_XML
+    return CUSTOM_XML if "custom-properties" in _qualified(root.tag) else APP_XML
 
 
 def _odf_meta(data: bytes, removed: set[str]) -> bytes:
@@ -305,7 +306,7 @@ def _odf_body(data: bytes, removed: set[str], name: str, names: set[str]) -> byt
             element.text = NEUTRAL_NAME if element.tag == DC + "creator" else "A"
             removed.add("author")
     for element in root.iter(*(f"{{*}}{field}" for field in ODF_FIELDS)):
-        if not element.tag.startswith("{urn:oasis:names:tc:opendocument:xmlns:text:"):
+        if not _qualified(element.tag).startswith("{urn:oasis:names:tc:opendocument:xmlns:text:"):
             continue
         values = [key for key in element.attrib if _local(key) in ("date-value", "time-value")]
         if element.text or len(element) or values:
@@ -314,7 +315,8 @@ def _odf_body(data: bytes, removed: set[str], name: str, names: set[str]) -> byt
                 element.remove(child)
             for key in values:
                 del element.attrib[key]
-            removed.add("dates" if "date" in element.tag or "time" in element.tag else "author")
+            tag = _qualified(element.tag)
+            removed.add("dates" if "date" in tag or "time" in tag else "author")
     folder = posixpath.dirname(name)
     for element in root.iter():
         if not isinstance(element.tag, str):

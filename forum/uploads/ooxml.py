@@ -276,8 +276,8 @@ def _remove(element: etree._Element) -> None:
     if parent is None:
         return
     parent.remove(element)
-    while (parent.getparent() is not None and local(parent.tag) in EMPTY_CONTAINERS
+    grand = parent.getparent()
+    while (grand is not None and local(parent.tag) in EMPTY_CONTAINERS
            and not any(isinstance(child.tag, str) for child in parent)):
-        grand = parent.getparent()
         grand.remove(parent)
-        parent = grand
+        parent, grand = grand, grand.getparent()

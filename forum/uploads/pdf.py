@@ -54,7 +54,7 @@ def clean_pdf(src: Path, dst: Path, max_pixels: int) -> set[str]:
     with pdf:
         info = pdf.trailer.get("/Info")
         if isinstance(info, Dictionary):
-            removed |= {INFO_CODES.get(key, "properties") for key in info}
+            removed |= {INFO_CODES.get(str(key), "properties") for key in info}
         if "/Info" in pdf.trailer:
             del pdf.trailer["/Info"]
         names = pdf.Root.get("/Names")
@@ -120,13 +120,15 @@ def _drop_signature_fields(pdf: pikepdf.Pdf, removed: set[str]) -> None:
             removed.add("signatures")
     form = pdf.Root.get("/AcroForm")
     if isinstance(form, Dictionary):
-        if isinstance(form.get("/Fields"), Array):
-            form.Fields = _without_signatures(form.Fields, removed)
+        fields = form.get("/Fields")
+        if isinstance(fields, Array):
+            form.Fields = _without_signatures(fields, removed)
         if "/SigFlags" in form:
             del form["/SigFlags"]
     for page in pdf.pages:
-        if isinstance(page.obj.get("/Annots"), Array):
-            page.obj.Annots = _without_signatures(page.obj.Annots, removed)
+        annotations = page.obj.get("/Annots")
+        if isinstance(annotations, Array):
+            page.obj.Annots = _without_signatures(annotations, removed)
 
 
 def _without_signatures(items: Array, removed: set[str]) -> Array:
@@ -152,6 +154,7 @@ def _is_signature_field(obj: object) -> bool:
 def _clean(pdf: pikepdf.Pdf, obj: Dictionary | Stream | Array, removed: set[str], depth: int,
            max_pixels: int) -> None:
     """Clean one object and the direct objects inside it (indirect ones come in their turn)."""
+    children: list[object]
     if isinstance(obj, Array):
         children = list(obj)
     else:
@@ -214,8 +217,8 @@ def _clean_picture(pdf: pikepdf.Pdf, stream: Stream, removed: set[str], max_pixe
         return
     if not all(name in WRAPPERS for name in chain[:-1]):
         raise Refused(UNREADABLE_PICTURE)
-    parms = stream.get("/DecodeParms")
-    parms = list(parms) if isinstance(parms, Array) else [parms] * len(chain)
+    given = stream.get("/DecodeParms")
+    parms: list[object] = list(given) if isinstance(given, Array) else [given] * len(chain)
     data = _unwrap(pdf, stream, chain, parms)
     if chain[-1] == Name.DCTDecode:
         stripped = strip_jpeg_metadata(data)
@@ -230,7 +233,8 @@ def _clean_picture(pdf: pikepdf.Pdf, stream: Stream, removed: set[str], max_pixe
         _replace_jpx(pdf, stream, data, removed, max_pixels)
 
 
-def _unwrap(pdf: pikepdf.Pdf, stream: Stream, chain: list, parms: list) -> bytes:
+def _unwrap(pdf: pikepdf.Pdf, stream: Stream, chain: list[pikepdf.Object],
+            parms: list[object]) -> bytes:
     """The picture's own bytes: the filters around it decoded (qpdf does not decode pictures)."""
     raw = stream.read_raw_bytes()
     if len(chain) == 1:

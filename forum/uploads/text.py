@@ -27,10 +27,17 @@ import time
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forum.uploads.kinds import N_
+
+if TYPE_CHECKING:  # imported where used: the worker loads lxml and pikepdf only when it reads
+    import pikepdf
+    from lxml import etree
+
+    Local = Callable[[object], str]  # xmlsafe.local
 
 # Kinds whose text is searched (forum/uploads/kinds.py names).
 KINDS_WITH_TEXT = frozenset({"pdf", "odt", "ods", "odp", "docx", "xlsx", "pptx", "csv", "text"})
@@ -159,7 +166,7 @@ def _pdf_pages(path: Path, deadline: float) -> list[tuple[int, str]]:
     return pages
 
 
-def _inflated_size(stream: Any) -> int:
+def _inflated_size(stream: pikepdf.Stream) -> int:
     """What a stream holds once decoded, counted without keeping it (stops past the limit)."""
     import pikepdf
 
@@ -214,7 +221,7 @@ def _office(path: Path, kind: str) -> str:
     return "\n".join(pieces)
 
 
-def _paragraphs(root: Any, local: Any, kind: str) -> str:
+def _paragraphs(root: etree._Element, local: Local, kind: str) -> str:
     """The text of a part, a line per paragraph (cell, shared string)."""
     lines: list[str] = []
     odf = kind in ("odt", "ods", "odp")
@@ -232,7 +239,7 @@ def _paragraphs(root: Any, local: Any, kind: str) -> str:
     return "\n".join(line for line in lines if line.strip())
 
 
-def _text_of(paragraph: Any, local: Any, odf: bool) -> str:
+def _text_of(paragraph: etree._Element, local: Local, odf: bool) -> str:
     if odf:
         return _odf_text(paragraph, local)
     parts: list[str] = []
@@ -247,7 +254,7 @@ def _text_of(paragraph: Any, local: Any, odf: bool) -> str:
     return "".join(parts)
 
 
-def _odf_text(element: Any, local: Any) -> str:
+def _odf_text(element: etree._Element, local: Local) -> str:
     """OpenDocument: text in the element and its spans, <text:s c="3"/> for three spaces."""
     parts = [element.text or ""]
     for child in element:
@@ -264,7 +271,7 @@ def _odf_text(element: Any, local: Any) -> str:
     return "".join(parts)
 
 
-def _natural(name: str) -> tuple:
+def _natural(name: str) -> tuple[int | str, ...]:
     """slide2 before slide10."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 

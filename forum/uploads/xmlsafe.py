@@ -36,5 +36,12 @@ def serialize(root: etree._Element) -> bytes:
                           standalone=standalone)
 
 
-def local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+def qualified(tag: object) -> str:
+    """A tag as parsed ("{namespace}name"); "" for a comment or a processing instruction, whose
+    tag is a function (a name test on one never matches, and never raises)."""
+    return tag if isinstance(tag, str) else ""
+
+
+def local(tag: object) -> str:
+    """A tag's (or an attribute's) name without its namespace."""
+    return qualified(tag).rpartition("}")[2]

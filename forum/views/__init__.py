@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from forum import keys
 from forum.errors import ForumError, NotFound
@@ -39,12 +39,12 @@ def see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location)
 
 
-def back_to_next(form: MultiDictProxy, default: str) -> web.HTTPSeeOther:
+def back_to_next(form: MultiMapping[object], default: str) -> web.HTTPSeeOther:
     """After a moderator's decision: back where the form said (the queue), on this site."""
     return see_other(local_path(text_field(form, "next"), default))
 
 
-def decision_reason(form: MultiDictProxy) -> str:
+def decision_reason(form: MultiMapping[object]) -> str:
     """A refusal's reason: picked from the list, written, or both (moderation/_decisions.html)."""
     parts = [text_field(form, "reason_choice").strip(), text_field(form, "reason").strip()]
     return " — ".join(part for part in parts if part)

@@ -1,6 +1,8 @@
 """Registering, logging in and out, choosing the language, and members' public profiles."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import auth, i18n, keys
@@ -32,7 +34,8 @@ async def register(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         rules = await invitations.registration(conn, config)
         invited = bool(invitation) and await invitations.inviter_of(conn, invitation) is not None
-    context = {"name": "", "email": "", "answer": "", "next": local_path(request.query.get("next")),
+    context: dict[str, Any] = {
+        "name": "", "email": "", "answer": "", "next": local_path(request.query.get("next")),
                "errors": {}, "mode": rules.mode, "question": rules.question,
                "invitation": invitation, "invited": invited}
     if request.method == "POST":
@@ -55,7 +58,8 @@ async def register(request: web.Request) -> web.Response:
     return render(request, "accounts/register.html", context, form=True)
 
 
-async def _create_account(request: web.Request, rules: invitations.Registration, context: dict,
+async def _create_account(request: web.Request, rules: invitations.Registration,
+                          context: dict[str, Any],
                           password: str) -> users.User:
     """The account, its answer and the invitation it spends, in one transaction."""
     if rules.mode == "closed":
@@ -76,7 +80,8 @@ async def _create_account(request: web.Request, rules: invitations.Registration,
 
 async def login(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
-    context = {"name": "", "next": local_path(request.query.get("next")), "errors": {},
+    context: dict[str, Any] = {"name": "", "next": local_path(request.query.get("next")),
+                               "errors": {},
                "expired": request.query.get("expired") == "1"}  # a code asked for too late
     if request.method == "POST":
         form = await request.post()

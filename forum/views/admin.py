@@ -2,28 +2,33 @@
 accounts are created (registration mode and question)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
+from multidict import MultiMapping
 
 from forum import keys
 from forum.config import REGISTRATION_MODES
-from forum.db import Conn
+from forum.db import Conn, Transaction
 from forum.errors import ForumError, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import boards, finding_kinds, findings, invitations, moderation
-from forum.permissions import can
+from forum.models.users import User
+from forum.permissions import Action, can
 from forum.templating import render
 from forum.views import form_error, require_user, see_other, text_field, url_for
 
 FIELDS = ("name", "slug", "region", "description", "moderation_mode")  # text fields
 
 
-def _require_admin(request: web.Request, action: str = "manage_boards") -> None:
+def _require_admin(request: web.Request, action: Action = "manage_boards") -> None:
     # Not 403: the administration is not advertised to those who may not use it.
     if not can(require_user(request), action):
         raise NotFound()
 
 
-def _board_values(form) -> dict:
+def _board_values(form: MultiMapping[object]) -> dict[str, Any]:
     """The board form's fields; an unchecked box sends nothing, so absent means not a city (or
     not closed)."""
     return {**{name: text_field(form, name) for name in FIELDS}, "is_city": "is_city" in form,
@@ -34,8 +39,9 @@ async def board_list(request: web.Request) -> web.Response:
     """GET: the boards and a creation form; POST: create a board."""
     _require_admin(request)
     config = request.app[keys.CONFIG]
-    context: dict = {"values": {**dict.fromkeys(FIELDS, ""), "is_city": True, "closed": False,
-                                "moderation_mode": config.moderation_default}, "errors": {}}
+    context: dict[str, Any] = {
+        "values": {**dict.fromkeys(FIELDS, ""), "is_city": True, "closed": False,
+                   "moderation_mode": config.moderation_default}, "errors": {}}
     if request.method == "POST":
         form = await request.post()
         context["values"] = _board_values(form)
@@ -62,9 +68,9 @@ async def board_edit(request: web.Request) -> web.Response:
         moderators = await moderation.get_board_moderators(conn, board.id)
     if board.slug != request.match_info["slug"]:
         raise NotFound()
-    context: dict = {"board": board,
-                     "values": {f: getattr(board, f) for f in (*FIELDS, "is_city", "closed")},
-                     "moderators": moderators, "errors": {}}
+    context: dict[str, Any] = {
+        "board": board, "values": {f: getattr(board, f) for f in (*FIELDS, "is_city", "closed")},
+        "moderators": moderators, "errors": {}}
     if request.method == "POST":
         form = await request.post()
         if form.get("moderator"):
@@ -79,8 +85,8 @@ async def board_edit(request: web.Request) -> web.Response:
     return render(request, "admin/board_edit.html", context, form=True)
 
 
-async def _change_moderator(request: web.Request, board: boards.Board, form,
-                            context: dict) -> web.Response:
+async def _change_moderator(request: web.Request, board: boards.Board,
+                            form: MultiMapping[object], context: dict[str, Any]) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             await moderation.appoint(tx, board, text_field(form, "moderator").strip(),
@@ -109,7 +115,7 @@ async def rename_kind(request: web.Request) -> web.Response:
     _require_admin(request, "manage_kinds")
     form = await request.post()
 
-    async def act(tx, admin):
+    async def act(tx: Transaction, admin: User) -> None:
         kind = await _chosen_kind(tx, form, "kind")
         await finding_kinds.rename(tx, kind, text_field(form, "new_label"), admin,
                                    text_field(form, "reason"))
@@ -121,21 +127,22 @@ async def merge_kind(request: web.Request) -> web.Response:
     _require_admin(request, "manage_kinds")
     form = await request.post()
 
-    async def act(tx, admin):
+    async def act(tx: Transaction, admin: User) -> None:
         kind = await _chosen_kind(tx, form, "merged")
         target = await _chosen_kind(tx, form, "into")
         await finding_kinds.merge(tx, kind, target, admin, text_field(form, "reason"))
     return await _kind_action(request, form, act)
 
 
-async def _chosen_kind(conn: Conn, form, name: str) -> findings.Kind:
+async def _chosen_kind(conn: Conn, form: MultiMapping[object], name: str) -> findings.Kind:
     try:
         return await finding_kinds.get(conn, text_field(form, name))
     except NotFound:
         raise Invalid("Choose a kind of equipment from the list.", field=name) from None
 
 
-async def _kind_action(request: web.Request, form, act) -> web.Response:
+async def _kind_action(request: web.Request, form: MultiMapping[object],
+                       act: Callable[[Transaction, User], Awaitable[object]]) -> web.Response:
     """Run one of the kinds page's forms in a transaction: back to the page, or the page
     again with the message beside the field at fault (nothing changed)."""
     try:
@@ -148,7 +155,7 @@ async def _kind_action(request: web.Request, form, act) -> web.Response:
     raise see_other(url_for(request, "admin_kinds"))
 
 
-async def _kinds_page(request: web.Request, values: dict, errors: dict,
+async def _kinds_page(request: web.Request, values: dict[str, str], errors: dict[str, str],
                       status: int = 200) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         context = {"kinds": await _kinds_in_use(conn),
@@ -170,8 +177,8 @@ async def registration(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
         rules = await invitations.registration(conn, config)
-    context: dict = {"mode": rules.mode, "question": rules.question, "errors": {},
-                     "modes": REGISTRATION_MODES}
+    context: dict[str, Any] = {"mode": rules.mode, "question": rules.question, "errors": {},
+                               "modes": REGISTRATION_MODES}
     if request.method == "POST":
         form = await request.post()
         context.update(mode=text_field(form, "mode"), question=text_field(form, "question"))

@@ -6,6 +6,8 @@ marks for their bits (forum/templating.py: member_page): nothing on them is thei
 """
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -29,16 +31,17 @@ from forum.views import (
 
 async def index(request: web.Request) -> web.Response:
     kept = kept_member_page(request)
-    if kept is not None:
-        return assembled(request, kept, await unread.board_bits(
-            request, request[keys.USER], kept.keyed_ids("news")))
     viewer = request.get(keys.USER)
+    if kept is not None and viewer is not None:  # (a kept page is a member's)
+        return assembled(request, kept, await unread.board_bits(
+            request, viewer, kept.keyed_ids("news")))
     epoch = request.app[keys.PAGE_CACHE].epoch
     async with request.app[keys.DB].read() as conn:
         all_boards = await boards.list_readable(conn, viewer)
     tags = {("boards", None)}
     context = {"boards": all_boards}
-    if request.get(keys.KNOWN_SESSION) is not None and request.method == "GET":
+    if (viewer is not None and request.get(keys.KNOWN_SESSION) is not None
+            and request.method == "GET"):
         bits = await unread.board_bits(request, viewer, [board.id for board in all_boards])
         return member_page(request, "boards/index.html", context, bits, tags, epoch)
     request[keys.CACHE_TAGS] = tags
@@ -50,7 +53,8 @@ async def show(request: web.Request) -> web.Response:
     page = page_number(request)
     viewer = request.get(keys.USER)
     kept = kept_member_page(request)
-    if kept is not None:  # (kept at its address while the board keeps it: board_meta tag)
+    # (kept at its address while the board keeps it: board_meta tag; only for a member)
+    if kept is not None and viewer is not None:
         return assembled(request, kept, {
             **await _follow_bits(request, viewer, kept.subject),
             **await unread.thread_bits(request, viewer, kept.keyed_ids("unread"))})
@@ -105,7 +109,8 @@ async def members(request: web.Request) -> web.Response:
     manage = can(viewer, "manage_members", board)
     if not manage and not board.closed:
         raise NotFound()
-    context = {"board": board, "members": listed, "manage": manage, "name": "", "errors": {}}
+    context: dict[str, Any] = {"board": board, "members": listed, "manage": manage, "name": "",
+                               "errors": {}}
     if request.method == "POST":
         if not manage:
             raise Forbidden("Only the moderators of this board manage its members.")

@@ -49,7 +49,7 @@ async def queue(request: web.Request) -> web.Response:
         "drops_waiting": sum(drop.awaiting_answer for drop in items)}))
 
 
-async def show(request: web.Request, errors: dict | None = None,
+async def show(request: web.Request, errors: dict[str, str] | None = None,
                status: int = 200) -> web.Response:
     """One drop: its conversation, its files, and what a moderator may do with them."""
     _user, drop = await _drop_to_moderate(request)

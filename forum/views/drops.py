@@ -16,9 +16,11 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
+from multidict import MultiMapping
 
 from forum import keys, periodic
 from forum.config import MB, Config
@@ -78,7 +80,8 @@ async def send(request: web.Request) -> web.Response:
                  if "slug" in request.match_info else None)
     if board is not None and not board.is_city:
         raise NotFound()
-    context = {"cities": cities, "board": board, "message": "", "answer": "", "errors": {},
+    context: dict[str, Any] = {
+        "cities": cities, "board": board, "message": "", "answer": "", "errors": {},
                "question": config.drop_question, "max_files": config.drop_max_files,
                "max_mb": config.drop_max_bytes // MB, "days": config.drop_days}
     if request.method != "POST":
@@ -97,7 +100,7 @@ async def send(request: web.Request) -> web.Response:
     return private(render(request, "drops/sent.html", {"code": code, "board": board}))
 
 
-async def _receive(request: web.Request, context: dict,
+async def _receive(request: web.Request, context: dict[str, Any],
                    temps: contextlib.ExitStack) -> tuple[str, boards.Board]:
     """Read the form (files to temporary files), check it, clean the files, record the drop."""
     config = request.app[keys.CONFIG]
@@ -118,6 +121,7 @@ async def _receive(request: web.Request, context: dict,
             received.append(Received(raw, names.clean_filename(part.filename or ""),
                                      part.headers.get("Content-Type", ""), size))
 
+    fields: MultiMapping[object]
     if request.content_type == "multipart/form-data":
         fields = await read_multipart(request, FILES_FIELD, on_file, config.drop_max_bytes)
     else:
@@ -206,7 +210,7 @@ def answer_accepted(config: Config, answer: str) -> bool:
 async def follow_up(request: web.Request) -> web.Response:
     """/deposer/suivi: with the code, the moderators' answers, and a reply."""
     config = request.app[keys.CONFIG]
-    context: dict = {"drop": None, "code": "", "message": "", "errors": {}, "sent": False}
+    context: dict[str, Any] = {"drop": None, "code": "", "message": "", "errors": {}, "sent": False}
     if request.method != "POST":
         return private(render(request, "drops/follow.html", context, form=True))
     form = await request.post()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
 
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from forum import watch
 from forum.db import Conn
@@ -52,23 +52,23 @@ class FindingForm:
 
 # Reading a form --------------------------------------------------------------------------------
 
-def _strings(form: MultiDictProxy, name: str) -> list[str]:
+def _strings(form: MultiMapping[object], name: str) -> list[str]:
     return [value for value in form.getall(name, []) if isinstance(value, str)]
 
 
-def _ids(form: MultiDictProxy, name: str) -> list[int]:
+def _ids(form: MultiMapping[object], name: str) -> list[int]:
     return [int(value) for value in _strings(form, name)
             if value.isascii() and value.isdigit() and len(value) <= 18]
 
 
-def _links(form: MultiDictProxy) -> list[tuple[str, str]]:
+def _links(form: MultiMapping[object]) -> list[tuple[str, str]]:
     """The (address, label) rows of the form, empty ones left out."""
     rows = zip_longest(_strings(form, "source_url"), _strings(form, "source_label"),
                        fillvalue="")
     return [(url, label) for url, label in rows if url.strip() or label.strip()]
 
 
-def raw_finding(form: MultiDictProxy) -> RawFinding:
+def raw_finding(form: MultiMapping[object]) -> RawFinding:
     return RawFinding(**{name: text_field(form, name) for name in FIELDS},
                       posts=_strings(form, "posts"), files=_strings(form, "files"),
                       links=_links(form))
@@ -92,16 +92,16 @@ async def offered_sources(conn: Conn, post_ids: list[int], file_ids: list[int]) 
         if found := await _public_post(conn, post_id):
             offered.append(Source("post", post_id=post_id, thread_title=found[1]))
     for upload_id in list(dict.fromkeys(file_ids))[:finding_drafts.SOURCES_MAX]:
-        post_id = await uploads.post_of(conn, upload_id)
-        found = await _public_post(conn, post_id) if post_id else None
+        holder = await uploads.post_of(conn, upload_id)  # the post it is attached to
+        found = await _public_post(conn, holder) if holder else None
         if found:
             upload = await uploads.get(conn, upload_id)
-            offered.append(Source("file", post_id=post_id, upload_id=upload_id,
+            offered.append(Source("file", post_id=holder, upload_id=upload_id,
                                   thread_title=found[1], filename=upload.filename))
     return offered
 
 
-async def sent_form(conn: Conn, form: MultiDictProxy, posts_: list[int],
+async def sent_form(conn: Conn, form: MultiMapping[object], posts_: list[int],
                 files: list[int]) -> FindingForm:
     """The form as sent, to show again; `posts_` and `files` are offered whatever was ticked."""
     ticked_posts, ticked_files = _ids(form, "posts"), _ids(form, "files")

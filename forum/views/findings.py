@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from forum import keys
 from forum.db import Conn
@@ -165,8 +166,8 @@ async def delete(request: web.Request) -> web.Response:
     finding = await _visible_finding(request, user)
     if not can(user, "delete_finding", finding):
         raise Forbidden("You may not delete this finding.")
-    context = {"finding": finding, "reason": "", "errors": {},
-               "reason_required": user.id != finding.author_id}
+    context: dict[str, Any] = {"finding": finding, "reason": "", "errors": {},
+                               "reason_required": user.id != finding.author_id}
     if request.method != "POST":
         return render(request, "findings/delete.html", context, form=True)
     form = await request.post()
@@ -212,7 +213,7 @@ async def show(request: web.Request) -> web.Response:
 
 # Moderators' decisions -------------------------------------------------------------------------
 
-async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiDictProxy]:
+async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiMapping[object]]:
     """The finding named in the URL, if this moderator may act on it (404 if they may not see
     it), and the form sent."""
     user = require_writer(request)

@@ -4,6 +4,8 @@ Decisions on findings are in views/findings.py; the queue lists them beside the 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import keys
@@ -112,9 +114,10 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
         waiting = await posts.pending_edit(conn, post.id)
-    context = {"post": post, "thread": thread, "preview": None, "errors": {}, "note": "",
-               "body": waiting.body_source if waiting else post.body_source,
-               "edit_pending": waiting is not None}
+    context: dict[str, Any] = {
+        "post": post, "thread": thread, "preview": None, "errors": {}, "note": "",
+        "body": waiting.body_source if waiting else post.body_source,
+        "edit_pending": waiting is not None}
     if request.method == "POST":
         form = await request.post()
         context["body"] = text_field(form, "body")
@@ -208,7 +211,7 @@ async def flag(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
         post = await targets.post_to_flag(conn, int_param(request, "id"), user)
-    context = {"post": post, "reason": "", "errors": {}}
+    context: dict[str, Any] = {"post": post, "reason": "", "errors": {}}
     if request.method == "POST":
         form = await request.post()
         context["reason"] = text_field(form, "reason")

@@ -2,6 +2,8 @@
 account), and the privacy page that says what the forum keeps."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import account_export, auth, keys
@@ -38,7 +40,9 @@ async def download_export(request: web.Request) -> web.StreamResponse:
     user = require_user(request)
     async with request.app[keys.DB].read() as conn:
         export = await account_export.get_own(conn, user.id, int_param(request, "id"))
-    path = account_export.folder(request.app[keys.CONFIG].data_dir) / str(export.file_name)
+    if export.file_name is None or export.ready_at is None:  # still being made
+        raise NotFound()
+    path = account_export.folder(request.app[keys.CONFIG].data_dir) / export.file_name
     if not path.exists():
         raise NotFound()
     return web.FileResponse(path, headers={
@@ -46,7 +50,7 @@ async def download_export(request: web.Request) -> web.StreamResponse:
         "Content-Disposition": f'attachment; filename="vigie-{export.ready_at[:10]}.zip"'})
 
 
-async def _leave_context(request: web.Request, user) -> dict:
+async def _leave_context(request: web.Request, user: users.User) -> dict[str, Any]:
     async with request.app[keys.DB].read() as conn:
         return {"errors": {}, "erase": False,
                 "two_factor_on": await two_factor.is_enabled(conn, user.id),

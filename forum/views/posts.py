@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from aiohttp import web
 
@@ -53,7 +54,7 @@ async def edit(request: web.Request) -> web.Response:
         attached = await uploads.for_post(conn, post.id)
         waiting = await posts.pending_edit(conn, post.id)
     # The member goes on from their edit that waits, if there is one (the public text stays).
-    context = {"post": post, "thread": thread, "preview": None, "errors": {},
+    context: dict[str, Any] = {"post": post, "thread": thread, "preview": None, "errors": {},
                "body": waiting.body_source if waiting else post.body_source,
                "edit_pending": waiting is not None, "files": picker(request, attached)}
     if request.method == "POST":

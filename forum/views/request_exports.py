@@ -11,11 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
+from forum.clock import today
 from forum.models import requests as records
 from forum.models.requests import Filters, Request
 from forum.open_data import export_record
 from forum.views.exports import csv_cell
-from forum.views.requests import city_of, today
+from forum.views.requests import city_of
 
 EXPORT_COLUMNS = ("id", "url", "city", "administration", "documents", "channel", "sent_on",
                   "received_on", "status", "status_on", "implicit_refusal_on", "counted_from",

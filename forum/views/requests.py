@@ -55,8 +55,8 @@ async def city_of(conn: Conn, request: web.Request, route: str) -> Board:
     if not board.is_city:
         raise NotFound()
     if board.slug != slug:
-        parts = {k: v for k, v in request.match_info.items() if k != "slug"}
-        raise web.HTTPMovedPermanently(url_for(request, route, slug=board.slug, **parts))
+        moved = request.app.router[route].url_for(**{**request.match_info, "slug": board.slug})
+        raise web.HTTPMovedPermanently(str(moved))
     return board
 
 

@@ -2,6 +2,8 @@
 findings (models/finding_search.py) listed above the messages."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import keys
@@ -27,9 +29,10 @@ async def results(request: web.Request) -> web.Response:
     page = page_number(request)
     form = {name: request.query.get(name, "").strip() for name in FIELDS}
     kind = search_type(request)
-    context = {"form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
-               "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE,
-               "found_findings": None, "type": kind, "documents": None}
+    context: dict[str, Any] = {
+        "form": form, "found": None, "errors": {}, "max_query": search.QUERY_MAX,
+        "candidates": search.CANDIDATES, "per_page": search.PAGE_SIZE, "found_findings": None,
+        "type": kind, "documents": None}
     status = 200
     db = request.app[keys.DB]
     viewer = request.get(keys.USER)

@@ -2,6 +2,8 @@
 and the ways to their own data (export, leaving: views/own_data.py)."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from forum import account_export, auth, keys
@@ -34,7 +36,7 @@ async def show(request: web.Request) -> web.Response:
     return render(request, TEMPLATE, context, form=True)
 
 
-def _context(user: users.User, session_count: int) -> dict:
+def _context(user: users.User, session_count: int) -> dict[str, Any]:
     return {"email": user.email or "", "sessions": session_count, "errors": {}, "saved": False,
             "follow_on_post": 1, "email_notifications": "", "tokens": None, "devices": None,
             "login_notices": False, "two_factor_on": None, "exports": None,

@@ -125,7 +125,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
                                                  {**context, **member_bits}))
         cache.shells.put(shell_key, shell, tags, shell_epoch)
     body = shell.around(posts_html)
-    if viewer is None:
+    if viewer is None or personal is None:  # (personal: None without a kept session)
         return _html(body, private=False)
     # Its subject: the board's id and rule, which say with the reader's trust whether their
     # reply will wait (the board's rule changes with its board_meta tag, which drops the page).
@@ -166,13 +166,15 @@ async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thr
     known = request[keys.KNOWN_SESSION]
     cache = request.app[keys.FRAGMENTS]
     locale = request[keys.LOCALE]
-    marker = await unread.marker_bits(request, request[keys.USER], thread_id,
-                                      kept.keyed_ids("before"))
+    viewer = request[keys.USER]
+    if viewer is None:  # a kept page is a member's: not reached
+        raise NotFound()
+    marker = await unread.marker_bits(request, viewer, thread_id, kept.keyed_ids("before"))
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
                                          following)),
         ("wait", fragments.wait_html(cache, env, known, locale,
-                                     _will_wait(request, request[keys.USER], kept.subject))),
+                                     _will_wait(request, viewer, kept.subject))),
         *marker.items()))
     body, etag = kept.assemble(bits)
     return reader_response(request, body, etag)
@@ -191,7 +193,8 @@ async def new_thread(request: web.Request) -> web.Response:
         board = await boards.get_readable(conn, request.match_info["slug"], user)
     if not can(user, "start_thread", board):
         raise Forbidden()
-    context = {"board": board, "title": "", "body": "", "preview": None, "errors": {},
+    context: dict[str, Any] = {"board": board, "title": "", "body": "", "preview": None,
+                               "errors": {},
                "files": picker(request, [])}
 
     async def create(tx: Transaction, status: str) -> int:
@@ -215,7 +218,8 @@ async def reply(request: web.Request) -> web.Response:
         raise NotFound()
     if not can(user, "reply", thread):
         raise Forbidden("This thread is locked: no new replies." if thread.locked else "")
-    context = {"thread": thread, "body": await _quoted(request, user), "preview": None,
+    context: dict[str, Any] = {"thread": thread, "body": await _quoted(request, user),
+                               "preview": None,
                "errors": {}, "files": picker(request, [])}
 
     async def create(tx: Transaction, status: str) -> int:
@@ -291,7 +295,8 @@ async def rename(request: web.Request) -> web.Response:
         thread = await targets.thread_to_rename(conn, int_param(request, "id"), user)
         moderator = can(user, "moderate", thread)
         earlier = await threads.title_revisions(conn, thread.id) if moderator else []
-    context = {"thread": thread, "title": thread.title, "reason": "", "earlier": earlier,
+    context: dict[str, Any] = {"thread": thread, "title": thread.title, "reason": "",
+                               "earlier": earlier,
                "errors": {}}
     if request.method != "POST":
         return render(request, "threads/rename.html", context, form=True)

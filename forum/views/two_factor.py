@@ -1,6 +1,8 @@
 """Two-factor login: setting it up in /settings, and the code asked after the password."""
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from markupsafe import Markup
 
@@ -52,7 +54,7 @@ def _forgive(request: web.Request, counted: list[tuple[str, int]]) -> None:
         request.app[keys.LIMITER].unhit(key)
 
 
-async def _context(request: web.Request, user: users.User) -> dict:
+async def _context(request: web.Request, user: users.User) -> dict[str, Any]:
     async with request.app[keys.DB].read() as conn:
         state = await two_factor.status(conn, user.id)
     context = {"state": state, "errors": {}, "key": "", "qr": "",

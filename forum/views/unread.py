@@ -7,6 +7,7 @@ Visitors see none of it. The marks are in member pages kept for a whole capabili
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -20,7 +21,7 @@ from forum.permissions import can
 from forum.views import int_param, page_count, require_user, see_other, url_for
 
 
-def _macros(request: web.Request) -> object:
+def _macros(request: web.Request) -> Any:  # a template module: its macros as attributes
     return request.app[keys.FRAGMENTS].module(request.app[aiohttp_jinja2.APP_KEY],
                                               request[keys.LOCALE], fragments.READER)
 
@@ -48,8 +49,10 @@ async def board_bits(request: web.Request, user: User,
     if not request.app[keys.CONFIG].unread_tracking:
         return {f"news:{board_id}": "" for board_id in board_ids}
     news = await reads.boards_with_news(request, user)
-    macros = _macros(request) if news else None
-    return {f"news:{board_id}": str(macros.board_news(news[board_id]))  # type: ignore[union-attr]
+    if not news:
+        return {f"news:{board_id}": "" for board_id in board_ids}
+    macros = _macros(request)
+    return {f"news:{board_id}": str(macros.board_news(news[board_id]))
             if board_id in news else "" for board_id in board_ids}
 
 

@@ -8,12 +8,13 @@ in memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiMapping
 
 from forum import keys
 from forum.db import Transaction
@@ -40,7 +41,7 @@ FILE_CSP = "default-src 'none'; sandbox"
 class PostForm:
     """A post's form as sent: its text fields, and the files it is to carry."""
 
-    fields: MultiDict[str] | MultiDictProxy
+    fields: MultiMapping[object]  # the text fields (a multipart form's or a plain one's)
     attachment_ids: list[int] = field(default_factory=list)
     shown: bool = False  # False: a form without the files block, attachments left as they are
     errors: list[str] = field(default_factory=list)  # one line per file refused
@@ -71,7 +72,7 @@ async def read_post_form(request: web.Request, user: User) -> PostForm:
                     errors)
 
 
-def ids_of(values: list) -> list[int]:
+def ids_of(values: Iterable[object]) -> list[int]:
     """Ids from checkboxes; anything that is not one is ignored (and so never attached)."""
     return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit()
             and len(v) < 19]

@@ -92,9 +92,9 @@ def error_responses() -> dict[str, Any]:
     return responses
 
 
-def closed(schema: dict[str, Any]) -> dict[str, Any]:
-    """`schema` with additionalProperties: false on every object in it that lists its
-    properties."""
+def closed(schema: Any) -> Any:
+    """`schema` (or any value in one) with additionalProperties: false on every object in it
+    that lists its properties."""
     if not isinstance(schema, dict):
         return schema
     result = {key: ([closed(item) for item in value] if isinstance(value, list) else

@@ -15,8 +15,9 @@ class Filters:
     located: bool = False  # only those with coordinates (a map, a GeoJSON file)
     scope: str | None = None  # 'total', 'change' or 'part'
 
-    def sql(self) -> tuple[str, tuple]:
-        parts, params = [], []
+    def sql(self) -> tuple[str, tuple[object, ...]]:
+        parts: list[str] = []
+        params: list[object] = []
         for column, value in (("findings.board_id", self.board_id),
                               ("findings.kind_id", self.kind_id),
                               ("findings.status", self.status),

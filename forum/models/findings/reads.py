@@ -50,7 +50,9 @@ async def _sources_of(conn: Conn, finding_ids: list[int],
         f" where finding_sources.finding_id in ({marks})"
         " order by finding_sources.finding_id, finding_sources.position", finding_ids)
     for row in rows:
-        found.setdefault(row[0], []).append(Source(*tuple(row)[1:9], public=bool(row[9])))
+        # (mypy cannot count a row's slice, so it fears it fills `public` too.)
+        found.setdefault(row[0], []).append(
+            Source(*tuple(row)[1:9], public=bool(row[9])))  # type: ignore[misc]
 
 
 async def from_rows(conn: Conn, rows: list[Row], read: bool = True) -> list[Finding]:
@@ -168,7 +170,7 @@ async def pending_edits(conn: Conn, moderator: User, board_id: int | None = None
         (*params, *extra_params, limit))
     found = []
     for finding in await from_rows(conn, rows):
-        waiting = await pending_edit(conn, finding.id)
-        if waiting is not None:
-            found.append((finding, waiting))
+        edit = await pending_edit(conn, finding.id)
+        if edit is not None:
+            found.append((finding, edit))
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from forum.db import Row
 from forum.i18n import N_
@@ -123,14 +124,15 @@ class Finding:
     @classmethod
     def from_row(cls, row: Row, sources: tuple[Source, ...] = ()) -> Finding:
         # By position (SELECT lists _FIELDS in order): the national table reads thousands.
-        return cls(*tuple(row)[:len(_FIELDS)], sources=sources)  # type: ignore[arg-type]
+        # (mypy cannot count a row's slice, so it fears it fills `sources` too.)
+        return cls(*tuple(row)[:len(_FIELDS)], sources=sources)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
 class Revision:
     id: int
     editor_name: str
-    data: dict
+    data: dict[str, Any]
     reason: str  # the editor's reason for a correction: public with the version
     created_at: str
     state: str = PUBLIC  # as a post's versions (models/posts.py, migration 0009)
