@@ -65,7 +65,7 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None,
 
 
 def start_process(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
