@@ -47,7 +47,7 @@ DRAIN_SECONDS = 30.0  # a stopping worker's requests may take this long to finis
 READY_SECONDS = 60.0  # a new worker must be serving within this (migrations ran in the master)
 RESTART_PAUSE_MAX = 30.0  # the longest pause before starting again a worker that keeps dying
 POLL_SECONDS = 0.2
-ACCEPTED_GRACE = 2.0  # a connection accepted just before a stop has this long to send a request
+ACCEPTED_GRACE = 0.5  # a connection accepted just before a stop has this long to send a request
 BACKLOG = 1024
 
 # What the master tells a worker, in its environment.
