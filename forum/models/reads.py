@@ -42,6 +42,19 @@ async def stored_floors(conn: Conn, user_id: int,
     return {row[0]: (int(row[1]), bool(row[2])) for row in rows}
 
 
+def _new_above_floors(user: User, floors: Mapping[int, int]) -> tuple[str, str, tuple[object, ...]]:
+    """The `floor` table of (thread, post) pairs, the condition on `posts` joined with `threads`
+    that a post is new to this member above its thread's floor (one they may see, not theirs,
+    since they joined), and the parameters of both in order."""
+    values = ", ".join("(?, ?)" for _ in floors)
+    visible, params = permissions.post_filter(user)
+    return (f"with floor (thread_id, post_id) as (values {values})",
+            f"posts.id > floor.post_id and {visible} and posts.author_id <> ?"
+            " and posts.created_at >= ?",
+            (*(value for pair in floors.items() for value in pair), *params, user.id,
+             user.created_at))
+
+
 async def count_new(conn: Conn, user: User,
                     floors: Mapping[int, int]) -> dict[int, tuple[int, int | None]]:
     """Per thread: how many posts above its floor are new to this member, and the first.
@@ -49,17 +62,12 @@ async def count_new(conn: Conn, user: User,
     One query whatever the threads: each floor reaches its posts through posts_by_thread."""
     if not floors:
         return {}
-    visible, params = permissions.post_filter(user)
-    values = ", ".join("(?, ?)" for _ in floors)
+    floor, new, params = _new_above_floors(user, floors)
     rows = await conn.all(
-        f"with floor (thread_id, post_id) as (values {values})"
-        " select floor.thread_id, count(posts.id), min(posts.id) from floor"
-        " join posts on posts.thread_id = floor.thread_id and posts.id > floor.post_id"
-        " join threads on threads.id = posts.thread_id"
-        f" where {visible} and posts.author_id <> ? and posts.created_at >= ?"
-        " group by floor.thread_id",
-        (*(value for pair in floors.items() for value in pair), *params, user.id,
-         user.created_at))
+        f"{floor} select floor.thread_id, count(posts.id), min(posts.id) from floor"
+        " join posts on posts.thread_id = floor.thread_id"
+        f" join threads on threads.id = posts.thread_id where {new}"
+        " group by floor.thread_id", params)
     found = {row[0]: (int(row[1]), row[2]) for row in rows}
     return {thread_id: found.get(thread_id, (0, None)) for thread_id in floors}
 
@@ -74,16 +82,11 @@ async def with_news(conn: Conn, user: User, floors: Mapping[int, int]) -> set[in
     count_new, stopping at the first)."""
     if not floors:
         return set()
-    visible, params = permissions.post_filter(user)
-    values = ", ".join("(?, ?)" for _ in floors)
+    floor, new, params = _new_above_floors(user, floors)
     rows = await conn.all(
-        f"with floor (thread_id, post_id) as (values {values})"
-        " select floor.thread_id from floor where exists (select 1 from posts"
+        f"{floor} select floor.thread_id from floor where exists (select 1 from posts"
         " join threads on threads.id = posts.thread_id"
-        " where posts.thread_id = floor.thread_id and posts.id > floor.post_id"
-        f" and {visible} and posts.author_id <> ? and posts.created_at >= ?)",
-        (*(value for pair in floors.items() for value in pair), *params, user.id,
-         user.created_at))
+        f" where posts.thread_id = floor.thread_id and {new})", params)
     return {row[0] for row in rows}
 
 
