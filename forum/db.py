@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import mmap
+import os
 import secrets
 import sqlite3
 import time
@@ -186,6 +187,7 @@ class Database:
         # The -shm file, mapped read-only, and its WAL-index header when last caught up.
         self._shm: mmap.mmap | None = None
         self._seen_header = b""
+        self._watched = False  # whether close() gives the -shm file back to WAL_INDEX_MAPS
         self._seen_id = 0  # the last invalidations row applied
         self._logged = False  # whether the database has the invalidations table
 
@@ -209,7 +211,8 @@ class Database:
         # something changed.
         self._logged = self._watcher.execute(
             "select 1 from sqlite_master where name = 'invalidations'").fetchone() is not None
-        self._shm = _map_wal_index(self.path, self._watcher)
+        self._shm = WAL_INDEX_MAPS.take(self.path, self._watcher)
+        self._watched = True
         self._seen_header = self._wal_header()
         self._seen_version, self._seen_id = self._watcher.execute(
             "select (select data_version from pragma_data_version), "
@@ -221,9 +224,7 @@ class Database:
         return b"" if self._shm is None else self._shm[:WAL_INDEX_HEADER]
 
     async def close(self) -> None:
-        if self._shm is not None:
-            self._shm.close()
-            self._shm = None
+        self._shm = None
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
@@ -240,6 +241,9 @@ class Database:
             finally:
                 await self._writer.close()
                 self._writer = None
+        if self._watched:  # after the connections: see _WalIndexMaps
+            self._watched = False
+            WAL_INDEX_MAPS.give_back(self.path)
 
     def catch_up(self) -> None:
         """Run the after-commit hooks for what other processes committed since the last call.
@@ -432,20 +436,60 @@ class Database:
                 await self._writer.execute("rollback")
 
 
-def _map_wal_index(path: Path, watcher: sqlite3.Connection) -> mmap.mmap | None:
-    """The database's -shm file mapped read-only, or None when it is not in WAL mode.
+class _WalIndexMaps:
+    """The -shm files mapped read-only, one per database file for the whole process.
 
-    The watcher connection stays open as long as the map: SQLite truncates or removes the file
-    only once no connection of any process has it open, never under a reader.
+    POSIX drops every lock a process holds on a file when any of its descriptors for that file
+    is closed: closing ours would free SQLite's shared lock on the -shm file that says "in use",
+    and the next process to open the database would reset the file under this process's live
+    connections (corrupt reads, or SIGBUS once it is truncated). So a file is opened once and
+    closed only when the last Database of this process on it has closed its connections.
     """
-    if watcher.execute("pragma journal_mode").fetchone()[0] != "wal":
-        return None
-    watcher.execute("select 1 from sqlite_master limit 1")  # a read: the file is set up
-    try:
-        with open(f"{path}-shm", "rb") as shm:
-            return mmap.mmap(shm.fileno(), WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # not there, or shorter than a header: the pragma alone
-        return None
+
+    def __init__(self) -> None:
+        # path -> (descriptor, map or None when too short to map, Databases using it)
+        self._maps: dict[str, tuple[int, mmap.mmap | None, int]] = {}
+
+    def take(self, path: Path, watcher: sqlite3.Connection) -> mmap.mmap | None:
+        """The map of `path`'s -shm file, or None when there is none (not in WAL mode).
+
+        Pair every call with give_back(), which is harmless when nothing was kept.
+        """
+        key = str(Path(path).resolve())
+        if key in self._maps:
+            fd, shm, users = self._maps[key]
+            self._maps[key] = (fd, shm, users + 1)
+            return shm
+        if watcher.execute("pragma journal_mode").fetchone()[0] != "wal":
+            return None
+        watcher.execute("select 1 from sqlite_master limit 1")  # a read: the file is set up
+        try:
+            fd = os.open(f"{key}-shm", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # not there: the pragma alone
+            return None
+        try:
+            shm: mmap.mmap | None = mmap.mmap(fd, WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # shorter than a header: the pragma alone
+            shm = None
+        self._maps[key] = (fd, shm, 1)
+        return shm
+
+    def give_back(self, path: Path) -> None:
+        """One Database is done with the file (after closing its connections)."""
+        key = str(Path(path).resolve())
+        if key not in self._maps:
+            return
+        fd, shm, users = self._maps[key]
+        if users > 1:
+            self._maps[key] = (fd, shm, users - 1)
+            return
+        del self._maps[key]
+        if shm is not None:
+            shm.close()
+        os.close(fd)
+
+
+WAL_INDEX_MAPS = _WalIndexMaps()
 
 
 def log_rows(origin: str, tags: set[tuple[str, object]]) -> list[tuple[str, str | None,
