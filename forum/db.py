@@ -457,9 +457,9 @@ class _WalIndexMaps:
         """
         key = str(Path(path).resolve())
         if key in self._maps:
-            fd, shm, users = self._maps[key]
-            self._maps[key] = (fd, shm, users + 1)
-            return shm
+            fd, kept, users = self._maps[key]
+            self._maps[key] = (fd, kept, users + 1)
+            return kept
         if watcher.execute("pragma journal_mode").fetchone()[0] != "wal":
             return None
         watcher.execute("select 1 from sqlite_master limit 1")  # a read: the file is set up
