@@ -13,9 +13,12 @@ import contextlib
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -43,6 +46,22 @@ def iso(seconds: float) -> str:
     whole = int(seconds)
     millis = int((seconds - whole) * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+# Data ----------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def data_folder(prefix: str, keep: bool = False) -> Iterator[Path]:
+    """A temporary folder for the forums a bench generates: removed at the end, even after an
+    error, unless `keep` (--keep, to look at them), and then where it is is printed."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield root
+    finally:
+        if keep:
+            print(f"\nData kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 # Servers -------------------------------------------------------------------------------------

@@ -35,11 +35,9 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -48,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from harness import ROOT, free_port, start_process, stop_process, wait_ready
+from harness import ROOT, data_folder, free_port, start_process, stop_process, wait_ready
 from search import generate
 
 from forum.config import Config
@@ -333,15 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hostile", type=int, default=2, help="hostile connections")
     parser.add_argument("--data-dir", type=Path, help="a forum folder to reuse")
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="vigie-hostile-bench-"))
-    try:
+    with data_folder("vigie-hostile-bench-") as root:
         data_dir = args.data_dir
         if data_dir is None:
             print(f"Generating a forum of {args.posts:,} posts...", flush=True)
             data_dir = generate(root / "data", args.posts).data_dir
         return 0 if run(data_dir, args) else 1
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

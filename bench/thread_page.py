@@ -66,7 +66,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +77,7 @@ from aiohttp import web
 from harness import (  # bench/ is on sys.path when a bench runs
     LoadResult,
     cpu_seconds,
+    data_folder,
     fetch,
     free_port,
     iso,
@@ -822,8 +822,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--posts must be at least {TARGET_POSTS * 2}")
     if not shutil.which("wrk"):
         print("wrk not found: using a Python load generator (it competes for the CPU).")
-    root = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
-    try:
+    with data_folder("vigie-bench-", keep=args.keep) as root:
         if args.workers:
             import workers  # bench/workers.py: several processes (issue 13)
 
@@ -836,11 +835,6 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.rmtree(root / f"forum-{posts}", ignore_errors=True)
         else:
             (compare_sizes if args.compare_sizes else full_run)(args, root)
-    finally:
-        if args.keep:
-            print(f"\nData kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

@@ -44,13 +44,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import (  # the same servers and load tools as the thread page bench
     cpu_seconds,
+    data_folder,
     fetch,
     free_port,
     run_wrk,
@@ -473,14 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("at least 2 cities, 1 finding per city and 3 requests")
     if not shutil.which("wrk"):
         print("wrk not found: cached figures are skipped.")
-    root = Path(tempfile.mkdtemp(prefix="vigie-watch-bench-"))
-    try:
+    with data_folder("vigie-watch-bench-", keep=args.keep) as root:
         run(args, root)
-    finally:
-        if args.keep:
-            print(f"\nData kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

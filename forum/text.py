@@ -6,6 +6,7 @@ import unicodedata
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 
+from forum.errors import Invalid
 from forum.i18n import N_
 
 # Direction overrides/isolates and zero-width characters: they let a name or a title pretend to
@@ -34,6 +35,18 @@ def clean_line(text: str) -> str:
     text = INVISIBLE.sub("", NONCHARACTERS.sub("", text))
     text = CONTROL.sub(" ", text)
     return SPACES.sub(" ", text).strip()
+
+
+def required_line(text: str, field: str, limit: int, missing: str, too_long: str) -> str:
+    """A one-line field that must be filled (a title, a name, an answer), cleaned: 422 on
+    `field` with the msgid `missing` when nothing is left, `too_long` (it shows %(max)s) when
+    it has more than `limit` characters."""
+    text = clean_line(text)
+    if not text:
+        raise Invalid(missing, field=field)
+    if len(text) > limit:
+        raise Invalid(too_long, field=field, max=limit)
+    return text
 
 
 def clean_input(text: str) -> str:

@@ -11,8 +11,9 @@ from forum import clock
 from forum.config import REGISTRATION_MODES, Config
 from forum.db import Conn, Transaction
 from forum.errors import Forbidden, Invalid, NotFound
+from forum.i18n import N_
 from forum.models.users import User
-from forum.text import clean_line
+from forum.text import clean_line, required_line
 
 QUESTION_MAX = 200
 ANSWER_MAX = 500
@@ -55,13 +56,8 @@ def clean_answer(answer: str, question: str) -> str | None:
     """The sign-up answer: required when a question is set, one line, bounded."""
     if not question:
         return None
-    answer = clean_line(answer).strip()
-    if not answer:
-        raise Invalid("Please answer the question.", field="answer")
-    if len(answer) > ANSWER_MAX:
-        raise Invalid("This answer is too long (at most %(max)s characters).", field="answer",
-                      max=ANSWER_MAX)
-    return answer
+    return required_line(answer, "answer", ANSWER_MAX, N_("Please answer the question."),
+                         N_("This answer is too long (at most %(max)s characters)."))
 
 
 async def keep_answer(tx: Transaction, user_id: int, answer: str) -> None:

@@ -413,6 +413,16 @@ async def revisions(conn: Conn, post_id: int, private: bool = False) -> list[Rev
     return [Revision(*row) for row in rows]
 
 
+def version_to_purge(row: Row | None) -> Row:
+    """The version a moderator asked to purge (a post's or a finding's, with its `state`):
+    404 when it is not one of this target's, 409 when it is purged already."""
+    if row is None:
+        raise NotFound("This version does not exist.")
+    if row["state"] == PURGED:
+        raise Conflict("This version is already purged.")
+    return row
+
+
 async def purge_version(tx: Transaction, post: Post, revision_id: int) -> list[str]:
     """Erase a version's text (and any other version holding the same text); returns the
     texts erased, for their copies elsewhere to go too (moderation.purge_post_version).
@@ -420,12 +430,8 @@ async def purge_version(tx: Transaction, post: Post, revision_id: int) -> list[s
     A post's current text cannot be purged while the post shows: correct it first (or
     delete the post, whose text then goes too).
     """
-    row = await tx.one("select body_source, note, state from post_revisions"
-                       " where id = ? and post_id = ?", (revision_id, post.id))
-    if row is None:
-        raise NotFound("This version does not exist.")
-    if row["state"] == PURGED:
-        raise Conflict("This version is already purged.")
+    row = version_to_purge(await tx.one("select body_source, note, state from post_revisions"
+                                        " where id = ? and post_id = ?", (revision_id, post.id)))
     current = row["body_source"] == post.body_source
     if current and not post.is_deleted:
         raise Conflict("This is the message's current text: correct the message (or delete "

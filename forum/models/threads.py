@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
-from forum.errors import Invalid, NotFound
+from forum.errors import NotFound
+from forum.i18n import N_
 from forum.models import posts
 from forum.models.boards import Board
 from forum.models.users import User
-from forum.text import clean_line
+from forum.text import required_line
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,8 @@ SELECT = (
 
 
 def clean_title(title: str, limit: int) -> str:
-    title = clean_line(title)
-    if not title:
-        raise Invalid("A title is required.", field="title")
-    if len(title) > limit:
-        raise Invalid("This title is too long (at most %(max)s characters).", field="title",
-                      max=limit)
-    return title
+    return required_line(title, "title", limit, N_("A title is required."),
+                         N_("This title is too long (at most %(max)s characters)."))
 
 
 async def get(conn: Conn, thread_id: int) -> Thread:

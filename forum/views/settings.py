@@ -2,11 +2,13 @@
 and the ways to their own data (export, leaving: views/own_data.py)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
 
 from aiohttp import web
 
 from forum import account_export, auth, keys
+from forum.db import Transaction
 from forum.errors import ForumError, Invalid
 from forum.models import follows, invitations, sessions, two_factor, users
 from forum.templating import render
@@ -75,13 +77,21 @@ async def change_email(request: web.Request) -> web.Response:
     raise see_other(url_for(request, "settings", query={"saved": "email"}))
 
 
-async def change_following(request: web.Request) -> web.Response:
-    """Whether starting or replying to a thread follows it."""
+async def _save_switch(request: web.Request, name: str,
+                       store: Callable[[Transaction, int, bool], Awaitable[None]],
+                       saved: str) -> NoReturn:
+    """A yes/no setting, the checkbox `name` of its form (left out when unticked): stored, then
+    back to /settings saying what was saved."""
     user = require_user(request)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
-        await users.set_follow_on_post(tx, user.id, form.get("follow_on_post") == "1")
-    raise see_other(url_for(request, "settings", query={"saved": "following"}))
+        await store(tx, user.id, form.get(name) == "1")
+    raise see_other(url_for(request, "settings", query={"saved": saved}))
+
+
+async def change_following(request: web.Request) -> web.Response:
+    """Whether starting or replying to a thread follows it."""
+    await _save_switch(request, "follow_on_post", users.set_follow_on_post, saved="following")
 
 
 async def stop_following(request: web.Request) -> web.Response:
@@ -131,11 +141,7 @@ async def end_session(request: web.Request) -> web.Response:
 
 async def change_login_notices(request: web.Request) -> web.Response:
     """Whether each new log-in is told by mail."""
-    user = require_user(request)
-    form = await request.post()
-    async with request.app[keys.DB].transaction() as tx:
-        await users.set_login_notices(tx, user.id, form.get("login_notices") == "1")
-    raise see_other(url_for(request, "settings", query={"saved": "login_notices"}))
+    await _save_switch(request, "login_notices", users.set_login_notices, saved="login_notices")
 
 
 async def revoke_token(request: web.Request) -> web.Response:

@@ -5,13 +5,13 @@ import json
 
 from forum import clock
 from forum.db import Transaction
-from forum.errors import Conflict, Invalid, NotFound
+from forum.errors import Conflict, Invalid
 from forum.models import moderation, notifications
 from forum.models.findings.changes import apply_draft, changed, tell_followers
 from forum.models.findings.plausibility import doubts_about
 from forum.models.findings.reads import pending_edit
 from forum.models.findings.records import Finding
-from forum.models.posts import PENDING, PUBLIC, PURGED, REFUSED
+from forum.models.posts import PENDING, PUBLIC, PURGED, REFUSED, version_to_purge
 from forum.models.users import User
 
 REASON_MAX = moderation.REASON_MAX
@@ -119,12 +119,9 @@ async def purge_version(tx: Transaction, finding: Finding, moderator: User,
     note, and their copies in notifications and mails. The journal says a version was
     purged, never what it held. The finding's current fields cannot be purged while it shows:
     correct it first (or delete it)."""
-    row = await tx.one("select data, reason, note, state from finding_revisions"
-                       " where id = ? and finding_id = ?", (revision_id, finding.id))
-    if row is None:
-        raise NotFound("This version does not exist.")
-    if row["state"] == PURGED:
-        raise Conflict("This version is already purged.")
+    row = version_to_purge(await tx.one(
+        "select data, reason, note, state from finding_revisions where id = ? and finding_id = ?",
+        (revision_id, finding.id)))
     data = json.loads(row["data"])
     if all(data.get(name) == getattr(finding, name) for name in _PURGEABLE):
         if not finding.is_deleted:

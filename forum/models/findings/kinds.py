@@ -8,7 +8,7 @@ from forum import clock
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Invalid
 from forum.i18n import N_
-from forum.text import clean_line, slugify
+from forum.text import required_line, slugify
 
 # The built-in kinds (migration 0008): their labels are msgids, translated on display.
 BUILTIN_KIND_LABELS = (
@@ -55,13 +55,9 @@ async def findings_per_kind(conn: Conn) -> dict[int, int]:
 
 def checked_label(label: str) -> str:
     """A kind's name as typed, cleaned; 422 when it is empty or too long."""
-    label = clean_line(label)
-    if not label:
-        raise Invalid("Give the kind of equipment a name.", field="label")
-    if len(label) > KIND_LABEL_MAX:
-        raise Invalid("This name is too long (at most %(max)s characters).", field="label",
-                      max=KIND_LABEL_MAX)
-    return label
+    return required_line(label, "label", KIND_LABEL_MAX,
+                         N_("Give the kind of equipment a name."),
+                         N_("This name is too long (at most %(max)s characters)."))
 
 
 async def add_kind(tx: Transaction, label: str) -> Kind:
