@@ -40,6 +40,15 @@ async def board_page(client, board) -> str:
     return await (await client.get(f"/b/{board.slug}", headers=EN)).text()
 
 
+async def read_by_lea(forum, client, metz, paul) -> tuple[int, int]:
+    """Paul starts a thread in Metz; Lea, logged in on `client`, opens it (all read so far):
+    (the thread's id, its first post's id)."""
+    thread_id, first = await forum.thread(metz, paul)
+    await log_in(client, "lea")
+    await client.get(f"/t/{thread_id}")
+    return thread_id, first
+
+
 async def test_a_member_sees_new_posts_counted_and_lands_on_the_marker(forum, client, metz,
                                                                        people):
     _lea, paul = people
@@ -66,9 +75,7 @@ async def test_a_member_sees_new_posts_counted_and_lands_on_the_marker(forum, cl
 
 async def test_own_posts_are_never_new(forum, client, metz, people):
     lea, paul = people
-    thread_id, _ = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
+    thread_id, _ = await read_by_lea(forum, client, metz, paul)
     await forum.reply(thread_id, lea, "Ma réponse.")
     assert unread_count(await board_page(client, metz), thread_id) is None
 
@@ -143,9 +150,7 @@ async def test_pending_and_refused_posts_count_only_for_who_may_see_them(forum, 
                                                                          people):
     _lea, paul = people
     moderator = await forum.user("modo", role="moderator")
-    thread_id, _ = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
+    thread_id, _ = await read_by_lea(forum, client, metz, paul)
     modo = await forum.visitor()
     await log_in(modo, "modo")
     await modo.get(f"/t/{thread_id}")
@@ -194,9 +199,7 @@ async def test_the_kept_page_never_carries_one_members_state_to_another(forum, c
 
 async def test_reads_are_written_in_batches_never_on_the_read_path(forum, client, metz, people):
     lea, paul = people
-    thread_id, first = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
+    thread_id, first = await read_by_lea(forum, client, metz, paul)
     async with forum.db.read() as conn:
         assert await conn.value("select count(*) from thread_reads") == 0
     assert forum.app[keys.READS].of(lea.id) == {thread_id: first}
@@ -315,9 +318,7 @@ async def test_tracking_can_be_left_out(forum, app, client, metz, people):
     """FORUM_UNREAD_TRACKING=0: no count, marker, form or note of reads (the bench compares)."""
     lea, paul = people
     app[keys.CONFIG] = dataclasses.replace(app[keys.CONFIG], unread_tracking=False)
-    thread_id, _ = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
+    thread_id, _ = await read_by_lea(forum, client, metz, paul)
     await forum.reply(thread_id, paul)
     page = await board_page(client, metz)
     assert "/unread" not in page and "mark-read" not in page

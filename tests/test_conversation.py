@@ -22,6 +22,15 @@ async def metz(forum):
     return board, starter, thread_id, first
 
 
+async def lea_chooses(forum, client, mode: str, action: str, form_page: str):
+    """Lea logs in and presses the button of `form_page` that posts `mode` ("follow", "mute")
+    to `action` (a thread's or a city's /follow/...); returns her account."""
+    lea = await forum.user("lea")
+    await log_in(client, "lea")
+    await submit(client, action, {"mode": mode}, form_page=form_page)
+    return lea
+
+
 async def test_mention_links_the_profile_and_tells_the_member_once(forum, client):
     _board, starter, thread_id, _ = await metz(forum)
     await forum.user("lea")
@@ -110,10 +119,8 @@ async def test_hidden_posts_cannot_be_quoted(forum, client):
 
 async def test_a_follower_gets_exactly_one_notification_per_public_post(forum, client):
     _board, starter, thread_id, _ = await metz(forum)
-    lea = await forum.user("lea")
-    await log_in(client, "lea")
-    await submit(client, f"/follow/thread/{thread_id}", {"mode": "follow"},
-                 form_page=f"/t/{thread_id}")
+    lea = await lea_chooses(forum, client, "follow", f"/follow/thread/{thread_id}",
+                            f"/t/{thread_id}")
     ids = [await forum.reply(thread_id, starter, f"Relevé {n}") for n in range(3)]
     await forum.reply(thread_id, lea, "Ma propre réponse")
     assert await told(forum, "lea") == [("reply", i) for i in ids]
@@ -122,10 +129,7 @@ async def test_a_follower_gets_exactly_one_notification_per_public_post(forum, c
 
 async def test_muting_a_thread_stops_replies(forum, client):
     _board, starter, thread_id, _ = await metz(forum)
-    await forum.user("lea")
-    await log_in(client, "lea")
-    await submit(client, f"/follow/thread/{thread_id}", {"mode": "mute"},
-                 form_page=f"/t/{thread_id}")
+    await lea_chooses(forum, client, "mute", f"/follow/thread/{thread_id}", f"/t/{thread_id}")
     await forum.reply(thread_id, starter, "Personne ne le saura")
     assert await told(forum, "lea") == []
     page = await (await client.get(f"/t/{thread_id}")).text()
@@ -134,10 +138,7 @@ async def test_muting_a_thread_stops_replies(forum, client):
 
 async def test_following_a_city_tells_about_new_threads(forum, client):
     board, starter, _, _ = await metz(forum)
-    await forum.user("lea")
-    await log_in(client, "lea")
-    await submit(client, f"/follow/board/{board.slug}", {"mode": "follow"},
-                 form_page=f"/b/{board.slug}")
+    await lea_chooses(forum, client, "follow", f"/follow/board/{board.slug}", f"/b/{board.slug}")
     thread_id, first = await forum.thread(board, starter, "Drones au parc de la Seille")
     await forum.reply(thread_id, starter, "Suite")
     assert await told(forum, "lea") == [("new_thread", first)]

@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from forum.db import Database
 from forum.migrate import migrate
@@ -73,25 +76,34 @@ async def test_the_shared_memory_stays_in_use_while_the_database_is_open(tmp_pat
         await database.close()
 
 
-async def test_a_second_database_on_the_same_file_closing_keeps_it_in_use(tmp_path):
+@pytest.fixture
+async def two_on_one_file(tmp_path) -> AsyncIterator[tuple[Path, Database, Database]]:
+    """Two Database objects on one file, as two workers of a server have: (the file, the first,
+    the second). Both are closed at the end (closing again is harmless) if a test did not."""
     path = tmp_path / "forum.sqlite3"
     first = await make(path)
-    second = await make(path)
     try:
-        await second.close()
-        assert dms_state(path) == "in use"
-        first.catch_up()
-        async with first.read() as conn:
-            assert await conn.value(
-                "select count(*) from site_secrets where name like 'essai-%'") == 2
+        second = await make(path)
+        try:
+            yield path, first, second
+        finally:
+            await second.close()
     finally:
         await first.close()
 
 
-async def test_closing_every_database_lets_go_of_the_file(tmp_path):
-    path = tmp_path / "forum.sqlite3"
-    first = await make(path)
-    second = await make(path)
+async def test_a_second_database_on_the_same_file_closing_keeps_it_in_use(two_on_one_file):
+    path, first, second = two_on_one_file
+    await second.close()
+    assert dms_state(path) == "in use"
+    first.catch_up()
+    async with first.read() as conn:
+        assert await conn.value(
+            "select count(*) from site_secrets where name like 'essai-%'") == 2
+
+
+async def test_closing_every_database_lets_go_of_the_file(two_on_one_file):
+    path, first, second = two_on_one_file
     await first.close()
     await second.close()
     assert descriptors_on(Path(f"{path.resolve()}-shm")) == 0

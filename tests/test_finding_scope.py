@@ -55,8 +55,10 @@ async def approve_in_queue(client, finding_id: int, confirm: bool = False):
                         form_page="/moderation")
 
 
-def queue_item(page: str, item_id: str) -> str:
-    """A queue item ("qf12": a pending finding, "qc12": a correction), up to the next one."""
+async def item_in_queue(client, item_id: str) -> str:
+    """A queue item ("qf12": a pending finding, "qc12": a correction), up to the next one, as
+    the moderator logged in on `client` sees it, in English."""
+    page = await (await client.get("/moderation", headers=ENGLISH)).text()
     match = re.search(rf'<li id="{item_id}".*?(?=<li id="q[fc]|</ol>)', page, re.S)
     assert match, f"{item_id} is not in the queue"
     return match.group(0)
@@ -91,8 +93,7 @@ async def test_a_part_never_becomes_metz_headline_chart_table_or_comparison(foru
     metz, newcomer, _ids = await metz_and_saint_etienne(forum)
     dome = await propose_dome(forum, metz, newcomer, "part")
     await log_in(client, "locale")
-    queue = await (await client.get("/moderation", headers=ENGLISH)).text()
-    item = queue_item(queue, f"qf{dome}")
+    item = await item_in_queue(client, f"qf{dome}")
     assert "part (one place, district or contract)" in item
     assert 'name="confirm"' not in item and "doubts-" not in item  # a part: nothing to check
     assert (await approve_in_queue(client, dome)).status == 303
@@ -116,8 +117,7 @@ async def test_as_a_total_it_would_and_the_queue_asks_for_confirmation(forum, cl
     metz, newcomer, ids = await metz_and_saint_etienne(forum)
     dome = await propose_dome(forum, metz, newcomer, "total")
     await log_in(client, "locale")
-    queue = await (await client.get("/moderation", headers=ENGLISH)).text()
-    item = queue_item(queue, f"qf{dome}")
+    item = await item_in_queue(client, f"qf{dome}")
     doubts = re.search(r'<div class="doubts.*?</div>', item, re.S).group(0)
     assert "moves by more than half from the previous total, 148 (2020)" in doubts
     assert f'href="/f/{ids["metz_2020"]}"' in doubts  # the total it is compared with
@@ -192,8 +192,7 @@ async def test_a_total_contradicting_another_of_the_same_date_shows_both(forum, 
                                 observed="2020")
     assert ("contradicts", ids["metz_2020"]) in await doubts_of(forum, other)
     await log_in(client, "locale")
-    queue = await (await client.get("/moderation", headers=ENGLISH)).text()
-    item = queue_item(queue, f"qf{other}")
+    item = await item_in_queue(client, f"qf{other}")
     assert "Another total of the same date says otherwise, 148" in item
     assert ">150</strong>" in item and f'href="/f/{ids["metz_2020"]}"' in item
 
@@ -213,8 +212,7 @@ async def test_a_correction_turning_a_part_into_a_far_total_asks_too(forum, clie
     assert sent.status == 303
     moderator = await forum.visitor()
     await log_in(moderator, "locale")
-    queue = await (await moderator.get("/moderation", headers=ENGLISH)).text()
-    item = queue_item(queue, f"qc{dome}")
+    item = await item_in_queue(moderator, f"qc{dome}")
     assert "moves by more than half" in item and 'name="confirm"' in item
     refused = await approve_in_queue(moderator, dome)
     assert refused.status == 422

@@ -149,6 +149,20 @@ async def pending_finding(world, **fields) -> int:
     return await world.forum.finding(world.board, world.author, review="pending", **fields)
 
 
+async def approve_finding(world, finding_id: int) -> None:
+    """The moderator approves the finding, or the correction waiting on it, from its form."""
+    response = await send(world.clients["moderator"],
+                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
+    assert response.status == 303
+
+
+async def correct_finding(world, role: str, finding_id: int, place: str, reason: str) -> None:
+    """`role` corrects the finding's place with its form, giving `reason`."""
+    response = await send(world.clients[role], f"/f/{finding_id}/edit", [
+        *finding_form(place=place), ("reason", reason)])
+    assert response.status == 303
+
+
 SECRET_FINDING = {"place": "Devant-Chez-Lui-6T", "latitude": "48.1234567",
                   "longitude": "6.7654321", "note": "Note-Secrete-4P"}
 
@@ -159,12 +173,8 @@ async def test_refused_finding_fields_stay_private_after_correction_and_approval
                           f"/moderation/findings/{finding_id}/reject",
                           [("reason", "Motif-Constat-3M"), ("private", "1")], form_page="/")
     assert response.status == 303
-    response = await send(world.clients["author"], f"/f/{finding_id}/edit", [
-        *finding_form(place="Centre-ville"), ("reason", "Adresse retirée")])
-    assert response.status == 303
-    response = await send(world.clients["moderator"],
-                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
-    assert response.status == 303
+    await correct_finding(world, "author", finding_id, "Centre-ville", "Adresse retirée")
+    await approve_finding(world, finding_id)
     await assert_seen_only_by_insiders(
         world, [f"/f/{finding_id}"], [], "Devant-Chez-Lui-6T", "48.1234567", "6.7654321",
         "Note-Secrete-4P", "Motif-Constat-3M", "version-refused")
@@ -179,12 +189,8 @@ async def test_refused_finding_fields_stay_private_after_correction_and_approval
 
 async def test_a_finding_corrected_by_a_moderator_before_approval_stays_private(world):
     finding_id = await pending_finding(world, **SECRET_FINDING)
-    response = await send(world.clients["moderator"], f"/f/{finding_id}/edit", [
-        *finding_form(place="Centre-ville"), ("reason", "Adresse-Retiree-9C")])
-    assert response.status == 303
-    response = await send(world.clients["moderator"],
-                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
-    assert response.status == 303
+    await correct_finding(world, "moderator", finding_id, "Centre-ville", "Adresse-Retiree-9C")
+    await approve_finding(world, finding_id)
     await assert_seen_only_by_insiders(
         world, [f"/f/{finding_id}"], [], "Devant-Chez-Lui-6T", "Note-Secrete-4P",
         "Adresse-Retiree-9C", "version-corrected")
@@ -330,11 +336,8 @@ async def test_a_mention_in_a_waiting_edit_is_sent_only_once_approved(world):
 
 async def test_a_correction_of_a_public_finding_waits(world):
     finding_id = await pending_finding(world)
-    await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/approve", [],
-               form_page="/")
-    response = await send(world.clients["author"], f"/f/{finding_id}/edit", [
-        *finding_form(place="Place-En-Attente-2B"), ("reason", "Nouvelle source")])
-    assert response.status == 303
+    await approve_finding(world, finding_id)
+    await correct_finding(world, "author", finding_id, "Place-En-Attente-2B", "Nouvelle source")
     for role in OUTSIDERS:
         assert "Place-En-Attente-2B" not in await html(world, role, f"/f/{finding_id}")
         answer = await api(world, role, f"/findings/{finding_id}")
@@ -343,9 +346,7 @@ async def test_a_correction_of_a_public_finding_waits(world):
     await assert_seen_only_by_insiders(world, [f"/f/{finding_id}"], [], "Place-En-Attente-2B",
                                        'id="edit-pending"')
     assert "Place-En-Attente-2B" in await html(world, "moderator", "/moderation")
-    response = await send(world.clients["moderator"],
-                          f"/moderation/findings/{finding_id}/approve", [], form_page="/")
-    assert response.status == 303
+    await approve_finding(world, finding_id)
     for role in ROLES:
         assert "Place-En-Attente-2B" in await api(world, role, f"/findings/{finding_id}")
 
@@ -354,8 +355,7 @@ async def test_a_refused_correction_of_a_public_finding_is_never_public(world):
     finding_id = await pending_finding(world)
     async with world.forum.db.transaction() as tx:
         await findings.approve(tx, await findings.get(tx, finding_id), world.moderator)
-    await send(world.clients["author"], f"/f/{finding_id}/edit", [
-        *finding_form(place="Place-Refusee-7D"), ("reason", "Nouvelle source")])
+    await correct_finding(world, "author", finding_id, "Place-Refusee-7D", "Nouvelle source")
     await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/reject",
                [("reason", "Motif-Correction-6F")], form_page="/")
     await assert_seen_only_by_insiders(world, [f"/f/{finding_id}"], [], "Place-Refusee-7D",
@@ -472,10 +472,8 @@ async def test_the_current_text_cannot_be_purged_and_others_get_404(world):
 
 async def test_a_purged_finding_version_is_erased(world):
     finding_id = await pending_finding(world, **SECRET_FINDING)
-    await send(world.clients["moderator"], f"/f/{finding_id}/edit", [
-        *finding_form(place="Centre-ville"), ("reason", "Adresse retirée")])
-    await send(world.clients["moderator"], f"/moderation/findings/{finding_id}/approve", [],
-               form_page="/")
+    await correct_finding(world, "moderator", finding_id, "Centre-ville", "Adresse retirée")
+    await approve_finding(world, finding_id)
     async with world.forum.db.read() as conn:
         first = await conn.value("select min(id) from finding_revisions where finding_id = ?",
                                  (finding_id,))

@@ -817,6 +817,15 @@ async def test_malformed_attachments_are_422(forum, client, member, value):
 
 # Pages: forms with files, without JavaScript. -------------------------------------------------
 
+async def lea_replying(forum, client, member) -> tuple[int, str]:
+    """Lea, logged in on `client`, at the reply form of her thread in Metz: (the thread's id,
+    the form's CSRF token)."""
+    board = await forum.board("Metz")
+    thread_id, _ = await forum.thread(board, member["user"])
+    await log_in(client, "lea")
+    return thread_id, await csrf_token(client, f"/t/{thread_id}/reply")
+
+
 def post_form(token: str, body: str, action: str, files: list[tuple[str, bytes]] = (),
               kept: list[int] = (), title: str | None = None) -> aiohttp.FormData:
     form = aiohttp.FormData()
@@ -834,10 +843,7 @@ def post_form(token: str, body: str, action: str, files: list[tuple[str, bytes]]
 
 
 async def test_reply_form_previews_then_publishes_a_photo(forum, client, member):
-    board = await forum.board("Metz")
-    thread_id, _ = await forum.thread(board, member["user"])
-    await log_in(client, "lea")
-    token = await csrf_token(client, f"/t/{thread_id}/reply")
+    thread_id, token = await lea_replying(forum, client, member)
     response = await client.post(f"/t/{thread_id}/reply", data=post_form(
         token, "Voici la place.", "preview", [("place.jpg", jpeg_with_gps())]))
     page = await response.text()
@@ -869,10 +875,7 @@ async def test_new_thread_form_publishes_files_at_once(forum, client, member):
 
 
 async def test_refused_file_shows_the_form_again_with_the_text_kept(forum, client, member):
-    board = await forum.board("Metz")
-    thread_id, _ = await forum.thread(board, member["user"])
-    await log_in(client, "lea")
-    token = await csrf_token(client, f"/t/{thread_id}/reply")
+    thread_id, token = await lea_replying(forum, client, member)
     response = await client.post(f"/t/{thread_id}/reply", data=post_form(
         token, "Mon texte.", "publish", [("carte.svg", REFUSED["svg"][1]),
                                          ("ok.txt", b"fine")]))
@@ -900,11 +903,8 @@ async def test_form_without_its_token_stores_no_file(forum, client, member):
 
 
 async def test_form_cannot_attach_someone_elses_upload(forum, client, member):
-    board = await forum.board("Metz")
-    thread_id, _ = await forum.thread(board, member["user"])
     other = await uploaded(client, await forum.token(await forum.user("tom")), "t.txt", b"tom's")
-    await log_in(client, "lea")
-    token = await csrf_token(client, f"/t/{thread_id}/reply")
+    thread_id, token = await lea_replying(forum, client, member)
     response = await client.post(f"/t/{thread_id}/reply", data=post_form(
         token, "Vol.", "publish", kept=[other["id"]]), allow_redirects=False)
     assert response.status == 422

@@ -39,6 +39,18 @@ async def city_with_pending_finding(forum, note: str = "Vu au conseil municipal.
     return metz, finding_id
 
 
+async def deleted_by_a_moderator(forum, reason: str):
+    """A published finding of Metz by "autrice", deleted by "moderatrice" for `reason`: (its
+    id, the moderator)."""
+    metz = await forum.board("Metz")
+    author = await forum.user("autrice")
+    moderator = await forum.user("moderatrice", role="moderator")
+    finding_id = await forum.finding(metz, author)
+    async with forum.db.transaction() as tx:
+        await findings.delete(tx, await findings.get(tx, finding_id), moderator, reason)
+    return finding_id, moderator
+
+
 async def review_of(forum, finding_id: int) -> str:
     async with forum.db.read() as conn:
         return await conn.value("select review from findings where id = ?", (finding_id,))
@@ -175,13 +187,8 @@ async def test_a_refusal_needs_a_reason(forum, client):
 
 
 async def test_journal_names_each_finding_decision(forum, client):
-    metz = await forum.board("Metz")
-    author = await forum.user("autrice")
-    moderator = await forum.user("moderatrice", role="moderator")
-    finding_id = await forum.finding(metz, author)
+    finding_id, moderator = await deleted_by_a_moderator(forum, "doublon")
     async with forum.db.transaction() as tx:
-        finding = await findings.get(tx, finding_id)
-        await findings.delete(tx, finding, moderator, "doublon")
         await findings.restore(tx, await findings.get(tx, finding_id), moderator, "pas un doublon")
     journal = await (await client.get("/moderation/journal", headers=ENGLISH)).text()
     assert "deleted a finding" in journal and "restored a finding" in journal
@@ -211,12 +218,7 @@ async def test_author_is_told_of_the_approval_with_a_link(forum, client):
 
 
 async def test_a_deleted_finding_is_told_without_a_dead_link(forum, client):
-    metz = await forum.board("Metz")
-    author = await forum.user("autrice")
-    moderator = await forum.user("moderatrice", role="moderator")
-    finding_id = await forum.finding(metz, author)
-    async with forum.db.transaction() as tx:
-        await findings.delete(tx, await findings.get(tx, finding_id), moderator, "doublon exact")
+    finding_id, _moderator = await deleted_by_a_moderator(forum, "doublon exact")
     await log_in(client, "autrice")
     notes = await (await client.get("/notifications")).text()
     assert "doublon exact" in notes and "Metz" in notes
