@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, BrowserContext, Page
 
 from tests.test_axe_browser import PAGES, build, sign_in
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
@@ -74,6 +75,25 @@ async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str
     await context.close()
 
 
+async def typed_then_reopened(browser: Browser, site: str, forum, page: Page, name: str,  # noqa: F811
+                              text: str) -> tuple[BrowserContext, Page]:
+    """`name` types `text` in the reply box of the thread `page` shows, the draft is saved
+    (204) and the tab closed; then the same thread opened by `name` on another device:
+    (that device's context, its page)."""
+    path = urlsplit(page.url).path
+    await page.locator("form#reply textarea#body").fill(text)
+    async with page.expect_response(lambda response: "/reply/draft" in response.url
+                                    and response.request.method == "POST") as saved:
+        pass
+    assert (await saved.value).status == 204
+    await page.close()
+    other = await new_context(browser, site)  # another device
+    await sign_in(forum, other, name)
+    again = await other.new_page()
+    await again.goto(path)
+    return other, again
+
+
 async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site: str,  # noqa: F811
                                                           forum):
     world = await build(forum)
@@ -81,16 +101,8 @@ async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site
     await sign_in(forum, context, "lea")
     page = await context.new_page()
     await page.goto(f"/t/{world.thread_id}")
-    await page.locator("form#reply textarea#body").fill("Un brouillon tapé sur le téléphone")
-    async with page.expect_response(lambda response: "/reply/draft" in response.url
-                                    and response.request.method == "POST") as saved:
-        pass
-    assert (await saved.value).status == 204
-    await page.close()
-    other = await new_context(browser, site)  # another device
-    await sign_in(forum, other, "lea")
-    again = await other.new_page()
-    await again.goto(f"/t/{world.thread_id}")
+    other, again = await typed_then_reopened(browser, site, forum, page, "lea",
+                                             "Un brouillon tapé sur le téléphone")
     await again.wait_for_function(
         "document.querySelector('form#reply textarea#body').value.length > 0")
     assert await again.locator("form#reply textarea#body").input_value() == (

@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 
 from tests.test_axe_browser import axe_report, sign_in
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
-from tests.test_comfort_browser import OVERFLOW, PHONE
+from tests.test_comfort_browser import OVERFLOW, PHONE, typed_then_reopened
 from tests.test_photos import post_with
 from tests.test_uploads import jpeg_with_gps, uploaded
 
@@ -120,16 +120,8 @@ async def test_a_draft_keeps_its_file_after_the_tab_is_closed(
     box = form.locator("input[name=attachment]")
     await expect(box).to_have_count(1)
     upload_id = await box.get_attribute("value")
-    await form.locator("textarea#body").fill("Le panneau à l'entrée du marché")
-    async with page.expect_response(lambda response: "/reply/draft" in response.url
-                                    and response.request.method == "POST") as saved:
-        pass
-    assert (await saved.value).status == 204
-    await page.close()
-    other = await new_context(browser, site)  # another device
-    await sign_in(forum, other, "paul")
-    again = await other.new_page()
-    await again.goto(f"/t/{thread_id}")
+    other, again = await typed_then_reopened(browser, site, forum, page, "paul",
+                                             "Le panneau à l'entrée du marché")
     restored = again.locator(f"form#reply input[name=attachment][value='{upload_id}']")
     await expect(restored).to_be_checked()
     assert await again.locator("form#reply textarea#body").input_value() == (
