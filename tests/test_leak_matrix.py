@@ -24,6 +24,7 @@ marker tells there; each state names the channels where its author and moderator
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -584,6 +585,11 @@ async def _build(site: Site) -> None:
     await _build_closed_board(site)
     for state, build in VERSION_BUILDERS.items():
         items[state] = await build(site, state)
+    await _read_mail(site)
+
+
+async def _read_mail(site: Site) -> None:
+    """Send what is due, then keep each role's mail in `site.outbox`."""
     await mail_notifications(site.forum.app)
     async with site.forum.db.read() as conn:
         rows = await conn.all("select to_address, subject, text_body, html_body from outbox")
@@ -592,39 +598,63 @@ async def _build(site: Site) -> None:
                                       if row[0] == user.email)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def site(tmp_path_factory) -> AsyncIterator[Site]:
+@contextlib.asynccontextmanager
+async def _matrix_site(tmp: Path, board: tuple[str, str], other: tuple[str, str]
+                       ) -> AsyncIterator[Site]:
+    """A site for a block of the matrix: one account per role (a fast password hasher);
+    `board` (name, slug) moderated by mod_this_board and followed by everyone, `other`
+    moderated by mod_other_board and standing in for the closed board. No control thread yet
+    (0), nobody logged in yet (_log_in_everyone). Closed at the end."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
                                                        parallelism=1))
-        forum, _server, client = await _new_site(tmp_path_factory.mktemp("leaks"))
+        forum, _server, client = await _new_site(tmp)
         people = await _people(forum)
-        board = await forum.board("Ville Matrice", slug="matrice")
-        other = await forum.board("Ville Voisine", slug="voisine")
+        main = await forum.board(board[0], slug=board[1])
+        neighbour = await forum.board(other[0], slug=other[1])
+        async with forum.db.transaction() as tx:
+            await moderation.add_board_moderator(tx, main, people["mod_this_board"])
+            await moderation.add_board_moderator(tx, neighbour, people["mod_other_board"])
+            for user in people.values():
+                await follows.set_state(tx, user.id, "board", main.id, "follow")
+        try:
+            yield Site(forum, people, {}, main, neighbour, closed_board=neighbour,
+                       control_thread=0, control_post=0)
+        finally:
+            await forum.close()
+            await client.close()
+
+
+async def _log_in_everyone(site: Site) -> None:
+    """A client per role, logged in (after every change of role or board: they end sessions),
+    then the banned administrator banned."""
+    site.clients["visitor"] = await site.forum.visitor()
+    for role in ROLES[1:]:
+        site.clients[role] = await site.forum.visitor()
+        await log_in(site.clients[role], site.people[role].name, PASSWORD)
+    async with site.forum.db.transaction() as tx:
+        await moderation.sanction(tx, site.people["banned_admin"], site.people["admin"], "ban",
+                                  "Banni pour la matrice")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(tmp_path_factory) -> AsyncIterator[Site]:
+    async with _matrix_site(tmp_path_factory.mktemp("leaks"), ("Ville Matrice", "matrice"),
+                            ("Ville Voisine", "voisine")) as site:
+        forum, people = site.forum, site.people
         closed = await forum.board("Ville Fermée", slug="fermee")  # closed once items are in
         async with forum.db.transaction() as tx:
-            await moderation.add_board_moderator(tx, board, people["mod_this_board"])
             await moderation.add_board_moderator(tx, closed, people["mod_this_board"])
-            await moderation.add_board_moderator(tx, other, people["mod_other_board"])
             for role in ("author", "group_member"):
                 await boards.add_member(tx, closed, people[role].name, people["mod_this_board"])
             for user in people.values():
-                await follows.set_state(tx, user.id, "board", board.id, "follow")
                 await follows.set_state(tx, user.id, "board", closed.id, "follow")
-        thread_id, post_id = await forum.thread(board, people["author"], "Sujet public",
-                                                "Premier message public.")
-        clients = {"visitor": await forum.visitor()}
-        for role in ROLES[1:]:
-            clients[role] = await forum.visitor()
-            await log_in(clients[role], people[role].name, PASSWORD)
-        async with forum.db.transaction() as tx:
-            await moderation.sanction(tx, people["banned_admin"], people["admin"], "ban",
-                                      "Banni pour la matrice")
-        site = Site(forum, people, clients, board, other, closed, thread_id, post_id)
+        site.closed_board = closed
+        site.control_thread, site.control_post = await site.forum.thread(
+            site.board, site.people["author"], "Sujet public", "Premier message public.")
+        await _log_in_everyone(site)
         await _build(site)
         yield site
-        await forum.close()
-        await client.close()
 
 
 # Channels ------------------------------------------------------------------------------------
@@ -1159,25 +1189,11 @@ async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
     from forum.models import requests as records
     from forum.views.requests import tell_deadlines
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                       parallelism=1))
-        forum, _server, client = await _new_site(tmp_path_factory.mktemp("request-leaks"))
-        people = await _people(forum)
-        board = await forum.board("Ville Demandes", slug="demandes")
-        other = await forum.board("Ville Autre", slug="autre")
-        async with forum.db.transaction() as tx:
-            await moderation.add_board_moderator(tx, board, people["mod_this_board"])
-            await moderation.add_board_moderator(tx, other, people["mod_other_board"])
-            for user in people.values():
-                await follows.set_state(tx, user.id, "board", board.id, "follow")
-        clients = {"visitor": await forum.visitor()}
-        for role in ROLES[1:]:
-            clients[role] = await forum.visitor()
-            await log_in(clients[role], people[role].name, PASSWORD)
-        # No closed board in this block (its own site): the other board stands in.
-        site = Site(forum, people, clients, board, other, closed_board=other, control_thread=0,
-                    control_post=0)
+    # No closed board in this block (its own site): the other board stands in.
+    async with _matrix_site(tmp_path_factory.mktemp("request-leaks"),
+                            ("Ville Demandes", "demandes"), ("Ville Autre", "autre")) as site:
+        await _log_in_everyone(site)
+        forum, people, clients, board = site.forum, site.people, site.clients, site.board
         for path in ("/b/demandes/requests", "/requests", "/requests.csv",
                      "/b/demandes/requests.json"):  # cached before the changes
             assert (await clients["visitor"].get(path)).status == 200
@@ -1186,7 +1202,7 @@ async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
         sent_on = date.fromordinal(date.today().toordinal() - 45).isoformat()
         for state, review in (("request_published", "published"),
                               ("request_pending", "pending"), ("request_refused", "pending")):
-            made = await uploaded(client, token, f"{marker(state)}.jpg", jpeg_with_gps(),
+            made = await uploaded(forum.client, token, f"{marker(state)}.jpg", jpeg_with_gps(),
                                   "image/jpeg")
             async with forum.db.transaction() as tx:
                 checked = request_drafts.check_new({
@@ -1199,19 +1215,9 @@ async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
             await records.reject(tx, await records.get(tx, ids["request_refused"]),
                                  people["mod_this_board"], "Refusée pour la matrice",
                                  private=True)
-        async with forum.db.transaction() as tx:
-            await moderation.sanction(tx, people["banned_admin"], people["admin"], "ban",
-                                      "Banni pour la matrice")
         assert await tell_deadlines(forum.app) > 0  # a month of silence: everyone is told
-        await mail_notifications(forum.app)
-        async with forum.db.read() as conn:
-            rows = await conn.all("select to_address, subject, text_body, html_body from outbox")
-        for role, user in people.items():
-            site.outbox[role] = "\n".join(" ".join(row[1:]) for row in rows
-                                          if row[0] == user.email)
+        await _read_mail(site)
         yield RequestSite(site, ids, files)
-        await forum.close()
-        await client.close()
 
 
 def _request_cases() -> list[Any]:
