@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, Page, expect
 
 from tests.test_axe_browser import PAGES, build, sign_in
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
@@ -75,11 +75,11 @@ async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str
     await context.close()
 
 
-async def typed_then_reopened(browser: Browser, site: str, forum, page: Page, name: str,  # noqa: F811
-                              text: str) -> tuple[BrowserContext, Page]:
-    """`name` types `text` in the reply box of the thread `page` shows, the draft is saved
-    (204) and the tab closed; then the same thread opened by `name` on another device:
-    (that device's context, its page)."""
+async def draft_on_other_devices(browser: Browser, site: str, forum, page: Page,  # noqa: F811
+                                 name: str, text: str) -> tuple[Page, Page]:
+    """`name` types `text` in the reply box of the thread `page` shows; the draft is saved
+    (204) and the tab closed. The text is back in the same thread opened on another device,
+    and in its reply page on a third without JavaScript: (those two pages)."""
     path = urlsplit(page.url).path
     await page.locator("form#reply textarea#body").fill(text)
     async with page.expect_response(lambda response: "/reply/draft" in response.url
@@ -87,11 +87,14 @@ async def typed_then_reopened(browser: Browser, site: str, forum, page: Page, na
         pass
     assert (await saved.value).status == 204
     await page.close()
-    other = await new_context(browser, site)  # another device
-    await sign_in(forum, other, name)
-    again = await other.new_page()
-    await again.goto(path)
-    return other, again
+    pages = []
+    for javascript, opened in ((True, path), (False, f"{path}/reply")):
+        device = await new_context(browser, site, javascript=javascript)
+        await sign_in(forum, device, name)
+        pages.append(await device.new_page())
+        await pages[-1].goto(opened)
+        await expect(pages[-1].locator("textarea#body")).to_have_value(text)
+    return pages[0], pages[1]
 
 
 async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site: str,  # noqa: F811
@@ -101,24 +104,14 @@ async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site
     await sign_in(forum, context, "lea")
     page = await context.new_page()
     await page.goto(f"/t/{world.thread_id}")
-    other, again = await typed_then_reopened(browser, site, forum, page, "lea",
-                                             "Un brouillon tapé sur le téléphone")
-    await again.wait_for_function(
-        "document.querySelector('form#reply textarea#body').value.length > 0")
-    assert await again.locator("form#reply textarea#body").input_value() == (
-        "Un brouillon tapé sur le téléphone")
-    # Without JavaScript: the reply page has it, and the button keeps a new one.
-    plain = await new_context(browser, site, javascript=False)
-    await sign_in(forum, plain, "lea")
-    form_page = await plain.new_page()
-    await form_page.goto(f"/t/{world.thread_id}/reply")
-    box = form_page.locator("textarea#body")
-    assert await box.input_value() == "Un brouillon tapé sur le téléphone"
-    await box.fill("Version sans JavaScript")
+    again, form_page = await draft_on_other_devices(browser, site, forum, page, "lea",
+                                                    "Un brouillon tapé sur le téléphone")
+    # Without JavaScript, the button keeps a new one.
+    await form_page.locator("textarea#body").fill("Version sans JavaScript")
     await form_page.locator("button[name=action][value=draft]").click()
     await form_page.goto(f"/t/{world.thread_id}/reply")
     assert await form_page.locator("textarea#body").input_value() == "Version sans JavaScript"
-    for opened in (context, other, plain):
+    for opened in (context, again.context, form_page.context):
         await opened.close()
 
 

@@ -994,31 +994,21 @@ async def test_queue_badge_counts_what_the_queue_lists(site: Site) -> None:
 async def test_sql_filters_agree_with_can_for_every_item_and_role(site: Site) -> None:
     """permissions.py spells each rule twice, for one object (can) and for a query (filters)."""
     async with site.forum.db.read() as conn:
-        post_ids = [row[0] for row in await conn.all("select id from posts")]
-        thread_ids = [row[0] for row in await conn.all("select id from threads")]
-        finding_ids = [row[0] for row in await conn.all("select id from findings")]
         for role in ROLES:
             user = None if role == "visitor" else await users.get(conn, site.people[role].id)
-            where, params = post_filter(user, "p", "t", tombstones=True)
-            listed = {row[0] for row in await conn.all(
-                f"select p.id from posts as p join threads as t on t.id = p.thread_id"
-                f" where {where}", params)}
-            for post_id in post_ids:
-                post = await posts.get(conn, post_id)
-                assert (post_id in listed) == can(user, "see_post", post), (role, post_id)
-            where, params = thread_filter(user, "t")
-            listed = {row[0] for row in await conn.all(
-                f"select t.id from threads as t where {where}", params)}
-            for thread_id in thread_ids:
-                thread = await threads.get(conn, thread_id)
-                assert (thread_id in listed) == can(user, "see_thread", thread), (role, thread_id)
-            where, params = finding_filter(user, "f")
-            listed = {row[0] for row in await conn.all(
-                f"select f.id from findings as f where {where}", params)}
-            for finding_id in finding_ids:
-                finding = await findings.get(conn, finding_id)
-                assert (finding_id in listed) == can(user, "see_finding", finding), (
-                    role, finding_id)
+            # The action, the query of every item, its filter, how to load one.
+            rules = (
+                ("see_post", "select p.id from posts as p join threads as t on t.id = p.thread_id",
+                 post_filter(user, "p", "t", tombstones=True), posts.get),
+                ("see_thread", "select t.id from threads as t", thread_filter(user, "t"),
+                 threads.get),
+                ("see_finding", "select f.id from findings as f", finding_filter(user, "f"),
+                 findings.get))
+            for action, every, (where, params), load in rules:
+                listed = {row[0] for row in await conn.all(f"{every} where {where}", params)}
+                for (item_id,) in await conn.all(every):
+                    item = await load(conn, item_id)
+                    assert (item_id in listed) == can(user, action, item), (role, action, item_id)
 
 
 async def test_search_never_shows_an_unreadable_post_even_if_the_index_held_it(

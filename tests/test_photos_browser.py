@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 
 from tests.test_axe_browser import axe_report, sign_in
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
-from tests.test_comfort_browser import OVERFLOW, PHONE, typed_then_reopened
+from tests.test_comfort_browser import OVERFLOW, PHONE, draft_on_other_devices
 from tests.test_photos import post_with
 from tests.test_uploads import jpeg_with_gps, uploaded
 
@@ -120,21 +120,15 @@ async def test_a_draft_keeps_its_file_after_the_tab_is_closed(
     box = form.locator("input[name=attachment]")
     await expect(box).to_have_count(1)
     upload_id = await box.get_attribute("value")
-    other, again = await typed_then_reopened(browser, site, forum, page, "paul",
-                                             "Le panneau à l'entrée du marché")
+    again, reply = await draft_on_other_devices(browser, site, forum, page, "paul",
+                                                "Le panneau à l'entrée du marché")
     restored = again.locator(f"form#reply input[name=attachment][value='{upload_id}']")
     await expect(restored).to_be_checked()
-    assert await again.locator("form#reply textarea#body").input_value() == (
-        "Le panneau à l'entrée du marché")
     # Without JavaScript, the reply page lists it too; sending it publishes the photo.
-    plain = await new_context(browser, site, javascript=False)
-    await sign_in(forum, plain, "paul")
-    reply = await plain.new_page()
-    await reply.goto(f"/t/{thread_id}/reply")
     await expect(reply.locator(f"input[name=attachment][value='{upload_id}']")).to_be_checked()
     await reply.locator("button[name=action][value=publish]").click()
     await expect(reply.locator(f"a.photo-link[href='/photos/{upload_id}']")).to_have_count(1)
-    for opened in (context, other, plain):
+    for opened in (context, again.context, reply.context):
         await opened.close()
 
 
