@@ -93,12 +93,6 @@ def _ok(description: str, schema: str, status: int = 200,
     return {str(status): response}
 
 
-PURGE_SUMMARY = ("Erase a version that must disappear (a name, an address): its text, and its "
-                 "copies in the search index, notifications and mails. Not the current "
-                 "version of a post or finding still shown (409: correct it first). The "
-                 "journal records the purge, not the content. 404 unless you moderate it.")
-
-
 def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
         params: tuple[str, ...] = (), body: str | None = None, write: bool = False,
         member: bool = False, body_required: bool = True) -> dict[str, Any]:
@@ -121,6 +115,18 @@ def _op(op_id: str, tag: str, summary: str, ok: dict[str, Any], errors: str,
         operation["requestBody"] = {"required": body_required,
                                     "content": {JSON: {"schema": ref("schemas", body)}}}
     return operation
+
+
+def _purge(op_id: str, target: str) -> dict[str, Any]:
+    """A moderator's purge of one version of a post or a finding (`target`: its id parameter);
+    the same rules for both (models.posts.version_to_purge)."""
+    return _op(op_id, "moderation",
+               "Erase a version that must disappear (a name, an address): its text, and its "
+               "copies in the search index, notifications and mails. Not the current version "
+               "of a post or finding still shown (409: correct it first). The journal records "
+               "the purge, not the content. 404 unless you moderate it.",
+               {"204": {"description": "Purged."}}, "401 403 404 409",
+               params=(target, "revision_id"), write=True)
 
 
 def _paths(config: Config) -> dict[str, Any]:
@@ -335,9 +341,7 @@ def _moderation_paths() -> dict[str, Any]:
                         params=("post_id",), body="RejectInput"),
         },
         f"{mod}/posts/{{id}}/revisions/{{revision}}/purge": {
-            "post": _op("api_moderation_purge_post", "moderation", PURGE_SUMMARY,
-                        {"204": {"description": "Purged."}}, "401 403 404 409",
-                        params=("post_id", "revision_id"), write=True),
+            "post": _purge("api_moderation_purge_post", "post_id"),
         },
         f"{mod}/posts/{{id}}/edit-and-approve": {
             "post": _op("api_moderation_edit_and_approve", "moderation",
@@ -506,9 +510,7 @@ def _finding_paths() -> dict[str, Any]:
                         params=("finding_id",), body="RejectInput"),
         },
         f"{mod}/revisions/{{revision}}/purge": {
-            "post": _op("api_moderation_purge_finding", "moderation", PURGE_SUMMARY,
-                        {"204": {"description": "Purged."}}, "401 403 404 409",
-                        params=("finding_id", "revision_id"), write=True),
+            "post": _purge("api_moderation_purge_finding", "finding_id"),
         },
     }
 

@@ -4,11 +4,13 @@ Decisions on findings are in views/findings.py; the queue lists them beside the 
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from forum import keys
+from forum.db import Conn
 from forum.errors import Conflict, Forbidden, ForumError, Invalid, NotFound
 from forum.i18n import gettext
 from forum.models import (
@@ -40,13 +42,17 @@ from forum.views import (
 )
 from forum.views.finding_history import finding_doubts, waiting_corrections
 
+Target = TypeVar("Target", posts.Post, threads.Thread)
 
-async def _post_to_moderate(request: web.Request) -> tuple[users.User, posts.Post]:
-    """The post named in the URL, if this moderator may act on it (404 if they may not see it)."""
+
+async def _named(request: web.Request,
+                 check: Callable[[Conn, int, users.User], Awaitable[Target]]
+                 ) -> tuple[users.User, Target]:
+    """The member acting and the post or thread named in the URL, as `check` (a function of
+    models/targets.py) lets them act on it: 404 if they may not see it, 403 if they may not."""
     user = require_writer(request)
     async with request.app[keys.DB].read() as conn:
-        post = await targets.post_to_moderate(conn, int_param(request, "id"), user)
-    return user, post
+        return user, await check(conn, int_param(request, "id"), user)
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -76,7 +82,7 @@ async def queue(request: web.Request) -> web.Response:
 
 
 async def approve(request: web.Request) -> web.Response:
-    user, post = await _post_to_moderate(request)
+    user, post = await _named(request, targets.post_to_moderate)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.approve(tx, post, user)
@@ -84,7 +90,7 @@ async def approve(request: web.Request) -> web.Response:
 
 
 async def reject(request: web.Request) -> web.Response:
-    user, post = await _post_to_moderate(request)
+    user, post = await _named(request, targets.post_to_moderate)
     form = await request.post()
     try:
         async with request.app[keys.DB].transaction() as tx:
@@ -109,7 +115,7 @@ async def reject(request: web.Request) -> web.Response:
 
 async def edit_and_approve(request: web.Request) -> web.Response:
     """Correct a pending post or edit (the version corrected is kept, private), then publish."""
-    user, post = await _post_to_moderate(request)
+    user, post = await _named(request, targets.post_to_moderate)
     config = request.app[keys.CONFIG]
     async with request.app[keys.DB].read() as conn:
         thread = await threads.get(conn, post.thread_id)
@@ -137,7 +143,7 @@ async def edit_and_approve(request: web.Request) -> web.Response:
 
 
 async def dismiss_flags(request: web.Request) -> web.Response:
-    user, post = await _post_to_moderate(request)
+    user, post = await _named(request, targets.post_to_moderate)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.dismiss_flags(tx, post, user, text_field(form, "reason"))
@@ -145,7 +151,7 @@ async def dismiss_flags(request: web.Request) -> web.Response:
 
 
 async def restore(request: web.Request) -> web.Response:
-    user, post = await _post_to_moderate(request)
+    user, post = await _named(request, targets.post_to_moderate)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.restore_post(tx, post, user, text_field(form, "reason"))
@@ -154,10 +160,8 @@ async def restore(request: web.Request) -> web.Response:
 
 async def purge(request: web.Request) -> web.Response:
     """Erase a version of a post that must disappear; 404 for whoever may not purge it."""
-    user = require_writer(request)
+    user, post = await _named(request, targets.post_to_purge)
     revision_id = int_param(request, "revision")
-    async with request.app[keys.DB].read() as conn:
-        post = await targets.post_to_purge(conn, int_param(request, "id"), user)
     form = await request.post()
     async with request.app[keys.DB].transaction() as tx:
         await moderation.purge_post_version(tx, await posts.get(tx, post.id), user,
@@ -165,16 +169,9 @@ async def purge(request: web.Request) -> web.Response:
     raise back_to_next(form, url_for(request, "post_revisions", id=post.id))
 
 
-async def _thread_to_moderate(request: web.Request) -> tuple[users.User, threads.Thread]:
-    user = require_writer(request)
-    async with request.app[keys.DB].read() as conn:
-        thread = await targets.thread_to_moderate(conn, int_param(request, "id"), user)
-    return user, thread
-
-
 async def thread_state(request: web.Request) -> web.Response:
     """Lock, unlock, pin, unpin, hide or show a thread."""
-    user, thread = await _thread_to_moderate(request)
+    user, thread = await _named(request, targets.thread_to_moderate)
     form = await request.post()
     action = text_field(form, "action")
     if action not in ("lock", "unlock", "pin", "unpin", "hide", "show"):
@@ -185,7 +182,7 @@ async def thread_state(request: web.Request) -> web.Response:
 
 
 async def move(request: web.Request) -> web.Response:
-    user, thread = await _thread_to_moderate(request)
+    user, thread = await _named(request, targets.thread_to_moderate)
     form = await request.post()
     async with request.app[keys.DB].read() as conn:
         target = await boards.get_by_slug(conn, text_field(form, "board"))
@@ -207,10 +204,8 @@ async def move(request: web.Request) -> web.Response:
 
 async def flag(request: web.Request) -> web.Response:
     """GET: why flag this post; POST: flag it for the moderators."""
-    user = require_writer(request)
+    user, post = await _named(request, targets.post_to_flag)
     config = request.app[keys.CONFIG]
-    async with request.app[keys.DB].read() as conn:
-        post = await targets.post_to_flag(conn, int_param(request, "id"), user)
     context: dict[str, Any] = {"post": post, "reason": "", "errors": {}}
     if request.method == "POST":
         form = await request.post()
