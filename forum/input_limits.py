@@ -43,7 +43,7 @@ QUERY_PARAMETERS_MAX = 100
 # bytes, each "%F0"); the rest of a body (names, numbers, ids, spacing) fits in this.
 BODY_SLACK_BYTES = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
-FORM_TYPES = frozenset({FORM, "multipart/form-data"})
+FORM_TYPES = frozenset({FORM, "multipart/form-data"})  # what aiohttp's request.post() reads
 
 
 def body_bytes_max(config: Config) -> int:
@@ -65,10 +65,13 @@ def _carries_input(request: web.Request) -> bool:
     return request.method not in ("GET", "HEAD") or bool(request.rel_url.raw_query_string)
 
 
-def _reads_whole_forms(request: web.Request) -> bool:
-    """A route that reads its form at once (not one that streams its files: forum/multipart)."""
-    return (request.match_info.http_exception is None
-            and request.match_info.route.name not in STREAMED_FORM_ROUTES)
+def _reads_whole_form(request: web.Request) -> bool:
+    """A form its route reads at once: any urlencoded one, a multipart one unless the route
+    streams its files (forum/multipart.py)."""
+    if request.content_type not in FORM_TYPES or request.match_info.http_exception is not None:
+        return False
+    return request.content_type == FORM or (
+        request.match_info.route.name not in STREAMED_FORM_ROUTES)
 
 
 async def _read_form(request: web.Request) -> None:
@@ -77,7 +80,7 @@ async def _read_form(request: web.Request) -> None:
     error, a 400 counted against it, not a ValueError deep in a handler."""
     try:
         await request.post()
-    except UNREADABLE:
+    except (*UNREADABLE, RuntimeError):  # aiohttp: "unknown content transfer encoding"
         raise BadRequest(NOT_READABLE) from None
 
 
@@ -105,7 +108,7 @@ async def input_limits_middleware(request: web.Request,
         limit = body_bytes_max(request.app[keys.CONFIG])
         if request.content_type == FORM and (request.content_length or 0) > limit:
             raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
-        if request.content_type in FORM_TYPES and _reads_whole_forms(request):
+        if _reads_whole_form(request):
             await _read_form(request)
         response = await handler(request)
     except (ForumError, web.HTTPException) as error:

@@ -20,7 +20,7 @@ from forum import api, input_limits, keys
 from forum.app import create_app
 from forum.config import Config
 from forum.i18n import CATALOGS
-from forum.input_limits import QUERY_PARAMETERS_MAX, body_bytes_max
+from forum.input_limits import FORM, QUERY_PARAMETERS_MAX, body_bytes_max
 from forum.models import search
 from forum.ratelimit import RateLimiter, SharedHits
 from tests.conftest import Forum, csrf_token, log_in
@@ -290,16 +290,26 @@ async def test_an_unreadable_multipart_form_of_a_page_counts_as_invalid(aiohttp_
     ("multipart/form-data", b"--edge--\r\n"),  # no boundary announced
     ("multipart/form-data; boundary=edge",
      b"--edge\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n--in--\r\n--edge--\r\n"),
-], ids=["cut-short", "garbage", "no-boundary", "nested"])
+    ("multipart/form-data; boundary=edge", b"--edge\r\nContent-Disposition: form-data; name=\"n\""
+     b"\r\nContent-Transfer-Encoding: rot13\r\n\r\nx\r\n--edge--\r\n"),
+    (FORM, b"name=\xff\xfe"),  # not UTF-8
+    (FORM + "; charset=klingon", b"name=lea"),
+], ids=["cut-short", "garbage", "no-boundary", "nested", "unknown-encoding", "not-utf8",
+        "unknown-charset"])
+@pytest.mark.parametrize("path", ["/login", "/b/metz/new"], ids=["read-whole", "streamed"])
 async def test_an_unreadable_form_is_400_and_counts_as_invalid(aiohttp_client, tmp_path, pauses,
-                                                               content_type, body):
-    """A page's form read whole (not streamed): it was a 500, counted against nobody."""
+                                                               content_type, body, path):
+    """A form read whole: it was a 500, counted against nobody. (A route that streams its
+    files reads a urlencoded form whole too.)"""
     forum = await site(aiohttp_client, tmp_path)
+    await forum.board("Metz", slug="metz")
+    if path != "/login" and content_type.startswith("multipart/"):
+        return  # streamed: tests above
     headers = {"X-Forwarded-For": FLOODER, "Content-Type": content_type}
     for _ in range(LIMIT):
-        response = await forum.client.post("/login", data=body, headers=headers)
+        response = await forum.client.post(path, data=body, headers=headers)
         assert response.status == 400, await response.text()
         assert CATALOGS["fr"].gettext("This form could not be read. Please try again.") in (
             await response.text()).replace("&#39;", "'")
-    assert (await forum.client.post("/login", data=body, headers=headers)).status == 429
+    assert (await forum.client.post(path, data=body, headers=headers)).status == 429
     assert len(pauses) == 1
