@@ -9,7 +9,8 @@ What it measures
     finding numbers of 40 000 digits (quantity, latitude), the search phrase of a common word
     repeated (over the words bound, and at the bound: the most a search may cost), a word
     repeated 66 times, a 100 000-character title, a 1.5 MB body, bodies of nested quotes,
-    brackets, emphasis and lists, 2 000 @mentions, a thousand query parameters.
+    brackets, emphasis and lists, 2 000 @mentions, a thousand query parameters, malformed
+    multipart forms (a page's, an upload's).
 
   Before that, each hostile request is sent alone three times: its status and slowest time.
 
@@ -70,6 +71,7 @@ class Hostile:
     method: str
     path: str
     json: dict[str, Any] | None = None
+    form: tuple[str, bytes] | None = None  # a raw form: its Content-Type, its bytes
 
 
 GROUPS = {"input": "numbers, titles, sizes, parameters", "search": "repeated-word searches",
@@ -129,6 +131,11 @@ def hostile_requests(city: str, member: str) -> list[Hostile]:
                 {"title": "Mentions", "body": f"@{member} " * (body_max // (len(member) + 2))}),
         Hostile("page: 1 000 query parameters", "input", "GET",
                 f"/b/{city}?" + "&".join(f"p{n}=1" for n in range(1000))),
+        Hostile("form: multipart cut short", "input", "POST", "/login",
+                form=("multipart/form-data; boundary=edge", b"--edge\r\nContent-Disposition:"
+                      b' form-data; name="name"\r\n')),
+        Hostile("upload: multipart without its boundary", "input", "POST", "/api/v1/uploads",
+                form=("multipart/form-data; boundary=edge", b"x" * 1_000_000)),
     ]
 
 
@@ -190,10 +197,13 @@ async def send(session: aiohttp.ClientSession, base: str, hostile: Hostile,
                token: str, attacker: int = 0) -> tuple[int, float]:
     began = time.perf_counter()
     headers = client("attacker", attacker)
-    if hostile.json is not None:
+    if hostile.json is not None or hostile.path.startswith("/api/"):
         headers["Authorization"] = f"Bearer {token}"
+    body = None
+    if hostile.form is not None:
+        headers["Content-Type"], body = hostile.form
     async with session.request(hostile.method, base + hostile.path, json=hostile.json,
-                               headers=headers) as response:
+                               data=body, headers=headers) as response:
         await response.read()
         return response.status, (time.perf_counter() - began) * 1000
 

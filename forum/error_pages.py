@@ -8,7 +8,7 @@ import sqlite3
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from forum import templating
+from forum import keys, templating
 from forum.errors import (
     BadRequest,
     Conflict,
@@ -90,7 +90,14 @@ def error_response(request: web.Request, status: int, code: str, message: str,
         error: dict[str, object] = {"code": code, "message": text}
         if field:
             error["field"] = field
-        return web.json_response({"error": error}, status=status)
+        response = web.json_response({"error": error}, status=status)
+        # Kept by no cache: it may be about its caller (a sanction, a missing right), and the
+        # same address may answer 200 to someone else. The auth middleware does the same for
+        # answers a handler returns; this one was raised past it.
+        caller = request.get(keys.USER) is not None
+        response.headers["Cache-Control"] = "private, no-store" if caller else "no-store"
+        response.headers["Vary"] = "Authorization, Cookie"
+        return response
     title = gettext(HTTP_TITLES[status]) if status in HTTP_TITLES else str(status)
     return templating.render(request, "error.html",
                              {"status": status, "message": text, "title": title}, status=status)

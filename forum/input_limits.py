@@ -7,7 +7,9 @@ behind them on the event loop. So requests refused as invalid (400, 413, 422) co
 their client (the real one, as every rate limit: forum/ratelimit.py, shared by the workers);
 past `Config.invalid_requests_per_minute`, its requests that carry input (a body or a query)
 get a 429, after a pause, until the minute has passed. Plain page reads still pass: a reader
-behind the same address as a flooder can still read.
+behind the same address as a flooder can still read. Forms are read here, before the session
+and CSRF checks, so that a malformed one counts too; forms with files are streamed by their
+handlers (forum/multipart.py), whose refusals count the same way.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from aiohttp.typedefs import Handler
 
 from forum import keys
 from forum.config import Config
+from forum.csrf import STREAMED_FORM_ROUTES
 from forum.errors import (
     BadRequest,
     Contradiction,
@@ -27,6 +30,7 @@ from forum.errors import (
     TooManyRequests,
     UnknownReference,
 )
+from forum.multipart import NOT_READABLE, UNREADABLE
 
 WINDOW = 60.0  # seconds over which invalid requests are counted
 INVALID_STATUSES = frozenset({400, 413, 422})
@@ -39,6 +43,7 @@ QUERY_PARAMETERS_MAX = 100
 # bytes, each "%F0"); the rest of a body (names, numbers, ids, spacing) fits in this.
 BODY_SLACK_BYTES = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
+FORM_TYPES = frozenset({FORM, "multipart/form-data"})  # what aiohttp's request.post() reads
 
 
 def body_bytes_max(config: Config) -> int:
@@ -58,6 +63,25 @@ def _refused_as_invalid(error: BaseException) -> bool:
 
 def _carries_input(request: web.Request) -> bool:
     return request.method not in ("GET", "HEAD") or bool(request.rel_url.raw_query_string)
+
+
+def _reads_whole_form(request: web.Request) -> bool:
+    """A form its route reads at once: any urlencoded one, a multipart one unless the route
+    streams its files (forum/multipart.py)."""
+    if request.content_type not in FORM_TYPES or request.match_info.http_exception is not None:
+        return False
+    return request.content_type == FORM or (
+        request.match_info.route.name not in STREAMED_FORM_ROUTES)
+
+
+async def _read_form(request: web.Request) -> None:
+    """The form, read once here (aiohttp keeps it for the CSRF check and the handler): a
+    malformed one (a multipart body cut short, without its boundary...) is the client's
+    error, a 400 counted against it, not a ValueError deep in a handler."""
+    try:
+        await request.post()
+    except (*UNREADABLE, RuntimeError):  # aiohttp: "unknown content transfer encoding"
+        raise BadRequest(NOT_READABLE) from None
 
 
 async def _pause() -> None:
@@ -84,6 +108,8 @@ async def input_limits_middleware(request: web.Request,
         limit = body_bytes_max(request.app[keys.CONFIG])
         if request.content_type == FORM and (request.content_length or 0) > limit:
             raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
+        if _reads_whole_form(request):
+            await _read_form(request)
         response = await handler(request)
     except (ForumError, web.HTTPException) as error:
         if _refused_as_invalid(error):

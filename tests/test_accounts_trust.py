@@ -402,6 +402,22 @@ async def test_api_answers_for_a_caller_are_not_kept_by_shared_caches(forum, cli
         part.strip() for part in anonymous.headers["Vary"].split(",")}
 
 
+async def test_api_errors_for_a_caller_are_not_kept_by_shared_caches(forum, client):
+    """A refusal raised past the handler (404, 403, 422) is about its caller too."""
+    lea = await forum.user("lea")
+    auth = {"Authorization": f"Bearer {await forum.token(lea)}"}
+    for method, path, body in (("GET", f"{V1}/posts/999999", None),
+                               ("POST", f"{V1}/boards/nowhere/threads", {"title": ""}),
+                               ("GET", f"{V1}/moderation/queue", None)):
+        response = await client.request(method, path, json=body, headers=auth)
+        assert response.status >= 400, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+        assert {"Authorization", "Cookie"} <= {
+            part.strip() for part in response.headers["Vary"].split(",")}, path
+    anonymous = await (await forum.visitor()).get(f"{V1}/posts/999999")
+    assert anonymous.status == 404 and "no-store" in anonymous.headers["Cache-Control"]
+
+
 # Files -------------------------------------------------------------------------------------------
 
 async def test_a_re_upload_does_not_tell_when_the_same_file_was_first_sent(forum, client):

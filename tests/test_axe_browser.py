@@ -9,12 +9,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.async_api import Browser, Page
 
-from forum.models import moderation, notifications, posts, threads, uploads, users
+from forum.i18n import CATALOGS
+from forum.models import (
+    boards,
+    drops,
+    moderation,
+    notifications,
+    posts,
+    requests,
+    threads,
+    uploads,
+    users,
+)
 from tests.conftest import Forum
 from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
 
@@ -34,6 +46,8 @@ class World:
     reply: int  # karim's, edited once (it has revisions) and flagged
     pending_post: int
     finding_id: int
+    request_id: int
+    drop_id: int
 
 
 async def build(forum: Forum) -> World:
@@ -75,7 +89,16 @@ async def build(forum: Forum) -> World:
     await forum.finding(metz, lea, kind="population", quantity="121 000", observed="2021")
     await forum.finding(nancy, lea, kind="population", quantity="104 000", observed="2021",
                         latitude="48.6936", longitude="6.1832")
-    return World(thread_id, first, reply, pending, finding_id)
+    # A records request (one public, one waiting) and a drop from a source.
+    sent = requests.NewRequest("Police municipale de Metz", "Le registre des caméras", "email",
+                               date(2025, 3, 1), None)
+    async with forum.db.transaction() as tx:
+        request_id = await requests.create(tx, metz, lea, sent, "published")
+        await requests.create(tx, metz, karim, sent, "pending")
+        await drops.create(tx, metz.id, "Le plan des caméras du quartier.", [])
+        drop_id = await tx.value("select max(id) from drops")
+        await boards.add_member(tx, metz, "karim", mod)  # the members page lists him
+    return World(thread_id, first, reply, pending, finding_id, request_id, drop_id)
 
 
 PAGES: dict[str, Callable[[World], str]] = {
@@ -111,6 +134,22 @@ PAGES: dict[str, Callable[[World], str]] = {
     "compare": lambda w: "/watch/compare?a=metz&b=nancy",
     "compare form": lambda w: "/watch/compare",
     "city watch, bad filter": lambda w: "/b/metz/watch?since=demain",
+    "board members": lambda w: "/b/metz/members",
+    "rename thread": lambda w: f"/t/{w.thread_id}/title",
+    "delete finding": lambda w: f"/f/{w.finding_id}/delete",
+    "national requests": lambda w: "/requests",
+    "city requests": lambda w: "/b/metz/requests",
+    "request": lambda w: f"/r/{w.request_id}",
+    "new request": lambda w: "/b/metz/requests/new",
+    "drop": lambda w: "/deposer",
+    "city drop": lambda w: "/b/metz/deposer",
+    "moderation requests": lambda w: "/moderation/requests",
+    "moderation drops": lambda w: "/moderation/drops",
+    "moderation drop": lambda w: f"/moderation/drops/{w.drop_id}",
+    "privacy": lambda w: "/confidentialite",
+    "language": lambda w: "/language",
+    "reset link, expired": lambda w: "/password/reset/expired",
+    "unsubscribe link, wrong": lambda w: "/unsubscribe/wrong",
     "error 404": lambda w: "/b/nowhere",
 }
 
@@ -187,3 +226,27 @@ async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, 
         found += await refused_form(page, path)
     await context.close()
     assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
+
+
+# Buttons styled as links were white on white: found where only members and moderators look.
+LINK_BUTTONS = [("lea", "thread", "Mute"), ("lea", "notifications", "Mark as read"),
+                ("vigile", "board members", "Remove"), ("admin", "admin board", "Remove")]
+CONTRAST_ONLY = {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
+
+
+async def test_buttons_styled_as_links_can_be_read(browser: Browser, site: str,  # noqa: F811
+                                                  forum):
+    world = await build(forum)
+    found: list[str] = []
+    for role, page_name, label in LINK_BUTTONS:
+        context = await new_context(browser, site)
+        await context.add_init_script(AXE_SCRIPT)
+        await sign_in(forum, context, role)
+        page = await context.new_page()
+        await page.goto(PAGES[page_name](world))
+        button = page.get_by_role("button", name=CATALOGS["fr"].gettext(label), exact=True).first
+        await button.wait_for(state="visible")
+        results = await button.evaluate(f"b => axe.run(b, {json.dumps(CONTRAST_ONLY)})")
+        found += [describe(page_name, label, violation) for violation in results["violations"]]
+        await context.close()
+    assert not found, "unreadable buttons:\n" + "\n".join(found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import io
 import json
 import posixpath
@@ -128,8 +129,8 @@ def emf(mark: str) -> bytes:
     return header + _padded(description) + b"".join(records)
 
 
-def wmf(mark: str) -> bytes:
-    """A placeable WMF picture with a comment (an escape), a rectangle and the end."""
+def wmf(mark: str, placeable: bool = True) -> bytes:
+    """A WMF picture (placeable unless told) with a comment (an escape), a rectangle, the end."""
     comment = mark.encode() + b"\x00" * (len(mark) % 2)
     records = [
         struct.pack("<IHHH", (10 + len(comment)) // 2, 0x0626, 0x000F, len(comment)) + comment,
@@ -139,11 +140,53 @@ def wmf(mark: str) -> bytes:
     words = 9 + sum(len(record) for record in records) // 2
     header = struct.pack("<HHHIHIH", 1, 9, 0x0300, words, 0,
                          max(len(record) // 2 for record in records), 0)
-    placeable = struct.pack("<IH4hHI", 0x9AC6CDD7, 0, 0, 0, 64, 48, 1440, 0)
+    if not placeable:
+        return header + b"".join(records)
+    prefix = struct.pack("<IH4hHI", 0x9AC6CDD7, 0, 0, 0, 64, 48, 1440, 0)
     checksum = 0
-    for (word,) in struct.iter_unpack("<H", placeable):
+    for (word,) in struct.iter_unpack("<H", prefix):
         checksum ^= word
-    return placeable + struct.pack("<H", checksum) + header + b"".join(records)
+    return prefix + struct.pack("<H", checksum) + header + b"".join(records)
+
+
+def svm_action(kind: int, payload: bytes, version: int = 1) -> bytes:
+    """A StarView metafile action: its type, then a version and the length of what follows."""
+    return struct.pack("<HHI", kind, version, len(payload)) + payload
+
+
+def svm(mark: str, actions: list[bytes] | None = None) -> bytes:
+    """A StarView metafile (.svm) as LibreOffice writes one: a comment naming the marker, a
+    PostScript picture (%%For: the user), a transparency holding a metafile with its own
+    comment, a rectangle."""
+    comment_text = f"XPATHFILL_SEQ_BEGIN {mark}".encode()
+    comment = svm_action(512, struct.pack("<H", len(comment_text)) + comment_text
+                         + struct.pack("<iI", 0, len(mark)) + mark.encode())
+    rectangle = svm_action(103, struct.pack("<4i", 0, 0, 60, 44))
+    nested = svm_file([svm_action(512, struct.pack("<H", len(mark)) + mark.encode()
+                                  + struct.pack("<iI", 0, 0)), rectangle])
+    transparency = svm_action(147, nested + struct.pack("<4i", 0, 0, 60, 44) + b"\x00" * 12)
+    eps = svm_action(143, f"%!PS-Adobe-3.0 EPSF-3.0\n%%For: {mark}\n".encode())
+    return svm_file(actions or [comment, eps, transparency, rectangle])
+
+
+def svm_file(actions: list[bytes]) -> bytes:
+    map_mode = struct.pack("<HI", 1, 27) + struct.pack("<H2i4iB", 0, 0, 0, 1, 1, 1, 1, 1)
+    header = struct.pack("<I", 0) + map_mode + struct.pack("<iiI", 1700, 1270, len(actions))
+    return b"VCLMTF" + struct.pack("<HI", 1, len(header)) + header + b"".join(actions)
+
+
+def svm_actions(data: bytes) -> list[tuple[int, bytes]]:
+    """The actions of a StarView metafile, as its header counts them (each must be whole)."""
+    (length,) = struct.unpack_from("<I", data, 8)
+    (map_length,) = struct.unpack_from("<I", data, 12 + 4 + 2)
+    (count,) = struct.unpack_from("<I", data, 12 + 4 + 6 + map_length + 8)
+    pos, found = 12 + length, []
+    for _ in range(count):
+        kind, _version, size = struct.unpack_from("<HHI", data, pos)
+        found.append((kind, data[pos + 8:pos + 8 + size]))
+        pos += 8 + size
+        assert pos <= len(data)
+    return found
 
 
 VML_NS = ('xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
@@ -601,6 +644,16 @@ def odf(kind: str = "odt", body: str = "", meta: str = "", settings: str = "",
     return odf_package(f"application/vnd.oasis.opendocument.{media}", parts)
 
 
+def svm_frame(path: str) -> str:
+    return f'<draw:frame><draw:image xlink:href="{path}"/></draw:frame>'
+
+
+def object_frame() -> str:
+    """A chart or formula object, and the picture shown in its place (no extension)."""
+    return ('<draw:frame><draw:object xlink:href="./Object 1"/><draw:image xlink:href="./'
+            'ObjectReplacements/Object 1"/></draw:frame>')
+
+
 def config_item(name: str, value: str) -> str:
     return f'<config:config-item config:name="{name}" config:type="string">{value}' \
            "</config:config-item>"
@@ -657,6 +710,26 @@ def odf_cases() -> dict[str, tuple[Callable[[str], bytes], set[str]]]:
         "odt-ole-object": (lambda m: odf(body='<draw:frame><draw:object-ole xlink:href="./Object '
                                          '1"/></draw:frame>', files={"Object 1": ole_object(m)}),
                            {"embedded_objects"}),
+        "odt-svm-picture": (lambda m: odf(body=svm_frame("Pictures/image1.svm"),
+                                          files={"Pictures/image1.svm": svm(m)}),
+                            {"comments", "embedded_files"}),
+        # ObjectReplacements/ holds what an application shows for an embedded object, without
+        # an extension: SVM, EMF or WMF, told apart only by their content.
+        "odt-object-replacement-svm": (lambda m: odf(body=object_frame(), files={
+            "ObjectReplacements/Object 1": svm(m)}), {"comments", "embedded_files"}),
+        "odt-object-replacement-emf": (lambda m: odf(body=object_frame(), files={
+            "ObjectReplacements/Object 1": emf(m)}), {"comments", "software", "exif"}),
+        "odp-object-replacement-wmf": (lambda m: odf("odp", body=object_frame(), files={
+            "ObjectReplacements/Object 1": wmf(m, placeable=False)}), {"comments"}),
+        "ods-object-replacement-gzipped-emf": (lambda m: odf("ods", body=object_frame(), files={
+            "ObjectReplacements/Object 1": gzip.compress(emf(m), 0, mtime=0)}),
+            {"unreadable_pictures"}),
+        "odt-object-replacement-old-svm": (lambda m: odf(body=object_frame(), files={
+            "ObjectReplacements/Object 1": b"SVGDI\x10\x00" + m.encode() * 4}),
+            {"unreadable_pictures"}),
+        "odt-old-svm-picture": (lambda m: odf(body=svm_frame("Pictures/old.svm"), files={
+            "Pictures/old.svm": b"SVGDI\x10\x00" + m.encode("utf-16-le") * 4}),
+            {"unreadable_pictures"}),
     }
 
 
@@ -1142,6 +1215,30 @@ def test_a_cleaned_metafile_still_holds_together(make):
     again: set[str] = set()
     assert clean_metafile("image1." + make.__name__, cleaned, again, 10**6) == cleaned
     assert again == set()
+
+
+def test_a_cleaned_svm_still_holds_together():
+    """Comments and PostScript gone, the count written again, a nested metafile cleaned too."""
+    removed: set[str] = set()
+    cleaned = clean_metafile("Object 1", svm("Vigiemark"), removed, 10**6)
+    assert b"Vigiemark" not in cleaned and removed == {"comments", "embedded_files"}
+    actions = svm_actions(cleaned)
+    assert [kind for kind, _ in actions] == [147, 103]
+    nested = actions[0][1]
+    assert [kind for kind, _ in svm_actions(nested)] == [103]
+    assert nested.endswith(struct.pack("<4i", 0, 0, 60, 44) + b"\x00" * 12)
+    again: set[str] = set()
+    assert clean_metafile("Object 1", cleaned, again, 10**6) == cleaned and again == set()
+
+
+@pytest.mark.parametrize("data", [
+    svm("x")[:-3],  # cut short
+    svm("x", [svm_action(600, b"Vigiemark")]),  # an action no LibreOffice writes
+    svm_file([svm_action(147, svm_file([svm_action(147, b"VCLMTF")]))]),  # a broken nesting
+], ids=["cut-short", "unknown-action", "broken-nesting"])
+async def test_an_svm_that_does_not_hold_together_refuses_the_document(forum, lea, data):
+    document = odf(body=svm_frame("Pictures/image1.svm"), files={"Pictures/image1.svm": data})
+    assert await refusal(forum, lea, "releve.odt", document) == CATALOGS["fr"].gettext(DAMAGED)
 
 
 async def test_a_metafile_cut_short_refuses_the_document(forum, lea):

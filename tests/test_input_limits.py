@@ -20,10 +20,10 @@ from forum import api, input_limits, keys
 from forum.app import create_app
 from forum.config import Config
 from forum.i18n import CATALOGS
-from forum.input_limits import QUERY_PARAMETERS_MAX, body_bytes_max
+from forum.input_limits import FORM, QUERY_PARAMETERS_MAX, body_bytes_max
 from forum.models import search
 from forum.ratelimit import RateLimiter, SharedHits
-from tests.conftest import Forum
+from tests.conftest import Forum, csrf_token, log_in
 from tests.test_api import V1, error_of
 
 LIMIT = 3  # invalid requests a client may send per minute, in these tests
@@ -236,4 +236,80 @@ async def test_a_form_longer_than_any_form_is_413_before_it_is_read(aiohttp_clie
     assert response.status == 413 and read == []
     response = await forum.client.post("/login", data={"name": "lea", "password": "p"},
                                        headers={"X-Forwarded-For": READER})
-    assert response.status == 403 and read == [1]  # read, and refused for its missing token
+    assert response.status == 403 and read  # read, and refused for its missing token
+
+
+# Multipart forms: their own streaming limits, and counted like any other invalid request -------
+
+BROKEN_MULTIPART = (b"--edge\r\n"
+                    b"Content-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n")
+
+
+@pytest.mark.parametrize("body, status", [
+    (BROKEN_MULTIPART, 422),  # cut off in a part's headers: an empty file
+    (b"--other\r\n\r\nnothing\r\n--other--\r\n", 400),  # no part under the announced boundary
+    (b"--edge\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n--in--\r\n--edge--\r\n",
+     400),  # a multipart inside the multipart
+], ids=["cut-short", "wrong-boundary", "nested"])
+async def test_an_unreadable_multipart_upload_counts_as_invalid(aiohttp_client, tmp_path, pauses,
+                                                                body, status):
+    forum = await site(aiohttp_client, tmp_path)
+    token = await _member(forum)
+    headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": FLOODER,
+               "Content-Type": "multipart/form-data; boundary=edge"}
+    for _ in range(LIMIT):
+        response = await forum.client.post(V1 + "/uploads", data=body, headers=headers)
+        assert response.status == status, await response.text()
+    response = await forum.client.post(V1 + "/uploads", data=body, headers=headers)
+    assert response.status == 429 and len(pauses) == 1
+    headers["X-Forwarded-For"] = READER  # another client is not concerned
+    assert (await forum.client.post(V1 + "/uploads", data=body, headers=headers)).status == status
+
+
+async def test_an_unreadable_multipart_form_of_a_page_counts_as_invalid(aiohttp_client, tmp_path,
+                                                                        pauses):
+    forum = await site(aiohttp_client, tmp_path)
+    lea = await forum.user("lea")
+    thread_id, _ = await forum.thread(await forum.board("Metz", slug="metz"), lea)
+    browser = forum.client
+    await log_in(browser, "lea")
+    token = await csrf_token(browser, f"/t/{thread_id}/reply")
+    body = (b"--edge\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            + token.encode() + b"\r\n" + BROKEN_MULTIPART)
+    headers = {"X-Forwarded-For": FLOODER, "Content-Type": "multipart/form-data; boundary=edge"}
+    for _ in range(LIMIT):
+        response = await browser.post(f"/t/{thread_id}/reply", data=body, headers=headers)
+        assert response.status == 400, await response.text()
+    response = await browser.post(f"/t/{thread_id}/reply", data=body, headers=headers)
+    assert response.status == 429 and len(pauses) == 1
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data; boundary=edge", BROKEN_MULTIPART),  # cut short
+    ("multipart/form-data; boundary=edge", b"garbage"),  # no starting boundary
+    ("multipart/form-data", b"--edge--\r\n"),  # no boundary announced
+    ("multipart/form-data; boundary=edge",
+     b"--edge\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n--in--\r\n--edge--\r\n"),
+    ("multipart/form-data; boundary=edge", b"--edge\r\nContent-Disposition: form-data; name=\"n\""
+     b"\r\nContent-Transfer-Encoding: rot13\r\n\r\nx\r\n--edge--\r\n"),
+    (FORM, b"name=\xff\xfe"),  # not UTF-8
+    (FORM + "; charset=klingon", b"name=lea"),
+], ids=["cut-short", "garbage", "no-boundary", "nested", "unknown-encoding", "not-utf8",
+        "unknown-charset"])
+@pytest.mark.parametrize("path", ["/login", "/b/metz/new"], ids=["read-whole", "streamed"])
+async def test_an_unreadable_form_is_400_and_counts_as_invalid(aiohttp_client, tmp_path, pauses,
+                                                               content_type, body, path):
+    """A form read whole: it was a 500, counted against nobody. (A route that streams its
+    files reads a urlencoded form whole too.)"""
+    forum = await site(aiohttp_client, tmp_path)
+    await forum.board("Metz", slug="metz")
+    if path != "/login" and content_type.startswith("multipart/"):
+        return  # streamed: tests above
+    headers = {"X-Forwarded-For": FLOODER, "Content-Type": content_type}
+    for _ in range(LIMIT):
+        response = await forum.client.post(path, data=body, headers=headers)
+        assert response.status == 400, await response.text()
+        assert CATALOGS["fr"].gettext("This form could not be read. Please try again.") in (
+            await response.text()).replace("&#39;", "'")
+    assert (await forum.client.post(path, data=body, headers=headers)).status == 429
+    assert len(pauses) == 1

@@ -47,6 +47,9 @@ REMOVED_LABELS = {
     "external_links": N_("links to files on the author's computer or network"),
     "settings": N_("application settings (printer, data sources, windows)"),
     "jpeg2000": N_("JPEG 2000 pictures, stored again without what they carried"),
+    "unreadable_pictures": N_("pictures in a format that cannot be cleaned (an old metafile, or"
+                              " the stand-in of an embedded object: its application draws it"
+                              " again)"),
     "annotation_appearances": N_("the look of annotations (it may show their author's name;"
                                  " PDF readers draw it again)"),
 }

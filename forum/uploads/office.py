@@ -39,7 +39,7 @@ MAX_XML_BYTES = 32 * 1024 * 1024  # a part read into memory to be cleaned
 MAX_DEPTH = 2  # a document in a document in a document, at most
 MAX_PICTURE_BYTES = 64 * 1024 * 1024  # a picture inside, read into memory to be re-encoded
 CHUNK = 1024 * 1024
-HEAD_BYTES = 16
+HEAD_BYTES = metafiles.HEAD_BYTES
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 BOMB = N_("This document declares far more data than it holds (a “zip bomb”): it is refused.")
@@ -216,6 +216,11 @@ def _odf_plan(heads: dict[str, bytes]) -> ooxml.Plan:
             plan.dropped[name] = "signatures"
         elif head.startswith(OLE2):  # an embedded OLE object (a Word or Excel document)
             plan.dropped[name] = "embedded_objects"
+        elif metafiles.is_old_metafile(head) or (
+                name.startswith("ObjectReplacements/") and not _is_picture(name, head)):
+            # What an object looks like, in a format nobody here reads: its application draws
+            # it again from the object itself.
+            plan.dropped[name] = "unreadable_pictures"
     return plan
 
 
@@ -243,6 +248,12 @@ def _cleaner(entry: zipfile.ZipInfo, odf: bool, plan: ooxml.Plan,
             ooxml.has_references(name, plan)):
         return lambda data, removed: ooxml.part(data, name, plan, removed)
     return None
+
+
+def _is_picture(name: str, head: bytes) -> bool:
+    """Whether an entry is a picture the cleaners read, by its content (a name may lie)."""
+    return (images.embedded_kind(head) is not None or metafiles.metafile_kind(head) is not None
+            or drawings.is_drawing(name, head))
 
 
 def _is_package(name: str) -> bool:
