@@ -288,10 +288,12 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     window = await _time_window(conn, filters) if terms else None
     if window is None:
         return Results([], 0, False, page, 1)
-    recent = await _match_ids(conn, "post_search", match_expression(terms, filters), window,
-                              CANDIDATES + 1)
     cleaned = clean_line(encodable(query))
     stemmed = stems.query_terms(cleaned)
+    recent: list[int] = []
+    if not stemmed or not await _stems_cover_words(conn, terms):
+        recent = await _match_ids(conn, "post_search", match_expression(terms, filters),
+                                  window, CANDIDATES + 1)
     if stemmed:  # the same terms by their French stems: "drone" finds "drones" (issue 16)
         own = stems.query_terms(cleaned, " OR ")
         if own == stemmed:  # one term: in the post itself (searched once, not twice)
@@ -311,6 +313,20 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     hits = await _hits(conn, await _marking_expression(conn, terms, query, chosen), chosen,
                        viewer)
     return Results(hits, len(ranked), more, page, pages)
+
+
+async def _stems_cover_words(conn: Conn, terms: str) -> bool:
+    """Whether stem_search finds every post that post_search finds for `terms`.
+
+    A word's stem is that of the same word without accents, whatever accents each side had, and
+    a phrase's stems are a phrase: what matches word for word matches stem for stem, in the same
+    columns and with the same filters. Not so for prefixes ("installat*" finds "installation",
+    whose stem is "install"), nor for posts whose stems wait in stem_queue (written by the CLI,
+    or by this transaction). Then post_search is read too: for a phrase of common words ("place
+    de la") it reads as much as stem_search, 9 ms at 200 000 posts.
+    """
+    return "*" not in terms and await conn.value("select not exists"
+                                                 " (select 1 from stem_queue)")
 
 
 def _newest(first: list[int], second: list[int]) -> list[int]:
