@@ -41,8 +41,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.translate(_LIGATURES).lower())
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)
 def _bare(word: str) -> str:
     """The word without its accents ("caméras" -> "cameras")."""
+    if word.isascii():
+        return word
     return "".join(char for char in unicodedata.normalize("NFKD", word)
                    if not unicodedata.combining(char))
 
@@ -135,7 +138,7 @@ def highlight_prefixes(query: str) -> tuple[str, ...]:
 
 def tokens(text: str) -> set[str]:
     """The words of `text` as post_search's tokenizer keeps them: lower case, no accents."""
-    return {_bare(word) for word in _WORD.findall(text.lower())}
+    return {_bare(word) for word in set(_WORD.findall(text.lower()))}
 
 
 async def index_waiting(tx: Transaction) -> None:
