@@ -26,7 +26,7 @@ _TERM = re.compile(r'"([^"]*)"|(\S+)')  # as models.search parses a query
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ﬁ": "fi", "ﬂ": "fl",
                             "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ß": "ss"})
 PREFIX_MIN = 3  # as models.search.PREFIX_MIN: shorter prefixes match half the dictionary
-WORD_CACHE = 100_000  # words whose stems are kept: the vocabulary of a forum is small
+WORD_CACHE = 50_000  # words whose stems are kept: the vocabulary of a forum is small
 
 
 # French words made on these (vidéoprotection, vidéosurveillance, télésurveillance): each such
