@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -467,6 +468,23 @@ async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(lan
     assert await database.budgeted(cheap, 30, keys=["caméras", "192.0.2.7"]) == 1
     assert used[0] is not long_reader  # another client's cheap search shares the readers
     assert database._readers.qsize() == 3
+
+
+async def _thread_nice(conn: Any) -> int:
+    """The CPU priority (nice value) of the thread that runs `conn`'s statements."""
+    await conn.create_function(
+        "thread_nice", 0, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    return (await (await conn.execute("select thread_nice()")).fetchone())[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priority here")
+async def test_the_long_lane_yields_the_cpu_to_the_readers(lanes: Lanes):
+    """With all cores busy, a costly search repeated took a core from readers (issue 11)."""
+    database = lanes.database
+    reader = database._readers.get_nowait()
+    database._readers.put_nowait(reader)
+    base = await _thread_nice(reader)
+    assert await _thread_nice(database._long_reader) == max(base, db_module.LONG_LANE_NICE)
 
 
 async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_path):
