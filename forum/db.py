@@ -8,7 +8,6 @@ import mmap
 import os
 import secrets
 import sqlite3
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from forum import stems
+from forum import priority, stems
 from forum.errors import TooSlow
 
 PRAGMAS = (
@@ -47,10 +46,9 @@ PROGRESS_STEPS = 1000
 SHARED_SLICE = 0.1
 LONG_MEMORY = 600.0
 LONG_KEYS = 4096  # remembered keys at most (the oldest are forgotten first)
-# The long lane's thread runs at this nice value (Linux: per thread): with as many busy threads
-# as cores, a costly search repeated kept a core from readers, whose searches' p99 went from
-# ~40 to ~300 ms at load 8 on 2 cores (bench/hostile.py). It still gets idle cores in full.
-LONG_LANE_NICE = 10
+# The long lane's thread runs at a lower CPU priority (forum/priority.py): with as many busy
+# threads as cores, a costly search repeated kept a core from readers, whose searches' p99 went
+# from ~40 to ~300 ms at load 8 on 2 cores (bench/hostile.py).
 
 
 class _SliceSpent(Exception):
@@ -160,15 +158,6 @@ async def _interrupted_at(raw: aiosqlite.Connection, deadline: float,
         await asyncio.shield(raw.set_progress_handler(None, 0))  # type: ignore[arg-type]
 
 
-def _lower_priority() -> None:
-    """Lower the calling thread's CPU priority to LONG_LANE_NICE (where threads have one)."""
-    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
-        with contextlib.suppress(OSError):  # a sandbox may refuse: then as other threads
-            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                           max(current, LONG_LANE_NICE))
-
-
 async def _run_in_thread(conn: aiosqlite.Connection, function: Callable[[], None]) -> None:
     """`function()` on `conn`'s own thread, through a SQL function (aiosqlite's public way)."""
     await conn.create_function("vigie_in_thread", 0, function)
@@ -220,7 +209,7 @@ class Database:
             self._readers.put_nowait(conn)
         self._long_reader = await connect(self.path)
         await self._long_reader.execute("pragma query_only = on")
-        await _run_in_thread(self._long_reader, _lower_priority)
+        await _run_in_thread(self._long_reader, priority.lower)
         self._all_readers.append(self._long_reader)
         # A plain connection used on the event loop's thread: catch_up() runs before every
         # cached page, and a trip to a connection's thread would cost more than the check.

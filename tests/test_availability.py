@@ -22,7 +22,7 @@ import pytest
 from markupsafe import escape
 
 from forum import db as db_module
-from forum import markdown
+from forum import markdown, priority
 from forum.db import Database
 from forum.error_pages import HTTP_MESSAGES, storage_fault
 from forum.errors import TooSlow
@@ -484,7 +484,7 @@ async def test_the_long_lane_yields_the_cpu_to_the_readers(lanes: Lanes):
     reader = database._readers.get_nowait()
     database._readers.put_nowait(reader)
     base = await _thread_nice(reader)
-    assert await _thread_nice(database._long_reader) == max(base, db_module.LONG_LANE_NICE)
+    assert await _thread_nice(database._long_reader) == max(base, priority.BACKGROUND_NICE)
 
 
 async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_path):
@@ -554,3 +554,11 @@ async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(lane
     used.clear()
     await database.budgeted(cheap, 30, keys={"drones": 1, "198.51.100.1": 2})
     assert used == [long_reader]  # the second costly one makes a pattern
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priority here")
+async def test_markdown_cooks_yield_the_cpu_to_the_readers():
+    """A hostile body's 0.8 s of parsing waits for readers when every core is busy."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert await markdown.in_worker(os.getpriority, os.PRIO_PROCESS, 0) \
+        == max(base, priority.BACKGROUND_NICE)
