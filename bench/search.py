@@ -59,7 +59,16 @@ from datetime import date
 from pathlib import Path
 
 import harness  # bench/ is on sys.path when a bench runs
-from thread_page import BOARDS, FIRST_NAMES, MEMBERS, PLACES, SPAN, START, TOPICS  # same shape
+from thread_page import (  # same shape
+    BOARDS,
+    FIRST_NAMES,
+    MEMBERS,
+    PLACES,
+    SPAN,
+    START,
+    TOPICS,
+    stem_posts,  # as the server would, before measuring
+)
 
 from forum.db import Database
 from forum.migrate import migrate
@@ -223,6 +232,10 @@ def generate(data_dir: Path, posts: int) -> Generated:
             if done % (BATCH * 4) == 0 or done == posts:
                 print(f"  {done:,} posts in {time.perf_counter() - began:.0f} s", flush=True)
         _count(conn)
+        # The stems (stem_search), as the server's first commit would compute them: without
+        # them every model-level search would find the stem index empty (stem_queue full).
+        stem_posts(conn)
+        print(f"  stemmed in {time.perf_counter() - began:.0f} s", flush=True)
         conn.execute("pragma journal_mode = wal")
     finally:
         conn.close()

@@ -314,7 +314,7 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
         _insert_boards_threads(conn, rng, sizes, thread_ids, thread_author, thread_board,
                                starts, last_at, last_id)
         _insert_posts(conn, rows)
-        _stem_posts(conn)
+        stem_posts(conn)
         # Member 1 read the target thread halfway (issue 16): their page carries the "new
         # messages" marker, computed per request like the rest of their bits.
         conn.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
@@ -394,7 +394,7 @@ def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
         conn.execute("commit")
 
 
-def _stem_posts(conn: sqlite3.Connection) -> None:
+def stem_posts(conn: sqlite3.Connection) -> None:
     """The French stems of every post (forum/stems.py), as the server's first commit would
     compute them: a million posts left in stem_queue would hold its writer for minutes. The
     forum has few distinct texts, so each is stemmed once."""

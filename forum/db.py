@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from forum import stems
+from forum import priority, stems
 from forum.errors import TooSlow
 
 PRAGMAS = (
@@ -46,6 +46,9 @@ PROGRESS_STEPS = 1000
 SHARED_SLICE = 0.1
 LONG_MEMORY = 600.0
 LONG_KEYS = 4096  # remembered keys at most (the oldest are forgotten first)
+# The long lane's thread runs at a lower CPU priority (forum/priority.py): with as many busy
+# threads as cores, a costly search repeated kept a core from readers, whose searches' p99 went
+# from ~40 to ~300 ms at load 8 on 2 cores (bench/hostile.py).
 
 
 class _SliceSpent(Exception):
@@ -155,6 +158,12 @@ async def _interrupted_at(raw: aiosqlite.Connection, deadline: float,
         await asyncio.shield(raw.set_progress_handler(None, 0))  # type: ignore[arg-type]
 
 
+async def _run_in_thread(conn: aiosqlite.Connection, function: Callable[[], None]) -> None:
+    """`function()` on `conn`'s own thread, through a SQL function (aiosqlite's public way)."""
+    await conn.create_function("vigie_in_thread", 0, function)
+    await conn.execute("select vigie_in_thread()")
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -200,6 +209,7 @@ class Database:
             self._readers.put_nowait(conn)
         self._long_reader = await connect(self.path)
         await self._long_reader.execute("pragma query_only = on")
+        await _run_in_thread(self._long_reader, priority.lower)
         self._all_readers.append(self._long_reader)
         # A plain connection used on the event loop's thread: catch_up() runs before every
         # cached page, and a trip to a connection's thread would cost more than the check.

@@ -16,6 +16,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from forum import priority
 from forum.text import clean_body, pseudonym_key
 
 if TYPE_CHECKING:  # bleach's stubs name its vendored html5lib as html5lib
@@ -276,7 +277,10 @@ async def in_worker(function: Callable[..., R], *args: Any) -> R:
     global _cooks
     for attempt in (1, 2):
         if _cooks is None:
-            _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"))
+            # At a lower CPU priority (forum/priority.py): a hostile body's 0.8 s of CPU then
+            # waits for the readers' pages and searches when every core is busy.
+            _cooks = ProcessPoolExecutor(COOKS, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=priority.lower)
         cooks = _cooks
         try:
             return await asyncio.wait_for(

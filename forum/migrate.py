@@ -23,7 +23,7 @@ def migrate(db_path: Path) -> list[str]:
     conn = sqlite3.connect(db_path, isolation_level=None)
     # Backfills that SQL alone cannot compute (0010: the skeletons of existing pseudonyms).
     conn.create_function("pseudonym_skeleton", 1, pseudonym_skeleton, deterministic=True)
-    conn.create_function("search_stems", 1, stems, deterministic=True)  # 0024, 0025
+    conn.create_function("search_stems", 1, stems, deterministic=True)  # 0024, 0025, 0027
     applied: list[str] = []
     try:
         conn.execute("pragma journal_mode = wal")

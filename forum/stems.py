@@ -9,6 +9,7 @@ transaction, just before its COMMIT (db.Database.transaction): the stems commit 
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ _TERM = re.compile(r'"([^"]*)"|(\S+)')  # as models.search parses a query
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ﬁ": "fi", "ﬂ": "fl",
                             "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ß": "ss"})
 PREFIX_MIN = 3  # as models.search.PREFIX_MIN: shorter prefixes match half the dictionary
+WORD_CACHE = 50_000  # words whose stems are kept: the vocabulary of a forum is small
 
 
 # French words made on these (vidéoprotection, vidéosurveillance, télésurveillance): each such
@@ -39,45 +41,70 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.translate(_LIGATURES).lower())
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)
 def _bare(word: str) -> str:
     """The word without its accents ("caméras" -> "cameras")."""
+    if word.isascii():
+        return word
     return "".join(char for char in unicodedata.normalize("NFKD", word)
                    if not unicodedata.combining(char))
 
 
-def _bare_words(typed: list[str]) -> list[str]:
-    """The words without accents, each compound followed by its parts."""
-    bare = []
-    for word in map(_bare, typed):
-        bare.append(word)
-        head = next((head for head in COMPOUND_HEADS if word.startswith(head)
-                     and len(word) >= len(head) + _COMPOUND_TAIL_MIN), None)
-        if head is not None:
-            bare += [head, word[len(head):]]
-    return bare
+@functools.lru_cache(maxsize=WORD_CACHE)
+def _word_stems(word: str) -> tuple[tuple[str, ...], str]:
+    """(the stems that take the word's place, its stem as typed when it differs or "").
+
+    The first is the stem of the word without accents, followed for a compound by the stems of
+    its parts ("vidéoprotection" -> videoprotect video protect). The second is the stem of the
+    word as typed, accents then removed as the tokenizer does: the stemmer cuts words by their
+    accents ("caméras" -> "camer", "cameras" -> "cam"; "installées" -> "install", "installees"
+    -> "installe"), so both are kept when they differ, and only then.
+    """
+    bare = _bare(word)
+    place = [bare]
+    head = next((head for head in COMPOUND_HEADS if bare.startswith(head)
+                 and len(bare) >= len(head) + _COMPOUND_TAIL_MIN), None)
+    if head is not None:
+        place += [head, bare[len(head):]]
+    place_stems = tuple(_STEMMER.stemWords(place))
+    typed = _bare(_STEMMER.stemWord(word)) if bare != word else place_stems[0]
+    return place_stems, "" if typed == place_stems[0] else typed
 
 
 def _spellings(text: str) -> list[str]:
-    """The stems of `text` as typed, then (when they differ) as typed without accents.
+    """The stems of `text` as typed, then (when they differ) as typed without accents, each
+    without accents (the tokenizer removes them): the alternatives of a query term.
 
     The stemmer cuts words by their accents: "caméras" -> "camer" but "cameras" -> "cam",
     "sécurité" -> "sécur" but "securite" -> "securit". People type queries without accents, so
-    both are kept: a text is indexed with both, a query matches either.
+    a query term matches either (a text holds both, `stems`).
     """
     typed = words(text)
-    stemmed = " ".join(_STEMMER.stemWords(typed))
-    bare = " ".join(_STEMMER.stemWords(_bare_words(typed)))
+    stemmed = " ".join(_bare(stem) for stem in _STEMMER.stemWords(typed))
+    # A compound's parts follow it in a text: a phrase has them too, a lone word needs not.
+    parts = slice(None) if len(typed) > 1 else slice(1)
+    bare = " ".join(stem for word in typed for stem in _word_stems(word)[0][parts])
     return [stemmed] if bare == stemmed else [stemmed, bare]
 
 
 def stems(text: str) -> str:
-    """The stems of `text`, space separated, in order (phrases still match as phrases); then,
-    when they differ, the stems of the same words without accents (and compounds' parts).
+    """What stem_search indexes for `text`: one stem per word, without accents, in order
+    (phrases still match as phrases), compounds followed by their parts; then, once each, the
+    stems as typed that differ from those ("caméras": cam ... camer).
 
-    The tokenizer of stem_search then removes the accents, so a stem matches whatever accents
-    the query had, as long as the stemmer cut both words alike.
+    Each word's stem as typed is thus found by a single word, and a phrase by the stems of its
+    words without accents, as queries are mostly typed. (Until 0027 the text was indexed twice,
+    as typed then without accents: twice the terms, and searches twice as costly.)
     """
-    return " ".join(_spellings(text))
+    place: list[str] = []
+    typed: dict[str, None] = {}
+    for word in words(text):
+        place_stems, typed_stem = _word_stems(word)
+        place += place_stems
+        if typed_stem:
+            typed[typed_stem] = None
+    present = set(place)
+    return " ".join([*place, *(stem for stem in typed if stem not in present)])
 
 
 def query_terms(query: str, joiner: str = " AND ") -> str:
@@ -104,10 +131,14 @@ def query_terms(query: str, joiner: str = " AND ") -> str:
     return joiner.join(terms)
 
 
-def highlight_terms(query: str) -> list[str]:
-    """Prefixes that mark a stem-found word in a snippet ("drone" marks "drones")."""
-    found = {stem for stem in stems(query).split() if len(stem) >= PREFIX_MIN}
-    return [f'"{stem}"*' for stem in sorted(found)]
+def highlight_prefixes(query: str) -> tuple[str, ...]:
+    """The stems whose words a snippet marks ("drone": dron, which marks "drones")."""
+    return tuple(sorted({stem for stem in stems(query).split() if len(stem) >= PREFIX_MIN}))
+
+
+def tokens(text: str) -> set[str]:
+    """The words of `text` as post_search's tokenizer keeps them: lower case, no accents."""
+    return {_bare(word) for word in set(_WORD.findall(text.lower()))}
 
 
 async def index_waiting(tx: Transaction) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from markupsafe import escape
 
 from forum import db as db_module
-from forum import markdown
+from forum import markdown, priority
 from forum.db import Database
 from forum.error_pages import HTTP_MESSAGES, storage_fault
 from forum.errors import TooSlow
@@ -469,6 +470,23 @@ async def test_a_costly_read_is_cut_to_the_long_lane_and_its_keys_remembered(lan
     assert database._readers.qsize() == 3
 
 
+async def _thread_nice(conn: Any) -> int:
+    """The CPU priority (nice value) of the thread that runs `conn`'s statements."""
+    await conn.create_function(
+        "thread_nice", 0, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    return (await (await conn.execute("select thread_nice()")).fetchone())[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priority here")
+async def test_the_long_lane_yields_the_cpu_to_the_readers(lanes: Lanes):
+    """With all cores busy, a costly search repeated took a core from readers (issue 11)."""
+    database = lanes.database
+    reader = database._readers.get_nowait()
+    database._readers.put_nowait(reader)
+    base = await _thread_nice(reader)
+    assert await _thread_nice(database._long_reader) == max(base, priority.BACKGROUND_NICE)
+
+
 async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_path):
     database = Database(tmp_path / "lanes.sqlite3", readers=3)
     await database.open()
@@ -536,3 +554,11 @@ async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(lane
     used.clear()
     await database.budgeted(cheap, 30, keys={"drones": 1, "198.51.100.1": 2})
     assert used == [long_reader]  # the second costly one makes a pattern
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priority here")
+async def test_markdown_cooks_yield_the_cpu_to_the_readers():
+    """A hostile body's 0.8 s of parsing waits for readers when every core is busy."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert await markdown.in_worker(os.getpriority, os.PRIO_PROCESS, 0) \
+        == max(base, priority.BACKGROUND_NICE)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 
-from forum.models import moderation, posts, threads
+from forum import stems
+from forum.models import moderation, posts, search, threads
 from tests.test_search import found, migrated_from, read_found
 
 
@@ -154,3 +155,53 @@ async def test_queries_without_accents_find_the_stems_of_accented_words(forum, m
         assert await read_found(forum, query) == [security], query
     assert await read_found(forum, '"quarante cameras"') == [cameras]  # phrases too
     assert await read_found(forum, "camera budget") == []
+
+
+# One term per word (issue 11: 0025 indexed every text twice, searches cost twice the CPU) -----
+
+def _body_terms(conn: sqlite3.Connection, post_id: int) -> list[str]:
+    """The terms stem_search holds for a post's body, one per position, in order."""
+    conn.execute("create virtual table if not exists temp.stem_terms"
+                 " using fts5vocab(main, stem_search, 'instance')")
+    return [row[0] for row in conn.execute(
+        "select term from temp.stem_terms where doc = ? and col = 'body' order by offset",
+        (post_id,))]
+
+
+async def test_a_post_is_indexed_once_with_only_the_stems_its_accents_change(forum, metz,
+                                                                              camille):
+    text = "Quarante caméras, des drones et un mât sur le marché."
+    _, post_id = await forum.thread(metz, camille, "Inventaire", text)
+    with contextlib.closing(sqlite3.connect(forum.config.db_path)) as conn:
+        terms = _body_terms(conn, post_id)
+    words = stems.words(text)
+    # Each word once, without accents; then "caméras" as typed (camer: "cameras" gives cam),
+    # the only word whose stem its accents change. Not the whole text a second time.
+    assert len(terms) == len(words) + 1, terms
+    assert terms[len(words):] == ["camer"] and terms.count("dron") == 1
+    assert stems.stems("des drones et des cameras") == "de dron et de cam"  # no accent: no extra
+
+
+async def test_a_query_word_whose_accents_change_nothing_is_one_term(forum):
+    assert stems.query_terms("piéton") == '"pieton"'  # not ("piéton" OR "pieton")
+    assert stems.query_terms("caméra") == '("camer" OR "cam")'
+
+
+async def test_snippets_mark_stem_found_words_without_prefix_queries(forum, client, metz,
+                                                                     camille):
+    """A prefix ("cam"*) reads the index of every word it begins, over the whole forum."""
+    _, post_id = await forum.thread(metz, camille, "Plan", "Des caméras et un camion.")
+    async with forum.db.read() as conn:
+        expression = await search._marking_expression(conn, '"camera"', "camera", [post_id])
+    assert "*" not in expression
+    page = await (await client.get("/search", params={"q": "camera"})).text()
+    assert "<mark>caméras</mark>" in page  # (and "camion": it begins with "cam", as before)
+
+
+async def test_migration_27_stems_each_post_once(tmp_path, monkeypatch):
+    db_path = migrated_from(tmp_path, monkeypatch, 27, "Survols", """
+        select 1 as id, 'Des caméras et des drones.' as body, '2024-01-01T00:00:00.000Z' as at,
+               'published' as status""")
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert _body_terms(conn, 1) == ["de", "cam", "et", "de", "dron", "camer"]
+        assert conn.execute("select count(*) from stem_queue").fetchone() == (0,)
