@@ -143,6 +143,9 @@ class PageCache(TaggedLRU):
         super().__init__(max_entries)
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
+        # The same for members' pages (forum/fragments.py: a class's kept page): its key while
+        # one member renders it; the others of the class wait, then look in the cache again.
+        self.reader_rendering: dict[object, asyncio.Future[None]] = {}
         # Called at every invalidation, even one with no tag (a commit that named nothing): the
         # per-reader data kept in memory (forum/auth.py) is dropped at every write.
         self.listeners: list[Callable[[set[Tag]], None]] = []
