@@ -155,7 +155,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     # Its subject: the board's id and rule, which say with the reader's trust whether their
     # reply will wait (the board's rule changes with its board_meta tag, which drops the page).
     kept = fragments.ReaderPage.of(body, personal, thread.id,
-                                   (thread.board_id, thread.board_mode))
+                                   (thread.board_id, thread.board_mode), last_page=page == pages)
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
     return await _reader_response(request, kept, thread.id,
@@ -194,7 +194,8 @@ async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thr
     viewer = request[keys.USER]
     if viewer is None:  # a kept page is a member's: not reached
         raise NotFound()
-    marker = await unread.marker_bits(request, viewer, thread_id, kept.keyed_ids("before"))
+    marker = await unread.marker_bits(request, viewer, thread_id, kept.keyed_ids("before"),
+                                      kept.last_page)
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
                                          following)),
