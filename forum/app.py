@@ -22,7 +22,7 @@ from forum.input_limits import input_limits_middleware
 from forum.migrate import migrate
 from forum.models import reads, threads, users
 from forum.ratelimit import RateLimiter
-from forum.reads import ReadLog
+from forum.reads import KeptUnread, ReadLog
 from forum.uploads import pipeline as uploads
 from forum.views import drops
 from forum.views import requests as records_requests
@@ -54,6 +54,7 @@ def create_app(config: Config) -> web.Application:
     app[keys.LIMITER] = RateLimiter(config.trusted_proxies)
     app[keys.VIEWS] = Counter()
     app[keys.READS] = ReadLog()
+    app[keys.UNREAD] = KeptUnread()
     templating.setup(app)
     routes.setup(app)
     app.cleanup_ctx.append(_database)
@@ -75,6 +76,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await db.open()
     db.after_commit.append(app[keys.PAGE_CACHE].invalidate)
     db.after_commit.append(app[keys.FRAGMENTS].invalidate)
+    db.after_commit.append(app[keys.UNREAD].invalidate)
     app[keys.DB] = db
     yield
     await flush_views(app)

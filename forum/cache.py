@@ -17,6 +17,9 @@ carrying one of those tags. The tags, what carries them and what emits them:
                       ones and the compare page: findings, kinds, cities.
   ("finding", id)     the finding's page.
   ("journal", None)   the moderation journal and its feed: an action, a board renamed.
+  ("reads", member)   no page: the member's unread floors kept in memory (forum/reads.py:
+                      KeptUnread), emitted by models/reads.py's writes; ("follows", member)
+                      likewise drops their follow states (fragments.FragmentCache).
   ALL                 everything: a write no narrower tag covers (every post re-rendered; a
                       change of a member's name, which many pages show, must emit it too).
 Search and profiles are never cached. A member's page is kept per capability class with marks

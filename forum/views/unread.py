@@ -67,8 +67,7 @@ async def marker_bits(request: web.Request, user: User, thread_id: int,
         return {}
     if last_page and request.app[keys.READS].of(user.id).get(thread_id, 0) >= post_ids[-1]:
         # Read up to the thread's last post already (noted in memory, not written yet): nothing
-        # is new, and the queries are spared (a member reading on while others write: every
-        # commit drops what their session kept, forum/auth.py).
+        # is new, and nothing needs looking up (forum/reads.py).
         return {}
     unread = (await reads.unread(request, user, (thread_id,)))[thread_id]
     bits = {}
