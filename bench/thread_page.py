@@ -20,7 +20,7 @@ What it measures
     member (no unread) the member on a server with FORUM_UNREAD_TRACKING=0: the member read
                       half of the thread, so that with tracking their page carries the "new
                       messages" marker (issue 16); the summary compares CPU per page with and
-                      without (target: no worse)
+                      without (target: no worse, 5 % for noise)
     render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
                       cache)`: every post rendered every time (a page whose posts all changed)
     mixed             `--skip-mixed` leaves it out: 16 connections read up to 1 000 threads
@@ -105,6 +105,9 @@ READY_TIMEOUT = 180.0  # the server checks foreign keys at start: long on big fo
 # Issue 15's targets: ratios to bare aiohttp serving the same bytes, in the same run.
 CACHED_RATIO_TARGET, MEMBER_RATIO_TARGET, MODERATOR_RATIO_TARGET = 0.75, 0.30, 0.25
 MIXED_RATIO_TARGET, RENDER_CPU_TARGET_MS, P99_TARGET_MS = 0.25, 1.5, 50.0
+# Issue 16: a member's page with unread tracking costs no more than without (CPU per page; the
+# margin is the run-to-run noise of two servers measured one after the other).
+UNREAD_COST_TARGET = 1.05
 
 BOARDS = [("paris", "Paris", "Île-de-France"), ("lyon", "Lyon", "Auvergne-Rhône-Alpes"),
           ("marseille", "Marseille", "Provence-Alpes-Côte d'Azur"),
@@ -746,10 +749,13 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
                   f" {label}: {sum(bare_cpu) / 2 / cpu:.2f}")
     tracked, plain = by_label["member"], by_label.get("member (no unread)")
     if plain is not None and tracked.cpu_ms and plain.cpu_ms:
-        # Issue 16: unread tracking must not make a member's page dearer (compared by CPU).
-        print(f"member with unread tracking: {tracked.cpu_ms:.3f} ms CPU per page, without:"
-              f" {plain.cpu_ms:.3f} ms ({tracked.cpu_ms / plain.cpu_ms:.2f}x);"
-              f" / bare {tracked.rps / bare:.2f} against {plain.rps / bare:.2f}")
+        # Issue 16: unread tracking must not make a member's page dearer. Judged by server
+        # CPU per page (two servers measured one after the other: req/s moves with the load).
+        cost = tracked.cpu_ms / plain.cpu_ms
+        print(f"member pages, unread tracking on / off: / bare {tracked.rps / bare:.2f} /"
+              f" {plain.rps / bare:.2f}, CPU {tracked.cpu_ms:.3f} / {plain.cpu_ms:.3f} ms"
+              f" per page ({cost:.2f}x, target <= {UNREAD_COST_TARGET:.2f}x):"
+              f" {_verdict(cost <= UNREAD_COST_TARGET)}")
     for label in ("render (no cache)", "render (cold)"):
         cpu = by_label[label].cpu_ms
         if cpu is not None:
@@ -757,8 +763,10 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
                   f" {_verdict(cpu <= RENDER_CPU_TARGET_MS)}")
     if mixed is not None:
         ratio = mixed.rps / bare
+        p99 = mixed.percentiles["99%"]
         print(f"{mixed.label} / bare = {ratio:.2f} (target >= {MIXED_RATIO_TARGET:.2f}):"
-              f" {_verdict(ratio >= MIXED_RATIO_TARGET)}; {mixed.note}")
+              f" {_verdict(ratio >= MIXED_RATIO_TARGET)}, p99 {p99:.1f} ms (target <"
+              f" {P99_TARGET_MS:.0f} ms): {_verdict(p99 < P99_TARGET_MS)}; {mixed.note}")
     for r in [*results[1:-1], *([mixed] if mixed else [])]:
         p99 = r.percentiles["99%"]
         print(f"p99 at {args.connections} connections, {r.label}: {p99:.1f} ms"

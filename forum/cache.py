@@ -89,7 +89,10 @@ class TaggedLRU:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self.epoch = 0
-        self._entries: OrderedDict[object, tuple[Any, frozenset[Tag]]] = OrderedDict()
+        # (value, tags): the tags as a plain tuple of plain tuples, which the garbage collector
+        # stops tracking, unlike a frozenset: tens of thousands of entries otherwise lengthen
+        # every full collection, a pause for every request in flight.
+        self._entries: OrderedDict[object, tuple[Any, tuple[Tag, ...]]] = OrderedDict()
         self._by_tag: dict[Tag, set[object]] = {}
 
     def __len__(self) -> int:
@@ -107,9 +110,9 @@ class TaggedLRU:
         if epoch != self.epoch or self.max_entries <= 0:
             return False
         self._drop(key)
-        frozen = frozenset(tags)
-        self._entries[key] = (value, frozen)
-        for tag in frozen:
+        distinct = tuple(set(tags))
+        self._entries[key] = (value, distinct)
+        for tag in distinct:
             self._by_tag.setdefault(tag, set()).add(key)
         while len(self._entries) > self.max_entries:
             self._drop(next(iter(self._entries)))
