@@ -17,6 +17,9 @@ carrying one of those tags. The tags, what carries them and what emits them:
                       ones and the compare page: findings, kinds, cities.
   ("finding", id)     the finding's page.
   ("journal", None)   the moderation journal and its feed: an action, a board renamed.
+  ("reads", member)   no page: the member's unread floors kept in memory (forum/reads.py:
+                      KeptUnread), emitted by models/reads.py's writes; ("follows", member)
+                      likewise drops their follow states (fragments.FragmentCache).
   ALL                 everything: a write no narrower tag covers (every post re-rendered; a
                       change of a member's name, which many pages show, must emit it too).
 Search and profiles are never cached. A member's page is kept per capability class with marks
@@ -86,7 +89,10 @@ class TaggedLRU:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self.epoch = 0
-        self._entries: OrderedDict[object, tuple[Any, frozenset[Tag]]] = OrderedDict()
+        # (value, tags): the tags as a plain tuple of plain tuples, which the garbage collector
+        # stops tracking, unlike a frozenset: tens of thousands of entries otherwise lengthen
+        # every full collection, a pause for every request in flight.
+        self._entries: OrderedDict[object, tuple[Any, tuple[Tag, ...]]] = OrderedDict()
         self._by_tag: dict[Tag, set[object]] = {}
 
     def __len__(self) -> int:
@@ -104,9 +110,9 @@ class TaggedLRU:
         if epoch != self.epoch or self.max_entries <= 0:
             return False
         self._drop(key)
-        frozen = frozenset(tags)
-        self._entries[key] = (value, frozen)
-        for tag in frozen:
+        distinct = tuple(set(tags))
+        self._entries[key] = (value, distinct)
+        for tag in distinct:
             self._by_tag.setdefault(tag, set()).add(key)
         while len(self._entries) > self.max_entries:
             self._drop(next(iter(self._entries)))
@@ -143,6 +149,9 @@ class PageCache(TaggedLRU):
         super().__init__(max_entries)
         # Pages being rendered: readers who miss the same page meanwhile wait for that render.
         self.rendering: dict[object, asyncio.Future[CachedPage | None]] = {}
+        # The same for members' pages (forum/fragments.py: a class's kept page): its key while
+        # one member renders it; the others of the class wait, then look in the cache again.
+        self.reader_rendering: dict[object, asyncio.Future[None]] = {}
         # Called at every invalidation, even one with no tag (a commit that named nothing): the
         # per-reader data kept in memory (forum/auth.py) is dropped at every write.
         self.listeners: list[Callable[[set[Tag]], None]] = []

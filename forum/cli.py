@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from forum import logs, operations, workers
-from forum.app import create_app
+from forum.app import create_app, freeze_at_start
 from forum.config import REGISTRATION_MODES, Config, ConfigError
 from forum.db import Database, Transaction
 from forum.errors import ForumError
@@ -267,7 +267,9 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 def serve(config: Config, host: str, port: int) -> None:
     print(f"Vigie: http://{host}:{port} (data in {config.data_dir})", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    app = create_app(config)
+    freeze_at_start(app)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -8,6 +8,7 @@ import mmap
 import os
 import secrets
 import sqlite3
+import struct
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
@@ -60,6 +61,10 @@ ALL_TAG = ("all", None)  # forum.cache.ALL: every cached page
 # (https://www.sqlite.org/walformat.html, "The WAL-Index Header"): its change counter, frame
 # count and checksums change at every commit of any connection of any process.
 WAL_INDEX_HEADER = 48
+# In that header, the number of valid frames in the WAL ("mxFrame", native byte order): 0 once a
+# writer restarted the WAL after a full checkpoint, before its own commit is in it.
+_WAL_FRAMES = struct.Struct("=I")
+_WAL_FRAMES_OFFSET = 16
 _LOG_INSERT = "insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)"
 
 
@@ -229,6 +234,12 @@ class Database:
             + ("coalesce((select max(id) from invalidations), 0)" if self._logged else "0")
         ).fetchone()
 
+    @staticmethod
+    def _wal_restarted(header: bytes) -> bool:
+        """Whether this WAL-index header is that of a WAL holding no frame (just restarted)."""
+        return (len(header) >= _WAL_FRAMES_OFFSET + _WAL_FRAMES.size
+                and _WAL_FRAMES.unpack_from(header, _WAL_FRAMES_OFFSET)[0] == 0)
+
     def _wal_header(self) -> bytes:
         """The WAL-index header as it is now (b"" when the database has no -shm file)."""
         return b"" if self._shm is None else self._shm[:WAL_INDEX_HEADER]
@@ -287,6 +298,12 @@ class Database:
             if watcher.in_transaction:
                 watcher.execute("commit")
         self._seen_version = version
+        if not rows and self._logged and self._wal_restarted(header):
+            # A writer restarted the WAL (after a full checkpoint, every few megabytes
+            # written): SQLite counts it as a change, but nothing was committed yet, and its
+            # commit comes with its rows. Dropping everything here emptied every cache a few
+            # times a minute under writes (the mixed run: renders of every page anew).
+            return
         tags: set[tuple[str, object]] = set()
         foreign = False  # another process committed, even naming no page (a log-out, a ban)
         if not rows or rows[0][0] != self._seen_id + 1:

@@ -241,10 +241,13 @@ class ReaderPage:
     # Not slots: a page may have one per post, and a reader bits for a few (an unread count,
     # one marker), so that a request costs the bits it has, not one step per item.
     anchors: tuple[tuple[str, tuple[int, int]], ...] = ()
+    # A thread's last page: nothing the class may see comes after its last post (so a member who
+    # read up to there has nothing new in the thread: forum/views/unread.py, marker_bits).
+    last_page: bool = False
 
     @classmethod
     def of(cls, body: str, personal: frozenset[int], viewed_thread: int | None,
-           subject: Any = None) -> ReaderPage:
+           subject: Any = None, last_page: bool = False) -> ReaderPage:
         pieces = _SPLIT.split(body)
         parts: list[bytes | str] = [pieces[0].encode()]
         anchors = []
@@ -257,7 +260,7 @@ class ReaderPage:
                 parts += [name, text.encode()]
         return cls(tuple(parts), personal,
                    hashlib.blake2b(body.encode(), digest_size=16).hexdigest(), viewed_thread,
-                   subject, tuple(anchors))
+                   subject, tuple(anchors), last_page)
 
     @functools.cached_property
     def _places(self) -> dict[str, tuple[int, int]]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from forum.mail import Mailer
     from forum.models.users import Session, User
     from forum.ratelimit import RateLimiter
-    from forum.reads import ReadLog
+    from forum.reads import KeptUnread, ReadLog
     from forum.uploads.pipeline import Uploader
     from forum.uploads.storage import Store
 
@@ -36,6 +36,7 @@ UPLOADER: web.AppKey[Uploader] = web.AppKey("uploader")  # forum.uploads.pipelin
 DROP_STORE: web.AppKey[Store] = web.AppKey("drop_store")  # forum.views.drops: the files of drops
 MAIL: web.AppKey[Mailer] = web.AppKey("mail")  # forum.mail: the sender's wake-up call, signing key
 READS: web.AppKey[ReadLog] = web.AppKey("reads")  # forum/reads.py: reads not yet written
+UNREAD: web.AppKey[KeptUnread] = web.AppKey("unread")  # forum/reads.py: floors and counts kept
 # forum.account_export: set when a member asks for their data, so the maker starts at once.
 EXPORT_WAKE: web.AppKey[asyncio.Event] = web.AppKey("account_exports_wake")
 

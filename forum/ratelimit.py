@@ -11,6 +11,7 @@ workers together still allow it once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -39,6 +40,7 @@ def parse_proxies(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+@functools.lru_cache(maxsize=4096)  # run for every request: a few peers ask again and again
 def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
@@ -125,6 +127,7 @@ class RateLimiter:
         return any(address in network for network in self.trusted)
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def _key(address: Address) -> str:
         # One IPv6 subscriber gets a whole /64: counting single addresses would let it
         # step around every limit.

@@ -9,8 +9,11 @@ there, for at most Config.view_flush_seconds, the thread still shows as unread.
 
 What is new to a member is per reader, and their pages are kept for their whole class
 (forum/fragments.py: ReaderPage): the counts and the marker are bits of the reader's, filled in
-per request from one query for all the page's items (models/reads.py: count_new), kept with
-their session until the next write (or the next read note: the floors are in the memo key).
+per request from at most two queries for all the page's items (models/reads.py: stored_floors,
+count_new). Their results are kept per member and thread (KeptUnread) across the writes that
+do not change them, as the follow states are: a member reading while others write elsewhere
+asks nothing again. The home page's counts per board, which any post anywhere changes, are kept
+with the session instead (dropped at every write).
 """
 from __future__ import annotations
 
@@ -20,9 +23,13 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys
+from forum.cache import ALL, Tag, TaggedLRU
 from forum.models import reads
 from forum.models.reads import Unread
 from forum.models.users import User
+
+# Entries of each of KeptUnread's two tables: a (member, thread) pair each, a few dozen bytes.
+KEPT_UNREAD_ENTRIES = 50_000
 
 
 class ReadLog:
@@ -58,44 +65,103 @@ class ReadLog:
                     del self._members[user_id]
 
 
-def _memo(request: web.Request) -> dict[object, Any]:
-    known = request.get(keys.KNOWN_SESSION)
-    return known.memo if known is not None else {}
+class KeptUnread:
+    """What unread tracking read from the database, per member and thread, kept until a write
+    changes it (exact, like fragments.FragmentCache.follow_states):
+
+      floors  (member, thread) -> (stored floor, opened): thread_reads and board_reads, which
+              only models/reads.py writes, each write tagged ("reads", member); and the thread's
+              board (a move), tagged ("thread", id) with every change to the thread.
+      counts  (what the member may see, thread, floor) -> (new posts, the first): the posts of
+              the thread above the floor that the member may see, changed only by a write to
+              the thread, which is tagged ("thread", id) as for its pages. The member's part of
+              the key holds everything permissions.post_filter reads of them (their id, role,
+              boards, when they joined): a role or group change gives another key.
+    The floor in use is the stored one or, if higher, the one noted in memory and not written
+    yet (ReadLog): it is part of the counts' key, so noting a read needs no invalidation. Other
+    processes' writes come with the same tags (db.catch_up)."""
+
+    def __init__(self, max_entries: int = KEPT_UNREAD_ENTRIES) -> None:
+        self.floors = TaggedLRU(max_entries)
+        self.counts = TaggedLRU(max_entries)
+
+    def invalidate(self, tags: set[Tag]) -> None:
+        """After a commit (db.after_commit): drop what it changed."""
+        if ALL in tags:
+            for table in (self.floors, self.counts):
+                table.epoch += 1
+                table.clear()
+            return
+        threads = [tag for tag in tags if tag[0] == "thread"]
+        named = [tag for tag in tags if tag[0] == "reads"]
+        if threads or named:
+            self.floors.epoch += 1
+            for tag in (*threads, *named):
+                self.floors.drop_tagged(tag)
+        if threads:
+            self.counts.epoch += 1
+            for tag in threads:
+                self.counts.drop_tagged(tag)
+
+
+def _view(user: User) -> tuple[object, ...]:
+    """All that a count reads of the member (models/reads.py: permissions.post_filter)."""
+    return (user.id, user.created_at, user.role, user.is_banned, user.moderated_boards,
+            user.member_boards)
+
+
+Floor = tuple[int, bool]  # the stored floor, and whether the member opened the thread
+Count = tuple[int, int | None]  # posts new to the member, and the first of them
 
 
 async def unread(request: web.Request, user: User,
                  thread_ids: Iterable[int]) -> dict[int, Unread]:
-    """What is new to this member in each thread: at most two queries, none while their
-    session is kept and they read nothing (forum/auth.py: SessionCache)."""
+    """What is new to this member in each thread: no query for the threads whose floor and
+    count no write changed since they were last asked (KeptUnread), else at most two."""
     ids = tuple(thread_ids)
     if not ids:
         return {}
-    memo = _memo(request)
-    pending = request.app[keys.READS].of(user.id)
-    stored = memo.get(("read_floors", ids))
-    counted = None
-    if stored is not None:
-        floors = _floors(ids, stored, pending)
-        counted = memo.get(("unread", tuple(floors.items())))
-    if counted is None:
+    kept = request.app[keys.UNREAD]
+    floors: dict[int, Floor] = {}
+    for thread_id in ids:
+        floor = kept.floors.get((user.id, thread_id))
+        if floor is not None:
+            floors[thread_id] = floor
+    # Epochs before reading: a write committed meanwhile keeps what was read out of the tables.
+    floors_epoch, counts_epoch = kept.floors.epoch, kept.counts.epoch
+    if len(floors) < len(ids):
+        unknown = [thread_id for thread_id in ids if thread_id not in floors]
         async with request.app[keys.DB].read() as conn:
-            if stored is None:
-                stored = await reads.stored_floors(conn, user.id, ids)
-                memo[("read_floors", ids)] = stored
-            floors = _floors(ids, stored, pending)
-            counted = await reads.count_new(conn, user, floors)
-            memo[("unread", tuple(floors.items()))] = counted
-    floors_read: dict[int, tuple[int, bool]] = stored or {}  # (read or memoised above)
-    found: dict[int, tuple[int, int | None]] = counted
-    return {thread_id: Unread(found[thread_id][0], found[thread_id][1],
-                              floors_read.get(thread_id, (0, False))[1] or thread_id in pending)
+            found = await reads.stored_floors(conn, user.id, unknown)
+        for thread_id in unknown:
+            floors[thread_id] = found.get(thread_id, (0, False))
+            kept.floors.put((user.id, thread_id), floors[thread_id],
+                            {("reads", user.id), ("thread", thread_id)}, floors_epoch)
+    pending = request.app[keys.READS].of(user.id)
+    above = {thread_id: max(floor, pending.get(thread_id, 0))
+             for thread_id, (floor, _opened) in floors.items()}
+    view = _view(user)
+    counts: dict[int, Count] = {}
+    for thread_id, floor in above.items():
+        count = kept.counts.get((view, thread_id, floor))
+        if count is not None:
+            counts[thread_id] = count
+    if len(counts) < len(ids):
+        missing = {thread_id: floor for thread_id, floor in above.items()
+                   if thread_id not in counts}
+        async with request.app[keys.DB].read() as conn:
+            found_counts = await reads.count_new(conn, user, missing)
+        for thread_id, count in found_counts.items():
+            counts[thread_id] = count
+            kept.counts.put((view, thread_id, missing[thread_id]), count,
+                            {("thread", thread_id)}, counts_epoch)
+    return {thread_id: Unread(*counts[thread_id], floors[thread_id][1] or thread_id in pending)
             for thread_id in ids}
 
 
-def _floors(ids: tuple[int, ...], stored: dict[int, tuple[int, bool]],
-            pending: dict[int, int]) -> dict[int, int]:
-    return {thread_id: max(stored.get(thread_id, (0, False))[0], pending.get(thread_id, 0))
-            for thread_id in ids}
+def _memo(request: web.Request) -> dict[object, Any]:
+    known = request.get(keys.KNOWN_SESSION)
+    return known.memo if known is not None else {}
 
 
 async def boards_with_news(request: web.Request, user: User) -> dict[int, int]:

@@ -216,9 +216,10 @@ def serve(config: Config, host: str, port: int, count: int) -> int:
 
 
 def _worker_app(config: Config) -> web.Application:
-    from forum.app import create_app  # the master never builds an app
+    from forum.app import create_app, freeze_at_start  # the master never builds an app
 
     app = create_app(config)
+    freeze_at_start(app)
     shared = SharedHits(Path(os.environ[LIMITS]), bytes.fromhex(os.environ[LIMITS_SECRET]))
     app[keys.LIMITER] = RateLimiter(config.trusted_proxies, shared, int(os.environ[COUNT]))
     parent = os.getppid()

@@ -273,6 +273,27 @@ async def test_a_write_outside_forum_db_drops_the_cached_pages(forum, client):
         assert NEW_CITY in await (await reader.get(path)).text(), path
 
 
+async def test_a_wal_restarted_by_a_checkpoint_drops_nothing(forum, client):
+    """A WAL restarted with no commit (a writer does so after a full checkpoint, every few
+    megabytes, before its commit; a truncating checkpoint here) changes SQLite's data_version:
+    nothing kept is dropped for it (everything was, at every restart: under steady writes the
+    caches emptied a few times a minute). The commit that follows still counts."""
+    world = await build(forum)
+    reader = await forum.visitor()
+    key = (f"/t/{world.thread_id}", forum.config.default_locale)
+    await reader.get(key[0])
+    forum.db.catch_up()
+    with sqlite3.connect(forum.config.db_path) as other:
+        busy, _frames, _done = other.execute("pragma wal_checkpoint(truncate)").fetchone()
+    assert busy == 0
+    forum.db.catch_up()
+    assert forum.app[keys.PAGE_CACHE].get(key) is not None
+    async with forum.db.read() as conn:
+        lea = await users.get_by_name(conn, "lea")
+    await forum.reply(world.thread_id, lea, "APRES-REDEMARRAGE du journal.")
+    assert "APRES-REDEMARRAGE" in await (await reader.get(key[0])).text()
+
+
 async def test_another_process_drops_exactly_the_pages_its_write_names(forum, client):
     """`vigie board rename` (or another worker) through its own Database: its tags reach this
     process through the invalidations table; at the very next request, and only those pages."""

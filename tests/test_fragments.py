@@ -2,11 +2,13 @@
 post's HTML shows at once, and no reader ever gets a post rendered for another role."""
 from __future__ import annotations
 
+import asyncio
 import gettext
 import re
 
 from forum import fragments, i18n, keys, permissions
 from forum.models import follows, moderation, posts, threads, uploads, users
+from forum.views import threads as thread_views
 from tests.conftest import PASSWORD, csrf_from, log_in
 
 
@@ -351,6 +353,29 @@ async def test_members_of_one_class_share_a_page_with_their_own_name_and_token(f
     assert set(re.findall(r'name="csrf_token" value="([^"]+)"', again)) == {csrf_from(again)}
     reader_pages = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
     assert len(reader_pages) == 1  # one page for the class, assembled for each
+
+
+async def test_members_of_one_class_missing_a_page_together_wait_for_one_render(forum,
+                                                                                 monkeypatch):
+    """After a write drops a busy page, one member of the class renders it; the others wait for
+    that render and get the kept page assembled with their own name and token."""
+    _board, _mod, _author, _other, thread_id, _post_id = await _scene(forum)
+    members = [await forum.user() for _ in range(4)]
+    clients = [await _member_client(forum, member) for member in members]
+    renders = []
+    render_show = thread_views._render_show
+
+    async def counted(request, *args):
+        renders.append(request[keys.USER].name)
+        return await render_show(request, *args)
+
+    monkeypatch.setattr(thread_views, "_render_show", counted)
+    pages = await asyncio.gather(*(_page(client, thread_id) for client in clients))
+    assert len(renders) == 1
+    for member, page in zip(members, pages, strict=True):
+        assert f">{member.name}</a>" in page
+        assert set(re.findall(r'name="csrf_token" value="([^"]+)"', page)) == {csrf_from(page)}
+    assert len({csrf_from(page) for page in pages}) == len(members)
 
 
 async def test_the_reply_notice_of_a_shared_page_is_each_members_own(forum):

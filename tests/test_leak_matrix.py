@@ -789,6 +789,7 @@ async def _read_up_to(site: Site, role: str, thread_id: int, post_id: int) -> No
                          (site.people[role].id, thread_id))
         await tx.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
                          " values (?, ?, ?)", (site.people[role].id, thread_id, post_id))
+        tx.changed("reads", site.people[role].id)  # as models/reads.py: the floors kept drop
 
 
 async def _unread_count(site: Site, role: str, slug: str, thread_id: int) -> tuple[int, int]:
@@ -1315,3 +1316,24 @@ async def test_unread_channel_counts_what_the_role_may_see(site: Site) -> None:
     path = f"unread:{site.board.slug}:{item.thread_id}:{item.post_id}"
     assert (await _unread(site, "mod_this_board", path))[1] == "seen"
     assert (await _unread(site, "trusted", path))[1] == ""
+
+
+async def test_unread_kept_for_one_role_never_answers_another(site: Site) -> None:
+    """Unread counts are kept across writes (forum/reads.py: KeptUnread): each role's unread
+    channel, for every post and thread item, answers the same with nothing kept as after every
+    other role asked the same question (their counts kept, under the same floors)."""
+    kept = site.forum.app[keys.UNREAD]
+    members = [role for role in ROLES if role != "visitor"]
+    for state, item in sorted(site.items.items()):
+        if item.kind not in ("post", "thread") or item.version or item.post_id is None:
+            continue
+        path = f"unread:{_b(site, item)}:{item.thread_id}:{item.post_id}"
+        alone = {}
+        for role in members:
+            kept.invalidate({ALL})
+            alone[role] = await _unread(site, role, path)
+        for role in members:  # every role's counts kept, then asked again in another order
+            assert await _unread(site, role, path) == alone[role], (state, role)
+        assert len(kept.counts) > 0
+        for role in reversed(members):
+            assert await _unread(site, role, path) == alone[role], (state, role)

@@ -7,6 +7,7 @@ test sets VIGIE_WORKER_PID_HEADER) and the tests check that both workers answere
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.client
 import json
 import os
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from forum import workers
+from forum.app import freeze_at_start
 from forum.db import Database
 from forum.migrate import migrate
 from forum.models import boards, outbox, threads, users
@@ -469,3 +471,18 @@ async def _views(site: Site) -> int:
                                         (site.thread_id,)))
     finally:
         await db.close()
+
+
+async def test_a_serving_process_leaves_its_start_up_out_of_garbage_collections():
+    """cli serve and every worker: once started, what start-up made is frozen (gc.freeze), so
+    that a full collection, a pause for every request in flight, walks only what came later."""
+    from aiohttp import web
+
+    app = web.Application()
+    freeze_at_start(app)
+    app.freeze()
+    try:
+        await app.startup()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -120,6 +120,7 @@ async def record(tx: Transaction, reads: Mapping[tuple[int, int], int]) -> None:
             " on conflict (user_id, thread_id) do update"
             " set last_read_post_id = max(last_read_post_id, excluded.last_read_post_id)",
             (user_id, thread_id, post_id, user_id, thread_id))
+        tx.changed("reads", user_id)  # its floors kept in memory (forum/reads.py: KeptUnread)
 
 
 _MARK = (" on conflict (user_id, board_id) do update"
@@ -132,6 +133,7 @@ async def mark_board(tx: Transaction, user: User, board_id: int) -> None:
         "insert into board_reads (user_id, board_id, read_before)"
         " select ?, ?, coalesce(max(id), 0) from posts where true" + _MARK,
         (user.id, board_id))
+    tx.changed("reads", user.id)
 
 
 async def mark_all(tx: Transaction, user: User) -> None:
@@ -141,3 +143,4 @@ async def mark_all(tx: Transaction, user: User) -> None:
         "insert into board_reads (user_id, board_id, read_before)"
         " select ?, boards.id, (select coalesce(max(id), 0) from posts) from boards"
         f" where {board_read}" + _MARK, (user.id, *params))
+    tx.changed("reads", user.id)

@@ -1,6 +1,7 @@
 """A thread page, starting a thread and replying, with a preview that needs no JavaScript."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,13 +48,37 @@ async def show(request: web.Request) -> web.Response:
     page = page_number(request)
     thread_id = int_param(request, "id")
     if viewer is not None and request.method == "GET" and request.get(keys.KNOWN_SESSION):
-        kept = fragments.kept_page(request.app[keys.PAGE_CACHE], request.path_qs,
-                                   request[keys.LOCALE], viewer)
+        cache, locale = request.app[keys.PAGE_CACHE], request[keys.LOCALE]
+        kept = fragments.kept_page(cache, request.path_qs, locale, viewer)
+        if kept is None:
+            # After a write drops a busy page, one member of a class renders it and the others
+            # of the class wait for that render, then take the kept page as on any hit (or
+            # render their own when it is not theirs to share: kept_page decides, as always).
+            shared = fragments.reader_keys(request.path_qs, locale, viewer)[0]
+            rendering = cache.reader_rendering.get(shared)
+            if rendering is None:
+                return await _render_first(request, viewer, page, thread_id, shared)
+            await asyncio.shield(rendering)
+            kept = fragments.kept_page(cache, request.path_qs, locale, viewer)
         if kept is not None:
             request.app[keys.VIEWS][thread_id] += 1
             following = await _following(request, viewer, thread_id)
             return await _reader_response(request, kept, thread_id, following)
     return await _render_show(request, viewer, page, thread_id)
+
+
+async def _render_first(request: web.Request, viewer: User, page: int, thread_id: int,
+                        shared: tuple[object, ...]) -> web.Response:
+    """Render a member's page while the others of their class wait for it (show)."""
+    waiting = request.app[keys.PAGE_CACHE].reader_rendering
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiting[shared] = done
+    try:
+        return await _render_show(request, viewer, page, thread_id)
+    finally:
+        if waiting.get(shared) is done:
+            del waiting[shared]
+        done.set_result(None)
 
 
 async def _render_show(request: web.Request, viewer: User | None, page: int,
@@ -130,7 +155,7 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     # Its subject: the board's id and rule, which say with the reader's trust whether their
     # reply will wait (the board's rule changes with its board_meta tag, which drops the page).
     kept = fragments.ReaderPage.of(body, personal, thread.id,
-                                   (thread.board_id, thread.board_mode))
+                                   (thread.board_id, thread.board_mode), last_page=page == pages)
     fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale, viewer, kept,
                         tags, page_epoch)
     return await _reader_response(request, kept, thread.id,
@@ -169,7 +194,8 @@ async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thr
     viewer = request[keys.USER]
     if viewer is None:  # a kept page is a member's: not reached
         raise NotFound()
-    marker = await unread.marker_bits(request, viewer, thread_id, kept.keyed_ids("before"))
+    marker = await unread.marker_bits(request, viewer, thread_id, kept.keyed_ids("before"),
+                                      kept.last_page)
     bits = fragments.reader_bits(cache, env, known, locale, (
         ("follow", fragments.follow_html(cache, env, known, locale, "thread", thread_id,
                                          following)),

@@ -57,12 +57,17 @@ async def board_bits(request: web.Request, user: User,
 
 
 async def marker_bits(request: web.Request, user: User, thread_id: int,
-                      post_ids: list[int]) -> dict[str, str]:  # (ids in page order)
+                      post_ids: list[int], last_page: bool = False) -> dict[str, str]:
+    # (post_ids in page order; last_page: nothing the reader may see comes after them)
     """A thread page's bits: the "new messages" marker before the first post new to the
     reader, if they read the thread before (the other marks stay empty: ReaderPage.assemble).
     Then the page counts as read up to its last post (in memory: forum/reads.py ReadLog),
     after the marker was placed."""
     if not post_ids:
+        return {}
+    if last_page and request.app[keys.READS].of(user.id).get(thread_id, 0) >= post_ids[-1]:
+        # Read up to the thread's last post already (noted in memory, not written yet): nothing
+        # is new, and nothing needs looking up (forum/reads.py).
         return {}
     unread = (await reads.unread(request, user, (thread_id,)))[thread_id]
     bits = {}
