@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 from yarl import URL
 
-from forum import csrf, fragments, i18n, keys, permissions, watch
+from forum import csrf, fragments, i18n, keys, markdown, permissions, watch
 from forum.cache import Tags
 from forum.models.users import User
 
@@ -64,6 +64,7 @@ def setup(app: web.Application) -> jinja2.Environment:
     env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES,
                        can=permissions.can)
     env.filters["when"] = i18n.format_when
+    env.filters["files_shown"] = markdown.files_shown  # photos a post's text already shows
     # Findings (forum/watch.py): "250 000 €", "novembre 2014", "en service", a kind's name.
     env.filters["quantity"] = watch.format_figure  # a change is signed: "+3", "-2"
     env.filters["scope_label"] = watch.scope_label

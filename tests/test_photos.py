@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from PIL import Image, PngImagePlugin
 
-from forum import keys
+from forum import keys, markdown
 from forum.cli import make_thumbnails
 from forum.uploads import images
 from forum.uploads.kinds import KINDS
@@ -217,6 +217,45 @@ async def test_a_photo_taken_off_by_a_moderator_leaves_the_cached_page(forum, cl
         assert (await who.get(f"/files/{photo['id']}/sizes/320")).status == 404
 
 
+def images_of(page: str, upload_id: int) -> int:
+    """How many times a page shows a file as an image: in a post's text or in its gallery."""
+    return len(re.findall(rf'<img [^>]*src="/files/{upload_id}/', page))
+
+
+async def test_a_photo_the_text_shows_is_not_repeated_in_the_gallery(forum, client, metz, lea):
+    token = await forum.token(lea)
+    thread_id, _ = await forum.thread(metz, lea, "Caméras")
+    shown = await uploaded(client, token, "marché.jpg", jpeg_with_gps())
+    other = await uploaded(client, token, "gare.jpg", jpeg_with_gps())
+    # The uploader's button inserts this text (static/js/uploads.js): the file's own address.
+    post = await post_with(client, token, thread_id, [shown["id"], other["id"]],
+                           f"La caméra :\n\n![marché]({shown['url']})")
+    visitor = await forum.visitor()
+    reader = await forum.visitor()
+    await forum.user("paul")
+    await log_in(reader, "paul")
+    for who in (visitor, reader):
+        page = await (await who.get(f"/t/{thread_id}")).text()
+        assert images_of(page, shown["id"]) == 1, page
+        assert f'href="/photos/{shown["id"]}"' not in page
+        assert images_of(page, other["id"]) == 1 and f'href="/photos/{other["id"]}"' in page
+    # Still one of the thread's photos: the viewer goes through it, and serves it.
+    viewer = await (await visitor.get(f"/photos/{other['id']}", headers=EN)).text()
+    assert f'href="/photos/{shown["id"]}" rel="prev"' in viewer and "Photo 2 of 2" in viewer
+    assert (await visitor.get(f"/photos/{shown['id']}")).status == 200
+    # Taken out of the text, it is back in the gallery, for readers whose page was kept too.
+    await log_in(client, "lea")
+    response = await submit(client, f"/p/{post['id']}/edit", {
+        "body": "La caméra.", "attachments_shown": "1",
+        "attachment": [str(shown["id"]), str(other["id"])]})
+    assert response.status == 303, await response.text()
+    for who in (visitor, reader):
+        page = await (await who.get(f"/t/{thread_id}")).text()
+        assert images_of(page, shown["id"]) == 1, page
+        assert f'href="/photos/{shown["id"]}"' in page
+        assert images_of(page, other["id"]) == 1
+
+
 async def test_older_images_get_their_copies_from_the_command(forum, client, metz, lea):
     token = await forum.token(lea)
     thread_id, _ = await forum.thread(metz, lea, "Caméras")
@@ -319,3 +358,11 @@ async def test_save_draft_button_keeps_a_file_sent_with_the_form(forum, client, 
 
 def test_sized_path_sits_beside_its_prefix(tmp_path):
     assert sized_path(Path("/x/tmp/abc"), 640) == Path("/x/tmp/abc.640")
+
+
+def test_files_shown_are_the_images_of_the_cooked_text_only():
+    html = markdown.render("![a](/files/12/a%20b.jpg) ![b](/files/13/sizes/640 \"t\")"
+                           " [lien](/files/14/c.pdf) `![c](/files/15/c.jpg)`"
+                           " <img src=\"/files/16/d.jpg\"> ![e](/files/17)"
+                           " ![f](https://ailleurs.example/files/18/f.jpg) ![g](/files/1x/g.jpg)")
+    assert markdown.files_shown(html) == {12, 13, 17}
