@@ -367,6 +367,23 @@ def test_sigterm_lets_a_request_in_progress_finish(site):
         site.get("/healthz")
 
 
+def test_a_connection_opened_before_a_stop_gets_an_answer_to_its_late_request(site):
+    """A client that connected before the stop but sends its request a moment later (a slow
+    client, a loaded machine) is answered, not reset: no client retries a fresh connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=60)
+    conn.connect()
+    time.sleep(0.5)  # a worker has accepted the connection
+    assert site.master is not None
+    site.master.send_signal(signal.SIGTERM)
+    time.sleep(1.5)
+    conn.request("GET", f"/t/{site.thread_id}")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert "Caméras de la gare" in response.read().decode()
+    conn.close()
+    assert site.master.wait(60) == 0
+
+
 def test_sighup_replaces_every_worker_without_refusing_a_request(site):
     before = site.children()
     assert site.master is not None
