@@ -40,7 +40,7 @@ import hashlib
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +122,19 @@ class TaggedLRU:
         self._entries.clear()
         self._by_tag.clear()
 
+    def reset(self) -> None:
+        """Everything goes (a full invalidation), and renders begun before it are not kept."""
+        self.epoch += 1
+        self.clear()
+
+    def forget(self, tags: Iterable[Tag]) -> None:
+        """The entries of these tags go, and renders begun before it are not kept (none: no-op)."""
+        tags = list(tags)
+        if tags:
+            self.epoch += 1
+            for tag in tags:
+                self.drop_tagged(tag)
+
     def drop_tagged(self, tag: Tag) -> None:
         for key in list(self._by_tag.get(tag, ())):
             self._drop(key)
@@ -159,14 +172,10 @@ class PageCache(TaggedLRU):
     def invalidate(self, tags: set[Tag]) -> None:
         for listener in self.listeners:
             listener(tags)
-        if not tags:
-            return
-        self.epoch += 1
         if ALL in tags:
-            self.clear()
-            return
-        for tag in tags:
-            self.drop_tagged(tag)
+            self.reset()
+        else:
+            self.forget(tags)
 
 
 # Middlewares: the cached fast path (outermost) and the locale. -------------------------------

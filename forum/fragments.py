@@ -112,29 +112,14 @@ class FragmentCache(TaggedLRU):
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
         if ALL in tags:
-            self.epoch += 1
-            self.clear()
-            self.shells.epoch += 1
-            self.shells.clear()
+            self.reset()
+            self.shells.reset()
             self.forms.clear()
-            self.follow_states.epoch += 1
-            self.follow_states.clear()
+            self.follow_states.reset()
             return
-        follows = [tag for tag in tags if tag[0] == "follows"]
-        if follows:
-            self.follow_states.epoch += 1
-            for tag in follows:
-                self.follow_states.drop_tagged(tag)
-        threads = [tag for tag in tags if tag[0] in ("thread", "board_meta")]
-        if threads:
-            self.shells.epoch += 1
-            for tag in threads:
-                self.shells.drop_tagged(tag)
-        named = [tag for tag in tags if tag[0] in ("post", "finding")]
-        if named:
-            self.epoch += 1
-        for tag in named:
-            self.drop_tagged(tag)
+        self.follow_states.forget(tag for tag in tags if tag[0] == "follows")
+        self.shells.forget(tag for tag in tags if tag[0] in ("thread", "board_meta"))
+        self.forget(tag for tag in tags if tag[0] in ("post", "finding"))
 
     def editor(self, env: jinja2.Environment, locale: str, submit_label: str, accept: str,
                max_mb: int) -> Markup:

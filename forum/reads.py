@@ -88,20 +88,12 @@ class KeptUnread:
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop what it changed."""
         if ALL in tags:
-            for table in (self.floors, self.counts):
-                table.epoch += 1
-                table.clear()
+            self.floors.reset()
+            self.counts.reset()
             return
         threads = [tag for tag in tags if tag[0] == "thread"]
-        named = [tag for tag in tags if tag[0] == "reads"]
-        if threads or named:
-            self.floors.epoch += 1
-            for tag in (*threads, *named):
-                self.floors.drop_tagged(tag)
-        if threads:
-            self.counts.epoch += 1
-            for tag in threads:
-                self.counts.drop_tagged(tag)
+        self.floors.forget([*threads, *(tag for tag in tags if tag[0] == "reads")])
+        self.counts.forget(threads)
 
 
 def _view(user: User) -> tuple[object, ...]:
