@@ -24,6 +24,16 @@ async def people(forum):
     return await forum.user("lea"), await forum.user("paul")
 
 
+async def _one_new_for_lea(forum, client, metz, paul) -> int:
+    """A thread of Paul's that Lea opened, then one reply of his: 1 new post for her."""
+    thread_id, _ = await forum.thread(metz, paul)
+    await log_in(client, "lea")
+    await client.get(f"/t/{thread_id}")
+    await forum.reply(thread_id, paul)
+    assert unread_count(await board_page(client, metz), thread_id) == 1
+    return thread_id
+
+
 @pytest.fixture
 def asked(monkeypatch):
     """The threads each query of unread tracking asked about, in order."""
@@ -64,11 +74,7 @@ async def test_a_write_in_another_thread_asks_nothing_again(forum, client, metz,
 
 async def test_a_new_post_in_the_thread_is_counted_at_once(forum, client, metz, people):
     _lea, paul = people
-    thread_id, _ = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
-    await forum.reply(thread_id, paul)
-    assert unread_count(await board_page(client, metz), thread_id) == 1
+    thread_id = await _one_new_for_lea(forum, client, metz, paul)
     await forum.reply(thread_id, paul)  # ("thread", id): the count kept goes
     assert unread_count(await board_page(client, metz), thread_id) == 2
 
@@ -127,11 +133,7 @@ async def test_marking_a_board_read_drops_the_members_floors(forum, client, metz
 
 async def test_marking_everything_read_drops_the_members_floors(forum, client, metz, people):
     lea, paul = people
-    thread_id, _ = await forum.thread(metz, paul)
-    await log_in(client, "lea")
-    await client.get(f"/t/{thread_id}")
-    await forum.reply(thread_id, paul)
-    assert unread_count(await board_page(client, metz), thread_id) == 1
+    thread_id = await _one_new_for_lea(forum, client, metz, paul)
     async with forum.db.transaction() as tx:  # as POST /read and the API do
         await reads.mark_all(tx, lea)
     assert unread_count(await board_page(client, metz), thread_id) is None
