@@ -1,8 +1,9 @@
 """The real app on a temporary data folder, served on loopback, and factories."""
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
@@ -138,6 +139,17 @@ def quick_password_hashing(monkeypatch) -> None:
     """Still argon2id, at the lowest cost: a test suite hashes hundreds of passwords."""
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
                                                          parallelism=1))
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """`cli.main` points the root logger at this test's captured standard error; put it back,
+    or a later event (an SMTP server thread's "connection lost") writes to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
