@@ -176,3 +176,9 @@ async def lea(forum: Forum) -> users.User:
 @pytest.fixture
 async def camille(forum: Forum) -> users.User:
     return await forum.user("camille")
+
+
+@pytest.fixture
+async def people(forum: Forum) -> tuple[users.User, users.User]:
+    """Léa, who reads, and Paul, who writes (the unread tests)."""
+    return await forum.user("lea"), await forum.user("paul")
