@@ -5,12 +5,14 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
+from playwright.async_api import Browser, async_playwright
 
 from forum import keys
 from forum.app import create_app
@@ -188,3 +190,35 @@ async def lea(forum: Forum) -> users.User:
 @pytest.fixture
 async def camille(forum: Forum) -> users.User:
     return await forum.user("camille")
+
+
+@pytest.fixture
+async def people(forum: Forum) -> tuple[users.User, users.User]:
+    """Léa, who reads, and Paul, who writes (the unread tests)."""
+    return await forum.user("lea"), await forum.user("paul")
+
+
+# Browser tests (tests/test_browser.py has their helpers) -----------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying to reach the internet.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium; missing is a failure, never a skip (CI must run these tests)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
+                    "package for the browser tests.", pytrace=False)
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+def site(client: TestClient) -> str:
+    """The base URL of the real server, ending in '/'."""
+    return str(client.make_url("/"))

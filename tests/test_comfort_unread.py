@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pytest
-
 from forum import account_export, fragments, keys
 from forum.app import create_app, flush_views
 from forum.config import Config
@@ -18,16 +16,6 @@ from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def people(forum):
-    return await forum.user("lea"), await forum.user("paul")
 
 
 def unread_count(page: str, thread_id: int) -> int | None:

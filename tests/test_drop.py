@@ -21,7 +21,7 @@ from forum.models import drops, moderation, users
 from forum.views import drops as drop_views
 from tests.conftest import Forum, csrf_token, log_in, submit
 from tests.test_availability import full_disk_for_the_cleaned_copy
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 from tests.test_uploads import EXIFTOOL, jpeg_with_gps
 
 CODE = re.compile(r'id="drop-code">([A-Z2-7-]+)<')
@@ -489,7 +489,7 @@ async def test_city_pages_link_to_the_drop(forum):
 
 @pytest.mark.browser
 async def test_a_source_sends_a_drop_and_reads_the_answer_without_javascript(
-        browser, site, forum, tmp_path):  # noqa: F811
+        browser, site, forum, tmp_path):
     metz = await forum.board("Metz", slug="metz")
     lea = await moderator_of(forum, metz, "lea")
     document = tmp_path / "compte-rendu.txt"

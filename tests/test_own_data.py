@@ -27,15 +27,7 @@ from forum.models import (
 from forum.models import requests as records
 from tests.conftest import PASSWORD, log_in, submit
 from tests.test_axe_browser import axe_report
-from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
-    LOG_IN,
-    account_nav,
-    browser,
-    expect,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import LOG_IN, account_nav, expect, log_in_with_form, new_context
 from tests.test_two_factor import later_code, turn_on
 from tests.test_uploads import uploaded
 
@@ -362,7 +354,7 @@ DELETE_BUTTON = re.compile("^(Supprimer définitivement mon compte|Delete my acc
 
 
 @pytest.mark.browser
-async def test_browser_leaves_without_javascript(browser, site, forum):  # noqa: F811
+async def test_browser_leaves_without_javascript(browser, site, forum):
     board = await forum.board()
     lea = await forum.user("lea", email=EMAIL)
     _thread_id, post_id = await forum.thread(board, lea, "Sujet", "MARQUEUR-NAVIGATEUR")
@@ -396,7 +388,7 @@ async def test_threads_model_is_untouched_by_a_kept_departure(forum):
 
 
 @pytest.mark.browser
-async def test_new_account_pages_pass_axe(browser, site, forum):  # noqa: F811
+async def test_new_account_pages_pass_axe(browser, site, forum):
     """Sign-up with a question, invitations, the account journal, the admin's registration
     page, the export and leaving, the privacy page: no serious or critical violation."""
     async with forum.db.transaction() as tx:
