@@ -15,6 +15,7 @@ from forum import keys
 from forum.app import create_app
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
+from tests.storages import bucket_url, s3_endpoint  # noqa: F401 -- fixtures for every test file
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -141,8 +142,15 @@ def quick_password_hashing(monkeypatch) -> None:
 
 
 @pytest.fixture
-def config(tmp_path) -> Config:
-    return Config.from_env(env={}, data_dir=tmp_path / "data")
+def files_url() -> str:
+    """Where stored files go: the data folder; a module runs on both storages by defining its
+    own (tests/storages.py)."""
+    return ""
+
+
+@pytest.fixture
+def config(tmp_path, files_url: str) -> Config:
+    return Config.from_env(env={}, data_dir=tmp_path / "data", files_url=files_url)
 
 
 @pytest.fixture

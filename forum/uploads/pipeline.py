@@ -27,6 +27,7 @@ from forum.leases import Lease
 from forum.models import documents, uploads
 from forum.models.uploads import Size, Upload
 from forum.models.users import User
+from forum.storage import open_storage
 from forum.uploads import kinds, names, text
 from forum.uploads.kinds import DAMAGED, KINDS
 from forum.uploads.sizes import sized_path
@@ -44,7 +45,8 @@ class Uploader:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = Store(config.data_dir / "files")
+        self.storage = open_storage(config.files_url, config.data_dir)
+        self.store = Store.in_folder(config.data_dir, "files", self.storage)
         self.kinds = kinds.enabled(config.upload_kinds)
         self._workers = asyncio.Semaphore(WORKERS)
 
@@ -90,9 +92,10 @@ class Uploader:
                     thumb_sha, result["removed"])
                 await documents.store_text(tx, upload.id, result["text"])
                 # In the transaction: purge() removes unused files under the same lock.
-                self.store.place(clean, result["sha256"])
+                # In a bucket, an upload that fails ends the transaction: no row, no object.
+                await self.store.place(clean, result["sha256"])
                 if thumb_sha:
-                    self.store.place(thumb, thumb_sha)
+                    await self.store.place(thumb, thumb_sha)
                 await self._place_sizes(tx, upload.id, sized, size_paths)
         return replace(upload, sizes=tuple(Size(upload.id, w, h) for w, h, _sha in sized))
 
@@ -121,17 +124,21 @@ class Uploader:
         """Record and store the copies, in the upload's transaction (as purge() removes)."""
         await uploads.add_sizes(tx, upload_id, sized)
         for width, _height, sha in sized:
-            self.store.place(sized_path(prefix, width), sha)
+            await self.store.place(sized_path(prefix, width), sha)
 
     async def make_sizes(self, db: Database, upload: Upload) -> int:
         """The smaller copies of an image stored before they were made (`vigie thumbnails`),
         made in a worker from the stored file; returns how many (0: refused or gone)."""
-        source = self.store.path_for(upload.sha256)
         with self._size_paths() as size_paths:
-            job = {"only_sizes": True, "src": str(source), "kind": upload.kind,
-                   "max_pixels": self.config.upload_max_pixels, "sizes": str(size_paths)}
-            async with self._workers:
-                output, errors = await _run_worker(json.dumps(job).encode())
+            try:
+                async with self.store.local_copy(upload.sha256) as source:
+                    job = {"only_sizes": True, "src": str(source), "kind": upload.kind,
+                           "max_pixels": self.config.upload_max_pixels,
+                           "sizes": str(size_paths)}
+                    async with self._workers:
+                        output, errors = await _run_worker(json.dumps(job).encode())
+            except FileNotFoundError:  # purged meanwhile (a bucket has nothing to copy)
+                return 0
             if errors:
                 log.info("thumbnails of upload %s: %s", upload.id, errors.decode(
                     errors="replace")[:500])
@@ -192,7 +199,8 @@ class Uploader:
     async def read_text(self, db: Database, upload_id: int, sha256: str, kind: str) -> str:
         """Read a stored file's text again (`vigie reindex-files`, a drop's file published) and
         index it; returns its text status."""
-        found = await asyncio.to_thread(text.extract, self.store.path_for(sha256), kind)
+        async with self.store.local_copy(sha256) as path:
+            found = await asyncio.to_thread(text.extract, path, kind)
         async with db.transaction() as tx:
             if await tx.value("select 1 from uploads where id = ?", (upload_id,)):
                 await documents.store_text(tx, upload_id, found)
@@ -208,7 +216,7 @@ class Uploader:
             await uploads.delete(tx, [upload.id for upload in gone])
             # Under the write lock: an upload of the same content cannot slip in between.
             for sha in await uploads.unused(tx, contents):
-                self.store.remove(sha)
+                await self.store.remove(sha)
         self.store.sweep_temp()
         return len(gone)
 

@@ -142,17 +142,18 @@ async def _receive(request: web.Request, context: dict[str, Any],
         code = await drops.create(tx, board.id, message, [f for _c, _t, f in cleaned])
         # In the transaction, under the writer's lock: an erasure cannot slip in between.
         for clean, thumb, f in cleaned:
-            store.place(clean, f.sha256)
-            _blur_time(store.path_for(f.sha256))
+            _blur_time(clean)  # a rename keeps them; a bucket shows only its own
+            await store.place(clean, f.sha256)
             if thumb is not None and f.thumbnail_sha256:
-                store.place(thumb, f.thumbnail_sha256)
-                _blur_time(store.path_for(f.thumbnail_sha256))
+                _blur_time(thumb)
+                await store.place(thumb, f.thumbnail_sha256)
     return code, board
 
 
 def _blur_time(path: Path) -> None:
-    """A stored file's times say no more than its row (the day): they are set to 1970. (The
-    file system's own change time, ctime, cannot be set: the README says so.)"""
+    """A stored file's times say no more than its row (the day): they are set to 1970, before
+    it is placed. (The file system's own change time, ctime, cannot be set, nor a bucket's
+    upload time: the README says so.)"""
     os.utime(path, ns=(0, 0))
 
 
@@ -254,7 +255,7 @@ async def erase(app: web.Application, drop_ids: list[int]) -> None:
     store = app[keys.DROP_STORE]
     async with app[keys.DB].transaction() as tx:
         for sha in await drops.erase(tx, drop_ids):
-            store.remove(sha)
+            await store.remove(sha)
 
 
 async def expire(app: web.Application) -> int:
@@ -299,7 +300,8 @@ NO_DROP_LINES, NO_CLIENT_ADDRESS = NoDropLines(), NoClientAddress()
 
 
 def setup(app: web.Application) -> None:
-    app[keys.DROP_STORE] = Store(app[keys.CONFIG].data_dir / "drops")
+    app[keys.DROP_STORE] = Store.in_folder(app[keys.CONFIG].data_dir, "drops",
+                                           app[keys.UPLOADER].storage)
     # Whatever runs the app (`vigie serve` has no access log; a test server or gunicorn does).
     for name, log_filter in (("aiohttp.access", NO_DROP_LINES),
                              ("aiohttp.server", NO_CLIENT_ADDRESS)):
