@@ -15,7 +15,11 @@ from forum import keys
 from forum.app import create_app
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
-from tests.storages import bucket_url, s3_endpoint  # noqa: F401 -- fixtures for every test file
+from tests.storages import (  # noqa: F401 -- fixtures for every test file
+    bucket_url,
+    s3_endpoint,
+    storage_url,
+)
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -142,10 +146,9 @@ def quick_password_hashing(monkeypatch) -> None:
 
 
 @pytest.fixture
-def files_url() -> str:
-    """Where stored files go: the data folder; a module runs on both storages by defining its
-    own (tests/storages.py)."""
-    return ""
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Where stored files go: the data folder, unless a test runs on both (tests/storages.py)."""
+    return storage_url(request)
 
 
 @pytest.fixture

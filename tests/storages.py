@@ -27,6 +27,8 @@ from forum import keys
 from forum.storage import BucketStorage
 
 STORAGES = ("folder", "bucket")
+# One test on both: @on_both_storages (the files_url fixture of tests/conftest.py takes it).
+on_both_storages = pytest.mark.parametrize("files_url", STORAGES, indirect=True)
 S3_KEY_ID, S3_SECRET = "vigie-tests", "not-a-secret"  # moto takes any credentials
 S3_REGION = "eu-west-3"
 START_SECONDS = 60  # moto imports much; on a loaded machine it may take a while
@@ -76,19 +78,25 @@ def s3_client(endpoint: str, signed: bool = True) -> Any:
                         config=BotoConfig(signature_version=UNSIGNED) if not signed else None)
 
 
-@pytest.fixture
-def bucket_url(s3_endpoint: str) -> str:
+def new_bucket(endpoint: str) -> str:
     """FORUM_FILES_URL of a fresh, empty, private bucket (credentials in the URL)."""
     name = f"vigie-{secrets.token_hex(6)}"
-    s3_client(s3_endpoint).create_bucket(
+    s3_client(endpoint).create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
-    return (f"s3://{S3_KEY_ID}:{S3_SECRET}@{name}/site?endpoint={s3_endpoint}"
+    return (f"s3://{S3_KEY_ID}:{S3_SECRET}@{name}/site?endpoint={endpoint}"
             f"&region={S3_REGION}")
 
 
+@pytest.fixture
+def bucket_url(s3_endpoint: str) -> str:
+    return new_bucket(s3_endpoint)
+
+
 def storage_url(request: pytest.FixtureRequest) -> str:
-    """The files_url of a parametrised fixture: "" (the data folder) or a fresh bucket's."""
-    return "" if request.param == "folder" else str(request.getfixturevalue("bucket_url"))
+    """The files_url of a parametrised fixture: "" (the data folder, also when not
+    parametrised) or a fresh bucket's."""
+    param = getattr(request, "param", "folder")
+    return "" if param == "folder" else str(request.getfixturevalue("bucket_url"))
 
 
 def stored_copy(app: web.Application, key: str) -> Path:
