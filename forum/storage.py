@@ -23,9 +23,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from aiohttp import web
 
-from forum.errors import NotFound
+from forum.errors import NotFound, Unavailable
 
 CHUNK = 256 * 1024  # bytes read and sent at a time when serving
+PART = 8 * 1024 * 1024  # a bucket's upload part: files past it go in parts
+PARTS_AT_ONCE = 4  # so one upload holds at most PARTS_AT_ONCE * PART bytes in memory
+
+
+class BucketError(OSError):
+    """The bucket refused or could not be reached (an OSError, as a failing disk would be)."""
 
 
 class Storage:
@@ -166,6 +172,7 @@ class BucketStorage(Storage):
 
     def __init__(self, url: str) -> None:
         import boto3
+        from boto3.s3.transfer import TransferConfig
         from botocore.config import Config as BotoConfig
 
         parts = urlsplit(url)
@@ -184,66 +191,79 @@ class BucketStorage(Storage):
             config=BotoConfig(s3={"addressing_style": query.get("addressing", "path")},
                               retries={"max_attempts": 3, "mode": "standard"},
                               max_pool_connections=20))
+        self.transfer = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART,
+                                       max_concurrency=PARTS_AT_ONCE)
 
     def _key(self, key: str) -> str:
         return self.prefix + _safe_key(key)
 
     def put_file(self, key: str, source: Path) -> None:
-        # upload_file reads from disk in parts (multipart past 8 MB) and aborts a multipart
+        # upload_file reads from disk in parts (multipart past PART) and aborts a multipart
         # upload that fails: the object appears whole or not at all. No ACL: private.
-        self.client.upload_file(str(source), self.bucket, self._key(key))
+        with _bucket_errors():
+            self.client.upload_file(str(source), self.bucket, self._key(key),
+                                    Config=self.transfer)
         source.unlink(missing_ok=True)
 
     def download(self, key: str, dest: Path) -> None:
-        from botocore.exceptions import ClientError
 
         try:
-            with dest.open("xb") as writer:
-                self.client.download_fileobj(self.bucket, self._key(key), writer)
-        except ClientError as error:
+            with dest.open("xb") as writer, _bucket_errors():
+                self.client.download_fileobj(self.bucket, self._key(key), writer,
+                                             Config=self.transfer)
+        except BaseException:
             dest.unlink(missing_ok=True)
-            if _missing(error):
-                raise FileNotFoundError(key) from None
             raise
 
     def remove(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        with _bucket_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def size_of(self, key: str) -> int | None:
-        from botocore.exceptions import ClientError
-
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
+            with _bucket_errors():
+                head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except FileNotFoundError:
+            return None
         return int(head["ContentLength"])
 
     def list_keys(self, prefix: str) -> Iterator[str]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self._key(prefix))
-        found = [item["Key"][len(self.prefix):] for page in pages
-                 for item in page.get("Contents", [])]
+        with _bucket_errors():
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix))
+            found = [item["Key"][len(self.prefix):] for page in pages
+                     for item in page.get("Contents", [])]
         yield from sorted(found)
+
+    # In a request: a bucket that fails is a 503 (try again later), as a failing disk is.
+    async def put(self, key: str, source: Path) -> None:
+        with _unavailable():
+            await super().put(key, source)
+
+    async def delete(self, key: str) -> None:
+        with _unavailable():
+            await super().delete(key)
+
+    async def size(self, key: str) -> int | None:
+        with _unavailable():
+            return await super().size(key)
 
     async def response(self, request: web.Request, key: str,
                        headers: dict[str, str]) -> web.StreamResponse:
-        from botocore.exceptions import ClientError
-
         asked: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         wanted = request.headers.get("Range", "")
         if wanted.startswith("bytes=") and "," not in wanted:
             asked["Range"] = wanted  # one range; S3 answers it (or 416), as FileResponse would
         method = self.client.head_object if request.method == "HEAD" else self.client.get_object
         try:
-            found = await asyncio.to_thread(method, **asked)
-        except ClientError as error:
-            if _missing(error):
-                raise NotFound() from None
-            if _status(error) == 416:
+            with _bucket_errors():
+                found = await asyncio.to_thread(method, **asked)
+        except FileNotFoundError:
+            raise NotFound() from None
+        except BucketError as error:
+            if _status(error.__cause__) == 416:
                 return web.Response(status=416, headers=headers)
-            raise
+            raise Unavailable() from error
         body = found.get("Body")
         try:
             # No Last-Modified: it would tell when these bytes were first sent, maybe by another
@@ -269,16 +289,40 @@ class BucketStorage(Storage):
                 body.close()
 
 
+@contextlib.contextmanager
+def _bucket_errors() -> Iterator[None]:
+    """botocore's errors as OSErrors: FileNotFoundError for a missing object, else BucketError
+    (the operator's commands report OSErrors in one line)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        if _missing(error):
+            raise FileNotFoundError(str(error)) from error
+        raise BucketError(str(error)) from error
+    except BotoCoreError as error:
+        raise BucketError(str(error)) from error
+
+
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except BucketError as error:
+        raise Unavailable() from error
+
+
 def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def _status(error: Exception) -> int:
+def _status(error: BaseException | None) -> int:
     meta = getattr(error, "response", {}).get("ResponseMetadata", {})
     return int(meta.get("HTTPStatusCode", 0))
 
 
-def _missing(error: Exception) -> bool:
+def _missing(error: BaseException) -> bool:
     code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
     return _status(error) == 404 or code in ("404", "NoSuchKey", "NotFound")
 
