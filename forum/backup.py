@@ -388,6 +388,7 @@ def _upload_files(storage: Storage, work: Path, entries: list[FileEntry],
     for entry in entries:
         rel = _safe_relative(entry["path"])
         storage.put_file(rel.as_posix(), work / rel)
+        (work / rel).unlink()  # in the bucket now, not in the data folder
 
 
 def _safe_relative(path: str) -> Path:

@@ -39,7 +39,8 @@ class Storage:
     (the operator's commands, worker threads)."""
 
     def put_file(self, key: str, source: Path) -> None:
-        """Store a finished local file under key, whole or not at all; source is consumed."""
+        """Store a finished local file under key, whole or not at all. Source is moved (into
+        a folder) or copied (into a bucket): its temporary name is the caller's to remove."""
         raise NotImplementedError
 
     def download(self, key: str, dest: Path) -> None:
@@ -203,7 +204,6 @@ class BucketStorage(Storage):
         with _bucket_errors():
             self.client.upload_file(str(source), self.bucket, self._key(key),
                                     Config=self.transfer)
-        source.unlink(missing_ok=True)
 
     def download(self, key: str, dest: Path) -> None:
 

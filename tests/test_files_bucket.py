@@ -7,6 +7,7 @@ it but Vigie, that a failed upload leaves nothing, and that memory stays flat in
 from __future__ import annotations
 
 import os
+import sqlite3
 import tracemalloc
 from typing import Any
 
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from forum import keys
 from forum.config import MB, Config, ConfigError
+from forum.models import documents
 from forum.storage import PART, BucketStorage, FolderStorage, open_storage
 from tests.conftest import Forum, log_in
 from tests.storages import S3_REGION, s3_client
@@ -135,6 +137,39 @@ async def test_a_failed_upload_to_the_bucket_leaves_no_row_and_no_object(forum, 
     assert object_keys(forum) == [object_key(forum, again["sha256"])]
     head = s3.head_object(Bucket=bucket, Key=object_key(forum, again["sha256"]))
     assert head["ContentLength"] == again["size"] and "-" in head["ETag"]  # multipart
+
+
+async def test_an_upload_whose_transaction_fails_leaves_no_object(
+        forum, client, member, monkeypatch):
+    """Files go to the bucket before the transaction (the writer's lock waits for no upload):
+    if the row is not written after all, they are removed."""
+    async def broken(*_args: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(documents, "store_text", broken)
+    response = await upload(client, member["token"], "place.jpg", jpeg_with_gps((60, 40)))
+    assert response.status == 500  # an unknown failure: nothing half-written all the same
+    monkeypatch.undo()
+    async with forum.db.read() as conn:
+        assert await conn.value("select count(*) from uploads") == 0
+    assert object_keys(forum) == []
+
+
+async def test_a_staged_file_a_purge_removed_is_put_again(forum, client, member, monkeypatch):
+    """Between staging and the transaction, purge() may remove an object of the same bytes
+    (an expired upload's): place() in the transaction puts it back."""
+    store = forum.app[keys.UPLOADER].store
+    stage = store.stage
+
+    async def stage_then_purge(files: list, staged: set[str]) -> None:
+        await stage(files, staged)
+        for _path, sha in files:
+            await store.remove(sha)
+
+    monkeypatch.setattr(store, "stage", stage_then_purge)
+    photo = await uploaded(client, member["token"], "place.jpg", jpeg_with_gps((60, 40)))
+    assert object_key(forum, photo["sha256"]) in object_keys(forum)
+    assert len(object_keys(forum)) == 3
 
 
 async def test_purges_remove_the_objects(forum, client, member):

@@ -85,18 +85,27 @@ class Uploader:
             # On disk before any row points to it; outside the transaction (the writer's lock).
             await asyncio.to_thread(self.store.sync, clean, thumb if thumb_sha else None)
             sized = await asyncio.to_thread(self._sync_sizes, result["sizes"], size_paths)
-            async with db.transaction() as tx:
-                upload = await uploads.insert(
-                    tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
-                    kind.content_type, result["size"], result["width"], result["height"],
-                    thumb_sha, result["removed"])
-                await documents.store_text(tx, upload.id, result["text"])
-                # In the transaction: purge() removes unused files under the same lock.
-                # In a bucket, an upload that fails ends the transaction: no row, no object.
-                await self.store.place(clean, result["sha256"])
-                if thumb_sha:
-                    await self.store.place(thumb, thumb_sha)
-                await self._place_sizes(tx, upload.id, sized, size_paths)
+            files = [(clean, result["sha256"]), *([(thumb, thumb_sha)] if thumb_sha else []),
+                     *((sized_path(size_paths, w), sha) for w, _h, sha in sized)]
+            staged: set[str] = set()
+            try:
+                # To a bucket before the transaction: the writer's lock waits for no upload.
+                await self.store.stage(files, staged)
+                async with db.transaction() as tx:
+                    upload = await uploads.insert(
+                        tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
+                        kind.content_type, result["size"], result["width"], result["height"],
+                        thumb_sha, result["removed"])
+                    await documents.store_text(tx, upload.id, result["text"])
+                    # In the transaction: purge() removes unused files under the same lock
+                    # (a staged file it removed meanwhile is put again here).
+                    await self.store.place(clean, result["sha256"])
+                    if thumb_sha:
+                        await self.store.place(thumb, thumb_sha)
+                    await self._place_sizes(tx, upload.id, sized, size_paths)
+            except BaseException:
+                await self._forget(db, staged)
+                raise
         return replace(upload, sizes=tuple(Size(upload.id, w, h) for w, h, _sha in sized))
 
     @contextlib.contextmanager
@@ -125,6 +134,18 @@ class Uploader:
         await uploads.add_sizes(tx, upload_id, sized)
         for width, _height, sha in sized:
             await self.store.place(sized_path(prefix, width), sha)
+
+    async def _forget(self, db: Database, staged: set[str]) -> None:
+        """Remove the files staged for an upload that was not recorded, unless another upload
+        (of the same bytes) uses them by now: nothing is left without a row."""
+        if not staged:
+            return
+        try:
+            async with db.transaction() as tx:
+                for sha in await uploads.unused(tx, staged):
+                    await self.store.remove(sha)
+        except Exception:  # the bucket or the database failing again: `vigie check` finds them
+            log.exception("could not remove the files of an upload that failed")
 
     async def make_sizes(self, db: Database, upload: Upload) -> int:
         """The smaller copies of an image stored before they were made (`vigie thumbnails`),

@@ -87,6 +87,18 @@ class Store:
             return
         await self.storage.put(key, temp)
 
+    async def stage(self, files: list[tuple[Path, str]], staged: set[str]) -> None:
+        """Before the transaction that records them, put files into a bucket (an upload takes a
+        while; place() in the transaction then finds them there); adds to `staged` those that
+        were not there before. Nothing to do in a folder, where place() is a rename."""
+        if self.storage.local_path(self.name) is not None:
+            return
+        for path, sha in files:
+            key = self.key(sha)
+            if sha not in staged and not await self.storage.exists(key):
+                staged.add(sha)  # before the put: one that fails halfway is removed too
+                await self.storage.put(key, path)
+
     def sync(self, *paths: Path | None) -> None:
         """Flush files to disk (before placing them: a crash never leaves a half-written one)."""
         for path in paths:
