@@ -202,7 +202,7 @@ def backup(data_dir: Path, dest: Path, keep: int | None = None,
         finally:
             conn.close()
         progress.say(f"database: {size_text((work / DATABASE).stat().st_size)}")
-        entries, copied = _copy_files(storage or FolderStorage(data_dir), work / FILES,
+        entries, copied = _copy_files(storage or FolderStorage(data_dir), needed, work / FILES,
                                       progress, problems)
         missing = needed - copied
         if missing:
@@ -238,10 +238,12 @@ class FileEntry(TypedDict):
     sha256: str
 
 
-def _copy_files(storage: Storage, target: Path, progress: Progress,
+def _copy_files(storage: Storage, needed: set[str], target: Path, progress: Progress,
                 problems: list[str]) -> tuple[list[FileEntry], set[str]]:
+    """Copy the stored files the snapshot refers to (one uploaded since would be an orphan
+    in the restored site), each hashed as it is copied."""
     found = [key for key in storage.list_keys(f"{FILES}/")
-             if SHA256.fullmatch(key.rpartition("/")[2]) and not key.startswith(f"{FILES}/tmp/")]
+             if key.rpartition("/")[2] in needed and not key.startswith(f"{FILES}/tmp/")]
     progress.total, progress.label = len(found), "files"
     entries: list[FileEntry] = []
     copied: set[str] = set()

@@ -27,7 +27,7 @@ from forum.errors import NotFound, Unavailable
 
 CHUNK = 256 * 1024  # bytes read and sent at a time when serving
 PART = 8 * 1024 * 1024  # a bucket's upload part: files past it go in parts
-PARTS_AT_ONCE = 4  # so one upload holds at most PARTS_AT_ONCE * PART bytes in memory
+PARTS_AT_ONCE = 2  # parts sent at once: about 4 MB in memory at most (tests/test_files_bucket.py)
 
 
 class BucketError(OSError):
@@ -206,14 +206,19 @@ class BucketStorage(Storage):
                                     Config=self.transfer)
 
     def download(self, key: str, dest: Path) -> None:
-
+        # One stream, read a chunk at a time (download_fileobj would fetch parts at once and
+        # queue them for writing: megabytes in memory for nothing here).
+        with _bucket_errors():
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         try:
             with dest.open("xb") as writer, _bucket_errors():
-                self.client.download_fileobj(self.bucket, self._key(key), writer,
-                                             Config=self.transfer)
+                while chunk := body.read(CHUNK):
+                    writer.write(chunk)
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
+        finally:
+            body.close()
 
     def remove(self, key: str) -> None:
         with _bucket_errors():
