@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +32,11 @@ PARTS_AT_ONCE = 2  # parts sent at once: about 4 MB in memory at most (tests/tes
 
 
 class BucketError(OSError):
-    """The bucket refused or could not be reached (an OSError, as a failing disk would be)."""
+    """The bucket refused or could not be reached: an I/O error, as a failing disk's would be
+    (a request meeting one is answered 503, forum/error_pages.py)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.EIO, message)
 
 
 class Storage:

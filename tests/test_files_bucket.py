@@ -6,6 +6,7 @@ it but Vigie, that a failed upload leaves nothing, and that memory stays flat in
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import tracemalloc
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from forum import keys
+from forum import check, keys
 from forum.config import MB, Config, ConfigError
 from forum.models import documents
 from forum.storage import PART, BucketStorage, FolderStorage, open_storage
@@ -180,6 +181,27 @@ async def test_purges_remove_the_objects(forum, client, member):
     assert object_keys(forum) == []
     served = await client.get(lost["url"])
     assert served.status == 404
+
+
+async def test_check_compares_the_bucket_with_the_database(forum, client, member):
+    board = await forum.board("Metz")
+    thread_id, _ = await forum.thread(board, member["user"])
+    first = await uploaded(client, member["token"], "un.txt", b"Premier.\n", "text/plain")
+    second = await uploaded(client, member["token"], "deux.txt", b"Second.\n", "text/plain")
+    await post_with(forum, client, member["token"], thread_id, [first["id"], second["id"]])
+    storage = forum.app[keys.UPLOADER].storage
+    data = forum.config.data_dir
+    assert check.check(data, storage=storage).problems == []
+    s3, bucket, _prefix = bucket_of(forum)
+    s3.delete_object(Bucket=bucket, Key=object_key(forum, first["sha256"]))
+    orphan_sha = "ab" * 32
+    s3.put_object(Bucket=bucket, Key=object_key(forum, orphan_sha), Body=b"nobody's")
+    report = await asyncio.to_thread(check.check, data, False, storage)
+    assert report.problems == [f"missing file {first['sha256']}: restore it from a backup",
+                               f"orphan file {orphan_sha}: no upload refers to it"]
+    report = await asyncio.to_thread(check.check, data, True, storage)
+    assert report.repaired and object_key(forum, orphan_sha) not in object_keys(forum)
+    assert next(iter((data / "quarantine").rglob(orphan_sha))).read_bytes() == b"nobody's"
 
 
 async def test_memory_stays_flat_in_file_size_storing_and_serving(
