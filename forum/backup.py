@@ -367,7 +367,7 @@ def restore(src: Path, data_dir: Path, progress: Progress | None = None,
             total += size
             progress.step(total)
         _check_database(work / DATABASE, version)
-        if storage is not None and storage.local_path(FILES) is None:
+        if storage is not None and not storage.in_folder:
             _upload_files(storage, work, manifest["files"], progress)
         (work / FILES / "tmp").mkdir(parents=True, exist_ok=True)
         _sync_tree(work)

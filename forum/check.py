@@ -79,7 +79,7 @@ def check(data_dir: Path, repair: bool = False, storage: Storage | None = None) 
     try:
         conn.execute(f"pragma busy_timeout = {BUSY_MS}")
         _check_sqlite(conn, report)
-        if storage is None or storage.local_path(FILES) is not None:
+        if storage is None or storage.in_folder:
             _check_files(conn, data_dir, report, repair)
         else:
             _check_bucket(conn, storage, data_dir, report, repair)

@@ -43,6 +43,8 @@ class Storage:
     """The operations every place storing files uses; the sync ones run outside the event loop
     (the operator's commands, worker threads)."""
 
+    in_folder = False  # True: files are on this machine's disk, local_path() gives them
+
     def put_file(self, key: str, source: Path) -> None:
         """Store a finished local file under key, whole or not at all. Source is moved (into
         a folder) or copied (into a bucket): its temporary name is the caller's to remove."""
@@ -104,6 +106,8 @@ class Storage:
 
 class FolderStorage(Storage):
     """Files under a folder (the data folder): key a/b/c is the file root/a/b/c."""
+
+    in_folder = True
 
     def __init__(self, root: Path) -> None:
         self.root = root

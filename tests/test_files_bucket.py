@@ -21,6 +21,7 @@ from forum.models import documents
 from forum.storage import PART, BucketStorage, FolderStorage, open_storage
 from tests.conftest import Forum, log_in
 from tests.storages import S3_REGION, s3_client
+from tests.test_drop import DROP_TABLES, rows_of, send_drop
 from tests.test_uploads import jpeg_with_gps, post_with, upload, uploaded
 
 BIG = PART + MB  # past one part: sent as a multipart upload
@@ -171,6 +172,26 @@ async def test_a_staged_file_a_purge_removed_is_put_again(forum, client, member,
     photo = await uploaded(client, member["token"], "place.jpg", jpeg_with_gps((60, 40)))
     assert object_key(forum, photo["sha256"]) in object_keys(forum)
     assert len(object_keys(forum)) == 3
+
+
+async def test_a_drop_whose_second_file_fails_leaves_no_row_and_no_object(forum):
+    await forum.board("Metz", slug="metz")
+    storage = forum.app[keys.UPLOADER].storage
+    puts = []
+
+    def second_put_fails(**kwargs: Any) -> None:
+        puts.append(kwargs)
+        if len(puts) == 2:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    storage.client.meta.events.register("before-call.s3.PutObject", second_put_fails)
+    response = await send_drop(forum.client, "metz", files=[
+        ("a.txt", b"Premier document.\n", "text/plain"),
+        ("b.txt", b"Second document.\n", "text/plain")])
+    storage.client.meta.events.unregister("before-call.s3.PutObject", second_put_fails)
+    assert response.status == 503 and len(puts) == 2
+    assert await rows_of(forum) == {table: [] for table in DROP_TABLES}
+    assert object_keys(forum) == []  # the first file, put before, was removed
 
 
 async def test_purges_remove_the_objects(forum, client, member):

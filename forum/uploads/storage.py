@@ -91,7 +91,7 @@ class Store:
         """Before the transaction that records them, put files into a bucket (an upload takes a
         while; place() in the transaction then finds them there); adds to `staged` those that
         were not there before. Nothing to do in a folder, where place() is a rename."""
-        if self.storage.local_path(self.name) is not None:
+        if self.storage.in_folder:
             return
         for path, sha in files:
             key = self.key(sha)
