@@ -18,6 +18,11 @@ from forum import keys
 from forum.app import create_app
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
+from tests.storages import (  # noqa: F401 -- fixtures for every test file
+    bucket_url,
+    s3_endpoint,
+    storage_url,
+)
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -155,8 +160,14 @@ def logging_left_as_found() -> Iterator[None]:
 
 
 @pytest.fixture
-def config(tmp_path) -> Config:
-    return Config.from_env(env={}, data_dir=tmp_path / "data")
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Where stored files go: the data folder, unless a test runs on both (tests/storages.py)."""
+    return storage_url(request)
+
+
+@pytest.fixture
+def config(tmp_path, files_url: str) -> Config:
+    return Config.from_env(env={}, data_dir=tmp_path / "data", files_url=files_url)
 
 
 @pytest.fixture

@@ -237,10 +237,15 @@ async def erase(tx: Transaction, drop_ids: list[int]) -> set[str]:
         await tx.execute("delete from drop_files where drop_id = ?", (drop_id,))
         await tx.execute("delete from drop_messages where drop_id = ?", (drop_id,))
         await tx.execute("delete from drops where id = ?", (drop_id,))
+    return await unused(tx, contents)
+
+
+async def unused(conn: Conn, contents: set[str]) -> set[str]:
+    """Of these contents (SHA-256), those no drop's file or thumbnail refers to."""
     still = set()
     for sha in contents:
-        if await tx.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
-                          (sha, sha)):
+        if await conn.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
+                            (sha, sha)):
             still.add(sha)
     return contents - still
 
