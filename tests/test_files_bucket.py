@@ -22,7 +22,7 @@ from forum.storage import PART, BucketStorage, FolderStorage, open_storage
 from tests.conftest import Forum, log_in
 from tests.storages import S3_REGION, s3_client
 from tests.test_drop import DROP_TABLES, rows_of, send_drop
-from tests.test_uploads import jpeg_with_gps, post_with, upload, uploaded
+from tests.test_uploads import jpeg_with_gps, pending_photo, post_with, upload, uploaded
 
 BIG = PART + MB  # past one part: sent as a multipart upload
 
@@ -90,14 +90,7 @@ async def test_an_upload_is_a_private_object_of_the_bucket_and_nothing_in_the_fo
 
 async def test_a_pending_posts_file_is_404_for_visitors_and_served_to_its_author(
         forum, client):
-    board = await forum.board("Metz")
-    lea = await forum.user("lea")
-    thread_id, _ = await forum.thread(board, lea)
-    newcomer = await forum.user("nouvelle", trusted=False)
-    token = await forum.token(newcomer)
-    photo = await uploaded(client, token, "p.jpg", jpeg_with_gps((40, 40)))
-    post = await post_with(forum, client, token, thread_id, [photo["id"]])
-    assert post["status"] == "pending"
+    photo = await pending_photo(forum, client)
     assert object_key(forum, photo["sha256"]) in object_keys(forum)
     assert (await client.get(photo["url"])).status == 404
     assert (await client.head(photo["url"])).status == 404

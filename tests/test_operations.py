@@ -61,6 +61,13 @@ def _env() -> dict[str, str]:
             if not k.startswith("FORUM_") or k == "FORUM_FILES_URL"}
 
 
+async def member_thread(forum: Forum) -> tuple[str, int]:
+    """A member's API token and a thread of theirs to reply in."""
+    member = await forum.user()
+    thread_id, _ = await forum.thread(await forum.board(), member)
+    return await forum.token(member), thread_id
+
+
 async def post(forum: Forum, token: str, thread_id: int, body: str,
                file: bytes | None = None) -> tuple[int, dict | None]:
     """A reply through the API, with one attached text file; (post id, upload) once answered."""
@@ -140,9 +147,7 @@ async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
 
 @on_both_storages
 async def test_backup_keeps_n_newest_and_writes_a_manifest(forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Un texte.\n")
     dest = tmp_path / "bk"
     crashed = dest / ".partial-crashed"  # what a backup killed midway left
@@ -172,9 +177,7 @@ def test_backup_exit_codes(tmp_path) -> None:
 
 
 async def _one_backup(forum: Forum, tmp_path) -> Path:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     await post(forum, token, thread_id, "Un message.", b"Contenu.\n")
     result = vigie(forum.config.data_dir, "backup", str(tmp_path / "bk"), "--quiet")
     assert result.returncode == 0, result.stderr
@@ -224,9 +227,7 @@ async def test_restore_checks_every_hash_before_writing(forum: Forum, tmp_path) 
 
 async def test_check_finds_a_missing_file_a_changed_file_and_an_orphan(
         forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, first = await post(forum, token, thread_id, "Un.", b"Premier fichier.\n")
     _, second = await post(forum, token, thread_id, "Deux.", b"Second fichier.\n")
     data = forum.config.data_dir
@@ -332,9 +333,7 @@ async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client)
 async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
         forum: Forum, tmp_path, monkeypatch) -> None:
     """The only file that may vanish after the snapshot: an expired upload, never attached."""
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, kept = await post(forum, token, thread_id, "Avec un fichier.", b"Garde-moi.\n")
     form = aiohttp.FormData()
     form.add_field("file", b"Jamais joint.\n", filename="brouillon.txt",
@@ -368,9 +367,7 @@ async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
 
 @on_both_storages
 async def test_backup_reports_a_missing_attached_file(forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Perdu.\n")
     store = forum.app[keys.UPLOADER].store
     store.storage.remove(store.key(upload["sha256"]))

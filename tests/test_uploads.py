@@ -732,7 +732,8 @@ async def test_unattached_file_is_visible_to_its_owner_only(forum, client, membe
     assert (await client.get("/files/abc/a.jpg")).status == 404
 
 
-async def test_file_of_a_pending_post_is_404_for_others(forum, client):
+async def pending_photo(forum, client) -> dict[str, Any]:
+    """A photo in a post that newcomer "nouvelle" sent to Lea's thread, waiting for a decision."""
     board = await forum.board("Metz")
     lea = await forum.user("lea")
     thread_id, _ = await forum.thread(board, lea)
@@ -741,6 +742,11 @@ async def test_file_of_a_pending_post_is_404_for_others(forum, client):
     photo = await uploaded(client, token, "p.jpg", jpeg_with_gps((40, 40)))
     post = await post_with(forum, client, token, thread_id, [photo["id"]])
     assert post["status"] == "pending"
+    return photo
+
+
+async def test_file_of_a_pending_post_is_404_for_others(forum, client):
+    photo = await pending_photo(forum, client)
     await forum.user("modo", role="moderator")
     for reader, status in ((client, 404), (await browser_of(forum, "lea"), 404),
                            (await browser_of(forum, "nouvelle"), 200),
