@@ -50,6 +50,7 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from forum import i18n, keys
+from forum.cookies import cookies
 
 Tag = tuple[str, object]
 # The tags of a page (what a write must touch to drop it): any set, {("board", 3)} as well.
@@ -191,7 +192,7 @@ _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Opti
 
 def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:
     """The key of a page any visitor may share; None when this request must not share one."""
-    if request.method != "GET" or "vigie_session" in request.cookies:
+    if request.method != "GET" or "vigie_session" in cookies(request):
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
@@ -210,7 +211,7 @@ async def page_cache_middleware(request: web.Request,
     # Requests on one kept-alive connection share a task, hence this context variable: set
     # it for each request before anything may need it (the locale middleware refines it).
     app = request.app  # (a property: read once on this path, run before every page)
-    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+    locale = i18n.negotiate(cookies(request).get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
                             default=app[keys.CONFIG].default_locale)
     i18n.current_locale.set(locale)
@@ -273,7 +274,7 @@ async def _render(request: web.Request, handler: Handler, cache: PageCache,
 @web.middleware
 async def locale_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     user = request.get(keys.USER)
-    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+    locale = i18n.negotiate(cookies(request).get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
                             user.locale if user is not None else None,
                             request.app[keys.CONFIG].default_locale)
