@@ -50,15 +50,25 @@ def setup(app: web.Application) -> jinja2.Environment:
         return f"/static/{path}?v={versions.get(path, '0')}"
 
     @lru_cache(maxsize=65_536)
-    def path(route_: str, parts: tuple[tuple[str, str], ...]) -> str:
+    def path(route_: str, parts: tuple[tuple[str, Any], ...]) -> str:
         # Addresses never change while the app runs; a member's pages build hundreds each.
-        return str(app.router[route_].url_for(**dict(parts)))
+        return str(app.router[route_].url_for(**{k: str(v) for k, v in parts}))
+
+    @lru_cache(maxsize=4096)
+    def with_query(built: str, query: tuple[tuple[str, Any], ...]) -> str:
+        # Pages link to the log-in, the sign-up and the other language with their own address.
+        return str(URL(built, encoded=True).with_query(dict(query)))
 
     def url(route_: str, query_: dict[str, Any] | None = None, **parts: Any) -> str:
-        built = path(route_, tuple((k, str(v)) for k, v in parts.items()))
+        # Keyed by the values themselves (ids, names: all hashable), not by their text: a page
+        # without cache builds a hundred addresses, two per post.
+        built = path(route_, tuple(parts.items()))
         if query_:
-            query = {k: v for k, v in query_.items() if v is not None}
-            return str(URL(built, encoded=True).with_query(query))
+            query = tuple((k, v) for k, v in query_.items() if v is not None)
+            try:
+                return with_query(built, query)
+            except TypeError:  # a value that cannot be a key (a list: a repeated parameter)
+                return str(URL(built, encoded=True).with_query(dict(query)))
         return built
 
     env.globals.update(static_url=static_url, url=url, locales=i18n.LOCALES,
