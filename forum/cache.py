@@ -92,9 +92,11 @@ class TaggedLRU:
         self.epoch = 0
         # (value, tags): the tags as a plain tuple of plain tuples, which the garbage collector
         # stops tracking, unlike a frozenset: tens of thousands of entries otherwise lengthen
-        # every full collection, a pause for every request in flight.
+        # every full collection, a pause for every request in flight. For the same reason the
+        # keys of a tag are a dict (untracked once it holds only untracked keys), not a set
+        # (always tracked: a set per post kept was a seventh of a warm server's objects).
         self._entries: OrderedDict[object, tuple[Any, tuple[Tag, ...]]] = OrderedDict()
-        self._by_tag: dict[Tag, set[object]] = {}
+        self._by_tag: dict[Tag, dict[object, None]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -114,7 +116,7 @@ class TaggedLRU:
         distinct = tuple(set(tags))
         self._entries[key] = (value, distinct)
         for tag in distinct:
-            self._by_tag.setdefault(tag, set()).add(key)
+            self._by_tag.setdefault(tag, {})[key] = None
         while len(self._entries) > self.max_entries:
             self._drop(next(iter(self._entries)))
         return True
@@ -147,7 +149,7 @@ class TaggedLRU:
         for tag in entry[1]:
             keys = self._by_tag.get(tag)
             if keys is not None:
-                keys.discard(key)
+                keys.pop(key, None)
                 if not keys:
                     del self._by_tag[tag]
 

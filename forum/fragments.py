@@ -97,6 +97,11 @@ class FragmentCache(TaggedLRU):
         super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, str, object], Any] = {}
+        # A number per catalog ever used, for the keys of posts: a key holding the catalog
+        # itself (or the Post, a named tuple) stays tracked by the garbage collector, and tens
+        # of thousands of them lengthened every full collection (pauses of 50-150 ms in the
+        # mixed run). The catalogs are kept here, so that a number is never given twice.
+        self._catalogs: dict[object, int] = {}
         self._editors: dict[tuple[str, object, str, str, int], Markup] = {}
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
@@ -120,6 +125,14 @@ class FragmentCache(TaggedLRU):
         self.follow_states.forget(tag for tag in tags if tag[0] == "follows")
         self.shells.forget(tag for tag in tags if tag[0] in ("thread", "board_meta"))
         self.forget(tag for tag in tags if tag[0] in ("post", "finding"))
+
+    def catalog_number(self, locale: str) -> int:
+        """The number of the locale's current catalog: a new catalog gets a new one."""
+        catalog = i18n.CATALOGS[locale]
+        number = self._catalogs.get(catalog)
+        if number is None:
+            number = self._catalogs[catalog] = len(self._catalogs) + 1
+        return number
 
     def editor(self, env: jinja2.Environment, locale: str, submit_label: str, accept: str,
                max_mb: int) -> Markup:
@@ -153,7 +166,7 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
     """The posts of a page for this reader, each from the cache or rendered once and kept;
     `marked`: each one after a mark for a bit of its reader's ("before:id", the "new messages"
     marker of the first post new to them)."""
-    catalog = i18n.CATALOGS[locale]
+    catalog = cache.catalog_number(locale)
     module = None
     parts = []
     decided: dict[permissions.PostState, tuple[str, ...]] = {}
@@ -168,8 +181,9 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
         controls = decided.get(state)
         if controls is None:
             controls = decided[state] = permissions.post_controls(viewer, state)
-        key = (post, post_files, tuple(drawn[post.id]) if post.id in drawn else (), locale,
-               catalog, controls, thread_title, propose_url, owner)
+        # The post's values as a plain tuple: the collector stops tracking the key (above).
+        key = (tuple(post), post_files, tuple(drawn[post.id]) if post.id in drawn else (),
+               locale, catalog, controls, thread_title, propose_url, owner)
         html = cache.get(key)
         if html is None:
             module = module or cache.module(env, locale)
