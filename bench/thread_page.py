@@ -23,8 +23,12 @@ What it measures
                       thread, so that with tracking their page carries the "new messages"
                       marker (issue 16); the summary compares CPU per page with and without
                       (target: no worse, 5 % for noise)
-    render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
-                      cache)`: every post rendered every time (a page whose posts all changed)
+    render (all posts) a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
+                      cache)`: every post and the page around them rendered every time (a page
+                      whose 50 posts all changed at once, or the first page after a full
+                      invalidation). Stricter than issue 15's "uncached render (first reader
+                      after a write)", which is `render (no cache)`: printed against the same
+                      1.5 ms as a goal, marked "goal", not "target"
     mixed             `--skip-mixed` leaves it out: 16 connections read up to 1 000 threads
                       picked by a Zipf law (s = 1), half of them as the member, while a global
                       moderator edits the first post of a thread picked by the same law every
@@ -111,6 +115,8 @@ MIXED_RATIO_TARGET, RENDER_CPU_TARGET_MS, P99_TARGET_MS = 0.25, 1.5, 50.0
 # margin is the run-to-run noise of two servers measured one after the other).
 UNREAD_COST_TARGET = 1.05
 UNREAD_ROUNDS = 3  # measures of each, in turn (compare_unread)
+# No post kept (FORUM_FRAGMENT_CACHE_ENTRIES=0): stricter than the issue's uncached render.
+ALL_POSTS = "render (all posts)"
 
 BOARDS = [("paris", "Paris", "Île-de-France"), ("lyon", "Lyon", "Auvergne-Rhône-Alpes"),
           ("marseille", "Marseille", "Provence-Alpes-Côte d'Azur"),
@@ -593,7 +599,7 @@ def full_run(args: argparse.Namespace, root: Path) -> None:
         results += measure_all([("bare (after)", bp, b, {})], path, args)
     with serving(forum, FORUM_FRAGMENT_CACHE_ENTRIES="0") as cold:
         # Every post rendered for every request: what a page costs when all its posts changed.
-        results.insert(-1, measure_all([("render (cold)", cold.forum, cold.forum_port,
+        results.insert(-1, measure_all([(ALL_POSTS, cold.forum, cold.forum_port,
                                          {"Cookie": "vigie_session=bogus"})], path, args)[0])
     results[-1:-1] = compare_unread(forum, path, args)
     print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
@@ -770,11 +776,13 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
               f" {plain.rps / bare:.2f}, CPU {tracked.cpu_ms:.3f} / {plain.cpu_ms:.3f} ms"
               f" per page ({cost:.2f}x, target <= {UNREAD_COST_TARGET:.2f}x):"
               f" {_verdict(cost <= UNREAD_COST_TARGET)}")
-    for label in ("render (no cache)", "render (cold)"):
+    for label, kind in (("render (no cache)", "target"), (ALL_POSTS, "goal")):
         cpu = by_label[label].cpu_ms
         if cpu is not None:
-            print(f"{label}: {cpu:.2f} ms CPU per page (target <= {RENDER_CPU_TARGET_MS} ms):"
+            print(f"{label}: {cpu:.2f} ms CPU per page ({kind} <= {RENDER_CPU_TARGET_MS} ms):"
                   f" {_verdict(cpu <= RENDER_CPU_TARGET_MS)}")
+    print(f"  ({ALL_POSTS}: every post of the page rendered, stricter than issue 15's uncached"
+          f" render, the first reader after a write, which is `render (no cache)`)")
     if mixed is not None:
         ratio = mixed.rps / bare
         p99 = mixed.percentiles["99%"]
