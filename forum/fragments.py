@@ -278,24 +278,41 @@ class ReaderPage:
         """The ids of the items of a kind the page has bits for (keyed_slot): not to change."""
         return self._keyed.get(kind, [])
 
-    def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
+    def assemble(self, bits: dict[str, str],
+                 memo: dict[object, Any] | None = None) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits).
-        A bit about an item (keyed_slot) that the reader has nothing for is empty."""
+        A bit about an item (keyed_slot) that the reader has nothing for is empty. `memo`: the
+        reader's session memo (forum/auth.py: KnownSession, dropped at every write), where their
+        bits' bytes and digest are kept: the same at every page until the next write, they were
+        encoded and hashed anew for each (a fifth of a member's page in its handler)."""
+        key = ("encoded_bits", tuple(bits.items()))
+        found = None if memo is None else memo.get(key)
+        if found is None:
+            found = _encoded(bits)
+            if memo is not None:
+                memo[key] = found
+        encoded, digest = found
         parts: list[Any] = list(self.parts)
-        encoded = {name: value.encode() for name, value in bits.items()}
         parts[1::2] = [encoded[name] for name in parts[1::2]]
-        places = self._places
-        inserted = sorted(((places[name], value) for name, value in encoded.items()
-                           if value and name in places), key=lambda found: found[0],
-                          reverse=True)  # from the end: the places before stay right
-        for (index, offset), value in inserted:
-            text = memoryview(parts[index])
-            parts[index:index + 1] = [text[:offset], value, text[offset:]]
-        reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
-                             *(name.encode() + b"=" + encoded[name]
-                               for name in sorted(encoded) if ":" in name)])
-        etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
+        if self.anchors:
+            places = self._places
+            inserted = sorted(((places[name], value) for name, value in encoded.items()
+                               if value and name in places), key=lambda found: found[0],
+                              reverse=True)  # from the end: the places before stay right
+            for (index, offset), value in inserted:
+                text = memoryview(parts[index])
+                parts[index:index + 1] = [text[:offset], value, text[offset:]]
+        etag = hashlib.blake2b(digest, digest_size=16, key=self.etag.encode()).hexdigest()
         return b"".join(parts), f'"{etag}"'
+
+
+def _encoded(bits: dict[str, str]) -> tuple[dict[str, bytes], bytes]:
+    """A reader's bits as bytes, and a digest of them all (ReaderPage.assemble)."""
+    encoded = {name: value.encode() for name, value in bits.items()}
+    reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
+                         *(name.encode() + b"=" + encoded[name]
+                           for name in sorted(encoded) if ":" in name)])
+    return encoded, hashlib.blake2b(reader, digest_size=32).digest()
 
 
 def reader_class(user: User) -> tuple[object, ...]:

@@ -184,5 +184,5 @@ def assembled(request: web.Request, kept: fragments.ReaderPage,
                                      request.app[aiohttp_jinja2.APP_KEY],
                                      request[keys.KNOWN_SESSION], request[keys.LOCALE],
                                      bits.items())
-    body, etag = kept.assemble(all_bits)
+    body, etag = kept.assemble(all_bits, request[keys.KNOWN_SESSION].memo)
     return reader_response(request, body, etag)
