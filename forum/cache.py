@@ -40,7 +40,7 @@ import hashlib
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +51,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from forum import i18n, keys
 from forum.cookies import cookies
+from forum.cookies import parse as parse_cookies
 
 Tag = tuple[str, object]
 # The tags of a page (what a write must touch to drop it): any set, {("board", 3)} as well.
@@ -192,9 +193,10 @@ _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Opti
                  "Access-Control-Allow-Origin")  # and that other sites may read them
 
 
-def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:
+def _cache_key(request: web.Request, locale: str,
+               sent: Mapping[str, str]) -> tuple[str, str] | None:
     """The key of a page any visitor may share; None when this request must not share one."""
-    if request.method != "GET" or "vigie_session" in cookies(request):
+    if request.method != "GET" or "vigie_session" in sent:
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
@@ -213,11 +215,13 @@ async def page_cache_middleware(request: web.Request,
     # Requests on one kept-alive connection share a task, hence this context variable: set
     # it for each request before anything may need it (the locale middleware refines it).
     app = request.app  # (a property: read once on this path, run before every page)
-    locale = i18n.negotiate(cookies(request).get(i18n.LOCALE_COOKIE),
+    # The cookies, read here for every later step (forum/cookies.py): the first middleware.
+    sent = request[keys.COOKIES] = parse_cookies(request)
+    locale = i18n.negotiate(sent.get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
                             default=app[keys.CONFIG].default_locale)
     i18n.current_locale.set(locale)
-    key = _cache_key(request, locale)
+    key = _cache_key(request, locale, sent)
     if key is None:
         return await handler(request)
     cache = app[keys.PAGE_CACHE]
