@@ -408,18 +408,16 @@ def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 def settle(conn: sqlite3.Connection) -> None:
-    """The database as a forum that has been running has it, not as bulk inserts leave it: the
-    full-text indexes merged (left in dozens of segments, they were merged by the first edits
-    of the first server: edits of 100-200 ms instead of 2 ms at a million posts, and the member
-    measured meanwhile with a p99 of 60-100 ms) and the statistics taken (what `pragma
-    optimize` leaves at a server's close, which the first server had not)."""
+    """The full-text indexes merged, as in a forum that has been running: bulk inserts leave
+    them in dozens of segments, which the first edits of the first server merged. No ANALYZE:
+    a running forum has no statistics (`pragma optimize` at a server's close takes none here),
+    and with those of `analyze` (analysis_limit 1000) the thread page's queries plan worse (an
+    uncached page at a million posts: 0.65 -> 1.06 ms CPU in-process)."""
     tables = [name for (name,) in conn.execute(
         "select name from sqlite_master where type = 'table'"
         " and sql like 'create virtual table%using fts5%'")]
     for table in tables:
         conn.execute(f"insert into {table}({table}) values ('optimize')")
-    conn.execute("pragma analysis_limit = 1000")
-    conn.execute("analyze")
 
 
 def stem_posts(conn: sqlite3.Connection) -> None:
@@ -591,9 +589,8 @@ def make_forum(root: Path, posts: int) -> GeneratedForum:
     print(f"Generating a forum of {posts:,} posts...", flush=True)
     forum = generate(root / f"forum-{posts}", posts)
     size = (forum.data_dir / "forum.sqlite3").stat().st_size / 1e6
-    # On disk before a server starts: a million posts leave 2 GB for the kernel to write back,
-    # behind which the first server's commits waited (edits of 100-300 ms instead of 2 ms, the
-    # mixed run's writer held, the member's p99 at 60-100 ms), as no running forum does.
+    # On disk before a server starts, as a running forum's: a million posts leave 2 GB for the
+    # kernel to write back, which the first server's commits may wait behind.
     began = time.perf_counter()
     os.sync()
     print(f"  {forum.seconds:.1f} s, {size:,.0f} MB, target thread /t/{forum.thread_id};"
