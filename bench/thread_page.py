@@ -23,8 +23,12 @@ What it measures
                       thread, so that with tracking their page carries the "new messages"
                       marker (issue 16); the summary compares CPU per page with and without
                       (target: no worse, 5 % for noise)
-    render (cold)     a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
-                      cache)`: every post rendered every time (a page whose posts all changed)
+    render (all posts) a second server with FORUM_FRAGMENT_CACHE_ENTRIES=0, as `render (no
+                      cache)`: every post and the page around them rendered every time (a page
+                      whose 50 posts all changed at once, or the first page after a full
+                      invalidation). Stricter than issue 15's "uncached render (first reader
+                      after a write)", which is `render (no cache)`: printed against the same
+                      1.5 ms as a goal, marked "goal", not "target"
     mixed             `--skip-mixed` leaves it out: 16 connections read up to 1 000 threads
                       picked by a Zipf law (s = 1), half of them as the member, while a global
                       moderator edits the first post of a thread picked by the same law every
@@ -111,6 +115,8 @@ MIXED_RATIO_TARGET, RENDER_CPU_TARGET_MS, P99_TARGET_MS = 0.25, 1.5, 50.0
 # margin is the run-to-run noise of two servers measured one after the other).
 UNREAD_COST_TARGET = 1.05
 UNREAD_ROUNDS = 3  # measures of each, in turn (compare_unread)
+# No post kept (FORUM_FRAGMENT_CACHE_ENTRIES=0): stricter than the issue's uncached render.
+ALL_POSTS = "render (all posts)"
 
 BOARDS = [("paris", "Paris", "Île-de-France"), ("lyon", "Lyon", "Auvergne-Rhône-Alpes"),
           ("marseille", "Marseille", "Provence-Alpes-Côte d'Azur"),
@@ -326,6 +332,7 @@ def generate(data_dir: Path, total: int) -> GeneratedForum:
         conn.execute("insert into thread_reads (user_id, thread_id, last_read_post_id)"
                      " select 1, thread_id, id from posts where thread_id = ?"
                      " order by id limit 1 offset ?", (thread_ids[target], TARGET_POSTS // 2))
+        settle(conn)
         conn.execute("pragma journal_mode = wal")
     finally:
         conn.close()
@@ -398,6 +405,19 @@ def _insert_posts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             " created_at) values (?, ?, ?, ?, ?, ?)",
             [(row[0], row[0], row[2], row[3], row[4], row[5]) for row in chunk])
         conn.execute("commit")
+
+
+def settle(conn: sqlite3.Connection) -> None:
+    """The full-text indexes merged, as in a forum that has been running: bulk inserts leave
+    them in dozens of segments, which the first edits of the first server merged. No ANALYZE:
+    a running forum has no statistics (`pragma optimize` at a server's close takes none here),
+    and with those of `analyze` (analysis_limit 1000) the thread page's queries plan worse (an
+    uncached page at a million posts: 0.65 -> 1.06 ms CPU in-process)."""
+    tables = [name for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'table'"
+        " and sql like 'create virtual table%using fts5%'")]
+    for table in tables:
+        conn.execute(f"insert into {table}({table}) values ('optimize')")
 
 
 def stem_posts(conn: sqlite3.Connection) -> None:
@@ -569,8 +589,12 @@ def make_forum(root: Path, posts: int) -> GeneratedForum:
     print(f"Generating a forum of {posts:,} posts...", flush=True)
     forum = generate(root / f"forum-{posts}", posts)
     size = (forum.data_dir / "forum.sqlite3").stat().st_size / 1e6
-    print(f"  {forum.seconds:.1f} s, {size:,.0f} MB, target thread /t/{forum.thread_id}",
-          flush=True)
+    # On disk before a server starts, as a running forum's: a million posts leave 2 GB for the
+    # kernel to write back, which the first server's commits may wait behind.
+    began = time.perf_counter()
+    os.sync()
+    print(f"  {forum.seconds:.1f} s, {size:,.0f} MB, target thread /t/{forum.thread_id};"
+          f" written to disk in {time.perf_counter() - began:.1f} s", flush=True)
     return forum
 
 
@@ -593,7 +617,7 @@ def full_run(args: argparse.Namespace, root: Path) -> None:
         results += measure_all([("bare (after)", bp, b, {})], path, args)
     with serving(forum, FORUM_FRAGMENT_CACHE_ENTRIES="0") as cold:
         # Every post rendered for every request: what a page costs when all its posts changed.
-        results.insert(-1, measure_all([("render (cold)", cold.forum, cold.forum_port,
+        results.insert(-1, measure_all([(ALL_POSTS, cold.forum, cold.forum_port,
                                          {"Cookie": "vigie_session=bogus"})], path, args)[0])
     results[-1:-1] = compare_unread(forum, path, args)
     print(f"\nThread page, {TARGET_POSTS} posts, forum of {forum.posts:,} posts"
@@ -770,11 +794,13 @@ def _summary(args: argparse.Namespace, results: list[LoadResult], mixed: LoadRes
               f" {plain.rps / bare:.2f}, CPU {tracked.cpu_ms:.3f} / {plain.cpu_ms:.3f} ms"
               f" per page ({cost:.2f}x, target <= {UNREAD_COST_TARGET:.2f}x):"
               f" {_verdict(cost <= UNREAD_COST_TARGET)}")
-    for label in ("render (no cache)", "render (cold)"):
+    for label, kind in (("render (no cache)", "target"), (ALL_POSTS, "goal")):
         cpu = by_label[label].cpu_ms
         if cpu is not None:
-            print(f"{label}: {cpu:.2f} ms CPU per page (target <= {RENDER_CPU_TARGET_MS} ms):"
+            print(f"{label}: {cpu:.2f} ms CPU per page ({kind} <= {RENDER_CPU_TARGET_MS} ms):"
                   f" {_verdict(cpu <= RENDER_CPU_TARGET_MS)}")
+    print(f"  ({ALL_POSTS}: every post of the page rendered, stricter than issue 15's uncached"
+          f" render, the first reader after a write, which is `render (no cache)`)")
     if mixed is not None:
         ratio = mixed.rps / bare
         p99 = mixed.percentiles["99%"]

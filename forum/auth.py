@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 
 from forum import clock, i18n, keys, mail
 from forum.config import Config
+from forum.cookies import cookies
 from forum.db import Transaction
 from forum.errors import Forbidden, Unauthorized
 from forum.models import moderation, outbox, sessions, two_factor, users
@@ -93,7 +94,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     request[keys.SESSION] = None
     request[keys.VIA_TOKEN] = False
     db = request.app[keys.DB]
-    token = request.cookies.get(SESSION_COOKIE)
+    token = cookies(request).get(SESSION_COOKIE)
     # Files too, so that a client that read a post through the API can fetch its attachments
     # (only GETs: their responses are private, and no form takes a token).
     bearer = _bearer(request) if request.path.startswith(BEARER_PATHS) else None

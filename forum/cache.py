@@ -40,7 +40,7 @@ import hashlib
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +50,8 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from forum import i18n, keys
+from forum.cookies import cookies
+from forum.cookies import parse as parse_cookies
 
 Tag = tuple[str, object]
 # The tags of a page (what a write must touch to drop it): any set, {("board", 3)} as well.
@@ -91,9 +93,11 @@ class TaggedLRU:
         self.epoch = 0
         # (value, tags): the tags as a plain tuple of plain tuples, which the garbage collector
         # stops tracking, unlike a frozenset: tens of thousands of entries otherwise lengthen
-        # every full collection, a pause for every request in flight.
+        # every full collection, a pause for every request in flight. For the same reason the
+        # keys of a tag are a dict (untracked once it holds only untracked keys), not a set
+        # (always tracked: a set per post kept was a seventh of a warm server's objects).
         self._entries: OrderedDict[object, tuple[Any, tuple[Tag, ...]]] = OrderedDict()
-        self._by_tag: dict[Tag, set[object]] = {}
+        self._by_tag: dict[Tag, dict[object, None]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -113,7 +117,7 @@ class TaggedLRU:
         distinct = tuple(set(tags))
         self._entries[key] = (value, distinct)
         for tag in distinct:
-            self._by_tag.setdefault(tag, set()).add(key)
+            self._by_tag.setdefault(tag, {})[key] = None
         while len(self._entries) > self.max_entries:
             self._drop(next(iter(self._entries)))
         return True
@@ -146,7 +150,7 @@ class TaggedLRU:
         for tag in entry[1]:
             keys = self._by_tag.get(tag)
             if keys is not None:
-                keys.discard(key)
+                keys.pop(key, None)
                 if not keys:
                     del self._by_tag[tag]
 
@@ -189,9 +193,10 @@ _KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Opti
                  "Access-Control-Allow-Origin")  # and that other sites may read them
 
 
-def _cache_key(request: web.Request, locale: str) -> tuple[str, str] | None:
+def _cache_key(request: web.Request, locale: str,
+               sent: Mapping[str, str]) -> tuple[str, str] | None:
     """The key of a page any visitor may share; None when this request must not share one."""
-    if request.method != "GET" or "vigie_session" in request.cookies:
+    if request.method != "GET" or "vigie_session" in sent:
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
@@ -210,11 +215,13 @@ async def page_cache_middleware(request: web.Request,
     # Requests on one kept-alive connection share a task, hence this context variable: set
     # it for each request before anything may need it (the locale middleware refines it).
     app = request.app  # (a property: read once on this path, run before every page)
-    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+    # The cookies, read here for every later step (forum/cookies.py): the first middleware.
+    sent = request[keys.COOKIES] = parse_cookies(request)
+    locale = i18n.negotiate(sent.get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
                             default=app[keys.CONFIG].default_locale)
     i18n.current_locale.set(locale)
-    key = _cache_key(request, locale)
+    key = _cache_key(request, locale, sent)
     if key is None:
         return await handler(request)
     cache = app[keys.PAGE_CACHE]
@@ -273,7 +280,7 @@ async def _render(request: web.Request, handler: Handler, cache: PageCache,
 @web.middleware
 async def locale_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     user = request.get(keys.USER)
-    locale = i18n.negotiate(request.cookies.get(i18n.LOCALE_COOKIE),
+    locale = i18n.negotiate(cookies(request).get(i18n.LOCALE_COOKIE),
                             request.headers.get("Accept-Language", ""),
                             user.locale if user is not None else None,
                             request.app[keys.CONFIG].default_locale)

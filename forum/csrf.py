@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from forum import keys
+from forum.cookies import cookies
 from forum.errors import Forbidden
 
 ANON_COOKIE = "vigie_csrf"
@@ -41,15 +42,8 @@ def check_form_token(request: web.Request, sent: object) -> None:
                         "Please reload the page and try again.")
 
 
-@web.middleware
-async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    session = request.get(keys.SESSION)
-    if session is not None:
-        request[keys.CSRF_TOKEN] = session.csrf_token
-    else:
-        anon = request.cookies.get(ANON_COOKIE)
-        if anon:
-            request[keys.CSRF_TOKEN] = anon
+def _needs_token(request: web.Request) -> bool:
+    """Whether this state-changing request must show a CSRF token (asked for no page read)."""
     # An API request with no credentials at all has nothing a forged request could abuse:
     # let it reach its handler, which answers 401 (every API write needs a member).
     anonymous_api = request.path.startswith("/api/") and request.get(keys.USER) is None
@@ -61,8 +55,19 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     # A method no route takes (TRACE on a feed) reaches no handler: it gets its 405 (or 404),
     # not a 403 that would claim a form was forged.
     unrouted = request.match_info.http_exception is not None
-    if (request.method not in SAFE_METHODS and not request.get(keys.VIA_TOKEN)
-            and not anonymous_api and not one_click and not unrouted):
+    return not request.get(keys.VIA_TOKEN) and not anonymous_api and not one_click and not unrouted
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    session = request.get(keys.SESSION)
+    if session is not None:
+        request[keys.CSRF_TOKEN] = session.csrf_token
+    else:
+        anon = cookies(request).get(ANON_COOKIE)
+        if anon:
+            request[keys.CSRF_TOKEN] = anon
+    if request.method not in SAFE_METHODS and _needs_token(request):
         sent = request.headers.get(HEADER)
         if (sent is None and request.content_type == "multipart/form-data"
                 and request.match_info.route.name in STREAMED_FORM_ROUTES):

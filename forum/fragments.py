@@ -97,6 +97,11 @@ class FragmentCache(TaggedLRU):
         super().__init__(max_entries)
         # Keyed by the catalog object itself: a new catalog is a new module.
         self._modules: dict[tuple[str, str, object], Any] = {}
+        # A number per catalog ever used, for the keys of posts: a key holding the catalog
+        # itself (or the Post, a named tuple) stays tracked by the garbage collector, and tens
+        # of thousands of them lengthened every full collection (pauses of 50-150 ms in the
+        # mixed run). The catalogs are kept here, so that a number is never given twice.
+        self._catalogs: dict[object, int] = {}
         self._editors: dict[tuple[str, object, str, str, int], Markup] = {}
         # Pages around their posts (Shell), keyed by all they show, like posts; dropped with
         # their thread's tag so that nothing renamed or purged lingers.
@@ -120,6 +125,14 @@ class FragmentCache(TaggedLRU):
         self.follow_states.forget(tag for tag in tags if tag[0] == "follows")
         self.shells.forget(tag for tag in tags if tag[0] in ("thread", "board_meta"))
         self.forget(tag for tag in tags if tag[0] in ("post", "finding"))
+
+    def catalog_number(self, locale: str) -> int:
+        """The number of the locale's current catalog: a new catalog gets a new one."""
+        catalog = i18n.CATALOGS[locale]
+        number = self._catalogs.get(catalog)
+        if number is None:
+            number = self._catalogs[catalog] = len(self._catalogs) + 1
+        return number
 
     def editor(self, env: jinja2.Environment, locale: str, submit_label: str, accept: str,
                max_mb: int) -> Markup:
@@ -153,7 +166,7 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
     """The posts of a page for this reader, each from the cache or rendered once and kept;
     `marked`: each one after a mark for a bit of its reader's ("before:id", the "new messages"
     marker of the first post new to them)."""
-    catalog = i18n.CATALOGS[locale]
+    catalog = cache.catalog_number(locale)
     module = None
     parts = []
     decided: dict[permissions.PostState, tuple[str, ...]] = {}
@@ -168,8 +181,9 @@ def render_posts(cache: FragmentCache, env: jinja2.Environment, locale: str, vie
         controls = decided.get(state)
         if controls is None:
             controls = decided[state] = permissions.post_controls(viewer, state)
-        key = (post, post_files, tuple(drawn[post.id]) if post.id in drawn else (), locale,
-               catalog, controls, thread_title, propose_url, owner)
+        # The post's values as a plain tuple: the collector stops tracking the key (above).
+        key = (tuple(post), post_files, tuple(drawn[post.id]) if post.id in drawn else (),
+               locale, catalog, controls, thread_title, propose_url, owner)
         html = cache.get(key)
         if html is None:
             module = module or cache.module(env, locale)
@@ -264,24 +278,41 @@ class ReaderPage:
         """The ids of the items of a kind the page has bits for (keyed_slot): not to change."""
         return self._keyed.get(kind, [])
 
-    def assemble(self, bits: dict[str, str]) -> tuple[bytes, str]:
+    def assemble(self, bits: dict[str, str],
+                 memo: dict[object, Any] | None = None) -> tuple[bytes, str]:
         """The page for one reader and its validator (the kept page's and the reader's bits).
-        A bit about an item (keyed_slot) that the reader has nothing for is empty."""
+        A bit about an item (keyed_slot) that the reader has nothing for is empty. `memo`: the
+        reader's session memo (forum/auth.py: KnownSession, dropped at every write), where their
+        bits' bytes and digest are kept: the same at every page until the next write, they were
+        encoded and hashed anew for each (a fifth of a member's page in its handler)."""
+        key = ("encoded_bits", tuple(bits.items()))
+        found = None if memo is None else memo.get(key)
+        if found is None:
+            found = _encoded(bits)
+            if memo is not None:
+                memo[key] = found
+        encoded, digest = found
         parts: list[Any] = list(self.parts)
-        encoded = {name: value.encode() for name, value in bits.items()}
         parts[1::2] = [encoded[name] for name in parts[1::2]]
-        places = self._places
-        inserted = sorted(((places[name], value) for name, value in encoded.items()
-                           if value and name in places), key=lambda found: found[0],
-                          reverse=True)  # from the end: the places before stay right
-        for (index, offset), value in inserted:
-            text = memoryview(parts[index])
-            parts[index:index + 1] = [text[:offset], value, text[offset:]]
-        reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
-                             *(name.encode() + b"=" + encoded[name]
-                               for name in sorted(encoded) if ":" in name)])
-        etag = hashlib.blake2b(reader, digest_size=16, key=self.etag.encode()).hexdigest()
+        if self.anchors:
+            places = self._places
+            inserted = sorted(((places[name], value) for name, value in encoded.items()
+                               if value and name in places), key=lambda found: found[0],
+                              reverse=True)  # from the end: the places before stay right
+            for (index, offset), value in inserted:
+                text = memoryview(parts[index])
+                parts[index:index + 1] = [text[:offset], value, text[offset:]]
+        etag = hashlib.blake2b(digest, digest_size=16, key=self.etag.encode()).hexdigest()
         return b"".join(parts), f'"{etag}"'
+
+
+def _encoded(bits: dict[str, str]) -> tuple[dict[str, bytes], bytes]:
+    """A reader's bits as bytes, and a digest of them all (ReaderPage.assemble)."""
+    encoded = {name: value.encode() for name, value in bits.items()}
+    reader = b"\0".join([*(encoded[name] for name in SLOTS if name in encoded),
+                         *(name.encode() + b"=" + encoded[name]
+                           for name in sorted(encoded) if ":" in name)])
+    return encoded, hashlib.blake2b(reader, digest_size=32).digest()
 
 
 def reader_class(user: User) -> tuple[object, ...]:

@@ -44,6 +44,9 @@ QUERY_PARAMETERS_MAX = 100
 BODY_SLACK_BYTES = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
 FORM_TYPES = frozenset({FORM, "multipart/form-data"})  # what aiohttp's request.post() reads
+# Methods whose body nothing reads (aiohttp's request.post() is empty for them): a page read
+# skips the body checks, a tenth of a member's page (which no cache answers before this).
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def body_bytes_max(config: Config) -> int:
@@ -92,8 +95,9 @@ async def _pause() -> None:
 async def input_limits_middleware(request: web.Request,
                                   handler: Handler) -> web.StreamResponse:
     limiter = request.app[keys.LIMITER]
-    key = "invalid:" + limiter.client(request.remote, request.headers.getall("X-Forwarded-For", []))
+    key = None  # the client's, worked out only when needed (not for a plain page read)
     if _carries_input(request):
+        key = _client_key(request)
         wait = limiter.retry_after(key, request.app[keys.CONFIG].invalid_requests_per_minute,
                                    WINDOW)
         if wait:
@@ -105,16 +109,24 @@ async def input_limits_middleware(request: web.Request,
         if request.rel_url.raw_query_string.count("&") >= QUERY_PARAMETERS_MAX:
             raise BadRequest("This address has too many parameters (at most %(max)s).",
                              max=QUERY_PARAMETERS_MAX)
-        limit = body_bytes_max(request.app[keys.CONFIG])
-        if request.content_type == FORM and (request.content_length or 0) > limit:
-            raise TooLarge("The request body is too large (at most %(max)s bytes).", max=limit)
-        if _reads_whole_form(request):
-            await _read_form(request)
+        if request.method not in _BODILESS:  # (aiohttp reads no form for these)
+            limit = body_bytes_max(request.app[keys.CONFIG])
+            if request.content_type == FORM and (request.content_length or 0) > limit:
+                raise TooLarge("The request body is too large (at most %(max)s bytes).",
+                               max=limit)
+            if _reads_whole_form(request):
+                await _read_form(request)
         response = await handler(request)
     except (ForumError, web.HTTPException) as error:
         if _refused_as_invalid(error):
-            limiter.hit(key, WINDOW)
+            limiter.hit(key or _client_key(request), WINDOW)
         raise
     if response.status in INVALID_STATUSES:  # a form shown again with its errors
-        limiter.hit(key, WINDOW)
+        limiter.hit(key or _client_key(request), WINDOW)
     return response
+
+
+def _client_key(request: web.Request) -> str:
+    """The key invalid requests are counted under: the real client's (forum/ratelimit.py)."""
+    return "invalid:" + request.app[keys.LIMITER].client(
+        request.remote, request.headers.getall("X-Forwarded-For", []))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -53,3 +54,4 @@ CACHE_TAGS: web.RequestKey[Tags] = web.RequestKey("cache_tags")
 VIEWED_THREAD = web.RequestKey("viewed_thread", int)
 # A multipart form whose CSRF token the handler checks as it streams it (forum/csrf.py).
 CSRF_IN_STREAM = web.RequestKey("csrf_in_stream", bool)
+COOKIES: web.RequestKey[Mapping[str, str]] = web.RequestKey("cookies")  # forum/cookies.py

@@ -522,3 +522,20 @@ async def test_a_new_pending_finding_shows_at_once_to_its_author_only(forum):
     finding_id = await forum.finding(board, newcomer, post_id, review="pending")
     assert f'href="/f/{finding_id}"' in await _page(proposer, thread_id)
     assert f"/f/{finding_id}" not in await _page(peer, thread_id)
+
+
+def test_a_readers_bits_kept_encoded_are_found_by_their_values_only():
+    """ReaderPage.assemble with the session's memo: what it keeps (the reader's bits encoded,
+    their digest) is found again only for the same bits, and gives what no memo gives."""
+    kept = fragments.ReaderPage.of(f"<p>{fragments.CSRF_MARK}</p>", frozenset(), 1)
+    other = fragments.ReaderPage.of(f"<div>{fragments.CSRF_MARK}</div>", frozenset(), 2)
+    memo: dict[object, object] = {}
+    first, first_etag = kept.assemble({"csrf": "jeton-A"}, memo)
+    second, second_etag = kept.assemble({"csrf": "jeton-B"}, memo)
+    assert first == b"<p>jeton-A</p>" and second == b"<p>jeton-B</p>"
+    assert first_etag != second_etag
+    assert kept.assemble({"csrf": "jeton-A"}, memo) == (first, first_etag)
+    assert kept.assemble({"csrf": "jeton-A"}) == (first, first_etag)  # as with no memo
+    elsewhere, elsewhere_etag = other.assemble({"csrf": "jeton-A"}, memo)
+    assert elsewhere == b"<div>jeton-A</div>" and elsewhere_etag != first_etag
+    assert len(memo) == 2  # one entry per set of bits, whatever the page

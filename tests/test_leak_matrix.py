@@ -1121,16 +1121,21 @@ async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(si
 
 
 async def _compare_kept_and_fresh(site: Site, cache: Any, paths: list[str]) -> None:
+    """Each role's page and its validator, kept or not (a member's bits are kept encoded with
+    their session between writes: ReaderPage.assemble), as rendered for that role alone."""
     for path in paths:
         fresh = {}
         for role in ROLES:
             cache.invalidate({ALL})  # nothing kept: rendered for this role alone
             response = await site.clients[role].get(path, allow_redirects=False)
-            fresh[role] = (response.status, await response.text())
+            fresh[role] = (response.status, await response.text(), response.headers.get("ETag"))
         cache.invalidate({ALL})
         for role in (*ROLES, *reversed(ROLES), *ROLES[1::2], *ROLES[::2]):
             response = await site.clients[role].get(path, allow_redirects=False)
-            assert (response.status, await response.text()) == fresh[role], (role, path)
+            found = (response.status, await response.text(), response.headers.get("ETag"))
+            assert found == fresh[role], (role, path)
+        pages = {(text, etag) for _status, text, etag in fresh.values() if etag}
+        assert len({etag for _text, etag in pages}) == len(pages), path  # one per page
 
 
 # Records requests (models/requests.py): a block of its own, on a site of its own -------------

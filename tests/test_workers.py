@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from forum import workers
-from forum.app import freeze_at_start
+from forum.app import GC_THRESHOLDS, freeze_at_start
 from forum.db import Database
 from forum.migrate import migrate
 from forum.models import boards, outbox, threads, users
@@ -498,8 +498,11 @@ async def test_a_serving_process_leaves_its_start_up_out_of_garbage_collections(
     app = web.Application()
     freeze_at_start(app)
     app.freeze()
+    thresholds = gc.get_threshold()
     try:
         await app.startup()
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == GC_THRESHOLDS  # full collections ten times less often
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

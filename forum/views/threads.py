@@ -202,7 +202,7 @@ async def _reader_response(request: web.Request, kept: fragments.ReaderPage, thr
         ("wait", fragments.wait_html(cache, env, known, locale,
                                      _will_wait(request, viewer, kept.subject))),
         *marker.items()))
-    body, etag = kept.assemble(bits)
+    body, etag = kept.assemble(bits, known.memo)
     return reader_response(request, body, etag)
 
 
