@@ -10,6 +10,8 @@ from forum.config import Config
 from forum.models import users
 from tests.conftest import PASSWORD, csrf_from, log_in, submit
 
+pytestmark = pytest.mark.both_stores
+
 
 def session_cookie(response) -> str:
     header = next(v for v in response.headers.getall("Set-Cookie", [])

@@ -67,6 +67,8 @@ from tests.conftest import PASSWORD, Forum, log_in
 from tests.test_finding_pages import finding_form, send
 from tests.test_uploads import jpeg_with_gps, uploaded
 
+pytestmark = pytest.mark.both_stores
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROLES = ("visitor", "untrusted", "trusted", "author", "mod_other_board", "mod_this_board",

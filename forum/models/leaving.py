@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Transaction
 from forum.errors import Conflict
@@ -86,7 +86,8 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
     """Empty the versions never made public (and, when asked, every post); returns the file
     contents whose uploads were deleted (the files go once nothing refers to them)."""
     own = "post_id in (select id from posts where author_id = ?)"
-    which, params = (("1", ()) if erase_posts else ("state in (?, ?, ?, ?)", NEVER_PUBLIC))
+    which, params = ((permissions.EVERYTHING, ()) if erase_posts
+                     else ("state in (?, ?, ?, ?)", NEVER_PUBLIC))
     texts = await tx.all(f"select post_id, body_source from post_revisions where {own}"
                          f" and body_source <> '' and {which}", (user.id, *params))
     await tx.execute(

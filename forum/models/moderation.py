@@ -555,7 +555,7 @@ async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:
     """The public journal, newest first; private reasons are left out."""
     rows = await conn.all(
         "select moderation_log.id, users.name, action, target_kind, target_id, boards.name,"
-        " case when reason_private then '' else reason end, moderation_log.created_at"
+        " case when reason_private = 1 then '' else reason end, moderation_log.created_at"
         " from moderation_log join users on users.id = moderator_id"
         " left join boards on boards.id = moderation_log.board_id"
         f" where {_JOURNAL_PUBLIC}"

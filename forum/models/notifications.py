@@ -126,7 +126,9 @@ async def post_published(tx: Transaction, post_id: int) -> int:
     common = (post["id"], post["thread_id"], post["author_id"], at)
     told = await tx.update(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
-        " select distinct quoted.author_id, 'quote', ?, ?, ?, ? from post_quotes"
+        # cast: with distinct, PostgreSQL would type the parameters as text.
+        " select distinct quoted.author_id, 'quote', cast(? as integer), cast(? as integer),"
+        " cast(? as integer), cast(? as text) from post_quotes"
         " join posts as quoted on quoted.id = post_quotes.quoted_post_id"
         " join threads on threads.id = quoted.thread_id"
         " where post_quotes.post_id = ? and post_quotes.notified = 0"
