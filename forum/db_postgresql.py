@@ -36,6 +36,22 @@ CHANNEL = "vigie_invalidations"
 # A notification's payload is at most 8000 bytes: a commit naming more drops every page.
 PAYLOAD_MAX = 7000
 LISTEN_RETRY_SECONDS = 1.0
+# Prepared statements kept per connection: the models have about a thousand distinct ones;
+# asyncpg's default (100) would prepare most of them again at every use (two trips, not one).
+STATEMENTS_KEPT = 2000
+# The models check a name or address is free before writing it; two processes may both find
+# it free under READ COMMITTED, and the second insert then breaks a unique constraint. Then
+# the same answer as the check's (by constraint name); any other: a plain 409.
+UNIQUE_CONFLICTS = {
+    "users_name_key_key": ("This pseudonym is already taken.", "name"),
+    "users_by_skeleton": ("This pseudonym is already taken.", "name"),
+    "boards_slug_key": ("A board already uses this address.", "slug"),
+}
+
+
+def _conflict(error: asyncpg.UniqueViolationError) -> Conflict:
+    message, field = UNIQUE_CONFLICTS.get(error.constraint_name or "", ("", None))
+    return Conflict(message, field=field)
 
 
 def _arguments(params: Params) -> tuple[Any, ...]:
@@ -114,7 +130,8 @@ class PostgresDatabase(Database):
         self.path = Path()  # no file: SQLite's tools (check, backup) do not apply
         self.url = url
         self.reader_count = readers
-        self._pool: asyncpg.Pool | None = None
+        self._pool: asyncpg.Pool | None = None  # the readers
+        self._writer: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
         self._listening: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
@@ -123,9 +140,12 @@ class PostgresDatabase(Database):
         self.origin = secrets.token_hex(8)
 
     async def open(self) -> None:
-        # Readers, the writer, and one more for a budgeted read: as many as SQLite's.
+        # As on SQLite: `readers` connections for reads, one for writes. Apart, so that a
+        # handler writing while it holds a reader never waits for a reader to be free.
         self._pool = await asyncpg.create_pool(self.url, min_size=1,
-                                               max_size=self.reader_count + 2)
+                                               max_size=self.reader_count,
+                                               statement_cache_size=STATEMENTS_KEPT)
+        self._writer = await asyncpg.connect(self.url, statement_cache_size=STATEMENTS_KEPT)
         await self._listen()
         self._listening = asyncio.create_task(self._keep_listening())
 
@@ -167,6 +187,9 @@ class PostgresDatabase(Database):
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await listener.close()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -215,8 +238,11 @@ class PostgresDatabase(Database):
         A unique violation (another process wrote the same name, slug or pair first) is a
         Conflict (409), nothing written. The after-commit hooks run only once committed.
         """
-        assert self._pool is not None, "database not open"
-        async with self._write_lock, self._pool.acquire() as conn:
+        async with self._write_lock:
+            if self._writer is None or self._writer.is_closed():  # the server restarted
+                self._writer = await asyncpg.connect(self.url,
+                                                     statement_cache_size=STATEMENTS_KEPT)
+            conn = self._writer
             tx = PgTransaction(conn)
             work = conn.transaction()
             await asyncio.shield(work.start())
@@ -224,15 +250,24 @@ class PostgresDatabase(Database):
                 yield tx
                 await self._log(tx)
             except BaseException as error:
-                await asyncio.shield(work.rollback())
+                await asyncio.shield(self._roll_back(work))
                 if isinstance(error, asyncpg.UniqueViolationError):
-                    raise Conflict() from error
+                    raise _conflict(error) from error
                 raise
             try:
                 await asyncio.shield(work.commit())
-            except asyncpg.UniqueViolationError as error:  # a deferred constraint
-                raise Conflict() from error
+            except BaseException as error:  # the transaction must not stay open
+                await asyncio.shield(self._roll_back(work))
+                if isinstance(error, asyncpg.UniqueViolationError):  # a deferred constraint
+                    raise _conflict(error) from error
+                raise
             self._apply(tx.changed_tags)
+
+    @staticmethod
+    async def _roll_back(work: Any) -> None:
+        """Roll back if still open; a lost connection is replaced at the next transaction."""
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await work.rollback()
 
     async def _log(self, tx: PgTransaction) -> None:
         """The invalidations rows and the notification of this commit, inside it."""

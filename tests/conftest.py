@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
@@ -160,13 +161,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if ("store" in metafunc.fixturenames and definition.get_closest_marker("both_stores")
             and not definition.get_closest_marker("sqlite_only")):
         chosen = metafunc.config.getoption("--store")
-        metafunc.parametrize("store", STORES if chosen == "both" else (chosen,), indirect=True)
+        # Per module: a module's own site (tests/test_leak_matrix.py) is built once per store.
+        metafunc.parametrize("store", STORES if chosen == "both" else (chosen,), scope="module")
 
 
-@pytest.fixture
-def store(request: pytest.FixtureRequest) -> str:
-    """The store the app runs on: "sqlite" (in the data folder) or "postgresql"."""
-    return getattr(request, "param", "sqlite")
+@pytest.fixture(scope="session")
+def store() -> str:
+    """The store the app runs on: "sqlite" (in the data folder), or "postgresql" where
+    pytest_generate_tests parametrises it."""
+    return "sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -182,9 +185,7 @@ def postgresql_cluster() -> Iterator[Cluster]:
         cluster.stop()
 
 
-@pytest.fixture
-async def database_url(request: pytest.FixtureRequest, store: str) -> AsyncIterator[str]:
-    """FORUM_DATABASE_URL for the test: empty (SQLite), or a fresh PostgreSQL database."""
+async def _fresh_database(request: pytest.FixtureRequest, store: str) -> AsyncIterator[str]:
     if store == "sqlite":
         yield ""
         return
@@ -192,6 +193,34 @@ async def database_url(request: pytest.FixtureRequest, store: str) -> AsyncItera
     url = await cluster.database()
     yield url
     await asyncio.shield(cluster.drop(url))
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, store: str) -> AsyncIterator[str]:
+    """FORUM_DATABASE_URL for the test: empty (SQLite), or a fresh PostgreSQL database."""
+    async for url in _fresh_database(request, store):
+        yield url
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_databases(request: pytest.FixtureRequest, store: str
+                           ) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """For the sites a module shares (tests/test_leak_matrix.py): new() gives a fresh
+    database's URL ("" on SQLite); they are dropped at the module's end."""
+    cluster: Cluster | None = (request.getfixturevalue("postgresql_cluster")
+                               if store == "postgresql" else None)
+    made: list[str] = []
+
+    async def new() -> str:
+        if cluster is None:
+            return ""
+        made.append(await cluster.database())
+        return made[-1]
+
+    yield new
+    for url in made:
+        assert cluster is not None
+        await asyncio.shield(cluster.drop(url))
 
 
 @pytest.fixture
