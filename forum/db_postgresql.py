@@ -64,6 +64,8 @@ class PgConn(Conn):
     """A pooled asyncpg connection behind Conn's all/one/value; statements end by `deadline`
     (monotonic time) when one is given: TooSlow."""
 
+    dialect = "postgresql"
+
     def __init__(self, conn: asyncpg.Connection, deadline: float | None = None) -> None:
         self.pg = conn  # not Conn.conn: that one is SQLite's (stems.py uses it on SQLite only)
         self.deadline = deadline

@@ -1,14 +1,17 @@
 """The one place where SQLite's SQL and PostgreSQL's differ: the models write SQLite's.
 
 The models' SQL stays plain (lowercase, `?` parameters, SQLite's few functions); on
-PostgreSQL each statement is translated once, here, and the translation is kept. What is
-translated: `?` -> `$n`; `insert or ignore` -> `on conflict do nothing`; `group_concat`,
-`json_extract`, `julianday`, `instr` and max()/min() of several arguments -> their
-PostgreSQL spellings. What needs no
-translation: `collate nocase` (the baseline creates an ICU collation of that name), upserts
-(`on conflict ... do update`, the same syntax), `returning`, `limit ? offset ?`. What is not
-translated is written portably in the models (`id` rather than `rowid` on tables whose
-`id integer primary key` is the rowid, no `last_insert_rowid()`).
+PostgreSQL each statement is translated once, here, and the translation is kept.
+
+Translated: `?` -> `$n`; `limit ?` (SQLite's -1: all); `is ?` -> `is not distinct from ?`;
+`insert or ignore` -> `on conflict do nothing`; `group_concat`, `json_extract`, `json_set`
+(of a text), `julianday`, `instr`, and max()/min() of several arguments -> their PostgreSQL
+spellings. Needing no translation: `collate nocase` (the baseline creates an ICU collation of
+that name), upserts (`on conflict ... do update`, with the table named in its `set`),
+`returning`. What is not translated is written portably in the models: `id` rather than
+`rowid`, `(1 = 1)` rather than a bare 1 as a condition, typed parameters where PostgreSQL
+cannot infer them (`cast(? as integer)` in a `values` list), `count(case ... end)` rather
+than a sum of truth values.
 """
 from __future__ import annotations
 
@@ -25,6 +28,12 @@ _JSON_EXTRACT = re.compile(r"\bjson_extract\(([^(),]+),\s*'\$\.(\w+)'\)", re.IGN
 _INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
 _JULIANDAY = re.compile(r"\bjulianday\(", re.IGNORECASE)
 _EXTREME = re.compile(r"\b(max|min)\(", re.IGNORECASE)
+# SQLite reads a negative limit as none (the models pass -1 for "all"); PostgreSQL refuses it
+# and reads a null one as none.
+_LIMIT = re.compile(r"\blimit \?", re.IGNORECASE)
+# SQLite's `is` compares anything, null included; PostgreSQL's takes only null, true, false.
+_IS_PARAMETER = re.compile(r"\bis (not )?\?", re.IGNORECASE)
+_JSON_SET = re.compile(r"\bjson_set\(([^(),]+),\s*'\$\.(\w+)',\s*([^(),]+)\)", re.IGNORECASE)
 
 
 def _arguments_end(sql: str, start: int) -> tuple[int, bool]:
@@ -71,10 +80,14 @@ def postgresql(sql: str) -> str:
         sql = sql[:at] + " on conflict do nothing" + sql[at:]
     sql = _GROUP_CONCAT.sub(r"string_agg((\1)::text, ',')", sql)
     sql = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", sql)
+    sql = _JSON_SET.sub(r"jsonb_set(\1::jsonb, '{\2}', to_jsonb((\3)::text))::text", sql)
     sql = _INSTR.sub("strpos(", sql)
     sql = _scalar_extremes(sql)
+    sql = _LIMIT.sub("limit nullif(?, -1)", sql)
+    sql = _IS_PARAMETER.sub(lambda m: "is distinct from ?" if m.group(1) else
+                            "is not distinct from ?", sql)
     # Days between dates: julianday() of a 'YYYY-MM-DD' text is its Julian day number.
-    sql = _balanced_calls(sql, _JULIANDAY, "extract(julian from ({})::date)")
+    sql = _balanced_calls(sql, _JULIANDAY, "extract(julian from ({})::date)::float8")
     count = 0
 
     def number(match: re.Match[str]) -> str:

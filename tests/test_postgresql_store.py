@@ -31,11 +31,15 @@ async def pg_url(postgresql_cluster) -> AsyncIterator[str]:
      "insert into t (a) values ($1) on conflict do nothing returning id"),
     ("select max(coalesce(a, 0), b), max(c), min(d, max(e)) from t",
      "select greatest(coalesce(a, 0), b), max(c), least(d, max(e)) from t"),
+    ("select id from t order by id limit ? offset ?",
+     "select id from t order by id limit nullif($1, -1) offset $2"),
+    ("select 1 where a is ? and b is not ? and c is null",
+     "select 1 where a is not distinct from $1 and b is distinct from $2 and c is null"),
     ("select group_concat(board_id) from m", "select string_agg((board_id)::text, ',') from m"),
     ("select 1 where instr(body, ?) > 0", "select 1 where strpos(body, $1) > 0"),
     ("select json_extract(data, '$.kind_id') from r", "select (data::jsonb ->> 'kind_id') from r"),
     ("select julianday(coalesce(a, b)) from r",
-     "select extract(julian from (coalesce(a, b))::date) from r"),
+     "select extract(julian from (coalesce(a, b))::date)::float8 from r"),
 ])
 def test_the_dialect_translates_sqlite_statements(sqlite: str, expected: str) -> None:
     assert postgresql(sqlite) == expected

@@ -4,9 +4,13 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
+
 from forum import cli, clock
 from forum.models import invitations
 from tests.conftest import PASSWORD, log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 LINK = re.compile(r'<code id="invitation-link">[^<]*\?invitation=([A-Za-z0-9_-]+)</code>')
 QUESTION = "Quelle ville surveillez-vous ?"

@@ -140,7 +140,8 @@ async def _erase_copies(tx: Transaction, texts: list[tuple[int, str]]) -> None:
                          (f"/p/{post_id}", text))
     tx.changed("journal", None)
     # The full-text index keeps the words of replaced rows in its segments until they merge.
-    await tx.execute("insert into post_search (post_search) values ('optimize')")
+    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+        await tx.execute("insert into post_search (post_search) values ('optimize')")
 
 
 async def _erase_findings(tx: Transaction, user: User, erase_notes: bool) -> None:
@@ -166,7 +167,8 @@ async def _erase_titles(tx: Transaction, user: User) -> None:
     await tx.execute("delete from thread_title_revisions where thread_id in"
                      " (select id from threads where author_id = ?)", (user.id,))
     await tx.execute("update threads set title = ? where author_id = ?", (ERASED_TITLE, user.id))
-    await tx.execute("insert into title_search (title_search) values ('optimize')")
+    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+        await tx.execute("insert into title_search (title_search) values ('optimize')")
 
 
 async def _delete_files(tx: Transaction, user: User, erased: str) -> set[str]:

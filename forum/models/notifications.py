@@ -87,11 +87,13 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
 
 async def add(tx: Transaction, user_id: int, kind: str, post_id: int | None = None,
               thread_id: int | None = None, actor_id: int | None = None,
-              text: str = "", finding_id: int | None = None) -> None:
+              text: str = "", finding_id: int | None = None,
+              request_id: int | None = None) -> None:
     await tx.execute(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, text,"
-        " finding_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-        (user_id, kind, post_id, thread_id, actor_id, text, finding_id, clock.now()))
+        " finding_id, request_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, kind, post_id, thread_id, actor_id, text, finding_id, request_id,
+         clock.now()))
 
 
 async def count_unread(conn: Conn, user_id: int) -> int:
