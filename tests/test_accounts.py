@@ -137,6 +137,7 @@ async def test_expired_and_revoked_sessions_are_anonymous(forum, client):
     assert 'href="/u/lea"' not in await (await client.get("/")).text()
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_session_cookie_is_secure_under_https(aiohttp_client, tmp_path):
     config = Config.from_env(env={}, data_dir=tmp_path / "d", base_url="https://vigie.example")
     app = create_app(config)

@@ -193,6 +193,7 @@ async def test_closed_mode_says_so_and_creates_nothing(forum, client):
     assert not await account_exists(forum, "fermee")
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client):
     from forum.app import create_app
     from forum.config import Config
