@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -28,6 +27,7 @@ from forum import clock, keys, periodic
 from forum.db import Conn, Row, Transaction
 from forum.errors import NotFound
 from forum.models import notifications
+from forum.storage import Storage
 
 log = logging.getLogger("forum")
 FORMAT_VERSION = 1
@@ -54,8 +54,17 @@ class Export:
 _EXPORT = "select id, status, file_name, size, requested_at, ready_at, expires_at"
 
 
+EXPORTS = "exports"  # their key prefix in the storage (forum/storage.py): exports/<name>.zip
+
+
 def folder(data_dir: Path) -> Path:
-    return data_dir / "exports"
+    """Where an export's ZIP is written (and kept, when files stay in the data folder)."""
+    return data_dir / EXPORTS
+
+
+def key(file_name: str) -> str:
+    """An export's key in the storage (its bare name: never a path from elsewhere)."""
+    return f"{EXPORTS}/{Path(file_name).name}"
 
 
 async def request(tx: Transaction, user_id: int) -> int:
@@ -255,19 +264,27 @@ async def files_of(conn: Conn, user_id: int) -> list[tuple[str, str]]:
     return [(file_path(row["id"], row["filename"]), row["sha256"]) for row in rows]
 
 
-def write_zip(target: Path, data: dict[str, Any], files: list[tuple[str, Path]]) -> int:
-    """Write the ZIP next to its final name, then rename it (never half-written); its size."""
-    temp = target.with_suffix(".tmp")
-    try:
-        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-            for name, path in files:
-                if path.exists():
-                    archive.write(path, name)
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return target.stat().st_size
+def write_zip(target: Path, data: dict[str, Any], files: list[tuple[str, str]],
+              storage: Storage) -> None:
+    """Write the ZIP into target (a temporary name), the stored files read one at a time
+    (copied next to it first when they are in a bucket: memory stays flat)."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for name, stored in files:
+            local = storage.local_path(stored)
+            if local is not None:
+                if local.exists():
+                    archive.write(local, name)
+                continue
+            copy = target.with_suffix(".part")
+            try:
+                storage.download(stored, copy)
+            except FileNotFoundError:  # removed meanwhile: left out, as in a folder
+                continue
+            try:
+                archive.write(copy, name)
+            finally:
+                copy.unlink(missing_ok=True)
 
 
 # The background task ---------------------------------------------------------------------------
@@ -279,19 +296,26 @@ async def prepare(app: web.Application, export_id: int, user_id: int) -> None:
         data = await gather(conn, user_id)
         stored = await files_of(conn, user_id)
     store = app[keys.UPLOADER].store
-    files = [(name, store.path_for(sha)) for name, sha in stored]
-    target = folder(config.data_dir) / f"{secrets.token_hex(16)}.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    size = await asyncio.to_thread(write_zip, target, data, files)
+    files = [(name, store.key(sha)) for name, sha in stored]
+    name = f"{secrets.token_hex(16)}.zip"
+    temp = folder(config.data_dir) / f"{name}.tmp"
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Written under a temporary name, then put whole (renamed, or uploaded): never half.
+        await asyncio.to_thread(write_zip, temp, data, files, store.storage)
+        size = temp.stat().st_size
+        await store.storage.put(key(name), temp)
+    finally:
+        temp.unlink(missing_ok=True)
     async with db.transaction() as tx:
         done = await tx.update(
             "update account_exports set status = 'ready', file_name = ?, size = ?,"
             " ready_at = ?, expires_at = ? where id = ? and status = 'waiting'",
-            (target.name, size, clock.now(), clock.later(hours=config.export_hours), export_id))
+            (name, size, clock.now(), clock.later(hours=config.export_hours), export_id))
         if done:
             await notifications.add(tx, user_id, READY_KIND)
     if not done:  # the member left meanwhile: nothing to keep
-        target.unlink(missing_ok=True)
+        await store.storage.delete(key(name))
 
 
 async def run_once(app: web.Application) -> None:
@@ -313,13 +337,13 @@ async def run_once(app: web.Application) -> None:
     async with db.transaction() as tx:
         expired = await tx.all("delete from account_exports where expires_at <= ?"
                                " returning file_name", (clock.now(),))
-    remove_files(app, [row[0] for row in expired if row[0]])
+    await remove_files(app, [row[0] for row in expired if row[0]])
 
 
-def remove_files(app: web.Application, names: list[str] | tuple[str, ...]) -> None:
-    base = folder(app[keys.CONFIG].data_dir)
+async def remove_files(app: web.Application, names: list[str] | tuple[str, ...]) -> None:
+    storage = app[keys.UPLOADER].storage
     for name in names:
-        (base / Path(name).name).unlink(missing_ok=True)
+        await storage.delete(key(name))
 
 
 def wake(app: web.Application) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from forum import migrate as migrations
+from forum.storage import FolderStorage, Storage
 from forum.uploads.storage import SHA256
 
 FORMAT = 1
@@ -88,12 +89,15 @@ def copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def hash_file(path: Path) -> tuple[int, str]:
+def hash_file(path: Path, sync: bool = False) -> tuple[int, str]:
+    """Its size and SHA-256; with sync, flushed to disk too."""
     digest, size = hashlib.sha256(), 0
     with path.open("rb") as reader:
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
+        if sync:
+            os.fsync(reader.fileno())
     return size, digest.hexdigest()
 
 
@@ -172,8 +176,10 @@ def _drop_expired_uploads(copy_path: Path, missing: set[str], live_db: Path) -> 
 
 
 def backup(data_dir: Path, dest: Path, keep: int | None = None,
-           progress: Progress | None = None) -> tuple[Path, list[str]]:
-    """Write a backup of data_dir into dest; returns its folder and the problems found.
+           progress: Progress | None = None,
+           storage: Storage | None = None) -> tuple[Path, list[str]]:
+    """Write a backup of data_dir (its files from storage: the data folder, or a bucket) into
+    dest; returns its folder and the problems found.
 
     Problems (a stored file whose bytes no longer match its name, a file the database needs
     that is missing) do not stop the backup: it is still the best copy there is.
@@ -196,7 +202,8 @@ def backup(data_dir: Path, dest: Path, keep: int | None = None,
         finally:
             conn.close()
         progress.say(f"database: {size_text((work / DATABASE).stat().st_size)}")
-        entries, copied = _copy_files(data_dir / FILES, work / FILES, progress, problems)
+        entries, copied = _copy_files(storage or FolderStorage(data_dir), needed, work / FILES,
+                                      progress, problems)
         missing = needed - copied
         if missing:
             for sha in sorted(_drop_expired_uploads(work / DATABASE, missing, db_path)):
@@ -231,23 +238,31 @@ class FileEntry(TypedDict):
     sha256: str
 
 
-def _copy_files(files_dir: Path, target: Path, progress: Progress,
+def _copy_files(storage: Storage, needed: set[str], target: Path, progress: Progress,
                 problems: list[str]) -> tuple[list[FileEntry], set[str]]:
-    found = list(stored_files(files_dir))
+    """Copy the stored files the snapshot refers to (one uploaded since would be an orphan
+    in the restored site), each hashed as it is copied."""
+    found = [key for key in storage.list_keys(f"{FILES}/")
+             if key.rpartition("/")[2] in needed and not key.startswith(f"{FILES}/tmp/")]
     progress.total, progress.label = len(found), "files"
     entries: list[FileEntry] = []
     copied: set[str] = set()
     total = 0
-    for sha, path in found:
-        rel = path.relative_to(files_dir)
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+    for key in found:
+        sha, path = key.rpartition("/")[2], target.parent / key
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            size, digest = copy_hashed(path, target / rel)
+            local = storage.local_path(key)
+            if local is not None:
+                size, digest = copy_hashed(local, path)
+            else:  # from a bucket: downloaded, then read once more for its hash
+                storage.download(key, path)
+                size, digest = hash_file(path, sync=True)
         except FileNotFoundError:  # an expired upload removed meanwhile
             continue
         if digest != sha:
             problems.append(f"stored file {sha} does not match its hash (damaged)")
-        entries.append(FileEntry(path=f"{FILES}/{rel.as_posix()}", size=size, sha256=digest))
+        entries.append(FileEntry(path=key, size=size, sha256=digest))
         copied.add(sha)
         total += size
         progress.step(total)
@@ -317,8 +332,10 @@ def check_target(data_dir: Path) -> None:
             " (stop the site, move its data folder away, then restore).")
 
 
-def restore(src: Path, data_dir: Path, progress: Progress | None = None) -> Path:
-    """Restore the backup at src into the empty data_dir; every hash is checked first."""
+def restore(src: Path, data_dir: Path, progress: Progress | None = None,
+            storage: Storage | None = None) -> Path:
+    """Restore the backup at src into the empty data_dir (its files into storage, when that is
+    a bucket); every hash is checked first."""
     progress = progress or Progress(quiet=True)
     folder = find_backup(src)
     manifest = read_manifest(folder)
@@ -350,6 +367,8 @@ def restore(src: Path, data_dir: Path, progress: Progress | None = None) -> Path
             total += size
             progress.step(total)
         _check_database(work / DATABASE, version)
+        if storage is not None and not storage.in_folder:
+            _upload_files(storage, work, manifest["files"], progress)
         (work / FILES / "tmp").mkdir(parents=True, exist_ok=True)
         _sync_tree(work)
         check_target(data_dir)  # still empty: nobody started a site there meanwhile
@@ -361,6 +380,17 @@ def restore(src: Path, data_dir: Path, progress: Progress | None = None) -> Path
         raise
     progress.say(f"restored {folder.name} into {data_dir}")
     return folder
+
+
+def _upload_files(storage: Storage, work: Path, entries: list[FileEntry],
+                  progress: Progress) -> None:
+    """Put the checked files into the bucket (each whole; the same names, the same bytes: a
+    bucket that holds some already is fine), leaving the data folder without them."""
+    progress.say(f"uploading {len(entries)} files")
+    for entry in entries:
+        rel = _safe_relative(entry["path"])
+        storage.put_file(rel.as_posix(), work / rel)
+        (work / rel).unlink()  # in the bucket now, not in the data folder
 
 
 def _safe_relative(path: str) -> Path:

@@ -17,6 +17,8 @@ from pathlib import Path
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
 from forum.db import ALL_TAG, log_plain_write
 from forum.permissions import public_post, published_post, published_thread, shown_post
+from forum.storage import Storage
+from forum.uploads.storage import SHA256
 
 QUARANTINE = "quarantine"
 # An upload places its file just before its row commits: a younger file without a row may be
@@ -64,8 +66,9 @@ class Report:
         self.problems.append(text)
 
 
-def check(data_dir: Path, repair: bool = False) -> Report:
-    """Check the data folder; with repair, fix counters and set orphan files aside."""
+def check(data_dir: Path, repair: bool = False, storage: Storage | None = None) -> Report:
+    """Check the data folder (and the bucket of its files, if any); with repair, fix counters
+    and set orphan files aside."""
     report = Report()
     db_path = data_dir / DATABASE
     if not db_path.is_file():
@@ -76,7 +79,10 @@ def check(data_dir: Path, repair: bool = False) -> Report:
     try:
         conn.execute(f"pragma busy_timeout = {BUSY_MS}")
         _check_sqlite(conn, report)
-        _check_files(conn, data_dir, report, repair)
+        if storage is None or storage.in_folder:
+            _check_files(conn, data_dir, report, repair)
+        else:
+            _check_bucket(conn, storage, data_dir, report, repair)
         _check_counters(conn, report, repair)
     finally:
         conn.close()
@@ -123,6 +129,37 @@ def _check_files(conn: sqlite3.Connection, data_dir: Path, report: Report,
     for sha in candidates:
         if on_disk[sha].stat().st_mtime < settled:
             report.add(f"orphan file {sha}: no upload refers to it")
+
+
+def _check_bucket(conn: sqlite3.Connection, storage: Storage, data_dir: Path, report: Report,
+                  repair: bool) -> None:
+    """The same checks on a bucket, from its listing: bytes are not read again (that would
+    download the whole store); `vigie backup` checks every hash as it copies."""
+    listed = {key.rpartition("/")[2]: key for key in storage.list_keys(f"{FILES}/")
+              if SHA256.fullmatch(key.rpartition("/")[2])}
+    for sha in sorted(referenced_files(conn) - set(listed)):
+        report.add(f"missing file {sha}: restore it from a backup")
+    candidates = set(listed) - referenced_files(conn)
+    if not candidates:
+        return
+    # Listed before: under the write lock, a file still without a row is no upload's on its
+    # way (those place their file inside their transaction).
+    conn.execute("begin immediate")
+    try:
+        orphans = sorted(candidates - referenced_files(conn))
+        if repair:
+            folder = data_dir / QUARANTINE / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            for sha in orphans:
+                target = folder / listed[sha].removeprefix(f"{FILES}/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                storage.download(listed[sha], target)
+                storage.remove(listed[sha])
+                report.repaired.append(f"orphan file {sha} moved to {target}")
+        else:
+            for sha in orphans:
+                report.add(f"orphan file {sha}: no upload refers to it")
+    finally:
+        conn.execute("rollback")
 
 
 def _quarantine(data_dir: Path, paths: list[Path]) -> list[Path]:

@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
         return 0
     if args.command in operations.COMMANDS:
-        return operations.run(config.data_dir, args)
+        return operations.run(config, args)
     if args.command == "reindex-files":
         asyncio.run(reindex_files(config, args.all))
         return 0

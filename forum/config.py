@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from forum.dialect import is_postgresql
 from forum.i18n import LOCALES
 from forum.models.boards import MODERATION_MODES
+from forum.storage import check_url
 from forum.uploads.kinds import KINDS
 
 MB = 1024 * 1024
@@ -141,6 +142,9 @@ class Config:
     upload_kinds: str = "pdf jpeg png webp gif odt ods odp docx xlsx pptx csv text"
     upload_max_pixels: int = 50_000_000  # an image's decoded size (all frames of an animation)
     orphan_upload_hours: float = 24.0  # files never attached to a post are removed after this
+    # Where stored files live (forum/storage.py): empty, the data folder; s3://bucket/prefix?…,
+    # an S3-compatible bucket. Hidden from reprs: the URL may carry a secret key.
+    files_url: str = field(default="", repr=False)
     # The drop for sources (forum/views/drops.py): no account, nothing kept that names them.
     drop_days: int = 90  # drops (messages and files) are erased for good after this
     drop_max_bytes: int = 50 * MB  # all the files of one drop (each also upload_max_bytes)
@@ -250,6 +254,8 @@ RULES: dict[str, Rule] = {
     "upload_kinds": Rule("kinds among " + " ".join(KINDS), _kind_names),
     "upload_max_pixels": at_least(1),
     "orphan_upload_hours": NOT_NEGATIVE,  # 0: unattached files go at the next purge
+    "files_url": Rule("empty, or s3://bucket/prefix with endpoint, region and addressing"
+                      " (path or virtual) as query", check_url),
     "drop_days": at_least(1),
     "drop_max_bytes": at_least(1),
     "drop_max_files": at_least(1),

@@ -3,12 +3,14 @@ they may write, a form's text field, a path's id, a page count, a route's path, 
 and "see it or 404". The API never imports the views: what both use lives here."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from multidict import MultiMapping
 
 from forum import keys, permissions
+from forum.db import Conn
 from forum.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from forum.i18n import format_when
 from forum.models.users import User
@@ -16,6 +18,7 @@ from forum.permissions import can
 from forum.text import clean_input
 
 T = TypeVar("T")
+Viewer = TypeVar("Viewer", User, User | None)
 
 
 def int_param(request: web.Request, name: str = "id") -> int:
@@ -105,3 +108,11 @@ def visible_or_404(viewer: User | None, action: permissions.Action, target: T) -
     if not can(viewer, action, target):
         raise NotFound()
     return target
+
+
+async def named_in_url(request: web.Request, lookup: Callable[[Conn, int, Viewer], Awaitable[T]],
+                       viewer: Viewer) -> T:
+    """What the URL's id names, as `lookup` lets `viewer` see or act on it (a model's
+    `visible`, or a function of models/targets.py: 404 if they may not see it)."""
+    async with request.app[keys.DB].read() as conn:
+        return await lookup(conn, int_param(request, "id"), viewer)

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from forum import backup, check
+from forum.config import Config
+from forum.storage import Storage, open_storage
 
 COMMANDS = ("backup", "restore", "check")
 
@@ -37,22 +39,25 @@ def _positive(text: str) -> int:
     return value
 
 
-def run(data_dir: Path, args: argparse.Namespace) -> int:
+def run(config: Config, args: argparse.Namespace) -> int:
+    data_dir = config.data_dir
     try:
+        storage = open_storage(config.files_url, data_dir)
         if args.command == "backup":
-            return _backup(data_dir, args)
+            return _backup(data_dir, args, storage)
         if args.command == "restore":
-            backup.restore(Path(args.src), data_dir, backup.Progress(quiet=args.quiet))
+            backup.restore(Path(args.src), data_dir, backup.Progress(quiet=args.quiet),
+                           storage)
             return 0
-        return _check(data_dir, args.repair)
+        return _check(data_dir, args.repair, storage)
     except (backup.BackupError, OSError, sqlite3.Error) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
 
 
-def _backup(data_dir: Path, args: argparse.Namespace) -> int:
+def _backup(data_dir: Path, args: argparse.Namespace, storage: Storage) -> int:
     folder, problems = backup.backup(data_dir, Path(args.dest), args.keep,
-                                     backup.Progress(quiet=args.quiet))
+                                     backup.Progress(quiet=args.quiet), storage)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if problems:
@@ -62,8 +67,8 @@ def _backup(data_dir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(data_dir: Path, repair: bool) -> int:
-    report = check.check(data_dir, repair)
+def _check(data_dir: Path, repair: bool, storage: Storage) -> int:
+    report = check.check(data_dir, repair, storage)
     for line in report.repaired:
         print(f"repaired: {line}")
     for line in report.problems:

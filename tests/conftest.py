@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +15,18 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
+from playwright.async_api import Browser, async_playwright
 
 from forum import keys
 from forum.app import create_app
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
 from tests.postgresql_cluster import Cluster
+from tests.storages import (  # noqa: F401 -- fixtures for every test file
+    bucket_url,
+    s3_endpoint,
+    storage_url,
+)
 
 STORES = ("sqlite", "postgresql")
 # What PostgreSQL lacks yet, for tests of both_stores modules (pytest.mark.sqlite_only):
@@ -231,9 +239,27 @@ def aiohttp_client(database_url: str, aiohttp_client):
     return aiohttp_client
 
 
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """`cli.main` points the root logger at this test's captured standard error; put it back,
+    or a later event (an SMTP server thread's "connection lost") writes to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
-def config(tmp_path, database_url: str) -> Config:
-    return Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Where stored files go: the data folder, unless a test runs on both (tests/storages.py)."""
+    return storage_url(request)
+
+
+@pytest.fixture
+def config(tmp_path, database_url: str, files_url: str) -> Config:
+    return Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                           files_url=files_url)
 
 
 @pytest.fixture
@@ -267,3 +293,35 @@ async def lea(forum: Forum) -> users.User:
 @pytest.fixture
 async def camille(forum: Forum) -> users.User:
     return await forum.user("camille")
+
+
+@pytest.fixture
+async def people(forum: Forum) -> tuple[users.User, users.User]:
+    """Léa, who reads, and Paul, who writes (the unread tests)."""
+    return await forum.user("lea"), await forum.user("paul")
+
+
+# Browser tests (tests/test_browser.py has their helpers) -----------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying to reach the internet.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium; missing is a failure, never a skip (CI must run these tests)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
+                    "package for the browser tests.", pytrace=False)
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+def site(client: TestClient) -> str:
+    """The base URL of the real server, ending in '/'."""
+    return str(client.make_url("/"))

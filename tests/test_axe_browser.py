@@ -28,7 +28,7 @@ from forum.models import (
     users,
 )
 from tests.conftest import Forum
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 
 pytestmark = pytest.mark.browser
 
@@ -208,7 +208,7 @@ async def refused_form(page: Page, path: str) -> list[str]:
 
 @pytest.mark.parametrize("role", [None, "lea", "vigile", "admin"],
                          ids=["visitor", "member", "moderator", "admin"])
-async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, site: str,  # noqa: F811
+async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, site: str,
                                                               forum, role):
     world = await build(forum)
     context = await new_context(browser, site)
@@ -234,7 +234,7 @@ LINK_BUTTONS = [("lea", "thread", "Mute"), ("lea", "notifications", "Mark as rea
 CONTRAST_ONLY = {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
 
 
-async def test_buttons_styled_as_links_can_be_read(browser: Browser, site: str,  # noqa: F811
+async def test_buttons_styled_as_links_can_be_read(browser: Browser, site: str,
                                                   forum):
     world = await build(forum)
     found: list[str] = []

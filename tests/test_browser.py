@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import struct
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from playwright.async_api import (
     BrowserContext,
     Locator,
     Page,
-    async_playwright,
     expect,
 )
 
@@ -30,10 +28,6 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps trying to reach the internet.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Each step takes well under a second; the bound only keeps a broken step from hanging the run
 # (a loaded 2-core CI machine with argon2 logins can be slow, hence not lower).
 STEP_TIMEOUT_MS = 10_000
@@ -55,24 +49,6 @@ PUBLISH = re.compile("Publier|Publish")
 NOT_FOUND_TITLE_FR = "Page introuvable"
 NOT_FOUND_FR = re.compile("n’existe pas")
 BACK_TO_BOARDS_FR = "Retour aux villes"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's Chromium; missing is a failure, never a skip (CI must run these tests)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
-                    "package for the browser tests.", pytrace=False)
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-def site(client) -> str:
-    """The base URL of the real server, ending in '/'."""
-    return str(client.make_url("/"))
 
 
 async def new_context(browser: Browser, site: str, javascript: bool = True,

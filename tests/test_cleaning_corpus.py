@@ -235,6 +235,16 @@ def zip_of(entries: dict[str, str | bytes]) -> bytes:
     return out.getvalue()
 
 
+def office_package(main: str, types: dict[str, str], own_parts: dict[str, str],
+                   parts: dict | None = None, overrides: dict | None = None) -> bytes:
+    """An OOXML package whose root relationship leads to `main`: its content `types`, its
+    `own_parts`, then a test's extra `parts` and content-type `overrides`."""
+    return zip_of({
+        "[Content_Types].xml": types_xml({**types, **(overrides or {})}),
+        "_rels/.rels": rels_xml([("rId1", "officeDocument", main)]),
+        **own_parts, **(parts or {})})
+
+
 def docx(body: str = "", rels: list[tuple] = (), parts: dict | None = None,
          overrides: dict | None = None) -> bytes:
     """A Word document: `body` inside <w:body>, `rels` of word/document.xml, more parts."""
@@ -242,25 +252,18 @@ def docx(body: str = "", rels: list[tuple] = (), parts: dict | None = None,
                 'xmlns:o="urn:schemas-microsoft-com:office:office" '
                 'xmlns:v="urn:schemas-microsoft-com:vml"><w:body>'
                 f"<w:p><w:r><w:t>Relevé des caméras.</w:t></w:r></w:p>{body}</w:body></w:document>")
-    return zip_of({
-        "[Content_Types].xml": types_xml({
-            "word/document.xml": f"{OFFICE_DOC}.wordprocessingml.document.main+xml",
-            **(overrides or {})}),
-        "_rels/.rels": rels_xml([("rId1", "officeDocument", "word/document.xml")]),
+    return office_package("word/document.xml", {
+        "word/document.xml": f"{OFFICE_DOC}.wordprocessingml.document.main+xml"}, {
         "word/document.xml": document,
-        "word/_rels/document.xml.rels": rels_xml(list(rels)),
-        **(parts or {})})
+        "word/_rels/document.xml.rels": rels_xml(list(rels))}, parts, overrides)
 
 
 def xlsx(sheet: str = "", sheet_rels: list[tuple] = (), book_rels: list[tuple] = (),
          parts: dict | None = None, overrides: dict | None = None) -> bytes:
     """A workbook of one sheet: `sheet` after <sheetData/>, relationships of both, more parts."""
-    return zip_of({
-        "[Content_Types].xml": types_xml({
-            "xl/workbook.xml": f"{OFFICE_DOC}.spreadsheetml.sheet.main+xml",
-            "xl/worksheets/sheet1.xml": f"{OFFICE_DOC}.spreadsheetml.worksheet+xml",
-            **(overrides or {})}),
-        "_rels/.rels": rels_xml([("rId1", "officeDocument", "xl/workbook.xml")]),
+    return office_package("xl/workbook.xml", {
+        "xl/workbook.xml": f"{OFFICE_DOC}.spreadsheetml.sheet.main+xml",
+        "xl/worksheets/sheet1.xml": f"{OFFICE_DOC}.spreadsheetml.worksheet+xml"}, {
         "xl/workbook.xml": (f'{HEAD}<workbook xmlns="{S_NS}" xmlns:r="{R_NS}"><sheets>'
                             '<sheet name="Relevé" sheetId="1" r:id="rId1"/></sheets></workbook>'),
         "xl/_rels/workbook.xml.rels": rels_xml(
@@ -269,19 +272,15 @@ def xlsx(sheet: str = "", sheet_rels: list[tuple] = (), book_rels: list[tuple] =
                                      'xmlns:mc="http://schemas.openxmlformats.org/'
                                      f'markup-compatibility/2006"><sheetData/>{sheet}'
                                      "</worksheet>"),
-        "xl/worksheets/_rels/sheet1.xml.rels": rels_xml(list(sheet_rels)),
-        **(parts or {})})
+        "xl/worksheets/_rels/sheet1.xml.rels": rels_xml(list(sheet_rels))}, parts, overrides)
 
 
 def pptx(slide: str = "", slide_rels: list[tuple] = (), parts: dict | None = None,
          overrides: dict | None = None, presentation_rels: list[tuple] = ()) -> bytes:
     """A presentation of one slide: `slide` inside its shape tree."""
-    return zip_of({
-        "[Content_Types].xml": types_xml({
-            "ppt/presentation.xml": f"{OFFICE_DOC}.presentationml.presentation.main+xml",
-            "ppt/slides/slide1.xml": f"{OFFICE_DOC}.presentationml.slide+xml",
-            **(overrides or {})}),
-        "_rels/.rels": rels_xml([("rId1", "officeDocument", "ppt/presentation.xml")]),
+    return office_package("ppt/presentation.xml", {
+        "ppt/presentation.xml": f"{OFFICE_DOC}.presentationml.presentation.main+xml",
+        "ppt/slides/slide1.xml": f"{OFFICE_DOC}.presentationml.slide+xml"}, {
         "ppt/presentation.xml": (f'{HEAD}<p:presentation xmlns:p="{P_NS}" xmlns:r="{R_NS}">'
                                  '<p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst>'
                                  "</p:presentation>"),
@@ -290,8 +289,7 @@ def pptx(slide: str = "", slide_rels: list[tuple] = (), parts: dict | None = Non
         "ppt/slides/slide1.xml": (f'{HEAD}<p:sld xmlns:p="{P_NS}" xmlns:r="{R_NS}" '
                                   f'xmlns:a="{A_NS}"><p:cSld><p:spTree>{slide}</p:spTree>'
                                   "</p:cSld></p:sld>"),
-        "ppt/slides/_rels/slide1.xml.rels": rels_xml(list(slide_rels)),
-        **(parts or {})})
+        "ppt/slides/_rels/slide1.xml.rels": rels_xml(list(slide_rels))}, parts, overrides)
 
 
 def blip(rid: str, attribute: str = "r:embed") -> str:

@@ -14,15 +14,7 @@ from forum.mail.notify import mail_notifications
 from forum.models import boards, follows, moderation, posts
 from tests.conftest import NO_SEARCH, PASSWORD, log_in, submit
 from tests.test_boards_admin import run_cli
-from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
-    LOG_IN,
-    PASSWORD_LABEL,
-    PSEUDONYM,
-    browser,
-    expect,
-    new_context,
-    site,
-)
+from tests.test_browser import LOG_IN, PASSWORD_LABEL, PSEUDONYM, expect, new_context
 from tests.test_uploads import jpeg_with_gps, uploaded
 
 pytestmark = pytest.mark.both_stores
@@ -325,7 +317,7 @@ async def test_command_line_closes_and_opens_a_board(tmp_path):
 
 @pytest.mark.browser
 async def test_browser_moves_a_thread_out_after_the_warning_without_js(
-        browser, site, forum):  # noqa: F811
+        browser, site, forum):
     made = await closed_site(forum)  # (`site` is the server's address here)
     context = await new_context(browser, site, javascript=False)
     page = await context.new_page()

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.test_axe_browser import PAGES, build, sign_in
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ async def overflow(page: Page, name: str, path: str) -> str | None:
 
 @pytest.mark.parametrize("role", [None, "lea", "vigile"],
                          ids=["visitor", "member", "moderator"])
-async def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site: str, forum,  # noqa: F811
+async def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site: str, forum,
                                                    role):
     world = await build(forum)
     context = await new_context(browser, site, viewport=PHONE, is_mobile=True)
@@ -65,7 +65,7 @@ async def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site: str, 
     assert not wide, "pages wider than a 390 px phone:\n" + "\n".join(wide)
 
 
-async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str,  # noqa: F811
+async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str,
                                                      forum):
     world = await build(forum)
     context = await new_context(browser, site, viewport=DESKTOP)
@@ -75,7 +75,7 @@ async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str
     await context.close()
 
 
-async def draft_on_other_devices(browser: Browser, site: str, forum, page: Page,  # noqa: F811
+async def draft_on_other_devices(browser: Browser, site: str, forum, page: Page,
                                  name: str, text: str) -> tuple[Page, Page]:
     """`name` types `text` in the reply box of the thread `page` shows; the draft is saved
     (204) and the tab closed. The text is back in the same thread opened on another device,
@@ -97,7 +97,7 @@ async def draft_on_other_devices(browser: Browser, site: str, forum, page: Page,
     return pages[0], pages[1]
 
 
-async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site: str,  # noqa: F811
+async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site: str,
                                                           forum):
     world = await build(forum)
     context = await new_context(browser, site)
@@ -115,7 +115,7 @@ async def test_a_draft_comes_back_after_the_tab_is_closed(browser: Browser, site
         await opened.close()
 
 
-async def test_leaving_with_unsaved_text_asks_first(browser: Browser, site: str, forum):  # noqa: F811
+async def test_leaving_with_unsaved_text_asks_first(browser: Browser, site: str, forum):
     await build(forum)
     context = await new_context(browser, site)
     await sign_in(forum, context, "lea")
@@ -135,7 +135,7 @@ async def test_leaving_with_unsaved_text_asks_first(browser: Browser, site: str,
     await context.close()
 
 
-async def test_the_pending_explanation_before_and_after_sending(browser: Browser, site: str,  # noqa: F811
+async def test_the_pending_explanation_before_and_after_sending(browser: Browser, site: str,
                                                                 forum):
     world = await build(forum)
     context = await new_context(browser, site, javascript=False, viewport=PHONE)

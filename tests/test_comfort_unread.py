@@ -22,16 +22,6 @@ pytestmark = pytest.mark.both_stores
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def people(forum):
-    return await forum.user("lea"), await forum.user("paul")
-
-
 def unread_count(page: str, thread_id: int) -> int | None:
     """The count of new posts the board page shows for a thread (None: none shown)."""
     found = re.search(rf'href="/t/{thread_id}/unread">(\d+) new message', page)

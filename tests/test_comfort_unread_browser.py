@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.test_axe_browser import sign_in
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 from tests.test_comfort_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 async def test_the_count_leads_to_the_marker_and_marking_read_clears_it(
-        browser: Browser, site: str, forum, javascript: bool, viewport: dict) -> None:  # noqa: F811
+        browser: Browser, site: str, forum, javascript: bool, viewport: dict) -> None:
     metz = await forum.board("Metz")
     await forum.user("lea")
     paul = await forum.user("paul")

@@ -4,6 +4,7 @@ changed (one test per kind of write), in this process or another."""
 from __future__ import annotations
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from forum import keys
 from forum.app import create_app, flush_views
@@ -14,16 +15,6 @@ from tests.test_api import call
 from tests.test_comfort_unread import _started, board_page, unread_count
 
 
-@pytest.fixture
-async def metz(forum):
-    return await forum.board("Metz")
-
-
-@pytest.fixture
-async def people(forum):
-    return await forum.user("lea"), await forum.user("paul")
-
-
 async def _one_new_for_lea(forum, client, metz, paul) -> int:
     """A thread of Paul's that Lea opened, then one reply of his: 1 new post for her."""
     thread_id, _ = await forum.thread(metz, paul)
@@ -32,6 +23,16 @@ async def _one_new_for_lea(forum, client, metz, paul) -> int:
     await forum.reply(thread_id, paul)
     assert unread_count(await board_page(client, metz), thread_id) == 1
     return thread_id
+
+
+async def _lea_and_paul_logged_in(forum, client, metz, paul) -> tuple[int, TestClient]:
+    """A thread of Paul's with a reply; Léa logged in on `client`, Paul on the client returned."""
+    thread_id, _ = await forum.thread(metz, paul)
+    await forum.reply(thread_id, paul)
+    await log_in(client, "lea")
+    other = await forum.visitor()
+    await log_in(other, "paul")
+    return thread_id, other
 
 
 @pytest.fixture
@@ -100,11 +101,7 @@ async def test_a_written_batch_of_reads_drops_only_its_members_floors(forum, cli
     """The batch commits, then leaves memory: the floor read from the table replaces it and
     never steps back; other members' kept floors stay."""
     lea, paul = people
-    thread_id, _ = await forum.thread(metz, paul)
-    await forum.reply(thread_id, paul)
-    await log_in(client, "lea")
-    other = await forum.visitor()
-    await log_in(other, "paul")
+    thread_id, other = await _lea_and_paul_logged_in(forum, client, metz, paul)
     await board_page(other, metz)
     await client.get(f"/t/{thread_id}")
     assert unread_count(await board_page(client, metz), thread_id) is None
@@ -119,12 +116,7 @@ async def test_a_written_batch_of_reads_drops_only_its_members_floors(forum, cli
 
 
 async def test_marking_a_board_read_drops_the_members_floors(forum, client, metz, people):
-    _lea, paul = people
-    thread_id, _ = await forum.thread(metz, paul)
-    await forum.reply(thread_id, paul)
-    await log_in(client, "lea")
-    other = await forum.visitor()
-    await log_in(other, "paul")
+    thread_id, _paul_client = await _lea_and_paul_logged_in(forum, client, metz, people[1])
     assert f'href="/t/{thread_id}/unread">new</a>' in await board_page(client, metz)
     await submit(client, f"/b/{metz.slug}/read", {}, form_page=f"/b/{metz.slug}")
     page = await board_page(client, metz)

@@ -19,6 +19,7 @@ from forum.cli import reindex_files
 from forum.models import documents, drops, moderation, posts
 from forum.uploads import text
 from tests.conftest import Forum, log_in, submit
+from tests.storages import STORAGES, storage_url
 from tests.test_drop import moderator_of, send_drop
 from tests.test_uploads import V1, docx_with_author, post_with, uploaded
 
@@ -46,6 +47,12 @@ def pdf_pages(*pages: str, font: bool = True) -> bytes:
     out = io.BytesIO()
     pdf.save(out)
     return out.getvalue()
+
+@pytest.fixture(params=STORAGES)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with files in the data folder, then in a bucket."""
+    return storage_url(request)
+
 
 
 def docx_saying(*paragraphs: str) -> bytes:

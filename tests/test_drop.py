@@ -20,8 +20,9 @@ from forum.config import Config, ConfigError
 from forum.models import drops, moderation, users
 from forum.views import drops as drop_views
 from tests.conftest import Forum, csrf_token, log_in, submit
+from tests.storages import STORAGES, in_bucket, storage_url, stored_copy, stored_keys
 from tests.test_availability import full_disk_for_the_cleaned_copy
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 from tests.test_uploads import EXIFTOOL, jpeg_with_gps
 
 CODE = re.compile(r'id="drop-code">([A-Z2-7-]+)<')
@@ -29,6 +30,17 @@ DROP_TABLES = ("drops", "drop_messages", "drop_files")
 SECRET = "Le marché des caméras piétons signé par Dupont"
 AGENT = "SourceBrowser/9.9 (identifying)"
 FORWARDED = "203.0.113.77"
+
+@pytest.fixture(params=STORAGES)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with files in the data folder, then in a bucket."""
+    return storage_url(request)
+
+
+def drop_file(forum: Forum, sha256: str) -> Path:
+    """A drop's stored file, as a local path (a copy when it is in a bucket)."""
+    return stored_copy(forum.app, forum.app[keys.DROP_STORE].key(sha256))
+
 
 
 async def send_drop(client: TestClient, slug: str | None = None, message: str = SECRET,
@@ -109,11 +121,13 @@ async def test_drop_rows_hold_no_address_agent_or_time(forum):
     database = forum.config.db_path.read_bytes() + (
         forum.config.db_path.with_name("forum.sqlite3-wal").read_bytes())
     assert b"127.0.0.1" not in database and FORWARDED.encode() not in database
-    # The stored files' own times tell nothing either.
+    # The stored files' own times tell nothing either (in the data folder; a bucket keeps its
+    # own, see the README).
     async with forum.db.read() as conn:
-        stored = [forum.app[keys.DROP_STORE].path_for(sha) for f in await drops.files(conn, drop.id)
+        stored = [drop_file(forum, sha) for f in await drops.files(conn, drop.id)
                   for sha in (f.sha256, f.thumbnail_sha256) if sha]
-    assert len(stored) == 2 and all(path.stat().st_mtime == 0 for path in stored)
+    assert len(stored) == 2 and all(path.is_file() for path in stored)
+    assert in_bucket(forum.app) or all(path.stat().st_mtime == 0 for path in stored)
 
 
 async def test_the_code_is_stored_only_as_its_hash(forum):
@@ -278,7 +292,7 @@ async def test_publishing_a_file_reattaches_it_and_keeps_the_message_private(for
     drop = await only_drop(forum)
     async with forum.db.read() as conn:
         dropped = (await drops.files(conn, drop.id))[0]
-    stored = forum.app[keys.DROP_STORE].path_for(dropped.sha256)
+    stored = drop_file(forum, dropped.sha256)
     tags = subprocess.run([EXIFTOOL, "-a", "-G1", str(stored)], capture_output=True,
                           text=True, check=True).stdout
     assert "GPS" not in tags and "Canon" not in tags  # cleaned as attachments are
@@ -336,15 +350,15 @@ async def test_deleting_a_drop_erases_rows_and_files(forum):
                                          files=[("n.txt", b"Serpenoise\n", "text/plain")]))
     drop = await only_drop(forum)
     async with forum.db.read() as conn:
-        stored = forum.app[keys.DROP_STORE].path_for((await drops.files(conn, drop.id))[0].sha256)
-    assert stored.is_file()
+        sha = (await drops.files(conn, drop.id))[0].sha256
+    assert drop_file(forum, sha).is_file()
     moderator = await forum.visitor()
     await log_in(moderator, lea.name)
     response = await submit(moderator, f"/moderation/drops/{drop.id}/delete", {},
                             form_page=f"/moderation/drops/{drop.id}")
     assert response.status == 303
     assert await rows_of(forum) == {table: [] for table in DROP_TABLES}
-    assert not stored.exists()
+    assert not drop_file(forum, sha).exists()
     assert (await moderator.get(f"/moderation/drops/{drop.id}")).status == 404
     assert (await follow(forum.client, code)).status == 422
 
@@ -359,8 +373,7 @@ async def test_drops_are_erased_after_drop_days(forum):
     limit = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d")
     ancient = await only_first(forum, "ancien")
     async with forum.db.read() as conn:
-        stored = forum.app[keys.DROP_STORE].path_for((await drops.files(conn, ancient.id))[0]
-                                                     .sha256)
+        sha = (await drops.files(conn, ancient.id))[0].sha256
     async with forum.db.transaction() as tx:
         await tx.execute("update drops set day = ? where id = ?", (old, ancient.id))
         await tx.execute("update drops set day = ? where id != ?", (limit, ancient.id))
@@ -370,7 +383,7 @@ async def test_drops_are_erased_after_drop_days(forum):
         assert [d.day for d in left] == [limit]
         assert await conn.value("select count(*) from drop_messages where drop_id = ?",
                                 (ancient.id,)) == 0
-    assert not stored.exists()
+    assert not drop_file(forum, sha).exists()
 
 
 # Abuse ---------------------------------------------------------------------------------------
@@ -425,7 +438,7 @@ async def test_a_drop_over_the_size_cap_is_refused(strict_client):
     assert response.status == 413
     assert await count_drops(strict_client) == 0
     store = strict_client.server.app[keys.DROP_STORE]
-    assert [p for p in store.root.rglob("*") if p.is_file()] == []
+    assert [p for p in store.tmp.parent.rglob("*") if p.is_file()] == []
 
 
 async def test_a_refused_file_refuses_the_drop(forum):
@@ -446,7 +459,8 @@ async def test_a_drop_that_meets_a_full_disk_answers_503_and_keeps_nothing(forum
     monkeypatch.undo()
     assert await rows_of(forum) == {table: [] for table in DROP_TABLES}
     store = forum.app[keys.DROP_STORE]
-    assert [p for p in store.root.rglob("*") if p.is_file() or p.is_symlink()] == []
+    assert [p for p in store.tmp.parent.rglob("*") if p.is_file() or p.is_symlink()] == []
+    assert stored_keys(forum.app, "drops/") == []
 
 
 async def test_an_unknown_city_or_an_empty_drop_is_refused(forum):
@@ -489,7 +503,7 @@ async def test_city_pages_link_to_the_drop(forum):
 
 @pytest.mark.browser
 async def test_a_source_sends_a_drop_and_reads_the_answer_without_javascript(
-        browser, site, forum, tmp_path):  # noqa: F811
+        browser, site, forum, tmp_path):
     metz = await forum.board("Metz", slug="metz")
     lea = await moderator_of(forum, metz, "lea")
     document = tmp_path / "compte-rendu.txt"

@@ -6,19 +6,13 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.test_browser import (  # noqa: F401  (fixtures)
-    MESSAGE,
-    browser,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import MESSAGE, log_in_with_form, new_context
 
 pytestmark = pytest.mark.browser
 QUOTE = re.compile("^(Citer|Quote)$")
 
 
-async def test_typing_at_suggests_pseudonyms(browser, site, forum):  # noqa: F811
+async def test_typing_at_suggests_pseudonyms(browser, site, forum):
     board = await forum.board("Metz")
     await forum.user("lea")
     await forum.user("leonie")
@@ -37,7 +31,7 @@ async def test_typing_at_suggests_pseudonyms(browser, site, forum):  # noqa: F81
     await context.close()
 
 
-async def test_quoting_a_selection_fills_the_reply_box(browser, site, forum):  # noqa: F811
+async def test_quoting_a_selection_fills_the_reply_box(browser, site, forum):
     board = await forum.board("Metz")
     lea = await forum.user("lea")
     await forum.user("karim")

@@ -240,31 +240,31 @@ async def _finding(site: Site, state: str, review: str = "published",
                 board=None if board is site.board else board.slug)
 
 
-async def _decide_post(site: Site, item: Item, action: str) -> None:
+async def _decide(site: Site, item: Item, action: str) -> None:
+    """The board's moderator refuses ("reject") or deletes the post or finding of `item`."""
     moderator = site.people["mod_this_board"]
     async with site.forum.db.transaction() as tx:
-        post = await posts.get(tx, item.post_id)
-        if action == "reject":
-            await moderation.reject(tx, post, moderator, "Refusé pour la matrice", True)
-        elif action == "delete":
-            await moderation.delete_post(tx, post, moderator, "Supprimé pour la matrice")
-        elif action == "hide":
-            for role in ("trusted", "global_mod", "mod_other_board"):
-                post = await posts.get(tx, item.post_id)
-                await moderation.flag(tx, post, site.people[role], "Signalé",
-                                      site.forum.config.flags_to_hide,
-                                      site.forum.config.trust_threshold)
-            assert (await posts.get(tx, item.post_id)).hidden
-
-
-async def _decide_finding(site: Site, item: Item, action: str) -> None:
-    moderator = site.people["mod_this_board"]
-    async with site.forum.db.transaction() as tx:
-        finding = await findings.get(tx, item.finding_id)
-        if action == "reject":
-            await findings.reject(tx, finding, moderator, "Refusé pour la matrice", True)
+        if item.kind == "finding":
+            target: Any = await findings.get(tx, item.finding_id)
+            reject, delete = findings.reject, findings.delete
         else:
-            await findings.delete(tx, finding, moderator, "Supprimé pour la matrice")
+            target = await posts.get(tx, item.post_id)
+            reject, delete = moderation.reject, moderation.delete_post
+        if action == "reject":
+            await reject(tx, target, moderator, "Refusé pour la matrice", True)
+        else:
+            await delete(tx, target, moderator, "Supprimé pour la matrice")
+
+
+async def _hide_by_flags(site: Site, item: Item) -> None:
+    """Three members flag the post until it is hidden."""
+    async with site.forum.db.transaction() as tx:
+        for role in ("trusted", "global_mod", "mod_other_board"):
+            post = await posts.get(tx, item.post_id)
+            await moderation.flag(tx, post, site.people[role], "Signalé",
+                                  site.forum.config.flags_to_hide,
+                                  site.forum.config.trust_threshold)
+        assert (await posts.get(tx, item.post_id)).hidden
 
 
 # Versions (VERSION_STATES) --------------------------------------------------------------------
@@ -587,12 +587,12 @@ async def _build(site: Site) -> None:
     await _warm_visitor_pages(site)
     # Findings first: a change of a finding drops the watch pages from the cache, a change of
     # a post they cite must too.
-    await _decide_finding(site, items["finding_refused"], "reject")
-    await _decide_finding(site, items["finding_deleted"], "delete")
+    await _decide(site, items["finding_refused"], "reject")
+    await _decide(site, items["finding_deleted"], "delete")
     await _warm_visitor_pages(site)
-    await _decide_post(site, items["post_hidden_by_flags"], "hide")
-    await _decide_post(site, items["post_deleted"], "delete")
-    await _decide_post(site, items["post_refused"], "reject")
+    await _hide_by_flags(site, items["post_hidden_by_flags"])
+    await _decide(site, items["post_deleted"], "delete")
+    await _decide(site, items["post_refused"], "reject")
     await _build_closed_board(site)
     for state, build in VERSION_BUILDERS.items():
         items[state] = await build(site, state)

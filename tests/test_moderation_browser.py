@@ -7,12 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.test_browser import (  # noqa: F401  (fixtures)
-    browser,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import log_in_with_form, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +16,7 @@ REFUSE = re.compile("^(Refuser|Refuse)$")
 REASON = re.compile("^(Motif|Reason)")
 
 
-async def queue_of(browser, site, forum, title: str, bodies: list[str],  # noqa: F811
+async def queue_of(browser, site, forum, title: str, bodies: list[str],
                    javascript: bool) -> tuple[Any, Any, int, list[int]]:
     """A newcomer's replies waiting under a veteran's thread in Metz, and the queue's page
     open for "moderatrice": (browser context, page, thread, replies)."""
@@ -38,7 +33,7 @@ async def queue_of(browser, site, forum, title: str, bodies: list[str],  # noqa:
     return context, page, thread_id, waiting
 
 
-async def test_moderator_decides_from_the_queue_without_javascript(browser, site, forum):  # noqa: F811
+async def test_moderator_decides_from_the_queue_without_javascript(browser, site, forum):
     context, page, thread_id, (good, bad) = await queue_of(
         browser, site, forum, "Metz - équipement et utilisation",
         ["Quatre caméras gare", "Adresse d'un policier"], javascript=False)
@@ -60,7 +55,7 @@ async def test_moderator_decides_from_the_queue_without_javascript(browser, site
     await context.close()
 
 
-async def test_keyboard_approves_without_leaving_the_queue(browser, site, forum):  # noqa: F811
+async def test_keyboard_approves_without_leaving_the_queue(browser, site, forum):
     context, page, _thread_id, (first, second) = await queue_of(
         browser, site, forum, "Drones", ["Premier signalement", "Second signalement"],
         javascript=True)

@@ -24,16 +24,20 @@ from forum.migrate import available
 from forum.views.health import OUTBOX_STUCK
 
 from .conftest import Forum
+from .storages import new_bucket, on_both_storages
+from .test_uploads import stored_path
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = "/api/v1"
 
 
 @pytest.fixture
-def config(tmp_path) -> Config:
-    """Limits raised: the tests write as fast as they can."""
+def config(tmp_path, files_url: str, monkeypatch) -> Config:
+    """Limits raised: the tests write as fast as they can. The CLI gets the same files_url."""
+    monkeypatch.setenv("FORUM_FILES_URL", files_url)
     return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=100_000,
-                           uploads_per_minute=100_000, uploads_per_day=100_000)
+                           uploads_per_minute=100_000, uploads_per_day=100_000,
+                           files_url=files_url)
 
 
 def vigie(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -52,7 +56,16 @@ async def vigie_async(data_dir: Path, *args: str) -> tuple[int, str]:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    """No FORUM_* setting of the caller's, but the test's storage (the config fixture's)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("FORUM_") or k == "FORUM_FILES_URL"}
+
+
+async def member_thread(forum: Forum) -> tuple[str, int]:
+    """A member's API token and a thread of theirs to reply in."""
+    member = await forum.user()
+    thread_id, _ = await forum.thread(await forum.board(), member)
+    return await forum.token(member), thread_id
 
 
 async def post(forum: Forum, token: str, thread_id: int, body: str,
@@ -73,8 +86,9 @@ async def post(forum: Forum, token: str, thread_id: int, body: str,
     return (await response.json())["id"], upload
 
 
+@on_both_storages
 async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
-        forum: Forum, tmp_path, aiohttp_client) -> None:
+        forum: Forum, tmp_path, aiohttp_client, monkeypatch, s3_endpoint) -> None:
     member = await forum.user()
     token = await forum.token(member)
     board = await forum.board()
@@ -107,6 +121,9 @@ async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
     assert finished_with > len(before), "no write was answered while the backup ran"
 
     restored = tmp_path / "restored"
+    # Restored into a new, empty bucket: the files come from the backup, not the old bucket.
+    files_url = new_bucket(s3_endpoint) if forum.config.files_url else ""
+    monkeypatch.setenv("FORUM_FILES_URL", files_url)
     result = vigie(restored, "restore", str(tmp_path / "bk"))
     assert result.returncode == 0, result.stderr
     conn = sqlite3.connect(restored / "forum.sqlite3")
@@ -115,24 +132,22 @@ async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
     for _, post_id, body, _ in before:
         assert bodies.get(post_id) == body
     # Open the restored site: every file acknowledged before the backup is served, same bytes.
-    store = forum.app[keys.UPLOADER].store
     client: TestClient = await aiohttp_client(create_app(Config.from_env(
-        env={}, data_dir=restored)))
+        env={}, data_dir=restored, files_url=files_url)))
     files = [upload for *_, upload in before if upload]
     assert files
     for upload in files:
         response = await client.get(upload["url"], headers={"Authorization": f"Bearer {token}"})
         assert response.status == 200
-        assert await response.read() == store.path_for(upload["sha256"]).read_bytes()
+        assert await response.read() == stored_path(forum, upload["sha256"]).read_bytes()
     response = await client.get(f"{V1}/posts/{before[-1][1]}")
     assert (await response.json())["body_source"] == before[-1][2]
     assert vigie(restored, "check").returncode == 0
 
 
+@on_both_storages
 async def test_backup_keeps_n_newest_and_writes_a_manifest(forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Un texte.\n")
     dest = tmp_path / "bk"
     crashed = dest / ".partial-crashed"  # what a backup killed midway left
@@ -162,15 +177,14 @@ def test_backup_exit_codes(tmp_path) -> None:
 
 
 async def _one_backup(forum: Forum, tmp_path) -> Path:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     await post(forum, token, thread_id, "Un message.", b"Contenu.\n")
     result = vigie(forum.config.data_dir, "backup", str(tmp_path / "bk"), "--quiet")
     assert result.returncode == 0, result.stderr
     return backup.list_backups(tmp_path / "bk")[-1]
 
 
+@on_both_storages
 async def test_restore_refuses_a_live_or_non_empty_folder(forum: Forum, tmp_path) -> None:
     folder = await _one_backup(forum, tmp_path)
     live = forum.config.data_dir
@@ -199,6 +213,7 @@ async def test_restore_refuses_a_newer_schema(forum: Forum, tmp_path) -> None:
     assert not (tmp_path / "new").exists()
 
 
+@on_both_storages
 async def test_restore_checks_every_hash_before_writing(forum: Forum, tmp_path) -> None:
     folder = await _one_backup(forum, tmp_path)
     entry = json.loads((folder / "manifest.json").read_text())["files"][0]
@@ -212,18 +227,17 @@ async def test_restore_checks_every_hash_before_writing(forum: Forum, tmp_path) 
 
 async def test_check_finds_a_missing_file_a_changed_file_and_an_orphan(
         forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, first = await post(forum, token, thread_id, "Un.", b"Premier fichier.\n")
     _, second = await post(forum, token, thread_id, "Deux.", b"Second fichier.\n")
     data = forum.config.data_dir
     assert vigie(data, "check").stdout.strip() == "ok"
     store = forum.app[keys.UPLOADER].store
-    store.path_for(first["sha256"]).unlink()
-    store.path_for(second["sha256"]).write_bytes(b"Second fichier, modifi\xc3\xa9.\n")
+    local = store.storage.local_path
+    local(store.key(first["sha256"])).unlink()
+    local(store.key(second["sha256"])).write_bytes(b"Second fichier, modifi\xc3\xa9.\n")
     orphan_sha = "ab" * 32
-    orphan = store.path_for(orphan_sha)
+    orphan = local(store.key(orphan_sha))
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"nobody's")
     assert "orphan" not in vigie(data, "check").stdout  # may be an upload being placed
@@ -315,12 +329,11 @@ async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client)
     assert "secret@example.org" not in text and "privé" not in text
 
 
+@on_both_storages
 async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
         forum: Forum, tmp_path, monkeypatch) -> None:
     """The only file that may vanish after the snapshot: an expired upload, never attached."""
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, kept = await post(forum, token, thread_id, "Avec un fichier.", b"Garde-moi.\n")
     form = aiohttp.FormData()
     form.add_field("file", b"Jamais joint.\n", filename="brouillon.txt",
@@ -337,26 +350,27 @@ async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
         with live:
             live.execute("delete from uploads where id = ?", (expired["id"],))
         live.close()
-        store.remove(expired["sha256"])
+        store.storage.remove(store.key(expired["sha256"]))
 
     monkeypatch.setattr(backup, "_snapshot", snapshot_then_purge)
-    folder, problems = backup.backup(forum.config.data_dir, tmp_path / "bk")
+    folder, problems = backup.backup(forum.config.data_dir, tmp_path / "bk",
+                                     storage=store.storage)
     assert problems == []
     copy = sqlite3.connect(folder / "forum.sqlite3")
     ids = {row[0] for row in copy.execute("select id from uploads")}
     copy.close()
     assert kept["id"] in ids and expired["id"] not in ids
     restored = tmp_path / "restored"
-    backup.restore(folder, restored)
+    backup.restore(folder, restored, storage=store.storage)
     assert vigie(restored, "check").stdout.strip() == "ok"
 
 
+@on_both_storages
 async def test_backup_reports_a_missing_attached_file(forum: Forum, tmp_path) -> None:
-    member = await forum.user()
-    token = await forum.token(member)
-    thread_id, _ = await forum.thread(await forum.board(), member)
+    token, thread_id = await member_thread(forum)
     _, upload = await post(forum, token, thread_id, "Avec un fichier.", b"Perdu.\n")
-    forum.app[keys.UPLOADER].store.path_for(upload["sha256"]).unlink()
+    store = forum.app[keys.UPLOADER].store
+    store.storage.remove(store.key(upload["sha256"]))
     result = vigie(forum.config.data_dir, "backup", str(tmp_path / "bk"), "--quiet")
     assert result.returncode == 1
     assert f"missing stored file {upload['sha256']}" in result.stderr

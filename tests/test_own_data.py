@@ -26,22 +26,21 @@ from forum.models import (
 )
 from forum.models import requests as records
 from tests.conftest import PASSWORD, log_in, submit
+from tests.storages import STORAGES, storage_url, stored_keys
 from tests.test_axe_browser import axe_report
-from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
-    LOG_IN,
-    account_nav,
-    browser,
-    expect,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import LOG_IN, account_nav, expect, log_in_with_form, new_context
 from tests.test_two_factor import later_code, turn_on
 from tests.test_uploads import uploaded
 
 EN = {"Accept-Language": "en"}  # texts asserted in English: the French catalog comes at merge
 EMAIL = "lea.secrete@example.org"
 ANSWER = "RÉPONSE-PRIVÉE-METZ"
+
+@pytest.fixture(params=STORAGES)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with files in the data folder, then in a bucket."""
+    return storage_url(request)
+
 
 
 async def writer_with_everything(forum, board, email: str = EMAIL) -> dict:
@@ -157,13 +156,12 @@ async def test_an_export_is_deleted_after_its_time(forum, client):
     async with forum.db.read() as conn:
         user_id = await conn.value("select id from users where name = 'lea'")
     export_id = await wait_for_export(forum, user_id)
-    folder = account_export.folder(forum.config.data_dir)
-    assert len(list(folder.glob("*.zip"))) == 1
+    assert len(stored_keys(forum.app, "exports/")) == 1
     async with forum.db.transaction() as tx:
         await tx.execute("update account_exports set expires_at = ?", (clock.later(seconds=-1),))
     assert (await client.get(f"/settings/export/{export_id}")).status == 404
     await account_export.run_once(forum.app)
-    assert list(folder.glob("*.zip")) == []
+    assert stored_keys(forum.app, "exports/") == []
     async with forum.db.read() as conn:
         assert await conn.value("select count(*) from account_exports") == 0
 
@@ -251,9 +249,9 @@ async def test_leaving_and_erasing_leaves_nothing_of_her_anywhere(forum, client)
     everything = database_text(forum.config.db_path)
     for marker in markers:
         assert marker not in everything, marker
-    assert list(account_export.folder(forum.config.data_dir).glob("*.zip")) == []
+    assert stored_keys(forum.app, "exports/") == []
     store = forum.app[keys.UPLOADER].store
-    assert not store.path_for(made["upload"]["sha256"]).exists()
+    assert not await store.storage.exists(store.key(made["upload"]["sha256"]))
 
 
 async def test_leaving_and_keeping_posts_signs_them_membre_parti(forum, client):
@@ -362,7 +360,7 @@ DELETE_BUTTON = re.compile("^(Supprimer définitivement mon compte|Delete my acc
 
 
 @pytest.mark.browser
-async def test_browser_leaves_without_javascript(browser, site, forum):  # noqa: F811
+async def test_browser_leaves_without_javascript(browser, site, forum):
     board = await forum.board()
     lea = await forum.user("lea", email=EMAIL)
     _thread_id, post_id = await forum.thread(board, lea, "Sujet", "MARQUEUR-NAVIGATEUR")
@@ -396,7 +394,7 @@ async def test_threads_model_is_untouched_by_a_kept_departure(forum):
 
 
 @pytest.mark.browser
-async def test_new_account_pages_pass_axe(browser, site, forum):  # noqa: F811
+async def test_new_account_pages_pass_axe(browser, site, forum):
     """Sign-up with a question, invitations, the account journal, the admin's registration
     page, the export and leaving, the privacy page: no serious or critical violation."""
     async with forum.db.transaction() as tx:

@@ -16,6 +16,7 @@ from forum.uploads import images
 from forum.uploads.kinds import KINDS
 from forum.uploads.sizes import INLINE_WIDTH, SIZE_WIDTHS, size_widths, sized_path
 from tests.conftest import csrf_token, log_in, submit
+from tests.storages import STORAGES, storage_url
 from tests.test_uploads import (
     SECRET_NAME,
     V1,
@@ -27,6 +28,12 @@ from tests.test_uploads import (
 
 EN = {"Accept-Language": "en"}
 WIDE = (1600, 1200)  # wider than every size: a copy of each width
+
+@pytest.fixture(params=STORAGES)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with files in the data folder, then in a bucket."""
+    return storage_url(request)
+
 
 
 def png_with_secrets(size: tuple[int, int] = WIDE) -> bytes:

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.async_api import Browser, expect
 
 from tests.test_axe_browser import axe_report, sign_in
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 from tests.test_comfort_browser import OVERFLOW, PHONE, draft_on_other_devices
 from tests.test_photos import post_with
 from tests.test_uploads import jpeg_with_gps, uploaded
@@ -44,7 +44,7 @@ async def three_photos(forum) -> tuple[int, list[int]]:
 
 
 async def test_photos_inline_then_the_viewer_without_javascript(
-        browser: Browser, site: str, forum):  # noqa: F811
+        browser: Browser, site: str, forum):
     thread_id, ids = await three_photos(forum)
     context = await new_context(browser, site, javascript=False, viewport=PHONE, is_mobile=True)
     page = await context.new_page()
@@ -80,7 +80,7 @@ async def test_photos_inline_then_the_viewer_without_javascript(
     await context.close()
 
 
-async def test_the_lightbox_opens_navigates_and_closes(browser: Browser, site: str,  # noqa: F811
+async def test_the_lightbox_opens_navigates_and_closes(browser: Browser, site: str,
                                                        forum):
     thread_id, ids = await three_photos(forum)
     context = await new_context(browser, site)
@@ -107,7 +107,7 @@ async def test_the_lightbox_opens_navigates_and_closes(browser: Browser, site: s
 
 
 async def test_a_draft_keeps_its_file_after_the_tab_is_closed(
-        browser: Browser, site: str, forum):  # noqa: F811
+        browser: Browser, site: str, forum):
     thread_id, _ids = await three_photos(forum)
     await forum.user("paul")
     context = await new_context(browser, site)
@@ -133,7 +133,7 @@ async def test_a_draft_keeps_its_file_after_the_tab_is_closed(
 
 
 async def test_the_viewer_page_fits_a_phone_and_passes_axe(
-        browser: Browser, site: str, forum):  # noqa: F811
+        browser: Browser, site: str, forum):
     _thread_id, ids = await three_photos(forum)
     context = await new_context(browser, site, viewport=PHONE, is_mobile=True)
     await context.add_init_script(AXE_SCRIPT)

@@ -20,7 +20,7 @@ from forum.models import requests as records
 from forum.views import requests as request_views
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
-from tests.test_browser import browser, new_context, site  # noqa: F401 (fixtures)
+from tests.test_browser import new_context
 
 pytestmark = pytest.mark.both_stores
 
@@ -394,7 +394,7 @@ async def test_the_city_page_links_to_its_requests_and_the_national_list_counts(
 
 @pytest.mark.browser
 async def test_metz_requests_page_and_a_timeline_in_a_browser_without_javascript(
-        browser, site, forum):  # noqa: F811
+        browser, site, forum):
     metz = await forum.board("Metz", slug="metz")
     lea = await forum.user("lea")
     request_id = await record(forum, metz, lea, sent_days_ago=70)

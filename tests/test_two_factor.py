@@ -19,17 +19,13 @@ from forum.models import sessions, two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
 from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
 from tests.test_axe_browser import axe_report
-from tests.test_browser import (  # noqa: F401 (browser and site are fixtures)
+from tests.test_browser import (
     LOG_IN,
     LOG_OUT,
-    PASSWORD_LABEL,
-    PSEUDONYM,
     account_nav,
-    browser,
     expect,
     log_in_with_form,
     new_context,
-    site,
 )
 
 KEY = re.compile(r'<code id="totp-key">([A-Z2-7 ]+)</code>')
@@ -459,7 +455,7 @@ async def turn_on_in_page(page: Any, check: Any = None) -> pyotp.TOTP:
 
 
 @pytest.mark.browser
-async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, forum):  # noqa: F811
+async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, forum):
     """Without JavaScript: the key read from the page, the code computed from it."""
     await forum.user("lea")
     context = await new_context(browser, site, javascript=False)
@@ -483,7 +479,7 @@ async def test_browser_turns_on_2fa_then_logs_in_with_a_code(browser, site, foru
 
 
 @pytest.mark.browser
-async def test_two_factor_pages_pass_axe(browser, site, forum):  # noqa: F811
+async def test_two_factor_pages_pass_axe(browser, site, forum):
     """The setup page (QR code, key), the recovery codes and the code step: no serious or
     critical accessibility violation, as for every other page (tests/test_axe_browser.py)."""
     await forum.user("lea")

@@ -27,6 +27,7 @@ from forum.models import posts
 from forum.uploads import names, office
 from forum.uploads.kinds import KINDS, Refused
 from tests.conftest import Forum, csrf_token, log_in
+from tests.storages import STORAGES, storage_url, stored_copy, stored_keys
 
 EXIFTOOL = "/usr/bin/exiftool"
 V1 = "/api/v1"
@@ -300,22 +301,21 @@ def leaks(path: Path) -> dict[str, Any]:
     return found
 
 
-def store_of(forum: Forum) -> Path:
-    return forum.config.data_dir / "files"
+def stored_files(forum: Forum) -> list[str]:
+    """Files in the store (temporary ones apart), in the data folder or the bucket."""
+    return [key for key in stored_keys(forum.app, "files/") if not key.startswith("files/tmp/")]
 
 
-def stored_files(forum: Forum) -> list[Path]:
-    """Files in the store (temporary ones apart)."""
-    return [p for p in store_of(forum).rglob("*") if p.is_file() and p.parent.name != "tmp"]
-
-
-def leftovers(forum: Forum) -> list[Path]:
-    """Everything on disk for files: blobs and temporary files."""
-    return [p for p in store_of(forum).rglob("*") if p.is_file()]
+def leftovers(forum: Forum) -> list[str]:
+    """Everything kept for files: stored ones and temporary files."""
+    temporary = forum.config.data_dir / "files" / "tmp"
+    return sorted({*stored_keys(forum.app, "files/"),
+                   *(str(p) for p in temporary.rglob("*") if p.is_file())})
 
 
 def stored_path(forum: Forum, sha256: str) -> Path:
-    return forum.app[keys.UPLOADER].store.path_for(sha256)
+    """The stored file, as a local path (a copy when it is in a bucket)."""
+    return stored_copy(forum.app, forum.app[keys.UPLOADER].store.key(sha256))
 
 
 async def upload(client: TestClient, token: str | None, name: str, data: bytes,
@@ -342,13 +342,20 @@ async def member(forum) -> dict[str, Any]:
     return {"user": lea, "token": await forum.token(lea)}
 
 
+@pytest.fixture(params=STORAGES)
+def files_url(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with files in the data folder, then in a bucket."""
+    return storage_url(request)
+
+
 @pytest.fixture
-async def make_forum(aiohttp_client, tmp_path) -> AsyncIterator:
+async def make_forum(aiohttp_client, tmp_path, files_url: str) -> AsyncIterator:
     """A site with some settings changed: make_forum(upload_max_bytes=...)."""
     made: list[Forum] = []
 
     async def make(**overrides: Any) -> Forum:
-        config = Config.from_env(env={}, data_dir=tmp_path / f"data{len(made)}", **overrides)
+        config = Config.from_env(env={}, data_dir=tmp_path / f"data{len(made)}",
+                                 files_url=files_url, **overrides)
         app = create_app(config)
         site = Forum(app, await aiohttp_client(app))
         made.append(site)
@@ -725,7 +732,8 @@ async def test_unattached_file_is_visible_to_its_owner_only(forum, client, membe
     assert (await client.get("/files/abc/a.jpg")).status == 404
 
 
-async def test_file_of_a_pending_post_is_404_for_others(forum, client):
+async def pending_photo(forum, client) -> dict[str, Any]:
+    """A photo in a post that newcomer "nouvelle" sent to Lea's thread, waiting for a decision."""
     board = await forum.board("Metz")
     lea = await forum.user("lea")
     thread_id, _ = await forum.thread(board, lea)
@@ -734,6 +742,11 @@ async def test_file_of_a_pending_post_is_404_for_others(forum, client):
     photo = await uploaded(client, token, "p.jpg", jpeg_with_gps((40, 40)))
     post = await post_with(forum, client, token, thread_id, [photo["id"]])
     assert post["status"] == "pending"
+    return photo
+
+
+async def test_file_of_a_pending_post_is_404_for_others(forum, client):
+    photo = await pending_photo(forum, client)
     await forum.user("modo", role="moderator")
     for reader, status in ((client, 404), (await browser_of(forum, "lea"), 404),
                            (await browser_of(forum, "nouvelle"), 200),

@@ -7,14 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.test_browser import (  # noqa: F401 - fixtures
-    MESSAGE,
-    PUBLISH,
-    browser,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import MESSAGE, PUBLISH, log_in_with_form, new_context
 from tests.test_uploads import jpeg_with_gps, png_with_text
 
 pytestmark = pytest.mark.browser
@@ -23,7 +16,7 @@ ATTACH = re.compile("Joindre|Attach")
 SHOW_IN_TEXT = re.compile("Afficher dans le texte|Show it in the text")
 
 
-async def test_member_attaches_a_photo_to_a_reply_without_javascript(browser, site, forum,  # noqa: F811
+async def test_member_attaches_a_photo_to_a_reply_without_javascript(browser, site, forum,
                                                                      tmp_path):
     board = await forum.board("Metz")
     lea = await forum.user("lea")
@@ -56,7 +49,7 @@ async def test_member_attaches_a_photo_to_a_reply_without_javascript(browser, si
     await context.close()
 
 
-async def test_files_are_sent_as_chosen_or_dropped_with_javascript(browser, site, forum,  # noqa: F811
+async def test_files_are_sent_as_chosen_or_dropped_with_javascript(browser, site, forum,
                                                                    tmp_path):
     board = await forum.board("Metz")
     lea = await forum.user("lea")

@@ -12,12 +12,7 @@ from forum.app import create_app
 from forum.config import Config
 from forum.models import boards, findings, follows, moderation
 from tests.conftest import Forum, log_in, submit
-from tests.test_browser import (  # noqa: F401  (fixtures)
-    browser,
-    log_in_with_form,
-    new_context,
-    site,
-)
+from tests.test_browser import log_in_with_form, new_context
 from tests.test_mail import BASE_URL, Mailbox, parts, wait_for_mail
 
 pytestmark = pytest.mark.both_stores
@@ -105,7 +100,7 @@ async def test_queue_filters_findings_by_board(forum, client):
 
 
 @pytest.mark.browser
-async def test_keyboard_moves_from_posts_to_findings(browser, site, forum):  # noqa: F811
+async def test_keyboard_moves_from_posts_to_findings(browser, site, forum):
     metz, finding_id = await city_with_pending_finding(forum)
     veteran = await forum.user("veteran")
     thread_id, _ = await forum.thread(metz, veteran, "Drones")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from forum.api.operations import V1, ok, op
 from forum.models.drafts import AUTOSAVES_PER_MINUTE
 
-V1 = "/api/v1"
 
-
-def draft_paths(op: Any, ok: Any) -> dict[str, Any]:
-    """The paths, built with openapi.py's own `_op` and `_ok` helpers."""
+def draft_paths() -> dict[str, Any]:
+    """The document's paths of drafts."""
     saved = {"204": {"description": "Kept (or erased, when both texts are empty)."}}
     erased = {"204": {"description": "No draft is left."}}
     where = {"threads": ("thread_id", "a reply to this thread", "ReplyDraftInput"),

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from forum.api.operations import V1, change, ok, op
 from forum.models.requests import PAGE_SIZE
 
-V1 = "/api/v1"
 TAG = {"name": "requests", "description": "Records requests (demandes CADA) members sent to "
        "administrations, and what became of them. Open data exports (CSV, JSON) are at "
        "/requests.csv and /b/{slug}/requests.csv."}
 
 
-def request_paths(op: Any, ok: Any) -> dict[str, Any]:
-    """The paths, built with openapi.py's own `_op` and `_ok` helpers."""
+def request_paths() -> dict[str, Any]:
+    """The document's paths of records requests."""
     return {
         f"{V1}/requests": {
             "get": op("api_requests", "requests",
@@ -32,15 +32,13 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
             "get": op("api_request", "requests", "One request with its timeline and files.",
                       ok("The request.", "RecordsRequestDetail"), "401 404",
                       params=("request_id",)),
-            "patch": op("api_change_request", "requests",
-                        "Record a new status (its requester or the city's moderators). "
-                        "409 (`field` says which) for what depends on the request's record "
-                        "or on the day, which no schema can tell: a date in the future or "
-                        "before the request was sent, or a status going back (a lower step "
-                        "or an earlier date) without a `note`.",
-                        ok("The request as it now is.", "RecordsRequestDetail"),
-                        "400 401 403 404 409 413 422", params=("request_id",),
-                        body="RecordsRequestStatusInput"),
+            "patch": change("api_change_request", "requests", "request",
+                            "Record a new status (its requester or the city's moderators). "
+                            "409 (`field` says which) for what depends on the request's "
+                            "record or on the day, which no schema can tell: a date in the "
+                            "future or before the request was sent, or a status going back (a "
+                            "lower step or an earlier date) without a `note`.",
+                            "400 401 403 404 409 413 422", body="RecordsRequestStatusInput"),
         },
         f"{V1}/moderation/requests": {
             "get": op("api_moderation_requests", "moderation",
@@ -50,17 +48,15 @@ def request_paths(op: Any, ok: Any) -> dict[str, Any]:
                       member=True),
         },
         f"{V1}/moderation/requests/{{id}}/approve": {
-            "post": op("api_moderation_approve_request", "moderation",
-                       "Publish a pending request; its author is told. 404 unless you "
-                       "moderate its city; 409 when it was already decided.",
-                       ok("The request as it now is.", "RecordsRequestDetail"),
-                       "401 404 409", params=("request_id",), write=True),
+            "post": change("api_moderation_approve_request", "moderation", "request",
+                           "Publish a pending request; its author is told. 404 unless you "
+                           "moderate its city; 409 when it was already decided.",
+                           "401 404 409", write=True),
         },
         f"{V1}/moderation/requests/{{id}}/reject": {
-            "post": op("api_moderation_reject_request", "moderation",
-                       "Refuse a pending request with a reason its author reads. 404 unless "
-                       "you moderate its city; 409 when it was already decided.",
-                       ok("The request as it now is.", "RecordsRequestDetail"),
-                       "400 401 404 409 413 422", params=("request_id",), body="RejectInput"),
+            "post": change("api_moderation_reject_request", "moderation", "request",
+                           "Refuse a pending request with a reason its author reads. 404 "
+                           "unless you moderate its city; 409 when it was already decided.",
+                           "400 401 404 409 413 422", body="RejectInput"),
         },
     }

@@ -5,16 +5,19 @@ Not here, on purpose (web-only, see tests/test_api_parity.py): the password, the
 address, sessions, two-factor set-up and leaving, which a stolen token must not reach."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from forum import keys
 from forum.api import id_param, json_body, require_user, require_writer, text_field
 from forum.api.components import TOKEN_LABEL_MAX
-from forum.db import Conn
+from forum.db import Conn, Transaction
 from forum.errors import Forbidden
 from forum.models import invitations, users
+
+Item = TypeVar("Item")
 
 
 async def _preferences(conn: Conn, user_id: int) -> dict[str, Any]:
@@ -50,6 +53,28 @@ async def change_preferences(request: web.Request) -> web.Response:
     return web.json_response(shown)
 
 
+# Tokens and invitations: secrets of one's own, shown once, listed without them, ended by id ----
+
+async def _list_own(request: web.Request, key: str,
+                    load: Callable[[Conn, int], Awaitable[Sequence[Item]]],
+                    as_json: Callable[[Item], dict[str, Any]]) -> web.Response:
+    """The member's own tokens or invitations under `key`, as `load` lists them."""
+    user = require_user(request)
+    async with request.app[keys.DB].read() as conn:
+        items = await load(conn, user.id)
+    return web.json_response({key: [as_json(item) for item in items]})
+
+
+async def _end_own(request: web.Request,
+                   end: Callable[[Transaction, int, int], Awaitable[None]]) -> web.Response:
+    """204 once the member's own item named by the URL is ended (404 for another's)."""
+    user = require_user(request)
+    item_id = id_param(request)
+    async with request.app[keys.DB].transaction() as tx:
+        await end(tx, user.id, item_id)
+    return web.Response(status=204)
+
+
 def _token_json(token: users.ApiToken) -> dict[str, Any]:
     return {"id": token.id, "label": token.label, "created_at": token.created_at,
             "last_used_on": token.last_used_on}
@@ -57,10 +82,7 @@ def _token_json(token: users.ApiToken) -> dict[str, Any]:
 
 async def list_tokens(request: web.Request) -> web.Response:
     """GET /api/v1/tokens: one's live tokens, newest first (never the tokens themselves)."""
-    user = require_user(request)
-    async with request.app[keys.DB].read() as conn:
-        tokens = await users.list_tokens(conn, user.id)
-    return web.json_response({"tokens": [_token_json(token) for token in tokens]})
+    return await _list_own(request, "tokens", users.list_tokens, _token_json)
 
 
 async def create_token(request: web.Request) -> web.Response:
@@ -79,11 +101,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 async def revoke_token(request: web.Request) -> web.Response:
     """DELETE /api/v1/tokens/{id}: end one of one's tokens (404 for another's); 204."""
-    user = require_user(request)
-    token_id = id_param(request)
-    async with request.app[keys.DB].transaction() as tx:
-        await users.revoke_token(tx, user.id, token_id)
-    return web.Response(status=204)
+    return await _end_own(request, users.revoke_token)
 
 
 # Invitations: single-use sign-up links, as /invitations makes them ---------------------------
@@ -95,10 +113,7 @@ def _invitation_json(item: invitations.Invitation) -> dict[str, Any]:
 
 async def list_invitations(request: web.Request) -> web.Response:
     """GET /api/v1/invitations: the links one made, newest first (never the links again)."""
-    user = require_user(request)
-    async with request.app[keys.DB].read() as conn:
-        made = await invitations.list_for(conn, user.id)
-    return web.json_response({"invitations": [_invitation_json(item) for item in made]})
+    return await _list_own(request, "invitations", invitations.list_for, _invitation_json)
 
 
 async def create_invitation(request: web.Request) -> web.Response:
@@ -114,8 +129,4 @@ async def create_invitation(request: web.Request) -> web.Response:
 
 async def withdraw_invitation(request: web.Request) -> web.Response:
     """DELETE /api/v1/invitations/{id}: an unused link no longer opens (404 for another's)."""
-    user = require_user(request)
-    invitation_id = id_param(request)
-    async with request.app[keys.DB].transaction() as tx:
-        await invitations.withdraw(tx, user.id, invitation_id)
-    return web.Response(status=204)
+    return await _end_own(request, invitations.withdraw)

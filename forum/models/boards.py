@@ -7,6 +7,7 @@ from forum import clock, permissions
 from forum.cache import ALL
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
+from forum.models import existing
 from forum.models.users import User
 from forum.permissions import can
 from forum.text import clean_input, clean_line, pseudonym_key, slugify
@@ -65,9 +66,7 @@ async def list_readable(conn: Conn, viewer: User | None) -> list[Board]:
 
 async def get(conn: Conn, board_id: int) -> Board:
     row = await conn.one(f"select {COLUMNS} from boards where id = ?", (board_id,))
-    if row is None:
-        raise NotFound("This board does not exist.")
-    return Board.from_row(row)
+    return Board.from_row(existing(row, NotFound("This board does not exist.")))
 
 
 async def created_at(conn: Conn, board_id: int) -> str:
@@ -82,9 +81,7 @@ async def get_by_slug(conn: Conn, slug: str) -> Board:
         row = await conn.one(
             f"select {COLUMNS} from boards where id ="
             " (select board_id from board_aliases where slug = ?)", (slug,))
-    if row is None:
-        raise NotFound("This board does not exist.")
-    return Board.from_row(row)
+    return Board.from_row(existing(row, NotFound("This board does not exist.")))
 
 
 async def get_readable(conn: Conn, slug: str, viewer: User | None) -> Board:

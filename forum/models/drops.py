@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from forum import permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound
+from forum.models import existing
 from forum.models.uploads import StoredFile
 from forum.models.users import BANNED, User
 
@@ -166,9 +167,7 @@ async def add_message(tx: Transaction, drop_id: int, moderator_id: int | None,
 
 async def get(conn: Conn, drop_id: int) -> Drop:
     row = await conn.one(f"{DROP_SELECT} where drops.id = ?", (drop_id,))
-    if row is None:
-        raise NotFound()
-    return _drop(row)
+    return _drop(existing(row, NotFound()))
 
 
 async def by_code(conn: Conn, code: str) -> Drop | None:
@@ -220,9 +219,7 @@ async def files(conn: Conn, drop_id: int) -> list[DropFile]:
 async def get_file(conn: Conn, drop_id: int, file_id: int) -> DropFile:
     row = await conn.one(f"select {FILE_COLUMNS} from drop_files where id = ? and drop_id = ?",
                          (file_id, drop_id))
-    if row is None:
-        raise NotFound()
-    return DropFile.from_row(row)
+    return DropFile.from_row(existing(row, NotFound()))
 
 
 async def mark_published(tx: Transaction, file_id: int, post_id: int) -> None:
@@ -240,10 +237,15 @@ async def erase(tx: Transaction, drop_ids: list[int]) -> set[str]:
         await tx.execute("delete from drop_files where drop_id = ?", (drop_id,))
         await tx.execute("delete from drop_messages where drop_id = ?", (drop_id,))
         await tx.execute("delete from drops where id = ?", (drop_id,))
+    return await unused(tx, contents)
+
+
+async def unused(conn: Conn, contents: set[str]) -> set[str]:
+    """Of these contents (SHA-256), those no drop's file or thumbnail refers to."""
     still = set()
     for sha in contents:
-        if await tx.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
-                          (sha, sha)):
+        if await conn.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
+                            (sha, sha)):
             still.add(sha)
     return contents - still
 

@@ -13,7 +13,7 @@ from forum import clock
 from forum.db import Conn, Transaction
 from forum.errors import Conflict, Invalid, NotFound
 from forum.i18n import gettext
-from forum.models import moderation
+from forum.models import existing, moderation
 from forum.models.findings import Kind, checked_label
 from forum.models.users import User
 
@@ -35,9 +35,7 @@ async def get(conn: Conn, slug: str) -> Kind:
     """A kind that is still listed (not merged), or NotFound."""
     row = await conn.one("select id, slug, label from finding_kinds where slug = ?"
                          " and merged_into is null", (slug,))
-    if row is None:
-        raise NotFound("This kind of equipment does not exist.")
-    return Kind(*row)
+    return Kind(*existing(row, NotFound("This kind of equipment does not exist.")))
 
 
 async def rename(tx: Transaction, kind: Kind, label: str, admin: User,

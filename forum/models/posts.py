@@ -9,7 +9,7 @@ from forum.config import Config
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound, TooLarge
 from forum.i18n import N_
-from forum.models import follows, notifications, users
+from forum.models import existing, follows, notifications, users
 from forum.models.users import User
 
 MENTIONS_MAX = Config.mentions_max
@@ -147,9 +147,7 @@ def check_body(body: str, limit: int) -> None:
 
 async def get(conn: Conn, post_id: int) -> Post:
     row = await conn.one(f"{SELECT} where posts.id = ?", (post_id,))
-    if row is None:
-        raise NotFound("This message does not exist.")
-    return Post.from_row(row)
+    return Post.from_row(existing(row, NotFound("This message does not exist.")))
 
 
 async def list_for_thread(conn: Conn, thread_id: int, viewer: User | None, page: int,

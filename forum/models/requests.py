@@ -12,7 +12,7 @@ from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound, UnknownReference
 from forum.i18n import N_
-from forum.models import moderation, notifications
+from forum.models import existing, moderation, notifications
 from forum.models import request_deadlines as rules
 from forum.models.boards import Board
 from forum.models.users import User
@@ -145,9 +145,7 @@ def _request(row: Row) -> Request:
 
 async def get(conn: Conn, request_id: int) -> Request:
     row = await conn.one(f"{SELECT} where r.id = ?", (request_id,))
-    if row is None:
-        raise NotFound()
-    return _request(row)
+    return _request(existing(row, NotFound()))
 
 
 def _where(viewer: User | None, filters: Filters, today: date) -> tuple[str, list[Any]]:

@@ -7,7 +7,7 @@ from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import NotFound
 from forum.i18n import N_
-from forum.models import posts
+from forum.models import existing, posts
 from forum.models.boards import Board
 from forum.models.users import User
 from forum.text import required_line
@@ -61,9 +61,7 @@ def clean_title(title: str, limit: int) -> str:
 
 async def get(conn: Conn, thread_id: int) -> Thread:
     row = await conn.one(f"{SELECT} where threads.id = ?", (thread_id,))
-    if row is None:
-        raise NotFound("This thread does not exist.")
-    return Thread.from_row(row)
+    return Thread.from_row(existing(row, NotFound("This thread does not exist.")))
 
 
 async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int,

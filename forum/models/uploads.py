@@ -9,6 +9,7 @@ from forum import clock, permissions
 from forum.db import Conn, Row, Transaction
 from forum.errors import Invalid, NotFound, TooLarge, UnknownReference
 from forum.i18n import N_
+from forum.models import existing
 from forum.models.users import User
 from forum.uploads.kinds import KINDS
 from forum.uploads.sizes import INLINE_WIDTH
@@ -186,9 +187,8 @@ async def insert(tx: Transaction, owner_id: int, sha256: str, filename: str, kin
 
 async def get(conn: Conn, upload_id: int) -> Upload:
     row = await conn.one(f"select {COLUMNS} from uploads where id = ?", (upload_id,))
-    if row is None:
-        raise NotFound("This file does not exist.")
-    return (await with_sizes(conn, [Upload.from_row(row)]))[0]
+    upload = Upload.from_row(existing(row, NotFound("This file does not exist.")))
+    return (await with_sizes(conn, [upload]))[0]
 
 
 async def with_sizes(conn: Conn, files: list[Upload]) -> list[Upload]:

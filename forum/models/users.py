@@ -14,6 +14,7 @@ from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound
 from forum.i18n import LOCALES
+from forum.models import existing
 from forum.text import clean_line, email_problem, pseudonym_key, pseudonym_problem
 
 ROLES = ("member", "moderator", "admin")
@@ -146,17 +147,13 @@ async def create(tx: Transaction, name: str, password: str, role: str = "member"
 
 async def get(conn: Conn, user_id: int) -> User:
     row = await conn.one(f"select {COLUMNS} from users where id = ?", (user_id,))
-    if row is None:
-        raise NotFound("This member does not exist.")
-    return User.from_row(row)
+    return User.from_row(existing(row, NotFound("This member does not exist.")))
 
 
 async def get_by_name(conn: Conn, name: str) -> User:
     row = await conn.one(f"select {COLUMNS} from users where name_key = ? and left_at is null",
                          (pseudonym_key(name),))
-    if row is None:
-        raise NotFound("This member does not exist.")
-    return User.from_row(row)
+    return User.from_row(existing(row, NotFound("This member does not exist.")))
 
 
 async def authenticate(conn: Conn, name: str, password: str) -> User | None:

@@ -27,6 +27,7 @@ from forum.leases import Lease
 from forum.models import documents, uploads
 from forum.models.uploads import Size, Upload
 from forum.models.users import User
+from forum.storage import open_storage
 from forum.uploads import kinds, names, text
 from forum.uploads.kinds import DAMAGED, KINDS
 from forum.uploads.sizes import sized_path
@@ -44,7 +45,8 @@ class Uploader:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = Store(config.data_dir / "files")
+        self.storage = open_storage(config.files_url, config.data_dir)
+        self.store = Store.in_folder(config.data_dir, "files", self.storage)
         self.kinds = kinds.enabled(config.upload_kinds)
         self._workers = asyncio.Semaphore(WORKERS)
 
@@ -83,17 +85,27 @@ class Uploader:
             # On disk before any row points to it; outside the transaction (the writer's lock).
             await asyncio.to_thread(self.store.sync, clean, thumb if thumb_sha else None)
             sized = await asyncio.to_thread(self._sync_sizes, result["sizes"], size_paths)
-            async with db.transaction() as tx:
-                upload = await uploads.insert(
-                    tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
-                    kind.content_type, result["size"], result["width"], result["height"],
-                    thumb_sha, result["removed"])
-                await documents.store_text(tx, upload.id, result["text"])
-                # In the transaction: purge() removes unused files under the same lock.
-                self.store.place(clean, result["sha256"])
-                if thumb_sha:
-                    self.store.place(thumb, thumb_sha)
-                await self._place_sizes(tx, upload.id, sized, size_paths)
+            files = [(clean, result["sha256"]), *([(thumb, thumb_sha)] if thumb_sha else []),
+                     *((sized_path(size_paths, w), sha) for w, _h, sha in sized)]
+            staged: set[str] = set()
+            try:
+                # To a bucket before the transaction: the writer's lock waits for no upload.
+                await self.store.stage(files, staged)
+                async with db.transaction() as tx:
+                    upload = await uploads.insert(
+                        tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
+                        kind.content_type, result["size"], result["width"], result["height"],
+                        thumb_sha, result["removed"])
+                    await documents.store_text(tx, upload.id, result["text"])
+                    # In the transaction: purge() removes unused files under the same lock
+                    # (a staged file it removed meanwhile is put again here).
+                    await self.store.place(clean, result["sha256"])
+                    if thumb_sha:
+                        await self.store.place(thumb, thumb_sha)
+                    await self._place_sizes(tx, upload.id, sized, size_paths)
+            except BaseException:
+                await self._forget(db, staged)
+                raise
         return replace(upload, sizes=tuple(Size(upload.id, w, h) for w, h, _sha in sized))
 
     @contextlib.contextmanager
@@ -121,17 +133,33 @@ class Uploader:
         """Record and store the copies, in the upload's transaction (as purge() removes)."""
         await uploads.add_sizes(tx, upload_id, sized)
         for width, _height, sha in sized:
-            self.store.place(sized_path(prefix, width), sha)
+            await self.store.place(sized_path(prefix, width), sha)
+
+    async def _forget(self, db: Database, staged: set[str]) -> None:
+        """Remove the files staged for an upload that was not recorded, unless another upload
+        (of the same bytes) uses them by now: nothing is left without a row."""
+        if not staged:
+            return
+        try:
+            async with db.transaction() as tx:
+                for sha in await uploads.unused(tx, staged):
+                    await self.store.remove(sha)
+        except Exception:  # the bucket or the database failing again: `vigie check` finds them
+            log.exception("could not remove the files of an upload that failed")
 
     async def make_sizes(self, db: Database, upload: Upload) -> int:
         """The smaller copies of an image stored before they were made (`vigie thumbnails`),
         made in a worker from the stored file; returns how many (0: refused or gone)."""
-        source = self.store.path_for(upload.sha256)
         with self._size_paths() as size_paths:
-            job = {"only_sizes": True, "src": str(source), "kind": upload.kind,
-                   "max_pixels": self.config.upload_max_pixels, "sizes": str(size_paths)}
-            async with self._workers:
-                output, errors = await _run_worker(json.dumps(job).encode())
+            try:
+                async with self.store.local_copy(upload.sha256) as source:
+                    job = {"only_sizes": True, "src": str(source), "kind": upload.kind,
+                           "max_pixels": self.config.upload_max_pixels,
+                           "sizes": str(size_paths)}
+                    async with self._workers:
+                        output, errors = await _run_worker(json.dumps(job).encode())
+            except FileNotFoundError:  # purged meanwhile (a bucket has nothing to copy)
+                return 0
             if errors:
                 log.info("thumbnails of upload %s: %s", upload.id, errors.decode(
                     errors="replace")[:500])
@@ -192,7 +220,8 @@ class Uploader:
     async def read_text(self, db: Database, upload_id: int, sha256: str, kind: str) -> str:
         """Read a stored file's text again (`vigie reindex-files`, a drop's file published) and
         index it; returns its text status."""
-        found = await asyncio.to_thread(text.extract, self.store.path_for(sha256), kind)
+        async with self.store.local_copy(sha256) as path:
+            found = await asyncio.to_thread(text.extract, path, kind)
         async with db.transaction() as tx:
             if await tx.value("select 1 from uploads where id = ?", (upload_id,)):
                 await documents.store_text(tx, upload_id, found)
@@ -208,7 +237,7 @@ class Uploader:
             await uploads.delete(tx, [upload.id for upload in gone])
             # Under the write lock: an upload of the same content cannot slip in between.
             for sha in await uploads.unused(tx, contents):
-                self.store.remove(sha)
+                await self.store.remove(sha)
         self.store.sweep_temp()
         return len(gone)
 

@@ -1,8 +1,9 @@
-"""Files on disk: received into a temporary file, stored once by content as files/ab/cd/<sha256>.
+"""Files received into a temporary file, then stored once by content as files/ab/cd/<sha256>.
 
-Everything lives in the data folder (never under static/): `files/tmp/` for what is being
-received or cleaned, on the same file system as the store so that placing a file is an atomic
-rename. A temporary file is removed on any failure, and those a crash left behind are swept.
+What is being received or cleaned lives in the data folder (never under static/), in
+`files/tmp/`, on the same file system as the folder store so that placing a file there is an
+atomic rename; the stored files live where forum/storage.py says (that folder, or a bucket).
+A temporary file is removed on any failure, and those a crash left behind are swept.
 """
 from __future__ import annotations
 
@@ -15,24 +16,44 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+from aiohttp import web
+
 from forum.errors import TooLarge
+from forum.storage import FolderStorage, Storage
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 STALE_TEMP_SECONDS = 3600  # no upload takes that long; older temporary files are leftovers
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp = root / "tmp"
+    """The content-addressed files of one kind (`files`, `drops`) in a storage."""
+
+    def __init__(self, storage: Storage, name: str, tmp: Path) -> None:
+        self.storage = storage
+        self.name = name
+        self.tmp = tmp
+
+    @classmethod
+    def in_folder(cls, data_dir: Path, name: str, storage: Storage | None = None) -> Store:
+        """The store `name` of a site: its temporary files in data_dir/name/tmp/."""
+        return cls(storage or FolderStorage(data_dir), name, data_dir / name / "tmp")
 
     def open(self) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)
 
-    def path_for(self, sha256: str) -> Path:
+    def key(self, sha256: str) -> str:
+        """Its key in the storage: <name>/ab/cd/<sha256>."""
         if not SHA256.fullmatch(sha256):
             raise ValueError("not a SHA-256")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return f"{self.name}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def local_copy(self, sha256: str) -> contextlib.AbstractAsyncContextManager[Path]:
+        """A local file with the stored bytes (the file itself in a folder store)."""
+        return self.storage.local_copy(self.key(sha256), self.tmp)
+
+    async def response(self, request: web.Request, sha256: str,
+                       headers: dict[str, str]) -> web.StreamResponse:
+        return await self.storage.response(request, self.key(sha256), headers)
 
     @contextlib.contextmanager
     def temp_path(self, suffix: str = "") -> Iterator[Path]:
@@ -58,14 +79,25 @@ class Store:
                 file.write(chunk)
         return size
 
-    def place(self, temp: Path, sha256: str) -> None:
-        """Move a finished (synced) file into the store, atomically; kept once if already there."""
-        target = self.path_for(sha256)
-        if target.exists():
+    async def place(self, temp: Path, sha256: str) -> None:
+        """Store a finished (synced) file, whole or not at all; kept once if already there."""
+        key = self.key(sha256)
+        if await self.storage.exists(key):
             temp.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temp, target)
+        await self.storage.put(key, temp)
+
+    async def stage(self, files: list[tuple[Path, str]], staged: set[str]) -> None:
+        """Before the transaction that records them, put files into a bucket (an upload takes a
+        while; place() in the transaction then finds them there); adds to `staged` those that
+        were not there before. Nothing to do in a folder, where place() is a rename."""
+        if self.storage.in_folder:
+            return
+        for path, sha in files:
+            key = self.key(sha)
+            if sha not in staged and not await self.storage.exists(key):
+                staged.add(sha)  # before the put: one that fails halfway is removed too
+                await self.storage.put(key, path)
 
     def sync(self, *paths: Path | None) -> None:
         """Flush files to disk (before placing them: a crash never leaves a half-written one)."""
@@ -74,8 +106,8 @@ class Store:
                 with path.open("rb") as file:
                     os.fsync(file.fileno())
 
-    def remove(self, sha256: str) -> None:
-        self.path_for(sha256).unlink(missing_ok=True)
+    async def remove(self, sha256: str) -> None:
+        await self.storage.delete(self.key(sha256))
 
     def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
         """Remove temporary files a crash left behind; returns how many."""

@@ -15,6 +15,7 @@ from forum.handlers import (  # noqa: F401 (shared with the API, used through fo
     check_rate,
     client_address,
     int_param,
+    named_in_url,
     page_count,
     publication_status,
     require_user,

@@ -5,7 +5,6 @@ ones see a drop; it is a 404 for everyone else, whoever they are.
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 from aiohttp import web
 
@@ -86,10 +85,7 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     _user, drop = await _drop_to_moderate(request)
     async with request.app[keys.DB].read() as conn:
         f = await drops.get_file(conn, drop.id, int_param(request, "file"))
-    path = request.app[keys.DROP_STORE].path_for(f.sha256)
-    if not path.is_file():
-        raise NotFound()
-    return web.FileResponse(path, headers={
+    return await request.app[keys.DROP_STORE].response(request, f.sha256, {
         "Content-Type": f.content_type, "Content-Disposition": content_disposition(f.filename,
                                                                                    False),
         "Content-Security-Policy": FILE_CSP, "X-Content-Type-Options": "nosniff",
@@ -125,10 +121,11 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
     uploader, drop_store = request.app[keys.UPLOADER], request.app[keys.DROP_STORE]
     with uploader.store.temp_path() as copy, uploader.store.temp_path() as thumb_copy:
         try:
-            await asyncio.to_thread(shutil.copyfile, drop_store.path_for(f.sha256), copy)
+            storage = drop_store.storage
+            await asyncio.to_thread(storage.download, drop_store.key(f.sha256), copy)
             if f.thumbnail_sha256:
-                await asyncio.to_thread(shutil.copyfile,
-                                        drop_store.path_for(f.thumbnail_sha256), thumb_copy)
+                await asyncio.to_thread(storage.download, drop_store.key(f.thumbnail_sha256),
+                                        thumb_copy)
         except FileNotFoundError:  # the drop was erased meanwhile
             raise NotFound() from None
         await asyncio.to_thread(uploader.store.sync, copy,
@@ -144,9 +141,9 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
             await uploads.attach(tx, post_id, user.id, [upload.id],
                                  config.upload_post_max_files, config.upload_post_max_bytes)
             await drops.mark_published(tx, f.id, post_id)
-            uploader.store.place(copy, f.sha256)  # under the writer's lock, as pipeline does
+            await uploader.store.place(copy, f.sha256)  # under the writer's lock, as pipeline
             if f.thumbnail_sha256:
-                uploader.store.place(thumb_copy, f.thumbnail_sha256)
+                await uploader.store.place(thumb_copy, f.thumbnail_sha256)
     # Its text is read from the published copy only: a drop's own files are never indexed.
     await uploader.read_text(request.app[keys.DB], upload.id, f.sha256, f.kind)
     if upload.is_image:  # shown in its post like any photo (issue 16)

@@ -138,21 +138,46 @@ async def _receive(request: web.Request, context: dict[str, Any],
     cleaned = await _clean_all(request, received, temps)
     await asyncio.to_thread(store.sync, *[path for clean, thumb, _f in cleaned
                                           for path in (clean, thumb)])
-    async with request.app[keys.DB].transaction() as tx:
-        code = await drops.create(tx, board.id, message, [f for _c, _t, f in cleaned])
-        # In the transaction, under the writer's lock: an erasure cannot slip in between.
-        for clean, thumb, f in cleaned:
-            store.place(clean, f.sha256)
-            _blur_time(store.path_for(f.sha256))
-            if thumb is not None and f.thumbnail_sha256:
-                store.place(thumb, f.thumbnail_sha256)
-                _blur_time(store.path_for(f.thumbnail_sha256))
+    files: list[tuple[Path, str]] = []
+    for clean, thumb, f in cleaned:
+        files.append((clean, f.sha256))
+        if thumb is not None and f.thumbnail_sha256:
+            files.append((thumb, f.thumbnail_sha256))
+    for path, _sha in files:
+        _blur_time(path)  # a rename keeps them; a bucket shows only its own
+    staged: set[str] = set()
+    try:
+        # To a bucket before the transaction: the writer's lock waits for no upload.
+        await store.stage(files, staged)
+        async with request.app[keys.DB].transaction() as tx:
+            code = await drops.create(tx, board.id, message, [f for _c, _t, f in cleaned])
+            # In the transaction, under the writer's lock: an erasure cannot slip in between
+            # (a staged file it removed meanwhile is put again here).
+            for path, sha in files:
+                await store.place(path, sha)
+    except BaseException:
+        await _forget(request.app, staged)
+        raise
     return code, board
 
 
+async def _forget(app: web.Application, staged: set[str]) -> None:
+    """Remove the files staged for a drop that was not recorded (unless another drop holds
+    the same bytes by now)."""
+    if not staged:
+        return
+    try:
+        async with app[keys.DB].transaction() as tx:
+            for sha in await drops.unused(tx, staged):
+                await app[keys.DROP_STORE].remove(sha)
+    except Exception:  # the bucket or the database failing again: `vigie check` finds them
+        log.exception("could not remove the files of a drop that failed")
+
+
 def _blur_time(path: Path) -> None:
-    """A stored file's times say no more than its row (the day): they are set to 1970. (The
-    file system's own change time, ctime, cannot be set: the README says so.)"""
+    """A stored file's times say no more than its row (the day): they are set to 1970, before
+    it is placed. (The file system's own change time, ctime, cannot be set, nor a bucket's
+    upload time: the README says so.)"""
     os.utime(path, ns=(0, 0))
 
 
@@ -254,7 +279,7 @@ async def erase(app: web.Application, drop_ids: list[int]) -> None:
     store = app[keys.DROP_STORE]
     async with app[keys.DB].transaction() as tx:
         for sha in await drops.erase(tx, drop_ids):
-            store.remove(sha)
+            await store.remove(sha)
 
 
 async def expire(app: web.Application) -> int:
@@ -299,7 +324,8 @@ NO_DROP_LINES, NO_CLIENT_ADDRESS = NoDropLines(), NoClientAddress()
 
 
 def setup(app: web.Application) -> None:
-    app[keys.DROP_STORE] = Store(app[keys.CONFIG].data_dir / "drops")
+    app[keys.DROP_STORE] = Store.in_folder(app[keys.CONFIG].data_dir, "drops",
+                                           app[keys.UPLOADER].storage)
     # Whatever runs the app (`vigie serve` has no access log; a test server or gunicorn does).
     for name, log_filter in (("aiohttp.access", NO_DROP_LINES),
                              ("aiohttp.server", NO_CLIENT_ADDRESS)):

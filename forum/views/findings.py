@@ -34,6 +34,7 @@ from forum.views import (
     decision_reason,
     form_error,
     int_param,
+    named_in_url,
     publication_status,
     require_writer,
     see_other,
@@ -112,7 +113,7 @@ async def propose(request: web.Request) -> web.Response:
 async def edit(request: web.Request) -> web.Response:
     """Correct a finding: a new version, kept beside the earlier ones with its reason."""
     user = require_writer(request)
-    finding = await _visible_finding(request, user)
+    finding = await named_in_url(request, finding_actions.visible, user)
     if not can(user, "edit_finding", finding):
         raise Forbidden("You may not correct this finding.")
     sent = await request.post() if request.method == "POST" else None
@@ -163,7 +164,7 @@ async def _as_waiting(conn: Conn, finding: Finding) -> tuple[Finding, Revision |
 async def delete(request: web.Request) -> web.Response:
     """GET: ask for confirmation (and a reason from a moderator); POST: leave a tombstone."""
     user = require_writer(request)
-    finding = await _visible_finding(request, user)
+    finding = await named_in_url(request, finding_actions.visible, user)
     if not can(user, "delete_finding", finding):
         raise Forbidden("You may not delete this finding.")
     context: dict[str, Any] = {"finding": finding, "reason": "", "errors": {},
@@ -182,15 +183,9 @@ async def delete(request: web.Request) -> web.Response:
 
 # The finding's page ----------------------------------------------------------------------------
 
-async def _visible_finding(request: web.Request, viewer: User | None) -> Finding:
-    """The finding named in the URL; 404 for whoever may not see it."""
-    async with request.app[keys.DB].read() as conn:
-        return await finding_actions.visible(conn, int_param(request, "id"), viewer)
-
-
 async def show(request: web.Request) -> web.Response:
     viewer = request.get(keys.USER)
-    finding = await _visible_finding(request, viewer)
+    finding = await named_in_url(request, finding_actions.visible, viewer)
     # Versions never public (waiting, refused, corrected) only for its author and moderators.
     private = can(viewer, "see_private_versions", finding)
     async with request.app[keys.DB].read() as conn:
@@ -217,8 +212,7 @@ async def _to_moderate(request: web.Request) -> tuple[User, Finding, MultiMappin
     """The finding named in the URL, if this moderator may act on it (404 if they may not see
     it), and the form sent."""
     user = require_writer(request)
-    async with request.app[keys.DB].read() as conn:
-        finding = await finding_actions.to_moderate(conn, int_param(request, "id"), user)
+    finding = await named_in_url(request, finding_actions.to_moderate, user)
     return user, finding, await request.post()
 
 

@@ -32,6 +32,7 @@ from forum.views import (
     form_error,
     int_param,
     local_path,
+    named_in_url,
     page_count,
     page_number,
     preview,
@@ -51,8 +52,7 @@ async def _named(request: web.Request,
     """The member acting and the post or thread named in the URL, as `check` (a function of
     models/targets.py) lets them act on it: 404 if they may not see it, 403 if they may not."""
     user = require_writer(request)
-    async with request.app[keys.DB].read() as conn:
-        return user, await check(conn, int_param(request, "id"), user)
+    return user, await named_in_url(request, check, user)
 
 
 async def queue(request: web.Request) -> web.Response:

@@ -42,10 +42,8 @@ async def download_export(request: web.Request) -> web.StreamResponse:
         export = await account_export.get_own(conn, user.id, int_param(request, "id"))
     if export.file_name is None or export.ready_at is None:  # still being made
         raise NotFound()
-    path = account_export.folder(request.app[keys.CONFIG].data_dir) / export.file_name
-    if not path.exists():
-        raise NotFound()
-    return web.FileResponse(path, headers={
+    storage = request.app[keys.UPLOADER].storage
+    return await storage.response(request, account_export.key(export.file_name), {
         "Content-Type": "application/zip", "Cache-Control": "private, no-store",
         "Content-Disposition": f'attachment; filename="vigie-{export.ready_at[:10]}.zip"'})
 
@@ -87,13 +85,13 @@ async def leave(request: web.Request) -> web.Response:
 
 async def _remove_files(request: web.Request, departure: leaving_model.Departure) -> None:
     """After the commit: stored files no upload refers to any more, and old exports."""
-    account_export.remove_files(request.app, departure.export_files)
+    await account_export.remove_files(request.app, departure.export_files)
     if not departure.file_shas:
         return
     store = request.app[keys.UPLOADER].store
     async with request.app[keys.DB].transaction() as tx:
         for sha in await uploads.unused(tx, set(departure.file_shas)):
-            store.remove(sha)
+            await store.remove(sha)
 
 
 async def privacy(request: web.Request) -> web.Response:

@@ -31,6 +31,7 @@ from forum.views import (
     decision_reason,
     form_error,
     int_param,
+    named_in_url,
     page_number,
     publication_status,
     require_writer,
@@ -110,15 +111,10 @@ def _labels(day: date) -> dict[str, Any]:
 
 # One request -----------------------------------------------------------------------------------
 
-async def _visible(request: web.Request, viewer: User | None) -> Request:
-    async with request.app[keys.DB].read() as conn:
-        return await records.visible(conn, int_param(request, "id"), viewer)
-
-
 async def show(request: web.Request) -> web.Response:
     """GET /r/{id}: the request, its timeline, its deadlines, its files, its letter."""
     viewer = request.get(keys.USER)
-    found = await _visible(request, viewer)
+    found = await named_in_url(request, records.visible, viewer)
     return await _show(request, viewer, found, {}, {})
 
 
@@ -148,7 +144,7 @@ async def _show(request: web.Request, viewer: User | None, found: Request,
 async def change_status(request: web.Request) -> web.Response:
     """POST /r/{id}/status: a new status with its date, a note, the documents received."""
     user = require_writer(request)
-    found = await _visible(request, user)
+    found = await named_in_url(request, records.visible, user)
     if not can(user, "update_request", found):
         raise Forbidden("You may not update this request.")
     form = await read_post_form(request, user)

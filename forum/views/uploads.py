@@ -7,7 +7,6 @@ in memory.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from forum.i18n import gettext
 from forum.models import posts, requests, uploads
 from forum.models.uploads import Upload
 from forum.models.users import User
-from forum.multipart import CHUNK, accept_part, read_multipart
+from forum.multipart import accept_part, read_multipart
 from forum.permissions import can
 from forum.templating import render
 from forum.uploads import names
@@ -130,7 +129,7 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     if request.match_info["name"] != upload.filename:
         raise NotFound()
     kind_inline = upload.is_image or upload.kind == "pdf"
-    return _file_response(request, upload.sha256, upload.content_type, upload.filename,
+    return await _file_response(request, upload.sha256, upload.content_type, upload.filename,
                           kind_inline)
 
 
@@ -140,7 +139,7 @@ async def serve_thumbnail(request: web.Request) -> web.StreamResponse:
     if not upload.thumbnail_sha256:
         raise NotFound()
     stem = upload.filename.rpartition(".")[0] or upload.filename
-    return _file_response(request, upload.thumbnail_sha256, "image/jpeg", f"{stem}.jpg", True)
+    return await _file_response(request, upload.thumbnail_sha256, "image/jpeg", f"{stem}.jpg", True)
 
 
 async def serve_size(request: web.Request) -> web.StreamResponse:
@@ -152,7 +151,7 @@ async def serve_size(request: web.Request) -> web.StreamResponse:
     if sha is None:
         raise NotFound()
     stem = upload.filename.rpartition(".")[0] or upload.filename
-    return _file_response(request, sha, "image/jpeg", f"{stem}-{width}.jpg", True)
+    return await _file_response(request, sha, "image/jpeg", f"{stem}-{width}.jpg", True)
 
 
 async def visible_upload(request: web.Request) -> tuple[Upload, posts.Post | None]:
@@ -187,22 +186,10 @@ async def _visible_upload(request: web.Request) -> Upload:
     return upload
 
 
-def _file_response(request: web.Request, sha256: str, content_type: str, filename: str,
-                   inline: bool) -> web.StreamResponse:
-    path = request.app[keys.UPLOADER].store.path_for(sha256)
-    try:
-        if not path.is_file():
-            raise NotFound()
-        if path.stat().st_mtime_ns != 0:
-            # Files are stored once per content: the file's own time is that of the first
-            # upload of these bytes, maybe by someone else. Last-Modified, the ETag and
-            # If-Modified-Since all come from it, so every stored file gets the same time
-            # (1970): it tells nothing.
-            os.utime(path, ns=(0, 0))
-    except FileNotFoundError:  # removed meanwhile (its last post purged)
-        raise NotFound() from None
-    # FileResponse answers Range, If-Range, If-None-Match (its ETag) and HEAD by itself.
-    return web.FileResponse(path, chunk_size=CHUNK, headers={
+async def _file_response(request: web.Request, sha256: str, content_type: str, filename: str,
+                         inline: bool) -> web.StreamResponse:
+    """The stored file, streamed from its storage (forum/storage.py), with a file's headers."""
+    return await request.app[keys.UPLOADER].store.response(request, sha256, {
         "Content-Type": content_type,
         "Content-Disposition": content_disposition(filename, inline),
         "Content-Security-Policy": FILE_CSP,

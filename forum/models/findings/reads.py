@@ -7,6 +7,7 @@ import json
 from forum import permissions
 from forum.db import Conn, Row
 from forum.errors import NotFound
+from forum.models import existing
 from forum.models.findings.filters import Filters
 from forum.models.findings.records import _COLUMNS, _FROM, SELECT, Finding, Revision, Source
 from forum.models.users import User
@@ -16,9 +17,8 @@ SLICE = 500  # findings whose sources one query reads
 
 
 async def get(conn: Conn, finding_id: int) -> Finding:
-    row = await conn.one(f"{SELECT} where findings.id = ?", (finding_id,))
-    if row is None:
-        raise NotFound("This finding does not exist.")
+    row = existing(await conn.one(f"{SELECT} where findings.id = ?", (finding_id,)),
+                   NotFound("This finding does not exist."))
     sources = await sources_of(conn, [finding_id])
     return Finding.from_row(row, tuple(sources.get(finding_id, ())))
 
