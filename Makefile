@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests drive: a real browser, exiftool for metadata checks, wrk for benches;
-# systemd-analyze, nginx, caddy and openssl check the files of deploy/ (tests/test_deploy.py).
-TEST_DEBS := chromium libimage-exiftool-perl wrk systemd nginx-light caddy openssl openjdk-17-jre-headless
+# systemd-analyze, nginx, caddy and openssl check the files of deploy/ (tests/test_deploy.py);
+# postgresql: the throw-away cluster of the tests that run on both stores (tests/conftest.py).
+TEST_DEBS := chromium libimage-exiftool-perl wrk systemd nginx-light caddy openssl openjdk-17-jre-headless \
+	postgresql
 
 # The versions every install uses (pip constraints), for the same install on every machine.
 # `make lock` refreshes it from pyproject.toml's ranges (after adding or upgrading a dependency).

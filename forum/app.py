@@ -16,11 +16,12 @@ from forum.cache import PageCache, locale_middleware, page_cache_middleware
 from forum.config import Config
 from forum.csrf import csrf_middleware
 from forum.db import Database, prune_invalidations
+from forum.db_postgresql import PostgresDatabase
 from forum.error_pages import error_middleware
 from forum.fragments import FragmentCache
 from forum.headers import security_headers_middleware
 from forum.input_limits import input_limits_middleware
-from forum.migrate import migrate
+from forum.migrate import migrate, migrate_postgresql
 from forum.models import reads, threads, users
 from forum.ratelimit import RateLimiter
 from forum.reads import KeptUnread, ReadLog
@@ -94,18 +95,25 @@ def freeze_at_start(app: web.Application) -> None:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[keys.CONFIG]
-    applied = await asyncio.to_thread(migrate, config.db_path)
+    db: Database
+    if config.database_url:
+        applied = await migrate_postgresql(config.database_url)
+        db = PostgresDatabase(config.database_url, readers=config.readers)
+    else:
+        applied = await asyncio.to_thread(migrate, config.db_path)
+        db = Database(config.db_path, readers=config.readers)
     if applied:
         log.info("applied migrations: %s", ", ".join(applied))
-    db = Database(config.db_path, readers=config.readers)
     await db.open()
     db.after_commit.append(app[keys.PAGE_CACHE].invalidate)
     db.after_commit.append(app[keys.FRAGMENTS].invalidate)
     db.after_commit.append(app[keys.UNREAD].invalidate)
     app[keys.DB] = db
     yield
-    await flush_views(app)
-    await db.close()
+    try:
+        await flush_views(app)
+    finally:  # a failed flush must not leave the connections (and their tasks) open
+        await db.close()
 
 
 async def flush_views(app: web.Application) -> None:

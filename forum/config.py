@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from forum.dialect import is_postgresql
 from forum.i18n import LOCALES
 from forum.models.boards import MODERATION_MODES
 from forum.storage import check_url
@@ -71,6 +72,9 @@ class Config:
     """Every setting of a Vigie site; each field is documented in the README."""
 
     data_dir: Path = Path("data")
+    # PostgreSQL as the store (postgresql://user@host/name); empty: SQLite in data_dir. Hidden
+    # from reprs and error messages: it may hold a password.
+    database_url: str = field(default="", repr=False)
     base_url: str = "http://127.0.0.1:8080"
     default_locale: str = "fr"
     session_days: int = 30
@@ -204,6 +208,8 @@ class Config:
 RULES: dict[str, Rule] = {
     "data_dir": NOT_EMPTY,
     "base_url": WEB_ADDRESS,
+    "database_url": Rule("empty, or a postgresql:// address",
+                         lambda value: value == "" or is_postgresql(value)),
     "default_locale": one_of(LOCALES),
     "session_days": at_least(1),
     "posts_per_page": at_least(1),

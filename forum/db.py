@@ -71,6 +71,8 @@ _LOG_INSERT = "insert into invalidations (origin, kind, key, at) values (?, ?, ?
 class Conn:
     """A connection with a few helpers that return rows, one row or one value."""
 
+    dialect = "sqlite"  # or "postgresql" (forum/db_postgresql.py): for SQLite-only upkeep
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 

@@ -5,15 +5,21 @@ import re
 import sqlite3
 from pathlib import Path
 
+import asyncpg
+
 from forum.confusables import pseudonym_skeleton
 from forum.stems import stems
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL's steps: a baseline equal to SQLite's schema after its step BASELINE (no
+# PostgreSQL site predates it), then one file per later step, with SQLite's number.
+POSTGRESQL_MIGRATIONS = MIGRATIONS / "postgresql"
+BASELINE = 27
 NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def available() -> list[tuple[int, Path]]:
-    found = [(int(m.group(1)), p) for p in MIGRATIONS.iterdir() if (m := NAME.match(p.name))]
+def available(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := NAME.match(p.name))]
     return sorted(found)
 
 
@@ -72,3 +78,34 @@ def split_statements(script: str) -> list[str]:
     if current.strip():
         statements.append(current.strip())
     return statements
+
+
+async def migrate_postgresql(url: str) -> list[str]:
+    """Bring the PostgreSQL database at `url` up to date; the names of applied steps.
+
+    Each step in its own transaction, under an advisory lock: several servers starting at
+    once apply each step once. The baseline stands for steps 1 to BASELINE.
+    """
+    conn = await asyncpg.connect(url)
+    applied: list[str] = []
+    try:
+        await conn.execute("select pg_advisory_lock(hashtext('vigie migrations'))")
+        await conn.execute(
+            "create table if not exists schema_migrations ("
+            " version bigint primary key, name text not null,"
+            " applied_at text not null default"
+            " (to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')))")
+        done = {row[0] for row in await conn.fetch("select version from schema_migrations")}
+        for version, path in available(POSTGRESQL_MIGRATIONS):
+            if version in done:
+                continue
+            steps = range(1, BASELINE + 1) if version == BASELINE else [version]
+            async with conn.transaction():
+                await conn.execute(path.read_text(encoding="utf-8"))
+                await conn.executemany(
+                    "insert into schema_migrations (version, name) values ($1, $2)",
+                    [(step, path.name) for step in steps])
+            applied.append(path.name)
+    finally:
+        await conn.close()  # the advisory lock goes with the session
+    return applied

@@ -41,6 +41,10 @@ Filter = tuple[str, tuple[object, ...]]
 # exports, caches and public API answers rely on it), and a reader's filters add back the
 # closed boards they may read.
 CLOSED_BOARDS = "(select id from boards where closed = 1)"
+# The conditions that hold for every row and for none, written so that both SQLite and
+# PostgreSQL read them as truth values (PostgreSQL refuses a bare 1 or 0 as a condition).
+EVERYTHING = "(1 = 1)"
+NOTHING = "(1 = 0)"
 
 
 def open_board(column: str) -> str:
@@ -54,8 +58,8 @@ def readable_board_filter(user: User | None, column: str) -> Filter:
     if user is None:
         return open_board(column), ()
     scope, params = moderated_board_filter(user, column)
-    if scope == "1":
-        return "1", ()
+    if scope == EVERYTHING:
+        return EVERYTHING, ()
     return (f"({open_board(column)} or {column} in (select board_id from board_members"
             f" where user_id = ?) or {scope})", (user.id, *params))
 
@@ -135,15 +139,16 @@ PUBLIC_FINDING = public_finding()
 
 
 def moderated_board_filter(user: User | None, column: str) -> Filter:
-    """SQL condition on a board id `column`: the boards this member moderates ("1" for a global
-    moderator, "0" for a member who moderates none). The one copy of a moderator's scope."""
+    """SQL condition on a board id `column`: the boards this member moderates (EVERYTHING
+    for a global moderator, NOTHING for a member who moderates none). The one copy of a
+    moderator's scope."""
     if user is None:
-        return "0", ()
+        return NOTHING, ()
     if user.is_moderator:
-        return "1", ()
+        return EVERYTHING, ()
     boards = tuple(sorted(user.moderated_boards))
     if not boards:
-        return "0", ()
+        return NOTHING, ()
     return f"{column} in ({', '.join('?' * len(boards))})", boards
 
 
@@ -154,8 +159,8 @@ def _public_or_own(user: User | None, published: str, author: str, board: str,
     if user is None:
         return f"({published} and {open_board(board)})", ()
     scope, params = moderated_board_filter(user, board)
-    if scope == "1":
-        return "1", ()
+    if scope == EVERYTHING:
+        return EVERYTHING, ()
     return (f"((({published}) or ({author} = ?{own_extra})) and ({open_board(board)}"
             f" or {board} in (select board_id from board_members where user_id = ?))"
             f" or {scope})", (user.id, user.id, *params))

@@ -10,6 +10,8 @@ from forum.config import Config
 from forum.models import users
 from tests.conftest import PASSWORD, csrf_from, log_in, submit
 
+pytestmark = pytest.mark.both_stores
+
 
 def session_cookie(response) -> str:
     header = next(v for v in response.headers.getall("Set-Cookie", [])
@@ -135,6 +137,7 @@ async def test_expired_and_revoked_sessions_are_anonymous(forum, client):
     assert 'href="/u/lea"' not in await (await client.get("/")).text()
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_session_cookie_is_secure_under_https(aiohttp_client, tmp_path):
     config = Config.from_env(env={}, data_dir=tmp_path / "d", base_url="https://vigie.example")
     app = create_app(config)

@@ -10,6 +10,8 @@ from forum.csrf import HEADER as CSRF_HEADER
 from forum.models.boards import NAME_MAX
 from tests.conftest import csrf_token, log_in
 
+pytestmark = pytest.mark.both_stores
+
 V1 = "/api/v1"
 
 

@@ -13,6 +13,8 @@ from forum.models.finding_drafts import SOURCES_MAX
 from tests.conftest import csrf_token, log_in
 from tests.test_api import call, error_of
 
+pytestmark = pytest.mark.both_stores
+
 LINK = {"url": "https://example.org/deliberation.pdf", "label": "Délibération"}
 GOOD = {"city": "metz", "kind": "cameras", "quantity": 148, "unit": "count", "scope": "total",
         "observed": "2020", "status": "in-use", "sources": [LINK]}

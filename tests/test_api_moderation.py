@@ -14,6 +14,8 @@ from forum.models.moderation import REJECT_REASONS
 from tests.conftest import csrf_token, log_in
 from tests.test_api import V1, call, error_of
 
+pytestmark = pytest.mark.both_stores
+
 MOD = "/moderation"
 
 

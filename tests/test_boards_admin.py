@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import PASSWORD, log_in, submit
 
+pytestmark = pytest.mark.both_stores
+
 
 async def test_admin_creates_and_renames_a_board(forum, client):
     await forum.user("admin", role="admin")

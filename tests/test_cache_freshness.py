@@ -17,7 +17,9 @@ import pytest
 from forum import keys
 from forum.db import Database
 from forum.models import boards, findings, moderation, posts, threads, uploads, users
-from tests.conftest import Forum, log_in, submit
+from tests.conftest import SQLITE_FILE, Forum, log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 TITLE = "Sujet-TITRE-TEMOIN"
 BODY = "Relevé CORPS-TEMOIN : 35 caméras"
@@ -259,6 +261,7 @@ async def test_every_cached_page_family_is_covered(forum, client):
     assert {page for _, page in CASES} == set(PAGES)
 
 
+@SQLITE_FILE
 async def test_a_write_outside_forum_db_drops_the_cached_pages(forum, client):
     """sqlite3 by hand while the site runs: no invalidations row names the pages, so the next
     request drops them all (it notices the commit through data_version)."""
@@ -294,6 +297,7 @@ async def test_a_wal_restarted_by_a_checkpoint_drops_nothing(forum, client):
     assert "APRES-REDEMARRAGE" in await (await reader.get(key[0])).text()
 
 
+@SQLITE_FILE
 async def test_another_process_drops_exactly_the_pages_its_write_names(forum, client):
     """`vigie board rename` (or another worker) through its own Database: its tags reach this
     process through the invalidations table; at the very next request, and only those pages."""

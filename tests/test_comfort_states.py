@@ -11,6 +11,8 @@ from forum.errors import Conflict
 from forum.models import follows, moderation, posts, threads
 from tests.conftest import log_in, submit
 
+pytestmark = pytest.mark.both_stores
+
 EN = {"Accept-Language": "en"}
 
 

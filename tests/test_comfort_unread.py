@@ -7,13 +7,17 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from forum import account_export, fragments, keys
 from forum.app import create_app, flush_views
 from forum.config import Config
 from forum.models import leaving, moderation, posts, reads, threads
 from forum.reads import ReadLog
-from tests.conftest import log_in, submit
+from tests.conftest import SQLITE_FILE, log_in, submit
 from tests.test_api import call, error_of
+
+pytestmark = pytest.mark.both_stores
 
 EN = {"Accept-Language": "en"}
 
@@ -214,6 +218,7 @@ async def test_a_batch_never_takes_a_mark_back(forum, metz, people):
         assert (await reads.stored_floors(conn, lea.id, [thread_id]))[thread_id] == (later, True)
 
 
+@SQLITE_FILE
 async def test_each_process_flushes_its_own_reads(forum, config, metz, people):
     """A second app on the same database (another worker): both write, max() merges."""
     lea, paul = people

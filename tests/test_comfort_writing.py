@@ -5,7 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
+
 from tests.conftest import PASSWORD, csrf_token, log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 WAITS = "Your message will wait for a moderator"
 

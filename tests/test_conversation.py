@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from forum.models import moderation, notifications, posts
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 
 async def told(forum, name: str, kind: str | None = None) -> list:

@@ -5,11 +5,14 @@ import re
 import xml.etree.ElementTree as ET
 
 import feedparser
+import pytest
 
 from forum import permissions
 from forum.models import boards, moderation, posts, threads, users
 from forum.models.feeds import FEED_SIZE
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ENGLISH = {"Accept-Language": "en"}

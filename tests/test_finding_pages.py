@@ -14,6 +14,8 @@ import pytest
 from forum.models import uploads
 from tests.conftest import csrf_token, log_in
 
+pytestmark = pytest.mark.both_stores
+
 PDF_SHA = "a" * 64
 
 

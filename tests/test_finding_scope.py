@@ -16,6 +16,8 @@ from forum.models import findings, moderation
 from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 
+pytestmark = pytest.mark.both_stores
+
 ENGLISH = {"Accept-Language": "en"}  # English msgids: stable whatever the catalogs say
 LINK = [("https://example.org/deliberation.pdf", "Délibération")]
 

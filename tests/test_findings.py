@@ -11,6 +11,8 @@ from forum.errors import Conflict, Invalid
 from forum.models import boards, finding_drafts, findings
 from forum.models.finding_drafts import RawFinding, parse_number, parse_observed
 
+pytestmark = pytest.mark.both_stores
+
 TODAY = date(2026, 11, 23)
 
 

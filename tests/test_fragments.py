@@ -6,10 +6,14 @@ import asyncio
 import gettext
 import re
 
+import pytest
+
 from forum import fragments, i18n, keys, permissions
 from forum.models import follows, moderation, posts, threads, uploads, users
 from forum.views import threads as thread_views
 from tests.conftest import PASSWORD, csrf_from, log_in
+
+pytestmark = pytest.mark.both_stores
 
 
 async def _page(client, thread_id: int) -> str:

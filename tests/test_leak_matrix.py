@@ -67,7 +67,7 @@ from tests.conftest import PASSWORD, Forum, log_in
 from tests.test_finding_pages import finding_form, send
 from tests.test_uploads import jpeg_with_gps, uploaded
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.both_stores]
 
 ROLES = ("visitor", "untrusted", "trusted", "author", "mod_other_board", "mod_this_board",
          "global_mod", "admin", "banned_admin", "group_member", "non_member")
@@ -169,8 +169,8 @@ def marker(state: str) -> str:
     return "zq" + state.replace("_", "") + "mark"
 
 
-async def _new_site(tmp: Path) -> tuple[Forum, TestServer, TestClient]:
-    config = Config.from_env(env={}, data_dir=tmp / "data")
+async def _new_site(tmp: Path, database_url: str) -> tuple[Forum, TestServer, TestClient]:
+    config = Config.from_env(env={}, data_dir=tmp / "data", database_url=database_url)
     app = create_app(config)
     server = TestServer(app)
     client = TestClient(server)
@@ -389,6 +389,16 @@ async def _finding_corrected_before_approval(site: Site, state: str) -> Item:
                 version=True)
 
 
+# What PostgreSQL lacks yet (tests/conftest.py: NO_SEARCH): these channels are skipped there.
+SEARCH_CHANNELS = {"search page", "api search"}
+SEARCH_LATER = "search on PostgreSQL: issue 19, a later step"
+
+
+def _searches(site: Site) -> bool:
+    """Whether the site's store can search (SQLite; PostgreSQL not yet)."""
+    return not site.forum.config.database_url
+
+
 async def _spread(site: Site, item: Item) -> None:
     """A version goes everywhere before its purge: mails sent, visitors' pages cached, searched;
     the purge must then erase real copies: check they are there."""
@@ -513,7 +523,8 @@ async def _build_closed_board(site: Site) -> None:
     for state in ("thread_board_closed_later", "post_board_closed_later"):
         item = site.items[state]
         for path in (f"/t/{item.thread_id}", f"/t/{item.thread_id}/feed.atom",
-                     f"/p/{item.post_id}/revisions", f"/search?q={item.marker}"):
+                     f"/p/{item.post_id}/revisions",
+                     *([f"/search?q={item.marker}"] if _searches(site) else [])):
             assert (await visitor.get(path)).status == 200, path
     async with site.forum.db.transaction() as tx:
         await boards.set_closed(tx, site.closed_board, True)
@@ -599,8 +610,8 @@ async def _read_mail(site: Site) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _matrix_site(tmp: Path, board: tuple[str, str], other: tuple[str, str]
-                       ) -> AsyncIterator[Site]:
+async def _matrix_site(tmp: Path, database_url: str, board: tuple[str, str],
+                       other: tuple[str, str]) -> AsyncIterator[Site]:
     """A site for a block of the matrix: one account per role (a fast password hasher);
     `board` (name, slug) moderated by mod_this_board and followed by everyone, `other`
     moderated by mod_other_board and standing in for the closed board. No control thread yet
@@ -608,7 +619,7 @@ async def _matrix_site(tmp: Path, board: tuple[str, str], other: tuple[str, str]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
                                                        parallelism=1))
-        forum, _server, client = await _new_site(tmp)
+        forum, _server, client = await _new_site(tmp, database_url)
         people = await _people(forum)
         main = await forum.board(board[0], slug=board[1])
         neighbour = await forum.board(other[0], slug=other[1])
@@ -638,8 +649,9 @@ async def _log_in_everyone(site: Site) -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def site(tmp_path_factory) -> AsyncIterator[Site]:
-    async with _matrix_site(tmp_path_factory.mktemp("leaks"), ("Ville Matrice", "matrice"),
+async def site(tmp_path_factory, module_databases) -> AsyncIterator[Site]:
+    async with _matrix_site(tmp_path_factory.mktemp("leaks"), await module_databases(),
+                            ("Ville Matrice", "matrice"),
                             ("Ville Voisine", "voisine")) as site:
         forum, people = site.forum, site.people
         closed = await forum.board("Ville Fermée", slug="fermee")  # closed once items are in
@@ -869,6 +881,8 @@ def _allowed(state: str, role: str) -> set[str]:
 
 @pytest.mark.parametrize(("state", "role", "channel"), _cases())
 async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> None:
+    if channel in SEARCH_CHANNELS and not _searches(site):
+        pytest.skip(SEARCH_LATER)
     item = site.items[_control(channel) if state == "published" else state]
     kind, path = CHANNELS[channel].kind, CHANNELS[channel].path(site, item)
     # (Post items stay in the findings' channels: those name their sources' files.)
@@ -916,6 +930,8 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
 
 async def test_search_index_holds_exactly_the_readable_posts(site: Site) -> None:
     """The index's triggers spell the rule in SQL (0003_search.sql): they agree with Python."""
+    if not _searches(site):
+        pytest.skip(SEARCH_LATER)
     async with site.forum.db.read() as conn:
         indexed = {row[0] for row in await conn.all("select id from search_docs")}
         readable = {row[0] for row in await conn.all(
@@ -1015,6 +1031,8 @@ async def test_sql_filters_agree_with_can_for_every_item_and_role(site: Site) ->
 async def test_search_never_shows_an_unreadable_post_even_if_the_index_held_it(
         site: Site) -> None:
     """Should the index ever drift from the rule, the rows shown are checked again."""
+    if not _searches(site):
+        pytest.skip(SEARCH_LATER)
     item = site.items["post_pending"]
     async with site.forum.db.transaction() as tx:
         await tx.execute(
@@ -1035,6 +1053,8 @@ async def test_purged_versions_leave_no_byte_in_the_database_file(site: Site) ->
     """A purge erases the text from the rows, the search index, notifications and the outbox,
     and secure_delete zeroes the pages freed: after a checkpoint, the file holds no byte of
     it (the matrix above searched for it too: no query is kept either)."""
+    if site.forum.config.database_url:
+        pytest.skip("reads SQLite's file (PostgreSQL's own files: not checked yet)")
     async with site.forum.db.transaction() as tx:
         await tx.execute("select 1")
     path = site.forum.config.db_path
@@ -1179,14 +1199,14 @@ class RequestSite:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def request_site(tmp_path_factory) -> AsyncIterator[RequestSite]:
+async def request_site(tmp_path_factory, module_databases) -> AsyncIterator[RequestSite]:
     # Imported here, not at the top: the block stays apart from the shared import list (merge).
     from forum.models import request_drafts
     from forum.models import requests as records
     from forum.views.requests import tell_deadlines
 
     # No closed board in this block (its own site): the other board stands in.
-    async with _matrix_site(tmp_path_factory.mktemp("request-leaks"),
+    async with _matrix_site(tmp_path_factory.mktemp("request-leaks"), await module_databases(),
                             ("Ville Demandes", "demandes"), ("Ville Autre", "autre")) as site:
         await _log_in_everyone(site)
         forum, people, clients, board = site.forum, site.people, site.clients, site.board
@@ -1274,6 +1294,8 @@ def document_marker(state: str) -> str:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def document_files(site: Site) -> dict[str, int]:
     """state -> the id of a text file attached (beside its photo) to that state's post."""
+    if not _searches(site):
+        pytest.skip(SEARCH_LATER)
     token = await site.forum.token(site.people["author"])
     made = {}
     for state in DOCUMENT_STATES:

@@ -12,6 +12,8 @@ from forum import clock
 from forum.models import moderation, posts, threads
 from tests.conftest import log_in, submit
 
+pytestmark = pytest.mark.both_stores
+
 
 async def board_with_moderators(forum, mode: str = "a-posteriori"):
     board = await forum.board("Metz", description="", region="Moselle", moderation_mode=mode)

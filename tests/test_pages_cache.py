@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from forum import keys
 from forum.app import flush_views
 from forum.headers import CONTENT_SECURITY_POLICY
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 
 async def test_visitor_pages_carry_an_etag_and_answer_304(forum, client):
@@ -120,6 +124,7 @@ async def test_unexpected_errors_show_a_page_without_traceback(forum, client, ap
     assert "<html" in text
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's reader pool")
 async def test_readers_who_miss_the_same_page_at_once_share_one_render(forum, client, app):
     board = await forum.board("Metz")
     lea = await forum.user("lea")

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from forum import demo
 from forum.config import Config
 from forum.models import boards
 from tests.conftest import log_in
+
+pytestmark = pytest.mark.both_stores
 
 
 async def test_a_post_shows_the_findings_drawn_from_it(forum, client):

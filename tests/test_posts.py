@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from forum.models import threads
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 ARTICLE = re.compile(r'<article class="post[^"]*" id="p(\d+)"')
 

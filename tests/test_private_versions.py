@@ -14,8 +14,10 @@ import pytest
 
 from forum import migrate
 from forum.models import findings, moderation, notifications, posts
-from tests.conftest import log_in, submit
+from tests.conftest import NO_SEARCH, SQLITE_FILE, log_in, submit
 from tests.test_finding_pages import finding_form, send
+
+pytestmark = pytest.mark.both_stores
 
 V1 = "/api/v1"
 OUTSIDERS = ("visitor", "member")
@@ -209,6 +211,7 @@ async def approved_reply(world, body: str) -> int:
     return post_id
 
 
+@NO_SEARCH
 async def test_an_untrusted_members_edit_waits_and_the_public_text_stays(world):
     post_id = await approved_reply(world, "Texte approuvé d'origine.")
     response = await submit(world.clients["author"], f"/p/{post_id}/edit",
@@ -423,6 +426,7 @@ async def database_bytes(world) -> bytes:
                     if file.name.startswith(path.name))
 
 
+@SQLITE_FILE
 async def test_a_purged_version_is_erased_from_the_database(world):
     # Public at once (a trusted member), then found to give someone's address: indexed too.
     # Long enough to spill onto overflow pages: freed, they keep their bytes unless zeroed.

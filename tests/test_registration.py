@@ -4,9 +4,13 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
+
 from forum import cli, clock
 from forum.models import invitations
 from tests.conftest import PASSWORD, log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 LINK = re.compile(r'<code id="invitation-link">[^<]*\?invitation=([A-Za-z0-9_-]+)</code>')
 QUESTION = "Quelle ville surveillez-vous ?"
@@ -189,6 +193,7 @@ async def test_closed_mode_says_so_and_creates_nothing(forum, client):
     assert not await account_exists(forum, "fermee")
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client):
     from forum.app import create_app
     from forum.config import Config

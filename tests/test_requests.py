@@ -22,6 +22,8 @@ from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 from tests.test_browser import new_context
 
+pytestmark = pytest.mark.both_stores
+
 TODAY = date.today()
 ENGLISH = {"Accept-Language": "en"}
 

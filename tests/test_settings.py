@@ -1,8 +1,12 @@
 """A member's settings: password change ends other sessions, e-mail, log out elsewhere."""
 from __future__ import annotations
 
+import pytest
+
 from forum.auth import SESSION_COOKIE
 from tests.conftest import PASSWORD, log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 NEW_PASSWORD = "another long passphrase"
 

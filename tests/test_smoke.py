@@ -1,7 +1,11 @@
 """The forum starts on an empty data folder and shows its boards."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 
 async def test_home_lists_city_boards(forum, client):

@@ -3,9 +3,12 @@ kept for them only (a title can name someone), by the pages and by the API."""
 from __future__ import annotations
 
 import feedparser
+import pytest
 
 from forum.models import moderation, posts, threads
 from tests.conftest import log_in, submit
+
+pytestmark = pytest.mark.both_stores
 
 V1 = "/api/v1"
 LEAK = "Le policier Jean Dupont"
@@ -119,7 +122,8 @@ async def counts(forum, thread_id: int) -> tuple:
     async with forum.db.read() as conn:
         return tuple(await conn.one(
             "select boards.thread_count, boards.post_count,"
-            " (select group_concat(post_count) from (select post_count from users order by id))"
+            " (select group_concat(post_count) from (select post_count from users order by id)"
+            " as counts)"
             " from threads join boards on boards.id = threads.board_id where threads.id = ?",
             (thread_id,)))
 

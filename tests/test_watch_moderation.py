@@ -15,6 +15,8 @@ from tests.conftest import Forum, log_in, submit
 from tests.test_browser import log_in_with_form, new_context
 from tests.test_mail import BASE_URL, Mailbox, parts, wait_for_mail
 
+pytestmark = pytest.mark.both_stores
+
 ENGLISH = {"Accept-Language": "en"}  # English msgids: stable whatever the catalogs say
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -240,6 +242,7 @@ async def test_followers_of_a_city_hear_of_its_findings_once_public(forum, clien
     assert f"/f/{finding_id}" not in await (await client.get("/notifications")).text()
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_approval_is_mailed_at_once_with_the_finding_link(tmp_path, aiohttp_client):
     mailbox = Mailbox()
     mailbox.start()

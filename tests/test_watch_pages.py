@@ -13,6 +13,8 @@ from forum.config import Config
 from forum.models import boards, findings
 from tests.conftest import log_in
 
+pytestmark = pytest.mark.both_stores
+
 NEXT_YEAR = str(date.today().year + 1)
 METZ_CAMERAS = [("35", "2008"), ("72", "2014-11"), ("128", "2018"), ("148", "2020")]
 
@@ -217,6 +219,7 @@ async def test_a_former_slug_redirects_to_the_watch_page(forum, client):
     assert response.headers["Location"] == "/b/metz-57/watch?kind=cameras"
 
 
+@pytest.mark.sqlite_only(reason="its own app, on SQLite")
 async def test_the_pages_name_the_licence_the_site_chose(aiohttp_client, tmp_path):
     config = Config.from_env(env={}, data_dir=tmp_path / "data", data_licence_name="CC BY 4.0",
                              data_licence_url="https://creativecommons.org/licenses/by/4.0/")

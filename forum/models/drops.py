@@ -89,7 +89,7 @@ FILE_COLUMNS = ("id, drop_id, sha256, filename, kind, content_type, size, width,
                 " thumbnail_sha256, removed, published_post_id")
 # A drop waits for an answer while its sender wrote last, or nobody wrote yet (files alone).
 AWAITING = ("coalesce((select moderator_id is null from drop_messages where drop_id = drops.id"
-            " order by id desc limit 1), 1)")
+            " order by id desc limit 1), true)")
 DROP_SELECT = (
     "select drops.id, drops.board_id, boards.name, boards.slug, drops.day,"
     " (select count(*) from drop_messages where drop_id = drops.id),"

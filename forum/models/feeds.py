@@ -60,7 +60,7 @@ async def _latest(conn: Conn, where: str, params: tuple[object, ...],
 
 async def latest_for_site(conn: Conn, limit: int = FEED_SIZE) -> list[FeedPost]:
     """The latest public posts of every board (posts' primary key, read backwards)."""
-    return await _latest(conn, "1", (), limit)
+    return await _latest(conn, permissions.EVERYTHING, (), limit)
 
 
 async def latest_for_board(conn: Conn, board_id: int, limit: int = FEED_SIZE) -> list[FeedPost]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import clock
+from forum import clock, permissions
 from forum.confusables import pseudonym_skeleton
 from forum.db import Conn, Transaction
 from forum.errors import Conflict
@@ -86,7 +86,8 @@ async def _erase_writing(tx: Transaction, user: User, erase_posts: bool) -> set[
     """Empty the versions never made public (and, when asked, every post); returns the file
     contents whose uploads were deleted (the files go once nothing refers to them)."""
     own = "post_id in (select id from posts where author_id = ?)"
-    which, params = (("1", ()) if erase_posts else ("state in (?, ?, ?, ?)", NEVER_PUBLIC))
+    which, params = ((permissions.EVERYTHING, ()) if erase_posts
+                     else ("state in (?, ?, ?, ?)", NEVER_PUBLIC))
     texts = await tx.all(f"select post_id, body_source from post_revisions where {own}"
                          f" and body_source <> '' and {which}", (user.id, *params))
     await tx.execute(
@@ -139,7 +140,8 @@ async def _erase_copies(tx: Transaction, texts: list[tuple[int, str]]) -> None:
                          (f"/p/{post_id}", text))
     tx.changed("journal", None)
     # The full-text index keeps the words of replaced rows in its segments until they merge.
-    await tx.execute("insert into post_search (post_search) values ('optimize')")
+    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+        await tx.execute("insert into post_search (post_search) values ('optimize')")
 
 
 async def _erase_findings(tx: Transaction, user: User, erase_notes: bool) -> None:
@@ -165,7 +167,8 @@ async def _erase_titles(tx: Transaction, user: User) -> None:
     await tx.execute("delete from thread_title_revisions where thread_id in"
                      " (select id from threads where author_id = ?)", (user.id,))
     await tx.execute("update threads set title = ? where author_id = ?", (ERASED_TITLE, user.id))
-    await tx.execute("insert into title_search (title_search) values ('optimize')")
+    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+        await tx.execute("insert into title_search (title_search) values ('optimize')")
 
 
 async def _delete_files(tx: Transaction, user: User, erased: str) -> set[str]:

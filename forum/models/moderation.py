@@ -373,6 +373,8 @@ async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = 
             "delete from outbox where instr(text_body || html_body, ?) > 0"
             " and (instr(text_body, ?) > 0 or instr(html_body, ?) > 0"
             " or instr(subject, ?) > 0)", (link, text, text, text))
+    if tx.dialect != "sqlite":  # no FTS5 index there (search on PostgreSQL: a later step)
+        return
     # The full-text index keeps the words of replaced rows in its segments until they merge:
     # merge them now, so that nothing of the text stays in the database file.
     await tx.execute("insert into post_search (post_search) values ('optimize')")
@@ -555,7 +557,7 @@ async def journal(conn: Conn, page: int, per_page: int) -> list[JournalEntry]:
     """The public journal, newest first; private reasons are left out."""
     rows = await conn.all(
         "select moderation_log.id, users.name, action, target_kind, target_id, boards.name,"
-        " case when reason_private then '' else reason end, moderation_log.created_at"
+        " case when reason_private = 1 then '' else reason end, moderation_log.created_at"
         " from moderation_log join users on users.id = moderator_id"
         " left join boards on boards.id = moderation_log.board_id"
         f" where {_JOURNAL_PUBLIC}"

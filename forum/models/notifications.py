@@ -87,11 +87,13 @@ async def list_for_user(conn: Conn, user_id: int, limit: int = PAGE_SIZE) -> lis
 
 async def add(tx: Transaction, user_id: int, kind: str, post_id: int | None = None,
               thread_id: int | None = None, actor_id: int | None = None,
-              text: str = "", finding_id: int | None = None) -> None:
+              text: str = "", finding_id: int | None = None,
+              request_id: int | None = None) -> None:
     await tx.execute(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, text,"
-        " finding_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-        (user_id, kind, post_id, thread_id, actor_id, text, finding_id, clock.now()))
+        " finding_id, request_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, kind, post_id, thread_id, actor_id, text, finding_id, request_id,
+         clock.now()))
 
 
 async def count_unread(conn: Conn, user_id: int) -> int:
@@ -126,7 +128,9 @@ async def post_published(tx: Transaction, post_id: int) -> int:
     common = (post["id"], post["thread_id"], post["author_id"], at)
     told = await tx.update(
         "insert into notifications (user_id, kind, post_id, thread_id, actor_id, created_at)"
-        " select distinct quoted.author_id, 'quote', ?, ?, ?, ? from post_quotes"
+        # cast: with distinct, PostgreSQL would type the parameters as text.
+        " select distinct quoted.author_id, 'quote', cast(? as integer), cast(? as integer),"
+        " cast(? as integer), cast(? as text) from post_quotes"
         " join posts as quoted on quoted.id = post_quotes.quoted_post_id"
         " join threads on threads.id = quoted.thread_id"
         " where post_quotes.post_id = ? and post_quotes.notified = 0"

@@ -46,7 +46,8 @@ def _new_above_floors(user: User, floors: Mapping[int, int]) -> tuple[str, str, 
     """The `floor` table of (thread, post) pairs, the condition on `posts` joined with `threads`
     that a post is new to this member above its thread's floor (one they may see, not theirs,
     since they joined), and the parameters of both in order."""
-    values = ", ".join("(?, ?)" for _ in floors)
+    # Typed: PostgreSQL reads a bare parameter in a values list as text.
+    values = ", ".join("(cast(? as integer), cast(? as integer))" for _ in floors)
     visible, params = permissions.post_filter(user)
     return (f"with floor (thread_id, post_id) as (values {values})",
             f"posts.id > floor.post_id and {visible} and posts.author_id <> ?"
@@ -118,13 +119,14 @@ async def record(tx: Transaction, reads: Mapping[tuple[int, int], int]) -> None:
             " select ?, ?, ? where exists (select 1 from users where id = ?)"
             " and exists (select 1 from threads where id = ?)"
             " on conflict (user_id, thread_id) do update"
-            " set last_read_post_id = max(last_read_post_id, excluded.last_read_post_id)",
+            " set last_read_post_id = max(thread_reads.last_read_post_id,"
+            " excluded.last_read_post_id)",
             (user_id, thread_id, post_id, user_id, thread_id))
         tx.changed("reads", user_id)  # its floors kept in memory (forum/reads.py: KeptUnread)
 
 
 _MARK = (" on conflict (user_id, board_id) do update"
-         " set read_before = max(read_before, excluded.read_before)")
+         " set read_before = max(board_reads.read_before, excluded.read_before)")
 
 
 async def mark_board(tx: Transaction, user: User, board_id: int) -> None:

@@ -264,8 +264,10 @@ async def outcomes(conn: Conn, today: date, board_id: int | None = None) -> list
     extra, values = ("", []) if board_id is None else (" and r.board_id = ?", [board_id])
     rows = await conn.all(
         "select min(r.administration), count(*), count(a.first_on),"
-        " sum(a.first_on > r.refusal_on),"
-        f" sum(r.status = 'refused' or {SHOWN_STATUS} = 'implicit_refusal'),"
+        # count(case ... then 1 end): PostgreSQL does not sum truth values as SQLite does.
+        " count(case when a.first_on > r.refusal_on then 1 end),"
+        f" count(case when r.status = 'refused' or {SHOWN_STATUS} = 'implicit_refusal'"
+        " then 1 end),"
         " avg(julianday(a.first_on) - julianday(coalesce(r.received_on, r.sent_on)))"
         " from records_requests as r left join (select request_id, min(happened_on) as first_on"
         f" from request_events where status in ({answers}) group by request_id) as a"
@@ -362,8 +364,8 @@ async def approve(tx: Transaction, request: Request, moderator: User) -> None:
     if not decided:
         raise Conflict("This request is not awaiting moderation.")
     await moderation.log(tx, moderator, "approve", "request", request.id, request.board_id)
-    await notifications.add(tx, request.author_id, "request_approved", actor_id=moderator.id)
-    await _link_notification(tx, request.id)
+    await notifications.add(tx, request.author_id, "request_approved", actor_id=moderator.id,
+                            request_id=request.id)
     changed(tx, request.id, request.board_id)
 
 
@@ -379,15 +381,8 @@ async def reject(tx: Transaction, request: Request, moderator: User, reason: str
     await moderation.log(tx, moderator, "reject", "request", request.id, request.board_id,
                          reason, private=private)
     await notifications.add(tx, request.author_id, "request_rejected", actor_id=moderator.id,
-                            text=reason)
-    await _link_notification(tx, request.id)
+                            text=reason, request_id=request.id)
     changed(tx, request.id, request.board_id)
-
-
-async def _link_notification(tx: Transaction, request_id: int) -> None:
-    """notifications.add knows no request: the row it just wrote is given one."""
-    await tx.execute("update notifications set request_id = ? where id = last_insert_rowid()",
-                     (request_id,))
 
 
 # Deadlines passing: the periodic job (views/requests.py runs it) ------------------------------

@@ -33,4 +33,4 @@ class Filters:
             params += [self.until, self.until]
         if self.located:
             parts.append("findings.latitude is not null")
-        return " and ".join(parts) or "1", tuple(params)
+        return " and ".join(parts) or "(1 = 1)", tuple(params)  # permissions.EVERYTHING
