@@ -281,12 +281,3 @@ class PostgresDatabase(Database):
         if len(payload) > PAYLOAD_MAX:
             payload = json.dumps([self.origin, [list(ALL_TAG)]])
         await tx.execute("select pg_notify(?, ?)", (CHANNEL, payload))
-
-    async def writer_free(self, timeout: float) -> bool:
-        """Whether a write could start within `timeout` seconds (for /healthz)."""
-        try:
-            await asyncio.wait_for(self._write_lock.acquire(), timeout)
-        except TimeoutError:
-            return False
-        self._write_lock.release()
-        return True
