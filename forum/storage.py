@@ -17,7 +17,7 @@ import contextlib
 import errno
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -119,6 +119,11 @@ class FolderStorage(Storage):
         target = self.local_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)  # same file system (temporary files are under root): atomic
+        # Files are stored once per content: a file's own time would be that of the first
+        # upload of these bytes, maybe by someone else, and Last-Modified, the ETag and
+        # If-Modified-Since all come from it. Every stored file gets the same time (1970), when
+        # it is stored, never when it is read (no write on a read path).
+        os.utime(target, ns=(0, 0))
 
     def download(self, key: str, dest: Path) -> None:
         with self.local_path(key).open("rb") as reader, dest.open("xb") as writer:
@@ -133,6 +138,18 @@ class FolderStorage(Storage):
             return self.local_path(key).stat().st_size
         except FileNotFoundError:
             return None
+
+    def blur_times(self, keys: Iterable[str]) -> int:
+        """Give the stored files that still show their own time (stored by a version before
+        put_file blurred them) the time every stored file has; returns how many."""
+        count = 0
+        for key in keys:
+            path = self.local_path(key)
+            with contextlib.suppress(FileNotFoundError):  # purged meanwhile
+                if path.stat().st_mtime_ns != 0:
+                    os.utime(path, ns=(0, 0))
+                    count += 1
+        return count
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         base = self.local_path(prefix)
@@ -154,17 +171,8 @@ class FolderStorage(Storage):
     async def response(self, request: web.Request, key: str,
                        headers: dict[str, str]) -> web.StreamResponse:
         path = self.local_path(key)
-        try:
-            if not path.is_file():
-                raise NotFound()
-            if path.stat().st_mtime_ns != 0:
-                # Files are stored once per content: the file's own time is that of the first
-                # upload of these bytes, maybe by someone else. Last-Modified, the ETag and
-                # If-Modified-Since all come from it, so every stored file gets the same time
-                # (1970): it tells nothing.
-                os.utime(path, ns=(0, 0))
-        except FileNotFoundError:  # removed meanwhile (its last post purged)
-            raise NotFound() from None
+        if not path.is_file():  # never stored, or removed (its last post purged)
+            raise NotFound()
         # FileResponse answers Range, If-Range, If-None-Match (its ETag) and HEAD by itself.
         return web.FileResponse(path, chunk_size=CHUNK, headers=headers)
 

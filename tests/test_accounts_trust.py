@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from forum import cli, migrate
+from forum import cli, keys, migrate
 from forum.app import create_app
 from forum.config import Config
 from forum.confusables import pseudonym_skeleton
@@ -423,8 +423,17 @@ async def test_api_errors_for_a_caller_are_not_kept_by_shared_caches(forum, clie
 async def test_a_re_upload_does_not_tell_when_the_same_file_was_first_sent(forum, client):
     lea, tom = await forum.user("lea"), await forum.user("tom")
     first = await uploaded(client, await forum.token(lea), "notes.txt", b"identical words")
+    # Stored at 1970 (when stored: serving it writes nothing).
+    assert stored_path(forum, first["sha256"]).stat().st_mtime_ns == 0
+    # As an older version left it: with the time it was first sent. The first purge pass of a
+    # start (the lease holder's) blurs it.
     first_sent = 1_600_000_000  # September 2020: long before tom's upload
     os.utime(stored_path(forum, first["sha256"]), (first_sent, first_sent))
+    store = forum.app[keys.UPLOADER].store
+    in_flight = store.tmp / "an-upload-being-received"
+    in_flight.write_bytes(b"half")  # its time says it is fresh: the sweep must leave it
+    assert store.blur_times() == 1
+    assert store.blur_times() == 0 and in_flight.stat().st_mtime_ns != 0
     tom_token = await forum.token(tom)
     second = await uploaded(client, tom_token, "mine.txt", b"identical words")
     assert second["sha256"] == first["sha256"]

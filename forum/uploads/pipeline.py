@@ -275,9 +275,15 @@ async def _purge_loop(app: web.Application) -> AsyncIterator[None]:
     keeper = asyncio.create_task(lease.keep(db))
 
     async def loop() -> None:
+        blurred = False
         while True:
             if lease.held():
                 try:
+                    if not blurred:  # once per start, off the loop: a stat per stored file
+                        count = await asyncio.to_thread(uploader.store.blur_times)
+                        if count:
+                            log.info("stored files whose time was blurred: %d", count)
+                        blurred = True
                     await uploader.purge(db)
                 except Exception:
                     log.exception("purging unattached files failed; will try again")

@@ -106,6 +106,16 @@ class Store:
                 with path.open("rb") as file:
                     os.fsync(file.fileno())
 
+    def blur_times(self) -> int:
+        """Stored files that still show when they were first sent (put there by an older
+        version) get the time all others have (FolderStorage.put_file); returns how many.
+        A bucket's object times cannot be set."""
+        if not isinstance(self.storage, FolderStorage):
+            return 0
+        keys = (key for key in self.storage.list_keys(self.name)
+                if key.count("/") == 3 and SHA256.fullmatch(key.rsplit("/", 1)[1]))
+        return self.storage.blur_times(keys)
+
     async def remove(self, sha256: str) -> None:
         await self.storage.delete(self.key(sha256))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -143,8 +142,6 @@ async def _receive(request: web.Request, context: dict[str, Any],
         files.append((clean, f.sha256))
         if thumb is not None and f.thumbnail_sha256:
             files.append((thumb, f.thumbnail_sha256))
-    for path, _sha in files:
-        _blur_time(path)  # a rename keeps them; a bucket shows only its own
     staged: set[str] = set()
     try:
         # To a bucket before the transaction: the writer's lock waits for no upload.
@@ -172,13 +169,6 @@ async def _forget(app: web.Application, staged: set[str]) -> None:
                 await app[keys.DROP_STORE].remove(sha)
     except Exception:  # the bucket or the database failing again: `vigie check` finds them
         log.exception("could not remove the files of a drop that failed")
-
-
-def _blur_time(path: Path) -> None:
-    """A stored file's times say no more than its row (the day): they are set to 1970, before
-    it is placed. (The file system's own change time, ctime, cannot be set, nor a bucket's
-    upload time: the README says so.)"""
-    os.utime(path, ns=(0, 0))
 
 
 def _chosen_city(cities: list[boards.Board], slug: str) -> boards.Board:
