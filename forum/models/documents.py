@@ -4,7 +4,8 @@
 Whoever may see a post may find the text of its files; nobody else, whatever the file's text
 says: the condition is permissions.post_filter for the reader, checked in the query that finds
 the pages and again in the one that shows them. A file attached to no post is found by nobody.
-Queries are parsed as for posts (search.parse_query): every word a quoted FTS5 string.
+Queries are parsed as for posts (search.parse_query): every word a quoted FTS5 string. On
+PostgreSQL, forum/search_postgresql.py reads document_pages' own tsvector, with the same rules.
 """
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """Findings found by /search: by their kind, place, note or city, each word required.
 
 A separate result type from the messages (models/search.py): a finding is matched on its
-place and note through the `findings_text` index (migration 0020, accents and capitals
-ignored as for messages), and on its kind's and city's names as the reader sees them
-(translated kinds: "caméras" finds the built-in "Video-surveillance cameras"). Who sees which
-finding is decided by permissions.public_finding: search is a public channel, where nothing
-pending, refused or deleted is ever found, by anyone (moderators have their queue, authors
-their profile), as for messages.
+place and note through the `findings_text` index (migration 0020; on PostgreSQL an index of
+0028_pgsearch.sql; accents and capitals ignored as for messages), and on its kind's and city's
+names as the reader sees them (translated kinds: "caméras" finds the built-in
+"Video-surveillance cameras"). Who sees which finding is decided by permissions.public_finding:
+search is a public channel, where nothing pending, refused or deleted is ever found, by anyone
+(moderators have their queue, authors their profile), as for messages.
 """
 from __future__ import annotations
 
