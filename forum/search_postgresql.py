@@ -22,7 +22,7 @@ from typing import Any
 
 from forum import permissions, stems
 from forum.db import Conn, Row
-from forum.models import documents, search
+from forum.models import search  # attributes read at call time: it imports this module
 from forum.models.users import User
 from forum.text import clean_line
 
@@ -136,8 +136,10 @@ def highlight(text: str, marking: Marks) -> str:
     return text[:words[0].start()] + _marked(text, words, marking) + text[words[-1].end():]
 
 
-def snippet(text: str, marking: Marks, size: int = search.SNIPPET_TOKENS) -> str:
-    """About `size` words around the first match (the text's start without one), marked."""
+def snippet(text: str, marking: Marks) -> str:
+    """About SNIPPET_TOKENS words around the first match (the text's start without one),
+    marked."""
+    size = search.SNIPPET_TOKENS
     words = list(_WORD.finditer(text))
     if not words:
         return ""
@@ -270,20 +272,19 @@ _DOCUMENT_POSTS = (" join post_attachments on post_attachments.upload_id"
                    " = document_pages.upload_id join posts on posts.id = post_attachments.post_id")
 
 
-async def document_ids(conn: Conn, user: User | None, query: str,
-                       filters: search.Filters) -> list[int]:
-    """The ids of the CANDIDATES + 1 most recent pages matching `query` that `user` may find
-    by their tags (documents.visible_tokens), within the filters; newest first."""
+async def document_ids(conn: Conn, tokens: tuple[str, ...], query: str,
+                       filters: search.Filters, dates: str, values: list[object]) -> list[int]:
+    """The ids of the CANDIDATES + 1 most recent pages matching `query` whose tags hold one of
+    `tokens` (documents.visible_tokens), within the filters (`dates` on posts); newest first."""
     tags = "string_to_array(document_pages.tags, ' ')"
     sql = f" and {tags} && cast(? as text[])"
-    params: list[object] = [list(documents.visible_tokens(user))]
+    params: list[object] = [list(tokens)]
     for prefix, value in (("b", filters.board_id), ("u", filters.author_id)):
         if value is not None:
             sql, params = f"{sql} and ? = any({tags})", [*params, f"{prefix}{int(value)}"]
     if filters.unread_boards:
         sql += f" and not ({tags} && cast(? as text[]))"
         params.append([f"b{int(board)}" for board in filters.unread_boards])
-    dates, values = documents._dates(filters)
     return await _ids(
         conn, "select document_pages.id from document_pages"
               f"{_DOCUMENT_POSTS if dates else ''}"
@@ -293,13 +294,10 @@ async def document_ids(conn: Conn, user: User | None, query: str,
          search.CANDIDATES + 1])
 
 
-async def document_hits(conn: Conn, user: User | None, query: str,
-                        chosen: dict[int, list[tuple[int, int]]]) -> list[documents.DocumentHit]:
-    """documents._hits on PostgreSQL: the first matching page of each chosen document, if
-    `user` may see its post (post_filter: the tags are not trusted alone)."""
-    if not chosen:
-        return []
-    visible, params = permissions.post_filter(user)
+async def document_rows(conn: Conn, visible: str, params: tuple[object, ...], query: str,
+                        page_ids: list[int]) -> list[dict[str, Any]]:
+    """The rows documents._hit reads for these pages, if their post is `visible`
+    (permissions.post_filter: the tags are not trusted alone), their snippets marked."""
     rows = await conn.all(
         "select document_pages.upload_id, document_pages.page, document_pages.text,"
         " uploads.filename, uploads.kind, posts.id as post_id, posts.thread_id,"
@@ -309,8 +307,6 @@ async def document_hits(conn: Conn, user: User | None, query: str,
         " join uploads on uploads.id = document_pages.upload_id"
         " join boards on boards.id = threads.board_id join users on users.id = posts.author_id"
         f" where document_pages.id = any(cast(? as bigint[])) and {visible}",
-        ([found[0][1] for found in chosen.values()], *params))
+        (page_ids, *params))
     marking = marks(terms(clean_line(search.encodable(query))))
-    by_upload = {row["upload_id"]: documents._hit(_snippets(row, marking, None, "text"),
-                                                 chosen[row["upload_id"]]) for row in rows}
-    return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
+    return [_snippets(row, marking, None, "text") for row in rows]

@@ -168,7 +168,8 @@ async def search_documents(conn: Conn, user: User | None, query: str,
         return DocumentResults([], 0, False, page, 1)
     postgresql = conn.dialect == "postgresql"  # its own index (0028_pgsearch.sql)
     expression = _expression(user, terms, filters)
-    rows = await (search_postgresql.document_ids(conn, user, query, filters) if postgresql
+    rows = await (search_postgresql.document_ids(conn, visible_tokens(user), query, filters,
+                                                 *_dates(filters)) if postgresql
                   else _matching_ids(conn, expression, filters))
     more = len(rows) > search.CANDIDATES
     documents: dict[int, list[tuple[int, int]]] = {}  # upload -> [(page, id)], newest first
@@ -177,8 +178,8 @@ async def search_documents(conn: Conn, user: User | None, query: str,
     pages = max(1, -(-len(documents) // per_page))
     chosen = list(documents.items())[(page - 1) * per_page:page * per_page]
     pages_of_chosen = {upload_id: sorted(found) for upload_id, found in chosen}
-    hits = await (search_postgresql.document_hits(conn, user, query, pages_of_chosen)
-                  if postgresql else _hits(conn, user, expression, pages_of_chosen))
+    hits = await (_postgresql_hits(conn, user, query, pages_of_chosen) if postgresql
+                  else _hits(conn, user, expression, pages_of_chosen))
     return DocumentResults(hits, len(documents), more, page, pages)
 
 
@@ -218,6 +219,18 @@ async def _hits(conn: Conn, user: User | None, expression: str,
         " where document_search match ? and document_search.rowid between ? and ?"
         f" and +document_search.rowid in ({', '.join('?' * len(first_rows))}) and {visible}",
         (expression, min(first_rows), max(first_rows), *first_rows, *params))
+    by_upload = {row["upload_id"]: _hit(row, chosen[row["upload_id"]]) for row in rows}
+    return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
+
+
+async def _postgresql_hits(conn: Conn, user: User | None, query: str,
+                           chosen: dict[int, list[tuple[int, int]]]) -> list[DocumentHit]:
+    """_hits on PostgreSQL (forum/search_postgresql.py marks the snippets)."""
+    if not chosen:
+        return []
+    visible, params = permissions.post_filter(user)
+    rows = await search_postgresql.document_rows(conn, visible, params, query,
+                                                 [found[0][1] for found in chosen.values()])
     by_upload = {row["upload_id"]: _hit(row, chosen[row["upload_id"]]) for row in rows}
     return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
 

@@ -82,7 +82,7 @@ end $$;
 create trigger stem_docs_change after insert or update or delete on search_docs
     for each row execute function stem_queue_of_docs();
 
--- What was public before this step; its stems are computed by the next write.
+-- What was public before this step (its stems: forum/migrate.py, right after this step).
 insert into search_docs (id, board_id, author_id, created_at, title, body)
     select id, board_id, author_id, created_at, title, body from search_source
     on conflict (id) do nothing;
