@@ -26,7 +26,7 @@ from forum.models import search  # attributes read at call time: it imports this
 from forum.models.users import User
 from forum.text import clean_line
 
-WORDS = "'public.vigie_words'"  # the configuration of words (0028): unaccent, lower case
+WORDS = "'vigie_words'"  # the configuration of words (0028): unaccent, lower case
 STEMS = "'pg_catalog.simple'"  # stems are already lower case, without accents
 _TERM = re.compile(r'"([^"]*)"|(\S+)')  # as models.search parses a query
 _WORD = re.compile(r"[^\W_]+")  # FTS5's unicode61 words; never a quote, colon or operator

@@ -15,11 +15,11 @@ create text search configuration vigie_words (copy = pg_catalog.simple);
 alter text search configuration vigie_words
     alter mapping for asciiword, word, numword, asciihword, hword, numhword,
         hword_asciipart, hword_part, hword_numpart
-    with public.unaccent, pg_catalog.simple;
+    with unaccent, pg_catalog.simple;
 
 -- The words of a text, as tsvector (immutable: generated columns and indexes use it).
 create function vigie_words(text) returns tsvector language sql immutable parallel safe
-    return to_tsvector('public.vigie_words'::regconfig,
+    return to_tsvector('vigie_words'::regconfig,
                        regexp_replace($1, '[^[:alnum:]]+', ' ', 'g'));
 
 -- Posts: search_docs holds the public posts (its rows decided by the triggers below, in the
