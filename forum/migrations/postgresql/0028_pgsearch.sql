@@ -27,6 +27,11 @@ create function vigie_words(text) returns tsvector language sql immutable parall
 alter table search_docs add column words tsvector not null generated always as (
     setweight(vigie_words(title), 'A') || vigie_words(body)) stored;
 create index search_docs_words on search_docs using gin (words);
+-- The board and author filters walk these newest first (the matches are the most recent);
+-- the date filters read their days' posts only (SQLite's search_days is not kept here).
+create index search_docs_by_board on search_docs (board_id, id);
+create index search_docs_by_author on search_docs (author_id, id);
+create index search_docs_by_time on search_docs (created_at);
 
 create function search_docs_of_post() returns trigger language plpgsql as $$
 begin
