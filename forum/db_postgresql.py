@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from forum import stems
 from forum.db import _LOG_INSERT, ALL_TAG, Conn, Database, Params, Row, Transaction, log_rows
 from forum.dialect import postgresql
 from forum.errors import Conflict, TooSlow
@@ -250,6 +251,8 @@ class PostgresDatabase(Database):
             await asyncio.shield(work.start())
             try:
                 yield tx
+                # Still inside the transaction: the search stems of the posts it changed.
+                await stems.index_waiting(tx)
                 await self._log(tx)
             except BaseException as error:
                 await asyncio.shield(self._roll_back(work))

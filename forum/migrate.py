@@ -15,6 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # PostgreSQL site predates it), then one file per later step, with SQLite's number.
 POSTGRESQL_MIGRATIONS = MIGRATIONS / "postgresql"
 BASELINE = 27
+STEM_BATCH = 5000  # posts stemmed per transaction after a PostgreSQL step
 NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -106,6 +107,29 @@ async def migrate_postgresql(url: str) -> list[str]:
                     "insert into schema_migrations (version, name) values ($1, $2)",
                     [(step, path.name) for step in steps])
             applied.append(path.name)
+        if applied:
+            await _stem_backlog(conn)
     finally:
         await conn.close()  # the advisory lock goes with the session
     return applied
+
+
+async def _stem_backlog(conn: asyncpg.Connection) -> None:
+    """Stem what a step queued (0028: every post public before it), in batches of their own
+    transaction: left to the server's first write, a large forum's would hold the writer."""
+    while ids := [row[0] for row in await conn.fetch(
+            "select id from stem_queue order by id limit $1", STEM_BATCH)]:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "select search_docs.id, search_docs.title, search_docs.body,"
+                " threads.title || ' ' || boards.name as context from search_docs"
+                " join posts on posts.id = search_docs.id"
+                " join threads on threads.id = posts.thread_id"
+                " join boards on boards.id = threads.board_id where search_docs.id = any($1)",
+                ids)
+            await conn.execute("delete from stem_search where id = any($1)", ids)
+            await conn.executemany(
+                "insert into stem_search (id, title, body, context) values ($1, $2, $3, $4)",
+                [(row["id"], stems(row["title"]), stems(row["body"]), stems(row["context"]))
+                 for row in rows])
+            await conn.execute("delete from stem_queue where id = any($1)", ids)

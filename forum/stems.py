@@ -107,6 +107,22 @@ def stems(text: str) -> str:
     return " ".join([*place, *(stem for stem in typed if stem not in present)])
 
 
+def query_spellings(query: str) -> list[tuple[tuple[str, ...], bool]]:
+    """The terms of a (cleaned, checked) query by their stems: for each, its spellings (each a
+    word's stem or a phrase's stems, space-separated) and whether it is a prefix ("drones*").
+    A term given twice counts once."""
+    terms: dict[tuple[tuple[str, ...], bool], None] = {}
+    for match in _TERM.finditer(query):
+        phrase, word = match[1], match[2]
+        text = phrase if phrase is not None else word or ""
+        prefix = word is not None and word.endswith("*")
+        spellings = tuple(spelling for spelling in
+                          _spellings(text.rstrip("*") if prefix else text) if spelling)
+        if spellings:
+            terms.setdefault((spellings, prefix), None)
+    return list(terms)
+
+
 def query_terms(query: str, joiner: str = " AND ") -> str:
     """The FTS5 expression over stem_search for a (cleaned, checked) query; "" if none.
 
@@ -115,14 +131,7 @@ def query_terms(query: str, joiner: str = " AND ") -> str:
     models.search.parse_query, which has already checked the limits (`joiner` " OR ": any).
     """
     terms: dict[str, str] = {}
-    for match in _TERM.finditer(query):
-        phrase, word = match[1], match[2]
-        text = phrase if phrase is not None else word or ""
-        prefix = word is not None and word.endswith("*")
-        spellings = [spelling for spelling in _spellings(text.rstrip("*") if prefix else text)
-                     if spelling]
-        if not spellings:
-            continue
+    for spellings, prefix in query_spellings(query):
         # Stems are letters and digits only: nothing to escape.
         quoted = ['"' + spelling + '"' + ("*" if prefix and len(spelling) >= PREFIX_MIN else "")
                   for spelling in spellings]
@@ -134,6 +143,11 @@ def query_terms(query: str, joiner: str = " AND ") -> str:
 def highlight_prefixes(query: str) -> tuple[str, ...]:
     """The stems whose words a snippet marks ("drone": dron, which marks "drones")."""
     return tuple(sorted({stem for stem in stems(query).split() if len(stem) >= PREFIX_MIN}))
+
+
+def bare(word: str) -> str:
+    """A word as post_search's tokenizer keeps it: lower case, no accents (ligatures kept)."""
+    return _bare(word.lower())
 
 
 def tokens(text: str) -> set[str]:
@@ -155,9 +169,17 @@ async def index_waiting(tx: Transaction) -> None:
         " join posts on posts.id = search_docs.id join threads on threads.id = posts.thread_id"
         " join boards on boards.id = threads.board_id"
         " where search_docs.id in (select id from stem_queue)")
-    await tx.execute("delete from stem_search where rowid in (select id from stem_queue)")
-    await tx.conn.executemany(
-        "insert into stem_search (rowid, title, body, tags, context) values (?, ?, ?, ?, ?)",
-        [(row["id"], stems(row["title"]), stems(row["body"]), row["tags"],
-          stems(row["context"])) for row in rows])
+    if tx.dialect == "postgresql":  # a plain table there, its tsvector generated (0028)
+        await tx.execute("delete from stem_search where id in (select id from stem_queue)")
+        await tx.execute(
+            "insert into stem_search (id, title, body, context) select * from unnest("
+            "cast(? as bigint[]), cast(? as text[]), cast(? as text[]), cast(? as text[]))",
+            ([row["id"] for row in rows], [stems(row["title"]) for row in rows],
+             [stems(row["body"]) for row in rows], [stems(row["context"]) for row in rows]))
+    else:
+        await tx.execute("delete from stem_search where rowid in (select id from stem_queue)")
+        await tx.conn.executemany(
+            "insert into stem_search (rowid, title, body, tags, context) values (?, ?, ?, ?, ?)",
+            [(row["id"], stems(row["title"]), stems(row["body"]), row["tags"],
+              stems(row["context"])) for row in rows])
     await tx.execute("delete from stem_queue")

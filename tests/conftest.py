@@ -29,8 +29,7 @@ from tests.storages import (  # noqa: F401 -- fixtures for every test file
 )
 
 STORES = ("sqlite", "postgresql")
-# What PostgreSQL lacks yet, for tests of both_stores modules (pytest.mark.sqlite_only):
-NO_SEARCH = pytest.mark.sqlite_only(reason="search on PostgreSQL: issue 19, a later step")
+# What PostgreSQL lacks, for tests of both_stores modules (pytest.mark.sqlite_only):
 SQLITE_FILE = pytest.mark.sqlite_only(reason="reads or writes SQLite's file itself")
 
 PASSWORD = "correct horse battery"
@@ -164,7 +163,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked both_stores (a module's pytestmark) run once per store, but those marked
-    sqlite_only (what PostgreSQL lacks yet: search, `vigie check`); others run on SQLite,
+    sqlite_only (what PostgreSQL lacks: `vigie check`, SQLite's file); others run on SQLite,
     unparametrised (their ids do not change)."""
     definition = metafunc.definition
     if ("store" in metafunc.fixturenames and definition.get_closest_marker("both_stores")

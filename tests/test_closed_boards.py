@@ -12,7 +12,7 @@ import pytest
 from forum.check import check
 from forum.mail.notify import mail_notifications
 from forum.models import boards, follows, moderation, posts
-from tests.conftest import NO_SEARCH, PASSWORD, log_in, submit
+from tests.conftest import PASSWORD, log_in, submit
 from tests.test_boards_admin import run_cli
 from tests.test_browser import LOG_IN, PASSWORD_LABEL, PSEUDONYM, expect, new_context
 from tests.test_uploads import jpeg_with_gps, uploaded
@@ -64,7 +64,6 @@ def paths(made: dict[str, Any]) -> list[str]:
             "/api/v1/boards/metz-preparation/threads", "/api/v1/boards/metz-preparation/members"]
 
 
-@NO_SEARCH
 async def test_a_closed_board_is_404_for_visitors_and_non_members(forum):
     made = await closed_site(forum)
     visitor, zoe = await forum.visitor(), await as_member(forum, "zoe")
@@ -84,7 +83,6 @@ async def test_a_closed_board_is_404_for_visitors_and_non_members(forum):
         assert (await client.get("/api/v1/search?q=secret&board=metz-preparation")).status == 404
 
 
-@NO_SEARCH
 async def test_members_and_moderators_read_everything_of_a_closed_board(forum):
     made = await closed_site(forum)
     for name in ("lea", "modo", "globale"):

@@ -6,9 +6,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 
+import pytest
+
 from forum import stems
 from forum.models import moderation, posts, search, threads
-from tests.test_search import found, migrated_from, read_found
+from tests.conftest import SQLITE_FILE
+from tests.test_search import found, migrated_from, read_found, stem_id
+
+pytestmark = pytest.mark.both_stores
 
 
 async def test_a_word_finds_its_plural_and_the_plural_the_word(forum, metz, camille):
@@ -76,7 +81,7 @@ async def test_pending_and_deleted_posts_are_not_found_by_their_stems(forum, met
         await moderation.delete_as(tx, gone, camille, "")
     assert await read_found(forum, "drone") == []
     async with forum.db.read() as conn:
-        stemmed = {row[0] for row in await conn.all("select rowid from stem_search")}
+        stemmed = {row[0] for row in await conn.all(f"select {stem_id(conn)} from stem_search")}
         indexed = {row[0] for row in await conn.all("select id from search_docs")}
     assert stemmed == indexed and hidden not in stemmed and gone not in stemmed
 
@@ -101,6 +106,7 @@ async def _found_in(conn, query: str, board_id: int) -> list[int]:
     return await found(conn, query, board_id=board_id)
 
 
+@SQLITE_FILE
 async def test_a_purge_leaves_no_stem_of_the_text(forum, metz, camille):
     moderator = await forum.user("modo", role="admin")
     _, post_id = await forum.thread(metz, camille, "Nom", "Madame Zorglubienne habite ici.")
@@ -132,6 +138,7 @@ async def test_migration_stems_what_was_already_indexed(tmp_path, monkeypatch):
     conn.close()
 
 
+@SQLITE_FILE
 async def test_a_write_from_another_process_is_stemmed_by_the_next_write(forum, metz, camille):
     _, post_id = await forum.thread(metz, camille, "Survols", "Des ballons.")
     with sqlite3.connect(forum.config.db_path) as other:  # the CLI, without the hook
@@ -168,6 +175,8 @@ def _body_terms(conn: sqlite3.Connection, post_id: int) -> list[str]:
         (post_id,))]
 
 
+@pytest.mark.sqlite_only(reason="reads FTS5's terms (fts5vocab); PostgreSQL stores the same"
+                                " stems text (stems.stems), tested on its own")
 async def test_a_post_is_indexed_once_with_only_the_stems_its_accents_change(forum, metz,
                                                                               camille):
     text = "Quarante caméras, des drones et un mât sur le marché."

@@ -389,16 +389,6 @@ async def _finding_corrected_before_approval(site: Site, state: str) -> Item:
                 version=True)
 
 
-# What PostgreSQL lacks yet (tests/conftest.py: NO_SEARCH): these channels are skipped there.
-SEARCH_CHANNELS = {"search page", "api search"}
-SEARCH_LATER = "search on PostgreSQL: issue 19, a later step"
-
-
-def _searches(site: Site) -> bool:
-    """Whether the site's store can search (SQLite; PostgreSQL not yet)."""
-    return not site.forum.config.database_url
-
-
 async def _spread(site: Site, item: Item) -> None:
     """A version goes everywhere before its purge: mails sent, visitors' pages cached, searched;
     the purge must then erase real copies: check they are there."""
@@ -523,8 +513,7 @@ async def _build_closed_board(site: Site) -> None:
     for state in ("thread_board_closed_later", "post_board_closed_later"):
         item = site.items[state]
         for path in (f"/t/{item.thread_id}", f"/t/{item.thread_id}/feed.atom",
-                     f"/p/{item.post_id}/revisions",
-                     *([f"/search?q={item.marker}"] if _searches(site) else [])):
+                     f"/p/{item.post_id}/revisions", f"/search?q={item.marker}"):
             assert (await visitor.get(path)).status == 200, path
     async with site.forum.db.transaction() as tx:
         await boards.set_closed(tx, site.closed_board, True)
@@ -881,8 +870,6 @@ def _allowed(state: str, role: str) -> set[str]:
 
 @pytest.mark.parametrize(("state", "role", "channel"), _cases())
 async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> None:
-    if channel in SEARCH_CHANNELS and not _searches(site):
-        pytest.skip(SEARCH_LATER)
     item = site.items[_control(channel) if state == "published" else state]
     kind, path = CHANNELS[channel].kind, CHANNELS[channel].path(site, item)
     # (Post items stay in the findings' channels: those name their sources' files.)
@@ -930,8 +917,6 @@ async def test_leak_matrix(site: Site, state: str, role: str, channel: str) -> N
 
 async def test_search_index_holds_exactly_the_readable_posts(site: Site) -> None:
     """The index's triggers spell the rule in SQL (0003_search.sql): they agree with Python."""
-    if not _searches(site):
-        pytest.skip(SEARCH_LATER)
     async with site.forum.db.read() as conn:
         indexed = {row[0] for row in await conn.all("select id from search_docs")}
         readable = {row[0] for row in await conn.all(
@@ -1031,8 +1016,6 @@ async def test_sql_filters_agree_with_can_for_every_item_and_role(site: Site) ->
 async def test_search_never_shows_an_unreadable_post_even_if_the_index_held_it(
         site: Site) -> None:
     """Should the index ever drift from the rule, the rows shown are checked again."""
-    if not _searches(site):
-        pytest.skip(SEARCH_LATER)
     item = site.items["post_pending"]
     async with site.forum.db.transaction() as tx:
         await tx.execute(
@@ -1294,8 +1277,6 @@ def document_marker(state: str) -> str:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def document_files(site: Site) -> dict[str, int]:
     """state -> the id of a text file attached (beside its photo) to that state's post."""
-    if not _searches(site):
-        pytest.skip(SEARCH_LATER)
     token = await site.forum.token(site.people["author"])
     made = {}
     for state in DOCUMENT_STATES:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from forum import migrate
 from forum.db_postgresql import PostgresDatabase
 from forum.dialect import postgresql
 from forum.errors import Conflict
-from forum.models import boards
+from forum.models import boards, search
 
 
 @pytest.fixture
@@ -56,9 +57,11 @@ async def test_the_baseline_stands_for_sqlites_steps(pg_url: str) -> None:
             kinds = await conn.value("select count(*) from finding_kinds")
     finally:
         await db.close()
-    assert versions == list(range(1, migrate.BASELINE + 1))
-    assert max(version for version, _ in migrate.available()) <= migrate.BASELINE, (
-        "a SQLite step past the baseline needs its file in migrations/postgresql/")
+    later = [version for version, _ in migrate.available() if version > migrate.BASELINE]
+    assert later == [version for version, _ in migrate.available(migrate.POSTGRESQL_MIGRATIONS)
+                     if version > migrate.BASELINE], (
+        "a step past the baseline needs its file in both migrations/ and migrations/postgresql/")
+    assert versions == [*range(1, migrate.BASELINE + 1), *later]
     assert kinds > 0
 
 
@@ -118,3 +121,50 @@ async def test_a_commit_reaches_the_other_processes_caches(pg_url: str) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_site_on_the_baseline_finds_its_posts_after_the_search_step(
+        postgresql_cluster, monkeypatch) -> None:
+    """0028 indexes what was public on a baseline site, and migrate stems it (not the first
+    write): pending posts stay out."""
+    url = postgresql_cluster.url("baseline_only")
+    admin = await asyncpg.connect(postgresql_cluster.url("postgres"))
+    try:
+        await admin.execute("create database baseline_only")
+    finally:
+        await admin.close()
+    everything = migrate.available
+
+    def until_baseline(folder=migrate.MIGRATIONS):
+        return [step for step in everything(folder) if step[0] <= migrate.BASELINE]
+
+    try:
+        monkeypatch.setattr(migrate, "available", until_baseline)
+        await migrate.migrate_postgresql(url)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                "insert into users (id, name, name_key, password_hash, created_at)"
+                " values (1, 'a', 'a', '!', '2024-01-01T00:00:00.000Z');"
+                " insert into boards (id, slug, name, created_at) values (1, 'metz', 'Metz',"
+                " '2024'); insert into threads (id, board_id, author_id, title, created_at,"
+                " last_post_at) values (1, 1, 1, 'Survols', '2024-01-01T00:00:00.000Z', '2024');"
+                " insert into posts (id, thread_id, author_id, body_source, body_html,"
+                " created_at, status) values (1, 1, 1, 'Des drones.', '',"
+                " '2024-01-01T00:00:00.000Z', 'published'), (2, 1, 1, 'Des drones cachés.', '',"
+                " '2024-01-02T00:00:00.000Z', 'pending')")
+        finally:
+            await conn.close()
+        monkeypatch.setattr(migrate, "available", everything)
+        assert await migrate.migrate_postgresql(url) == ["0028_pgsearch.sql"]
+        db = PostgresDatabase(url, readers=1)
+        await db.open()
+        try:
+            async with db.read() as conn:
+                assert await conn.value("select count(*) from stem_queue") == 0
+                found = await search.search(conn, "drone")  # by its stem only
+        finally:
+            await db.close()
+        assert [hit.post_id for hit in found.hits] == [1]
+    finally:
+        await postgresql_cluster.drop(url)

@@ -14,7 +14,7 @@ import pytest
 
 from forum import migrate
 from forum.models import findings, moderation, notifications, posts
-from tests.conftest import NO_SEARCH, SQLITE_FILE, log_in, submit
+from tests.conftest import SQLITE_FILE, log_in, submit
 from tests.test_finding_pages import finding_form, send
 
 pytestmark = pytest.mark.both_stores
@@ -211,7 +211,6 @@ async def approved_reply(world, body: str) -> int:
     return post_id
 
 
-@NO_SEARCH
 async def test_an_untrusted_members_edit_waits_and_the_public_text_stays(world):
     post_id = await approved_reply(world, "Texte approuvé d'origine.")
     response = await submit(world.clients["author"], f"/p/{post_id}/edit",

@@ -8,6 +8,8 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
+import pytest
+
 from forum import migrate, watch, watch_map
 from forum.models import finding_kinds, findings, moderation
 from tests.conftest import log_in, submit
@@ -289,6 +291,7 @@ async def found_ids(client, query: str, **params: str) -> list[int]:
     return [int(n) for n in re.findall(r'href="/f/(\d+)"', section.group(0))] if section else []
 
 
+@pytest.mark.both_stores  # search on PostgreSQL too (issue 19)
 async def test_search_finds_findings_by_kind_place_note_and_city(forum):
     metz, _se, lea, ids = await record(forum)
     stadium = await forum.finding(metz, lea, kind="facial-recognition", quantity=None,
@@ -306,6 +309,7 @@ async def test_search_finds_findings_by_kind_place_note_and_city(forum):
     assert "1 finding found" in page and ">Metz</a> · " in page
 
 
+@pytest.mark.both_stores  # search on PostgreSQL too (issue 19)
 async def test_search_finds_only_public_findings_whoever_asks(forum, client):
     """A public channel, as for messages: pending, refused and deleted findings are never
     found, not even by their author or moderators (they have their profile and queue)."""

@@ -4,10 +4,12 @@
 Whoever may see a post may find the text of its files; nobody else, whatever the file's text
 says: the condition is permissions.post_filter for the reader, checked in the query that finds
 the pages and again in the one that shows them. A file attached to no post is found by nobody.
-Queries are parsed as for posts (search.parse_query): every word a quoted FTS5 string.
+Queries are parsed as for posts (search.parse_query): every word a quoted FTS5 string. On
+PostgreSQL, forum/search_postgresql.py reads document_pages' own tsvector, with the same rules.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from forum import permissions
+from forum import permissions, search_postgresql
 from forum.db import Conn, Row, Transaction
 from forum.models import search
 from forum.models.users import User
@@ -106,16 +108,21 @@ async def pages_of(conn: Conn, upload_id: int) -> list[tuple[int, str]]:
 
 # Searching -----------------------------------------------------------------------------------
 
-def visible_tags(user: User | None) -> str:
-    """The FTS5 condition on `tags` for the pages this reader may find: the tokens the triggers
-    of 0021_documents.sql write for permissions.post_filter (checked again on what is shown)."""
+def visible_tokens(user: User | None) -> tuple[str, ...]:
+    """The tags of the pages this reader may find, any one of them: the tokens the triggers of
+    0021_documents.sql write for permissions.post_filter (checked again on what is shown)."""
     if user is None:
-        return 'tags : "pub"'
+        return ("pub",)
     if user.is_moderator:
-        return 'tags : "att"'  # every attached file of a post not deleted
-    tokens = ['"pub"', f'"u{int(user.id)}"', *(f'"b{int(board)}"'
-                                              for board in sorted(user.moderated_boards))]
-    return f"tags : ({' OR '.join(tokens)})"
+        return ("att",)  # every attached file of a post not deleted
+    return ("pub", f"u{int(user.id)}",
+            *(f"b{int(board)}" for board in sorted(user.moderated_boards)))
+
+
+def visible_tags(user: User | None) -> str:
+    """The FTS5 condition on `tags` for the pages this reader may find (visible_tokens)."""
+    tokens = [f'"{token}"' for token in visible_tokens(user)]
+    return f"tags : ({' OR '.join(tokens)})" if len(tokens) > 1 else f"tags : {tokens[0]}"
 
 
 def _expression(user: User | None, terms: str, filters: search.Filters) -> str:
@@ -159,7 +166,25 @@ async def search_documents(conn: Conn, user: User | None, query: str,
     terms = search.parse_query(query)
     if not terms:
         return DocumentResults([], 0, False, page, 1)
+    postgresql = conn.dialect == "postgresql"  # its own index (0028_pgsearch.sql)
     expression = _expression(user, terms, filters)
+    rows = await (search_postgresql.document_ids(conn, visible_tokens(user), query, filters,
+                                                 *_dates(filters)) if postgresql
+                  else _matching_ids(conn, expression, filters))
+    more = len(rows) > search.CANDIDATES
+    documents: dict[int, list[tuple[int, int]]] = {}  # upload -> [(page, id)], newest first
+    for row_id in rows[:search.CANDIDATES]:
+        documents.setdefault(row_id // PAGE_SLOTS, []).append((row_id % PAGE_SLOTS, row_id))
+    pages = max(1, -(-len(documents) // per_page))
+    chosen = list(documents.items())[(page - 1) * per_page:page * per_page]
+    pages_of_chosen = {upload_id: sorted(found) for upload_id, found in chosen}
+    hits = await (_postgresql_hits(conn, user, query, pages_of_chosen) if postgresql
+                  else _hits(conn, user, expression, pages_of_chosen))
+    return DocumentResults(hits, len(documents), more, page, pages)
+
+
+async def _matching_ids(conn: Conn, expression: str, filters: search.Filters) -> list[int]:
+    """The ids of the CANDIDATES + 1 most recent pages matching, newest first (FTS5)."""
     dates, params = _dates(filters)
     if dates:  # walks the matches with their posts until enough fall within the dates
         found = await conn.value(
@@ -172,16 +197,7 @@ async def search_documents(conn: Conn, user: User | None, query: str,
             "select group_concat(rowid) from (select rowid from document_search"
             " where document_search match ? order by rowid desc limit ?)",
             (expression, search.CANDIDATES + 1))
-    rows = [int(item) for item in found.split(",")] if found else []
-    more = len(rows) > search.CANDIDATES
-    documents: dict[int, list[tuple[int, int]]] = {}  # upload -> [(page, id)], newest first
-    for row_id in rows[:search.CANDIDATES]:
-        documents.setdefault(row_id // PAGE_SLOTS, []).append((row_id % PAGE_SLOTS, row_id))
-    pages = max(1, -(-len(documents) // per_page))
-    chosen = list(documents.items())[(page - 1) * per_page:page * per_page]
-    hits = await _hits(conn, user, expression, {upload_id: sorted(found)
-                                                for upload_id, found in chosen})
-    return DocumentResults(hits, len(documents), more, page, pages)
+    return [int(item) for item in found.split(",")] if found else []
 
 
 async def _hits(conn: Conn, user: User | None, expression: str,
@@ -207,7 +223,19 @@ async def _hits(conn: Conn, user: User | None, expression: str,
     return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
 
 
-def _hit(row: Row, found: list[tuple[int, int]]) -> DocumentHit:
+async def _postgresql_hits(conn: Conn, user: User | None, query: str,
+                           chosen: dict[int, list[tuple[int, int]]]) -> list[DocumentHit]:
+    """_hits on PostgreSQL (forum/search_postgresql.py marks the snippets)."""
+    if not chosen:
+        return []
+    visible, params = permissions.post_filter(user)
+    rows = await search_postgresql.document_rows(conn, visible, params, query,
+                                                 [found[0][1] for found in chosen.values()])
+    by_upload = {row["upload_id"]: _hit(row, chosen[row["upload_id"]]) for row in rows}
+    return [by_upload[upload_id] for upload_id in chosen if upload_id in by_upload]
+
+
+def _hit(row: Row | Mapping[str, Any], found: list[tuple[int, int]]) -> DocumentHit:
     others = tuple(number for number, _id in found[1:] if number)[:OTHER_PAGES_SHOWN]
     file_url = f"/files/{row['upload_id']}/{quote(row['filename'], safe='')}"  # as Upload.url
     return DocumentHit(row["upload_id"], row["filename"], row["kind"], file_url, row["page"],

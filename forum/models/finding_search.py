@@ -1,24 +1,25 @@
 """Findings found by /search: by their kind, place, note or city, each word required.
 
 A separate result type from the messages (models/search.py): a finding is matched on its
-place and note through the `findings_text` index (migration 0020, accents and capitals
-ignored as for messages), and on its kind's and city's names as the reader sees them
-(translated kinds: "caméras" finds the built-in "Video-surveillance cameras"). Who sees which
-finding is decided by permissions.public_finding: search is a public channel, where nothing
-pending, refused or deleted is ever found, by anyone (moderators have their queue, authors
-their profile), as for messages.
+place and note through the `findings_text` index (migration 0020; on PostgreSQL an index of
+0028_pgsearch.sql; accents and capitals ignored as for messages), and on its kind's and city's
+names as the reader sees them (translated kinds: "caméras" finds the built-in
+"Video-surveillance cameras"). Who sees which finding is decided by permissions.public_finding:
+search is a public channel, where nothing pending, refused or deleted is ever found, by anyone
+(moderators have their queue, authors their profile), as for messages.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum import i18n, permissions
+from forum import i18n, permissions, search_postgresql
 from forum.db import Conn
 from forum.models import findings
 from forum.models.findings import Finding
 from forum.models.search import _TERM, Filters, _fts_term, encodable, parse_query
 from forum.text import clean_line, sort_key
 
+FINDING_TEXT = "findings.id in (select rowid from findings_text where findings_text match ?)"
 SHOWN = 20  # findings listed above the messages; the count says how many matched
 
 
@@ -43,10 +44,14 @@ async def search_findings(conn: Conn, query: str, filters: Filters | None = None
         typed = sort_key((match[1] if match[1] is not None else match[2]).rstrip("*"))
         kinds = [kind_id for kind_id, name in names["kinds"] if typed in name]
         cities = [board_id for board_id, name in names["cities"] if typed in name]
-        parts.append("(findings.id in (select rowid from findings_text where findings_text"
-                     f" match ?) or findings.kind_id in ({_ids(kinds)})"
+        if conn.dialect == "postgresql":  # its own index (0028_pgsearch.sql)
+            text, param = search_postgresql.FINDING_TEXT, search_postgresql.term_query(
+                match[1], match[2])
+        else:
+            text, param = FINDING_TEXT, term
+        parts.append(f"({text} or findings.kind_id in ({_ids(kinds)})"
                      f" or findings.board_id in ({_ids(cities)}))")
-        params.append(term)
+        params.append(param)
     visible, visible_params = permissions.PUBLIC_FINDING, ()
     filters = filters or Filters()
     for column, value in (("findings.board_id", filters.board_id),

@@ -140,7 +140,7 @@ async def _erase_copies(tx: Transaction, texts: list[tuple[int, str]]) -> None:
                          (f"/p/{post_id}", text))
     tx.changed("journal", None)
     # The full-text index keeps the words of replaced rows in its segments until they merge.
-    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+    if tx.dialect == "sqlite":  # FTS5's (PostgreSQL's tsvectors are replaced with their rows)
         await tx.execute("insert into post_search (post_search) values ('optimize')")
 
 
@@ -167,7 +167,7 @@ async def _erase_titles(tx: Transaction, user: User) -> None:
     await tx.execute("delete from thread_title_revisions where thread_id in"
                      " (select id from threads where author_id = ?)", (user.id,))
     await tx.execute("update threads set title = ? where author_id = ?", (ERASED_TITLE, user.id))
-    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+    if tx.dialect == "sqlite":  # FTS5's (PostgreSQL's tsvectors are replaced with their rows)
         await tx.execute("insert into title_search (title_search) values ('optimize')")
 
 

@@ -373,7 +373,7 @@ async def erase_copies(tx: Transaction, texts: list[str], post_id: int | None = 
             "delete from outbox where instr(text_body || html_body, ?) > 0"
             " and (instr(text_body, ?) > 0 or instr(html_body, ?) > 0"
             " or instr(subject, ?) > 0)", (link, text, text, text))
-    if tx.dialect != "sqlite":  # no FTS5 index there (search on PostgreSQL: a later step)
+    if tx.dialect != "sqlite":  # PostgreSQL's tsvectors are columns, replaced with their rows
         return
     # The full-text index keeps the words of replaced rows in its segments until they merge:
     # merge them now, so that nothing of the text stays in the database file.

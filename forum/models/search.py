@@ -1,4 +1,5 @@
-"""Full-text search over public posts and thread titles (FTS5 table post_search, 0003_search.sql).
+"""Full-text search over public posts and thread titles (FTS5 table post_search, 0003_search.sql;
+on PostgreSQL forum/search_postgresql.py, with the same behaviour).
 
 The index holds public posts only (its triggers decide, in the writer's transaction), so a
 search never needs a visibility check and never finds what a reader may not see. User input
@@ -8,14 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from markupsafe import Markup
 
-from forum import clock, permissions, stems
+from forum import clock, permissions, search_postgresql, stems
 from forum.db import Conn, Database, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import N_, TIMEZONE
@@ -285,6 +286,9 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     most recent. Only the CANDIDATES most recent matches are ranked (`more` says there are more).
     """
     terms = parse_query(query)
+    if terms and conn.dialect == "postgresql":  # its own indexes (0028_pgsearch.sql)
+        return await search_postgresql.search_posts(conn, query, terms, filters, page,
+                                                    per_page, viewer)
     window = await _time_window(conn, filters) if terms else None
     if window is None:
         return Results([], 0, False, page, 1)
@@ -441,7 +445,7 @@ async def _unmarked_rows(conn: Conn, post_ids: list[int]) -> list[Row]:
         f" and {permissions.readable_post()}", post_ids)
 
 
-def _hit(row: Row) -> Hit:
+def _hit(row: Row | Mapping[str, Any]) -> Hit:
     opens = bool(row["title_marked"])
     title = marked_html(row["title_marked"]) if opens else Markup.escape(row["thread_title"])
     return Hit(row["id"], row["thread_id"], row["thread_title"], title,

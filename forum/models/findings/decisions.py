@@ -137,7 +137,7 @@ async def purge_version(tx: Transaction, finding: Finding, moderator: User,
         finding_id=finding.id)
     # The findings' search index (migration 0020) keeps the words of replaced fields in its
     # segments until they merge: merge them now, as erase_copies does for the messages'.
-    if tx.dialect == "sqlite":  # FTS5's (no such index on PostgreSQL yet)
+    if tx.dialect == "sqlite":  # FTS5's (PostgreSQL's index is on the row itself)
         await tx.execute("insert into findings_text (findings_text) values ('optimize')")
     await moderation.log(tx, moderator, "purge", "finding", finding.id, finding.board_id)
     await changed(tx, finding.id, finding.board_id)
