@@ -207,6 +207,14 @@ class PostgresDatabase(Database):
             yield PgConn(conn)
 
     @asynccontextmanager
+    async def unlogged(self) -> AsyncIterator[Conn]:
+        """A pooled connection for one-statement writes no page shows (rate_hits: each
+        statement its own transaction): no write lock, no invalidation, no notification."""
+        assert self._pool is not None, "database not open"
+        async with self._pool.acquire() as conn:
+            yield PgConn(conn)
+
+    @asynccontextmanager
     async def budgeted_read(self, seconds: float) -> AsyncIterator[Conn]:
         """A connection whose statements are cancelled `seconds` from now (TooSlow), waiting
         included; at most readers - 1 such reads at once, as on SQLite."""

@@ -1,0 +1,14 @@
+-- Several servers on one database (issue 19).
+-- Rate limits counted together by every server (forum/ratelimit.py: DatabaseHits): keyed
+-- hashes of the keys, never an address; UNLOGGED, so never in the WAL, a replica or a
+-- restored base backup (lost at a crash: the limits start again).
+create unlogged table rate_hits (
+    id bigint generated always as identity primary key,
+    key bytea not null,
+    at double precision not null
+);
+create index rate_hits_by_key on rate_hits (key, at);
+create index rate_hits_by_at on rate_hits (at);
+-- An export being prepared by one process (forum/account_export.py): the others skip it
+-- until then.
+alter table account_exports add column claimed_until text;
