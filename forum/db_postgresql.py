@@ -46,6 +46,8 @@ UNIQUE_CONFLICTS = {
     "users_name_key_key": ("This pseudonym is already taken.", "name"),
     "users_by_skeleton": ("This pseudonym is already taken.", "name"),
     "boards_slug_key": ("A board already uses this address.", "slug"),
+    "flags_post_id_user_id_key": ("You have already flagged this message.", None),
+    "finding_kinds_slug_key": ("This kind of equipment already exists.", "label"),
 }
 
 
