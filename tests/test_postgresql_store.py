@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from forum import migrate
+from forum import account_export, migrate
 from forum.db_postgresql import PostgresDatabase
 from forum.dialect import postgresql
 from forum.errors import Conflict
-from forum.models import boards
+from forum.models import boards, moderation, posts, threads, uploads, users
+from forum.ratelimit import DatabaseHits, RateLimiter, limits_secret
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -117,6 +119,119 @@ async def test_a_commit_reaches_the_other_processes_caches(pg_url: str) -> None:
             await told.wait()
         assert len(seen_second) == 1 and {("board", 7), ("thread", "x")} <= seen_second[0]
         assert seen_first == seen_second  # its own: once, at its commit
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _waiting_on_a_lock(db: PostgresDatabase) -> None:
+    """Until another transaction waits for a lock this one holds (a row's, an advisory one)."""
+    async with asyncio.timeout(10), db.read() as conn:  # a bound, not a measure
+        while not await conn.value("select count(*) from pg_stat_activity"
+                                   " where wait_event_type = 'Lock'"):
+            await asyncio.sleep(0.01)
+
+
+async def test_two_servers_deleting_one_post_at_once_delete_it_once(pg_url: str) -> None:
+    """Both read it live (READ COMMITTED); the second's conditional update waits for the
+    first, finds it deleted, and answers 409: one journal line, one notification."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD, "member", "lea@example.org")
+            modo = await users.create(tx, "modo", PASSWORD, "admin", "modo@example.org")
+            board = await boards.create(tx, "Metz")
+            _thread_id, post_id = await threads.create(tx, board, lea, "Caméras", "Relevé.",
+                                                       150, 20_000)
+        async with first.read() as conn:
+            post = await posts.get(conn, post_id)
+
+        async def delete_in(db: PostgresDatabase) -> None:
+            async with db.transaction() as tx:
+                await moderation.delete_post(tx, post, modo, "Doublon")
+
+        async with first.transaction() as tx:
+            await moderation.delete_post(tx, post, modo, "Doublon")
+            racing = asyncio.create_task(delete_in(second))
+            await _waiting_on_a_lock(first)
+        with pytest.raises(Conflict):
+            await racing
+        async with second.read() as conn:
+            assert await conn.value("select count(*) from moderation_log"
+                                    " where action = 'delete'") == 1
+            assert await conn.value("select count(*) from notifications"
+                                    " where kind = 'deleted'") == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_content_found_unused_waits_for_another_server_recording_it(
+        pg_url: str) -> None:
+    """A purge on one server, an upload of the same bytes on the other: the purge's check
+    waits for the upload's commit and then sees the new row (it keeps the file)."""
+    first, second = await _two_processes(pg_url)
+    sha = "ab" * 32
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+            old = await uploads.insert(tx, lea.id, sha, "a.pdf", "pdf", "application/pdf", 10,
+                                       None, None, None, [])
+
+        async def purge_in(db: PostgresDatabase) -> set[str]:
+            async with db.transaction() as tx:
+                await uploads.delete(tx, [old.id])
+                return await uploads.unused(tx, {sha})
+
+        async with first.transaction() as tx:  # the upload, recorded, not committed yet
+            await uploads.insert(tx, lea.id, sha, "b.pdf", "pdf", "application/pdf", 10,
+                                 None, None, None, [])
+            purging = asyncio.create_task(purge_in(second))
+            await _waiting_on_a_lock(first)
+            assert not purging.done()
+        assert await purging == set()  # still used: the file stays
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_claim_different_exports(pg_url: str) -> None:
+    """Claims at once take different rows (SKIP LOCKED), each once; then none is left."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            for name in ("lea", "marc"):
+                member = await users.create(tx, name, PASSWORD)
+                await account_export.request(tx, member.id)
+                assert await account_export.request(tx, member.id)  # asked twice: one row
+        claims = await asyncio.gather(*(account_export.claim(db) for db in (first, second)))
+        assert all(claims) and claims[0]["id"] != claims[1]["id"]
+        assert await account_export.claim(first) is None
+        async with first.read() as conn:
+            assert await conn.value("select count(*) from account_exports") == 2
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_count_one_limit_and_the_table_names_nobody(pg_url: str) -> None:
+    first, second = await _two_processes(pg_url)
+    try:
+        limiters = [RateLimiter("", DatabaseHits(db, await limits_secret(db)))
+                    for db in (first, second)]
+        key = "login:203.0.113.7"
+        for limiter in (*limiters, *limiters[:1]):
+            assert await limiter.retry_after(key, 3, 300) == 0
+            await limiter.hit(key, 300)
+        assert all([await limiter.retry_after(key, 3, 300) > 0 for limiter in limiters])
+        await limiters[1].unhit(key)
+        assert await limiters[0].retry_after(key, 3, 300) == 0
+        for limiter in limiters:  # the drop's stay in memory, each process its own
+            await limiter.hit("drop:198.51.100.9", 3600)
+        async with first.read() as conn:
+            keys = [bytes(row[0]) for row in await conn.all("select key from rate_hits")]
+        assert len(keys) == 2 and {len(key) for key in keys} == {16}
+        assert not any(b"203.0.113" in key or b"198.51" in key for key in keys)
     finally:
         await first.close()
         await second.close()
