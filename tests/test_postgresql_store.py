@@ -11,6 +11,7 @@ from forum import account_export, migrate
 from forum.db_postgresql import PostgresDatabase
 from forum.dialect import postgresql
 from forum.errors import Conflict
+from forum.leases import Lease
 from forum.models import boards, moderation, posts, threads, uploads, users
 from forum.ratelimit import DatabaseHits, RateLimiter, limits_secret
 from tests.conftest import PASSWORD
@@ -232,6 +233,22 @@ async def test_two_servers_count_one_limit_and_the_table_names_nobody(pg_url: st
             keys = [bytes(row[0]) for row in await conn.all("select key from rate_hits")]
         assert len(keys) == 2 and {len(key) for key in keys} == {16}
         assert not any(b"203.0.113" in key or b"198.51" in key for key in keys)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_asking_for_one_lease_at_once_get_it_once(pg_url: str) -> None:
+    first, second = await _two_processes(pg_url)
+    try:
+        leases = [Lease("mail", 60), Lease("mail", 60)]
+        for _ in range(5):
+            taken = await asyncio.gather(leases[0].renew(first), leases[1].renew(second))
+            assert sorted(taken) == [False, True]
+            holder = taken.index(True)
+            assert leases[holder].held() and not leases[1 - holder].held()
+        await leases[holder].release((first, second)[holder])
+        assert await leases[1 - holder].renew((first, second)[1 - holder])
     finally:
         await first.close()
         await second.close()

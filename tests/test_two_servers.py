@@ -37,7 +37,7 @@ FRESH_SECONDS = 10.0
 
 @dataclass
 class Server:
-    """One `vigie serve --workers 1` process with its own data folder."""
+    """One `vigie serve` (its master, or its one process) with its own data folder."""
 
     port: int
     process: subprocess.Popen[bytes]
@@ -106,12 +106,12 @@ async def _populate(url: str) -> tuple[list[int], str]:
         await db.close()
 
 
-def _start(tmp_path: Path, name: str, env: dict[str, str]) -> Server:
+def _start(tmp_path: Path, name: str, env: dict[str, str], workers: int) -> Server:
     data, log, port = tmp_path / name, tmp_path / f"{name}.log", free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "forum", "--data-dir", str(data), "serve", "--port",
-             str(port), "--workers", "1"], cwd=ROOT, env=env, stdout=out, stderr=out)
+             str(port), "--workers", str(workers)], cwd=ROOT, env=env, stdout=out, stderr=out)
     return Server(port, process, log)
 
 
@@ -129,15 +129,28 @@ def site(postgresql_cluster, tmp_path_factory) -> Iterator[Site]:
            "FORUM_SMTP_HOST": "127.0.0.1", "FORUM_SMTP_PORT": str(mailbox.port),
            "FORUM_SMTP_STARTTLS": "false", "FORUM_MAIL_INTERVAL_SECONDS": "0.3"}
     try:
-        site.servers = [_start(tmp_path, name, env) for name in ("a", "b")]
+        # A: a master and two workers (their limits go to the database too); B: one process.
+        site.servers = [_start(tmp_path, "a", env, 2), _start(tmp_path, "b", env, 1)]
         for server in site.servers:
             server.wait_ready()
+        for server in site.servers:
+            _warm_cooks(server, site)
         yield site
     finally:
         for server in site.servers:
             server.stop()
         mailbox.stop()
         asyncio.run(postgresql_cluster.drop(url))
+
+
+def _warm_cooks(server: Server, site: Site) -> None:
+    """Start the server's Markdown workers (forum/markdown.py) before the tests post: spawned
+    at a low priority on a busy machine, they may take longer than a text may take to cook."""
+    deadline = time.monotonic() + START_SECONDS
+    while server.request("POST", "/api/v1/preview", b'{"body": "Bonjour"}',
+                         {"Authorization": f"Bearer {site.token}",
+                          "Content-Type": "application/json"}).status != 200:
+        assert time.monotonic() < deadline, server.log.read_text()
 
 
 def _reply(server: Server, site: Site, thread_id: int, body: str) -> Answer:
