@@ -48,6 +48,11 @@ UNIQUE_CONFLICTS = {
     "boards_slug_key": ("A board already uses this address.", "slug"),
     "flags_post_id_user_id_key": ("You have already flagged this message.", None),
     "finding_kinds_slug_key": ("This kind of equipment already exists.", "label"),
+    # One file attached twice at once (two servers): the second finds it taken.
+    "post_attachments_upload_id_key": (
+        "Some of these files do not exist or are not yours to attach.", "attachments"),
+    "request_files_upload_id_key": (
+        "Some of these files do not exist or are not yours to attach.", "files"),
 }
 
 

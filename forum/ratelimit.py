@@ -42,6 +42,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Keys (by prefix) counted in this process's memory only: the drop for sources (issue 18).
 MEMORY_ONLY = ("drop:", "drop_code:")
 SWEEP_SECONDS = 60.0
+SHARED_HORIZON = 86400.0  # the longest window of any limit (a day: exports of one's data)
 SECRET_NAME = "rate_limits"  # site_secrets' row keying DatabaseHits
 
 
@@ -183,6 +184,7 @@ class RateLimiter:
                  workers: int = 1) -> None:
         self._hits: dict[str, deque[float]] = {}
         self._last_sweep = time.monotonic()
+        self._longest = 3600.0  # the longest window this process counted: what a sweep keeps
         self.trusted = parse_proxies(trusted_proxies)
         self.shared = shared  # None: one process, every limit in memory
         self.workers = workers  # processes sharing the port: divides the memory-only budgets
@@ -274,11 +276,11 @@ class RateLimiter:
     async def _sweep(self, window: float) -> None:
         # Forget idle keys so that no address is kept longer than needed against abuse.
         now = time.monotonic()
+        self._longest = horizon = max(self._longest, window)
         if now - self._last_sweep < SWEEP_SECONDS:
             return
         self._last_sweep = now
-        horizon = max(window, 3600)
-        if self.shared is not None:
-            await self.shared.sweep(horizon)
+        if self.shared is not None:  # others' keys too, whose windows this one may not know
+            await self.shared.sweep(max(horizon, SHARED_HORIZON))
         for key in [k for k, v in self._hits.items() if not v or v[-1] < now - horizon]:
             del self._hits[key]
