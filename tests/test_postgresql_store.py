@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from forum import account_export, migrate
+from forum.config import Config
 from forum.db_postgresql import PostgresDatabase
 from forum.dialect import postgresql
-from forum.errors import Conflict
+from forum.errors import Conflict, Forbidden
 from forum.leases import Lease
-from forum.models import boards, moderation, posts, threads, uploads, users
+from forum.models import boards, invitations, moderation, posts, threads, uploads, users
 from forum.ratelimit import DatabaseHits, RateLimiter, limits_secret
 from tests.conftest import PASSWORD
 
@@ -249,6 +250,31 @@ async def test_two_servers_asking_for_one_lease_at_once_get_it_once(pg_url: str)
             assert leases[holder].held() and not leases[1 - holder].held()
         await leases[holder].release((first, second)[holder])
         assert await leases[1 - holder].renew((first, second)[1 - holder])
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_last_invitation_left_is_made_once_through_two_servers(pg_url: str) -> None:
+    """Counted then written: the second server's count waits for the first's commit."""
+    first, second = await _two_processes(pg_url)
+    config = Config(invitation_min_posts=0, invitations_per_member=1)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+
+        async def invite_in(db: PostgresDatabase) -> str:
+            async with db.transaction() as tx:
+                return await invitations.create(tx, lea, config)
+
+        async with first.transaction() as tx:
+            await invitations.create(tx, lea, config)
+            racing = asyncio.create_task(invite_in(second))
+            await _waiting_on_a_lock(first)
+        with pytest.raises(Forbidden):
+            await racing
+        async with first.read() as conn:
+            assert await conn.value("select count(*) from invitations") == 1
     finally:
         await first.close()
         await second.close()
