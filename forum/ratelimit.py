@@ -15,8 +15,8 @@ every server reads from the database (site_secrets): all servers allow what one 
 drop's limits stay in each process's memory there too, 1/N per worker of one server; K
 servers thus allow the drop K times its budget (an address of a source is worth more than
 an exact count). The key is in the same database as the hashes: they keep addresses out of
-the table's rows and dumps, not from whoever can read both; rows live only as long as their
-window (swept).
+the table's rows and dumps, not from whoever can read both; rows are swept after a day at
+most (SHARED_HORIZON: the longest window).
 """
 from __future__ import annotations
 
