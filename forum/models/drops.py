@@ -254,7 +254,7 @@ async def unused(tx: Transaction, contents: set[str]) -> set[str]:
     still = set()
     for sha in contents:
         if await tx.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
-                            (sha, sha)):
+                          (sha, sha)):
             still.add(sha)
     return contents - still
 
