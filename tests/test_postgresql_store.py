@@ -278,3 +278,34 @@ async def test_the_last_invitation_left_is_made_once_through_two_servers(pg_url:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_two_trusted_flags_at_once_through_two_servers_hide_the_post(pg_url: str) -> None:
+    """Each flag counts the trusted flags after the other's commit: the second hides it, once."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+            flaggers = [await users.create(tx, name, PASSWORD) for name in ("marc", "zoe")]
+            await tx.execute("update users set trust_override = 1", ())
+            board = await boards.create(tx, "Metz")
+            _thread_id, post_id = await threads.create(tx, board, lea, "Caméras", "Relevé.",
+                                                       150, 20_000)
+        async with first.read() as conn:
+            post = await posts.get(conn, post_id)
+            flaggers = [await users.get(conn, member.id) for member in flaggers]
+
+        async def flag_in(db: PostgresDatabase) -> bool:
+            async with db.transaction() as tx:
+                return await moderation.flag(tx, post, flaggers[1], "Adresse privée", 2, 5)
+
+        async with first.transaction() as tx:
+            assert not await moderation.flag(tx, post, flaggers[0], "Adresse privée", 2, 5)
+            racing = asyncio.create_task(flag_in(second))
+            await _waiting_on_a_lock(first)
+        assert await racing
+        async with first.read() as conn:
+            assert await conn.value("select hidden from posts where id = ?", (post_id,)) == 1
+    finally:
+        await first.close()
+        await second.close()

@@ -210,6 +210,9 @@ async def flag(tx: Transaction, post: posts.Post, member: User, reason: str,
     Returns True when this flag hid the post.
     """
     reason = clean_reason(reason)
+    # Flags of one post one at a time (several servers): two trusted flags at once must not
+    # each count only itself and leave the post shown.
+    await tx.lock([f"flags:{post.id}"])
     if await tx.value("select 1 from flags where post_id = ? and user_id = ?",
                       (post.id, member.id)):
         raise Conflict("You have already flagged this message.")
