@@ -24,8 +24,9 @@ from typing import Any
 from aiohttp import web
 
 from forum import clock, keys, periodic
-from forum.db import Conn, Row, Transaction
-from forum.errors import NotFound
+from forum.db import Conn, Database, Row, Transaction
+from forum.dialect import skip_locked
+from forum.errors import Conflict, NotFound
 from forum.models import notifications
 from forum.storage import Storage
 
@@ -33,6 +34,7 @@ log = logging.getLogger("forum")
 FORMAT_VERSION = 1
 CHECK_SECONDS = 300.0  # expired exports are removed at least this often
 READY_KIND = "export_ready"  # the notification's kind
+CLAIM_MINUTES = 30  # an export not ready by then (its process died) is taken up by another
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,17 @@ def key(file_name: str) -> str:
 
 
 async def request(tx: Transaction, user_id: int) -> int:
-    """Ask for an export; one already waiting is not asked for twice."""
-    waiting = await tx.value("select id from account_exports where user_id = ?"
-                             " and status = 'waiting'", (user_id,))
-    if waiting:
-        return int(waiting)
-    return await tx.insert("insert into account_exports (user_id, requested_at) values (?, ?)"
-                           " returning id", (user_id, clock.now()))
+    """Ask for an export; one already waiting is not asked for twice (the index
+    account_exports_one_waiting: two servers asked at once make one)."""
+    for _ in range(2):  # the waiting one may be finished between the insert and the select
+        made = await tx.value("insert or ignore into account_exports (user_id, requested_at)"
+                              " values (?, ?) returning id", (user_id, clock.now()))
+        if made is None:
+            made = await tx.value("select id from account_exports where user_id = ?"
+                                  " and status = 'waiting'", (user_id,))
+        if made is not None:
+            return int(made)
+    raise Conflict()
 
 
 async def list_for(conn: Conn, user_id: int) -> list[Export]:
@@ -318,13 +324,23 @@ async def prepare(app: web.Application, export_id: int, user_id: int) -> None:
         await store.storage.delete(key(name))
 
 
+async def claim(db: Database) -> Row | None:
+    """The oldest waiting export no process is preparing, now this one's for CLAIM_MINUTES
+    (several workers or servers each run the task: each export is prepared once)."""
+    async with db.transaction() as tx:
+        return await tx.one(
+            "update account_exports set claimed_until = ? where id = (select id"
+            " from account_exports where status = 'waiting'"
+            " and (claimed_until is null or claimed_until < ?)"
+            f" order by id limit 1{skip_locked(tx.dialect)}) returning id, user_id",
+            (clock.later(minutes=CLAIM_MINUTES), clock.now()))
+
+
 async def run_once(app: web.Application) -> None:
     """Prepare every waiting export, then remove expired ones (rows and files)."""
     db = app[keys.DB]
     while True:
-        async with db.read() as conn:
-            row = await conn.one("select id, user_id from account_exports"
-                                 " where status = 'waiting' order by id limit 1")
+        row = await claim(db)
         if row is None:
             break
         try:

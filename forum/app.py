@@ -23,7 +23,7 @@ from forum.headers import security_headers_middleware
 from forum.input_limits import input_limits_middleware
 from forum.migrate import migrate, migrate_postgresql
 from forum.models import reads, threads, users
-from forum.ratelimit import RateLimiter
+from forum.ratelimit import DatabaseHits, RateLimiter, limits_secret
 from forum.reads import KeptUnread, ReadLog
 from forum.uploads import pipeline as uploads
 from forum.views import drops
@@ -105,6 +105,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if applied:
         log.info("applied migrations: %s", ", ".join(applied))
     await db.open()
+    if isinstance(db, PostgresDatabase):  # other servers may share it: so do their limits
+        app[keys.LIMITER].shared = DatabaseHits(db, await limits_secret(db))
     db.after_commit.append(app[keys.PAGE_CACHE].invalidate)
     db.after_commit.append(app[keys.FRAGMENTS].invalidate)
     db.after_commit.append(app[keys.UNREAD].invalidate)

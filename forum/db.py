@@ -117,6 +117,11 @@ class Transaction(Conn):
         """Mark a cached page family (e.g. ("thread", 12)) as changed by this transaction."""
         self.changed_tags.add((kind, key))
 
+    async def lock(self, names: Iterable[str]) -> None:
+        """Hold these names until the transaction ends, against other processes' transactions
+        (a stored content being recorded and found unused at once). Nothing to do on SQLite:
+        its one writer holds them all; PostgreSQL's transactions take them one by one."""
+
 
 async def _within(give_up: float, waiting: Awaitable[T]) -> T:
     """What `waiting` gives, or TooSlow at the event loop's time `give_up`."""

@@ -47,6 +47,13 @@ UNIQUE_CONFLICTS = {
     "users_name_key_key": ("This pseudonym is already taken.", "name"),
     "users_by_skeleton": ("This pseudonym is already taken.", "name"),
     "boards_slug_key": ("A board already uses this address.", "slug"),
+    "flags_post_id_user_id_key": ("You have already flagged this message.", None),
+    "finding_kinds_slug_key": ("This kind of equipment already exists.", "label"),
+    # One file attached twice at once (two servers): the second finds it taken.
+    "post_attachments_upload_id_key": (
+        "Some of these files do not exist or are not yours to attach.", "attachments"),
+    "request_files_upload_id_key": (
+        "Some of these files do not exist or are not yours to attach.", "files"),
 }
 
 
@@ -123,6 +130,13 @@ class PgTransaction(Transaction, PgConn):
         value = await self.value(sql, params)
         assert value is not None
         return int(value)
+
+    async def lock(self, names: Iterable[str]) -> None:
+        """An advisory lock per name, released at the end of the transaction; taken in order,
+        so that two transactions locking the same names never wait for each other in a
+        circle. Taking one again in the same transaction does not wait."""
+        for name in sorted(set(names)):
+            await self.value("select pg_advisory_xact_lock(hashtextextended(?, 0))", (name,))
 
 
 class PostgresDatabase(Database):
@@ -203,6 +217,14 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A pooled connection; each statement sees the last committed state."""
+        assert self._pool is not None, "database not open"
+        async with self._pool.acquire() as conn:
+            yield PgConn(conn)
+
+    @asynccontextmanager
+    async def unlogged(self) -> AsyncIterator[Conn]:
+        """A pooled connection for one-statement writes no page shows (rate_hits: each
+        statement its own transaction): no write lock, no invalidation, no notification."""
         assert self._pool is not None, "database not open"
         async with self._pool.acquire() as conn:
             yield PgConn(conn)

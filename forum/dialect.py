@@ -100,6 +100,13 @@ def postgresql(sql: str) -> str:
     return _TOKENS.sub(number, sql)
 
 
+def skip_locked(dialect: str) -> str:
+    """The end of a claim's inner select: on PostgreSQL, rows another server is claiming at
+    this moment are skipped, neither waited for nor claimed twice (READ COMMITTED would
+    not run the select again after the wait). SQLite's single writer claims one at a time."""
+    return " for update skip locked" if dialect == "postgresql" else ""
+
+
 def is_postgresql(url: str) -> bool:
     """Whether a FORUM_DATABASE_URL names a PostgreSQL database."""
     return url.startswith(("postgresql://", "postgres://"))

@@ -92,14 +92,14 @@ def client_address(request: web.Request) -> str:
         request.remote, request.headers.getall("X-Forwarded-For", []))
 
 
-def check_rate(request: web.Request, key: str, limit: int, window: float,
+async def check_rate(request: web.Request, key: str, limit: int, window: float,
                message: str = "Too many attempts. Please wait a little and try again.") -> None:
     """Raise 429 when `key` went over `limit` actions in `window` seconds; else count one."""
     limiter = request.app[keys.LIMITER]
-    wait = limiter.retry_after(key, limit, window)
+    wait = await limiter.retry_after(key, limit, window)
     if wait:
         raise TooManyRequests(message, retry_after=wait)
-    limiter.hit(key, window)
+    await limiter.hit(key, window)
 
 
 def visible_or_404(viewer: User | None, action: permissions.Action, target: T) -> T:

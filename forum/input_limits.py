@@ -98,8 +98,8 @@ async def input_limits_middleware(request: web.Request,
     key = None  # the client's, worked out only when needed (not for a plain page read)
     if _carries_input(request):
         key = _client_key(request)
-        wait = limiter.retry_after(key, request.app[keys.CONFIG].invalid_requests_per_minute,
-                                   WINDOW)
+        wait = await limiter.retry_after(
+            key, request.app[keys.CONFIG].invalid_requests_per_minute, WINDOW)
         if wait:
             await _pause()
             raise TooManyRequests("Too many invalid requests from your address. Please wait"
@@ -119,10 +119,10 @@ async def input_limits_middleware(request: web.Request,
         response = await handler(request)
     except (ForumError, web.HTTPException) as error:
         if _refused_as_invalid(error):
-            limiter.hit(key or _client_key(request), WINDOW)
+            await limiter.hit(key or _client_key(request), WINDOW)
         raise
     if response.status in INVALID_STATUSES:  # a form shown again with its errors
-        limiter.hit(key or _client_key(request), WINDOW)
+        await limiter.hit(key or _client_key(request), WINDOW)
     return response
 
 

@@ -6,6 +6,11 @@ only. The holder renews the lease every third of its length; if it dies, the lea
 another worker takes it at its next try. A holder acts only while the lease has at least half
 its length left, and a step of the job (one SMTP exchange) is shorter than that, so the job
 has stopped in the old holder before anyone else can take it over.
+
+Several servers on one PostgreSQL database share the leases table the same way: the
+conditional upsert in renew() locks the row and judges the holder and the expiry on its latest
+committed version (READ COMMITTED), so of two servers trying at once one takes it. Their clocks
+(each server's time.time()) must agree within half a lease (60 s by default): NTP's do.
 """
 from __future__ import annotations
 

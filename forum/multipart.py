@@ -32,8 +32,8 @@ async def accept_part(request: web.Request, user: User, part: BodyPartReader, fi
                       limit: int) -> Upload:
     """One file of a form or of the API, through the rate limit, the quota and the cleaning."""
     config = request.app[keys.CONFIG]
-    check_rate(request, f"upload:{user.id}", config.uploads_per_minute, 60,
-               "You are sending files too fast. Please wait a minute.")
+    await check_rate(request, f"upload:{user.id}", config.uploads_per_minute, 60,
+                     "You are sending files too fast. Please wait a minute.")
     return await request.app[keys.UPLOADER].accept(
         request.app[keys.DB], user, part_chunks(part), part.filename or "",
         part.headers.get("Content-Type", ""), limit, field_name)

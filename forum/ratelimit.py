@@ -8,6 +8,15 @@ lives in the processes' memory: N workers allow what one allows, and the file na
 The drop's limits (MEMORY_ONLY) never leave memory, whatever the file holds (a source's address
 must not touch a disk): each worker keeps its own and allows 1/N of the budget, so that the
 workers together still allow it once.
+
+On PostgreSQL (several servers, each perhaps with workers) the hits live in the database
+instead (DatabaseHits: an UNLOGGED table, never in the WAL nor a replica), hashed with a key
+every server reads from the database (site_secrets): all servers allow what one allows. The
+drop's limits stay in each process's memory there too, 1/N per worker of one server; K
+servers thus allow the drop K times its budget (an address of a source is worth more than
+an exact count). The key is in the same database as the hashes: they keep addresses out of
+the table's rows and dumps, not from whoever can read both; rows are swept after a day at
+most (SHARED_HORIZON: the longest window).
 """
 from __future__ import annotations
 
@@ -15,16 +24,26 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import secrets
 import sqlite3
 import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from forum import clock
+
+if TYPE_CHECKING:
+    from forum.db import Database
+    from forum.db_postgresql import PostgresDatabase
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Keys (by prefix) counted in this process's memory only: the drop for sources (issue 18).
 MEMORY_ONLY = ("drop:", "drop_code:")
 SWEEP_SECONDS = 60.0
+SHARED_HORIZON = 86400.0  # the longest window of any limit (a day: exports of one's data)
+SECRET_NAME = "rate_limits"  # site_secrets' row keying DatabaseHits
 
 
 def parse_proxies(text: str) -> tuple[Network, ...]:
@@ -56,6 +75,21 @@ def _address(text: str) -> Address | None:
     return address
 
 
+class Hits(Protocol):
+    """Where the hits of several processes are counted together: keyed hashes and times."""
+
+    async def recent(self, key: str, window: float) -> list[float]: ...
+    async def add(self, key: str) -> None: ...
+    async def remove_latest(self, key: str) -> None: ...
+    async def clear(self, key: str) -> None: ...
+    async def sweep(self, horizon: float) -> None: ...
+
+
+def keyed_hash(secret: bytes, key: str) -> bytes:
+    """What a shared store holds instead of a key (an address): useless without the secret."""
+    return hmac.new(secret, key.encode(), hashlib.sha256).digest()[:16]
+
+
 class SharedHits:
     """Hits of every worker in one SQLite file: (hashed key, unix time) rows."""
 
@@ -71,36 +105,86 @@ class SharedHits:
         self.conn.execute("create index if not exists hits_by_key on hits (key, at)")
 
     def _hash(self, key: str) -> bytes:
-        return hmac.new(self.secret, key.encode(), hashlib.sha256).digest()[:16]
+        return keyed_hash(self.secret, key)
 
-    def recent(self, key: str, window: float) -> list[float]:
+    async def recent(self, key: str, window: float) -> list[float]:
         return [at for (at,) in self.conn.execute(
             "select at from hits where key = ? and at > ? order by at",
             (self._hash(key), time.time() - window))]
 
-    def add(self, key: str) -> None:
+    async def add(self, key: str) -> None:
         self.conn.execute("insert into hits (key, at) values (?, ?)",
                           (self._hash(key), time.time()))
 
-    def remove_latest(self, key: str) -> None:
+    async def remove_latest(self, key: str) -> None:
         self.conn.execute("delete from hits where rowid = (select rowid from hits where key = ?"
                           " order by at desc limit 1)", (self._hash(key),))
 
-    def clear(self, key: str) -> None:
+    async def clear(self, key: str) -> None:
         self.conn.execute("delete from hits where key = ?", (self._hash(key),))
 
-    def sweep(self, horizon: float) -> None:
+    async def sweep(self, horizon: float) -> None:
         self.conn.execute("delete from hits where at < ?", (time.time() - horizon,))
 
     def close(self) -> None:
         self.conn.close()
 
 
+class DatabaseHits:
+    """Hits of every server in PostgreSQL's rate_hits table (migration 0028).
+
+    Written on a pooled connection, one statement each, outside the write lock and without
+    telling the caches: no page shows them.
+    """
+
+    def __init__(self, db: PostgresDatabase, secret: bytes) -> None:
+        self.db = db
+        self.secret = secret
+
+    async def recent(self, key: str, window: float) -> list[float]:
+        async with self.db.read() as conn:
+            rows = await conn.all("select at from rate_hits where key = ? and at > ?"
+                                  " order by at", (keyed_hash(self.secret, key),
+                                                   time.time() - window))
+        return [row["at"] for row in rows]
+
+    async def _write(self, sql: str, params: tuple[object, ...]) -> None:
+        async with self.db.unlogged() as conn:
+            await conn.value(sql, params)
+
+    async def add(self, key: str) -> None:
+        await self._write("insert into rate_hits (key, at) values (?, ?)",
+                          (keyed_hash(self.secret, key), time.time()))
+
+    async def remove_latest(self, key: str) -> None:
+        await self._write("delete from rate_hits where id = (select id from rate_hits"
+                          " where key = ? order by at desc limit 1)",
+                          (keyed_hash(self.secret, key),))
+
+    async def clear(self, key: str) -> None:
+        await self._write("delete from rate_hits where key = ?", (keyed_hash(self.secret, key),))
+
+    async def sweep(self, horizon: float) -> None:
+        await self._write("delete from rate_hits where at < ?", (time.time() - horizon,))
+
+
+async def limits_secret(db: Database) -> bytes:
+    """The key of DatabaseHits' hashes, the same for every server: made by the first one to
+    start, kept in the database (site_secrets, as the unsubscribe links' key)."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "insert or ignore into site_secrets (name, value, created_at) values (?, ?, ?)",
+            (SECRET_NAME, secrets.token_hex(32), clock.now()))
+        return bytes.fromhex(str(await tx.value(
+            "select value from site_secrets where name = ?", (SECRET_NAME,))))
+
+
 class RateLimiter:
-    def __init__(self, trusted_proxies: str = "", shared: SharedHits | None = None,
+    def __init__(self, trusted_proxies: str = "", shared: Hits | None = None,
                  workers: int = 1) -> None:
         self._hits: dict[str, deque[float]] = {}
         self._last_sweep = time.monotonic()
+        self._longest = 3600.0  # the longest window this process counted: what a sweep keeps
         self.trusted = parse_proxies(trusted_proxies)
         self.shared = shared  # None: one process, every limit in memory
         self.workers = workers  # processes sharing the port: divides the memory-only budgets
@@ -135,20 +219,21 @@ class RateLimiter:
             return str(ipaddress.IPv6Network((address, 64), strict=False))
         return str(address)
 
-    def _in_file(self, key: str) -> SharedHits | None:
+    def _in_file(self, key: str) -> Hits | None:
         if self.shared is None or key.startswith(MEMORY_ONLY):
             return None
         return self.shared
 
-    def retry_after(self, key: str, limit: int, window: float) -> int:
-        """Seconds to wait before `key` may act again (0: it may act now). Does not count."""
+    async def retry_after(self, key: str, limit: int, window: float) -> int:
+        """Seconds to wait before `key` may act again (0: it may act now). Does not count
+        (writes nothing: a page that only asks stays a read)."""
         shared = self._in_file(key)
         if shared is not None:
-            times = shared.recent(key, window)
+            times = await shared.recent(key, window)
             if len(times) < limit:
                 return 0
             return max(1, int(times[0] + window - time.time()) + 1)
-        if self.shared is not None:  # memory only, with other workers: this one's share
+        if self.workers > 1:  # memory only, with other workers: this one's share
             limit = max(1, limit // self.workers)
         if key not in self._hits:  # asked on every request by some limits: keep no address
             return 0
@@ -157,28 +242,28 @@ class RateLimiter:
             return 0
         return max(1, int(hits[0] + window - time.monotonic()) + 1)
 
-    def hit(self, key: str, window: float) -> None:
+    async def hit(self, key: str, window: float) -> None:
         shared = self._in_file(key)
         if shared is not None:
-            shared.add(key)
+            await shared.add(key)
         else:
             self._recent(key, window).append(time.monotonic())
-        self._sweep(window)
+        await self._sweep(window)
 
-    def unhit(self, key: str) -> None:
+    async def unhit(self, key: str) -> None:
         """Take back the latest hit of `key` (an attempt that turned out not to count)."""
         shared = self._in_file(key)
         if shared is not None:
-            shared.remove_latest(key)
+            await shared.remove_latest(key)
             return
         hits = self._hits.get(key)
         if hits:
             hits.pop()
 
-    def clear(self, key: str) -> None:
+    async def clear(self, key: str) -> None:
         shared = self._in_file(key)
         if shared is not None:
-            shared.clear(key)
+            await shared.clear(key)
         self._hits.pop(key, None)
 
     def _recent(self, key: str, window: float) -> deque[float]:
@@ -188,14 +273,14 @@ class RateLimiter:
             hits.popleft()
         return hits
 
-    def _sweep(self, window: float) -> None:
+    async def _sweep(self, window: float) -> None:
         # Forget idle keys so that no address is kept longer than needed against abuse.
         now = time.monotonic()
+        self._longest = horizon = max(self._longest, window)
         if now - self._last_sweep < SWEEP_SECONDS:
             return
         self._last_sweep = now
-        horizon = max(window, 3600)
-        if self.shared is not None:
-            self.shared.sweep(horizon)
+        if self.shared is not None:  # others' keys too, whose windows this one may not know
+            await self.shared.sweep(max(horizon, SHARED_HORIZON))
         for key in [k for k, v in self._hits.items() if not v or v[-1] < now - horizon]:
             del self._hits[key]

@@ -13,7 +13,8 @@ wait in the socket's queue instead of being refused.
   the old one stopped as above; nothing is refused (a new release, new settings).
 
 What the workers share goes through the database (forum/db.py: invalidations, forum/leases.py)
-and a rate-limit file (forum/ratelimit.py: SharedHits) in a temporary folder of the master.
+and a rate-limit file (forum/ratelimit.py: SharedHits) in a temporary folder of the master; on
+PostgreSQL the limits too go through the database, shared with other servers (DatabaseHits).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from aiohttp.typedefs import Handler
 
 from forum import keys, logs
 from forum.config import Config
-from forum.migrate import migrate
+from forum.migrate import migrate, migrate_postgresql
 from forum.ratelimit import RateLimiter, SharedHits
 
 log = logging.getLogger("forum")
@@ -97,7 +98,9 @@ class Master:
 
     def run(self) -> int:
         try:
-            applied = migrate(self.config.db_path)  # once, before any worker opens the database
+            # Once, before any worker opens the database.
+            applied = (asyncio.run(migrate_postgresql(self.config.database_url))
+                       if self.config.database_url else migrate(self.config.db_path))
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
             SharedHits(Path(self.env[LIMITS]), b"").close()  # its table, before N race for it

@@ -8,11 +8,15 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from forum import migrate
+from forum import account_export, migrate
+from forum.config import Config
 from forum.db_postgresql import PostgresDatabase
 from forum.dialect import postgresql
-from forum.errors import Conflict
-from forum.models import boards, search
+from forum.errors import Conflict, Forbidden
+from forum.leases import Lease
+from forum.models import boards, invitations, moderation, posts, search, threads, uploads, users
+from forum.ratelimit import DatabaseHits, RateLimiter, limits_secret
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -156,7 +160,8 @@ async def test_a_site_on_the_baseline_finds_its_posts_after_the_search_step(
         finally:
             await conn.close()
         monkeypatch.setattr(migrate, "available", everything)
-        assert await migrate.migrate_postgresql(url) == ["0028_pgsearch.sql"]
+        applied = await migrate.migrate_postgresql(url)
+        assert applied[0] == "0028_pgsearch.sql", applied
         db = PostgresDatabase(url, readers=1)
         await db.open()
         try:
@@ -168,3 +173,186 @@ async def test_a_site_on_the_baseline_finds_its_posts_after_the_search_step(
         assert [hit.post_id for hit in found.hits] == [1]
     finally:
         await postgresql_cluster.drop(url)
+async def _waiting_on_a_lock(db: PostgresDatabase) -> None:
+    """Until another transaction waits for a lock this one holds (a row's, an advisory one)."""
+    async with asyncio.timeout(10), db.read() as conn:  # a bound, not a measure
+        while not await conn.value("select count(*) from pg_stat_activity"
+                                   " where wait_event_type = 'Lock'"):
+            await asyncio.sleep(0.01)
+
+
+async def test_two_servers_deleting_one_post_at_once_delete_it_once(pg_url: str) -> None:
+    """Both read it live (READ COMMITTED); the second's conditional update waits for the
+    first, finds it deleted, and answers 409: one journal line, one notification."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD, "member", "lea@example.org")
+            modo = await users.create(tx, "modo", PASSWORD, "admin", "modo@example.org")
+            board = await boards.create(tx, "Metz")
+            _thread_id, post_id = await threads.create(tx, board, lea, "Caméras", "Relevé.",
+                                                       150, 20_000)
+        async with first.read() as conn:
+            post = await posts.get(conn, post_id)
+
+        async def delete_in(db: PostgresDatabase) -> None:
+            async with db.transaction() as tx:
+                await moderation.delete_post(tx, post, modo, "Doublon")
+
+        async with first.transaction() as tx:
+            await moderation.delete_post(tx, post, modo, "Doublon")
+            racing = asyncio.create_task(delete_in(second))
+            await _waiting_on_a_lock(first)
+        with pytest.raises(Conflict):
+            await racing
+        async with second.read() as conn:
+            assert await conn.value("select count(*) from moderation_log"
+                                    " where action = 'delete'") == 1
+            assert await conn.value("select count(*) from notifications"
+                                    " where kind = 'deleted'") == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_content_found_unused_waits_for_another_server_recording_it(
+        pg_url: str) -> None:
+    """A purge on one server, an upload of the same bytes on the other: the purge's check
+    waits for the upload's commit and then sees the new row (it keeps the file)."""
+    first, second = await _two_processes(pg_url)
+    sha = "ab" * 32
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+            old = await uploads.insert(tx, lea.id, sha, "a.pdf", "pdf", "application/pdf", 10,
+                                       None, None, None, [])
+
+        async def purge_in(db: PostgresDatabase) -> set[str]:
+            async with db.transaction() as tx:
+                await uploads.delete(tx, [old.id])
+                return await uploads.unused(tx, {sha})
+
+        async with first.transaction() as tx:  # the upload, recorded, not committed yet
+            await uploads.insert(tx, lea.id, sha, "b.pdf", "pdf", "application/pdf", 10,
+                                 None, None, None, [])
+            purging = asyncio.create_task(purge_in(second))
+            await _waiting_on_a_lock(first)
+            assert not purging.done()
+        assert await purging == set()  # still used: the file stays
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_claim_different_exports(pg_url: str) -> None:
+    """Claims at once take different rows (SKIP LOCKED), each once; then none is left."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            for name in ("lea", "marc"):
+                member = await users.create(tx, name, PASSWORD)
+                await account_export.request(tx, member.id)
+                assert await account_export.request(tx, member.id)  # asked twice: one row
+        claims = await asyncio.gather(*(account_export.claim(db) for db in (first, second)))
+        assert all(claims) and claims[0]["id"] != claims[1]["id"]
+        assert await account_export.claim(first) is None
+        async with first.read() as conn:
+            assert await conn.value("select count(*) from account_exports") == 2
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_count_one_limit_and_the_table_names_nobody(pg_url: str) -> None:
+    first, second = await _two_processes(pg_url)
+    try:
+        limiters = [RateLimiter("", DatabaseHits(db, await limits_secret(db)))
+                    for db in (first, second)]
+        key = "login:203.0.113.7"
+        for limiter in (*limiters, *limiters[:1]):
+            assert await limiter.retry_after(key, 3, 300) == 0
+            await limiter.hit(key, 300)
+        assert all([await limiter.retry_after(key, 3, 300) > 0 for limiter in limiters])
+        await limiters[1].unhit(key)
+        assert await limiters[0].retry_after(key, 3, 300) == 0
+        for limiter in limiters:  # the drop's stay in memory, each process its own
+            await limiter.hit("drop:198.51.100.9", 3600)
+        async with first.read() as conn:
+            keys = [bytes(row[0]) for row in await conn.all("select key from rate_hits")]
+        assert len(keys) == 2 and {len(key) for key in keys} == {16}
+        assert not any(b"203.0.113" in key or b"198.51" in key for key in keys)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_servers_asking_for_one_lease_at_once_get_it_once(pg_url: str) -> None:
+    first, second = await _two_processes(pg_url)
+    try:
+        leases = [Lease("mail", 60), Lease("mail", 60)]
+        for _ in range(5):
+            taken = await asyncio.gather(leases[0].renew(first), leases[1].renew(second))
+            assert sorted(taken) == [False, True]
+            holder = taken.index(True)
+            assert leases[holder].held() and not leases[1 - holder].held()
+        await leases[holder].release((first, second)[holder])
+        assert await leases[1 - holder].renew((first, second)[1 - holder])
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_last_invitation_left_is_made_once_through_two_servers(pg_url: str) -> None:
+    """Counted then written: the second server's count waits for the first's commit."""
+    first, second = await _two_processes(pg_url)
+    config = Config(invitation_min_posts=0, invitations_per_member=1)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+
+        async def invite_in(db: PostgresDatabase) -> str:
+            async with db.transaction() as tx:
+                return await invitations.create(tx, lea, config)
+
+        async with first.transaction() as tx:
+            await invitations.create(tx, lea, config)
+            racing = asyncio.create_task(invite_in(second))
+            await _waiting_on_a_lock(first)
+        with pytest.raises(Forbidden):
+            await racing
+        async with first.read() as conn:
+            assert await conn.value("select count(*) from invitations") == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_two_trusted_flags_at_once_through_two_servers_hide_the_post(pg_url: str) -> None:
+    """Each flag counts the trusted flags after the other's commit: the second hides it, once."""
+    first, second = await _two_processes(pg_url)
+    try:
+        async with first.transaction() as tx:
+            lea = await users.create(tx, "lea", PASSWORD)
+            flaggers = [await users.create(tx, name, PASSWORD) for name in ("marc", "zoe")]
+            await tx.execute("update users set trust_override = 1", ())
+            board = await boards.create(tx, "Metz")
+            _thread_id, post_id = await threads.create(tx, board, lea, "Caméras", "Relevé.",
+                                                       150, 20_000)
+        async with first.read() as conn:
+            post = await posts.get(conn, post_id)
+            flaggers = [await users.get(conn, member.id) for member in flaggers]
+
+        async def flag_in(db: PostgresDatabase) -> bool:
+            async with db.transaction() as tx:
+                return await moderation.flag(tx, post, flaggers[1], "Adresse privée", 2, 5)
+
+        async with first.transaction() as tx:
+            assert not await moderation.flag(tx, post, flaggers[0], "Adresse privée", 2, 5)
+            racing = asyncio.create_task(flag_in(second))
+            await _waiting_on_a_lock(first)
+        assert await racing
+        async with first.read() as conn:
+            assert await conn.value("select hidden from posts where id = ?", (post_id,)) == 1
+    finally:
+        await first.close()
+        await second.close()

@@ -438,7 +438,7 @@ def test_a_board_renamed_from_the_cli_shows_at_once_on_both_workers(site):
     assert len(served) == 2
 
 
-def test_two_limiters_on_one_file_count_together_and_never_store_an_address(tmp_path):
+async def test_two_limiters_on_one_file_count_together_and_never_store_an_address(tmp_path):
     """Two workers' limiters: one budget for both; the file holds keyed hashes only."""
     secret = os.urandom(32)
     path = tmp_path / "hits.sqlite3"
@@ -446,15 +446,15 @@ def test_two_limiters_on_one_file_count_together_and_never_store_an_address(tmp_
     second = RateLimiter("", SharedHits(path, secret), workers=2)
     key = "login:203.0.113.7"
     for limiter in (first, second, first, second, first):
-        assert limiter.retry_after(key, 5, 300) == 0
-        limiter.hit(key, 300)
-    assert first.retry_after(key, 5, 300) > 0 and second.retry_after(key, 5, 300) > 0
-    second.unhit(key)
-    assert first.retry_after(key, 5, 300) == 0
+        assert await limiter.retry_after(key, 5, 300) == 0
+        await limiter.hit(key, 300)
+    assert await first.retry_after(key, 5, 300) > 0 and await second.retry_after(key, 5, 300) > 0
+    await second.unhit(key)
+    assert await first.retry_after(key, 5, 300) == 0
     assert b"203.0.113" not in path.read_bytes() + Path(f"{path}-wal").read_bytes()
 
 
-def test_the_drops_limits_stay_in_memory_and_each_worker_allows_its_share(tmp_path):
+async def test_the_drops_limits_stay_in_memory_and_each_worker_allows_its_share(tmp_path):
     """A source's address never reaches the file; two workers together allow the budget once."""
     path = tmp_path / "hits.sqlite3"
     limiters = [RateLimiter("", SharedHits(path, os.urandom(32)), workers=2) for _ in range(2)]
@@ -462,8 +462,8 @@ def test_the_drops_limits_stay_in_memory_and_each_worker_allows_its_share(tmp_pa
     allowed = 0
     for _ in range(10):
         for limiter in limiters:
-            if limiter.retry_after(key, 10, 3600) == 0:
-                limiter.hit(key, 3600)
+            if await limiter.retry_after(key, 10, 3600) == 0:
+                await limiter.hit(key, 3600)
                 allowed += 1
     assert allowed == 10
     rows = sqlite3.connect(path).execute("select count(*) from hits").fetchone()[0]

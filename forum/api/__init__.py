@@ -199,11 +199,11 @@ def bool_param(request: web.Request, name: str) -> bool:
     return raw == "true"
 
 
-def check_posting_rate(request: web.Request, user: User) -> None:
+async def check_posting_rate(request: web.Request, user: User) -> None:
     """The views' limit on new posts, on the same counter: the API is no way around it."""
     config = request.app[keys.CONFIG]
-    check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
-               "You are posting too fast. Please wait a minute.")
+    await check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+                     "You are posting too fast. Please wait a minute.")
 
 
 # Serialisers: what a client sees of each model, decided by permissions like the pages. ---------

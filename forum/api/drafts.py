@@ -41,7 +41,7 @@ async def save(request: web.Request) -> web.Response:
     title, body = text_field(data, "title"), text_field(data, "body")
     config = request.app[keys.CONFIG]
     drafts.check_lengths(title, body, config.title_max, config.body_max)
-    check_rate(request, f"draft:{user.id}", drafts.AUTOSAVES_PER_MINUTE, 60)
+    await check_rate(request, f"draft:{user.id}", drafts.AUTOSAVES_PER_MINUTE, 60)
     async with request.app[keys.DB].transaction() as tx:
         await drafts.save(tx, user.id, title, body, thread_id=where.get("thread_id"),
                           board_id=where.get("board_id"))

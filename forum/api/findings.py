@@ -192,7 +192,7 @@ async def create_finding(request: web.Request) -> web.Response:
     data = await json_body(request, "FindingInput")
     slug = text_field(data, "city")
     raw = raw_finding(data)
-    check_posting_rate(request, user)
+    await check_posting_rate(request, user)
     async with request.app[keys.DB].transaction() as tx:
         board = await _city(tx, slug, user)
         if not can(user, "propose_finding", board):

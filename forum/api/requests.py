@@ -120,7 +120,7 @@ async def create_request(request: web.Request) -> web.Response:
            "channel": text_field(data, "channel"), "sent_on": _day_text(data, "sent_on"),
            "received_on": _day_text(data, "received_on")}
     slug, files = text_field(data, "city"), _file_ids(data)
-    check_posting_rate(request, user)
+    await check_posting_rate(request, user)
     async with request.app[keys.DB].transaction() as tx:
         board = await _city(tx, slug)
         if not can(user, "record_request", board):

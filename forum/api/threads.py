@@ -53,7 +53,7 @@ async def create_thread(request: web.Request) -> web.Response:
     title = text_field(data, "title", config.title_max)
     body = text_field(data, "body")
     attachments = attachments_field(data)
-    check_posting_rate(request, user)
+    await check_posting_rate(request, user)
     status = publication_status(request, user, board.id, board.moderation_mode)
     async with request.app[keys.DB].transaction() as tx:
         thread_id, post_id = await threads.create(tx, board, user, title, body,
@@ -84,7 +84,7 @@ async def create_post(request: web.Request) -> web.Response:
     data = await json_body(request, "ReplyInput")
     body = text_field(data, "body")
     attachments = attachments_field(data)
-    check_posting_rate(request, user)
+    await check_posting_rate(request, user)
     status = publication_status(request, user, thread.board_id, thread.board_mode)
     async with request.app[keys.DB].transaction() as tx:
         post_id = await posts.create(tx, thread.id, thread.board_id, user, body,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -116,6 +117,7 @@ async def create(tx: Transaction, board_id: int, message: str, files: list[Clean
         raise Invalid("Send a file or a message (or both).", field="message")
     code = new_code()
     day = today()
+    await lock_contents(tx, [sha for f in files for sha in (f.sha256, f.thumbnail_sha256)])
     drop_id = await tx.insert(
         "insert into drops (board_id, code_hash, day) values (?, ?, ?) returning id",
         (board_id, code_hash(code), day))
@@ -240,12 +242,19 @@ async def erase(tx: Transaction, drop_ids: list[int]) -> set[str]:
     return await unused(tx, contents)
 
 
-async def unused(conn: Conn, contents: set[str]) -> set[str]:
-    """Of these contents (SHA-256), those no drop's file or thumbnail refers to."""
+async def lock_contents(tx: Transaction, shas: Iterable[str | None]) -> None:
+    """As uploads.lock_contents, for the drop's own store."""
+    await tx.lock(f"drops:{sha}" for sha in shas if sha)
+
+
+async def unused(tx: Transaction, contents: set[str]) -> set[str]:
+    """Of these contents (SHA-256), those no drop's file or thumbnail refers to: safe to
+    remove until the commit (under their locks, as uploads.unused)."""
+    await lock_contents(tx, contents)
     still = set()
     for sha in contents:
-        if await conn.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
-                            (sha, sha)):
+        if await tx.value("select 1 from drop_files where sha256 = ? or thumbnail_sha256 = ?",
+                          (sha, sha)):
             still.add(sha)
     return contents - still
 

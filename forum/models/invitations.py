@@ -99,6 +99,8 @@ async def create(tx: Transaction, inviter: User, config: Config) -> str:
         raise Forbidden("You may invite once %(num)s of your messages have been approved.",
                         num=config.invitation_min_posts)
     if not inviter.moderates_any:
+        # Counted then written: two servers must not both find one invitation left.
+        await tx.lock([f"invitations:{inviter.id}"])
         since = clock.later(days=-LIMIT_WINDOW_DAYS)
         made = await tx.value("select count(*) from invitations where inviter_id = ?"
                               " and created_at > ?", (inviter.id, since))

@@ -210,6 +210,9 @@ async def flag(tx: Transaction, post: posts.Post, member: User, reason: str,
     Returns True when this flag hid the post.
     """
     reason = clean_reason(reason)
+    # Flags of one post one at a time (several servers): two trusted flags at once must not
+    # each count only itself and leave the post shown.
+    await tx.lock([f"flags:{post.id}"])
     if await tx.value("select 1 from flags where post_id = ? and user_id = ?",
                       (post.id, member.id)):
         raise Conflict("You have already flagged this message.")
@@ -223,7 +226,10 @@ async def flag(tx: Transaction, post: posts.Post, member: User, reason: str,
         " or users.role in ('moderator', 'admin'))", (post.id, trust_threshold))
     if trusted < trusted_flags_to_hide or post.hidden or post.status != "published":
         return False
-    await tx.execute("update posts set hidden = 1 where id = ?", (post.id,))
+    # Conditional: two flags at once (two servers) hide it, and count it out, once.
+    if not await tx.update("update posts set hidden = 1 where id = ? and hidden = 0",
+                           (post.id,)):
+        return False
     await posts.count_public(tx, post, -1)
     return True
 
@@ -236,8 +242,8 @@ async def dismiss_flags(tx: Transaction, post: posts.Post, moderator: User,
         " and resolved_at is null", (clock.now(), moderator.id, post.id))
     if not closed and not post.hidden:
         raise Conflict("Another moderator has already decided on this message.")
-    if post.hidden:
-        await tx.execute("update posts set hidden = 0 where id = ?", (post.id,))
+    if post.hidden and await tx.update("update posts set hidden = 0 where id = ? and hidden = 1",
+                                       (post.id,)):
         await posts.count_public(tx, post, +1)
     await log(tx, moderator, "dismiss_flags", "post", post.id, post.board_id,
               clean_reason(reason, required=False))

@@ -379,19 +379,25 @@ async def decide_versions(tx: Transaction, post_id: int, state: str, note: str =
 
 
 async def delete(tx: Transaction, post: Post, by: User, reason: str = "") -> None:
-    """Leave a tombstone in place; the text stays in the database for moderators."""
-    await tx.execute(
-        "update posts set deleted_at = ?, deleted_by = ?, delete_reason = ?"
-        " where id = ? and deleted_at is null",
-        (clock.now(), by.id, reason[:500] or None, post.id))
+    """Leave a tombstone in place; the text stays in the database for moderators.
+
+    Conditional: of two deletions at once (two servers, READ COMMITTED) the second waits for
+    the first and finds the post deleted: a Conflict, nothing written twice.
+    """
+    if not await tx.update(
+            "update posts set deleted_at = ?, deleted_by = ?, delete_reason = ?"
+            " where id = ? and deleted_at is null",
+            (clock.now(), by.id, reason[:500] or None, post.id)):
+        raise Conflict("This message is already deleted.")
     changed(tx, post.thread_id, post.board_id)
 
 
 async def restore(tx: Transaction, post: Post) -> None:
-    """Take a tombstone away: the post shows again as it was."""
-    await tx.execute(
-        "update posts set deleted_at = null, deleted_by = null, delete_reason = null"
-        " where id = ?", (post.id,))
+    """Take a tombstone away: the post shows again as it was (once: see delete)."""
+    if not await tx.update(
+            "update posts set deleted_at = null, deleted_by = null, delete_reason = null"
+            " where id = ? and deleted_at is not null", (post.id,)):
+        raise Conflict("This message is not deleted.")
     changed(tx, post.thread_id, post.board_id)
 
 

@@ -1,6 +1,7 @@
 """Uploaded files and the posts they are attached to (tables uploads, post_attachments)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -172,9 +173,16 @@ COLUMNS = ("id, owner_id, sha256, filename, kind, content_type, size, width, hei
 PREFIXED = ", ".join("uploads." + column for column in COLUMNS.split(", "))
 
 
+async def lock_contents(tx: Transaction, shas: Iterable[str | None]) -> None:
+    """Until the commit, no other server's transaction records or removes these contents:
+    every reference is written, and every removal decided, under them (see unused)."""
+    await tx.lock(f"files:{sha}" for sha in shas if sha)
+
+
 async def insert(tx: Transaction, owner_id: int, sha256: str, filename: str, kind: str,
                  content_type: str, size: int, width: int | None, height: int | None,
                  thumbnail_sha256: str | None, removed: list[str]) -> Upload:
+    await lock_contents(tx, (sha256, thumbnail_sha256))
     row = await tx.one(
         "insert into uploads (owner_id, sha256, filename, kind, content_type, size, width,"
         " height, thumbnail_sha256, removed, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -213,6 +221,7 @@ async def size_sha(conn: Conn, upload_id: int, width: int) -> str | None:
 
 async def add_sizes(tx: Transaction, upload_id: int, sizes: list[tuple[int, int, str]]) -> None:
     """Record an image's smaller copies (width, height, sha256), already stored."""
+    await lock_contents(tx, [sha for _w, _h, sha in sizes])
     for width, height, sha in sizes:
         await tx.execute("insert or ignore into upload_sizes (upload_id, width, height, sha256)"
                          " values (?, ?, ?, ?)", (upload_id, width, height, sha))
@@ -358,12 +367,16 @@ async def delete(tx: Transaction, upload_ids: list[int]) -> None:
         await tx.execute("delete from uploads where id = ?", (upload_id,))
 
 
-async def unused(conn: Conn, shas: set[str]) -> set[str]:
-    """Of these contents, those no upload (file or thumbnail) refers to any more."""
+async def unused(tx: Transaction, shas: set[str]) -> set[str]:
+    """Of these contents, those no upload (file or thumbnail) refers to any more: safe to
+    remove until the commit. Under their locks: another server recording the same bytes at
+    this moment has either committed (its row is seen) or waits for this commit (and puts
+    the file back: the callers place files after recording them)."""
+    await lock_contents(tx, shas)
     still = set()
     for sha in shas:
-        if await conn.value("select 1 from uploads where sha256 = ? or thumbnail_sha256 = ?"
-                            " union all select 1 from upload_sizes where sha256 = ?",
-                            (sha, sha, sha)):
+        if await tx.value("select 1 from uploads where sha256 = ? or thumbnail_sha256 = ?"
+                          " union all select 1 from upload_sizes where sha256 = ?",
+                          (sha, sha, sha)):
             still.add(sha)
     return shas - still

@@ -92,6 +92,9 @@ class Uploader:
                 # To a bucket before the transaction: the writer's lock waits for no upload.
                 await self.store.stage(files, staged)
                 async with db.transaction() as tx:
+                    # All at once, in order: against a purge of the same bytes on another
+                    # server (models/uploads.py: unused), never waiting in a circle.
+                    await uploads.lock_contents(tx, [sha for _path, sha in files])
                     upload = await uploads.insert(
                         tx, user.id, result["sha256"], names.final_name(name, kind), kind.name,
                         kind.content_type, result["size"], result["width"], result["height"],
@@ -235,7 +238,8 @@ class Uploader:
             gone = await uploads.orphans(tx, before)
             contents = await uploads.stored_shas(tx, [upload.id for upload in gone])
             await uploads.delete(tx, [upload.id for upload in gone])
-            # Under the write lock: an upload of the same content cannot slip in between.
+            # Under the write lock, and the contents' locks (several servers): an upload of
+            # the same content cannot slip in between.
             for sha in await uploads.unused(tx, contents):
                 await self.store.remove(sha)
         self.store.sweep_temp()

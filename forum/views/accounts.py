@@ -44,8 +44,8 @@ async def register(request: web.Request) -> web.Response:
                        answer=text_field(form, "answer"), next=local_path(text_field(form, "next")),
                        invitation=text_field(form, "invitation")[:200])
         password = text_field(form, "password")
-        check_rate(request, f"register:{client_address(request)}",
-                   config.registrations_per_hour, 3600)
+        await check_rate(request, f"register:{client_address(request)}",
+                         config.registrations_per_hour, 3600)
         try:
             if password != text_field(form, "password_again"):
                 raise Invalid("The two passwords differ.", field="password_again")
@@ -91,21 +91,21 @@ async def login(request: web.Request) -> web.Response:
         counted = _login_limits(config, client_address(request), pseudonym_key(name))
         # Checked before the password; only failures count (a success takes its hit back).
         # Counting first, not after, keeps a burst of parallel guesses inside the limits.
-        wait = max(limiter.retry_after(key, limit, config.login_window)
-                   for key, limit in counted)
+        wait = max([await limiter.retry_after(key, limit, config.login_window)
+                    for key, limit in counted])
         if wait:
             raise TooManyRequests("Too many attempts. Please wait a little and try again.",
                                   retry_after=wait)
         for key, _limit in counted:
-            limiter.hit(key, config.login_window)
+            await limiter.hit(key, config.login_window)
         async with request.app[keys.DB].read() as conn:
             user = await users.authenticate(conn, name, text_field(form, "password"))
         if user is None:
             return form_error(request, "accounts/login.html", context,
                               ForumError(LOGIN_FAILED))
-        limiter.clear(counted[0][0])  # the owner's own mistakes are forgiven
+        await limiter.clear(counted[0][0])  # the owner's own mistakes are forgiven
         for key, _limit in counted[1:]:
-            limiter.unhit(key)
+            await limiter.unhit(key)
         async with request.app[keys.DB].read() as conn:
             second_step = await two_factor.is_enabled(conn, user.id)
         if second_step:

@@ -85,7 +85,7 @@ async def autosave(request: web.Request) -> web.Response:
                                           "updated_at": draft.updated_at,
                                           "attachments": [_file_json(f) for f in files]}
         return web.json_response(found, headers=headers)
-    check_rate(request, f"draft:{user.id}", AUTOSAVES_PER_MINUTE, 60)
+    await check_rate(request, f"draft:{user.id}", AUTOSAVES_PER_MINUTE, 60)
     form = await request.post()
     title, body = text_field(form, "title"), text_field(form, "body")
     _check_lengths(request, title, body)

@@ -85,8 +85,8 @@ async def send(request: web.Request) -> web.Response:
                "max_mb": config.drop_max_bytes // MB, "days": config.drop_days}
     if request.method != "POST":
         return private(render(request, "drops/new.html", context, form=True))
-    check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour, HOUR,
-               "Too many drops from here. Please wait an hour and try again.")
+    await check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour, HOUR,
+                     "Too many drops from here. Please wait an hour and try again.")
     try:
         with contextlib.ExitStack() as temps:
             code, board = await _receive(request, context, temps)
@@ -231,14 +231,14 @@ async def follow_up(request: web.Request) -> web.Response:
     form = await request.post()
     code = text_field(form, "code")[:100]
     limiter, key = request.app[keys.LIMITER], f"drop_code:{client_address(request)}"
-    wait = limiter.retry_after(key, config.drop_code_attempts, HOUR)
+    wait = await limiter.retry_after(key, config.drop_code_attempts, HOUR)
     if wait:
         raise TooManyRequests("Too many wrong codes from here. Please wait an hour.",
                               retry_after=wait)
     async with request.app[keys.DB].read() as conn:
         drop = await drops.by_code(conn, code)
     if drop is None:
-        limiter.hit(key, HOUR)
+        await limiter.hit(key, HOUR)
         context["errors"] = {"code": gettext("This code matches no drop. Check it and try "
                                              "again (drops are erased after %(days)s days).",
                                              days=config.drop_days)}
@@ -248,8 +248,9 @@ async def follow_up(request: web.Request) -> web.Response:
     if form.get("action") == "reply":
         context["message"] = text_field(form, "message")
         try:
-            check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour,
-                       HOUR, "Too many messages from here. Please wait an hour and try again.")
+            await check_rate(request, f"drop:{client_address(request)}", config.drops_per_hour,
+                             HOUR,
+                             "Too many messages from here. Please wait an hour and try again.")
             async with request.app[keys.DB].transaction() as tx:
                 await drops.add_message(tx, drop.id, None, context["message"])
             context["message"], context["sent"] = "", True

@@ -92,8 +92,8 @@ async def propose(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             draft = await finding_drafts.check(tx, board, raw_finding(sent), date.today())
-            check_rate(request, f"finding:{user.id}", config.posts_per_minute, 60,
-                       "You are adding findings too fast. Please wait a minute.")
+            await check_rate(request, f"finding:{user.id}", config.posts_per_minute, 60,
+                             "You are adding findings too fast. Please wait a minute.")
             finding_id = await findings.create(tx, board, user, draft, review)
     except Invalid as error:
         if error.field == "scope" and source and form.fields["place"].strip() \

@@ -28,7 +28,7 @@ EXPORTS_PER_DAY = 5  # a ZIP costs a full read of the member's data
 
 async def request_export(request: web.Request) -> web.Response:
     user = require_user(request)
-    check_rate(request, f"export:{user.id}", EXPORTS_PER_DAY, 86400)
+    await check_rate(request, f"export:{user.id}", EXPORTS_PER_DAY, 86400)
     async with request.app[keys.DB].transaction() as tx:
         await account_export.request(tx, user.id)
     account_export.wake(request.app)
@@ -66,7 +66,7 @@ async def leave(request: web.Request) -> web.Response:
     context["erase"] = text_field(form, "posts") == "erase"
     config = request.app[keys.CONFIG]
     try:
-        check_rate(request, f"leave:{user.id}", config.login_attempts, config.login_window)
+        await check_rate(request, f"leave:{user.id}", config.login_attempts, config.login_window)
         async with request.app[keys.DB].read() as conn:
             await users.check_current_password(conn, user.id, text_field(form, "current"))
         if context["two_factor_on"]:

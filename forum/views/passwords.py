@@ -24,17 +24,19 @@ async def forgot(request: web.Request) -> web.Response:
         form = await request.post()
         identifier = clean_line(text_field(form, "identifier"))[:254]
         # Limits, work and answer are the same whether or not an account matches.
-        check_rate(request, f"reset:{client_address(request)}", config.resets_per_hour * 4, 3600)
-        check_rate(request, f"reset:{pseudonym_key(identifier)}", config.resets_per_hour, 3600)
+        await check_rate(request, f"reset:{client_address(request)}",
+                         config.resets_per_hour * 4, 3600)
+        await check_rate(request, f"reset:{pseudonym_key(identifier)}",
+                         config.resets_per_hour, 3600)
         limiter = request.app[keys.LIMITER]
         async with request.app[keys.DB].transaction() as tx:
             for member in await password_resets.accounts_for(tx, identifier):
                 # Per account too: its pseudonym, its address in any case, another account's
                 # shared address… each identifier has its own count, the mailbox has one.
                 account_key = f"reset-account:{member['id']}"
-                if limiter.retry_after(account_key, config.resets_per_hour, 3600):
+                if await limiter.retry_after(account_key, config.resets_per_hour, 3600):
                     continue  # silently: the answer must not tell that the account exists
-                limiter.hit(account_key, 3600)
+                await limiter.hit(account_key, 3600)
                 await _queue_reset(tx, request, member)
         raise see_other(url_for(request, "password_forgot", query={"sent": "1"}))
     return render(request, FORGOT, {"sent": request.query.get("sent") == "1",

@@ -149,8 +149,8 @@ async def change_status(request: web.Request) -> web.Response:
         raise Forbidden("You may not update this request.")
     form = await read_post_form(request, user)
     fields = {name: _field(form.fields, name) for name in STATUS_FIELDS}
-    check_rate(request, f"request:{user.id}", request.app[keys.CONFIG].posts_per_minute, 60,
-               "You are recording requests too fast. Please wait a minute.")
+    await check_rate(request, f"request:{user.id}", request.app[keys.CONFIG].posts_per_minute, 60,
+                     "You are recording requests too fast. Please wait a minute.")
     if form.errors:
         return await _show(request, user, found, fields, {"files": "\n".join(form.errors)}, 422)
     try:
@@ -208,8 +208,9 @@ async def new(request: web.Request) -> web.Response:
     try:
         async with request.app[keys.DB].transaction() as tx:
             checked = request_drafts.check_new(context["fields"], today())
-            check_rate(request, f"request:{user.id}", request.app[keys.CONFIG].posts_per_minute,
-                       60, "You are recording requests too fast. Please wait a minute.")
+            await check_rate(request, f"request:{user.id}",
+                             request.app[keys.CONFIG].posts_per_minute, 60,
+                             "You are recording requests too fast. Please wait a minute.")
             request_id = await records.create(tx, board, user, checked, review,
                                               [f.id for f in context["kept_files"]])
     except Invalid as error:

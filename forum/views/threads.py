@@ -283,8 +283,8 @@ async def _compose(request: web.Request, user: User, template: str, context: dic
             await drafts.keep(request, user, context, sent.attachment_ids)
             return render(request, template, context, form=True)
         # Inside the try: past the limit, the form comes back with its text (issue 16).
-        check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
-                   "You are posting too fast. Please wait a minute.")
+        await check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
+                         "You are posting too fast. Please wait a minute.")
         status = publication_status(request, user, *board)
         async with request.app[keys.DB].transaction() as tx:
             post_id = await create(tx, status)

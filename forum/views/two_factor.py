@@ -36,22 +36,22 @@ def _code_limits(request: web.Request, user_id: int) -> list[tuple[str, int]]:
             (f"login-address:{address}", config.login_attempts * 6)]
 
 
-def _check_code_rate(request: web.Request, user_id: int) -> list[tuple[str, int]]:
+async def _check_code_rate(request: web.Request, user_id: int) -> list[tuple[str, int]]:
     """429 while too many wrong codes; else count this attempt (taken back if it is right)."""
     limiter, window = request.app[keys.LIMITER], request.app[keys.CONFIG].login_window
     counted = _code_limits(request, user_id)
-    wait = max(limiter.retry_after(key, limit, window) for key, limit in counted)
+    wait = max([await limiter.retry_after(key, limit, window) for key, limit in counted])
     if wait:
         raise TooManyRequests("Too many attempts. Please wait a little and try again.",
                               retry_after=wait)
     for key, _limit in counted:
-        limiter.hit(key, window)
+        await limiter.hit(key, window)
     return counted
 
 
-def _forgive(request: web.Request, counted: list[tuple[str, int]]) -> None:
+async def _forgive(request: web.Request, counted: list[tuple[str, int]]) -> None:
     for key, _limit in counted:
-        request.app[keys.LIMITER].unhit(key)
+        await request.app[keys.LIMITER].unhit(key)
 
 
 async def _context(request: web.Request, user: users.User) -> dict[str, Any]:
@@ -87,25 +87,25 @@ async def enable(request: web.Request) -> web.Response:
     """Turn it on with a code from the app; the recovery codes are shown this once."""
     user = require_user(request)
     form = await request.post()
-    counted = _check_code_rate(request, user.id)
+    counted = await _check_code_rate(request, user.id)
     try:
         async with request.app[keys.DB].transaction() as tx:
             codes = await two_factor.enable(tx, user.id, text_field(form, "code"))
     except ForumError as error:
         return form_error(request, SETUP, await _context(request, user), error)
-    _forgive(request, counted)
+    await _forgive(request, counted)
     return render(request, CODES, {"codes": codes}, form=True)
 
 
 async def _with_code(request: web.Request, user: users.User) -> None:
     """Raise Invalid unless the form carries a right code (from the app, or a recovery code)."""
     form = await request.post()
-    counted = _check_code_rate(request, user.id)
+    counted = await _check_code_rate(request, user.id)
     async with request.app[keys.DB].transaction() as tx:
         right = await two_factor.check_any(tx, user.id, text_field(form, "code"))
     if not right:
         raise Invalid(WRONG_CODE, field="code")
-    _forgive(request, counted)
+    await _forgive(request, counted)
 
 
 async def disable(request: web.Request) -> web.Response:
@@ -161,7 +161,7 @@ async def login_code(request: web.Request) -> web.Response:
     if request.method != "POST":
         return render(request, LOGIN_CODE, {"errors": {}}, form=True)
     form = await request.post()
-    counted = _check_code_rate(request, user_id)
+    counted = await _check_code_rate(request, user_id)
     async with request.app[keys.DB].transaction() as tx:
         right = await two_factor.check_any(tx, user_id, text_field(form, "code"))
         if right:
@@ -169,7 +169,7 @@ async def login_code(request: web.Request) -> web.Response:
             user = await users.get(tx, user_id)
     if not right:
         return form_error(request, LOGIN_CODE, {}, Invalid(WRONG_CODE, field="code"))
-    _forgive(request, counted)
+    await _forgive(request, counted)
     response = see_other(local_path(next_path))
     response.del_cookie(PENDING_COOKIE, path="/login")
     await auth.log_in(request, response, user)
