@@ -52,6 +52,7 @@ if str(harness.ROOT) not in sys.path:  # tests/ holds the cluster the test suite
 from tests.postgresql_cluster import Cluster
 
 WRITERS = 16  # members posting in the write run, each with an API token
+NOTIFIED = 5  # notifications per post already in the forum
 COPY_BATCH = 20_000
 PG_OPTIONS = ("-c listen_addresses='' -c synchronous_commit=off -c max_connections=200"
               " -c shared_preload_libraries=pg_stat_statements -c shared_buffers=256MB")
@@ -126,10 +127,22 @@ class BenchCluster(Cluster):
 # Data ----------------------------------------------------------------------------------------
 
 def add_writers(forum: tp.GeneratedForum) -> tuple[list[str], list[int]]:
-    """API tokens for members 3 .. 3 + WRITERS (the write run's authors), and the threads they
-    reply to: every thread but the one the page measures (it keeps its 50 posts)."""
+    """What a forum that has been running holds and the write run needs: each thread
+    followed by those who posted in it (as posting does by default), NOTIFIED notifications
+    per post, read and mailed (the table is never pruned: publishing a post reads it), and API
+    tokens for members 3 .. 3 + WRITERS, the write run's authors. Returns the tokens and the
+    threads they reply to: every thread but the one the page measures (it keeps 50 posts)."""
     tokens = ["vigie_" + os.urandom(24).hex() for _ in range(WRITERS)]
     with sqlite3.connect(forum.data_dir / "forum.sqlite3") as conn:
+        conn.execute("insert or ignore into follows (user_id, target_kind, target_id, mode,"
+                     " created_at) select author_id, 'thread', thread_id, 'follow',"
+                     " min(created_at) from posts group by author_id, thread_id")
+        conn.execute(
+            "with recursive k (n) as (select 1 union all select n + 1 from k where n < ?)"
+            " insert into notifications (user_id, kind, post_id, thread_id, actor_id,"
+            " created_at, read_at, mailed_at) select 1 + (posts.id * 7 + k.n) % ?, 'reply',"
+            " posts.id, posts.thread_id, posts.author_id, posts.created_at, posts.created_at,"
+            " posts.created_at from posts, k", (NOTIFIED, tp.MEMBERS))
         conn.executemany("insert into api_tokens (user_id, token_hash, label, created_at)"
                          " values (?, ?, 'bench writer', '2023-01-01T00:00:00.000Z')",
                          [(3 + i, token_hash(token)) for i, token in enumerate(tokens)])
@@ -260,7 +273,12 @@ def _wrk(ports: list[int], path: str, headers: dict[str, str], seconds: float,
 
 
 def _cpu(procs: list[subprocess.Popen[bytes]]) -> float:
-    return sum(harness.cpu_seconds(proc.pid) or 0.0 for proc in procs)
+    """The servers' CPU time and their children's: the workers that cook posts' Markdown."""
+    pids = [proc.pid for proc in procs]
+    for proc in procs:
+        pids += [int(pid) for pid in subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()]
+    return sum(harness.cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def measure(label: str, store: Store, procs: list[subprocess.Popen[bytes]], ports: list[int],
