@@ -17,10 +17,16 @@ split over both: one wrk per server, half the connections each), and measured:
               random threads, `--connections` at once, for `--duration` s; counted from the
               201 answers and checked against the posts table afterwards
 
-Columns: req/s; `/ bare`; `CPU ms`, the Vigie servers' CPU per request (all processes); `PG ms`,
-PostgreSQL's (the postmaster and its backends: on this machine they share the same cores, so
-a PostgreSQL page costs CPU ms + PG ms); p99. After the PostgreSQL runs, the statements
-pg_stat_statements saw per uncached page and per write, with their mean time, are printed.
+The forum is the one thread_page.py generates, with what a running forum also holds and a
+reply reads or writes: each thread followed by those who posted in it, and NOTIFIED (read,
+mailed) notifications per post (Vigie never prunes them).
+
+Columns: req/s; `/ bare`; `CPU ms`, the Vigie servers' CPU per request (all their processes,
+the Markdown workers included); `PG ms`, PostgreSQL's (the postmaster and its backends: they
+share the same cores, so a page on PostgreSQL costs CPU ms + PG ms); `/ bare CPU`, bare's CPU
+per request over the page's (CPU ms + PG ms): the ratio that other programs' load hardly
+moves, unlike req/s on this busy 2-core machine; p99. After the PostgreSQL runs, the
+statements pg_stat_statements saw per uncached page and per write (mean time each) are printed.
 
 PostgreSQL runs with fsync on and synchronous_commit off: a commit may be lost on a crash but
 never corrupts, as SQLite's WAL with synchronous = normal that Vigie uses.
@@ -466,14 +472,16 @@ def report(args: argparse.Namespace, forum: tp.GeneratedForum, timings: list[str
           f" s each; load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
           f" on {os.cpu_count()} CPUs")
     print(f"{'store':<11}{'servers':>7}  {'page':<8}{'req/s':>9}{'/ bare':>8}{'CPU ms':>8}"
-          f"{'PG ms':>7}{'p99 ms':>8}")
+          f"{'PG ms':>7}{'/ bare CPU':>11}{'p99 ms':>8}")
     for (name, count), rows in reads.items():
-        bare = rows[0].rps
+        bare = rows[0]
         for row in rows:
             pg = "-" if row.pg_ms is None else f"{row.pg_ms:.2f}"
             cpu = "-" if row.cpu_ms is None else f"{row.cpu_ms:.2f}"
-            print(f"{name:<11}{count:>7}  {row.label:<8}{row.rps:>9,.0f}{row.rps / bare:>8.2f}"
-                  f"{cpu:>8}{pg:>7}{row.p99:>8.1f}")
+            spent = (row.cpu_ms or 0.0) + (row.pg_ms or 0.0)
+            by_cpu = f"{(bare.cpu_ms or 0.0) / spent:.2f}" if spent else "-"
+            print(f"{name:<11}{count:>7}  {row.label:<8}{row.rps:>9,.0f}"
+                  f"{row.rps / bare.rps:>8.2f}{cpu:>8}{pg:>7}{by_cpu:>11}{row.p99:>8.1f}")
     print(f"\n{'store':<11}{'servers':>7}  {'writes/s':>9}{'CPU ms':>8}{'PG ms':>7}"
           f"{'p99 ms':>8}")
     for (name, count), row in writes.items():
