@@ -8,6 +8,7 @@ by 1 and by 2 real `python -m forum serve` processes (ports on 127.0.0.1; with t
 split over both: one wrk per server, half the connections each), and measured:
 
     bare      one bare aiohttp process per Vigie server, returning the page's bytes: the ceiling
+              (measured before and after the pages; the mean of both)
     cached    an anonymous reader (the rendered-page cache)
     render    `Cookie: vigie_session=bogus`: no page cache, the page rendered for a visitor with
               its posts from the fragment cache (issue 15's "uncached render": the first reader
@@ -312,6 +313,7 @@ def measure(label: str, store: Store, procs: list[subprocess.Popen[bytes]], port
 def read_rows(store: Store, forum: tp.GeneratedForum, running: Running,
               args: argparse.Namespace) -> list[Row]:
     path = f"/t/{forum.thread_id}"
+    bare = [measure("bare", store, running.bare, running.bare_ports, path, {}, args)[0]]
     rows = []
     for label, headers in (("cached", {}), ("render", {"Cookie": "vigie_session=bogus"}),
                            ("member", {"Cookie": f"vigie_session={forum.member_token}"})):
@@ -323,8 +325,11 @@ def read_rows(store: Store, forum: tp.GeneratedForum, running: Running,
                             args)[0])
         if label == "render":
             rows[-1].note += asyncio.run(statements(store, rows[-1], "per uncached page"))
-    bare = measure("bare", store, running.bare, running.bare_ports, path, {}, args)[0]
-    return [bare, *rows]
+    bare.append(measure("bare", store, running.bare, running.bare_ports, path, {}, args)[0])
+    # Before and after the others, as thread_page.py does: the machine's load moves meanwhile.
+    return [Row("bare", (bare[0].rps + bare[1].rps) / 2, max(bare[0].p99, bare[1].p99),
+                (bare[0].cpu_ms or 0.0) / 2 + (bare[1].cpu_ms or 0.0) / 2, bare[0].pg_ms),
+            *rows]
 
 
 def write_row(store: Store, forum: tp.GeneratedForum, running: Running, tokens: list[str],
