@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import sqlite3
@@ -342,7 +343,11 @@ def write_row(store: Store, forum: tp.GeneratedForum, running: Running, tokens: 
         "tokens": ", ".join(f'"{token}"' for token in tokens),
         "threads": ", ".join(map(str, threads)),
         "bodies": ", ".join(f"[==[{body}]==]" for body in sample)})
-    # The warm-up starts each server's Markdown workers (a second of CPU each, once).
+    # The warm-up starts each server's Markdown workers (a second of CPU each, once): two
+    # replies at once per server, answered before the warm-up run, then that run.
+    with ThreadPoolExecutor(2 * len(running.ports)) as pool:
+        list(pool.map(lambda job: _reply(job[0], tokens[job[1]], threads[job[1]]),
+                      [(port, i) for port in running.ports for i in range(2)]))
     _wrk(running.ports, "/", {}, max(1.0, args.warmup), args, str(script))
     before = asyncio.run(post_count(store))
     warmup, args.warmup = args.warmup, 0.0  # done: every post after it counted
@@ -356,6 +361,21 @@ def write_row(store: Store, forum: tp.GeneratedForum, running: Running, tokens: 
     row.note += f"{written:,} posts written ({result.requests - result.bad_status:,} 201s)"
     row.note += asyncio.run(statements(store, row, "per write"))
     return row
+
+
+def _reply(port: int, token: str, thread_id: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("POST", f"/api/v1/threads/{thread_id}/posts",
+                           json.dumps({"body": "Première réponse du banc d'essai."}),
+                           {"Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    if response.status != 201:
+        raise SystemExit(f"a reply on port {port}: status {response.status}")
 
 
 async def post_count(store: Store) -> int:
