@@ -53,6 +53,7 @@ How to read it
                               [--rounds 3]
   python bench/thread_page.py --sizes 1000,1000000     every figure at both sizes
   python bench/thread_page.py --compare-sizes --posts 1000000
+  python bench/thread_page.py --store both --servers 1,2 --posts 1000   (bench/stores.py)
 """
 from __future__ import annotations
 
@@ -863,6 +864,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0,
                         help="instead: cached, uncached and member pages with 1 and N server"
                              " processes, and the scaling ratio (bench/workers.py)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="sqlite",
+                        help="instead, unless sqlite: cached, uncached and member pages and"
+                             " replies per second on each store (bench/stores.py)")
+    parser.add_argument("--servers", default="1", metavar="1|2|1,2",
+                        help="with --store: Vigie servers on the store, load split over them")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -875,6 +881,11 @@ def main(argv: list[str] | None = None) -> int:
             import workers  # bench/workers.py: several processes (issue 13)
 
             workers.compare(args, root)
+        elif args.store != "sqlite" or args.servers != "1":
+            import stores  # bench/stores.py: PostgreSQL beside SQLite, 1 and 2 servers
+
+            args.servers = stores.server_counts(args.servers)
+            stores.compare(args, root)
         elif args.sizes:
             for posts in args.sizes:
                 args.posts = posts
