@@ -57,7 +57,7 @@ class Table:
 @dataclass
 class Plan:
     tables: list[Table]  # in the order of their foreign keys
-    sqlite_only: list[str]  # not copied (the search index)
+    sqlite_only: list[str]  # not copied: the search index (FTS5 tables, their shadows neither)
     postgresql_only: list[str]  # derived on PostgreSQL (its triggers fill them)
 
 
@@ -107,8 +107,8 @@ async def migrate_store(config: Config, target_url: str, files_url: str = "",
             for name in plan.postgresql_only:
                 count = await conn.fetchval(f'select count(*) from "{name}"')
                 out(f"{name}: only on PostgreSQL, filled by its triggers ({count} row(s))")
-            for name in plan.sqlite_only:
-                out(f"{name}: SQLite's search index, not copied")
+            if plan.sqlite_only:
+                out(f"not copied (SQLite's search index): {', '.join(plan.sqlite_only)}")
             await _verify_tables(source, conn, plan.tables)
             out(f"checked: {len(plan.tables)} table(s), every row")
             if target_files is not None:
@@ -147,9 +147,9 @@ async def _plan(source: sqlite3.Connection, conn: asyncpg.Connection) -> Plan:
         "select name from sqlite_master where type = 'table' and sql like 'create virtual%'")]
     sqlite_tables = {row[0] for row in source.execute(
         "select name from sqlite_master where type = 'table'")}
-    search_index = sorted(name for name in sqlite_tables
-                          if any(name == v or name.startswith(f"{v}_") for v in virtual))
-    plain = {name for name in sqlite_tables - set(search_index)
+    search_index = {name for name in sqlite_tables
+                    if any(name == v or name.startswith(f"{v}_") for v in virtual)}
+    plain = {name for name in sqlite_tables - search_index
              if not SQLITE_INTERNAL.match(name)} - OWN
     target = set(await _user_tables(conn)) - OWN
     columns: dict[str, dict[str, str]] = {}
@@ -172,7 +172,7 @@ async def _plan(source: sqlite3.Connection, conn: asyncpg.Connection) -> Plan:
         types = columns.get(name, {})
         tables.append(Table(name, [c for c in types if c in have], types,
                             [c for c in have if c not in types]))
-    return Plan(tables, search_index, sorted(target - plain))
+    return Plan(tables, sorted(virtual), sorted(target - plain))
 
 
 def _converter(pg_type: str, table: str, column: str) -> Callable[[Any], Any]:
