@@ -102,7 +102,9 @@ async def migrate_store(config: Config, target_url: str, files_url: str = "",
         async with conn.transaction():
             for table in plan.tables:
                 count = await _copy_table(source, conn, table)
-                out(f"{table.name}: {count} row(s)")
+                out(f"{table.name}: {count} row(s)" + (
+                    f" (not copied, columns only SQLite has: {', '.join(table.left_out)})"
+                    if table.left_out else ""))
             await _reset_sequences(conn)
             for name in plan.postgresql_only:
                 count = await conn.fetchval(f'select count(*) from "{name}"')
@@ -177,9 +179,12 @@ async def _plan(source: sqlite3.Connection, conn: asyncpg.Connection) -> Plan:
 
 def _converter(pg_type: str, table: str, column: str) -> Callable[[Any], Any]:
     """SQLite's value as PostgreSQL's binary copy takes it for the column's type."""
+    expected = {"bigint": int, "integer": int, "double precision": float, "real": float,
+                "bytea": bytes}.get(pg_type, str)
+
     def convert(value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or (type(value) is expected and expected is not str):
+            return value
         try:
             if pg_type == "bigint" or pg_type == "integer":
                 return int(value)
@@ -233,21 +238,9 @@ async def _reset_sequences(conn: asyncpg.Connection) -> None:
 
 
 def _digest(values: tuple[Any, ...]) -> int:
-    """A row's hash, of values normalised by type (SQLite's and PostgreSQL's alike)."""
-    digest = hashlib.sha256()
-    for value in values:
-        if value is None:
-            digest.update(b"n;")
-        elif isinstance(value, int):
-            digest.update(b"i%d;" % value)
-        elif isinstance(value, float):
-            digest.update(f"f{value.hex()};".encode())
-        elif isinstance(value, bytes):
-            digest.update(b"b%d:%s" % (len(value), value))
-        else:
-            text = str(value).encode()
-            digest.update(b"s%d:%s" % (len(text), text))
-    return int.from_bytes(digest.digest())
+    """A row's hash. Its repr tells types apart (1, 1.0, '1', None), and both sides give the
+    same Python types: SQLite's values converted as for the copy, asyncpg's as decoded."""
+    return int.from_bytes(hashlib.sha256(repr(values).encode()).digest())
 
 
 def _sum(digests: Iterator[int]) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from forum import demo, keys
 from forum.app import create_app
 from forum.config import Config
-from forum.migrate_store import MoveError, migrate_store
+from forum.migrate_store import MoveError, _plan, _verify_tables, migrate_store
 from forum.models import users
 
 from .storages import stored_copy, stored_keys
@@ -207,3 +207,25 @@ async def test_a_failure_midway_leaves_the_target_without_rows(sqlite_site, targ
         await tx.execute("update post_revisions set body_source = 'ab'"
                          " where body_source = 'a' || char(0) || 'b'")
     await migrate_store(app[keys.CONFIG], target, out=lambda _line: None)
+
+
+async def test_the_check_finds_one_value_changed_after_the_copy(sqlite_site, target):
+    """The verification pass can fail: one post's HTML changed on PostgreSQL is caught."""
+    app, _client, _thread = sqlite_site
+    config = app[keys.CONFIG]
+    await migrate_store(config, target, out=lambda _line: None)
+    source = sqlite3.connect(config.db_path)
+    conn = await asyncpg.connect(target)
+    try:
+        plan = await _plan(source, conn)
+        work = conn.transaction()
+        await work.start()
+        await _verify_tables(source, conn, plan.tables)  # as committed: equal
+        await conn.execute("update posts set body_html = body_html || ' '"
+                           " where id = (select max(id) from posts)")
+        with pytest.raises(MoveError, match=r"^posts: "):
+            await _verify_tables(source, conn, plan.tables)
+        await work.rollback()
+    finally:
+        await conn.close()
+        source.close()
