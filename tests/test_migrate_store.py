@@ -11,6 +11,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import asyncpg
@@ -229,3 +230,38 @@ async def test_the_check_finds_one_value_changed_after_the_copy(sqlite_site, tar
     finally:
         await conn.close()
         source.close()
+
+
+async def test_a_move_killed_midway_leaves_the_target_without_rows(sqlite_site, target):
+    """SIGKILL during the copy (no clean-up of ours runs): PostgreSQL rolls the transaction
+    back when the connection drops, and the same target then takes the whole site."""
+    app, _client, _thread = sqlite_site
+    config = app[keys.CONFIG]
+    now = time.time()
+    conn = sqlite3.connect(config.db_path)
+    with conn:  # enough rows for the copy to last a while
+        conn.executemany("insert into invalidations (origin, kind, key, at) values (?, ?, ?, ?)",
+                         (("bulk", "thread", str(n), now) for n in range(100_000)))
+    conn.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "forum", "--data-dir", str(config.data_dir), "migrate-store",
+        "--to", target, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL)
+    assert process.stdout is not None
+    seen = []
+    while not (line := (await process.stdout.readline()).decode()).endswith("row(s)\n"):
+        assert line, f"migrate-store ended before copying: {seen}"
+        seen.append(line)
+    process.kill()
+    rest = (await process.stdout.read()).decode()
+    await process.wait()
+    assert "done." not in rest and "checked:" not in rest
+    conn = await asyncpg.connect(target)
+    try:
+        await asyncio.sleep(0.5)  # the server notices the dropped connection
+        for table in ("users", "boards", "posts", "findings", "invalidations"):
+            assert await conn.fetchval(f"select count(*) from {table}") == 0, table
+    finally:
+        await conn.close()
+    await migrate_store(config, target, out=lambda _line: None)
