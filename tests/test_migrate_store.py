@@ -119,22 +119,18 @@ async def test_the_demo_moves_to_postgresql_and_a_bucket_and_reads_the_same(
     for key in files:
         assert stored_copy(pg_app, key).read_bytes() == stored_copy(app, key).read_bytes()
 
+    for path in ("/b/metz/watch", "/b/metz", "/watch", "/f/1", f"/t/{thread_id}"):
+        sqlite_page = await (await client.get(path)).text()
+        pg_page = await (await pg_client.get(path)).text()
+        assert page(pg_page) == page(sqlite_page), path
+    assert "Les photos du parvis" in sqlite_page
+
     async with new.transaction() as tx:  # the sequences follow the copied ids
         lea = await users.get_by_name(tx, "lea")
         token = await users.create_token(tx, lea.id)
     reply = await post_with(pg_client, token, thread_id, [], body="Après le déménagement.")
     assert reply["id"] > max(row["id"] for row in await rows(old, "select id from posts"))
 
-    slug = (await rows(old, "select slug from boards where slug = 'metz'"))[0]["slug"]
-    for path in (f"/b/{slug}/watch", f"/b/{slug}", "/watch", "/f/1"):
-        sqlite_page = await (await client.get(path)).text()
-        pg_page = await (await pg_client.get(path)).text()
-        assert page(pg_page) == page(sqlite_page), path
-    old_thread = await (await client.get(f"/t/{thread_id}")).text()
-    new_thread = await (await pg_client.get(f"/t/{thread_id}")).text()
-    assert "Les photos du parvis" in old_thread
-    assert page(new_thread).count("<article") \
-        == page(old_thread).count("<article") + 1
     photo_id = (await rows(old, "select id from uploads where kind = 'jpeg'"))[0]["id"]
     old_photo = await client.get(f"/files/{photo_id}/parvis.jpg")
     new_photo = await pg_client.get(f"/files/{photo_id}/parvis.jpg")
