@@ -100,6 +100,7 @@ async def migrate_store(config: Config, target_url: str, files_url: str = "",
         source.execute("begin")  # one snapshot for the copy and its check
         plan = await _plan(source, conn)
         async with conn.transaction():
+            await _refuse_non_empty(conn, target_url)  # still: nothing started on it meanwhile
             for table in plan.tables:
                 count = await _copy_table(source, conn, table)
                 out(f"{table.name}: {count} row(s)" + (
