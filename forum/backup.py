@@ -1,7 +1,8 @@
 """`vigie backup` and `vigie restore`: a consistent, self-checking copy of a data folder.
 
 A backup is a folder DEST/vigie-<UTC time>/ holding forum.sqlite3 (a snapshot taken through
-SQLite's online backup API: the site keeps serving and accepting posts meanwhile), files/ (the
+SQLite's online backup API: the site keeps serving and accepting posts meanwhile; on
+PostgreSQL, forum.pgdump, pg_dump's custom format, see below), files/ (the
 stored attachments, content-addressed as in the data folder) and manifest.json (the schema
 version, and the size and SHA-256 of every file). It is written under a hidden name and renamed
 once complete, so a crash never leaves a folder that looks like a backup.
@@ -13,12 +14,14 @@ copy then leaves out of its database too.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import asyncpg
 
 from forum import migrate as migrations
 from forum.storage import FolderStorage, Storage
@@ -35,6 +41,7 @@ from forum.uploads.storage import SHA256
 FORMAT = 1
 MANIFEST = "manifest.json"
 DATABASE = "forum.sqlite3"
+PG_DUMP = "forum.pgdump"  # a PostgreSQL site's database: pg_dump's custom format
 FILES = "files"
 PREFIX = "vigie-"
 BACKUP_NAME = re.compile(r"^vigie-\d{8}T\d{6}(\d{6})?Z$")
@@ -113,12 +120,14 @@ def stored_files(files_dir: Path) -> Iterator[tuple[str, Path]]:
                 yield path.name, path
 
 
-def referenced_files(conn: sqlite3.Connection) -> set[str]:
+REFERENCED = ("select sha256 from uploads union"
+              " select thumbnail_sha256 from uploads where thumbnail_sha256 is not null"
+              " union select sha256 from upload_sizes")
+
+
+def referenced_files(conn: Any) -> set[str]:
     """Every stored file a database refers to: uploads, their thumbnails and smaller copies."""
-    rows = conn.execute("select sha256 from uploads union"
-                        " select thumbnail_sha256 from uploads where thumbnail_sha256 is not null"
-                        " union select sha256 from upload_sizes")
-    return {row[0] for row in rows}
+    return {row[0] for row in conn.execute(REFERENCED)}
 
 
 def schema_version(conn: sqlite3.Connection) -> tuple[int, list[str]]:
@@ -177,42 +186,54 @@ def _drop_expired_uploads(copy_path: Path, missing: set[str], live_db: Path) -> 
 
 def backup(data_dir: Path, dest: Path, keep: int | None = None,
            progress: Progress | None = None,
-           storage: Storage | None = None) -> tuple[Path, list[str]]:
+           storage: Storage | None = None, database_url: str = "") -> tuple[Path, list[str]]:
     """Write a backup of data_dir (its files from storage: the data folder, or a bucket) into
-    dest; returns its folder and the problems found.
+    dest, its database from `database_url` when the site runs on PostgreSQL; returns the
+    backup's folder and the problems found.
 
     Problems (a stored file whose bytes no longer match its name, a file the database needs
     that is missing) do not stop the backup: it is still the best copy there is.
     """
     progress = progress or Progress(quiet=True)
     db_path = data_dir / DATABASE
-    if not db_path.is_file():
+    if not database_url and not db_path.is_file():
         raise BackupError(f"No database at {db_path}: is --data-dir right?")
     dest.mkdir(parents=True, exist_ok=True)
     name = PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=dest))
+    db_name = PG_DUMP if database_url else DATABASE
     problems: list[str] = []
     try:
         os.chmod(work, 0o700)  # sessions, addresses and the site's secrets are in there
-        _snapshot(db_path, work / DATABASE)
-        conn = sqlite3.connect(work / DATABASE)
-        try:
-            version, applied = schema_version(conn)
-            needed = referenced_files(conn)
-        finally:
-            conn.close()
-        progress.say(f"database: {size_text((work / DATABASE).stat().st_size)}")
+        if database_url:
+            version, applied, needed = asyncio.run(_pg_dump(database_url, work / PG_DUMP))
+        else:
+            _snapshot(db_path, work / DATABASE)
+            conn = sqlite3.connect(work / DATABASE)
+            try:
+                version, applied = schema_version(conn)
+                needed = referenced_files(conn)
+            finally:
+                conn.close()
+        progress.say(f"database: {size_text((work / db_name).stat().st_size)}")
         entries, copied = _copy_files(storage or FolderStorage(data_dir), needed, work / FILES,
                                       progress, problems)
         missing = needed - copied
-        if missing:
+        if missing and database_url:
+            # The dump cannot be edited: an upload purged meanwhile keeps its row in it (and
+            # expires again once restored); a file still needed is a problem.
+            still = missing & asyncio.run(_pg_referenced(database_url))
+            problems += [f"missing stored file {sha} (referenced by the database)"
+                         for sha in sorted(still)]
+        elif missing:
             for sha in sorted(_drop_expired_uploads(work / DATABASE, missing, db_path)):
                 problems.append(f"missing stored file {sha} (referenced by the database)")
-        db_size, db_sha = hash_file(work / DATABASE)
+        db_size, db_sha = hash_file(work / db_name)
         manifest = {
             "format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "store": "postgresql" if database_url else "sqlite",
             "schema_version": version, "migrations": applied,
-            "database": {"path": DATABASE, "size": db_size, "sha256": db_sha},
+            "database": {"path": db_name, "size": db_size, "sha256": db_sha},
             "files": entries, "problems": problems,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -228,6 +249,83 @@ def backup(data_dir: Path, dest: Path, keep: int | None = None,
         for old in rotate(dest, keep):
             progress.say(f"removed old backup {old.name}")
     return final, problems
+
+
+# PostgreSQL: pg_dump and pg_restore (Debian's postgresql-client) -----------------------------
+
+
+def pg_program(name: str) -> str:
+    """pg_dump or pg_restore: the newest installed (it must not be older than the server),
+    from Debian's versioned folders, else from PATH."""
+    found = sorted((int(p.parent.parent.name), p)
+                   for p in Path("/usr/lib/postgresql").glob(f"*/bin/{name}")
+                   if p.parent.parent.name.isdigit())
+    program = str(found[-1][1]) if found else shutil.which(name)
+    if program is None:
+        raise BackupError(f"{name} is not installed: apt install postgresql-client.")
+    return program
+
+
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """The address without its password, and an environment giving it (PGPASSWORD): the
+    command line of pg_dump shows in the process list."""
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = unquote(parts.password)
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc)), env
+
+
+async def _pg_run(name: str, url: str, *args: str) -> None:
+    address, env = _libpq(url)
+    process = await asyncio.create_subprocess_exec(
+        pg_program(name), *args, f"--dbname={address}", env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, errors = await process.communicate()
+    if process.returncode != 0:
+        raise BackupError(f"{name} failed: {errors.decode(errors='replace').strip()}")
+
+
+async def _pg_dump(url: str, target: Path) -> tuple[int, list[str], set[str]]:
+    """pg_dump of one snapshot, the one whose schema version and stored files are read
+    here (the files are copied after it, as on SQLite)."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            snapshot = await conn.fetchval("select pg_export_snapshot()")
+            rows = await conn.fetch("select version, name from schema_migrations"
+                                    " order by version")
+            needed = {row[0] for row in await conn.fetch(REFERENCED)}
+            await _pg_run("pg_dump", url, "--format=custom", f"--snapshot={snapshot}",
+                          f"--file={target}")
+    finally:
+        await conn.close()
+    applied = list(dict.fromkeys(row[1] for row in rows))  # the baseline stands for 1 to 27
+    return (rows[-1][0] if rows else 0), applied, needed
+
+
+async def _pg_referenced(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return {row[0] for row in await conn.fetch(REFERENCED)}
+    finally:
+        await conn.close()
+
+
+async def _pg_check_empty(url: str) -> None:
+    """A restore goes only into a database without tables (createdb makes one)."""
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetchval(
+            "select count(*) from information_schema.tables"
+            " where table_schema = current_schema()")
+    finally:
+        await conn.close()
+    if tables:
+        raise BackupError("The database is not empty: restore only into a new, empty"
+                          " database (createdb), then point FORUM_DATABASE_URL at it.")
 
 
 class FileEntry(TypedDict):
@@ -333,13 +431,22 @@ def check_target(data_dir: Path) -> None:
 
 
 def restore(src: Path, data_dir: Path, progress: Progress | None = None,
-            storage: Storage | None = None) -> Path:
+            storage: Storage | None = None, database_url: str = "") -> Path:
     """Restore the backup at src into the empty data_dir (its files into storage, when that is
-    a bucket); every hash is checked first."""
+    a bucket; its database into the empty PostgreSQL one at `database_url`, when given);
+    every hash is checked first."""
     progress = progress or Progress(quiet=True)
     folder = find_backup(src)
     manifest = read_manifest(folder)
+    made_on, wanted = manifest.get("store", "sqlite"), "postgresql" if database_url else "sqlite"
+    if made_on != wanted:
+        raise BackupError(
+            f"This backup is of a site on {made_on}, and this one is set to run on {wanted}"
+            " (FORUM_DATABASE_URL): restore it with the setting it was made with; then"
+            " `vigie migrate-store` moves a SQLite site to PostgreSQL.")
     check_target(data_dir)
+    if database_url:
+        asyncio.run(_pg_check_empty(database_url))
     known = code_schema_version()
     version = manifest.get("schema_version")
     if not isinstance(version, int) or version > known:
@@ -366,9 +473,13 @@ def restore(src: Path, data_dir: Path, progress: Progress | None = None,
                                   " is damaged. Nothing was restored.")
             total += size
             progress.step(total)
-        _check_database(work / DATABASE, version)
+        if not database_url:
+            _check_database(work / DATABASE, version)
         if storage is not None and not storage.in_folder:
             _upload_files(storage, work, manifest["files"], progress)
+        if database_url:  # last: a failure before leaves the database empty
+            progress.say("pg_restore")
+            asyncio.run(_pg_restore(database_url, work / PG_DUMP))
         (work / FILES / "tmp").mkdir(parents=True, exist_ok=True)
         _sync_tree(work)
         check_target(data_dir)  # still empty: nobody started a site there meanwhile
@@ -380,6 +491,14 @@ def restore(src: Path, data_dir: Path, progress: Progress | None = None,
         raise
     progress.say(f"restored {folder.name} into {data_dir}")
     return folder
+
+
+async def _pg_restore(url: str, dump: Path) -> None:
+    """In one transaction: a failure leaves the database as empty as it was."""
+    await _pg_check_empty(url)
+    await _pg_run("pg_restore", url, "--exit-on-error", "--single-transaction", "--no-owner",
+                  "--no-privileges", str(dump))
+    dump.unlink()  # the database holds it now, not the data folder
 
 
 def _upload_files(storage: Storage, work: Path, entries: list[FileEntry],

@@ -1,5 +1,10 @@
 """`vigie check [--repair]`: is a data folder sound? SQLite, stored files, counters.
 
+On PostgreSQL (FORUM_DATABASE_URL) the same checks of files and counters run on its database
+through a small adapter; SQLite's integrity pragmas have no counterpart to run (PostgreSQL
+enforces foreign keys as it writes, and checks its pages' checksums as it reads them: their
+failures are counted, and reported here).
+
 It reads only, unless told to repair; a repair changes only what can be worked out again from
 the rest: counters are recomputed, and files no upload refers to are moved (never deleted) to
 the data folder's quarantine/. A missing or damaged file cannot be repaired here: it comes back
@@ -7,15 +12,24 @@ from a backup (`vigie restore` into a new folder, then copy that one file).
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import secrets
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol, cast
+
+import asyncpg
 
 from forum.backup import BUSY_MS, DATABASE, FILES, hash_file, referenced_files, stored_files
-from forum.db import ALL_TAG, log_plain_write
+from forum.db import _LOG_INSERT, ALL_TAG, log_plain_write, log_rows
+from forum.db_postgresql import CHANNEL
+from forum.dialect import postgresql
 from forum.permissions import public_post, published_post, published_thread, shown_post
 from forum.storage import Storage
 from forum.uploads.storage import SHA256
@@ -61,15 +75,62 @@ ACTIVITY = (
 class Report:
     problems: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, text: str) -> None:
         self.problems.append(text)
 
 
-def check(data_dir: Path, repair: bool = False, storage: Storage | None = None) -> Report:
-    """Check the data folder (and the bucket of its files, if any); with repair, fix counters
-    and set orphan files aside."""
+class Checked(Protocol):
+    """What the checks call of a database: sqlite3.Connection's execute (SQLite's SQL)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+
+class PgChecked:
+    """A PostgreSQL connection behind sqlite3's execute, for the checks: SQLite's SQL is
+    translated (forum/dialect.py); `begin immediate` (SQLite's write lock, which an upload
+    placing its file waits for) becomes a share lock on the uploads' tables, which waits for
+    the uploads being written and holds back new ones until the transaction ends."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.conn: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(url))
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if sql == "begin immediate":
+            sql = "begin; lock table uploads, upload_sizes in share mode"
+            return self._run(self.conn.execute(sql))
+        if sql in ("commit", "rollback"):
+            return self._run(self.conn.execute(sql))
+        rows = self._run(self.conn.fetch(postgresql(sql), *parameters))
+        return [tuple(row) for row in rows]
+
+    def tell_servers(self) -> None:
+        """Inside a repair: every running server drops its cached pages (the invalidations
+        row and the notification they listen to, as forum/db_postgresql.py sends them)."""
+        rows = log_rows("plain-" + secrets.token_hex(4), {ALL_TAG})
+        self._run(self.conn.executemany(postgresql(_LOG_INSERT), rows))
+        payload = json.dumps([rows[0][0], [list(ALL_TAG)]])
+        self._run(self.conn.execute("select pg_notify($1, $2)", CHANNEL, payload))
+
+    def _run(self, work: Any) -> Any:
+        return self.loop.run_until_complete(work)
+
+    def close(self) -> None:
+        try:
+            self._run(self.conn.close())
+        finally:
+            self.loop.close()
+
+
+def check(data_dir: Path, repair: bool = False, storage: Storage | None = None,
+          database_url: str = "") -> Report:
+    """Check the data folder (and the bucket of its files, if any; the PostgreSQL database at
+    `database_url`, if given); with repair, fix counters and set orphan files aside."""
     report = Report()
+    if database_url:
+        return _check_on_postgresql(database_url, data_dir, repair, storage, report)
     db_path = data_dir / DATABASE
     if not db_path.is_file():
         report.add(f"no database at {db_path}")
@@ -89,6 +150,27 @@ def check(data_dir: Path, repair: bool = False, storage: Storage | None = None) 
     return report
 
 
+def _check_on_postgresql(url: str, data_dir: Path, repair: bool, storage: Storage | None,
+                         report: Report) -> Report:
+    conn = PgChecked(url)
+    try:
+        failures = conn.execute("select coalesce(checksum_failures, 0) from pg_stat_database"
+                                " where datname = current_database()")
+        if failures and failures[0][0]:
+            report.add(f"database: {failures[0][0]} page checksum failure(s): see PostgreSQL's"
+                       " log, restore from a backup")
+        report.notes.append("PostgreSQL enforces foreign keys as it writes: SQLite's"
+                            " integrity and foreign key checks are not needed")
+        if storage is None or storage.in_folder:
+            _check_files(conn, data_dir, report, repair)
+        else:
+            _check_bucket(conn, storage, data_dir, report, repair)
+        _check_counters(conn, report, repair)
+    finally:
+        conn.close()
+    return report
+
+
 def _check_sqlite(conn: sqlite3.Connection, report: Report) -> None:
     for (line,) in conn.execute("pragma integrity_check"):
         if line != "ok":
@@ -97,7 +179,7 @@ def _check_sqlite(conn: sqlite3.Connection, report: Report) -> None:
         report.add(f"database: row {rowid} of {table} refers to a missing {parent} row")
 
 
-def _check_files(conn: sqlite3.Connection, data_dir: Path, report: Report,
+def _check_files(conn: Checked, data_dir: Path, report: Report,
                  repair: bool) -> None:
     files_dir = data_dir / FILES
     on_disk = dict(stored_files(files_dir))  # listed first: a newer upload is never an orphan
@@ -131,7 +213,7 @@ def _check_files(conn: sqlite3.Connection, data_dir: Path, report: Report,
             report.add(f"orphan file {sha}: no upload refers to it")
 
 
-def _check_bucket(conn: sqlite3.Connection, storage: Storage, data_dir: Path, report: Report,
+def _check_bucket(conn: Checked, storage: Storage, data_dir: Path, report: Report,
                   repair: bool) -> None:
     """The same checks on a bucket, from its listing: bytes are not read again (that would
     download the whole store); `vigie backup` checks every hash as it copies."""
@@ -173,7 +255,7 @@ def _quarantine(data_dir: Path, paths: list[Path]) -> list[Path]:
     return moved
 
 
-def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> None:
+def _check_counters(conn: Checked, report: Report, repair: bool) -> None:
     wrong: list[tuple[str, str, int, object, object]] = []
     for table, column, query in COUNTERS:
         actual = dict(conn.execute(f"select id, {column} from {table}"))
@@ -200,7 +282,11 @@ def _check_counters(conn: sqlite3.Connection, report: Report, repair: bool) -> N
                     f"update threads set last_post_id = (select max(posts.id) from posts"
                     f" where posts.thread_id = threads.id and posts.created_at = ?"
                     f" and {shown_post()}) where id = ?", (expected, row_id))
-        log_plain_write(conn, {ALL_TAG})  # counters show on most pages: a running site drops them
+        # Counters show on most pages: a running site drops them.
+        if isinstance(conn, sqlite3.Connection):
+            log_plain_write(conn, {ALL_TAG})
+        else:
+            cast(PgChecked, conn).tell_servers()
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")

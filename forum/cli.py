@@ -1,5 +1,5 @@
 """Command line: init, serve, demo, user, token, board, registration, rerender, reindex-files,
-backup, restore, check."""
+migrate-store, backup, restore, check."""
 from __future__ import annotations
 
 import argparse
@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="every document, not only those never read (after an upgrade)")
     sub.add_parser("thumbnails", help="make the smaller copies of photos stored before them "
                    "(posts show them inline; run once after upgrading)")
+    move = sub.add_parser("migrate-store", help="copy this SQLite site (rows and files) into an"
+                          " empty PostgreSQL database, and its files into a bucket")
+    move.add_argument("--to", required=True, metavar="postgresql://…",
+                      help="the empty database (create it first: createdb)")
+    move.add_argument("--files", default="", metavar="s3://…",
+                      help="copy the stored files into this bucket too (default: they stay"
+                           " where FORUM_FILES_URL says)")
     operations.add_parsers(sub)
     return parser
 
@@ -265,6 +272,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_store(config: Config, args: argparse.Namespace) -> int:
+    from forum.migrate_store import MoveError, migrate_store
+
+    try:
+        asyncio.run(migrate_store(config, args.to, args.files,
+                                  out=lambda line: print(line, flush=True)))
+    except (MoveError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def serve(config: Config, host: str, port: int) -> None:
     print(f"Vigie: http://{host}:{port} (data in {config.data_dir})", flush=True)
     app = create_app(config)
@@ -294,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in operations.COMMANDS:
         return operations.run(config, args)
+    if args.command == "migrate-store":
+        return _migrate_store(config, args)
     if args.command == "reindex-files":
         asyncio.run(reindex_files(config, args.all))
         return 0

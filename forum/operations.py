@@ -10,6 +10,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import asyncpg
+
 from forum import backup, check
 from forum.config import Config
 from forum.storage import Storage, open_storage
@@ -44,20 +46,21 @@ def run(config: Config, args: argparse.Namespace) -> int:
     try:
         storage = open_storage(config.files_url, data_dir)
         if args.command == "backup":
-            return _backup(data_dir, args, storage)
+            return _backup(config, args, storage)
         if args.command == "restore":
             backup.restore(Path(args.src), data_dir, backup.Progress(quiet=args.quiet),
-                           storage)
+                           storage, config.database_url)
             return 0
-        return _check(data_dir, args.repair, storage)
-    except (backup.BackupError, OSError, sqlite3.Error) as error:
+        return _check(config, args.repair, storage)
+    except (backup.BackupError, OSError, sqlite3.Error, asyncpg.PostgresError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
 
 
-def _backup(data_dir: Path, args: argparse.Namespace, storage: Storage) -> int:
-    folder, problems = backup.backup(data_dir, Path(args.dest), args.keep,
-                                     backup.Progress(quiet=args.quiet), storage)
+def _backup(config: Config, args: argparse.Namespace, storage: Storage) -> int:
+    folder, problems = backup.backup(config.data_dir, Path(args.dest), args.keep,
+                                     backup.Progress(quiet=args.quiet), storage,
+                                     config.database_url)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if problems:
@@ -67,8 +70,10 @@ def _backup(data_dir: Path, args: argparse.Namespace, storage: Storage) -> int:
     return 0
 
 
-def _check(data_dir: Path, repair: bool, storage: Storage) -> int:
-    report = check.check(data_dir, repair, storage)
+def _check(config: Config, repair: bool, storage: Storage) -> int:
+    report = check.check(config.data_dir, repair, storage, config.database_url)
+    for line in report.notes:
+        print(f"note: {line}", file=sys.stderr)
     for line in report.repaired:
         print(f"repaired: {line}")
     for line in report.problems:
