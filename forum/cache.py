@@ -200,7 +200,10 @@ def _cache_key(request: web.Request, locale: str,
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
-    return (request.path_qs, locale)
+    # The target as sent, not path_qs (a URL rebuilt as text for every cached page, a tenth of
+    # this middleware's cost): the same bytes are the same request, so the same page; a target
+    # written another way for the same page is only kept once more.
+    return (request.raw_path, locale)
 
 
 def _respond(request: web.Request, page: CachedPage) -> web.Response:

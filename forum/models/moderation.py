@@ -104,11 +104,14 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
             f" join users on users.id = user_id where post_id in ({marks})"
             " and resolved_at is null order by flags.id", ids):
         flags.setdefault(row[0], []).append(Flag(*row[1:]))
-    return [QueueItem(post, *context[post.id][:2],
-                      previous.get(answered[post.id]) if answered[post.id] else None,
-                      *context[post.id][2:], flags.get(post.id, []),
-                      await posts.pending_edit(conn, post.id) if post.edit_pending else None)
-            for post in found]
+    items = []
+    for post in found:
+        title, board_name, approved, rejected, since = context[post.id]
+        items.append(QueueItem(
+            post, title, board_name, previous.get(answered[post.id] or 0), approved, rejected,
+            since, flags.get(post.id, []),
+            await posts.pending_edit(conn, post.id) if post.edit_pending else None))
+    return items
 
 
 async def queue_size(conn: Conn, moderator: User) -> int:
