@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from forum import keys, permissions, watch, watch_map
+from forum import keys, watch, watch_map
 from forum.cache import Tags
 from forum.db import Conn
 from forum.errors import Invalid, NotFound
@@ -86,7 +86,8 @@ async def city(request: web.Request) -> web.Response:
             listed = visible
         else:
             listed = await findings.search(conn, viewer, filters, limit=CITY_LIMIT)
-        personal = await _own_findings_authors(conn, board.id) if viewer is not None else None
+        personal = (await findings.unpublished_authors(conn, board.id) if viewer is not None
+                    else None)
     # Figures and charts are the public record, the same for everyone; pending findings of
     # the viewer (or, for moderators, of anyone) are only listed, with their badge.
     public = [finding for finding in visible if finding.is_public]
@@ -115,13 +116,6 @@ async def city(request: web.Request) -> web.Response:
     return _page(request, "watch/city.html", context,
                  {("watch", board.id), ("board_meta", board.id)} | source_tags(visible), epoch,
                  personal or frozenset())
-
-
-async def _own_findings_authors(conn: Conn, board_id: int) -> frozenset[int]:
-    """The members who see findings of this city that their class does not: their authors."""
-    rows = await conn.all("select distinct author_id from findings where board_id = ?"
-                          f" and not {permissions.PUBLIC_FINDING}", (board_id,))
-    return frozenset(row[0] for row in rows)
 
 
 def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
