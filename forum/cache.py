@@ -24,7 +24,9 @@ carrying one of those tags. The tags, what carries them and what emits them:
                       change of a member's name, which many pages show, must emit it too).
 Search and profiles are never cached. A member's page is kept per capability class with marks
 where its reader's bits go (forum/fragments.py: ReaderPage), in this same cache under the same
-tags. Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
+tags (thread, board, home, notifications and watch pages). The moderation queue, which writes no
+tag names change (a flag, a drop), is kept by value instead, in the fragment cache
+(templating.page_by_value). Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
 every commit, tags or none: it is dropped whole at every write. Another process's writes
 (another worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs)
 come with the same tags through the database's invalidations table: before a cached page or a
