@@ -26,13 +26,13 @@ Search and profiles are never cached. A member's page is kept per capability cla
 where its reader's bits go (forum/fragments.py: ReaderPage), in this same cache under the same
 tags (thread, board, home, notifications and watch pages). The moderation queue, which writes no
 tag names change (a flag, a drop), is kept by value instead, in the fragment cache
-(templating.page_by_value). Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
-every commit, tags or none: it is dropped whole at every write. Another process's writes
-(another worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs)
-come with the same tags through the database's invalidations table: before a cached page or a
-kept session is used, db.catch_up() applies what the others committed (a check of SQLite's
-data_version when none did), so no process serves a page older than a write another one
-acknowledged.
+(templating.page_by_value). Per-reader data (forum/auth.py: SessionCache) listens to
+`invalidate`, which is called at every commit, tags or none: it is dropped whole at every write.
+Another process's writes (another worker of `vigie serve --workers N`, the CLI's `board rename`
+while the site runs) come with the same tags through the database's invalidations table: before
+a cached page or a kept session is used, db.catch_up() applies what the others committed (a
+check of SQLite's data_version when none did), so no process serves a page older than a write
+another one acknowledged.
 """
 from __future__ import annotations
 
