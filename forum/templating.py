@@ -194,19 +194,21 @@ def page_by_value(request: web.Request, template: str, context: dict[str, Any], 
     """A member's page kept by what it shows (its context, by value), for every member of their
     class (`own`: for them alone), then assembled with their bits. For pages that many writes
     change, which no tag would drop exactly (the moderation queue): the data is read at every
-    request, the render is not. As the posts' fragments, it lives in the FragmentCache under
-    `tags` (its posts and findings: a purge drops it at once), `epoch` that cache's, read
-    before the data. Only for a GET with a kept session (kept_member_page)."""
+    request, the render is not. Kept in FragmentCache.pages, one per address and class (a new
+    version replaces the old), under `tags` (its posts and findings: a purge drops it at once);
+    `epoch`: that table's, read before the data. Only for a GET with a kept session."""
     cache = request.app[keys.FRAGMENTS]
     locale = request[keys.LOCALE]
     user = _member(request)
     shown = hashlib.blake2b(repr(sorted(context.items())).encode(), digest_size=16).digest()
-    key = ("page", template, request.path_qs, locale, cache.catalog_number(locale),
-           fragments.reader_class(user), user.id if own else None, shown)
-    kept = cache.get(key)
-    if kept is None:
+    address = (template, request.path_qs, locale, cache.catalog_number(locale),
+               fragments.reader_class(user), user.id if own else None)
+    found = cache.pages.get(address)
+    if found is not None and found[0] == shown:
+        kept: fragments.ReaderPage = found[1]
+    else:
         kept = fragments.ReaderPage.of(_marked(request, template, context), frozenset(), None)
-        cache.put(key, kept, tags, epoch)
+        cache.pages.put(address, (shown, kept), tags, epoch)
     return assembled(request, kept, {})
 
 

@@ -660,6 +660,7 @@ async def test_the_queue_follows_each_write_that_changes_it(forum):
     async with forum.db.transaction() as tx:
         await moderation.approve(tx, await _post(forum, waiting), moderator)
     assert "Message corrigé." not in (await _text(queue, "/moderation"))[1]
+    assert len(forum.app[keys.FRAGMENTS].pages) == 1  # each version replaced the one before
 
 
 async def _first_post(forum, thread_id: int) -> int:
@@ -691,8 +692,7 @@ async def test_a_purge_leaves_nothing_of_the_queue_in_memory(forum):
 def _kept_pages(forum) -> str:
     """The text of every page kept by value in the fragment cache (templating.page_by_value)."""
     return "".join(b"".join(part for part in page.parts if isinstance(part, bytes)).decode()
-                   for page, _tags in forum.app[keys.FRAGMENTS]._entries.values()
-                   if isinstance(page, fragments.ReaderPage))
+                   for (_shown, page), _tags in forum.app[keys.FRAGMENTS].pages._entries.values())
 
 
 async def test_a_moderator_added_then_removed_gets_then_loses_the_queue(forum):
@@ -721,9 +721,7 @@ async def test_a_moderators_queue_is_kept_once_and_carries_each_ones_token(forum
     assert tokens[0] != tokens[1] and all(token in page for token, page in zip(
         tokens, pages, strict=False))
     assert fragments.CSRF_MARK not in "".join(pages)
-    kept = [page for page, _tags in forum.app[keys.FRAGMENTS]._entries.values()
-            if isinstance(page, fragments.ReaderPage)]
-    assert len(kept) == 1  # one render for both: they moderate the same boards
+    assert len(forum.app[keys.FRAGMENTS].pages) == 1  # one for both: the same boards
 
 
 async def test_members_watch_pages_are_kept_for_their_class(forum):

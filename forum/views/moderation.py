@@ -61,7 +61,7 @@ async def queue(request: web.Request) -> web.Response:
     if not can(user, "moderate_any"):
         raise NotFound()
     board = None
-    epoch = request.app[keys.FRAGMENTS].epoch
+    epoch = request.app[keys.FRAGMENTS].pages.epoch
     async with request.app[keys.DB].read() as conn:
         all_boards = [b for b in await boards.list_all(conn) if user.moderates(b.id)]
         if request.query.get("board"):
