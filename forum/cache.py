@@ -24,13 +24,15 @@ carrying one of those tags. The tags, what carries them and what emits them:
                       change of a member's name, which many pages show, must emit it too).
 Search and profiles are never cached. A member's page is kept per capability class with marks
 where its reader's bits go (forum/fragments.py: ReaderPage), in this same cache under the same
-tags. Per-reader data (forum/auth.py: SessionCache) listens to `invalidate`, which is called at
-every commit, tags or none: it is dropped whole at every write. Another process's writes
-(another worker of `vigie serve --workers N`, the CLI's `board rename` while the site runs)
-come with the same tags through the database's invalidations table: before a cached page or a
-kept session is used, db.catch_up() applies what the others committed (a check of SQLite's
-data_version when none did), so no process serves a page older than a write another one
-acknowledged.
+tags (thread, board, home, notifications and watch pages). The moderation queue, which writes no
+tag names change (a flag, a drop), is kept by value instead, in the fragment cache
+(templating.page_by_value). Per-reader data (forum/auth.py: SessionCache) listens to
+`invalidate`, which is called at every commit, tags or none: it is dropped whole at every write.
+Another process's writes (another worker of `vigie serve --workers N`, the CLI's `board rename`
+while the site runs) come with the same tags through the database's invalidations table: before
+a cached page or a kept session is used, db.catch_up() applies what the others committed (a
+check of SQLite's data_version when none did), so no process serves a page older than a write
+another one acknowledged.
 """
 from __future__ import annotations
 
@@ -200,7 +202,10 @@ def _cache_key(request: web.Request, locale: str,
         return None
     if request.path.startswith("/api/") or "Authorization" in request.headers:
         return None
-    return (request.path_qs, locale)
+    # The target as sent, not path_qs (a URL rebuilt as text for every cached page, a tenth of
+    # this middleware's cost): the same bytes are the same request, so the same page; a target
+    # written another way for the same page is only kept once more.
+    return (request.raw_path, locale)
 
 
 def _respond(request: web.Request, page: CachedPage) -> web.Response:

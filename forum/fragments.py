@@ -113,6 +113,11 @@ class FragmentCache(TaggedLRU):
         # every commit), dropped by the only writes that change them: models/follows.py tags
         # each with ("follows", member), from any process (db.catch_up).
         self.follow_states = TaggedLRU(max_entries)
+        # Members' pages kept by value (templating.page_by_value: the moderation queue), one
+        # per address and class: a page tens of kilobytes long, replaced when what it shows
+        # changes rather than kept beside its older versions; its posts' and findings' tags
+        # drop it (a purge).
+        self.pages = TaggedLRU(max(1, max_entries // 100) if max_entries > 0 else 0)
 
     def invalidate(self, tags: set[Tag]) -> None:
         """After a commit (db.after_commit): drop the fragments of the posts it names."""
@@ -121,10 +126,12 @@ class FragmentCache(TaggedLRU):
             self.shells.reset()
             self.forms.clear()
             self.follow_states.reset()
+            self.pages.reset()
             return
         self.follow_states.forget(tag for tag in tags if tag[0] == "follows")
         self.shells.forget(tag for tag in tags if tag[0] in ("thread", "board_meta"))
         self.forget(tag for tag in tags if tag[0] in ("post", "finding"))
+        self.pages.forget(tag for tag in tags if tag[0] in ("post", "finding"))
 
     def catalog_number(self, locale: str) -> int:
         """The number of the locale's current catalog: a new catalog gets a new one."""

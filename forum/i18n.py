@@ -80,6 +80,14 @@ def negotiate(cookie: str | None, accept_language: str, user_locale: str | None 
     for choice in (user_locale, cookie):
         if choice in LOCALES:
             return choice
+    return _browser_choice(accept_language) or (
+        default if default in LOCALES else DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=1024)
+def _browser_choice(accept_language: str) -> str | None:
+    """The first supported language of an Accept-Language header, if any. Kept: browsers
+    send a handful of distinct headers, read before every page (a cached one included)."""
     ranked = []
     for index, part in enumerate(accept_language.split(",")[:20]):
         tag, _sep, q = part.strip().partition(";q=")
@@ -91,7 +99,7 @@ def negotiate(cookie: str | None, accept_language: str, user_locale: str | None 
     for _weight, _index, language in sorted(ranked):
         if language in LOCALES:
             return language
-    return default if default in LOCALES else DEFAULT_LOCALE
+    return None
 
 
 def format_when(iso_text: str | None, locale: str | None = None) -> str:

@@ -168,9 +168,7 @@ def member_page(request: web.Request, template: str, context: dict[str, Any],
     """A member's page: rendered with marks where their bits go, kept for their class under
     `tags` (page cache, read at `epoch` before the data), or with `tags` None with their session
     alone; then assembled for them. Only for a GET with a kept session (kept_member_page)."""
-    body = render_string(request, template, {
-        **context, "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
-        "follow_html": fragments.SLOT_MARKUP["follow"], "keyed_slot": fragments.keyed_slot})
+    body = _marked(request, template, context)
     locale = request[keys.LOCALE]
     known = request[keys.KNOWN_SESSION]
     user = _member(request)
@@ -182,6 +180,36 @@ def member_page(request: web.Request, template: str, context: dict[str, Any],
         fragments.keep_page(request.app[keys.PAGE_CACHE], request.path_qs, locale,
                             user, kept, tags, epoch)
     return assembled(request, kept, bits)
+
+
+def _marked(request: web.Request, template: str, context: dict[str, Any]) -> str:
+    """A member's page with marks where their bits go (fragments.ReaderPage.of)."""
+    return render_string(request, template, {
+        **context, "slots": fragments.SLOT_MARKUP, "csrf_token": fragments.CSRF_MARK,
+        "follow_html": fragments.SLOT_MARKUP["follow"], "keyed_slot": fragments.keyed_slot})
+
+
+def page_by_value(request: web.Request, template: str, context: dict[str, Any], tags: Tags,
+                  epoch: int, own: bool = False) -> web.Response:
+    """A member's page kept by what it shows (its context, by value), for every member of their
+    class (`own`: for them alone), then assembled with their bits. For pages that many writes
+    change, which no tag would drop exactly (the moderation queue): the data is read at every
+    request, the render is not. Kept in FragmentCache.pages, one per address and class (a new
+    version replaces the old), under `tags` (its posts and findings: a purge drops it at once);
+    `epoch`: that table's, read before the data. Only for a GET with a kept session."""
+    cache = request.app[keys.FRAGMENTS]
+    locale = request[keys.LOCALE]
+    user = _member(request)
+    shown = hashlib.blake2b(repr(sorted(context.items())).encode(), digest_size=16).digest()
+    address = (template, request.path_qs, locale, cache.catalog_number(locale),
+               fragments.reader_class(user), user.id if own else None)
+    found = cache.pages.get(address)
+    if found is not None and found[0] == shown:
+        kept: fragments.ReaderPage = found[1]
+    else:
+        kept = fragments.ReaderPage.of(_marked(request, template, context), frozenset(), None)
+        cache.pages.put(address, (shown, kept), tags, epoch)
+    return assembled(request, kept, {})
 
 
 def _member(request: web.Request) -> User:

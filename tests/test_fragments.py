@@ -5,11 +5,22 @@ from __future__ import annotations
 import asyncio
 import gettext
 import re
+from datetime import date
 
 import pytest
 
 from forum import fragments, i18n, keys, permissions
-from forum.models import follows, moderation, posts, threads, uploads, users
+from forum.models import (
+    boards,
+    finding_drafts,
+    findings,
+    follows,
+    moderation,
+    posts,
+    threads,
+    uploads,
+    users,
+)
 from forum.views import threads as thread_views
 from tests.conftest import PASSWORD, csrf_from, log_in
 
@@ -543,3 +554,204 @@ def test_a_readers_bits_kept_encoded_are_found_by_their_values_only():
     elsewhere, elsewhere_etag = other.assemble({"csrf": "jeton-A"}, memo)
     assert elsewhere == b"<div>jeton-A</div>" and elsewhere_etag != first_etag
     assert len(memo) == 2  # one entry per set of bits, whatever the page
+
+
+# The moderation queue and the watch pages of members (kept per class, assembled per reader).
+
+
+async def _text(client, path: str) -> tuple[int, str]:
+    response = await client.get(path, headers={"Accept-Language": "en"})
+    return response.status, await response.text()
+
+
+async def _watch_scene(forum):
+    """A city on a-priori moderation with its moderator, a member and a newcomer, one thread."""
+    board = await forum.board("Metz", "metz", moderation_mode="a-priori")
+    await forum.board("Nancy", "nancy")
+    moderator, member = await forum.user(), await forum.user()
+    newcomer = await forum.user(trusted=False)
+    await forum.appoint(board, moderator)
+    thread_id, _post_id = await forum.thread(board, member, body="Texte d'origine.")
+    clients = {name: await _member_client(forum, user) for name, user in (
+        ("moderator", moderator), ("member", member), ("newcomer", newcomer))}
+    clients["visitor"] = await forum.visitor()
+    async with forum.db.read() as conn:
+        moderator = await users.get(conn, moderator.id)
+    return board, moderator, member, newcomer, thread_id, clients
+
+
+WATCH_PATHS = ("/b/metz/watch", "/watch", "/watch/compare?a=metz&b=nancy")
+
+
+async def test_a_pending_finding_is_on_its_authors_and_moderators_watch_pages_only(forum):
+    board, moderator, _member, newcomer, _thread, clients = await _watch_scene(forum)
+    for _round in range(2):  # the second from the kept pages
+        for client in clients.values():
+            assert (await _text(client, "/b/metz/watch"))[0] == 200
+    finding_id = await forum.finding(board, newcomer, review="pending", quantity="417")
+    seen = {name: f"/f/{finding_id}" in (await _text(client, "/b/metz/watch"))[1]
+            for name, client in clients.items()}
+    assert seen == {"moderator": True, "newcomer": True, "member": False, "visitor": False}
+    assert f"/f/{finding_id}" not in (await _text(clients["member"], "/b/metz/watch"))[1]
+    async with forum.db.transaction() as tx:  # a decision: on every page of everyone
+        await findings.approve(tx, await findings.get(tx, finding_id), moderator, True)
+    for client in clients.values():
+        for path in WATCH_PATHS:
+            status, page = await _text(client, path)
+            # (the national table sums the cities' figures: 417 is its cameras' total)
+            assert status == 200 and "417" in page, path
+
+
+async def test_a_finding_edit_and_purge_show_at_once_on_members_watch_pages(forum):
+    board, moderator, _member, _newcomer, _thread, clients = await _watch_scene(forum)
+    finding_id = await forum.finding(board, moderator, quantity="321")
+    reader = clients["member"]
+    for path in WATCH_PATHS[::2]:
+        assert "321" in (await _text(reader, path))[1]
+    draft_fields = {"quantity": "654"}
+    async with forum.db.transaction() as tx:
+        finding = await findings.get(tx, finding_id)
+        raw = finding_drafts.RawFinding(**{
+            "kind": "cameras", "unit": "count", "scope": "total", "observed": "2008",
+            "status": "in-use", "posts": [], "links": [("https://example.org/s.pdf", "S")],
+            **draft_fields})
+        draft = await finding_drafts.check(tx, board, raw, date.today())
+        await findings.edit(tx, finding, moderator, draft, "Recompté")
+    for path in WATCH_PATHS[::2]:
+        page = (await _text(reader, path))[1]
+        assert "654" in page and "321" not in page, path
+    async with forum.db.read() as conn:
+        revision = await conn.value("select min(id) from finding_revisions"
+                                    " where finding_id = ?", (finding_id,))
+    async with forum.db.transaction() as tx:
+        await findings.purge_version(tx, await findings.get(tx, finding_id), moderator,
+                                     revision)
+    for path in WATCH_PATHS[::2]:
+        assert "321" not in (await _text(reader, path))[1]
+
+
+async def test_a_city_rename_shows_at_once_on_members_watch_pages(forum):
+    board, _moderator, _member, _newcomer, _thread, clients = await _watch_scene(forum)
+    await forum.finding(board, _moderator)
+    for path in WATCH_PATHS:
+        assert "Metz" in (await _text(clients["member"], path))[1]
+    async with forum.db.transaction() as tx:
+        await boards.update(tx, board, "Metz-Métropole", "metz")
+    for path in WATCH_PATHS:
+        assert "Metz-Métropole" in (await _text(clients["member"], path))[1], path
+
+
+async def test_the_queue_follows_each_write_that_changes_it(forum):
+    """Kept by value: a new waiting post, a flag (which no page tag names), an edit of the
+    waiting text and a decision all show at the moderator's next request."""
+    _board, moderator, _member, newcomer, thread_id, clients = await _watch_scene(forum)
+    queue = clients["moderator"]
+    assert "Nothing is waiting" in (await _text(queue, "/moderation"))[1]
+    waiting = await forum.reply(thread_id, newcomer, "Message en attente.", status="pending")
+    assert "Message en attente." in (await _text(queue, "/moderation"))[1]
+    async with forum.db.transaction() as tx:
+        await moderation.flag(tx, await _post(forum, await _first_post(forum, thread_id)),
+                              newcomer, "Propos douteux", 3, 10_000)
+    assert "Propos douteux" in (await _text(queue, "/moderation"))[1]
+    async with forum.db.transaction() as tx:
+        await posts.edit(tx, await _post(forum, waiting), newcomer, "Message corrigé.", 10_000)
+    page = (await _text(queue, "/moderation"))[1]
+    assert "Message corrigé." in page and "Message en attente." not in page
+    async with forum.db.transaction() as tx:
+        await moderation.approve(tx, await _post(forum, waiting), moderator)
+    assert "Message corrigé." not in (await _text(queue, "/moderation"))[1]
+    assert len(forum.app[keys.FRAGMENTS].pages) == 1  # each version replaced the one before
+
+
+async def _first_post(forum, thread_id: int) -> int:
+    async with forum.db.read() as conn:
+        return int(await conn.value("select min(id) from posts where thread_id = ?",
+                                    (thread_id,)))
+
+
+async def test_a_purge_leaves_nothing_of_the_queue_in_memory(forum):
+    _board, moderator, _member, newcomer, thread_id, clients = await _watch_scene(forum)
+    waiting = await forum.reply(thread_id, newcomer, "Texte sûr.", status="pending")
+    async with forum.db.transaction() as tx:
+        await moderation.approve(tx, await _post(forum, waiting), moderator)
+    async with forum.db.transaction() as tx:  # an edit waits beside the published version
+        await posts.edit(tx, await _post(forum, waiting), newcomer,
+                         "Adresse : 12 rue Secrète.", 10_000, wait=True)
+    assert "12 rue Secrète" in (await _text(clients["moderator"], "/moderation"))[1]
+    assert "12 rue Secrète" in _kept_pages(forum)
+    async with forum.db.read() as conn:
+        revision = await conn.value("select max(id) from post_revisions where post_id = ?",
+                                    (waiting,))
+    async with forum.db.transaction() as tx:
+        await moderation.purge_post_version(tx, await _post(forum, waiting), moderator,
+                                            revision)
+    assert "12 rue Secrète" not in _kept_pages(forum)
+    assert "12 rue Secrète" not in (await _text(clients["moderator"], "/moderation"))[1]
+
+
+def _kept_pages(forum) -> str:
+    """The text of every page kept by value in the fragment cache (templating.page_by_value)."""
+    return "".join(b"".join(part for part in page.parts if isinstance(part, bytes)).decode()
+                   for (_shown, page), _tags in forum.app[keys.FRAGMENTS].pages._entries.values())
+
+
+async def test_a_moderator_added_then_removed_gets_then_loses_the_queue(forum):
+    board, _moderator, member, newcomer, thread_id, clients = await _watch_scene(forum)
+    await forum.reply(thread_id, newcomer, "Message en attente.", status="pending")
+    assert (await _text(clients["member"], "/moderation"))[0] == 404
+    await forum.appoint(board, member)
+    reader = await _member_client(forum, member)  # their sessions ended: a new login
+    assert "Message en attente." in (await _text(reader, "/moderation"))[1]
+    async with forum.db.transaction() as tx:
+        await moderation.remove_board_moderator(tx, board, member)
+    reader = await _member_client(forum, member)
+    assert (await _text(reader, "/moderation"))[0] == 404
+
+
+async def test_a_moderators_queue_is_kept_once_and_carries_each_ones_token(forum):
+    board, _moderator, _member, newcomer, thread_id, clients = await _watch_scene(forum)
+    await forum.reply(thread_id, newcomer, "Message en attente.", status="pending")
+    other = await forum.user()
+    await forum.appoint(board, other)
+    second = await _member_client(forum, other)
+    pages = [(await _text(client, "/moderation"))[1]
+             for client in (clients["moderator"], second, clients["moderator"])]
+    assert pages[0] == pages[2]
+    tokens = [csrf_from(page) for page in pages[:2]]
+    assert tokens[0] != tokens[1] and all(token in page for token, page in zip(
+        tokens, pages, strict=False))
+    assert fragments.CSRF_MARK not in "".join(pages)
+    assert len(forum.app[keys.FRAGMENTS].pages) == 1  # one for both: the same boards
+
+
+async def test_members_watch_pages_are_kept_for_their_class(forum):
+    board, _moderator, _member, newcomer, _thread, clients = await _watch_scene(forum)
+    await forum.finding(board, newcomer, review="pending")
+    for _round in range(2):
+        for name in ("member", "newcomer", "moderator"):
+            await _text(clients[name], "/b/metz/watch")
+    kept = [key for key in forum.app[keys.PAGE_CACHE]._entries if key[0] == "reader"]
+    # members' class, the moderator's, and the newcomer's own (their pending finding)
+    assert len(kept) == 3
+    assert sum(1 for key in kept if key[-1] == 0) == 2
+
+
+# The notice of the inline reply form: the same as on the reply page, each member's own. -----
+
+
+async def test_the_wait_notice_follows_the_boards_rule_and_the_readers_trust(forum):
+    """On an a-priori board every member's reply waits, not a moderator's; on an a-posteriori
+    board only a newcomer's. The thread page (kept, assembled) says what the reply page
+    (rendered for them alone) says."""
+    waits = "Your message will wait for a moderator"
+    _strict, _moderator, member, _newcomer, strict_thread, clients = await _watch_scene(forum)
+    open_board = await forum.board()
+    open_thread, _post_id = await forum.thread(open_board, member)
+    expected = {(strict_thread, "member"): True, (strict_thread, "newcomer"): True,
+                (strict_thread, "moderator"): False, (open_thread, "member"): False,
+                (open_thread, "newcomer"): True, (open_thread, "moderator"): False}
+    for _round in range(2):  # the second from the kept pages
+        for (thread_id, name), wait in expected.items():
+            page = (await _text(clients[name], f"/t/{thread_id}"))[1]
+            reply = (await _text(clients[name], f"/t/{thread_id}/reply"))[1]
+            assert (waits in page, waits in reply) == (wait, wait), (thread_id, name)

@@ -1115,7 +1115,11 @@ async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(si
     cache = site.forum.app[keys.PAGE_CACHE]
     paths = sorted({f"/t/{item.thread_id}" for item in site.items.values() if item.thread_id})
     assert len(paths) > 1
-    paths += ["/", f"/b/{site.board.slug}", f"/b/{site.other_board.slug}", "/notifications"]
+    paths += ["/", f"/b/{site.board.slug}", f"/b/{site.other_board.slug}", "/notifications",
+              # The queue (kept by value per moderators' class) and the watch pages (per class,
+              # its pending findings' authors apart): issue 15.
+              "/moderation", "/watch", f"/b/{site.board.slug}/watch",
+              "/watch/compare?a=matrice&b=voisine"]
     log = site.forum.app[keys.READS]
     log.forget(log.batch())
     with pytest.MonkeyPatch.context() as patch:
@@ -1126,13 +1130,16 @@ async def test_kept_member_pages_are_what_each_role_would_get_rendered_afresh(si
 async def _compare_kept_and_fresh(site: Site, cache: Any, paths: list[str]) -> None:
     """Each role's page and its validator, kept or not (a member's bits are kept encoded with
     their session between writes: ReaderPage.assemble), as rendered for that role alone."""
+    kept_by_value = site.forum.app[keys.FRAGMENTS]  # the queue's (templating.page_by_value)
     for path in paths:
         fresh = {}
         for role in ROLES:
             cache.invalidate({ALL})  # nothing kept: rendered for this role alone
+            kept_by_value.invalidate({ALL})
             response = await site.clients[role].get(path, allow_redirects=False)
             fresh[role] = (response.status, await response.text(), response.headers.get("ETag"))
         cache.invalidate({ALL})
+        kept_by_value.invalidate({ALL})
         for role in (*ROLES, *reversed(ROLES), *ROLES[1::2], *ROLES[::2]):
             response = await site.clients[role].get(path, allow_redirects=False)
             found = (response.status, await response.text(), response.headers.get("ETag"))

@@ -77,7 +77,41 @@ async def queue(conn: Conn, moderator: User, board_id: int | None = None,
     rows = await conn.all(
         f"{posts.SELECT} where {waiting} {extra} order by posts.id limit ?",
         (*params, *extra_params, limit))
-    return [await _queue_item(conn, posts.Post.from_row(row)) for row in rows]
+    found = [posts.Post.from_row(row) for row in rows]
+    if not found:
+        return []
+    # What each item shows besides its post, read for all of them at once: four queries a
+    # page, not four per item (a queue of 40 spent more in SQL than in its render).
+    ids = [post.id for post in found]
+    marks = ", ".join("?" * len(ids))
+    context = {row[0]: tuple(row[1:]) for row in await conn.all(
+        "select posts.id, threads.title, boards.name, users.approved_count,"
+        " users.rejected_count, users.created_at from posts"
+        " join threads on threads.id = posts.thread_id join boards on boards.id = threads.board_id"
+        f" join users on users.id = posts.author_id where posts.id in ({marks})", ids)}
+    answered = {row[0]: row[1] for row in await conn.all(
+        "select item.id, (select max(posts.id) from posts join threads"
+        " on threads.id = posts.thread_id where posts.thread_id = item.thread_id"
+        f" and posts.id < item.id and {permissions.readable_post()}) from posts as item"
+        f" where item.id in ({marks})", ids)}
+    previous_ids = sorted({post_id for post_id in answered.values() if post_id is not None})
+    previous = {row["id"]: posts.Post.from_row(row) for row in await conn.all(
+        f"{posts.SELECT} where posts.id in ({', '.join('?' * len(previous_ids))})",
+        previous_ids)} if previous_ids else {}
+    flags: dict[int, list[Flag]] = {}
+    for row in await conn.all(
+            "select flags.post_id, users.name, reason, flags.created_at from flags"
+            f" join users on users.id = user_id where post_id in ({marks})"
+            " and resolved_at is null order by flags.id", ids):
+        flags.setdefault(row[0], []).append(Flag(*row[1:]))
+    items = []
+    for post in found:
+        title, board_name, approved, rejected, since = context[post.id]
+        items.append(QueueItem(
+            post, title, board_name, previous.get(answered[post.id] or 0), approved, rejected,
+            since, flags.get(post.id, []),
+            await posts.pending_edit(conn, post.id) if post.edit_pending else None))
+    return items
 
 
 async def queue_size(conn: Conn, moderator: User) -> int:
@@ -98,25 +132,6 @@ async def queue_size(conn: Conn, moderator: User) -> int:
         f" + (select count(*) from records_requests as r where {waiting_requests})",
         (*post_params, *finding_params, *correction_params, *request_params))) + (
             await drops.waiting_for(conn, moderator))
-
-
-async def _queue_item(conn: Conn, post: posts.Post) -> QueueItem:
-    context = await conn.one(
-        "select threads.title, boards.name, users.approved_count, users.rejected_count,"
-        " users.created_at from threads join boards on boards.id = threads.board_id,"
-        " users where threads.id = ? and users.id = ?", (post.thread_id, post.author_id))
-    previous_row = await conn.one(
-        f"{posts.SELECT} where posts.thread_id = ? and posts.id < ?"
-        f" and {permissions.readable_post()}"
-        " order by posts.id desc limit 1", (post.thread_id, post.id))
-    flag_rows = await conn.all(
-        "select users.name, reason, flags.created_at from flags join users on users.id = user_id"
-        " where post_id = ? and resolved_at is null order by flags.id", (post.id,))
-    assert context is not None
-    return QueueItem(post, context[0], context[1],
-                     posts.Post.from_row(previous_row) if previous_row else None,
-                     context[2], context[3], context[4], [Flag(*row) for row in flag_rows],
-                     await posts.pending_edit(conn, post.id) if post.edit_pending else None)
 
 
 async def log(tx: Transaction, moderator: User, action: str, target_kind: str, target_id: int,

@@ -25,7 +25,7 @@ from forum.models import (
     users,
 )
 from forum.permissions import can
-from forum.templating import render
+from forum.templating import page_by_value, render
 from forum.views import (
     back_to_next,
     decision_reason,
@@ -61,6 +61,7 @@ async def queue(request: web.Request) -> web.Response:
     if not can(user, "moderate_any"):
         raise NotFound()
     board = None
+    epoch = request.app[keys.FRAGMENTS].pages.epoch
     async with request.app[keys.DB].read() as conn:
         all_boards = [b for b in await boards.list_all(conn) if user.moderates(b.id)]
         if request.query.get("board"):
@@ -74,11 +75,19 @@ async def queue(request: web.Request) -> web.Response:
         proposers = await users.decision_counts(conn, {f.author_id for f in pending_findings})
         doubts = await finding_doubts(conn, pending_findings)
         drops_waiting = await drops.awaiting_count(conn, drops.scope_of(user))
-    return render(request, "moderation/queue.html", {
+    context = {
         "items": items, "boards": all_boards, "board": board, "files": files,
         "findings": pending_findings, "proposers": proposers, "corrections": corrections,
-        "doubts": doubts, "reasons": moderation.REJECT_REASONS,
-        "drops_waiting": drops_waiting}, form=True)
+        "doubts": doubts, "reasons": moderation.REJECT_REASONS, "drops_waiting": drops_waiting}
+    if request.get(keys.KNOWN_SESSION) is None or request.method != "GET":
+        return render(request, "moderation/queue.html", context, form=True)
+    # Kept by value, for the moderators of the same boards: their page is the same but for
+    # a note on the files they own (macros/attachments.html). A purge drops it by its tags.
+    own = any(file.owner_id == user.id for listed in files.values() for file in listed)
+    tags = {("post", item.post.id) for item in items} | {
+        ("finding", finding.id) for finding in
+        [*pending_findings, *(waiting.finding for waiting in corrections)]}
+    return page_by_value(request, "moderation/queue.html", context, tags, epoch, own)
 
 
 async def approve(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from forum import keys, watch, watch_map
+from forum.cache import Tags
 from forum.db import Conn
 from forum.errors import Invalid, NotFound
 from forum.i18n import gettext
@@ -15,7 +16,7 @@ from forum.models import boards, finding_drafts, findings
 from forum.models.boards import Board
 from forum.models.findings import Filters, Finding
 from forum.models.users import User
-from forum.templating import render
+from forum.templating import assembled, kept_member_page, member_page, render
 from forum.views import url_for
 
 CITY_LIMIT = 5_000  # a city holds dozens of findings: this only bounds a runaway page
@@ -28,6 +29,23 @@ def licence(request: web.Request) -> dict[str, str]:
     """The open licence of the figures, named on every watch page (Config, like the exports)."""
     config = request.app[keys.CONFIG]
     return {"licence_name": config.data_licence_name, "licence_url": config.data_licence_url}
+
+
+def _page(request: web.Request, template: str, context: dict[str, Any], tags: Tags,
+          epoch: int, personal: frozenset[int] = frozenset()) -> web.Response:
+    """A watch page: a visitor's kept by the page cache under `tags`, a member's kept for their
+    class under the same tags and assembled with their bits (forum/templating.py: member_page);
+    `epoch`: the page cache's, read before the data."""
+    if request.get(keys.KNOWN_SESSION) is not None and request.method == "GET":
+        return member_page(request, template, context, {}, tags, epoch, personal)
+    request[keys.CACHE_TAGS] = tags
+    return render(request, template, context)
+
+
+def _kept(request: web.Request) -> web.Response | None:
+    """A member's watch page kept for their class (or for them alone), with their bits."""
+    kept = kept_member_page(request)
+    return None if kept is None else assembled(request, kept, {})
 
 
 async def city_board(conn: Conn, slug: str, viewer: User | None) -> Board:
@@ -43,6 +61,9 @@ async def city_board(conn: Conn, slug: str, viewer: User | None) -> Board:
 
 async def city(request: web.Request) -> web.Response:
     """GET /b/{slug}/watch?kind=&status=&since=&until=: figures, charts, then the findings."""
+    if (kept := _kept(request)) is not None:
+        return kept
+    epoch = request.app[keys.PAGE_CACHE].epoch
     viewer = request.get(keys.USER)
     slug = request.match_info["slug"]
     form = {name: request.query.get(name, "").strip() for name in FILTER_FIELDS}
@@ -65,18 +86,17 @@ async def city(request: web.Request) -> web.Response:
             listed = visible
         else:
             listed = await findings.search(conn, viewer, filters, limit=CITY_LIMIT)
+        personal = (await findings.unpublished_authors(conn, board.id) if viewer is not None
+                    else None)
     # Figures and charts are the public record, the same for everyone; pending findings of
     # the viewer (or, for moderators, of anyone) are only listed, with their badge.
     public = [finding for finding in visible if finding.is_public]
-    if viewer is None:
-        request[keys.CACHE_TAGS] = ({("watch", board.id), ("board_meta", board.id)}
-                                    | source_tags(visible))
     # The population is the city's, not equipment: its own line, and the rates it gives.
     people = watch.population(public)
     equipment = [f for f in public if f.kind_slug != findings.POPULATION]
     headlines = watch.latest_per_kind(equipment)
     lines = watch.series(equipment)
-    return render(request, "watch/city.html", {
+    context = {
         "board": board, "headlines": headlines, "population": people,
         "rates": {f.id: rate for f in headlines
                   if (rate := watch.per_inhabitants(f, people)) is not None},
@@ -88,8 +108,14 @@ async def city(request: web.Request) -> web.Response:
         "singles": watch.single_figures(lines, headlines),
         "groups": by_kind(listed), "kind_options": kind_options(visible, form["kind"]),
         "statuses": findings.STATUSES, "form": form, "errors": errors,
-        "filtered": any(form.values()), **licence(request),
-    }, status=422 if errors else 200)
+        "filtered": any(form.values()), **licence(request)}
+    if errors:  # the form again: not kept
+        return render(request, "watch/city.html", context, status=422)
+    # A member's page is their class's (what finding_filter lets them see), but for the
+    # authors of findings only they (and moderators) see: those get their own.
+    return _page(request, "watch/city.html", context,
+                 {("watch", board.id), ("board_meta", board.id)} | source_tags(visible), epoch,
+                 personal or frozenset())
 
 
 def source_tags(found: list[Finding]) -> set[tuple[str, object]]:
@@ -137,6 +163,9 @@ class Column:
 async def national(request: web.Request) -> web.Response:
     """GET /watch?sort=<kind slug>|city&order=asc|desc&per=inhabitants: every city's figures,
     one row each (counts per 10 000 inhabitants with `per`), and the map of the cities."""
+    if (kept := _kept(request)) is not None:
+        return kept
+    epoch = request.app[keys.PAGE_CACHE].epoch
     async with request.app[keys.DB].read() as conn:
         # As a visitor sees them: the table is the same for everyone, and cached.
         public = await findings.search(conn, None, Filters(), limit=NATIONAL_LIMIT,
@@ -159,14 +188,13 @@ async def national(request: web.Request) -> web.Response:
     columns = [column(request, "city", gettext("City"), None, sort, order, extra)] + [
         column(request, kind.slug, gettext(kind.label), kind.id, sort, order, extra)
         for kind in shown]
-    request[keys.CACHE_TAGS] = {("watch", None)}
-    return render(request, "watch/national.html", {
+    return _page(request, "watch/national.html", {
         "rows": watch.sort_rows(rows, kind_id, order == "desc", per), "columns": columns,
         "per": per, "toggle": url_for(request, "watch", query={
             "sort": sort, "order": order, **({} if per else {"per": PER_INHABITANTS})}),
         "has_rates": any(row.rate(kind.id) for row in rows for kind in shown),
         "map": city_map(rows, public, shown, kind_id),
-        "cities": cities, **licence(request)})
+        "cities": cities, **licence(request)}, {("watch", None)}, epoch)
 
 
 def city_map(rows: list[watch.CityRow], public: list[Finding], shown: list[findings.Kind],
@@ -201,6 +229,9 @@ async def compare(request: web.Request) -> web.Response:
 
     Without two different cities, the form again with what is missing (400).
     """
+    if (kept := _kept(request)) is not None:
+        return kept
+    epoch = request.app[keys.PAGE_CACHE].epoch
     chosen = {name: request.query.get(name, "").strip() for name in ("a", "b")}
     async with request.app[keys.DB].read() as conn:
         cities = [board for board in await boards.list_readable(conn, None) if board.is_city]
@@ -217,10 +248,10 @@ async def compare(request: web.Request) -> web.Response:
         found = {board.id: await findings.search(conn, None, Filters(board_id=board.id),
                                                  limit=CITY_LIMIT)
                  for board in (left, right)}
-    request[keys.CACHE_TAGS] = {("watch", None)} | source_tags(found[left.id] + found[right.id])
-    return render(request, "watch/compare.html", {
+    return _page(request, "watch/compare.html", {
         "left": left, "right": right, "cities": cities, "chosen": chosen, "error": "",
-        **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)})
+        **side_by_side(kinds, found[left.id], found[right.id]), **licence(request)},
+        {("watch", None)} | source_tags(found[left.id] + found[right.id]), epoch)
 
 
 def side_by_side(kinds: list[findings.Kind], left: list[Finding],

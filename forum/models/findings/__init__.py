@@ -47,6 +47,7 @@ from forum.models.findings.reads import (
     revisions,
     search,
     sources_of,
+    unpublished_authors,
 )
 from forum.models.findings.records import (
     _COLUMNS,
@@ -78,5 +79,5 @@ __all__ = [
     "changed", "checked_label", "count", "create", "delete", "doubts", "doubts_about", "edit",
     "findings_per_kind", "for_posts", "get", "kind_by_slug", "kinds", "pending", "pending_edit",
     "pending_edits", "purge_version", "recently_published", "reject", "restore", "revisions",
-    "search", "sources_of", "year_fraction",
+    "search", "sources_of", "unpublished_authors", "year_fraction",
 ]

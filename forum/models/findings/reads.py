@@ -73,6 +73,14 @@ async def search(conn: Conn, viewer: User | None, filters: Filters, limit: int =
     return await from_rows(conn, rows, with_sources)
 
 
+async def unpublished_authors(conn: Conn, board_id: int) -> frozenset[int]:
+    """The authors of this city's findings that are not public: the members who see more of
+    it than their class does (views/watch.py: their own city page)."""
+    rows = await conn.all("select distinct author_id from findings where board_id = ?"
+                          f" and not {PUBLIC_FINDING}", (board_id,))
+    return frozenset(row[0] for row in rows)
+
+
 async def by_author(conn: Conn, author_id: int, viewer: User | None,
                     limit: int = 20) -> list[Finding]:
     """A member's latest findings that this viewer may see, newest first (their profile)."""
