@@ -298,8 +298,10 @@ async def _pg_dump(url: str, target: Path) -> tuple[int, list[str], set[str]]:
             rows = await conn.fetch("select version, name from schema_migrations"
                                     " order by version")
             needed = {row[0] for row in await conn.fetch(REFERENCED)}
+            # Not the rows of unlogged tables (rate limits' keyed hashes: they stay only as
+            # long as their window, never in a backup).
             await _pg_run("pg_dump", url, "--format=custom", f"--snapshot={snapshot}",
-                          f"--file={target}")
+                          "--no-unlogged-table-data", f"--file={target}")
     finally:
         await conn.close()
     applied = list(dict.fromkeys(row[1] for row in rows))  # the baseline stands for 1 to 27

@@ -108,15 +108,17 @@ async def migrate_postgresql(url: str) -> list[str]:
                     [(step, path.name) for step in steps])
             applied.append(path.name)
         if applied:
-            await _stem_backlog(conn)
+            await stem_backlog(conn)
     finally:
         await conn.close()  # the advisory lock goes with the session
     return applied
 
 
-async def _stem_backlog(conn: asyncpg.Connection) -> None:
-    """Stem what a step queued (0028: every post public before it), in batches of their own
-    transaction: left to the server's first write, a large forum's would hold the writer."""
+async def stem_backlog(conn: asyncpg.Connection) -> int:
+    """Stem what a step or a copy queued (0028: every post public before it; `vigie
+    migrate-store`: every post), in batches of their own transaction: left to the server's
+    first write, a large forum's would hold the writer. Returns how many."""
+    count = 0
     while ids := [row[0] for row in await conn.fetch(
             "select id from stem_queue order by id limit $1", STEM_BATCH)]:
         async with conn.transaction():
@@ -133,3 +135,5 @@ async def _stem_backlog(conn: asyncpg.Connection) -> None:
                 [(row["id"], stems(row["title"]), stems(row["body"]), stems(row["context"]))
                  for row in rows])
             await conn.execute("delete from stem_queue where id = any($1)", ids)
+        count += len(ids)
+    return count

@@ -28,7 +28,7 @@ import asyncpg
 from forum.backup import hash_file
 from forum.config import Config
 from forum.dialect import is_postgresql
-from forum.migrate import migrate, migrate_postgresql
+from forum.migrate import migrate, migrate_postgresql, stem_backlog
 from forum.storage import BucketStorage, Storage, check_url, open_storage
 
 BATCH = 2000  # source rows read at a time: memory stays flat on a large site
@@ -36,6 +36,9 @@ BATCH = 2000  # source rows read at a time: memory stays flat on a large site
 # own (the migrations' log): a target holding rows only there is still empty.
 SEEDED = {"finding_kinds"}
 OWN = {"schema_migrations"}
+# Work queues the target's triggers fill as the rows arrive (the posts to stem for search),
+# emptied after the copy by migrate.stem_backlog: not copied, not compared.
+QUEUES = {"stem_queue"}
 STORED_PREFIXES = ("files/", "drops/", "exports/")  # every stored file (forum/storage.py)
 SQLITE_INTERNAL = re.compile(r"^sqlite_")
 
@@ -116,6 +119,9 @@ async def migrate_store(config: Config, target_url: str, files_url: str = "",
             out(f"checked: {len(plan.tables)} table(s), every row")
             if target_files is not None:
                 _copy_files(source_files, target_files, out)
+        # The copy queued every public post for its search stems (forum/stems.py): stemmed
+        # here, not by the new site's first write.
+        out(f"search: {await stem_backlog(conn)} message(s) indexed")
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise MoveError(f"PostgreSQL refused the copy, nothing was committed: {error}"
                         ) from None
@@ -153,7 +159,7 @@ async def _plan(source: sqlite3.Connection, conn: asyncpg.Connection) -> Plan:
     search_index = {name for name in sqlite_tables
                     if any(name == v or name.startswith(f"{v}_") for v in virtual)}
     plain = {name for name in sqlite_tables - search_index
-             if not SQLITE_INTERNAL.match(name)} - OWN
+             if not SQLITE_INTERNAL.match(name)} - OWN - QUEUES
     target = set(await _user_tables(conn)) - OWN
     columns: dict[str, dict[str, str]] = {}
     for row in await conn.fetch(

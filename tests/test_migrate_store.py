@@ -101,6 +101,14 @@ async def test_the_demo_moves_to_postgresql_and_a_bucket_and_reads_the_same(
     assert moved.returncode == 0, moved.stderr
     assert re.search(r"^posts: \d+ row\(s\)$", moved.stdout, re.MULTILINE), moved.stdout
     assert re.search(r"^files: (\d+)/\1 checked$", moved.stdout, re.MULTILINE), moved.stdout
+    # Every public message is stemmed for search by the move, not by the new site's first
+    # write (which would hold its writer for as long on a large forum).
+    conn = await asyncpg.connect(target)
+    try:
+        assert await conn.fetchval("select count(*) from stem_queue") == 0
+        assert await conn.fetchval("select count(*) from stem_search") > 0
+    finally:
+        await conn.close()
 
     pg_config = Config.from_env(env={}, data_dir=tmp_path / "pg-site", database_url=target,
                                 files_url=bucket_url)
@@ -124,6 +132,12 @@ async def test_the_demo_moves_to_postgresql_and_a_bucket_and_reads_the_same(
         pg_page = await (await pg_client.get(path)).text()
         assert page(pg_page) == page(sqlite_page), path
     assert "Les photos du parvis" in sqlite_page
+    # Search finds the same messages (by their words and by their stems) on the new site.
+    assert re.search(r"^search: [1-9]\d* message\(s\) indexed$", moved.stdout, re.MULTILINE)
+    for words in ("caméras", "camera", "parvis"):
+        found = [re.findall(r'<h3><a href="(/p/\d+)"', await (await c.get(
+            "/search", params={"q": words})).text()) for c in (client, pg_client)]
+        assert found[0] and sorted(found[1]) == sorted(found[0]), words
 
     async with new.transaction() as tx:  # the sequences follow the copied ids
         lea = await users.get_by_name(tx, "lea")
