@@ -193,13 +193,13 @@ async def test_closed_mode_says_so_and_creates_nothing(forum, client):
     assert not await account_exists(forum, "fermee")
 
 
-@pytest.mark.sqlite_only(reason="its own app, on SQLite")
-async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client):
+async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client,
+                                                                  database_url):
     from forum.app import create_app
     from forum.config import Config
 
     app = create_app(Config.from_env(env={"FORUM_REGISTRATION_MODE": "closed"},
-                                     data_dir=tmp_path / "data"))
+                                     data_dir=tmp_path / "data", database_url=database_url))
     client = await aiohttp_client(app)
     assert "Registration is closed" in await (await client.get("/register", headers=EN)).text()
 
