@@ -150,6 +150,33 @@ async def log_in(client: TestClient, name: str, password: str = PASSWORD) -> Non
     assert response.status == 303, await response.text()
 
 
+async def table_names(conn) -> list[str]:
+    """The database's tables, on either store (SQLite's FTS shadow tables included)."""
+    if conn.dialect == "sqlite":
+        sql = "select name from sqlite_master where type = 'table' order by name"
+    else:
+        sql = ("select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+               " and table_schema = current_schema() order by table_name")
+    return [row[0] for row in await conn.all(sql)]
+
+
+async def column_names(conn, table: str) -> list[str]:
+    """A table's columns in their order, on either store."""
+    if conn.dialect == "sqlite":
+        return [row[1] for row in await conn.all(f"pragma table_info('{table}')")]
+    return [row[0] for row in await conn.all(
+        "select column_name from information_schema.columns where table_name = ?"
+        " and table_schema = current_schema() order by ordinal_position", (table,))]
+
+
+async def database_text(db) -> str:
+    """Every value of every table as text, read through the app's store (what a leak test
+    searches for a trace)."""
+    async with db.read() as conn:
+        return "\n".join([repr(tuple(row)) for table in await table_names(conn)
+                          for row in await conn.all(f'select * from "{table}"')])
+
+
 @pytest.fixture(autouse=True)
 def quick_password_hashing(monkeypatch) -> None:
     """Still argon2id, at the lowest cost: a test suite hashes hundreds of passwords."""

@@ -26,6 +26,8 @@ from tests.test_uploads import (
     uploaded,
 )
 
+pytestmark = pytest.mark.both_stores
+
 EN = {"Accept-Language": "en"}
 WIDE = (1600, 1200)  # wider than every size: a copy of each width
 
