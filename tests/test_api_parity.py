@@ -11,8 +11,10 @@ from forum.api import openapi
 from forum.app import create_app
 from forum.csrf import HEADER as CSRF_HEADER
 from forum.models import boards, follows, moderation, users
-from tests.conftest import csrf_token, log_in
+from tests.conftest import NO_SEARCH, csrf_token, log_in
 from tests.test_api import call, error_of
+
+pytestmark = pytest.mark.both_stores
 
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE", "*"}  # "*": a form page that also posts
 
@@ -625,6 +627,7 @@ async def test_drafts_kept_read_and_erased(forum, client, world):
     await call(client, "PUT", reply, token, expect=404, json={"body": "x"})  # hidden now
 
 
+@NO_SEARCH
 async def test_search_finds_findings_as_the_page_does(forum, client, world):
     await forum.finding(world["metz"], world["lea"], note="Caméras du parking Paixhans")
     await forum.finding(world["metz"], world["lea"], review="pending", note="Paixhans aussi")

@@ -17,6 +17,8 @@ from forum.models import posts
 from forum.models.boards import NAME_MAX
 from tests.test_requests import record
 
+pytestmark = pytest.mark.both_stores
+
 # Per operation and phase; about 40 s for the whole run on a laptop.
 MAX_EXAMPLES = 25
 RUN_TIMEOUT = 300  # seconds: a hung run fails instead of blocking the suite
@@ -52,10 +54,11 @@ DECISIONS = ("approve", "reject", "edit_and_approve")
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path, database_url: str) -> Config:
     # The fuzzer posts hundreds of times a minute, most of it invalid on purpose; the limits
     # themselves are tested in test_api.py and test_input_limits.py.
-    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=1_000_000,
+    return Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                           posts_per_minute=1_000_000,
                            invalid_requests_per_minute=1_000_000)
 
 
@@ -142,6 +145,8 @@ async def run_schemathesis(base_url: str, token: str, folder: Path) -> tuple[int
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only(reason="fuzzes /api/v1/search, not on PostgreSQL yet (issue 19: its "
+                         "search step); the only failure there with the CI seed; ~4.5 min")
 async def test_server_keeps_to_its_openapi_document(forum, client, tmp_path):
     admin = await forum.user("chef", role="admin")
     token = await forum.token(admin)
