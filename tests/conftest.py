@@ -201,6 +201,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("store", STORES if chosen == "both" else (chosen,), scope="module")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module that runs on both storages and both stores may name the storages its
+    PostgreSQL runs use (POSTGRESQL_STORAGES): the others are deselected, for CI's time."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        storages = getattr(item.module, "POSTGRESQL_STORAGES", None)
+        if (storages is not None and params.get("store") == "postgresql"
+                and params.get("files_url", storages[0]) not in storages):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def store() -> str:
     """The store the app runs on: "sqlite" (in the data folder), or "postgresql" where

@@ -26,6 +26,7 @@ from tests.test_browser import new_context
 from tests.test_uploads import EXIFTOOL, jpeg_with_gps
 
 pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share files in a bucket
 
 CODE = re.compile(r'id="drop-code">([A-Z2-7-]+)<')
 DROP_TABLES = ("drops", "drop_messages", "drop_files")

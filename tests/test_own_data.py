@@ -32,6 +32,7 @@ from tests.test_two_factor import later_code, turn_on
 from tests.test_uploads import uploaded
 
 pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share files in a bucket
 
 EN = {"Accept-Language": "en"}  # texts asserted in English: the French catalog comes at merge
 EMAIL = "lea.secrete@example.org"
