@@ -26,7 +26,7 @@ from forum import clock
 from forum.models import posts, threads
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 # Each step takes well under a second; the bound only keeps a broken step from hanging the run
 # (a loaded 2-core CI machine with argon2 logins can be slow, hence not lower).

@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.test_axe_browser import PAGES, build, sign_in
 from tests.test_browser import new_context
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
