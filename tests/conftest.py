@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from playwright.async_api import Browser, async_playwright
 
 from forum import keys
-from forum.app import create_app
+from forum.app import create_app, open_database
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
 from tests.postgresql_cluster import Cluster
@@ -167,6 +167,17 @@ async def column_names(conn, table: str) -> list[str]:
     return [row[0] for row in await conn.all(
         "select column_name from information_schema.columns where table_name = ?"
         " and table_schema = current_schema() order by ordinal_position", (table,))]
+
+
+async def in_store(config: Config, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`work(tx)` in a transaction on a site's store, opened as the commands open it (for the
+    tests of a command, which runs with no app)."""
+    db = await open_database(config, readers=1)
+    try:
+        async with db.transaction() as tx:
+            return await work(tx)
+    finally:
+        await db.close()
 
 
 async def database_text(db) -> str:

@@ -13,11 +13,11 @@ import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
 from forum import auth, cli, clock, keys
-from forum.app import create_app, open_database
+from forum.app import create_app
 from forum.config import Config
 from forum.models import sessions, two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
-from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
+from tests.conftest import PASSWORD, Forum, csrf_from, in_store, log_in, submit
 from tests.test_axe_browser import axe_report
 from tests.test_browser import (
     LOG_IN,
@@ -268,16 +268,6 @@ def test_which_roles_must_use_2fa():
             user in forced for user in everyone], setting
 
 
-async def _in_store(config: Config, work) -> Any:
-    """`work(tx)` in a transaction on the site's store, opened as the commands open it."""
-    db = await open_database(config, readers=1)
-    try:
-        async with db.transaction() as tx:
-            return await work(tx)
-    finally:
-        await db.close()
-
-
 def test_an_admin_can_turn_off_a_members_2fa_from_the_command_line(tmp_path, monkeypatch,
                                                                     capsys, database_url):
     """For a member who lost both their phone and their recovery codes."""
@@ -297,10 +287,10 @@ def test_an_admin_can_turn_off_a_members_2fa_from_the_command_line(tmp_path, mon
         return (await tx.value("select count(*) from two_factor"),
                 await tx.value("select count(*) from recovery_codes"))
 
-    asyncio.run(_in_store(config, turn_on))
+    asyncio.run(in_store(config, turn_on))
     assert cli.main(["--data-dir", str(data), "user", "2fa-off", "lea"]) == 0
     assert "turned off" in capsys.readouterr().out
-    assert asyncio.run(_in_store(config, counts)) == (0, 0)
+    assert asyncio.run(in_store(config, counts)) == (0, 0)
     assert cli.main(["--data-dir", str(data), "user", "2fa-off", "nobody"]) == 1
 
 
