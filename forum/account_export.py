@@ -188,7 +188,7 @@ async def _files(conn: Conn, user_id: int) -> list[dict[str, Any]]:
 
 async def _follows(conn: Conn, user_id: int) -> list[dict[str, Any]]:
     return _rows(await conn.all("select target_kind, target_id, mode, created_at from follows"
-                                " where user_id = ?", (user_id,)))
+                                " where user_id = ? order by target_kind, target_id", (user_id,)))
 
 
 async def _flags(conn: Conn, user_id: int) -> list[dict[str, Any]]:

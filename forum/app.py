@@ -93,18 +93,25 @@ def freeze_at_start(app: web.Application) -> None:
     app.on_startup.append(freeze)
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    config = app[keys.CONFIG]
+async def open_database(config: Config, readers: int) -> Database:
+    """The configured store (PostgreSQL at FORUM_DATABASE_URL, else the data folder's SQLite
+    file), brought up to date and open: the server's and every command's."""
     db: Database
     if config.database_url:
         applied = await migrate_postgresql(config.database_url)
-        db = PostgresDatabase(config.database_url, readers=config.readers)
+        db = PostgresDatabase(config.database_url, readers=readers)
     else:
         applied = await asyncio.to_thread(migrate, config.db_path)
-        db = Database(config.db_path, readers=config.readers)
+        db = Database(config.db_path, readers=readers)
     if applied:
         log.info("applied migrations: %s", ", ".join(applied))
     await db.open()
+    return db
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    db = await open_database(config, config.readers)
     if isinstance(db, PostgresDatabase):  # other servers may share it: so do their limits
         app[keys.LIMITER].shared = DatabaseHits(db, await limits_secret(db))
     db.after_commit.append(app[keys.PAGE_CACHE].invalidate)

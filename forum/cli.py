@@ -11,11 +11,11 @@ from pathlib import Path
 from aiohttp import web
 
 from forum import logs, operations, workers
-from forum.app import create_app, freeze_at_start
+from forum.app import create_app, freeze_at_start, open_database
 from forum.config import REGISTRATION_MODES, Config, ConfigError
-from forum.db import Database, Transaction
+from forum.db import Transaction
 from forum.errors import ForumError
-from forum.migrate import migrate
+from forum.migrate import migrate, migrate_postgresql
 from forum.models import boards, invitations, moderation, posts, two_factor, users
 
 
@@ -127,9 +127,7 @@ async def reindex_files(config: Config, everything: bool,
     from forum.models import documents
     from forum.uploads.pipeline import Uploader
 
-    migrate(config.db_path)
-    db = Database(config.db_path, readers=1)
-    await db.open()
+    db = await open_database(config, readers=1)
     try:
         async with db.read() as conn:
             todo = await documents.to_read(conn, everything)
@@ -156,9 +154,7 @@ async def make_thumbnails(config: Config, out: Callable[[str], None] = print) ->
     from forum.models import uploads
     from forum.uploads.pipeline import Uploader
 
-    migrate(config.db_path)
-    db = Database(config.db_path, readers=1)
-    await db.open()
+    db = await open_database(config, readers=1)
     try:
         uploader, done, after = Uploader(config), 0, 0
         uploader.store.open()
@@ -180,9 +176,7 @@ async def make_thumbnails(config: Config, out: Callable[[str], None] = print) ->
 
 
 async def _in_transaction(config: Config, work: Callable[[Transaction], Awaitable[None]]) -> None:
-    migrate(config.db_path)
-    db = Database(config.db_path, readers=1)
-    await db.open()
+    db = await open_database(config, readers=1)
     try:
         async with db.transaction() as tx:
             await work(tx)
@@ -308,8 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vigie: configuration error: {error}", file=sys.stderr)
         return 2
     if args.command == "init":
-        applied = migrate(config.db_path)
-        print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
+        if config.database_url:
+            applied = asyncio.run(migrate_postgresql(config.database_url))
+            print(f"PostgreSQL database: {len(applied)} migration(s) applied.")  # no password
+        else:
+            applied = migrate(config.db_path)
+            print(f"Database {config.db_path}: {len(applied)} migration(s) applied.")
         return 0
     if args.command in operations.COMMANDS:
         return operations.run(config, args)

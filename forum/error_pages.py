@@ -5,6 +5,7 @@ import errno
 import logging
 import sqlite3
 
+import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -29,13 +30,20 @@ from forum.i18n import N_, gettext
 # primary codes (extended I/O codes share SQLITE_IOERR's low byte); file writes with these errnos.
 STORAGE_SQLITE_CODES = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS}
+# PostgreSQL's SQLSTATEs for the same: its disk full, out of memory, too many connections or
+# files (class 53), an I/O error, read-only (a standby), and a server shutting down or starting.
+STORAGE_SQLSTATES = {"53000", "53100", "53200", "53300", "53400", "58030", "25006",
+                     "57P01", "57P02", "57P03"}
 
 
 def storage_fault(error: BaseException) -> bool:
-    """Whether `error` says the data folder cannot be written (full, read-only or failing)."""
+    """Whether `error` says the data folder or the database server cannot be written (full,
+    read-only or failing)."""
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
         return code is not None and (code & 0xFF) in STORAGE_SQLITE_CODES
+    if isinstance(error, asyncpg.PostgresError):
+        return error.sqlstate in STORAGE_SQLSTATES
     return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
 
 

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from playwright.async_api import Browser, async_playwright
 
 from forum import keys
-from forum.app import create_app
+from forum.app import create_app, open_database
 from forum.config import Config
 from forum.models import boards, finding_drafts, findings, moderation, posts, threads, users
 from tests.postgresql_cluster import Cluster
@@ -149,6 +149,44 @@ async def log_in(client: TestClient, name: str, password: str = PASSWORD) -> Non
     assert response.status == 303, await response.text()
 
 
+async def table_names(conn) -> list[str]:
+    """The database's tables, on either store (SQLite's FTS shadow tables included)."""
+    if conn.dialect == "sqlite":
+        sql = "select name from sqlite_master where type = 'table' order by name"
+    else:
+        sql = ("select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+               " and table_schema = current_schema() order by table_name")
+    return [row[0] for row in await conn.all(sql)]
+
+
+async def column_names(conn, table: str) -> list[str]:
+    """A table's columns in their order, on either store."""
+    if conn.dialect == "sqlite":
+        return [row[1] for row in await conn.all(f"pragma table_info('{table}')")]
+    return [row[0] for row in await conn.all(
+        "select column_name from information_schema.columns where table_name = ?"
+        " and table_schema = current_schema() order by ordinal_position", (table,))]
+
+
+async def in_store(config: Config, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`work(tx)` in a transaction on a site's store, opened as the commands open it (for the
+    tests of a command, which runs with no app)."""
+    db = await open_database(config, readers=1)
+    try:
+        async with db.transaction() as tx:
+            return await work(tx)
+    finally:
+        await db.close()
+
+
+async def database_text(db) -> str:
+    """Every value of every table as text, read through the app's store (what a leak test
+    searches for a trace)."""
+    async with db.read() as conn:
+        return "\n".join([repr(tuple(row)) for table in await table_names(conn)
+                          for row in await conn.all(f'select * from "{table}"')])
+
+
 @pytest.fixture(autouse=True)
 def quick_password_hashing(monkeypatch) -> None:
     """Still argon2id, at the lowest cost: a test suite hashes hundreds of passwords."""
@@ -171,6 +209,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         chosen = metafunc.config.getoption("--store")
         # Per module: a module's own site (tests/test_leak_matrix.py) is built once per store.
         metafunc.parametrize("store", STORES if chosen == "both" else (chosen,), scope="module")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module that runs on both storages and both stores may name the storages its
+    PostgreSQL runs use (POSTGRESQL_STORAGES): the others are deselected, for CI's time."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        storages = getattr(item.module, "POSTGRESQL_STORAGES", None)
+        if (storages is not None and params.get("store") == "postgresql"
+                and params.get("files_url", storages[0]) not in storages):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -137,9 +137,9 @@ async def test_expired_and_revoked_sessions_are_anonymous(forum, client):
     assert 'href="/u/lea"' not in await (await client.get("/")).text()
 
 
-@pytest.mark.sqlite_only(reason="its own app, on SQLite")
-async def test_session_cookie_is_secure_under_https(aiohttp_client, tmp_path):
-    config = Config.from_env(env={}, data_dir=tmp_path / "d", base_url="https://vigie.example")
+async def test_session_cookie_is_secure_under_https(aiohttp_client, tmp_path, database_url):
+    config = Config.from_env(env={}, data_dir=tmp_path / "d", base_url="https://vigie.example",
+                             database_url=database_url)
     app = create_app(config)
     client = await aiohttp_client(app)
     async with app[keys.DB].transaction() as tx:

@@ -21,8 +21,14 @@ from forum.ratelimit import RateLimiter
 from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
 from tests.test_uploads import stored_path, uploaded
 
+pytestmark = pytest.mark.both_stores
+
 V1 = "/api/v1"
 FAILED = 400  # a wrong password: the form again, with the message
+# A single server counts failures in memory, whatever the store: its long runs of failed
+# logins (15 s each) are not run again on PostgreSQL.
+IN_MEMORY = pytest.mark.sqlite_only(reason="a single server's limiter counts in memory, the "
+                                    "same on both stores")
 
 
 async def site(aiohttp_client, tmp_path: Path, **overrides) -> Forum:
@@ -57,8 +63,11 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy():
         RateLimiter("localhost")
 
 
-async def test_failed_logins_from_one_address_limit_that_address_only(aiohttp_client, tmp_path):
-    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1")
+@IN_MEMORY
+async def test_failed_logins_from_one_address_limit_that_address_only(aiohttp_client, tmp_path,
+                                                                      database_url):
+    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1",
+                       database_url=database_url)
     await forum.user("lea")
     attacker, other = "203.0.113.7", "198.51.100.20"
     for number in range(forum.config.login_attempts * 6):
@@ -70,6 +79,7 @@ async def test_failed_logins_from_one_address_limit_that_address_only(aiohttp_cl
     assert response.status == 303
 
 
+@IN_MEMORY
 async def test_forged_forwarded_for_does_not_escape_the_limit(forum, client):
     for number in range(forum.config.login_attempts * 6):
         assert (await fail_login(client, f"random{number}", f"203.0.113.{number}")).status == FAILED
@@ -84,8 +94,10 @@ async def test_successful_logins_never_count(forum, client):
 
 
 async def test_failures_on_one_pseudonym_do_not_lock_its_owner_out_elsewhere(aiohttp_client,
-                                                                              tmp_path):
-    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1")
+                                                                              tmp_path,
+                                                                              database_url):
+    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1",
+                       database_url=database_url)
     await forum.user("lea")
     for _ in range(forum.config.login_attempts):
         await fail_login(forum.client, "lea", "203.0.113.7")
@@ -95,8 +107,10 @@ async def test_failures_on_one_pseudonym_do_not_lock_its_owner_out_elsewhere(aio
     assert response.status == 303
 
 
-async def test_guesses_at_one_pseudonym_from_many_addresses_are_slowed(aiohttp_client, tmp_path):
-    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1")
+async def test_guesses_at_one_pseudonym_from_many_addresses_are_slowed(aiohttp_client, tmp_path,
+                                                                       database_url):
+    forum = await site(aiohttp_client, tmp_path, trusted_proxies="127.0.0.1",
+                       database_url=database_url)
     await forum.user("lea")
     attempts = forum.config.login_attempts
     for number in range(attempts * 10):
@@ -171,8 +185,9 @@ async def test_a_password_reset_ends_every_token(forum, client):
     assert await api_status(client, token) == 401
 
 
-def test_cli_lists_and_revokes_tokens(tmp_path, monkeypatch, capsys):
+def test_cli_lists_and_revokes_tokens(tmp_path, monkeypatch, capsys, database_url):
     data = str(tmp_path / "data")
+    monkeypatch.setenv("FORUM_DATABASE_URL", database_url)  # empty: the data folder's SQLite
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert cli.main(["--data-dir", data, "user", "add", "lea", "--password-stdin"]) == 0
     assert cli.main(["--data-dir", data, "token", "create", "lea", "--label", "veille"]) == 0
@@ -224,6 +239,7 @@ def test_skeletons_follow_unicode_confusables():
 
 
 def test_migration_backfills_skeletons_of_existing_members(tmp_path, monkeypatch):
+    """SQLite's steps before the baseline (a PostgreSQL database starts from the baseline)."""
     db_path = tmp_path / "forum.sqlite3"
     everything = migrate.available
     monkeypatch.setattr(migrate, "available", lambda: [m for m in everything() if m[0] < 10])

@@ -14,6 +14,8 @@ from forum.models import boards, follows, moderation, users
 from tests.conftest import csrf_token, log_in
 from tests.test_api import call, error_of
 
+pytestmark = pytest.mark.both_stores
+
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE", "*"}  # "*": a form page that also posts
 
 # Each web route that changes state -> the API operations that do the same. A new web route

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from markupsafe import escape
 
@@ -30,10 +31,12 @@ from forum.i18n import CATALOGS
 from forum.models import boards, finding_drafts, posts, search
 from forum.models.finding_drafts import NOT_A_NUMBER, NUMBER_TEXT_MAX
 from forum.uploads.storage import Store
-from tests.conftest import log_in, submit
+from tests.conftest import log_in, submit, table_names
 from tests.test_api import call, error_of
 from tests.test_finding_pages import finding_form, finding_rows, send
 from tests.test_uploads import leftovers, upload
+
+pytestmark = pytest.mark.both_stores
 
 HOSTILE_LENGTH = 40_000
 DIGITS = "1" * HOSTILE_LENGTH + "x"  # the input that made the old pattern backtrack for 11 s
@@ -214,16 +217,33 @@ async def row_count(forum, table: str) -> int:
         return int(await conn.value(f"select count(*) from {table}"))
 
 
+# PostgreSQL's answer to an insert when its disk is full (a trigger gives it: a server's disk
+# cannot be filled from a test).
+DISK_FULL = ("create function disk_full() returns trigger language plpgsql as $$ begin"
+             " raise exception 'could not extend file: No space left on device'"
+             " using errcode = 'disk_full'; end $$")
+
+
 async def fill_the_disk(forum) -> None:
-    """The database may not grow by one page: every write that needs one fails SQLITE_FULL."""
+    """The database may not grow: on SQLite by one page, every write that needs one fails
+    SQLITE_FULL; on PostgreSQL every insert fails with disk_full (SQLSTATE 53100)."""
     async with forum.db.transaction() as tx:
-        pages = await tx.value("pragma page_count")
-        await tx.value(f"pragma max_page_count = {int(pages)}")
+        if tx.dialect == "sqlite":
+            pages = await tx.value("pragma page_count")
+            await tx.value(f"pragma max_page_count = {int(pages)}")
+            return
+        await tx.execute(DISK_FULL)
+        for table in set(await table_names(tx)) - {"invalidations"}:  # what commits write
+            await tx.execute(f'create trigger full_{table} before insert on "{table}"'
+                             " for each statement execute function disk_full()")
 
 
 async def free_the_disk(forum) -> None:
     async with forum.db.transaction() as tx:
-        await tx.value("pragma max_page_count = 1073741823")
+        if tx.dialect == "sqlite":
+            await tx.value("pragma max_page_count = 1073741823")
+        else:  # the triggers go with it
+            await tx.execute("drop function disk_full() cascade")
 
 
 LONG_BODY = "Relevé des caméras, rue par rue. " * 600  # needs new pages whatever is free
@@ -268,7 +288,8 @@ async def test_a_commit_that_fails_is_rolled_back_and_the_writer_goes_on(forum):
         await tx.execute("create temp table child (parent_id integer references parent (id)"
                          " deferrable initially deferred)")
     invalidated.clear()
-    with pytest.raises(sqlite3.IntegrityError):  # checked at COMMIT, which then fails
+    # Checked at COMMIT, which then fails.
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
         async with forum.db.transaction() as tx:
             await tx.execute("insert into child (parent_id) values (42)")
             tx.changed("thread", 1)
@@ -284,6 +305,10 @@ async def test_a_commit_that_fails_is_rolled_back_and_the_writer_goes_on(forum):
 
 @pytest.mark.parametrize("error, fault", [
     (sqlite3.OperationalError("database or disk is full"), False),  # no code: not ours to say
+    (asyncpg.DiskFullError("could not extend file"), True),
+    (asyncpg.ReadOnlySQLTransactionError("read-only"), True),  # a standby
+    (asyncpg.CannotConnectNowError("the database system is starting up"), True),
+    (asyncpg.UniqueViolationError("duplicate key"), False),
     (OSError(errno.ENOSPC, "No space left on device"), True),
     (OSError(errno.EDQUOT, "Disk quota exceeded"), True),
     (OSError(errno.ENOENT, "No such file"), False),

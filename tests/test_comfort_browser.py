@@ -13,7 +13,11 @@ from playwright.async_api import Browser, Page, expect
 from tests.test_axe_browser import PAGES, build, sign_in
 from tests.test_browser import new_context
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
+# What the browser draws or loads of a page, the same whichever store filled it: on SQLite only
+# (CI's time); what members write through the browser runs on both.
+DRAWN = pytest.mark.sqlite_only(reason="what the browser draws or loads of a page, the same "
+                                "whichever store filled it")
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -49,6 +53,7 @@ async def overflow(page: Page, name: str, path: str) -> str | None:
 
 @pytest.mark.parametrize("role", [None, "lea", "vigile"],
                          ids=["visitor", "member", "moderator"])
+@DRAWN
 async def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site: str, forum,
                                                    role):
     world = await build(forum)
@@ -65,6 +70,7 @@ async def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site: str, 
     assert not wide, "pages wider than a 390 px phone:\n" + "\n".join(wide)
 
 
+@DRAWN
 async def test_the_watch_table_fits_a_1280_px_screen(browser: Browser, site: str,
                                                      forum):
     world = await build(forum)

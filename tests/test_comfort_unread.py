@@ -14,7 +14,7 @@ from forum.app import create_app, flush_views
 from forum.config import Config
 from forum.models import leaving, moderation, posts, reads, threads
 from forum.reads import ReadLog
-from tests.conftest import SQLITE_FILE, log_in, submit
+from tests.conftest import log_in, submit
 from tests.test_api import call, error_of
 
 pytestmark = pytest.mark.both_stores
@@ -218,13 +218,13 @@ async def test_a_batch_never_takes_a_mark_back(forum, metz, people):
         assert (await reads.stored_floors(conn, lea.id, [thread_id]))[thread_id] == (later, True)
 
 
-@SQLITE_FILE
 async def test_each_process_flushes_its_own_reads(forum, config, metz, people):
     """A second app on the same database (another worker): both write, max() merges."""
     lea, paul = people
     thread_id, first = await forum.thread(metz, paul)
     later = await forum.reply(thread_id, paul)
-    other = create_app(Config.from_env(env={}, data_dir=config.data_dir))
+    other = create_app(Config.from_env(env={}, data_dir=config.data_dir,
+                                       database_url=config.database_url))
     async with _started(other):
         other[keys.READS].seen(lea.id, thread_id, later)
         forum.app[keys.READS].seen(lea.id, thread_id, first)

@@ -10,7 +10,7 @@ from tests.test_axe_browser import sign_in
 from tests.test_browser import new_context
 from tests.test_comfort_browser import DESKTOP, PHONE
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

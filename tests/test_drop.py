@@ -19,11 +19,14 @@ from forum.app import create_app
 from forum.config import Config, ConfigError
 from forum.models import drops, moderation, users
 from forum.views import drops as drop_views
-from tests.conftest import Forum, csrf_token, log_in, submit
+from tests.conftest import Forum, column_names, csrf_token, database_text, log_in, submit
 from tests.storages import STORAGES, in_bucket, storage_url, stored_copy, stored_keys
 from tests.test_availability import full_disk_for_the_cleaned_copy
 from tests.test_browser import new_context
 from tests.test_uploads import EXIFTOOL, jpeg_with_gps
+
+pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share files in a bucket
 
 CODE = re.compile(r'id="drop-code">([A-Z2-7-]+)<')
 DROP_TABLES = ("drops", "drop_messages", "drop_files")
@@ -113,13 +116,16 @@ async def test_drop_rows_hold_no_address_agent_or_time(forum):
     drop = await only_drop(forum)
     assert (drop.board_id, drop.day) == (board.id, today)
     async with forum.db.read() as conn:
-        columns = {table: [row[1] for row in await conn.all(f"pragma table_info({table})")]
-                   for table in DROP_TABLES}
+        columns = {table: await column_names(conn, table) for table in DROP_TABLES}
     assert columns["drops"] == ["id", "board_id", "code_hash", "day"]
     assert "day" in columns["drop_messages"] and "created_at" not in columns["drop_messages"]
-    # Nor anywhere else in the database: the visitor left no address in any table.
-    database = forum.config.db_path.read_bytes() + (
-        forum.config.db_path.with_name("forum.sqlite3-wal").read_bytes())
+    # Nor anywhere else in the database: the visitor left no address in any table (on SQLite,
+    # in any byte of its files; PostgreSQL's are the server's, read through its tables).
+    if not forum.config.database_url:
+        database = forum.config.db_path.read_bytes() + (
+            forum.config.db_path.with_name("forum.sqlite3-wal").read_bytes())
+    else:
+        database = (await database_text(forum.db)).encode()
     assert b"127.0.0.1" not in database and FORWARDED.encode() not in database
     # The stored files' own times tell nothing either (in the data folder; a bucket keeps its
     # own, see the README).
@@ -398,9 +404,9 @@ async def test_drops_per_hour_are_limited_per_address(forum):
 
 
 @pytest.fixture
-async def strict_client(aiohttp_client, tmp_path) -> TestClient:
+async def strict_client(aiohttp_client, tmp_path, database_url) -> TestClient:
     """A site whose admins ask a question, with a small size cap."""
-    config = Config.from_env(env={}, data_dir=tmp_path / "strict",
+    config = Config.from_env(env={}, data_dir=tmp_path / "strict", database_url=database_url,
                              drop_question="Quelle rivière traverse Metz ?",
                              drop_answer="Moselle|la Moselle", drop_max_bytes=4000)
     client = await aiohttp_client(create_app(config))

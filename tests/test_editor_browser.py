@@ -8,7 +8,7 @@ from playwright.async_api import expect
 
 from tests.test_browser import MESSAGE, log_in_with_form, new_context
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 QUOTE = re.compile("^(Citer|Quote)$")
 
 

@@ -24,6 +24,8 @@ from tests.storages import S3_REGION, s3_client
 from tests.test_drop import DROP_TABLES, rows_of, send_drop
 from tests.test_uploads import jpeg_with_gps, pending_photo, post_with, upload, uploaded
 
+pytestmark = pytest.mark.both_stores
+
 BIG = PART + MB  # past one part: sent as a multipart upload
 
 
@@ -197,6 +199,8 @@ async def test_purges_remove_the_objects(forum, client, member):
     assert served.status == 404
 
 
+@pytest.mark.sqlite_only(reason="vigie check reads SQLite's file (PostgreSQL's check: "
+                         "tests/test_check*.py)")
 async def test_check_compares_the_bucket_with_the_database(forum, client, member):
     board = await forum.board("Metz")
     thread_id, _ = await forum.thread(board, member["user"])

@@ -15,6 +15,8 @@ from forum.app import create_app
 from forum.config import Config
 from tests.conftest import PASSWORD, submit
 
+pytestmark = pytest.mark.both_stores
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "forum" / "locales"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -171,8 +173,9 @@ async def test_form_errors_with_a_parameter_are_french(forum, client):
         in await response.text()
 
 
-async def test_the_site_default_language_is_a_setting(aiohttp_client, tmp_path):
-    config = Config.from_env(env={}, data_dir=tmp_path / "d", default_locale="en")
+async def test_the_site_default_language_is_a_setting(aiohttp_client, tmp_path, database_url):
+    config = Config.from_env(env={}, data_dir=tmp_path / "d", default_locale="en",
+                             database_url=database_url)
     client = await aiohttp_client(create_app(config))
     neither = await client.get("/", headers={"Accept-Language": "de-DE"})
     assert '<html lang="en">' in await neither.text()

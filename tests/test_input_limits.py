@@ -26,14 +26,18 @@ from forum.ratelimit import RateLimiter, SharedHits
 from tests.conftest import Forum, csrf_token, log_in
 from tests.test_api import V1, error_of
 
+pytestmark = pytest.mark.both_stores
+
 LIMIT = 3  # invalid requests a client may send per minute, in these tests
 PROXY = "127.0.0.1"  # the test client's address: the proxy that names each client
 FLOODER, READER = "198.51.100.7", "192.0.2.8"
 
 
-async def site(aiohttp_client, tmp_path: Path, limiter: RateLimiter | None = None) -> Forum:
+async def site(aiohttp_client, tmp_path: Path, database_url: str,
+               limiter: RateLimiter | None = None) -> Forum:
     config = Config.from_env(env={}, data_dir=tmp_path / uuid.uuid4().hex,
-                             trusted_proxies=PROXY, invalid_requests_per_minute=LIMIT)
+                             database_url=database_url, trusted_proxies=PROXY,
+                             invalid_requests_per_minute=LIMIT)
     app = create_app(config)
     if limiter is not None:
         app[keys.LIMITER] = limiter
@@ -98,8 +102,8 @@ async def _member(forum: Forum) -> str:
 # JSON bodies: a bound in bytes, before reading ---------------------------------------------------
 
 async def test_a_json_body_longer_than_any_input_is_413_before_it_is_read(
-        aiohttp_client, tmp_path, bytes_read):
-    forum = await site(aiohttp_client, tmp_path)
+        aiohttp_client, tmp_path, database_url, bytes_read):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     limit = body_bytes_max(forum.app[keys.CONFIG])
     body = json.dumps({"title": "Corps", "body": "x" * limit}).encode()
@@ -110,9 +114,9 @@ async def test_a_json_body_longer_than_any_input_is_413_before_it_is_read(
     assert await thread_count(forum) == 0
 
 
-async def test_a_chunked_json_body_is_cut_off_once_past_the_bound(aiohttp_client, tmp_path,
-                                                                  bytes_read):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_a_chunked_json_body_is_cut_off_once_past_the_bound(
+        aiohttp_client, tmp_path, database_url, bytes_read):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     limit = body_bytes_max(forum.app[keys.CONFIG])
     chunk = b" " * 65536
@@ -128,8 +132,8 @@ async def test_a_chunked_json_body_is_cut_off_once_past_the_bound(aiohttp_client
     assert bytes_read == [limit + 1]  # not a byte more than needed to know
 
 
-async def test_a_json_body_within_the_bound_is_still_read(aiohttp_client, tmp_path):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_a_json_body_within_the_bound_is_still_read(aiohttp_client, tmp_path, database_url):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     limit = forum.app[keys.CONFIG].body_max
     # The longest body, every character escaped as JSON may escape it: under the bound.
@@ -141,8 +145,8 @@ async def test_a_json_body_within_the_bound_is_still_read(aiohttp_client, tmp_pa
 # Query strings: counted before they are parsed ---------------------------------------------------
 
 async def test_a_thousand_query_parameters_are_400_without_rendering_the_page(
-        aiohttp_client, tmp_path, monkeypatch):
-    forum = await site(aiohttp_client, tmp_path)
+        aiohttp_client, tmp_path, database_url, monkeypatch):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     await forum.board("Metz", slug="metz")
     many = "&".join(f"p{n}=1" for n in range(1000))
     response = await forum.client.get(f"/b/metz?{many}", headers={"X-Forwarded-For": FLOODER})
@@ -157,8 +161,8 @@ async def test_a_thousand_query_parameters_are_400_without_rendering_the_page(
 # Invalid requests, counted per client ------------------------------------------------------------
 
 async def test_a_client_refused_as_invalid_too_often_gets_429_before_its_requests_are_read(
-        aiohttp_client, tmp_path, bytes_read, pauses):
-    forum = await site(aiohttp_client, tmp_path)
+        aiohttp_client, tmp_path, database_url, bytes_read, pauses):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     too_long = json.dumps({"title": "x" * 100_000, "body": "x"}).encode()
     for _ in range(LIMIT):
@@ -180,9 +184,9 @@ async def test_a_client_refused_as_invalid_too_often_gets_429_before_its_request
     assert await thread_count(forum) == 1
 
 
-async def test_a_form_shown_again_with_its_errors_counts_as_invalid(aiohttp_client, tmp_path,
-                                                                    pauses):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_a_form_shown_again_with_its_errors_counts_as_invalid(
+        aiohttp_client, tmp_path, database_url, pauses):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     await forum.board("Metz", slug="metz")
     headers = {"X-Forwarded-For": FLOODER}
     phrase = '"' + " ".join(["de"] * (search.WORDS_MAX + 1)) + '"'  # one word too many
@@ -193,8 +197,9 @@ async def test_a_form_shown_again_with_its_errors_counts_as_invalid(aiohttp_clie
     assert len(pauses) == 1
 
 
-async def test_asking_for_what_does_not_exist_is_not_invalid(aiohttp_client, tmp_path, pauses):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_asking_for_what_does_not_exist_is_not_invalid(
+        aiohttp_client, tmp_path, database_url, pauses):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": FLOODER}
     for _ in range(LIMIT + 1):
@@ -206,10 +211,12 @@ async def test_asking_for_what_does_not_exist_is_not_invalid(aiohttp_client, tmp
     assert pauses == []
 
 
-async def test_workers_count_a_clients_invalid_requests_together(aiohttp_client, tmp_path,
-                                                                 pauses):
+@pytest.mark.sqlite_only(reason="two sites, each with its data, sharing a hits file: shared "
+                         "hits on PostgreSQL are tests/test_ratelimit*.py's")
+async def test_workers_count_a_clients_invalid_requests_together(
+        aiohttp_client, tmp_path, database_url, pauses):
     path, secret = tmp_path / "hits.sqlite3", os.urandom(32)
-    first, second = [await site(aiohttp_client, tmp_path, RateLimiter(
+    first, second = [await site(aiohttp_client, tmp_path, database_url, RateLimiter(
         PROXY, SharedHits(path, secret), workers=2)) for _ in range(2)]
     tokens = {first: await _member(first), second: await _member(second)}
     bad = b'{"title": "", "body": "x"}'
@@ -219,9 +226,9 @@ async def test_workers_count_a_clients_invalid_requests_together(aiohttp_client,
     assert len(pauses) == 1
 
 
-async def test_a_form_longer_than_any_form_is_413_before_it_is_read(aiohttp_client, tmp_path,
-                                                                     monkeypatch):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_a_form_longer_than_any_form_is_413_before_it_is_read(
+        aiohttp_client, tmp_path, database_url, monkeypatch):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     read: list[int] = []
     post = web.Request.post
 
@@ -251,9 +258,9 @@ BROKEN_MULTIPART = (b"--edge\r\n"
     (b"--edge\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n--in--\r\n--edge--\r\n",
      400),  # a multipart inside the multipart
 ], ids=["cut-short", "wrong-boundary", "nested"])
-async def test_an_unreadable_multipart_upload_counts_as_invalid(aiohttp_client, tmp_path, pauses,
-                                                                body, status):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_an_unreadable_multipart_upload_counts_as_invalid(
+        aiohttp_client, tmp_path, database_url, pauses, body, status):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     token = await _member(forum)
     headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": FLOODER,
                "Content-Type": "multipart/form-data; boundary=edge"}
@@ -266,9 +273,9 @@ async def test_an_unreadable_multipart_upload_counts_as_invalid(aiohttp_client, 
     assert (await forum.client.post(V1 + "/uploads", data=body, headers=headers)).status == status
 
 
-async def test_an_unreadable_multipart_form_of_a_page_counts_as_invalid(aiohttp_client, tmp_path,
-                                                                        pauses):
-    forum = await site(aiohttp_client, tmp_path)
+async def test_an_unreadable_multipart_form_of_a_page_counts_as_invalid(
+        aiohttp_client, tmp_path, database_url, pauses):
+    forum = await site(aiohttp_client, tmp_path, database_url)
     lea = await forum.user("lea")
     thread_id, _ = await forum.thread(await forum.board("Metz", slug="metz"), lea)
     browser = forum.client
@@ -297,11 +304,11 @@ async def test_an_unreadable_multipart_form_of_a_page_counts_as_invalid(aiohttp_
 ], ids=["cut-short", "garbage", "no-boundary", "nested", "unknown-encoding", "not-utf8",
         "unknown-charset"])
 @pytest.mark.parametrize("path", ["/login", "/b/metz/new"], ids=["read-whole", "streamed"])
-async def test_an_unreadable_form_is_400_and_counts_as_invalid(aiohttp_client, tmp_path, pauses,
-                                                               content_type, body, path):
+async def test_an_unreadable_form_is_400_and_counts_as_invalid(
+        aiohttp_client, tmp_path, database_url, pauses, content_type, body, path):
     """A form read whole: it was a 500, counted against nobody. (A route that streams its
     files reads a urlencoded form whole too.)"""
-    forum = await site(aiohttp_client, tmp_path)
+    forum = await site(aiohttp_client, tmp_path, database_url)
     await forum.board("Metz", slug="metz")
     if path != "/login" and content_type.startswith("multipart/"):
         return  # streamed: tests above

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from tests.test_browser import log_in_with_form, new_context
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 APPROVE = re.compile("^(Approuver|Approve)$")
 REFUSE = re.compile("^(Refuser|Refuse)$")

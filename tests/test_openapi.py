@@ -17,6 +17,8 @@ from forum.models import posts
 from forum.models.boards import NAME_MAX
 from tests.test_requests import record
 
+pytestmark = pytest.mark.both_stores
+
 # Per operation and phase; about 40 s for the whole run on a laptop.
 MAX_EXAMPLES = 25
 RUN_TIMEOUT = 300  # seconds: a hung run fails instead of blocking the suite
@@ -52,10 +54,11 @@ DECISIONS = ("approve", "reject", "edit_and_approve")
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path, database_url: str) -> Config:
     # The fuzzer posts hundreds of times a minute, most of it invalid on purpose; the limits
     # themselves are tested in test_api.py and test_input_limits.py.
-    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=1_000_000,
+    return Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                           posts_per_minute=1_000_000,
                            invalid_requests_per_minute=1_000_000)
 
 

@@ -27,15 +27,21 @@ from .conftest import Forum
 from .storages import new_bucket, on_both_storages
 from .test_uploads import stored_path
 
+pytestmark = pytest.mark.both_stores
+# The backup, restore and check of a PostgreSQL site are another step of issue 19's.
+SQLITE_TOOLS = pytest.mark.sqlite_only(reason="vigie backup, restore and check read SQLite's "
+                                       "file (PostgreSQL's: tests/test_backup*.py, test_check*)")
+
 ROOT = Path(__file__).resolve().parent.parent
 V1 = "/api/v1"
 
 
 @pytest.fixture
-def config(tmp_path, files_url: str, monkeypatch) -> Config:
+def config(tmp_path, files_url: str, database_url: str, monkeypatch) -> Config:
     """Limits raised: the tests write as fast as they can. The CLI gets the same files_url."""
     monkeypatch.setenv("FORUM_FILES_URL", files_url)
-    return Config.from_env(env={}, data_dir=tmp_path / "data", posts_per_minute=100_000,
+    return Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                           posts_per_minute=100_000,
                            uploads_per_minute=100_000, uploads_per_day=100_000,
                            files_url=files_url)
 
@@ -86,6 +92,7 @@ async def post(forum: Forum, token: str, thread_id: int, body: str,
     return (await response.json())["id"], upload
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
         forum: Forum, tmp_path, aiohttp_client, monkeypatch, s3_endpoint) -> None:
@@ -145,6 +152,7 @@ async def test_backup_under_writes_restores_every_acknowledged_post_and_file(
     assert vigie(restored, "check").returncode == 0
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_backup_keeps_n_newest_and_writes_a_manifest(forum: Forum, tmp_path) -> None:
     token, thread_id = await member_thread(forum)
@@ -184,6 +192,7 @@ async def _one_backup(forum: Forum, tmp_path) -> Path:
     return backup.list_backups(tmp_path / "bk")[-1]
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_restore_refuses_a_live_or_non_empty_folder(forum: Forum, tmp_path) -> None:
     folder = await _one_backup(forum, tmp_path)
@@ -202,6 +211,7 @@ async def test_restore_refuses_a_live_or_non_empty_folder(forum: Forum, tmp_path
     assert vigie(empty, "restore", str(folder)).returncode == 0
 
 
+@SQLITE_TOOLS
 async def test_restore_refuses_a_newer_schema(forum: Forum, tmp_path) -> None:
     folder = await _one_backup(forum, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -213,6 +223,7 @@ async def test_restore_refuses_a_newer_schema(forum: Forum, tmp_path) -> None:
     assert not (tmp_path / "new").exists()
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_restore_checks_every_hash_before_writing(forum: Forum, tmp_path) -> None:
     folder = await _one_backup(forum, tmp_path)
@@ -225,6 +236,7 @@ async def test_restore_checks_every_hash_before_writing(forum: Forum, tmp_path) 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".restoring")] == []
 
 
+@SQLITE_TOOLS
 async def test_check_finds_a_missing_file_a_changed_file_and_an_orphan(
         forum: Forum, tmp_path) -> None:
     token, thread_id = await member_thread(forum)
@@ -256,6 +268,7 @@ async def test_check_finds_a_missing_file_a_changed_file_and_an_orphan(
     assert "orphan" not in vigie(data, "check").stdout
 
 
+@SQLITE_TOOLS
 async def test_check_repair_recomputes_counters(forum: Forum) -> None:
     member = await forum.user()
     board = await forum.board()
@@ -310,8 +323,10 @@ async def test_healthz_is_503_while_the_writer_is_stuck(forum: Forum) -> None:
     assert (await forum.client.get("/healthz")).status == 200
 
 
-async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client) -> None:
-    config = Config.from_env(env={}, data_dir=tmp_path / "data", smtp_host="127.0.0.1",
+async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client,
+                                                        database_url) -> None:
+    config = Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                             smtp_host="127.0.0.1",
                              smtp_port=9, mail_interval_seconds=3600)
     app = create_app(config)
     client = await aiohttp_client(app)
@@ -329,6 +344,7 @@ async def test_healthz_is_503_when_mail_waits_too_long(tmp_path, aiohttp_client)
     assert "secret@example.org" not in text and "privé" not in text
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
         forum: Forum, tmp_path, monkeypatch) -> None:
@@ -365,6 +381,7 @@ async def test_backup_leaves_out_an_unattached_upload_purged_during_the_copy(
     assert vigie(restored, "check").stdout.strip() == "ok"
 
 
+@SQLITE_TOOLS
 @on_both_storages
 async def test_backup_reports_a_missing_attached_file(forum: Forum, tmp_path) -> None:
     token, thread_id = await member_thread(forum)

@@ -5,7 +5,6 @@ import asyncio
 import io
 import json
 import re
-import sqlite3
 import zipfile
 from datetime import date
 
@@ -25,12 +24,15 @@ from forum.models import (
     users,
 )
 from forum.models import requests as records
-from tests.conftest import PASSWORD, log_in, submit
+from tests.conftest import PASSWORD, database_text, log_in, submit
 from tests.storages import STORAGES, storage_url, stored_keys
 from tests.test_axe_browser import axe_report
 from tests.test_browser import LOG_IN, account_nav, expect, log_in_with_form, new_context
 from tests.test_two_factor import later_code, turn_on
 from tests.test_uploads import uploaded
+
+pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share files in a bucket
 
 EN = {"Accept-Language": "en"}  # texts asserted in English: the French catalog comes at merge
 EMAIL = "lea.secrete@example.org"
@@ -168,15 +170,6 @@ async def test_an_export_is_deleted_after_its_time(forum, client):
 
 # Leaving -------------------------------------------------------------------------------------
 
-def database_text(path) -> str:
-    """Every value of every table, as text (the search index's own tables included)."""
-    with sqlite3.connect(path) as conn:
-        tables = [row[0] for row in conn.execute(
-            "select name from sqlite_master where type = 'table'")]
-        return "\n".join(repr(row) for table in tables
-                         for row in conn.execute(f'select * from "{table}"'))
-
-
 async def leave(client, posts_choice: str = "erase", **extra):
     return await submit(client, "/settings/leave",
                         {"current": PASSWORD, "posts": posts_choice, **extra})
@@ -246,7 +239,7 @@ async def test_leaving_and_erasing_leaves_nothing_of_her_anywhere(forum, client)
         row = await conn.one("select name, email, registration_answer, left_at from users"
                              " where id = ?", (lea.id,))
     assert tuple(row)[:3] == (leaving.DEPARTED_NAME, None, None) and row[3]
-    everything = database_text(forum.config.db_path)
+    everything = await database_text(forum.db)
     for marker in markers:
         assert marker not in everything, marker
     assert stored_keys(forum.app, "exports/") == []
@@ -274,7 +267,7 @@ async def test_leaving_and_keeping_posts_signs_them_membre_parti(forum, client):
     api = await (await visitor.get(f"/api/v1/posts/{made['post']}")).json()
     assert api["author"] == leaving.DEPARTED_NAME
     # What was never public goes all the same; the e-mail address too.
-    everything = database_text(forum.config.db_path)
+    everything = await database_text(forum.db)
     assert "MARQUEUR-PRIVE" not in everything and EMAIL not in everything
     assert ANSWER not in everything and "MARQUEUR-ATTENTE" not in everything
     assert "MARQUEUR-RELEVE" in everything  # a public fact she chose to leave
@@ -334,13 +327,14 @@ async def test_the_last_admin_cannot_leave(forum, client):
     assert (await leave(client)).status == 303
 
 
-async def test_the_privacy_page_is_written_from_the_configuration(tmp_path, aiohttp_client):
+async def test_the_privacy_page_is_written_from_the_configuration(tmp_path, aiohttp_client,
+                                                                  database_url):
     from forum.app import create_app
     from forum.config import Config
 
     app = create_app(Config.from_env(env={"FORUM_DROP_DAYS": "17", "FORUM_EXPORT_HOURS": "5",
                                           "FORUM_PSEUDONYM_RETIRED_DAYS": "400"},
-                                     data_dir=tmp_path / "data"))
+                                     data_dir=tmp_path / "data", database_url=database_url))
     client = await aiohttp_client(app)
     home = await (await client.get("/")).text()
     assert 'href="/confidentialite"' in home

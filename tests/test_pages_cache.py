@@ -124,7 +124,8 @@ async def test_unexpected_errors_show_a_page_without_traceback(forum, client, ap
     assert "<html" in text
 
 
-@pytest.mark.sqlite_only(reason="reads SQLite's reader pool")
+@pytest.mark.sqlite_only(reason="counts statements with SQLite's trace callback on its reader "
+                         "pool; the shared render is the page cache's, the same on both")
 async def test_readers_who_miss_the_same_page_at_once_share_one_render(forum, client, app):
     board = await forum.board("Metz")
     lea = await forum.user("lea")

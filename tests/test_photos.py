@@ -26,6 +26,9 @@ from tests.test_uploads import (
     uploaded,
 )
 
+pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share files in a bucket
+
 EN = {"Accept-Language": "en"}
 WIDE = (1600, 1200)  # wider than every size: a copy of each width
 

@@ -17,7 +17,7 @@ from tests.test_comfort_browser import OVERFLOW, PHONE, draft_on_other_devices
 from tests.test_photos import post_with
 from tests.test_uploads import jpeg_with_gps, uploaded
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 
 COLOURS = {"rouge": "red", "vert": "green", "bleu": "blue"}

@@ -1,14 +1,15 @@
 """Registration modes (open, by invitation, closed), invitation links, the admins' question."""
 from __future__ import annotations
 
+import asyncio
 import re
-import sqlite3
 
 import pytest
 
 from forum import cli, clock
+from forum.config import Config
 from forum.models import invitations
-from tests.conftest import PASSWORD, log_in, submit
+from tests.conftest import PASSWORD, in_store, log_in, submit
 
 pytestmark = pytest.mark.both_stores
 
@@ -193,13 +194,13 @@ async def test_closed_mode_says_so_and_creates_nothing(forum, client):
     assert not await account_exists(forum, "fermee")
 
 
-@pytest.mark.sqlite_only(reason="its own app, on SQLite")
-async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client):
+async def test_the_config_default_holds_until_an_admin_changes_it(tmp_path, aiohttp_client,
+                                                                  database_url):
     from forum.app import create_app
     from forum.config import Config
 
     app = create_app(Config.from_env(env={"FORUM_REGISTRATION_MODE": "closed"},
-                                     data_dir=tmp_path / "data"))
+                                     data_dir=tmp_path / "data", database_url=database_url))
     client = await aiohttp_client(app)
     assert "Registration is closed" in await (await client.get("/register", headers=EN)).text()
 
@@ -252,13 +253,18 @@ async def test_the_admin_page_is_for_admins_only(forum, client):
     assert (await client.get("/admin/registration")).status == 404
 
 
-def test_the_command_line_sets_the_mode(tmp_path, capsys):
+def test_the_command_line_sets_the_mode(tmp_path, capsys, monkeypatch, database_url):
     data = tmp_path / "data"
+    monkeypatch.setenv("FORUM_DATABASE_URL", database_url)  # empty: the data folder's SQLite
     assert cli.main(["--data-dir", str(data), "registration", "closed",
                      "--question", QUESTION]) == 0
     assert cli.main(["--data-dir", str(data), "registration"]) == 0
     out = capsys.readouterr().out
     assert "Registration: closed. Question: " + QUESTION in out
-    with sqlite3.connect(data / "forum.sqlite3") as conn:
-        rows = dict(conn.execute("select name, value from site_settings"))
+
+    async def settings(tx) -> dict[str, str]:
+        return dict(tuple(row) for row in await tx.all("select name, value from site_settings"))
+
+    config = Config.from_env(env={}, data_dir=data, database_url=database_url)
+    rows = asyncio.run(in_store(config, settings))
     assert rows == {"registration_mode": "closed", "registration_question": QUESTION}

@@ -47,6 +47,8 @@ import feedparser  # noqa: E402
 
 from tests.conftest import log_in, submit  # noqa: E402
 
+pytestmark = pytest.mark.both_stores
+
 V1 = "/api/v1"
 # NUL, C0, DEL, C1 (NEL among them), a direction override, zero-width characters, a BOM.
 DIRTY = "A\x00B\x01C\x1fD\x7fE\x85F\x9fG\u202eH\u200bI\u2066J\ufeffK"
@@ -88,11 +90,15 @@ async def test_a_thread_started_from_the_form_keeps_no_control_or_invisible(foru
     del metz
 
 
-async def test_a_feed_stays_valid_with_controls_stored_before_the_cleaning(forum, client):
+async def test_a_feed_stays_valid_with_controls_stored_before_the_cleaning(forum, client, store):
     """Text written before input was cleaned (or by a script through the models): the
-    renderer drops the controls, so feeds and pages stay valid XML."""
+    renderer drops the controls, so feeds and pages stay valid XML. (PostgreSQL's text
+    cannot hold a NUL at all: there the stored text has every other control.)"""
     metz, lea = await forum.board("Metz"), await forum.user("lea")
-    thread_id, _post = await forum.thread(metz, lea, "Sujet", "Corps " + EVERY_CONTROL + DIRTY)
+    body = "Corps " + EVERY_CONTROL + DIRTY
+    if store == "postgresql":
+        body = body.replace("\x00", "")
+    thread_id, _post = await forum.thread(metz, lea, "Sujet", body)
     for path in (f"/t/{thread_id}/feed.atom", "/b/metz/feed.atom", "/feed.atom"):
         feed = await (await client.get(path)).text()
         parsed = feedparser.parse(feed)

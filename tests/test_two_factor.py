@@ -1,10 +1,10 @@
 """Logging in: two-factor codes (TOTP), recovery codes, the sessions list, log-in notices."""
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import re
-import sqlite3
 import time
 from typing import Any
 
@@ -17,7 +17,7 @@ from forum.app import create_app
 from forum.config import Config
 from forum.models import sessions, two_factor, users
 from forum.views.two_factor import PENDING_COOKIE
-from tests.conftest import PASSWORD, Forum, csrf_from, log_in, submit
+from tests.conftest import PASSWORD, Forum, csrf_from, in_store, log_in, submit
 from tests.test_axe_browser import axe_report
 from tests.test_browser import (
     LOG_IN,
@@ -27,6 +27,8 @@ from tests.test_browser import (
     log_in_with_form,
     new_context,
 )
+
+pytestmark = pytest.mark.both_stores
 
 KEY = re.compile(r'<code id="totp-key">([A-Z2-7 ]+)</code>')
 RECOVERY = re.compile(r"<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</code></li>")
@@ -201,9 +203,10 @@ async def test_a_new_password_ends_the_logins_waiting_for_a_code(forum):
 
 
 @pytest.fixture
-async def strict_forum(tmp_path, aiohttp_client):
+async def strict_forum(tmp_path, aiohttp_client, database_url):
     """A site where moderators must use two-factor login."""
-    config = Config.from_env(env={}, data_dir=tmp_path / "strict", require_2fa_for="moderators")
+    config = Config.from_env(env={}, data_dir=tmp_path / "strict", require_2fa_for="moderators",
+                             database_url=database_url)
     app = create_app(config)
     helper = Forum(app, await aiohttp_client(app))
     yield helper
@@ -266,20 +269,28 @@ def test_which_roles_must_use_2fa():
 
 
 def test_an_admin_can_turn_off_a_members_2fa_from_the_command_line(tmp_path, monkeypatch,
-                                                                    capsys):
+                                                                    capsys, database_url):
     """For a member who lost both their phone and their recovery codes."""
     data = tmp_path / "data"
+    monkeypatch.setenv("FORUM_DATABASE_URL", database_url)  # empty: the data folder's SQLite
+    config = Config.from_env(env={}, data_dir=data, database_url=database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert cli.main(["--data-dir", str(data), "user", "add", "lea", "--password-stdin"]) == 0
-    with sqlite3.connect(data / "forum.sqlite3") as db:
-        db.execute("insert into two_factor (user_id, secret, created_at, enabled_at)"
-                   " select id, ?, 'x', 'x' from users", (pyotp.random_base32(),))
-        db.execute("insert into recovery_codes (user_id, code_hash) select id, 'h' from users")
+
+    async def turn_on(tx) -> None:
+        await tx.execute("insert into two_factor (user_id, secret, created_at, enabled_at)"
+                         " select id, ?, 'x', 'x' from users", (pyotp.random_base32(),))
+        await tx.execute("insert into recovery_codes (user_id, code_hash)"
+                         " select id, 'h' from users")
+
+    async def counts(tx) -> tuple[int, int]:
+        return (await tx.value("select count(*) from two_factor"),
+                await tx.value("select count(*) from recovery_codes"))
+
+    asyncio.run(in_store(config, turn_on))
     assert cli.main(["--data-dir", str(data), "user", "2fa-off", "lea"]) == 0
     assert "turned off" in capsys.readouterr().out
-    with sqlite3.connect(data / "forum.sqlite3") as db:
-        assert db.execute("select count(*) from two_factor").fetchone() == (0,)
-        assert db.execute("select count(*) from recovery_codes").fetchone() == (0,)
+    assert asyncio.run(in_store(config, counts)) == (0, 0)
     assert cli.main(["--data-dir", str(data), "user", "2fa-off", "nobody"]) == 1
 
 
@@ -405,13 +416,14 @@ async def test_no_login_notice_unless_asked(forum, client):
         assert await conn.value("select count(*) from outbox") == 0
 
 
-async def test_a_login_notice_reaches_the_smtp_server(tmp_path, aiohttp_client):
+async def test_a_login_notice_reaches_the_smtp_server(tmp_path, aiohttp_client, database_url):
     from tests.test_mail import Mailbox, parts, wait_for_mail
 
     mailbox = Mailbox()
     mailbox.start()
     try:
-        config = Config.from_env(env={}, data_dir=tmp_path / "data", smtp_host="127.0.0.1",
+        config = Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                                 smtp_host="127.0.0.1",
                                  smtp_port=mailbox.port, smtp_starttls=False,
                                  mail_interval_seconds=0.2)
         app = create_app(config)

@@ -3,6 +3,7 @@ stored copies read back with exiftool. Every hostile file is refused and leaves 
 """
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -28,6 +29,9 @@ from forum.uploads import names, office
 from forum.uploads.kinds import KINDS, Refused
 from tests.conftest import Forum, csrf_token, log_in
 from tests.storages import STORAGES, storage_url, stored_copy, stored_keys
+
+pytestmark = pytest.mark.both_stores
+POSTGRESQL_STORAGES = ("bucket",)  # a PostgreSQL site's servers share their files in a bucket
 
 EXIFTOOL = "/usr/bin/exiftool"
 V1 = "/api/v1"
@@ -349,13 +353,20 @@ def files_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def make_forum(aiohttp_client, tmp_path, files_url: str) -> AsyncIterator:
-    """A site with some settings changed: make_forum(upload_max_bytes=...)."""
+async def make_forum(aiohttp_client, tmp_path, files_url: str, database_url: str,
+                     request: pytest.FixtureRequest) -> AsyncIterator:
+    """A site with some settings changed: make_forum(upload_max_bytes=...). Each its own data
+    folder and, on PostgreSQL, its own database."""
     made: list[Forum] = []
+    databases: list[str] = []
 
     async def make(**overrides: Any) -> Forum:
+        url = database_url
+        if made and database_url:
+            url = await request.getfixturevalue("postgresql_cluster").database()
+            databases.append(url)
         config = Config.from_env(env={}, data_dir=tmp_path / f"data{len(made)}",
-                                 files_url=files_url, **overrides)
+                                 files_url=files_url, database_url=url, **overrides)
         app = create_app(config)
         site = Forum(app, await aiohttp_client(app))
         made.append(site)
@@ -364,6 +375,9 @@ async def make_forum(aiohttp_client, tmp_path, files_url: str) -> AsyncIterator:
     yield make
     for site in made:
         await site.close()
+        await site.client.close()  # before its database goes
+    for url in databases:
+        await asyncio.shield(request.getfixturevalue("postgresql_cluster").drop(url))
 
 
 # Metadata removal. ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from tests.test_browser import MESSAGE, PUBLISH, log_in_with_form, new_context
 from tests.test_uploads import jpeg_with_gps, png_with_text
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]
 
 ATTACH = re.compile("Joindre|Attach")
 SHOW_IN_TEXT = re.compile("Afficher dans le texte|Show it in the text")

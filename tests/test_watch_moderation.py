@@ -242,13 +242,14 @@ async def test_followers_of_a_city_hear_of_its_findings_once_public(forum, clien
     assert f"/f/{finding_id}" not in await (await client.get("/notifications")).text()
 
 
-@pytest.mark.sqlite_only(reason="its own app, on SQLite")
-async def test_approval_is_mailed_at_once_with_the_finding_link(tmp_path, aiohttp_client):
+async def test_approval_is_mailed_at_once_with_the_finding_link(tmp_path, aiohttp_client,
+                                                                 database_url):
     mailbox = Mailbox()
     mailbox.start()
     try:
         app = create_app(Config.from_env(
-            env={}, data_dir=tmp_path / "data", base_url=BASE_URL, smtp_host="127.0.0.1",
+            env={}, data_dir=tmp_path / "data", database_url=database_url,
+            base_url=BASE_URL, smtp_host="127.0.0.1",
             smtp_port=mailbox.port, smtp_starttls=False, mail_interval_seconds=0.2,
             mail_retry_seconds=0.05))
         forum = Forum(app, await aiohttp_client(app))

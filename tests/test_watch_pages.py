@@ -219,9 +219,9 @@ async def test_a_former_slug_redirects_to_the_watch_page(forum, client):
     assert response.headers["Location"] == "/b/metz-57/watch?kind=cameras"
 
 
-@pytest.mark.sqlite_only(reason="its own app, on SQLite")
-async def test_the_pages_name_the_licence_the_site_chose(aiohttp_client, tmp_path):
-    config = Config.from_env(env={}, data_dir=tmp_path / "data", data_licence_name="CC BY 4.0",
+async def test_the_pages_name_the_licence_the_site_chose(aiohttp_client, tmp_path, database_url):
+    config = Config.from_env(env={}, data_dir=tmp_path / "data", database_url=database_url,
+                             data_licence_name="CC BY 4.0",
                              data_licence_url="https://creativecommons.org/licenses/by/4.0/")
     app = create_app(config)
     client = await aiohttp_client(app)
