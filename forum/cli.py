@@ -287,9 +287,12 @@ def serve(config: Config, host: str, port: int) -> None:
 
 def _config(args: argparse.Namespace) -> Config:
     """The site's settings from FORUM_* and the options; raises ConfigError."""
-    if args.command == "demo" and not args.data_dir:
-        return Config.from_env(data_dir=Path("demo-data"),
-                               base_url=f"http://{args.host}:{args.port}")
+    if args.command == "demo":
+        # Always SQLite and the folder's files: a FORUM_DATABASE_URL or FORUM_FILES_URL left
+        # in the shell must not get the demo's members and posts (nor served from there).
+        return Config.from_env(data_dir=Path(args.data_dir or "demo-data"),
+                               base_url=f"http://{args.host}:{args.port}",
+                               database_url="", files_url="")
     return Config.from_env(data_dir=Path(args.data_dir)) if args.data_dir else Config.from_env()
 
 

@@ -1,7 +1,14 @@
 """Findings seen from the forum: a post shows what was drawn from it; the demo's record."""
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +96,33 @@ async def test_a_profile_lists_the_member_findings_others_may_see(forum, client)
     await log_in(client, "nouveau")
     page = await (await client.get("/u/nouveau")).text()
     assert f'href="/f/{public_id}"' in page and f'href="/f/{pending_id}"' in page
+
+
+
+def test_the_demo_is_built_and_served_from_its_folder_whatever_the_shell_names(tmp_path):
+    """A FORUM_DATABASE_URL or FORUM_FILES_URL left in the shell (a PostgreSQL site's) is not
+    the demo's: `vigie demo` builds SQLite in its own folder and serves that."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")} | {
+        "FORUM_DATABASE_URL": "postgresql://site@/production?host=/nowhere",
+        "FORUM_FILES_URL": "s3://production-files/site?endpoint=http://127.0.0.1:9"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "forum", "--data-dir", str(tmp_path / "demo"), "demo",
+         "--port", str(port)], cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline, page = time.monotonic() + 120, ""
+        while time.monotonic() < deadline and server.poll() is None and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    page = answer.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "Metz" in page, server.stderr.read1().decode() if server.poll() else "no page"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    conn = sqlite3.connect(tmp_path / "demo" / "forum.sqlite3")
+    assert conn.execute("select count(*) from posts").fetchone()[0] > 20
