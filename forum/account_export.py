@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -274,7 +275,9 @@ def write_zip(target: Path, data: dict[str, Any], files: list[tuple[str, str]],
               storage: Storage) -> None:
     """Write the ZIP into target (a temporary name), the stored files read one at a time
     (copied next to it first when they are in a bucket: memory stays flat)."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+    # Stored files carry no time (1970, forum/storage.py), which ZIP cannot hold: they are
+    # written as of 1980-01-01, the earliest it can (strict_timestamps=False).
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, stored in files:
             local = storage.local_path(stored)
@@ -287,6 +290,7 @@ def write_zip(target: Path, data: dict[str, Any], files: list[tuple[str, str]],
                 storage.download(stored, copy)
             except FileNotFoundError:  # removed meanwhile: left out, as in a folder
                 continue
+            os.utime(copy, ns=(0, 0))  # as a stored file in a folder: no time
             try:
                 archive.write(copy, name)
             finally:

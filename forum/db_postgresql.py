@@ -26,7 +26,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from forum import stems
+from forum import (
+    search_postgresql,  # noqa: F401 -- adds PostgreSQL to models.search.OTHER_ENGINES
+    stems,
+)
 from forum.db import _LOG_INSERT, ALL_TAG, Conn, Database, Params, Row, Transaction, log_rows
 from forum.dialect import postgresql
 from forum.errors import Conflict, TooSlow

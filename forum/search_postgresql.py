@@ -310,3 +310,6 @@ async def document_rows(conn: Conn, visible: str, params: tuple[object, ...], qu
         (page_ids, *params))
     marking = marks(terms(clean_line(search.encodable(query))))
     return [_snippets(row, marking, None, "text") for row in rows]
+
+
+search.OTHER_ENGINES["postgresql"] = search_posts

@@ -135,6 +135,8 @@ async def test_the_export_holds_a_marker_of_each_kind_of_content(forum, client):
     served = await client.get(f"/files/{made['upload']['id']}/note.txt")
     assert archive.read(listed["path"]) == await served.read()
     assert b"MARQUEUR-FICHIER" in archive.read(listed["path"])
+    # Nor when the same bytes were first sent (maybe by another member): no time of its own.
+    assert archive.getinfo(listed["path"]).date_time == (1980, 1, 1, 0, 0, 0)
 
 
 async def test_an_export_is_for_its_owner_only(forum, client):

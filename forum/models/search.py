@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from markupsafe import Markup
 
-from forum import clock, permissions, search_postgresql, stems
+from forum import clock, permissions, stems
 from forum.db import Conn, Database, Row
 from forum.errors import Invalid, NotFound
 from forum.i18n import N_, TIMEZONE
@@ -49,6 +49,11 @@ _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer takes for a word
 # Markdown punctuation that only clutters a snippet (emphasis, code, headings, quotes, tables).
 _MARKDOWN_NOISE = re.compile(r"\*+|~~|`+|(?:^|(?<=\s))[#>|]+(?=\s|$)")
+
+
+# Search on another store than SQLite, by its dialect: forum/search_postgresql.py, which builds
+# on this module, adds itself when imported (forum/db_postgresql.py imports it).
+OTHER_ENGINES: dict[str, Callable[..., Awaitable[Results]]] = {}
 
 
 @dataclass(frozen=True)
@@ -286,9 +291,9 @@ async def search(conn: Conn, query: str, filters: Filters = Filters(), page: int
     most recent. Only the CANDIDATES most recent matches are ranked (`more` says there are more).
     """
     terms = parse_query(query)
-    if terms and conn.dialect == "postgresql":  # its own indexes (0028_pgsearch.sql)
-        return await search_postgresql.search_posts(conn, query, terms, filters, page,
-                                                    per_page, viewer)
+    if terms and conn.dialect in OTHER_ENGINES:  # its own indexes (0028_pgsearch.sql)
+        return await OTHER_ENGINES[conn.dialect](conn, query, terms, filters, page, per_page,
+                                                 viewer)
     window = await _time_window(conn, filters) if terms else None
     if window is None:
         return Results([], 0, False, page, 1)
