@@ -140,11 +140,7 @@ def check(data_dir: Path, repair: bool = False, storage: Storage | None = None,
     try:
         conn.execute(f"pragma busy_timeout = {BUSY_MS}")
         _check_sqlite(conn, report)
-        if storage is None or storage.in_folder:
-            _check_files(conn, data_dir, report, repair)
-        else:
-            _check_bucket(conn, storage, data_dir, report, repair)
-        _check_counters(conn, report, repair)
+        _check_contents(conn, storage, data_dir, report, repair)
     finally:
         conn.close()
     return report
@@ -161,14 +157,20 @@ def _check_on_postgresql(url: str, data_dir: Path, repair: bool, storage: Storag
                        " log, restore from a backup")
         report.notes.append("PostgreSQL enforces foreign keys as it writes: SQLite's"
                             " integrity and foreign key checks are not needed")
-        if storage is None or storage.in_folder:
-            _check_files(conn, data_dir, report, repair)
-        else:
-            _check_bucket(conn, storage, data_dir, report, repair)
-        _check_counters(conn, report, repair)
+        _check_contents(conn, storage, data_dir, report, repair)
     finally:
         conn.close()
     return report
+
+
+def _check_contents(conn: Checked, storage: Storage | None, data_dir: Path, report: Report,
+                    repair: bool) -> None:
+    """What both stores check the same way: the stored files, then the counters."""
+    if storage is None or storage.in_folder:
+        _check_files(conn, data_dir, report, repair)
+    else:
+        _check_bucket(conn, storage, data_dir, report, repair)
+    _check_counters(conn, report, repair)
 
 
 def _check_sqlite(conn: sqlite3.Connection, report: Report) -> None:
