@@ -61,12 +61,16 @@ class Cluster:
         return f"postgresql://{USER}@/{name}?host={self.folder}"
 
     async def _template(self) -> None:
+        await migrate_postgresql(await self.empty_database(TEMPLATE))
+
+    async def empty_database(self, name: str) -> str:
+        """A new database with no schema at all (for the template, a restore, a move)."""
         conn = await asyncpg.connect(self.url("postgres"))
         try:
-            await conn.execute(f"create database {TEMPLATE}")
+            await conn.execute(f"create database {name}")
         finally:
             await conn.close()
-        await migrate_postgresql(self.url(TEMPLATE))
+        return self.url(name)
 
     async def database(self) -> str:
         """A new database, a copy of the migrated template (a file copy: fast)."""

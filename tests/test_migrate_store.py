@@ -33,20 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PER_REQUEST = re.compile(r'(nonce|csrf_token" value|content)="[^"]*"')
 
 
-async def empty_database(cluster, name: str) -> str:
-    """A new database with no schema at all (migrate-store applies the migrations)."""
-    conn = await asyncpg.connect(cluster.url("postgres"))
-    try:
-        await conn.execute(f"create database {name}")
-    finally:
-        await conn.close()
-    return cluster.url(name)
-
-
 @pytest.fixture
 async def target(postgresql_cluster, request):
     name = f"move_{abs(hash(request.node.nodeid)) % 10**8}"
-    url = await empty_database(postgresql_cluster, name)
+    url = await postgresql_cluster.empty_database(name)
     yield url
     await asyncio.shield(postgresql_cluster.drop(url))
 

@@ -18,7 +18,6 @@ from forum.config import Config
 
 from .conftest import Forum, submit
 from .storages import STORAGES, new_bucket, storage_url
-from .test_migrate_store import empty_database
 from .test_operations import member_thread, post
 from .test_uploads import stored_path
 
@@ -42,9 +41,8 @@ async def fresh(postgresql_cluster, request):
     made: list[str] = []
 
     async def new() -> str:
-        made.append(await empty_database(postgresql_cluster,
-                                         f"restore_{os.getpid()}_{len(made)}_"
-                                         f"{abs(hash(request.node.nodeid)) % 10**6}"))
+        made.append(await postgresql_cluster.empty_database(
+            f"restore_{os.getpid()}_{len(made)}_{abs(hash(request.node.nodeid)) % 10**6}"))
         return made[-1]
 
     yield new

@@ -131,12 +131,7 @@ async def test_a_site_on_the_baseline_finds_its_posts_after_the_search_step(
         postgresql_cluster, monkeypatch) -> None:
     """0028 indexes what was public on a baseline site, and migrate stems it (not the first
     write): pending posts stay out."""
-    url = postgresql_cluster.url("baseline_only")
-    admin = await asyncpg.connect(postgresql_cluster.url("postgres"))
-    try:
-        await admin.execute("create database baseline_only")
-    finally:
-        await admin.close()
+    url = await postgresql_cluster.empty_database("baseline_only")
     everything = migrate.available
 
     def until_baseline(folder=migrate.MIGRATIONS):

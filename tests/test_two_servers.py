@@ -8,7 +8,6 @@ sender, and each mail goes out once (forum/leases.py) to a real SMTP server.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import os
 import signal
@@ -26,7 +25,7 @@ from forum.db_postgresql import PostgresDatabase
 from forum.models import boards, outbox, threads, users
 from tests.conftest import PASSWORD
 from tests.test_mail import Mailbox
-from tests.test_workers import CSRF, ROOT, START_SECONDS, Answer, free_port
+from tests.test_workers import CSRF, ROOT, START_SECONDS, Answer, free_port, request
 
 LOGIN_ATTEMPTS = 5
 THREADS = 4  # lea's, each to get one reply (one notification, one mail, each)
@@ -45,13 +44,7 @@ class Server:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Answer:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return Answer(response.status, response.headers, response.read())
-        finally:
-            conn.close()
+        return request(self.port, method, path, body, headers)
 
     def get(self, path: str) -> Answer:
         return self.request("GET", path)
