@@ -297,25 +297,39 @@ async def _serve(app: web.Application, sock: socket.socket) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await site.stop()  # this process stops accepting; the socket lives on in the master
+    # A connection accepted in the same loop turn as the stop gets its protocol (and so shows
+    # in server.connections) a few turns later: let them run before the first look.
+    for _ in range(5):
+        await asyncio.sleep(0)
     now = loop.time()
     deadline, fresh_deadline = now + DRAIN_SECONDS, now + ACCEPTED_GRACE
     server = runner.server
     while loop.time() < deadline:
-        waiting = server is not None and loop.time() < fresh_deadline and any(
-            _request_coming(conn) for conn in server.connections)
+        fresh = loop.time() < fresh_deadline
+        waiting = server is not None and any(
+            _request_coming(conn, fresh) for conn in server.connections)
         if not busy[0] and not waiting:
             break
         await asyncio.sleep(0.05)
     await runner.cleanup()
 
 
-def _request_coming(conn: object) -> bool:
-    """Whether a connection has a request on its way: accepted but no whole request head read
-    yet, or a request read and not yet handed to a handler (then `busy` does not count it).
+def _request_coming(conn: object, fresh: bool) -> bool:
+    """Whether a connection may still have a request to answer.
+
+    A connection is idle only while it waits for its next request after answering one (its
+    `_waiter` set, nothing read). Anything else is coming: a request read and not yet handed
+    to a handler (`busy` does not count it yet), a response being finished, and, while `fresh`,
+    a connection accepted whose first request has not arrived yet.
 
     aiohttp says so only in private fields: without them (another version), none is coming.
     """
-    return getattr(conn, "_request_count", 1) == 0 or bool(getattr(conn, "_messages", ()))
+    served = getattr(conn, "_request_count", 1)
+    if getattr(conn, "_messages", ()):
+        return True
+    if served == 0:
+        return fresh
+    return getattr(conn, "_waiter", True) is None
 
 
 if __name__ == "__main__":
