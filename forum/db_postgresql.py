@@ -19,7 +19,15 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,6 +123,11 @@ class PgConn(Conn):
 
     async def value(self, sql: str, params: Params = ()) -> Any:
         return await self._run(self.pg.fetchval, sql, params)
+
+    async def all_each(self, statements: Sequence[tuple[str, tuple[Any, ...]]]
+                       ) -> list[list[Row]]:
+        """One statement after the other: asyncpg has no thread to hand them to."""
+        return [await self.all(sql, params) for sql, params in statements]
 
 
 class PgTransaction(Transaction, PgConn):

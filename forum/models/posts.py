@@ -1,8 +1,9 @@
 """Posts: cooked once at write time, every revision kept, deletions are tombstones."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from forum import clock, markdown, permissions
 from forum.config import Config
@@ -173,11 +174,18 @@ async def page_for_thread(conn: Conn, thread_id: int, viewer: User | None, page:
     """list_for_thread, and which posts have files or sources: most pages have none, and a
     query saved is worth more than the two index lookups per post that tell (the thread page
     reads their files and findings only for those)."""
+    return page_from_rows(await conn.all(*page_query(thread_id, viewer, page, per_page)))
+
+
+def page_query(thread_id: int, viewer: User | None, page: int,
+               per_page: int) -> tuple[str, tuple[Any, ...]]:
+    """page_for_thread's statement, to run beside another (threads.with_page)."""
     visible, params = permissions.post_filter(viewer, tombstones=True)
-    rows = await conn.all(
-        f"{_PAGE_SELECT} where posts.thread_id = ? and {visible} order by posts.id"
-        " limit ? offset ?",
-        (thread_id, *params, per_page, (page - 1) * per_page))
+    return (f"{_PAGE_SELECT} where posts.thread_id = ? and {visible} order by posts.id"
+            " limit ? offset ?", (thread_id, *params, per_page, (page - 1) * per_page))
+
+
+def page_from_rows(rows: Sequence[Row]) -> PostPage:
     return PostPage([Post.from_row(row) for row in rows],
                     [row[0] for row in rows if row[17]], [row[0] for row in rows if row[18]])
 

@@ -64,6 +64,19 @@ async def get(conn: Conn, thread_id: int) -> Thread:
     return Thread.from_row(existing(row, NotFound("This thread does not exist.")))
 
 
+async def with_page(conn: Conn, thread_id: int, viewer: User | None, page: int,
+                    per_page: int) -> tuple[Thread, posts.PostPage]:
+    """The thread and a page of its posts as `viewer` sees them (posts.page_for_thread), read
+    together: one trip to the database for a thread page. The caller still decides whether
+    `viewer` may see the thread before using either."""
+    thread_rows, post_rows = await conn.all_each(
+        [(f"{SELECT} where threads.id = ?", (thread_id,)),
+         posts.page_query(thread_id, viewer, page, per_page)])
+    thread = Thread.from_row(existing(next(iter(thread_rows), None),
+                                      NotFound("This thread does not exist.")))
+    return thread, posts.page_from_rows(post_rows)
+
+
 async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int,
                          viewer: User | None = None) -> list[Thread]:
     """Public threads, pinned first, then by latest activity (index threads_by_board_activity).

@@ -90,12 +90,11 @@ async def _render_show(request: web.Request, viewer: User | None, page: int,
     page_epoch = request.app[keys.PAGE_CACHE].epoch  # and this member's page
     known = request.get(keys.KNOWN_SESSION) if request.method == "GET" else None
     async with request.app[keys.DB].read() as conn:
-        thread = await threads.get(conn, thread_id)
+        thread, (items, with_files, with_sources) = await threads.with_page(
+            conn, thread_id, viewer, page, config.posts_per_page)
         if not can(viewer, "see_thread", thread):
             raise NotFound()
         pages = await threads.page_total(conn, thread, viewer, page, config.posts_per_page)
-        items, with_files, with_sources = await posts.page_for_thread(
-            conn, thread.id, viewer, page, config.posts_per_page)
         attached = await uploads.for_posts(conn, with_files)
         drawn = await findings.for_posts(conn, with_sources, viewer)
         personal = (None if known is None
