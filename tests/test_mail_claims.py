@@ -21,6 +21,7 @@ import pytest
 from forum import clock, mail, workers
 from forum.app import open_database
 from forum.config import Config
+from forum.mail import send
 from forum.mail.send import CLAIM_SECONDS
 from forum.models import outbox
 from tests.conftest import in_store
@@ -98,6 +99,20 @@ async def test_a_server_down_puts_off_its_mails_but_not_those_claimed_elsewhere(
     assert rows[free]["last_error"] and rows[free]["claimed_by"] is None  # kept for a retry
     assert rows[claimed]["attempts"] == 0 and rows[claimed]["claimed_by"] == DEAD
     assert rows[claimed]["next_attempt_at"] == rows[claimed]["created_at"]
+
+
+async def test_a_send_outlasting_its_bound_is_cut_and_kept_for_a_retry(forum, mailbox,
+                                                                       monkeypatch):
+    monkeypatch.setattr(send, "SEND_SECONDS", 0.5)  # the bound, not the server's time, cuts it
+    mailbox.accepting = False  # DATA hangs
+    async with forum.db.transaction() as tx:
+        await enqueue(tx, 0)
+    deadline = time.monotonic() + 5
+    while (row := (await outbox_rows(forum.app))[0])["attempts"] < 1:
+        assert time.monotonic() < deadline, "the send was not cut"
+        await asyncio.sleep(0.02)
+    assert row["sent_at"] is None and row["given_up_at"] is None
+    assert "no answer within" in row["last_error"] and row["claimed_until"] is None
 
 
 async def test_two_senders_claiming_at_once_take_different_mails(config):
