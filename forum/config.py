@@ -241,7 +241,7 @@ RULES: dict[str, Rule] = {
     "smtp_port": PORT,
     "mail_interval_seconds": POSITIVE,
     "mail_retry_seconds": POSITIVE,
-    # Half of it must outlast one SMTP exchange (forum/mail/send.py: SMTP_TIMEOUT).
+    # Renewed every third of it; a mail being sent is safe by its claim (forum/mail/send.py).
     "lease_seconds": Rule("at least 2", lambda value: value >= 2),
     "reset_minutes": at_least(1),
     "resets_per_hour": at_least(1),

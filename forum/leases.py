@@ -4,8 +4,9 @@ With `vigie serve --workers N` every worker starts the outbox sender and the pur
 unattached files, but only the holder of the job's lease runs it: a mail is sent by one process
 only. The holder renews the lease every third of its length; if it dies, the lease expires and
 another worker takes it at its next try. A holder acts only while the lease has at least half
-its length left, and a step of the job (one SMTP exchange) is shorter than that, so the job
-has stopped in the old holder before anyone else can take it over.
+its length left. A holder that stalls (paused, or cut from the database) while a step of its
+job runs may still finish that step after another has taken over: the outbox is safe from it
+by a claim on each mail (forum/mail/send.py: CLAIM_SECONDS), not by the lease.
 
 Several servers on one PostgreSQL database share the leases table the same way: the
 conditional upsert in renew() locks the row and judges the holder and the expiry on its latest

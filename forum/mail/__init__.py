@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -66,6 +67,8 @@ class Mailer:
     rounds: int = 0  # rounds done by the background task (tests wait on it)
     # Only the process holding it sends mail (several workers: forum/leases.py).
     lease: Lease | None = None
+    # Who claims each mail before sending it (send.py: CLAIM_SECONDS): the pid, for the logs.
+    claimer: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(8)}")
 
     def may_send(self) -> bool:
         return self.lease is None or self.lease.held()

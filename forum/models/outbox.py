@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from forum import clock
 from forum.db import Conn, Row, Transaction
+from forum.dialect import skip_locked
 from forum.text import clean_line, email_problem
 
 SUBJECT_MAX = 200
@@ -38,11 +39,36 @@ async def enqueue(tx: Transaction, to_address: str, subject: str, text_body: str
     return mail_id
 
 
+# Mails to try at `?`, oldest first; _FREE: but those another sender is sending (a claim
+# not yet expired at `?`).
+_DUE = "from outbox where sent_at is null and given_up_at is null and next_attempt_at <= ?"
+_FREE = "(claimed_until is null or claimed_until < ?)"
+_OLDEST = "order by next_attempt_at, id"
+
+
 async def due(conn: Conn, now: str, limit: int = 50) -> list[Row]:
-    """Mails to try now, oldest first."""
-    return await conn.all(
-        "select * from outbox where sent_at is null and given_up_at is null"
-        " and next_attempt_at <= ? order by next_attempt_at, id limit ?", (now, limit))
+    """Mails to try now, oldest first (none that another sender is sending)."""
+    return await conn.all(f"select * {_DUE} and {_FREE} {_OLDEST} limit ?", (now, now, limit))
+
+
+async def claim(tx: Transaction, claimer: str, seconds: float) -> Row | None:
+    """The oldest mail due, now `claimer`'s for `seconds`: no other sender takes it before
+    (forum/mail/send.py says why that outlasts its sending). On PostgreSQL a mail another
+    server is claiming at this moment is skipped (forum/dialect.py: skip_locked)."""
+    now = clock.now()
+    return await tx.one(
+        f"update outbox set claimed_by = ?, claimed_until = ? where id = (select id {_DUE}"
+        f" and {_FREE} {_OLDEST} limit 1{skip_locked(tx.dialect)}) returning *",
+        (claimer, clock.later(seconds=seconds), now, now))
+
+
+async def claimable(tx: Transaction, claimer: str, limit: int) -> list[int]:
+    """The mails due that no other sender is sending (`claimer`'s own included), locked
+    until the end of `tx` on PostgreSQL: those a failed connection puts off."""
+    now = clock.now()
+    rows = await tx.all(f"select id {_DUE} and ({_FREE} or claimed_by = ?) {_OLDEST}"
+                        f" limit ?{skip_locked(tx.dialect)}", (now, now, claimer, limit))
+    return [row[0] for row in rows]
 
 
 def headers_of(row: Row) -> dict[str, str]:
@@ -50,8 +76,9 @@ def headers_of(row: Row) -> dict[str, str]:
 
 
 async def mark_sent(tx: Transaction, mail_id: int) -> None:
-    await tx.execute("update outbox set sent_at = ?, last_error = null where id = ?",
-                     (clock.now(), mail_id))
+    """Sent: never tried again (its claim ends with it)."""
+    await tx.execute("update outbox set sent_at = ?, last_error = null, claimed_by = null,"
+                     " claimed_until = null where id = ?", (clock.now(), mail_id))
 
 
 def backoff_seconds(attempts: int, base_seconds: float) -> float:
@@ -61,15 +88,17 @@ def backoff_seconds(attempts: int, base_seconds: float) -> float:
 
 async def mark_failed(tx: Transaction, mail_id: int, error: str, base_seconds: float,
                       permanent: bool = False) -> None:
-    """Count a failed attempt: try again later, or give up (the row stays) after too many."""
+    """Count a failed attempt: try again later, or give up (the row stays) after too many;
+    its claim ends (the back-off, not the claim, now says when it is tried again)."""
     attempts = int(await tx.value("select attempts from outbox where id = ?", (mail_id,)) or 0)
     attempts += 1
     now = clock.parse(clock.now())
     later = clock.iso(now + timedelta(seconds=backoff_seconds(attempts, base_seconds)))
     given_up = clock.iso(now) if permanent or attempts >= MAX_ATTEMPTS else None
     await tx.execute(
-        "update outbox set attempts = ?, next_attempt_at = ?, last_error = ?, given_up_at = ?"
-        " where id = ?", (attempts, later, clean_line(error)[:ERROR_MAX], given_up, mail_id))
+        "update outbox set attempts = ?, next_attempt_at = ?, last_error = ?, given_up_at = ?,"
+        " claimed_by = null, claimed_until = null where id = ?",
+        (attempts, later, clean_line(error)[:ERROR_MAX], given_up, mail_id))
 
 
 async def purge_sent(tx: Transaction) -> None:
