@@ -187,6 +187,8 @@ async def violations_on(page: Page, page_name: str, path: str, seen: set[str]) -
     (a visitor sent to the login form, a member's 403 pages)."""
     response = await page.goto(path)
     assert response is not None
+    # A server error's page would be checked in its stead (and pass): the page was never drawn.
+    assert response.status < 500, f"{page_name} ({path}) answered {response.status}"
     landed = page.url.split("#")[0] if response.ok else f"error {response.status}"
     if landed in seen:
         return []
