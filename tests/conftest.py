@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 from playwright.async_api import Browser, async_playwright
 
@@ -187,11 +188,32 @@ async def database_text(db) -> str:
                           for row in await conn.all(f'select * from "{table}"')])
 
 
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
 @pytest.fixture(autouse=True)
 def quick_password_hashing(monkeypatch) -> None:
     """Still argon2id, at the lowest cost: a test suite hashes hundreds of passwords."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                         parallelism=1))
+    monkeypatch.setattr(users, "_hasher", QUICK_HASHER)
+
+
+@asynccontextmanager
+async def shared_forum(data_dir: Path, database_url: str) -> AsyncIterator[Forum]:
+    """A site the tests of a module share (module-scoped fixtures: built once per store, where
+    `forum` is built per test), on a real server, with the quick hasher while it is built;
+    closed at the end."""
+    config = Config.from_env(env={}, data_dir=data_dir, database_url=database_url)
+    app = create_app(config)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    forum = Forum(app, client)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(users, "_hasher", QUICK_HASHER)
+            yield forum
+    finally:
+        await forum.close()
+        await client.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -363,16 +385,23 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
     """Debian's Chromium; missing is a failure, never a skip (CI must run these tests)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
                     "package for the browser tests.", pytrace=False)
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A browser for the test (a module sharing its site shares one too: test_axe_browser)."""
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

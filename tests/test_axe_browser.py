@@ -1,17 +1,20 @@
 """axe-core in Debian's Chromium: no serious or critical accessibility violation on any page
 type, as a visitor, a member, a moderator and an administrator see it.
 
-One browser; one context (one signed-in profile) and one tab per role, reused from page to page.
-A failure lists every rule broken, where (page and CSS selector) and axe's explanation.
+One site per store, built once for the module (the tests only read it; signing in adds a
+session), and one browser; one context (one signed-in profile) and one tab per role, reused from
+page to page. A failure lists every rule broken, where (page and CSS selector) and axe's
+explanation.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
+import pytest_asyncio
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.async_api import Browser, Page
 
@@ -27,10 +30,11 @@ from forum.models import (
     uploads,
     users,
 )
-from tests.conftest import Forum
+from tests.conftest import Forum, chromium, shared_forum
 from tests.test_browser import new_context
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores,
+              pytest.mark.asyncio(loop_scope="module")]
 
 BLOCKING = ("serious", "critical")
 # What axe checks: WCAG 2.1 A and AA, and its best practices (landmarks, headings...).
@@ -183,6 +187,8 @@ async def violations_on(page: Page, page_name: str, path: str, seen: set[str]) -
     (a visitor sent to the login form, a member's 403 pages)."""
     response = await page.goto(path)
     assert response is not None
+    # A server error's page would be checked in its stead (and pass): the page was never drawn.
+    assert response.status < 500, f"{page_name} ({path}) answered {response.status}"
     landed = page.url.split("#")[0] if response.ok else f"error {response.status}"
     if landed in seen:
         return []
@@ -206,12 +212,26 @@ async def refused_form(page: Page, path: str) -> list[str]:
     return await axe_report(page, "refused form", path)
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def built(tmp_path_factory, module_databases) -> AsyncIterator[tuple[Forum, World]]:
+    """The module's site, on the store of its tests, and what build() put in it."""
+    async with shared_forum(tmp_path_factory.mktemp("axe") / "data",
+                            await module_databases()) as forum:
+        yield forum, await build(forum)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One browser for the module (conftest's is per test, on the test's own event loop)."""
+    async with chromium() as launched:
+        yield launched
+
+
 @pytest.mark.parametrize("role", [None, "lea", "vigile", "admin"],
                          ids=["visitor", "member", "moderator", "admin"])
-async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, site: str,
-                                                              forum, role):
-    world = await build(forum)
-    context = await new_context(browser, site)
+async def test_no_serious_accessibility_violation_on_any_page(browser: Browser, built, role):
+    forum, world = built
+    context = await new_context(browser, str(forum.client.make_url("/")))
     # Loaded with every page, as its own scripts are (the page's CSP does not apply to it).
     await context.add_init_script(AXE_SCRIPT)
     await sign_in(forum, context, role)
@@ -234,12 +254,11 @@ LINK_BUTTONS = [("lea", "thread", "Mute"), ("lea", "notifications", "Mark as rea
 CONTRAST_ONLY = {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
 
 
-async def test_buttons_styled_as_links_can_be_read(browser: Browser, site: str,
-                                                  forum):
-    world = await build(forum)
+async def test_buttons_styled_as_links_can_be_read(browser: Browser, built):
+    forum, world = built
     found: list[str] = []
     for role, page_name, label in LINK_BUTTONS:
-        context = await new_context(browser, site)
+        context = await new_context(browser, str(forum.client.make_url("/")))
         await context.add_init_script(AXE_SCRIPT)
         await sign_in(forum, context, role)
         page = await context.new_page()
