@@ -1,18 +1,12 @@
 """Threads and posts: pages, permalinks, previews, edits with revisions, tombstones."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable
-from typing import Any, TypeVar
 
 import pytest
 
-from forum import markdown
 from forum.models import threads
 from tests.conftest import log_in, submit
-from tests.test_api import call
 
 pytestmark = pytest.mark.both_stores
 
@@ -238,92 +232,3 @@ async def test_titles_lose_direction_overrides(forum):
     async with forum.db.read() as conn:
         thread = await threads.get(conn, thread_id)
     assert thread.title == "Caméras ertnec"
-
-
-# A body that takes the parser some time (nested brackets: ~0.3 s), held longer by held_render.
-SLOW_BODY = "Lent : " + "[" * 3000 + "]" * 3000
-QUICK_WRITE_SECONDS = 10  # far more than a write takes, far less than a test's patience
-T = TypeVar("T")
-
-
-async def quickly(write: Awaitable[T]) -> T:
-    """What `write` gives, failing the test if it takes more than QUICK_WRITE_SECONDS."""
-    task = asyncio.ensure_future(write)
-    done, _ = await asyncio.wait({task}, timeout=QUICK_WRITE_SECONDS)
-    if not done:
-        task.cancel()
-        pytest.fail("a write waited for a post's render", pytrace=False)
-    return task.result()
-
-
-@contextlib.asynccontextmanager
-async def held_render(monkeypatch: pytest.MonkeyPatch,
-                      body: str) -> AsyncIterator[asyncio.Event]:
-    """While inside, rendering `body` (the real render, in its worker) does not finish; the
-    event is set once it started. On leaving, it finishes."""
-    started, release = asyncio.Event(), asyncio.Event()
-    real_in_worker = markdown.in_worker
-
-    async def in_worker(function: Any, *args: Any) -> Any:
-        result = await real_in_worker(function, *args)
-        if function is markdown.render and args[0] == body:
-            started.set()
-            await release.wait()
-        return result
-
-    monkeypatch.setattr(markdown, "in_worker", in_worker)
-    try:
-        yield started
-    finally:
-        release.set()
-
-
-async def test_the_writer_is_free_while_a_post_cooks(forum, client, monkeypatch):
-    """A post's Markdown is rendered before its transaction: the site's other writes (a
-    reply, a follow) go on while a long text cooks, and both end written."""
-    board, lea, max_ = await forum.board("Metz"), await forum.user("lea"), await forum.user("max")
-    thread_id, _ = await forum.thread(board, lea, "Caméras")
-    token, other_token = await forum.token(lea), await forum.token(max_)
-    async with held_render(monkeypatch, SLOW_BODY) as started:
-        slow = asyncio.create_task(call(client, "POST", f"/threads/{thread_id}/posts", token,
-                                        expect=201, json={"body": SLOW_BODY}))
-        await asyncio.wait_for(started.wait(), 60)
-        quick = await quickly(call(client, "POST", f"/threads/{thread_id}/posts", other_token,
-                                   expect=201, json={"body": "Pendant ce temps."}))
-        await quickly(call(client, "PUT", f"/follows/threads/{thread_id}", other_token,
-                           json={"mode": "mute"}))
-        assert not slow.done()
-    posted = await slow
-    assert quick["id"] < posted["id"] and "[[[" in posted["body_html"]
-
-
-async def test_an_edit_cooks_before_its_transaction_too(forum, client, monkeypatch):
-    board, lea, max_ = await forum.board("Metz"), await forum.user("lea"), await forum.user("max")
-    thread_id, post_id = await forum.thread(board, lea, "Caméras")
-    token, other_token = await forum.token(lea), await forum.token(max_)
-    async with held_render(monkeypatch, SLOW_BODY) as started:
-        slow = asyncio.create_task(call(client, "PATCH", f"/posts/{post_id}", token,
-                                        json={"body": SLOW_BODY}))
-        await asyncio.wait_for(started.wait(), 60)
-        await quickly(call(client, "POST", f"/threads/{thread_id}/posts", other_token,
-                           expect=201, json={"body": "Pendant ce temps."}))
-    assert "[[[" in (await slow)["body_html"]
-
-
-async def test_a_member_named_while_a_post_cooks_is_mentioned(forum, client, monkeypatch):
-    """What the render read before the transaction is checked in it: @zoe, not a member when
-    the text was rendered but one when it is written, is linked and told, as if cooked there."""
-    board, lea = await forum.board("Metz"), await forum.user("lea")
-    thread_id, _ = await forum.thread(board, lea, "Caméras")
-    token = await forum.token(lea)
-    body = "Merci @zoe. " + SLOW_BODY
-    async with held_render(monkeypatch, body) as started:
-        slow = asyncio.create_task(call(client, "POST", f"/threads/{thread_id}/posts", token,
-                                        expect=201, json={"body": body}))
-        await asyncio.wait_for(started.wait(), 60)
-        zoe = await quickly(forum.user("zoe"))
-    posted = await slow
-    assert '<a href="/u/zoe" class="mention"' in posted["body_html"]
-    async with forum.db.read() as conn:
-        assert await conn.value("select user_id from post_mentions where post_id = ?",
-                                (posted["id"],)) == zoe.id

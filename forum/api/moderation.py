@@ -92,12 +92,9 @@ async def approve(request: web.Request) -> web.Response:
     """POST /api/v1/moderation/posts/{id}/approve: publish in place; the post as it now is."""
     user = require_writer(request)
     post_id = id_param(request)
-    async with request.app[keys.DB].read() as conn:  # checked again in the transaction
-        await targets.post_to_moderate(conn, post_id, user)
-    precooked = await posts.precook_waiting_edit(request.app[keys.DB], post_id)
     async with request.app[keys.DB].transaction() as tx:
         post = await targets.post_to_moderate(tx, post_id, user)
-        await moderation.approve(tx, post, user, precooked=precooked)
+        await moderation.approve(tx, post, user)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
 
@@ -134,13 +131,10 @@ async def edit_and_approve(request: web.Request) -> web.Response:
     data = await json_body(request, "CorrectionInput")
     body = text_field(data, "body")
     note = text_field(data, "note")
-    precooked = await posts.precook(request.app[keys.DB], body, config.body_max,
-                                    config.mentions_max)
     async with request.app[keys.DB].transaction() as tx:
         await targets.post_to_moderate(tx, post_id, user)
         post = await moderation.correct_and_approve(tx, post_id, user, body, config.body_max,
-                                                    config.mentions_max, note=note,
-                                                    precooked=precooked)
+                                                    config.mentions_max, note=note)
         shown = await fresh_post_json(tx, post.id, user)
     return web.json_response(shown)
 

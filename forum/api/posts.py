@@ -43,13 +43,10 @@ async def edit_post(request: web.Request) -> web.Response:
     post_id = id_param(request)
     data = await json_body(request, "PostInput")
     body = text_field(data, "body")
-    precooked = await posts.precook(request.app[keys.DB], body, config.body_max,
-                                    config.mentions_max)
     async with request.app[keys.DB].transaction() as tx:
         # The post as it now is: its public text stays while an edit waits (edit_pending).
         await moderation.edit_as(tx, post_id, user, body, config.body_max,
-                                 config.mentions_max, config.trust_threshold,
-                                 precooked=precooked)
+                                 config.mentions_max, config.trust_threshold)
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown)
 

@@ -55,14 +55,11 @@ async def create_thread(request: web.Request) -> web.Response:
     attachments = attachments_field(data)
     await check_posting_rate(request, user)
     status = publication_status(request, user, board.id, board.moderation_mode)
-    precooked = await posts.precook(request.app[keys.DB], body, config.body_max,
-                                    config.mentions_max)
     async with request.app[keys.DB].transaction() as tx:
         thread_id, post_id = await threads.create(tx, board, user, title, body,
                                                   config.title_max, config.body_max,
                                                   status=status,
-                                                  mentions_max=config.mentions_max,
-                                                  precooked=precooked)
+                                                  mentions_max=config.mentions_max)
         await attach_listed(tx, request, post_id, user, attachments)
         thread = await threads.get(tx, thread_id)
         shown = await fresh_post_json(tx, post_id, user)
@@ -89,12 +86,10 @@ async def create_post(request: web.Request) -> web.Response:
     attachments = attachments_field(data)
     await check_posting_rate(request, user)
     status = publication_status(request, user, thread.board_id, thread.board_mode)
-    precooked = await posts.precook(request.app[keys.DB], body, config.body_max,
-                                    config.mentions_max)
     async with request.app[keys.DB].transaction() as tx:
         post_id = await posts.create(tx, thread.id, thread.board_id, user, body,
                                      config.body_max, status=status,
-                                     mentions_max=config.mentions_max, precooked=precooked)
+                                     mentions_max=config.mentions_max)
         await attach_listed(tx, request, post_id, user, attachments)
         shown = await fresh_post_json(tx, post_id, user)
     return web.json_response(shown, status=201,

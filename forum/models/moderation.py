@@ -146,14 +146,14 @@ async def log(tx: Transaction, moderator: User, action: str, target_kind: str, t
 
 
 async def approve(tx: Transaction, post: posts.Post, moderator: User,
-                  correction: str = "", precooked: posts.Precooked | None = None) -> None:
+                  correction: str = "") -> None:
     """Publish a pending post in place, with its original time, or the edit waiting on a
     public post; tells its author (`correction`: the note of a correction, see
-    correct_and_approve; `precooked`: posts.precook_waiting_edit's, before the transaction)."""
+    correct_and_approve)."""
     if post.status == "published":
         if not post.edit_pending:  # approved by someone first: say who
             raise await already_decided(tx, post.id)
-        await posts.publish_edit(tx, post, precooked)  # 409 when nothing waits
+        await posts.publish_edit(tx, post)  # 409 when nothing waits
         await log(tx, moderator, "approve", "post", post.id, post.board_id)
         await notifications.add(tx, post.author_id, "approved", post_id=post.id,
                                 thread_id=post.thread_id, actor_id=moderator.id,
@@ -285,10 +285,8 @@ async def delete_post(tx: Transaction, post: posts.Post, moderator: User, reason
 
 async def edit_as(tx: Transaction, post_id: int, user: User, body: str, body_max: int,
                   mentions_max: int = posts.MENTIONS_MAX,
-                  trust_threshold: int = TRUST_THRESHOLD, note: str = "",
-                  precooked: posts.Precooked | None = None) -> posts.Post:
-    """Edit as the author, or as a moderator (then in the journal); checked in the transaction
-    (`precooked`: the new text as posts.precook gave it, before the transaction).
+                  trust_threshold: int = TRUST_THRESHOLD, note: str = "") -> posts.Post:
+    """Edit as the author, or as a moderator (then in the journal); checked in the transaction.
 
     An edit of a public post waits for the moderators wherever a new post would (an a-priori
     board, a member not trusted yet); the public version stays shown meanwhile.
@@ -298,7 +296,7 @@ async def edit_as(tx: Transaction, post_id: int, user: User, body: str, body_max
         raise Forbidden("You may not edit this message.")
     wait = await edit_waits(tx, user, post, trust_threshold)
     await posts.edit(tx, post, user, body, body_max, mentions_max, wait=wait,
-                     note=clean_reason(note, required=False), precooked=precooked)
+                     note=clean_reason(note, required=False))
     if user.id != post.author_id:
         await log(tx, user, "edit", "post", post.id, post.board_id)
     return await posts.get(tx, post.id)
@@ -314,8 +312,7 @@ async def edit_waits(conn: Conn, user: User, post: posts.Post,
 
 async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, body: str,
                               body_max: int, mentions_max: int = posts.MENTIONS_MAX,
-                              note: str = "",
-                              precooked: posts.Precooked | None = None) -> posts.Post:
+                              note: str = "") -> posts.Post:
     """Correct a pending post (or the edit waiting on a public one), then publish it.
 
     The version corrected stays in the history, marked, for the author and moderators only.
@@ -330,8 +327,7 @@ async def correct_and_approve(tx: Transaction, post_id: int, moderator: User, bo
     if body == (waiting.body_source if waiting else post.body_source):  # nothing corrected
         await approve(tx, post, moderator)
         return await posts.get(tx, post.id)
-    edited = await edit_as(tx, post_id, moderator, body, body_max, mentions_max, note=note,
-                           precooked=precooked)
+    edited = await edit_as(tx, post_id, moderator, body, body_max, mentions_max, note=note)
     # The approval's text tells the author their text was corrected (the page of the post's
     # history shows what changed): the note, or a space when the moderator left none.
     correction = note.strip() or " "

@@ -1,15 +1,13 @@
 """Posts: cooked once at write time, every revision kept, deletions are tombstones."""
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, NamedTuple
 
 from forum import clock, markdown, permissions
 from forum.config import Config
-from forum.db import Conn, Database, Row, Transaction
+from forum.db import Conn, Row, Transaction
 from forum.errors import Conflict, Invalid, NotFound, TooLarge
 from forum.i18n import N_
 from forum.models import existing, follows, notifications, users
@@ -99,98 +97,27 @@ class Cooked:
     quoted: frozenset[int]  # post ids
 
 
-# Whom a post may mention when a moderator approves it or a preview shows it: everyone (the
-# limit is on whom a new text notifies, checked when its author sent it).
-ANY_MENTIONS = 10_000
-
-
 async def preview_html(conn: Conn, body: str) -> str:
     """The post as it would be published, @mentions of real members linked (every one: the
     limit is on whom a post notifies, not on what a preview shows)."""
-    return (await cook(conn, body, mentions_max=ANY_MENTIONS)).html
-
-
-@dataclass(frozen=True)
-class Precooked:
-    """A text cooked before its write transaction (precook), with the members its @names
-    named then: the transaction checks they still do (one query) instead of rendering again
-    while it holds the one writer. Refusals are kept, raised where cook would raise them."""
-
-    body: str
-    mentions_max: int
-    names: frozenset[str]  # the @names the text types
-    found: dict[str, tuple[int, str]]  # which of them named members: resolve_names
-    quoted: frozenset[int]
-    html: str | None  # None: refused (too complex, or too many mentions)
-
-    def cooked(self) -> Cooked:
-        """What cook gives for this text, or its Invalid."""
-        if len(self.found) > self.mentions_max:
-            raise Invalid("Too many mentions in one message (at most %(max)s).", field="body",
-                          max=self.mentions_max)
-        if self.html is None:
-            raise Invalid(TOO_COMPLEX, field="body")
-        return Cooked(self.html, frozenset(user_id for user_id, _name in self.found.values()),
-                      self.quoted)
+    return (await cook(conn, body, mentions_max=10_000)).html
 
 
 async def cook(conn: Conn, body: str, mentions_max: int = MENTIONS_MAX) -> Cooked:
     """Markdown -> safe HTML with @mentions of real members linked; what it refers to."""
-    return (await _render(partial(users.resolve_names, conn), body, mentions_max)).cooked()
-
-
-async def precook(db: Database, body: str, body_max: int,
-                  mentions_max: int = MENTIONS_MAX) -> Precooked | None:
-    """Cook a text before its write transaction, its @names looked up on a reader; for
-    create, edit and approvals to take (None for a text check_body refuses: never rendered).
-
-    Cooking takes a hostile body 0.3 to 0.8 s: inside the transaction, every other write on
-    the site would wait that long.
-    """
-    if not body.strip() or len(body) > body_max:
-        return None
-
-    async def resolve(names: set[str]) -> dict[str, tuple[int, str]]:
-        async with db.read() as conn:  # not held while rendering: pages need the readers
-            return await users.resolve_names(conn, names)
-
-    return await _render(resolve, body, mentions_max)
-
-
-async def precook_waiting_edit(db: Database, post_id: int) -> Precooked | None:
-    """The edit waiting on this post, cooked for its approval (None when none waits)."""
-    async with db.read() as conn:
-        waiting = await pending_edit(conn, post_id)
-    if waiting is None:
-        return None
-    return await precook(db, waiting.body_source, len(waiting.body_source), ANY_MENTIONS)
-
-
-async def _render(resolve: Callable[[set[str]], Awaitable[dict[str, tuple[int, str]]]],
-                  body: str, mentions_max: int) -> Precooked:
     # Off the event loop: a hostile body takes the parser and sanitizer 0.3 to 0.8 s.
     try:
         names, quoted = await markdown.in_worker(markdown.references, body)
+        found = await users.resolve_names(conn, names) if names else {}
+        if len(found) > mentions_max:
+            raise Invalid("Too many mentions in one message (at most %(max)s).", field="body",
+                          max=mentions_max)
+        html = await markdown.in_worker(
+            markdown.render, body, {key: name for key, (_id, name) in found.items()})
     except markdown.TooComplex:
-        return Precooked(body, mentions_max, frozenset(), {}, frozenset(), None)
-    found = await resolve(names) if names else {}
-    html = None
-    if len(found) <= mentions_max:  # else refused unrendered
-        with contextlib.suppress(markdown.TooComplex):
-            html = await markdown.in_worker(
-                markdown.render, body, {key: name for key, (_id, name) in found.items()})
-    return Precooked(body, mentions_max, frozenset(names), found, frozenset(quoted), html)
-
-
-async def _cooked(tx: Transaction, body: str, mentions_max: int,
-                  precooked: Precooked | None) -> Cooked:
-    """`body` cooked: as precooked if that was this text and its @names still name the same
-    members (rarely not: a member renamed or left meanwhile); else cooked here, as it must."""
-    if (precooked is None or precooked.body != body or precooked.mentions_max != mentions_max
-            or (precooked.names and await users.resolve_names(tx, set(precooked.names))
-                != precooked.found)):
-        return await cook(tx, body, mentions_max)
-    return precooked.cooked()
+        raise Invalid(TOO_COMPLEX, field="body") from None
+    return Cooked(html, frozenset(user_id for user_id, _name in found.values()),
+                  frozenset(quoted))
 
 
 async def _store_references(tx: Transaction, post_id: int, author_id: int,
@@ -298,12 +225,11 @@ async def page_of(conn: Conn, post: Post, viewer: User | None, per_page: int) ->
 
 async def create(tx: Transaction, thread_id: int, board_id: int, author: User, body: str,
                  body_max: int, at: str | None = None, status: str = "published",
-                 mentions_max: int = MENTIONS_MAX, precooked: Precooked | None = None) -> int:
-    """Add a post and its first revision; counted and announced only once it is published
-    (`precooked`: its text as precook gave it, before the transaction)."""
+                 mentions_max: int = MENTIONS_MAX) -> int:
+    """Add a post and its first revision; counted and announced only once it is published."""
     check_body(body, body_max)
     at = at or clock.now()
-    cooked = await _cooked(tx, body, mentions_max, precooked)
+    cooked = await cook(tx, body, mentions_max)
     html = cooked.html
     post_id = await tx.insert(
         "insert into posts (thread_id, author_id, body_source, body_html, status, created_at)"
@@ -364,21 +290,19 @@ async def is_first_of_thread(conn: Conn, post: Post) -> bool:
 
 
 async def edit(tx: Transaction, post: Post, editor: User, body: str, body_max: int,
-               mentions_max: int = MENTIONS_MAX, wait: bool = False, note: str = "",
-               precooked: Precooked | None = None) -> bool:
+               mentions_max: int = MENTIONS_MAX, wait: bool = False, note: str = "") -> bool:
     """A new version of a post's text, kept beside every earlier one; False if it waits.
 
     `wait`: an edit of a public post that must be approved first (permissions.
     publication_status); the public version stays shown meanwhile. Otherwise the post shows
     the new text at once and members it newly mentions or quotes are told if it is public.
-    `precooked`: the new text as precook gave it, before the transaction.
     """
     check_body(body, body_max)
     waiting = await pending_edit(tx, post.id)
     if body == (waiting.body_source if waiting else post.body_source):
         return waiting is None
     at = clock.now()
-    cooked = await _cooked(tx, body, mentions_max, precooked)
+    cooked = await cook(tx, body, mentions_max)
     await _close_unpublished(tx, post, editor, note)
     if wait and post.status == "published":
         await _add_revision(tx, post.id, editor.id, body, cooked.html, at, PENDING)
@@ -434,15 +358,13 @@ async def pending_edit(conn: Conn, post_id: int) -> Revision | None:
     return Revision(*row) if row else None
 
 
-async def publish_edit(tx: Transaction, post: Post,
-                       precooked: Precooked | None = None) -> Revision:
-    """A moderator approves the edit waiting on a public post: it becomes the post's text
-    (`precooked`: precook_waiting_edit's, before the transaction)."""
+async def publish_edit(tx: Transaction, post: Post) -> Revision:
+    """A moderator approves the edit waiting on a public post: it becomes the post's text."""
     waiting = await pending_edit(tx, post.id)
     if waiting is None or post.is_deleted:
         raise Conflict("Another moderator has already decided on this message.")
     await tx.execute("update post_revisions set state = ? where id = ?", (PUBLIC, waiting.id))
-    cooked = await _cooked(tx, waiting.body_source, ANY_MENTIONS, precooked)
+    cooked = await cook(tx, waiting.body_source, mentions_max=10_000)
     await _show_version(tx, post, waiting.body_source, cooked, clock.now())
     return waiting
 
@@ -542,7 +464,7 @@ async def rerender_all(tx: Transaction) -> int:
     """Cook every post again (after a change of the Markdown rules); returns the count."""
     rows = await tx.all("select id, body_source from posts")
     for row in rows:
-        cooked = await cook(tx, row["body_source"], mentions_max=ANY_MENTIONS)
+        cooked = await cook(tx, row["body_source"], mentions_max=10_000)
         await tx.execute("update posts set body_html = ? where id = ?", (cooked.html, row["id"]))
     tx.changed("all", None)
     return len(rows)

@@ -100,10 +100,8 @@ async def list_for_board(conn: Conn, board_id: int, page: int, per_page: int,
 async def create(tx: Transaction, board: Board, author: User, title: str, body: str,
                  title_max: int, body_max: int, at: str | None = None,
                  status: str = "published",
-                 mentions_max: int = posts.MENTIONS_MAX,
-                 precooked: posts.Precooked | None = None) -> tuple[int, int]:
-    """Open a thread with its first post (both pending or both published); returns their ids
-    (`precooked`: the post's text as posts.precook gave it, before the transaction)."""
+                 mentions_max: int = posts.MENTIONS_MAX) -> tuple[int, int]:
+    """Open a thread with its first post (both pending or both published); returns their ids."""
     title = clean_title(title, title_max)
     posts.check_body(body, body_max)
     at = at or clock.now()
@@ -115,8 +113,7 @@ async def create(tx: Transaction, board: Board, author: User, title: str, body: 
         await tx.execute("update boards set thread_count = thread_count + 1 where id = ?",
                          (board.id,))
     post_id = await posts.create(tx, thread_id, board.id, author, body, body_max, at=at,
-                                 status=status, mentions_max=mentions_max,
-                                 precooked=precooked)
+                                 status=status, mentions_max=mentions_max)
     return thread_id, post_id
 
 

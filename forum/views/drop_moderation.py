@@ -131,16 +131,13 @@ async def _copy_into_post(request: web.Request, user: User, f: drops.DropFile,
         await asyncio.to_thread(uploader.store.sync, copy,
                                 thumb_copy if f.thumbnail_sha256 else None)
         status = publication_status(request, user, thread.board_id, thread.board_mode)
-        precooked = await posts.precook(request.app[keys.DB], body, config.body_max,
-                                        config.mentions_max)
         async with request.app[keys.DB].transaction() as tx:
             upload = await uploads.insert(tx, user.id, f.sha256, f.filename, f.kind,
                                           f.content_type, f.size, f.width, f.height,
                                           f.thumbnail_sha256, list(f.removed))
             post_id = await posts.create(tx, thread.id, thread.board_id, user, body,
                                          config.body_max, status=status,
-                                         mentions_max=config.mentions_max,
-                                         precooked=precooked)
+                                         mentions_max=config.mentions_max)
             await uploads.attach(tx, post_id, user.id, [upload.id],
                                  config.upload_post_max_files, config.upload_post_max_bytes)
             await drops.mark_published(tx, f.id, post_id)

@@ -93,9 +93,8 @@ async def queue(request: web.Request) -> web.Response:
 async def approve(request: web.Request) -> web.Response:
     user, post = await _named(request, targets.post_to_moderate)
     form = await request.post()
-    precooked = await posts.precook_waiting_edit(request.app[keys.DB], post.id)
     async with request.app[keys.DB].transaction() as tx:
-        await moderation.approve(tx, post, user, precooked=precooked)
+        await moderation.approve(tx, post, user)
     raise back_to_next(form, url_for(request, "moderation_queue"))
 
 
@@ -142,12 +141,10 @@ async def edit_and_approve(request: web.Request) -> web.Response:
             context["preview"] = await preview(request, context["body"])
         else:
             try:
-                precooked = await posts.precook(request.app[keys.DB], context["body"],
-                                                config.body_max, config.mentions_max)
                 async with request.app[keys.DB].transaction() as tx:
                     await moderation.correct_and_approve(
                         tx, post.id, user, context["body"], config.body_max,
-                        config.mentions_max, note=context["note"], precooked=precooked)
+                        config.mentions_max, note=context["note"])
             except ForumError as error:
                 return form_error(request, "moderation/edit.html", context, error)
             raise see_other(url_for(request, "moderation_queue"))

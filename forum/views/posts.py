@@ -69,12 +69,10 @@ async def edit(request: web.Request) -> web.Response:
             context["preview"] = await preview(request, context["body"])
         else:
             try:
-                precooked = await posts.precook(request.app[keys.DB], context["body"],
-                                                config.body_max, config.mentions_max)
                 async with request.app[keys.DB].transaction() as tx:
                     await moderation.edit_as(tx, post.id, user, context["body"],
                                              config.body_max, config.mentions_max,
-                                             config.trust_threshold, precooked=precooked)
+                                             config.trust_threshold)
                     if set(sent.attachment_ids) - {file.id for file in attached} and (
                             await moderation.edit_waits(tx, user, post,
                                                         config.trust_threshold)):

@@ -222,11 +222,10 @@ async def new_thread(request: web.Request) -> web.Response:
                                "errors": {},
                "files": picker(request, [])}
 
-    async def create(tx: Transaction, status: str, precooked: posts.Precooked | None) -> int:
+    async def create(tx: Transaction, status: str) -> int:
         _thread_id, post_id = await threads.create(
             tx, board, user, context["title"], context["body"], config.title_max,
-            config.body_max, status=status, mentions_max=config.mentions_max,
-            precooked=precooked)
+            config.body_max, status=status, mentions_max=config.mentions_max)
         return post_id
 
     return await _compose(request, user, "threads/new.html", context,
@@ -248,10 +247,10 @@ async def reply(request: web.Request) -> web.Response:
                                "preview": None,
                "errors": {}, "files": picker(request, [])}
 
-    async def create(tx: Transaction, status: str, precooked: posts.Precooked | None) -> int:
+    async def create(tx: Transaction, status: str) -> int:
         return await posts.create(tx, thread.id, thread.board_id, user, context["body"],
                                   config.body_max, status=status,
-                                  mentions_max=config.mentions_max, precooked=precooked)
+                                  mentions_max=config.mentions_max)
 
     return await _compose(request, user, "threads/reply.html", context,
                           (thread.board_id, thread.board_mode), create)
@@ -259,11 +258,9 @@ async def reply(request: web.Request) -> web.Response:
 
 async def _compose(request: web.Request, user: User, template: str, context: dict[str, Any],
                    board: tuple[int, str],
-                   create: Callable[[Transaction, str, posts.Precooked | None], Awaitable[int]]
-                   ) -> web.Response:
+                   create: Callable[[Transaction, str], Awaitable[int]]) -> web.Response:
     """The writing form of a thread or a reply: show it, preview it, or publish it with its
-    files in one transaction (pending when the board's moderation says so), its text cooked
-    before."""
+    files in one transaction (pending when the board's moderation says so)."""
     # Said before sending: the message will wait for a moderator (issue 16).
     context["will_wait"] = publication_status(request, user, *board) == "pending"
     if request.method != "POST":
@@ -288,10 +285,8 @@ async def _compose(request: web.Request, user: User, template: str, context: dic
         await check_rate(request, f"post:{user.id}", config.posts_per_minute, 60,
                          "You are posting too fast. Please wait a minute.")
         status = publication_status(request, user, *board)
-        precooked = await posts.precook(request.app[keys.DB], context["body"], config.body_max,
-                                        config.mentions_max)
         async with request.app[keys.DB].transaction() as tx:
-            post_id = await create(tx, status, precooked)
+            post_id = await create(tx, status)
             await attach_files(tx, request, post_id, user, sent)
             await drafts.erase(tx, user, context)
     except ForumError as error:
