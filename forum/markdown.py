@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import re
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -269,9 +270,14 @@ def files_shown(body_html: str) -> frozenset[int]:
 # request waits that long, and in a thread it still takes the GIL from the loop (readers' p99
 # 0.5 s in bench/hostile.py). Workers are spawned (a fork would copy the database threads).
 COOKS = 2
-# The most one text may take to cook. Bodies are bounded (FORUM_BODY_MAX) and the worst found
-# take 0.8 s; past this, whatever the cause, the worker is killed and the text refused.
+# The most one text may take to cook, counted in its cook from the start of its work (not its
+# wait behind other texts, nor the workers' start): bodies are bounded (FORUM_BODY_MAX) and the
+# worst found take 0.8 s; past this the text is refused, and the cook goes on with the next one.
 COOK_SECONDS = 10.0
+# What the cook's own alarm cannot stop (a step in C code runs to its end before a signal is
+# handled), or a queue of texts that long: past this from its submission, the workers are
+# killed and the text refused.
+STUCK_SECONDS = 60.0
 _cooks: ProcessPoolExecutor | None = None
 R = TypeVar("R")
 
@@ -280,10 +286,27 @@ class TooComplex(Exception):
     """A text took more than COOK_SECONDS to cook."""
 
 
+def _timed(seconds: float, function: Callable[..., R], *args: Any) -> R:
+    """In a cook: function(*args), TooComplex once it has run `seconds` (an alarm in this
+    process, which cooks one text at a time on its main thread)."""
+    def expire(_signum: int, _frame: object) -> None:
+        raise TooComplex()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 async def in_worker(function: Callable[..., R], *args: Any) -> R:
     """Run references() or render() in a worker process, off the event loop.
 
-    TooComplex when it takes more than COOK_SECONDS: the workers are replaced.
+    TooComplex when it works more than COOK_SECONDS (the worker then takes the next text), or
+    when nothing came back within STUCK_SECONDS (the workers are replaced): a text waiting
+    behind slow ones is not refused for their time.
     """
     global _cooks
     for attempt in (1, 2):
@@ -295,8 +318,9 @@ async def in_worker(function: Callable[..., R], *args: Any) -> R:
         cooks = _cooks
         try:
             return await asyncio.wait_for(
-                asyncio.get_running_loop().run_in_executor(cooks, function, *args),
-                COOK_SECONDS)
+                asyncio.get_running_loop().run_in_executor(
+                    cooks, _timed, COOK_SECONDS, function, *args),
+                STUCK_SECONDS)
         except TimeoutError:
             _stop_cooks(cooks)
             raise TooComplex() from None

@@ -14,6 +14,7 @@ import re
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -555,8 +556,8 @@ async def test_cheap_searches_pass_while_costly_ones_wait_for_each_other(tmp_pat
         await database.close()
 
 
-async def test_a_text_too_slow_to_cook_is_refused_and_its_cook_replaced(forum, client,
-                                                                        monkeypatch):
+async def test_a_text_too_slow_to_cook_is_refused_and_the_next_is_cooked(forum, client,
+                                                                         monkeypatch):
     board, author = await forum.board("Metz"), await forum.user("lea")
     token = await forum.token(author)
     await forum.thread(board, author, "Avant", "Premier.")  # the cooks are up
@@ -573,6 +574,25 @@ async def test_a_text_too_slow_to_cook_is_refused_and_its_cook_replaced(forum, c
     async with forum.db.read() as conn:
         html = await conn.value("select body_html from posts where id = ?", (post_id,))
     assert "<strong>publié</strong>" in html
+
+
+async def test_a_text_waiting_behind_slow_ones_is_not_refused_for_their_time(monkeypatch):
+    """The cooking time counts from the start of a text's own work: one that waited behind
+    slow texts (a member sending hostile bodies) is cooked, not refused as too complex."""
+    await markdown.in_worker(os.getpid)  # the cooks are up
+    monkeypatch.setattr(markdown, "COOK_SECONDS", 1.0)
+    # Three rounds of slow work (0.4 s each) on every cook: the plain text waits 1.2 s.
+    queued = [asyncio.ensure_future(markdown.in_worker(time.sleep, 0.4))
+              for _ in range(3 * markdown.COOKS)]
+    await asyncio.sleep(0)
+    html = await markdown.in_worker(markdown.render, "Encore **publié**.")
+    assert "<strong>publié</strong>" in html
+    assert await asyncio.gather(*queued) == [None] * len(queued)  # none refused either
+    # And one that works too long is still refused, its cook going on with the next text.
+    cooks = markdown._cooks
+    with pytest.raises(markdown.TooComplex):
+        await markdown.in_worker(time.sleep, 3)
+    assert markdown._cooks is cooks and await markdown.in_worker(os.getpid) > 0
 
 
 async def test_a_client_goes_to_the_long_lane_after_several_costly_searches(lanes: Lanes):
